@@ -1,0 +1,1 @@
+"""Use cases over the models: intake, workflow, deadlines, validation, masking — no Qt, no reportlab."""
