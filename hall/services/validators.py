@@ -233,8 +233,11 @@ _NAME_LETTER = (
 )
 _NAME_RE = re.compile(rf"[{_NAME_LETTER}]+(?:[·\- '][{_NAME_LETTER}]+)*")
 _NAME_CHAR_RE = re.compile(rf"[{_NAME_LETTER}·\- ']")
-# Look-alikes people type for the interpunct of minority and foreign names.
-_INTERPUNCT = str.maketrans(dict.fromkeys("•・･‧∙⋅．", "·"))
+# Look-alikes people type for the interpunct of minority and foreign names; full-width Latin letters
+# from a Chinese IME. (No NFKC here: it would rewrite CJK compatibility ideographs used in real names.)
+_NAME_FOLD = str.maketrans(
+    {**dict.fromkeys("•・･‧∙⋅．", "·"), **{chr(c + 0xFEE0): chr(c) for c in range(0x41, 0x7B) if chr(c).isalpha()}}
+)
 _SPACES_RE = re.compile(r"[ \u3000]+")
 _AROUND_DOT_RE = re.compile(r" ?· ?")
 
@@ -246,7 +249,7 @@ def parse_person_name(text: str, field: str = "姓名", max_len: int = 40) -> st
         raise ValidationError(field, "不能为空")
     if _NAME_CONTROL_RE.search(s):
         raise ValidationError(field, "不能包含控制字符或换行")
-    s = s.translate(_INTERPUNCT)
+    s = s.translate(_NAME_FOLD)
     if " " in s or "\u3000" in s:
         s = _AROUND_DOT_RE.sub("·", _SPACES_RE.sub(" ", s))
     if len(s) > max_len:

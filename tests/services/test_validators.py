@@ -280,6 +280,7 @@ def test_every_mobile_shape_parses(second, rest):
         ("阿依古丽 • 买买提", "阿依古丽·买买提"),
         ("阿依古丽・买买提", "阿依古丽·买买提"),
         ("John  Smith", "John Smith"),
+        ("Ｊｏｈｎ Ｓｍｉｔｈ", "John Smith"),
         ("Jean-Pierre O'Neil", "Jean-Pierre O'Neil"),
         ("王〇", "王〇"),
         ("张\U00020000", "张\U00020000"),  # CJK extension B, common in rare given names
