@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError, ValidationErrors
 from hall.models.calendar import CalendarDay, CalendarYear
+from hall.services import ledger
+from hall.services.actor import Actor
 from hall.services.deadlines import WorkdayIndex
 
 log = logging.getLogger("hall.calendar")
@@ -365,22 +367,9 @@ def load_year_notice(path: str | Path) -> YearNotice:
 
 
 # ---------------------------------------------------------------------------------------- mutations
-def record_calendar_event(session: Session, actor: Any, type_: str, payload: dict[str, Any]) -> None:
-    """Ledger hook for calendar changes: every change is an event so no promised date moves silently."""
-    from hall.services import ledger
-
+def record_calendar_event(session: Session, actor: Actor, type_: str, payload: dict[str, Any]) -> None:
+    """Every calendar change is a ledger event, so no promised date moves silently."""
     ledger.append(session, actor, type_, payload)
-
-
-def actor_label(actor: Any) -> str:
-    """A printable name for whoever acts (a staff Actor, or a plain string in scripts and tests)."""
-    if isinstance(actor, str):
-        return actor
-    for attr in ("name", "display_name", "login", "username", "staff_id"):
-        value = getattr(actor, attr, None)
-        if value:
-            return str(value)
-    return str(actor)
 
 
 def _status(session: Session, first: date, last: date) -> dict[date, bool]:
@@ -394,7 +383,7 @@ def _status(session: Session, first: date, last: date) -> dict[date, bool]:
     return out
 
 
-def set_year(session: Session, actor: Any, year: int, notice: YearNotice) -> list[date]:
+def set_year(session: Session, actor: Actor, year: int, notice: YearNotice) -> list[date]:
     """Confirm ``year`` from a State Council notice; return the dates whose working status changed.
 
     Statutory rows (holiday, makeup) of the year are replaced; days of the notice just across the year
@@ -431,7 +420,7 @@ def set_year(session: Session, actor: Any, year: int, notice: YearNotice) -> lis
         row = CalendarYear(year=year)
         session.add(row)
     row.status, row.source, row.notice_ref = "confirmed", "notice", notice.reference
-    row.confirmed_at, row.confirmed_by = datetime.now(UTC), actor_label(actor)
+    row.confirmed_at, row.confirmed_by = datetime.now(UTC), actor.name
     session.flush()
 
     after = _status(session, first, last)
@@ -446,11 +435,11 @@ def set_year(session: Session, actor: Any, year: int, notice: YearNotice) -> lis
         "changed_dates": [d.isoformat() for d in changed],
         "dropped_local_holidays": [d.isoformat() for d in dropped_local],
     })
-    log.info("calendar year %s confirmed by %s: %d dates changed", year, actor_label(actor), len(changed))
+    log.info("calendar year %s confirmed by %s: %d dates changed", year, actor.name, len(changed))
     return changed
 
 
-def add_local_holiday(session: Session, actor: Any, start: date, name: str, end: date | None = None) -> list[date]:
+def add_local_holiday(session: Session, actor: Actor, start: date, name: str, end: date | None = None) -> list[date]:
     """Add a local extra holiday (e.g. an ethnic-minority festival) from ``start`` to ``end`` inclusive.
 
     Returns the dates that stopped being working days (weekdays of the range)."""

@@ -283,8 +283,30 @@ def due_date(calendar: WorkCalendar, rule: LimitRule, accepted_on: date, kind: s
 
 def recompute(calendar: WorkCalendar,
               jobs: Iterable[tuple[LimitRule, date, str, Sequence[ClockEvent]]]) -> list[tuple[date, bool]]:
-    """Due date and provisional flag for many open tickets at once (after a calendar change)."""
-    return [due_date(calendar, rule, accepted, kind, events) for rule, accepted, kind, events in jobs]
+    """Due date and provisional flag for many open tickets at once (after a calendar change).
+
+    The common case (working days, no clock events, inside the index span) is inlined over local
+    references to the index arrays; everything else goes through :func:`due_date`.
+    """
+    idx = calendar.index
+    work, prov, base = idx._work, idx._prov, idx._base
+    last = len(work) - 1
+    top = work[-1]
+    find = bisect.bisect_left
+    from_ordinal = date.fromordinal
+    out: list[tuple[date, bool]] = []
+    append = out.append
+    for rule, accepted, kind, events in jobs:
+        i = accepted.toordinal() - base
+        if not events and rule.unit == "workday" and kind not in SAME_DAY_KINDS and 0 <= i <= last \
+                and 0 < rule.limit <= MAX_LIMIT:
+            target = work[i] + rule.limit
+            if target <= top:
+                j = find(work, target)
+                append((from_ordinal(base + j), prov[j] != prov[i]))
+                continue
+        append(due_date(calendar, rule, accepted, kind, events))
+    return out
 
 
 def working_days_between(calendar: WorkCalendar, a: date, b: date) -> int:
