@@ -1,0 +1,72 @@
+"""`hall-admin`: the administrator's command line. Calls services, print and exchange; never the UI.
+
+Each area registers its sub-commands from its own module (``hall/cli/<area>_cmd.py``) through
+``register(subparsers)`` and a handler ``run(args, ctx) -> int``. Every command works without a terminal,
+exits non-zero with a one-line Chinese reason on bad input, and never prints a traceback for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from hall.errors import HallError
+
+log = logging.getLogger("hall.cli")
+
+# Modules that contribute sub-commands; each has register(subparsers).
+COMMAND_MODULES = (
+    "hall.cli.core_cmd",
+    "hall.cli.calendar_cmd",
+    "hall.cli.print_cmd",
+    "hall.cli.report_cmd",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="hall-admin", description="Hall 便民服务中心 管理命令")
+    parser.add_argument("--data-dir", help="数据目录（默认按系统约定；也可用环境变量 HALL_HOME）")
+    parser.add_argument("--db", help="数据库地址，例如 postgresql://user:pw@host/hall；默认本机 SQLite")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # an area not built yet contributes nothing
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Chinese messages must reach a Windows console or a pipe intact.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8", errors="replace")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from hall.cli.context import CliContext
+
+    try:
+        with CliContext.from_args(args) as ctx:
+            return int(args.handler(args, ctx) or 0)
+    except HallError as exc:
+        print(f"错误：{exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"错误：文件或磁盘操作失败：{exc.strerror or exc}（{getattr(exc, 'filename', '') or ''}）",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The catalogue (事项清单): windows and versioned item types.
+
+An item row is immutable once written: an import writes a new catalogue version with new rows, so a ticket keeps
+pointing at the rule that was in force on its intake day.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hall.models.base import Base
+
+KINDS = ("explain", "immediate", "promised", "proxy", "joint")
+UNITS = ("workday", "day")
+
+
+class Window(Base):
+    __tablename__ = "windows"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)  # W01 … W11
+    name: Mapped[str] = mapped_column(String(80))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CatalogVersion(Base):
+    __tablename__ = "catalog_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("version_id", "code", name="uq_items_version_code"),
+        Index("ix_items_current_window", "is_current", "window_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id"))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120))
+    initials: Mapped[str] = mapped_column(String(120), default="")  # pinyin initials, for the item finder
+    window_code: Mapped[str] = mapped_column(ForeignKey("windows.code"))
+    default_kind: Mapped[str] = mapped_column(String(12))
+    statutory_limit: Mapped[int] = mapped_column(Integer)
+    promised_limit: Mapped[int] = mapped_column(Integer)
+    limit_unit: Mapped[str] = mapped_column(String(8))
+    statutory_anchored: Mapped[bool] = mapped_column(Boolean, default=False)
+    restart_on_supplement: Mapped[bool] = mapped_column(Boolean, default=True)
+    departments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    procedure: Mapped[list[str]] = mapped_column(JSON, default=list)
+    materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    fee: Mapped[str] = mapped_column(Text, default="")
+    policy_basis: Mapped[str] = mapped_column(Text, default="")
+    retention: Mapped[str] = mapped_column(String(20), default="10年")
+    follow_up_days: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    window: Mapped[Window] = relationship(lazy="joined")

@@ -1,0 +1,43 @@
+"""The ledger (台账): an append-only, hash-chained list of events, one chain per node."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hall.models.base import Base
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("node_id", "seq", name="uq_events_node_seq"),
+        Index("ix_events_ticket", "ticket_uid", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    node_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(40))
+    actor_role: Mapped[str] = mapped_column(String(12))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    type: Mapped[str] = mapped_column(String(48))
+    ticket_uid: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # The canonical JSON text that was hashed; kept verbatim so the chain can be re-checked byte for byte.
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class NodeHead(Base):
+    """Last sequence number and hash per node: the row lock that serialises one node's chain."""
+
+    __tablename__ = "node_heads"
+
+    node_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

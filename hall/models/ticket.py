@@ -1,0 +1,91 @@
+"""Tickets (办件) and applicants: current-state projections of the ledger events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hall.models.base import Base
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # The queue and the dashboard read open tickets by due date, per window and per owner.
+        Index("ix_tickets_open_due", "is_open", "due_date", "window_code", "kind", "owner_id"),
+        Index("ix_tickets_window_open", "window_code", "is_open", "due_date"),
+        Index("ix_tickets_owner_open", "owner_id", "is_open", "due_date"),
+        Index("ix_tickets_received", "received_at"),
+        Index("ix_tickets_closed", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    item_code: Mapped[str] = mapped_column(String(16))
+    item_name: Mapped[str] = mapped_column(String(120))
+    window_code: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(24))
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    applicant_type: Mapped[str] = mapped_column(String(8))  # person | org
+    applicant_name: Mapped[str] = mapped_column(String(80), index=True)
+    applicant_initials: Mapped[str] = mapped_column(String(40), index=True)
+    applicant_id_no: Mapped[str] = mapped_column(String(18), index=True)
+    applicant_sex: Mapped[str] = mapped_column(String(8), default="")
+    applicant_birth: Mapped[date | None] = mapped_column(Date, nullable=True)
+    applicant_phone: Mapped[str] = mapped_column(String(24), default="")
+    applicant_address: Mapped[str] = mapped_column(String(120), default="")
+    agent: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    intake_point: Mapped[str] = mapped_column(String(3))
+    node_id: Mapped[str] = mapped_column(String(36))
+    first_owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    accepted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    clock: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    result: Mapped[str] = mapped_column(Text, default="")
+    refusal_reason: Mapped[str] = mapped_column(Text, default="")
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class TicketSerial(Base):
+    """Daily serial per intake point: an atomic upsert makes numbers unique with concurrent writers."""
+
+    __tablename__ = "ticket_serials"
+
+    point: Mapped[str] = mapped_column(String(3), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)  # YYYYMMDD
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Applicant(Base):
+    """Returning citizens: the latest details told at the counter, found again by ID number or name."""
+
+    __tablename__ = "applicants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_no: Mapped[str] = mapped_column(String(18), unique=True)
+    applicant_type: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    initials: Mapped[str] = mapped_column(String(40), index=True)
+    sex: Mapped[str] = mapped_column(String(8), default="")
+    birth: Mapped[date | None] = mapped_column(Date, nullable=True)
+    phone: Mapped[str] = mapped_column(String(24), default="")
+    address: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,165 @@
+"""Catalogue use cases: seed, import, export and look up windows and items."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hall.errors import NotFound, PermissionDenied, ValidationErrors
+from hall.models import CatalogVersion, Event, Item, Window
+from hall.paths import resources_dir
+from hall.services import ledger
+from hall.services.actor import Actor
+from hall.services.catalog_spec import SHEETS, CatalogSpec, check_headers, parse_sheets
+from hall.services.pinyin import initials
+
+TSV_FILES = {"窗口": "windows.tsv", "事项": "items.tsv", "材料": "materials.tsv"}
+
+
+def default_catalog_dir() -> Path:
+    return resources_dir() / "catalog"
+
+
+def read_tsv_dir(folder: Path) -> CatalogSpec:
+    """The shipped (or administrator-edited) TSV catalogue, validated like an Excel import."""
+    headers: dict[str, list[str]] = {}
+    sheets: dict[str, list[dict[str, str]]] = {}
+    for sheet, filename in TSV_FILES.items():
+        path = folder / filename
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, delimiter="\t")
+            rows = list(reader)
+        if not rows:
+            continue
+        headers[sheet] = [h.strip() for h in rows[0]]
+        sheets[sheet] = [dict(zip(headers[sheet], r, strict=False)) for r in rows[1:] if any(c.strip() for c in r)]
+    problems = check_headers(headers)
+    if problems:
+        raise ValidationErrors(problems, f"事项清单文件（{folder}）有误")
+    return parse_sheets(sheets)
+
+
+def import_catalog(session: Session, actor: Actor, spec: CatalogSpec, source: str) -> int | None:
+    """Make ``spec`` the current catalogue as a new version; None when it equals the current one."""
+    if actor.role not in ("admin", "system"):
+        raise PermissionDenied("只有系统管理员可以导入事项清单")
+    digest = spec.content_hash()
+    current = session.scalars(select(CatalogVersion).where(CatalogVersion.is_current)).first()
+    if current is not None and current.content_hash == digest:
+        return None
+    ev = ledger.append(session, actor, "catalog.imported",
+                       {"source": source[:200], "hash": digest, "catalog": spec.to_json()})
+    return int(_version_for_event(session, ev))
+
+
+def _version_for_event(session: Session, ev: Event) -> int:
+    return session.scalars(select(CatalogVersion.id).order_by(CatalogVersion.id.desc()).limit(1)).one()
+
+
+@ledger.projector("catalog.imported")
+def _project_catalog(session: Session, ev: Event, payload: dict[str, Any]) -> None:
+    spec = CatalogSpec.from_json(payload["catalog"])
+    session.execute(update(CatalogVersion).values(is_current=False))
+    version = CatalogVersion(created_at=ev.occurred_at, source=payload["source"], content_hash=payload["hash"],
+                             is_current=True)
+    session.add(version)
+    existing = {w.code: w for w in session.scalars(select(Window))}
+    for w in spec.windows:
+        row = existing.pop(w.code, None)
+        if row is None:
+            session.add(Window(code=w.code, name=w.name, sort_order=w.sort_order, phone=w.phone, active=True))
+        else:
+            row.name, row.sort_order, row.phone, row.active = w.name, w.sort_order, w.phone, True
+    for gone in existing.values():  # tickets still point at it: deactivate, never delete
+        gone.active = False
+    session.flush()
+    session.execute(update(Item).where(Item.is_current).values(is_current=False))
+    for it in spec.items:
+        data = asdict(it)
+        data["materials"] = [asdict(m) for m in it.materials]
+        data["departments"] = list(it.departments)
+        data["procedure"] = list(it.procedure)
+        session.add(Item(version_id=version.id, is_current=True, initials=initials(it.name), **data))
+    session.flush()
+
+
+def seed_default(session: Session, actor: Actor) -> int | None:
+    return import_catalog(session, actor, read_tsv_dir(default_catalog_dir()), "默认事项清单")
+
+
+def current_spec(session: Session) -> CatalogSpec:
+    windows = session.scalars(select(Window).where(Window.active).order_by(Window.sort_order, Window.code)).all()
+    items = current_items(session)
+    return CatalogSpec.from_json({
+        "windows": [{"code": w.code, "name": w.name, "sort_order": w.sort_order, "phone": w.phone} for w in windows],
+        "items": [_item_json(i) for i in items],
+    })
+
+
+def _item_json(i: Item) -> dict[str, Any]:
+    return {
+        "code": i.code, "name": i.name, "window_code": i.window_code, "default_kind": i.default_kind,
+        "statutory_limit": i.statutory_limit, "promised_limit": i.promised_limit, "limit_unit": i.limit_unit,
+        "statutory_anchored": i.statutory_anchored, "restart_on_supplement": i.restart_on_supplement,
+        "departments": i.departments, "conditions": i.conditions, "procedure": i.procedure, "fee": i.fee,
+        "policy_basis": i.policy_basis, "retention": i.retention, "follow_up_days": i.follow_up_days,
+        "note": i.note, "materials": i.materials,
+    }
+
+
+def windows(session: Session) -> list[Window]:
+    return list(session.scalars(select(Window).where(Window.active).order_by(Window.sort_order, Window.code)))
+
+
+def current_items(session: Session, window_code: str | None = None) -> list[Item]:
+    q = select(Item).where(Item.is_current)
+    if window_code:
+        q = q.where(Item.window_code == window_code)
+    return list(session.scalars(q.order_by(Item.window_code, Item.code)))
+
+
+def current_item(session: Session, code: str) -> Item:
+    item = session.scalars(select(Item).where(Item.is_current, Item.code == code)).first()
+    if item is None:
+        raise NotFound(f"事项编码“{code}”不存在（或已不在当前事项清单中）")
+    return item
+
+
+def find_items(items: list[Item], query: str) -> list[Item]:
+    """Match code, name or pinyin initials as the clerk types; best matches first. Pure, on a loaded list."""
+    q = query.strip().lower()
+    if not q:
+        return list(items)
+    scored: list[tuple[int, str, Item]] = []
+    for it in items:
+        if it.code.lower() == q:
+            rank = 0
+        elif it.code.lower().startswith(q):
+            rank = 1
+        elif it.initials.startswith(q):
+            rank = 2
+        elif q in it.name.lower():
+            rank = 3
+        elif q in it.initials:
+            rank = 4
+        else:
+            continue
+        scored.append((rank, it.code, it))
+    return [it for _r, _c, it in sorted(scored, key=lambda t: (t[0], t[1]))]
+
+
+def sheet_headers() -> dict[str, list[str]]:
+    return {sheet: [h for _k, h in cols] for sheet, cols in SHEETS.items()}
+
+
+def seeded_at(session: Session) -> datetime | None:
+    v = session.scalars(select(CatalogVersion).order_by(CatalogVersion.id).limit(1)).first()
+    return v.created_at if v else None

@@ -1,0 +1,215 @@
+"""Opening the database: SQLite (default, one PC or a village laptop) or PostgreSQL (the hall LAN).
+
+Everything that can go wrong on open becomes a ``DatabaseError`` with a Chinese message: a newer schema, a locked
+or corrupt file, SQLite on a network share, a full disk. Migrations run here, after a backup copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from hall.errors import DatabaseError, HallError
+
+log = logging.getLogger("hall.db")
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+NETWORK_FS = {
+    "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs", "fuse.sshfs", "davfs",
+    "fuse.davfs2", "fuse.gvfsd-fuse", "fuse.rclone", "lustre", "gpfs", "ncpfs", "coda",
+}
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs an administrator types (postgresql://…) and pick our driver."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_network_path(path: Path) -> bool:
+    """SQLite on a network share corrupts under concurrent use; detect the share before opening it."""
+    text = str(path)
+    if sys.platform == "win32":
+        if text.startswith(("\\\\", "//")):
+            return True
+        import ctypes
+
+        drive = os.path.splitdrive(os.path.abspath(text))[0] + "\\"
+        return ctypes.windll.kernel32.GetDriveTypeW(drive) == 4  # DRIVE_REMOTE
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    target = os.path.realpath(path.parent if not path.is_dir() else path)
+    best, best_type = "", ""
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mount_point = parts[1].replace("\\040", " ")
+        if (target == mount_point or target.startswith(mount_point.rstrip("/") + "/")) and len(
+            mount_point
+        ) >= len(best):
+            best, best_type = mount_point, parts[2]
+    return best_type in NETWORK_FS
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # Transactions are begun explicitly (BEGIN IMMEDIATE below) so two writers never deadlock on upgrade.
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA busy_timeout = 5000")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    # A printed receipt must survive a power cut: every commit reaches the disk.
+    cur.execute("PRAGMA synchronous = FULL")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def translate(exc: BaseException) -> HallError | None:
+    """A database failure as a message a clerk can act on, or None when it is not one we recognise."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "database or disk is full" in text or "no space left" in text:
+        return DatabaseError("磁盘已满：本次操作未保存。请清理磁盘空间后重试（已保存的内容不受影响）。")
+    if "database is locked" in text or "database table is locked" in text:
+        return DatabaseError("数据库正被另一个程序占用（已锁定）：请关闭其他正在使用该数据文件的 Hall 后重试。")
+    if "file is not a database" in text or "malformed" in text or "disk i/o error" in text:
+        return DatabaseError(
+            "数据库文件已损坏或不是 Hall 的数据文件：请从最近的备份恢复。", backup_hint="latest"
+        )
+    if "readonly" in text or "read-only" in text:
+        return DatabaseError("数据库文件为只读：请检查文件权限。")
+    if "could not connect" in text or "connection refused" in text or "connection timed out" in text:
+        return DatabaseError("无法连接数据库服务器：请检查网络和服务器地址。")
+    return None
+
+
+class Database:
+    """An open, migrated database. One per process; sessions are cheap and one per user action."""
+
+    def __init__(self, engine: Engine, backups_dir: Path | None = None) -> None:
+        self.engine = engine
+        self.backups_dir = backups_dir
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @classmethod
+    def open(cls, url: str, *, backups_dir: Path | None = None, migrate: bool = True) -> Database:
+        url = normalise_url(url)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            engine = _open_sqlite(parsed.database or "")
+        elif parsed.get_backend_name() == "postgresql":
+            engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        else:
+            raise DatabaseError(f"不支持的数据库地址：{parsed.get_backend_name()}（仅支持 SQLite 文件或 PostgreSQL）")
+        db = cls(engine, backups_dir)
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            if migrate:
+                from hall.services.migrate import upgrade_if_needed
+
+                upgrade_if_needed(db)
+        except sa_exc.SQLAlchemyError as exc:
+            engine.dispose()
+            raise (translate(exc) or DatabaseError(f"无法打开数据库：{exc.__class__.__name__}")) from exc
+        except HallError:
+            engine.dispose()
+            raise
+        return db
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any error, database failures translated."""
+        session = self._sessions()
+        try:
+            with session.begin():
+                yield session
+        except sa_exc.SQLAlchemyError as exc:
+            translated = translate(exc)
+            if translated is not None:
+                raise translated from exc
+            raise
+        finally:
+            session.close()
+
+    def table_names(self) -> list[str]:
+        return inspect(self.engine).get_table_names()
+
+    def backup(self, out: Path) -> Path:
+        """An online, consistent copy (SQLite backup API); writers may go on meanwhile."""
+        if not self.is_sqlite:
+            raise HallError("PostgreSQL 数据库请在服务器上使用 pg_dump 备份。")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".part")
+        raw = self.engine.raw_connection()
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                raw.driver_connection.backup(target)  # type: ignore[union-attr]
+            finally:
+                target.close()
+        finally:
+            raw.close()
+        tmp.replace(out)
+        return out
+
+    def backup_before_upgrade(self, revision: str | None) -> Path | None:
+        if not self.is_sqlite or self.backups_dir is None:
+            return None
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        return self.backup(self.backups_dir / f"hall-before-upgrade-{revision or 'empty'}-{stamp}.sqlite3")
+
+    def latest_backup(self) -> Path | None:
+        if self.backups_dir is None or not self.backups_dir.exists():
+            return None
+        files = sorted(self.backups_dir.glob("*.sqlite3"), key=lambda p: p.stat().st_mtime)
+        return files[-1] if files else None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _open_sqlite(database: str) -> Engine:
+    if database in ("", ":memory:"):
+        raise DatabaseError("Hall 的台账必须保存在文件中，不能使用内存数据库。")
+    path = Path(database)
+    if is_network_path(path):
+        raise DatabaseError(
+            f"数据文件位于网络共享目录（{path.parent}）：SQLite 在网络共享上会损坏数据，不受支持。"
+            "多个窗口共用请在大厅服务器上使用 PostgreSQL（hall --db postgresql://…）。"
+        )
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as fh:
+            if fh.read(16) != SQLITE_MAGIC:
+                raise DatabaseError(
+                    f"数据文件已损坏或不是 Hall 的数据文件：{path}。请从最近的备份恢复。", backup_hint="latest"
+                )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"sqlite:///{path.as_posix()}", connect_args={"timeout": 5})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine

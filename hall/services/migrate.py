@@ -1,0 +1,58 @@
+"""Schema migrations: bring an older database to this version, refuse a newer one."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from hall.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from hall.services.db import Database
+
+log = logging.getLogger("hall.migrate")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def current_revision(db: Database) -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade_if_needed(db: Database) -> bool:
+    """Upgrade to head when behind (after a backup copy); True when anything ran."""
+    from alembic import command
+
+    script = script_directory()
+    head = script.get_current_head()
+    current = current_revision(db)
+    if current == head:
+        return False
+    if current is not None and script.get_revision(current) is None:
+        raise DatabaseError(
+            f"该数据库由更新版本的 Hall 创建（结构版本 {current}），本程序无法安全打开。请升级 Hall 后再使用。"
+        )
+    if current is not None:
+        backup = db.backup_before_upgrade(current)
+        log.info("database upgrade %s -> %s, backup at %s", current, head, backup)
+    cfg = alembic_config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return True

@@ -1,0 +1,40 @@
+"""Ticket numbers: {township 9}-{intake point 3}-{YYYYMMDD}-{daily serial 4}, unique with concurrent writers.
+
+The serial comes from one atomic upsert per (point, day): on PostgreSQL the row lock serialises eleven counters,
+on SQLite the write transaction does; an offline village laptop numbers under its own point code.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hall.errors import ValidationError
+from hall.models import TicketSerial
+
+NUMBER_RE = re.compile(r"^(\d{9})-(\d{3})-(\d{8})-(\d{4,})$")
+
+
+def next_number(session: Session, township: str, point: str, day: date) -> str:
+    key = day.strftime("%Y%m%d")
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(TicketSerial).values(point=point, day=key, last=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[TicketSerial.point, TicketSerial.day], set_={"last": TicketSerial.last + 1}
+    ).returning(TicketSerial.last)
+    serial = session.execute(stmt).scalar_one()
+    return f"{township}-{point}-{key}-{serial:04d}"
+
+
+def parse_number(text: str) -> tuple[str, str, date, int]:
+    m = NUMBER_RE.match(text.strip())
+    if not m:
+        raise ValidationError(
+            "办件编号", "格式应为 乡镇代码9位-受理点3位-日期8位-序号4位，如 320581101-000-20260305-0012"
+        )
+    township, point, day, serial = m.groups()
+    return township, point, date(int(day[:4]), int(day[4:6]), int(day[6:])), int(serial)

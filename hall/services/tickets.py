@@ -1,0 +1,202 @@
+"""Reading tickets and the basic actions on them; every action is a ledger event with actor and reason.
+
+The full state machine of the five kinds (proxy legs, joint opinions, routing) builds on ``act`` here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hall.errors import ConflictError, NotFound, ValidationError
+from hall.models import Event, Staff, Ticket
+from hall.services import clock, ledger
+from hall.services.actor import Actor
+from hall.services.numbering import NUMBER_RE
+from hall.services.permissions import require_ticket_action
+from hall.services.states import FINISHED, KIND_LABELS, STATE_LABELS
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    actor: str
+    role: str
+    type: str
+    text: str
+    payload: dict[str, Any]
+
+
+EVENT_LABELS = {
+    "ticket.received": "收件登记",
+    "ticket.closed": "办结",
+    "ticket.voided": "作废",
+    "ticket.supplemented": "补正材料收齐",
+    "ticket.clock": "计时变更",
+    "ticket.delivered": "送达",
+    "ticket.deadline_changed": "期限重算",
+    "ticket.printed": "打印文书",
+}
+
+
+def get(session: Session, number: str) -> Ticket:
+    t = session.scalars(select(Ticket).where(Ticket.number == number.strip())).first()
+    if t is None:
+        raise NotFound(f"办件编号“{number}”不存在")
+    return t
+
+
+def by_id(session: Session, ticket_id: int) -> Ticket:
+    t = session.get(Ticket, ticket_id)
+    if t is None:
+        raise NotFound(f"办件（内部号 {ticket_id}）不存在")
+    return t
+
+
+def search(session: Session, query: str, limit: int = 50) -> list[Ticket]:
+    """By ticket number, ID number, applicant name or pinyin initials — each an indexed lookup."""
+    q = query.strip()
+    if not q:
+        return []
+    if NUMBER_RE.match(q):
+        stmt = select(Ticket).where(Ticket.number == q)
+    elif len(q) in (15, 18) and q[:-1].isdigit():
+        stmt = select(Ticket).where(Ticket.applicant_id_no == q.upper())
+    elif q.isascii() and q.isalpha():
+        stmt = select(Ticket).where(Ticket.applicant_initials.startswith(q.lower()))
+    elif "-" in q and q.replace("-", "").isdigit():
+        stmt = select(Ticket).where(Ticket.number.startswith(q))
+    else:
+        stmt = select(Ticket).where(Ticket.applicant_name.startswith(q))
+    return list(session.scalars(stmt.order_by(Ticket.received_at.desc()).limit(limit)))
+
+
+def history(session: Session, ticket: Ticket) -> list[HistoryLine]:
+    lines = []
+    for ev in ledger.history(session, ticket.uid):
+        p = ledger.load_payload(ev)
+        lines.append(HistoryLine(ev.occurred_at, ev.actor_name, ev.actor_role, ev.type, describe(ev.type, p), p))
+    return lines
+
+
+def describe(event_type: str, p: dict[str, Any]) -> str:
+    label = EVENT_LABELS.get(event_type, event_type)
+    if event_type == "ticket.received":
+        parts = [f"{KIND_LABELS.get(p['kind'], p['kind'])}，{STATE_LABELS.get(p['state'], p['state'])}"]
+        if p.get("due_date"):
+            parts.append(f"承诺办结日期 {p['due_date']}{'（暂定）' if p.get('due_provisional') else ''}")
+        missing = [m["name"] for m in p.get("materials", []) if m["status"] == "missing"]
+        if missing:
+            parts.append("需补正：" + "、".join(missing))
+        return f"{label}：" + "；".join(parts)
+    if event_type == "ticket.closed":
+        return f"{label}：{STATE_LABELS.get(p['state'], p['state'])}，{p.get('result', '')}"
+    if event_type == "ticket.deadline_changed":
+        return f"{label}：{p.get('old')} → {p.get('new')}（{p.get('why', '')}）"
+    reason = p.get("reason") or p.get("result") or ""
+    return f"{label}：{reason}" if reason else label
+
+
+def owner_name(session: Session, ticket: Ticket) -> str:
+    if ticket.owner_id is None:
+        return ""
+    person = session.get(Staff, ticket.owner_id)
+    return person.name if person else ""
+
+
+def _editable(session: Session, actor: Actor, number: str, what: str, expected_version: int | None) -> Ticket:
+    t = get(session, number)
+    require_ticket_action(actor, window_code=t.window_code, owner_id=t.owner_id, intake_point=t.intake_point,
+                          what=what)
+    if expected_version is not None and t.version != expected_version:
+        raise ConflictError(f"办件 {t.number} 刚被其他窗口修改，请刷新后再{what}")
+    return t
+
+
+def close(session: Session, actor: Actor, number: str, outcome: str, result: str, *,
+          expected_version: int | None = None, now: datetime | None = None) -> Ticket:
+    """办结: approved / approved with tolerance / not approved, with the result text."""
+    states = {"approved": "closed_approved", "tolerated": "closed_tolerated", "rejected": "closed_rejected"}
+    if outcome not in states:
+        raise ValidationError("办结结果", "应为通过、容缺通过或不通过")
+    t = _editable(session, actor, number, "办结", expected_version)
+    if t.state in FINISHED or t.state == "supplement":
+        raise ConflictError(f"办件当前为“{STATE_LABELS[t.state]}”，不能办结")
+    if not result.strip() or len(result) > 2000:
+        raise ValidationError("办理结果", "不能为空，最多2000字")
+    now = now or datetime.now()
+    on_time = t.due_date is None or now.date() <= t.due_date
+    ledger.append(session, actor, "ticket.closed",
+                  {"state": states[outcome], "result": result.strip(), "on_time": on_time},
+                  ticket_uid=t.uid, at=now)
+    return t
+
+
+@ledger.projector("ticket.closed")
+def _project_closed(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    t = _by_uid(session, ev.ticket_uid)
+    t.state, t.result, t.is_open = p["state"], p["result"], False
+    t.closed_at, t.closed_on_time = ev.occurred_at, p["on_time"]
+    _touch(t, ev)
+
+
+def void(session: Session, actor: Actor, number: str, reason: str, *, expected_version: int | None = None) -> Ticket:
+    """作废: never deleted; the entry stays with the reason and who voided it."""
+    t = _editable(session, actor, number, "作废", expected_version)
+    if t.state == "voided":
+        raise ConflictError("该办件已作废")
+    if len(reason.strip()) < 2 or len(reason) > 500:
+        raise ValidationError("作废原因", "必须填写（2到500字）")
+    ledger.append(session, actor, "ticket.voided", {"reason": reason.strip(), "from_state": t.state},
+                  ticket_uid=t.uid)
+    return t
+
+
+@ledger.projector("ticket.voided")
+def _project_voided(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    t = _by_uid(session, ev.ticket_uid)
+    t.state, t.is_open, t.void_reason = "voided", False, p["reason"]
+    _touch(t, ev)
+
+
+def supplement_received(session: Session, actor: Actor, number: str, *, expected_version: int | None = None,
+                        now: datetime | None = None) -> Ticket:
+    """补正材料收齐: the ticket is accepted that day and its clock starts (the acceptance day not counted)."""
+    t = _editable(session, actor, number, "登记补正", expected_version)
+    if t.state != "supplement":
+        raise ConflictError(f"办件当前为“{STATE_LABELS[t.state]}”，没有待补正的材料")
+    now = now or datetime.now()
+    from hall.services.intake import item_for_ticket
+
+    item = item_for_ticket(session, t)
+    due, provisional = clock.quick_due(clock.calendar_for(session), item, t.kind, now.date())
+    ledger.append(session, actor, "ticket.supplemented",
+                  {"accepted_on": now.date(), "due_date": due, "due_provisional": provisional},
+                  ticket_uid=t.uid, at=now)
+    return t
+
+
+@ledger.projector("ticket.supplemented")
+def _project_supplemented(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    t = _by_uid(session, ev.ticket_uid)
+    t.state = "accepted"
+    t.accepted_on = date.fromisoformat(p["accepted_on"])
+    t.due_date, t.due_provisional = date.fromisoformat(p["due_date"]), p["due_provisional"]
+    t.materials = [{**m, "status": "received" if m["status"] == "missing" else m["status"]} for m in t.materials]
+    _touch(t, ev)
+
+
+def _by_uid(session: Session, uid: str | None) -> Ticket:
+    t = session.scalars(select(Ticket).where(Ticket.uid == uid)).first()
+    if t is None:
+        raise NotFound(f"台账事件指向的办件 {uid} 不存在")
+    return t
+
+
+def _touch(t: Ticket, ev: Event) -> None:
+    t.version += 1
+    t.updated_at = ev.occurred_at
