@@ -1,0 +1,138 @@
+"""`hall-admin calendar …` and `hall-admin deadline …`: calendar years, local holidays, and a due date on demand."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from hall.errors import ValidationError
+from hall.models.calendar import CalendarYear
+from hall.services import calendar as calendar_service
+from hall.services.calendar import DayException, WorkCalendar
+from hall.services.deadlines import WEEKDAY_NAMES, LimitRule, compute_due
+
+STATUS_NAMES = {"confirmed": "已确认", "provisional": "暂定"}
+SOURCE_NAMES = {"chinese_calendar": "chinesecalendar 软件包", "notice": "国务院通知",
+                "weekday-fallback": "按周一至周五推算"}
+
+
+def _iso_date(field: str) -> Callable[[str], date]:
+    def parse(text: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{field}应写成 YYYY-MM-DD，现为 {text!r}") from None
+
+    return parse
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not calendar_service.EARLIEST_YEAR <= int(text) <= calendar_service.LATEST_YEAR:
+        raise argparse.ArgumentTypeError(f"年份应为 {calendar_service.EARLIEST_YEAR}–"
+                                         f"{calendar_service.LATEST_YEAR} 之间的四位数字，现为 {text!r}")
+    return int(text)
+
+
+def register(subparsers: Any) -> None:
+    cal = subparsers.add_parser("calendar", help="工作日历：年度节假日安排、地方节假日")
+    sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="CALENDAR_COMMAND")
+
+    show = sub.add_parser("show", help="列出某年休息的工作日和上班的周末")
+    show.add_argument("year", type=_year, metavar="YEAR")
+    show.set_defaults(handler=show_year)
+
+    set_year = sub.add_parser("set-year",
+                              help="按国务院节假日安排通知确认某年（JSON 或 xlsx 文件，格式见 docs/calendar.md）")
+    set_year.add_argument("year", type=_year, metavar="YEAR")
+    set_year.add_argument("file", metavar="FILE")
+    set_year.set_defaults(handler=set_year_from_file)
+
+    local = sub.add_parser("add-holiday", help="添加地方节假日（如少数民族节日）")
+    local.add_argument("date", type=_iso_date("日期"), metavar="YYYY-MM-DD")
+    local.add_argument("--to", type=_iso_date("结束日期"), metavar="YYYY-MM-DD", help="最后一天（含），默认只一天")
+    local.add_argument("--name", required=True, help="节日名称，例如 三月三")
+    local.set_defaults(handler=add_holiday)
+
+    dl = subparsers.add_parser("deadline", help="计算办结期限并说明计算过程")
+    dl.add_argument("--from", dest="accepted_on", type=_iso_date("受理日期"), required=True, metavar="YYYY-MM-DD",
+                    help="受理日期（当日不计入）")
+    dl.add_argument("--limit", type=int, required=True, metavar="N", help="办理时限")
+    dl.add_argument("--unit", choices=("workday", "day"), default="workday", help="workday 工作日（默认）或 day 自然日")
+    dl.add_argument("--kind", choices=("promised", "proxy", "joint", "immediate", "explain"), default="promised",
+                    help="办件类型，默认 promised（承诺件）")
+    dl.set_defaults(handler=show_deadline)
+
+
+def _day_line(e: DayException) -> str:
+    local = "（地方节假日）" if e.kind == "local" else ""
+    return f"  {e.on.isoformat()} {WEEKDAY_NAMES[e.on.weekday()]} {e.name}{local}"
+
+
+def show_year(args: argparse.Namespace, ctx: Any) -> int:
+    with ctx.db.session() as s, s.begin():
+        ov = calendar_service.year_overview(s, args.year)
+    head = f"{ov.year} 年：{STATUS_NAMES[ov.status]}（{SOURCE_NAMES.get(ov.source, ov.source)}"
+    if ov.notice_ref and ov.source == "notice":
+        head += f"：{ov.notice_ref}"
+    head += "）"
+    if ov.confirmed_by:
+        head += f"，确认人 {ov.confirmed_by}"
+    if ov.confirmed_at:
+        head += f"，{ov.confirmed_at:%Y-%m-%d %H:%M}"
+    print(head)
+    if ov.status != "confirmed":
+        print("尚未确认节假日安排：按周一至周五计算，涉及本年的期限均为暂定。")
+    print(f"全年工作日：{ov.working_days} 天")
+    print(f"休息的工作日（周一至周五）：{len(ov.days_off_on_weekdays)} 天")
+    for e in ov.days_off_on_weekdays:
+        print(_day_line(e))
+    print(f"上班的周末（调休上班日）：{len(ov.working_weekends)} 天")
+    for e in ov.working_weekends:
+        print(_day_line(e))
+    return 0
+
+
+def set_year_from_file(args: argparse.Namespace, ctx: Any) -> int:
+    notice = calendar_service.load_year_notice(args.file)
+    with ctx.db.session() as s, s.begin():
+        changed = calendar_service.set_year(s, ctx.actor, args.year, notice)
+    print(f"已确认 {args.year} 年节假日安排（{notice.reference or '未填文号'}）：{len(notice.holidays)} 个假期，"
+          f"{len(notice.makeup_days)} 个调休上班日。")
+    print(f"工作日状态改变的日期：{len(changed)} 个" + ("：" if changed else "。"))
+    for d in changed:
+        print(f"  {d.isoformat()} {WEEKDAY_NAMES[d.weekday()]}")
+    return 0
+
+
+def add_holiday(args: argparse.Namespace, ctx: Any) -> int:
+    with ctx.db.session() as s, s.begin():
+        changed = calendar_service.add_local_holiday(s, ctx.actor, args.date, args.name, end=args.to)
+    end = args.to or args.date
+    span = args.date.isoformat() if end == args.date else f"{args.date.isoformat()} 至 {end.isoformat()}"
+    print(f"已添加地方节假日“{args.name.strip()}”：{span}，{len(changed)} 个工作日改为休息。")
+    return 0
+
+
+def _calendar(ctx: Any) -> WorkCalendar:
+    """The database calendar when it has confirmed years, else the package data (an empty database)."""
+    with ctx.db.session() as s, s.begin():
+        years = s.scalar(select(func.count()).select_from(CalendarYear).where(CalendarYear.status == "confirmed"))
+        if years:
+            return WorkCalendar.load(s)
+    return WorkCalendar.from_package()
+
+
+def show_deadline(args: argparse.Namespace, ctx: Any) -> int:
+    if args.limit < 0:
+        raise ValidationError("办理时限", f"不能为负数，现为 {args.limit}")
+    result = compute_due(_calendar(ctx), LimitRule(args.limit, args.unit), args.accepted_on, args.kind)
+    print(result.due.isoformat())
+    if result.provisional:
+        print("暂定")
+    for line in result.explanation:
+        print(line)
+    return 0
