@@ -298,13 +298,21 @@ def recompute(calendar: WorkCalendar,
     append = out.append
     for rule, accepted, kind, events in jobs:
         i = accepted.toordinal() - base
-        if not events and rule.unit == "workday" and kind not in SAME_DAY_KINDS and 0 <= i <= last \
-                and 0 < rule.limit <= MAX_LIMIT:
-            target = work[i] + rule.limit
-            if target <= top:
-                j = find(work, target)
-                append((from_ordinal(base + j), prov[j] != prov[i]))
-                continue
+        n = rule.limit
+        if not events and kind not in SAME_DAY_KINDS and 0 <= i <= last and 0 < n <= MAX_LIMIT:
+            if rule.unit == "workday":
+                target = work[i] + n
+                if target <= top:
+                    j = find(work, target)
+                    append((from_ordinal(base + j), prov[j] != prov[i]))
+                    continue
+            elif rule.unit == "day" and i + n <= last:
+                j = i + n
+                if work[j] == work[j - 1]:  # the N-th day is not worked: the next working day (§203)
+                    j = find(work, work[j] + 1) if work[j] < top else -1
+                if j >= 0:
+                    append((from_ordinal(base + j), prov[j] != prov[i]))
+                    continue
         append(due_date(calendar, rule, accepted, kind, events))
     return out
 

@@ -258,7 +258,8 @@ def test_working_days_between_for_days_left_and_overdue():
 
 
 def test_recompute_matches_single_computation():
-    jobs = [(wd(n), D(2026, 1, 1) + timedelta(days=k), "promised", ()) for n in (1, 7, 30) for k in range(0, 365, 3)]
+    jobs = [(wd(n, unit), D(2026, 1, 1) + timedelta(days=k), "promised", ())
+            for unit in ("workday", "day") for n in (1, 7, 30) for k in range(0, 365, 3)]
     jobs.append((wd(5), D(2026, 3, 2), "promised", (ClockEvent("pause", D(2026, 3, 4)),)))
     jobs.append((wd(5), D(2026, 3, 2), "immediate", ()))
     jobs.append((wd(5), D(2060, 3, 2), "promised", ()))
