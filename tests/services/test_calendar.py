@@ -290,3 +290,21 @@ def test_overview_of_an_unknown_year_is_the_weekday_fallback(session):
     overview = year_overview(session, 2031)
     assert (overview.status, overview.source, overview.working_days) == ("provisional", "weekday-fallback", 261)
     assert overview.days_off_on_weekdays == () and overview.working_weekends == ()
+
+
+# ------------------------------------------------------------------------------------------ both backends
+def test_confirm_and_local_holiday_on_the_seeded_hall_database(hall_db):
+    """The same calls on a migrated, seeded hall — SQLite and the real PostgreSQL server."""
+    with hall_db.db.transaction() as s:
+        assert s.get(CalendarYear, 2026).status == "confirmed"  # seeded at first start
+        changed = set_year(s, hall_db.system, 2027, load_notice_dict(NOTICE_2027_JSON))
+        add_local_holiday(s, hall_db.system, D(2027, 3, 10), "地方节")
+    assert D(2027, 2, 8) in changed
+    with hall_db.db.transaction() as s:
+        cal = WorkCalendar.load(s)
+        assert year_overview(s, 2027).status == "confirmed"
+        assert [e.type for e in calendar_events(s)] == ["calendar.year_set", "calendar.local_holiday_added"]
+        with pytest.raises(ValidationErrors):
+            add_local_holiday(s, hall_db.system, D(2027, 3, 10), "再来一次")
+    assert due_date(cal, LimitRule(1), D(2027, 3, 9)) == (D(2027, 3, 11), False)
+    assert due_date(cal, LimitRule(5), D(2026, 12, 28)) == (D(2027, 1, 5), False)
