@@ -19,6 +19,8 @@ log = logging.getLogger("hall.cli")
 # Modules that contribute sub-commands; each has register(subparsers).
 COMMAND_MODULES = (
     "hall.cli.core_cmd",
+    "hall.cli.catalog_cmd",
+    "hall.cli.demo_cmd",
     "hall.cli.calendar_cmd",
     "hall.cli.print_cmd",
     "hall.cli.report_cmd",

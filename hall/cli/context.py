@@ -23,8 +23,8 @@ class CliContext:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CliContext:
-        return cls(Paths.resolve(getattr(args, "data_dir", None)), getattr(args, "db", None) or os.environ.get("HALL_DB"),
-                   getattr(args, "intake_point", None))
+        url = getattr(args, "db", None) or os.environ.get("HALL_DB")
+        return cls(Paths.resolve(getattr(args, "data_dir", None)), url, getattr(args, "intake_point", None))
 
     def _open(self) -> Opened:
         if self._opened is None:

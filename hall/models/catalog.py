@@ -50,7 +50,9 @@ class Item(Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
     code: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(120))
-    initials: Mapped[str] = mapped_column(String(120), default="")  # pinyin initials, for the item finder
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)  # 简称 clerks and citizens use: 低保申请
+    # Pinyin initials of the name and of each alias, space-separated, for the item finder ("dbsq").
+    initials: Mapped[str] = mapped_column(String(400), default="")
     window_code: Mapped[str] = mapped_column(ForeignKey("windows.code"))
     default_kind: Mapped[str] = mapped_column(String(12))
     statutory_limit: Mapped[int] = mapped_column(Integer)

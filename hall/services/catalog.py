@@ -87,7 +87,9 @@ def _project_catalog(session: Session, ev: Event, payload: dict[str, Any]) -> No
         data["materials"] = [asdict(m) for m in it.materials]
         data["departments"] = list(it.departments)
         data["procedure"] = list(it.procedure)
-        session.add(Item(version_id=version.id, is_current=True, initials=initials(it.name), **data))
+        data["aliases"] = list(it.aliases)
+        keys = " ".join(initials(text) for text in (it.name, *it.aliases))
+        session.add(Item(version_id=version.id, is_current=True, initials=keys, **data))
     session.flush()
 
 
@@ -111,7 +113,7 @@ def _item_json(i: Item) -> dict[str, Any]:
         "statutory_anchored": i.statutory_anchored, "restart_on_supplement": i.restart_on_supplement,
         "departments": i.departments, "conditions": i.conditions, "procedure": i.procedure, "fee": i.fee,
         "policy_basis": i.policy_basis, "retention": i.retention, "follow_up_days": i.follow_up_days,
-        "note": i.note, "materials": i.materials,
+        "note": i.note, "aliases": i.aliases, "materials": i.materials,
     }
 
 
@@ -140,15 +142,16 @@ def find_items(items: list[Item], query: str) -> list[Item]:
         return list(items)
     scored: list[tuple[int, str, Item]] = []
     for it in items:
+        keys = it.initials.split()
         if it.code.lower() == q:
             rank = 0
         elif it.code.lower().startswith(q):
             rank = 1
-        elif it.initials.startswith(q):
+        elif any(k.startswith(q) for k in keys):
             rank = 2
-        elif q in it.name.lower():
+        elif q in it.name.lower() or any(q in a.lower() for a in it.aliases):
             rank = 3
-        elif q in it.initials:
+        elif any(q in k for k in keys):
             rank = 4
         else:
             continue

@@ -27,7 +27,7 @@ MAX_CELL = 2000
 # (key, header) per sheet, in column order; the header is what an administrator sees in Excel and the TSV files.
 WINDOW_COLUMNS = (("code", "窗口编码"), ("name", "窗口名称"), ("sort_order", "排序"), ("phone", "咨询电话"))
 ITEM_COLUMNS = (
-    ("code", "事项编码"), ("name", "事项名称"), ("window_code", "窗口"), ("default_kind", "办件类型"),
+    ("code", "事项编码"), ("name", "事项名称"), ("aliases", "简称"), ("window_code", "窗口"), ("default_kind", "办件类型"),
     ("statutory_limit", "法定时限"), ("promised_limit", "承诺时限"), ("limit_unit", "时限单位"),
     ("statutory_anchored", "法定时限有据"), ("restart_on_supplement", "补正后重新计时"),
     ("departments", "办理部门"), ("conditions", "受理条件"), ("procedure", "办理流程"), ("fee", "收费标准"),
@@ -77,6 +77,7 @@ class ItemSpec:
     retention: str = "10年"
     follow_up_days: int = 0
     note: str = ""
+    aliases: tuple[str, ...] = ()
     materials: tuple[MaterialSpec, ...] = field(default_factory=tuple)
 
 
@@ -96,6 +97,7 @@ class CatalogSpec:
             raw["materials"] = tuple(MaterialSpec(**m) for m in raw["materials"])
             raw["departments"] = tuple(raw["departments"])
             raw["procedure"] = tuple(raw["procedure"])
+            raw["aliases"] = tuple(raw.get("aliases", ()))
             items.append(ItemSpec(**raw))
         return cls(tuple(WindowSpec(**w) for w in data["windows"]), tuple(items))
 
@@ -110,7 +112,8 @@ class CatalogSpec:
         items, materials = [], []
         for it in self.items:
             items.append({
-                "code": it.code, "name": it.name, "window_code": it.window_code,
+                "code": it.code, "name": it.name, "aliases": LIST_SEP.join(it.aliases),
+                "window_code": it.window_code,
                 "default_kind": KIND_LABELS[it.default_kind], "statutory_limit": str(it.statutory_limit),
                 "promised_limit": str(it.promised_limit), "limit_unit": UNIT_LABELS[it.limit_unit],
                 "statutory_anchored": YES if it.statutory_anchored else NO,
@@ -274,6 +277,8 @@ def parse_sheets(sheets: dict[str, list[dict[str, str]]], *, first_data_row: int
             retention=_text(p, s, i, "保管期限", row.get("保管期限", "") or "10年", max_len=20),
             follow_up_days=_int(p, s, i, "办结后回访天数", row.get("办结后回访天数", "") or "0", 0, 365),
             note=_text(p, s, i, "备注", row.get("备注", "")),
+            aliases=tuple(a.strip() for a in _text(p, s, i, "简称", row.get("简称", ""), max_len=200).split(LIST_SEP)
+                          if a.strip()),
             materials=tuple(mats),
         ))
     for code in materials:

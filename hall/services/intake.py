@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -263,10 +264,8 @@ def find_applicant(session: Session, query: str, limit: int = 10) -> list[Applic
     if not q:
         return []
     if len(q) >= 15 and q[:-1].isdigit():
-        try:
+        with contextlib.suppress(HallError):
             q = parse_id_number(q).number
-        except HallError:
-            pass
         return list(session.scalars(select(Applicant).where(Applicant.id_no == q).limit(limit)))
     stmt = select(Applicant).where(
         (Applicant.name == query.strip()) | (Applicant.name.startswith(query.strip()))

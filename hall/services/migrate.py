@@ -44,7 +44,7 @@ def upgrade_if_needed(db: Database) -> bool:
     current = current_revision(db)
     if current == head:
         return False
-    if current is not None and script.get_revision(current) is None:
+    if current is not None and not _known(script, current):
         raise DatabaseError(
             f"该数据库由更新版本的 Hall 创建（结构版本 {current}），本程序无法安全打开。请升级 Hall 后再使用。"
         )
@@ -56,3 +56,12 @@ def upgrade_if_needed(db: Database) -> bool:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return True
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    from alembic.util.exc import CommandError
+
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False

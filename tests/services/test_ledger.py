@@ -1,0 +1,75 @@
+"""The ledger: hash chain per node, tamper detection, projections equal to a replay of the events."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from hall.models import Base, Event, Ticket
+from hall.services import intake, ledger, tickets
+from hall.services.db import Database
+
+ZHANG = intake.ApplicantForm("person", "11010519491231002X", "张三", "13812345678", "东村3组")
+
+
+def _some_tickets(opened, people):
+    with opened.db.transaction() as s:
+        a = intake.register(s, people["c02"], intake.IntakeForm("11", ZHANG), now=datetime(2026, 3, 2, 9))
+        b = intake.register(s, people["c02"], intake.IntakeForm("09", ZHANG), now=datetime(2026, 3, 2, 10))
+        c = intake.register(s, people["v01"], intake.IntakeForm("18", ZHANG), now=datetime(2026, 3, 3, 9))
+    with opened.db.transaction() as s:
+        tickets.supplement_received(s, people["c02"], b.number, now=datetime(2026, 3, 4, 9))
+        tickets.void(s, people["m01"], c.number, "重复登记")
+    return a, b, c
+
+
+def test_chain_verifies_and_names_the_first_tampered_event(hall_db, people):
+    _some_tickets(hall_db, people)
+    with hall_db.db.transaction() as s:
+        report = ledger.verify(s)
+        assert report.ok and report.nodes == 2 and report.events > 8
+        victim = s.scalars(select(Event).where(Event.type == "ticket.supplemented")).one()
+        victim_id = victim.event_id
+    # Someone edits a payload behind the program's back (e.g. with a SQLite browser).
+    with hall_db.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE events SET payload = replace(payload, '2026-03-04', '2026-03-01') "
+                             "WHERE event_id = :e"), {"e": victim_id})
+    with hall_db.db.transaction() as s:
+        report = ledger.verify(s)
+        assert not report.ok
+        assert report.first_broken.event_id == victim_id
+        assert "内容" in report.problem
+
+
+def test_deleting_the_last_event_is_detected(hall_db, people):
+    _some_tickets(hall_db, people)
+    with hall_db.db.engine.begin() as conn:
+        last = conn.execute(sa.text("SELECT max(id) FROM events")).scalar_one()
+        conn.execute(sa.text("DELETE FROM events WHERE id = :i"), {"i": last})
+    with hall_db.db.transaction() as s:
+        assert not ledger.verify(s).ok
+
+
+def test_projections_equal_a_replay_of_the_events(hall_sqlite, tmp_path):
+    from conftest import actors_of
+
+    people = actors_of(hall_sqlite)
+    _some_tickets(hall_sqlite, people)
+    replica = Database.open(f"sqlite:///{tmp_path / 'replica.sqlite3'}", migrate=False)
+    Base.metadata.create_all(replica.engine)
+    with hall_sqlite.db.transaction() as src, replica.transaction() as dst:
+        for ev in src.scalars(select(Event).order_by(Event.id)):
+            copy = Event(**{c.name: getattr(ev, c.name) for c in Event.__table__.columns})
+            dst.add(copy)
+            dst.flush()
+            ledger.apply(dst, copy, json.loads(copy.payload))
+    cols = [c for c in Ticket.__table__.columns if c.name != "id"]
+    with hall_sqlite.db.transaction() as a, replica.transaction() as b:
+        rows_a = [tuple(getattr(t, c.name) for c in cols) for t in a.scalars(select(Ticket).order_by(Ticket.number))]
+        rows_b = [tuple(getattr(t, c.name) for c in cols) for t in b.scalars(select(Ticket).order_by(Ticket.number))]
+    assert len(rows_a) == 3
+    assert rows_a == rows_b
+    replica.dispose()
