@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
 from hall.print.base import Renderer, SealArea, SignatureLines, Styles, para, qr_drawing
 from hall.print.data import HallInfo, ItemNotice, TicketPaper
+from hall.print.fastflow import Grid, text_width
 from hall.print.fonts import FontSet
 from hall.print.sheet import Sheet, TableSection, TextSection
 from hall.print.ticket_papers import build_sheets
@@ -17,38 +17,31 @@ GRID = colors.Color(0.35, 0.35, 0.35)
 HEAD_BG = colors.Color(0.92, 0.92, 0.92)
 
 
-def fields_table(fields: tuple[tuple[str, str], ...], s: Styles, width: float) -> Table:
+def fields_table(fields: tuple[tuple[str, str], ...], s: Styles, width: float) -> Grid:
     """Label/value grid: short values pair up four columns wide, long ones span the row."""
     label_w = 27 * mm
     value_w = (width - 2 * label_w) / 2
-    rows: list[list[object]] = []
-    spans: list[tuple[int, int]] = []
-    fits = value_w - 8  # cell padding
+    fits = value_w - 6  # cell padding
+    body, size = s.cell.fontName, s.cell.fontSize
 
     def short(value: str) -> bool:
-        return stringWidth(value, s.cell.fontName, s.cell.fontSize) <= fits
+        return text_width(value, body, size) <= fits
 
+    rows: list[list[str]] = []
+    spans: dict[tuple[int, int], int] = {}
     i = 0
     while i < len(fields):
         label, value = fields[i]
         nxt = fields[i + 1] if i + 1 < len(fields) else None
         if short(value) and nxt is not None and short(nxt[1]):
-            rows.append([para(label, s.cell_head), para(value, s.cell), para(nxt[0], s.cell_head), para(nxt[1], s.cell)])
+            rows.append([label, value, nxt[0], nxt[1]])
             i += 2
         else:
-            rows.append([para(label, s.cell_head), para(value or "—", s.cell), "", ""])
-            spans.append((len(rows) - 1, 1))
+            rows.append([label, value or "—"])
+            spans[(len(rows) - 1, 1)] = 3
             i += 1
-    style = [("GRID", (0, 0), (-1, -1), 0.5, GRID), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-             ("FONTNAME", (0, 0), (-1, -1), s.fonts.body), ("BACKGROUND", (0, 0), (0, -1), HEAD_BG), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-             ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
-    for r, _ in spans:
-        style.append(("SPAN", (1, r), (3, r)))
-    for r, row in enumerate(rows):
-        if row[2] != "":
-            style.append(("BACKGROUND", (2, r), (2, r), HEAD_BG))
-    table = Table(rows, colWidths=[label_w, value_w, label_w, value_w], style=TableStyle(style))
-    return table
+    return Grid(rows, [label_w, value_w, label_w, value_w], body, s.cell_head.fontName, size,
+                head_cols=(0, 2), spans=spans, pad=2, rule=GRID, shade=HEAD_BG)
 
 
 def section_flowables(section: TableSection | TextSection, s: Styles, width: float) -> list[Flowable]:
@@ -61,16 +54,13 @@ def section_flowables(section: TableSection | TextSection, s: Styles, width: flo
         return out
     total = sum(section.widths)
     widths = [width * w / total for w in section.widths]
-    rows: list[list[object]] = [[para(h, s.cell_head) for h in section.header]]
-    rows += [[para(c, s.cell) for c in row] for row in section.rows]
-    style = [("GRID", (0, 0), (-1, -1), 0.5, GRID), ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-             ("FONTNAME", (0, 0), (-1, -1), s.fonts.body),
-             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("TOPPADDING", (0, 0), (-1, -1), 2),
-             ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    rows = [list(section.header), *(list(r) for r in section.rows)]
+    spans: dict[tuple[int, int], int] = {}
     if not section.rows:
-        rows.append([para(section.empty_text, s.cell)] + [""] * (len(section.header) - 1))
-        style.append(("SPAN", (0, 1), (-1, 1)))
-    out.append(Table(rows, colWidths=widths, repeatRows=1, style=TableStyle(style)))
+        rows.append([section.empty_text])
+        spans[(1, 0)] = len(section.header) - 1
+    out.append(Grid(rows, widths, s.cell.fontName, s.cell_head.fontName, s.cell.fontSize, header_rows=1,
+                    spans=spans, pad=2, rule=GRID, shade=HEAD_BG))
     return out
 
 
@@ -89,7 +79,8 @@ def sheet_header(sheet: Sheet, hall: HallInfo, s: Styles, width: float) -> Table
     return table
 
 
-def sheet_story(sheet: Sheet, hall: HallInfo, issued: object, s: Styles, fonts: FontSet, width: float) -> list[Flowable]:
+def sheet_story(sheet: Sheet, hall: HallInfo, issued: object, s: Styles, fonts: FontSet,
+                width: float) -> list[Flowable]:
     story: list[Flowable] = [sheet_header(sheet, hall, s, width)]
     if sheet.recipient:
         story.append(para(sheet.recipient, s.salutation))

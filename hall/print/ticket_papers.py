@@ -98,8 +98,8 @@ def one_time_notice(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> 
     if item is None:
         raise ValidationError("一次性告知单", "需要事项的办事指南（法律依据、条件、流程、材料）")
     received = {m.name for m in t.materials_received}
-    rows = tuple((str(i), m.name, m.form, str(m.count), m.issuer or "申请人", "已收" if m.name in received else "需提交")
-                 for i, m in enumerate(item.materials, start=1))
+    rows = tuple((str(i), m.name, m.form, str(m.count), m.issuer or "申请人",
+                  "已收" if m.name in received else "需提交") for i, m in enumerate(item.materials, start=1))
     sections: list[TableSection | TextSection] = [
         TextSection("一、设定依据", (item.legal_basis,)),
         TextSection("二、办理条件", item.conditions, numbered=True),
@@ -128,8 +128,10 @@ def supplement(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[
         statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的“{t.item_name}”申请，经审查，申请材料不齐全或者"
                     "不符合法定形式。根据《中华人民共和国行政许可法》第三十二条第一款第（四）项的规定，现一次性告知"
                     f"你（单位）需要补正的全部材料，请于{due}前补正：",),
-        fields=(*_head_fields(t), ("申请人", t.applicant_name), ("补正期限", due), ("经办人", _staff(t)), *_phones(hall)),
-        sections=(TableSection("需补正材料", (*MATERIAL_HEADER,), _material_rows(t.materials_missing), MATERIAL_WIDTHS),),
+        fields=(*_head_fields(t), ("申请人", t.applicant_name), ("补正期限", due), ("经办人", _staff(t)),
+                *_phones(hall)),
+        sections=(TableSection("需补正材料", MATERIAL_HEADER, _material_rows(t.materials_missing),
+                               MATERIAL_WIDTHS),),
         notes=("补正期间不计入办理时限，收到全部补正材料的次日起重新计算。",
                f"逾期未补正的，视为放弃本次申请，申请材料予以退回；你（单位）可以重新提出申请。补正期限：{due}。"),
         signatures=("申请人（签收）", "经办人（签字）"))]

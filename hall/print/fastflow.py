@@ -1,0 +1,246 @@
+"""Light flowables for plain CJK text and grid tables, drawn straight on the canvas.
+
+reportlab's Paragraph parses markup and its CJK line breaker is slow; a 76-item booklet of Paragraphs in
+Tables costs ~6× bare canvas drawing. Our texts are plain (no markup), so these flowables wrap by summed
+glyph widths (cached per font), keep Chinese punctuation off line starts (避头尾), and split tables by rows
+across pages with the header repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import getFont
+from reportlab.platypus import Flowable
+
+NO_LINE_START = set("，。、；：？！）》」』”’〕】…%,.;:?!)]")
+NO_LINE_END = set("（《「『“‘〔【([")
+
+_widths: dict[str, tuple[dict[int, float], float]] = {}
+
+
+def _metrics(font_name: str) -> tuple[dict[int, float], float]:
+    m = _widths.get(font_name)
+    if m is None:
+        font = getFont(font_name)
+        face = font.face
+        widths = getattr(face, "charWidths", None)
+        if widths is None:  # a standard Type 1 font: ask it per character
+            widths = {i: font.stringWidth(chr(i), 1000) for i in range(32, 256)}
+        m = (widths, getattr(face, "defaultWidth", 1000))
+        _widths[font_name] = m
+    return m
+
+
+def text_width(text: str, font_name: str, size: float) -> float:
+    widths, default = _metrics(font_name)
+    return sum(widths.get(ord(ch), default) for ch in text) * size / 1000
+
+
+def wrap_text(text: str, font_name: str, size: float, width: float, first_indent: float = 0) -> list[str]:
+    """Greedy wrap by character (CJK has no spaces), keeping Latin words whole where they fit."""
+    widths, default = _metrics(font_name)
+    scale = size / 1000
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line: list[str] = []
+        w = 0.0
+        room = width - first_indent
+        i = 0
+        while i < len(para):
+            ch = para[i]
+            # Keep a run of ASCII letters/digits together (ticket numbers, 〔2019〕84号 digits).
+            j = i + 1
+            if ch.isascii() and ch.isalnum():
+                while j < len(para) and para[j].isascii() and (para[j].isalnum() or para[j] in "-_./"):
+                    j += 1
+            token = para[i:j]
+            tw = sum(widths.get(ord(c), default) for c in token) * scale
+            if line and w + tw > room and not (token[0] in NO_LINE_START and w + tw <= room + size * 1.05):
+                if line[-1] in NO_LINE_END and len(line) > 1:
+                    carry = line.pop()
+                    lines.append("".join(line))
+                    line, w = [carry], widths.get(ord(carry), default) * scale
+                else:
+                    lines.append("".join(line))
+                    line, w = [], 0.0
+                room = width
+            if tw > room and len(token) > 1:  # a run longer than the line: break it anywhere
+                for c in token:
+                    cw = widths.get(ord(c), default) * scale
+                    if line and w + cw > room:
+                        lines.append("".join(line))
+                        line, w, room = [], 0.0, width
+                    line.append(c)
+                    w += cw
+            else:
+                line.extend(token)
+                w += tw
+            i = j
+        lines.append("".join(line))
+    return lines
+
+
+class Text(Flowable):
+    """A plain text block: font, size, leading, alignment, first-line indent; optional bold-ish label."""
+
+    def __init__(self, text: str, font: str, size: float, leading: float | None = None, *, align: str = "left",
+                 indent: float = 0, space_before: float = 0, space_after: float = 0,
+                 label: str = "", label_font: str = "") -> None:
+        super().__init__()
+        self.text, self.font, self.size = str(text), font, size
+        self.leading = leading or size * 1.35
+        self.align, self.indent = align, indent
+        self.spaceBefore, self.spaceAfter = space_before, space_after
+        self.label, self.label_font = label, label_font or font
+        self._lines: list[str] = []
+        self._w = 0.0
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        if aw != self._w or not self._lines:
+            label_w = text_width(self.label, self.label_font, self.size) if self.label else 0
+            self._lines = wrap_text(self.text, self.font, self.size, aw, self.indent + label_w)
+            self._w = aw
+        self.width, self.height = aw, len(self._lines) * self.leading
+        return self.width, self.height
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        self.wrap(aw, ah)
+        n = int(ah // self.leading)
+        if n <= 0 or n >= len(self._lines) or self.label:
+            return []
+        first = Text("", self.font, self.size, self.leading, align=self.align, indent=self.indent,
+                     space_before=self.spaceBefore)
+        first._lines, first._w = self._lines[:n], aw
+        rest = Text("", self.font, self.size, self.leading, align=self.align, space_after=self.spaceAfter)
+        rest._lines, rest._w = self._lines[n:], aw
+        return [first, rest]
+
+    def draw(self) -> None:
+        c = self.canv
+        y = self.height - self.size * 0.9 - (self.leading - self.size) / 2
+        # One text object for the whole block: far fewer BT/ET and font operators than drawString per line.
+        t = c.beginText()
+        t.setFont(self.font, self.size, self.leading)
+        for i, line in enumerate(self._lines):
+            x = self.indent if i == 0 else 0
+            if i == 0 and self.label:
+                t.setFont(self.label_font, self.size, self.leading)
+                t.setTextOrigin(x, y)
+                t.textOut(self.label)
+                x += text_width(self.label, self.label_font, self.size)
+                t.setFont(self.font, self.size, self.leading)
+            if self.align == "center":
+                x = (self.width - text_width(line, self.font, self.size)) / 2
+            elif self.align == "right":
+                x = self.width - text_width(line, self.font, self.size)
+            t.setTextOrigin(x, y)
+            t.textOut(line)
+            y -= self.leading
+        c.drawText(t)
+
+
+class Grid(Flowable):
+    """A ruled table of plain-text cells; ``spans`` maps (row, col) → last col it spans to (same row).
+
+    Cells in ``head_cols`` and the first ``header_rows`` rows are shaded and use the heading font.
+    """
+
+    def __init__(self, rows: Sequence[Sequence[str]], col_widths: Sequence[float], font: str, head_font: str,
+                 size: float = 10.5, *, header_rows: int = 0, head_cols: Sequence[int] = (),
+                 spans: dict[tuple[int, int], int] | None = None, pad: float = 2.5,
+                 rule: colors.Color | None = None, shade: colors.Color | None = None) -> None:
+        super().__init__()
+        self.rows = [list(r) for r in rows]
+        self.col_widths = list(col_widths)
+        self.font, self.head_font, self.size = font, head_font, size
+        self.leading = size * 1.3
+        self.header_rows, self.head_cols = header_rows, set(head_cols)
+        self.spans = spans or {}
+        self.pad = pad
+        self.rule = rule or colors.Color(0.35, 0.35, 0.35)
+        self.shade = shade or colors.Color(0.92, 0.92, 0.92)
+        self._layout: list[tuple[float, list[tuple[float, float, list[str], str, int]]]] | None = None
+
+    def _is_head(self, r: int, c: int) -> bool:
+        return r < self.header_rows or c in self.head_cols
+
+    def _compute(self) -> None:
+        layout = []
+        for r, row in enumerate(self.rows):
+            cells = []
+            x = 0.0
+            c = 0
+            height = 0.0
+            while c < len(row):
+                last = self.spans.get((r, c), c)
+                w = sum(self.col_widths[c:last + 1])
+                font = self.head_font if self._is_head(r, c) else self.font
+                lines = wrap_text(row[c], font, self.size, w - 2 * self.pad)
+                cells.append((x, w, lines, font, c))
+                height = max(height, len(lines) * self.leading + 2 * self.pad)
+                x += w
+                c = last + 1
+            layout.append((height, cells))
+        self._layout = layout
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        if self._layout is None:
+            self._compute()
+        assert self._layout is not None
+        self.width = sum(self.col_widths)
+        self.height = sum(h for h, _ in self._layout)
+        return self.width, self.height
+
+    def _sub(self, rows: list[list[str]], spans: dict[tuple[int, int], int], header: int) -> Grid:
+        g = Grid(rows, self.col_widths, self.font, self.head_font, self.size, header_rows=header,
+                 head_cols=tuple(self.head_cols), spans=spans, pad=self.pad, rule=self.rule, shade=self.shade)
+        return g
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        self.wrap(aw, ah)
+        assert self._layout is not None
+        used = sum(h for h, _ in self._layout[: self.header_rows])
+        n = self.header_rows
+        while n < len(self._layout) and used + self._layout[n][0] <= ah:
+            used += self._layout[n][0]
+            n += 1
+        if n <= self.header_rows or n >= len(self.rows):
+            return []
+        head = self.rows[: self.header_rows]
+        first_spans = {k: v for k, v in self.spans.items() if k[0] < n}
+        rest_spans = {(r - n + self.header_rows, c): v for (r, c), v in self.spans.items() if r >= n}
+        rest_spans.update({k: v for k, v in self.spans.items() if k[0] < self.header_rows})
+        return [self._sub(self.rows[:n], first_spans, self.header_rows),
+                self._sub(head + self.rows[n:], rest_spans, self.header_rows)]
+
+    def draw(self) -> None:
+        assert self._layout is not None
+        c = self.canv
+        c.saveState()
+        c.setLineWidth(0.5)
+        c.setStrokeColor(self.rule)
+        y = self.height
+        t = c.beginText()
+        current = ""
+        for r, (h, cells) in enumerate(self._layout):
+            y -= h
+            for x, w, lines, font, col in cells:
+                if self._is_head(r, col):
+                    c.setFillColor(self.shade)
+                    c.rect(x, y, w, h, stroke=0, fill=1)
+                c.rect(x, y, w, h, stroke=1, fill=0)
+                if font != current:
+                    t.setFont(font, self.size, self.leading)
+                    current = font
+                # Vertically centred block of lines.
+                ty = y + h / 2 + len(lines) * self.leading / 2 - self.size * 0.95 - (self.leading - self.size) / 2
+                for line in lines:
+                    if line:
+                        t.setTextOrigin(x + self.pad, ty)
+                        t.textOut(line)
+                    ty -= self.leading
+        c.setFillColor(colors.black)
+        c.drawText(t)
+        c.restoreState()

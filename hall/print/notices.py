@@ -1,0 +1,365 @@
+"""Public-notice sheets (公示): 六公开 per item, the 76-item booklet with a table of contents, window boards,
+the staff badge board (挂牌上岗) and a 办事流程图 per item.
+
+Everything here goes on a wall or into a public booklet, so every renderer runs :func:`check_public` over
+its data first and refuses to print an unmasked ID number or mobile phone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Image, PageBreak, Paragraph, Spacer, Table, TableStyle
+
+from hall.print.base import NumberedCanvas, Renderer, esc, para, zh_date
+from hall.print.data import HallInfo, ItemNotice, StaffBadge, WindowBoard
+from hall.print.flowchart import Flowchart
+from hall.print.fonts import FontSet
+from hall.print.guard import check_public
+from hall.print.sheet import TableSection, TextSection
+from hall.print.ticket_layout import GRID, HEAD_BG, fields_table, section_flowables
+
+MATERIAL_HEADER = ("序号", "材料名称", "形式", "份数", "出具单位")
+
+
+def _allowed_numbers(hall: HallInfo, items: Sequence[ItemNotice] = ()) -> list[str]:
+    """The hall's own published lines may look like mobiles in a village; they are public by design."""
+    return [hall.service_phone, hall.supervision_phone, *(i.service_phone for i in items),
+            *(i.supervision_phone for i in items)]
+
+
+class PublicRenderer(Renderer):
+    where = "公示材料"
+
+    def __init__(self, hall: HallInfo, fonts: FontSet | None = None, *, data: Sequence[object] = (),
+                 items: Sequence[ItemNotice] = ()) -> None:
+        super().__init__(fonts)
+        self.hall = hall
+        check_public(self.where, hall, *data, allowed=_allowed_numbers(hall, items))
+
+    def footer_left(self) -> str:
+        return f"{self.hall.name}  咨询电话：{self.hall.service_phone}"
+
+    def footer_right(self) -> str:
+        return f"监督投诉电话：{self.hall.supervision_phone}"
+
+    def page_head(self, title: str, subtitle: str = "") -> list[Flowable]:
+        out: list[Flowable] = [para(self.hall.name, self.styles.hall), para(title, self.styles.title)]
+        if subtitle:
+            out.append(para(subtitle, self.styles.docno))
+        return out
+
+
+def six_public_story(r: PublicRenderer, item: ItemNotice) -> list[Flowable]:
+    s, w = r.styles, r.frame_width
+    story = r.page_head(item.name, f"六公开 · 事项编码 {item.code} · {item.window}窗口 · {item.kind_zh}")
+    story.append(para("一、服务内容", s.heading))
+    story.append(fields_table((("事项名称", item.name), ("办件类型", item.kind_zh), ("办理窗口", item.window),
+                               ("办理地点", item.place), ("办理时限", item.limit_text),
+                               *((("承办部门", "、".join(item.departments)),) if item.departments else ())), s, w))
+    story += section_flowables(TextSection("办理条件", item.conditions, numbered=True), s, w)
+    rows = tuple((str(i), m.name, m.form, str(m.count), m.issuer or "申请人")
+                 for i, m in enumerate(item.materials, start=1))
+    story += section_flowables(TableSection("申请材料", MATERIAL_HEADER, rows, (0.9, 5.0, 1.5, 0.9, 2.2)), s, w)
+    story += section_flowables(TextSection("二、办事程序", item.procedure_steps, numbered=True), s, w)
+    story += section_flowables(TextSection("三、收费标准", (item.fee,)), s, w)
+    story += section_flowables(TextSection("四、政策依据", (item.legal_basis,)), s, w)
+    story += section_flowables(TextSection("五、服务电话", (f"咨询电话：{item.service_phone}",
+                                                           f"监督投诉电话：{item.supervision_phone}")), s, w)
+    staff = "、".join(item.staff_on_duty) or "以窗口挂牌上岗公示为准"
+    story += section_flowables(TextSection("六、在岗人员", (staff,)), s, w)
+    if item.note:
+        story.append(para(f"备注：{item.note}", s.cell))
+    return story
+
+
+class SixPublicRenderer(PublicRenderer):
+    """六公开 sheets, one item per page start."""
+
+    where = "六公开公示"
+
+    def __init__(self, items: Sequence[ItemNotice], hall: HallInfo, fonts: FontSet | None = None) -> None:
+        super().__init__(hall, fonts, data=items, items=items)
+        self.items = list(items)
+        self.title_meta = "六公开公示"
+
+    def story(self) -> list[Flowable]:
+        story: list[Flowable] = []
+        for i, item in enumerate(self.items):
+            if i:
+                story.append(PageBreak())
+            story += six_public_story(self, item)
+        return story
+
+
+class _PageMark(Flowable):
+    """Zero-size marker that records on which physical page an item starts."""
+
+    def __init__(self, pages: dict[str, int], key: str) -> None:
+        super().__init__()
+        self.pages, self.key = pages, key
+        self.width = self.height = 0
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        self.pages[self.key] = self.canv.getPageNumber()
+
+
+class _TocPage(Flowable):
+    """One page of the table of contents; page numbers are read at draw time (items are drawn first)."""
+
+    ROW = 7.2 * mm
+
+    def __init__(self, entries: list[ItemNotice], pages: dict[str, int], shift: int, fonts: FontSet,
+                 width: float, height: float, first: bool) -> None:
+        super().__init__()
+        self.entries, self.pages, self.shift, self.fonts = entries, pages, shift, fonts
+        self.width, self.height, self.first = width, height, first
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        y = self.height
+        if self.first:
+            c.setFont(self.fonts.title, 22)
+            c.drawCentredString(self.width / 2, y - 22, "目　录")
+        y -= _TocPage.header_height(self.first)
+        size = 11
+        for item in self.entries:
+            y -= self.ROW
+            page = str(self.pages.get(item.code, 0) + self.shift)
+            c.setFont(self.fonts.heading, size)
+            c.drawString(0, y, item.code)
+            c.setFont(self.fonts.body, size)
+            c.drawRightString(self.width, y, page)
+            window = item.window.split()[0]
+            c.drawString(12 * mm, y, window)
+            name_x = 26 * mm
+            room = self.width - name_x - 12 * mm
+            fit = size
+            while fit > 7 and c.stringWidth(item.name, self.fonts.body, fit) > room:
+                fit -= 0.5
+            c.setFont(self.fonts.body, fit)
+            c.drawString(name_x, y, item.name)
+            used = c.stringWidth(item.name, self.fonts.body, fit)
+            c.setDash(1, 2)
+            c.setLineWidth(0.4)
+            left = name_x + used + 2 * mm
+            right = self.width - c.stringWidth(page, self.fonts.body, size) - 2 * mm
+            if right > left:
+                c.line(left, y + 1, right, y + 1)
+            c.setDash()
+
+    @staticmethod
+    def header_height(first: bool) -> float:
+        return 20 * mm if first else 4 * mm
+
+
+class BookletRenderer(PublicRenderer):
+    """The public-notice booklet: cover, table of contents, then every item's 六公开 page(s).
+
+    Built in one pass: the contents pages are laid out last (when every item's start page is known) and
+    moved behind the cover when the deferred pages are written; their count is fixed in advance because
+    every contents row is one line high.
+    """
+
+    where = "六公开汇编"
+
+    def __init__(self, items: Sequence[ItemNotice], hall: HallInfo, fonts: FontSet | None = None,
+                 title: str = "服务事项六公开汇编", issued_on: date | None = None) -> None:
+        super().__init__(hall, fonts, data=items, items=items)
+        self.items = list(items)
+        self.booklet_title = title
+        self.issued_on = issued_on or date.today()
+        self.title_meta = title
+        self._pages: dict[str, int] = {}
+        avail = self.pagesize[1] - self.margins[0] - self.margins[2]
+        first_rows = int((avail - _TocPage.header_height(True)) // _TocPage.ROW)
+        rows = int((avail - _TocPage.header_height(False)) // _TocPage.ROW)
+        rest = max(len(self.items) - first_rows, 0)
+        self.toc_chunks = [self.items[:first_rows]] + [
+            self.items[first_rows + i * rows: first_rows + (i + 1) * rows] for i in range(math.ceil(rest / rows))]
+        self.toc_pages = len(self.toc_chunks)
+
+    def cover(self) -> list[Flowable]:
+        s = self.styles
+        return [Spacer(1, 50 * mm), para(self.hall.name, s.hall), Spacer(1, 8 * mm),
+                Paragraph(esc(self.booklet_title), s.title), Spacer(1, 6 * mm),
+                para(f"共 {len(self.items)} 项服务事项 · 服务内容、办事程序、收费标准、政策依据、服务电话、在岗人员",
+                     s.center),
+                Spacer(1, 70 * mm), para(self.hall.township, s.center), para(zh_date(self.issued_on), s.center)]
+
+    def story(self) -> list[Flowable]:
+        story = self.cover()
+        for item in self.items:
+            story += [PageBreak(), _PageMark(self._pages, item.code), *six_public_story(self, item)]
+        h = self.pagesize[1] - self.margins[0] - self.margins[2] - 1
+        for i, chunk in enumerate(self.toc_chunks):
+            story += [PageBreak(), _TocPage(chunk, self._pages, self.toc_pages, self.fonts, self.frame_width, h,
+                                            first=i == 0)]
+        return story
+
+    def _canvasmaker(self, *args: object, **kwargs: object) -> NumberedCanvas:
+        canvas = super()._canvasmaker(*args, **kwargs)
+        toc = self.toc_pages
+
+        def reorder(pages: list[dict]) -> list[dict]:
+            return [pages[0], *pages[-toc:], *pages[1:-toc]] if toc else pages
+
+        canvas.reorder = reorder  # type: ignore[attr-defined]
+        return canvas
+
+
+class WindowBoardRenderer(PublicRenderer):
+    """One board per window: its items with limits and fees, and its staff on duty."""
+
+    where = "窗口公示牌"
+
+    def __init__(self, boards: Sequence[WindowBoard], hall: HallInfo, fonts: FontSet | None = None) -> None:
+        super().__init__(hall, fonts, data=boards, items=[i for b in boards for i in b.items])
+        self.boards = list(boards)
+        self.title_meta = "窗口公示"
+
+    def story(self) -> list[Flowable]:
+        s, w = self.styles, self.frame_width
+        story: list[Flowable] = []
+        for n, board in enumerate(self.boards):
+            if n:
+                story.append(PageBreak())
+            story += self.page_head(f"{board.code} {board.name}窗口", f"本窗口共 {len(board.items)} 项服务事项")
+            rows = tuple((it.code, it.name, it.kind_zh, it.limit_text, it.fee) for it in board.items)
+            story += section_flowables(TableSection("服务事项", ("编码", "事项名称", "类型", "办理时限", "收费"), rows,
+                                                    (0.8, 5.2, 1.1, 2.6, 1.4)), s, w)
+            staff = tuple((b.name, b.post, b.staff_no, b.b_post or "—") for b in board.staff)
+            story += section_flowables(TableSection("在岗人员", ("姓名", "岗位", "工号", "代理岗（B岗）"), staff,
+                                                    (1.5, 3.5, 1.5, 2.5), "以挂牌上岗公示为准"), s, w)
+            story.append(para(f"咨询电话：{self.hall.service_phone}　　监督投诉电话：{self.hall.supervision_phone}",
+                              s.cell))
+        return story
+
+
+class StaffBoardRenderer(PublicRenderer):
+    """挂牌上岗: name, photo (if any), post, staff number and window; nothing personal beyond that."""
+
+    where = "挂牌上岗公示"
+    COLS, ROWS = 3, 3
+
+    def __init__(self, staff: Sequence[StaffBadge], hall: HallInfo, fonts: FontSet | None = None) -> None:
+        super().__init__(hall, fonts, data=staff)
+        self.staff = list(staff)
+        self.title_meta = "工作人员挂牌上岗公示"
+
+    def badge(self, b: StaffBadge, w: float, h: float) -> Flowable:
+        return _Badge(b, self.fonts, w, h)
+
+    def story(self) -> list[Flowable]:
+        w = self.frame_width
+        per = self.COLS * self.ROWS
+        story: list[Flowable] = []
+        head_h = 20 * mm
+        cell_w = w / self.COLS
+        cell_h = (self.pagesize[1] - self.margins[0] - self.margins[2] - head_h) / self.ROWS - 1
+        for start in range(0, max(len(self.staff), 1), per):
+            if start:
+                story.append(PageBreak())
+            story += [para(self.hall.name, self.styles.hall), para("工作人员挂牌上岗公示", self.styles.title)]
+            chunk = self.staff[start:start + per]
+            rows = [[self.badge(b, cell_w - 4 * mm, cell_h - 4 * mm) for b in chunk[r:r + self.COLS]]
+                    for r in range(0, len(chunk), self.COLS)]
+            for row in rows:
+                row += [""] * (self.COLS - len(row))
+            if rows:
+                story.append(Table(rows, colWidths=[cell_w] * self.COLS, rowHeights=[cell_h] * len(rows),
+                                   style=TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                                                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                                     ("FONTNAME", (0, 0), (-1, -1), self.fonts.body)])))
+        return story
+
+
+class _Badge(Flowable):
+    def __init__(self, b: StaffBadge, fonts: FontSet, width: float, height: float) -> None:
+        super().__init__()
+        self.b, self.fonts, self.width, self.height = b, fonts, width, height
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def _fit(self, text: str, font: str, size: float, room: float) -> float:
+        while size > 6 and self.canv.stringWidth(text, font, size) > room:
+            size -= 0.5
+        return size
+
+    def draw(self) -> None:
+        c, b, w, h = self.canv, self.b, self.width, self.height
+        c.saveState()
+        c.setStrokeColor(GRID)
+        c.setLineWidth(0.8)
+        c.roundRect(0, 0, w, h, 2 * mm)
+        c.setFillColor(HEAD_BG)
+        c.rect(0.4, h - 8 * mm, w - 0.8, 8 * mm - 0.4, stroke=0, fill=1)
+        c.setFillColor(colors.black)
+        c.setFont(self.fonts.heading, 10)
+        c.drawCentredString(w / 2, h - 5.6 * mm, f"{b.window} 窗口")
+        pw, ph = 25 * mm, 32 * mm  # a one-inch-ish ID photo, scaled
+        px, py = (w - pw) / 2, h - 10 * mm - ph
+        photo = Path(b.photo_path) if b.photo_path else None
+        if photo is not None and photo.is_file():
+            Image(str(photo), width=pw, height=ph, kind="proportional").drawOn(c, px, py)
+        else:
+            c.setDash(2, 2)
+            c.setStrokeColor(colors.Color(0.6, 0.6, 0.6))
+            c.rect(px, py, pw, ph)
+            c.setDash()
+            c.setFillColor(colors.Color(0.55, 0.55, 0.55))
+            c.setFont(self.fonts.body, 9)
+            c.drawCentredString(w / 2, py + ph / 2 - 3, "照片")
+            c.setFillColor(colors.black)
+        y = py - 8 * mm
+        size = self._fit(b.name, self.fonts.title, 18, w - 4 * mm)
+        c.setFont(self.fonts.title, size)
+        c.drawCentredString(w / 2, y, b.name)
+        for text in (b.post, f"工号：{b.staff_no}", f"代理岗：{b.b_post}" if b.b_post else ""):
+            if not text:
+                continue
+            y -= 5.5 * mm
+            size = self._fit(text, self.fonts.body, 10, w - 4 * mm)
+            c.setFont(self.fonts.body, size)
+            c.drawCentredString(w / 2, y, text)
+        c.restoreState()
+
+
+class FlowchartRenderer(PublicRenderer):
+    """办事流程图, one item per page."""
+
+    where = "办事流程图"
+
+    def __init__(self, items: Sequence[ItemNotice], hall: HallInfo, fonts: FontSet | None = None) -> None:
+        super().__init__(hall, fonts, data=items, items=items)
+        self.items = list(items)
+        self.title_meta = "办事流程图"
+
+    def story(self) -> list[Flowable]:
+        story: list[Flowable] = []
+        w = self.frame_width
+        for n, item in enumerate(self.items):
+            if n:
+                story.append(PageBreak())
+            head = self.page_head(f"{item.name}办事流程图",
+                                  f"事项编码 {item.code} · {item.window}窗口 · {item.kind_zh} · {item.limit_text}")
+            used = sum(f.wrap(w, 1000)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in head)
+            foot = para(f"收费标准：{item.fee}　　咨询电话：{item.service_phone}　　"
+                        f"监督投诉电话：{item.supervision_phone}", self.styles.cell)
+            used += foot.wrap(w, 1000)[1] + 6 * mm
+            avail = self.pagesize[1] - self.margins[0] - self.margins[2] - used - 4 * mm
+            story += [*head, Spacer(1, 2 * mm), Flowchart(item.procedure_steps, self.fonts, w, avail),
+                      Spacer(1, 2 * mm), foot]
+        return story
