@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 23:43:54.083606
+Create Date: 2026-11-26 23:46:01.640697
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ def upgrade() -> None:
     sa.Column('is_current', sa.Boolean(), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('initials', sa.String(length=120), nullable=False),
+    sa.Column('aliases', sa.JSON(), nullable=False),
+    sa.Column('initials', sa.String(length=400), nullable=False),
     sa.Column('window_code', sa.String(length=8), nullable=False),
     sa.Column('default_kind', sa.String(length=12), nullable=False),
     sa.Column('statutory_limit', sa.Integer(), nullable=False),
