@@ -18,6 +18,7 @@ from reportlab.platypus import Flowable, Image, PageBreak, Paragraph, Spacer, Ta
 
 from hall.print.base import NumberedCanvas, Renderer, esc, para, zh_date
 from hall.print.data import HallInfo, ItemNotice, StaffBadge, WindowBoard
+from hall.print.fastflow import Text, text_width
 from hall.print.flowchart import Flowchart
 from hall.print.fonts import FontSet
 from hall.print.guard import check_public
@@ -49,7 +50,14 @@ class PublicRenderer(Renderer):
         return f"监督投诉电话：{self.hall.supervision_phone}"
 
     def page_head(self, title: str, subtitle: str = "") -> list[Flowable]:
-        out: list[Flowable] = [para(self.hall.name, self.styles.hall), para(title, self.styles.title)]
+        st = self.styles.title
+        size = st.fontSize
+        # Long item names shrink (down to 三号) to stay on one line rather than orphan a character.
+        while size > 16 and text_width(title, st.fontName, size) > self.frame_width:
+            size -= 1
+        head = Text(title, st.fontName, size, size * 1.3, align="center", space_before=st.spaceBefore,
+                    space_after=st.spaceAfter)
+        out: list[Flowable] = [para(self.hall.name, self.styles.hall), head]
         if subtitle:
             out.append(para(subtitle, self.styles.docno))
         return out

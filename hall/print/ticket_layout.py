@@ -45,7 +45,9 @@ def fields_table(fields: tuple[tuple[str, str], ...], s: Styles, width: float) -
 
 
 def section_flowables(section: TableSection | TextSection, s: Styles, width: float) -> list[Flowable]:
-    out: list[Flowable] = [para(section.heading, s.heading)]
+    heading = para(section.heading, s.heading)
+    heading.keepWithNext = True  # never a heading alone at the foot of a page
+    out: list[Flowable] = [heading]
     if isinstance(section, TextSection):
         for i, line in enumerate(section.lines, start=1):
             out.append(para(f"{i}. {line}" if section.numbered else line, s.cell))
