@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -135,12 +135,12 @@ def current_item(session: Session, code: str) -> Item:
     return item
 
 
-def find_items(items: list[Item], query: str) -> list[Item]:
+def find_items(items: list[Any], query: str) -> list[Any]:
     """Match code, name or pinyin initials as the clerk types; best matches first. Pure, on a loaded list."""
     q = query.strip().lower()
     if not q:
         return list(items)
-    scored: list[tuple[int, str, Item]] = []
+    scored: list[tuple[int, str, Any]] = []
     for it in items:
         keys = it.initials.split()
         if it.code.lower() == q:
@@ -166,3 +166,42 @@ def sheet_headers() -> dict[str, list[str]]:
 def seeded_at(session: Session) -> datetime | None:
     v = session.scalars(select(CatalogVersion).order_by(CatalogVersion.id).limit(1)).first()
     return v.created_at if v else None
+
+
+@dataclass(frozen=True)
+class WindowView:
+    code: str
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An item as the screens show it (plain data; the UI never holds ORM rows)."""
+
+    id: int
+    code: str
+    name: str
+    aliases: tuple[str, ...]
+    initials: str
+    window_code: str
+    default_kind: str
+    promised_limit: int
+    statutory_limit: int
+    limit_unit: str
+    departments: tuple[str, ...]
+    materials: tuple[dict[str, Any], ...]
+    fee: str
+    policy_basis: str
+    procedure: tuple[str, ...]
+
+
+def window_views(session: Session) -> list[WindowView]:
+    return [WindowView(w.code, w.name, w.phone) for w in windows(session)]
+
+
+def item_views(session: Session) -> list[ItemView]:
+    return [ItemView(i.id, i.code, i.name, tuple(i.aliases), i.initials, i.window_code, i.default_kind,
+                     i.promised_limit, i.statutory_limit, i.limit_unit, tuple(i.departments),
+                     tuple(i.materials), i.fee, i.policy_basis, tuple(i.procedure))
+            for i in current_items(session)]

@@ -1,0 +1,77 @@
+"""`hall`: the composition root — args → paths → logging → crash hook → database → Qt → login → main window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from hall import __version__
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="hall", description="Hall 便民服务中心办件系统")
+    p.add_argument("--data-dir", help="数据目录（默认按系统约定；也可用环境变量 HALL_HOME）")
+    p.add_argument("--db", help="数据库地址，如 postgresql://user:pw@server/hall；默认本机 SQLite")
+    p.add_argument("--intake-point", help="本机受理点编码（000 大厅，001 起为村代办点）")
+    p.add_argument("--version", action="version", version=f"Hall {__version__}")
+    p.add_argument("--verbose", action="store_true", help="详细日志")
+    return p.parse_known_args(argv)[0]  # Qt's own options (-platform …) pass through
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    import os
+
+    from hall.paths import Paths
+
+    paths = Paths.resolve(args.data_dir).ensure()
+    from hall.logging_setup import configure
+
+    log_path = configure(paths.logs_dir, verbose=args.verbose)
+    log = logging.getLogger("hall.main")
+
+    from hall.ui.app import create_application
+
+    app = create_application([sys.argv[0], *(argv or sys.argv[1:])])
+    from hall.ui import crash, messages
+
+    crash.install(log_path)
+    from hall.errors import DatabaseError, HallError
+    from hall.services.bootstrap import open_hall
+
+    try:
+        opened = open_hall(paths, args.db or os.environ.get("HALL_DB"), intake_point=args.intake_point)
+    except DatabaseError as exc:
+        text = str(exc)
+        if exc.backup_hint:
+            text += "\n\n" + app.translate("main", "最近的备份位于：") + str(paths.backups_dir)
+        messages.error(None, app.translate("main", "无法打开数据库"), text)
+        return 2
+    except HallError as exc:
+        messages.error(None, app.translate("main", "无法启动"), str(exc))
+        return 2
+    log.info("hall %s started, data dir %s", __version__, paths.data_dir)
+
+    from hall.services import settings
+    from hall.ui.login_dialog import FirstRunDialog, LoginDialog
+    from hall.ui.ops import Changes, Context, read
+
+    if opened.needs_admin and FirstRunDialog(opened.db, opened.system).exec() != FirstRunDialog.DialogCode.Accepted:
+        return 0
+    hall_name = read(opened.db, lambda s: settings.get(s, "hall_name"))
+    login = LoginDialog(opened.db, opened.node, hall_name)
+    if login.exec() != LoginDialog.DialogCode.Accepted or login.actor is None:
+        return 0
+    from hall.ui.main_window import MainWindow
+
+    window = MainWindow(Context(opened.db, opened.node, login.actor, Changes()))
+    window.show()
+    code = app.exec()
+    opened.db.dispose()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

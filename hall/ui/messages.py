@@ -1,0 +1,34 @@
+"""Every message box goes through here, so tests can answer them and nothing blocks a test run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+# Tests replace this with a function returning the button to "press".
+ask_hook: Callable[[str, str], bool] | None = None
+shown: list[tuple[str, str]] = []  # (title, text) of every message shown — read by tests
+
+
+def error(parent: QWidget | None, title: str, text: str) -> None:
+    shown.append((title, text))
+    if ask_hook is not None:
+        return
+    QMessageBox.warning(parent, title, text)
+
+
+def info(parent: QWidget | None, title: str, text: str) -> None:
+    shown.append((title, text))
+    if ask_hook is not None:
+        return
+    QMessageBox.information(parent, title, text)
+
+
+def confirm(parent: QWidget | None, title: str, text: str) -> bool:
+    shown.append((title, text))
+    if ask_hook is not None:
+        return ask_hook(title, text)
+    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
