@@ -1,0 +1,169 @@
+"""Accountability (责任追究制 / 效能监察): overdue tickets, deemed consents, upheld 差评 and upheld complaints
+each open a record against the responsible person or department; the manager records the finding.
+
+Records are keyed by their source (``overdue:<ticket>``, ``deemed:<ticket>:<department>:<round>``,
+``rating:<rectification>``, ``complaint:<number>``), so the daily sweeps never duplicate one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hall.errors import ConflictError, NotFound, ValidationError
+from hall.models import Event, Staff, Ticket
+from hall.models.workflow import AccountabilityRecord
+from hall.services import ledger
+from hall.services.actor import Actor
+from hall.services.deadlines import working_days_between
+from hall.services.permissions import require_supervisor
+from hall.services.workflow import calendar, text
+
+CAUSES = {"overdue": "超期办件", "deemed_consent": "逾期未回复（视为认可）", "poor_rating": "差评属实",
+          "complaint": "投诉属实"}
+FINDINGS = {"upheld": "属实，予以追究", "dismissed": "不予追究"}
+MEASURES = ("", "提醒谈话", "批评教育", "通报批评", "责令整改", "扣减绩效", "移交纪检")
+
+
+@dataclass(frozen=True)
+class RecordView:
+    id: int
+    cause: str
+    cause_label: str
+    ticket_number: str
+    staff_name: str
+    department: str
+    window_code: str | None
+    occurred_on: date
+    detail: str
+    state: str
+    finding: str
+    measure: str
+    found_by: str
+    found_on: date | None
+
+
+def open_record(session: Session, actor: Actor, source_key: str, cause: str, occurred_on: date, *,
+                ticket_uid: str | None = None, staff_id: int | None = None, department: str = "",
+                window_code: str | None = None, detail: str = "", now: datetime | None = None) -> bool:
+    """Open a record unless one exists for ``source_key``; True when a new one was written."""
+    if cause not in CAUSES:
+        raise ValidationError("追究事由", f"应为{'、'.join(CAUSES.values())}之一")
+    exists = session.scalars(select(AccountabilityRecord.id).where(AccountabilityRecord.source_key == source_key)
+                             ).first()
+    if exists is not None:
+        return False
+    ledger.append(session, actor, "accountability.opened", {
+        "source_key": source_key, "cause": cause, "occurred_on": occurred_on, "staff_id": staff_id,
+        "department": department, "window_code": window_code, "detail": detail[:2000],
+        "reason": f"{CAUSES[cause]}：{detail[:200]}",
+    }, ticket_uid=ticket_uid, at=now)
+    return True
+
+
+@ledger.projector("accountability.opened")
+def _project_opened(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    session.add(AccountabilityRecord(
+        source_key=p["source_key"], cause=p["cause"], ticket_uid=ev.ticket_uid, staff_id=p["staff_id"],
+        department=p["department"], window_code=p["window_code"], occurred_on=date.fromisoformat(p["occurred_on"]),
+        detail=p["detail"], state="open",
+    ))
+    session.flush()
+
+
+def sweep_overdue(session: Session, actor: Actor, today: date, *, now: datetime | None = None) -> list[str]:
+    """Every ticket past its due date (open, or closed late) gets a record against its responsible person.
+
+    A ticket whose clock is stopped (补正, 特别程序, 集体研究) is not overdue while it stands still: its due date
+    is an estimate until the stop ends. Returns the numbers of the tickets newly recorded.
+    """
+    if actor.role not in ("system", "manager", "admin"):
+        require_supervisor(actor, "登记超期责任")
+    now = now or datetime.combine(today, datetime.min.time())
+    cal = calendar(session)
+    known = select(AccountabilityRecord.ticket_uid).where(AccountabilityRecord.cause == "overdue")
+    late_open = select(Ticket).where(Ticket.is_open, Ticket.due_date < today,
+                                     Ticket.state.not_in(("special", "escalated", "supplement")),
+                                     Ticket.uid.not_in(known))
+    late_closed = select(Ticket).where(Ticket.is_open.is_(False), Ticket.closed_on_time.is_(False),
+                                       Ticket.uid.not_in(known))
+    out = []
+    for stmt in (late_open, late_closed):
+        for t in session.scalars(stmt.order_by(Ticket.due_date, Ticket.id)).all():
+            if t.is_open and _clock_stopped(t):
+                continue
+            end = t.closed_at.date() if t.closed_at else today
+            over = working_days_between(cal, t.due_date, end) if t.due_date else 0
+            detail = (f"办件 {t.number}（{t.item_name}）承诺办结日期 {t.due_date}，"
+                      + (f"{end} 办结，" if t.closed_at else "至今未办结，") + f"超期 {over} 个工作日")
+            if open_record(session, actor, f"overdue:{t.uid}", "overdue", today, ticket_uid=t.uid,
+                           staff_id=t.owner_id, window_code=t.window_code, detail=detail, now=now):
+                out.append(t.number)
+    return out
+
+
+def _clock_stopped(t: Ticket) -> bool:
+    depth = {"pause": 0, "exclude": 0}
+    for e in t.clock:
+        if e["kind"] in ("pause", "exclude_start"):
+            depth["pause" if e["kind"] == "pause" else "exclude"] = 1
+        elif e["kind"] in ("resume", "exclude_end"):
+            depth["pause" if e["kind"] == "resume" else "exclude"] = 0
+    return any(depth.values())
+
+
+def record_finding(session: Session, actor: Actor, record_id: int, finding: str, text_: str, *, measure: str = "",
+                   now: datetime | None = None) -> None:
+    """The manager's finding on one record: upheld (with a measure) or dismissed, with the reasons."""
+    require_supervisor(actor, "作出责任追究认定")
+    now = now or datetime.now()
+    rec = session.get(AccountabilityRecord, record_id)
+    if rec is None:
+        raise NotFound(f"责任追究记录 {record_id} 不存在")
+    if rec.state != "open":
+        raise ConflictError("该记录已有认定结论")
+    if finding not in FINDINGS:
+        raise ValidationError("认定结论", "应为属实或不予追究")
+    if measure not in MEASURES:
+        raise ValidationError("处理措施", f"应为{'、'.join(m for m in MEASURES if m)}之一")
+    if finding == "upheld" and not measure:
+        raise ValidationError("处理措施", "认定属实须写明处理措施")
+    ledger.append(session, actor, "accountability.found", {
+        "source_key": rec.source_key, "finding": finding, "text": text(text_, "认定意见", 2000, min_len=2),
+        "measure": measure, "found_on": now.date(), "reason": f"{FINDINGS[finding]}：{text_.strip()[:200]}",
+    }, ticket_uid=rec.ticket_uid, at=now)
+
+
+@ledger.projector("accountability.found")
+def _project_found(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    rec = session.scalars(select(AccountabilityRecord).where(AccountabilityRecord.source_key == p["source_key"])
+                          ).one()
+    rec.state, rec.finding, rec.measure = p["finding"], p["text"], p["measure"]
+    rec.found_by, rec.found_on = ev.actor_name, date.fromisoformat(p["found_on"])
+
+
+def records(session: Session, *, state: str | None = "open", since: date | None = None, until: date | None = None,
+            staff_id: int | None = None, limit: int = 500) -> list[RecordView]:
+    """The manager's list, newest first."""
+    stmt = select(AccountabilityRecord)
+    if state:
+        stmt = stmt.where(AccountabilityRecord.state == state)
+    if since:
+        stmt = stmt.where(AccountabilityRecord.occurred_on >= since)
+    if until:
+        stmt = stmt.where(AccountabilityRecord.occurred_on <= until)
+    if staff_id is not None:
+        stmt = stmt.where(AccountabilityRecord.staff_id == staff_id)
+    rows = session.scalars(stmt.order_by(AccountabilityRecord.occurred_on.desc(), AccountabilityRecord.id.desc())
+                           .limit(limit)).all()
+    uids = {r.ticket_uid for r in rows if r.ticket_uid}
+    numbers = dict(session.execute(select(Ticket.uid, Ticket.number).where(Ticket.uid.in_(uids))).all()) if uids \
+        else {}
+    names = {p.id: p.name for p in session.scalars(select(Staff))}
+    return [RecordView(r.id, r.cause, CAUSES[r.cause], numbers.get(r.ticket_uid, ""), names.get(r.staff_id, "")
+                       if r.staff_id else "", r.department, r.window_code, r.occurred_on, r.detail, r.state,
+                       r.finding, r.measure, r.found_by, r.found_on) for r in rows]
