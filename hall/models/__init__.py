@@ -1,12 +1,12 @@
 """SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
 
+from hall.models import workflow  # noqa: F401  (registers the case-workflow tables)
 from hall.models.base import Base
+from hall.models.calendar import CalendarDay, CalendarYear
 from hall.models.catalog import CatalogVersion, Item, Window
 from hall.models.ledger import Event, NodeHead
 from hall.models.staff import IntakePoint, Setting, Staff
 from hall.models.ticket import Applicant, Ticket, TicketSerial
-
-from hall.models.calendar import CalendarDay, CalendarYear
 
 __all__ = [
     "Applicant",
