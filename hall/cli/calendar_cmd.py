@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from hall.errors import ValidationError
 from hall.models.calendar import CalendarYear
 from hall.services import calendar as calendar_service
+from hall.services import recalc
 from hall.services.calendar import DayException, WorkCalendar
 from hall.services.deadlines import WEEKDAY_NAMES, LimitRule, compute_due
 
@@ -98,22 +99,32 @@ def show_year(args: argparse.Namespace, ctx: Any) -> int:
 
 def set_year_from_file(args: argparse.Namespace, ctx: Any) -> int:
     notice = calendar_service.load_year_notice(args.file)
-    with ctx.db.session() as s, s.begin():
-        changed = calendar_service.set_year(s, ctx.actor, args.year, notice)
+    with ctx.db.transaction() as s:
+        changed, moved = recalc.confirm_year(s, ctx.actor, args.year, notice)
     print(f"已确认 {args.year} 年节假日安排（{notice.reference or '未填文号'}）：{len(notice.holidays)} 个假期，"
           f"{len(notice.makeup_days)} 个调休上班日。")
     print(f"工作日状态改变的日期：{len(changed)} 个" + ("：" if changed else "。"))
     for d in changed:
         print(f"  {d.isoformat()} {WEEKDAY_NAMES[d.weekday()]}")
+    _print_moved(moved)
     return 0
 
 
+def _print_moved(moved: list) -> None:
+    print(f"重新计算的在办件期限：{len(moved)} 件" + ("：" if moved else "。"))
+    for number, old, new in moved[:50]:
+        print(f"  {number}：{old.isoformat()} → {new.isoformat()}")
+    if len(moved) > 50:
+        print(f"  …… 其余 {len(moved) - 50} 件见各办件办理记录")
+
+
 def add_holiday(args: argparse.Namespace, ctx: Any) -> int:
-    with ctx.db.session() as s, s.begin():
-        changed = calendar_service.add_local_holiday(s, ctx.actor, args.date, args.name, end=args.to)
+    with ctx.db.transaction() as s:
+        changed, moved = recalc.add_local_holiday(s, ctx.actor, args.date, args.name, end=args.to)
     end = args.to or args.date
     span = args.date.isoformat() if end == args.date else f"{args.date.isoformat()} 至 {end.isoformat()}"
     print(f"已添加地方节假日“{args.name.strip()}”：{span}，{len(changed)} 个工作日改为休息。")
+    _print_moved(moved)
     return 0
 
 

@@ -20,9 +20,11 @@ _cache: dict[str, tuple[tuple[Any, ...], WorkCalendar]] = {}
 
 def calendar_for(session: Session) -> WorkCalendar:
     """The database calendar, rebuilt only when it changed (a cheap stamp query per call)."""
+    # confirmed_at moves when a year is confirmed again with a corrected notice of the same shape.
     stamp = tuple(session.execute(
         select(func.count(CalendarDay.day), func.max(CalendarDay.day),
-               select(func.count(CalendarYear.year)).where(CalendarYear.status == "confirmed").scalar_subquery())
+               select(func.count(CalendarYear.year)).where(CalendarYear.status == "confirmed").scalar_subquery(),
+               select(func.max(CalendarYear.confirmed_at)).scalar_subquery())
     ).one())
     key = str(session.get_bind().engine.url)
     with _lock:

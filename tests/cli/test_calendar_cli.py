@@ -78,7 +78,7 @@ def test_set_year_confirms_2027_and_the_deadline_stops_being_provisional(capsys,
     code, lines, _ = run(capsys, "calendar", "set-year", "2027", str(notice))
     assert code == 0
     assert lines[0].startswith("已确认 2027 年节假日安排（测试用通知（非真实））：1 个假期")
-    assert lines[1:] == ["工作日状态改变的日期：1 个：", "  2027-01-01 周五"]
+    assert lines[1:] == ["工作日状态改变的日期：1 个：", "  2027-01-01 周五", "重新计算的在办件期限：0 件。"]
     code, lines, _ = run(capsys, "deadline", "--from", "2026-12-28", "--limit", "5")
     assert lines[0] == "2027-01-05" and "暂定" not in lines[1]
     code, lines, _ = run(capsys, "calendar", "show", "2027")
@@ -97,7 +97,8 @@ def test_set_year_with_the_wrong_year_is_refused_in_chinese(capsys, tmp_path):
 
 def test_add_holiday_changes_the_deadline(capsys):
     code, lines, _ = run(capsys, "calendar", "add-holiday", "2026-03-19", "--to", "2026-03-20", "--name", "三月三")
-    assert (code, lines) == (0, ["已添加地方节假日“三月三”：2026-03-19 至 2026-03-20，2 个工作日改为休息。"])
+    assert (code, lines) == (0, ["已添加地方节假日“三月三”：2026-03-19 至 2026-03-20，2 个工作日改为休息。",
+                                 "重新计算的在办件期限：0 件。"])
     code, lines, _ = run(capsys, "deadline", "--from", "2026-03-18", "--limit", "1")
     assert lines[0] == "2026-03-23"
     assert "跳过 2026-03-19（周四） 至 2026-03-20（周五）：三月三（地方节假日）" in lines
