@@ -132,7 +132,8 @@ class CalendarDialog(QDialog):
         year = self.year.value()
         ov = read(self.ctx.db, lambda s: calendar_service.year_overview(s, year))
         if ov.status == "confirmed":
-            text = self.tr("已确认") + f"（{ov.notice_ref or ov.source}），" + self.tr("全年工作日 ") + str(ov.working_days)
+            text = (self.tr("已确认") + f"（{ov.notice_ref or ov.source}），"
+                    + self.tr("全年工作日 ") + str(ov.working_days))
         else:
             text = self.tr("暂定：尚未录入该年放假通知，按周一至周五推算；涉及该年的期限均标为“暂定”。")
         self.status.setText(f"{year}：{text}")
