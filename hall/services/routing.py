@@ -177,10 +177,10 @@ def escalate(session: Session, actor: Actor, number: str, reason: str, *, now: d
     if open_stop(t, "pause") or open_stop(t, "exclude"):
         raise ConflictError("计时暂停中，请先恢复计时再提交集体研究")
     why = text(reason, "提交理由", 1000, min_len=2)
-    entry = {"kind": "exclude_start", "on": now.date().isoformat(), "reason": f"集体研究：{why}",
-             "back_to": t.state}
+    back = t.state
+    entry = {"kind": "exclude_start", "on": now.date().isoformat(), "reason": f"集体研究：{why}", "back_to": back}
     change = _clock_event(session, actor, t, entry, now, "escalated", "提交集体研究")
-    ledger.append(session, actor, "routing.escalated", {"reason": why, "from_state": t.state, "on": now.date()},
+    ledger.append(session, actor, "routing.escalated", {"reason": why, "from_state": back, "on": now.date()},
                   ticket_uid=t.uid, at=now)
     return change
 

@@ -282,11 +282,12 @@ def _clock_event(session: Session, actor: Actor, t: Ticket, entry: dict[str, Any
     item = session.get_one(Item, t.item_id)
     new_clock = [*t.clock, entry]
     due, provisional = clock.quick_due(calendar(session), item, t.kind, t.accepted_on, new_clock)
+    old = t.due_date
     ledger.append(session, actor, "ticket.clock", {
         "entry": entry, "what": what, "reason": f"{what}：{entry.get('reason', '')}".rstrip("："),
-        "old_due": t.due_date, "new_due": due, "due_provisional": provisional, "to": to_state,
+        "old_due": old, "new_due": due, "due_provisional": provisional, "to": to_state,
     }, ticket_uid=t.uid, at=now)
-    return ClockChange(t.number, t.due_date, due, provisional)
+    return ClockChange(t.number, old, due, provisional)
 
 
 @ledger.projector("ticket.clock")
