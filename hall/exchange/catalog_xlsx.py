@@ -210,8 +210,10 @@ class _Collected:
         self.entries: list[tuple[tuple[int, int, int], str]] = []
         self.cells: set[tuple[str, int, str]] = set()  # cells already explained: drop the validator's echo
 
-    def add(self, sheet: str, row: int | None, header: str | None, rule: str, *, cell: bool = False) -> None:
-        self.entries.append((_sort_key(sheet, row, header), f"{_where(sheet, row, header)}：{rule}"))
+    def add(self, sheet: str, row: int | None, header: str | None, rule: str, *, cell: bool = False,
+            letter: str | None = None) -> None:
+        where = _where(sheet, row, header) + (f"{letter}列" if letter else "")  # a column without a header
+        self.entries.append((_sort_key(sheet, row, header), f"{where}：{rule}"))
         if cell and row is not None and header:
             self.cells.add((sheet, row, header))
 
@@ -433,11 +435,8 @@ def _check_merges(path: Path, ws: ReadOnlyWorksheet, sheet: str, heads: list[str
             found.add(sheet, None, None, f"有无法识别的合并单元格区域（{ref[:30]}）")
             continue
         head = heads[min_col - 1] if min_col and min_col <= len(heads) and heads[min_col - 1] else None
-        where_col = head or f"{get_column_letter(min_col or 1)}"
         rule = f"单元格 {ref} 是合并单元格，请取消合并，并在每一行填写完整内容"
-        if head is None:
-            rule = f"（{where_col}列）" + rule
-        found.add(sheet, min_row, head, rule)
+        found.add(sheet, min_row, head, rule, letter=None if head else get_column_letter(min_col or 1))
 
 
 def _contains(zf: zipfile.ZipFile, part: str, needle: bytes) -> bool:
