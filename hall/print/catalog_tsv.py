@@ -1,8 +1,9 @@
 """Public item guides (:class:`ItemNotice`) from a catalogue TSV such as ``catalog-76.tsv``.
 
-A plain-data adapter with no database: the benchmark, the tests and a hall without a ledger yet can print
-the booklet straight from the shipped catalogue file. Columns: no name window kind kind_zh limit unit
-anchored handled_by note materials fee policy_basis (materials separated by '；').
+A plain-data adapter with no database, kept for the benchmark's fixed content; the hall prints its booklet
+from the current database catalogue (:func:`hall.services.papers.item_notices`).
+Columns: no name window kind kind_zh limit unit anchored handled_by note materials fee policy_basis
+(materials separated by '；').
 """
 
 from __future__ import annotations
@@ -12,41 +13,13 @@ from pathlib import Path
 
 from hall.errors import ValidationError
 from hall.print.data import HallInfo, ItemNotice, MaterialLine
+from hall.services.paper_data import default_procedure, limit_text
 
 WINDOW_NAMES = {
     "W01": "综合受理与党群服务", "W02": "民政事务", "W03": "人社就业与养老保险", "W04": "医疗保障",
     "W05": "卫生健康", "W06": "退役军人服务", "W07": "残疾人服务", "W08": "农业农村",
     "W09": "自然资源与村镇建设", "W10": "综治信访与司法服务", "W11": "市场监管与税务代办",
 }
-
-
-def limit_text(kind: str, limit: int, unit: str) -> str:
-    if kind == "explain":
-        return "当场答复（解释件）"
-    if limit <= 0:
-        return "当场办结（即办件）"
-    unit_zh = "个工作日" if unit == "workday" else "日（自然日，末日为节假日的顺延）"
-    return f"承诺时限 {limit} {unit_zh}"
-
-
-def default_procedure(kind: str, handled_by: str = "") -> tuple[str, ...]:
-    """The standard steps of each kind (domain-rules.md §2) when an item has no steps of its own."""
-    dept = handled_by or "上级主管部门"
-    return {
-        "explain": ("申请人到窗口咨询", "窗口登记咨询事项", "窗口解答政策并一次性告知办理要求",
-                    "出具一次性告知单", "登记归档"),
-        "immediate": ("申请人提交申请材料", "窗口审核材料（材料不全的一次性告知）", "当场办结并出具办理结果",
-                      "申请人评价（好差评）", "登记归档"),
-        "promised": ("申请人提交申请材料", "窗口审查材料，出具受理通知书（材料不全的出具补正材料通知书）",
-                     "承办人审查（需现场核查的，实地核查）", "作出办理决定", "送达办理结果", "评价、归档"),
-        "proxy": ("委托：申请人填写代办委托", "受理：窗口受理并初审材料，出具受理通知书",
-                  f"办理：窗口将申请材料转报{dept}", f"跟踪：窗口跟踪{dept}办理进度",
-                  "送达：取回办理结果，通知申请人领取或送达", "归档：整理办件材料归档",
-                  "上报：按要求报送代办情况", "回访：回访申请人，听取评价"),
-        "joint": ("一门受理：主办窗口统一收件、受理", f"抄告相关：抄告协办部门（{dept}）",
-                  "并联审批：各协办部门自抄告之日起 5 个工作日内反馈意见（需上级审核的加 3 个工作日），逾期视为认可",
-                  "主办窗口汇总意见、作出决定", "限时反馈：送达办理结果", "归档、回访"),
-    }.get(kind, ("申请人提交申请", "窗口受理", "办理", "送达结果"))
 
 
 def _materials(text: str) -> tuple[MaterialLine, ...]:

@@ -1,165 +1,18 @@
-"""Plain data the renderers draw: frozen dataclasses, no ORM, no database.
+"""Plain data the renderers draw (defined in :mod:`hall.services.paper_data`, which the services build)."""
 
-Services build these from tickets and the catalogue (``hall/services/papers.py``); masking happens before
-the data reaches this layer (``hall.services.masking``), and :mod:`hall.print.guard` re-checks it.
-"""
+from hall.services.paper_data import (
+    KIND_ZH,
+    MATERIAL_FORMS,
+    Closure,
+    DepartmentRequest,
+    Extension,
+    HallInfo,
+    ItemNotice,
+    MaterialLine,
+    StaffBadge,
+    TicketPaper,
+    WindowBoard,
+)
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from datetime import date, datetime
-
-KIND_ZH = {
-    "explain": "解释件",
-    "immediate": "即办件",
-    "promised": "承诺件",
-    "proxy": "代办件",
-    "joint": "联办件",
-}
-
-MATERIAL_FORMS = ("原件", "复印件", "原件及复印件", "电子件")
-
-
-@dataclass(frozen=True)
-class HallInfo:
-    name: str  # 便民服务中心 full name, printed on every paper
-    township: str  # issuing township government (for the seal line)
-    address: str
-    service_phone: str  # 咨询电话
-    supervision_phone: str  # 监督投诉电话
-    office_hours: str = "法定工作日 上午 8:30—12:00，下午 14:00—17:30"
-
-
-@dataclass(frozen=True)
-class MaterialLine:
-    name: str
-    form: str = "原件"  # one of MATERIAL_FORMS
-    count: int = 1
-    issuer: str = ""  # who issues it (出具单位), e.g. 申请人自备 / 村委会
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class DepartmentRequest:
-    """A department a ticket is forwarded to (代办件) or copied to (联办件 抄告)."""
-
-    name: str
-    ask: str  # what is asked of it
-    answer_due: date | None
-    role: str = "协办"  # 主办 / 协办 / 上报
-    due_provisional: bool = False
-    reference_no: str = ""  # the department's own number
-    answered_on: date | None = None
-    opinion: str = ""  # 同意 / 不同意 / 需补充 / 逾期视为认可 ("" = not answered yet)
-    opinion_note: str = ""
-
-
-@dataclass(frozen=True)
-class Extension:
-    old_due: date
-    new_due: date
-    reason: str
-    approver: str
-    approved_on: date
-    new_due_provisional: bool = False
-
-
-@dataclass(frozen=True)
-class Closure:
-    result: str  # 通过 / 容缺通过 / 不通过 …
-    result_doc_no: str  # 结果文书编号
-    closed_on: date
-    delivery_method: str = ""  # 窗口领取 / 邮寄 / 村代办员送达 …
-    delivered_at: datetime | None = None
-    receiver_name: str = ""  # who received it (blank: to sign on paper)
-
-
-@dataclass(frozen=True)
-class TicketPaper:
-    """Everything any per-ticket paper needs; papers pick the fields their §4 row requires."""
-
-    number: str
-    item_code: str
-    item_name: str
-    kind: str  # explain / immediate / promised / proxy / joint
-    window: str  # "W03 人社就业与养老保险"
-    applicant_name: str
-    applicant_id_masked: str  # 3201**********1234, already masked
-    applicant_phone_masked: str  # 138****5678, already masked
-    accepted_at: datetime
-    staff_name: str  # 受理人
-    applicant_address: str = ""  # village/group only
-    agent_name: str = ""
-    agent_id_masked: str = ""
-    agent_phone_masked: str = ""
-    staff_no: str = ""
-    limit_text: str = ""  # "承诺时限 15 个工作日"
-    due_date: date | None = None
-    due_provisional: bool = False
-    due_explanation: str = ""
-    materials_received: tuple[MaterialLine, ...] = ()
-    materials_missing: tuple[MaterialLine, ...] = ()  # to supply (补正) or tolerated (容缺)
-    supplement_due: date | None = None  # deadline for 补正 / 容缺 materials
-    refusal_reasons: tuple[str, ...] = ()
-    redirect_organ: str = ""  # where to apply instead (不予受理)
-    review_organ: str = ""  # 行政复议机关
-    court: str = ""  # 人民法院 for 行政诉讼
-    forward_ask: str = ""  # what the higher department is asked (转办/上报)
-    departments: tuple[DepartmentRequest, ...] = ()
-    extension: Extension | None = None
-    closure: Closure | None = None
-    issued_on: date | None = None  # paper date; defaults to the acceptance day
-
-    @property
-    def kind_zh(self) -> str:
-        return KIND_ZH.get(self.kind, self.kind)
-
-    @property
-    def paper_date(self) -> date:
-        return self.issued_on or self.accepted_at.date()
-
-
-@dataclass(frozen=True)
-class ItemNotice:
-    """One item's public guide (六公开 / 一次性告知): nothing personal in it."""
-
-    code: str
-    name: str
-    window: str  # "W02 民政事务"
-    kind: str
-    legal_basis: str
-    conditions: tuple[str, ...]
-    procedure_steps: tuple[str, ...]
-    materials: tuple[MaterialLine, ...]
-    fee: str
-    limit_text: str  # "承诺时限 30 个工作日（法定时限 …）"
-    place: str
-    service_phone: str
-    supervision_phone: str
-    departments: tuple[str, ...] = ()  # co-departments (联办) or the handling department (代办)
-    staff_on_duty: tuple[str, ...] = ()  # names (and posts) as posted in the hall
-    note: str = ""
-
-    @property
-    def kind_zh(self) -> str:
-        return KIND_ZH.get(self.kind, self.kind)
-
-
-@dataclass(frozen=True)
-class StaffBadge:
-    """挂牌上岗: never a personal ID number or phone."""
-
-    name: str
-    post: str
-    staff_no: str
-    window: str
-    photo_path: str | None = None
-    b_post: str = ""  # 代理岗 (职位代理制)
-
-
-@dataclass(frozen=True)
-class WindowBoard:
-    code: str  # W03
-    name: str
-    items: tuple[ItemNotice, ...]
-    staff: tuple[StaffBadge, ...] = field(default_factory=tuple)
+__all__ = ["KIND_ZH", "MATERIAL_FORMS", "Closure", "DepartmentRequest", "Extension", "HallInfo", "ItemNotice",
+           "MaterialLine", "StaffBadge", "TicketPaper", "WindowBoard"]
