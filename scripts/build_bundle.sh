@@ -21,7 +21,18 @@ done
 echo "== pyinstaller hall.spec" >&2
 .venv/bin/pyinstaller --noconfirm --clean --log-level WARN hall.spec
 
-# Smoke check: the frozen program starts, imports its code and answers without a display.
-version=$(QT_QPA_PLATFORM=offscreen HALL_HOME="$(mktemp -d)" dist/hall/hall --version)
+# Smoke checks, offscreen: the frozen program answers --version; then it must open its ledger (migrations
+# and catalogue from inside the bundle) and stay up on its first-run dialog until we stop it.
+version=$(QT_QPA_PLATFORM=offscreen dist/hall/hall --version)
 echo "dist/hall/hall --version: $version" >&2
+smoke_home=$(mktemp -d)
+status=0
+QT_QPA_PLATFORM=offscreen timeout 15 dist/hall/hall --data-dir "$smoke_home" || status=$?
+if [ "$status" -ne 124 ] || [ ! -s "$smoke_home/hall.sqlite3" ]; then
+    echo "冒烟测试失败 smoke test failed: dist/hall/hall exited with $status before the timeout" >&2
+    cat "$smoke_home"/logs/* >&2 2>/dev/null || true
+    exit 1
+fi
+rm -rf "$smoke_home"
+echo "smoke test: started, created and migrated its ledger, stayed up" >&2
 echo "bundle size: $(du -sh dist/hall | cut -f1)" >&2
