@@ -1,0 +1,409 @@
+"""Statistics, performance review, overdue list and ticket ledger to Excel (openpyxl write-only, lxml).
+
+Every figure comes from :mod:`hall.services.stats` — the same numbers as on screen. The sheets follow the shape a
+county office (县政务服务管理办公室) expects of a township report: a title row, a line with the period, the
+reporting unit and the date, two header rows with merged group headings, one row per window (item, kind,
+intake point …), a 合计 row, a signature line; frozen panes below the headers, A4 landscape, fit to one page
+wide, header rows repeated on every printed page.
+
+Write-only mode streams rows, so a ledger of a whole year stays in constant memory; files are written to a
+temporary name and moved into place, so a reader never sees half a workbook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from sqlalchemy.orm import Session
+
+from hall.errors import ValidationError
+from hall.services import ledger, settings, stats
+from hall.services.actor import Actor
+from hall.services.permissions import require_admin, require_supervisor
+from hall.services.states import KIND_LABELS
+from hall.services.stats import Period, StatsRow, StatsTable, fmt_days, fmt_rate
+
+# ---------------------------------------------------------------------------------------------- styles
+_thin = Side(style="thin", color="000000")
+BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
+TITLE_FONT = Font(name="SimSun", size=16, bold=True)
+BOLD = Font(name="SimSun", size=10, bold=True)
+PLAIN = Font(name="SimSun", size=10)
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+LEFT = Alignment(horizontal="left", vertical="center")
+HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
+TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+
+# The statistics table: (group heading or None, column heading, value of a row).
+STAT_COLUMNS: tuple[tuple[str | None, str, Any], ...] = (
+    ("收件受理", "收件", lambda r: r.received),
+    ("收件受理", "受理", lambda r: r.accepted),
+    ("收件受理", "不予受理", lambda r: r.refused),
+    ("办结", "办结", lambda r: r.closed),
+    ("办结", "按时办结", lambda r: r.on_time),
+    ("办结", "超期办结", lambda r: r.closed_late),
+    ("办结", "按时办结率", lambda r: fmt_rate(r.on_time_rate)),
+    (None, "超期未办结", lambda r: r.open_overdue),
+    (None, "平均办理时长（工作日）", lambda r: fmt_days(r.avg_workdays)),
+    ("好差评", "评价数", lambda r: r.rated),
+    ("好差评", "差评", lambda r: r.poor),
+    ("好差评", "满意率", lambda r: fmt_rate(r.satisfaction_rate)),
+)
+SHEET_NAMES = {"window": "按窗口", "kind": "按办件类型", "village": "按受理点", "item": "按事项", "staff": "按工作人员"}
+REPORT_DIMENSIONS = ("window", "kind", "village", "item")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    path: Path
+    sheets: tuple[str, ...]
+    rows: int  # data rows written (statistics rows and ledger rows)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _width(text: Any) -> int:
+    s = str(text if text is not None else "")[:60]
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+class _Sheet:
+    """A write-only sheet with styled cells, merged ranges and column widths worked out as rows are added."""
+
+    def __init__(self, wb: Workbook, title: str, ncols: int, widths: Sequence[int] | None = None) -> None:
+        self.ws = wb.create_sheet(title)
+        self.ncols = ncols
+        self.row = 0
+        self.widths = list(widths) if widths else None
+
+    def cell(self, value: Any, font: Font = PLAIN, align: Alignment = CENTER, *, border: bool = True,
+             fill: PatternFill | None = None, fmt: str | None = None) -> WriteOnlyCell:
+        c = WriteOnlyCell(self.ws, value=value)
+        c.font = font
+        c.alignment = align
+        if border:
+            c.border = BORDER
+        if fill is not None:
+            c.fill = fill
+        if fmt:
+            c.number_format = fmt
+        return c
+
+    def append(self, cells: Iterable[Any]) -> None:
+        self.ws.append(list(cells))
+        self.row += 1
+
+    def merge(self, first_col: int, last_col: int, first_row: int | None = None, last_row: int | None = None) -> None:
+        r1 = first_row or self.row
+        r2 = last_row or r1
+        self.ws.merged_cells.add(f"{get_column_letter(first_col)}{r1}:{get_column_letter(last_col)}{r2}")
+
+    def page(self, *, landscape: bool = True, title_rows: str | None = None, freeze: str | None = None) -> None:
+        ws = self.ws
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top = ws.page_margins.bottom = 0.6
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        if title_rows:
+            ws.print_title_rows = title_rows
+        if freeze:
+            ws.freeze_panes = freeze
+
+    def set_widths(self, widths: Sequence[int]) -> None:
+        # Write-only sheets take column widths before the first row is written.
+        for i, w in enumerate(widths, 1):
+            self.ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def _save(wb: Workbook, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _target(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if p.suffix.lower() != ".xlsx":
+        raise ValidationError("导出文件", "文件名应以 .xlsx 结尾")
+    if not p.parent.is_dir():
+        raise ValidationError("导出文件", f"文件夹“{p.parent}”不存在")
+    return p
+
+
+def _header_info(session: Session, period: Period, today: date) -> tuple[str, str]:
+    hall = str(settings.get(session, "hall_name"))
+    clipped = period.clipped(today)
+    span = f"统计期间：{clipped.start.isoformat()} 至 {clipped.end.isoformat()}"
+    if clipped.end < period.end:
+        span += "（截至当日）"
+    return hall, f"{span}    填报单位：{hall}    制表日期：{today.isoformat()}"
+
+
+# ------------------------------------------------------------------------------------ statistics sheet
+def write_stats_sheet(wb: Workbook, table: StatsTable, hall: str, subtitle: str, title: str | None = None) -> int:
+    """One statistics table as a county-style sheet. Returns the data rows written (without the total)."""
+    ncols = 2 + len(STAT_COLUMNS)
+    sh = _Sheet(wb, SHEET_NAMES[table.dimension], ncols)
+    name_width = 34 if table.dimension in ("item", "window") else 18
+    sh.set_widths([6, name_width] + [max(8, _width(h) + 2) for _g, h, _f in STAT_COLUMNS])
+    sh.page(title_rows="3:4", freeze="C5")
+
+    heading = title or f"{hall}{table.period.label}政务服务办件统计表（{table.dimension_label}）"
+    sh.append([sh.cell(heading, TITLE_FONT, border=False)] + [sh.cell(None, border=False)] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell(subtitle, PLAIN, LEFT, border=False)] + [sh.cell(None, border=False)] * (ncols - 1))
+    sh.merge(1, ncols)
+
+    # Two header rows: group headings merged across their columns, lone headings merged down.
+    top = [sh.cell("序号", BOLD, fill=HEAD_FILL), sh.cell(table.dimension_label, BOLD, fill=HEAD_FILL)]
+    bottom = [sh.cell(None, BOLD, fill=HEAD_FILL), sh.cell(None, BOLD, fill=HEAD_FILL)]
+    merges: list[tuple[int, int, int, int]] = [(1, 1, 3, 4), (2, 2, 3, 4)]
+    col = 3
+    i = 0
+    while i < len(STAT_COLUMNS):
+        group = STAT_COLUMNS[i][0]
+        if group is None:
+            top.append(sh.cell(STAT_COLUMNS[i][1], BOLD, fill=HEAD_FILL))
+            bottom.append(sh.cell(None, BOLD, fill=HEAD_FILL))
+            merges.append((col, col, 3, 4))
+            i += 1
+            col += 1
+            continue
+        span = 0
+        while i + span < len(STAT_COLUMNS) and STAT_COLUMNS[i + span][0] == group:
+            span += 1
+        for j in range(span):
+            top.append(sh.cell(group if j == 0 else None, BOLD, fill=HEAD_FILL))
+            bottom.append(sh.cell(STAT_COLUMNS[i + j][1], BOLD, fill=HEAD_FILL))
+        merges.append((col, col + span - 1, 3, 3))
+        i += span
+        col += span
+    sh.append(top)
+    sh.append(bottom)
+    for c1, c2, r1, r2 in merges:
+        sh.merge(c1, c2, r1, r2)
+
+    for n, row in enumerate(table.rows, 1):
+        sh.append([sh.cell(n), sh.cell(row.label, align=LEFT)] + [sh.cell(f(row)) for _g, _h, f in STAT_COLUMNS])
+    sh.append([sh.cell("合计", BOLD, fill=TOTAL_FILL), sh.cell(None, BOLD, fill=TOTAL_FILL)]
+              + [sh.cell(f(table.total), BOLD, fill=TOTAL_FILL) for _g, _h, f in STAT_COLUMNS])
+    sh.merge(1, 2)
+    sh.append([])
+    notes = ("说明：收件、不予受理按收件日期统计；受理按受理日期；办结、按时办结、超期办结按办结日期；"
+             "超期未办结为统计期末已过承诺办结日期仍未办结的办件（补正、特别程序、集体研究期间不计）；"
+             "平均办理时长为受理次日起至办结日的工作日数；满意率＝（评价数－差评）÷评价数。")
+    sh.append([sh.cell(notes, PLAIN, Alignment(wrap_text=True, vertical="top"), border=False)]
+              + [sh.cell(None, border=False)] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.ws.row_dimensions[sh.row].height = 42
+    sh.append([sh.cell("填表人：", PLAIN, LEFT, border=False), None, None, None,
+               sh.cell("审核人：", PLAIN, LEFT, border=False), None, None, None,
+               sh.cell("单位（盖章）：", PLAIN, LEFT, border=False)])
+    return len(table.rows)
+
+
+def monthly_or_quarterly(session: Session, period: Period, path: str | os.PathLike[str], *, today: date,
+                         actor: Actor | None = None, with_ledger: bool = True) -> ReportResult:
+    """月报 / 季报: one sheet per dimension (window, kind, intake point, item), the performance review, the
+    overdue list and, by default, the masked ticket ledger of the period (办件登记台账) as the county asks."""
+    if actor is not None:
+        require_supervisor(actor, "导出统计报表")
+    target = _target(path)
+    wb = Workbook(write_only=True)
+    hall, subtitle = _header_info(session, period, today)
+    rows = 0
+    for dim in REPORT_DIMENSIONS:
+        rows += write_stats_sheet(wb, stats.collect(session, period, dim, today=today), hall, subtitle)
+    rows += write_performance_sheet(wb, stats.performance(session, period, today=today), period, hall, subtitle)
+    rows += write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
+    if with_ledger:
+        rows += write_ledger_sheet(wb, stats.ledger_rows(session, period.clipped(today)), period, hall, subtitle)
+    _save(wb, target)
+    return ReportResult(target, tuple(ws.title for ws in wb.worksheets), rows)
+
+
+# -------------------------------------------------------------------------------------- performance sheet
+PERF_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("工号", lambda p: p.staff_no),
+    ("窗口", lambda p: p.window_code),
+    ("收件", lambda p: p.stats.received),
+    ("受理", lambda p: p.stats.accepted),
+    ("办结", lambda p: p.stats.closed),
+    ("按时办结", lambda p: p.stats.on_time),
+    ("按时办结率", lambda p: fmt_rate(p.stats.on_time_rate)),
+    ("超期办结", lambda p: p.stats.closed_late),
+    ("超期未办结", lambda p: p.stats.open_overdue),
+    ("平均办理时长（工作日）", lambda p: fmt_days(p.stats.avg_workdays)),
+    ("评价数", lambda p: p.stats.rated),
+    ("差评", lambda p: p.stats.poor),
+    ("满意率", lambda p: fmt_rate(p.stats.satisfaction_rate)),
+    ("出勤天数", lambda p: p.present_days),
+    ("缺勤/请假/公出天数", lambda p: p.away_days),
+    ("责任追究（成立）", lambda p: p.accountability_upheld),
+    ("责任追究（待核实）", lambda p: p.accountability_open),
+)
+
+
+def write_performance_sheet(wb: Workbook, lines: Sequence[stats.PerformanceRow], period: Period, hall: str,
+                            subtitle: str) -> int:
+    ncols = 2 + len(PERF_COLUMNS)
+    sh = _Sheet(wb, "效绩考核", ncols)
+    sh.set_widths([6, 12] + [max(8, _width(h) + 2) for h, _f in PERF_COLUMNS])
+    sh.page(title_rows="3:3", freeze="C4")
+    sh.append([sh.cell(f"{hall}{period.label}工作人员效绩考核表", TITLE_FONT, border=False)]
+              + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell(subtitle, PLAIN, LEFT, border=False)] + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell("序号", BOLD, fill=HEAD_FILL), sh.cell("姓名", BOLD, fill=HEAD_FILL)]
+              + [sh.cell(h, BOLD, fill=HEAD_FILL) for h, _f in PERF_COLUMNS])
+    for n, p in enumerate(lines, 1):
+        sh.append([sh.cell(n), sh.cell(p.stats.label, align=LEFT)] + [sh.cell(f(p)) for _h, f in PERF_COLUMNS])
+    total = stats.add_rows("", "合计", [p.stats for p in lines])
+    agg = stats.PerformanceRow(total, "", "", sum(p.present_days for p in lines), sum(p.away_days for p in lines),
+                               sum(p.accountability_upheld for p in lines),
+                               sum(p.accountability_open for p in lines))
+    sh.append([sh.cell("合计", BOLD, fill=TOTAL_FILL), sh.cell(None, BOLD, fill=TOTAL_FILL)]
+              + [sh.cell(None if h in ("工号", "窗口") else f(agg), BOLD, fill=TOTAL_FILL) for h, f in PERF_COLUMNS])
+    sh.merge(1, 2)
+    return len(lines)
+
+
+# ------------------------------------------------------------------------------------------ overdue sheet
+OVERDUE_HEADERS = ("序号", "办件编号", "事项名称", "窗口", "办件类型", "经办人", "受理日期", "承诺办结日期",
+                   "办结日期", "超期（工作日）", "当前状态", "超期原因")
+
+
+def write_overdue_sheet(wb: Workbook, lines: Sequence[stats.OverdueLine], period: Period, hall: str,
+                        subtitle: str) -> int:
+    ncols = len(OVERDUE_HEADERS)
+    sh = _Sheet(wb, "超期办件", ncols)
+    sh.set_widths([6, 28, 30, 6, 9, 10, 12, 13, 12, 9, 12, 50])
+    sh.page(title_rows="3:3", freeze="C4")
+    sh.append([sh.cell(f"{hall}{period.label}超期办件清单", TITLE_FONT, border=False)] + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell(subtitle + f"    超期办件共 {len(lines)} 件", PLAIN, LEFT, border=False)]
+              + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell(h, BOLD, fill=HEAD_FILL) for h in OVERDUE_HEADERS])
+    wrap = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    for n, o in enumerate(lines, 1):
+        sh.append([sh.cell(n), sh.cell(o.number), sh.cell(o.item_name, align=wrap), sh.cell(o.window_code),
+                   sh.cell(KIND_LABELS.get(o.kind, o.kind)), sh.cell(o.owner),
+                   sh.cell(o.accepted_on, fmt="yyyy-mm-dd"), sh.cell(o.due_date, fmt="yyyy-mm-dd"),
+                   sh.cell(o.closed_on if o.closed_on else "未办结", fmt="yyyy-mm-dd"), sh.cell(o.days_over),
+                   sh.cell(o.state), sh.cell(o.reason, align=wrap)])
+    if not lines:
+        sh.append([sh.cell("本期无超期办件", PLAIN, LEFT)] + [sh.cell(None)] * (ncols - 1))
+        sh.merge(1, ncols)
+    return len(lines)
+
+
+# ------------------------------------------------------------------------------------------- ledger sheet
+def write_ledger_sheet(wb: Workbook, export: stats.LedgerExport, period: Period, hall: str, subtitle: str) -> int:
+    ncols = len(export.columns) + 1
+    sh = _Sheet(wb, "办件登记台账", ncols)
+    width = {"办件编号": 27, "收件时间": 17, "事项名称": 30, "办理结果": 30, "住址": 30, "住址（村/组）": 14,
+             "身份证号/信用代码": 20, "联系电话": 14, "办结时间": 17, "承诺办结日期": 12, "受理日期": 11}
+    sh.set_widths([7] + [width.get(c, max(6, _width(c) + 2)) for c in export.columns])
+    sh.page(title_rows="3:3", freeze="C4")
+    title = f"{hall}{period.label}办件登记台账" + ("（含完整个人信息，注意保密）" if export.full else "")
+    sh.append([sh.cell(title, TITLE_FONT, border=False)] + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    note = "" if export.full else "    个人信息已按规定脱敏：姓名部分隐去，住址仅列村/组，不列身份证号和电话"
+    sh.append([sh.cell(subtitle + note, PLAIN, LEFT, border=False)] + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell("序号", BOLD, fill=HEAD_FILL)] + [sh.cell(c, BOLD, fill=HEAD_FILL) for c in export.columns])
+    # Plain cells for the bulk: one shared style per column type keeps a year's ledger fast to write.
+    fmts = {"收件时间": "yyyy-mm-dd hh:mm", "办结时间": "yyyy-mm-dd hh:mm", "受理日期": "yyyy-mm-dd",
+            "承诺办结日期": "yyyy-mm-dd"}
+    col_fmt = [fmts.get(c) for c in export.columns]
+    ws = sh.ws
+    n = 0
+    for n, row in enumerate(export.rows, 1):
+        cells: list[Any] = [n]
+        for value, fmt in zip(row, col_fmt, strict=True):
+            if fmt and value is not None:
+                c = WriteOnlyCell(ws, value=value)
+                c.number_format = fmt
+                cells.append(c)
+            else:
+                cells.append(value)
+        ws.append(cells)
+    return n
+
+
+def write_ledger(session: Session, actor: Actor, period: Period, path: str | os.PathLike[str], *, today: date,
+                 full: bool = False, now: datetime | None = None) -> ReportResult:
+    """The ticket ledger of a period. Masked by default (manager or administrator); ``full`` — with names, ID
+    numbers, phones and addresses — only for an administrator, and recorded as a ledger event."""
+    if full:
+        require_admin(actor, "导出含完整个人信息的办件台账")
+    else:
+        require_supervisor(actor, "导出办件台账")
+    target = _target(path)
+    wb = Workbook(write_only=True)
+    hall, subtitle = _header_info(session, period, today)
+    clipped = period.clipped(today)
+    rows = write_ledger_sheet(wb, stats.ledger_rows(session, clipped, full=full), period, hall, subtitle)
+    _save(wb, target)
+    if full:
+        ledger.append(session, actor, "report.ledger_exported", {
+            "from": clipped.start, "to": clipped.end, "rows": rows, "full": True, "file": target.name,
+            "reason": f"导出 {clipped.start} 至 {clipped.end} 办件台账（含完整个人信息）{rows} 件",
+        }, at=now)
+    return ReportResult(target, (wb.worksheets[0].title,), rows)
+
+
+def write_overdue(session: Session, actor: Actor, period: Period, path: str | os.PathLike[str], *,
+                  today: date) -> ReportResult:
+    require_supervisor(actor, "导出超期办件清单")
+    target = _target(path)
+    wb = Workbook(write_only=True)
+    hall, subtitle = _header_info(session, period, today)
+    rows = write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
+    _save(wb, target)
+    return ReportResult(target, ("超期办件",), rows)
+
+
+def write_performance(session: Session, actor: Actor, period: Period, path: str | os.PathLike[str], *,
+                      today: date) -> ReportResult:
+    require_supervisor(actor, "导出效绩考核表")
+    target = _target(path)
+    wb = Workbook(write_only=True)
+    hall, subtitle = _header_info(session, period, today)
+    lines = stats.performance(session, period, today=today)
+    rows = write_performance_sheet(wb, lines, period, hall, subtitle)
+    write_stats_sheet(wb, stats.collect(session, period, "staff", today=today), hall, subtitle)
+    _save(wb, target)
+    return ReportResult(target, ("效绩考核", SHEET_NAMES["staff"]), rows)
+
+
+def stats_row_values(row: StatsRow) -> list[Any]:
+    """The statistic cells of one row exactly as written to the sheet (tests compare screen and file)."""
+    return [f(row) for _g, _h, f in STAT_COLUMNS]
