@@ -13,12 +13,14 @@ NULL ordering, which differs between SQLite and PostgreSQL.
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import ModuleType
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hall.errors import PermissionDenied
@@ -31,6 +33,7 @@ from hall.services.masking import mask_id_for_clerk
 from hall.services.numbering import NUMBER_RE
 from hall.services.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
 
+log = logging.getLogger("hall.queue")
 SortKey = Literal["due", "received", "number"]
 SORT_KEYS: tuple[SortKey, ...] = ("due", "received", "number")
 MAX_PAGE = 1000
@@ -279,7 +282,9 @@ class TicketDetail:
     refusal_reason: str
     void_reason: str
     history: tuple[tickets.HistoryLine, ...]
-    actions: tuple[str, ...] = field(default=())  # what the workflow allows this actor now (empty: basic set)
+    departments: tuple[str, ...] = ()  # the item's departments (lead first): where to forward / copy
+    actions: tuple[str, ...] = field(default=())  # what the workflow allows this actor now
+    workflow_ready: bool = False  # False: only the basic actions of tickets.py are available
 
     @property
     def kind_label(self) -> str:
@@ -307,9 +312,15 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         days_left = working_days_between(cal, today, t.due_date) if t.due_date >= today else \
             -working_days_between(cal, t.due_date, today)
     actions: tuple[str, ...] = ()
+    ready = False
     wf = workflow_module()
     if wf is not None:
-        actions = tuple(wf.allowed_actions(session, actor, t))
+        try:
+            with session.begin_nested():  # a database without the workflow tables must not break the read
+                actions = tuple(wf.allowed_actions(session, actor, t))
+            ready = True
+        except SQLAlchemyError as exc:
+            log.warning("workflow actions unavailable (database not migrated for them?): %s", getattr(exc, "orig", exc))
     return TicketDetail(
         t.number, t.version, t.item_code, t.item_name, t.window_code, t.kind, t.state, t.is_open,
         t.applicant_type, t.applicant_name,
@@ -319,7 +330,7 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
               for m in t.materials),
         t.note, t.received_at, t.accepted_on, t.due_date, t.due_provisional, days_left,
         tickets.owner_name(session, t), t.result, t.refusal_reason, t.void_reason,
-        tuple(tickets.history(session, t)), actions,
+        tuple(tickets.history(session, t)), tuple(intake.item_for_ticket(session, t).departments), actions, ready,
     )
 
 

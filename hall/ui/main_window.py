@@ -1,110 +1,147 @@
-"""The main window: the hall's windows and their items, the signed-in person, the node."""
+"""The clerk's main window: intake (item finder + form) and the queue, each one key away.
+
+F2 收件登记 (focus in the item finder), F3 办件队列, Ctrl+F find an item, Ctrl+1…Ctrl+- a window's items.
+On first show it offers back an intake that was not saved (crash, power cut); closing with unsaved typing asks.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
 
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget
+
+from hall.paths import Paths
 from hall.services import catalog, settings
 from hall.services.actor import ROLE_LABELS
-from hall.services.states import KIND_LABELS
+from hall.services.drafts import DraftStore
+from hall.ui import messages
+from hall.ui.drafts import offer_restore
+from hall.ui.intake_form import IntakeFormWidget
+from hall.ui.item_finder import ItemFinder
 from hall.ui.ops import Context, read
+from hall.ui.queue_view import QueueView
+from hall.ui.ticket_detail import TicketDetailDialog
 
-UNIT_SHORT = {"workday": "个工作日", "day": "日"}
+STYLE = """
+QLabel#intakeItem { font-size: 13pt; font-weight: bold; }
+QLabel#dueLabel { font-size: 14pt; font-weight: bold; }
+QLabel#detailHeader { font-size: 13pt; }
+QLabel#queueCounts { font-size: 12pt; }
+QLabel#sexValue, QLabel#birthValue { font-weight: bold; }
+"""
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, drafts_dir: Path | None = None, *,
+                 today: Callable[[], date] = date.today, now: Callable[[], datetime] = datetime.now) -> None:
         super().__init__()
         self.ctx = ctx
+        self._today = today
         self.hall_name = read(ctx.db, lambda s: settings.get(s, "hall_name"))
         self.setWindowTitle(self.tr("Hall — ") + self.hall_name)
+        self.setStyleSheet(STYLE)
         self.windows = read(ctx.db, catalog.window_views)
         self.items = read(ctx.db, catalog.item_views)
+        self.store = DraftStore(drafts_dir or Paths.resolve().drafts_dir)
+        self._offered = False
+        self.details: list[TicketDetailDialog] = []
 
-        central = QWidget()
-        outer = QVBoxLayout(central)
-        search_row = QHBoxLayout()
-        search_label = QLabel(self.tr("查找事项(&F)："))
-        self.search = QLineEdit()
-        self.search.setPlaceholderText(self.tr("输入事项名称、编码或拼音首字母，如 dbsq"))
-        self.search.setClearButtonEnabled(True)
-        search_label.setBuddy(self.search)
-        search_row.addWidget(search_label)
-        search_row.addWidget(self.search, 1)
-        outer.addLayout(search_row)
-
-        split = QSplitter(Qt.Orientation.Horizontal)
-        self.window_list = QListWidget()
-        self.window_list.setObjectName("windowList")
-        all_item = QListWidgetItem(self.tr("全部窗口"))
-        all_item.setData(Qt.ItemDataRole.UserRole, "")
-        self.window_list.addItem(all_item)
-        for w in self.windows:
-            it = QListWidgetItem(f"{w.code}  {w.name}")
-            it.setData(Qt.ItemDataRole.UserRole, w.code)
-            self.window_list.addItem(it)
-        split.addWidget(self.window_list)
-        self.table = QTableWidget(0, 5)
-        self.table.setObjectName("itemTable")
-        self.table.setHorizontalHeaderLabels([self.tr("编码"), self.tr("事项名称"), self.tr("类型"),
-                                              self.tr("承诺时限"), self.tr("材料")])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setStretchLastSection(False)
-        split.addWidget(self.table)
-        split.setStretchFactor(1, 1)
-        split.setSizes([260, 900])
-        outer.addWidget(split, 1)
-        self.setCentralWidget(central)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        intake_page = QSplitter(Qt.Orientation.Horizontal)
+        self.finder = ItemFinder(self.windows, self.items, ctx.actor.window_code)
+        self.intake = IntakeFormWidget(ctx, self.store, today=today, now=now)
+        intake_page.addWidget(self.finder)
+        intake_page.addWidget(self.intake)
+        intake_page.setStretchFactor(0, 3)
+        intake_page.setStretchFactor(1, 7)
+        intake_page.setSizes([400, 960])
+        self.tabs.addTab(intake_page, self.tr("收件登记 F2"))
+        self.queue = QueueView(ctx, today=today)
+        self.tabs.addTab(self.queue, self.tr("办件队列 F3"))
+        self.setCentralWidget(self.tabs)
+        # The item list of earlier versions is still reachable under these names (tests, screenshots).
+        self.search, self.table, self.window_combo = self.finder.search, self.finder.table, self.finder.window_combo
 
         who = f"{ctx.actor.name}（{ROLE_LABELS.get(ctx.actor.role, ctx.actor.role)}"
         who += f"，{ctx.actor.window_code}）" if ctx.actor.window_code else "）"
         self.statusBar().addWidget(QLabel(self.tr("当前用户：") + who))
+        self.statusBar().addWidget(QLabel(self.tr("　F2 收件登记　F3 办件队列　Ctrl+F 查找事项　Enter 保存　"
+                                                  "Ctrl+P 打印")))
         self.statusBar().addPermanentWidget(QLabel(self.tr("受理点 ") + ctx.node.intake_point))
 
+        file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
         quit_action = QAction(self.tr("退出(&X)"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        self.menuBar().addMenu(self.tr("文件(&F)")).addAction(quit_action)
-        find_action = QAction(self.tr("查找事项"), self)
-        find_action.setShortcut(QKeySequence("Ctrl+F"))
-        find_action.triggered.connect(self.search.setFocus)
-        self.addAction(find_action)
+        file_menu.addAction(quit_action)
+        work = self.menuBar().addMenu(self.tr("办件(&B)"))
+        for text, key, fn in ((self.tr("收件登记"), "F2", self.go_intake), (self.tr("办件队列"), "F3", self.go_queue),
+                              (self.tr("查找事项"), "Ctrl+F", self.go_intake)):
+            act = QAction(text, self)
+            act.setShortcut(QKeySequence(key))
+            act.triggered.connect(fn)
+            work.addAction(act)
 
-        self.window_list.currentRowChanged.connect(lambda _row: self.refresh())
-        self.search.textChanged.connect(lambda _t: self.refresh())
-        own = next((i for i, w in enumerate(self.windows, 1) if w.code == ctx.actor.window_code), 0)
-        self.window_list.setCurrentRow(own)
-        self.resize(1280, 760)
+        self.finder.item_chosen.connect(self.intake.load_item)
+        self.intake.done.connect(self.go_intake)
+        self.queue.open_ticket.connect(self.open_ticket)
+        self.resize(1366, 768)
 
-    def refresh(self) -> None:
-        current = self.window_list.currentItem()
-        window = current.data(Qt.ItemDataRole.UserRole) if current else ""
-        query = self.search.text()
-        items = catalog.find_items(self.items, query) if query.strip() else self.items
-        if window and not query.strip():
-            items = [i for i in items if i.window_code == window]
-        self.table.setRowCount(len(items))
-        for row, it in enumerate(items):
-            limit = self.tr("当日办结") if it.default_kind in ("explain", "immediate") else \
-                f"{it.promised_limit}{UNIT_SHORT[it.limit_unit]}"
-            values = (it.code, it.name, KIND_LABELS[it.default_kind], limit, str(len(it.materials)))
-            for col, value in enumerate(values):
-                self.table.setItem(row, col, QTableWidgetItem(value))
-        self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(1, max(self.table.columnWidth(1), 420))
+    # ---------------------------------------------------------------------------------- navigation
+    def go_intake(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.finder.search.setFocus()
+        self.finder.search.selectAll()
+
+    def go_queue(self) -> None:
+        self.tabs.setCurrentIndex(1)
+        self.queue.table.setFocus()
+        if not self.queue.table.currentIndex().isValid() and self.queue.model.rowCount() > 0:
+            self.queue.table.selectRow(0)
+
+    def open_ticket(self, number: str) -> TicketDetailDialog:
+        dlg = TicketDetailDialog(self.ctx, number, self, today=self._today)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.finished.connect(lambda _r, d=dlg: self.details.remove(d) if d in self.details else None)
+        self.details.append(dlg)
+        dlg.open()
+        return dlg
+
+    # ------------------------------------------------------------------------------------ drafts
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._offered:
+            self._offered = True
+            self.finder.search.setFocus()
+            QTimer.singleShot(0, self.offer_drafts)
+
+    def offer_drafts(self) -> bool:
+        """Offer the newest unsaved intake of this person back; True when one was restored."""
+        draft = offer_restore(self, self.store, str(self.ctx.actor.staff_id))
+        if draft is None:
+            return False
+        item = next((i for i in self.items if i.code == draft.data.get("item_code")), None)
+        if item is None:
+            messages.error(self, self.tr("无法恢复草稿"),
+                           self.tr("草稿中的事项（编码 {0}）已不在当前事项清单中；草稿文件保留在 {1}")
+                           .format(draft.data.get("item_code"), draft.path))
+            return False
+        self.tabs.setCurrentIndex(0)
+        self.intake.restore(draft.data, item, draft.key)
+        return True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.intake.is_dirty():
+            self.intake.autosaver.flush()
+            if not messages.confirm(self, self.tr("有未保存的登记"),
+                                    self.tr("当前登记还没有保存。仍要退出吗？\n（已输入的内容作为草稿保留，"
+                                            "下次启动时可以恢复。）")):
+                event.ignore()
+                return
+        event.accept()
+

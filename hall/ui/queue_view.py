@@ -1,0 +1,196 @@
+"""The clerk's queue: my tickets / my window, with due today, overdue and provisional one key away."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall.services import queue
+from hall.services.queue import QueueCounts, TicketFilter
+from hall.ui.ops import Context, read
+from hall.ui.ticket_table_model import (
+    COL_APPLICANT,
+    COL_DAYS,
+    COL_DUE,
+    COL_ITEM,
+    COL_KIND,
+    COL_NUMBER,
+    COL_RECEIVED,
+    COL_STATE,
+    COL_WINDOW,
+    NumberRole,
+    TicketTableModel,
+    session_fetcher,
+)
+
+SCOPES = ("mine", "window", "all")
+QUICK = ("open", "today", "overdue", "provisional")
+
+
+class QueueView(QWidget):
+    """Emits ``open_ticket(number)`` when the clerk presses Enter (or double-clicks) on a row."""
+
+    open_ticket = Signal(str)
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None, *,
+                 today: Callable[[], date] = date.today) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._today = today
+        self.scope = "window" if ctx.actor.window_code else ("all" if ctx.actor.is_supervisor else "mine")
+        self.quick = "open"
+
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.scope_buttons = QButtonGroup(self)
+        labels = {"mine": self.tr("我的办件(&M)"), "window": self.tr("本窗口(&W)"), "all": self.tr("全部窗口(&A)")}
+        for scope in SCOPES:
+            if scope == "window" and not ctx.actor.window_code:
+                continue
+            if scope == "all" and not ctx.actor.is_supervisor:
+                continue
+            b = QPushButton(labels[scope])
+            b.setCheckable(True)
+            b.setObjectName(f"scope_{scope}")
+            b.setChecked(scope == self.scope)
+            b.clicked.connect(lambda _c=False, s=scope: self.set_scope(s))
+            self.scope_buttons.addButton(b)
+            bar.addWidget(b)
+        bar.addSpacing(16)
+        self.quick_buttons: dict[str, QPushButton] = {}
+        quick_labels = {"open": self.tr("在办 F5"), "today": self.tr("今日到期 F6"), "overdue": self.tr("已超期 F7"),
+                        "provisional": self.tr("暂定 F8")}
+        group = QButtonGroup(self)
+        for i, key in enumerate(QUICK):
+            b = QPushButton(quick_labels[key])
+            b.setCheckable(True)
+            b.setChecked(key == self.quick)
+            b.setObjectName(f"quick_{key}")
+            b.clicked.connect(lambda _c=False, k=key: self.set_quick(k))
+            group.addButton(b)
+            self.quick_buttons[key] = b
+            act = QAction(self)
+            act.setShortcut(QKeySequence(Qt.Key.Key_F5 + i))
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(lambda _c=False, k=key: self.set_quick(k))
+            self.addAction(act)
+            bar.addWidget(b)
+        bar.addStretch(1)
+        search_label = QLabel(self.tr("查找(&S)："))
+        self.search = QLineEdit()
+        self.search.setObjectName("queueSearch")
+        self.search.setPlaceholderText(self.tr("办件编号、身份证号、姓名或拼音首字母"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(300)
+        search_label.setBuddy(self.search)
+        bar.addWidget(search_label)
+        bar.addWidget(self.search)
+        layout.addLayout(bar)
+
+        self.counts_label = QLabel()
+        self.counts_label.setObjectName("queueCounts")
+        layout.addWidget(self.counts_label)
+
+        self.model = TicketTableModel(session_fetcher(lambda fn: read(ctx.db, fn)), self._filter(),
+                                      today=self._today, parent=self)
+        self.table = QTableView()
+        self.table.setObjectName("queueTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(COL_DUE, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        fm = self.fontMetrics()
+        widths = {COL_NUMBER: "320581101-000-20260305-0012", COL_ITEM: "最低生活保障申请（城乡）审核",
+                  COL_APPLICANT: "欧阳某某某", COL_KIND: "承诺件", COL_STATE: "办结（容缺通过）",
+                  COL_DUE: "2026-03-05（暂定）", COL_DAYS: "超期99个工作日", COL_WINDOW: "W10",
+                  COL_RECEIVED: "2026-03-05 10:00"}
+        for col, sample in widths.items():
+            header.resizeSection(col, fm.horizontalAdvance(sample) + 24)
+        self.table.activated.connect(self._activated)
+        layout.addWidget(self.table, 1)
+
+        self.search.textChanged.connect(lambda _t: self.refresh())
+        self.search.returnPressed.connect(self.table.setFocus)
+        ctx.changes.tickets_changed.connect(self.refresh)
+        self.refresh_counts()
+
+    # --------------------------------------------------------------------------------- filters
+    def _filter(self) -> TicketFilter:
+        a = self.ctx.actor
+        f = TicketFilter()
+        if self.scope == "mine":
+            f = replace(f, owner_id=a.staff_id)
+        elif self.scope == "window":
+            f = replace(f, window=a.window_code)
+        if a.role == "village":
+            f = replace(f, intake_point=a.intake_point)
+        if self.quick == "today":
+            f = replace(f, due_on=self._today())
+        elif self.quick == "overdue":
+            f = replace(f, overdue=True)
+        elif self.quick == "provisional":
+            f = replace(f, provisional=True)
+        text = self.search.text().strip() if hasattr(self, "search") else ""
+        if text:
+            f = replace(f, text=text, open_only=False)  # a search finds closed tickets too
+        return f
+
+    def set_scope(self, scope: str) -> None:
+        self.scope = scope
+        for b in self.scope_buttons.buttons():
+            b.setChecked(b.objectName() == f"scope_{scope}")
+        self.refresh()
+
+    def set_quick(self, key: str) -> None:
+        self.quick = key
+        for k, b in self.quick_buttons.items():
+            b.setChecked(k == key)
+        self.refresh()
+        self.table.setFocus()
+
+    def refresh(self) -> None:
+        flt = self._filter()
+        if flt == self.model.filter:
+            self.model.reload()
+        else:
+            self.model.set_filter(flt)
+        self.refresh_counts()
+
+    def refresh_counts(self) -> None:
+        base = replace(self._filter(), due_on=None, overdue=False, provisional=None)
+        c: QueueCounts = read(self.ctx.db, lambda s: queue.counts(s, base, today=self._today()))
+        self.counts_label.setText(self.tr("共 {0} 件　今日到期 {1} 件　已超期 {2} 件　暂定期限 {3} 件")
+                                  .format(c.total, c.due_today, c.overdue, c.provisional))
+
+    def _activated(self, index) -> None:  # type: ignore[no-untyped-def]
+        number = self.model.data(index, NumberRole)
+        if number:
+            self.open_ticket.emit(number)
+
+    def current_number(self) -> str | None:
+        idx = self.table.currentIndex()
+        return self.model.data(idx, NumberRole) if idx.isValid() else None

@@ -1,0 +1,449 @@
+"""One ticket: who applied for what, its deadline, its full history from the ledger, and the clerk's actions.
+
+Every action button names its shortcut, asks only for what the service needs (a reason, a result …), runs in one
+transaction through ``ops.run`` and tells every view that tickets changed. The workflow services
+(pause/resume/special steps/extension, transfer, forward, copy, close, deliver) are used when installed; the basic
+ones (补正收齐, 办结, 作废) are always there in ``hall.services.tickets``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from types import ModuleType
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall.services import catalog, queue, tickets
+from hall.services.actor import ROLE_LABELS
+from hall.services.queue import TicketDetail
+from hall.ui import messages
+from hall.ui.ops import Context, read, run
+
+PAPER_LABELS = {
+    "acceptance": "受理通知书", "notice": "一次性告知单", "supplement": "补正材料通知书", "refusal": "不予受理通知书",
+    "tolerance": "容缺受理通知书", "forward": "转办（上报）单", "joint": "联办抄告单", "extension": "延期告知书",
+    "closure": "办结通知书",
+}
+# IntakeResult.papers → the paper names of hall/ui/print_preview.show_paper.
+RESULT_PAPERS = {"acceptance": "acceptance", "one_time_notice": "notice", "supplement": "supplement",
+                 "refusal": "refusal", "tolerance": "tolerance", "completion": "closure"}
+SEX_LABELS = {"male": "男", "female": "女"}
+
+
+def papers_for_state(state: str, kind: str) -> list[str]:
+    """The papers that fit a ticket now, most useful first (the clerk can still pick another)."""
+    if state == "supplement":
+        return ["supplement", "notice"]
+    if state == "refused":
+        return ["refusal"]
+    if state in ("closed_approved", "closed_tolerated", "closed_rejected", "delivered"):
+        return ["closure", "acceptance"]
+    if state == "forwarded":
+        return ["forward", "acceptance"]
+    if state == "awaiting_opinions":
+        return ["joint", "acceptance"]
+    if kind == "explain":
+        return ["notice"]
+    return ["acceptance", "notice", "extension"]
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def show_paper(parent: QWidget | None, ctx: Context, number: str, paper: str) -> None:
+    """The print hook: the real print preview when the printing module is installed, else a plain preview of
+    what will be printed (clearly marked as such — never a fake paper)."""
+    module = _optional("hall.ui.print_preview")
+    if module is not None and hasattr(module, "show_paper"):
+        module.show_paper(parent, ctx, number, paper)
+        return
+    dlg = PaperPlan(ctx, number, paper, parent)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dlg.open()
+
+
+class PaperPlan(QDialog):
+    """What the paper will carry (domain-rules §4), from the ticket itself; shown until printing is installed."""
+
+    def __init__(self, ctx: Context, number: str, paper: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        d = read(ctx.db, lambda s: queue.detail(s, ctx.actor, number))
+        label = PAPER_LABELS.get(paper, paper)
+        self.setWindowTitle(self.tr("{0} — 打印内容预览").format(label))
+        layout = QVBoxLayout(self)
+        note = QLabel(self.tr("打印模块尚未安装：以下是这份{0}将要打印的内容，不是正式文书。").format(label))
+        note.setObjectName("warningLabel")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setPlainText("\n".join(plan_lines(d, paper)))
+        layout.addWidget(self.text, 1)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        box.rejected.connect(self.reject)
+        layout.addWidget(box)
+        self.resize(640, 520)
+
+
+def plan_lines(d: TicketDetail, paper: str) -> list[str]:
+    lines = [PAPER_LABELS.get(paper, paper), "", f"办件编号：{d.number}", f"事项：{d.item_code} {d.item_name}",
+             f"申请人：{d.applicant_name}（{d.applicant_id_masked}）", f"收件时间：{d.received_at:%Y-%m-%d %H:%M}"]
+    if paper in ("acceptance", "tolerance"):
+        lines.append("已收材料：")
+        lines += [f"  {m.name}（{m.form}，{m.count}份）" for m in d.materials if m.status != "missing"]
+        if d.due_date:
+            lines.append(f"承诺办结日期：{d.due_date.isoformat()}{'（暂定）' if d.due_provisional else ''}")
+    if paper in ("supplement", "notice", "tolerance"):
+        wanted = "missing" if paper != "tolerance" else "tolerated"
+        lines.append("需补正材料：" if wanted == "missing" else "容缺材料：")
+        lines += [f"  {m.name}（{m.form}，{m.count}份）" for m in d.materials if m.status == wanted] or ["  （无）"]
+    if paper == "refusal":
+        lines.append(f"不予受理理由：{d.refusal_reason}")
+        lines.append("如不服，可依法申请行政复议或提起行政诉讼。")
+    if paper == "closure":
+        lines.append(f"办理结果：{d.state_label}，{d.result}")
+    lines.append(f"经办人：{d.owner}")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------- actions
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    kind: str = "text"  # text | long | choice | int
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) for choices
+    default: Any = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # the workflow's action name (its allowed_actions), or a basic one
+    label: str
+    key: str
+    fields: tuple[Field, ...]
+    call: Callable[[Any, Any, str, int, dict[str, Any]], Any]  # (session, actor, number, version, values)
+
+
+def _wf(name: str = "workflow") -> ModuleType:
+    module = _optional(f"hall.services.{name}")
+    if module is None:
+        raise RuntimeError(f"hall.services.{name} is not installed")
+    return module
+
+
+def _close(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
+    wf = _optional("hall.services.workflow")
+    if wf is not None and x.get("workflow_ready", True):
+        return wf.close(s, a, n, x["outcome"], x["result"], result_doc_no=x.get("doc_no", ""), expected_version=v)
+    return tickets.close(s, a, n, x["outcome"], x["result"], expected_version=v)
+
+
+def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Action]:
+    wf = _optional("hall.services.workflow")
+    steps = tuple((x, x) for x in getattr(wf, "SPECIAL_STEPS", ()))
+    delivery = tuple((x, x) for x in getattr(wf, "DELIVERY_METHODS", ("当面领取",)))
+    outcomes = (("approved", "通过"), ("tolerated", "容缺通过"), ("rejected", "不通过"))
+    depts = tuple((x, x) for x in d.departments)
+    return [
+        Action("supplement", "补正材料收齐", "Alt+S", (),
+               lambda s, a, n, v, x: tickets.supplement_received(s, a, n, expected_version=v)),
+        Action("pause", "暂停计时（补正）", "Alt+U", (Field("reason", "暂停原因"),),
+               lambda s, a, n, v, x: _wf().pause(s, a, n, x["reason"], expected_version=v)),
+        Action("resume", "恢复计时", "Alt+M", (Field("reason", "恢复原因", default="补正材料已收到"),),
+               lambda s, a, n, v, x: _wf().resume(s, a, n, x["reason"], expected_version=v)),
+        Action("special_start", "特别程序（不计时）", "Alt+X",
+               (Field("step", "特别程序", "choice", steps), Field("reason", "说明")),
+               lambda s, a, n, v, x: _wf().special_start(s, a, n, x["step"], x["reason"], expected_version=v)),
+        Action("special_end", "特别程序结束", "Alt+Z", (Field("result", "特别程序结果"),),
+               lambda s, a, n, v, x: _wf().special_end(s, a, n, x["result"], expected_version=v)),
+        Action("extend", "申请延期", "Alt+Y",
+               (Field("days", "延期工作日", "int", default=5), Field("reason", "延期理由", "long"),
+                Field("approver", "批准人工号（中心主任）")),
+               lambda s, a, n, v, x: _wf().extend(s, a, n, int(x["days"]), x["reason"], x["approver"],
+                                                   expected_version=v)),
+        Action("transfer", "转办到其他窗口", "Alt+T",
+               (Field("to_window", "接收窗口", "choice", tuple(windows)), Field("reason", "转办原因"),
+                Field("handover", "移交内容（首问交接）", "long")),
+               lambda s, a, n, v, x: _wf("routing").request_transfer(s, a, n, x["to_window"], x["reason"],
+                                                                      x["handover"], expected_version=v)),
+        Action("forward", "转报上级部门", "Alt+F", (Field("department", "承办部门", "choice", depts),),
+               lambda s, a, n, v, x: _wf("proxy").forward(s, a, n, x["department"], expected_version=v)),
+        Action("copy", "抄告协办部门", "Alt+J", (),
+               lambda s, a, n, v, x: _wf("joint").copy(s, a, n, expected_version=v)),
+        Action("close", "办结", "Alt+C",
+               (Field("outcome", "办结结果", "choice", outcomes), Field("result", "办理结果", "long"),
+                Field("doc_no", "结果文书编号（如有）")), _close),
+        Action("deliver", "送达", "Alt+D",
+               (Field("how", "送达方式", "choice", delivery), Field("signed_by", "签收人")),
+               lambda s, a, n, v, x: _wf().deliver(s, a, n, x["how"], x["signed_by"], expected_version=v)),
+        Action("void", "作废", "Alt+V", (Field("reason", "作废原因"),),
+               lambda s, a, n, v, x: tickets.void(s, a, n, x["reason"], expected_version=v)),
+    ]
+
+
+def action_enabled(action: str, d: TicketDetail) -> bool:
+    if action == "supplement":
+        return d.state == "supplement"
+    if action == "void":
+        return d.state != "voided"
+    if d.workflow_ready:
+        return action in d.actions
+    return action == "close" and d.state in ("accepted", "in_progress")
+
+
+class ActionDialog(QDialog):
+    def __init__(self, title: str, fields: tuple[Field, ...], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.fields = fields
+        self.inputs: dict[str, QWidget] = {}
+        form = QFormLayout(self)
+        for f in fields:
+            w: QWidget
+            if f.kind == "choice":
+                combo = QComboBox()
+                for value, label in f.options:
+                    combo.addItem(label, value)
+                w = combo
+            elif f.kind == "int":
+                spin = QSpinBox()
+                spin.setRange(1, 60)
+                spin.setValue(int(f.default or 1))
+                w = spin
+            elif f.kind == "long":
+                w = QPlainTextEdit(str(f.default))
+                w.setTabChangesFocus(True)
+                w.setMaximumHeight(90)
+            else:
+                w = QLineEdit(str(f.default))
+            self.inputs[f.key] = w
+            form.addRow(f.label + "：", w)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        box.accepted.connect(self.accept)
+        box.rejected.connect(self.reject)
+        form.addRow(box)
+        self.resize(560, 100 + 50 * len(fields))
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, w in self.inputs.items():
+            if isinstance(w, QComboBox):
+                out[key] = w.currentData()
+            elif isinstance(w, QSpinBox):
+                out[key] = w.value()
+            elif isinstance(w, QPlainTextEdit):
+                out[key] = w.toPlainText()
+            elif isinstance(w, QLineEdit):
+                out[key] = w.text()
+        return out
+
+
+# ----------------------------------------------------------------------------------------- the view
+class TicketDetailDialog(QDialog):
+    def __init__(self, ctx: Context, number: str, parent: QWidget | None = None, *,
+                 today: Callable[[], date] = date.today) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.number = number
+        self._today = today
+        self.windows = [(w.code, f"{w.code} {w.name}") for w in read(ctx.db, catalog.window_views)]
+        self.setWindowTitle(self.tr("办件 {0}").format(number))
+        self.detail: TicketDetail = read(ctx.db, lambda s: queue.detail(s, ctx.actor, number, today=today()))
+
+        layout = QVBoxLayout(self)
+        self.header = QLabel()
+        self.header.setObjectName("detailHeader")
+        self.header.setWordWrap(True)
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.header)
+
+        top = QGridLayout()
+        who = QGroupBox(self.tr("申请人"))
+        who_form = QFormLayout(who)
+        self.name_value = QLabel()
+        id_row = QHBoxLayout()
+        self.id_value = QLabel()
+        self.id_value.setObjectName("idValue")
+        self.reveal_btn = QPushButton(self.tr("显示完整号码(&R)"))
+        self.reveal_btn.setObjectName("revealButton")
+        self.reveal_btn.setToolTip(self.tr("查看将记入办理记录"))
+        self.reveal_btn.clicked.connect(self.reveal)
+        id_row.addWidget(self.id_value)
+        id_row.addWidget(self.reveal_btn)
+        id_row.addStretch(1)
+        self.contact_value = QLabel()
+        self.contact_value.setWordWrap(True)
+        who_form.addRow(self.tr("姓名："), self.name_value)
+        who_form.addRow(self.tr("证件："), id_row)
+        who_form.addRow(self.tr("联系："), self.contact_value)
+        top.addWidget(who, 0, 0)
+        due = QGroupBox(self.tr("期限与材料"))
+        due_layout = QVBoxLayout(due)
+        self.due_value = QLabel()
+        self.due_value.setObjectName("detailDue")
+        self.due_value.setWordWrap(True)
+        self.materials_value = QLabel()
+        self.materials_value.setWordWrap(True)
+        due_layout.addWidget(self.due_value)
+        due_layout.addWidget(self.materials_value)
+        top.addWidget(due, 0, 1)
+        top.setColumnStretch(0, 1)
+        top.setColumnStretch(1, 1)
+        layout.addLayout(top)
+
+        history = QGroupBox(self.tr("办理记录（台账）"))
+        hl = QVBoxLayout(history)
+        self.history = QTableWidget(0, 3)
+        self.history.setObjectName("historyTable")
+        self.history.setHorizontalHeaderLabels([self.tr("时间"), self.tr("经办人"), self.tr("办理情况")])
+        self.history.verticalHeader().setVisible(False)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.setWordWrap(True)
+        h = self.history.horizontalHeader()
+        h.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        hl.addWidget(self.history)
+        layout.addWidget(history, 1)
+
+        self.buttons: dict[str, QPushButton] = {}
+        self.actions_ = build_actions(self.detail, self.windows)
+        grid = QGridLayout()
+        for i, a in enumerate(self.actions_):
+            b = QPushButton(f"{self.tr(a.label)} {a.key}")
+            b.setObjectName(f"action_{a.name}")
+            b.setShortcut(QKeySequence(a.key))
+            b.clicked.connect(lambda _c=False, act=a: self.ask_and_perform(act))
+            self.buttons[a.name] = b
+            grid.addWidget(b, i // 6, i % 6)
+        self.print_btn = QPushButton(self.tr("打印文书 Ctrl+P"))
+        self.print_btn.setObjectName("action_print")
+        self.print_btn.setShortcut(QKeySequence("Ctrl+P"))
+        self.print_btn.clicked.connect(self.print_default)
+        close_btn = QPushButton(self.tr("关闭 Esc"))
+        close_btn.clicked.connect(self.reject)
+        n = len(self.actions_)
+        grid.addWidget(self.print_btn, n // 6, n % 6)
+        grid.addWidget(close_btn, (n + 1) // 6, (n + 1) % 6)
+        layout.addLayout(grid)
+        self.show_detail()
+        self.resize(1180, 700)
+
+    # ----------------------------------------------------------------------------------- show
+    def reload(self) -> None:
+        self.detail = read(self.ctx.db, lambda s: queue.detail(s, self.ctx.actor, self.number, today=self._today()))
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        d = self.detail
+        self.header.setText(self.tr("<b>{0}</b>　{1} {2}　<b>{3}</b>　{4}　{5}窗口　经办人：{6}").format(
+            d.number, d.item_code, d.item_name, d.state_label, d.kind_label, d.window_code, d.owner or "—"))
+        self.name_value.setText(d.applicant_name)
+        self.id_value.setText(d.applicant_id_masked)
+        self.reveal_btn.setVisible(d.applicant_type == "person")
+        contact = [d.applicant_phone, d.applicant_address]
+        if d.applicant_sex:
+            contact.insert(0, SEX_LABELS.get(d.applicant_sex, d.applicant_sex))
+        if d.applicant_birth:
+            contact.insert(1, self.tr("{0} 出生").format(d.applicant_birth.isoformat()))
+        if d.agent:
+            contact.append(self.tr("代理人 {0}").format(d.agent.get("name", "")))
+        self.contact_value.setText("　".join(c for c in contact if c))
+        if d.due_date is not None:
+            due = self.tr("承诺办结日期：{0}{1}").format(d.due_date.isoformat(),
+                                                   self.tr("（暂定）") if d.due_provisional else "")
+            if d.days_left is not None:
+                due += "　" + (self.tr("已超期 {0} 个工作日").format(-d.days_left) if d.days_left < 0 else
+                               self.tr("今日到期") if d.days_left == 0 else
+                               self.tr("剩余 {0} 个工作日").format(d.days_left))
+        elif d.state == "supplement":
+            due = self.tr("待补正：补正材料收齐之日起计算期限")
+        else:
+            due = self.tr("不计期限")
+        if d.result:
+            due += "\n" + self.tr("办理结果：") + d.result
+        if d.refusal_reason:
+            due += "\n" + self.tr("不予受理理由：") + d.refusal_reason
+        if d.void_reason:
+            due += "\n" + self.tr("作废原因：") + d.void_reason
+        self.due_value.setText(due)
+        self.due_value.setStyleSheet("color: #b00020; font-weight: bold;"
+                                     if d.days_left is not None and d.days_left < 0 else "")
+        self.materials_value.setText(self.tr("材料：") + "；".join(f"{m.name}（{m.status_label}）"
+                                                                for m in d.materials))
+        self.history.setRowCount(len(d.history))
+        for row, line in enumerate(d.history):
+            who = f"{line.actor}（{ROLE_LABELS.get(line.role, line.role)}）"
+            for col, text in enumerate((line.at.strftime("%Y-%m-%d %H:%M"), who, line.text)):
+                self.history.setItem(row, col, QTableWidgetItem(text))
+        self.history.resizeRowsToContents()
+        for name, b in self.buttons.items():
+            b.setEnabled(action_enabled(name, d))
+
+    # ---------------------------------------------------------------------------------- actions
+    def ask_and_perform(self, action: Action) -> bool:
+        if action.fields:
+            dlg = ActionDialog(f"{action.label} — {self.number}", action.fields, self)
+            if dlg.exec() != QDialog.DialogCode.Accepted:
+                return False
+            values = dlg.values()
+        elif not messages.confirm(self, action.label, self.tr("对办件 {0} 执行“{1}”？").format(self.number,
+                                                                                           action.label)):
+            return False
+        else:
+            values = {}
+        return self.perform(action.name, values)
+
+    def perform(self, name: str, values: dict[str, Any]) -> bool:
+        """Run one action with its values (the dialog's answers); True when it was saved."""
+        action = next(a for a in self.actions_ if a.name == name)
+        actor, number, version = self.ctx.actor, self.number, self.detail.version
+        done = run(self, self.ctx.db, lambda s: action.call(s, actor, number, version, values) or True,
+                   title=self.tr("未能{0}").format(action.label))
+        if done is None:
+            return False
+        self.ctx.changes.tickets_changed.emit()
+        self.reload()
+        return True
+
+    def reveal(self) -> None:
+        actor, number = self.ctx.actor, self.number
+        full = run(self, self.ctx.db, lambda s: queue.reveal_id(s, actor, number))
+        if full:
+            self.reload()
+            self.id_value.setText(full)
+            self.reveal_btn.setVisible(False)
+
+    def print_default(self) -> None:
+        show_paper(self, self.ctx, self.number, papers_for_state(self.detail.state, self.detail.kind)[0])

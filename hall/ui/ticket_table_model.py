@@ -1,0 +1,222 @@
+"""A lazy table of tickets over ``hall.services.queue`` pages (Anki's browser table: keys, fetched on demand).
+
+The model holds only the rows fetched so far; the view asks ``canFetchMore`` / ``fetchMore`` as it scrolls, and
+each fetch is one keyset page query. Sorting and filtering re-run the query in SQL — the model never sorts or
+filters in Python and never loads the full ledger. The manager's dashboard reuses it with its own filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from hall.services import queue
+from hall.services.queue import Cursor, Page, QueueRow, SortKey, TicketFilter
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+COL_NUMBER, COL_ITEM, COL_APPLICANT, COL_KIND, COL_STATE, COL_DUE, COL_DAYS, COL_WINDOW, COL_RECEIVED = range(9)
+HEADERS = ("办件编号", "事项", "申请人", "类型", "状态", "承诺办结日期", "剩余", "窗口", "收件时间")
+SORTABLE: dict[int, SortKey] = {COL_NUMBER: "number", COL_DUE: "due", COL_DAYS: "due", COL_RECEIVED: "received"}
+
+IdRole = Qt.ItemDataRole.UserRole + 1
+NumberRole = Qt.ItemDataRole.UserRole + 2
+RowRole = Qt.ItemDataRole.UserRole + 3  # the whole frozen QueueRow
+SortRole = Qt.ItemDataRole.UserRole + 4
+
+OVERDUE_FG = QColor("#b00020")
+OVERDUE_BG = QColor("#fde7ea")
+TODAY_BG = QColor("#fff3c4")
+
+# (filter, today, sort, descending, cursor, limit) -> Page; the composition passes one that opens a session.
+PageFetcher = Callable[[TicketFilter, date, SortKey, bool, Cursor | None, int], Page]
+
+
+def tr(text: str) -> str:
+    from PySide6.QtCore import QCoreApplication
+
+    return QCoreApplication.translate("TicketTableModel", text)
+
+
+def days_text(row: QueueRow) -> str:
+    if row.days_left is None:
+        return ""
+    if row.days_left < 0:
+        return tr("超期{0}个工作日").format(-row.days_left)
+    if row.days_left == 0:
+        return tr("今日到期")
+    return tr("{0}个工作日").format(row.days_left)
+
+
+def due_text(row: QueueRow) -> str:
+    if row.due_date is None:
+        return tr("补正后起算") if row.state == "supplement" else ""
+    return row.due_date.isoformat() + (tr("（暂定）") if row.due_provisional else "")
+
+
+class TicketTableModel(QAbstractTableModel):
+    def __init__(self, fetch: PageFetcher, flt: TicketFilter | None = None, *, today: Callable[[], date] = date.today,
+                 page_size: int = 200, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fetch = fetch
+        self._today = today
+        self._filter = flt or TicketFilter()
+        self._sort: SortKey = "due"
+        self._descending = False
+        self._page_size = page_size
+        self._rows: list[QueueRow] = []
+        self._cursor: Cursor | None = None
+        self._exhausted = True
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self.reload()
+
+    # ----------------------------------------------------------------------------- what is shown
+    @property
+    def filter(self) -> TicketFilter:
+        return self._filter
+
+    def set_filter(self, flt: TicketFilter) -> None:
+        if flt != self._filter:
+            self._filter = flt
+            self.reload()
+
+    def reload(self) -> None:
+        """Start again from the first page (after a filter or sort change, or when tickets changed)."""
+        self.beginResetModel()
+        self._rows = []
+        self._cursor = None
+        self._exhausted = False
+        self._load_page()
+        self.endResetModel()
+
+    def _load_page(self) -> list[QueueRow]:
+        page = self._fetch(self._filter, self._today(), self._sort, self._descending, self._cursor, self._page_size)
+        self._cursor = page.next
+        self._exhausted = page.next is None
+        self._rows.extend(page.rows)
+        return list(page.rows)
+
+    def row_at(self, row: int) -> QueueRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    # ----------------------------------------------------------------------------- Qt model API
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._exhausted:
+            return
+        page = self._fetch(self._filter, self._today(), self._sort, self._descending, self._cursor, self._page_size)
+        if not page.rows:
+            self._exhausted, self._cursor = True, None
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
+        self._rows.extend(page.rows)
+        self._cursor = page.next
+        self._exhausted = page.next is None
+        self.endInsertRows()
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(HEADERS):
+            return tr(HEADERS[section])
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self._rows):
+            return str(section + 1)
+        return None
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows) or not 0 <= index.column() < len(HEADERS):
+            return None
+        r = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(r, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_DUE and r.due_provisional:
+                return tr("该年度节假日安排尚未确认，按周一至周五暂定计算；确认后自动重算")
+            if col == COL_APPLICANT:
+                return r.applicant_id_masked
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(OVERDUE_FG) if r.overdue and col in (COL_DUE, COL_DAYS, COL_NUMBER) else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if r.overdue:
+                return QBrush(OVERDUE_BG)
+            if r.due_today:
+                return QBrush(TODAY_BG)
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if (r.overdue or r.due_today) and col in (COL_DUE, COL_DAYS) else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_DAYS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == IdRole:
+            return r.id
+        if role == NumberRole:
+            return r.number
+        if role == RowRole:
+            return r
+        if role == SortRole:
+            return {COL_NUMBER: r.number, COL_RECEIVED: r.received_at.isoformat(),
+                    COL_DUE: r.due_date.isoformat() if r.due_date else "",
+                    COL_DAYS: r.days_left if r.days_left is not None else 0}.get(col, self._display(r, col))
+        return None
+
+    @staticmethod
+    def _display(r: QueueRow, col: int) -> str:
+        if col == COL_NUMBER:
+            return r.number
+        if col == COL_ITEM:
+            return r.item_name
+        if col == COL_APPLICANT:
+            return r.applicant_name
+        if col == COL_KIND:
+            return r.kind_label
+        if col == COL_STATE:
+            return r.state_label
+        if col == COL_DUE:
+            return due_text(r)
+        if col == COL_DAYS:
+            return days_text(r)
+        if col == COL_WINDOW:
+            return r.window_code
+        return r.received_at.strftime("%Y-%m-%d %H:%M")
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorting is a new SQL query (keyset order), never an in-memory sort of the fetched rows."""
+        key = SORTABLE.get(column)
+        if key is None:
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self._sort, self._descending):
+            return
+        self._sort, self._descending = key, descending
+        self.reload()
+
+
+def session_fetcher(read: Callable[[Callable[[Any], Page]], Page]) -> PageFetcher:
+    """A ``PageFetcher`` from ``read(fn)`` that runs ``fn(session)`` (``ops.read`` bound to a database)."""
+
+    def fetch(flt: TicketFilter, today: date, sort: SortKey, descending: bool, after: Cursor | None,
+              limit: int) -> Page:
+        return read(lambda s: queue.page(s, flt, today=today, sort=sort, descending=descending, after=after,
+                                         limit=limit))
+
+    return fetch
