@@ -1,0 +1,95 @@
+"""The manager's dashboard on a real ledger with hand-computed figures (tests/manager_day.py), SQLite and PG."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import manager_day as MD
+import pytest
+
+from hall.services import dashboard
+
+
+@pytest.fixture
+def day(hall_db, people):
+    built = MD.build(hall_db, people)
+    with hall_db.db.transaction() as s:
+        snap = dashboard.snapshot(s, MD.TODAY)
+    return hall_db, people, built, snap
+
+
+def test_totals_match_the_hand_computed_day(day):
+    _hall, _people, _built, snap = day
+    assert snap.next_workday == MD.NEXT_WORKDAY and snap.is_workday
+    t = snap.totals
+    # Open: A B C D E F M N; due today C; next working day D; overdue A (2 wd) B (7) M (3); F paused; E provisional.
+    assert (t.open, t.due_today, t.due_next, t.overdue, t.stopped, t.provisional) == (8, 1, 1, 3, 1, 1)
+    assert t.max_days_over == 7
+    assert snap.overdue_by_days == ((7, 1), (3, 1), (2, 1))
+
+
+def test_by_window_kind_and_staff(day):
+    _hall, people, _built, snap = day
+    w = {g.key: g.counts for g in snap.by_window}
+    assert len(w) == 11  # every window is listed, even with nothing open
+    assert (w["W01"].open, w["W01"].overdue, w["W01"].due_today, w["W01"].provisional) == (6, 2, 1, 1)
+    assert (w["W02"].open, w["W02"].overdue, w["W02"].max_days_over) == (2, 1, 3)
+    assert w["W03"].open == 0
+    k = {g.key: g.counts for g in snap.by_kind}
+    assert k["promised"].open == 8 and k["immediate"].open == 0
+    # c03 is absent today: the B-post sweep handed c03's open tickets (B, E) to c02.
+    staff = {g.label: g.counts for g in snap.by_staff}
+    assert list(staff) == ["王民政"] and staff["王民政"].overdue == 3
+    line = snap.by_staff[0]
+    assert line.drill("overdue", snap).owner_id == people["c02"].staff_id
+
+
+def test_on_time_rates_today_month_year(day):
+    *_, snap = day
+    assert (snap.rate_today.closed, snap.rate_today.on_time) == (1, 1)  # G, on the spot
+    assert (snap.rate_month.closed, snap.rate_month.on_time) == (3, 2)  # G, H late, I
+    assert (snap.rate_year.closed, snap.rate_year.on_time) == (4, 3)  # + J in November
+    assert snap.rate_month.text == "66.7%" and snap.rate_today.text == "100.0%"
+
+
+def test_series_and_overdue_trend(day):
+    *_, snap = day
+    assert len(snap.series) == dashboard.TREND_DAYS and snap.series[-1].day == MD.TODAY
+    by_day = {p.day: p for p in snap.series}
+    assert by_day[MD.TODAY].received == 2 and by_day[MD.TODAY].closed == 1  # E and G; G closed
+    assert by_day[date(2026, 12, 10)].closed == 1  # H
+    # Overdue at the end of each day: B from 12-08, H on 12-09 only (closed 12-10), M from 12-14, A from 12-15.
+    assert by_day[date(2026, 12, 8)].overdue == 1
+    assert by_day[date(2026, 12, 9)].overdue == 2
+    assert by_day[date(2026, 12, 10)].overdue == 1
+    assert by_day[date(2026, 12, 14)].overdue == 2
+    assert by_day[date(2026, 12, 15)].overdue == 3
+
+
+def test_workflow_panels_and_calendar_banner(day):
+    *_, snap = day
+    assert snap.rectifications.enabled and snap.rectifications.count == 1
+    assert snap.rectifications.rows[0].level == 2
+    assert snap.followups.enabled
+    duty = {d.staff_no: d for d in snap.duty.rows}
+    assert duty["c03"].status == "absent" and duty["c03"].stood_in_by == "王民政"
+    assert snap.substitutions.rows[0].holder == "李社保" and snap.substitutions.rows[0].b_post == "王民政"
+    assert snap.provisional_years == (2027,) and "2027 年" in snap.calendar_banner
+    assert "1 件" in snap.calendar_banner
+
+
+def test_drill_downs_name_the_tickets_behind_each_bucket(day):
+    *_, snap = day
+    assert snap.drill("due_today").due_from == MD.TODAY == snap.drill("due_today").due_to
+    assert snap.drill("due_next").due_from == MD.NEXT_WORKDAY
+    assert snap.drill("overdue").due_to == date(2026, 12, 15)
+    w01 = next(g for g in snap.by_window if g.key == "W01")
+    assert w01.drill("overdue", snap).window_code == "W01"
+
+
+def test_panels_say_not_enabled_without_workflow_tables(hall_sqlite):
+    with hall_sqlite.db.transaction() as s:
+        snap = dashboard.snapshot(s, MD.TODAY)
+    assert not snap.rectifications.enabled and snap.rectifications.note.startswith("未启用")
+    assert not snap.duty.enabled and not snap.followups.enabled and not snap.substitutions.enabled
+    assert snap.totals.open == 0 and snap.rate_year.rate is None and snap.rate_year.text == "—"
