@@ -112,7 +112,7 @@ class _Sheet:
 
     def page(self, *, landscape: bool = True, title_rows: str | None = None, freeze: str | None = None) -> None:
         ws = self.ws
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.paperSize = "9"  # A4
         ws.page_setup.orientation = "landscape" if landscape else "portrait"
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
