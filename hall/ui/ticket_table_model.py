@@ -71,6 +71,7 @@ class TicketTableModel(QAbstractTableModel):
         self._rows: list[QueueRow] = []
         self._cursor: Cursor | None = None
         self._exhausted = True
+        self._fetching = False  # views (and qtmodeltester) may ask again from inside our own insert signals
         self._bold = QFont()
         self._bold.setBold(True)
         self.reload()
@@ -112,21 +113,26 @@ class TicketTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and not self._fetching
 
     def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted:
+        if parent.isValid() or self._exhausted or self._fetching:
             return
-        page = self._fetch(self._filter, self._today(), self._sort, self._descending, self._cursor, self._page_size)
-        if not page.rows:
-            self._exhausted, self._cursor = True, None
-            return
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
-        self._rows.extend(page.rows)
-        self._cursor = page.next
-        self._exhausted = page.next is None
-        self.endInsertRows()
+        self._fetching = True
+        try:
+            page = self._fetch(self._filter, self._today(), self._sort, self._descending, self._cursor,
+                               self._page_size)
+            if not page.rows:
+                self._exhausted, self._cursor = True, None
+                return
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
+            self._rows.extend(page.rows)
+            self._cursor = page.next
+            self._exhausted = page.next is None
+            self.endInsertRows()
+        finally:
+            self._fetching = False
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \

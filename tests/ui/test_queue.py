@@ -1,0 +1,159 @@
+"""The lazy ticket table and the queue view over a real SQLite hall."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from hall.services import catalog, intake, queue
+from hall.services.queue import TicketFilter
+from hall.services.validators import id_check_char
+from hall.ui import messages
+from hall.ui.ops import Changes, Context, read
+from hall.ui.queue_view import QueueView
+from hall.ui.ticket_table_model import (
+    COL_DAYS,
+    COL_DUE,
+    COL_NUMBER,
+    OVERDUE_BG,
+    TODAY_BG,
+    IdRole,
+    NumberRole,
+    RowRole,
+    TicketTableModel,
+    session_fetcher,
+)
+
+pytestmark = pytest.mark.gui
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def tickets20(hall_sqlite):
+    """20 W02 tickets: due in the past (overdue), today, later, one provisional (2027), one awaiting 补正."""
+    from conftest import actors_of
+
+    people = actors_of(hall_sqlite)
+    c02 = people["c02"]
+    with hall_sqlite.db.transaction() as s:
+        item = catalog.current_item(s, "09")
+        received = {m["name"]: "received" for m in item.materials}
+        days = [datetime(2026, 10, 1, 9) + timedelta(days=2 * i) for i in range(17)]
+        days.append(datetime(2026, 11, 5, 9))  # 15 working days → due 2026-11-26: today
+        days.append(datetime(2027, 3, 1, 9))  # an unconfirmed year: provisional
+        for i, when in enumerate(days):
+            body = f"320581196001{10 + i:02d}{i:03d}"
+            name = "王" + "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉"[i]
+            form = intake.IntakeForm("09", intake.ApplicantForm("person", body + id_check_char(body), name),
+                                     received)
+            intake.register(s, c02, form, now=when)
+        body = "32058119700101999"
+        intake.register(s, c02, intake.IntakeForm("09", intake.ApplicantForm(
+            "person", body + id_check_char(body), "李补正")), now=datetime(2026, 11, 20, 9))
+    return hall_sqlite, people
+
+
+def model_for(hall, flt=None, page_size=4):
+    return TicketTableModel(session_fetcher(lambda fn: read(hall.db, fn)), flt or TicketFilter(),
+                            today=lambda: TODAY, page_size=page_size)
+
+
+def test_model_passes_qtmodeltester(qtmodeltester, tickets20):
+    hall, _ = tickets20
+    model = model_for(hall)
+    qtmodeltester.check(model, force_py=True)
+    while model.canFetchMore():
+        model.fetchMore()
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == 20
+
+
+def test_model_fetches_lazily_page_by_page(tickets20):
+    hall, _ = tickets20
+    calls = []
+
+    def fetch(*args):
+        calls.append(args)
+        return read(hall.db, lambda s: queue.page(s, args[0], today=args[1], sort=args[2], descending=args[3],
+                                                  after=args[4], limit=args[5]))
+
+    model = TicketTableModel(fetch, TicketFilter(), today=lambda: TODAY, page_size=4)
+    assert model.rowCount() == 4 and model.canFetchMore() and len(calls) == 1
+    model.fetchMore()
+    assert model.rowCount() == 8 and len(calls) == 2 and calls[1][4] is not None  # a keyset cursor, no offset
+    ids = [model.data(model.index(r, 0), IdRole) for r in range(8)]
+    assert len(set(ids)) == 8
+
+
+def test_overdue_today_and_provisional_are_marked(tickets20):
+    hall, _ = tickets20
+    model = model_for(hall, page_size=50)
+    rows = [model.data(model.index(r, 0), RowRole) for r in range(model.rowCount())]
+    overdue = next(r for r, row in enumerate(rows) if row.overdue)
+    today = next(r for r, row in enumerate(rows) if row.due_today)
+    provisional = next(r for r, row in enumerate(rows) if row.due_provisional)
+    supplement = next(r for r, row in enumerate(rows) if row.state == "supplement")
+    assert model.data(model.index(overdue, COL_DAYS)).startswith("超期")
+    assert model.data(model.index(overdue, COL_DUE), Qt.ItemDataRole.BackgroundRole).color() == OVERDUE_BG
+    assert model.data(model.index(overdue, COL_DUE), Qt.ItemDataRole.ForegroundRole).color().red() > 150
+    assert model.data(model.index(today, COL_DAYS)) == "今日到期"
+    assert model.data(model.index(today, COL_DUE), Qt.ItemDataRole.BackgroundRole).color() == TODAY_BG
+    assert model.data(model.index(provisional, COL_DUE)).endswith("（暂定）")
+    assert model.data(model.index(provisional, COL_DUE), Qt.ItemDataRole.ToolTipRole)
+    assert model.data(model.index(supplement, COL_DUE)) == "补正后起算"
+    assert supplement == len(rows) - 1  # undated last
+    assert [row.due_date for row in rows[:-1]] == sorted(row.due_date for row in rows[:-1])
+
+
+def test_sorting_is_a_new_query(tickets20):
+    hall, _ = tickets20
+    model = model_for(hall, page_size=50)
+    model.sort(COL_NUMBER, Qt.SortOrder.DescendingOrder)
+    numbers = [model.data(model.index(r, COL_NUMBER), NumberRole) for r in range(model.rowCount())]
+    assert numbers == sorted(numbers, reverse=True) and len(numbers) == 20
+
+
+def test_queue_view_scopes_quick_filters_search_and_open(qtbot, tickets20, monkeypatch):
+    hall, people = tickets20
+    monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
+    changes = Changes()
+    view = QueueView(Context(hall.db, hall.node, people["c02"], changes), today=lambda: TODAY)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view)
+    view.table.setFocus()
+    assert view.scope == "window" and "共 20 件" in view.counts_label.text()
+    assert "今日到期 1 件" in view.counts_label.text() and "暂定期限 1 件" in view.counts_label.text()
+    view.set_quick("overdue")
+    rows = [view.model.row_at(r) for r in range(view.model.rowCount())]
+    assert rows and all(r.overdue for r in rows)
+    qtbot.keyClick(view.table, Qt.Key.Key_F6)  # 今日到期
+    assert view.quick == "today" and view.model.rowCount() == 1
+    view.set_quick("open")
+    view.search.setText("lbz")  # 李补正 by pinyin initials
+    assert view.model.rowCount() == 1 and view.model.row_at(0).applicant_name == "李补正"
+    view.search.clear()
+    view.set_scope("mine")
+    assert view.model.rowCount() == 20
+    with qtbot.waitSignal(view.open_ticket) as opened:
+        view.table.setFocus()
+        view.table.setCurrentIndex(view.model.index(0, 0))
+        qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert opened.args == [view.model.row_at(0).number]
+
+    other = QueueView(Context(hall.db, hall.node, people["c03"], Changes()), today=lambda: TODAY)
+    qtbot.addWidget(other)
+    assert other.model.rowCount() == 0  # W03 sees none of W02's tickets
+
+    # A new ticket anywhere: one signal, the list and the counts follow.
+    with hall.db.transaction() as s:
+        body = "32058119800101888"
+        intake.register(s, people["c02"], intake.IntakeForm("09", intake.ApplicantForm(
+            "person", body + id_check_char(body), "新来")), now=datetime(2026, 11, 26, 9))
+    changes.tickets_changed.emit()
+    assert "共 21 件" in view.counts_label.text()
