@@ -429,6 +429,7 @@ class TicketDetailDialog(QDialog):
         """Run one action with its values (the dialog's answers); True when it was saved."""
         action = next(a for a in self.actions_ if a.name == name)
         actor, number, version = self.ctx.actor, self.number, self.detail.version
+        values = {**values, "workflow_ready": self.detail.workflow_ready}
         done = run(self, self.ctx.db, lambda s: action.call(s, actor, number, version, values) or True,
                    title=self.tr("未能{0}").format(action.label))
         if done is None:
