@@ -1,0 +1,121 @@
+"""考勤: the day's attendance of every staff member; the manager marks present / absent / leave / business, a
+clerk checks themself in. Marks go through hall.services.attendance (the service decides who may do what and
+starts or ends the B-post's substitution); this view only shows and asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QCoreApplication, QDate, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall.services import attendance
+from hall.services.dashboard import has_tables
+from hall.ui.ops import Context, read, run
+
+STATUSES = (("present", "在岗"), ("absent", "缺勤"), ("leave", "请假"), ("business", "公出"))
+HEADERS = ("工号", "姓名", "窗口", "考勤", "登记方式", "B岗", "代岗情况")
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("AttendanceView", text)
+
+
+class AttendanceView(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None, *, today: Callable[[], date] = date.today) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._today = today
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel(tr("日期：")))
+        self.day = QDateEdit()
+        self.day.setCalendarPopup(True)
+        self.day.setDisplayFormat("yyyy-MM-dd")
+        t = today()
+        self.day.setDate(QDate(t.year, t.month, t.day))
+        self.day.setEnabled(ctx.actor.is_supervisor)  # a clerk only checks in today
+        self.day.dateChanged.connect(lambda _d: self.refresh())
+        bar.addWidget(self.day)
+        bar.addStretch(1)
+        self.buttons: dict[str, QPushButton] = {}
+        for code, label in STATUSES:
+            if code != "present" and not ctx.actor.is_supervisor:
+                continue
+            b = QPushButton(tr("签到（在岗）") if code == "present" and not ctx.actor.is_supervisor else tr(label))
+            b.setObjectName(f"mark_{code}")
+            b.clicked.connect(lambda _c=False, s=code: self.mark_selected(s))
+            self.buttons[code] = b
+            bar.addWidget(b)
+        layout.addLayout(bar)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setObjectName("attendanceTable")
+        self.table.setHorizontalHeaderLabels([tr(h) for h in HEADERS])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        layout.addWidget(self.table)
+        self.lines: list[attendance.DutyLine] = []
+        self.refresh()
+
+    def selected_day(self) -> date:
+        d = self.day.date()
+        return date(d.year(), d.month(), d.day())
+
+    def refresh(self) -> None:
+        day = self.selected_day()
+        enabled = read(self.ctx.db, lambda s: has_tables(s, "attendance", "substitutions"))
+        for b in self.buttons.values():
+            b.setEnabled(enabled)
+        if not enabled:
+            self.note.setText(tr("考勤未启用：数据库尚未建立考勤数据表。"))
+            self.table.setRowCount(0)
+            self.lines = []
+            return
+        self.note.setText(tr("选中一人后点按钮登记；缺勤、请假、公出时其B岗自动接手该窗口的在办办件。"))
+        self.lines = read(self.ctx.db, lambda s: attendance.on_duty(s, day))
+        self.table.setRowCount(len(self.lines))
+        for r, d in enumerate(self.lines):
+            cover = "、".join(d.standing_in_for)
+            values = (d.staff_no, d.name, d.window_code or "", d.status_label,
+                      {"self": tr("本人签到"), "manager": tr("主任登记")}.get(d.source, ""), d.b_post_name,
+                      (tr("由 {0} 代岗").format(d.stood_in_by) if d.stood_in_by else "")
+                      + (tr("代 {0} 顶岗").format(cover) if cover else ""))
+            for c, v in enumerate(values):
+                item = QTableWidgetItem(v)
+                if c == 3 and d.status in ("absent", "leave", "business"):
+                    item.setForeground(Qt.GlobalColor.darkRed)
+                self.table.setItem(r, c, item)
+        own = next((i for i, d in enumerate(self.lines) if d.staff_id == self.ctx.actor.staff_id), None)
+        if own is not None and not self.ctx.actor.is_supervisor:
+            self.table.selectRow(own)
+
+    def mark_selected(self, status: str) -> None:
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.lines):
+            return
+        staff_no = self.lines[row].staff_no
+        day = self.selected_day()
+        done = run(self, self.ctx.db, lambda s: attendance.mark(s, self.ctx.actor, staff_no, status, day=day) or True,
+                   title=tr("考勤登记未完成"))
+        if done:
+            self.ctx.changes.tickets_changed.emit()  # a substitution moves open tickets to the B-post
+            self.refresh()
+            self.table.selectRow(row)

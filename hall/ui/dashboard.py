@@ -1,0 +1,288 @@
+"""The manager's dashboard (中心主任工作台): one snapshot from hall.services.dashboard, drawn; every ticket
+count opens the tickets behind it in the counter's lazy table (TicketTableModel over queue.page).
+
+Refreshes when ``Changes.tickets_changed`` fires and every minute (a QTimer), so a screen left open all day
+stays true. Mount with ``DashboardWidget(ctx)`` (e.g. as a tab of the main window for the manager role).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall.services import dashboard
+from hall.services.dashboard import DashboardSnapshot, Drill, GroupLine, Panel
+from hall.services.queue import TicketFilter
+from hall.ui.charts import PALETTE, Chart, Series
+from hall.ui.ops import Context, read
+from hall.ui.ticket_table_model import TicketTableModel, session_fetcher
+
+REFRESH_MS = 60_000
+TILES = ("due_today", "due_next", "overdue", "provisional", "stopped", "open")
+TILE_COLORS = {"due_today": "#e08e0b", "due_next": "#2f6fb3", "overdue": "#c0392b", "provisional": "#8e44ad",
+               "stopped": "#7f8c8d", "open": "#2c3e50"}
+TABLE_BUCKETS = ("open", "due_today", "due_next", "overdue", "provisional", "stopped")
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("DashboardWidget", text)
+
+
+def ticket_filter(drill: Drill) -> TicketFilter:
+    """The counter's queue filter for a dashboard number. Overdue and clock-stopped tickets share one list
+    (the queue cannot yet tell a running clock from a stopped one; the state column shows which)."""
+    kw: dict[str, object] = {"window": drill.window_code, "owner_id": drill.owner_id, "kind": drill.kind}
+    if drill.bucket in ("due_today", "due_next"):
+        kw["due_on"] = drill.due_from
+    elif drill.bucket in ("overdue", "stopped"):
+        kw["overdue"] = True
+    elif drill.bucket == "provisional":
+        kw["provisional"] = True
+    return TicketFilter(**kw)  # type: ignore[arg-type]
+
+
+class DrillDialog(QDialog):
+    """The tickets behind one number, in the counter's lazy table (fetchMore pages, never a full load)."""
+
+    def __init__(self, ctx: Context, drill: Drill, today: date, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("办件清单 — ") + drill.title)
+        self.model = TicketTableModel(session_fetcher(lambda fn: read(ctx.db, fn)), ticket_filter(drill),
+                                      today=lambda: today, parent=self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        self.resize(1100, 560)
+
+
+class DashboardWidget(QWidget):
+    """Emits ``drill_requested(Drill)`` for every click on a number; by default opens a DrillDialog."""
+
+    drill_requested = Signal(object)
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None, *, today: Callable[[], date] = date.today,
+                 open_dialogs: bool = True) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._today = today
+        self.snapshot: DashboardSnapshot | None = None
+        self.open_dialogs = open_dialogs
+        self.dialogs: list[DrillDialog] = []
+
+        outer = QVBoxLayout(self)
+        self.banner = QLabel()
+        self.banner.setObjectName("calendarBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background:#fff3cd; color:#7a5300; padding:6px; border:1px solid #e0c97f;")
+        outer.addWidget(self.banner)
+
+        head = QHBoxLayout()
+        self.title = QLabel()
+        f = QFont(self.font())
+        f.setPointSize(f.pointSize() + 3)
+        f.setBold(True)
+        self.title.setFont(f)
+        head.addWidget(self.title, 1)
+        self.updated = QLabel()
+        head.addWidget(self.updated)
+        refresh = QPushButton(tr("刷新(&R)"))
+        refresh.clicked.connect(self.refresh)
+        head.addWidget(refresh)
+        outer.addLayout(head)
+
+        tiles = QHBoxLayout()
+        self.tiles: dict[str, QPushButton] = {}
+        for bucket in TILES:
+            b = QPushButton()
+            b.setObjectName(f"tile_{bucket}")
+            b.setMinimumHeight(64)
+            b.setStyleSheet(f"QPushButton {{ color:{TILE_COLORS[bucket]}; font-size:15pt; font-weight:bold; "
+                            "text-align:center; padding:4px; }")
+            b.clicked.connect(lambda _c=False, k=bucket: self._drill_bucket(k))
+            self.tiles[bucket] = b
+            tiles.addWidget(b)
+        self.rates = QLabel()
+        self.rates.setObjectName("rates")
+        self.rates.setStyleSheet("font-size:12pt; padding:4px 10px;")
+        tiles.addWidget(self.rates)
+        outer.addLayout(tiles)
+
+        middle = QHBoxLayout()
+        self.tabs = QTabWidget()
+        self.tables: dict[str, QTableWidget] = {}
+        for dim, label in (("window", tr("按窗口")), ("staff", tr("按工作人员")), ("kind", tr("按办件类型"))):
+            t = QTableWidget(0, 1 + len(TABLE_BUCKETS))
+            t.setObjectName(f"table_{dim}")
+            t.setHorizontalHeaderLabels([label[1:]] + [tr(dashboard.BUCKET_LABELS[b]) for b in TABLE_BUCKETS])
+            t.verticalHeader().setVisible(False)
+            t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            t.cellClicked.connect(lambda r, c, d=dim: self._drill_cell(d, r, c))
+            self.tables[dim] = t
+            self.tabs.addTab(t, label)
+        middle.addWidget(self.tabs, 3)
+
+        side = QVBoxLayout()
+        self.panels: dict[str, QListWidget] = {}
+        self.panel_boxes: dict[str, QGroupBox] = {}
+        for key, label in (("duty", tr("今日考勤与B岗")), ("rectifications", tr("差评待整改")),
+                           ("followups", tr("今日应回访"))):
+            box = QGroupBox(label)
+            lay = QVBoxLayout(box)
+            lst = QListWidget()
+            lst.setObjectName(f"panel_{key}")
+            lay.addWidget(lst)
+            self.panels[key] = lst
+            self.panel_boxes[key] = box
+            side.addWidget(box)
+        middle.addLayout(side, 2)
+        outer.addLayout(middle, 3)
+
+        charts = QGridLayout()
+        self.chart_daily = Chart(tr("近30日收件与办结"), "bar")
+        self.chart_load = Chart(tr("各窗口在办与超期"), "bar")
+        self.chart_trend = Chart(tr("近30日超期件数"), "line")
+        for i, c in enumerate((self.chart_daily, self.chart_load, self.chart_trend)):
+            charts.addWidget(c, 0, i)
+        outer.addLayout(charts, 2)
+
+        ctx.changes.tickets_changed.connect(self.refresh)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self.drill_requested.connect(self._open_drill)
+        self.refresh()
+
+    # ------------------------------------------------------------------------------------------ data
+    def refresh(self) -> None:
+        today = self._today()
+        snap = read(self.ctx.db, lambda s: dashboard.snapshot(s, today))
+        self.snapshot = snap
+        self._show(snap)
+
+    def _show(self, snap: DashboardSnapshot) -> None:
+        self.banner.setText(snap.calendar_banner)
+        self.banner.setVisible(bool(snap.calendar_banner))
+        weekday = "一二三四五六日"[snap.today.weekday()]
+        work = tr("工作日") if snap.is_workday else tr("休息日")
+        self.title.setText(tr("今日 ") + f"{snap.today.isoformat()}（周{weekday}，{work}）"
+                           + tr("　下一工作日 ") + snap.next_workday.isoformat())
+        self.updated.setText(tr("更新于 ") + f"{snap.elapsed_ms:.0f} ms")
+        for bucket, b in self.tiles.items():
+            n = snap.totals.get(bucket)
+            extra = tr("\n最长超期 {0} 个工作日").format(snap.totals.max_days_over) \
+                if bucket == "overdue" and n else ""
+            b.setText(f"{n}\n{tr(dashboard.BUCKET_LABELS[bucket])}{extra}")
+        self.rates.setText(tr("按时办结率") + "\n" + "\n".join(
+            f"{r.label} {r.text}（{r.on_time}/{r.closed}）" for r in (snap.rate_today, snap.rate_month,
+                                                                    snap.rate_year)))
+        for dim, lines in (("window", snap.by_window), ("staff", snap.by_staff), ("kind", snap.by_kind)):
+            self._fill(self.tables[dim], lines)
+        self._fill_duty(snap)
+        self._fill_panel("rectifications", snap.rectifications, lambda r: (
+            f"{r.window_code} {r.staff_name}：{r.item_name}（{r.state_label}，{r.due_on} 前"
+            + (tr("，已超期") if r.overdue else "") + "）"))
+        self._fill_panel("followups", snap.followups, lambda f: (
+            f"{f.reason_label} {f.ticket_number or ''} {f.item_name}（{f.due_on}"
+            + (tr("，已超期") if f.overdue else "") + "）"))
+        days = [p.day.strftime("%m-%d") for p in snap.series]
+        self.chart_daily.set_data(days, [
+            Series(tr("收件"), tuple(p.received for p in snap.series), PALETTE[0]),
+            Series(tr("办结"), tuple(p.closed for p in snap.series), PALETTE[1])])
+        active = [g for g in snap.by_window if g.counts.open or g.counts.overdue] or list(snap.by_window)
+        self.chart_load.set_data([g.key for g in active], [
+            Series(tr("在办"), tuple(g.counts.open for g in active), PALETTE[0]),
+            Series(tr("超期"), tuple(g.counts.overdue for g in active), PALETTE[2])])
+        self.chart_trend.set_data(days, [Series(tr("超期"), tuple(p.overdue for p in snap.series), PALETTE[2])])
+
+    def _fill(self, table: QTableWidget, lines: tuple[GroupLine, ...]) -> None:
+        table.setRowCount(len(lines))
+        for r, g in enumerate(lines):
+            table.setItem(r, 0, QTableWidgetItem(g.label))
+            for c, bucket in enumerate(TABLE_BUCKETS, 1):
+                n = g.counts.get(bucket)
+                item = QTableWidgetItem(str(n) if n else "")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if bucket == "overdue" and n:
+                    item.setForeground(Qt.GlobalColor.red)
+                    item.setToolTip(tr("最长超期 {0} 个工作日").format(g.counts.max_days_over))
+                table.setItem(r, c, item)
+
+    def _fill_panel(self, key: str, panel: Panel, text: Callable[[object], str]) -> None:
+        lst = self.panels[key]
+        lst.clear()
+        if not panel.enabled:
+            lst.addItem(tr("未启用") + ("：" + panel.note if panel.note and panel.note != "未启用" else ""))
+            lst.setEnabled(False)
+            return
+        lst.setEnabled(True)
+        if not panel.rows:
+            lst.addItem(tr("无"))
+        for row in panel.rows:
+            lst.addItem(text(row))
+        self.panel_boxes[key].setTitle(self.panel_boxes[key].title().split("（")[0] + f"（{panel.count}）")
+
+    def _fill_duty(self, snap: DashboardSnapshot) -> None:
+        lst = self.panels["duty"]
+        lst.clear()
+        if not snap.duty.enabled:
+            lst.addItem(tr("未启用") + ("：" + snap.duty.note if snap.duty.note != "未启用" else ""))
+            lst.setEnabled(False)
+            return
+        lst.setEnabled(True)
+        for d in snap.duty.rows:
+            text = f"{d.window_code or '—'} {d.name}：{d.status_label}"
+            if d.stood_in_by:
+                text += tr("，由 {0} 代岗").format(d.stood_in_by)
+            if d.standing_in_for:
+                text += tr("，代 {0} 顶岗").format("、".join(d.standing_in_for))
+            lst.addItem(text)
+        for s in snap.substitutions.rows if snap.substitutions.enabled else ():
+            lst.addItem(tr("B岗：{0} 代 {1}（{2}，自 {3}，手上 {4} 件）").format(
+                s.b_post, s.holder, s.window_code or "", s.started_on, s.tickets_held))
+
+    # --------------------------------------------------------------------------------------- drilling
+    def _drill_bucket(self, bucket: str) -> None:
+        if self.snapshot is not None:
+            self.drill_requested.emit(self.snapshot.drill(bucket))
+
+    def _drill_cell(self, dim: str, row: int, col: int) -> None:
+        snap = self.snapshot
+        if snap is None or col == 0:
+            return
+        lines = {"window": snap.by_window, "staff": snap.by_staff, "kind": snap.by_kind}[dim]
+        if 0 <= row < len(lines):
+            self.drill_requested.emit(lines[row].drill(TABLE_BUCKETS[col - 1], snap))
+
+    def _open_drill(self, drill: Drill) -> None:
+        if not self.open_dialogs or self.snapshot is None:
+            return
+        dlg = DrillDialog(self.ctx, drill, self.snapshot.today, self)
+        self.dialogs.append(dlg)
+        dlg.finished.connect(lambda _r, d=dlg: self.dialogs.remove(d))
+        dlg.show()
