@@ -45,18 +45,41 @@ def test_login_by_keyboard(qtbot, hall_sqlite):
     assert dlg.actor is not None and dlg.actor.name == "王民政" and dlg.actor.window_code == "W02"
 
 
-def test_main_window_lists_windows_and_finds_items_by_pinyin(qtbot, hall_sqlite):
+def test_main_window_lists_windows_and_finds_items_by_pinyin(qtbot, hall_sqlite, tmp_path):
     from conftest import actors_of
 
     actor = actors_of(hall_sqlite)["c02"]
-    win = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, actor, Changes()))
+    win = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, actor, Changes()), tmp_path / "drafts")
     qtbot.addWidget(win)
-    assert win.window_list.count() == 12  # all + W01..W11
-    assert win.window_list.currentItem().data(Qt.ItemDataRole.UserRole) == "W02"  # the clerk's own window
+    assert win.window_combo.count() == 12  # all + W01..W11
+    assert win.window_combo.currentData() == "W02"  # the clerk's own window
     assert all(win.table.item(r, 0).text() in {"07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17"}
                for r in range(win.table.rowCount()))
     qtbot.keyClicks(win.search, "dbsq")
     assert win.table.item(0, 1).text().startswith("最低生活保障申请")
     win.search.clear()
-    win.window_list.setCurrentRow(0)
+    win.finder.select_window("")
     assert win.table.rowCount() == 76
+    assert win.table.item(0, 0).text() == "07"  # all windows: the clerk's own window first
+
+
+def test_every_window_is_one_keystroke_away(qtbot, hall_sqlite, tmp_path):
+    from conftest import actors_of
+
+    actor = actors_of(hall_sqlite)["c02"]
+    win = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, actor, Changes()), tmp_path / "drafts")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(lambda: win.isActiveWindow())
+    keys = [Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5, Qt.Key.Key_6, Qt.Key.Key_7,
+            Qt.Key.Key_8, Qt.Key.Key_9, Qt.Key.Key_0, Qt.Key.Key_Minus]
+    for n, key in enumerate(keys, 1):
+        qtbot.keyClick(win.search, key, Qt.KeyboardModifier.ControlModifier)
+        assert win.window_combo.currentData() == f"W{n:02d}"
+        assert {win.table.item(r, 0).text() for r in range(win.table.rowCount())}
+    qtbot.keyClick(win.search, Qt.Key.Key_F3)
+    assert win.tabs.currentIndex() == 1
+    qtbot.keyClick(win.queue.table, Qt.Key.Key_F2)
+    assert win.tabs.currentIndex() == 0
