@@ -142,10 +142,13 @@ def start_server(bindir: Path, base: Path) -> PgServer:
     )
     last_error: RuntimeError | None = None
     # A free port found by bind() can be taken before the server binds it: retry with another one.
+    # Unix socket next to the cluster, not in /var/run/postgresql (may not exist, may be the system's);
+    # Windows builds have no Unix socket by default.
+    socket_dir = "" if os.name == "nt" else f"-k {base} "
     for _attempt in range(3):
         port = _free_port()
         options = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {base} "
+            f"-c listen_addresses=127.0.0.1 -p {port} {socket_dir}"
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=100 -c shared_buffers=32MB"
         )
