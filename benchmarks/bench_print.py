@@ -1,8 +1,10 @@
 """Papers benchmark: one 受理通知书 and the 76-item 六公开 booklet, each beside bare reportlab.
 
-The baseline is a reportlab canvas drawing the same strings with the same registered font, wrapped by a
-plain width loop (no platypus, no tables). Both run interleaved in this process with fonts registered
-first, so font parsing is not counted; the figure is the median of the runs. Target: ≤ 1.3 × baseline.
+The baseline is a bare reportlab canvas drawing the same content with the same fonts: the text lines of each
+page of our own PDF (read back once with pypdf, before timing), one drawString per line, on the same page size,
+with the same compression and invariant settings (reportlab defaults); no layout, no tables, no rules. Both run
+interleaved in this process with fonts registered first, so font parsing is not counted; the figure is the
+median of the runs. Target: ≤ 1.3 × baseline. Install rl-accel (reportlab's C accelerator) for both.
 
     .venv/bin/python benchmarks/bench_print.py [--runs 7]
 """
@@ -20,16 +22,14 @@ from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import Canvas
 
 from hall.print.catalog_tsv import item_notices_from_tsv
 from hall.print.data import HallInfo, ItemNotice, MaterialLine, TicketPaper
 from hall.print.fonts import FontSet, cjk_fonts
-from hall.print.guard import iter_strings
 from hall.print.notices import BookletRenderer
+from hall.print.receipt80 import Receipt80Renderer
 from hall.print.ticket_layout import TicketPaperRenderer
-from hall.print.ticket_papers import build_sheets
 
 CATALOG = Path("/work/shared/reference/catalog-76.tsv")
 HALL = HallInfo("虞山镇便民服务中心", "虞山镇人民政府", "虞山镇人民路 88 号", "0512-52881234", "0512-52885678")
@@ -48,37 +48,36 @@ def sample_ticket() -> TicketPaper:
                             MaterialLine("户口簿（户主页及本人页）", "复印件", 1, "申请人自备")))
 
 
-def bare_pdf(pages: Iterable[list[str]], fonts: FontSet) -> bytes:
-    """Bare reportlab: every string of each page drawn line by line with drawString."""
+def bare_pdf(pages: Iterable[list[str]], fonts: FontSet, pagesize: tuple[float, float] = A4) -> bytes:
+    """Bare reportlab: each page's lines drawn with one drawString each (already wrapped, so no layout at all),
+    the first two lines (hall, title) in the title font, the rest in the body font."""
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, initialFontName=fonts.body, invariant=True)
-    width, top, bottom, left = A4[0] - 54 * mm, A4[1] - 37 * mm, 35 * mm, 28 * mm
-    font = getFont(fonts.body)
-    size, leading = 10.5, 14
+    c = Canvas(buf, pagesize=pagesize, initialFontName=fonts.body, invariant=True)
+    left, top, size, leading = 10 * mm, pagesize[1] - 15 * mm, 10.5, 14
     for strings in pages:
         y = top
-        c.setFont(fonts.body, size)
-        for s in strings:
-            line, w = "", 0.0
-            for ch in s:
-                cw = font.stringWidth(ch, size)
-                if w + cw > width:
-                    c.drawString(left, y, line)
-                    y, line, w = y - leading, "", 0.0
-                    if y < bottom:
-                        c.showPage()
-                        c.setFont(fonts.body, size)
-                        y = top
-                line, w = line + ch, w + cw
-            c.drawString(left, y, line)
+        for n, s in enumerate(strings):
+            c.setFont(fonts.title if n < 2 else fonts.body, size)
+            c.drawString(left, y, s)
             y -= leading
-            if y < bottom:
-                c.showPage()
-                c.setFont(fonts.body, size)
-                y = top
         c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def page_lines(pdf: bytes) -> list[list[str]]:
+    """The text lines of every page of our PDF (read once, before timing): the baseline draws exactly these."""
+    from pypdf import PdfReader
+
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    return [[ln for ln in (p.extract_text() or "").splitlines() if ln.strip()] for p in pages]
+
+
+def page_size(pdf: bytes) -> tuple[float, float]:
+    from pypdf import PdfReader
+
+    box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+    return float(box.width), float(box.height)
 
 
 def timed(fn: Callable[[], object], runs: int) -> list[float]:
@@ -109,13 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     fonts = cjk_fonts()
     print(f"fonts: title={fonts.title} heading={fonts.heading} body={fonts.body}")
     ticket = sample_ticket()
-    receipt_strings = [[s for sheet in build_sheets("acceptance", ticket, HALL) for s in iter_strings(sheet)]]
+    acceptance = TicketPaperRenderer("acceptance", ticket, HALL).render()
     compare("受理通知书 (A4, 1 page)", lambda: TicketPaperRenderer("acceptance", ticket, HALL).render(),
-            lambda: bare_pdf(receipt_strings, fonts), args.runs)
+            lambda: bare_pdf(page_lines(acceptance), fonts), args.runs)
+    roll = Receipt80Renderer("acceptance", ticket, HALL).render()
+    roll_size = page_size(roll)
+    compare("受理回执 (80 mm roll)", lambda: Receipt80Renderer("acceptance", ticket, HALL).render(),
+            lambda: bare_pdf(page_lines(roll), fonts, roll_size), args.runs)
     items: list[ItemNotice] = item_notices_from_tsv(CATALOG, HALL)
-    booklet_strings = [[s for s in iter_strings(it)] for it in items]
-    r = compare(f"六公开汇编 ({len(items)} items)", lambda: BookletRenderer(items, HALL).render(),
-                lambda: bare_pdf(booklet_strings, fonts), max(3, args.runs // 2))
+    booklet = page_lines(BookletRenderer(items, HALL).render())
+    r = compare(f"六公开汇编 ({len(items)} items, {len(booklet)} pages)", lambda: BookletRenderer(items, HALL).render(),
+                lambda: bare_pdf(booklet, fonts), max(3, args.runs // 2))
     return 0 if r > 0 else 1
 
 

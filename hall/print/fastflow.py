@@ -14,10 +14,14 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.platypus import Flowable
 
-NO_LINE_START = set("，。、；：？！）》」』”’〕】…%,.;:?!)]")
+NO_LINE_START = set("，。、；：？！）》」』”’〕】…%,.;:?!)]×")
 NO_LINE_END = set("（《「『“‘〔【([")
 
 _widths: dict[str, tuple[dict[int, float], float]] = {}
+
+
+_tables: dict[str, list[float]] = {}
+_BMP = 0x10000
 
 
 def _metrics(font_name: str) -> tuple[dict[int, float], float]:
@@ -33,13 +37,31 @@ def _metrics(font_name: str) -> tuple[dict[int, float], float]:
     return m
 
 
+def _table(font_name: str) -> list[float]:
+    """Glyph widths (per 1000 units) indexed by code point over the BMP: summed at C speed with map()."""
+    t = _tables.get(font_name)
+    if t is None:
+        widths, default = _metrics(font_name)
+        t = [default] * _BMP
+        for code, w in widths.items():
+            if code < _BMP:
+                t[code] = w
+        _tables[font_name] = t
+    return t
+
+
 def text_width(text: str, font_name: str, size: float) -> float:
-    widths, default = _metrics(font_name)
-    return sum(widths.get(ord(ch), default) for ch in text) * size / 1000
+    if text and max(text) >= "\U00010000":
+        widths, default = _metrics(font_name)
+        return sum(widths.get(ord(ch), default) for ch in text) * size / 1000
+    return sum(map(_table(font_name).__getitem__, map(ord, text))) * size / 1000
 
 
 def wrap_text(text: str, font_name: str, size: float, width: float, first_indent: float = 0) -> list[str]:
     """Greedy wrap by character (CJK has no spaces), keeping Latin words whole where they fit."""
+    # Most cells and lines fit as they are: one C-speed width sum instead of the token loop.
+    if "\n" not in text and text_width(text, font_name, size) <= width - first_indent:
+        return [text]
     widths, default = _metrics(font_name)
     scale = size / 1000
     lines: list[str] = []
@@ -55,10 +77,14 @@ def wrap_text(text: str, font_name: str, size: float, width: float, first_indent
             if ch.isascii() and ch.isalnum():
                 while j < len(para) and para[j].isascii() and (para[j].isalnum() or para[j] in "-_./"):
                     j += 1
+            elif ch == "×":  # a count ("×1") stays whole, and (NO_LINE_START) with what it counts
+                while j < len(para) and para[j].isdigit():
+                    j += 1
             token = para[i:j]
             tw = sum(widths.get(ord(c), default) for c in token) * scale
             if line and w + tw > room and not (token[0] in NO_LINE_START and w + tw <= room + size * 1.05):
-                if line[-1] in NO_LINE_END and len(line) > 1:
+                # Carry the last character along rather than open a line with "×1" or "，" (避头尾).
+                if (line[-1] in NO_LINE_END or token[0] in NO_LINE_START) and len(line) > 1:
                     carry = line.pop()
                     lines.append("".join(line))
                     line, w = [carry], widths.get(ord(carry), default) * scale
@@ -224,13 +250,16 @@ class Grid(Flowable):
         y = self.height
         t = c.beginText()
         current = ""
+        # All shading in one path and all rules in another: two paint operators per table, not two per cell.
+        shade, rules = c.beginPath(), c.beginPath()
+        shaded = False
         for r, (h, cells) in enumerate(self._layout):
             y -= h
             for x, w, lines, font, col in cells:
                 if self._is_head(r, col):
-                    c.setFillColor(self.shade)
-                    c.rect(x, y, w, h, stroke=0, fill=1)
-                c.rect(x, y, w, h, stroke=1, fill=0)
+                    shade.rect(x, y, w, h)
+                    shaded = True
+                rules.rect(x, y, w, h)
                 if font != current:
                     t.setFont(font, self.size, self.leading)
                     current = font
@@ -241,6 +270,48 @@ class Grid(Flowable):
                         t.setTextOrigin(x + self.pad, ty)
                         t.textOut(line)
                     ty -= self.leading
+        if shaded:
+            c.setFillColor(self.shade)
+            c.drawPath(shade, stroke=0, fill=1)
+        c.drawPath(rules, stroke=1, fill=0)
         c.setFillColor(colors.black)
         c.drawText(t)
         c.restoreState()
+
+
+class KeepWithNext(Flowable):
+    """A heading glued to what follows it: never alone at a page foot, yet the follower may still split.
+
+    Replaces platypus' keepWithNext, whose KeepTogether moves a long table whole to the next page (leaving
+    white space) and deep-copies the frame on every wrap.
+    """
+
+    def __init__(self, head: Flowable, body: Flowable) -> None:
+        super().__init__()
+        self.head, self.body = head, body
+        self.spaceBefore = head.getSpaceBefore()
+        self.spaceAfter = body.getSpaceAfter()
+
+    def _gap(self) -> float:
+        return self.head.getSpaceAfter() + self.body.getSpaceBefore()
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        _, hh = self.head.wrap(aw, ah)
+        _bw, bh = self.body.wrap(aw, ah)
+        self._hh, self._bh = hh, bh
+        self.width, self.height = aw, hh + self._gap() + bh
+        return self.width, self.height
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        self.wrap(aw, ah)
+        room = ah - self._hh - self._gap()
+        if room <= 0:
+            return []
+        parts = self.body.split(aw, room)
+        if len(parts) < 2:
+            return []  # nothing of the body fits beside the heading: both go to the next page
+        return [KeepWithNext(self.head, parts[0]), *parts[1:]]
+
+    def draw(self) -> None:
+        self.head.drawOn(self.canv, 0, self.height - self._hh)
+        self.body.drawOn(self.canv, 0, 0)

@@ -110,5 +110,5 @@ def _row_line(section: TableSection, row: tuple[str, ...]) -> str:
     if section.header[:3] == ("序号", "材料名称", "形式"):
         extra = f"，{row[4]}" if len(row) > 4 and row[4] else ""
         state = f"，{row[5]}" if len(row) > 5 else ""
-        return f"{row[0]}. {row[1]}（{row[2]} ×{row[3]}{extra}{state}）"
+        return f"{row[0]}. {row[1]}（{row[2]}×{row[3]}{extra}{state}）"
     return "；".join(f"{h}：{v}" for h, v in zip(section.header[1:], row[1:], strict=False) if v)
