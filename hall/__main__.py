@@ -39,10 +39,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     crash.install(log_path)
     from hall.errors import DatabaseError, HallError
-    from hall.services.bootstrap import open_hall
+    from hall.services.node import NodeIdentity
+    from hall.ui.login_dialog import FirstRunDialog, LoginDialog
+    from hall.ui.startup import BackgroundOpen
 
     try:
-        opened = open_hall(paths, args.db or os.environ.get("HALL_DB"), intake_point=args.intake_point)
+        node = NodeIdentity.load_or_create(paths.node_file, args.intake_point)
+    except HallError as exc:
+        messages.error(None, app.translate("main", "无法启动"), str(exc))
+        return 2
+    opening = BackgroundOpen(paths, args.db or os.environ.get("HALL_DB"), args.intake_point)
+    opening.start()
+    login = LoginDialog(None, node, "", opening=opening)
+    login.show()
+    outcome = login.exec()
+    try:
+        opened = opening.wait_result()
     except DatabaseError as exc:
         text = str(exc)
         if exc.backup_hint:
@@ -53,18 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         messages.error(None, app.translate("main", "无法启动"), str(exc))
         return 2
     log.info("hall %s started, data dir %s", __version__, paths.data_dir)
-
-    from hall.services import settings
-    from hall.ui.login_dialog import FirstRunDialog, LoginDialog
-    from hall.ui.ops import Changes, Context, read
-
-    if opened.needs_admin and FirstRunDialog(opened.db, opened.system).exec() != FirstRunDialog.DialogCode.Accepted:
-        return 0
-    hall_name = read(opened.db, lambda s: settings.get(s, "hall_name"))
-    login = LoginDialog(opened.db, opened.node, hall_name)
-    if login.exec() != LoginDialog.DialogCode.Accepted or login.actor is None:
+    if outcome == LoginDialog.NEEDS_ADMIN:
+        if FirstRunDialog(opened.db, opened.system).exec() != FirstRunDialog.DialogCode.Accepted:
+            return 0
+        login = LoginDialog(opened.db, node, opening.hall_name)
+        outcome = login.exec()
+    if outcome != LoginDialog.DialogCode.Accepted or login.actor is None:
+        opened.db.dispose()
         return 0
     from hall.ui.main_window import MainWindow
+    from hall.ui.ops import Changes, Context
 
     window = MainWindow(Context(opened.db, opened.node, login.actor, Changes()))
     window.show()

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from hall.errors import ValidationError
+from hall.errors import HallError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -18,8 +18,13 @@ class NodeIdentity:
     @classmethod
     def load_or_create(cls, path: Path, intake_point: str | None = None) -> NodeIdentity:
         if path.exists():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            node = cls(node_id=data["node_id"], intake_point=data.get("intake_point", "000"))
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                node = cls(node_id=str(data["node_id"]), intake_point=str(data.get("intake_point", "000")))
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                raise HallError(
+                    f"本机终端标识文件已损坏：{path}。请联系系统管理员恢复（不要删除，台账按它记账）。"
+                ) from None
             if intake_point and intake_point != node.intake_point:
                 node = cls(node.node_id, _check_point(intake_point))
                 node.save(path)

@@ -1,6 +1,12 @@
-"""Login (and, on first start, setting the administrator's password)."""
+"""Login (and, on first start, setting the administrator's password).
+
+The login dialog appears before the database has finished opening (see hall/ui/startup.py); it asks for the
+result only when the person presses Enter.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -13,23 +19,28 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import HallError
-from hall.services import staff
-from hall.services.actor import Actor
-from hall.services.db import Database
-from hall.services.node import NodeIdentity
+
+if TYPE_CHECKING:
+    from hall.services.actor import Actor
+    from hall.services.db import Database
+    from hall.services.node import NodeIdentity
 
 
 class LoginDialog(QDialog):
-    def __init__(self, db: Database, node: NodeIdentity, hall_name: str, parent=None) -> None:
+    NEEDS_ADMIN = 2  # done() code: the database has no administrator yet — set one first
+
+    def __init__(self, db: Database | None, node: NodeIdentity, hall_name: str, parent=None, *,
+                 opening: Any = None) -> None:
         super().__init__(parent)
-        self.db, self.node = db, node
+        self.db, self.node, self.opening = db, node, opening
+        self.opened: Any = None
         self.actor: Actor | None = None
         self.setWindowTitle(self.tr("登录 — Hall 便民服务中心"))
         layout = QVBoxLayout(self)
-        title = QLabel(hall_name)
-        title.setObjectName("loginTitle")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(title)
+        self.title = QLabel(hall_name or self.tr("便民服务中心"))
+        self.title.setObjectName("loginTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.title)
         form = QFormLayout()
         self.staff_no = QLineEdit()
         self.staff_no.setPlaceholderText(self.tr("工号"))
@@ -42,8 +53,7 @@ class LoginDialog(QDialog):
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
-        point = self.tr("本机受理点：") + node.intake_point
-        layout.addWidget(QLabel(point))
+        layout.addWidget(QLabel(self.tr("本机受理点：") + node.intake_point))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("登录"))
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("退出"))
@@ -51,8 +61,35 @@ class LoginDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.staff_no.setFocus()
+        if opening is not None:
+            opening.done.connect(self._database_ready)
+
+    def _database_ready(self) -> None:
+        result = self.opening.result
+        if isinstance(result, BaseException):
+            self.reject()  # the composition root shows why, before anyone types a password into a dead program
+            return
+        self.opened, self.db = result, result.db
+        if self.opening.hall_name:
+            self.title.setText(self.opening.hall_name)
+        if result.needs_admin:
+            self.done(self.NEEDS_ADMIN)
 
     def try_login(self) -> None:
+        if self.db is None and self.opening is not None:
+            self.error.setText(self.tr("正在打开数据库……"))
+            try:
+                self.opened = self.opening.wait_result()
+            except BaseException:
+                self.reject()  # the composition root shows why
+                return
+            self.db = self.opened.db
+            if self.opened.needs_admin:
+                self.done(self.NEEDS_ADMIN)
+                return
+        from hall.services import staff
+
+        assert self.db is not None
         try:
             with self.db.transaction() as s:
                 self.actor = staff.authenticate(s, self.staff_no.text(), self.password.text(), self.node)
@@ -97,6 +134,8 @@ class FirstRunDialog(QDialog):
         if self.password.text() != self.again.text():
             self.error.setText(self.tr("密码：两次输入不一致"))
             return
+        from hall.services import staff
+
         try:
             with self.db.transaction() as s:
                 staff.create_first_admin(s, self.system, self.password.text())

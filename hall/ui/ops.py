@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QWidget
-from sqlalchemy.orm import Session
 
 from hall.errors import HallError
-from hall.services.actor import Actor
-from hall.services.db import Database
-from hall.services.node import NodeIdentity
 from hall.ui import messages
+
+if TYPE_CHECKING:  # the database layer loads in the background at start-up (see hall/ui/startup.py)
+    from sqlalchemy.orm import Session
+
+    from hall.services.actor import Actor
+    from hall.services.db import Database
+    from hall.services.node import NodeIdentity
 
 T = TypeVar("T")
 
