@@ -351,7 +351,9 @@ def _rows(ws: ReadOnlyWorksheet) -> Iterator[tuple[Any, ...]]:
 def _read_sheet(ws: ReadOnlyWorksheet, sheet: str, found: _Collected, headers: dict[str, list[str]],
                 sheets: dict[str, list[dict[str, str]]], row_numbers: dict[str, list[int]]) -> bool:
     """Read one sheet into header-keyed text rows; False when it was too long and reading stopped early."""
-    ws.reset_dimensions()  # the stored dimension can lie; rows past it would be dropped silently
+    # The stored dimension can lie; rows past it would be dropped silently. (When a sheet has no dimension,
+    # openpyxl's loader already streamed it once to size it, keeping nothing: bounded by the 50 MB check.)
+    ws.reset_dimensions()
     keys = {header: key for key, header in SHEETS[sheet]}
     rows = _rows(ws)
     first = next(rows, ())
