@@ -237,7 +237,7 @@ class DashboardWidget(QWidget):
         lst = self.panels[key]
         lst.clear()
         if not panel.enabled:
-            lst.addItem(tr("未启用") + ("：" + panel.note if panel.note and panel.note != "未启用" else ""))
+            lst.addItem(panel.note or tr("未启用"))
             lst.setEnabled(False)
             return
         lst.setEnabled(True)
@@ -251,7 +251,7 @@ class DashboardWidget(QWidget):
         lst = self.panels["duty"]
         lst.clear()
         if not snap.duty.enabled:
-            lst.addItem(tr("未启用") + ("：" + snap.duty.note if snap.duty.note != "未启用" else ""))
+            lst.addItem(snap.duty.note or tr("未启用"))
             lst.setEnabled(False)
             return
         lst.setEnabled(True)
