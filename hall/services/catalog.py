@@ -194,6 +194,7 @@ class ItemView:
     fee: str
     policy_basis: str
     procedure: tuple[str, ...]
+    restart_on_supplement: bool = True
 
 
 def window_views(session: Session) -> list[WindowView]:
@@ -203,5 +204,25 @@ def window_views(session: Session) -> list[WindowView]:
 def item_views(session: Session) -> list[ItemView]:
     return [ItemView(i.id, i.code, i.name, tuple(i.aliases), i.initials, i.window_code, i.default_kind,
                      i.promised_limit, i.statutory_limit, i.limit_unit, tuple(i.departments),
-                     tuple(i.materials), i.fee, i.policy_basis, tuple(i.procedure))
+                     tuple(i.materials), i.fee, i.policy_basis, tuple(i.procedure), i.restart_on_supplement)
             for i in current_items(session)]
+
+
+_views: dict[str, tuple[int | None, dict[str, ItemView]]] = {}
+
+
+def current_item_view(session: Session, code: str) -> ItemView:
+    """The current rule for ``code``, from a per-process snapshot that one indexed look-up keeps fresh.
+
+    Every counter saves through here; reloading 76 items per save would be most of the save's cost.
+    """
+    version = session.scalar(select(CatalogVersion.id).where(CatalogVersion.is_current))
+    key = str(session.get_bind().engine.url)
+    hit = _views.get(key)
+    if hit is None or hit[0] != version:
+        hit = (version, {v.code: v for v in item_views(session)})
+        _views[key] = hit
+    view = hit[1].get(code)
+    if view is None:
+        raise NotFound(f"事项编码“{code}”不存在（或已不在当前事项清单中）")
+    return view

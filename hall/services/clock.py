@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hall.models import Item
 from hall.models.calendar import CalendarDay, CalendarYear
 from hall.services.calendar import WorkCalendar
 from hall.services.deadlines import ClockEvent, Deadline, LimitRule, compute_due, due_date
@@ -42,7 +41,8 @@ def forget_calendar() -> None:
         _cache.clear()
 
 
-def rule_of(item: Item) -> LimitRule:
+def rule_of(item: Any) -> LimitRule:
+    """The limit rule of an item (an ``Item`` row or a catalogue ``ItemView``)."""
     return LimitRule(limit=item.promised_limit, unit=item.limit_unit,  # type: ignore[arg-type]
                      restart_on_supplement=item.restart_on_supplement)
 
@@ -52,11 +52,11 @@ def clock_events(raw: list[dict[str, Any]]) -> list[ClockEvent]:
                        reason=e.get("reason", ""), approver=e.get("approver", "")) for e in raw]
 
 
-def deadline(calendar: WorkCalendar, item: Item, kind: str, accepted_on: date,
+def deadline(calendar: WorkCalendar, item: Any, kind: str, accepted_on: date,
              clock: list[dict[str, Any]] | None = None) -> Deadline:
     return compute_due(calendar, rule_of(item), accepted_on, kind, clock_events(clock or []))
 
 
-def quick_due(calendar: WorkCalendar, item: Item, kind: str, accepted_on: date,
+def quick_due(calendar: WorkCalendar, item: Any, kind: str, accepted_on: date,
               clock: list[dict[str, Any]] | None = None) -> tuple[date, bool]:
     return due_date(calendar, rule_of(item), accepted_on, kind, clock_events(clock or []))

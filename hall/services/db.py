@@ -75,7 +75,40 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cur.execute("PRAGMA foreign_keys = ON")
     # A printed receipt must survive a power cut: every commit reaches the disk.
     cur.execute("PRAGMA synchronous = FULL")
+    # Checkpoints run in the Checkpointer thread, not inside whichever clerk's commit crosses 1000 pages.
+    cur.execute("PRAGMA wal_autocheckpoint = 0")
     cur.close()
+
+
+class Checkpointer:
+    """Copies the WAL back into the database every few seconds on its own connection, off the save path."""
+
+    def __init__(self, path: Path, interval: float = 2.0) -> None:
+        import threading
+
+        self.path, self.interval = path, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hall-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.checkpoint("PASSIVE")
+
+    def checkpoint(self, mode: str = "PASSIVE") -> None:
+        try:
+            conn = sqlite3.connect(self.path, timeout=1)
+            try:
+                conn.execute(f"PRAGMA wal_checkpoint({mode})")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:  # busy or gone: the next round tries again
+            log.debug("checkpoint skipped: %s", exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.checkpoint("TRUNCATE")
 
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
@@ -107,6 +140,9 @@ class Database:
         self.engine = engine
         self.backups_dir = backups_dir
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._checkpointer: Checkpointer | None = None
+        if engine.dialect.name == "sqlite" and engine.url.database:
+            self._checkpointer = Checkpointer(Path(engine.url.database))
 
     @property
     def is_sqlite(self) -> bool:
@@ -131,10 +167,10 @@ class Database:
 
                 upgrade_if_needed(db)
         except sa_exc.SQLAlchemyError as exc:
-            engine.dispose()
+            db.dispose()
             raise (translate(exc) or DatabaseError(f"无法打开数据库：{exc.__class__.__name__}")) from exc
         except HallError:
-            engine.dispose()
+            db.dispose()
             raise
         return db
 
@@ -191,6 +227,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
 
 
 def _open_sqlite(database: str) -> Engine:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
@@ -63,9 +63,10 @@ def event_hash(prev_hash: str, *, event_id: str, node_id: str, seq: int, actor_i
 
 def _next_in_chain(session: Session, node_id: str) -> tuple[int, str]:
     """Claim the next sequence number of this node's chain; the UPDATE holds the row lock until commit."""
+    heads = NodeHead.__table__
     row = session.execute(
-        update(NodeHead).where(NodeHead.node_id == node_id).values(seq=NodeHead.seq + 1)
-        .returning(NodeHead.seq, NodeHead.hash)
+        update(heads).where(heads.c.node_id == node_id).values(seq=heads.c.seq + 1)
+        .returning(heads.c.seq, heads.c.hash)
     ).first()
     if row is None:
         session.add(NodeHead(node_id=node_id, seq=1, hash=GENESIS))
@@ -86,9 +87,11 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
         payload=text,
     )
     digest = event_hash(prev, **fields)  # type: ignore[arg-type]
+    # The row goes in through Core (no unit-of-work bookkeeping on the hot path); projectors get a transient
+    # Event carrying the same values.
+    session.execute(insert(Event.__table__).values(**fields, prev_hash=prev, hash=digest))
+    session.execute(update(NodeHead.__table__).where(NodeHead.node_id == actor.node_id).values(hash=digest))
     ev = Event(**fields, prev_hash=prev, hash=digest)
-    session.add(ev)
-    session.execute(update(NodeHead).where(NodeHead.node_id == actor.node_id).values(hash=digest))
     # Projectors see exactly what a replay or a sync import will see: the stored JSON, not live objects.
     apply(session, ev, json.loads(text))
     return ev

@@ -18,11 +18,14 @@ from hall.models import TicketSerial
 NUMBER_RE = re.compile(r"^(\d{9})-(\d{3})-(\d{8})-(\d{4,})$")
 
 
+def upsert_for(session: Session):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT with ON CONFLICT (both SQLite ≥ 3.24 and PostgreSQL have it)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def next_number(session: Session, township: str, point: str, day: date) -> str:
     key = day.strftime("%Y%m%d")
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(TicketSerial).values(point=point, day=key, last=1)
+    stmt = upsert_for(session)(TicketSerial).values(point=point, day=key, last=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=[TicketSerial.point, TicketSerial.day], set_={"last": TicketSerial.last + 1}
     ).returning(TicketSerial.last)

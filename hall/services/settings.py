@@ -39,6 +39,22 @@ def get_all(session: Session) -> dict[str, Any]:
     return values
 
 
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+CACHE_SECONDS = 30.0  # another counter's change reaches this one within half a minute
+
+
+def get_cached(session: Session, key: str) -> Any:
+    """For hot paths (every save): settings read at most every CACHE_SECONDS; own changes seen at once."""
+    import time
+
+    url = str(session.get_bind().engine.url)
+    hit = _cache.get(url)
+    if hit is None or time.monotonic() - hit[0] > CACHE_SECONDS:
+        hit = (time.monotonic(), get_all(session))
+        _cache[url] = hit
+    return hit[1][key]
+
+
 def get(session: Session, key: str) -> Any:
     row = session.get(Setting, key)
     return row.value if row is not None else DEFAULTS[key]
@@ -58,6 +74,7 @@ def set_values(session: Session, actor: Actor, values: dict[str, Any]) -> None:
 
 @ledger.projector("settings.changed")
 def _project(session: Session, ev: Event, payload: dict[str, Any]) -> None:
+    _cache.clear()
     for key, value in payload["values"].items():
         row = session.get(Setting, key)
         if row is None:
