@@ -19,7 +19,7 @@ from datetime import date, datetime
 from types import ModuleType
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ log = logging.getLogger("hall.queue")
 SortKey = Literal["due", "received", "number"]
 SORT_KEYS: tuple[SortKey, ...] = ("due", "received", "number")
 MAX_PAGE = 1000
+TOP = "\U0010ffff"  # above every character: the end of a prefix range
 REVEAL_EVENT = "ticket.id_revealed"
 tickets.EVENT_LABELS.setdefault(REVEAL_EVENT, "查看完整证件号码")
 
@@ -123,24 +124,35 @@ class QueueCounts:
 
 _COLUMNS = (Ticket.id, Ticket.number, Ticket.item_code, Ticket.item_name, Ticket.window_code, Ticket.kind,
             Ticket.state, Ticket.applicant_name, Ticket.applicant_id_no, Ticket.received_at, Ticket.due_date,
-            Ticket.due_provisional, Ticket.owner_id, Ticket.version, Ticket.is_open)
+            Ticket.due_provisional, Ticket.owner_id, Ticket.version, Ticket.is_open, Ticket.applicant_initials)
 _SORT_COLUMNS = {"due": Ticket.due_date, "received": Ticket.received_at, "number": Ticket.number}
 
 
-def _text_condition(text: str) -> ColumnElement[bool] | None:
-    """The same classification as ``tickets.search``: one indexed lookup per kind of query."""
+def _prefix(col: Any, q: str) -> ColumnElement[bool]:
+    # The range lets SQLite walk the index (its LIKE cannot use one with ESCAPE or case folding); the LIKE
+    # keeps the meaning exact whatever the collation does with the top code point.
+    return and_(col >= q, col < q + TOP, col.startswith(q, autoescape=True))
+
+
+def _text_condition(text: str) -> tuple[ColumnElement[bool], Any] | None:
+    """The same classification as ``tickets.search``: one indexed lookup per kind of query.
+
+    Returns the condition and, for prefix searches (which may match thousands), the column whose index order
+    the results follow — so a page is an index range walk, never a sort of every match.
+    """
     q = text.strip()
     if not q:
         return None
     if NUMBER_RE.match(q):
-        return Ticket.number == q
-    if len(q) in (15, 18) and q[:-1].isdigit():
-        return Ticket.applicant_id_no == q.upper()
+        return Ticket.number == q, None
+    upper = q.upper()
+    if len(q) in (15, 18) and q.isascii() and q.isalnum() and q[:6].isdigit():
+        return Ticket.applicant_id_no == upper, None  # ID number, or an organisation's credit code
     if q.isascii() and q.isalpha():
-        return Ticket.applicant_initials.startswith(q.lower(), autoescape=True)
+        return _prefix(Ticket.applicant_initials, q.lower()), Ticket.applicant_initials
     if "-" in q and q.replace("-", "").isdigit():
-        return Ticket.number.startswith(q, autoescape=True)
-    return Ticket.applicant_name.startswith(q, autoescape=True)
+        return _prefix(Ticket.number, q), Ticket.number
+    return _prefix(Ticket.applicant_name, q), Ticket.applicant_name
 
 
 def conditions(f: TicketFilter, today: date) -> list[ColumnElement[bool]]:
@@ -165,23 +177,31 @@ def conditions(f: TicketFilter, today: date) -> list[ColumnElement[bool]]:
         out.append(Ticket.due_provisional.is_(f.provisional))
     text = _text_condition(f.text)
     if text is not None:
-        out.append(text)
+        out.append(text[0])
     return out
 
 
 def page(session: Session, f: TicketFilter, *, today: date, sort: SortKey = "due", descending: bool = False,
          after: Cursor | None = None, limit: int = 200) -> Page:
-    """One page of tickets matching ``f``, in ``sort`` order (then by id), starting after ``after``."""
+    """One page of tickets matching ``f``, in ``sort`` order (then by id), starting after ``after``.
+
+    A prefix search (name, pinyin initials, part of a number) pages in the order of the searched column
+    instead, so it stays an index walk at a million tickets; exact searches keep ``sort``.
+    """
     if sort not in _SORT_COLUMNS:
         raise ValueError(f"unknown sort key {sort!r}")
     limit = max(1, min(limit, MAX_PAGE))
     col = _SORT_COLUMNS[sort]
+    text = _text_condition(f.text)
+    if text is not None and text[1] is not None:
+        col = text[1]
+    dated = col is Ticket.due_date
     where = conditions(f, today)
     phase = after.phase if after is not None else 0
     out: list[Any] = []
     if phase == 0:
         stmt = select(*_COLUMNS).where(*where)
-        if sort == "due":
+        if dated:
             stmt = stmt.where(Ticket.due_date.is_not(None))
         if after is not None:
             pair, last = tuple_(col, Ticket.id), tuple_(after.key, after.id)
@@ -193,7 +213,7 @@ def page(session: Session, f: TicketFilter, *, today: date, sort: SortKey = "due
         if len(out) > limit:
             last_row = out[limit - 1]
             return Page(_rows(session, out[:limit], today), Cursor(0, getattr(last_row, col.key), last_row.id))
-        if sort != "due":
+        if not dated:
             return Page(_rows(session, out, today), None)
         after = None
     # Phase 1 (due-date sort): the undated rows, by id, after every dated one.
