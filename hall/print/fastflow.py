@@ -85,9 +85,11 @@ def wrap_text(text: str, font_name: str, size: float, width: float, first_indent
             if line and w + tw > room and not (token[0] in NO_LINE_START and w + tw <= room + size * 1.05):
                 # Carry the last character along rather than open a line with "×1" or "，" (避头尾).
                 if (line[-1] in NO_LINE_END or token[0] in NO_LINE_START) and len(line) > 1:
-                    carry = line.pop()
+                    carry = [line.pop()]
+                    while len(line) > 1 and carry[0] in NO_LINE_START:  # "认）" of "…确认）”" moves together
+                        carry.insert(0, line.pop())
                     lines.append("".join(line))
-                    line, w = [carry], widths.get(ord(carry), default) * scale
+                    line, w = carry, sum(widths.get(ord(c), default) for c in carry) * scale
                 else:
                     lines.append("".join(line))
                     line, w = [], 0.0

@@ -73,7 +73,7 @@ def six_public_story(r: PublicRenderer, item: ItemNotice) -> list[Flowable]:
     story += section_flowables(TextSection("办理条件", item.conditions, numbered=True), s, w)
     rows = tuple((str(i), m.name, m.form, str(m.count), m.issuer or "申请人")
                  for i, m in enumerate(item.materials, start=1))
-    story += section_flowables(TableSection("申请材料", MATERIAL_HEADER, rows, (0.9, 5.0, 1.5, 0.9, 2.2)), s, w)
+    story += section_flowables(TableSection("申请材料", MATERIAL_HEADER, rows, (0.8, 4.6, 2.2, 0.8, 2.1)), s, w)
     story += section_flowables(TextSection("二、办事程序", item.procedure_steps, numbered=True), s, w)
     story += section_flowables(TextSection("三、收费标准", (item.fee,)), s, w)
     story += section_flowables(TextSection("四、政策依据", (item.legal_basis,)), s, w)
@@ -316,8 +316,11 @@ class _Badge(Flowable):
         c.rect(0.4, h - 8 * mm, w - 0.8, 8 * mm - 0.4, stroke=0, fill=1)
         c.setFillColor(colors.black)
         c.setFont(self.fonts.heading, 10)
-        c.drawCentredString(w / 2, h - 5.6 * mm, f"{b.window} 窗口")
-        pw, ph = 25 * mm, 32 * mm  # a one-inch-ish ID photo, scaled
+        c.drawCentredString(w / 2, h - 5.6 * mm, f"{b.window} 窗口" if b.window.startswith("W") else b.window)
+        lines = 2 + bool(b.b_post)  # post, staff number, B-post
+        # A one-inch-ish ID photo (25 × 32 mm), smaller when the badge is short, so no line leaves the card.
+        ph = max(min(32 * mm, h - 10 * mm - 8 * mm - lines * 5.5 * mm - 3 * mm), 12 * mm)
+        pw = ph * 25 / 32
         px, py = (w - pw) / 2, h - 10 * mm - ph
         photo = Path(b.photo_path) if b.photo_path else None
         if photo is not None and photo.is_file():

@@ -8,7 +8,7 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table,
 
 from hall.print.base import Renderer, SealArea, SignatureLines, Styles, para, qr_drawing
 from hall.print.data import HallInfo, ItemNotice, TicketPaper
-from hall.print.fastflow import Grid, KeepWithNext, text_width
+from hall.print.fastflow import Grid, KeepWithNext, Text, text_width
 from hall.print.fonts import FontSet
 from hall.print.sheet import Sheet, TableSection, TextSection
 from hall.print.ticket_papers import build_sheets
@@ -65,8 +65,13 @@ def section_flowables(section: TableSection | TextSection, s: Styles, width: flo
 
 def sheet_header(sheet: Sheet, hall: HallInfo, s: Styles, width: float) -> Table:
     qr_size = 24 * mm
-    center = [para(hall.name, s.hall), para(sheet.title, s.title),
-              para(f"办件编号：{sheet.number}", s.docno)]
+    center_w = width - 2 * (qr_size + 4 * mm)
+    size = s.title.fontSize
+    while size > 14 and text_width(sheet.title, s.title.fontName, size) > center_w:
+        size -= 1  # a long title shrinks to stay on one line rather than break a word
+    title = Text(sheet.title, s.title.fontName, size, size * 1.3, align="center", space_before=s.title.spaceBefore,
+                 space_after=s.title.spaceAfter)
+    center = [para(hall.name, s.hall), title, para(f"办件编号：{sheet.number}", s.docno)]
     if sheet.copy_label:
         center.append(para(sheet.copy_label, s.center))
     qr_cell = qr_drawing(sheet.number, qr_size)
@@ -90,7 +95,7 @@ def sheet_story(sheet: Sheet, hall: HallInfo, issued: object, s: Styles, fonts: 
         story += section_flowables(section, s, width)
     if sheet.notes:
         story.append(para("注意事项", s.heading))
-        story += [para(f"{i}. {n}", s.cell) for i, n in enumerate(sheet.notes, start=1)]
+        story.append(para("\n".join(f"{i}. {n}" for i, n in enumerate(sheet.notes, start=1)), s.small))
     seal_w = 50 * mm
     if sheet.seal:
         left = SignatureLines(sheet.signatures, fonts, width - seal_w - 6 * mm) if sheet.signatures else ""

@@ -17,7 +17,7 @@ from hall.print.guard import check_ticket_masked
 from hall.print.sheet import Sheet, TableSection, TextSection
 
 MATERIAL_HEADER = ("序号", "材料名称", "形式", "份数", "出具单位")
-MATERIAL_WIDTHS = (0.9, 5.0, 1.5, 0.9, 2.2)
+MATERIAL_WIDTHS = (0.8, 4.6, 2.2, 0.8, 2.1)
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ class PaperKind:
     title: str
     build: Callable[[TicketPaper, HallInfo, ItemNotice | None], list[Sheet]]
     needs_item: bool = False
+
+
+def _q(name: str) -> str:
+    """An item name in quotes, unless it already opens with its own (“身后一件事”联办 …)."""
+    return name if name.startswith("“") else f"“{name}”"
 
 
 def _due_text(t: TicketPaper) -> str:
@@ -86,7 +91,7 @@ def acceptance(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[
                  else "受理当日不计入办理时限；法定节假日不计入工作日。")
     return [Sheet(
         title="受理通知书", number=t.number, recipient=_salute(t),
-        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的“{t.item_name}”申请，经审查，申请材料齐全、"
+        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请，经审查，申请材料齐全、"
                     "符合法定形式，根据《中华人民共和国行政许可法》第三十二条的规定，决定予以受理。",),
         fields=tuple(fields),
         sections=(TableSection("已收申请材料", MATERIAL_HEADER, _material_rows(t.materials_received),
@@ -104,7 +109,7 @@ def one_time_notice(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> 
         TextSection("一、设定依据", (item.legal_basis,)),
         TextSection("二、办理条件", item.conditions, numbered=True),
         TextSection("三、办理流程", item.procedure_steps, numbered=True),
-        TableSection("四、申请材料（全部）", (*MATERIAL_HEADER, "本次情况"), rows, (0.9, 4.2, 1.4, 0.9, 2.0, 1.4)),
+        TableSection("四、申请材料（全部）", (*MATERIAL_HEADER, "本次情况"), rows, (0.8, 3.9, 2.2, 0.8, 1.9, 1.4)),
     ]
     if item.departments:
         sections.append(TextSection("五、联办/承办部门" if item.kind == "joint" else "五、承办部门", item.departments))
@@ -114,7 +119,7 @@ def one_time_notice(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> 
               ("告知人", _staff(t)), ("告知时间", zh_datetime(t.accepted_at))]
     return [Sheet(
         title="一次性告知单", number=t.number, recipient=_salute(t),
-        statements=(f"你（单位）咨询/申请办理的“{item.name}”事项，现将办理依据、条件、流程和所需全部材料一次性告知如下。"
+        statements=(f"你（单位）咨询/申请办理的{_q(item.name)}事项，现将办理依据、条件、流程和所需全部材料一次性告知如下。"
                     "请按本告知单准备材料；本中心不得要求提交本告知单以外的材料。",),
         fields=tuple(fields), sections=tuple(sections),
         notes=("材料形式“原件”须现场核验后退还；“复印件”请使用 A4 纸并由申请人签名。",),
@@ -125,7 +130,7 @@ def supplement(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[
     due = zh_date(t.supplement_due) if t.supplement_due else "收到本通知书之日起 5 个工作日内"
     return [Sheet(
         title="补正材料通知书", number=t.number, recipient=_salute(t),
-        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的“{t.item_name}”申请，经审查，申请材料不齐全或者"
+        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请，经审查，申请材料不齐全或者"
                     "不符合法定形式。根据《中华人民共和国行政许可法》第三十二条第一款第（四）项的规定，现一次性告知"
                     f"你（单位）需要补正的全部材料，请于{due}前补正：",),
         fields=(*_head_fields(t), ("申请人", t.applicant_name), ("补正期限", due), ("经办人", _staff(t)),
@@ -146,7 +151,7 @@ def refusal(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[She
                 else "")
     return [Sheet(
         title="不予受理通知书", number=t.number, recipient=_salute(t),
-        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的“{t.item_name}”申请，经审查，因下列理由，"
+        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请，经审查，因下列理由，"
                     "根据《中华人民共和国行政许可法》第三十二条的规定，决定不予受理：",),
         fields=(*_head_fields(t), ("申请人", t.applicant_name), ("经办人", _staff(t)), *_phones(hall)),
         sections=(TextSection("不予受理理由", t.refusal_reasons, numbered=True),
@@ -166,7 +171,7 @@ def tolerance(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[S
     for copy in ("第一联（申请人留存）", "第二联（窗口存档）"):
         sheets.append(Sheet(
             title="容缺受理通知书", number=t.number, recipient=_salute(t), copy_label=copy,
-            statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的“{t.item_name}”申请，主要申请材料齐全，"
+            statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请，主要申请材料齐全，"
                         "下列次要材料暂缺。根据容缺受理制度，经你（单位）书面承诺，决定先予受理。"
                         f"请于{due}前补交下列材料：",),
             fields=(*_head_fields(t), ("申请人", t.applicant_name), ("补交期限", due),
@@ -178,7 +183,7 @@ def tolerance(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[S
     for copy in ("第一联（申请人留存）", "第二联（窗口存档）"):
         sheets.append(Sheet(
             title="容缺受理承诺书", number=t.number, recipient=f"{hall.name}：", copy_label=copy,
-            statements=(f"本人（单位）{t.applicant_name}申请办理“{t.item_name}”（办件编号 {t.number}），"
+            statements=(f"本人（单位）{t.applicant_name}申请办理{_q(t.item_name)}（办件编号 {t.number}），"
                         f"因下列次要材料暂缺，申请容缺受理。本人（单位）承诺于{due}前补交下列材料，并对所提交材料的"
                         "真实性负责；如未按期补交或者材料不实，自愿承担终止办理、撤销决定等全部后果。",),
             fields=(("申请人", t.applicant_name), ("证件号码", t.applicant_id_masked or "—"),
@@ -202,7 +207,7 @@ def forward(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[She
     names = "、".join(d.name for d in t.departments)
     return [Sheet(
         title="转办（上报）单", number=t.number, recipient=f"{names}：",
-        statements=(f"本中心于{zh_datetime(t.accepted_at)}受理的“{t.item_name}”申请，已完成受理初审，"
+        statements=(f"本中心于{zh_datetime(t.accepted_at)}受理的{_q(t.item_name)}申请，已完成受理初审，"
                     f"现按代办程序转报你单位办理。{t.forward_ask}请于答复期限前将办理结果（或你单位受理编号）反馈本中心"
                     f"{t.window}窗口，以便按时送达申请人。",),
         fields=(*_head_fields(t), ("申请人", t.applicant_name), ("受理时间", zh_datetime(t.accepted_at)),
@@ -219,7 +224,7 @@ def joint(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[Sheet
     names = "、".join(d.name for d in t.departments if d.role != "主办")
     copy_sheet = Sheet(
         title="联办抄告单", number=t.number, recipient=f"{names}：",
-        statements=(f"本中心于{zh_datetime(t.accepted_at)}受理“{t.item_name}”联办申请，按“一门受理、抄告相关、并联审批、"
+        statements=(f"本中心于{zh_datetime(t.accepted_at)}受理{_q(t.item_name)}联办申请，按“一门受理、抄告相关、并联审批、"
                     "限时反馈”的要求抄告你单位。请于各自答复期限前反馈审核意见（同意 / 不同意 / 需补充）；"
                     "逾期未回复的，视为认可。",),
         fields=(*_head_fields(t), ("申请人", t.applicant_name), ("受理时间", zh_datetime(t.accepted_at)),
@@ -254,7 +259,7 @@ def extension(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[S
     new_due = zh_date(ext.new_due) + ("（暂定）" if ext.new_due_provisional else "")
     return [Sheet(
         title="延期告知书", number=t.number, recipient=_salute(t),
-        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的“{t.item_name}”申请，因{ext.reason}，"
+        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请，因{ext.reason}，"
                     f"不能在原承诺期限内办结。根据《中华人民共和国行政许可法》第四十二条的规定，经{ext.approver}批准，"
                     f"办理期限延长至{new_due}。特此告知。",),
         fields=(*_head_fields(t), ("申请人", t.applicant_name), ("原承诺办结日期", zh_date(ext.old_due)),
@@ -270,7 +275,7 @@ def closure(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[She
     delivered = zh_datetime(cl.delivered_at) if cl.delivered_at else "　　　　年　　月　　日　　时"
     notice = Sheet(
         title="办结通知书", number=t.number, recipient=_salute(t),
-        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的“{t.item_name}”申请，已于{zh_date(cl.closed_on)}"
+        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请，已于{zh_date(cl.closed_on)}"
                     f"办结，办理结果为：{cl.result}。结果文书编号：{cl.result_doc_no}。",),
         fields=(*_head_fields(t), ("申请人", t.applicant_name), ("办理结果", cl.result),
                 ("结果文书编号", cl.result_doc_no), ("办结日期", zh_date(cl.closed_on)),

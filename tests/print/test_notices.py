@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import samples as S
 from conftest import needs_poppler, pdf_pages_text, pdf_text, pdffonts_rows
 
-from hall.print.catalog_tsv import item_notices_from_tsv
 from hall.print.data import WindowBoard
 from hall.print.flowchart import Flowchart
 from hall.print.fonts import cjk_fonts
@@ -19,14 +16,14 @@ from hall.print.notices import (
     WindowBoardRenderer,
 )
 
-CATALOG = Path("/work/shared/reference/catalog-76.tsv")
 
+@pytest.fixture
+def items(hall_sqlite):
+    """The shipped catalogue as the hall prints it: seeded into a real database, read by the papers service."""
+    from hall.services import papers
 
-@pytest.fixture(scope="module")
-def items():
-    if not CATALOG.exists():
-        pytest.skip("reference catalogue not present")
-    return item_notices_from_tsv(CATALOG, S.HALL, {"W03": ("李小梅（A岗）", "周海（B岗）")})
+    with hall_sqlite.db.transaction() as s:
+        return papers.item_notices(s)
 
 
 def _public_outputs(items, tmp_path):

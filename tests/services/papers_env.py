@@ -19,6 +19,12 @@ FULL_IDS = ("11010519491231002X", "440524188001010014")
 FULL_PHONES = ("13812345678", "13900001111")
 
 
+def actors(opened) -> dict:
+    """Actors for the template hall's staff (the conftest's ``people`` without its fixture)."""
+    with opened.db.transaction() as s:
+        return {no: staff.actor_for(staff._by_no(s, no), opened.node) for no in ("admin", "c02", "c03", "m01")}
+
+
 def prepare(opened, people: dict) -> dict:
     """Workflow tables (not in the migration yet), the hall's own settings, W05/W09 clerks; actors by number."""
     Base.metadata.create_all(opened.db.engine)

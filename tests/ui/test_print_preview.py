@@ -19,16 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "services"))
 pytest.importorskip("hall.services.joint")
 pytest.importorskip("pypdfium2")
 
-from papers_env import build, prepare
+from papers_env import actors, build, prepare
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def env(hall_sqlite):
-    from conftest import actors_of
-
-    who = prepare(hall_sqlite, actors_of(hall_sqlite))
+    who = prepare(hall_sqlite, actors(hall_sqlite))
     numbers = build(hall_sqlite, who)
     return Context(hall_sqlite.db, hall_sqlite.node, who["c03"], Changes()), numbers, hall_sqlite
 
