@@ -209,6 +209,7 @@ def item_views(session: Session) -> list[ItemView]:
 
 
 _views: dict[str, tuple[int | None, dict[str, ItemView]]] = {}
+_CURRENT_VERSION = select(CatalogVersion.__table__.c.id).where(CatalogVersion.__table__.c.is_current)
 
 
 def current_item_view(session: Session, code: str) -> ItemView:
@@ -216,8 +217,9 @@ def current_item_view(session: Session, code: str) -> ItemView:
 
     Every counter saves through here; reloading 76 items per save would be most of the save's cost.
     """
-    version = session.scalar(select(CatalogVersion.id).where(CatalogVersion.is_current))
-    key = str(session.get_bind().engine.url)
+    conn = session.connection()
+    version = conn.execute(_CURRENT_VERSION).scalar()
+    key = str(conn.engine.url)
     hit = _views.get(key)
     if hit is None or hit[0] != version:
         hit = (version, {v.code: v for v in item_views(session)})

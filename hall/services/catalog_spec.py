@@ -25,7 +25,9 @@ MAX_ROWS = 5000  # a township catalogue has dozens of items; more is a wrong or 
 MAX_CELL = 2000
 
 # (key, header) per sheet, in column order; the header is what an administrator sees in Excel and the TSV files.
-WINDOW_COLUMNS = (("code", "窗口编码"), ("name", "窗口名称"), ("sort_order", "排序"), ("phone", "咨询电话"))
+WINDOW_COLUMNS = (
+    ("code", "窗口编码"), ("name", "窗口名称"), ("sort_order", "排序"), ("phone", "咨询电话"),
+)
 ITEM_COLUMNS = (
     ("code", "事项编码"), ("name", "事项名称"), ("aliases", "简称"), ("window_code", "窗口"), ("default_kind", "办件类型"),
     ("statutory_limit", "法定时限"), ("promised_limit", "承诺时限"), ("limit_unit", "时限单位"),

@@ -15,17 +15,17 @@ from hall.services.deadlines import ClockEvent, Deadline, LimitRule, compute_due
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[tuple[Any, ...], WorkCalendar]] = {}
+# confirmed_at moves when a year is confirmed again with a corrected notice of the same shape.
+_STAMP = select(func.count(CalendarDay.day), func.max(CalendarDay.day),
+                select(func.count(CalendarYear.year)).where(CalendarYear.status == "confirmed").scalar_subquery(),
+                select(func.max(CalendarYear.confirmed_at)).scalar_subquery())
 
 
 def calendar_for(session: Session) -> WorkCalendar:
     """The database calendar, rebuilt only when it changed (a cheap stamp query per call)."""
-    # confirmed_at moves when a year is confirmed again with a corrected notice of the same shape.
-    stamp = tuple(session.execute(
-        select(func.count(CalendarDay.day), func.max(CalendarDay.day),
-               select(func.count(CalendarYear.year)).where(CalendarYear.status == "confirmed").scalar_subquery(),
-               select(func.max(CalendarYear.confirmed_at)).scalar_subquery())
-    ).one())
-    key = str(session.get_bind().engine.url)
+    conn = session.connection()
+    stamp = tuple(conn.execute(_STAMP).one())
+    key = str(conn.engine.url)
     with _lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] == stamp and hit[1].index is not None:

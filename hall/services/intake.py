@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError, ValidationError, ValidationErrors
@@ -16,7 +16,7 @@ from hall.models import Applicant, Event, Item, Ticket
 from hall.services import catalog, clock, ledger, settings
 from hall.services.actor import Actor
 from hall.services.deadlines import Deadline
-from hall.services.numbering import next_number, upsert_for
+from hall.services.numbering import next_number
 from hall.services.permissions import require_intake
 from hall.services.pinyin import initials
 from hall.services.states import KIND_LABELS, SAME_DAY_KINDS
@@ -221,7 +221,7 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
         state = "closed_approved"
         if kind == "immediate":
             papers = ("acceptance", "completion")
-    ticket_id = session.scalars(select(Ticket.id).where(Ticket.uid == uid)).one()
+    ticket_id = session.connection().execute(_TICKET_ID, {"uid": uid}).scalar_one()
     return IntakeResult(ticket_id, number, state, kind, due, provisional, missing, tolerated, papers,
                         applicant.warnings)
 
@@ -233,38 +233,53 @@ def _project_received(session: Session, ev: Event, p: dict[str, Any]) -> None:
     received_at = datetime.fromisoformat(p["received_at"])
     owner = ev.actor_id
     name_keys = initials(a["name"])[:40]
-    # Core statements: the counter's save is the hot path, and the ORM unit of work would double its cost.
-    session.execute(insert(Ticket.__table__).values(
-        uid=p["uid"], number=p["number"], item_id=p["item_id"], item_code=p["item_code"], item_name=p["item_name"],
-        window_code=p["window_code"], kind=p["kind"], state=p["state"], is_open=p["state"] not in ("refused",),
-        applicant_type=a["type"], applicant_name=a["name"], applicant_initials=name_keys,
-        applicant_id_no=a["id_no"], applicant_sex=a["sex"], applicant_birth=birth, applicant_phone=a["phone"],
-        applicant_address=a["address"], agent=p["agent"], materials=p["materials"], note=p["note"],
-        intake_point=p["intake_point"], node_id=ev.node_id, first_owner_id=owner, owner_id=owner,
-        received_at=received_at,
-        accepted_on=date.fromisoformat(p["accepted_on"]) if p["accepted_on"] else None,
-        due_date=date.fromisoformat(p["due_date"]) if p["due_date"] else None,
-        due_provisional=p["due_provisional"], clock=[], refusal_reason=p["refusal_reason"], result="",
-        void_reason="", closed_at=received_at if p["state"] == "refused" else None, version=1,
-        updated_at=received_at,
-    ))
-    # A returning citizen keeps the newest details told at the counter (a replay in any order agrees).
-    table = Applicant.__table__
-    stmt = upsert_for(session)(table).values(
-        id_no=a["id_no"], applicant_type=a["type"], name=a["name"], initials=name_keys, sex=a["sex"], birth=birth,
-        phone=a["phone"], address=a["address"], updated_at=received_at,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.id_no],
-        set_={
-            "name": stmt.excluded.name, "initials": stmt.excluded.initials,
-            "phone": func.coalesce(func.nullif(stmt.excluded.phone, ""), table.c.phone),
-            "address": func.coalesce(func.nullif(stmt.excluded.address, ""), table.c.address),
-            "updated_at": stmt.excluded.updated_at,
-        },
-        where=table.c.updated_at <= stmt.excluded.updated_at,
-    )
-    session.execute(stmt)
+    # Prebuilt Core statements on the session's connection: the counter's save is the hot path, and the ORM
+    # unit of work (or building statements each time) would double its cost.
+    conn = session.connection()
+    conn.execute(_INSERT_TICKET, {
+        "uid": p["uid"], "number": p["number"], "item_id": p["item_id"], "item_code": p["item_code"],
+        "item_name": p["item_name"], "window_code": p["window_code"], "kind": p["kind"], "state": p["state"],
+        "is_open": p["state"] not in ("refused",), "applicant_type": a["type"], "applicant_name": a["name"],
+        "applicant_initials": name_keys, "applicant_id_no": a["id_no"], "applicant_sex": a["sex"],
+        "applicant_birth": birth, "applicant_phone": a["phone"], "applicant_address": a["address"],
+        "agent": p["agent"], "materials": p["materials"], "note": p["note"], "intake_point": p["intake_point"],
+        "node_id": ev.node_id, "first_owner_id": owner, "owner_id": owner, "received_at": received_at,
+        "accepted_on": date.fromisoformat(p["accepted_on"]) if p["accepted_on"] else None,
+        "due_date": date.fromisoformat(p["due_date"]) if p["due_date"] else None,
+        "due_provisional": p["due_provisional"], "clock": [], "refusal_reason": p["refusal_reason"], "result": "",
+        "void_reason": "", "closed_at": received_at if p["state"] == "refused" else None, "version": 1,
+        "updated_at": received_at,
+    })
+    conn.execute(_applicant_upsert(conn.dialect.name), {
+        "id_no": a["id_no"], "applicant_type": a["type"], "name": a["name"], "initials": name_keys,
+        "sex": a["sex"], "birth": birth, "phone": a["phone"], "address": a["address"], "updated_at": received_at,
+    })
+
+
+_INSERT_TICKET = insert(Ticket.__table__)
+_TICKET_ID = select(Ticket.__table__.c.id).where(Ticket.__table__.c.uid == bindparam("uid"))
+_UPSERTS: dict[str, Any] = {}
+
+
+def _applicant_upsert(dialect: str) -> Any:
+    """A returning citizen keeps the newest details told at the counter (a replay in any order agrees)."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        table = Applicant.__table__
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        stmt = _UPSERTS[dialect] = ins.on_conflict_do_update(
+            index_elements=[table.c.id_no],
+            set_={
+                "name": ins.excluded.name, "initials": ins.excluded.initials,
+                "phone": func.coalesce(func.nullif(ins.excluded.phone, ""), table.c.phone),
+                "address": func.coalesce(func.nullif(ins.excluded.address, ""), table.c.address),
+                "updated_at": ins.excluded.updated_at,
+            },
+            where=table.c.updated_at <= ins.excluded.updated_at,
+        )
+    return stmt
 
 
 def find_applicant(session: Session, query: str, limit: int = 10) -> list[Applicant]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
@@ -61,13 +61,18 @@ def event_hash(prev_hash: str, *, event_id: str, node_id: str, seq: int, actor_i
     return hashlib.sha256(f"{prev_hash}\n{head}\n{payload}".encode()).hexdigest()
 
 
+_HEADS = NodeHead.__table__
+_EVENTS = Event.__table__
+# Built once: constructing statements per save costs more than executing them.
+_CLAIM = (update(_HEADS).where(_HEADS.c.node_id == bindparam("node")).values(seq=_HEADS.c.seq + 1)
+          .returning(_HEADS.c.seq, _HEADS.c.hash))
+_SET_HEAD = update(_HEADS).where(_HEADS.c.node_id == bindparam("node")).values(hash=bindparam("digest"))
+_INSERT_EVENT = insert(_EVENTS)
+
+
 def _next_in_chain(session: Session, node_id: str) -> tuple[int, str]:
     """Claim the next sequence number of this node's chain; the UPDATE holds the row lock until commit."""
-    heads = NodeHead.__table__
-    row = session.execute(
-        update(heads).where(heads.c.node_id == node_id).values(seq=heads.c.seq + 1)
-        .returning(heads.c.seq, heads.c.hash)
-    ).first()
+    row = session.connection().execute(_CLAIM, {"node": node_id}).first()
     if row is None:
         session.add(NodeHead(node_id=node_id, seq=1, hash=GENESIS))
         session.flush()
@@ -89,8 +94,9 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
     digest = event_hash(prev, **fields)  # type: ignore[arg-type]
     # The row goes in through Core (no unit-of-work bookkeeping on the hot path); projectors get a transient
     # Event carrying the same values.
-    session.execute(insert(Event.__table__).values(**fields, prev_hash=prev, hash=digest))
-    session.execute(update(NodeHead.__table__).where(NodeHead.node_id == actor.node_id).values(hash=digest))
+    conn = session.connection()
+    conn.execute(_INSERT_EVENT, {**fields, "prev_hash": prev, "hash": digest})
+    conn.execute(_SET_HEAD, {"node": actor.node_id, "digest": digest})
     ev = Event(**fields, prev_hash=prev, hash=digest)
     # Projectors see exactly what a replay or a sync import will see: the stored JSON, not live objects.
     apply(session, ev, json.loads(text))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,13 +25,21 @@ def upsert_for(session: Session):  # type: ignore[no-untyped-def]
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+_NEXT: dict[str, Any] = {}
+
+
 def next_number(session: Session, township: str, point: str, day: date) -> str:
     key = day.strftime("%Y%m%d")
-    stmt = upsert_for(session)(TicketSerial).values(point=point, day=key, last=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[TicketSerial.point, TicketSerial.day], set_={"last": TicketSerial.last + 1}
-    ).returning(TicketSerial.last)
-    serial = session.execute(stmt).scalar_one()
+    conn = session.connection()
+    stmt = _NEXT.get(conn.dialect.name)
+    if stmt is None:
+        table = TicketSerial.__table__
+        stmt = _NEXT[conn.dialect.name] = upsert_for(session)(table).values(
+            point=bindparam("point"), day=bindparam("day"), last=1
+        ).on_conflict_do_update(
+            index_elements=[table.c.point, table.c.day], set_={"last": table.c.last + 1}
+        ).returning(table.c.last)
+    serial = conn.execute(stmt, {"point": point, "day": key}).scalar_one()
     return f"{township}-{point}-{key}-{serial:04d}"
 
 
