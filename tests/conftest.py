@@ -19,8 +19,7 @@ import pytest
 
 pytest_plugins = ["pgserver"]
 
-PASSWORDS = {"admin": "admin-pass-1", "c02": "clerk-pass-1", "c03": "clerk-pass-1", "m01": "manager-pass",
-             "v01": "village-pass"}
+from hall_fixtures import PASSWORDS, actors_of  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -122,13 +121,3 @@ def hall_db(request, tmp_path):
 def people(hall_db):
     """Actors for the template's staff, keyed by staff number (village v01 on its own laptop node)."""
     return actors_of(hall_db)
-
-
-def actors_of(opened):
-    from hall.services import staff
-    from hall.services.node import NodeIdentity
-
-    village_node = NodeIdentity("village-node-001", "001")
-    with opened.db.transaction() as s:
-        return {no: staff.actor_for(staff._by_no(s, no), village_node if no == "v01" else opened.node)
-                for no in PASSWORDS}

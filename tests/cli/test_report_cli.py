@@ -11,7 +11,7 @@ from hall.cli import main
 
 @pytest.fixture
 def home(hall_sqlite, monkeypatch):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     MD.build(hall_sqlite, actors_of(hall_sqlite))
     data = hall_sqlite.db.engine.url.database

@@ -20,7 +20,7 @@ from hall.services.stats import Period
 
 @pytest.fixture
 def day(hall_sqlite):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     people = actors_of(hall_sqlite)
     MD.build(hall_sqlite, people)

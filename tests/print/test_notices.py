@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 import samples as S
-from conftest import needs_poppler, pdf_pages_text, pdf_text, pdffonts_rows
+from pdf_tools import needs_poppler, pdf_pages_text, pdf_text, pdffonts_rows
 
 from hall.print.data import WindowBoard
 from hall.print.flowchart import Flowchart

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 import samples as S
-from conftest import decode_qr, needs_poppler, pdf_pages_text, pdf_text, pdffonts_rows
+from pdf_tools import decode_qr, needs_poppler, pdf_pages_text, pdf_text, pdffonts_rows
 
 from hall.errors import ValidationError
 from hall.print.guard import UnmaskedIdentifierError, find_unmasked

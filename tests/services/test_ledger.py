@@ -54,7 +54,7 @@ def test_deleting_the_last_event_is_detected(hall_db, people):
 
 
 def test_projections_equal_a_replay_of_the_events(hall_sqlite, tmp_path):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     people = actors_of(hall_sqlite)
     _some_tickets(hall_sqlite, people)

@@ -24,7 +24,7 @@ def answer_yes(monkeypatch):
 
 
 def test_confirming_2027_in_the_dialog_recomputes_open_tickets(qtbot, hall_sqlite, answer_yes, tmp_path):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     people = actors_of(hall_sqlite)
     with hall_sqlite.db.transaction() as s:
@@ -54,7 +54,7 @@ def test_confirming_2027_in_the_dialog_recomputes_open_tickets(qtbot, hall_sqlit
 
 
 def test_a_bad_makeup_day_is_named(qtbot, hall_sqlite, answer_yes):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     ctx = Context(hall_sqlite.db, hall_sqlite.node, actors_of(hall_sqlite)["admin"], Changes())
     dlg = CalendarDialog(ctx, today=date(2026, 12, 1))
@@ -67,7 +67,7 @@ def test_a_bad_makeup_day_is_named(qtbot, hall_sqlite, answer_yes):
 
 
 def test_a_clerk_cannot_confirm(qtbot, hall_sqlite, answer_yes):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     ctx = Context(hall_sqlite.db, hall_sqlite.node, actors_of(hall_sqlite)["c02"], Changes())
     dlg = CalendarDialog(ctx, today=date(2026, 12, 1))

@@ -14,7 +14,7 @@ from hall.ui.ops import Changes, Context
 
 @pytest.fixture
 def ctx(hall_sqlite):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     people = actors_of(hall_sqlite)
     MD.build(hall_sqlite, people)
@@ -66,7 +66,7 @@ def test_refreshes_on_tickets_changed_and_timer(qtbot, ctx):
 
 
 def test_panels_say_not_enabled_without_workflow_tables(qtbot, hall_sqlite):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     ctx = Context(hall_sqlite.db, hall_sqlite.node, actors_of(hall_sqlite)["m01"], Changes())
     w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)

@@ -34,7 +34,7 @@ def answers(monkeypatch):
 
 @pytest.fixture
 def clerk(hall_sqlite):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     return actors_of(hall_sqlite)["c02"]  # W02 民政
 

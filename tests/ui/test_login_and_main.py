@@ -46,7 +46,7 @@ def test_login_by_keyboard(qtbot, hall_sqlite):
 
 
 def test_main_window_lists_windows_and_finds_items_by_pinyin(qtbot, hall_sqlite, tmp_path):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     actor = actors_of(hall_sqlite)["c02"]
     win = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, actor, Changes()), tmp_path / "drafts")
@@ -64,7 +64,7 @@ def test_main_window_lists_windows_and_finds_items_by_pinyin(qtbot, hall_sqlite,
 
 
 def test_every_window_is_one_keystroke_away(qtbot, hall_sqlite, tmp_path):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     actor = actors_of(hall_sqlite)["c02"]
     win = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, actor, Changes()), tmp_path / "drafts")

@@ -34,7 +34,7 @@ TODAY = date(2026, 11, 26)
 @pytest.fixture
 def tickets20(hall_sqlite):
     """20 W02 tickets: due in the past (overdue), today, later, one provisional (2027), one awaiting 补正."""
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     people = actors_of(hall_sqlite)
     c02 = people["c02"]

@@ -21,7 +21,7 @@ TODAY = date(2026, 11, 26)
 
 @pytest.fixture
 def setup(hall_sqlite, monkeypatch):
-    from conftest import actors_of
+    from hall_fixtures import actors_of
 
     monkeypatch.setattr(messages, "shown", [])
     monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
