@@ -45,8 +45,7 @@ def _all(session, code):
 
 
 def build(opened, people) -> Built:
-    # The workflow tables are not in the migration yet (as in tests/services/workflow_env.py).
-    Base.metadata.create_all(opened.db.engine)
+    Base.metadata.create_all(opened.db.engine)  # no-op once the migration has the workflow tables
     c02, c03, m01 = people["c02"], people["c03"], people["m01"]
     numbers: dict[str, str] = {}
 
@@ -90,3 +89,11 @@ def build(opened, people) -> Built:
         attendance.mark(s, m01, "c03", "absent", day=TODAY, note="病假", now=at(TODAY, 8))
         attendance.mark(s, m01, "c02", "present", day=TODAY, now=at(TODAY, 8))
     return Built(numbers)
+
+
+def drop_workflow_tables(opened) -> None:
+    """A database from before the workflow tables (the panels must then say so, not show empty lists)."""
+    from hall.models.workflow import Attendance, FollowUp, Rating, Rectification, SubstitutedTicket, Substitution
+
+    for model in (Attendance, FollowUp, Rating, Rectification, SubstitutedTicket, Substitution):
+        model.__table__.drop(opened.db.engine, checkfirst=True)

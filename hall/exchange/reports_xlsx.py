@@ -237,8 +237,8 @@ def monthly_or_quarterly(session: Session, period: Period, path: str | os.PathLi
     wb = Workbook(write_only=True)
     hall, subtitle = _header_info(session, period, today)
     rows = 0
-    for dim in REPORT_DIMENSIONS:
-        rows += write_stats_sheet(wb, stats.collect(session, period, dim, today=today), hall, subtitle)
+    for table in stats.collect_many(session, period, REPORT_DIMENSIONS, today=today).values():
+        rows += write_stats_sheet(wb, table, hall, subtitle)
     rows += write_performance_sheet(wb, stats.performance(session, period, today=today), period, hall, subtitle)
     rows += write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
     if with_ledger:

@@ -184,50 +184,85 @@ def _k(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+ALL_KEYS = ("window", "item", "kind", "staff", "village")
+Raw = dict[tuple[str, ...], dict[str, int]]
+
+
+def _all_keys() -> tuple[Any, ...]:
+    return tuple(_key_column(d) for d in ALL_KEYS)
+
+
 def collect(session: Session, period: Period, dimension: str, *, today: date | None = None) -> StatsTable:
     """The statistics of ``period`` by ``dimension``. ``today`` clips a running period (default: no clip)."""
-    if dimension not in DIMENSIONS:
-        raise ValidationError("统计维度", f"应为{'、'.join(DIMENSIONS.values())}之一")
+    return collect_many(session, period, (dimension,), today=today)[dimension]
+
+
+def collect_many(session: Session, period: Period, dimensions: tuple[str, ...], *,
+                 today: date | None = None) -> dict[str, StatsTable]:
+    """Several dimensions from one pass: each figure is queried once, grouped by every key column, and folded
+    per dimension in Python (a monthly report reads the month once, not once per sheet)."""
+    for dimension in dimensions:
+        if dimension not in DIMENSIONS:
+            raise ValidationError("统计维度", f"应为{'、'.join(DIMENSIONS.values())}之一")
     if today is not None:
         period = period.clipped(today)
-    key = _key_column(dimension)
-    acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    raw = _raw(session, period)
+    return {d: _fold(session, period, d, raw) for d in dimensions}
+
+
+def _raw(session: Session, period: Period) -> Raw:
+    keys = _all_keys()
+    acc: Raw = defaultdict(lambda: defaultdict(int))
     since, until = period.since, period.until
     live = Ticket.state != "voided"
 
-    for k, received, refused in session.execute(
-        select(key, func.count(), func.sum(case((Ticket.state == "refused", 1), else_=0)))
-        .where(Ticket.received_at >= since, Ticket.received_at < until, live).group_by(key)
+    def k(row: Any) -> tuple[str, ...]:
+        return tuple(_k(v) for v in row[:len(keys)])
+
+    for row in session.execute(
+        select(*keys, func.count(), func.sum(case((Ticket.state == "refused", 1), else_=0)))
+        .where(Ticket.received_at >= since, Ticket.received_at < until, live).group_by(*keys)
     ).all():
-        acc[_k(k)]["received"] += received
-        acc[_k(k)]["refused"] += int(refused or 0)
-    for k, n in session.execute(
-        select(key, func.count()).where(Ticket.accepted_on >= period.start, Ticket.accepted_on <= period.end, live)
-        .group_by(key)
+        acc[k(row)]["received"] += row[-2]
+        acc[k(row)]["refused"] += int(row[-1] or 0)
+    for row in session.execute(
+        select(*keys, func.count()).where(Ticket.accepted_on >= period.start, Ticket.accepted_on <= period.end,
+                                          live).group_by(*keys)
     ).all():
-        acc[_k(k)]["accepted"] += n
+        acc[k(row)]["accepted"] += row[-1]
 
     cal = clock.calendar_for(session)
     closed_day = day_of(session, Ticket.closed_at)
-    for k, on_time, accepted_on, c_day, n in session.execute(
-        select(key, Ticket.closed_on_time, Ticket.accepted_on, closed_day, func.count())
-        .where(Ticket.closed_at >= since, Ticket.closed_at < until, Ticket.closed_on_time.is_not(None), live)
-        .group_by(key, Ticket.closed_on_time, Ticket.accepted_on, closed_day)
+    for row in session.execute(
+        select(*keys, Ticket.closed_on_time, Ticket.accepted_on, closed_day, func.count())
+        .where(Ticket.closed_at >= since, Ticket.closed_at < until, Ticket.closed_on_time.in_((True, False)), live)
+        .group_by(*keys, Ticket.closed_on_time, Ticket.accepted_on, closed_day)
     ).all():
-        a = acc[_k(k)]
+        on_time, accepted_on, c_day, n = row[-4:]
+        a = acc[k(row)]
         a["closed"] += n
         a["on_time" if on_time else "closed_late"] += n
         if accepted_on is not None:
             a["workdays_sum"] += n * max(working_days_between(cal, as_date(accepted_on), as_date(c_day)), 0)
             a["workdays_n"] += n
 
-    for k, state, entries, n in _open_overdue(session, period, key):
+    for row in _open_overdue(session, period, keys):
+        state, entries, n = row[-3:]
         if state in CLOCK_STOPPED_STATES or _clock_stopped(entries):
             continue
-        acc[_k(k)]["open_overdue"] += n
+        acc[k(row)]["open_overdue"] += n
 
-    _ratings(session, period, dimension, acc)
+    _ratings(session, period, acc)
+    return acc
 
+
+def _fold(session: Session, period: Period, dimension: str, raw: Raw) -> StatsTable:
+    i = ALL_KEYS.index(dimension)
+    acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for key, figures in raw.items():
+        target = acc[key[i]]
+        for name, n in figures.items():
+            target[name] += n
     labels, always = _labels(session, dimension)
     keys = list(always) + sorted(k for k in acc if k not in set(always))
     rows = []
@@ -241,32 +276,40 @@ def collect(session: Session, period: Period, dimension: str, *, today: date | N
     return StatsTable(dimension, period, tuple(rows), add_rows("", "合计", rows))
 
 
-def _open_overdue(session: Session, period: Period, key: Any) -> list[tuple[Any, str, Any, int]]:
-    """Tickets past their due date at the end of the period and not closed by then (grouped by what decides
-    whether their clock stands still: an empty clock list is the common case and groups into one row)."""
+def _open_overdue(session: Session, period: Period, keys: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Tickets past their due date at the end of the period and not closed by then: still open (read through
+    ``ix_tickets_open_due``), or closed after the period (read through ``ix_tickets_closed``) — never a scan of
+    the whole ledger. Grouped by what decides whether their clock stands still (an empty clock list is the
+    common case and groups into one row)."""
     clock_text = cast(Ticket.clock, String)
-    has_clock = func.length(clock_text) > 2
-    stmt = (select(key, Ticket.state, case((has_clock, clock_text), else_=None), func.count())
-            .where(Ticket.accepted_on.is_not(None), Ticket.due_date < period.end,
-                   (Ticket.closed_at.is_(None)) | (Ticket.closed_at >= period.until),
-                   Ticket.state.not_in(("voided", "refused", "withdrawn")))
-            .group_by(key, Ticket.state, case((has_clock, clock_text), else_=None)))
-    return [(k, state, json.loads(text) if text else None, n) for k, state, text, n in session.execute(stmt).all()]
+    clock_or_none = case((func.length(clock_text) > 2, clock_text), else_=None)
+    out: list[tuple[Any, ...]] = []
+    for where in ((Ticket.is_open.is_(True), Ticket.due_date < period.end, Ticket.accepted_on.is_not(None)),
+                  (Ticket.closed_at >= period.until, Ticket.due_date < period.end, Ticket.accepted_on.is_not(None),
+                   Ticket.state.not_in(("voided", "refused", "withdrawn")))):
+        stmt = select(*keys, Ticket.state, clock_or_none, func.count()).where(*where) \
+            .group_by(*keys, Ticket.state, clock_or_none)
+        for row in session.execute(stmt).all():
+            *head, state, text, n = row
+            out.append((*head, state, json.loads(text) if text else None, n))
+    return out
 
 
-def _ratings(session: Session, period: Period, dimension: str, acc: dict[str, dict[str, int]]) -> None:
+def _ratings(session: Session, period: Period, acc: Raw) -> None:
     from hall.models.workflow import Rating
 
     if not has_tables(session, "ratings"):  # the workflow tables arrive with a later migration
         return
-    key = {"window": Rating.window_code, "staff": Rating.staff_id}.get(dimension, _key_column(dimension))
-    stmt = (select(key, func.count(), func.sum(case((Rating.level.in_(POOR_LEVELS), 1), else_=0)))
+    # Window and person as they were when the rating was given; item, kind and intake point from the ticket.
+    keys = (Rating.window_code, Ticket.item_code, Ticket.kind, Rating.staff_id, Ticket.intake_point)
+    stmt = (select(*keys, func.count(), func.sum(case((Rating.level.in_(POOR_LEVELS), 1), else_=0)))
             .join(Ticket, Ticket.uid == Rating.ticket_uid)
             .where(Rating.rated_at >= period.since, Rating.rated_at < period.until, Rating.level.is_not(None))
-            .group_by(key))
-    for k, n, poor in session.execute(stmt).all():
-        acc[_k(k)]["rated"] += n
-        acc[_k(k)]["poor"] += int(poor or 0)
+            .group_by(*keys))
+    for row in session.execute(stmt).all():
+        key = tuple(_k(v) for v in row[:5])
+        acc[key]["rated"] += row[5]
+        acc[key]["poor"] += int(row[6] or 0)
 
 
 # --------------------------------------------------------------------------------------- performance
@@ -344,12 +387,14 @@ def overdue_list(session: Session, period: Period, *, today: date | None = None)
     names = {i: n for i, n in session.execute(select(Staff.id, Staff.name)).all()}
     late_closed = select(Ticket).where(Ticket.closed_at >= period.since, Ticket.closed_at < period.until,
                                        Ticket.closed_on_time.is_(False), Ticket.state != "voided")
-    still_open = select(Ticket).where(Ticket.accepted_on.is_not(None), Ticket.due_date < period.end,
-                                      (Ticket.closed_at.is_(None)) | (Ticket.closed_at >= period.until),
-                                      Ticket.state.not_in(("voided", "refused", "withdrawn")))
+    still_open = select(Ticket).where(Ticket.is_open.is_(True), Ticket.accepted_on.is_not(None),
+                                      Ticket.due_date < period.end)
+    closed_after = select(Ticket).where(Ticket.closed_at >= period.until, Ticket.accepted_on.is_not(None),
+                                        Ticket.due_date < period.end,
+                                        Ticket.state.not_in(("voided", "refused", "withdrawn")))
     findings = _findings(session)
     out = []
-    for stmt in (late_closed, still_open):
+    for stmt in (late_closed, still_open, closed_after):
         for t in session.scalars(stmt.order_by(Ticket.due_date, Ticket.id)):
             closed_on = t.closed_at.date() if t.closed_at and t.closed_at < period.until else None
             if closed_on is None and (t.state in CLOCK_STOPPED_STATES or _clock_stopped(t.clock)):

@@ -88,6 +88,7 @@ def test_drill_downs_name_the_tickets_behind_each_bucket(day):
 
 
 def test_panels_say_not_enabled_without_workflow_tables(hall_sqlite):
+    MD.drop_workflow_tables(hall_sqlite)
     with hall_sqlite.db.transaction() as s:
         snap = dashboard.snapshot(s, MD.TODAY)
     assert not snap.rectifications.enabled and snap.rectifications.note.startswith("未启用")

@@ -68,6 +68,7 @@ def test_refreshes_on_tickets_changed_and_timer(qtbot, ctx):
 def test_panels_say_not_enabled_without_workflow_tables(qtbot, hall_sqlite):
     from hall_fixtures import actors_of
 
+    MD.drop_workflow_tables(hall_sqlite)
     ctx = Context(hall_sqlite.db, hall_sqlite.node, actors_of(hall_sqlite)["m01"], Changes())
     w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
     qtbot.addWidget(w)
