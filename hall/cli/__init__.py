@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from hall.errors import HallError
 
@@ -27,13 +28,33 @@ COMMAND_MODULES = (
 )
 
 
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse's own complaints, in one Chinese line (the reason) plus where to look, exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        message = (message.replace("the following arguments are required", "缺少必填参数")
+                   .replace("invalid choice", "无效的选项").replace("unrecognized arguments", "无法识别的参数")
+                   .replace("expected one argument", "缺少参数值").replace("argument ", "参数 ")
+                   .replace("invalid", "无效的").replace("value", "值"))
+        self.exit(2, f"错误：{message}（用 {self.prog} --help 查看用法）\n")
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: YYYY-MM-DD, with a Chinese message."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”应为 YYYY-MM-DD 格式的有效日期") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(prog="hall-admin", description="Hall 便民服务中心 管理命令")
+    parser = ChineseArgumentParser(prog="hall-admin", description="Hall 便民服务中心 管理命令")
     parser.add_argument("--data-dir", help="数据目录（默认按系统约定；也可用环境变量 HALL_HOME）")
     parser.add_argument("--db", help="数据库地址，例如 postgresql://user:pw@host/hall；默认本机 SQLite")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=ChineseArgumentParser)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)

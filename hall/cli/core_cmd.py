@@ -6,10 +6,11 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from hall.cli import iso_date
 from hall.errors import HallError, ValidationError
 from hall.services import intake, ledger, staff, tickets
 from hall.services.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
@@ -45,6 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     lg = sub.add_parser("ledger", help="台账").add_subparsers(dest="ledger_cmd", required=True, metavar="ACTION")
     lg.add_parser("verify", help="逐条核验台账哈希链").set_defaults(handler=cmd_ledger_verify)
+
+    d = sub.add_parser("daily", help="执行每日规则（逾期视为认可、责任追究、未评价、回访排期、B岗顶岗）")
+    d.add_argument("--date", type=iso_date, help="按该日执行（YYYY-MM-DD，默认今天）")
+    d.set_defaults(handler=cmd_daily)
 
     b = sub.add_parser("backup", help="在线备份数据库")
     b.add_argument("--out", required=True, help="备份文件路径")
@@ -178,6 +183,15 @@ def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
         if ev is not None else ""
     print(f"台账异常：{where}：{report.problem}", file=sys.stderr)
     return 1
+
+
+def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
+    from hall.services import daily
+
+    with ctx.db.transaction() as session:
+        report = daily.run(session, ctx.actor, args.date or date.today())
+    print("\n".join(report.lines()))
+    return 0
 
 
 def cmd_backup(args: argparse.Namespace, ctx: Any) -> int:

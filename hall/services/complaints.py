@@ -15,16 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from hall.models import Event, Setting, Staff, Ticket, Window
+from hall.models import Event, Staff, Ticket, Window
 from hall.models.workflow import Complaint
-from hall.services import ledger, tickets
+from hall.services import ledger, settings, tickets
 from hall.services.actor import Actor
 from hall.services.permissions import require_supervisor
 from hall.services.validators import parse_phone
 from hall.services.workflow import add_workdays, staff_name, text, today_of
 
 CHANNELS = ("现场", "电话", "信件", "意见箱", "12345热线", "网络")
-DEFAULT_WORKDAYS = 15
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,7 @@ class ComplaintView:
 
 
 def complaint_workdays(session: Session) -> int:
-    # A local rule: read from the settings table when the administrator set it (key ``complaint_workdays``).
-    row = session.get(Setting, "complaint_workdays")
-    return int(row.value) if row is not None else DEFAULT_WORKDAYS
+    return int(settings.get(session, "complaint_workdays"))
 
 
 def register(session: Session, actor: Actor, content: str, channel: str, *, complainant: str = "",

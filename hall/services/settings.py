@@ -24,12 +24,14 @@ DEFAULTS: dict[str, Any] = {
     "unrated_days": 7,               # no rating after N days …
     "unrated_counts_as": "非常满意",  # … counts as this, or "" to leave unrated
     "supplement_days": 5,            # days the applicant has to bring missing papers
+    "complaint_workdays": 15,        # a complaint (投诉) is answered within this many working days
     "village_names": {"001": "东村代办点", "002": "西村代办点", "003": "南村代办点", "004": "北村代办点"},
 }
 LABELS = {
     "township_code": "乡镇代码", "hall_name": "中心名称", "township_name": "乡镇名称", "hall_address": "中心地址",
     "service_phone": "咨询电话", "supervision_phone": "监督电话", "rectify_workdays": "差评整改期限（工作日）",
     "unrated_days": "未评价天数", "unrated_counts_as": "逾期未评价视为", "supplement_days": "补正期限（日）",
+    "complaint_workdays": "投诉办理期限（工作日）",
 }
 
 

@@ -18,7 +18,7 @@ from hall.services import clock, ledger
 from hall.services.actor import Actor
 from hall.services.numbering import NUMBER_RE
 from hall.services.permissions import require_ticket_action
-from hall.services.states import FINISHED, KIND_LABELS, STATE_LABELS
+from hall.services.states import KIND_LABELS, STATE_LABELS
 
 
 @dataclass(frozen=True)
@@ -119,21 +119,10 @@ def _editable(session: Session, actor: Actor, number: str, what: str, expected_v
 
 def close(session: Session, actor: Actor, number: str, outcome: str, result: str, *,
           expected_version: int | None = None, now: datetime | None = None) -> Ticket:
-    """办结: approved / approved with tolerance / not approved, with the result text."""
-    states = {"approved": "closed_approved", "tolerated": "closed_tolerated", "rejected": "closed_rejected"}
-    if outcome not in states:
-        raise ValidationError("办结结果", "应为通过、容缺通过或不通过")
-    t = _editable(session, actor, number, "办结", expected_version)
-    if t.state in FINISHED or t.state == "supplement":
-        raise ConflictError(f"办件当前为“{STATE_LABELS[t.state]}”，不能办结")
-    if not result.strip() or len(result) > 2000:
-        raise ValidationError("办理结果", "不能为空，最多2000字")
-    now = now or datetime.now()
-    on_time = t.due_date is None or now.date() <= t.due_date
-    ledger.append(session, actor, "ticket.closed",
-                  {"state": states[outcome], "result": result.strip(), "on_time": on_time},
-                  ticket_uid=t.uid, at=now)
-    return t
+    """办结 with the kind's preconditions (proxy result back, joint opinions in) — see workflow.close."""
+    from hall.services import workflow
+
+    return workflow.close(session, actor, number, outcome, result, expected_version=expected_version, now=now)
 
 
 @ledger.projector("ticket.closed")
