@@ -174,6 +174,7 @@ def write_stats_sheet(wb: Workbook, table: StatsTable, hall: str, subtitle: str,
     sh.page(title_rows="3:4", freeze="C5")
 
     heading = title or f"{hall}{table.period.label}政务服务办件统计表（{table.dimension_label}）"
+    sh.ws.row_dimensions[1].height = 30
     sh.append([sh.cell(heading, TITLE_FONT, border=False)] + [sh.cell(None, border=False)] * (ncols - 1))
     sh.merge(1, ncols)
     sh.append([sh.cell(subtitle, PLAIN, LEFT, border=False)] + [sh.cell(None, border=False)] * (ncols - 1))
@@ -217,10 +218,10 @@ def write_stats_sheet(wb: Workbook, table: StatsTable, hall: str, subtitle: str,
     notes = ("说明：收件、不予受理按收件日期统计；受理按受理日期；办结、按时办结、超期办结按办结日期；"
              "超期未办结为统计期末已过承诺办结日期仍未办结的办件（补正、特别程序、集体研究期间不计）；"
              "平均办理时长为受理次日起至办结日的工作日数；满意率＝（评价数－差评）÷评价数。")
+    sh.ws.row_dimensions[sh.row + 1].height = 42  # write-only: row heights are set before the row is written
     sh.append([sh.cell(notes, PLAIN, Alignment(wrap_text=True, vertical="top"), border=False)]
               + [sh.cell(None, border=False)] * (ncols - 1))
     sh.merge(1, ncols)
-    sh.ws.row_dimensions[sh.row].height = 42
     sh.append([sh.cell("填表人：", PLAIN, LEFT, border=False), None, None, None,
                sh.cell("审核人：", PLAIN, LEFT, border=False), None, None, None,
                sh.cell("单位（盖章）：", PLAIN, LEFT, border=False)])
