@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     opening.start()
     login = LoginDialog(None, node, "", opening=opening)
     login.show()
+    probe = os.environ.get("HALL_STARTUP_PROBE")  # benchmarks/bench_startup.py: "login" or "main:NO:PASSWORD"
+    if probe:
+        _probe_login(login, probe)
     outcome = login.exec()
     try:
         opened = opening.wait_result()
@@ -78,9 +81,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow(Context(opened.db, opened.node, login.actor, Changes()))
     window.show()
+    if probe:
+        _probe_main_window(app)
     code = app.exec()
     opened.db.dispose()
     return code
+
+
+def _probe_login(login, probe: str) -> None:  # type: ignore[no-untyped-def]
+    """Report when the first window can take input (the event loop is running with it shown)."""
+    from PySide6.QtCore import QTimer
+
+    def ready() -> None:
+        print("interactive: login", flush=True)
+        if probe.startswith("main:"):
+            _, staff_no, password = probe.split(":", 2)
+            login.staff_no.setText(staff_no)
+            login.password.setText(password)
+            login.try_login()
+        else:
+            login.reject()
+
+    QTimer.singleShot(0, ready)
+
+
+def _probe_main_window(app) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+
+    def ready() -> None:
+        print("interactive: main", flush=True)
+        app.quit()
+
+    QTimer.singleShot(0, ready)
 
 
 if __name__ == "__main__":
