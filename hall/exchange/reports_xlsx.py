@@ -238,9 +238,11 @@ def monthly_or_quarterly(session: Session, period: Period, path: str | os.PathLi
     wb = Workbook(write_only=True)
     hall, subtitle = _header_info(session, period, today)
     rows = 0
-    for table in stats.collect_many(session, period, REPORT_DIMENSIONS, today=today).values():
-        rows += write_stats_sheet(wb, table, hall, subtitle)
-    rows += write_performance_sheet(wb, stats.performance(session, period, today=today), period, hall, subtitle)
+    tables = stats.collect_many(session, period, (*REPORT_DIMENSIONS, "staff"), today=today)
+    for dim in REPORT_DIMENSIONS:
+        rows += write_stats_sheet(wb, tables[dim], hall, subtitle)
+    lines = stats.performance(session, period, today=today, table=tables["staff"])
+    rows += write_performance_sheet(wb, lines, period, hall, subtitle)
     rows += write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
     if with_ledger:
         rows += write_ledger_sheet(wb, stats.ledger_rows(session, period.clipped(today)), period, hall, subtitle)

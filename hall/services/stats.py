@@ -326,8 +326,11 @@ class PerformanceRow:
     accountability_open: int = 0
 
 
-def performance(session: Session, period: Period, *, today: date | None = None) -> tuple[PerformanceRow, ...]:
-    table = collect(session, period, "staff", today=today)
+def performance(session: Session, period: Period, *, today: date | None = None,
+                table: StatsTable | None = None) -> tuple[PerformanceRow, ...]:
+    """效绩考核 per person; ``table`` is the by-staff statistics when the caller already has them."""
+    table = table or collect(session, period, "staff", today=today)
+    period = table.period
     people = {str(p.id): p for p in session.scalars(select(Staff))}
     attendance: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     records: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
