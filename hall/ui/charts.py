@@ -92,7 +92,7 @@ class Chart(QWidget):
         every = max(1, int((fm.horizontalAdvance("00-00") + 8) / slot) + 1) if self.kind == "line" or n > 12 else 1
         p.setPen(QColor("#444444"))
         for i, text in enumerate(self.labels):
-            if i % every == 0 or (i == n - 1 and (n - 1) % every >= every / 2):
+            if i % every == 0:
                 p.drawText(QRectF(plot.left() + i * slot - 20, plot.bottom() + 3, slot + 40, line_h),
                            Qt.AlignmentFlag.AlignHCenter, text)
         scale = plot.height() / top_value
