@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hall.ui.main_window import MainWindow
     from hall.ui.ops import Changes, Context
 
-    window = MainWindow(Context(opened.db, opened.node, login.actor, Changes()))
+    window = MainWindow(Context(opened.db, opened.node, login.actor, Changes(), paths))
     window.show()
     if probe:
         _probe_main_window(app)

@@ -15,6 +15,7 @@ from hall.ui import messages
 if TYPE_CHECKING:  # the database layer loads in the background at start-up (see hall/ui/startup.py)
     from sqlalchemy.orm import Session
 
+    from hall.paths import Paths
     from hall.services.actor import Actor
     from hall.services.db import Database
     from hall.services.node import NodeIdentity
@@ -37,6 +38,12 @@ class Context:
     node: NodeIdentity
     actor: Actor
     changes: Changes
+    paths: Paths | None = None  # the data directory in use (drafts, printer choices); None in some tests
+
+    def data_paths(self) -> Paths:
+        from hall.paths import Paths
+
+        return self.paths or Paths.resolve()
 
 
 def run(parent: QWidget | None, db: Database, fn: Callable[[Session], T], *,

@@ -179,7 +179,7 @@ class PrintPreviewDialog(QDialog):
                  sizes: PrinterSizes | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.number = ctx, number
-        self.sizes = sizes or PrinterSizes()
+        self.sizes = sizes or PrinterSizes(ctx.data_paths().data_dir / SETTINGS_FILE)
         self.default_printer = QPrinterInfo.defaultPrinterName()
         size = self.sizes.get(self.default_printer)
         self.pdf = make_pdf(ctx, number, paper, size)
@@ -326,7 +326,7 @@ def print_direct(parent: QWidget | None, ctx: ops.Context, ticket_number: str, p
     if info.isNull():
         messages.error(parent, tr("无法打印"), tr("本机没有设置默认打印机，请在打印预览中选择打印机"))
         return False
-    sizes = PrinterSizes()
+    sizes = PrinterSizes(ctx.data_paths().data_dir / SETTINGS_FILE)
     try:
         pdf = make_pdf(ctx, ticket_number, paper, sizes.get(info.printerName()))
         paint_to_printer(QPrinter(info, QPrinter.PrinterMode.HighResolution), pdf.data)
