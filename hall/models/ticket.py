@@ -20,6 +20,10 @@ class Ticket(Base):
         Index("ix_tickets_owner_open", "owner_id", "is_open", "due_date"),
         Index("ix_tickets_received", "received_at"),
         Index("ix_tickets_closed", "closed_at"),
+        # On-time rates for today / month / year are counted from the index alone (dashboard ≤ 50 ms at 1M).
+        Index("ix_tickets_closed_rate", "closed_on_time", "closed_at", "state"),
+        # "Accepted in the period" for monthly statistics.
+        Index("ix_tickets_accepted", "accepted_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

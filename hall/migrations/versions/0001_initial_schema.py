@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 00:09:39.589736
+Create Date: 2026-11-27 00:22:20.964515
 """
 
 from __future__ import annotations
@@ -530,10 +530,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('uid', name=op.f('uq_tickets_uid'))
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.create_index('ix_tickets_accepted', ['accepted_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_applicant_id_no'), ['applicant_id_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_applicant_initials'), ['applicant_initials'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_applicant_name'), ['applicant_name'], unique=False)
         batch_op.create_index('ix_tickets_closed', ['closed_at'], unique=False)
+        batch_op.create_index('ix_tickets_closed_rate', ['closed_on_time', 'closed_at', 'state'], unique=False)
         batch_op.create_index('ix_tickets_open_due', ['is_open', 'due_date', 'window_code', 'kind', 'owner_id'], unique=False)
         batch_op.create_index('ix_tickets_owner_open', ['owner_id', 'is_open', 'due_date'], unique=False)
         batch_op.create_index('ix_tickets_received', ['received_at'], unique=False)
@@ -549,10 +551,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tickets_received')
         batch_op.drop_index('ix_tickets_owner_open')
         batch_op.drop_index('ix_tickets_open_due')
+        batch_op.drop_index('ix_tickets_closed_rate')
         batch_op.drop_index('ix_tickets_closed')
         batch_op.drop_index(batch_op.f('ix_tickets_applicant_name'))
         batch_op.drop_index(batch_op.f('ix_tickets_applicant_initials'))
         batch_op.drop_index(batch_op.f('ix_tickets_applicant_id_no'))
+        batch_op.drop_index('ix_tickets_accepted')
 
     op.drop_table('tickets')
     op.drop_table('staff')
