@@ -18,11 +18,12 @@ from PySide6.QtGui import QGuiApplication
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["main", "login"])
+    p.add_argument("what", choices=["main", "login", "intake", "queue", "history"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
     p.add_argument("--size", default="1366x768")
+    p.add_argument("--today", help="YYYY-MM-DD: the day the queue counts from (demo ledgers end in the past)")
     args = p.parse_args()
 
     from hall.paths import Paths
@@ -36,12 +37,22 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff._by_no(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what == "main":
+    if args.what in ("main", "intake", "queue", "history"):
+        from datetime import date
+
+        from hall.ui import messages
         from hall.ui.main_window import MainWindow
 
-        widget = MainWindow(Context(opened.db, opened.node, actor, Changes()))
-        widget.resize(width, height)
-        widget.move(0, 0)
+        # A documentation run answers its own questions: no draft offered back, quitting never blocks.
+        messages.ask_hook = lambda title, _text: title != "恢复未保存的登记"
+        day = date.fromisoformat(args.today) if args.today else date.today()
+        win = MainWindow(Context(opened.db, opened.node, actor, Changes()), today=lambda: day)
+        win.resize(width, height)
+        win.move(0, 0)
+        widget = win
+        if args.what != "main":
+            stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history}[args.what]
+            QTimer.singleShot(300, lambda: stage(win))
     else:
         from hall.ui.login_dialog import LoginDialog
 
@@ -58,6 +69,45 @@ def main() -> int:
     QTimer.singleShot(1200, grab)
     app.exec()
     return 0
+
+
+def stage_intake(win) -> None:  # type: ignore[no-untyped-def]
+    """A promised item half-way: applicant typed, two materials received, the rest to be supplied."""
+    from PySide6.QtWidgets import QApplication
+
+    win.finder.search.setText("lsjz")
+    win.finder.choose_current()
+    f = win.intake
+    f.id_edit.setText("11010519491231002X")
+    f.name_edit.setText("王秀英")
+    f.phone_edit.setText("13912345678")
+    f.address_edit.setText("东村3组")
+    for name in [m["name"] for m in f.item.materials][:3]:
+        f.statuses[name] = "received"
+    f._show_materials()
+    f._refresh_deadline()
+    QApplication.processEvents()
+
+
+def stage_queue(win) -> None:  # type: ignore[no-untyped-def]
+    win.go_queue()
+
+
+def stage_history(win) -> None:  # type: ignore[no-untyped-def]
+    """A ticket awaiting 补正 worked through the detail screen (writes to the data directory: use a copy)."""
+    win.go_queue()
+    model = win.queue.model
+    while model.canFetchMore():
+        model.fetchMore()
+    rows = [model.row_at(r) for r in range(model.rowCount())]
+    row = next((r for r in rows if r.state == "supplement"), rows[0] if rows else None)
+    if row is None:
+        return
+    dlg = win.open_ticket(row.number)
+    dlg.perform("supplement", {})
+    dlg.reveal()
+    dlg.move(90, 30)
+    dlg.resize(1180, 700)
 
 
 if __name__ == "__main__":

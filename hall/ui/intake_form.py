@@ -426,7 +426,7 @@ class IntakeFormWidget(QWidget):
             what = self.tr("当场办结") if kind in SAME_DAY_KINDS else self.tr("受理")
             extra = self.tr("，容缺：{0}").format("、".join(tolerated)) if tolerated else ""
             self.outcome_label.setText(self.tr("材料齐全，保存后{0}{1}").format(what, extra))
-        text = "；".join(d.explanation)
+        text = "".join(x if x.endswith(("。", "；")) else x + "；" for x in d.explanation)
         if d.provisional:
             text = self.tr("暂定：该年度节假日安排尚未确认，按周一至周五计算，确认后自动重算。") + text
         self.explain_label.setText(text)
