@@ -2,7 +2,8 @@
 
 Each draft is one small JSON file in ``Paths.drafts_dir``, written atomically (temporary file, fsync,
 ``os.replace``, then fsync of the folder), so after a power cut the file holds either the previous or the new
-draft, never half of one. Drafts belong to one staff member; the next start offers that person's drafts back.
+draft, never half of one. Drafts belong to one staff member (``owner``, their staff id); the next start
+offers that person's drafts back.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 @dataclass(frozen=True)
 class Draft:
     key: str
-    staff_no: str
+    owner: str
     saved_at: datetime
     data: dict[str, Any]
     path: Path
@@ -48,10 +49,10 @@ class DraftStore:
             raise ValueError(f"bad draft key {key!r}")
         return self.folder / f"intake-{key}.json"
 
-    def save(self, key: str, staff_no: str, data: dict[str, Any], *, now: datetime | None = None) -> Path:
+    def save(self, key: str, owner: str, data: dict[str, Any], *, now: datetime | None = None) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self._path(key)
-        body = json.dumps({"format": FORMAT, "key": key, "staff_no": staff_no,
+        body = json.dumps({"format": FORMAT, "key": key, "owner": owner,
                            "saved_at": (now or datetime.now()).isoformat(timespec="seconds"), "data": data},
                           ensure_ascii=False, indent=1)
         fd, tmp = tempfile.mkstemp(prefix=".intake-", suffix=".tmp", dir=self.folder)
@@ -73,14 +74,14 @@ class DraftStore:
             self._path(key).unlink()
         _fsync_dir(self.folder)
 
-    def load_all(self, staff_no: str | None = None) -> list[Draft]:
-        """This person's drafts (everyone's when ``staff_no`` is None), newest first; unreadable files skipped."""
+    def load_all(self, owner: str | None = None) -> list[Draft]:
+        """This person's drafts (everyone's when ``owner`` is None), newest first; unreadable files skipped."""
         out: list[Draft] = []
         if not self.folder.is_dir():
             return out
         for path in self.folder.glob("intake-*.json"):
             draft = _read(path)
-            if draft is not None and (staff_no is None or draft.staff_no == staff_no):
+            if draft is not None and (owner is None or draft.owner == owner):
                 out.append(draft)
         return sorted(out, key=lambda d: d.saved_at, reverse=True)
 
@@ -92,7 +93,7 @@ def _read(path: Path) -> Draft | None:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if raw.get("format") != FORMAT or not isinstance(raw.get("data"), dict):
             raise ValueError("unknown format")
-        return Draft(str(raw["key"]), str(raw["staff_no"]), datetime.fromisoformat(raw["saved_at"]), raw["data"],
+        return Draft(str(raw["key"]), str(raw["owner"]), datetime.fromisoformat(raw["saved_at"]), raw["data"],
                      path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         # A draft we cannot read is left where it is (a person may still open it) and logged, never fatal.
