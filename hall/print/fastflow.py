@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import getFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
 NO_LINE_START = set("，。、；：？！）》」』”’〕】…%,.;:?!)]×")
@@ -110,6 +111,79 @@ def wrap_text(text: str, font_name: str, size: float, width: float, first_indent
     return lines
 
 
+RGB = tuple[float, float, float]
+
+
+class PageOps:
+    """What a page (or one flowable) draws, collected first and then written in a few operator groups.
+
+    All fills of one colour go into one path, all strokes of one colour/width/dash into another, and all text
+    into one text object (BT … ET) with a font operator only where the font changes: per page that is a
+    handful of paint operators instead of one per cell, and no canvas state saved per block.
+    """
+
+    __slots__ = ("fills", "strokes", "texts")
+
+    def __init__(self) -> None:
+        self.fills: dict[RGB, list[tuple[float, float, float, float]]] = {}
+        self.strokes: dict[tuple[RGB, float, tuple[float, ...]], list[tuple[float, ...]]] = {}
+        self.texts: list[tuple[str, float, float, float, str]] = []
+
+    def text(self, font: str, size: float, x: float, y: float, text: str) -> None:
+        if text:
+            self.texts.append((font, size, x, y, text))
+
+    def fill_rect(self, color: RGB, x: float, y: float, w: float, h: float) -> None:
+        self.fills.setdefault(color, []).append((x, y, w, h))
+
+    def stroke_rect(self, color: RGB, width: float, x: float, y: float, w: float, h: float) -> None:
+        self.strokes.setdefault((color, width, ()), []).append((x, y, w, h))
+
+    def stroke_line(self, color: RGB, width: float, dash: tuple[float, ...], x1: float, y1: float, x2: float,
+                    y2: float) -> None:
+        self.strokes.setdefault((color, width, dash), []).append((x1, y1, x2, y2, 0.0))
+
+    def write(self, c: Canvas) -> None:
+        """Paint order: shading, then rules, then text on top (text in black)."""
+        for rgb, rects in self.fills.items():
+            c.setFillColorRGB(*rgb)
+            p = c.beginPath()
+            for r in rects:
+                p.rect(*r)
+            c.drawPath(p, stroke=0, fill=1)
+        if self.fills:
+            c.setFillColorRGB(0, 0, 0)
+        for (rgb, width, dash), shapes in self.strokes.items():
+            c.setStrokeColorRGB(*rgb)
+            c.setLineWidth(width)
+            if dash:
+                c.setDash(list(dash))
+            p = c.beginPath()
+            for s in shapes:
+                if len(s) == 4:
+                    p.rect(*s)
+                else:
+                    p.moveTo(s[0], s[1])
+                    p.lineTo(s[2], s[3])
+            c.drawPath(p, stroke=1, fill=0)
+            if dash:
+                c.setDash()
+        if self.texts:
+            t = c.beginText()
+            current: tuple[str, float] | None = None
+            for font, size, x, y, text in self.texts:
+                if (font, size) != current:
+                    t.setFont(font, size)
+                    current = (font, size)
+                t.setTextOrigin(x, y)
+                t.textLine(text)  # unlike textOut, no width computed for a cursor we never use
+            c.drawText(t)
+
+
+def _rgb(color: colors.Color) -> RGB:
+    return (color.red, color.green, color.blue)
+
+
 class Text(Flowable):
     """A plain text block: font, size, leading, alignment, first-line indent; optional bold-ish label."""
 
@@ -145,28 +219,26 @@ class Text(Flowable):
         rest._lines, rest._w = self._lines[n:], aw
         return [first, rest]
 
-    def draw(self) -> None:
-        c = self.canv
-        y = self.height - self.size * 0.9 - (self.leading - self.size) / 2
-        # One text object for the whole block: far fewer BT/ET and font operators than drawString per line.
-        t = c.beginText()
-        t.setFont(self.font, self.size, self.leading)
+    def emit(self, ops: PageOps, x: float, y: float) -> None:
+        """Add the wrapped lines to ``ops`` with the block's bottom-left corner at (x, y)."""
+        base = y + self.height - self.size * 0.9 - (self.leading - self.size) / 2
         for i, line in enumerate(self._lines):
-            x = self.indent if i == 0 else 0
+            lx = x + (self.indent if i == 0 else 0)
             if i == 0 and self.label:
-                t.setFont(self.label_font, self.size, self.leading)
-                t.setTextOrigin(x, y)
-                t.textOut(self.label)
-                x += text_width(self.label, self.label_font, self.size)
-                t.setFont(self.font, self.size, self.leading)
+                ops.text(self.label_font, self.size, lx, base, self.label)
+                lx += text_width(self.label, self.label_font, self.size)
             if self.align == "center":
-                x = (self.width - text_width(line, self.font, self.size)) / 2
+                lx = x + (self.width - text_width(line, self.font, self.size)) / 2
             elif self.align == "right":
-                x = self.width - text_width(line, self.font, self.size)
-            t.setTextOrigin(x, y)
-            t.textOut(line)
-            y -= self.leading
-        c.drawText(t)
+                lx = x + self.width - text_width(line, self.font, self.size)
+            ops.text(self.font, self.size, lx, base, line)
+            base -= self.leading
+
+    def draw(self) -> None:
+        # One text object for the whole block: far fewer BT/ET and font operators than drawString per line.
+        ops = PageOps()
+        self.emit(ops, 0, 0)
+        ops.write(self.canv)
 
 
 class Grid(Flowable):
@@ -243,42 +315,32 @@ class Grid(Flowable):
         return [self._sub(self.rows[:n], first_spans, self.header_rows),
                 self._sub(head + self.rows[n:], rest_spans, self.header_rows)]
 
-    def draw(self) -> None:
+    def emit(self, ops: PageOps, x0: float, y0: float) -> None:
+        """Add shading, rules and cell text to ``ops`` with the table's bottom-left corner at (x0, y0)."""
         assert self._layout is not None
-        c = self.canv
-        c.saveState()
-        c.setLineWidth(0.5)
-        c.setStrokeColor(self.rule)
-        y = self.height
-        t = c.beginText()
-        current = ""
-        # All shading in one path and all rules in another: two paint operators per table, not two per cell.
-        shade, rules = c.beginPath(), c.beginPath()
-        shaded = False
+        rule, shade, size, leading, pad = _rgb(self.rule), _rgb(self.shade), self.size, self.leading, self.pad
+        drop = size * 0.95 + (leading - size) / 2
+        y = y0 + self.height
         for r, (h, cells) in enumerate(self._layout):
             y -= h
             for x, w, lines, font, col in cells:
+                x += x0
                 if self._is_head(r, col):
-                    shade.rect(x, y, w, h)
-                    shaded = True
-                rules.rect(x, y, w, h)
-                if font != current:
-                    t.setFont(font, self.size, self.leading)
-                    current = font
+                    ops.fill_rect(shade, x, y, w, h)
+                ops.stroke_rect(rule, 0.5, x, y, w, h)
                 # Vertically centred block of lines.
-                ty = y + h / 2 + len(lines) * self.leading / 2 - self.size * 0.95 - (self.leading - self.size) / 2
+                ty = y + h / 2 + len(lines) * leading / 2 - drop
                 for line in lines:
-                    if line:
-                        t.setTextOrigin(x + self.pad, ty)
-                        t.textOut(line)
-                    ty -= self.leading
-        if shaded:
-            c.setFillColor(self.shade)
-            c.drawPath(shade, stroke=0, fill=1)
-        c.drawPath(rules, stroke=1, fill=0)
-        c.setFillColor(colors.black)
-        c.drawText(t)
-        c.restoreState()
+                    ops.text(font, size, x + pad, ty, line)
+                    ty -= leading
+
+    def draw(self) -> None:
+        # All shading in one path and all rules in another: two paint operators per table, not two per cell.
+        ops = PageOps()
+        self.emit(ops, 0, 0)
+        self.canv.saveState()
+        ops.write(self.canv)
+        self.canv.restoreState()
 
 
 class KeepWithNext(Flowable):
@@ -313,6 +375,10 @@ class KeepWithNext(Flowable):
         if len(parts) < 2:
             return []  # nothing of the body fits beside the heading: both go to the next page
         return [KeepWithNext(self.head, parts[0]), *parts[1:]]
+
+    def emit(self, ops: PageOps, x: float, y: float) -> None:
+        self.head.emit(ops, x, y + self.height - self._hh)  # type: ignore[attr-defined]
+        self.body.emit(ops, x, y)  # type: ignore[attr-defined]
 
     def draw(self) -> None:
         self.head.drawOn(self.canv, 0, self.height - self._hh)

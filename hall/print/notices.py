@@ -14,11 +14,12 @@ from pathlib import Path
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Image, PageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, PageBreak, Spacer, Table, TableStyle
 
-from hall.print.base import NumberedCanvas, Renderer, esc, para, zh_date
+from hall.print.base import Renderer, para, zh_date
 from hall.print.data import HallInfo, ItemNotice, StaffBadge, WindowBoard
-from hall.print.fastflow import Text, text_width
+from hall.print.direct import Block, DirectRenderer, Gap
+from hall.print.fastflow import PageOps, Text, text_width
 from hall.print.flowchart import Flowchart
 from hall.print.fonts import FontSet
 from hall.print.guard import check_public
@@ -86,8 +87,8 @@ def six_public_story(r: PublicRenderer, item: ItemNotice) -> list[Flowable]:
     return story
 
 
-class SixPublicRenderer(PublicRenderer):
-    """六公开 sheets, one item per page start."""
+class SixPublicRenderer(PublicRenderer, DirectRenderer):
+    """六公开 sheets, one item per page start, drawn straight on the canvas (see :mod:`hall.print.direct`)."""
 
     where = "六公开公示"
 
@@ -96,88 +97,27 @@ class SixPublicRenderer(PublicRenderer):
         self.items = list(items)
         self.title_meta = "六公开公示"
 
-    def story(self) -> list[Flowable]:
-        story: list[Flowable] = []
-        for i, item in enumerate(self.items):
-            if i:
-                story.append(PageBreak())
-            story += six_public_story(self, item)
-        return story
+    def layout(self) -> list[PageOps]:
+        pg = self.paginator()
+        for item in self.items:
+            pg.new_page()
+            pg.flow(six_public_story(self, item))
+        return pg.pages
 
 
-class _PageMark(Flowable):
-    """Zero-size marker that records on which physical page an item starts."""
-
-    def __init__(self, pages: dict[str, int], key: str) -> None:
-        super().__init__()
-        self.pages, self.key = pages, key
-        self.width = self.height = 0
-
-    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
-        return 0, 0
-
-    def draw(self) -> None:
-        self.pages[self.key] = self.canv.getPageNumber()
+TOC_ROW = 7.2 * mm
 
 
-class _TocPage(Flowable):
-    """One page of the table of contents; page numbers are read at draw time (items are drawn first)."""
-
-    ROW = 7.2 * mm
-
-    def __init__(self, entries: list[ItemNotice], pages: dict[str, int], shift: int, fonts: FontSet,
-                 width: float, height: float, first: bool) -> None:
-        super().__init__()
-        self.entries, self.pages, self.shift, self.fonts = entries, pages, shift, fonts
-        self.width, self.height, self.first = width, height, first
-
-    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
-        return self.width, self.height
-
-    def draw(self) -> None:
-        c = self.canv
-        y = self.height
-        if self.first:
-            c.setFont(self.fonts.title, 22)
-            c.drawCentredString(self.width / 2, y - 22, "目　录")
-        y -= _TocPage.header_height(self.first)
-        size = 11
-        for item in self.entries:
-            y -= self.ROW
-            page = str(self.pages.get(item.code, 0) + self.shift)
-            c.setFont(self.fonts.heading, size)
-            c.drawString(0, y, item.code)
-            c.setFont(self.fonts.body, size)
-            c.drawRightString(self.width, y, page)
-            window = item.window.split()[0]
-            c.drawString(12 * mm, y, window)
-            name_x = 26 * mm
-            room = self.width - name_x - 12 * mm
-            fit = size
-            while fit > 7 and c.stringWidth(item.name, self.fonts.body, fit) > room:
-                fit -= 0.5
-            c.setFont(self.fonts.body, fit)
-            c.drawString(name_x, y, item.name)
-            used = c.stringWidth(item.name, self.fonts.body, fit)
-            c.setDash(1, 2)
-            c.setLineWidth(0.4)
-            left = name_x + used + 2 * mm
-            right = self.width - c.stringWidth(page, self.fonts.body, size) - 2 * mm
-            if right > left:
-                c.line(left, y + 1, right, y + 1)
-            c.setDash()
-
-    @staticmethod
-    def header_height(first: bool) -> float:
-        return 20 * mm if first else 4 * mm
+def toc_header_height(first: bool) -> float:
+    return 20 * mm if first else 4 * mm
 
 
-class BookletRenderer(PublicRenderer):
+class BookletRenderer(PublicRenderer, DirectRenderer):
     """The public-notice booklet: cover, table of contents, then every item's 六公开 page(s).
 
-    Built in one pass: the contents pages are laid out last (when every item's start page is known) and
-    moved behind the cover when the deferred pages are written; their count is fixed in advance because
-    every contents row is one line high.
+    One layout pass: the items are paginated first (so each one's start page is known), then the cover and
+    the contents pages — whose count is fixed in advance, every contents row being one line high — and the
+    pages are written in reading order. ``start_pages`` maps item code → printed page number.
     """
 
     where = "六公开汇编"
@@ -189,42 +129,67 @@ class BookletRenderer(PublicRenderer):
         self.booklet_title = title
         self.issued_on = issued_on or date.today()
         self.title_meta = title
-        self._pages: dict[str, int] = {}
+        self.start_pages: dict[str, int] = {}
         avail = self.pagesize[1] - self.margins[0] - self.margins[2]
-        first_rows = int((avail - _TocPage.header_height(True)) // _TocPage.ROW)
-        rows = int((avail - _TocPage.header_height(False)) // _TocPage.ROW)
+        first_rows = int((avail - toc_header_height(True)) // TOC_ROW)
+        rows = int((avail - toc_header_height(False)) // TOC_ROW)
         rest = max(len(self.items) - first_rows, 0)
         self.toc_chunks = [self.items[:first_rows]] + [
             self.items[first_rows + i * rows: first_rows + (i + 1) * rows] for i in range(math.ceil(rest / rows))]
         self.toc_pages = len(self.toc_chunks)
 
-    def cover(self) -> list[Flowable]:
+    def cover(self) -> list[Block]:
         s = self.styles
-        return [Spacer(1, 50 * mm), para(self.hall.name, s.hall), Spacer(1, 8 * mm),
-                Paragraph(esc(self.booklet_title), s.title), Spacer(1, 6 * mm),
+        return [Gap(50 * mm), para(self.hall.name, s.hall), Gap(8 * mm), para(self.booklet_title, s.title),
+                Gap(6 * mm),
                 para(f"共 {len(self.items)} 项服务事项 · 服务内容、办事程序、收费标准、政策依据、服务电话、在岗人员",
                      s.center),
-                Spacer(1, 70 * mm), para(self.hall.township, s.center), para(zh_date(self.issued_on), s.center)]
+                Gap(70 * mm), para(self.hall.township, s.center), para(zh_date(self.issued_on), s.center)]
 
-    def story(self) -> list[Flowable]:
-        story = self.cover()
+    def layout(self) -> list[PageOps]:
+        cover = self.paginator()
+        cover.new_page()
+        cover.flow(self.cover())
+        body = self.paginator()
+        before = len(cover.pages) + self.toc_pages
         for item in self.items:
-            story += [PageBreak(), _PageMark(self._pages, item.code), *six_public_story(self, item)]
-        h = self.pagesize[1] - self.margins[0] - self.margins[2] - 1
-        for i, chunk in enumerate(self.toc_chunks):
-            story += [PageBreak(), _TocPage(chunk, self._pages, self.toc_pages, self.fonts, self.frame_width, h,
-                                            first=i == 0)]
-        return story
+            body.new_page()
+            self.start_pages[item.code] = before + len(body.pages)
+            body.flow(six_public_story(self, item))
+        toc = [self.toc_page(chunk, first=i == 0) for i, chunk in enumerate(self.toc_chunks)]
+        return [*cover.pages, *toc, *body.pages]
 
-    def _canvasmaker(self, *args: object, **kwargs: object) -> NumberedCanvas:
-        canvas = super()._canvasmaker(*args, **kwargs)
-        toc = self.toc_pages
-
-        def reorder(pages: list[dict]) -> list[dict]:
-            return [pages[0], *pages[-toc:], *pages[1:-toc]] if toc else pages
-
-        canvas.reorder = reorder  # type: ignore[attr-defined]
-        return canvas
+    def toc_page(self, entries: Sequence[ItemNotice], first: bool) -> PageOps:
+        """One contents page: code, window, name with a dotted leader, and the item's start page."""
+        ops = PageOps()
+        fonts = self.fonts
+        x0, width = self.margins[3], self.frame_width
+        y = self.pagesize[1] - self.margins[0]
+        if first:
+            head = "目　录"
+            ops.text(fonts.title, 22, x0 + (width - text_width(head, fonts.title, 22)) / 2, y - 22, head)
+        y -= toc_header_height(first)
+        size = 11
+        name_x = x0 + 26 * mm
+        room = x0 + width - name_x - 12 * mm
+        for item in entries:
+            y -= TOC_ROW
+            page = str(self.start_pages[item.code])
+            page_w = text_width(page, fonts.body, size)
+            ops.text(fonts.heading, size, x0, y, item.code)
+            ops.text(fonts.body, size, x0 + width - page_w, y, page)
+            ops.text(fonts.body, size, x0 + 12 * mm, y, item.window.split()[0])
+            # Width scales with size, so one measurement finds the size that fits.
+            full = text_width(item.name, fonts.body, size)
+            fit = float(size)
+            while fit > 7 and full * fit / size > room:
+                fit -= 0.5
+            ops.text(fonts.body, fit, name_x, y, item.name)
+            left = name_x + full * fit / size + 2 * mm
+            right = x0 + width - page_w - 2 * mm
+            if right > left:
+                ops.stroke_line((0.0, 0.0, 0.0), 0.4, (1, 2), left, y + 1, right, y + 1)
+        return ops
 
 
 class WindowBoardRenderer(PublicRenderer):

@@ -70,7 +70,7 @@ def test_booklet_contents_point_at_the_right_pages(items, tmp_path):
     assert len(pages) > 76 + r.toc_pages
     for item in (items[0], items[20], items[-1]):
         # The contents line ends with the page number; that page starts the item's 六公开 sheet.
-        line_page = r._pages[item.code] + r.toc_pages
+        line_page = r.start_pages[item.code]
         assert item.name.replace(" ", "") in toc
         assert f"事项编码{item.code}" in pages[line_page - 1]
 

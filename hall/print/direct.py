@@ -1,0 +1,163 @@
+"""Pages laid out and drawn straight on a canvas: no platypus document, frames or deferred pages.
+
+For long public documents (the 76-item booklet) platypus' per-flowable machinery — frame bookkeeping,
+``drawOn`` with a saved/restored graphics state per flowable, a canvas that copies its state per page so the
+footer can name the total — costs more than drawing the text itself. Here the fast flowables of
+:mod:`hall.print.fastflow` (``Text``, ``Grid``, ``KeepWithNext``, plus ``Gap``) are placed by a small
+paginator with platypus' own spacing rules (space before dropped at a page top, adjacent spaces
+overlapping, splitting by lines or rows), each page collects what it draws in a :class:`PageOps`, and only
+when every page is known — so the total page count and any table of contents are — is each page written
+once: shading, rules and text as a few operators per page.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from hall.print.base import Out, Renderer, page_x_of_y
+from hall.print.fastflow import PageOps, text_width
+
+log = logging.getLogger("hall.print.direct")
+
+_FUZZ = 1e-6  # platypus' tolerance for layout arithmetic
+
+
+class Block(Protocol):
+    """What the paginator needs of a flowable (``Text``, ``Grid``, ``KeepWithNext`` and ``Gap`` have it)."""
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]: ...
+    def split(self, aw: float, ah: float) -> list: ...
+    def getSpaceBefore(self) -> float: ...
+    def getSpaceAfter(self) -> float: ...
+    def emit(self, ops: PageOps, x: float, y: float) -> None: ...
+
+
+class Gap:
+    """Vertical white space (platypus' Spacer)."""
+
+    def __init__(self, height: float) -> None:
+        self.height = height
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        return aw, self.height
+
+    def split(self, aw: float, ah: float) -> list:
+        return []
+
+    def getSpaceBefore(self) -> float:
+        return 0.0
+
+    def getSpaceAfter(self) -> float:
+        return 0.0
+
+    def emit(self, ops: PageOps, x: float, y: float) -> None:
+        pass
+
+
+class Paginator:
+    """Places blocks top-down in one frame per page, starting new pages as platypus would."""
+
+    def __init__(self, left: float, bottom: float, width: float, height: float) -> None:
+        self.left, self.bottom, self.width, self.top = left, bottom, width, bottom + height
+        self.pages: list[PageOps] = []
+        self.y = self.top
+        self.at_top = True
+        self.prev_after = 0.0
+
+    def new_page(self) -> PageOps:
+        ops = PageOps()
+        self.pages.append(ops)
+        self.y, self.at_top, self.prev_after = self.top, True, 0.0
+        return ops
+
+    def _space(self, b: Block) -> float:
+        # Space before is dropped at a page top, and overlaps the space after the previous block.
+        return 0.0 if self.at_top else max(b.getSpaceBefore() - self.prev_after, 0.0)
+
+    def _add(self, b: Block, force: bool = False) -> bool:
+        s = self._space(b)
+        room = self.y - self.bottom - s
+        if room <= 0 and not force:
+            return False
+        _, h = b.wrap(self.width, room)
+        if self.y - s - h < self.bottom - _FUZZ and not force:
+            return False
+        b.emit(self.pages[-1], self.left, self.y - s - h)
+        after = b.getSpaceAfter()
+        y = self.y - s - h - after
+        if y != self.y:
+            self.at_top = False
+        self.y, self.prev_after = y, after
+        return True
+
+    def flow(self, blocks: Iterable[Block]) -> None:
+        """Lay ``blocks`` out from the current position on (call :meth:`new_page` first)."""
+        stack = list(blocks)[::-1]
+        while stack:
+            b = stack.pop()
+            if self._add(b):
+                continue
+            room = self.y - self.bottom - self._space(b)
+            parts = b.split(self.width, room) if room > 0 else []
+            if len(parts) > 1 and self._add(parts[0]):
+                stack.extend(parts[:0:-1])
+                continue
+            if self.at_top:
+                # Taller than an empty page and unsplittable: print it rather than fail the whole booklet.
+                log.warning("block taller than the page: %r", b)
+                self._add(b, force=True)
+                continue
+            self.new_page()
+            stack.append(b)
+
+
+class DirectRenderer(Renderer):
+    """A renderer whose pages come from :meth:`layout` (a list of :class:`PageOps`) instead of a story."""
+
+    def layout(self) -> list[PageOps]:
+        raise NotImplementedError
+
+    def paginator(self) -> Paginator:
+        top, right, bottom, left = self.margins
+        return Paginator(left, bottom, self.pagesize[0] - left - right, self.pagesize[1] - top - bottom)
+
+    def footer(self, ops: PageOps, number: int, total: int) -> None:
+        """Same footer as :meth:`Renderer.decorate`: 第 X 页 共 Y 页 centred, a left and a right note below."""
+        w = self.pagesize[0]
+        y = max(self.margins[2] - 12 * mm, 9 * mm)
+        body = self.fonts.body
+        mark = page_x_of_y(number, total)
+        ops.text(body, 10, (w - text_width(mark, body, 10)) / 2, y, mark)
+        if left := self.footer_left():
+            ops.text(body, 8, self.margins[3], y - 5 * mm, left)
+        if right := self.footer_right():
+            ops.text(body, 8, w - self.margins[1] - text_width(right, body, 8), y - 5 * mm, right)
+
+    def write(self, pages: Sequence[PageOps], target: io.BytesIO) -> None:
+        c = Canvas(target, pagesize=self.pagesize, invariant=True, initialFontName=self.fonts.body)
+        c.setTitle(self.title_meta)
+        c.setAuthor("便民服务中心")
+        c.setCreator("Hall")
+        total = len(pages)
+        for number, ops in enumerate(pages, start=1):
+            self.footer(ops, number, total)
+            ops.write(c)
+            c.showPage()
+        c.save()
+
+    def render(self, out: Out = None) -> bytes:
+        buf = io.BytesIO()
+        self.write(self.layout(), buf)
+        data = buf.getvalue()
+        if isinstance(out, (str, Path)):
+            Path(out).write_bytes(data)
+        elif out is not None:
+            out.write(data)
+        return data
