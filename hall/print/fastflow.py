@@ -59,55 +59,66 @@ def text_width(text: str, font_name: str, size: float) -> float:
 
 
 def wrap_text(text: str, font_name: str, size: float, width: float, first_indent: float = 0) -> list[str]:
-    """Greedy wrap by character (CJK has no spaces), keeping Latin words whole where they fit."""
-    # Most cells and lines fit as they are: one C-speed width sum instead of the token loop.
-    if "\n" not in text and text_width(text, font_name, size) <= width - first_indent:
-        return [text]
-    widths, default = _metrics(font_name)
-    scale = size / 1000
+    """Greedy wrap by character (CJK has no spaces), keeping Latin words whole where they fit.
+
+    Each "\n"-separated paragraph starts a new line (its first line ``first_indent`` narrower).
+    """
+    if "\n" not in text:
+        return _wrap_para(text, font_name, size, width, first_indent)
     lines: list[str] = []
     for para in text.split("\n"):
-        line: list[str] = []
-        w = 0.0
-        room = width - first_indent
-        i = 0
-        while i < len(para):
-            ch = para[i]
-            # Keep a run of ASCII letters/digits together (ticket numbers, 〔2019〕84号 digits).
-            j = i + 1
-            if ch.isascii() and ch.isalnum():
-                while j < len(para) and para[j].isascii() and (para[j].isalnum() or para[j] in "-_./"):
-                    j += 1
-            elif ch == "×":  # a count ("×1") stays whole, and (NO_LINE_START) with what it counts
-                while j < len(para) and para[j].isdigit():
-                    j += 1
-            token = para[i:j]
-            tw = sum(widths.get(ord(c), default) for c in token) * scale
-            if line and w + tw > room and not (token[0] in NO_LINE_START and w + tw <= room + size * 1.05):
-                # Carry the last character along rather than open a line with "×1" or "，" (避头尾).
-                if (line[-1] in NO_LINE_END or token[0] in NO_LINE_START) and len(line) > 1:
-                    carry = [line.pop()]
-                    while len(line) > 1 and carry[0] in NO_LINE_START:  # "认）" of "…确认）”" moves together
-                        carry.insert(0, line.pop())
-                    lines.append("".join(line))
-                    line, w = carry, sum(widths.get(ord(c), default) for c in carry) * scale
-                else:
-                    lines.append("".join(line))
-                    line, w = [], 0.0
-                room = width
-            if tw > room and len(token) > 1:  # a run longer than the line: break it anywhere
-                for c in token:
-                    cw = widths.get(ord(c), default) * scale
-                    if line and w + cw > room:
-                        lines.append("".join(line))
-                        line, w, room = [], 0.0, width
-                    line.append(c)
-                    w += cw
+        lines += _wrap_para(para, font_name, size, width, first_indent)
+    return lines
+
+
+def _wrap_para(para: str, font_name: str, size: float, width: float, first_indent: float) -> list[str]:
+    # Most cells and lines fit as they are: one C-speed width sum instead of the token loop.
+    if text_width(para, font_name, size) <= width - first_indent:
+        return [para]
+    widths, default = _metrics(font_name)
+    scale = size / 1000
+    cws = [widths.get(ord(c), default) * scale for c in para]  # every glyph measured once
+    lines: list[str] = []
+    line: list[str] = []
+    w = 0.0
+    room = width - first_indent
+    i = 0
+    n = len(para)
+    while i < n:
+        ch = para[i]
+        # Keep a run of ASCII letters/digits together (ticket numbers, 〔2019〕84号 digits).
+        j = i + 1
+        if ch.isascii() and ch.isalnum():
+            while j < n and para[j].isascii() and (para[j].isalnum() or para[j] in "-_./"):
+                j += 1
+        elif ch == "×":  # a count ("×1") stays whole, and (NO_LINE_START) with what it counts
+            while j < n and para[j].isdigit():
+                j += 1
+        tw = cws[i] if j == i + 1 else sum(cws[i:j])
+        if line and w + tw > room and not (ch in NO_LINE_START and w + tw <= room + size * 1.05):
+            # Carry the last character along rather than open a line with "×1" or "，" (避头尾).
+            if (line[-1] in NO_LINE_END or ch in NO_LINE_START) and len(line) > 1:
+                carry = [line.pop()]
+                while len(line) > 1 and carry[0] in NO_LINE_START:  # "认）" of "…确认）”" moves together
+                    carry.insert(0, line.pop())
+                lines.append("".join(line))
+                line, w = carry, sum(widths.get(ord(c), default) for c in carry) * scale
             else:
-                line.extend(token)
-                w += tw
-            i = j
-        lines.append("".join(line))
+                lines.append("".join(line))
+                line, w = [], 0.0
+            room = width
+        if tw > room and j > i + 1:  # a run longer than the line: break it anywhere
+            for k in range(i, j):
+                if line and w + cws[k] > room:
+                    lines.append("".join(line))
+                    line, w, room = [], 0.0, width
+                line.append(para[k])
+                w += cws[k]
+        else:
+            line.extend(para[i:j])
+            w += tw
+        i = j
+    lines.append("".join(line))
     return lines
 
 

@@ -94,9 +94,11 @@ def check_public(where: str, *data: object, allowed: Iterable[str] = ()) -> None
     ``allowed`` lists public numbers that may look like a mobile (the hall's own service line).
     """
     allow = {re.sub(r"[- +]", "", a) for a in allowed if a}
-    found: list[str] = []
-    for text in (s for d in data for s in iter_strings(d)):
-        found += [f for f in find_unmasked(text) if re.sub(r"[- +]", "", f) not in allow]
+    # One scan over all strings joined by newlines: no pattern matches across a newline (they allow only
+    # digits, spaces and hyphens inside a number, and a newline is a boundary), so this finds exactly what a
+    # scan per string would, at a fraction of the calls for a 76-item booklet.
+    text = "\n".join(s for d in data for s in iter_strings(d))
+    found = [f for f in find_unmasked(text) if re.sub(r"[- +]", "", f) not in allow]
     if found:
         raise UnmaskedIdentifierError(where, found)
 

@@ -40,3 +40,10 @@ def test_public_check_refuses_and_does_not_echo_the_number():
 
 def test_hall_lines_may_be_allowed():
     check_public("公示", "咨询电话 13912345678", allowed=["139-1234-5678"])
+
+
+def test_public_check_scans_every_string_but_never_across_two():
+    with pytest.raises(UnmaskedIdentifierError):
+        check_public("公示", ["事项", "说明"], ("无", "联系 13812345678"))
+    # Fragments of a number in neighbouring strings are not one number.
+    check_public("公示", "电话 138", "1234 5678", "11010519491231", "002X")
