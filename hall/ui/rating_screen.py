@@ -80,9 +80,9 @@ def device_name(window_code: str | None) -> str:
 def citizen_message(exc: HallError) -> str:
     """What the citizen reads when the rating could not be taken: plain words, no codes or tokens."""
     if isinstance(exc, ConflictError):
-        return _tr("这次服务您已经评价过了，不能重复评价。感谢您的支持！")
+        return _tr("这次服务您已经评价过了，不能重复评价。\n感谢您的支持！")
     if isinstance(exc, PermissionDenied):
-        return _tr("这次评价已失效，请工作人员重新发起评价。")
+        return _tr("这次评价已失效，\n请工作人员重新发起评价。")
     return _tr("评价暂时无法提交：{0}。请告诉窗口工作人员。").format(str(exc).rstrip("。"))
 
 
@@ -157,10 +157,12 @@ class RatingScreen(QWidget):
     def _build_rate(self) -> QWidget:
         page = QWidget()
         v = QVBoxLayout(page)
+        self.item_label = QLabel("", objectName="itemLine", alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.ticket_label = QLabel("", objectName="ticketLine", alignment=Qt.AlignmentFlag.AlignCenter,
                                    wordWrap=True)
         self.window_label = QLabel("", objectName="windowLine", alignment=Qt.AlignmentFlag.AlignCenter,
                                    wordWrap=True)
+        v.addWidget(self.item_label)
         v.addWidget(self.ticket_label)
         v.addWidget(self.window_label)
         v.addStretch(1)
@@ -183,7 +185,7 @@ class RatingScreen(QWidget):
     def _build_reason(self) -> QWidget:
         page = QWidget()
         v = QVBoxLayout(page)
-        self.reason_title = QLabel("", objectName="prompt", alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.reason_title = QLabel("", objectName="reasonTitle", alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         v.addWidget(self.reason_title)
         grid = QGridLayout()
         grid.setSpacing(10)
@@ -246,6 +248,12 @@ class RatingScreen(QWidget):
     def pending(self) -> RatingInvite | None:
         return self._pending.invite if self._pending else None
 
+    def _top(self, stage_label: str) -> None:
+        """The top strip: hall name and stage while a rating is pending; empty on the idle page (it says both)."""
+        self.stage_label.setText(stage_label)
+        self.stage_label.setVisible(bool(stage_label))
+        self.hall_label.setVisible(bool(stage_label))
+
     def _show(self, name: str) -> None:
         self.stack.setCurrentWidget(self.pages[name])
 
@@ -255,7 +263,7 @@ class RatingScreen(QWidget):
         self.back_timer.stop()
         self._pending = None
         self._level = 0
-        self.stage_label.setText("")
+        self._top("")
         self._show("idle")
 
     def show_invite(self, invite: RatingInvite) -> None:
@@ -264,7 +272,8 @@ class RatingScreen(QWidget):
         today = self.clock().date()
         self._pending = _Pending(invite, read(self.db, lambda s: _public_name(s, invite.ticket_number, today)))
         self._level = 0
-        parts = [_tr("办件编号 {0}").format(invite.ticket_number), invite.item_name]
+        self.item_label.setText(invite.item_name)
+        parts = [_tr("办件编号 {0}").format(invite.ticket_number)]
         if self._pending.applicant:
             parts.append(_tr("申请人 {0}").format(self._pending.applicant))
         self.ticket_label.setText("　·　".join(parts))
@@ -272,7 +281,7 @@ class RatingScreen(QWidget):
         if invite.staff_name:
             who += _tr("　工作人员 {0}").format(invite.staff_name)
         self.window_label.setText(who.strip())
-        self.stage_label.setText(invite.stage_label)
+        self._top(invite.stage_label)
         self._show("rate")
         self.idle_timer.start()
 
@@ -293,7 +302,7 @@ class RatingScreen(QWidget):
                 b.setChecked(False)
                 b.blockSignals(False)
             self.reason_edit.clear()
-            self.reason_title.setText(_tr("您选择了“{0}”，很抱歉！请告诉我们原因（可多选）")
+            self.reason_title.setText(_tr("很抱歉让您{0}，请告诉我们原因（可多选）")
                                       .format(ratings.RATING_LEVELS[level]))
             self._reasons_changed()
             self._show("reason")
@@ -368,7 +377,9 @@ class RatingScreen(QWidget):
             f"QLabel#welcome {{ font-size: {u * 3}px; font-weight: bold; color: #1f4e79; }}",
             f"QLabel#idleHall {{ font-size: {int(u * 1.5)}px; color: #33414e; }}",
             f"QLabel#hint {{ font-size: {u}px; color: #5b6875; }}",
-            f"QLabel#ticketLine {{ font-size: {int(u * 1.1)}px; color: #22303c; }}",
+            f"QLabel#itemLine {{ font-size: {int(u * 1.3)}px; font-weight: bold; color: #22303c; }}",
+            f"QLabel#ticketLine {{ font-size: {u}px; color: #33414e; }}",
+            f"QLabel#reasonTitle {{ font-size: {int(u * 1.2)}px; font-weight: bold; color: #1f4e79; }}",
             f"QLabel#windowLine {{ font-size: {u}px; color: #4a5866; }}",
             f"QLabel#prompt {{ font-size: {int(u * 1.5)}px; font-weight: bold; color: #1f4e79; }}",
             f"QLabel#notice {{ font-size: {int(u * 1.6)}px; color: #8a3a00; }}",
