@@ -1,12 +1,23 @@
-"""Papers benchmark: one 受理通知书 and the 76-item 六公开 booklet, each beside bare reportlab.
+"""Papers benchmark: one 受理通知书, the 80 mm receipt and the 76-item 六公开 booklet, each beside bare reportlab.
 
-The baseline is a bare reportlab canvas drawing the same content with the same fonts: the text lines of each
-page of our own PDF (read back once with pypdf, before timing), one drawString per line, on the same page size,
-with the same compression and invariant settings (reportlab defaults); no layout, no tables, no rules. Both run
-interleaved in this process with fonts registered first, so font parsing is not counted; the figure is the
-median of the runs. Target: ≤ 1.3 × baseline. Install rl-accel (reportlab's C accelerator) for both.
+What the baseline draws: for each page of our own PDF, on a bare reportlab ``Canvas`` with the same page size,
+compression and invariant settings (reportlab defaults) —
 
-    .venv/bin/python benchmarks/bench_print.py [--runs 7]
+* every string we draw, in our order, each with one ``drawString`` in the same font at the same size
+  (``setFont`` only when font or size changes). The strings are recorded once, before timing, from one render
+  of ours by wrapping ``PDFTextObject._formatText``, the one place where reportlab turns any string
+  (drawString, textOut, textLine …) into text operators. Positions are not copied: the strings go down the
+  left margin (the cost of a coordinate is the same wherever it points);
+* every path we paint (table rules, shading, dotted contents leaders, QR modules …), read back from our PDF's
+  content streams with pypdf: the same ``re``/``m``/``l``/``c`` segments, one ``drawPath`` per painted path
+  with the same stroke/fill, drawn before the text as ours is. Colour and line-width changes are not copied.
+
+Nothing else: no layout, wrapping, measuring or pagination. Both run interleaved in this process with fonts
+registered first, so font parsing is not counted; after the timings the script prints the text/path operator
+counts of both PDFs as a check that they carry the same content. The figure is the median of the runs, with
+the min–max spread. Target: ≤ 1.3 × baseline. Install rl-accel (reportlab's C accelerator) for both.
+
+    .venv/bin/python benchmarks/bench_print.py [--runs 9] [--profile]
 """
 
 from __future__ import annotations
@@ -16,7 +27,8 @@ import io
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -48,29 +60,108 @@ def sample_ticket() -> TicketPaper:
                             MaterialLine("户口簿（户主页及本人页）", "复印件", 1, "申请人自备")))
 
 
-def bare_pdf(pages: Iterable[list[str]], fonts: FontSet, pagesize: tuple[float, float] = A4) -> bytes:
-    """Bare reportlab: each page's lines drawn with one drawString each (already wrapped, so no layout at all),
-    the first two lines (hall, title) in the title font, the rest in the body font."""
+@dataclass
+class BarePage:
+    strings: list[tuple[str, float, str]] = field(default_factory=list)  # (font, size, text)
+    paths: list[tuple[list[tuple[str, tuple[float, ...]]], bool, bool]] = field(default_factory=list)
+
+
+def record(render: Callable[[], bytes]) -> tuple[bytes, list[BarePage]]:
+    """Render once, recording every string drawn (with font and size) and reading every painted path back."""
+    from reportlab.pdfgen.textobject import PDFTextObject
+
+    strings: list[tuple[int, str, float, str]] = []
+    original = PDFTextObject._formatText
+
+    def spy(self: PDFTextObject, text: str) -> str:
+        if text:
+            strings.append((self._canvas.getPageNumber(), self._fontname, self._fontsize, text))
+        return original(self, text)
+
+    PDFTextObject._formatText = spy  # type: ignore[method-assign]
+    try:
+        pdf = render()
+    finally:
+        PDFTextObject._formatText = original  # type: ignore[method-assign]
+    pages = [BarePage(paths=paths) for paths in pdf_paths(pdf)]
+    for number, font, size, text in strings:
+        pages[number - 1].strings.append((font, size, text))
+    return pdf, pages
+
+
+_PAINT = {b"S": (True, False), b"s": (True, False), b"f": (False, True), b"F": (False, True), b"f*": (False, True),
+          b"B": (True, True), b"B*": (True, True), b"b": (True, True), b"b*": (True, True), b"n": (False, False)}
+
+
+def pdf_paths(pdf: bytes) -> list[list[tuple[list[tuple[str, tuple[float, ...]]], bool, bool]]]:
+    """Per page: each painted path as its segments (rect/moveTo/lineTo/curveTo/close) and stroke/fill flags."""
+    from pypdf import PdfReader
+    from pypdf.generic import ContentStream
+
+    reader = PdfReader(io.BytesIO(pdf))
+    out = []
+    for page in reader.pages:
+        paths: list[tuple[list[tuple[str, tuple[float, ...]]], bool, bool]] = []
+        segs: list[tuple[str, tuple[float, ...]]] = []
+        for operands, op in ContentStream(page.get_contents(), reader).operations:
+            args = tuple(float(a) for a in operands) if op in b"re m l c v y" else ()
+            if op == b"re":
+                segs.append(("rect", args))
+            elif op == b"m":
+                segs.append(("moveTo", args))
+            elif op == b"l":
+                segs.append(("lineTo", args))
+            elif op in (b"c", b"v", b"y"):
+                segs.append(("curveTo", args if op == b"c" else args + args[-2:]))
+            elif op == b"h":
+                segs.append(("close", ()))
+            elif op in _PAINT:
+                if segs:
+                    paths.append((segs, *_PAINT[op]))
+                segs = []
+        out.append(paths)
+    return out
+
+
+def bare_pdf(pages: list[BarePage], fonts: FontSet, pagesize: tuple[float, float] = A4) -> bytes:
+    """Bare reportlab: each page's paths, then each page's strings with one drawString each (see module doc)."""
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=pagesize, initialFontName=fonts.body, invariant=True)
-    left, top, size, leading = 10 * mm, pagesize[1] - 15 * mm, 10.5, 14
-    for strings in pages:
+    left, top, bottom = 10 * mm, pagesize[1] - 15 * mm, 10 * mm
+    for page in pages:
+        for segs, stroke, fill in page.paths:
+            p = c.beginPath()
+            for name, args in segs:
+                getattr(p, name)(*args)
+            c.drawPath(p, stroke=int(stroke), fill=int(fill))
         y = top
-        for n, s in enumerate(strings):
-            c.setFont(fonts.title if n < 2 else fonts.body, size)
-            c.drawString(left, y, s)
-            y -= leading
+        current: tuple[str, float] | None = None
+        for font, size, text in page.strings:
+            if (font, size) != current:
+                c.setFont(font, size)
+                current = (font, size)
+            c.drawString(left, y, text)
+            y -= size * 1.3
+            if y < bottom:
+                y = top
         c.showPage()
     c.save()
     return buf.getvalue()
 
 
-def page_lines(pdf: bytes) -> list[list[str]]:
-    """The text lines of every page of our PDF (read once, before timing): the baseline draws exactly these."""
+def operator_counts(pdf: bytes) -> tuple[int, int, int]:
+    """(text-showing operators, path segments, paint operators) over all pages, for the same-content check."""
     from pypdf import PdfReader
+    from pypdf.generic import ContentStream
 
-    pages = PdfReader(io.BytesIO(pdf)).pages
-    return [[ln for ln in (p.extract_text() or "").splitlines() if ln.strip()] for p in pages]
+    reader = PdfReader(io.BytesIO(pdf))
+    text = segs = paints = 0
+    for page in reader.pages:
+        for _operands, op in ContentStream(page.get_contents(), reader).operations:
+            text += op in (b"Tj", b"TJ", b"'", b'"')
+            segs += op in (b"re", b"m", b"l", b"c", b"v", b"y")
+            paints += op in _PAINT and op != b"n"
+    return text, segs, paints
 
 
 def page_size(pdf: bytes) -> tuple[float, float]:
@@ -89,7 +180,13 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
     return out
 
 
-def compare(name: str, ours: Callable[[], object], bare: Callable[[], object], runs: int) -> float:
+def compare(name: str, ours: Callable[[], bytes], fonts: FontSet, runs: int) -> float:
+    pdf, pages = record(ours)
+    size = page_size(pdf)
+
+    def bare() -> bytes:
+        return bare_pdf(pages, fonts, size)
+
     ours(), bare()  # warm caches (glyph widths, imports)
     a: list[float] = []
     b: list[float] = []
@@ -97,28 +194,36 @@ def compare(name: str, ours: Callable[[], object], bare: Callable[[], object], r
         a += timed(ours, 1)
         b += timed(bare, 1)
     ma, mb = statistics.median(a), statistics.median(b)
-    print(f"{name:<34} hall.print {ma:8.1f} ms   bare reportlab {mb:8.1f} ms   ratio {ma / mb:4.2f}× (target ≤ 1.30×)")
+    ratios = [x / y for x, y in zip(a, b, strict=True)]
+    print(f"{name:<34} hall.print {ma:7.1f} ms ({min(a):.1f}–{max(a):.1f})   bare reportlab {mb:7.1f} ms "
+          f"({min(b):.1f}–{max(b):.1f})   ratio {ma / mb:4.2f}× (per-run {min(ratios):.2f}–{max(ratios):.2f}; "
+          f"target ≤ 1.30×)")
+    strings = sum(len(p.strings) for p in pages)
+    (ot, osg, op), (bt, bsg, bp) = operator_counts(pdf), operator_counts(bare())
+    print(f"{'':<34} same content: {len(pages)} pages, {strings} strings; text operators ours {ot} / bare {bt}, "
+          f"path segments {osg} / {bsg}, paints {op} / {bp}")
     return ma / mb
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--profile", action="store_true", help="pyinstrument profile of one booklet render")
     args = ap.parse_args(argv)
     fonts = cjk_fonts()
     print(f"fonts: title={fonts.title} heading={fonts.heading} body={fonts.body}")
     ticket = sample_ticket()
-    acceptance = TicketPaperRenderer("acceptance", ticket, HALL).render()
-    compare("受理通知书 (A4, 1 page)", lambda: TicketPaperRenderer("acceptance", ticket, HALL).render(),
-            lambda: bare_pdf(page_lines(acceptance), fonts), args.runs)
-    roll = Receipt80Renderer("acceptance", ticket, HALL).render()
-    roll_size = page_size(roll)
-    compare("受理回执 (80 mm roll)", lambda: Receipt80Renderer("acceptance", ticket, HALL).render(),
-            lambda: bare_pdf(page_lines(roll), fonts, roll_size), args.runs)
+    compare("受理通知书 (A4, 1 page)", lambda: TicketPaperRenderer("acceptance", ticket, HALL).render(), fonts,
+            args.runs)
+    compare("受理回执 (80 mm roll)", lambda: Receipt80Renderer("acceptance", ticket, HALL).render(), fonts, args.runs)
     items: list[ItemNotice] = item_notices_from_tsv(CATALOG, HALL)
-    booklet = page_lines(BookletRenderer(items, HALL).render())
-    r = compare(f"六公开汇编 ({len(items)} items, {len(booklet)} pages)", lambda: BookletRenderer(items, HALL).render(),
-                lambda: bare_pdf(booklet, fonts), max(3, args.runs // 2))
+    r = compare(f"六公开汇编 ({len(items)} items)", lambda: BookletRenderer(items, HALL).render(), fonts, args.runs)
+    if args.profile:
+        from pyinstrument import Profiler
+
+        with Profiler() as prof:
+            BookletRenderer(items, HALL).render()
+        print(prof.output_text(unicode=True, color=False))
     return 0 if r > 0 else 1
 
 
