@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QResizeEvent, QScreen
 from PySide6.QtWidgets import (
     QApplication,
@@ -43,7 +43,7 @@ from hall.errors import ConflictError, HallError, PermissionDenied, ValidationEr
 from hall.services import ratings, settings, tickets
 from hall.services.masking import Audience, FieldKind, mask_for
 from hall.services.ratings import CitizenChannel, RatingInvite
-from hall.ui.ops import Context, read, run
+from hall.ui.ops import Changes, Context, read, run
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -58,14 +58,15 @@ LEVELS = (5, 4, 3, 2, 1)
 LEVEL_COLOURS = {5: ("#2e7d32", "#ffffff"), 4: ("#5b9a3c", "#ffffff"), 3: ("#d8a31a", "#2b2100"),
                  2: ("#d9752f", "#ffffff"), 1: ("#b83a32", "#ffffff")}
 # What citizens most often give as the reason for a 差评 (one tap each; several may be chosen).
-POOR_REASONS = ("等候时间太长", "服务态度不好", "材料要求说不清", "来回跑了多次", "办理进度太慢", "对办理结果不满意")
+# Marked for lupdate here, translated where shown.
+POOR_REASONS = (
+    QT_TRANSLATE_NOOP("RatingScreen", "等候时间太长"), QT_TRANSLATE_NOOP("RatingScreen", "服务态度不好"),
+    QT_TRANSLATE_NOOP("RatingScreen", "材料要求说不清"), QT_TRANSLATE_NOOP("RatingScreen", "来回跑了多次"),
+    QT_TRANSLATE_NOOP("RatingScreen", "办理进度太慢"), QT_TRANSLATE_NOOP("RatingScreen", "对办理结果不满意"),
+)
 DEFAULT_TIMEOUT_MS = 60_000
 DEFAULT_THANKS_MS = 6_000
 PAGES = ("idle", "rate", "reason", "thanks", "notice")
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("RatingScreen", text)
 
 
 def device_name(window_code: str | None) -> str:
@@ -80,10 +81,11 @@ def device_name(window_code: str | None) -> str:
 def citizen_message(exc: HallError) -> str:
     """What the citizen reads when the rating could not be taken: plain words, no codes or tokens."""
     if isinstance(exc, ConflictError):
-        return _tr("这次服务您已经评价过了，不能重复评价。\n感谢您的支持！")
+        return QCoreApplication.translate("RatingScreen", "这次服务您已经评价过了，不能重复评价。\n感谢您的支持！")
     if isinstance(exc, PermissionDenied):
-        return _tr("这次评价已失效，\n请工作人员重新发起评价。")
-    return _tr("评价暂时无法提交：{0}。请告诉窗口工作人员。").format(str(exc).rstrip("。"))
+        return QCoreApplication.translate("RatingScreen", "这次评价已失效，\n请工作人员重新发起评价。")
+    return QCoreApplication.translate("RatingScreen", "评价暂时无法提交：{0}。请告诉窗口工作人员。") \
+        .format(str(exc).rstrip("。"))
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,12 @@ class RatingScreen(QWidget):
         super().__init__(parent)
         self.db = db
         self.channel = channel
-        self.hall_name = hall_name or _tr("便民服务中心")
+        self.hall_name = hall_name or self.tr("便民服务中心")
         self.clock = clock
+        self.changes: Changes | None = None  # set by rating_screen_for: the clerk's views to refresh after a rating
         self._pending: _Pending | None = None
         self._level = 0
-        self.setWindowTitle(_tr("服务评价 — ") + self.hall_name)
+        self.setWindowTitle(self.tr("服务评价 — ") + self.hall_name)
         self.setObjectName("ratingScreen")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         # A visible rating screen must not keep the program running after the clerk closes the main window.
@@ -145,11 +148,11 @@ class RatingScreen(QWidget):
         page = QWidget()
         v = QVBoxLayout(page)
         v.addStretch(2)
-        v.addWidget(QLabel(_tr("欢迎光临"), objectName="welcome", alignment=Qt.AlignmentFlag.AlignCenter))
+        v.addWidget(QLabel(self.tr("欢迎光临"), objectName="welcome", alignment=Qt.AlignmentFlag.AlignCenter))
         self.idle_hall = QLabel(self.hall_name, objectName="idleHall", alignment=Qt.AlignmentFlag.AlignCenter)
         v.addWidget(self.idle_hall)
         v.addStretch(1)
-        v.addWidget(QLabel(_tr("办理业务后，请在这里对我们的服务作出评价"), objectName="hint",
+        v.addWidget(QLabel(self.tr("办理业务后，请在这里对我们的服务作出评价"), objectName="hint",
                            alignment=Qt.AlignmentFlag.AlignCenter))
         v.addStretch(2)
         return page
@@ -166,7 +169,8 @@ class RatingScreen(QWidget):
         v.addWidget(self.ticket_label)
         v.addWidget(self.window_label)
         v.addStretch(1)
-        v.addWidget(QLabel(_tr("请您对本次服务作出评价"), objectName="prompt", alignment=Qt.AlignmentFlag.AlignCenter))
+        v.addWidget(QLabel(self.tr("请您对本次服务作出评价"), objectName="prompt",
+                           alignment=Qt.AlignmentFlag.AlignCenter))
         v.addStretch(1)
         row = QHBoxLayout()
         row.setSpacing(12)
@@ -191,7 +195,7 @@ class RatingScreen(QWidget):
         grid.setSpacing(10)
         self.reason_buttons: list[QPushButton] = []
         for i, reason in enumerate(POOR_REASONS):
-            b = QPushButton(_tr(reason), checkable=True, objectName="reason")
+            b = QPushButton(self.tr(reason), checkable=True, objectName="reason")
             b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.toggled.connect(self._reasons_changed)
@@ -199,7 +203,7 @@ class RatingScreen(QWidget):
             grid.addWidget(b, i // 3, i % 3)
         v.addLayout(grid, 3)
         self.reason_edit = QLineEdit(objectName="reasonEdit", maxLength=200)
-        self.reason_edit.setPlaceholderText(_tr("其他意见（可不填）"))
+        self.reason_edit.setPlaceholderText(self.tr("其他意见（可不填）"))
         self.reason_edit.textChanged.connect(self._reasons_changed)
         v.addWidget(self.reason_edit)
         self.reason_hint = QLabel("", objectName="reasonHint", alignment=Qt.AlignmentFlag.AlignCenter,
@@ -207,9 +211,9 @@ class RatingScreen(QWidget):
         v.addWidget(self.reason_hint)
         row = QHBoxLayout()
         row.setSpacing(12)
-        self.back_button = QPushButton(_tr("返回重选"), objectName="secondary")
+        self.back_button = QPushButton(self.tr("返回重选"), objectName="secondary")
         self.back_button.clicked.connect(self._back_to_levels)
-        self.submit_button = QPushButton(_tr("提交评价"), objectName="submit")
+        self.submit_button = QPushButton(self.tr("提交评价"), objectName="submit")
         self.submit_button.clicked.connect(self._submit_reason)
         for b in (self.back_button, self.submit_button):
             b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -223,7 +227,7 @@ class RatingScreen(QWidget):
         page = QWidget()
         v = QVBoxLayout(page)
         v.addStretch(2)
-        v.addWidget(QLabel(_tr("感谢您的评价！"), objectName="welcome", alignment=Qt.AlignmentFlag.AlignCenter))
+        v.addWidget(QLabel(self.tr("感谢您的评价！"), objectName="welcome", alignment=Qt.AlignmentFlag.AlignCenter))
         self.thanks_detail = QLabel("", objectName="hint", alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         v.addWidget(self.thanks_detail)
         v.addStretch(3)
@@ -273,13 +277,13 @@ class RatingScreen(QWidget):
         self._pending = _Pending(invite, read(self.db, lambda s: _public_name(s, invite.ticket_number, today)))
         self._level = 0
         self.item_label.setText(invite.item_name)
-        parts = [_tr("办件编号 {0}").format(invite.ticket_number)]
+        parts = [self.tr("办件编号 {0}").format(invite.ticket_number)]
         if self._pending.applicant:
-            parts.append(_tr("申请人 {0}").format(self._pending.applicant))
+            parts.append(self.tr("申请人 {0}").format(self._pending.applicant))
         self.ticket_label.setText("　·　".join(parts))
-        who = _tr("{0} 窗口").format(invite.window_code) if invite.window_code else ""
+        who = self.tr("{0} 窗口").format(invite.window_code) if invite.window_code else ""
         if invite.staff_name:
-            who += _tr("　工作人员 {0}").format(invite.staff_name)
+            who += self.tr("　工作人员 {0}").format(invite.staff_name)
         self.window_label.setText(who.strip())
         self._top(invite.stage_label)
         self._show("rate")
@@ -302,7 +306,7 @@ class RatingScreen(QWidget):
                 b.setChecked(False)
                 b.blockSignals(False)
             self.reason_edit.clear()
-            self.reason_title.setText(_tr("很抱歉让您{0}，请告诉我们原因（可多选）")
+            self.reason_title.setText(self.tr("很抱歉让您{0}，请告诉我们原因（可多选）")
                                       .format(ratings.RATING_LEVELS[level]))
             self._reasons_changed()
             self._show("reason")
@@ -322,7 +326,7 @@ class RatingScreen(QWidget):
         self.touch()
         ok = not self._reason_required() or len(self.reason_text()) >= 2
         self.submit_button.setEnabled(ok)
-        self.reason_hint.setText("" if ok else _tr("请至少选择一项原因，或写下您的意见，以便我们整改"))
+        self.reason_hint.setText("" if ok else self.tr("请至少选择一项原因，或写下您的意见，以便我们整改"))
 
     def _back_to_levels(self) -> None:
         if self._pending is None:
@@ -355,8 +359,8 @@ class RatingScreen(QWidget):
             self.back_timer.start()
             return
         self.thanks_detail.setText(
-            _tr("您的评价：{0}。我们会认真核实整改，并回访听取您的意见。").format(ratings.RATING_LEVELS[level])
-            if level in ratings.POOR else _tr("您的评价：{0}。欢迎再次光临！").format(ratings.RATING_LEVELS[level]))
+            self.tr("您的评价：{0}。我们会认真核实整改，并回访听取您的意见。").format(ratings.RATING_LEVELS[level])
+            if level in ratings.POOR else self.tr("您的评价：{0}。欢迎再次光临！").format(ratings.RATING_LEVELS[level]))
         self._show("thanks")
         self.back_timer.start()
         self.rated.emit(number, level)
@@ -436,7 +440,8 @@ def rating_screen_for(ctx: Context, clerk_window: QWidget | None = None) -> Rati
         hall_name = read(ctx.db, lambda s: str(settings.get(s, "hall_name") or ""))
         screen = RatingScreen(ctx.db, CitizenChannel(ctx.node.node_id, device_name(ctx.actor.window_code)),
                               hall_name=hall_name)
-        screen.rated.connect(lambda *_: ctx.changes.tickets_changed.emit())
+        screen.rated.connect(lambda *_: screen.changes.tickets_changed.emit() if screen.changes else None)
+    screen.changes = ctx.changes  # after a new login the current session's views are the ones to refresh
     if not screen.isVisible():
         _place(screen, clerk_window)
     return screen
@@ -465,7 +470,7 @@ def request_citizen_rating(parent: QWidget | None, ctx: Context, number: str, st
     """
     invite = run(parent, ctx.db, lambda s: ratings.request_rating(s, ctx.actor, number, stage,
                                                                    rectification_id=rectification_id, now=now),
-                 title=_tr("无法请申请人评价"))
+                 title=QCoreApplication.translate("RatingScreen", "无法请申请人评价"))
     if invite is None:
         return
     ctx.changes.tickets_changed.emit()  # the request is a ledger event in the ticket's history
