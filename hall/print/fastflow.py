@@ -52,10 +52,12 @@ def _table(font_name: str) -> list[float]:
 
 
 def text_width(text: str, font_name: str, size: float) -> float:
-    if text and max(text) >= "\U00010000":
+    t = _tables.get(font_name) or _table(font_name)
+    try:
+        return sum(map(t.__getitem__, map(ord, text))) * size / 1000
+    except IndexError:  # a character beyond the BMP (rare): per-character look-up
         widths, default = _metrics(font_name)
         return sum(widths.get(ord(ch), default) for ch in text) * size / 1000
-    return sum(map(_table(font_name).__getitem__, map(ord, text))) * size / 1000
 
 
 def wrap_text(text: str, font_name: str, size: float, width: float, first_indent: float = 0) -> list[str]:
@@ -279,21 +281,25 @@ class Grid(Flowable):
 
     def _compute(self) -> None:
         layout = []
+        cols, spans, head_cols = self.col_widths, self.spans, self.head_cols
+        size, leading, pad2 = self.size, self.leading, 2 * self.pad
         for r, row in enumerate(self.rows):
             cells = []
             x = 0.0
             c = 0
-            height = 0.0
+            lines_max = 1
+            head_row = r < self.header_rows
             while c < len(row):
-                last = self.spans.get((r, c), c)
-                w = sum(self.col_widths[c:last + 1])
-                font = self.head_font if self._is_head(r, c) else self.font
-                lines = wrap_text(row[c], font, self.size, w - 2 * self.pad)
+                last = spans.get((r, c), c) if spans else c
+                w = cols[c] if last == c else sum(cols[c:last + 1])
+                font = self.head_font if head_row or c in head_cols else self.font
+                lines = wrap_text(row[c], font, size, w - pad2)
                 cells.append((x, w, lines, font, c))
-                height = max(height, len(lines) * self.leading + 2 * self.pad)
+                if len(lines) > lines_max:
+                    lines_max = len(lines)
                 x += w
                 c = last + 1
-            layout.append((height, cells))
+            layout.append((lines_max * leading + pad2, cells))
         self._layout = layout
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:

@@ -73,19 +73,32 @@ def find_unmasked(text: str) -> list[str]:
 
 
 def iter_strings(obj: object) -> Iterator[str]:
-    """All strings inside a dataclass / tuple / list tree (what a renderer may draw)."""
+    """All strings inside a dataclass / tuple / list / dict tree (what a renderer may draw)."""
+    out: list[str] = []
+    _collect(obj, out)
+    return iter(out)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _collect(obj: object, out: list[str]) -> None:
+    # A plain recursive walk appending to one list: nested generators cost a frame per level and string.
     if isinstance(obj, str):
-        yield obj
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for f in dataclasses.fields(obj):
-            yield from iter_strings(getattr(obj, f.name))
+        out.append(obj)
     elif isinstance(obj, (list, tuple, set, frozenset)):
         for x in obj:
-            yield from iter_strings(x)
+            _collect(x, out)
     elif isinstance(obj, dict):
         for k, v in obj.items():
-            yield from iter_strings(k)
-            yield from iter_strings(v)
+            _collect(k, out)
+            _collect(v, out)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELDS.get(type(obj))
+        if names is None:
+            names = _FIELDS[type(obj)] = tuple(f.name for f in dataclasses.fields(obj))
+        for name in names:
+            _collect(getattr(obj, name), out)
 
 
 def check_public(where: str, *data: object, allowed: Iterable[str] = ()) -> None:
