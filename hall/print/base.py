@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -26,6 +25,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from hall.print.fastflow import Text
 from hall.print.fonts import FontSet, cjk_fonts
+from hall.print.qr import FastQrCode
 
 # GB/T 9704-2012 §5.2.1: 天头 37 mm, 订口 28 mm; type area 156 × 225 mm leaves 26 mm right, 35 mm bottom.
 MARGIN_TOP = 37 * mm
@@ -94,13 +94,13 @@ def make_styles(fonts: FontSet, scale: float = 1.0) -> Styles:
     )
 
 
-def qr_drawing(payload: str, size: float) -> QrCode:
+def qr_drawing(payload: str, size: float) -> FastQrCode:
     """A QR code flowable drawn straight on the canvas (error correction M, 4-module quiet zone).
 
-    reportlab's QrCode flowable is used rather than a graphics Drawing, whose renderer selects Helvetica
-    and would leave an unembedded font in every PDF.
+    reportlab's QrCode flowable (via :class:`hall.print.qr.FastQrCode`) is used rather than a graphics
+    Drawing, whose renderer selects Helvetica and would leave an unembedded font in every PDF.
     """
-    return QrCode(payload, width=size, height=size, qrLevel="M", qrBorder=4)
+    return FastQrCode(payload, width=size, height=size, qrLevel="M", qrBorder=4)
 
 
 class SealArea(Flowable):
