@@ -26,7 +26,7 @@ def main() -> int:
     from papers_env import build, prepare
 
     from hall.paths import Paths
-    from hall.print.notices import FlowchartRenderer, SixPublicRenderer, StaffBoardRenderer
+    from hall.print.notices import BookletRenderer, FlowchartRenderer, SixPublicRenderer, StaffBoardRenderer
     from hall.print.receipt80 import Receipt80Renderer
     from hall.print.ticket_layout import TicketPaperRenderer
     from hall.services import papers, staff
@@ -65,11 +65,15 @@ def main() -> int:
             hall = papers.hall_info(s)
             item = papers.item_notice(s, "19")
             badges = papers.staff_badges(s)
+            items = papers.item_notices(s)
         for name, r in (("six-public", SixPublicRenderer([item], hall)), ("flowchart", FlowchartRenderer([item], hall)),
                         ("staff-board", StaffBoardRenderer(badges, hall))):
             path = out / f"{name}.pdf"
             r.render(path)
             jobs.append((name, path, 1))
+        booklet = out / "booklet.pdf"
+        BookletRenderer(items, hall, issued_on=date(2026, 3, 12)).render(booklet)
+        jobs.append(("booklet-toc", booklet, 2))  # page 1 is the cover, the contents start on page 2
         for name, path, page in jobs:
             subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", str(page), "-l", str(page), "-singlefile",
                             str(path), str(HERE / name)], check=True)
