@@ -20,11 +20,13 @@ _RUN = re.compile(r"0{5,}|1{5,}")
 # reportlab scores this one orientation only, on rows only (its column slices are tuples, never equal to the
 # list pattern), non-overlapping and never in the last slot; we score exactly the same.
 _FINDER = "10111010000"
+_FINDER_RE = re.compile(_FINDER)
 
 
 def _rule1(lines: list[str]) -> int:
-    """Runs of five or more same-colour modules: 3 + (length − 5) each."""
-    return sum(m.end() - m.start() - 2 for line in lines for m in _RUN.finditer(line))
+    """Runs of five or more same-colour modules: 3 + (length − 5) each (lines joined by a "2": one scan)."""
+    runs = _RUN.findall("2".join(lines))
+    return sum(map(len, runs)) - 2 * len(runs)
 
 
 def _rule2(rows: list[int], n: int) -> int:
@@ -38,15 +40,10 @@ def _rule2(rows: list[int], n: int) -> int:
     return 3 * score
 
 
-def _rule3(lines: list[str]) -> int:
-    score = 0
-    for line in lines:
-        last = len(line) - len(_FINDER)
-        j = line.find(_FINDER)
-        while 0 <= j < last:
-            score += 40
-            j = line.find(_FINDER, j + len(_FINDER))
-    return score
+def _rule3(lines: list[str], n: int) -> int:
+    # Leftmost non-overlapping matches, as reportlab's scan; a match in a row's last slot is not counted.
+    last = n - len(_FINDER)
+    return 40 * sum(1 for m in _FINDER_RE.finditer("2".join(lines)) if m.start() % (n + 1) < last)
 
 
 def penalty(modules: list[list[bool]]) -> int:
@@ -61,7 +58,7 @@ def _penalty_rows(rows: list[int], n: int) -> int:
     cols = ["".join(col) for col in zip(*lines, strict=True)]
     dark = sum(r.bit_count() for r in rows)
     rule4 = 10 * (abs(100 * dark // (n * n) - 50) // 5)
-    return _rule1(lines) + _rule1(cols) + _rule2(rows, n) + _rule3(lines) + rule4
+    return _rule1(lines) + _rule1(cols) + _rule2(rows, n) + _rule3(lines, n) + rule4
 
 
 # Per symbol version: which modules carry data (a bit mask per row) and each mask pattern (per row).
