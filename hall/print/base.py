@@ -197,17 +197,14 @@ class NumberedCanvas(Canvas):
         super().__init__(*args, **kwargs)
         self._saved_pages: list[dict] = []
         self._decorate = decorate
-        # Optional page order hook: a booklet lays its contents out last and moves them to the front.
-        self.reorder: Callable[[list[dict]], list[dict]] | None = None
 
     def showPage(self) -> None:
         self._saved_pages.append(dict(self.__dict__))
         self._startPage()
 
     def save(self) -> None:
-        pages = self.reorder(self._saved_pages) if self.reorder else self._saved_pages
-        total = len(pages)
-        for number, state in enumerate(pages, start=1):
+        total = len(self._saved_pages)
+        for number, state in enumerate(self._saved_pages, start=1):
             self.__dict__.update(state)
             if self._decorate is not None:
                 self._decorate(self, number, total)
