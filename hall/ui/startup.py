@@ -44,12 +44,12 @@ class BackgroundOpen(QThread):
 
     def wait_result(self) -> Any:
         """Block (with the event loop running) until the database is open; return the Opened or raise."""
-        if not self.isFinished() or self.result is None:
+        if self.result is None:  # still working: keep the GUI alive until the thread has finished
             loop = QEventLoop()
-            self.done.connect(loop.quit)
-            if not self.isFinished():
+            self.finished.connect(loop.quit)
+            if not self.isFinished():  # connected first, then checked: the signal cannot slip between
                 loop.exec()
-        self.wait()
+        self.wait()  # run() sets result before it emits and returns right after
         if isinstance(self.result, BaseException):
             raise self.result
         return self.result
