@@ -29,7 +29,8 @@ WINDOW_COLUMNS = (
     ("code", "窗口编码"), ("name", "窗口名称"), ("sort_order", "排序"), ("phone", "咨询电话"),
 )
 ITEM_COLUMNS = (
-    ("code", "事项编码"), ("name", "事项名称"), ("aliases", "简称"), ("window_code", "窗口"), ("default_kind", "办件类型"),
+    ("code", "事项编码"), ("name", "事项名称"), ("aliases", "简称"), ("window_code", "窗口"),
+    ("default_kind", "办件类型"),
     ("statutory_limit", "法定时限"), ("promised_limit", "承诺时限"), ("limit_unit", "时限单位"),
     ("statutory_anchored", "法定时限有据"), ("restart_on_supplement", "补正后重新计时"),
     ("departments", "办理部门"), ("conditions", "受理条件"), ("procedure", "办理流程"), ("fee", "收费标准"),

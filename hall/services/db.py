@@ -112,7 +112,9 @@ class Checkpointer:
 
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the write lock up front (no deadlock on upgrade); readers never take it, so a screen
+    # reading the queue does not hold up a counter saving a ticket.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("hall_read") else "BEGIN IMMEDIATE")
 
 
 def translate(exc: BaseException) -> HallError | None:
@@ -140,6 +142,7 @@ class Database:
         self.engine = engine
         self.backups_dir = backups_dir
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(engine.execution_options(hall_read=True), expire_on_commit=False)
         self._checkpointer: Checkpointer | None = None
         if engine.dialect.name == "sqlite" and engine.url.database:
             self._checkpointer = Checkpointer(Path(engine.url.database))
@@ -190,6 +193,22 @@ class Database:
                 raise translated from exc
             raise
         finally:
+            session.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A consistent read-only look (a deferred transaction on SQLite): never blocks a saving counter."""
+        session = self._read_sessions()
+        try:
+            session.begin()
+            yield session
+        except sa_exc.SQLAlchemyError as exc:
+            translated = translate(exc)
+            if translated is not None:
+                raise translated from exc
+            raise
+        finally:
+            session.rollback()  # a read keeps nothing (anything written by mistake is discarded)
             session.close()
 
     def table_names(self) -> list[str]:

@@ -154,6 +154,9 @@ def load(session: Session, actor: Actor, number: str, action: str, now: datetime
     return t
 
 
+SUPERVISOR_ONLY = frozenset({"decide"})
+
+
 def allowed_actions(session: Session, actor: Actor, t: Ticket, *, now: datetime | None = None) -> list[str]:
     """The actions the ticket detail may offer this actor now (the services still check on the call)."""
     day = today_of(now).date()
@@ -168,6 +171,8 @@ def allowed_actions(session: Session, actor: Actor, t: Ticket, *, now: datetime 
                 continue
             if name == "pause" and open_stop(t, "pause"):
                 continue
+            if name in SUPERVISOR_ONLY and not actor.is_supervisor:
+                continue  # the service would refuse it; the screen does not offer it
             out.append(name)
     return out
 

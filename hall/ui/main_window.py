@@ -6,6 +6,7 @@ On first show it offers back an intake that was not saved (crash, power cut); cl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -14,17 +15,21 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget
 
-from hall.paths import Paths
-from hall.services import catalog, settings
-from hall.services.actor import ROLE_LABELS
+from hall.errors import HallError
+from hall.services import catalog, daily, settings
+from hall.services.actor import ROLE_LABELS, Actor
 from hall.services.drafts import DraftStore
 from hall.ui import messages
+from hall.ui.attendance_view import AttendanceView
+from hall.ui.dashboard import DashboardWidget
 from hall.ui.drafts import offer_restore
 from hall.ui.intake_form import IntakeFormWidget
 from hall.ui.item_finder import ItemFinder
 from hall.ui.ops import Context, read
 from hall.ui.queue_view import QueueView
 from hall.ui.ticket_detail import TicketDetailDialog
+
+log = logging.getLogger("hall.ui.main")
 
 STYLE = """
 QLabel#intakeItem { font-size: 13pt; font-weight: bold; }
@@ -46,7 +51,7 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(STYLE)
         self.windows = read(ctx.db, catalog.window_views)
         self.items = read(ctx.db, catalog.item_views)
-        self.store = DraftStore(drafts_dir or Paths.resolve().drafts_dir)
+        self.store = DraftStore(drafts_dir or ctx.data_paths().drafts_dir)
         self._offered = False
         self.details: list[TicketDetailDialog] = []
 
@@ -63,6 +68,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(intake_page, self.tr("收件登记 F2"))
         self.queue = QueueView(ctx, today=today)
         self.tabs.addTab(self.queue, self.tr("办件队列 F3"))
+        self.dashboard: DashboardWidget | None = None
+        if ctx.actor.is_supervisor:
+            self.dashboard = DashboardWidget(ctx, today=today)
+            self.tabs.addTab(self.dashboard, self.tr("中心看板 F4"))
+        self.attendance = AttendanceView(ctx, today=today)
+        self.tabs.addTab(self.attendance, self.tr("考勤 F6"))
         self.setCentralWidget(self.tabs)
         # The item list of earlier versions is still reachable under these names (tests, screenshots).
         self.search, self.table, self.window_combo = self.finder.search, self.finder.table, self.finder.window_combo
@@ -80,12 +91,32 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         work = self.menuBar().addMenu(self.tr("办件(&B)"))
-        for text, key, fn in ((self.tr("收件登记"), "F2", self.go_intake), (self.tr("办件队列"), "F3", self.go_queue),
-                              (self.tr("查找事项"), "Ctrl+F", self.go_intake)):
+        entries = [(self.tr("收件登记"), "F2", self.go_intake), (self.tr("办件队列"), "F3", self.go_queue),
+                   (self.tr("查找事项"), "Ctrl+F", self.go_intake)]
+        if self.dashboard is not None:
+            entries.append((self.tr("中心看板"), "F4", self.go_dashboard))
+        entries.append((self.tr("考勤"), "F6", self.go_attendance))
+        for text, key, fn in entries:
             act = QAction(text, self)
             act.setShortcut(QKeySequence(key))
             act.triggered.connect(fn)
             work.addAction(act)
+        if ctx.actor.is_supervisor:
+            manage = self.menuBar().addMenu(self.tr("管理(&G)"))
+            daily_action = QAction(self.tr("执行每日规则（逾期视为认可、责任追究、回访、B岗）"), self)
+            daily_action.triggered.connect(self.run_daily_now)
+            manage.addAction(daily_action)
+            if ctx.actor.role in ("admin", "system"):
+                cal_action = QAction(self.tr("节假日与调休设置…"), self)
+                cal_action.triggered.connect(self.open_calendar)
+                manage.addAction(cal_action)
+        # The hall's daily rules run on the hall's own node, as the system, at start and every hour.
+        self._daily_timer = QTimer(self)
+        self._daily_timer.setInterval(60 * 60 * 1000)
+        self._daily_timer.timeout.connect(self.run_daily_quietly)
+        if ctx.node.intake_point == "000":
+            self._daily_timer.start()
+            QTimer.singleShot(3000, self, self.run_daily_quietly)  # bound to self: cancelled if it closes
 
         self.finder.item_chosen.connect(self.intake.load_item)
         self.intake.done.connect(self.go_intake)
@@ -111,6 +142,41 @@ class MainWindow(QMainWindow):
         self.details.append(dlg)
         dlg.open()
         return dlg
+
+    def go_dashboard(self) -> None:
+        if self.dashboard is not None:
+            self.tabs.setCurrentWidget(self.dashboard)
+
+    def go_attendance(self) -> None:
+        self.tabs.setCurrentWidget(self.attendance)
+
+    def run_daily_now(self) -> None:
+        self.run_daily(quiet=False)
+
+    def run_daily_quietly(self) -> None:
+        self.run_daily(quiet=True)
+
+    def open_calendar(self) -> None:
+        from hall.ui.calendar_dialog import CalendarDialog
+
+        CalendarDialog(self.ctx, self).exec()
+
+    def run_daily(self, *, quiet: bool) -> None:
+        """Deemed consent, accountability, unrated tickets, follow-ups, B-posts — idempotent for the day."""
+        system = Actor.system(self.ctx.node.node_id, self.ctx.node.intake_point)
+        day = self._today()
+        try:
+            with self.ctx.db.transaction() as session:
+                report = daily.run(session, system, day)
+        except HallError as exc:
+            log.warning("daily rules not run: %s", exc)
+            if not quiet:
+                messages.error(self, self.tr("每日规则"), str(exc))
+            return
+        log.info("daily rules: %s", report)
+        self.ctx.changes.tickets_changed.emit()
+        if not quiet:
+            messages.info(self, self.tr("每日规则"), "\n".join(report.lines()))
 
     # ------------------------------------------------------------------------------------ drafts
     def showEvent(self, event: QShowEvent) -> None:

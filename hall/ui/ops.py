@@ -59,5 +59,5 @@ def run(parent: QWidget | None, db: Database, fn: Callable[[Session], T], *,
 
 def read(db: Database, fn: Callable[[Session], T]) -> T:
     """A read-only look (no message handling: reads that fail are programming errors or a lost database)."""
-    with db.transaction() as session:
+    with db.reading() as session:
         return fn(session)

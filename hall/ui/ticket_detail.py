@@ -168,13 +168,29 @@ def _close(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
     return tickets.close(s, a, n, x["outcome"], x["result"], expected_version=v)
 
 
+def _record_opinion(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
+    """A co-department's opinion on the current round's copy to that department."""
+    joint = _wf("joint")
+    status = joint.status(s, tickets.get(s, n))
+    copy = next((c for c in status.copies if c.department == x["department"]), None)
+    if copy is None:
+        from hall.errors import ValidationError
+
+        raise ValidationError("协办部门", f"“{x['department']}”没有被抄告本办件")
+    return joint.record_opinion(s, a, copy.id, x["answer"], x["opinion"], x["answered_by"])
+
+
 def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Action]:
     wf = _optional("hall.services.workflow")
     steps = tuple((x, x) for x in getattr(wf, "SPECIAL_STEPS", ()))
     delivery = tuple((x, x) for x in getattr(wf, "DELIVERY_METHODS", ("当面领取",)))
     outcomes = (("approved", "通过"), ("tolerated", "容缺通过"), ("rejected", "不通过"))
     depts = tuple((x, x) for x in d.departments)
+    dept_outcomes = tuple(getattr(_optional("hall.services.proxy"), "DEPT_OUTCOMES", {}).items())
+    answers = tuple(getattr(_optional("hall.services.joint"), "ANSWERS", {}).items())
     return [
+        Action("start", "开始办理", "Alt+B", (Field("note", "说明（可空）"),),
+               lambda s, a, n, v, x: _wf().start(s, a, n, x["note"], expected_version=v)),
         Action("supplement", "补正材料收齐", "Alt+S", (),
                lambda s, a, n, v, x: tickets.supplement_received(s, a, n, expected_version=v)),
         Action("pause", "暂停计时（补正）", "Alt+U", (Field("reason", "暂停原因"),),
@@ -198,8 +214,25 @@ def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Actio
                                                                       x["handover"], expected_version=v)),
         Action("forward", "转报上级部门", "Alt+F", (Field("department", "承办部门", "choice", depts),),
                lambda s, a, n, v, x: _wf("proxy").forward(s, a, n, x["department"], expected_version=v)),
+        Action("department_returned", "登记部门办理结果", "Alt+R",
+               (Field("outcome", "部门办理结果", "choice", dept_outcomes), Field("answer", "部门答复", "long"),
+                Field("dept_ref", "部门受理编号（如有）"), Field("doc_no", "结果文书编号（如有）")),
+               lambda s, a, n, v, x: _wf("proxy").department_returned(
+                   s, a, n, x["outcome"], x["answer"], dept_ref=x["dept_ref"], result_doc_no=x["doc_no"],
+                   expected_version=v)),
         Action("copy", "抄告协办部门", "Alt+J", (),
                lambda s, a, n, v, x: _wf("joint").copy(s, a, n, expected_version=v)),
+        Action("opinion", "录入协办意见", "Alt+O",
+               (Field("department", "协办部门", "choice", depts[1:] or depts),
+                Field("answer", "审核意见", "choice", answers), Field("opinion", "意见内容", "long"),
+                Field("answered_by", "答复人")), _record_opinion),
+        Action("accept_transfer", "接收转办", "Alt+A", (),
+               lambda s, a, n, v, x: _wf("routing").accept_transfer(s, a, n)),
+        Action("escalate", "提交集体研究", "Alt+E", (Field("reason", "提交理由", "long"),),
+               lambda s, a, n, v, x: _wf("routing").escalate(s, a, n, x["reason"], expected_version=v)),
+        Action("decide", "登记集体研究结论", "Alt+K",
+               (Field("outcome", "研究结论", "long"), Field("meeting", "会议（纪要号）")),
+               lambda s, a, n, v, x: _wf("routing").decide(s, a, n, x["outcome"], x["meeting"])),
         Action("close", "办结", "Alt+C",
                (Field("outcome", "办结结果", "choice", outcomes), Field("result", "办理结果", "long"),
                 Field("doc_no", "结果文书编号（如有）")), _close),
@@ -351,11 +384,16 @@ class TicketDetailDialog(QDialog):
         self.print_btn.setObjectName("action_print")
         self.print_btn.setShortcut(QKeySequence("Ctrl+P"))
         self.print_btn.clicked.connect(self.print_default)
+        # The citizen rates on their own screen (hall/ui/rating_screen.py); the clerk can only ask.
+        self.rate_btn = QPushButton(self.tr("请群众评价 F9"))
+        self.rate_btn.setObjectName("action_rate")
+        self.rate_btn.setShortcut(QKeySequence("F9"))
+        self.rate_btn.clicked.connect(self.ask_rating)
         close_btn = QPushButton(self.tr("关闭 Esc"))
         close_btn.clicked.connect(self.reject)
         n = len(self.actions_)
-        grid.addWidget(self.print_btn, n // 6, n % 6)
-        grid.addWidget(close_btn, (n + 1) // 6, (n + 1) % 6)
+        for k, b in enumerate((self.print_btn, self.rate_btn, close_btn)):
+            grid.addWidget(b, (n + k) // 6, (n + k) % 6)
         layout.addLayout(grid)
         self.show_detail()
         self.resize(1180, 700)
@@ -410,6 +448,8 @@ class TicketDetailDialog(QDialog):
         self.history.resizeRowsToContents()
         for name, b in self.buttons.items():
             b.setEnabled(action_enabled(name, d))
+        if hasattr(self, "rate_btn"):
+            self.rate_btn.setEnabled(self.rating_stage() is not None)
 
     # ---------------------------------------------------------------------------------- actions
     def ask_and_perform(self, action: Action) -> bool:
@@ -445,6 +485,25 @@ class TicketDetailDialog(QDialog):
             self.reload()
             self.id_value.setText(full)
             self.reveal_btn.setVisible(False)
+
+    def rating_stage(self) -> str | None:
+        """好差评: 承诺件 are rated at acceptance and at closure; every case at closure."""
+        d = self.detail
+        if d.state in ("closed_approved", "closed_tolerated", "closed_rejected", "delivered", "refused"):
+            return "closure"
+        if d.kind == "promised" and d.state in ("accepted", "in_progress"):
+            return "acceptance"
+        return None
+
+    def ask_rating(self) -> None:
+        stage = self.rating_stage()
+        if stage is None:
+            messages.info(self, self.tr("请群众评价"), self.tr("该办件当前状态不需要评价（承诺件受理后、办结后评价）"))
+            return
+        from hall.ui.rating_screen import request_citizen_rating
+
+        request_citizen_rating(self, self.ctx, self.number, stage)
+        self.reload()
 
     def print_default(self) -> None:
         show_paper(self, self.ctx, self.number, papers_for_state(self.detail.state, self.detail.kind)[0])
