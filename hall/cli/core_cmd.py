@@ -191,6 +191,9 @@ def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.db.transaction() as session:
         report = daily.run(session, ctx.actor, args.date or date.today())
     print("\n".join(report.lines()))
+    copy = ctx.db.daily_backup()
+    if copy is not None:
+        print(f"  每日备份：{copy}")
     return 0
 
 

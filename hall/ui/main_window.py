@@ -7,6 +7,7 @@ On first show it offers back an intake that was not saved (crash, power cut); cl
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -117,6 +118,8 @@ class MainWindow(QMainWindow):
         if ctx.node.intake_point == "000":
             self._daily_timer.start()
             QTimer.singleShot(3000, self, self.run_daily_quietly)  # bound to self: cancelled if it closes
+        # Every node keeps a daily copy of its own ledger; off the GUI thread (a large file takes a while).
+        threading.Thread(target=self._daily_backup, name="hall-daily-backup", daemon=True).start()
 
         self.finder.item_chosen.connect(self.intake.load_item)
         self.intake.done.connect(self.go_intake)
@@ -142,6 +145,12 @@ class MainWindow(QMainWindow):
         self.details.append(dlg)
         dlg.open()
         return dlg
+
+    def _daily_backup(self) -> None:
+        try:
+            self.ctx.db.daily_backup()
+        except Exception as exc:  # a full disk or a closing program must not stop the counter; it is logged
+            log.warning("daily backup failed: %s", exc)
 
     def go_dashboard(self) -> None:
         if self.dashboard is not None:
