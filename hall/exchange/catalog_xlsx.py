@@ -15,10 +15,8 @@ Cell rules on import (also written on the 说明 sheet):
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 import zlib
@@ -53,6 +51,7 @@ from hall.services.catalog_spec import (
     check_headers,
     parse_sheets,
 )
+from hall.services.files import atomic_path
 
 README_SHEET = "说明"
 FILE_FIELD = "事项清单文件"
@@ -184,17 +183,8 @@ def _display_width(text: str) -> int:
 
 
 def _save_atomically(wb: Workbook, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            wb.save(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
 
 
 # ---------------------------------------------------------------------------------------------- reading

@@ -12,9 +12,7 @@ temporary name and moved into place, so a reader never sees half a workbook.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from sqlalchemy.orm import Session
 from hall.errors import ValidationError
 from hall.services import ledger, settings, stats
 from hall.services.actor import Actor
+from hall.services.files import atomic_path
 from hall.services.permissions import require_admin, require_supervisor
 from hall.services.states import KIND_LABELS
 from hall.services.stats import Period, StatsRow, StatsTable, fmt_days, fmt_rate
@@ -133,17 +132,8 @@ class _Sheet:
 
 
 def _save(wb: Workbook, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _target(path: str | os.PathLike[str]) -> Path:

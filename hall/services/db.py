@@ -135,6 +135,18 @@ def translate(exc: BaseException) -> HallError | None:
     return None
 
 
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Database failures a clerk can act on become their Chinese message; anything else passes unchanged."""
+    try:
+        yield
+    except sa_exc.SQLAlchemyError as exc:
+        translated = translate(exc)
+        if translated is not None:
+            raise translated from exc
+        raise
+
+
 class Database:
     """An open, migrated database. One per process; sessions are cheap and one per user action."""
 
@@ -185,13 +197,8 @@ class Database:
         """One unit of work: commit on success, roll back on any error, database failures translated."""
         session = self._sessions()
         try:
-            with session.begin():
+            with _translated(), session.begin():
                 yield session
-        except sa_exc.SQLAlchemyError as exc:
-            translated = translate(exc)
-            if translated is not None:
-                raise translated from exc
-            raise
         finally:
             session.close()
 
@@ -200,13 +207,9 @@ class Database:
         """A consistent read-only look (a deferred transaction on SQLite): never blocks a saving counter."""
         session = self._read_sessions()
         try:
-            session.begin()
-            yield session
-        except sa_exc.SQLAlchemyError as exc:
-            translated = translate(exc)
-            if translated is not None:
-                raise translated from exc
-            raise
+            with _translated():
+                session.begin()
+                yield session
         finally:
             session.rollback()  # a read keeps nothing (anything written by mistake is discarded)
             session.close()

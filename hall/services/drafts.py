@@ -13,11 +13,12 @@ import json
 import logging
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from hall.services.files import atomic_path
 
 log = logging.getLogger("hall.drafts")
 FORMAT = 1
@@ -55,17 +56,8 @@ class DraftStore:
         body = json.dumps({"format": FORMAT, "key": key, "owner": owner,
                            "saved_at": (now or datetime.now()).isoformat(timespec="seconds"), "data": data},
                           ensure_ascii=False, indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=".intake-", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(body)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path, prefix=".intake-") as tmp:
+            tmp.write_text(body, encoding="utf-8")
         _fsync_dir(self.folder)
         return path
 
