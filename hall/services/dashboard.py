@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, inspect, select
+from sqlalchemy import Boolean, ColumnElement, String, cast, func, inspect, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from hall.models import Staff, Ticket, Window
 from hall.services import clock
@@ -51,7 +53,8 @@ class Drill:
     """Which tickets stand behind a number on the dashboard (the drill-down asks the queue for these).
 
     ``bucket``: open | due_today | due_next | overdue | provisional | stopped | closed | on_time | late.
-    ``due_from``/``due_to`` bound the due date (inclusive); ``closed_from``/``closed_to`` the closing day.
+    ``due_from``/``due_to`` bound the due date (inclusive); ``closed_from``/``closed_to`` the closing day;
+    ``nobody``: the tickets nobody is responsible for (the "（无人负责）" line; ``owner_id`` is then None).
     """
 
     bucket: str
@@ -62,6 +65,7 @@ class Drill:
     due_to: date | None = None
     closed_from: date | None = None
     closed_to: date | None = None
+    nobody: bool = False
 
     @property
     def title(self) -> str:
@@ -70,6 +74,11 @@ class Drill:
             parts.append(self.window_code)
         if self.kind:
             parts.append(KIND_LABELS.get(self.kind, self.kind))
+        if self.nobody:
+            parts.append(NOBODY)
+        if self.closed_from is not None and self.closed_to is not None:
+            parts.append(self.closed_from.isoformat() if self.closed_from == self.closed_to
+                         else f"{self.closed_from.isoformat()} 至 {self.closed_to.isoformat()}")
         return " · ".join(parts)
 
 
@@ -102,7 +111,7 @@ class GroupLine:
             return Drill(**{**base.__dict__, "window_code": self.key})
         if self.dimension == "kind":
             return Drill(**{**base.__dict__, "kind": self.key})
-        return Drill(**{**base.__dict__, "owner_id": int(self.key) if self.key else None})
+        return Drill(**{**base.__dict__, "owner_id": int(self.key) if self.key else None, "nobody": not self.key})
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,14 @@ class Rate:
     @property
     def text(self) -> str:
         return "—" if self.rate is None else f"{self.rate * 100:.1f}%"
+
+    @property
+    def late(self) -> int:
+        return self.closed - self.on_time
+
+    def drill(self, bucket: str = "closed") -> Drill:
+        """The closures behind the rate: ``closed`` (the denominator), ``on_time`` or ``late``."""
+        return Drill(bucket, closed_from=self.start, closed_to=self.end)
 
 
 @dataclass(frozen=True)
@@ -166,6 +183,7 @@ class DashboardSnapshot:
     calendar_banner: str  # "" when every year a deadline can reach is confirmed
     provisional_years: tuple[int, ...]
     elapsed_ms: float = field(default=0.0, compare=False)
+    provisional_from: date | None = None  # provisional deadlines are counted from here (first unconfirmed year)
 
     def drill(self, bucket: str) -> Drill:
         """The hall-wide drill-down of one bucket."""
@@ -178,6 +196,8 @@ class DashboardSnapshot:
             return Drill(bucket, due_to=t - timedelta(days=1))
         if bucket in ("closed", "on_time", "late"):
             return Drill(bucket, closed_from=t, closed_to=t)
+        if bucket == "provisional":
+            return Drill(bucket, due_from=self.provisional_from)
         return Drill(bucket)
 
 
@@ -202,6 +222,48 @@ def _clock_stopped(entries: list[dict[str, Any]] | None) -> bool:
         elif kind in ("resume", "exclude_end"):
             open_["pause" if kind == "resume" else "exclude"] = False
     return any(open_.values())
+
+
+class open_stop(FunctionElement[bool]):  # lower case: a SQL function, as SQLAlchemy spells them
+    """SQL: the ticket's clock list (a JSON array) has a pause or a special step still running — the last
+    ``pause``/``resume`` entry is a pause, or the last ``exclude_start``/``exclude_end`` entry is a start.
+    The same reading as :func:`_clock_stopped`, compiled per dialect (SQLite ``json_each``, PostgreSQL
+    ``json_array_elements … WITH ORDINALITY``): the list is walked in order, never matched as text."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "open_stop"
+
+
+_STOP_PAIRS = (("pause", "resume"), ("exclude_start", "exclude_end"))
+
+
+@compiles(open_stop, "sqlite")
+def _open_stop_sqlite(element: open_stop, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(next(iter(element.clauses)), **kw)
+    parts = [f"coalesce((SELECT json_extract(e.value, '$.kind') FROM json_each({col}) AS e "
+             f"WHERE json_extract(e.value, '$.kind') IN ('{a}', '{b}') ORDER BY e.key DESC LIMIT 1), '') = '{a}'"
+             for a, b in _STOP_PAIRS]
+    return "(" + " OR ".join(parts) + ")"
+
+
+@compiles(open_stop, "postgresql")
+def _open_stop_pg(element: open_stop, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(next(iter(element.clauses)), **kw)
+    # json_array_elements fails on a scalar: a JSON null clock reads as an empty list.
+    arr = f"CASE WHEN json_typeof({col}::json) = 'array' THEN {col}::json ELSE '[]'::json END"
+    parts = [f"coalesce((SELECT e.value ->> 'kind' FROM json_array_elements({arr}) WITH ORDINALITY AS e(value, i) "
+             f"WHERE e.value ->> 'kind' IN ('{a}', '{b}') ORDER BY e.i DESC LIMIT 1), '') = '{a}'"
+             for a, b in _STOP_PAIRS]
+    return "(" + " OR ".join(parts) + ")"
+
+
+def clock_stopped_sql() -> ColumnElement[bool]:
+    """SQL for "this ticket's clock stands still" (a stopped state, or a stop running in its clock list) — what
+    :func:`snapshot` decides in Python for its overdue candidates, so a drill-down lists the same tickets.
+    An empty clock list (the common case) is recognised by its length before any JSON is walked."""
+    return or_(Ticket.state.in_(CLOCK_STOPPED_STATES),
+               (func.length(cast(Ticket.clock, String)) > 2) & open_stop(Ticket.clock))
 
 
 def first_unconfirmed_year(cal: WorkCalendar, from_year: int) -> int:
@@ -313,7 +375,7 @@ def snapshot(session: Session, today: date) -> DashboardSnapshot:
                     lambda m: m.on_duty(session, today)),
         substitutions=_panel(session, "hall.services.bposts", ("substitutions", "substituted_tickets"),
                              lambda m: m.substitutions(session, today)),
-        calendar_banner=banner, provisional_years=prov_years,
+        calendar_banner=banner, provisional_years=prov_years, provisional_from=date(y0, 1, 1),
     )
     return DashboardSnapshot(**{**snap.__dict__, "elapsed_ms": (time.perf_counter() - began) * 1000})
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from types import ModuleType
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from hall.models import Ticket
 from hall.services import clock, intake, ledger, tickets
 from hall.services.actor import Actor
 from hall.services.calendar import WorkCalendar
+from hall.services.dashboard import clock_stopped_sql
 from hall.services.deadlines import working_days_between
 from hall.services.masking import mask_id_for_clerk
 from hall.services.numbering import NUMBER_RE
@@ -46,9 +47,20 @@ tickets.EVENT_LABELS.setdefault(REVEAL_EVENT, "查看完整证件号码")
 class TicketFilter:
     """Which tickets a list shows. Every field narrows the list; the defaults show all open tickets.
 
-    The queue uses ``window`` / ``owner_id``; the manager's dashboard drills down with ``due_on``,
-    ``overdue``, ``provisional``, ``kind`` and ``state``; the search box fills ``text`` (ticket number,
-    ID number, applicant name or pinyin initials — each an indexed lookup).
+    The queue uses ``window`` / ``owner_id``; the search box fills ``text`` (ticket number, ID number, applicant
+    name or pinyin initials — each an indexed lookup). The manager's dashboard and the statistics screen drill
+    down with the rest, so a list holds exactly the tickets behind a number:
+
+    - ``due_on`` / ``due_from`` / ``due_to`` (inclusive), ``overdue`` (open and due before ``today``),
+      ``provisional``, ``clock_running`` (False: waiting on 补正、特别程序、集体研究 or a running pause —
+      the dashboard's "计时暂停"; True: the clock runs, so a ticket past its due date is overdue);
+    - dates of a ticket's life, inclusive days: ``received_from/_to``, ``accepted_from/_to``, ``closed_from/_to``;
+      ``has_verdict`` (closed with a result, so judged on time or late), ``on_time`` (that verdict);
+    - ``overdue_at``: past its due date at the end of that day — accepted, due before it, and still open or
+      closed only after it (never refused, withdrawn or voided);
+    - ``item_code``, ``no_owner`` (nobody responsible), ``exclude_states``.
+
+    Set ``open_only=False`` to reach closed tickets.
     """
 
     window: str | None = None
@@ -61,6 +73,21 @@ class TicketFilter:
     provisional: bool | None = None
     text: str = ""
     intake_point: str | None = None
+    item_code: str | None = None
+    no_owner: bool = False
+    exclude_states: tuple[str, ...] = ()
+    due_from: date | None = None
+    due_to: date | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    accepted_from: date | None = None
+    accepted_to: date | None = None
+    closed_from: date | None = None
+    closed_to: date | None = None
+    has_verdict: bool = False
+    on_time: bool | None = None
+    overdue_at: date | None = None
+    clock_running: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +96,7 @@ class Cursor:
 
     phase: int  # 0: rows with a sort value; 1: due-date sort only, rows without a due date
     key: Any
-    id: int
+    id: int | None  # None: phase 1 from its first row
 
 
 @dataclass(frozen=True)
@@ -155,6 +182,14 @@ def _text_condition(text: str) -> tuple[ColumnElement[bool], Any] | None:
     return _prefix(Ticket.applicant_name, q), Ticket.applicant_name
 
 
+def _start(d: date) -> datetime:
+    return datetime.combine(d, time.min)
+
+
+def _end(d: date) -> datetime:  # exclusive: the start of the next day
+    return datetime.combine(d + timedelta(days=1), time.min)
+
+
 def conditions(f: TicketFilter, today: date) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if f.open_only or f.overdue:
@@ -163,18 +198,52 @@ def conditions(f: TicketFilter, today: date) -> list[ColumnElement[bool]]:
         out.append(Ticket.window_code == f.window)
     if f.owner_id is not None:
         out.append(Ticket.owner_id == f.owner_id)
+    if f.no_owner:
+        out.append(Ticket.owner_id.is_(None))
     if f.kind:
         out.append(Ticket.kind == f.kind)
+    if f.item_code:
+        out.append(Ticket.item_code == f.item_code)
     if f.state:
         out.append(Ticket.state == f.state)
+    if f.exclude_states:
+        out.append(Ticket.state.not_in(f.exclude_states))
     if f.intake_point:
         out.append(Ticket.intake_point == f.intake_point)
     if f.due_on is not None:
         out.append(Ticket.due_date == f.due_on)
+    if f.due_from is not None:
+        out.append(Ticket.due_date >= f.due_from)
+    if f.due_to is not None:
+        out.append(Ticket.due_date <= f.due_to)
     if f.overdue:
         out.append(Ticket.due_date < today)
     if f.provisional is not None:
         out.append(Ticket.due_provisional.is_(f.provisional))
+    if f.received_from is not None:
+        out.append(Ticket.received_at >= _start(f.received_from))
+    if f.received_to is not None:
+        out.append(Ticket.received_at < _end(f.received_to))
+    if f.accepted_from is not None:
+        out.append(Ticket.accepted_on >= f.accepted_from)
+    if f.accepted_to is not None:
+        out.append(Ticket.accepted_on <= f.accepted_to)
+    if f.closed_from is not None:
+        out.append(Ticket.closed_at >= _start(f.closed_from))
+    if f.closed_to is not None:
+        out.append(Ticket.closed_at < _end(f.closed_to))
+    if f.has_verdict:
+        # "IN (true, false)" rather than "IS NOT NULL": two ranges of ix_tickets_closed_rate, as the rates read.
+        out.append(Ticket.closed_on_time.in_((True, False)))
+    if f.on_time is not None:
+        out.append(Ticket.closed_on_time.is_(f.on_time))
+    if f.overdue_at is not None:
+        out.append(and_(Ticket.accepted_on.is_not(None), Ticket.due_date < f.overdue_at, or_(
+            Ticket.is_open.is_(True),
+            and_(Ticket.closed_at >= _end(f.overdue_at), Ticket.state.not_in(("voided", "refused", "withdrawn"))))))
+    if f.clock_running is not None:
+        stopped = clock_stopped_sql()
+        out.append(~stopped if f.clock_running else stopped)
     text = _text_condition(f.text)
     if text is not None:
         out.append(text[0])
@@ -218,8 +287,12 @@ def page(session: Session, f: TicketFilter, *, today: date, sort: SortKey = "due
         after = None
     # Phase 1 (due-date sort): the undated rows, by id, after every dated one.
     need = limit - len(out)
+    if need == 0:
+        # The dated rows filled this page exactly: the undated ones, if any, start the next page.
+        undated_left = session.execute(select(Ticket.id).where(*where, Ticket.due_date.is_(None)).limit(1)).first()
+        return Page(_rows(session, out, today), Cursor(1, None, None) if undated_left else None)
     stmt = select(*_COLUMNS).where(*where, Ticket.due_date.is_(None))
-    if after is not None:
+    if after is not None and after.id is not None:
         stmt = stmt.where(Ticket.id < after.id if descending else Ticket.id > after.id)
     undated = list(session.execute(
         stmt.order_by(Ticket.id.desc() if descending else Ticket.id).limit(need + 1)))
@@ -383,3 +456,40 @@ def find_applicants(session: Session, query: str, limit: int = 10) -> list[Appli
     """A returning citizen by ID number or by name / pinyin initials, latest first (plain data for screens)."""
     return [ApplicantView(a.applicant_type, a.id_no, a.name, a.sex, a.birth, a.phone, a.address)
             for a in intake.find_applicant(session, query, limit)]
+
+
+# ------------------------------------------------------------------------------- statistics drill-downs
+STATS_FIGURES = ("received", "accepted", "refused", "closed", "on_time", "closed_late", "open_overdue")
+
+
+def stats_filter(start: date, end: date, dimension: str, key: str | None, figure: str) -> TicketFilter:
+    """The tickets counted in one figure of :mod:`hall.services.stats` for the days ``start``..``end`` (the
+    table's period, already clipped to today) and one row: ``key`` of ``dimension`` (window / item / kind /
+    staff / village; ``""`` for staff is "nobody"), or ``None`` for the 合计 row. Ratings are counted per rating,
+    not per ticket, so they have no ticket list. Mirrors the definitions in ``stats`` figure by figure."""
+    kw: dict[str, Any] = {"open_only": False}
+    if key is not None:
+        if dimension == "staff":
+            kw.update({"owner_id": int(key)} if key else {"no_owner": True})
+        else:
+            field_name = {"window": "window", "item": "item_code", "kind": "kind", "village": "intake_point"}.get(
+                dimension)
+            if field_name is None:
+                raise ValueError(f"unknown dimension {dimension!r}")
+            kw[field_name] = key
+    live = ("voided",)
+    if figure in ("received", "refused"):
+        kw.update(received_from=start, received_to=end, exclude_states=live)
+        if figure == "refused":
+            kw["state"] = "refused"
+    elif figure == "accepted":
+        kw.update(accepted_from=start, accepted_to=end, exclude_states=live)
+    elif figure in ("closed", "on_time", "closed_late"):
+        kw.update(closed_from=start, closed_to=end, has_verdict=True, exclude_states=live)
+        if figure != "closed":
+            kw["on_time"] = figure == "on_time"
+    elif figure == "open_overdue":
+        kw.update(overdue_at=end, clock_running=True)
+    else:
+        raise ValueError(f"no ticket list for the figure {figure!r}")
+    return TicketFilter(**kw)

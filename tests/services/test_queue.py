@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -156,3 +157,103 @@ def test_find_applicants_returns_plain_data(ledger):
         assert [a.name for a in found] == ["张三"] and found[0].phone == "13912345678"
         assert found[0].id_masked.startswith("320581") and "*" in found[0].id_masked
         assert {a.name for a in queue.find_applicants(s, "ls")} == {"李四"}
+
+
+# ------------------------------------------------------------- drill-down filters (dashboard, statistics)
+@pytest.fixture
+def day(hall_db, people):
+    import manager_day as MD
+
+    return hall_db, {n: k for k, n in MD.build(hall_db, people).numbers.items()}
+
+
+def letters(s, f, names, today=None):
+    import manager_day as MD
+
+    out, cur = [], None
+    while True:
+        p = queue.page(s, f, today=today or MD.TODAY, after=cur, limit=2)
+        out += [names[r.number] for r in p.rows]
+        cur = p.next
+        if cur is None:
+            break
+    assert len(out) == len(set(out)) == queue.count(s, f, today=today or MD.TODAY)
+    return set(out)
+
+
+def test_clock_running_is_decided_in_sql_as_the_dashboard_does(day):
+    hall, names = day
+    with hall.db.transaction() as s:
+        # Open: A B C D E F M N. F is paused (a pause in its clock list), N waits for 补正 (state).
+        assert letters(s, TicketFilter(overdue=True, clock_running=True), names) == {"A", "B", "M"}
+        assert letters(s, TicketFilter(clock_running=False), names) == {"F", "N"}
+        assert letters(s, TicketFilter(clock_running=True), names) == {"A", "B", "C", "D", "E", "M"}
+
+
+def test_clock_running_follows_resume_and_special_steps(day, people):
+    import manager_day as MD
+
+    from hall.services import workflow
+
+    hall, names = day
+    number = {v: k for k, v in names.items()}
+    c02 = people["c02"]
+    with hall.db.transaction() as s:
+        workflow.resume(s, c02, number["F"], now=datetime(2026, 12, 15, 9))
+    with hall.db.transaction() as s:
+        assert "F" in letters(s, TicketFilter(clock_running=True), names)
+        workflow.pause(s, c02, number["F"], "再次补正", now=datetime(2026, 12, 16, 9))
+    with hall.db.transaction() as s:
+        assert "F" in letters(s, TicketFilter(clock_running=False), names)
+    with hall.db.transaction() as s:
+        workflow.special_start(s, c02, number["A"], "公示", now=datetime(2026, 12, 16, 10))
+    with hall.db.transaction() as s:
+        assert letters(s, TicketFilter(overdue=True, clock_running=True), names) == {"B", "M"}
+        assert letters(s, TicketFilter(clock_running=False), names) >= {"A", "F"}
+    assert MD.TODAY.year == 2026
+
+
+def test_life_dates_and_verdicts(day):
+    hall, names = day
+    dec = dict(open_only=False, exclude_states=("voided",))
+    with hall.db.transaction() as s:
+        assert letters(s, TicketFilter(received_from=date(2026, 12, 1), received_to=date(2026, 12, 16), **dec),
+                       names) == set("ACDEFGHIKN")
+        assert letters(s, TicketFilter(accepted_from=date(2026, 12, 1), accepted_to=date(2026, 12, 31), **dec),
+                       names) == set("ACDEFGHI")
+        closed = TicketFilter(closed_from=date(2026, 12, 1), closed_to=date(2026, 12, 16), has_verdict=True, **dec)
+        assert letters(s, closed, names) == set("GHI")
+        assert letters(s, replace(closed, on_time=True), names) == set("GI")
+        assert letters(s, replace(closed, on_time=False), names) == {"H"}
+        assert letters(s, replace(closed, closed_from=date(2026, 12, 10), closed_to=date(2026, 12, 10)),
+                       names) == {"H"}
+        # Past due at the end of 12-09: B (open), H (closed late on 12-10) — the dashboard's trend says 2.
+        assert letters(s, TicketFilter(open_only=False, overdue_at=date(2026, 12, 9), clock_running=True),
+                       names) == {"B", "H"}
+        assert letters(s, TicketFilter(open_only=False, item_code="09"), names) == set("KMN")
+        assert letters(s, TicketFilter(due_from=date(2026, 12, 14), due_to=date(2026, 12, 16)), names) == set("AC")
+        assert queue.count(s, TicketFilter(open_only=False, no_owner=True), today=date(2026, 12, 16)) == 0
+
+
+def test_stats_filter_lists_exactly_the_tickets_counted(day):
+    """Every count of every row of every dimension equals the length of its ticket list (SQLite and PG)."""
+    import manager_day as MD
+
+    from hall.services import stats
+
+    hall, names = day
+    for period in (stats.Period.month(2026, 12), stats.Period.month(2026, 11), stats.Period.year(2026)):
+        with hall.db.transaction() as s:
+            tables = stats.collect_many(s, period, tuple(stats.DIMENSIONS), today=MD.TODAY)
+            for dim, table in tables.items():
+                p = table.period
+                for row, key in [(r, r.key) for r in table.rows] + [(table.total, None)]:
+                    for figure in queue.STATS_FIGURES:
+                        f = queue.stats_filter(p.start, p.end, dim, key, figure)
+                        assert queue.count(s, f, today=MD.TODAY) == getattr(row, figure), (period, dim, key, figure)
+    with hall.db.transaction() as s:
+        dec = stats.Period.month(2026, 12).clipped(MD.TODAY)
+        f = queue.stats_filter(dec.start, dec.end, "window", "W01", "open_overdue")
+        assert letters(s, f, names) == {"A", "B"}
+    with pytest.raises(ValueError):
+        queue.stats_filter(dec.start, dec.end, "window", "W01", "rated")
