@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QIdentityProxyModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,17 +32,19 @@ from PySide6.QtWidgets import (
 )
 
 from hall.services import dashboard
-from hall.services.dashboard import DashboardSnapshot, Drill, GroupLine, Panel
+from hall.services.dashboard import DashboardSnapshot, Drill, GroupLine, Panel, Rate
+from hall.services.masking import mask_name
 from hall.services.queue import TicketFilter
 from hall.ui.charts import PALETTE, Chart, Series
 from hall.ui.ops import Context, read
-from hall.ui.ticket_table_model import TicketTableModel, session_fetcher
+from hall.ui.ticket_table_model import COL_APPLICANT, RowRole, SortRole, TicketTableModel, session_fetcher
 
 REFRESH_MS = 60_000
 TILES = ("due_today", "due_next", "overdue", "provisional", "stopped", "open")
 TILE_COLORS = {"due_today": "#e08e0b", "due_next": "#2f6fb3", "overdue": "#c0392b", "provisional": "#8e44ad",
                "stopped": "#7f8c8d", "open": "#2c3e50"}
 TABLE_BUCKETS = ("open", "due_today", "due_next", "overdue", "provisional", "stopped")
+RATE_PERIODS = ("today", "month", "year")
 
 
 def tr(text: str) -> str:
@@ -49,34 +52,67 @@ def tr(text: str) -> str:
 
 
 def ticket_filter(drill: Drill) -> TicketFilter:
-    """The counter's queue filter for a dashboard number. Overdue and clock-stopped tickets share one list
-    (the queue cannot yet tell a running clock from a stopped one; the state column shows which)."""
-    kw: dict[str, object] = {"window": drill.window_code, "owner_id": drill.owner_id, "kind": drill.kind}
+    """The counter's queue filter for a dashboard number: exactly the tickets the snapshot counted there."""
+    kw: dict[str, object] = {"window": drill.window_code, "owner_id": drill.owner_id, "kind": drill.kind,
+                             "no_owner": drill.nobody}
     if drill.bucket in ("due_today", "due_next"):
-        kw["due_on"] = drill.due_from
+        kw.update(due_from=drill.due_from, due_to=drill.due_to)
     elif drill.bucket in ("overdue", "stopped"):
-        kw["overdue"] = True
+        # Past the due date; the clock decides which of the two lists a ticket is in (as in the snapshot).
+        kw.update(due_to=drill.due_to, clock_running=drill.bucket == "overdue")
     elif drill.bucket == "provisional":
-        kw["provisional"] = True
+        kw.update(provisional=True, due_from=drill.due_from)
+    elif drill.bucket in ("closed", "on_time", "late"):
+        kw.update(open_only=False, closed_from=drill.closed_from, closed_to=drill.closed_to, has_verdict=True,
+                  exclude_states=("voided",))
+        if drill.bucket != "closed":
+            kw["on_time"] = drill.bucket == "on_time"
     return TicketFilter(**kw)  # type: ignore[arg-type]
 
 
-class DrillDialog(QDialog):
-    """The tickets behind one number, in the counter's lazy table (fetchMore pages, never a full load)."""
+class MaskedTickets(QIdentityProxyModel):
+    """The lazy ticket table as a manager's list shows it (domain-rules §6, dashboard / statistics column):
+    applicant names masked 张*三, no ID number anywhere (the counter's tooltip carries the masked ID)."""
 
-    def __init__(self, ctx: Context, drill: Drill, today: date, parent: QWidget | None = None) -> None:
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and index.column() == COL_APPLICANT:
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return None
+            if role in (Qt.ItemDataRole.DisplayRole, SortRole):
+                return mask_name(str(super().data(index, Qt.ItemDataRole.DisplayRole) or ""))
+            if role == RowRole:
+                return None  # the whole row would carry the name and the clerk's masked ID
+        return super().data(index, role)
+
+
+class DrillDialog(QDialog):
+    """The tickets behind one number, in the counter's lazy table (fetchMore pages, never a full load).
+
+    ``what`` is a dashboard :class:`Drill`, or a :class:`TicketFilter` with a ``title`` (statistics screen)."""
+
+    def __init__(self, ctx: Context, what: Drill | TicketFilter, today: date, parent: QWidget | None = None, *,
+                 title: str = "") -> None:
         super().__init__(parent)
-        self.setWindowTitle(tr("办件清单 — ") + drill.title)
-        self.model = TicketTableModel(session_fetcher(lambda fn: read(ctx.db, fn)), ticket_filter(drill),
+        flt = what if isinstance(what, TicketFilter) else ticket_filter(what)
+        self.setWindowTitle(tr("办件清单 — ") + (title or (what.title if isinstance(what, Drill) else "")))
+        self.model = TicketTableModel(session_fetcher(lambda fn: read(ctx.db, fn)), flt,
                                       today=lambda: today, parent=self)
+        self.shown = MaskedTickets(self)
+        self.shown.setSourceModel(self.model)
         self.table = QTableView()
-        self.table.setModel(self.model)
+        self.table.setModel(self.shown)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         self.resize(1100, 560)
+
+    def numbers(self) -> list[str]:
+        """Every ticket number of the list, fetching the remaining pages (tests and small lists only)."""
+        while self.model.canFetchMore():
+            self.model.fetchMore()
+        return [row.number for i in range(self.model.rowCount()) if (row := self.model.row_at(i)) is not None]
 
 
 class DashboardWidget(QWidget):
@@ -125,9 +161,27 @@ class DashboardWidget(QWidget):
             b.clicked.connect(lambda _c=False, k=bucket: self._drill_bucket(k))
             self.tiles[bucket] = b
             tiles.addWidget(b)
-        self.rates = QLabel()
+        # 按时办结率 today / this month / this year: each on-time and closed count opens its closures.
+        self.rates = QGroupBox(tr("按时办结率"))
         self.rates.setObjectName("rates")
-        self.rates.setStyleSheet("font-size:12pt; padding:4px 10px;")
+        grid = QGridLayout(self.rates)
+        grid.setContentsMargins(8, 4, 8, 4)
+        grid.setVerticalSpacing(0)
+        self.rate_labels: dict[str, QLabel] = {}
+        self.rate_buttons: dict[tuple[str, str], QPushButton] = {}
+        for r, period in enumerate(RATE_PERIODS):
+            label = QLabel()
+            label.setStyleSheet("font-size:12pt;")
+            self.rate_labels[period] = label
+            grid.addWidget(label, r, 0)
+            for c, bucket in enumerate(("on_time", "closed"), 1):
+                b = QPushButton()
+                b.setFlat(True)
+                b.setCursor(Qt.CursorShape.PointingHandCursor)
+                b.setStyleSheet("font-size:12pt; color:#2f6fb3; text-decoration:underline; padding:0 2px;")
+                b.clicked.connect(lambda _c=False, p=period, k=bucket: self._drill_rate(p, k))
+                self.rate_buttons[(period, bucket)] = b
+                grid.addWidget(b, r, c)
         tiles.addWidget(self.rates)
         outer.addLayout(tiles)
 
@@ -198,9 +252,12 @@ class DashboardWidget(QWidget):
             extra = tr("\n最长超期 {0} 个工作日").format(snap.totals.max_days_over) \
                 if bucket == "overdue" and n else ""
             b.setText(f"{n}\n{tr(dashboard.BUCKET_LABELS[bucket])}{extra}")
-        self.rates.setText(tr("按时办结率") + "\n" + "\n".join(
-            f"{r.label} {r.text}（{r.on_time}/{r.closed}）" for r in (snap.rate_today, snap.rate_month,
-                                                                    snap.rate_year)))
+        for period, rate in zip(RATE_PERIODS, self._rates(snap), strict=True):
+            self.rate_labels[period].setText(f"{rate.label} {rate.text}")
+            self.rate_buttons[(period, "on_time")].setText(tr("按时 {0}").format(rate.on_time))
+            self.rate_buttons[(period, "on_time")].setToolTip(tr("{0}按时办结的办件").format(rate.label))
+            self.rate_buttons[(period, "closed")].setText(tr("/ 办结 {0}").format(rate.closed))
+            self.rate_buttons[(period, "closed")].setToolTip(tr("{0}办结的办件（按时与超期）").format(rate.label))
         for dim, lines in (("window", snap.by_window), ("staff", snap.by_staff), ("kind", snap.by_kind)):
             self._fill(self.tables[dim], lines)
         self._fill_duty(snap)
@@ -266,7 +323,22 @@ class DashboardWidget(QWidget):
             lst.addItem(tr("B岗：{0} 代 {1}（{2}，自 {3}，手上 {4} 件）").format(
                 s.b_post, s.holder, s.window_code or "", s.started_on, s.tickets_held))
 
+    @staticmethod
+    def _rates(snap: DashboardSnapshot) -> tuple[Rate, Rate, Rate]:
+        return snap.rate_today, snap.rate_month, snap.rate_year
+
+    def rates_text(self) -> str:
+        """The rates as one line each, e.g. "本月 66.7%（2/3）" (what a screen reader or a test reads)."""
+        if self.snapshot is None:
+            return ""
+        return "\n".join(f"{r.label} {r.text}（{r.on_time}/{r.closed}）" for r in self._rates(self.snapshot))
+
     # --------------------------------------------------------------------------------------- drilling
+    def _drill_rate(self, period: str, bucket: str) -> None:
+        if self.snapshot is not None:
+            rate = self._rates(self.snapshot)[RATE_PERIODS.index(period)]
+            self.drill_requested.emit(rate.drill(bucket))
+
     def _drill_bucket(self, bucket: str) -> None:
         if self.snapshot is not None:
             self.drill_requested.emit(self.snapshot.drill(bucket))

@@ -85,6 +85,28 @@ def test_drill_downs_name_the_tickets_behind_each_bucket(day):
     assert snap.drill("overdue").due_to == date(2026, 12, 15)
     w01 = next(g for g in snap.by_window if g.key == "W01")
     assert w01.drill("overdue", snap).window_code == "W01"
+    assert snap.drill("provisional").due_from == date(2027, 1, 1) == snap.provisional_from
+    month = snap.rate_month.drill("late")
+    assert (month.bucket, month.closed_from, month.closed_to) == ("late", date(2026, 12, 1), MD.TODAY)
+    assert snap.rate_month.late == 1 and "2026-12-01 至 2026-12-16" in month.title
+    nobody = dashboard.GroupLine("staff", "", dashboard.NOBODY, dashboard.Counts()).drill("open", snap)
+    assert nobody.nobody and nobody.owner_id is None
+
+
+def test_clock_stopped_sql_agrees_with_the_snapshot(day):
+    """The SQL reading of the clock (used by drill-downs) and the snapshot's Python reading name the same tickets."""
+    from sqlalchemy import func, select
+
+    from hall.models import Ticket
+
+    hall, _people, built, snap = day
+    with hall.db.transaction() as s:
+        stopped = set(s.scalars(select(Ticket.number).where(Ticket.is_open.is_(True), Ticket.due_date < MD.TODAY,
+                                                             dashboard.clock_stopped_sql())))
+        running = s.scalar(select(func.count()).where(Ticket.is_open.is_(True), Ticket.due_date < MD.TODAY,
+                                                      ~dashboard.clock_stopped_sql()))
+    assert stopped == {built.numbers["F"]} and len(stopped) == snap.totals.stopped
+    assert running == snap.totals.overdue
 
 
 def test_panels_say_not_enabled_without_workflow_tables(hall_sqlite):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import manager_day as MD
 import pytest
+from PySide6.QtCore import Qt
 
 from hall.services import dashboard
 from hall.ui import messages
 from hall.ui.attendance_view import AttendanceView
-from hall.ui.dashboard import DashboardWidget, DrillDialog, ticket_filter
+from hall.ui.dashboard import RATE_PERIODS, TABLE_BUCKETS, DashboardWidget, DrillDialog, ticket_filter
 from hall.ui.ops import Changes, Context
+from hall.ui.ticket_table_model import COL_APPLICANT
 
 
 @pytest.fixture
@@ -26,7 +28,8 @@ def test_numbers_on_screen_and_drill_down(qtbot, ctx):
     qtbot.addWidget(w)
     assert w.tiles["overdue"].text().startswith("3\n超期") and "最长超期 7 个工作日" in w.tiles["overdue"].text()
     assert w.tiles["due_today"].text().startswith("1\n") and w.tiles["provisional"].text().startswith("1\n")
-    assert "本月 66.7%（2/3）" in w.rates.text()
+    assert "本月 66.7%（2/3）" in w.rates_text()
+    assert w.rate_labels["month"].text() == "本月 66.7%" and w.rate_buttons[("month", "on_time")].text() == "按时 2"
     assert w.banner.isVisibleTo(w) and "2027" in w.banner.text()
     table = w.tables["window"]
     assert table.rowCount() == 11 and table.item(0, 0).text().startswith("W01")
@@ -38,10 +41,54 @@ def test_numbers_on_screen_and_drill_down(qtbot, ctx):
     # The drill-down is the counter's lazy table over the queue service: the same two tickets.
     dlg = DrillDialog(ctx, drill, MD.TODAY, w)
     qtbot.addWidget(dlg)
-    numbers = {dlg.model.row_at(i).number for i in range(dlg.model.rowCount())}
-    overdue_or_paused = 3  # A and B overdue, F paused (the queue shows stopped clocks in the same list)
-    assert len(numbers) == overdue_or_paused
-    assert ticket_filter(w.snapshot.drill("due_today")).due_on == MD.TODAY
+    assert len(dlg.numbers()) == 2  # A and B; F (paused, W01) is not overdue and not in the list
+    assert ticket_filter(w.snapshot.drill("due_today")).due_from == MD.TODAY
+
+
+def _letters(ctx, w, drill, qtbot):
+    dlg = DrillDialog(ctx, drill, MD.TODAY, w)
+    qtbot.addWidget(dlg)
+    return dlg.numbers()
+
+
+def test_every_number_clicks_through_to_exactly_its_tickets(qtbot, ctx, hall_sqlite):
+    """Tiles, every cell of the three tables and the on-time rates: the list length is the number shown."""
+    w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
+    qtbot.addWidget(w)
+    snap = w.snapshot
+    seen: list[object] = []
+    w.drill_requested.connect(seen.append)
+    for bucket, tile in w.tiles.items():
+        tile.click()
+        assert len(_letters(ctx, w, seen[-1], qtbot)) == snap.totals.get(bucket), bucket
+    for dim, lines in (("window", snap.by_window), ("staff", snap.by_staff), ("kind", snap.by_kind)):
+        table = w.tables[dim]
+        for r, line in enumerate(lines):
+            for c, bucket in enumerate(TABLE_BUCKETS, 1):
+                table.cellClicked.emit(r, c)
+                assert len(_letters(ctx, w, seen[-1], qtbot)) == line.counts.get(bucket), (dim, line.key, bucket)
+    for period, rate in zip(RATE_PERIODS, (snap.rate_today, snap.rate_month, snap.rate_year), strict=True):
+        w.rate_buttons[(period, "on_time")].click()
+        assert len(_letters(ctx, w, seen[-1], qtbot)) == rate.on_time
+        w.rate_buttons[(period, "closed")].click()
+        assert len(_letters(ctx, w, seen[-1], qtbot)) == rate.closed
+    # The month's closures: G (today), H (late), I — named in the list, applicants masked as on a statistics screen.
+    w.rate_buttons[("month", "closed")].click()
+    dlg = DrillDialog(ctx, seen[-1], MD.TODAY, w)
+    qtbot.addWidget(dlg)
+    assert len(dlg.numbers()) == 3 and "办结" in dlg.windowTitle()
+    shown = {dlg.shown.index(i, COL_APPLICANT).data() for i in range(dlg.shown.rowCount())}
+    assert shown == {"张*丰"}
+    assert dlg.shown.index(0, COL_APPLICANT).data(Qt.ItemDataRole.ToolTipRole) is None
+    assert len(_letters(ctx, w, snap.drill("stopped"), qtbot)) == snap.totals.stopped == 1  # F, paused
+
+
+def test_masked_ticket_list_passes_the_model_tester(qtbot, qtmodeltester, ctx):
+    w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
+    qtbot.addWidget(w)
+    dlg = DrillDialog(ctx, w.snapshot.drill("open"), MD.TODAY, w)
+    qtbot.addWidget(dlg)
+    qtmodeltester.check(dlg.shown)
 
 
 def test_panels_and_charts_are_filled(qtbot, ctx):
