@@ -1,0 +1,226 @@
+"""One register page: a filter bar, the action buttons, the list, a count line.
+
+A page is declared, not subclassed: what to load (a service call), its columns, and its actions — each action
+names the fields it asks (the ticket detail's ``ActionDialog``), the service call, and when the UI offers it.
+The UI only hides what the service would refuse; the service still decides (``ops.run`` shows its message).
+Every action is one transaction; afterwards ``tickets_changed`` fires and every register marks itself stale
+(a hidden page reloads when it is next shown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hall.ui import messages
+from hall.ui.ops import Context, read, run
+from hall.ui.registers_model import Column, KeyRole, NumberRole, RegisterModel, tr
+from hall.ui.ticket_detail import ActionDialog, Field, TicketDetailDialog
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from hall.services.actor import Actor
+
+
+@dataclass(frozen=True)
+class PageAction:
+    name: str
+    label: str  # marked with QT_TRANSLATE_NOOP("Registers", …)
+    call: Callable[[Session, Actor, Any, dict[str, Any]], Any]  # (session, actor, selected row or None, values)
+    fields: Callable[[], tuple[Field, ...]] = tuple  # asked at click time (choices may come from the database)
+    offered: Callable[[Any], bool] = lambda _row: True  # the selected row (None when nothing is selected)
+    needs_row: bool = True
+    confirm: str = ""  # for an action without fields: the question, "{0}" = the row's ticket number
+    # (title, fields, parent) -> the dialog; a page with a richer form passes its own ActionDialog subclass
+    dialog: Callable[[str, tuple[Field, ...], QWidget | None], ActionDialog] = ActionDialog
+
+
+class RegisterPage(QWidget):
+    """Emits ``counted(total, alerts)`` after every reload (the register view puts them on the tab)."""
+
+    counted = Signal(int, int)
+
+    def __init__(self, ctx: Context, name: str, columns: Sequence[Column], load: Callable[[Session], list[Any]], *,
+                 key: Callable[[Any], Any], actions: Sequence[PageAction] = (),
+                 ticket_of: Callable[[Any], str] | None = None, alert_of: Callable[[Any], bool] | None = None,
+                 hint: str = "", today: Callable[[], date] = date.today, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"register_{name}")
+        self.ctx = ctx
+        self._load = load
+        self._today = today
+        self._stale = True
+        self.actions_ = {a.name: a for a in actions}
+        self.details: list[TicketDetailDialog] = []
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.bar = QHBoxLayout()
+        self.filters = QHBoxLayout()  # filter widgets the page adds (state, range …)
+        self.bar.addLayout(self.filters)
+        self.bar.addStretch(1)
+        self.choices: dict[str, QComboBox] = {}
+        self.buttons: dict[str, QPushButton] = {}
+        for a in actions:
+            b = QPushButton(tr(a.label))
+            b.setObjectName(f"action_{a.name}")
+            b.clicked.connect(lambda _c=False, n=a.name: self.ask_and_perform(n))
+            self.buttons[a.name] = b
+            self.bar.addWidget(b)
+        layout.addLayout(self.bar)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("registerCount")
+        self.count_label.setWordWrap(True)
+        layout.addWidget(self.count_label)
+        self.hint = hint
+
+        self.model = RegisterModel(columns, key=key, ticket_of=ticket_of, alert_of=alert_of, parent=self)
+        self.table = QTableView()
+        self.table.setObjectName(f"table_{name}")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicatorShown(False)  # the service's own order until one is picked
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.activated.connect(self._activated)  # Enter or double-click
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self.update_buttons())
+        layout.addWidget(self.table, 1)
+        ctx.changes.tickets_changed.connect(self._changed)
+
+    # ------------------------------------------------------------------------------------ filters
+    def add_choice(self, label: str, options: Sequence[tuple[Any, str]], name: str) -> QComboBox:
+        """A filter combo (value, label) that reloads the page when changed."""
+        self.filters.addWidget(QLabel(tr(label)))
+        combo = QComboBox()
+        combo.setObjectName(name)
+        for value, text in options:
+            combo.addItem(tr(text), value)
+        combo.currentIndexChanged.connect(lambda _i: self.refresh())  # connected after filling: no early load
+        self.filters.addWidget(combo)
+        self.choices[name] = combo
+        return combo
+
+    def choice(self, name: str) -> Any:
+        return self.choices[name].currentData()
+
+    # ------------------------------------------------------------------------------------- loading
+    def _changed(self) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def refresh(self) -> None:
+        current = self.current_row()
+        key = self.model.data(self.table.currentIndex(), KeyRole) if current is not None else None
+        self.model.set_rows(read(self.ctx.db, self._load))
+        self._stale = False
+        if key is not None and (row := self.model.row_of_key(key)) is not None:
+            self.table.selectRow(row)
+        for c in range(self.model.columnCount()):
+            self.table.resizeColumnToContents(c)
+            self.table.setColumnWidth(c, min(self.table.columnWidth(c), 360))
+        total, alerts = self.model.rowCount(), self.model.alert_count()
+        text = tr("共 {0} 条").format(total) + (tr("，其中 {0} 条已超期").format(alerts) if alerts else "")
+        self.count_label.setText(text + ("　" + tr(self.hint) if self.hint else ""))
+        self.update_buttons()
+        self.counted.emit(total, alerts)
+
+    # ------------------------------------------------------------------------------------ selection
+    def current_row(self) -> Any | None:
+        idx = self.table.currentIndex()
+        if not idx.isValid() or not self.table.selectionModel().isRowSelected(idx.row(), QModelIndex()):
+            return None
+        return self.model.row_at(idx.row())
+
+    def select_where(self, predicate: Callable[[Any], bool]) -> Any | None:
+        """Select the first row that matches (tests and callers that know what they are after)."""
+        for i, r in enumerate(self.model.rows()):
+            if predicate(r):
+                self.table.selectRow(i)
+                return r
+        return None
+
+    def update_buttons(self) -> None:
+        row = self.current_row()
+        for name, b in self.buttons.items():
+            a = self.actions_[name]
+            b.setEnabled((row is not None or not a.needs_row) and a.offered(row))
+
+    # -------------------------------------------------------------------------------------- actions
+    def ask_and_perform(self, name: str) -> bool:
+        a = self.actions_[name]
+        row = self.current_row()
+        if a.needs_row and row is None:
+            return False
+        fields = a.fields()
+        if fields:
+            dlg = a.dialog(tr(a.label), fields, self)
+            if dlg.exec() != QDialog.DialogCode.Accepted:
+                return False
+            values = dlg.values()
+        else:
+            number = self.model.data(self.table.currentIndex(), NumberRole) or ""
+            if a.confirm and not messages.confirm(self, tr(a.label), tr(a.confirm).format(number)):
+                return False
+            values = {}
+        return self.perform(name, values, row)
+
+    def perform(self, name: str, values: dict[str, Any], row: Any | None = None) -> bool:
+        """Run one action on ``row`` (default: the selected one) with the dialog's values; True when saved."""
+        a = self.actions_[name]
+        row = row if row is not None else self.current_row()
+        actor = self.ctx.actor
+        done = run(self, self.ctx.db, lambda s: a.call(s, actor, row, values) or True,
+                   title=tr("未能{0}").format(tr(a.label)))
+        if done is None:
+            return False
+        self._stale = True
+        self.ctx.changes.tickets_changed.emit()
+        if self._stale:  # not visible (a test, or a page behind another tab): reload now all the same
+            self.refresh()
+        return True
+
+    # ------------------------------------------------------------------------------------- tickets
+    def _activated(self, index: QModelIndex) -> None:
+        number = self.model.data(index, NumberRole)
+        if number:
+            self.open_ticket(number)
+
+    def open_ticket(self, number: str) -> TicketDetailDialog:
+        dlg = TicketDetailDialog(self.ctx, number, self, today=self._today)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.finished.connect(lambda _r, d=dlg: self.details.remove(d) if d in self.details else None)
+        self.details.append(dlg)
+        dlg.open()
+        return dlg

@@ -1,0 +1,78 @@
+"""The manager's and the windows' registers (台账): 责任追究, 投诉, 回访, 差评整改, 点名约访 / 巡回下访, 转办待接收,
+集体研究 — one tab each, every list a small table model over a service call.
+
+Mount with ``RegistersView(ctx, today=…)`` (e.g. a tab of the main window for every role: a clerk sees their
+own records, their window's follow-ups, rectifications and transfers; the manager sees and decides all).
+Double-click (or Enter) on a row with a ticket opens the ticket detail. Every action runs in one transaction
+through ``ops.run`` and emits ``ctx.changes.tickets_changed``; every page reloads on that signal (at once when
+shown, else when next shown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6.QtWidgets import QTabWidget, QWidget
+
+from hall.ui.ops import Context
+from hall.ui.registers_cases import accountability_page, complaints_page, followups_page, rectifications_page
+from hall.ui.registers_model import tr
+from hall.ui.registers_page import RegisterPage
+from hall.ui.registers_routing import AppointmentsTab, escalations_page, transfers_page
+
+TAB_LABELS = {
+    "accountability": QT_TRANSLATE_NOOP("Registers", "责任追究"),
+    "complaints": QT_TRANSLATE_NOOP("Registers", "投诉"),
+    "followups": QT_TRANSLATE_NOOP("Registers", "回访"),
+    "rectifications": QT_TRANSLATE_NOOP("Registers", "差评整改"),
+    "visits": QT_TRANSLATE_NOOP("Registers", "点名约访 / 巡回下访"),
+    "transfers": QT_TRANSLATE_NOOP("Registers", "转办待接收"),
+    "escalations": QT_TRANSLATE_NOOP("Registers", "集体研究"),
+}
+
+
+class RegistersView(QTabWidget):
+    """``pages`` maps a register's name to its page (the appointments tab holds two: ``appointments`` and
+    ``visits``). ``today`` is the day the lists count from; ``now`` the time actions are recorded at (by default
+    the current time of ``today()``, so a screen run on a fixed day records on that day)."""
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None, *, today: Callable[[], date] = date.today,
+                 now: Callable[[], datetime] | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("registersView")
+        self.ctx = ctx
+        self._today = today
+        self._now = now or (lambda: datetime.combine(today(), datetime.now().time()))
+        self.pages: dict[str, RegisterPage] = {}
+        for name, build in (("accountability", accountability_page), ("complaints", complaints_page),
+                            ("followups", followups_page), ("rectifications", rectifications_page)):
+            self._add(name, build(ctx, today, self._now))
+        self.visits_tab = AppointmentsTab(ctx, today, self._now)
+        self.pages["appointments"] = self.visits_tab.appointments
+        self.pages["visits"] = self.visits_tab.visits
+        self.addTab(self.visits_tab, tr(TAB_LABELS["visits"]))
+        self._add("transfers", transfers_page(ctx, today, self._now))
+        self._add("escalations", escalations_page(ctx, today, self._now))
+
+    def _add(self, name: str, page: RegisterPage) -> None:
+        self.pages[name] = page
+        index = self.addTab(page, tr(TAB_LABELS[name]))
+        page.counted.connect(lambda total, alerts, i=index, n=name: self._label(i, n, total, alerts))
+
+    def _label(self, index: int, name: str, total: int, alerts: int) -> None:
+        """The tab names how many are waiting (and how many are late) without opening it."""
+        text = tr(TAB_LABELS[name]) + (f"（{total}）" if total else "")
+        self.setTabText(index, text + (tr(" 超期{0}").format(alerts) if alerts else ""))
+
+    def refresh(self) -> None:
+        """Reload every register now (the main window may call it on showing the tab)."""
+        for page in self.pages.values():
+            page.refresh()
+
+    def show_register(self, name: str) -> RegisterPage:
+        """Bring one register to the front (``accountability`` … ``escalations``, ``appointments``, ``visits``)."""
+        page = self.pages[name]
+        self.setCurrentWidget(self.visits_tab if name in ("appointments", "visits") else page)
+        return page
