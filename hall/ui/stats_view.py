@@ -393,7 +393,7 @@ class StatsView(QWidget):
         table = self.table
         assert table is not None
         counted = table.period
-        self.caption.setText(tr("{0}政务服务办件统计（{1}）").format(self.period.label, table.dimension_label))
+        self._caption()
         span = tr("统计期间：{0} 至 {1}").format(counted.start.isoformat(), counted.end.isoformat())
         if counted.end < self.period.end:
             span += tr("（截至当日）")
@@ -413,9 +413,23 @@ class StatsView(QWidget):
                                  [1 + i for i, (h, _f) in enumerate(PERF_COLUMNS) if h in ("超期办结", "超期未办结")])
         self.overdue_model.set_rows([_overdue_cells(o) for o in self.overdue], None, [8])
         self.tabs.setTabText(TAB_OVERDUE, tr("超期办件（{0}）").format(len(self.overdue)))
-        self.perf_table.resizeColumnsToContents()
-        self.stats_table.resizeColumnsToContents()
+        # The name column takes the spare width; figures keep their own (set again: a reset drops the modes).
+        for view, stretch in ((self.stats_table, 0), (self.perf_table, 0), (self.overdue_table, 10)):
+            head = view.horizontalHeader()
+            head.setStretchLastSection(False)
+            head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            if stretch < view.model().columnCount():
+                head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
         self.overdue_table.resizeRowsToContents()
+
+    def _caption(self) -> None:
+        if self.table is None:
+            return
+        self.caption.setText({
+            TAB_PERFORMANCE: tr("{0}工作人员效绩考核").format(self.period.label),
+            TAB_OVERDUE: tr("{0}超期办件清单").format(self.period.label),
+        }.get(self.tabs.currentIndex(), tr("{0}政务服务办件统计（{1}）").format(self.period.label,
+                                                                        self.table.dimension_label)))
 
     def _tickets_changed(self) -> None:
         # Counting a period is not free on a large ledger: only a visible screen counts again at once.
@@ -490,6 +504,7 @@ class StatsView(QWidget):
 
     # --------------------------------------------------------------------------------------- export
     def _update_export_tip(self, tab: int) -> None:
+        self._caption()
         self.export_button.setToolTip({
             TAB_STATS: tr("月报/季报：按窗口、办件类型、受理点、事项的统计表，效绩考核，超期办件，办件登记台账"),
             TAB_PERFORMANCE: tr("效绩考核表（含按工作人员统计表）"),
