@@ -140,6 +140,13 @@ class RegisterPage(QWidget):
         if self._stale:
             self.refresh()
 
+    def follow_changes(self, follow: bool) -> None:
+        """A page inside a view that reloads all its pages itself stops listening on its own."""
+        if follow:
+            self.ctx.changes.tickets_changed.connect(self._changed)
+        else:
+            self.ctx.changes.tickets_changed.disconnect(self._changed)
+
     def refresh(self) -> None:
         current = self.current_row()
         key = self.model.data(self.table.currentIndex(), KeyRole) if current is not None else None

@@ -108,6 +108,7 @@ class AppointmentsTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         bar = QHBoxLayout()
+        bar.setContentsMargins(6, 0, 6, 0)  # lined up with the pages below, which carry their own margins
         bar.addWidget(QLabel(self.tr("日期：")))
         self.day_edit = QDateEdit()
         self.day_edit.setObjectName("registerDay")
@@ -123,13 +124,8 @@ class AppointmentsTab(QWidget):
         self.visits = visits_page(ctx, today, now, self.day)
         split = QSplitter(Qt.Orientation.Vertical)
         for title, page in ((self.tr("点名约访"), self.appointments), (self.tr("巡回下访"), self.visits)):
-            box = QWidget()
-            v = QVBoxLayout(box)
-            v.setContentsMargins(6, 0, 6, 0)
-            heading = QLabel(f"<b>{title}</b>")
-            v.addWidget(heading)
-            v.addWidget(page, 1)
-            split.addWidget(box)
+            page.filters.insertWidget(0, QLabel(f"<b>{title}</b>"))  # the heading shares the button row
+            split.addWidget(page)
         layout.addWidget(split, 1)
         self.day_edit.dateChanged.connect(lambda _d: (self.appointments.refresh(), self.visits.refresh()))
 
@@ -203,7 +199,7 @@ def visits_page(ctx: Context, today: Today, now: Now, day: Today) -> RegisterPag
         lambda s, a, _r, v: appointments.plan_visit(s, a, day(), v["village"], list(v["staff_nos"]),
                                                     place=v["place"], market_day=v["market_day"] == "yes", now=now()),
         fields=lambda: (Field("village", "下访村"), Field("place", "地点"),
-                        Field("market_day", "逢集日", "choice", (("yes", "是"), ("no", "否")))),
+                        Field("market_day", "逢集日", "choice", (("no", "否"), ("yes", "是")))),
         offered=lambda _r: actor.is_supervisor, needs_row=False,
         dialog=lambda title, fields, parent: VisitPlanDialog(title, fields, parent,  # type: ignore[arg-type]
                                                              people=staff_choices(ctx)))

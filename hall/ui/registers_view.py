@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from hall.ui.ops import Context
@@ -52,9 +53,17 @@ class RegistersView(QTabWidget):
         self.visits_tab = AppointmentsTab(ctx, today, self._now)
         self.pages["appointments"] = self.visits_tab.appointments
         self.pages["visits"] = self.visits_tab.visits
+        for name in ("appointments", "visits"):
+            self.pages[name].counted.connect(lambda *_: self._label_visits())
         self.addTab(self.visits_tab, tr(TAB_LABELS["visits"]))
         self._add("transfers", transfers_page(ctx, today, self._now))
         self._add("escalations", escalations_page(ctx, today, self._now))
+        # The tabs carry counts, so the view reloads all its (small) lists on a change while it is on screen,
+        # and once when it is next shown otherwise — never one page twice.
+        self._stale = True
+        for page in self.pages.values():
+            page.follow_changes(False)
+        ctx.changes.tickets_changed.connect(self._changed)
 
     def _add(self, name: str, page: RegisterPage) -> None:
         self.pages[name] = page
@@ -63,11 +72,32 @@ class RegistersView(QTabWidget):
 
     def _label(self, index: int, name: str, total: int, alerts: int) -> None:
         """The tab names how many are waiting (and how many are late) without opening it."""
-        text = tr(TAB_LABELS[name]) + (f"（{total}）" if total else "")
-        self.setTabText(index, text + (tr(" 超期{0}").format(alerts) if alerts else ""))
+        if not total:
+            self.setTabText(index, tr(TAB_LABELS[name]))
+        elif not alerts:
+            self.setTabText(index, tr("{0}（{1}）").format(tr(TAB_LABELS[name]), total))
+        else:
+            self.setTabText(index, tr("{0}（{1}，超期{2}）").format(tr(TAB_LABELS[name]), total, alerts))
+
+    def _label_visits(self) -> None:
+        booked = sum(1 for a in self.pages["appointments"].model.rows() if a.state == "booked")
+        planned = sum(1 for v in self.pages["visits"].model.rows() if v.state == "planned")
+        self._label(self.indexOf(self.visits_tab), "visits", booked + planned, 0)
+
+    def _changed(self) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     def refresh(self) -> None:
-        """Reload every register now (the main window may call it on showing the tab)."""
+        """Reload every register now."""
+        self._stale = False
         for page in self.pages.values():
             page.refresh()
 

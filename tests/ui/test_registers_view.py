@@ -132,7 +132,7 @@ def test_a_complaint_registered_overdue_and_answered(qtbot, hall):
     assert column(page, "状态") == ["已超期未答复"] and page.model.alert_count() == 1
     idx = page.model.index(0, 0)
     assert page.model.data(idx, Qt.ItemDataRole.ForegroundRole).color().name() == "#b00020"
-    assert v.tabText(1) == "投诉（1） 超期1"
+    assert v.tabText(1) == "投诉（1，超期1）"
     page.select_where(lambda c: True)
     assert page.buttons["answer"].isEnabled()
     assert page.perform("answer", {"upheld": "yes", "reply": "已批评教育并向投诉人致歉"})
@@ -288,6 +288,27 @@ def test_an_escalation_decided_by_the_manager(qtbot, hall):
     assert mgr.model.rowCount() == 0
     mgr.choices["stateFilter"].setCurrentIndex(1)
     assert column(mgr, "会议（纪要号）") == ["镇党委会〔2026〕5号"]
+
+
+def test_the_view_reloads_on_a_change_when_shown_and_later_when_hidden(qtbot, hall):
+    opened, who = hall
+    changes = Changes()
+    v = view(qtbot, opened, who["c03"], D(2026, 3, 3), changes=changes)
+    v.show()
+    qtbot.waitExposed(v)
+    assert v.tabText(5) == "转办待接收"
+    number = register(opened, who["c02"], "09", datetime(2026, 3, 2, 9))
+    with opened.db.transaction() as s:
+        routing.request_transfer(s, who["c02"], number, "W03", "属社保业务", "申请表", now=datetime(2026, 3, 3, 9))
+    changes.tickets_changed.emit()  # another view of this session saved something
+    assert v.tabText(5) == "转办待接收（1）"  # a hidden tab's count follows too
+    v.hide()
+    with opened.db.transaction() as s:
+        routing.accept_transfer(s, who["c03"], number, now=datetime(2026, 3, 3, 10))
+    changes.tickets_changed.emit()
+    assert v.tabText(5) == "转办待接收（1）"  # hidden: only marked stale …
+    v.show()
+    assert v.tabText(5) == "转办待接收"  # … and reloaded when shown again
 
 
 # ------------------------------------------------------------------------------------------ model
