@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from hall.services import accountability, catalog, complaints, followups, ratings, staff
 from hall.services.accountability import RecordView
@@ -94,10 +94,16 @@ def accountability_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
 
 
 # -------------------------------------------------------------------------------------------- 投诉
+COMPLAINT_STATES = {"overdue": QT_TRANSLATE_NOOP("Registers", "已超期未答复"),
+                    "open": QT_TRANSLATE_NOOP("Registers", "待答复"),
+                    "upheld": QT_TRANSLATE_NOOP("Registers", "已答复（属实）"),
+                    "dismissed": QT_TRANSLATE_NOOP("Registers", "已答复（不属实）")}
+
+
 def _complaint_state(c: ComplaintView) -> str:
     if c.state == "open":
-        return tr("已超期未答复") if c.overdue else tr("待答复")
-    return tr("已答复（属实）") if c.upheld else tr("已答复（不属实）")
+        return tr(COMPLAINT_STATES["overdue" if c.overdue else "open"])
+    return tr(COMPLAINT_STATES["upheld" if c.upheld else "dismissed"])
 
 
 def complaints_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
@@ -150,8 +156,10 @@ def complaints_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
 # -------------------------------------------------------------------------------------------- 回访
 def _followup_state(f: FollowUpView, day: date) -> str:
     if f.overdue:
-        return tr("逾期 {0} 天").format((day - f.due_on).days)
-    return tr("今日应回访") if f.due_on == day else tr("待回访")
+        return QCoreApplication.translate("Registers", "逾期 {0} 天").format((day - f.due_on).days)
+    if f.due_on == day:
+        return QCoreApplication.translate("Registers", "今日应回访")
+    return QCoreApplication.translate("Registers", "待回访")
 
 
 def followups_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
@@ -198,7 +206,9 @@ def followups_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
 def _verification(r: RectificationView) -> str:
     if r.upheld is None:
         return ""
-    return (tr("属实：") if r.upheld else tr("不属实：")) + r.verification
+    if r.upheld:
+        return QCoreApplication.translate("Registers", "属实：") + r.verification
+    return QCoreApplication.translate("Registers", "不属实：") + r.verification
 
 
 def rectifications_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
@@ -212,7 +222,7 @@ def rectifications_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
         Column(QT_TRANSLATE_NOOP("Registers", "差评日期"), lambda r: _d(r.opened_on)),
         Column(QT_TRANSLATE_NOOP("Registers", "整改期限"), lambda r: _d(r.due_on)),
         Column(QT_TRANSLATE_NOOP("Registers", "状态"),
-               lambda r: r.state_label + (tr("（已超期）") if r.overdue else "")),
+               lambda r: r.state_label + (QCoreApplication.translate("Registers", "（已超期）") if r.overdue else "")),
         Column(QT_TRANSLATE_NOOP("Registers", "再评价"),
                lambda r: RATING_LEVELS.get(r.second_level, "") if r.second_level else ""),
         Column(QT_TRANSLATE_NOOP("Registers", "评价意见"), lambda r: r.comment, long=True),

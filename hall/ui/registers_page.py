@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -158,7 +158,9 @@ class RegisterPage(QWidget):
             self.table.resizeColumnToContents(c)
             self.table.setColumnWidth(c, min(self.table.columnWidth(c), 360))
         total, alerts = self.model.rowCount(), self.model.alert_count()
-        text = tr("共 {0} 条").format(total) + (tr("，其中 {0} 条已超期").format(alerts) if alerts else "")
+        text = QCoreApplication.translate("Registers", "共 {0} 条").format(total)
+        if alerts:
+            text += QCoreApplication.translate("Registers", "，其中 {0} 条已超期").format(alerts)
         self.count_label.setText(text + ("　" + tr(self.hint) if self.hint else ""))
         self.update_buttons()
         self.counted.emit(total, alerts)
@@ -209,7 +211,7 @@ class RegisterPage(QWidget):
         row = row if row is not None else self.current_row()
         actor = self.ctx.actor
         done = run(self, self.ctx.db, lambda s: a.call(s, actor, row, values) or True,
-                   title=tr("未能{0}").format(tr(a.label)))
+                   title=QCoreApplication.translate("Registers", "未能{0}").format(tr(a.label)))
         if done is None:
             return False
         self._stale = True

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate, Qt
 from PySide6.QtWidgets import (
     QDateEdit,
     QHBoxLayout,
@@ -37,6 +37,8 @@ Now = Callable[[], datetime]
 APPOINTMENT_STATES = {"booked": QT_TRANSLATE_NOOP("Registers", "已预约"), **appointments.OUTCOMES}
 VISIT_STATES = {"planned": QT_TRANSLATE_NOOP("Registers", "已安排"), "done": QT_TRANSLATE_NOOP("Registers", "已完成"),
                 "cancelled": QT_TRANSLATE_NOOP("Registers", "已取消")}
+ESCALATION_STATES = {"open": QT_TRANSLATE_NOOP("Registers", "待研究（停止计时）"),
+                     "decided": QT_TRANSLATE_NOOP("Registers", "已研究")}
 SLOTS = (("上午", "上午"), ("下午", "下午"), ("", "不限"))
 
 
@@ -187,7 +189,8 @@ def visits_page(ctx: Context, today: Today, now: Now, day: Today) -> RegisterPag
         Column(QT_TRANSLATE_NOOP("Registers", "下访日期"), lambda v: _d(v.on_day)),
         Column(QT_TRANSLATE_NOOP("Registers", "下访村"), lambda v: v.village),
         Column(QT_TRANSLATE_NOOP("Registers", "地点"), lambda v: v.place),
-        Column(QT_TRANSLATE_NOOP("Registers", "逢集日"), lambda v: tr("是") if v.market_day else ""),
+        Column(QT_TRANSLATE_NOOP("Registers", "逢集日"),
+               lambda v: QCoreApplication.translate("Registers", "是") if v.market_day else ""),
         Column(QT_TRANSLATE_NOOP("Registers", "下访人员"), lambda v: v.staff_names),
         Column(QT_TRANSLATE_NOOP("Registers", "状态"), lambda v: tr(VISIT_STATES.get(v.state, v.state))),
         Column(QT_TRANSLATE_NOOP("Registers", "下访办件"), lambda v: "、".join(v.ticket_numbers),
@@ -279,7 +282,7 @@ def escalations_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
         Column(QT_TRANSLATE_NOOP("Registers", "提交日期"), lambda e: _d(e.submitted_on)),
         Column(QT_TRANSLATE_NOOP("Registers", "提交人"), lambda e: e.submitted_by),
         Column(QT_TRANSLATE_NOOP("Registers", "状态"),
-               lambda e: tr("待研究（停止计时）") if e.state == "open" else tr("已研究")),
+               lambda e: tr(ESCALATION_STATES.get(e.state, e.state))),
         Column(QT_TRANSLATE_NOOP("Registers", "会议（纪要号）"), lambda e: e.meeting),
         Column(QT_TRANSLATE_NOOP("Registers", "研究日期"), lambda e: _d(e.decided_on)),
         Column(QT_TRANSLATE_NOOP("Registers", "提交理由"), lambda e: e.reason, long=True),

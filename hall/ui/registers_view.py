@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QTabWidget, QWidget
 
@@ -72,12 +72,12 @@ class RegistersView(QTabWidget):
 
     def _label(self, index: int, name: str, total: int, alerts: int) -> None:
         """The tab names how many are waiting (and how many are late) without opening it."""
-        if not total:
-            self.setTabText(index, tr(TAB_LABELS[name]))
-        elif not alerts:
-            self.setTabText(index, tr("{0}（{1}）").format(tr(TAB_LABELS[name]), total))
-        else:
-            self.setTabText(index, tr("{0}（{1}，超期{2}）").format(tr(TAB_LABELS[name]), total, alerts))
+        label = tr(TAB_LABELS[name])
+        if total and alerts:
+            label = QCoreApplication.translate("Registers", "{0}（{1}，超期{2}）").format(label, total, alerts)
+        elif total:
+            label = QCoreApplication.translate("Registers", "{0}（{1}）").format(label, total)
+        self.setTabText(index, label)
 
     def _label_visits(self) -> None:
         booked = sum(1 for a in self.pages["appointments"].model.rows() if a.state == "booked")
