@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget
 from hall.errors import HallError
 from hall.services import catalog, daily, settings
 from hall.services.actor import ROLE_LABELS, Actor
+from hall.services.db import Database
 from hall.services.drafts import DraftStore
 from hall.ui import messages
 from hall.ui.attendance_view import AttendanceView
@@ -39,6 +40,13 @@ QLabel#detailHeader { font-size: 13pt; }
 QLabel#queueCounts { font-size: 12pt; }
 QLabel#sexValue, QLabel#birthValue { font-weight: bold; }
 """
+
+
+def _daily_backup(db: Database) -> None:
+    try:
+        db.daily_backup()
+    except Exception as exc:  # a full disk or a closing program must not stop the counter; it is logged
+        log.warning("daily backup failed: %s", exc)
 
 
 class MainWindow(QMainWindow):
@@ -119,7 +127,8 @@ class MainWindow(QMainWindow):
             self._daily_timer.start()
             QTimer.singleShot(3000, self, self.run_daily_quietly)  # bound to self: cancelled if it closes
         # Every node keeps a daily copy of its own ledger; off the GUI thread (a large file takes a while).
-        threading.Thread(target=self._daily_backup, name="hall-daily-backup", daemon=True).start()
+        # The thread holds the database only, never this widget (Qt objects belong to the GUI thread).
+        threading.Thread(target=_daily_backup, args=(ctx.db,), name="hall-daily-backup", daemon=True).start()
 
         self.finder.item_chosen.connect(self.intake.load_item)
         self.intake.done.connect(self.go_intake)
@@ -145,12 +154,6 @@ class MainWindow(QMainWindow):
         self.details.append(dlg)
         dlg.open()
         return dlg
-
-    def _daily_backup(self) -> None:
-        try:
-            self.ctx.db.daily_backup()
-        except Exception as exc:  # a full disk or a closing program must not stop the counter; it is logged
-            log.warning("daily backup failed: %s", exc)
 
     def go_dashboard(self) -> None:
         if self.dashboard is not None:
