@@ -29,6 +29,8 @@ from hall.ui.intake_form import IntakeFormWidget
 from hall.ui.item_finder import ItemFinder
 from hall.ui.ops import Context, read
 from hall.ui.queue_view import QueueView
+from hall.ui.registers_view import RegistersView
+from hall.ui.stats_view import StatsView
 from hall.ui.ticket_detail import TicketDetailDialog
 
 log = logging.getLogger("hall.ui.main")
@@ -77,12 +79,18 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(intake_page, self.tr("收件登记 F2"))
         self.queue = QueueView(ctx, today=today)
         self.tabs.addTab(self.queue, self.tr("办件队列 F3"))
+        # F5–F8 belong to the queue's quick filters; the other pages take F4 and F10–F12.
         self.dashboard: DashboardWidget | None = None
+        self.stats: StatsView | None = None
         if ctx.actor.is_supervisor:
             self.dashboard = DashboardWidget(ctx, today=today)
             self.tabs.addTab(self.dashboard, self.tr("中心看板 F4"))
+            self.stats = StatsView(ctx, today=today)
+            self.tabs.addTab(self.stats, self.tr("统计考核 F10"))
+        self.registers = RegistersView(ctx, today=today)
+        self.tabs.addTab(self.registers, self.tr("台账 F12"))
         self.attendance = AttendanceView(ctx, today=today)
-        self.tabs.addTab(self.attendance, self.tr("考勤 F6"))
+        self.tabs.addTab(self.attendance, self.tr("考勤 F11"))
         self.setCentralWidget(self.tabs)
         # The item list of earlier versions is still reachable under these names (tests, screenshots).
         self.search, self.table, self.window_combo = self.finder.search, self.finder.table, self.finder.window_combo
@@ -104,7 +112,9 @@ class MainWindow(QMainWindow):
                    (self.tr("查找事项"), "Ctrl+F", self.go_intake)]
         if self.dashboard is not None:
             entries.append((self.tr("中心看板"), "F4", self.go_dashboard))
-        entries.append((self.tr("考勤"), "F6", self.go_attendance))
+            entries.append((self.tr("统计考核"), "F10", self.go_stats))
+        entries.append((self.tr("台账（责任追究、投诉、回访、约访、转办）"), "F12", self.go_registers))
+        entries.append((self.tr("考勤"), "F11", self.go_attendance))
         for text, key, fn in entries:
             act = QAction(text, self)
             act.setShortcut(QKeySequence(key))
@@ -158,6 +168,13 @@ class MainWindow(QMainWindow):
     def go_dashboard(self) -> None:
         if self.dashboard is not None:
             self.tabs.setCurrentWidget(self.dashboard)
+
+    def go_stats(self) -> None:
+        if self.stats is not None:
+            self.tabs.setCurrentWidget(self.stats)
+
+    def go_registers(self) -> None:
+        self.tabs.setCurrentWidget(self.registers)
 
     def go_attendance(self) -> None:
         self.tabs.setCurrentWidget(self.attendance)

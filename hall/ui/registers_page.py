@@ -110,6 +110,7 @@ class RegisterPage(QWidget):
         self.table.activated.connect(self._activated)  # Enter or double-click
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.update_buttons())
         layout.addWidget(self.table, 1)
+        self._follow = True
         ctx.changes.tickets_changed.connect(self._changed)
 
     # ------------------------------------------------------------------------------------ filters
@@ -130,6 +131,8 @@ class RegisterPage(QWidget):
 
     # ------------------------------------------------------------------------------------- loading
     def _changed(self) -> None:
+        if not self._follow:
+            return
         if self.isVisible():
             self.refresh()
         else:
@@ -141,11 +144,12 @@ class RegisterPage(QWidget):
             self.refresh()
 
     def follow_changes(self, follow: bool) -> None:
-        """A page inside a view that reloads all its pages itself stops listening on its own."""
-        if follow:
-            self.ctx.changes.tickets_changed.connect(self._changed)
-        else:
-            self.ctx.changes.tickets_changed.disconnect(self._changed)
+        """A page inside a view that reloads all its pages itself stops listening on its own.
+
+        A flag, not disconnecting the signal: in PySide6 6.12 every disconnect over-releases a Python bool, and
+        a few thousand of them abort the interpreter (tests/ui/test_no_disconnect.py).
+        """
+        self._follow = follow
 
     def refresh(self) -> None:
         current = self.current_row()
