@@ -92,15 +92,22 @@ def _probe_login(login, probe: str) -> None:  # type: ignore[no-untyped-def]
     """Report when the first window can take input (the event loop is running with it shown)."""
     from PySide6.QtCore import QTimer
 
+    def submit() -> None:
+        _, staff_no, password = probe.split(":", 2)
+        login.staff_no.setText(staff_no)
+        login.password.setText(password)
+        print("submitted: login", flush=True)
+        login.try_login()
+
     def ready() -> None:
         print("interactive: login", flush=True)
-        if probe.startswith("main:"):
-            _, staff_no, password = probe.split(":", 2)
-            login.staff_no.setText(staff_no)
-            login.password.setText(password)
-            login.try_login()
-        else:
+        if not probe.startswith("main:"):
             login.reject()
+        elif login.opening is not None and login.opening.result is None:
+            # A person takes longer to type than the ledger takes to open: submit once it is open.
+            login.opening.done.connect(lambda: QTimer.singleShot(0, submit))
+        else:
+            submit()
 
     QTimer.singleShot(0, ready)
 

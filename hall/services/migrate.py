@@ -6,13 +6,16 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from hall.errors import DatabaseError
+from hall.migrations import HEAD
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     from hall.services.db import Database
 
 log = logging.getLogger("hall.migrate")
@@ -21,22 +24,39 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
 def script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _stamped(db: Database) -> str | None:
+    """The revision recorded in the database, read without Alembic (None: empty or not stamped)."""
+    try:
+        with db.engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+
+
 def upgrade_if_needed(db: Database) -> bool:
     """Upgrade to head when behind (after a backup copy); True when anything ran."""
+    if _stamped(db) == HEAD:
+        return False  # the everyday start: nothing to do, and Alembic is never imported
     from alembic import command
 
     script = script_directory()

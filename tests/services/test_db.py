@@ -139,3 +139,9 @@ def test_daily_backup_once_a_day_keeping_the_newest(hall_sqlite):
     assert sorted(p.name for p in db.backups_dir.glob("hall-daily-*")) == [
         "hall-daily-20261102.sqlite3", "hall-daily-20261103.sqlite3"]
     assert db.latest_backup().name == "hall-daily-20261103.sqlite3"
+
+
+def test_the_fast_start_knows_the_real_head():
+    from hall.migrations import HEAD
+
+    assert script_directory().get_current_head() == HEAD
