@@ -18,7 +18,8 @@ from PySide6.QtGui import QGuiApplication
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["main", "login", "intake", "queue", "history"])
+    p.add_argument("what", choices=["main", "login", "intake", "queue", "history", "dashboard", "stats",
+                                    "registers"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -37,7 +38,7 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff._by_no(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what in ("main", "intake", "queue", "history"):
+    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers"):
         from datetime import date
 
         from hall.ui import messages
@@ -51,7 +52,9 @@ def main() -> int:
         win.move(0, 0)
         widget = win
         if args.what != "main":
-            stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history}[args.what]
+            stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history,
+                     "dashboard": lambda w: w.go_dashboard(), "stats": lambda w: w.go_stats(),
+                     "registers": lambda w: w.go_registers()}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     else:
         from hall.ui.login_dialog import LoginDialog

@@ -29,7 +29,7 @@ class Chart(QWidget):
         self.kind = kind  # bar | line
         self.labels: tuple[str, ...] = ()
         self.series: tuple[Series, ...] = ()
-        self.setMinimumSize(260, 180)
+        self.setMinimumSize(260, 140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:

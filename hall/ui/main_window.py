@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
 
 from hall.errors import HallError
 from hall.services import catalog, daily, settings
@@ -51,6 +51,14 @@ def _daily_backup(db: Database) -> None:
         log.warning("daily backup failed: %s", exc)
 
 
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: Context, drafts_dir: Path | None = None, *,
                  today: Callable[[], date] = date.today, now: Callable[[], datetime] = datetime.now) -> None:
@@ -84,7 +92,9 @@ class MainWindow(QMainWindow):
         self.stats: StatsView | None = None
         if ctx.actor.is_supervisor:
             self.dashboard = DashboardWidget(ctx, today=today)
-            self.tabs.addTab(self.dashboard, self.tr("中心看板 F4"))
+            # In a scroll area: the dashboard never makes the window taller than a 1366×768 counter screen.
+            self._dashboard_page = _scrolled(self.dashboard)
+            self.tabs.addTab(self._dashboard_page, self.tr("中心看板 F4"))
             self.stats = StatsView(ctx, today=today)
             self.tabs.addTab(self.stats, self.tr("统计考核 F10"))
         self.registers = RegistersView(ctx, today=today)
@@ -167,7 +177,7 @@ class MainWindow(QMainWindow):
 
     def go_dashboard(self) -> None:
         if self.dashboard is not None:
-            self.tabs.setCurrentWidget(self.dashboard)
+            self.tabs.setCurrentWidget(self._dashboard_page)
 
     def go_stats(self) -> None:
         if self.stats is not None:

@@ -39,6 +39,7 @@ def test_clerk_has_intake_queue_and_attendance_but_no_dashboard(qtbot, hall_sqli
     from hall_fixtures import actors_of
 
     win = window(qtbot, hall_sqlite, actors_of(hall_sqlite)["c02"], tmp_path)
+    assert win.minimumSizeHint().height() <= 700 and win.minimumSizeHint().width() <= 1366
     assert tab_titles(win) == ["收件登记 F2", "办件队列 F3", "台账 F12", "考勤 F11"]
     assert win.dashboard is None and "管理(&G)" not in menu_titles(win)
 
@@ -55,7 +56,8 @@ def test_manager_gets_the_dashboard_and_runs_the_daily_rules(qtbot, hall_sqlite,
     assert tab_titles(win) == ["收件登记 F2", "办件队列 F3", "中心看板 F4", "统计考核 F10", "台账 F12", "考勤 F11"]
     assert "管理(&G)" in menu_titles(win)
     win.go_dashboard()
-    assert win.tabs.currentWidget() is win.dashboard
+    assert win.tabs.currentWidget().widget() is win.dashboard
+    assert win.minimumSizeHint().height() <= 700  # fits a 1366×768 counter screen with its taskbar
     win.run_daily_now()
     title, text = messages.shown[-1]
     assert title == "每日规则" and "超期办件责任追究记录：1 件" in text
