@@ -147,8 +147,8 @@ def _project_found(session: Session, ev: Event, p: dict[str, Any]) -> None:
 
 
 def records(session: Session, *, state: str | None = "open", since: date | None = None, until: date | None = None,
-            staff_id: int | None = None, limit: int = 500) -> list[RecordView]:
-    """The manager's list, newest first."""
+            staff_id: int | None = None, limit: int | None = None) -> list[RecordView]:
+    """The manager's list, newest first (all of it unless ``limit``: a silently cut list hides someone's case)."""
     stmt = select(AccountabilityRecord)
     if state:
         stmt = stmt.where(AccountabilityRecord.state == state)
@@ -158,11 +158,14 @@ def records(session: Session, *, state: str | None = "open", since: date | None 
         stmt = stmt.where(AccountabilityRecord.occurred_on <= until)
     if staff_id is not None:
         stmt = stmt.where(AccountabilityRecord.staff_id == staff_id)
-    rows = session.scalars(stmt.order_by(AccountabilityRecord.occurred_on.desc(), AccountabilityRecord.id.desc())
-                           .limit(limit)).all()
+    stmt = stmt.order_by(AccountabilityRecord.occurred_on.desc(), AccountabilityRecord.id.desc())
+    rows = session.scalars(stmt.limit(limit) if limit else stmt).all()
     uids = {r.ticket_uid for r in rows if r.ticket_uid}
-    numbers = dict(session.execute(select(Ticket.uid, Ticket.number).where(Ticket.uid.in_(uids))).all()) if uids \
-        else {}
+    numbers: dict[str, str] = {}
+    batch = sorted(uids)
+    for i in range(0, len(batch), 500):  # bounded IN lists on any database
+        numbers.update(session.execute(select(Ticket.uid, Ticket.number)
+                                       .where(Ticket.uid.in_(batch[i:i + 500]))).all())
     names = {p.id: p.name for p in session.scalars(select(Staff))}
     return [RecordView(r.id, r.cause, CAUSES[r.cause], numbers.get(r.ticket_uid, ""), names.get(r.staff_id, "")
                        if r.staff_id else "", r.department, r.window_code, r.occurred_on, r.detail, r.state,
