@@ -26,14 +26,12 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QRadioButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -52,6 +50,7 @@ from hall.ui import messages
 from hall.ui.drafts import Autosaver
 from hall.ui.ops import Context, read, run
 from hall.ui.ticket_detail import PAPER_LABELS, RESULT_PAPERS, show_paper
+from hall.ui.widgets import read_only_table
 
 SEX_LABELS = {"male": "男", "female": "女"}
 STATUS_ORDER = ("received", "missing", "tolerated")
@@ -170,18 +169,8 @@ class IntakeFormWidget(QWidget):
 
         mats = QGroupBox(self.tr("申请材料（空格切换：已收 / 需补正 / 容缺；Alt+A 全部已收）"))
         mats_layout = QVBoxLayout(mats)
-        self.materials = QTableWidget(0, 3)
-        self.materials.setObjectName("materials")
-        self.materials.setHorizontalHeaderLabels([self.tr("材料名称"), self.tr("形式/份数"), self.tr("状态")])
-        self.materials.verticalHeader().setVisible(False)
-        self.materials.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.materials.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.materials = read_only_table([self.tr("材料名称"), self.tr("形式/份数"), self.tr("状态")], 0, "materials")
         self.materials.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.materials.setWordWrap(True)
-        h = self.materials.horizontalHeader()
-        h.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        h.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        h.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         mats_layout.addWidget(self.materials)
         kind_row = QHBoxLayout()
         kind_label = QLabel(self.tr("办件类型(&K)："))

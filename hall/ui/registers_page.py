@@ -15,7 +15,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, Signal
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -33,6 +32,7 @@ from hall.ui import messages
 from hall.ui.ops import Context, read, run
 from hall.ui.registers_model import Column, KeyRole, NumberRole, RegisterModel, tr
 from hall.ui.ticket_detail import ActionDialog, Field, TicketDetailDialog
+from hall.ui.widgets import StaleWhileHidden
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -53,7 +53,7 @@ class PageAction:
     dialog: Callable[[str, tuple[Field, ...], QWidget | None], ActionDialog] = ActionDialog
 
 
-class RegisterPage(QWidget):
+class RegisterPage(StaleWhileHidden, QWidget):
     """Emits ``counted(total, alerts)`` after every reload (the register view puts them on the tab)."""
 
     counted = Signal(int, int)
@@ -131,17 +131,8 @@ class RegisterPage(QWidget):
 
     # ------------------------------------------------------------------------------------- loading
     def _changed(self) -> None:
-        if not self._follow:
-            return
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
+        if self._follow:
+            self.mark_changed()
 
     def follow_changes(self, follow: bool) -> None:
         """A page inside a view that reloads all its pages itself stops listening on its own.

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from hall.ui.ops import Context
@@ -22,6 +21,7 @@ from hall.ui.registers_cases import accountability_page, complaints_page, follow
 from hall.ui.registers_model import tr
 from hall.ui.registers_page import RegisterPage
 from hall.ui.registers_routing import AppointmentsTab, escalations_page, transfers_page
+from hall.ui.widgets import StaleWhileHidden
 
 TAB_LABELS = {
     "accountability": QT_TRANSLATE_NOOP("Registers", "责任追究"),
@@ -34,7 +34,7 @@ TAB_LABELS = {
 }
 
 
-class RegistersView(QTabWidget):
+class RegistersView(StaleWhileHidden, QTabWidget):
     """``pages`` maps a register's name to its page (the appointments tab holds two: ``appointments`` and
     ``visits``). ``today`` is the day the lists count from; ``now`` the time actions are recorded at (by default
     the current time of ``today()``, so a screen run on a fixed day records on that day)."""
@@ -85,15 +85,7 @@ class RegistersView(QTabWidget):
         self._label(self.indexOf(self.visits_tab), "visits", booked + planned, 0)
 
     def _changed(self) -> None:
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
+        self.mark_changed()
 
     def refresh(self) -> None:
         """Reload every register now."""

@@ -27,7 +27,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -53,6 +53,7 @@ from hall.services.stats import OverdueLine, PerformanceRow, Period, StatsRow, S
 from hall.ui import messages
 from hall.ui.dashboard import DrillDialog
 from hall.ui.ops import Context, read
+from hall.ui.widgets import StaleWhileHidden
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 # (parent, caption, suggested path) -> chosen path, "" when cancelled. Tests pass their own.
@@ -208,7 +209,7 @@ def _table(model: FigureTable, name: str) -> QTableView:
 
 
 # --------------------------------------------------------------------------------------------- view
-class StatsView(QWidget):
+class StatsView(StaleWhileHidden, QWidget):
     """Emits ``drill_requested(TicketFilter, title)`` for a double-clicked figure; by default opens a
     DrillDialog. ``save_dialog`` asks where to write a workbook (tests inject one)."""
 
@@ -432,16 +433,7 @@ class StatsView(QWidget):
                                                                         self.table.dimension_label)))
 
     def _tickets_changed(self) -> None:
-        # Counting a period is not free on a large ledger: only a visible screen counts again at once.
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
+        self.mark_changed()
 
     # ------------------------------------------------------------------------------------- drilling
     def figure_filter(self, row: int, column: int) -> tuple[TicketFilter, str] | None:

@@ -18,7 +18,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -26,13 +25,11 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -43,6 +40,7 @@ from hall.services.actor import ROLE_LABELS
 from hall.services.queue import TicketDetail
 from hall.ui import messages
 from hall.ui.ops import Context, read, run
+from hall.ui.widgets import read_only_table
 
 PAPER_LABELS = {
     "acceptance": "受理通知书", "notice": "一次性告知单", "supplement": "补正材料通知书", "refusal": "不予受理通知书",
@@ -356,17 +354,7 @@ class TicketDetailDialog(QDialog):
 
         history = QGroupBox(self.tr("办理记录（台账）"))
         hl = QVBoxLayout(history)
-        self.history = QTableWidget(0, 3)
-        self.history.setObjectName("historyTable")
-        self.history.setHorizontalHeaderLabels([self.tr("时间"), self.tr("经办人"), self.tr("办理情况")])
-        self.history.verticalHeader().setVisible(False)
-        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.history.setWordWrap(True)
-        h = self.history.horizontalHeader()
-        h.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        h.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.history = read_only_table([self.tr("时间"), self.tr("经办人"), self.tr("办理情况")], 2, "historyTable")
         hl.addWidget(self.history)
         layout.addWidget(history, 1)
 
