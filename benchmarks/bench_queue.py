@@ -204,9 +204,17 @@ def main() -> int:
             params = (q, q + "\U0010ffff") if ">=" in where else (q,)
             raw.execute(sql, params).fetchall()
 
-        svc = timed(service_search, n)
-        bare = timed(bare_search, n)
-        act = timed(action_search, n)
+        # Interleaved per value, in rotating order: each value's index pages are cold for whichever runs first,
+        # so no column gets all the cold reads.
+        svc, bare, act = [], [], []
+        fns = [(service_search, svc), (bare_search, bare), (action_search, act)]
+        for fn, _ in fns:
+            fn()  # warm the statement caches
+        for i in range(n):
+            for fn, out in fns[i % 3:] + fns[:i % 3]:
+                t0 = time.perf_counter()
+                fn()
+                out.append((time.perf_counter() - t0) * 1000)
         worst = max(worst, p99(svc))
         print(f"  {label:16s} service {stats(svc)} | bare SQL {stats(bare)} | in a write transaction {stats(act)}")
     verdict = "OK" if worst <= TARGET_SEARCH_P99_MS else "OVER"
