@@ -389,54 +389,81 @@ def set_year(session: Session, actor: Actor, year: int, notice: YearNotice) -> l
     Statutory rows (holiday, makeup) of the year are replaced; days of the notice just across the year
     boundary are written too. A local holiday on a date the notice sets is dropped (national data wins) and
     listed in the ledger event. Open tickets touching the year must be recomputed by the caller even if no
-    date changed: their provisional flag goes away.
+    date changed: their provisional flag goes away. The tables are written by the event's projector, so a
+    replay of the ledger rebuilds the calendar.
     """
     validate_notice(notice, year)
     first = min([date(year, 1, 1), *(h.start for h in notice.holidays), *(m.on for m in notice.makeup_days)])
     last = max([date(year, 12, 31), *(h.end for h in notice.holidays), *(m.on for m in notice.makeup_days)])
+    holidays = [{"name": h.name, "start": h.start.isoformat(), "end": h.end.isoformat()} for h in notice.holidays]
+    makeups = [{"date": m.on.isoformat(), "name": m.name} for m in notice.makeup_days]
+    new = _notice_days(holidays, makeups)
     before = _status(session, first, last)
-
-    new: dict[date, tuple[bool, str, str]] = {}
-    for h in notice.holidays:
-        d = h.start
-        while d <= h.end:
-            new[d] = (False, "holiday", h.name)
-            d += timedelta(days=1)
-    for m in notice.makeup_days:
-        new[m.on] = (True, "makeup", m.name)
-
+    after = _status_after(session, first, last, year, new)
+    changed = [d for d in sorted(after) if after[d] != before[d]]
     dropped_local = sorted(session.scalars(select(CalendarDay.day).where(
         CalendarDay.kind == "local", CalendarDay.day.in_(list(new)))).all())
+    row = session.get(CalendarYear, year)
+    record_calendar_event(session, actor, "calendar.year_set", {
+        "year": year,
+        "notice": notice.reference,
+        "previous_status": row.status if row else None,
+        "holidays": holidays,
+        "makeup_workdays": makeups,
+        "changed_dates": [d.isoformat() for d in changed],
+        "dropped_local_holidays": [d.isoformat() for d in dropped_local],
+    })
+    log.info("calendar year %s confirmed by %s: %d dates changed", year, actor.name, len(changed))
+    return changed
+
+
+def _notice_days(holidays: list[dict[str, str]], makeups: list[dict[str, str]]) -> dict[date, tuple[bool, str, str]]:
+    new: dict[date, tuple[bool, str, str]] = {}
+    for h in holidays:
+        d, end = date.fromisoformat(h["start"]), date.fromisoformat(h["end"])
+        while d <= end:
+            new[d] = (False, "holiday", h["name"])
+            d += timedelta(days=1)
+    for m in makeups:
+        new[date.fromisoformat(m["date"])] = (True, "makeup", m["name"])
+    return new
+
+
+def _status_after(session: Session, first: date, last: date, year: int,
+                  new: dict[date, tuple[bool, str, str]]) -> dict[date, bool]:
+    """Working status of each day once the notice is applied (what the projector will write)."""
+    rows = {r.day: r for r in session.scalars(select(CalendarDay).where(
+        CalendarDay.day >= first, CalendarDay.day <= last))}
+    out = {}
+    d = first
+    while d <= last:
+        if d in new:
+            out[d] = new[d][0]
+        elif d in rows and not (d.year == year and rows[d].kind in ("holiday", "makeup")):
+            out[d] = rows[d].is_workday
+        else:
+            out[d] = d.weekday() < 5
+        d += timedelta(days=1)
+    return out
+
+
+@ledger.projector("calendar.year_set")
+def _project_year_set(session: Session, ev: Any, p: dict[str, Any]) -> None:
+    year = p["year"]
+    new = _notice_days(p["holidays"], p["makeup_workdays"])
     session.execute(delete(CalendarDay).where(
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31),
         CalendarDay.kind.in_(("holiday", "makeup"))))
     session.execute(delete(CalendarDay).where(CalendarDay.day.in_(list(new))))
     for d, (work, kind, name) in sorted(new.items()):
         session.add(CalendarDay(day=d, is_workday=work, kind=kind, name=name))
-
     row = session.get(CalendarYear, year)
-    old_status = row.status if row else None
     if row is None:
         row = CalendarYear(year=year)
         session.add(row)
-    row.status, row.source, row.notice_ref = "confirmed", "notice", notice.reference
-    row.confirmed_at, row.confirmed_by = datetime.now(UTC), actor.name
+    row.status, row.source, row.notice_ref = "confirmed", "notice", p["notice"]
+    row.confirmed_at, row.confirmed_by = ev.occurred_at.astimezone(UTC), ev.actor_name
     session.flush()
-
-    after = _status(session, first, last)
-    changed = [d for d in sorted(after) if after[d] != before[d]]
-    record_calendar_event(session, actor, "calendar.year_set", {
-        "year": year,
-        "notice": notice.reference,
-        "previous_status": old_status,
-        "holidays": [{"name": h.name, "start": h.start.isoformat(), "end": h.end.isoformat()}
-                     for h in notice.holidays],
-        "makeup_workdays": [{"date": m.on.isoformat(), "name": m.name} for m in notice.makeup_days],
-        "changed_dates": [d.isoformat() for d in changed],
-        "dropped_local_holidays": [d.isoformat() for d in dropped_local],
-    })
-    log.info("calendar year %s confirmed by %s: %d dates changed", year, actor.name, len(changed))
-    return changed
 
 
 def add_local_holiday(session: Session, actor: Actor, start: date, name: str, end: date | None = None) -> list[date]:
@@ -461,19 +488,22 @@ def add_local_holiday(session: Session, actor: Actor, start: date, name: str, en
         problems.append(f"地方节假日日期：{d.isoformat()} 已是{what}（{row.name}）")
     if problems:
         raise ValidationErrors(problems, "不能添加地方节假日")
-    changed = []
-    d = start
-    while d <= end:
-        session.add(CalendarDay(day=d, is_workday=False, kind="local", name=name))
-        if d.weekday() < 5:
-            changed.append(d)
-        d += timedelta(days=1)
-    session.flush()
+    changed = [start + timedelta(days=i) for i in range((end - start).days + 1)
+               if (start + timedelta(days=i)).weekday() < 5]
     record_calendar_event(session, actor, "calendar.local_holiday_added", {
         "name": name, "start": start.isoformat(), "end": end.isoformat(),
         "changed_dates": [x.isoformat() for x in changed],
     })
     return changed
+
+
+@ledger.projector("calendar.local_holiday_added")
+def _project_local_holiday(session: Session, ev: Any, p: dict[str, Any]) -> None:
+    d, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
+    while d <= end:
+        session.add(CalendarDay(day=d, is_workday=False, kind="local", name=p["name"]))
+        d += timedelta(days=1)
+    session.flush()
 
 
 # ---------------------------------------------------------------------------------------- overview

@@ -58,6 +58,18 @@ def test_projections_equal_a_replay_of_the_events(hall_sqlite, tmp_path):
 
     people = actors_of(hall_sqlite)
     _some_tickets(hall_sqlite, people)
+    # Calendar changes are events too: confirming a year and a local holiday must replay into the same rows.
+    from datetime import date
+
+    from hall.services import calendar as calendar_service
+
+    notice = calendar_service.notice_from_dict({
+        "year": 2027, "notice": "测试用（非真实通知）",
+        "holidays": [{"name": "元旦", "start": "2027-01-01", "end": "2027-01-03"}],
+        "makeup_workdays": [{"date": "2027-01-09", "name": "元旦"}]})
+    with hall_sqlite.db.transaction() as s:
+        calendar_service.set_year(s, people["admin"], 2027, notice)
+        calendar_service.add_local_holiday(s, people["admin"], date(2027, 3, 8), "三月三（测试）")
     replica = Database.open(f"sqlite:///{tmp_path / 'replica.sqlite3'}", migrate=False)
     Base.metadata.create_all(replica.engine)
     with hall_sqlite.db.transaction() as src, replica.transaction() as dst:
@@ -72,4 +84,16 @@ def test_projections_equal_a_replay_of_the_events(hall_sqlite, tmp_path):
         rows_b = [tuple(getattr(t, c.name) for c in cols) for t in b.scalars(select(Ticket).order_by(Ticket.number))]
     assert len(rows_a) == 3
     assert rows_a == rows_b
+    from hall.models import CalendarDay, CalendarYear
+
+    def calendar_rows(session):
+        days = session.execute(select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.kind, CalendarDay.name)
+                               .where(CalendarDay.day >= date(2027, 1, 1)).order_by(CalendarDay.day)).all()
+        year = session.execute(select(CalendarYear.status, CalendarYear.notice_ref, CalendarYear.confirmed_by)
+                               .where(CalendarYear.year == 2027)).all()
+        return [tuple(r) for r in days], [tuple(r) for r in year]
+
+    with hall_sqlite.db.transaction() as a, replica.transaction() as b:
+        assert calendar_rows(a) == calendar_rows(b)
+        assert len(calendar_rows(a)[0]) == 5  # 3 holiday days, 1 make-up day, 1 local holiday
     replica.dispose()
