@@ -284,9 +284,12 @@ def _open_overdue(session: Session, period: Period, keys: tuple[Any, ...]) -> li
     clock_text = cast(Ticket.clock, String)
     clock_or_none = case((func.length(clock_text) > 2, clock_text), else_=None)
     out: list[tuple[Any, ...]] = []
-    for where in ((Ticket.is_open.is_(True), Ticket.due_date < period.end, Ticket.accepted_on.is_not(None)),
-                  (Ticket.closed_at >= period.until, Ticket.due_date < period.end, Ticket.accepted_on.is_not(None),
-                   Ticket.state.not_in(("voided", "refused", "withdrawn")))):
+    for where in (
+            (Ticket.is_open.is_(True), Ticket.due_date < period.end, Ticket.accepted_on.is_not(None)),
+            # due_date inside an expression: otherwise SQLite's planner skip-scans ix_tickets_window_open over
+            # every closed ticket of the ledger (1.5 s at 1M) instead of reading the few closed after the period.
+            (Ticket.closed_at >= period.until, func.coalesce(Ticket.due_date, Ticket.due_date) < period.end,
+             Ticket.accepted_on.is_not(None), Ticket.state.not_in(("voided", "refused", "withdrawn")))):
         stmt = select(*keys, Ticket.state, clock_or_none, func.count()).where(*where) \
             .group_by(*keys, Ticket.state, clock_or_none)
         for row in session.execute(stmt).all():
