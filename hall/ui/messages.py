@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-# Tests replace this with a function returning the button to "press".
+# Tests (and scripted starts) replace this: it sees every message and, for a question, returns the answer.
 ask_hook: Callable[[str, str], bool] | None = None
 shown: list[tuple[str, str]] = []  # (title, text) of every message shown — read by tests
 
@@ -14,6 +14,7 @@ shown: list[tuple[str, str]] = []  # (title, text) of every message shown — re
 def error(parent: QWidget | None, title: str, text: str) -> None:
     shown.append((title, text))
     if ask_hook is not None:
+        ask_hook(title, text)
         return
     QMessageBox.warning(parent, title, text)
 
@@ -21,6 +22,7 @@ def error(parent: QWidget | None, title: str, text: str) -> None:
 def info(parent: QWidget | None, title: str, text: str) -> None:
     shown.append((title, text))
     if ask_hook is not None:
+        ask_hook(title, text)
         return
     QMessageBox.information(parent, title, text)
 
