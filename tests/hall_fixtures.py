@@ -12,5 +12,5 @@ def actors_of(opened):
 
     village_node = NodeIdentity("village-node-001", "001")
     with opened.db.transaction() as s:
-        return {no: staff.actor_for(staff._by_no(s, no), village_node if no == "v01" else opened.node)
+        return {no: staff.actor_for(staff.by_number(s, no), village_node if no == "v01" else opened.node)
                 for no in PASSWORDS}

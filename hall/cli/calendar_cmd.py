@@ -7,10 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-
 from hall.errors import ValidationError
-from hall.models.calendar import CalendarYear
 from hall.services import calendar as calendar_service
 from hall.services import recalc
 from hall.services.calendar import DayException, WorkCalendar
@@ -129,12 +126,8 @@ def add_holiday(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def _calendar(ctx: Any) -> WorkCalendar:
-    """The database calendar when it has confirmed years, else the package data (an empty database)."""
-    with ctx.db.session() as s, s.begin():
-        years = s.scalar(select(func.count()).select_from(CalendarYear).where(CalendarYear.status == "confirmed"))
-        if years:
-            return WorkCalendar.load(s)
-    return WorkCalendar.from_package()
+    with ctx.db.reading() as s:
+        return WorkCalendar.load_or_package(s)
 
 
 def show_deadline(args: argparse.Namespace, ctx: Any) -> int:

@@ -135,7 +135,7 @@ def cmd_ticket_add(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.db.transaction() as session:
         actor = ctx.actor
         if args.as_staff:
-            person = staff._by_no(session, args.as_staff)
+            person = staff.by_number(session, args.as_staff)
             actor = staff.actor_for(person, ctx.node)
         result = intake.register(session, actor, form)
     print(result.number)

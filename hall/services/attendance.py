@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from hall.errors import NotFound, PermissionDenied, ValidationError
+from hall.errors import PermissionDenied, ValidationError
 from hall.models import Event, Staff
 from hall.models.workflow import ATTENDANCE, Attendance, Substitution
 from hall.services import ledger
 from hall.services.actor import Actor
+from hall.services.staff import by_number
 
 AWAY = frozenset({"absent", "leave", "business"})
 
@@ -38,13 +39,6 @@ class DutyLine:
     stood_in_by: str  # the B-post standing in for this person today
 
 
-def staff_by_no(session: Session, staff_no: str) -> Staff:
-    person = session.scalars(select(Staff).where(Staff.staff_no == staff_no.strip())).first()
-    if person is None:
-        raise NotFound(f"工号“{staff_no}”不存在")
-    return person
-
-
 def mark(session: Session, actor: Actor, staff_no: str, status: str, *, day: date | None = None, note: str = "",
          now: datetime | None = None) -> None:
     """Mark one day's attendance. Self check-in: a staff member marks themself present today. Anything else
@@ -53,7 +47,7 @@ def mark(session: Session, actor: Actor, staff_no: str, status: str, *, day: dat
     day = day or now.date()
     if status not in ATTENDANCE:
         raise ValidationError("考勤状态", f"应为{'、'.join(ATTENDANCE.values())}之一")
-    person = staff_by_no(session, staff_no)
+    person = by_number(session, staff_no)
     if actor.is_supervisor:
         source = "manager"
     elif actor.staff_id == person.id and status == "present" and day == now.date():

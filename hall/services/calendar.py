@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError, ValidationErrors
@@ -124,6 +124,13 @@ class WorkCalendar:
                                       CalendarDay.name)).all()
         confirmed = session.scalars(select(CalendarYear.year).where(CalendarYear.status == "confirmed")).all()
         return cls((DayException(*row) for row in rows), confirmed)
+
+    @classmethod
+    def load_or_package(cls, session: Session) -> WorkCalendar:
+        """The database calendar when it has a confirmed year, else the package's (a database not yet set up)."""
+        confirmed = session.scalar(select(func.count()).select_from(CalendarYear)
+                                   .where(CalendarYear.status == "confirmed"))
+        return cls.load(session) if confirmed else cls.from_package()
 
     @classmethod
     def from_package(cls) -> WorkCalendar:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from hall.models import CatalogVersion, Event, Item, Window
 from hall.paths import resources_dir
 from hall.services import ledger
 from hall.services.actor import Actor
-from hall.services.catalog_spec import SHEETS, CatalogSpec, check_headers, parse_sheets
+from hall.services.catalog_spec import CatalogSpec, check_headers, parse_sheets
 from hall.services.pinyin import initials
 
 TSV_FILES = {"窗口": "windows.tsv", "事项": "items.tsv", "材料": "materials.tsv"}
@@ -55,13 +54,9 @@ def import_catalog(session: Session, actor: Actor, spec: CatalogSpec, source: st
     current = session.scalars(select(CatalogVersion).where(CatalogVersion.is_current)).first()
     if current is not None and current.content_hash == digest:
         return None
-    ev = ledger.append(session, actor, "catalog.imported",
-                       {"source": source[:200], "hash": digest, "catalog": spec.to_json()})
-    return int(_version_for_event(session, ev))
-
-
-def _version_for_event(session: Session, ev: Event) -> int:
-    return session.scalars(select(CatalogVersion.id).order_by(CatalogVersion.id.desc()).limit(1)).one()
+    ledger.append(session, actor, "catalog.imported",
+                  {"source": source[:200], "hash": digest, "catalog": spec.to_json()})
+    return int(session.scalars(select(CatalogVersion.id).where(CatalogVersion.is_current)).one())
 
 
 @ledger.projector("catalog.imported")
@@ -158,14 +153,6 @@ def find_items(items: list[Any], query: str) -> list[Any]:
         scored.append((rank, it.code, it))
     return [it for _r, _c, it in sorted(scored, key=lambda t: (t[0], t[1]))]
 
-
-def sheet_headers() -> dict[str, list[str]]:
-    return {sheet: [h for _k, h in cols] for sheet, cols in SHEETS.items()}
-
-
-def seeded_at(session: Session) -> datetime | None:
-    v = session.scalars(select(CatalogVersion).order_by(CatalogVersion.id).limit(1)).first()
-    return v.created_at if v else None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -117,6 +117,13 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("hall_read") else "BEGIN IMMEDIATE")
 
 
+def upsert_insert(dialect_name: str):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT that has ON CONFLICT … DO UPDATE (SQLite ≥ 3.24 and PostgreSQL both do)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
 def translate(exc: BaseException) -> HallError | None:
     """A database failure as a message a clerk can act on, or None when it is not one we recognise."""
     text = str(getattr(exc, "orig", exc)).lower()
@@ -213,9 +220,6 @@ class Database:
         finally:
             session.rollback()  # a read keeps nothing (anything written by mistake is discarded)
             session.close()
-
-    def table_names(self) -> list[str]:
-        return inspect(self.engine).get_table_names()
 
     def backup(self, out: Path) -> Path:
         """An online, consistent copy (SQLite backup API); writers may go on meanwhile."""

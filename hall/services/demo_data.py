@@ -28,14 +28,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, bindparam, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from hall.errors import ValidationError
 from hall.models import Applicant, Event, IntakePoint, NodeHead, Staff, Ticket, TicketSerial
 from hall.services import catalog, clock, settings, staff
 from hall.services.actor import Actor
 from hall.services.calendar import WorkCalendar
-from hall.services.db import Database
+from hall.services.db import Database, upsert_insert
 from hall.services.deadlines import LimitRule, due_date
 from hall.services.ledger import GENESIS, canonical, event_hash
 from hall.services.node import NodeIdentity
@@ -728,7 +727,7 @@ class _Writer:
         self._flush_events()
         self._flush_tickets()
         conn = self._conn
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        dialect_insert = upsert_insert(conn.dialect.name)
         rows = [{"point": p, "day": d, "last": last} for (p, d), last in serials.items()]
         for i in range(0, len(rows), BATCH):
             stmt = dialect_insert(TicketSerial.__table__)

@@ -15,6 +15,7 @@ from hall.errors import HallError, ValidationError, ValidationErrors
 from hall.models import Applicant, Event, Item, Ticket
 from hall.services import catalog, clock, ledger, settings
 from hall.services.actor import Actor
+from hall.services.db import upsert_insert
 from hall.services.deadlines import Deadline
 from hall.services.numbering import next_number
 from hall.services.permissions import require_intake
@@ -265,10 +266,8 @@ def _applicant_upsert(dialect: str) -> Any:
     """A returning citizen keeps the newest details told at the counter (a replay in any order agrees)."""
     stmt = _UPSERTS.get(dialect)
     if stmt is None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
         table = Applicant.__table__
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        ins = upsert_insert(dialect)(table)
         stmt = _UPSERTS[dialect] = ins.on_conflict_do_update(
             index_elements=[table.c.id_no],
             set_={

@@ -11,18 +11,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
 from hall.models import TicketSerial
+from hall.services.db import upsert_insert
 
 NUMBER_RE = re.compile(r"^(\d{9})-(\d{3})-(\d{8})-(\d{4,})$")
-
-
-def upsert_for(session: Session):  # type: ignore[no-untyped-def]
-    """The dialect's INSERT with ON CONFLICT (both SQLite ≥ 3.24 and PostgreSQL have it)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 _NEXT: dict[str, Any] = {}
@@ -34,7 +29,7 @@ def next_number(session: Session, township: str, point: str, day: date) -> str:
     stmt = _NEXT.get(conn.dialect.name)
     if stmt is None:
         table = TicketSerial.__table__
-        stmt = _NEXT[conn.dialect.name] = upsert_for(session)(table).values(
+        stmt = _NEXT[conn.dialect.name] = upsert_insert(conn.dialect.name)(table).values(
             point=bindparam("point"), day=bindparam("day"), last=1
         ).on_conflict_do_update(
             index_elements=[table.c.point, table.c.day], set_={"last": table.c.last + 1}

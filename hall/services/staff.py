@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -98,12 +97,11 @@ def add_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
             raise ValidationError("B岗（代理岗）", f"工号“{form.b_post_no}”不存在")
         b_post_id = b_post.id
     password_hash = hash_password(form.password) if form.password else ""
-    ev = ledger.append(session, actor, "staff.added", {
+    ledger.append(session, actor, "staff.added", {
         "staff_no": staff_no, "name": name, "role": role, "post": form.post.strip()[:60],
         "window_code": form.window_code, "intake_point": form.intake_point, "b_post_id": b_post_id,
         "password_hash": password_hash,
     })
-    del ev
     return view(session, staff_no)
 
 
@@ -119,12 +117,12 @@ def _project_added(session: Session, ev: Event, p: dict[str, Any]) -> None:
 
 def set_b_post(session: Session, actor: Actor, staff_no: str, b_post_no: str | None) -> None:
     require_admin(actor, "设置B岗")
-    person = _by_no(session, staff_no)
+    person = by_number(session, staff_no)
     b_id = None
     if b_post_no:
         if b_post_no == staff_no:
             raise ValidationError("B岗（代理岗）", "不能指定本人")
-        b_id = _by_no(session, b_post_no).id
+        b_id = by_number(session, b_post_no).id
     ledger.append(session, actor, "staff.b_post_set", {"staff_id": person.id, "b_post_id": b_id})
 
 
@@ -134,7 +132,7 @@ def _project_b_post(session: Session, ev: Event, p: dict[str, Any]) -> None:
 
 
 def set_password(session: Session, actor: Actor, staff_no: str, password: str) -> None:
-    person = _by_no(session, staff_no)
+    person = by_number(session, staff_no)
     if actor.role not in ("admin", "system") and actor.staff_id != person.id:
         raise PermissionDenied("只能修改自己的密码")
     ledger.append(session, actor, "staff.password_set",
@@ -196,7 +194,7 @@ def list_staff(session: Session) -> list[StaffView]:
 
 
 def view(session: Session, staff_no: str) -> StaffView:
-    person = _by_no(session, staff_no)
+    person = by_number(session, staff_no)
     b_name = session.get(Staff, person.b_post_id).name if person.b_post_id else ""
     return _view(person, {person.b_post_id: b_name} if person.b_post_id else {})
 
@@ -208,8 +206,8 @@ def _view(p: Staff, names: dict[int | None, str] | dict[int, str]) -> StaffView:
                      photo_path=p.photo_path)
 
 
-def _by_no(session: Session, staff_no: str) -> Staff:
-    person = session.scalars(select(Staff).where(Staff.staff_no == staff_no)).first()
+def by_number(session: Session, staff_no: str) -> Staff:
+    person = session.scalars(select(Staff).where(Staff.staff_no == staff_no.strip())).first()
     if person is None:
         raise NotFound(f"工号“{staff_no}”不存在")
     return person
@@ -235,6 +233,3 @@ def _project_point(session: Session, ev: Event, p: dict[str, Any]) -> None:
 def intake_points(session: Session) -> list[IntakePoint]:
     return list(session.scalars(select(IntakePoint).order_by(IntakePoint.code)))
 
-
-def now() -> datetime:
-    return datetime.now()

@@ -31,7 +31,7 @@ from hall.ui.ops import Context, read
 from hall.ui.queue_view import QueueView
 from hall.ui.registers_view import RegistersView
 from hall.ui.stats_view import StatsView
-from hall.ui.ticket_detail import TicketDetailDialog
+from hall.ui.ticket_detail import TicketDetailDialog, open_detail
 
 log = logging.getLogger("hall.ui.main")
 
@@ -168,12 +168,7 @@ class MainWindow(QMainWindow):
             self.queue.table.selectRow(0)
 
     def open_ticket(self, number: str) -> TicketDetailDialog:
-        dlg = TicketDetailDialog(self.ctx, number, self, today=self._today)
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.finished.connect(lambda _r, d=dlg: self.details.remove(d) if d in self.details else None)
-        self.details.append(dlg)
-        dlg.open()
-        return dlg
+        return open_detail(self, self.ctx, number, self._today, self.details)
 
     def go_dashboard(self) -> None:
         if self.dashboard is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QModelIndex, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from hall.ui import messages
 from hall.ui.ops import Context, read, run
 from hall.ui.registers_model import Column, KeyRole, NumberRole, RegisterModel, tr
-from hall.ui.ticket_detail import ActionDialog, Field, TicketDetailDialog
+from hall.ui.ticket_detail import ActionDialog, Field, TicketDetailDialog, open_detail
 from hall.ui.widgets import StaleWhileHidden
 
 if TYPE_CHECKING:
@@ -222,9 +222,4 @@ class RegisterPage(StaleWhileHidden, QWidget):
             self.open_ticket(number)
 
     def open_ticket(self, number: str) -> TicketDetailDialog:
-        dlg = TicketDetailDialog(self.ctx, number, self, today=self._today)
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.finished.connect(lambda _r, d=dlg: self.details.remove(d) if d in self.details else None)
-        self.details.append(dlg)
-        dlg.open()
-        return dlg
+        return open_detail(self, self.ctx, number, self._today, self.details)

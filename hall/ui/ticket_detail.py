@@ -495,3 +495,14 @@ class TicketDetailDialog(QDialog):
 
     def print_default(self) -> None:
         show_paper(self, self.ctx, self.number, papers_for_state(self.detail.state, self.detail.kind)[0])
+
+
+def open_detail(parent: QWidget, ctx: Context, number: str, today: Callable[[], date],
+                keep: list[TicketDetailDialog]) -> TicketDetailDialog:
+    """Open a ticket's detail without blocking the caller; ``keep`` holds it while it is open."""
+    dlg = TicketDetailDialog(ctx, number, parent, today=today)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dlg.finished.connect(lambda _r, d=dlg: keep.remove(d) if d in keep else None)
+    keep.append(dlg)
+    dlg.open()
+    return dlg

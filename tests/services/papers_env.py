@@ -22,7 +22,7 @@ FULL_PHONES = ("13812345678", "13900001111")
 def actors(opened) -> dict:
     """Actors for the template hall's staff (the conftest's ``people`` without its fixture)."""
     with opened.db.transaction() as s:
-        return {no: staff.actor_for(staff._by_no(s, no), opened.node) for no in ("admin", "c02", "c03", "m01")}
+        return {no: staff.actor_for(staff.by_number(s, no), opened.node) for no in ("admin", "c02", "c03", "m01")}
 
 
 def prepare(opened, people: dict) -> dict:
@@ -36,7 +36,7 @@ def prepare(opened, people: dict) -> dict:
         staff.add_staff(s, opened.system, staff.StaffForm("c05", "周卫健", "clerk", "卫健窗口受理员", "W05",
                                                           b_post_no="c02"))
         staff.add_staff(s, opened.system, staff.StaffForm("c09", "吴村建", "clerk", "村建窗口受理员", "W09"))
-        extra = {no: staff.actor_for(staff._by_no(s, no), opened.node) for no in ("c05", "c09")}
+        extra = {no: staff.actor_for(staff.by_number(s, no), opened.node) for no in ("c05", "c09")}
     return {**people, **extra}
 
 

@@ -10,7 +10,7 @@ from workflow_env import LI, prepare, register
 
 from hall.errors import PermissionDenied
 from hall.models import Event
-from hall.services import attendance, bposts, tickets, workflow
+from hall.services import attendance, bposts, staff, tickets, workflow
 
 D = date
 
@@ -71,4 +71,4 @@ def test_no_substitution_when_the_b_post_is_away_too(env):
         report = bposts.sweep(s, who["m01"], D(2026, 3, 9))
         assert report.started == [] and "李社保" in report.warnings[0]
         # c05's B-post is c02 as well: nobody can stand in.
-        assert bposts.stand_in_for(s, attendance.staff_by_no(s, "c05"), D(2026, 3, 9)) is None
+        assert bposts.stand_in_for(s, staff.by_number(s, "c05"), D(2026, 3, 9)) is None

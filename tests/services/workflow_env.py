@@ -21,7 +21,7 @@ def prepare(opened, people: dict) -> dict:
         staff.add_staff(s, opened.system, staff.StaffForm("c05", "周卫健", "clerk", "卫健窗口", "W05",
                                                           b_post_no="c02"))
         staff.add_staff(s, opened.system, staff.StaffForm("c09", "吴村建", "clerk", "村建窗口", "W09"))
-        extra = {no: staff.actor_for(staff._by_no(s, no), opened.node) for no in ("c05", "c09")}
+        extra = {no: staff.actor_for(staff.by_number(s, no), opened.node) for no in ("c05", "c09")}
     return {**people, **extra}
 
 
