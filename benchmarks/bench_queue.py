@@ -243,7 +243,7 @@ def memory(opened, today: date) -> None:  # type: ignore[no-untyped-def]
     base = rss_mb()
     with opened.db.transaction() as s:
         manager = next((p for p in staff.list_staff(s) if p.role == "manager"), None)
-        actor = staff.actor_for(staff._by_no(s, manager.staff_no), opened.node) if manager else \
+        actor = staff.actor_for(staff.by_number(s, manager.staff_no), opened.node) if manager else \
             Actor(None, "基准", "manager", opened.node.node_id)
     t0 = time.perf_counter()
     win = MainWindow(Context(opened.db, opened.node, actor, Changes()), DATA / "bench-drafts", today=lambda: today)

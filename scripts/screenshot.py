@@ -36,7 +36,7 @@ def main() -> int:
     app = create_application(sys.argv[:1])
     opened = open_hall(Paths.resolve(args.data_dir))
     with opened.db.transaction() as s:
-        actor = staff.actor_for(staff._by_no(s, args.staff_no), opened.node)
+        actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
     if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers"):
         from datetime import date
