@@ -1,0 +1,67 @@
+"""Instruments for "the window never blocks": how long the GUI event loop went without turning, and which SQL
+statements ran on the GUI thread.
+
+``EventLoopMonitor`` is a 5 ms repeating timer on the GUI thread; the longest gap between two of its ticks is the
+longest time the event loop was blocked (a keystroke, a repaint, a click would have waited that long).
+``GuiThreadSql`` listens on the engine and records every statement executed on the GUI thread — the size of
+the ledger does not matter to it, so it proves on a small ledger what the monitor shows at 1M.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+
+from PySide6.QtCore import QTimer
+from sqlalchemy import event
+
+
+class EventLoopMonitor:
+    def __init__(self, interval_ms: int = 5) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+        self._last = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last:
+            self.gaps.append((now - self._last) * 1000)
+        self._last = now
+
+    def start(self) -> EventLoopMonitor:
+        self._last = time.perf_counter()
+        self.timer.start()
+        return self
+
+    def stop(self) -> float:
+        self.timer.stop()
+        self._tick()
+        return self.max_ms
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.gaps, default=0.0)
+
+
+class GuiThreadSql:
+    """Every statement the GUI (main) thread executes on ``engine`` while active."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        self.engine = engine
+        self.statements: list[str] = []
+        self.gui = threading.main_thread()
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if threading.current_thread() is self.gui:
+            self.statements.append(statement.split("\n", 1)[0][:160])
+
+    @contextmanager
+    def watching(self):  # type: ignore[no-untyped-def]
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        try:
+            yield self
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._seen)
