@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationError
@@ -98,19 +98,33 @@ def sweep_closed(session: Session, actor: Actor, today: date, *, lookback_days: 
     return sum(schedule_after_closure(session, actor, t, now=now) for t in rows)
 
 
-def due(session: Session, today: date, *, within_days: int = 0, window_code: str | None = None
-        ) -> list[FollowUpView]:
-    """Follow-ups to make by ``today`` + ``within_days`` (overdue ones included), oldest first."""
-    stmt = select(FollowUp, Ticket).outerjoin(Ticket, Ticket.uid == FollowUp.ticket_uid).where(
-        FollowUp.state == "due", FollowUp.due_on <= today + timedelta(days=within_days))
+def _due_where(today: date, within_days: int, window_code: str | None) -> list[Any]:
+    where = [FollowUp.state == "due", FollowUp.due_on <= today + timedelta(days=within_days)]
     if window_code:
-        stmt = stmt.where(FollowUp.window_code == window_code)
+        where.append(FollowUp.window_code == window_code)
+    return where
+
+
+def due(session: Session, today: date, *, within_days: int = 0, window_code: str | None = None,
+        limit: int | None = None, offset: int = 0) -> list[FollowUpView]:
+    """Follow-ups to make by ``today`` + ``within_days`` (overdue ones included), oldest first; ``limit`` and
+    ``offset`` read one page of a long backlog (the dashboard shows the first few, a list pages on)."""
+    stmt = select(FollowUp, Ticket).outerjoin(Ticket, Ticket.uid == FollowUp.ticket_uid).where(
+        *_due_where(today, within_days, window_code)).order_by(FollowUp.due_on, FollowUp.id)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
     out = []
-    for f, t in session.execute(stmt.order_by(FollowUp.due_on, FollowUp.id)).all():
+    for f, t in session.execute(stmt).all():
         out.append(FollowUpView(f.id, f.reason, REASONS[f.reason], t.number if t else "", t.item_name if t else "",
                                 t.applicant_name if t else "", t.applicant_phone if t else "", f.window_code,
                                 f.due_on, f.state, f.due_on < today))
     return out
+
+
+def count_due(session: Session, today: date, *, within_days: int = 0, window_code: str | None = None) -> int:
+    """How many :func:`due` would list (read from ``ix_follow_ups_due`` alone)."""
+    return int(session.scalar(select(func.count(FollowUp.id)).where(*_due_where(today, within_days, window_code)))
+               or 0)
 
 
 def record_outcome(session: Session, actor: Actor, followup_id: int, method: str, outcome: str, *,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationError
@@ -264,19 +264,32 @@ def _project_done(session: Session, ev: Event, p: dict[str, Any]) -> None:
     rect.state, rect.action_taken, rect.rectified_on = "rectified", p["action"], date.fromisoformat(p["on"])
 
 
-def rectifications(session: Session, today: date, *, open_only: bool = True) -> list[RectificationView]:
-    """差评 awaiting rectification (the dashboard panel), oldest deadline first."""
+def rectifications(session: Session, today: date, *, open_only: bool = True, limit: int | None = None,
+                   offset: int = 0) -> list[RectificationView]:
+    """差评 awaiting rectification (the dashboard panel), oldest deadline first; ``limit``/``offset`` read a page."""
     stmt = select(Rectification, Ticket, Rating).join(Ticket, Ticket.uid == Rectification.ticket_uid) \
         .join(Rating, Rating.id == Rectification.rating_id)
     if open_only:
         stmt = stmt.where(Rectification.state != "closed")
+    stmt = stmt.order_by(Rectification.due_on, Rectification.id)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
     out = []
-    for r, t, rating in session.execute(stmt.order_by(Rectification.due_on, Rectification.id)).all():
+    for r, t, rating in session.execute(stmt).all():
         out.append(RectificationView(
             r.id, t.number, t.item_name, r.window_code, staff_name(session, r.staff_id), rating.level or 0,
             rating.comment, r.opened_on, r.due_on, r.state, RECT_STATES[r.state], r.upheld, r.verification,
             r.action_taken, r.second_level, r.state in ("open", "verified") and today > r.due_on))
     return out
+
+
+def count_rectifications(session: Session, *, open_only: bool = True) -> int:
+    """How many :func:`rectifications` would list (those whose ticket and rating exist, as the list joins them)."""
+    stmt = select(func.count(Rectification.id)).join(Ticket, Ticket.uid == Rectification.ticket_uid) \
+        .join(Rating, Rating.id == Rectification.rating_id)
+    if open_only:
+        stmt = stmt.where(Rectification.state != "closed")
+    return int(session.scalar(stmt) or 0)
 
 
 def ratings_of(session: Session, t: Ticket) -> list[Rating]:
