@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError, ValidationError, ValidationErrors
@@ -281,8 +281,23 @@ def _applicant_upsert(dialect: str) -> Any:
     return stmt
 
 
+APPLICANT_CANDIDATES = 200  # index entries read per kind of match: bounded, whatever the township's size
+_TOP = "\U0010ffff"  # above every character: the end of a prefix range
+
+
+def _prefix_range(col: Any, q: str) -> Any:
+    # The range lets SQLite walk the index (its LIKE cannot use one); the LIKE keeps the meaning exact whatever
+    # a PostgreSQL collation does with the top code point.
+    return and_(col >= q, col < q + _TOP, col.startswith(q, autoescape=True))
+
+
 def find_applicant(session: Session, query: str, limit: int = 10) -> list[Applicant]:
-    """A returning citizen by ID number (exact, or its last digits typed) or by name / pinyin initials."""
+    """A returning citizen by ID number (exact) or by name / pinyin initials: exact names first, then latest first.
+
+    Each kind of match is one bounded walk of its index (an exact name, a name prefix, an initials prefix — at
+    most ``APPLICANT_CANDIDATES`` entries each), so a common surname such as "王" at a township of 300,000
+    applicants costs what a rare one costs; the latest of those candidates come first.
+    """
     q = query.strip().upper()
     if not q:
         return []
@@ -290,11 +305,22 @@ def find_applicant(session: Session, query: str, limit: int = 10) -> list[Applic
         with contextlib.suppress(HallError):
             q = parse_id_number(q).number
         return list(session.scalars(select(Applicant).where(Applicant.id_no == q).limit(limit)))
-    stmt = select(Applicant).where(
-        (Applicant.name == query.strip()) | (Applicant.name.startswith(query.strip()))
-        | (Applicant.initials.startswith(query.strip().lower()))
-    ).order_by(Applicant.updated_at.desc()).limit(limit)
-    return list(session.scalars(stmt))
+    text = query.strip()
+    found: dict[int, Applicant] = {}
+    exact: set[int] = set()
+    walks = [(Applicant.name == text, Applicant.name, True),
+             (_prefix_range(Applicant.name, text), Applicant.name, False)]
+    if text.isascii() and text.isalpha():
+        low = text.lower()
+        walks.append((_prefix_range(Applicant.initials, low), Applicant.initials, False))
+    for where, col, is_exact in walks:
+        for a in session.scalars(select(Applicant).where(where).order_by(col, Applicant.id)
+                                 .limit(APPLICANT_CANDIDATES)):
+            found.setdefault(a.id, a)
+            if is_exact:
+                exact.add(a.id)
+    ranked = sorted(found.values(), key=lambda a: (a.id not in exact, -a.updated_at.timestamp(), a.id))
+    return ranked[:limit]
 
 
 def item_for_ticket(session: Session, ticket: Ticket) -> Item:

@@ -47,6 +47,7 @@ from hall.services.queue import ApplicantView
 from hall.services.states import KIND_LABELS, MATERIAL_STATUS, SAME_DAY_KINDS, STATE_LABELS
 from hall.services.validators import parse_credit_code, parse_id_number
 from hall.ui import messages
+from hall.ui.background import Loader
 from hall.ui.drafts import Autosaver
 from hall.ui.ops import Context, read, run
 from hall.ui.ticket_detail import PAPER_LABELS, RESULT_PAPERS, show_paper
@@ -74,6 +75,7 @@ class IntakeFormWidget(QWidget):
         self.last_result: IntakeResult | None = None
         self.refusing = False
         self._loading = False
+        self._applicants = Loader(ctx.db, self)
         self.autosaver = Autosaver(store, str(ctx.actor.staff_id), self.snapshot, self)
         self._build()
         self._wire()
@@ -491,7 +493,13 @@ class IntakeFormWidget(QWidget):
         if not query:
             messages.info(self, self.tr("查找老申请人"), self.tr("请先输入姓名、拼音首字母或证件号码"))
             return
-        found = read(self.ctx.db, lambda s: queue.find_applicants(s, query, 10))
+        # Off the GUI thread: a name or initials search walks up to a few hundred index entries (cold pages on
+        # a large ledger take tens of ms). The exact ID lookup above stays inline — one unique-index probe, and a
+        # card reader's Enter must find the citizen already filled in.
+        self._applicants.request(lambda s: queue.find_applicants(s, query, 10),
+                                 lambda found, q=query: self._applicants_found(q, found))
+
+    def _applicants_found(self, query: str, found: list[ApplicantView]) -> None:
         if not found:
             messages.info(self, self.tr("查找老申请人"), self.tr("没有找到“{0}”的登记记录").format(query))
             return

@@ -217,6 +217,8 @@ def test_returning_citizen_is_prefilled_by_id_and_by_name(qtbot, hall_sqlite, cl
     kb.press(Qt.Key.Key_Tab)
     kb.type("oyjg")
     kb.press(Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert f.id_edit.text() == ""  # the search runs off the GUI thread; the form fills in when it answers
+    qtbot.waitUntil(lambda: f.id_edit.text() == old_id, timeout=5000)
     assert (f.id_edit.text(), f.name_edit.text(), f.phone_edit.text()) == (old_id, "欧阳建国", "13800001111")
     assert f.sex_value.text() == "男"
 
