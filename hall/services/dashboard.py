@@ -41,6 +41,7 @@ from hall.services.states import KIND_LABELS
 # States in which the clock stands still: such a ticket is not overdue while it waits (accountability agrees).
 CLOCK_STOPPED_STATES = ("supplement", "special", "escalated")
 TREND_DAYS = 30
+PANEL_ROWS = 20  # rows a side panel of the dashboard shows; the register behind it lists the rest
 NOBODY = "（无人负责）"
 BUCKETS = ("due_today", "due_next", "overdue", "provisional")
 BUCKET_LABELS = {"due_today": "今日到期", "due_next": "下一工作日到期", "overdue": "超期", "provisional": "暂定期限",
@@ -151,15 +152,23 @@ class DayPoint:
 
 @dataclass(frozen=True)
 class Panel:
-    """A list fed by a workflow service; ``enabled`` is False when that service is not installed."""
+    """A list fed by a workflow service; ``enabled`` is False when that service is not installed.
+
+    ``rows`` are the first :data:`PANEL_ROWS` at most (a follow-up backlog of thousands is never read whole for
+    the screen); ``total`` is how many there are in all (None: ``rows`` is the whole list)."""
 
     enabled: bool
     rows: tuple[Any, ...] = ()
     note: str = ""
+    total: int | None = None
 
     @property
     def count(self) -> int:
-        return len(self.rows)
+        return len(self.rows) if self.total is None else self.total
+
+    @property
+    def truncated(self) -> bool:
+        return self.count > len(self.rows)
 
 
 @dataclass(frozen=True)
@@ -369,8 +378,10 @@ def snapshot(session: Session, today: date) -> DashboardSnapshot:
         overdue_by_days=tuple(sorted(over_hist.items(), reverse=True)),
         rate_today=rates[0], rate_month=rates[1], rate_year=rates[2], series=series,
         rectifications=_panel(session, "hall.services.ratings", ("rectifications", "ratings"),
-                              lambda m: m.rectifications(session, today)),
-        followups=_panel(session, "hall.services.followups", ("follow_ups",), lambda m: m.due(session, today)),
+                              lambda m: m.rectifications(session, today, limit=PANEL_ROWS),
+                              lambda m: m.count_rectifications(session)),
+        followups=_panel(session, "hall.services.followups", ("follow_ups",),
+                         lambda m: m.due(session, today, limit=PANEL_ROWS), lambda m: m.count_due(session, today)),
         duty=_panel(session, "hall.services.attendance", ("attendance", "substitutions"),
                     lambda m: m.on_duty(session, today)),
         substitutions=_panel(session, "hall.services.bposts", ("substitutions", "substituted_tickets"),
@@ -498,7 +509,9 @@ def has_tables(session: Session, *names: str) -> bool:
     return True
 
 
-def _panel(session: Session, module: str, tables: tuple[str, ...], fetch: Any) -> Panel:
+def _panel(session: Session, module: str, tables: tuple[str, ...], fetch: Any, count: Any = None) -> Panel:
+    """``fetch(module)`` gives the rows shown (bounded by the caller); ``count(module)``, when the list may be
+    longer than that, how many there are — only asked when the page came back full."""
     try:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
@@ -507,4 +520,6 @@ def _panel(session: Session, module: str, tables: tuple[str, ...], fetch: Any) -
         return Panel(False, (), "未启用")
     if not has_tables(session, *tables):
         return Panel(False, (), "未启用（数据库尚未建立该功能的数据表）")
-    return Panel(True, tuple(fetch(mod)))
+    rows = tuple(fetch(mod))
+    total = int(count(mod)) if count is not None and len(rows) >= PANEL_ROWS else None
+    return Panel(True, rows, total=total)

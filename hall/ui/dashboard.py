@@ -8,18 +8,26 @@ stays true. Mount with ``DashboardWidget(ctx)`` (e.g. as a tab of the main windo
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QIdentityProxyModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QIdentityProxyModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QPushButton,
@@ -31,20 +39,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall.errors import HallError
 from hall.services import dashboard
 from hall.services.dashboard import DashboardSnapshot, Drill, GroupLine, Panel, Rate
 from hall.services.masking import mask_name
 from hall.services.queue import TicketFilter
+from hall.ui.background import Loader
 from hall.ui.charts import PALETTE, Chart, Series
 from hall.ui.ops import Context, read
 from hall.ui.ticket_table_model import COL_APPLICANT, RowRole, SortRole, TicketTableModel, session_fetcher
+from hall.ui.widgets import TICKET_COLUMN_SAMPLES, StaleWhileHidden, fixed_columns
 
 REFRESH_MS = 60_000
+COALESCE_MS = 300  # a burst of changes (a save, the daily rules after it) becomes one refresh
+PANEL_TITLES = {"duty": QT_TRANSLATE_NOOP("DashboardWidget", "今日考勤与B岗"),
+                "rectifications": QT_TRANSLATE_NOOP("DashboardWidget", "差评待整改"),
+                "followups": QT_TRANSLATE_NOOP("DashboardWidget", "今日应回访")}
+# The full list behind a side panel: the register (or the attendance screen) that lists it all, with its actions.
+PANEL_REGISTERS = {"duty": "attendance", "rectifications": "rectifications", "followups": "followups"}
 TILES = ("due_today", "due_next", "overdue", "provisional", "stopped", "open")
 TILE_COLORS = {"due_today": "#e08e0b", "due_next": "#2f6fb3", "overdue": "#c0392b", "provisional": "#8e44ad",
                "stopped": "#7f8c8d", "open": "#2c3e50"}
 TABLE_BUCKETS = ("open", "due_today", "due_next", "overdue", "provisional", "stopped")
 RATE_PERIODS = ("today", "month", "year")
+LATE_ROLE = Qt.ItemDataRole.UserRole + 1  # a by-… table cell drawn red (kept so a redraw sets it only on change)
 
 
 def tr(text: str) -> str:
@@ -103,7 +121,8 @@ class DrillDialog(QDialog):
         self.table.setModel(self.shown)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Widths from the font, never from the rows (sizing to contents walks every fetched row on each page).
+        fixed_columns(self.table.horizontalHeader(), self.fontMetrics(), TICKET_COLUMN_SAMPLES)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         self.resize(1100, 560)
@@ -115,10 +134,19 @@ class DrillDialog(QDialog):
         return [row.number for i in range(self.model.rowCount()) if (row := self.model.row_at(i)) is not None]
 
 
-class DashboardWidget(QWidget):
-    """Emits ``drill_requested(Drill)`` for every click on a number; by default opens a DrillDialog."""
+class DashboardWidget(StaleWhileHidden, QWidget):
+    """Emits ``drill_requested(Drill)`` for every click on a number (by default opens a DrillDialog),
+    ``register_requested(name)`` for "全部 N 条" under a side panel (the main window shows that register, the
+    full list with its actions), and ``drawn`` once a snapshot is on screen.
+
+    The snapshot is computed on the database pool (:class:`Loader`), never on the GUI thread. A burst of
+    ``tickets_changed`` (a save, then the daily rules) is coalesced into one refresh; while the dashboard is hidden
+    a change only marks it stale, and it reloads when shown. Drawing touches only the parts whose figures changed.
+    """
 
     drill_requested = Signal(object)
+    register_requested = Signal(str)
+    drawn = Signal()
 
     def __init__(self, ctx: Context, parent: QWidget | None = None, *, today: Callable[[], date] = date.today,
                  open_dialogs: bool = True) -> None:
@@ -128,12 +156,17 @@ class DashboardWidget(QWidget):
         self.snapshot: DashboardSnapshot | None = None
         self.open_dialogs = open_dialogs
         self.dialogs: list[DrillDialog] = []
+        self.loader = Loader(ctx.db, self)
+        self.redrawn: tuple[str, ...] = ()  # the parts the last snapshot redrew (unchanged parts are skipped)
+        self._drawn: dict[str, object] = {}
+        self._stale = True
 
         outer = QVBoxLayout(self)
         self.banner = QLabel()
         self.banner.setObjectName("calendarBanner")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#fff3cd; color:#7a5300; padding:6px; border:1px solid #e0c97f;")
+        self.banner.hide()
         outer.addWidget(self.banner)
 
         head = QHBoxLayout()
@@ -143,7 +176,8 @@ class DashboardWidget(QWidget):
         f.setBold(True)
         self.title.setFont(f)
         head.addWidget(self.title, 1)
-        self.updated = QLabel()
+        self.updated = QLabel(tr("正在统计……"))
+        self.updated.setObjectName("dashboardUpdated")
         head.addWidget(self.updated)
         refresh = QPushButton(tr("刷新(&R)"))
         refresh.clicked.connect(self.refresh)
@@ -153,7 +187,7 @@ class DashboardWidget(QWidget):
         tiles = QHBoxLayout()
         self.tiles: dict[str, QPushButton] = {}
         for bucket in TILES:
-            b = QPushButton()
+            b = QPushButton(f"—\n{tr(dashboard.BUCKET_LABELS[bucket])}")
             b.setObjectName(f"tile_{bucket}")
             b.setMinimumHeight(64)
             b.setStyleSheet(f"QPushButton {{ color:{TILE_COLORS[bucket]}; font-size:15pt; font-weight:bold; "
@@ -194,7 +228,9 @@ class DashboardWidget(QWidget):
             t.setHorizontalHeaderLabels([label[1:]] + [tr(dashboard.BUCKET_LABELS[b]) for b in TABLE_BUCKETS])
             t.verticalHeader().setVisible(False)
             t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-            t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            fixed_columns(t.horizontalHeader(), self.fontMetrics(), {
+                c: max(tr(dashboard.BUCKET_LABELS[b]), "00000", key=len) for c, b in enumerate(TABLE_BUCKETS, 1)},
+                stretch=0)
             t.cellClicked.connect(lambda r, c, d=dim: self._drill_cell(d, r, c))
             self.tables[dim] = t
             self.tabs.addTab(t, label)
@@ -203,15 +239,24 @@ class DashboardWidget(QWidget):
         side = QVBoxLayout()
         self.panels: dict[str, QListWidget] = {}
         self.panel_boxes: dict[str, QGroupBox] = {}
-        for key, label in (("duty", tr("今日考勤与B岗")), ("rectifications", tr("差评待整改")),
-                           ("followups", tr("今日应回访"))):
-            box = QGroupBox(label)
+        self.panel_more: dict[str, QPushButton] = {}
+        for key, label in PANEL_TITLES.items():
+            box = QGroupBox(tr(label))
             lay = QVBoxLayout(box)
             lst = QListWidget()
             lst.setObjectName(f"panel_{key}")
             lay.addWidget(lst)
+            more = QPushButton()
+            more.setObjectName(f"more_{key}")
+            more.setFlat(True)
+            more.setCursor(Qt.CursorShape.PointingHandCursor)
+            more.setStyleSheet("color:#2f6fb3; text-decoration:underline; text-align:left; padding:0 2px;")
+            more.clicked.connect(lambda _c=False, k=key: self.register_requested.emit(PANEL_REGISTERS[k]))
+            more.hide()
+            lay.addWidget(more)
             self.panels[key] = lst
             self.panel_boxes[key] = box
+            self.panel_more[key] = more
             side.addWidget(box)
         middle.addLayout(side, 2)
         outer.addLayout(middle, 3)
@@ -224,104 +269,182 @@ class DashboardWidget(QWidget):
             charts.addWidget(c, 0, i)
         outer.addLayout(charts, 2)
 
-        ctx.changes.tickets_changed.connect(self.refresh)
+        # A save fires tickets_changed, the daily rules fire it again: one refresh for the burst.
+        self._coalesce = QTimer(self)
+        self._coalesce.setSingleShot(True)
+        self._coalesce.setInterval(COALESCE_MS)
+        self._coalesce.timeout.connect(self.mark_changed)
+        ctx.changes.tickets_changed.connect(self._tickets_changed)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self.mark_changed)
         self.timer.start()
         self.drill_requested.connect(self._open_drill)
-        self.refresh()
+        self.refresh()  # only queues the read: the figures arrive when the pool has them
 
     # ------------------------------------------------------------------------------------------ data
+    @property
+    def loading(self) -> bool:
+        return self.loader.busy
+
     def refresh(self) -> None:
+        """Recount now (in the background; the newest request wins, an older one still running is dropped)."""
+        self._stale = False
+        self._coalesce.stop()
         today = self._today()
-        snap = read(self.ctx.db, lambda s: dashboard.snapshot(s, today))
+        self.loader.request(lambda s: dashboard.snapshot(s, today), self._loaded, failed=self._failed)
+
+    def _tickets_changed(self) -> None:
+        if not self._coalesce.isActive():  # never restarted: a steady stream of saves still refreshes
+            self._coalesce.start()
+
+    def _loaded(self, snap: DashboardSnapshot) -> None:
         self.snapshot = snap
         self._show(snap)
+        self.drawn.emit()
+
+    def _failed(self, exc: HallError) -> None:
+        self.updated.setText(tr("无法刷新：") + str(exc))
 
     def _show(self, snap: DashboardSnapshot) -> None:
-        self.banner.setText(snap.calendar_banner)
-        self.banner.setVisible(bool(snap.calendar_banner))
         weekday = "一二三四五六日"[snap.today.weekday()]
         work = tr("工作日") if snap.is_workday else tr("休息日")
-        self.title.setText(tr("今日 ") + f"{snap.today.isoformat()}（周{weekday}，{work}）"
-                           + tr("　下一工作日 ") + snap.next_workday.isoformat())
-        self.updated.setText(tr("更新于 ") + f"{snap.elapsed_ms:.0f} ms")
+        self.updated.setText(tr("更新于 ") + datetime.now().strftime("%H:%M:%S"))
+        self.updated.setToolTip(tr("统计用时 {0} 毫秒").format(f"{snap.elapsed_ms:.0f}"))
+        parts: tuple[tuple[str, object, Callable[[], None]], ...] = (
+            ("banner", snap.calendar_banner, lambda: self._draw_banner(snap)),
+            ("title", (snap.today, snap.next_workday, work), lambda: self.title.setText(
+                tr("今日 ") + f"{snap.today.isoformat()}（周{weekday}，{work}）"
+                + tr("　下一工作日 ") + snap.next_workday.isoformat())),
+            ("tiles", snap.totals, lambda: self._draw_tiles(snap)),
+            ("rates", self._rates(snap), lambda: self._draw_rates(snap)),
+            ("table_window", snap.by_window, lambda: self._fill(self.tables["window"], snap.by_window)),
+            ("table_staff", snap.by_staff, lambda: self._fill(self.tables["staff"], snap.by_staff)),
+            ("table_kind", snap.by_kind, lambda: self._fill(self.tables["kind"], snap.by_kind)),
+            ("duty", (snap.duty, snap.substitutions), lambda: self._fill_duty(snap)),
+            ("rectifications", snap.rectifications, lambda: self._fill_panel(
+                "rectifications", snap.rectifications, lambda r: (
+                    f"{r.window_code} {r.staff_name}：{r.item_name}（{r.state_label}，{r.due_on} 前"
+                    + (tr("，已超期") if r.overdue else "") + "）"))),
+            ("followups", snap.followups, lambda: self._fill_panel(
+                "followups", snap.followups, lambda f: (
+                    f"{f.reason_label} {f.ticket_number or ''} {f.item_name}（{f.due_on}"
+                    + (tr("，已超期") if f.overdue else "") + "）"))),
+            ("chart_days", snap.series, lambda: self._draw_days(snap)),
+            ("chart_load", snap.by_window, lambda: self._draw_load(snap)),
+        )
+        redrawn = []
+        for name, figures, draw in parts:
+            if name in self._drawn and self._drawn[name] == figures:
+                continue
+            draw()
+            self._drawn[name] = figures
+            redrawn.append(name)
+        self.redrawn = tuple(redrawn)
+
+    def _draw_banner(self, snap: DashboardSnapshot) -> None:
+        self.banner.setText(snap.calendar_banner)
+        self.banner.setVisible(bool(snap.calendar_banner))
+
+    def _draw_tiles(self, snap: DashboardSnapshot) -> None:
         for bucket, b in self.tiles.items():
             n = snap.totals.get(bucket)
             extra = tr("\n最长超期 {0} 个工作日").format(snap.totals.max_days_over) \
                 if bucket == "overdue" and n else ""
             b.setText(f"{n}\n{tr(dashboard.BUCKET_LABELS[bucket])}{extra}")
+
+    def _draw_rates(self, snap: DashboardSnapshot) -> None:
         for period, rate in zip(RATE_PERIODS, self._rates(snap), strict=True):
             self.rate_labels[period].setText(f"{rate.label} {rate.text}")
             self.rate_buttons[(period, "on_time")].setText(tr("按时 {0}").format(rate.on_time))
             self.rate_buttons[(period, "on_time")].setToolTip(tr("{0}按时办结的办件").format(rate.label))
             self.rate_buttons[(period, "closed")].setText(tr("/ 办结 {0}").format(rate.closed))
             self.rate_buttons[(period, "closed")].setToolTip(tr("{0}办结的办件（按时与超期）").format(rate.label))
-        for dim, lines in (("window", snap.by_window), ("staff", snap.by_staff), ("kind", snap.by_kind)):
-            self._fill(self.tables[dim], lines)
-        self._fill_duty(snap)
-        self._fill_panel("rectifications", snap.rectifications, lambda r: (
-            f"{r.window_code} {r.staff_name}：{r.item_name}（{r.state_label}，{r.due_on} 前"
-            + (tr("，已超期") if r.overdue else "") + "）"))
-        self._fill_panel("followups", snap.followups, lambda f: (
-            f"{f.reason_label} {f.ticket_number or ''} {f.item_name}（{f.due_on}"
-            + (tr("，已超期") if f.overdue else "") + "）"))
+
+    def _draw_days(self, snap: DashboardSnapshot) -> None:
         days = [p.day.strftime("%m-%d") for p in snap.series]
         self.chart_daily.set_data(days, [
             Series(tr("收件"), tuple(p.received for p in snap.series), PALETTE[0]),
             Series(tr("办结"), tuple(p.closed for p in snap.series), PALETTE[1])])
+        self.chart_trend.set_data(days, [Series(tr("超期"), tuple(p.overdue for p in snap.series), PALETTE[2])])
+
+    def _draw_load(self, snap: DashboardSnapshot) -> None:
         active = [g for g in snap.by_window if g.counts.open or g.counts.overdue] or list(snap.by_window)
         self.chart_load.set_data([g.key for g in active], [
             Series(tr("在办"), tuple(g.counts.open for g in active), PALETTE[0]),
             Series(tr("超期"), tuple(g.counts.overdue for g in active), PALETTE[2])])
-        self.chart_trend.set_data(days, [Series(tr("超期"), tuple(p.overdue for p in snap.series), PALETTE[2])])
+
+    @staticmethod
+    def _cell(table: QTableWidget, r: int, c: int) -> QTableWidgetItem:
+        item = table.item(r, c)
+        if item is None:
+            item = QTableWidgetItem()
+            if c:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            table.setItem(r, c, item)
+        return item
 
     def _fill(self, table: QTableWidget, lines: tuple[GroupLine, ...]) -> None:
+        # Cells are reused and only rewritten where the text differs: a refresh with a few changed counts
+        # repaints those cells, not the table.
         table.setRowCount(len(lines))
         for r, g in enumerate(lines):
-            table.setItem(r, 0, QTableWidgetItem(g.label))
+            head = self._cell(table, r, 0)
+            if head.text() != g.label:
+                head.setText(g.label)
             for c, bucket in enumerate(TABLE_BUCKETS, 1):
                 n = g.counts.get(bucket)
-                item = QTableWidgetItem(str(n) if n else "")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if bucket == "overdue" and n:
-                    item.setForeground(Qt.GlobalColor.red)
-                    item.setToolTip(tr("最长超期 {0} 个工作日").format(g.counts.max_days_over))
-                table.setItem(r, c, item)
+                item = self._cell(table, r, c)
+                text = str(n) if n else ""
+                if item.text() != text:
+                    item.setText(text)
+                late = bucket == "overdue" and bool(n)
+                if bool(item.data(LATE_ROLE)) != late:
+                    item.setData(LATE_ROLE, late)
+                    item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(Qt.GlobalColor.red) if late else None)
+                tip = tr("最长超期 {0} 个工作日").format(g.counts.max_days_over) if late else ""
+                if item.toolTip() != tip:
+                    item.setToolTip(tip)
 
-    def _fill_panel(self, key: str, panel: Panel, text: Callable[[object], str]) -> None:
+    def _fill_list(self, key: str, lines: list[str], enabled: bool) -> None:
         lst = self.panels[key]
-        lst.clear()
+        lst.setUpdatesEnabled(False)
+        try:
+            lst.clear()
+            lst.addItems(lines)
+            lst.setEnabled(enabled)
+        finally:
+            lst.setUpdatesEnabled(True)
+
+    def _fill_panel(self, key: str, panel: Panel, text: Callable[[Any], str]) -> None:
+        box, more = self.panel_boxes[key], self.panel_more[key]
+        title = tr(PANEL_TITLES[key])
         if not panel.enabled:
-            lst.addItem(panel.note or tr("未启用"))
-            lst.setEnabled(False)
+            self._fill_list(key, [panel.note or tr("未启用")], False)
+            box.setTitle(title)
+            more.hide()
             return
-        lst.setEnabled(True)
-        if not panel.rows:
-            lst.addItem(tr("无"))
-        for row in panel.rows:
-            lst.addItem(text(row))
-        self.panel_boxes[key].setTitle(self.panel_boxes[key].title().split("（")[0] + f"（{panel.count}）")
+        self._fill_list(key, [text(row) for row in panel.rows] or [tr("无")], True)
+        box.setTitle(title + f"（{panel.count}）")
+        more.setText(tr("共 {0} 条，已列出前 {1} 条 — 查看全部…").format(panel.count, len(panel.rows)))
+        more.setVisible(panel.truncated)
 
     def _fill_duty(self, snap: DashboardSnapshot) -> None:
-        lst = self.panels["duty"]
-        lst.clear()
         if not snap.duty.enabled:
-            lst.addItem(snap.duty.note or tr("未启用"))
-            lst.setEnabled(False)
+            self._fill_list("duty", [snap.duty.note or tr("未启用")], False)
             return
-        lst.setEnabled(True)
+        lines = []
         for d in snap.duty.rows:
             text = f"{d.window_code or '—'} {d.name}：{d.status_label}"
             if d.stood_in_by:
                 text += tr("，由 {0} 代岗").format(d.stood_in_by)
             if d.standing_in_for:
                 text += tr("，代 {0} 顶岗").format("、".join(d.standing_in_for))
-            lst.addItem(text)
+            lines.append(text)
         for s in snap.substitutions.rows if snap.substitutions.enabled else ():
-            lst.addItem(tr("B岗：{0} 代 {1}（{2}，自 {3}，手上 {4} 件）").format(
+            lines.append(tr("B岗：{0} 代 {1}（{2}，自 {3}，手上 {4} 件）").format(
                 s.b_post, s.holder, s.window_code or "", s.started_on, s.tickets_held))
+        self._fill_list("duty", lines, True)
 
     @staticmethod
     def _rates(snap: DashboardSnapshot) -> tuple[Rate, Rate, Rate]:

@@ -9,9 +9,20 @@ from PySide6.QtCore import Qt
 from hall.services import dashboard
 from hall.ui import messages
 from hall.ui.attendance_view import AttendanceView
-from hall.ui.dashboard import RATE_PERIODS, TABLE_BUCKETS, DashboardWidget, DrillDialog, ticket_filter
+from hall.ui.dashboard import COALESCE_MS, RATE_PERIODS, TABLE_BUCKETS, DashboardWidget, DrillDialog, ticket_filter
 from hall.ui.ops import Changes, Context
 from hall.ui.ticket_table_model import COL_APPLICANT
+
+
+MD_NUMBERS: dict[int, dict[str, str]] = {}
+
+
+def dashboard_widget(qtbot, ctx) -> DashboardWidget:
+    """A dashboard with its first snapshot drawn (the snapshot is read on the pool, then drawn)."""
+    w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.snapshot is not None and not w.loading, timeout=10_000)
+    return w
 
 
 @pytest.fixture
@@ -19,13 +30,12 @@ def ctx(hall_sqlite):
     from hall_fixtures import actors_of
 
     people = actors_of(hall_sqlite)
-    MD.build(hall_sqlite, people)
+    MD_NUMBERS[id(hall_sqlite)] = MD.build(hall_sqlite, people).numbers
     return Context(hall_sqlite.db, hall_sqlite.node, people["m01"], Changes())
 
 
 def test_numbers_on_screen_and_drill_down(qtbot, ctx):
-    w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
-    qtbot.addWidget(w)
+    w = dashboard_widget(qtbot, ctx)
     assert w.tiles["overdue"].text().startswith("3\n超期") and "最长超期 7 个工作日" in w.tiles["overdue"].text()
     assert w.tiles["due_today"].text().startswith("1\n") and w.tiles["provisional"].text().startswith("1\n")
     assert "本月 66.7%（2/3）" in w.rates_text()
@@ -53,8 +63,7 @@ def _letters(ctx, w, drill, qtbot):
 
 def test_every_number_clicks_through_to_exactly_its_tickets(qtbot, ctx, hall_sqlite):
     """Tiles, every cell of the three tables and the on-time rates: the list length is the number shown."""
-    w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
-    qtbot.addWidget(w)
+    w = dashboard_widget(qtbot, ctx)
     snap = w.snapshot
     seen: list[object] = []
     w.drill_requested.connect(seen.append)
@@ -84,16 +93,14 @@ def test_every_number_clicks_through_to_exactly_its_tickets(qtbot, ctx, hall_sql
 
 
 def test_masked_ticket_list_passes_the_model_tester(qtbot, qtmodeltester, ctx):
-    w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
-    qtbot.addWidget(w)
+    w = dashboard_widget(qtbot, ctx)
     dlg = DrillDialog(ctx, w.snapshot.drill("open"), MD.TODAY, w)
     qtbot.addWidget(dlg)
     qtmodeltester.check(dlg.shown)
 
 
 def test_panels_and_charts_are_filled(qtbot, ctx):
-    w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
-    qtbot.addWidget(w)
+    w = dashboard_widget(qtbot, ctx)
     duty = [w.panels["duty"].item(i).text() for i in range(w.panels["duty"].count())]
     assert any("李社保：缺勤，由 王民政 代岗" in t for t in duty)
     assert w.panels["rectifications"].count() == 1 and "待核实" in w.panels["rectifications"].item(0).text()
@@ -103,13 +110,51 @@ def test_panels_and_charts_are_filled(qtbot, ctx):
     w.grab()  # paints every chart once (a QPainter error would raise here)
 
 
-def test_refreshes_on_tickets_changed_and_timer(qtbot, ctx):
-    w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
-    qtbot.addWidget(w)
+def test_a_burst_of_changes_is_one_refresh_and_a_hidden_dashboard_waits(qtbot, ctx):
+    w = dashboard_widget(qtbot, ctx)
+    w.show()
+    qtbot.waitExposed(w)
+    draws: list[int] = []
+    w.drawn.connect(lambda: draws.append(1))
     first = w.snapshot
-    ctx.changes.tickets_changed.emit()
-    assert w.snapshot is not first
+    for _ in range(5):  # a save, the daily rules, a register action …
+        ctx.changes.tickets_changed.emit()
+    assert not w.loading  # nothing asked yet: the burst is coalesced first
+    qtbot.waitUntil(lambda: bool(draws) and not w.loading, timeout=5000)
+    qtbot.wait(COALESCE_MS + 100)
+    assert len(draws) == 1 and w.snapshot is not first
     assert w.timer.isActive() and w.timer.interval() <= 60_000
+    w.hide()
+    ctx.changes.tickets_changed.emit()
+    qtbot.wait(COALESCE_MS + 100)
+    assert len(draws) == 1 and not w.loading  # hidden: only marked stale
+    w.show()
+    qtbot.waitUntil(lambda: len(draws) == 2, timeout=5000)
+
+
+def test_a_refresh_redraws_only_what_changed(qtbot, ctx, hall_sqlite):
+    from datetime import datetime
+
+    from hall.services import tickets
+
+    w = dashboard_widget(qtbot, ctx)
+    assert "tiles" in w.redrawn and "table_window" in w.redrawn  # the first snapshot draws everything
+    with qtbot.waitSignal(w.drawn, timeout=5000):
+        w.refresh()
+    assert w.redrawn == ()  # nothing changed: no widget touched
+    # The manager closes C, the W01 ticket due today.
+    number = next(n for n, letter in _letters_by_number(hall_sqlite).items() if letter == "C")
+    with hall_sqlite.db.transaction() as s:
+        tickets.close(s, ctx.actor, number, "approved", "已办结", now=datetime(2026, 12, 16, 15))
+    with qtbot.waitSignal(w.drawn, timeout=5000):
+        w.refresh()
+    assert {"tiles", "rates", "table_window"} <= set(w.redrawn)
+    assert not {"banner", "title", "duty", "rectifications"} & set(w.redrawn)
+    assert w.tiles["due_today"].text().startswith("0\n")
+
+
+def _letters_by_number(opened) -> dict[str, str]:
+    return {n: k for k, n in MD_NUMBERS[id(opened)].items()}
 
 
 def test_panels_say_not_enabled_without_workflow_tables(qtbot, hall_sqlite):
@@ -117,8 +162,7 @@ def test_panels_say_not_enabled_without_workflow_tables(qtbot, hall_sqlite):
 
     MD.drop_workflow_tables(hall_sqlite)
     ctx = Context(hall_sqlite.db, hall_sqlite.node, actors_of(hall_sqlite)["m01"], Changes())
-    w = DashboardWidget(ctx, today=lambda: MD.TODAY, open_dialogs=False)
-    qtbot.addWidget(w)
+    w = dashboard_widget(qtbot, ctx)
     assert w.panels["rectifications"].item(0).text().startswith("未启用")
     assert not w.panels["duty"].isEnabled()
     a = AttendanceView(ctx, today=lambda: MD.TODAY)
@@ -137,3 +181,30 @@ def test_attendance_view_marks_through_the_service(qtbot, ctx, monkeypatch):
         a.buttons["leave"].click()
     row = next(i for i, d in enumerate(a.lines) if d.staff_no == "c03")
     assert a.table.item(row, 3).text() == "请假" and a.table.item(row, 4).text() == "主任登记"
+
+
+def test_a_follow_up_backlog_shows_its_first_rows_and_the_total(qtbot, tmp_path):
+    """A hall with hundreds of follow-ups due: the panel lists the first few and says how many there are; the
+    link asks for the register that lists them all."""
+    from manager_session import build_ledger
+
+    ledger = build_ledger(tmp_path / "data", 3000)
+    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, Changes())
+    w = DashboardWidget(ctx, today=lambda: ledger.today, open_dialogs=False)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.snapshot is not None and not w.loading, timeout=20_000)
+    with ledger.opened.db.reading() as s:
+        from hall.services import followups
+
+        due = followups.count_due(s, ledger.today)
+    assert due > dashboard.PANEL_ROWS
+    panel = w.snapshot.followups
+    assert len(panel.rows) == dashboard.PANEL_ROWS and panel.count == due and panel.truncated
+    assert w.panels["followups"].count() == dashboard.PANEL_ROWS
+    assert w.panel_boxes["followups"].title().endswith(f"（{due}）")
+    more = w.panel_more["followups"]
+    assert not more.isHidden() and str(due) in more.text()
+    with qtbot.waitSignal(w.register_requested) as sig:
+        more.click()
+    assert sig.args == ["followups"]
+    ledger.opened.db.dispose()
