@@ -13,7 +13,6 @@ from hall.ui.dashboard import COALESCE_MS, RATE_PERIODS, TABLE_BUCKETS, Dashboar
 from hall.ui.ops import Changes, Context
 from hall.ui.ticket_table_model import COL_APPLICANT
 
-
 MD_NUMBERS: dict[int, dict[str, str]] = {}
 
 
