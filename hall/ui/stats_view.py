@@ -46,14 +46,17 @@ from PySide6.QtWidgets import (
 from hall.errors import HallError
 from hall.exchange import reports_xlsx
 from hall.exchange.reports_xlsx import OVERDUE_HEADERS, PERF_COLUMNS, STAT_COLUMNS, stats_row_values
+from hall.exchange.write_errors import is_write_failure, write_failure
 from hall.services import queue, stats
 from hall.services.queue import TicketFilter
 from hall.services.states import KIND_LABELS
 from hall.services.stats import OverdueLine, PerformanceRow, Period, StatsRow, StatsTable
 from hall.ui import messages
+from hall.ui.background import Loader, Task
 from hall.ui.dashboard import DrillDialog
-from hall.ui.ops import Context, read
-from hall.ui.widgets import StaleWhileHidden
+from hall.ui.ops import Context
+from hall.ui.progress import ProgressStrip
+from hall.ui.widgets import StaleWhileHidden, fixed_columns
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 # (parent, caption, suggested path) -> chosen path, "" when cancelled. Tests pass their own.
@@ -70,6 +73,10 @@ STAT_FIGURES: dict[str, str | None] = {
     "平均办理时长（工作日）": "closed", "评价数": None, "差评": None, "满意率": None,
 }
 TAB_STATS, TAB_PERFORMANCE, TAB_OVERDUE = range(3)
+FETCH_ROWS = 500  # rows of a long list handed to the view per fetch
+# The widest usual text of each overdue-list column (after 序号): widths come from these, never from the rows.
+OVERDUE_SAMPLES = dict(enumerate(("320581101-000-20260305-0012", "最低生活保障申请（城乡）审核", "W10", "承诺件",
+                                  "欧阳某某", "2026-03-05", "2026-03-05", "2026-03-05", "999", "办结（容缺通过）")))
 TOTAL_BG = QColor("#f2f2f2")
 OVERDUE_FG = QColor("#b00020")
 
@@ -122,6 +129,7 @@ class FigureTable(QAbstractTableModel):
         self._headers = list(headers)
         self._tips: list[str | None] = [None] * len(headers)
         self._rows: list[list[Any]] = []
+        self._shown = 0
         self._has_total = False
         self._red: set[int] = set()  # columns shown in red when not zero
         self._bold = QFont()
@@ -139,10 +147,28 @@ class FigureTable(QAbstractTableModel):
         self._rows = [list(r) for r in rows] + ([list(total)] if total is not None else [])
         self._has_total = total is not None
         self._red = set(red)
+        # A long list (the overdue tab at a large hall) reaches the view a page at a time as it scrolls.
+        self._shown = min(len(self._rows), FETCH_ROWS)
         self.endResetModel()
 
     def is_total(self, row: int) -> bool:
         return self._has_total and row == len(self._rows) - 1
+
+    def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt's own default
+        return not parent.isValid() and self._shown < len(self._rows)
+
+    def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._shown >= len(self._rows):
+            return
+        more = min(len(self._rows), self._shown + FETCH_ROWS)
+        self.beginInsertRows(QModelIndex(), self._shown, more - 1)
+        self._shown = more
+        self.endInsertRows()
+
+    @property
+    def total_rows(self) -> int:
+        """Every row the model holds (``rowCount`` is what the view has fetched so far)."""
+        return len(self._rows)
 
     def text(self, row: int, col: int) -> str:
         value = self._rows[row][col]
@@ -151,7 +177,7 @@ class FigureTable(QAbstractTableModel):
         return value.isoformat() if isinstance(value, date) else str(value)
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._shown
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._headers)
@@ -163,7 +189,7 @@ class FigureTable(QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 return self._tips[section]
         if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self._rows):
+                and 0 <= section < self._shown:
             return "" if self.is_total(section) else str(section + 1)
         return None
 
@@ -173,7 +199,7 @@ class FigureTable(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)) \
+        if not index.isValid() or not (0 <= index.row() < self._shown) \
                 or not (0 <= index.column() < len(self._headers)):
             return None
         row, col = index.row(), index.column()
@@ -202,9 +228,11 @@ def _table(model: FigureTable, name: str) -> QTableView:
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.verticalHeader().setDefaultSectionSize(24)
+    view.setWordWrap(False)  # long text is elided; the model's tooltip carries it whole
+    # Widths from the font and row heights fixed: nothing is measured per row (thousands of overdue tickets).
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
     return view
 
 
@@ -214,7 +242,9 @@ class StatsView(StaleWhileHidden, QWidget):
     DrillDialog. ``save_dialog`` asks where to write a workbook (tests inject one)."""
 
     drill_requested = Signal(object, str)
+    counted = Signal()  # new figures are on screen
     exported = Signal(object)  # the ReportResult of an export
+    export_failed = Signal(str)  # the message shown
 
     def __init__(self, ctx: Context, parent: QWidget | None = None, *, today: Callable[[], date] = date.today,
                  save_dialog: SaveDialog | None = None, open_dialogs: bool = True) -> None:
@@ -229,7 +259,9 @@ class StatsView(StaleWhileHidden, QWidget):
         self.performance: tuple[PerformanceRow, ...] = ()
         self.overdue: list[OverdueLine] = []
         self.last_export: reports_xlsx.ReportResult | None = None
-        self._stale = False
+        self.export_task: Task | None = None
+        self.loader = Loader(ctx.db, self)
+        self._stale = True  # counted when first shown (a tab behind the intake screen needs no numbers yet)
 
         outer = QVBoxLayout(self)
         bar = QHBoxLayout()
@@ -259,6 +291,8 @@ class StatsView(StaleWhileHidden, QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         bar.addWidget(self.refresh_button)
         bar.addStretch(1)
+        self.progress = ProgressStrip()
+        bar.addWidget(self.progress)
         self.export_button = QPushButton(tr("导出Excel…"))
         self.export_button.setObjectName("export")
         self.export_button.clicked.connect(self.export_current)
@@ -295,7 +329,9 @@ class StatsView(StaleWhileHidden, QWidget):
         self.overdue_model = FigureTable([], self)
         self.overdue_model.set_headers([tr(h) for h in OVERDUE_HEADERS[1:]])
         self.overdue_table = _table(self.overdue_model, "overdueTable")
-        self.overdue_table.setWordWrap(True)
+        fixed_columns(self.overdue_table.horizontalHeader(), self.fontMetrics(), OVERDUE_SAMPLES,
+                      stretch=len(OVERDUE_HEADERS) - 2)
+        fixed_columns(self.perf_table.horizontalHeader(), self.fontMetrics(), {0: "欧阳某某某"})
         self.overdue_table.doubleClicked.connect(self._drill_overdue)
         self.tabs.addTab(self.overdue_table, tr("超期办件"))
         self.tabs.currentChanged.connect(self._update_export_tip)
@@ -315,7 +351,6 @@ class StatsView(StaleWhileHidden, QWidget):
         ctx.changes.tickets_changed.connect(self._tickets_changed)
         self.drill_requested.connect(self._open_drill)
         self._update_export_tip(self.tabs.currentIndex())
-        self.refresh()
 
     # ---------------------------------------------------------------------------------------- choices
     @property
@@ -371,8 +406,13 @@ class StatsView(StaleWhileHidden, QWidget):
         return period_for(key, self._today(), _pydate(self.date_from.date()), _pydate(self.date_to.date()))
 
     # ------------------------------------------------------------------------------------------- data
+    @property
+    def loading(self) -> bool:
+        return self.loader.busy
+
     def refresh(self) -> None:
-        """Count the chosen period and dimension (one read: the statistics, the review, the overdue list)."""
+        """Count the chosen period and dimension (one background read: the statistics, the review, the overdue
+        list); the figures on screen stay until the new ones arrive, then ``counted`` fires."""
         try:
             period = self._chosen_period()
         except HallError as exc:
@@ -380,15 +420,25 @@ class StatsView(StaleWhileHidden, QWidget):
             return
         today = self._today()
         dim = self.dimension
+        self._stale = False
 
         def load(s: Any) -> tuple[dict[str, StatsTable], tuple[PerformanceRow, ...], list[OverdueLine]]:
             tables = stats.collect_many(s, period, tuple(dict.fromkeys((dim, "staff"))), today=today)
             return (tables, stats.performance(s, period, today=today, table=tables["staff"]),
                     stats.overdue_list(s, period, today=today))
 
-        tables, self.performance, self.overdue = read(self.ctx.db, load)
-        self.period, self.table, self._stale = period, tables[dim], False
+        self.subtitle.setText(tr("正在统计{0}……").format(period.label))
+        self.loader.request(load, lambda got: self._loaded(period, dim, got), failed=self._failed)
+
+    def _loaded(self, period: Period, dim: str,
+                got: tuple[dict[str, StatsTable], tuple[PerformanceRow, ...], list[OverdueLine]]) -> None:
+        tables, self.performance, self.overdue = got
+        self.period, self.table = period, tables[dim]
         self._show()
+        self.counted.emit()
+
+    def _failed(self, exc: HallError) -> None:
+        self.subtitle.setText(tr("无法统计：") + str(exc))
 
     def _show(self) -> None:
         table = self.table
@@ -402,7 +452,11 @@ class StatsView(StaleWhileHidden, QWidget):
                                         "超期未办结为期末已过承诺期限仍未办结（补正、特别程序、集体研究期间不计）。"))
         heads = [table.dimension_label] + [h for _g, h, _f in STAT_COLUMNS]
         tips: list[str | None] = [None] + [f"{g} · {h}" if g else h for g, h, _f in STAT_COLUMNS]
-        self.stats_model.set_headers([tr(h) for h in heads], tips)
+        if self.stats_model.columnCount() != len(heads) or self.stats_model.headerData(
+                0, Qt.Orientation.Horizontal) != tr(heads[0]):
+            self.stats_model.set_headers([tr(h) for h in heads], tips)
+            fixed_columns(self.stats_table.horizontalHeader(), self.fontMetrics(),
+                          {c: "100.0%" for c in range(1, len(heads))}, stretch=0)
         red = [1 + i for i, (_g, h, _f) in enumerate(STAT_COLUMNS) if h in ("超期办结", "超期未办结", "差评")]
         self.stats_model.set_rows([[r.label, *stats_row_values(r)] for r in table.rows],
                                   [tr("合计"), *stats_row_values(table.total)], red)
@@ -414,14 +468,6 @@ class StatsView(StaleWhileHidden, QWidget):
                                  [1 + i for i, (h, _f) in enumerate(PERF_COLUMNS) if h in ("超期办结", "超期未办结")])
         self.overdue_model.set_rows([_overdue_cells(o) for o in self.overdue], None, [8])
         self.tabs.setTabText(TAB_OVERDUE, tr("超期办件（{0}）").format(len(self.overdue)))
-        # The name column takes the spare width; figures keep their own (set again: a reset drops the modes).
-        for view, stretch in ((self.stats_table, 0), (self.perf_table, 0), (self.overdue_table, 10)):
-            head = view.horizontalHeader()
-            head.setStretchLastSection(False)
-            head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            if stretch < view.model().columnCount():
-                head.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-        self.overdue_table.resizeRowsToContents()
 
     def _caption(self) -> None:
         if self.table is None:
@@ -503,47 +549,86 @@ class StatsView(StaleWhileHidden, QWidget):
             TAB_OVERDUE: tr("超期办件清单（含超期原因）"),
         }.get(tab, ""))
 
-    def export_current(self) -> reports_xlsx.ReportResult | None:
-        """The workbook of the tab on screen, for the period on screen, through the exporters."""
+    def export_current(self) -> Task | None:
+        """The workbook of the tab on screen, for the period picked, through the exporters — in the background
+        (the person chooses the file first); None when the file dialog was cancelled or an export is running."""
         tab = self.tabs.currentIndex()
-        period, today, actor = self.period, self._today(), self.ctx.actor
+        period, today, actor = self._export_period(), self._today(), self.ctx.actor
+        if period is None:
+            return None
         if tab == TAB_PERFORMANCE:
             name = tr("效绩考核")
-            return self._export(name, lambda s, p: reports_xlsx.write_performance(s, actor, period, p, today=today))
+            return self._export(name, period,
+                                lambda s, p: reports_xlsx.write_performance(s, actor, period, p, today=today))
         if tab == TAB_OVERDUE:
             name = tr("超期办件清单")
-            return self._export(name, lambda s, p: reports_xlsx.write_overdue(s, actor, period, p, today=today))
-        return self._export(tr("办件统计"), lambda s, p: reports_xlsx.monthly_or_quarterly(
+            return self._export(name, period, lambda s, p: reports_xlsx.write_overdue(s, actor, period, p, today=today))
+        return self._export(tr("办件统计"), period, lambda s, p: reports_xlsx.monthly_or_quarterly(
             s, period, p, today=today, actor=actor))
 
-    def export_ledger(self) -> reports_xlsx.ReportResult | None:
-        period, today, actor = self.period, self._today(), self.ctx.actor
-        return self._export(tr("办件登记台账"), lambda s, p: reports_xlsx.write_ledger(s, actor, period, p,
-                                                                                   today=today))
+    def export_ledger(self) -> Task | None:
+        period, today, actor = self._export_period(), self._today(), self.ctx.actor
+        if period is None:
+            return None
+        return self._export(tr("办件登记台账"), period,
+                            lambda s, p: reports_xlsx.write_ledger(s, actor, period, p, today=today))
 
-    def _export(self, name: str, write: Callable[[Any, Path], reports_xlsx.ReportResult]
-                ) -> reports_xlsx.ReportResult | None:
-        suggested = str(Path.home() / f"{self.period.label}{name}.xlsx")
+    def _export_period(self) -> Period | None:
+        """The period the picker shows (a recount may still be on its way; the export counts for itself)."""
+        try:
+            return self._chosen_period()
+        except HallError as exc:
+            messages.error(self, tr("统计期间有误"), str(exc))
+            return None
+
+    def _export(self, name: str, period: Period, write: Callable[[Any, Path], reports_xlsx.ReportResult]
+                ) -> Task | None:
+        if self.export_task is not None and self.export_task.running:
+            return None  # one workbook at a time; the buttons are off meanwhile
+        suggested = str(Path.home() / f"{period.label}{name}.xlsx")
         chosen = self._save_dialog(self, tr("导出Excel — ") + name, suggested)
         if not chosen:
             return None
         path = Path(chosen)
         if path.suffix.lower() != ".xlsx":
             path = path.with_name(path.name + ".xlsx")
-        try:
-            with self.ctx.db.transaction() as s:
-                result = write(s, path)
-        except HallError as exc:
-            messages.error(self, tr("无法导出"), str(exc))
-            return None
-        except OSError as exc:
-            messages.error(self, tr("无法导出"),
-                           tr("无法写入文件“{0}”：{1}").format(path, exc.strerror or exc.__class__.__name__))
-            return None
+        db = self.ctx.db
+        what = tr("统计并写入 {0}").format(path.name)
+
+        def job(progress: Any) -> reports_xlsx.ReportResult:
+            progress(0, 0, what)
+            try:
+                # A read, not a write transaction: an export at a large hall takes seconds, and the counters'
+                # saves must not wait for it. The exporters write the file atomically (nothing half-written).
+                with db.reading() as s:
+                    return write(s, path)
+            except Exception as exc:
+                if is_write_failure(exc):  # a full disk, a read-only folder: a message, nothing left behind
+                    raise write_failure(path, exc) from exc
+                raise
+
+        task = Task(job, self)
+        task.succeeded.connect(self._export_done)
+        task.failed.connect(self._export_failed)
+        task.ended.connect(lambda: self._exporting(False))
+        self.export_task = task
+        self.progress.follow(task, tr("导出Excel — ") + name)
+        self._exporting(True)
+        task.start()
+        return task
+
+    def _exporting(self, running: bool) -> None:
+        self.export_button.setEnabled(not running)
+        self.ledger_button.setEnabled(not running)
+
+    def _export_done(self, result: reports_xlsx.ReportResult) -> None:
         self.last_export = result
         messages.info(self, tr("已导出"), tr("已导出到 {0}（{1}）").format(result.path, "、".join(result.sheets)))
         self.exported.emit(result)
-        return result
+
+    def _export_failed(self, exc: HallError) -> None:
+        messages.error(self, tr("无法导出"), str(exc))
+        self.export_failed.emit(str(exc))
 
 
 def _performance_total(lines: Sequence[PerformanceRow]) -> PerformanceRow:

@@ -42,8 +42,23 @@ def view(qtbot, ctx, tmp_path):
 
     v = StatsView(ctx, today=lambda: MD.TODAY, save_dialog=save_dialog, open_dialogs=False)
     v.suggested = chosen  # type: ignore[attr-defined]
+    v.qtbot = qtbot  # type: ignore[attr-defined]
     qtbot.addWidget(v)
     return v
+
+
+def choose(view, *args, **kw) -> None:
+    """Pick a period/dimension and wait for the background recount to be on screen."""
+    with view.qtbot.waitSignal(view.counted, timeout=10_000):
+        view.choose(*args, **kw)
+
+
+def export(view, start):
+    """Start an export (``view.export_current`` / ``export_ledger``) and wait for its workbook."""
+    with view.qtbot.waitSignal(view.exported, timeout=20_000) as blocker:
+        assert start() is not None
+    assert not view.export_task.running
+    return blocker.args[0]
 
 
 def screen(model) -> list[list[str]]:
@@ -75,7 +90,7 @@ def expected(table: stats.StatsTable) -> list[list[str]]:
 
 @pytest.mark.parametrize("dimension", ["window", "item", "kind", "staff", "village"])
 def test_screen_equals_collect_and_the_exported_workbook(view, ctx, dimension):
-    view.choose("this_month", dimension)
+    choose(view, "this_month", dimension)
     with ctx.db.reading() as s:
         table = stats.collect(s, Period.month(2026, 12), dimension, today=MD.TODAY)
     shown = screen(view.stats_model)
@@ -84,7 +99,7 @@ def test_screen_equals_collect_and_the_exported_workbook(view, ctx, dimension):
     # The Excel export of the same period says the same, cell for cell (statistics sheets start on row 5).
     if dimension == "staff":
         view.tabs.setCurrentIndex(TAB_PERFORMANCE)
-    result = view.export_current()
+    result = export(view, view.export_current)
     assert result is not None and result.path.exists()
     ncols = 2 + len(shown[0]) - 1
     assert sheet_rows(result.path, SHEETS[dimension], 5, ncols) == shown
@@ -92,7 +107,7 @@ def test_screen_equals_collect_and_the_exported_workbook(view, ctx, dimension):
 
 
 def test_hand_computed_figures_of_december(view):
-    view.choose("this_month", "window")
+    choose(view, "this_month", "window")
     w01 = next(r for r in view.table.rows if r.key == "W01")
     # W01 (item 03 and 02): received A C D E F H I; closed H (late) and I; open overdue at 12-16: A and B.
     assert (w01.received, w01.accepted, w01.closed, w01.on_time, w01.closed_late, w01.open_overdue) == \
@@ -118,7 +133,7 @@ def _letters(ctx, flt) -> set[str]:
 
 @pytest.mark.parametrize("dimension", ["window", "staff", "village"])
 def test_a_double_click_lists_exactly_the_tickets_counted(qtbot, view, ctx, dimension):
-    view.choose("this_month", dimension)
+    choose(view, "this_month", dimension)
     model, table = view.stats_model, view.table
     seen: list[tuple[object, str]] = []
     view.drill_requested.connect(lambda f, t: seen.append((f, t)))
@@ -148,8 +163,9 @@ def test_a_double_click_lists_exactly_the_tickets_counted(qtbot, view, ctx, dime
 
 def test_drill_opens_the_lazy_masked_list(qtbot, ctx, tmp_path):
     v = StatsView(ctx, today=lambda: MD.TODAY, save_dialog=lambda *_a: "")
+    v.qtbot = qtbot
     qtbot.addWidget(v)
-    v.choose("this_month", "window")
+    choose(v, "this_month", "window")
     v.stats_table.doubleClicked.emit(v.stats_model.index(v.stats_model.rowCount() - 1, 0))
     dlg = v.dialogs[-1]
     assert "合计" in dlg.windowTitle() and len(dlg.numbers()) == v.table.total.received
@@ -161,7 +177,7 @@ def test_drill_opens_the_lazy_masked_list(qtbot, ctx, tmp_path):
 
 
 def test_performance_and_overdue_tabs_match_the_service_and_the_workbook(view, ctx):
-    view.choose("this_month", "window")
+    choose(view, "this_month", "window")
     with ctx.db.reading() as s:
         review = stats.performance(s, Period.month(2026, 12), today=MD.TODAY)
         overdue = stats.overdue_list(s, Period.month(2026, 12), today=MD.TODAY)
@@ -170,7 +186,7 @@ def test_performance_and_overdue_tabs_match_the_service_and_the_workbook(view, c
     wang = next(row for row in shown if row[0] == "王民政")
     assert wang[1] == "c02" and shown[-1][0] == "合计"
     view.tabs.setCurrentIndex(TAB_PERFORMANCE)
-    result = view.export_current()
+    result = export(view, view.export_current)
     assert sheet_rows(result.path, "效绩考核", 4, 2 + len(shown[0]) - 1) == shown
     # Double-click on a person's 超期未办结 → that person's open overdue tickets.
     seen = []
@@ -185,43 +201,47 @@ def test_performance_and_overdue_tabs_match_the_service_and_the_workbook(view, c
     assert {ctx.letters[o.number] for o in overdue} == {"A", "B", "H", "M"}
     assert view.tabs.tabText(TAB_OVERDUE) == f"超期办件（{len(overdue)}）"
     view.tabs.setCurrentIndex(TAB_OVERDUE)
-    result = view.export_current()
+    result = export(view, view.export_current)
     assert sheet_rows(result.path, "超期办件", 4, len(over[0]) + 1) == over
     view.overdue_table.doubleClicked.emit(view.overdue_model.index(0, 0))
     assert _letters(ctx, seen[-1]) == {ctx.letters[overdue[0].number]}
 
 
 def test_period_picker(view, ctx):
-    view.choose("last_month", "window")
+    choose(view, "last_month", "window")
     assert view.period == Period.month(2026, 11) and view.caption.text().startswith("2026年11月")
     assert view.table.total.on_time == 1  # J, closed 11-18
-    view.choose("this_quarter")
+    choose(view, "this_quarter")
     assert view.period.label == "2026年第四季度" and view.table.period.end == MD.TODAY
-    view.choose("this_year")
+    choose(view, "this_year")
     assert view.table.total.closed == 4
-    view.choose("custom", start=date(2026, 12, 10), end=date(2026, 12, 10))
+    choose(view, "custom", start=date(2026, 12, 10), end=date(2026, 12, 10))
     assert view.table.total.closed == 1 and view.table.period == Period.between(date(2026, 12, 10), date(2026, 12, 10))
     assert view.date_from.isEnabled()
     messages.shown.clear()
-    view.choose("custom", start=date(2026, 12, 10), end=date(2026, 12, 1))
+    view.choose("custom", start=date(2026, 12, 10), end=date(2026, 12, 1))  # refused at once: nothing counted
     assert messages.shown and "统计期间" in messages.shown[-1][1] and view.period.end == date(2026, 12, 10)
     assert period_for("last_month", date(2027, 1, 5)) == Period.month(2026, 12)
     assert period_for("last_quarter", date(2027, 2, 1)) == Period.quarter(2026, 4)
 
 
 def test_ledger_export_is_masked_and_tickets_changed_recounts(view, ctx):
-    result = view.export_ledger()
+    assert view.table is None and not view.loading  # never shown: nothing counted yet
+    with view.qtbot.waitSignal(view.counted, timeout=10_000):
+        view.show()  # shown while stale: counts
+    result = export(view, view.export_ledger)
     ws = openpyxl.load_workbook(result.path)["办件登记台账"]
     text = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None)
     assert "张*丰" in text and "张三丰" not in text and "11010519491231002X" not in text and "13812345678" not in text
     assert result.rows == view.table.total.received  # nothing voided in this ledger
     first = view.table
-    view.show()
-    ctx.changes.tickets_changed.emit()
+    with view.qtbot.waitSignal(view.counted, timeout=10_000):
+        ctx.changes.tickets_changed.emit()  # on screen: recounts at once
     assert view.table is not first
 
 
 def test_figure_models_pass_the_model_tester(view, qtmodeltester):
+    choose(view, "this_month", "window")
     for model in (view.stats_model, view.perf_model, view.overdue_model):
         qtmodeltester.check(model)
 
@@ -236,3 +256,26 @@ def _display():
     from PySide6.QtCore import Qt
 
     return Qt.ItemDataRole.DisplayRole
+
+
+def test_a_failing_export_is_a_chinese_message_and_leaves_no_file(view, tmp_path):
+    """The file system refuses the workbook half-way (a file-size limit stands in for a full disk: the same
+    write error, without filling a real disk): the person reads why, and no file or temporary file is left."""
+    import resource
+    import signal
+
+    messages.shown.clear()
+    before = set(tmp_path.iterdir())
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (8192, hard))
+    try:
+        with view.qtbot.waitSignal(view.export_failed, timeout=20_000) as blocker:
+            assert view.export_current() is not None
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert "磁盘空间不足" in blocker.args[0] and "没有生成文件" in blocker.args[0]
+    assert messages.shown[-1][0] == "无法导出" and "Traceback" not in messages.shown[-1][1]
+    assert set(tmp_path.iterdir()) == before  # neither the workbook nor its temporary file
+    assert view.export_button.isEnabled()  # the next export may be tried
