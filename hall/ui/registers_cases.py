@@ -78,11 +78,9 @@ def accountability_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
                   (("", "（不予追究时不填）"), *((m, m) for m in accountability.MEASURES if m))),
             Field("text", "认定意见", "long")),
         offered=lambda r: actor.is_supervisor and r is not None and r.state == "open")
-    page: RegisterPage
-
-    def load(s):  # type: ignore[no-untyped-def]
+    def load(s, v):  # type: ignore[no-untyped-def]
         mine = None if actor.is_supervisor else (actor.staff_id if actor.staff_id is not None else -1)
-        return accountability.records(s, state=page.choice("stateFilter") or None, staff_id=mine)
+        return accountability.records(s, state=v["stateFilter"] or None, staff_id=mine)
 
     page = RegisterPage(ctx, "accountability", columns, load, key=lambda r: r.id, actions=[finding],
                         ticket_of=lambda r: r.ticket_number, today=today,
@@ -140,10 +138,8 @@ def complaints_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
         fields=lambda: (Field("upheld", "核查结论", "choice", (("yes", "投诉属实"), ("no", "投诉不属实"))),
                         Field("reply", "答复内容", "long")),
         offered=lambda c: actor.is_supervisor and c is not None and c.state == "open")
-    page: RegisterPage
-
-    def load(s):  # type: ignore[no-untyped-def]
-        return complaints.register_list(s, today(), open_only=page.choice("stateFilter") == "open")
+    def load(s, v):  # type: ignore[no-untyped-def]
+        return complaints.register_list(s, today(), open_only=v["stateFilter"] == "open")
 
     page = RegisterPage(ctx, "complaints", columns, load, key=lambda c: c.number, actions=[register, answer],
                         ticket_of=lambda c: c.ticket_number, alert_of=lambda c: c.overdue, today=today)
@@ -185,10 +181,8 @@ def followups_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
                         Field("outcome", "回访情况", "long")),
         offered=lambda f: f is not None and (actor.is_supervisor or (actor.role == "clerk"
                                                                      and actor.window_code == f.window_code)))
-    page: RegisterPage
-
-    def load(s):  # type: ignore[no-untyped-def]
-        span = page.choice("rangeFilter")
+    def load(s, v):  # type: ignore[no-untyped-def]
+        span = v["rangeFilter"]
         rows = followups.due(s, today(), within_days=7 if span == "week" else 0,
                              window_code=None if actor.is_supervisor else (actor.window_code or "-"))
         return [f for f in rows if f.overdue] if span == "overdue" else rows
@@ -241,10 +235,8 @@ def rectifications_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
         fields=lambda: (Field("action", "整改措施", "long"),),
         offered=lambda r: r is not None and r.state == "verified" and (
             actor.is_supervisor or (actor.role == "clerk" and actor.window_code == r.window_code)))
-    page: RegisterPage
-
-    def load(s):  # type: ignore[no-untyped-def]
-        rows = ratings.rectifications(s, today(), open_only=page.choice("stateFilter") == "open")
+    def load(s, v):  # type: ignore[no-untyped-def]
+        rows = ratings.rectifications(s, today(), open_only=v["stateFilter"] == "open")
         return rows if actor.is_supervisor else [r for r in rows if r.window_code == actor.window_code]
 
     page = RegisterPage(ctx, "rectifications", columns, load, key=lambda r: r.id, actions=[verify, rectified],

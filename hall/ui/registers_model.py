@@ -1,7 +1,8 @@
 """One small table model for every register list (责任追究, 投诉, 回访, 差评整改, 约访, 下访, 转办, 集体研究).
 
-The registers are short lists (what is open, what is due this week), so each model holds the full list the
-service returned — plain frozen rows — and the page declares its columns. Sorting re-orders those rows in place
+Each model holds the full list the service returned — plain frozen rows, read off the GUI thread — and hands
+them to the view a page at a time as it scrolls (a hall's follow-up backlog runs to thousands); the page declares
+its columns. Sorting re-orders those rows in place
 (a layout change, so selections survive); a row flagged as an alert (overdue) is drawn in red.
 """
 
@@ -26,6 +27,7 @@ SortRole = Qt.ItemDataRole.UserRole + 4
 ALERT_FG = QColor("#b00020")
 ALERT_BG = QColor("#fde7ea")
 CONTEXT = "Registers"
+FETCH_ROWS = 200  # rows handed to the view per fetch
 
 
 def tr(text: str) -> str:
@@ -68,28 +70,65 @@ class RegisterModel(QAbstractTableModel):
         self._ticket_of = ticket_of
         self._alert_of = alert_of
         self._rows: list[Any] = []
+        self._shown = 0  # rows handed to the view so far (a long list arrives as the view scrolls)
 
     # ------------------------------------------------------------------------------------- rows
     def set_rows(self, rows: Sequence[Any]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        self._shown = min(len(self._rows), FETCH_ROWS)
         self.endResetModel()
 
     def rows(self) -> list[Any]:
+        """Every row of the list (also those the view has not fetched yet)."""
         return list(self._rows)
 
+    @property
+    def total_rows(self) -> int:
+        return len(self._rows)
+
     def row_at(self, row: int) -> Any | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return self._rows[row] if 0 <= row < self._shown else None
 
     def row_of_key(self, key: Any) -> int | None:
+        """The row showing ``key``, fetching down to it when it lies further than the view has scrolled."""
+        found = self._index_of_key(key)
+        if found is not None:
+            self.reveal(found)
+        return found
+
+    def _index_of_key(self, key: Any) -> int | None:
         return next((i for i, r in enumerate(self._rows) if self._key(r) == key), None)
+
+    def reveal(self, row: int) -> None:
+        """Hand the view every row down to ``row`` (selecting a row it has not scrolled to yet)."""
+        self._show_up_to(row + 1)
+
+    def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt's own default
+        return not parent.isValid() and self._shown < len(self._rows)
+
+    def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if not parent.isValid():
+            self._show_up_to(self._shown + FETCH_ROWS)
+
+    def _show_up_to(self, n: int) -> None:
+        n = min(n, len(self._rows))
+        if n > self._shown:
+            self.beginInsertRows(QModelIndex(), self._shown, n - 1)
+            self._shown = n
+            self.endInsertRows()
+
+    def display(self, row: Any, column: int) -> str:
+        col = self.columns[column]
+        text = col.value(row)
+        return one_line(mask_ids(text)) if col.long else text
 
     def alert_count(self) -> int:
         return sum(1 for r in self._rows if self._alert_of and self._alert_of(r))
 
     # ----------------------------------------------------------------------------- Qt model API
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._shown
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
@@ -99,7 +138,7 @@ class RegisterModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
             return tr(self.columns[section].header)
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
+        if orientation == Qt.Orientation.Vertical and 0 <= section < self._shown:
             return str(section + 1)
         return None
 
@@ -109,14 +148,13 @@ class RegisterModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows) \
+        if not index.isValid() or not 0 <= index.row() < self._shown \
                 or not 0 <= index.column() < len(self.columns):
             return None
         r = self._rows[index.row()]
         col = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            text = col.value(r)
-            return one_line(mask_ids(text)) if col.long else text
+            return self.display(r, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
             return mask_ids(col.value(r)) if col.long and col.value(r) else None
         alert = bool(self._alert_of and self._alert_of(r))
@@ -147,7 +185,7 @@ class RegisterModel(QAbstractTableModel):
                         reverse=order == Qt.SortOrder.DescendingOrder)
         after = []
         for idx, key in zip(before, keys, strict=True):
-            row = self.row_of_key(key)
-            after.append(self.index(row, idx.column()) if row is not None else QModelIndex())
+            row = self._index_of_key(key)  # inside a layout change: never fetch here
+            after.append(self.index(row, idx.column()) if row is not None and row < self._shown else QModelIndex())
         self.changePersistentIndexList(before, after)
         self.layoutChanged.emit()

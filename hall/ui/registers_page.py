@@ -9,7 +9,7 @@ Every action is one transaction; afterwards ``tickets_changed`` fires and every 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -29,10 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from hall.ui import messages
-from hall.ui.ops import Context, read, run
+from hall.ui.background import Loader
+from hall.ui.ops import Context, run
 from hall.ui.registers_model import Column, KeyRole, NumberRole, RegisterModel, tr
 from hall.ui.ticket_detail import ActionDialog, Field, TicketDetailDialog, open_detail
-from hall.ui.widgets import StaleWhileHidden
+from hall.ui.widgets import CELL_PADDING, StaleWhileHidden
+
+SIZE_FROM_ROWS = 50  # rows measured for the first column widths
+MAX_COLUMN = 360
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -58,14 +62,21 @@ class RegisterPage(StaleWhileHidden, QWidget):
 
     counted = Signal(int, int)
 
-    def __init__(self, ctx: Context, name: str, columns: Sequence[Column], load: Callable[[Session], list[Any]], *,
+    def __init__(self, ctx: Context, name: str, columns: Sequence[Column],
+                 load: Callable[[Session, Mapping[str, Any]], list[Any]], *,
                  key: Callable[[Any], Any], actions: Sequence[PageAction] = (),
                  ticket_of: Callable[[Any], str] | None = None, alert_of: Callable[[Any], bool] | None = None,
-                 hint: str = "", today: Callable[[], date] = date.today, parent: QWidget | None = None) -> None:
+                 hint: str = "", today: Callable[[], date] = date.today,
+                 params: Callable[[], Mapping[str, Any]] | None = None, parent: QWidget | None = None) -> None:
+        """``load(session, values)`` runs on the database pool: ``values`` are the filter combos' choices (by
+        object name) and ``params()`` — read on the GUI thread beforehand, since widgets belong to it."""
         super().__init__(parent)
         self.setObjectName(f"register_{name}")
         self.ctx = ctx
         self._load = load
+        self._params = params
+        self.loader = Loader(ctx.db, self)
+        self._sized = False
         self._today = today
         self._stale = True
         self.actions_ = {a.name: a for a in actions}
@@ -142,23 +153,49 @@ class RegisterPage(StaleWhileHidden, QWidget):
         """
         self._follow = follow
 
+    def values(self) -> dict[str, Any]:
+        """What the next load filters by: every filter combo's choice, and the page's own ``params()``."""
+        out: dict[str, Any] = {name: combo.currentData() for name, combo in self.choices.items()}
+        if self._params is not None:
+            out.update(self._params())
+        return out
+
+    @property
+    def loading(self) -> bool:
+        return self.loader.busy
+
     def refresh(self) -> None:
+        """Reload in the background; the rows on screen stay until the new ones arrive (then ``counted``)."""
         current = self.current_row()
         key = self.model.data(self.table.currentIndex(), KeyRole) if current is not None else None
-        self.model.set_rows(read(self.ctx.db, self._load))
+        values, load = self.values(), self._load
         self._stale = False
+        self.loader.request(lambda s: load(s, values), lambda rows: self._loaded(rows, key))
+
+    def _loaded(self, rows: list[Any], key: Any) -> None:
+        self.model.set_rows(rows)
         if key is not None and (row := self.model.row_of_key(key)) is not None:
             self.table.selectRow(row)
-        for c in range(self.model.columnCount()):
-            self.table.resizeColumnToContents(c)
-            self.table.setColumnWidth(c, min(self.table.columnWidth(c), 360))
-        total, alerts = self.model.rowCount(), self.model.alert_count()
+        if not self._sized and rows:
+            self._size_columns()
+        total, alerts = self.model.total_rows, self.model.alert_count()
         text = QCoreApplication.translate("Registers", "共 {0} 条").format(total)
         if alerts:
             text += QCoreApplication.translate("Registers", "，其中 {0} 条已超期").format(alerts)
         self.count_label.setText(text + ("　" + tr(self.hint) if self.hint else ""))
         self.update_buttons()
         self.counted.emit(total, alerts)
+
+    def _size_columns(self) -> None:
+        """Widths from the heading and the first rows' text, once (then the person's own widths are kept):
+        never measured over a whole list (a follow-up backlog has thousands of rows)."""
+        self._sized = True
+        fm = self.table.fontMetrics()
+        head = self.table.horizontalHeader()
+        sample = [self.model.row_at(i) for i in range(min(SIZE_FROM_ROWS, self.model.rowCount()))]
+        for c, col in enumerate(self.model.columns):
+            texts = [tr(col.header)] + [self.model.display(r, c) for r in sample if r is not None]
+            head.resizeSection(c, min(max(fm.horizontalAdvance(t) for t in texts) + CELL_PADDING, MAX_COLUMN))
 
     # ------------------------------------------------------------------------------------ selection
     def current_row(self) -> Any | None:
@@ -171,6 +208,7 @@ class RegisterPage(StaleWhileHidden, QWidget):
         """Select the first row that matches (tests and callers that know what they are after)."""
         for i, r in enumerate(self.model.rows()):
             if predicate(r):
+                self.model.reveal(i)
                 self.table.selectRow(i)
                 return r
         return None

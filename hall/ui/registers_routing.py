@@ -171,7 +171,8 @@ def appointments_page(ctx: Context, today: Today, now: Now, day: Today) -> Regis
         fields=lambda: (Field("outcome", "约访结果", "choice", tuple(appointments.OUTCOMES.items())),
                         Field("ticket_number", "关联办件编号（如有）"), Field("note", "备注")),
         offered=mine)
-    return RegisterPage(ctx, "appointments", columns, lambda s: appointments.for_day(s, day()), key=lambda a: a.id,
+    return RegisterPage(ctx, "appointments", columns, lambda s, v: appointments.for_day(s, v["day"]),
+                        params=lambda: {"day": day()}, key=lambda a: a.id,
                         actions=[book, outcome], ticket_of=lambda a: a.ticket_number, today=today)
 
 
@@ -220,7 +221,8 @@ def visits_page(ctx: Context, today: Today, now: Now, day: Today) -> RegisterPag
                         Field("summary", "下访小结", "long")),
         offered=lambda r: actor.is_supervisor and r is not None and r.state == "planned")
     # A visit carries many tickets: double-click opens the first; the column lists them all.
-    return RegisterPage(ctx, "visits", columns, lambda s: _visit_rows(s, day()), key=lambda v: v.id,
+    return RegisterPage(ctx, "visits", columns, lambda s, v: _visit_rows(s, v["day"]),
+                        params=lambda: {"day": day()}, key=lambda v: v.id,
                         actions=[plan, tag, finish], ticket_of=lambda v: v.ticket_numbers[0] if v.ticket_numbers
                         else "", today=today)
 
@@ -250,7 +252,7 @@ def transfers_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
         lambda s, a, t, v: routing.decline_transfer(s, a, t.ticket_number, v["reason"], now=now()),
         fields=lambda: (Field("reason", "退回原因", "long"),), offered=lambda t: receiver and t is not None)
 
-    def load(s):  # type: ignore[no-untyped-def]
+    def load(s, _v):  # type: ignore[no-untyped-def]
         if actor.is_supervisor:
             windows = [w.code for w in catalog.window_views(s)]
         elif actor.role == "clerk" and actor.window_code:
@@ -293,10 +295,8 @@ def escalations_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
         lambda s, a, e, v: routing.decide(s, a, e.ticket_number, v["outcome"], v["meeting"], now=now()),
         fields=lambda: (Field("outcome", "研究结论", "long"), Field("meeting", "会议（纪要号）")),
         offered=lambda e: actor.is_supervisor and e is not None and e.state == "open")
-    page: RegisterPage
-
-    def load(s):  # type: ignore[no-untyped-def]
-        return _escalation_rows(s, page.choice("stateFilter"), None if actor.is_supervisor else
+    def load(s, v):  # type: ignore[no-untyped-def]
+        return _escalation_rows(s, v["stateFilter"], None if actor.is_supervisor else
                                 (actor.window_code or "-"))
 
     page = RegisterPage(ctx, "escalations", columns, load, key=lambda e: (e.ticket_number, e.submitted_on),

@@ -14,6 +14,7 @@ from hall.ui import messages
 from hall.ui.ops import Changes, Context
 from hall.ui.registers_model import NumberRole, mask_ids
 from hall.ui.registers_view import RegistersView
+from manager_session import wait_until
 
 pytestmark = pytest.mark.gui
 D = date
@@ -45,14 +46,24 @@ def view(qtbot, opened, actor, day: date, now: datetime | None = None, changes: 
     return v
 
 
-def page_of(v, name: str):
-    page = v.show_register(name)
-    page.refresh()
+def settle(page):
+    """Wait for the page's background load (a refresh, a filter change, the reload after an action)."""
+    assert wait_until(lambda: not page.loading, 10), "the register did not load"
     return page
 
 
+def page_of(v, name: str):
+    page = v.show_register(name)
+    page.refresh()
+    return settle(page)
+
+
+def rows(page) -> int:
+    return settle(page).model.rowCount()
+
+
 def column(page, header: str) -> list[str]:
-    m = page.model
+    m = settle(page).model
     col = next(c for c in range(m.columnCount()) if m.headerData(c, Qt.Orientation.Horizontal) == header)
     return [m.data(m.index(r, col)) for r in range(m.rowCount())]
 
@@ -90,7 +101,7 @@ def test_manager_records_a_finding_a_clerk_cannot(qtbot, hall):
     assert "处理措施" in last_message()
     with qtbot.waitSignal(changes.tickets_changed):
         assert page.perform("finding", {"finding": "upheld", "measure": "批评教育", "text": "超期属实，未及时办理"})
-    assert page.model.rowCount() == 0  # the default list is what still waits for a finding
+    assert rows(page) == 0  # the default list is what still waits for a finding
     page.choices["stateFilter"].setCurrentIndex(3)  # 全部
     assert column(page, "状态") == ["属实，予以追究"]
     assert column(page, "处理措施") == ["批评教育"]
@@ -136,7 +147,7 @@ def test_a_complaint_registered_overdue_and_answered(qtbot, hall):
     page.select_where(lambda c: True)
     assert page.buttons["answer"].isEnabled()
     assert page.perform("answer", {"upheld": "yes", "reply": "已批评教育并向投诉人致歉"})
-    assert page.model.rowCount() == 0 and v.tabText(1) == "投诉"
+    assert rows(page) == 0 and v.tabText(1) == "投诉"
     page.choices["stateFilter"].setCurrentIndex(1)
     assert column(page, "状态") == ["已答复（属实）"]
     # An upheld complaint against a person opens an accountability record, and a follow-up call.
@@ -153,7 +164,7 @@ def test_a_follow_up_outcome_recorded(qtbot, hall):
     with opened.db.transaction() as s:
         tickets.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 30, 11))
     early = page_of(view(qtbot, opened, who["c02"], D(2026, 4, 30)), "followups")
-    assert early.model.rowCount() == 0  # due 5/7 (7 days, after 劳动节): not today
+    assert rows(early) == 0  # due 5/7 (7 days, after 劳动节): not today
     early.choices["rangeFilter"].setCurrentIndex(2)
     assert column(early, "办件编号") == [number]
 
@@ -162,12 +173,12 @@ def test_a_follow_up_outcome_recorded(qtbot, hall):
     assert column(page, "应回访日期") == ["2026-05-07"] and column(page, "状态") == ["逾期 1 天"]
     assert column(page, "申请人") == ["李四"] and column(page, "联系电话") == ["13900001111"]  # §6: clerk, full
     page.choices["rangeFilter"].setCurrentIndex(1)  # 已逾期
-    assert page.model.rowCount() == 1
+    assert rows(page) == 1
     page.select_where(lambda f: True)
     assert page.buttons["outcome"].isEnabled()
     assert page.perform("outcome", {"method": "电话", "reached": "yes", "satisfied": "yes",
                                     "outcome": "群众表示满意，已领取结果"})
-    assert page.model.rowCount() == 0
+    assert rows(page) == 0
 
 
 # ------------------------------------------------------------------------------------------ 转办
@@ -192,7 +203,7 @@ def test_a_transfer_accepted_from_the_inbox_another_declined(qtbot, hall):
     assert not page.perform("decline", {"reason": ""})
     assert "退回原因" in last_message()
     assert page.perform("decline", {"reason": "该事项属民政业务，请W02办理"})
-    assert page.model.rowCount() == 0
+    assert rows(page) == 0
     with opened.db.transaction() as s:
         t1, t2 = tickets.get(s, first), tickets.get(s, second)
         assert (t1.window_code, t1.owner_id) == ("W03", who["c03"].staff_id)
@@ -211,7 +222,7 @@ def test_an_appointment_booked_and_kept(qtbot, hall):
     page.select_where(lambda a: True)
     assert not page.buttons["appointment_outcome"].isEnabled()  # only the named staff or the manager
     booker.visits_tab.set_day(D(2026, 10, 10))  # a make-up Saturday, nothing booked
-    assert page.model.rowCount() == 0
+    assert rows(page) == 0
     booker.visits_tab.set_day(D(2026, 10, 11))  # a Sunday: the service refuses, the message says why
     assert not page.perform("book", {"staff_no": "c02", "citizen_name": "张三", "phone": "", "slot": "",
                                      "purpose": ""})
@@ -244,8 +255,8 @@ def test_a_circuit_visit_planned_tagged_and_finished(qtbot, hall):
     assert page.buttons["tag"].isEnabled() and not page.buttons["finish"].isEnabled()
     assert page.perform("tag", {"number": number})
     assert column(page, "下访办件") == [number]
-    visits.refresh()
-    visits.select_where(lambda v: True)
+    settle(visits).refresh()
+    settle(visits).select_where(lambda v: True)
     assert visits.perform("finish", {"result": "done", "summary": "集市日受理1件，咨询12人次"})
     assert column(visits, "状态") == ["已完成"]
 
@@ -266,8 +277,8 @@ def test_a_poor_rating_verified_and_rectified(qtbot, hall):
     mgr = page_of(view(qtbot, opened, who["m01"], D(2026, 4, 3), now=datetime(2026, 4, 3, 9)), "rectifications")
     mgr.select_where(lambda r: True)
     assert mgr.perform("verify", {"upheld": "yes", "finding": "经查看录像，态度生硬属实"})
-    clerk.refresh()
-    clerk.select_where(lambda r: True)
+    settle(clerk).refresh()
+    settle(clerk).select_where(lambda r: True)
     assert clerk.buttons["rectified"].isEnabled()
     assert clerk.perform("rectified", {"action": "已当面致歉，窗口服务规范再培训"})
     assert column(clerk, "状态") == ["已整改，待回访再评价"]
@@ -285,7 +296,7 @@ def test_an_escalation_decided_by_the_manager(qtbot, hall):
     mgr = page_of(view(qtbot, opened, who["m01"], D(2026, 3, 6), now=datetime(2026, 3, 6, 15)), "escalations")
     mgr.select_where(lambda e: True)
     assert mgr.perform("decide", {"outcome": "同意按特殊困难家庭纳入救助", "meeting": "镇党委会〔2026〕5号"})
-    assert mgr.model.rowCount() == 0
+    assert rows(mgr) == 0
     mgr.choices["stateFilter"].setCurrentIndex(1)
     assert column(mgr, "会议（纪要号）") == ["镇党委会〔2026〕5号"]
 
@@ -296,19 +307,22 @@ def test_the_view_reloads_on_a_change_when_shown_and_later_when_hidden(qtbot, ha
     v = view(qtbot, opened, who["c03"], D(2026, 3, 3), changes=changes)
     v.show()
     qtbot.waitExposed(v)
+    qtbot.waitUntil(lambda: not any(p.loading for p in v.pages.values()), timeout=10_000)
     assert v.tabText(5) == "转办待接收"
     number = register(opened, who["c02"], "09", datetime(2026, 3, 2, 9))
     with opened.db.transaction() as s:
         routing.request_transfer(s, who["c02"], number, "W03", "属社保业务", "申请表", now=datetime(2026, 3, 3, 9))
     changes.tickets_changed.emit()  # another view of this session saved something
-    assert v.tabText(5) == "转办待接收（1）"  # a hidden tab's count follows too
+    qtbot.waitUntil(lambda: v.tabText(5) == "转办待接收（1）", timeout=10_000)  # a hidden tab's count follows too
     v.hide()
     with opened.db.transaction() as s:
         routing.accept_transfer(s, who["c03"], number, now=datetime(2026, 3, 3, 10))
     changes.tickets_changed.emit()
+    assert not any(p.loading for p in v.pages.values())
+    qtbot.wait(100)
     assert v.tabText(5) == "转办待接收（1）"  # hidden: only marked stale …
     v.show()
-    assert v.tabText(5) == "转办待接收"  # … and reloaded when shown again
+    qtbot.waitUntil(lambda: v.tabText(5) == "转办待接收", timeout=10_000)  # … and reloaded when shown again
 
 
 # ------------------------------------------------------------------------------------------ model
@@ -319,7 +333,7 @@ def test_register_models_pass_qtmodeltester(qtbot, qtmodeltester, hall):
     with opened.db.transaction() as s:
         accountability.sweep_overdue(s, opened.system, D(2026, 3, 24))
     page = page_of(view(qtbot, opened, who["m01"], D(2026, 3, 25)), "accountability")
-    assert page.model.rowCount() == 2
+    assert rows(page) == 2
     qtmodeltester.check(page.model, force_py=True)
     page.select_where(lambda r: True)
     chosen = page.current_row()
