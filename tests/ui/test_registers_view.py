@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from manager_session import wait_until
 from PySide6.QtCore import Qt
 
 from hall.services import accountability, catalog, intake, ratings, routing, tickets
@@ -14,7 +15,6 @@ from hall.ui import messages
 from hall.ui.ops import Changes, Context
 from hall.ui.registers_model import NumberRole, mask_ids
 from hall.ui.registers_view import RegistersView
-from manager_session import wait_until
 
 pytestmark = pytest.mark.gui
 D = date
