@@ -2,12 +2,18 @@
 
 Administrators enter the notice's holiday ranges and make-up workdays (or load the JSON/xlsx file described in
 docs/calendar.md); confirming re-derives every open deadline the year touches, each change a ledger event.
+
+The dialog issues no SQL on the GUI thread: the year's overview is read by a :class:`Loader`, and a change with
+its recomputation (seconds at a hall with 100,000 open tickets) runs as one :class:`Task` — one transaction, so
+the calendar and the deadlines change together or not at all — with a progress bar; the dialog keeps
+repainting and answering meanwhile, and cannot be closed until the change is saved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -31,10 +37,14 @@ from PySide6.QtWidgets import (
 from hall.errors import HallError, ValidationError
 from hall.services import calendar as calendar_service
 from hall.services import recalc
-from hall.services.calendar import HolidayRange, MakeupDay, YearNotice
+from hall.services.calendar import HolidayRange, MakeupDay, YearNotice, YearOverview
 from hall.services.deadlines import WEEKDAY_NAMES
 from hall.ui import messages
-from hall.ui.ops import Context, read, run
+from hall.ui.background import Loader, Progress, Task
+from hall.ui.ops import Context
+from hall.ui.progress import ProgressStrip
+
+Moved = list[tuple[str, date, date]]
 
 KIND_NAMES = {"holiday": "法定节假日", "makeup": "调休上班", "local": "地方节假日"}
 
@@ -93,7 +103,7 @@ class CalendarDialog(QDialog):
         add_row = QPushButton(self.tr("增加假期行(&A)"))
         add_row.clicked.connect(lambda: self.add_holiday_row("", date(self.year.value(), 1, 1),
                                                              date(self.year.value(), 1, 1)))
-        load = QPushButton(self.tr("从文件载入(&L)…"))
+        load = self.load_button = QPushButton(self.tr("从文件载入(&L)…"))
         load.clicked.connect(self.load_file)
         self.confirm_button = QPushButton(self.tr("确认该年安排(&C)"))
         self.confirm_button.clicked.connect(self.confirm)
@@ -112,25 +122,37 @@ class CalendarDialog(QDialog):
         for w in (self.local_from, self.local_to):
             w.setDisplayFormat("yyyy-MM-dd")
             w.setDate(_qdate(today or date.today()))
-        add_local = QPushButton(self.tr("添加地方节假日"))
+        add_local = self.add_local_button = QPushButton(self.tr("添加地方节假日"))
         add_local.clicked.connect(self.add_local)
         for w in (self.local_name, self.local_from, QLabel("—"), self.local_to, add_local):
             local.addWidget(w)
         layout.addLayout(local)
 
+        self.progress = ProgressStrip()
+        layout.addWidget(self.progress)
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         layout.addWidget(self.result_label)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.loader = Loader(ctx.db, self)
+        self.task: Task | None = None  # the change being saved, while it runs
         self.year.valueChanged.connect(lambda _v: self.refresh())
         self.resize(760, 680)
         self.refresh()
 
+    @property
+    def busy(self) -> bool:
+        return self.task is not None and self.task.running
+
     def refresh(self) -> None:
         year = self.year.value()
-        ov = read(self.ctx.db, lambda s: calendar_service.year_overview(s, year))
+        self.status.setText(f"{year}：" + self.tr("读取中…"))
+        self.loader.request(lambda s: calendar_service.year_overview(s, year), self._show_overview)
+
+    def _show_overview(self, ov: YearOverview) -> None:
+        year = ov.year
         if ov.status == "confirmed":
             text = (self.tr("已确认") + f"（{ov.notice_ref or ov.source}），"
                     + self.tr("全年工作日 ") + str(ov.working_days))
@@ -189,31 +211,74 @@ class CalendarDialog(QDialog):
         self.makeup.setText(", ".join(m.on.isoformat() for m in notice.makeup_days))
         self.reference.setText(notice.reference)
 
-    def confirm(self) -> None:
+    def confirm(self) -> Task | None:
+        if self.busy:
+            return None
         try:
             notice = self.notice()
         except HallError as exc:
             messages.error(self, self.tr("无法确认"), str(exc))
-            return
+            return None
         if not messages.confirm(self, self.tr("确认节假日安排"),
                                 self.tr("确认后，所有涉及该年的在办件期限将重新计算，每一项变化都记入办理记录。继续吗？")):
-            return
-        done = run(self, self.ctx.db, lambda s: recalc.confirm_year(s, self.ctx.actor, notice.year, notice))
-        if done is not None:
-            changed, moved = done
-            self.show_result(len(changed), moved)
-            self.ctx.changes.tickets_changed.emit()
-        self.refresh()
+            return None
+        actor = self.ctx.actor
+        return self._save(self.tr("确认节假日安排"), self.tr("无法确认"),
+                          lambda s, progress: recalc.confirm_year(s, actor, notice.year, notice, progress=progress))
 
-    def add_local(self) -> None:
+    def add_local(self) -> Task | None:
+        if self.busy:
+            return None
         start, end = _pydate(self.local_from.date()), _pydate(self.local_to.date())
         name = self.local_name.text()
-        done = run(self, self.ctx.db, lambda s: recalc.add_local_holiday(s, self.ctx.actor, start, name, end))
-        if done is not None:
-            changed, moved = done
-            self.show_result(len(changed), moved)
-            self.ctx.changes.tickets_changed.emit()
+        actor = self.ctx.actor
+        return self._save(self.tr("添加地方节假日"), self.tr("无法添加地方节假日"),
+                          lambda s, progress: recalc.add_local_holiday(s, actor, start, name, end, progress=progress))
+
+    def _save(self, title: str, failed_title: str,
+              change: Callable[[Any, Progress], tuple[list[date], Moved]]) -> Task:
+        """Run the calendar change and its recomputation off the GUI thread, in one transaction."""
+        db = self.ctx.db
+        saving = self.tr("正在保存，日历和期限尚未改变")
+
+        def job(progress: Progress) -> tuple[list[date], Moved]:
+            # A HallError (bad input, no permission, a full disk, a locked file) arrives as ``failed`` with its
+            # Chinese message; the transaction was rolled back, so the calendar did not change either.
+            progress(0, 0, saving)
+            with db.transaction() as s:
+                return change(s, progress)
+
+        task = Task(job, self)
+        task.succeeded.connect(self._saved)
+        task.failed.connect(lambda exc: messages.error(self, failed_title, str(exc)))
+        task.ended.connect(self._ended)
+        self.task = task
+        self._set_busy(True)
+        self.result_label.setText(self.tr("正在保存并重新计算在办件期限……"))
+        self.progress.follow(task, title)
+        task.start()
+        return task
+
+    def _saved(self, result: tuple[list[date], Moved]) -> None:
+        changed, moved = result
+        self.show_result(len(changed), moved)
+        self.ctx.changes.tickets_changed.emit()
+
+    def _ended(self) -> None:
+        self._set_busy(False)
+        if self.task is not None and self.task.error is not None:
+            self.result_label.setText(self.tr("未保存：日历和在办件期限均未改变。"))
         self.refresh()
+
+    def _set_busy(self, busy: bool) -> None:
+        for w in (self.confirm_button, self.add_local_button, self.load_button, self.year):
+            w.setEnabled(not busy)
+
+    def reject(self) -> None:
+        if self.busy:  # closing would not stop the saving; say so and stay until it is done
+            self.result_label.setText(self.tr("正在保存并重新计算在办件期限，完成后才能关闭。"))
+            return
+        super().reject()
 
     def show_result(self, changed: int, moved: list[tuple[str, date, date]]) -> None:
         lines = [self.tr("工作日状态改变的日期：") + str(changed) + self.tr(" 个；重新计算的在办件期限：")
