@@ -65,11 +65,12 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self._today = today
-        self.hall_name = read(ctx.db, lambda s: settings.get(s, "hall_name"))
+        # The few small lookups the first screen cannot do without, in one read (a few ms at any ledger size);
+        # every list and count a screen shows is loaded by that screen in the background.
+        self.hall_name, self.windows, self.items = read(ctx.db, lambda s: (
+            settings.get(s, "hall_name"), catalog.window_views(s), catalog.item_views(s)))
         self.setWindowTitle(self.tr("Hall — ") + self.hall_name)
         self.setStyleSheet(STYLE)
-        self.windows = read(ctx.db, catalog.window_views)
-        self.items = read(ctx.db, catalog.item_views)
         self.store = DraftStore(drafts_dir or ctx.data_paths().drafts_dir)
         self._offered = False
         self.details: list[TicketDetailDialog] = []
@@ -153,6 +154,8 @@ class MainWindow(QMainWindow):
         self.finder.item_chosen.connect(self.intake.load_item)
         self.intake.done.connect(self.go_intake)
         self.queue.open_ticket.connect(self.open_ticket)
+        if self.dashboard is not None:
+            self.dashboard.register_requested.connect(self.go_register)
         self.resize(1366, 768)
 
     # ---------------------------------------------------------------------------------- navigation
@@ -183,6 +186,14 @@ class MainWindow(QMainWindow):
 
     def go_attendance(self) -> None:
         self.tabs.setCurrentWidget(self.attendance)
+
+    def go_register(self, name: str) -> None:
+        """The full list behind a dashboard panel: a register (``followups`` …) or ``attendance``."""
+        if name == "attendance":
+            self.go_attendance()
+            return
+        self.registers.show_register(name)
+        self.go_registers()
 
     def run_daily_now(self) -> None:
         self.run_daily(quiet=False)

@@ -71,3 +71,28 @@ def test_admin_reaches_the_calendar_settings(qtbot, hall_sqlite, tmp_path, quiet
     win = window(qtbot, hall_sqlite, actors_of(hall_sqlite)["admin"], tmp_path)
     manage = next(a.menu() for a in win.menuBar().actions() if a.text() == "管理(&G)")
     assert any("节假日与调休设置" in a.text() for a in manage.actions())
+
+
+def test_the_managers_window_shows_at_once_and_fills_in(qtbot, hall_sqlite, tmp_path, quiet):
+    """Nothing a manager's screen counts is read while the window is built: the dashboard's snapshot arrives
+    from the pool, the statistics count when their tab is first shown, a panel's link opens its register."""
+    from gui_guard import GuiThreadSql
+    from hall_fixtures import actors_of
+
+    people = actors_of(hall_sqlite)
+    watch = GuiThreadSql(hall_sqlite.db.engine)
+    with watch.watching():
+        win = window(qtbot, hall_sqlite, people["m01"], tmp_path)
+    counted_on_gui = [s for s in watch.statements if "GROUP BY" in s or "follow_ups" in s or "ratings" in s]
+    assert counted_on_gui == []  # the dashboard's and the statistics' counts were not run while building
+    assert win.stats is not None and win.stats.table is None and not win.stats.loading
+    qtbot.waitUntil(lambda: win.dashboard.snapshot is not None, timeout=10_000)
+    win.show()
+    with qtbot.waitSignal(win.stats.counted, timeout=10_000):
+        win.go_stats()
+    assert win.stats.table is not None
+    win.dashboard.register_requested.emit("followups")
+    assert win.tabs.currentWidget() is win.registers
+    assert win.registers.currentWidget() is win.registers.pages["followups"]
+    win.dashboard.register_requested.emit("attendance")
+    assert win.tabs.currentWidget() is win.attendance
