@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from types import ModuleType
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -31,14 +31,15 @@ from hall.services.calendar import WorkCalendar
 from hall.services.dashboard import clock_stopped_sql
 from hall.services.deadlines import working_days_between
 from hall.services.masking import mask_id_for_clerk
-from hall.services.numbering import NUMBER_RE
 from hall.services.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
+from hall.services.ticket_search import SEARCH_WINDOW, Lookup, driving_join, lookup
 
 log = logging.getLogger("hall.queue")
 SortKey = Literal["due", "received", "number"]
 SORT_KEYS: tuple[SortKey, ...] = ("due", "received", "number")
 MAX_PAGE = 1000
-TOP = "\U0010ffff"  # above every character: the end of a prefix range
+SEARCH_CAP = 1000  # a search's counts stop here ("1,000+"): a broad prefix never counts a township's tickets
+EXACT_MAX = 5000  # a bounded lookup (one person, one day) larger than this is a data error: keep the page bounded
 REVEAL_EVENT = "ticket.id_revealed"
 tickets.EVENT_LABELS.setdefault(REVEAL_EVENT, "查看完整证件号码")
 
@@ -143,43 +144,20 @@ class Page:
 
 @dataclass(frozen=True)
 class QueueCounts:
+    """The figures above a list. ``capped``: a search matched more than the cap (or its prefix range is wider
+    than the counted window), so every figure is a lower bound — shown as "1,000+"."""
+
     total: int
     due_today: int
     overdue: int
     provisional: int
+    capped: bool = False
 
 
 _COLUMNS = (Ticket.id, Ticket.number, Ticket.item_code, Ticket.item_name, Ticket.window_code, Ticket.kind,
             Ticket.state, Ticket.applicant_name, Ticket.applicant_id_no, Ticket.received_at, Ticket.due_date,
             Ticket.due_provisional, Ticket.owner_id, Ticket.version, Ticket.is_open, Ticket.applicant_initials)
 _SORT_COLUMNS = {"due": Ticket.due_date, "received": Ticket.received_at, "number": Ticket.number}
-
-
-def _prefix(col: Any, q: str) -> ColumnElement[bool]:
-    # The range lets SQLite walk the index (its LIKE cannot use one with ESCAPE or case folding); the LIKE
-    # keeps the meaning exact whatever the collation does with the top code point.
-    return and_(col >= q, col < q + TOP, col.startswith(q, autoescape=True))
-
-
-def _text_condition(text: str) -> tuple[ColumnElement[bool], Any] | None:
-    """The same classification as ``tickets.search``: one indexed lookup per kind of query.
-
-    Returns the condition and, for prefix searches (which may match thousands), the column whose index order
-    the results follow — so a page is an index range walk, never a sort of every match.
-    """
-    q = text.strip()
-    if not q:
-        return None
-    if NUMBER_RE.match(q):
-        return Ticket.number == q, None
-    upper = q.upper()
-    if len(q) in (15, 18) and q.isascii() and q.isalnum() and q[:6].isdigit():
-        return Ticket.applicant_id_no == upper, None  # ID number, or an organisation's credit code
-    if q.isascii() and q.isalpha():
-        return _prefix(Ticket.applicant_initials, q.lower()), Ticket.applicant_initials
-    if "-" in q and q.replace("-", "").isdigit():
-        return _prefix(Ticket.number, q), Ticket.number
-    return _prefix(Ticket.applicant_name, q), Ticket.applicant_name
 
 
 def _start(d: date) -> datetime:
@@ -191,6 +169,7 @@ def _end(d: date) -> datetime:  # exclusive: the start of the next day
 
 
 def conditions(f: TicketFilter, today: date) -> list[ColumnElement[bool]]:
+    """Every filter but the search text (which :func:`page` and :func:`counts` look up first)."""
     out: list[ColumnElement[bool]] = []
     if f.open_only or f.overdue:
         out.append(Ticket.is_open.is_(True))
@@ -248,9 +227,6 @@ def conditions(f: TicketFilter, today: date) -> list[ColumnElement[bool]]:
     if f.clock_running is not None:
         stopped = clock_stopped_sql()
         out.append(~stopped if f.clock_running else stopped)
-    text = _text_condition(f.text)
-    if text is not None:
-        out.append(text[0])
     return out
 
 
@@ -258,22 +234,43 @@ def page(session: Session, f: TicketFilter, *, today: date, sort: SortKey = "due
          after: Cursor | None = None, limit: int = 200) -> Page:
     """One page of tickets matching ``f``, in ``sort`` order (then by id), starting after ``after``.
 
-    A prefix search (name, pinyin initials, part of a number) pages in the order of the searched column
-    instead, so it stays an index walk at a million tickets; exact searches keep ``sort``.
+    A search (``f.text``) is looked up first (:mod:`hall.services.ticket_search`). A bounded lookup (a number,
+    an ID number or its tail, a day) keeps ``sort``. A prefix (name, pinyin initials, the start of a number or
+    an ID number) pages in the order of the searched column instead and looks at no more than
+    :data:`SEARCH_WINDOW` index entries per page: with selective filters a page may come back short — even
+    empty — with a cursor that goes on, but no query walks more of the range than that.
     """
     if sort not in _SORT_COLUMNS:
         raise ValueError(f"unknown sort key {sort!r}")
     limit = max(1, min(limit, MAX_PAGE))
-    col = _SORT_COLUMNS[sort]
-    text = _text_condition(f.text)
-    if text is not None and text[1] is not None:
-        col = text[1]
-    dated = col is Ticket.due_date
     where = conditions(f, today)
+    found = lookup(session, f.text, today)
+    if found is not None and not found.search.looks_up:
+        return Page((), None)  # too short to mean anything yet: nothing is looked up
+    if found is not None and found.order is not None:
+        return _range_page(session, found, where, today, descending, after, limit)
+    return _sorted_page(session, _found(found), where, _SORT_COLUMNS[sort], today, descending, after, limit)
+
+
+def _found(found: Lookup | None) -> Any:
+    """The tickets a bounded lookup names, as the subquery a page is driven from (None without a search)."""
+    if found is None:
+        return None
+    return select(Ticket.id.label("i")).where(found.condition).limit(EXACT_MAX).subquery("found")
+
+
+def _select(source: Any, cols: tuple[Any, ...] = _COLUMNS) -> Select[Any]:
+    stmt = select(*cols)
+    return stmt if source is None else stmt.select_from(driving_join(source))
+
+
+def _sorted_page(session: Session, source: Any, where: list[ColumnElement[bool]], col: Any, today: date,
+                 descending: bool, after: Cursor | None, limit: int) -> Page:
+    dated = col is Ticket.due_date
     phase = after.phase if after is not None else 0
     out: list[Any] = []
     if phase == 0:
-        stmt = select(*_COLUMNS).where(*where)
+        stmt = _select(source).where(*where)
         if dated:
             stmt = stmt.where(Ticket.due_date.is_not(None))
         if after is not None:
@@ -293,9 +290,10 @@ def page(session: Session, f: TicketFilter, *, today: date, sort: SortKey = "due
     need = limit - len(out)
     if need == 0:
         # The dated rows filled this page exactly: the undated ones, if any, start the next page.
-        undated_left = session.execute(select(Ticket.id).where(*where, Ticket.due_date.is_(None)).limit(1)).first()
+        undated_left = session.execute(
+            _select(source, (Ticket.id,)).where(*where, Ticket.due_date.is_(None)).limit(1)).first()
         return Page(_rows(session, out, today), Cursor(1, None, None) if undated_left else None)
-    stmt = select(*_COLUMNS).where(*where, Ticket.due_date.is_(None))
+    stmt = _select(source).where(*where, Ticket.due_date.is_(None))
     if after is not None and after.id is not None:
         stmt = stmt.where(Ticket.id < after.id if descending else Ticket.id > after.id)
     undated = list(session.execute(
@@ -307,16 +305,73 @@ def page(session: Session, f: TicketFilter, *, today: date, sort: SortKey = "due
     return Page(_rows(session, rows, today), nxt)
 
 
+def _range_page(session: Session, found: Lookup, where: list[ColumnElement[bool]], today: date,
+                descending: bool, after: Cursor | None, limit: int) -> Page:
+    """Walk the lookup's index range in chunks (the first one page long, then doubling) up to SEARCH_WINDOW
+    entries: each chunk's keys are read from the index alone and only its tickets are fetched and filtered,
+    so an unfiltered search fetches one page of rows and a filtered one no more than the window."""
+    col = found.order
+    key = (after.key, after.id) if after is not None else None
+    out: list[Any] = []
+    walked, chunk = 0, limit + 1
+    while True:
+        scan = select(col.label("k"), Ticket.id.label("i")).where(found.condition)
+        if key is not None:
+            pair, last = tuple_(col, Ticket.id), tuple_(*key)
+            scan = scan.where(col <= key[0], pair < last) if descending else scan.where(col >= key[0], pair > last)
+        scan = scan.order_by(*((col.desc(), Ticket.id.desc()) if descending else (col, Ticket.id)))
+        size = min(chunk, SEARCH_WINDOW - walked)
+        window = scan.limit(size).subquery("window")
+        order = (window.c.k.desc(), window.c.i.desc()) if descending else (window.c.k, window.c.i)
+        stmt = select(*_COLUMNS, window.c.k).select_from(driving_join(window)).where(*where)
+        out += session.execute(stmt.order_by(*order).limit(limit + 1 - len(out))).all()
+        if len(out) > limit:
+            last_row = out[limit - 1]
+            return Page(_rows(session, out[:limit], today), Cursor(0, last_row.k, last_row.id))
+        edge = session.execute(scan.offset(size - 1).limit(1)).first()
+        if edge is None:
+            return Page(_rows(session, out, today), None)  # the range ended inside this chunk
+        walked, chunk, key = walked + size, chunk * 2, (edge.k, edge.i)
+        if walked >= SEARCH_WINDOW:  # a short page; the next one goes on from here
+            return Page(_rows(session, out, today), Cursor(0, key[0], key[1]))
+
+
 def count(session: Session, f: TicketFilter, *, today: date) -> int:
-    return int(session.scalar(select(func.count(Ticket.id)).where(*conditions(f, today))) or 0)
+    """Exactly how many tickets match ``f`` (the drill-downs compare it with their figures). A search by a
+    prefix counts its whole index range here; the queue's search box uses :func:`counts`, which is capped."""
+    where = conditions(f, today)
+    found = lookup(session, f.text, today)
+    if found is not None:
+        where.append(found.condition)
+    return int(session.scalar(select(func.count(Ticket.id)).where(*where)) or 0)
 
 
-def counts(session: Session, f: TicketFilter, *, today: date) -> QueueCounts:
-    """The figures above a list: how many, due today, overdue, provisional (open tickets only for the last three)."""
-    def n(**changes: Any) -> int:
-        return count(session, replace(f, **changes), today=today)
+def counts(session: Session, f: TicketFilter, *, today: date, cap: int = SEARCH_CAP) -> QueueCounts:
+    """The figures above a list: how many, due today, overdue, provisional (open tickets only for the last three).
 
-    return QueueCounts(n(), n(due_on=today, open_only=True), n(overdue=True), n(provisional=True, open_only=True))
+    Without a search they count the list's open tickets exactly (bounded by what is open, read from the
+    open-ticket indexes). A search counts at most ``cap`` + 1 of the tickets its lookup finds, in one pass
+    driven by the lookup's index: beyond that the result says ``capped`` and the figures are lower bounds.
+    """
+    found = lookup(session, f.text, today)
+    if found is None:
+        def n(**changes: Any) -> int:
+            return count(session, replace(f, **changes), today=today)
+
+        return QueueCounts(n(), n(due_on=today, open_only=True), n(overdue=True), n(provisional=True, open_only=True))
+    if not found.search.looks_up:
+        return QueueCounts(0, 0, 0, 0)
+    cand = select(Ticket.id.label("i")).where(found.condition).limit(cap + 1).subquery("found")
+    listed = and_(true(), *conditions(f, today))
+    is_open = Ticket.is_open.is_(True)
+
+    def tally(*cond: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((and_(listed, *cond), 1), else_=0)), 0)
+
+    seen, total, due_today, overdue, provisional = session.execute(
+        select(func.count(), tally(), tally(is_open, Ticket.due_date == today), tally(is_open, Ticket.due_date < today),
+               tally(is_open, Ticket.due_provisional.is_(True))).select_from(driving_join(cand))).one()
+    return QueueCounts(min(int(total), cap), int(due_today), int(overdue), int(provisional), seen > cap)
 
 
 def _rows(session: Session, raw: list[Any], today: date) -> tuple[QueueRow, ...]:
