@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ CALLS = 20_000
 
 ADD_ITEM = f"""
 import sys
+from pathlib import Path
 from PySide6.QtWidgets import QApplication, QListWidget
 app = QApplication(sys.argv)
 w = QListWidget()
@@ -35,6 +37,7 @@ print(sys.getrefcount(None) - before, flush=True)
 
 DISCONNECT = f"""
 import sys
+from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 app = QCoreApplication(sys.argv)
 class C(QObject):
@@ -70,3 +73,15 @@ def test_the_pin_is_a_release_without_the_bug():
 
     assert version("PySide6-Essentials") == version("shiboken6")
     assert not version("PySide6-Essentials").startswith("6.12.0")
+
+
+def test_a_managers_session_of_200_dashboard_refreshes_exits_cleanly(tmp_path):
+    """What killed a manager's Hall on 6.12: the dashboard redrawn again and again (every minute, after every save)
+    on a realistic ledger — demo tickets, the daily rules' follow-ups and B-posts in the side panels."""
+    script = Path(__file__).with_name("manager_session.py")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HALL_HOME=str(tmp_path / "home"))
+    out = subprocess.run([sys.executable, str(script), "--refreshes", "200", "--dir", str(tmp_path / "data")],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, (out.stdout[-1000:], out.stderr[-2000:])
+    assert "Fatal Python error" not in out.stderr
+    assert out.stdout.startswith("200 refreshes in ")
