@@ -74,6 +74,24 @@ def test_immediate_item_closes_on_the_spot(hall_db, people):
         assert [h.type for h in tickets.history(s, t)] == ["ticket.received", "ticket.closed"]
 
 
+def test_on_the_spot_close_leaves_the_same_row_with_or_without_loaded_objects(hall_db, people):
+    # The ticket.closed projector updates through Core when nothing is loaded in the unit of work (the
+    # counter's save) and through the ORM otherwise; both must leave exactly the same row.
+    now = datetime(2026, 5, 6, 9)
+    with hall_db.db.transaction() as s:
+        held = s.scalars(select(Event).limit(1)).first()  # something is loaded: the ORM path
+        assert held is not None and s.identity_map
+        orm = intake.register(s, people["c02"], intake.IntakeForm("11", ZHANG), now=now)
+    with hall_db.db.transaction() as s:
+        assert not s.identity_map and not s.new  # nothing loaded: the Core path
+        core = intake.register(s, people["c02"], intake.IntakeForm("11", ZHANG), now=now)
+    with hall_db.db.transaction() as s:
+        rows = [tickets.get(s, r.number) for r in (orm, core)]
+        cols = ("state", "result", "is_open", "closed_at", "closed_on_time", "version", "updated_at")
+        assert [tuple(getattr(t, c) for c in cols) for t in rows] == [
+            ("closed_approved", "当场办结", False, now, True, 2, now)] * 2
+
+
 def test_every_problem_is_listed_and_nothing_is_written(hall_db, people):
     bad = intake.ApplicantForm("person", "110105194912310021", "", "12345")
     with hall_db.db.transaction() as s:
