@@ -122,6 +122,17 @@ def working_copy(home: Path) -> Path:
     return work
 
 
+def scratch_dir(name: str) -> Path:
+    """An empty directory under ``benchmarks/.data/`` unique to this process, removed at exit."""
+    _remove_orphans()
+    _install_exit_cleanup()
+    DATA.mkdir(exist_ok=True)
+    (DATA / ".gitignore").write_text("*\n")
+    work = Path(tempfile.mkdtemp(prefix=f"work-{name}-{os.getpid()}-", dir=DATA))
+    _COPIES.append(work)
+    return work
+
+
 def remove_copy(work: Path) -> None:
     """Remove a working copy now (it is removed at exit anyway)."""
     shutil.rmtree(work, ignore_errors=True)

@@ -11,12 +11,11 @@ choosing them, canonical JSON, SHA-256 chaining, the projections.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from datetime import date, datetime
-from pathlib import Path
 
+from _ledger import load_line, remove_copy, scratch_dir
 from sqlalchemy import create_engine, event, text
 
 from hall.models import Base
@@ -25,16 +24,11 @@ from hall.services import demo_data
 from hall.services.bootstrap import open_hall
 from hall.services.db import _sqlite_pragmas
 
-DATA = Path(__file__).resolve().parent / ".data"
-
 
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    DATA.mkdir(exist_ok=True)
-    (DATA / ".gitignore").write_text("*\n")
-    home = DATA / "demo-bench"
-    if home.exists():
-        shutil.rmtree(home)
+    print(load_line())
+    home = scratch_dir("demo-bench")  # this run's own, removed at exit: two runs never share it
     opened = open_hall(Paths(home))
     report = demo_data.generate(opened.db, opened.node, n, seed=42, start=date(2023, 1, 1), end=date(2025, 12, 31))
     opened.db.dispose()
@@ -70,7 +64,8 @@ def main() -> int:
     print(f"demo-data generate            {report.seconds:7.1f} s   {report.rate:9,.0f} tickets/s")
     print(f"bare executemany, same rows   {bare_s:7.1f} s   {n / bare_s:9,.0f} tickets/s")
     print(f"1,000,000 tickets at this rate: about {1_000_000 / report.rate / 60:.1f} min")
-    shutil.rmtree(home)
+    remove_copy(home)
+    print(load_line())
     return 0
 
 
