@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -94,10 +96,38 @@ def show_year(args: argparse.Namespace, ctx: Any) -> int:
     return 0
 
 
+class _Progress:
+    """The recomputation's progress on stderr once it has taken a second, then at most once a second (and its
+    last step), so a run of seconds at a large hall is not silent and a quick one prints nothing."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.shown = False
+        self.clear = "\033[K" if sys.stderr.isatty() else ""
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        now = time.perf_counter()
+        if now - self.last < 1.0 and not (self.shown and total and done >= total):
+            return
+        self.last = now
+        self.shown = True
+        count = f" {done:,}/{total:,}" if total else ""
+        print(f"\r{what}{count}{self.clear}", end="", file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
+
+
 def set_year_from_file(args: argparse.Namespace, ctx: Any) -> int:
     notice = calendar_service.load_year_notice(args.file)
-    with ctx.db.transaction() as s:
-        changed, moved = recalc.confirm_year(s, ctx.actor, args.year, notice)
+    progress = _Progress()
+    try:
+        # One transaction: the year and the deadlines it moves are saved together, or neither is.
+        with ctx.db.transaction() as s:
+            changed, moved = recalc.confirm_year(s, ctx.actor, args.year, notice, progress=progress)
+    finally:
+        progress.end()
     print(f"已确认 {args.year} 年节假日安排（{notice.reference or '未填文号'}）：{len(notice.holidays)} 个假期，"
           f"{len(notice.makeup_days)} 个调休上班日。")
     print(f"工作日状态改变的日期：{len(changed)} 个" + ("：" if changed else "。"))
@@ -116,8 +146,13 @@ def _print_moved(moved: list) -> None:
 
 
 def add_holiday(args: argparse.Namespace, ctx: Any) -> int:
-    with ctx.db.transaction() as s:
-        changed, moved = recalc.add_local_holiday(s, ctx.actor, args.date, args.name, end=args.to)
+    progress = _Progress()
+    try:
+        with ctx.db.transaction() as s:
+            changed, moved = recalc.add_local_holiday(s, ctx.actor, args.date, args.name, end=args.to,
+                                                      progress=progress)
+    finally:
+        progress.end()
     end = args.to or args.date
     span = args.date.isoformat() if end == args.date else f"{args.date.isoformat()} 至 {end.isoformat()}"
     print(f"已添加地方节假日“{args.name.strip()}”：{span}，{len(changed)} 个工作日改为休息。")
