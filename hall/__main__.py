@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(Context(opened.db, opened.node, login.actor, Changes(), paths))
     window.show()
     if probe:
-        _probe_main_window(app)
+        _probe_main_window(app, window)
     code = app.exec()
     opened.db.dispose()
     return code
@@ -119,12 +119,30 @@ def _probe_login(login, probe: str) -> None:  # type: ignore[no-untyped-def]
     QTimer.singleShot(0, ready)
 
 
-def _probe_main_window(app) -> None:  # type: ignore[no-untyped-def]
+def _probe_main_window(app, window) -> None:  # type: ignore[no-untyped-def]
+    """Report when the main window takes input, then when its screens have filled in (every background read
+    the window started has been delivered: the queue's first page and counts, the manager's dashboard)."""
     from PySide6.QtCore import QTimer
+
+    from hall.ui.background import pool
+
+    def filled() -> bool:
+        board = getattr(window, "dashboard", None)
+        return pool().activeThreadCount() == 0 and (board is None or board.snapshot is not None)
+
+    poll = QTimer(window)
+    poll.setInterval(5)
+
+    def check() -> None:
+        if filled():
+            poll.stop()
+            print("filled: main", flush=True)
+            app.quit()
 
     def ready() -> None:
         print("interactive: main", flush=True)
-        app.quit()
+        poll.timeout.connect(check)
+        poll.start()
 
     QTimer.singleShot(0, ready)
 
