@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event, text
 
 from hall.errors import PermissionDenied
 from hall.services import catalog, intake, queue, tickets
@@ -257,3 +258,151 @@ def test_stats_filter_lists_exactly_the_tickets_counted(day):
         assert letters(s, f, names) == {"A", "B"}
     with pytest.raises(ValueError):
         queue.stats_filter(dec.start, dec.end, "window", "W01", "rated")
+
+
+# ------------------------------------------------------------------------------ search as typed, bounded
+def every_ticket(s):
+    return all_pages(s, TicketFilter(open_only=False))
+
+
+def searched(s, text, **kw):
+    return all_pages(s, TicketFilter(open_only=False, text=text, **kw))
+
+
+def test_each_search_form_finds_what_it_names(ledger, people):
+    hall, numbers = ledger
+    v01 = people["v01"]
+    village = make(hall.db, v01, "09", datetime(2026, 11, 20, 11), 43)  # another intake point, the same day
+    with hall.db.transaction() as s:
+        everyone = every_ticket(s)
+        township, point, day, serial = numbers[-1].split("-")  # the 补正 ticket of 2026-11-20
+        same_day = {r.number for r in everyone if r.number.split("-")[2] == day}
+        assert village in same_day and len({n.split("-")[1] for n in same_day}) == 2
+
+        def numbers_of(text, **kw):
+            return {r.number for r in searched(s, text, **kw)}
+
+        assert numbers_of(f"{day}-{serial}") == {n for n in same_day if n.endswith(f"-{serial}")}
+        assert numbers[-1] in numbers_of(f"{day}-{serial}")
+        assert numbers_of(day) == same_day
+        assert numbers_of(f"{day}-0") == {n for n in same_day if n.split("-")[3].startswith("0")}
+        assert numbers_of(f"{township}-{point}-{day}") == {n for n in same_day if f"-{point}-" in n}
+        assert numbers_of(f"{township}-{point}") == set()  # not yet a number: nothing looked up
+        c = queue.counts(s, TicketFilter(open_only=False, text=f"{township}-{point}"), today=TODAY)
+        assert c == queue.QueueCounts(0, 0, 0, 0)
+        # A bare serial is today's ticket at any point (or an ID ending so).
+        tails = {r.applicant_id_masked for r in everyone}
+        assert all(len(t) == 18 for t in tails)
+        on_the_day = queue.page(s, TicketFilter(open_only=False, text=serial), today=date(2026, 11, 20)).rows
+        assert {r.number for r in on_the_day} >= {n for n in same_day if n.endswith(f"-{serial}")}
+        assert numbers[-1] not in {r.number for r in queue.page(s, TicketFilter(open_only=False, text=serial),
+                                                               today=TODAY).rows}
+        # ID number tails (后四位 / 后六位) and an ID number typed by hand.
+        id_no = person(40).id_no
+        with_id = {r.number for r in everyone if r.applicant_id_masked[-4:] == id_no[-4:]}
+        assert numbers[-1] in numbers_of(id_no[-4:] if not id_no[-1].isdigit() else id_no[-6:])
+        assert numbers_of(id_no[-6:]) <= with_id
+        assert numbers_of(id_no[:10]) == numbers_of(id_no) | {
+            r.number for r in everyone if tickets.get(s, r.number).applicant_id_no.startswith(id_no[:10])}
+
+
+def test_id_tail_uses_its_own_index(ledger):
+    hall, numbers = ledger
+    with hall.db.transaction() as s:
+        t = tickets.get(s, numbers[0])
+        found = searched(s, t.applicant_id_no[-6:])
+        assert numbers[0] in {r.number for r in found}
+        assert all(tickets.get(s, r.number).applicant_id_no.endswith(t.applicant_id_no[-6:]) for r in found)
+        if s.get_bind().dialect.name == "sqlite":
+            names = {row[0] for row in s.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+            assert "ix_tickets_id_tail" in names
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_prefix_search_pages_a_window_at_a_time_and_misses_nothing(ledger, monkeypatch, descending):
+    hall, _ = ledger
+    monkeypatch.setattr(queue, "SEARCH_WINDOW", 3)  # a tiny window: most pages are short, some empty
+    with hall.db.transaction() as s:
+        for text_, flt in (("王", TicketFilter(open_only=False, kind="proxy")), ("w", TicketFilter(window="W02")),
+                           ("l", TicketFilter(open_only=False)), ("320581", TicketFilter(open_only=False))):
+            f = replace(flt, text=text_)
+            pages, cur = [], None
+            while True:
+                p = queue.page(s, f, today=TODAY, after=cur, limit=2, descending=descending)
+                pages.append(p.rows)
+                cur = p.next
+                if cur is None:
+                    break
+            rows = [r for p in pages for r in p]
+            assert len(rows) == len({r.id for r in rows}) == queue.count(s, f, today=TODAY), text_
+            if text_ == "王":  # a selective filter: short pages within the window, and no row lost
+                assert any(len(p) < 2 for p in pages[:-1])
+            key = [(r.applicant_name if text_ == "王" else "", r.id) for r in rows]
+            if text_ == "王":
+                assert key == sorted(key, reverse=descending)
+
+
+def test_search_counts_are_capped_and_exact_below_the_cap(ledger):
+    hall, _ = ledger
+    with hall.db.transaction() as s:
+        f = TicketFilter(open_only=False, text="王")
+        exact = queue.count(s, f, today=TODAY)
+        assert exact > 3
+        capped = queue.counts(s, f, today=TODAY, cap=3)
+        assert capped.capped and capped.total == 3
+        full = queue.counts(s, f, today=TODAY, cap=1000)
+        assert not full.capped and full.total == exact
+        assert full.overdue == queue.count(s, replace(f, overdue=True), today=TODAY)
+        assert full.due_today == queue.count(s, replace(f, due_on=TODAY, open_only=True), today=TODAY)
+        assert full.provisional == queue.count(s, replace(f, provisional=True, open_only=True), today=TODAY)
+        w02 = queue.counts(s, replace(f, window="W02"), today=TODAY, cap=1000)
+        assert w02.total == queue.count(s, replace(f, window="W02"), today=TODAY)
+
+
+SEARCH_FORMS = ("王", "王小明", "李", "w", "wxm", "ls", "lS", "320581", "3205811", "100%", "0001", "123X",
+                "320581101-0", "0", "12345", "20261020", "20261020-0", "20261020-0001")
+
+
+SEARCH_INDEXES = ("INTEGER PRIMARY KEY", "ix_tickets_applicant_name", "ix_tickets_applicant_initials",
+                  "ix_tickets_applicant_id_no", "ix_tickets_id_tail", "sqlite_autoindex_tickets_1")  # last: number
+
+
+def test_no_search_form_walks_the_ticket_table(ledger, people):
+    """Every statement a search runs (page and counts, with and without other filters) reads tickets through the
+    search's own index — never a SCAN, and never a walk of a filter's index (all of a window's tickets) testing
+    each against the search. On a ledger without statistics, as a hall's is."""
+    hall, numbers = ledger
+    if not hall.db.is_sqlite:
+        pytest.skip("the plan check reads SQLite's EXPLAIN QUERY PLAN")
+    engine = hall.db.engine
+    statements: list[tuple[str, object]] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):
+        if not statement.startswith("EXPLAIN"):
+            statements.append((statement, parameters))
+
+    with hall.db.transaction() as s:
+        id_no = tickets.get(s, numbers[0]).applicant_id_no
+    forms = (*SEARCH_FORMS, numbers[0], numbers[0][:20], numbers[0][14:], id_no, id_no[-6:], id_no[-4:], id_no[:12])
+    for text_ in forms:
+        for flt in (TicketFilter(open_only=False), TicketFilter(open_only=False, window="W02"),
+                    TicketFilter(open_only=False, window="W02", overdue=True),
+                    TicketFilter(open_only=False, owner_id=people["c02"].staff_id, provisional=True)):
+            f = replace(flt, text=text_)
+            statements.clear()
+            event.listen(engine, "before_cursor_execute", seen)
+            try:
+                with hall.db.reading() as s:
+                    for sort in ("due", "received", "number"):
+                        queue.page(s, f, today=TODAY, sort=sort, limit=2)
+                    queue.counts(s, f, today=TODAY)
+            finally:
+                event.remove(engine, "before_cursor_execute", seen)
+            with hall.db.reading() as s:
+                for statement, params in statements:
+                    plan = [row[3] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                                           params)]
+                    reads = [line for line in plan if line.startswith(("SCAN tickets", "SEARCH tickets"))]
+                    wrong = [line for line in reads if line.startswith("SCAN") or not line.endswith(")")
+                             or not any(f" {name} " in line or f"{name} (" in line for name in SEARCH_INDEXES)]
+                    assert wrong == [], (text_, statement, plan)
