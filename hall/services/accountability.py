@@ -7,6 +7,7 @@ Records are keyed by their source (``overdue:<ticket>``, ``deemed:<ticket>:<depa
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -75,35 +76,89 @@ def _project_opened(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.flush()
 
 
-def sweep_overdue(session: Session, actor: Actor, today: date, *, now: datetime | None = None) -> list[str]:
-    """Every ticket past its due date (open, or closed late) gets a record against its responsible person.
+STOPPED_STATES = ("special", "escalated", "supplement")
 
-    A ticket whose clock is stopped (补正, 特别程序, 集体研究) is not overdue while it stands still: its due date
-    is an estimate until the stop ends. Returns the numbers of the tickets newly recorded.
+
+def _late_open(today: date):  # type: ignore[no-untyped-def]
+    known = select(AccountabilityRecord.ticket_uid).where(AccountabilityRecord.cause == "overdue")
+    return (Ticket.is_open, Ticket.due_date < today, Ticket.state.not_in(STOPPED_STATES), Ticket.uid.not_in(known))
+
+
+def _late_closed():  # type: ignore[no-untyped-def]
+    known = select(AccountabilityRecord.ticket_uid).where(AccountabilityRecord.cause == "overdue")
+    return (Ticket.is_open.is_(False), Ticket.closed_on_time.is_(False), Ticket.uid.not_in(known))
+
+
+def overdue_window(today: date) -> tuple[date | None, date | None]:
+    """The due dates an open ticket can be overdue with on ``today`` (the part of the rule the day moves)."""
+    return None, today
+
+
+def overdue_candidates(session: Session, today: date, ranges: Sequence[tuple[date | None, date | None]] = (),
+                       touched: Iterable[str] | None = None) -> list[int]:
+    """Ids of the tickets :func:`record_overdue` may have to record on ``today``.
+
+    ``touched=None``: every ticket of the rule (the first run). Otherwise the incremental run: open tickets whose
+    due date falls in ``ranges`` (the days that came due since the last run) and the ``touched`` tickets (changed
+    since the last run) — an untouched ticket closed late, or open and due before the last run, was decided then.
     """
+    late_open = select(Ticket.id).where(*_late_open(today))
+    late_closed = select(Ticket.id).where(*_late_closed())
+    if touched is None:
+        return sorted({*session.scalars(late_open), *session.scalars(late_closed)})
+    ids: set[int] = set()
+    for lo, hi in ranges:
+        stmt = late_open
+        if lo is not None:
+            stmt = stmt.where(Ticket.due_date >= lo)
+        if hi is not None:
+            stmt = stmt.where(Ticket.due_date < hi)
+        ids.update(session.scalars(stmt))
+    uids = sorted(set(touched))
+    for i in range(0, len(uids), 500):  # bounded IN lists on any database
+        chunk = uids[i:i + 500]
+        ids.update(session.scalars(late_open.where(Ticket.uid.in_(chunk))))
+        ids.update(session.scalars(late_closed.where(Ticket.uid.in_(chunk))))
+    return sorted(ids)
+
+
+def record_overdue(session: Session, actor: Actor, today: date, ids: Sequence[int], *,
+                   now: datetime | None = None) -> list[str]:
+    """Record the tickets of ``ids`` that are overdue on ``today`` and have no record yet (re-checked here, in
+    the caller's write transaction, so a candidate that changed meanwhile or was recorded by another run is
+    left alone). Returns the numbers of the tickets newly recorded."""
     if actor.role not in ("system", "manager", "admin"):
         require_supervisor(actor, "登记超期责任")
     now = now or datetime.combine(today, datetime.min.time())
     cal = calendar(session)
-    known = select(AccountabilityRecord.ticket_uid).where(AccountabilityRecord.cause == "overdue")
-    late_open = select(Ticket).where(Ticket.is_open, Ticket.due_date < today,
-                                     Ticket.state.not_in(("special", "escalated", "supplement")),
-                                     Ticket.uid.not_in(known))
-    late_closed = select(Ticket).where(Ticket.is_open.is_(False), Ticket.closed_on_time.is_(False),
-                                       Ticket.uid.not_in(known))
     out = []
-    for stmt in (late_open, late_closed):
-        for t in session.scalars(stmt.order_by(Ticket.due_date, Ticket.id)).all():
-            if t.is_open and _clock_stopped(t):
-                continue
-            end = t.closed_at.date() if t.closed_at else today
-            over = working_days_between(cal, t.due_date, end) if t.due_date else 0
-            detail = (f"办件 {t.number}（{t.item_name}）承诺办结日期 {t.due_date}，"
-                      + (f"{end} 办结，" if t.closed_at else "至今未办结，") + f"超期 {over} 个工作日")
-            if open_record(session, actor, f"overdue:{t.uid}", "overdue", today, ticket_uid=t.uid,
-                           staff_id=t.owner_id, window_code=t.window_code, detail=detail, now=now):
-                out.append(t.number)
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i:i + 500])
+        for where in (_late_open(today), _late_closed()):
+            stmt = select(Ticket).where(*where, Ticket.id.in_(chunk)).order_by(Ticket.due_date, Ticket.id)
+            for t in session.scalars(stmt).all():
+                if t.is_open and _clock_stopped(t):
+                    continue
+                end = t.closed_at.date() if t.closed_at else today
+                over = working_days_between(cal, t.due_date, end) if t.due_date else 0
+                detail = (f"办件 {t.number}（{t.item_name}）承诺办结日期 {t.due_date}，"
+                          + (f"{end} 办结，" if t.closed_at else "至今未办结，") + f"超期 {over} 个工作日")
+                if open_record(session, actor, f"overdue:{t.uid}", "overdue", today, ticket_uid=t.uid,
+                               staff_id=t.owner_id, window_code=t.window_code, detail=detail, now=now):
+                    out.append(t.number)
     return out
+
+
+def sweep_overdue(session: Session, actor: Actor, today: date, *, now: datetime | None = None) -> list[str]:
+    """Every ticket past its due date (open, or closed late) gets a record against its responsible person.
+
+    A ticket whose clock is stopped (补正, 特别程序, 集体研究) is not overdue while it stands still: its due date
+    is an estimate until the stop ends. Returns the numbers of the tickets newly recorded. The whole rule in the
+    caller's transaction; ``hall.services.daily`` runs it incrementally, in short transactions.
+    """
+    if actor.role not in ("system", "manager", "admin"):
+        require_supervisor(actor, "登记超期责任")
+    return record_overdue(session, actor, today, overdue_candidates(session, today), now=now)
 
 
 def _clock_stopped(t: Ticket) -> bool:

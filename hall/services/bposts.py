@@ -13,11 +13,12 @@ substitution is not started and the caller is told.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, NotFound
@@ -57,15 +58,25 @@ def stand_in_for(session: Session, holder: Staff, day: date) -> Staff | None:
 def sweep(session: Session, actor: Actor, day: date, *, now: datetime | None = None) -> SweepReport:
     """Bring substitutions in line with the day's attendance and route the window's new tickets.
 
-    Idempotent: run after every attendance mark, at the start of the day and after intake.
+    Idempotent: run after every attendance mark, at the start of the day and after intake. All of it in the
+    caller's transaction; ``hall.services.daily`` runs the same three steps in short transactions.
     """
+    now = now or datetime.combine(day, time(8, 30))
+    report = start_and_end(session, actor, day, now=now)
+    return_tickets(session, actor, day, returns_pending(session, day), report, now=now)
+    route_tickets(session, actor, day, routing_candidates(session, day), report, now=now)
+    return report
+
+
+def start_and_end(session: Session, actor: Actor, day: date, *, now: datetime | None = None) -> SweepReport:
+    """End the substitutions of holders present again and start those of holders away (no tickets moved yet:
+    :func:`return_tickets` and :func:`route_tickets` do that)."""
     now = now or datetime.combine(day, time(8, 30))
     report = SweepReport()
     open_subs = {s.holder_id: s for s in session.scalars(select(Substitution).where(Substitution.ended_on.is_(None)))}
-    # Returns first, so a holder who is back gets their tickets before anything new is routed.
     for holder_id, sub in list(open_subs.items()):
         if sub.started_on <= day and status_of(session, holder_id, day) == "present":
-            _end(session, actor, sub, day, now, report)
+            _end(session, actor, sub, day, now, report, hand_back=False)
             del open_subs[holder_id]
     away_ids = select(Attendance.staff_id).where(Attendance.day == day, Attendance.status.in_(AWAY))
     for holder in session.scalars(select(Staff).where(Staff.active, Staff.id.in_(away_ids)).order_by(Staff.id)).all():
@@ -77,9 +88,45 @@ def sweep(session: Session, actor: Actor, day: date, *, now: datetime | None = N
             continue
         sub = _start(session, actor, holder, b_post, day, now, report)
         open_subs[holder.id] = sub
-    for sub in active_substitutions(session, day):
-        _route(session, actor, sub, day, now, report)
     return report
+
+
+def returns_pending(session: Session, day: date) -> list[int]:
+    """Hand-over rows of the substitutions that ended on ``day`` whose tickets have not gone back yet."""
+    ended = select(Substitution.id).where(Substitution.ended_on == day)
+    return list(session.scalars(select(SubstitutedTicket.id).where(
+        SubstitutedTicket.substitution_id.in_(ended), SubstitutedTicket.returned.is_(False))
+        .order_by(SubstitutedTicket.id)))
+
+
+def return_tickets(session: Session, actor: Actor, day: date, ids: Sequence[int], report: SweepReport, *,
+                   now: datetime | None = None) -> None:
+    """Give back the tickets of the hand-over rows ``ids`` that the B-post still holds (re-checked here)."""
+    now = now or datetime.combine(day, time(8, 30))
+    for i in range(0, len(ids), 500):
+        rows = session.scalars(select(SubstitutedTicket).where(SubstitutedTicket.id.in_(list(ids[i:i + 500])),
+                                                              SubstitutedTicket.returned.is_(False))
+                               .order_by(SubstitutedTicket.id)).all()
+        for row in rows:
+            sub = session.get_one(Substitution, row.substitution_id)
+            if sub.ended_on is None:
+                continue
+            _hand_back(session, actor, sub, row, now, report)
+
+
+def routing_candidates(session: Session, day: date) -> list[int]:
+    """Ids of the tickets the day's substitutions hand to a B-post (see :func:`_route`)."""
+    ids: set[int] = set()
+    for sub in active_substitutions(session, day):
+        ids.update(session.scalars(select(Ticket.id).where(_routed(session, sub))))
+    return sorted(ids)
+
+
+def route_tickets(session: Session, actor: Actor, day: date, ids: Sequence[int], report: SweepReport, *,
+                  now: datetime | None = None) -> None:
+    now = now or datetime.combine(day, time(8, 30))
+    for sub in active_substitutions(session, day):
+        _route(session, actor, sub, now, report, ids)
 
 
 def _start(session: Session, actor: Actor, holder: Staff, b_post: Staff, day: date, now: datetime,
@@ -105,24 +152,28 @@ def _project_started(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.flush()
 
 
-def _route(session: Session, actor: Actor, sub: Substitution, day: date, now: datetime,
-           report: SweepReport) -> None:
-    """Hand the holder's open tickets, and the window's unowned new ones, to the B-post."""
+def _routed(session: Session, sub: Substitution):  # type: ignore[no-untyped-def]
+    """Open tickets of the holder, and the window's new ones with no hall owner, not yet with the B-post."""
     villagers = select(Staff.id).where(Staff.role == "village")
-    stmt = select(Ticket).where(Ticket.is_open, or_(
+    return and_(Ticket.is_open, or_(Ticket.owner_id.is_(None), Ticket.owner_id != sub.b_post_id), or_(
         Ticket.owner_id == sub.holder_id,
         (Ticket.window_code == sub.window_code) & (Ticket.received_at >= datetime.combine(sub.started_on, time()))
         & (Ticket.owner_id.is_(None) | Ticket.owner_id.in_(villagers)),
-    )).order_by(Ticket.id)
+    ))
+
+
+def _route(session: Session, actor: Actor, sub: Substitution, now: datetime, report: SweepReport,
+           ids: Sequence[int]) -> None:
+    """Hand the holder's open tickets, and the window's unowned new ones, among ``ids`` to the B-post."""
     b_name = session.get_one(Staff, sub.b_post_id).name
-    for t in session.scalars(stmt).all():
-        if t.owner_id == sub.b_post_id:
-            continue
-        ledger.append(session, actor, "bpost.reassigned", {
-            "substitution": sub.event_id, "from_owner": t.owner_id, "to_owner": sub.b_post_id,
-            "reason": f"职位代理：转由B岗{b_name}负责",
-        }, ticket_uid=t.uid, at=now)
-        report.moved.append(t.number)
+    for i in range(0, len(ids), 500):
+        stmt = select(Ticket).where(_routed(session, sub), Ticket.id.in_(list(ids[i:i + 500]))).order_by(Ticket.id)
+        for t in session.scalars(stmt).all():
+            ledger.append(session, actor, "bpost.reassigned", {
+                "substitution": sub.event_id, "from_owner": t.owner_id, "to_owner": sub.b_post_id,
+                "reason": f"职位代理：转由B岗{b_name}负责",
+            }, ticket_uid=t.uid, at=now)
+            report.moved.append(t.number)
 
 
 @ledger.projector("bpost.reassigned")
@@ -139,23 +190,32 @@ def _project_reassigned(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.flush()
 
 
-def _end(session: Session, actor: Actor, sub: Substitution, day: date, now: datetime, report: SweepReport) -> None:
+def _end(session: Session, actor: Actor, sub: Substitution, day: date, now: datetime, report: SweepReport, *,
+         hand_back: bool = True) -> None:
     holder = session.get_one(Staff, sub.holder_id)
     ledger.append(session, actor, "bpost.ended", {"substitution": sub.event_id, "day": day,
                                                   "reason": f"{holder.name}返岗"}, at=now)
     report.ended.append(sub.id)
+    if not hand_back:
+        return
     handed = session.scalars(select(SubstitutedTicket).where(SubstitutedTicket.substitution_id == sub.id,
                                                             SubstitutedTicket.returned.is_(False))).all()
     for row in handed:
-        t = by_uid(session, row.ticket_uid)
-        # Only what the B-post still holds goes back: a ticket closed or transferred meanwhile stays as it is.
-        if not t.is_open or t.owner_id != sub.b_post_id:
-            continue
-        ledger.append(session, actor, "bpost.returned", {
-            "substitution": sub.event_id, "from_owner": sub.b_post_id, "to_owner": holder.id,
-            "reason": f"职位代理结束：{holder.name}返岗，办件交回",
-        }, ticket_uid=t.uid, at=now)
-        report.returned.append(t.number)
+        _hand_back(session, actor, sub, row, now, report)
+
+
+def _hand_back(session: Session, actor: Actor, sub: Substitution, row: SubstitutedTicket, now: datetime,
+               report: SweepReport) -> None:
+    t = by_uid(session, row.ticket_uid)
+    # Only what the B-post still holds goes back: a ticket closed or transferred meanwhile stays as it is.
+    if not t.is_open or t.owner_id != sub.b_post_id:
+        return
+    holder = session.get_one(Staff, sub.holder_id)
+    ledger.append(session, actor, "bpost.returned", {
+        "substitution": sub.event_id, "from_owner": sub.b_post_id, "to_owner": holder.id,
+        "reason": f"职位代理结束：{holder.name}返岗，办件交回",
+    }, ticket_uid=t.uid, at=now)
+    report.returned.append(t.number)
 
 
 def _sub(session: Session, event_id: str) -> Substitution:

@@ -7,6 +7,7 @@ scheduling twice changes nothing. :func:`sweep_closed` is the safety net for tic
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -88,14 +89,60 @@ def schedule_after_closure(session: Session, actor: Actor, t: Ticket, *, now: da
                     window_code=t.window_code, now=now)
 
 
+_NOT_SERVED = ("voided", "withdrawn", "refused")
+
+
+def closure_window(today: date, lookback_days: int = 60) -> tuple[date | None, date | None]:
+    """The closure days :func:`sweep_closed` looks at on ``today``."""
+    return today - timedelta(days=lookback_days), None
+
+
+def _closed_where(since: date):  # type: ignore[no-untyped-def]
+    have = select(FollowUp.ticket_uid).where(FollowUp.reason == "closure")
+    return (Ticket.closed_at >= datetime.combine(since, datetime.min.time()), Ticket.state.not_in(_NOT_SERVED),
+            Ticket.uid.not_in(have))
+
+
+def closed_candidates(session: Session, today: date, ranges: Sequence[tuple[date | None, date | None]] = (),
+                      touched: Iterable[str] | None = None, *, lookback_days: int = 60) -> list[int]:
+    """Ids of the tickets :func:`schedule_closed` may have to schedule on ``today``: the whole window
+    (``touched=None``), or its parts in ``ranges`` and the ``touched`` tickets (changed since the last run)."""
+    since = closure_window(today, lookback_days)[0]
+    assert since is not None
+    base = select(Ticket.id).where(*_closed_where(since))
+    if touched is None:
+        return list(session.scalars(base.order_by(Ticket.id)))
+    ids: set[int] = set()
+    for lo, hi in ranges:
+        stmt = base
+        if lo is not None:
+            stmt = stmt.where(Ticket.closed_at >= datetime.combine(lo, datetime.min.time()))
+        if hi is not None:
+            stmt = stmt.where(Ticket.closed_at < datetime.combine(hi, datetime.min.time()))
+        ids.update(session.scalars(stmt))
+    uids = sorted(set(touched))
+    for i in range(0, len(uids), 500):  # bounded IN lists on any database
+        ids.update(session.scalars(base.where(Ticket.uid.in_(uids[i:i + 500]))))
+    return sorted(ids)
+
+
+def schedule_closed(session: Session, actor: Actor, today: date, ids: Sequence[int], *, lookback_days: int = 60,
+                    now: datetime | None = None) -> int:
+    """Schedule the closure follow-up of the tickets of ``ids`` that still have none (re-checked here)."""
+    since = closure_window(today, lookback_days)[0]
+    assert since is not None
+    count = 0
+    for i in range(0, len(ids), 500):
+        stmt = select(Ticket).where(*_closed_where(since), Ticket.id.in_(list(ids[i:i + 500]))).order_by(Ticket.id)
+        count += sum(schedule_after_closure(session, actor, t, now=now) for t in session.scalars(stmt).all())
+    return count
+
+
 def sweep_closed(session: Session, actor: Actor, today: date, *, lookback_days: int = 60,
                  now: datetime | None = None) -> int:
     """Schedule the closure follow-up of tickets closed in the last ``lookback_days`` that have none."""
-    since = datetime.combine(today - timedelta(days=lookback_days), datetime.min.time())
-    have = select(FollowUp.ticket_uid).where(FollowUp.reason == "closure")
-    rows = session.scalars(select(Ticket).where(Ticket.closed_at >= since, Ticket.state.not_in(
-        ("voided", "withdrawn", "refused")), Ticket.uid.not_in(have)).order_by(Ticket.id)).all()
-    return sum(schedule_after_closure(session, actor, t, now=now) for t in rows)
+    ids = closed_candidates(session, today, lookback_days=lookback_days)
+    return schedule_closed(session, actor, today, ids, lookback_days=lookback_days, now=now)
 
 
 def _due_where(today: date, within_days: int, window_code: str | None) -> list[Any]:

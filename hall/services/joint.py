@@ -14,6 +14,7 @@ only when every co-department has answered or is deemed to consent (workflow.clo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -222,32 +223,50 @@ class DeemedConsent:
     recorded_by: str
 
 
-def sweep_deemed_consent(session: Session, actor: Actor, today: date, *,
-                         now: datetime | None = None) -> list[DeemedConsent]:
-    """Every copy still unanswered after its deadline day becomes deemed consent (run daily; idempotent)."""
+def deemed_consent_candidates(session: Session, today: date) -> list[int]:
+    """Ids of the copies still unanswered after their deadline day (an index range: each is settled once)."""
+    return list(session.scalars(select(JointCopy.id).where(JointCopy.state == "pending", JointCopy.due_on < today)
+                                .order_by(JointCopy.due_on, JointCopy.id)))
+
+
+def deem_consent(session: Session, actor: Actor, today: date, ids: Sequence[int], *,
+                 now: datetime | None = None) -> list[DeemedConsent]:
+    """Record deemed consent for the copies of ``ids`` still pending past their deadline (re-checked here, so a
+    department that answered meanwhile, or another run that got there first, is left alone)."""
     if actor.role not in ("system", "manager", "admin"):
         raise PermissionDenied("逾期视为认可只能由系统或中心主任登记")
     from hall.services import accountability
 
     now = now or datetime.combine(today, datetime.min.time())
     out = []
-    overdue = session.scalars(select(JointCopy).where(JointCopy.state == "pending", JointCopy.due_on < today)
-                              .order_by(JointCopy.due_on, JointCopy.id)).all()
-    for c in overdue:
-        t = by_uid(session, c.ticket_uid)
-        others = [x for x in _current(session, t) if x.id != c.id]
-        to = "in_progress" if t.state == "awaiting_opinions" and all(x.state != "pending" for x in others) else None
-        ledger.append(session, actor, "joint.deemed_consent", {
-            "department": c.department, "round": c.round, "due_on": c.due_on, "deemed_on": today, "to": to,
-            "reason": f"{c.department}逾期未回复（期限 {c.due_on}），视为认可",
-        }, ticket_uid=t.uid, at=now)
-        accountability.open_record(
-            session, actor, f"deemed:{t.uid}:{c.department}:{c.round}", "deemed_consent", today,
-            ticket_uid=t.uid, department=c.department, window_code=c.window_code,
-            detail=f"办件 {t.number}（{t.item_name}）抄告{c.department}，期限 {c.due_on} 未回复，逾期视为认可",
-            now=now)
-        out.append(DeemedConsent(t.number, t.item_name, c.department, c.copied_on, c.due_on, today, actor.name))
+    for i in range(0, len(ids), 500):
+        overdue = session.scalars(select(JointCopy).where(JointCopy.state == "pending", JointCopy.due_on < today,
+                                                          JointCopy.id.in_(list(ids[i:i + 500])))
+                                  .order_by(JointCopy.due_on, JointCopy.id)).all()
+        for c in overdue:
+            t = by_uid(session, c.ticket_uid)
+            others = [x for x in _current(session, t) if x.id != c.id]
+            to = "in_progress" if t.state == "awaiting_opinions" and all(x.state != "pending" for x in others) \
+                else None
+            ledger.append(session, actor, "joint.deemed_consent", {
+                "department": c.department, "round": c.round, "due_on": c.due_on, "deemed_on": today, "to": to,
+                "reason": f"{c.department}逾期未回复（期限 {c.due_on}），视为认可",
+            }, ticket_uid=t.uid, at=now)
+            accountability.open_record(
+                session, actor, f"deemed:{t.uid}:{c.department}:{c.round}", "deemed_consent", today,
+                ticket_uid=t.uid, department=c.department, window_code=c.window_code,
+                detail=f"办件 {t.number}（{t.item_name}）抄告{c.department}，期限 {c.due_on} 未回复，逾期视为认可",
+                now=now)
+            out.append(DeemedConsent(t.number, t.item_name, c.department, c.copied_on, c.due_on, today, actor.name))
     return out
+
+
+def sweep_deemed_consent(session: Session, actor: Actor, today: date, *,
+                         now: datetime | None = None) -> list[DeemedConsent]:
+    """Every copy still unanswered after its deadline day becomes deemed consent (run daily; idempotent)."""
+    if actor.role not in ("system", "manager", "admin"):
+        raise PermissionDenied("逾期视为认可只能由系统或中心主任登记")
+    return deem_consent(session, actor, today, deemed_consent_candidates(session, today), now=now)
 
 
 @ledger.projector("joint.deemed_consent")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -297,41 +298,102 @@ def ratings_of(session: Session, t: Ticket) -> list[Rating]:
 
 
 # -------------------------------------------------------------------------------------------- unrated
-def sweep_unrated(session: Session, actor: Actor, today: date, *, lookback_days: int = 120,
-                  now: datetime | None = None) -> list[str]:
-    """Apply the local rule to tickets nobody rated within ``unrated_days`` (run daily; idempotent).
+@dataclass(frozen=True)
+class UnratedRule:
+    """The local rule for unrated tickets as it stands on one day: who is looked at, and what they count as."""
 
-    Only tickets finished (or, for 承诺件, accepted) within ``lookback_days`` before the cut-off are looked at,
-    so the daily run stays small on a ten-year ledger.
-    """
-    if actor.role not in ("system", "manager", "admin"):
-        raise PermissionDenied("逾期未评价只能由系统或中心主任登记")
-    now = now or datetime.combine(today, datetime.min.time())
+    today: date
+    days: int
+    level: int | None
+    rule: str
+    cutoff: date  # finished (or accepted) before this day and still unrated → the rule applies
+    floor: date  # … but not before this day (``lookback_days`` before the cut-off)
+
+    @property
+    def window(self) -> tuple[date, date]:
+        return self.floor, self.cutoff
+
+
+def unrated_rule(session: Session, today: date, *, lookback_days: int = 120) -> UnratedRule:
     days = int(settings.get(session, "unrated_days"))
     counts_as = str(settings.get(session, "unrated_counts_as") or "")
     level = LEVEL_BY_LABEL.get(counts_as)
     if counts_as and level is None:
         raise ValidationError("逾期未评价视为", f"“{counts_as}”不是评价等级")
     cutoff = today - timedelta(days=days)
-    floor = cutoff - timedelta(days=lookback_days)
     rule = f"{days}日内未评价，" + (f"按本地规定视为{counts_as}" if level else "按本地规定不计评价")
+    return UnratedRule(today, days, level, rule, cutoff, cutoff - timedelta(days=lookback_days))
+
+
+def _unrated(stage: str):  # type: ignore[no-untyped-def]
+    return ~select(Rating.id).where(and_(Rating.ticket_uid == Ticket.uid, Rating.stage == stage,
+                                         Rating.rectification_id == 0)).exists()
+
+
+def _day(d: date) -> datetime:
+    return datetime.combine(d, datetime.min.time())
+
+
+def _unrated_where(stage: str, lo: date, hi: date):  # type: ignore[no-untyped-def]
+    if stage == "closure":
+        return (Ticket.closed_at < _day(hi), Ticket.closed_at >= _day(lo), Ticket.state.in_(RATABLE_AT_CLOSURE),
+                _unrated("closure"))
+    return (Ticket.kind == "promised", Ticket.accepted_on < hi, Ticket.accepted_on >= lo, Ticket.state != "voided",
+            _unrated("acceptance"))
+
+
+def unrated_candidates(session: Session, rule: UnratedRule, ranges: Sequence[tuple[date | None, date | None]] = (),
+                       touched: Iterable[str] | None = None) -> list[int]:
+    """Ids of the tickets :func:`settle_unrated` may have to settle under ``rule``.
+
+    ``touched=None``: the whole window. Otherwise the parts of the window in ``ranges`` (days that entered it
+    since the last run) and the ``touched`` tickets (changed since the last run) anywhere in it.
+    """
+    floor, cutoff = rule.window
+    ids: set[int] = set()
+    spans = [(floor, cutoff)] if touched is None else [
+        (max(floor, lo) if lo else floor, min(cutoff, hi) if hi else cutoff) for lo, hi in ranges]
+    for stage in ("acceptance", "closure"):
+        for lo, hi in spans:
+            if lo < hi:
+                ids.update(session.scalars(select(Ticket.id).where(*_unrated_where(stage, lo, hi))))
+        uids = sorted(set(touched or ()))
+        for i in range(0, len(uids), 500):  # bounded IN lists on any database
+            ids.update(session.scalars(select(Ticket.id).where(*_unrated_where(stage, floor, cutoff),
+                                                               Ticket.uid.in_(uids[i:i + 500]))))
+    return sorted(ids)
+
+
+def settle_unrated(session: Session, actor: Actor, rule: UnratedRule, ids: Sequence[int], *,
+                   now: datetime | None = None) -> list[str]:
+    """Apply ``rule`` to the tickets of ``ids`` still unrated (re-checked here, in the write transaction)."""
+    if actor.role not in ("system", "manager", "admin"):
+        raise PermissionDenied("逾期未评价只能由系统或中心主任登记")
+    now = now or _day(rule.today)
     out = []
-
-    def unrated(stage: str):  # type: ignore[no-untyped-def]
-        return ~select(Rating.id).where(and_(Rating.ticket_uid == Ticket.uid, Rating.stage == stage,
-                                             Rating.rectification_id == 0)).exists()
-
-    closure = select(Ticket).where(
-        Ticket.closed_at < datetime.combine(cutoff, datetime.min.time()),
-        Ticket.closed_at >= datetime.combine(floor, datetime.min.time()),
-        Ticket.state.in_(RATABLE_AT_CLOSURE), unrated("closure"))
-    acceptance = select(Ticket).where(Ticket.kind == "promised", Ticket.accepted_on < cutoff,
-                                      Ticket.accepted_on >= floor, Ticket.state != "voided", unrated("acceptance"))
-    for stage, stmt in (("acceptance", acceptance), ("closure", closure)):
-        for t in session.scalars(stmt.order_by(Ticket.id)).all():
-            ledger.append(session, actor, "rating.deemed", {
-                "stage": stage, "level": level, "source": "deemed" if level else "lapsed", "rule": rule,
-                "window_code": t.window_code, "staff_id": t.owner_id, "reason": f"{RATING_STAGES[stage]}：{rule}",
-            }, ticket_uid=t.uid, at=now)
-            out.append(t.number)
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i:i + 500])
+        for stage in ("acceptance", "closure"):
+            stmt = select(Ticket).where(*_unrated_where(stage, *rule.window), Ticket.id.in_(chunk))
+            for t in session.scalars(stmt.order_by(Ticket.id)).all():
+                ledger.append(session, actor, "rating.deemed", {
+                    "stage": stage, "level": rule.level, "source": "deemed" if rule.level else "lapsed",
+                    "rule": rule.rule, "window_code": t.window_code, "staff_id": t.owner_id,
+                    "reason": f"{RATING_STAGES[stage]}：{rule.rule}",
+                }, ticket_uid=t.uid, at=now)
+                out.append(t.number)
     return out
+
+
+def sweep_unrated(session: Session, actor: Actor, today: date, *, lookback_days: int = 120,
+                  now: datetime | None = None) -> list[str]:
+    """Apply the local rule to tickets nobody rated within ``unrated_days`` (run daily; idempotent).
+
+    Only tickets finished (or, for 承诺件, accepted) within ``lookback_days`` before the cut-off are looked at,
+    so the daily run stays small on a ten-year ledger. The whole window in the caller's transaction;
+    ``hall.services.daily`` runs it incrementally, in short transactions.
+    """
+    if actor.role not in ("system", "manager", "admin"):
+        raise PermissionDenied("逾期未评价只能由系统或中心主任登记")
+    rule = unrated_rule(session, today, lookback_days=lookback_days)
+    return settle_unrated(session, actor, rule, unrated_candidates(session, rule), now=now)
