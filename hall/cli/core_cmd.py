@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     d = sub.add_parser("daily", help="执行每日规则（逾期视为认可、责任追究、未评价、回访排期、B岗顶岗）")
     d.add_argument("--date", type=iso_date, help="按该日执行（YYYY-MM-DD，默认今天）")
+    d.add_argument("--full", action="store_true", help="不按上次进度，全部重新检查一遍（结果相同，用时更长）")
+    d.add_argument("--quiet", action="store_true", help="不显示进度")
     d.set_defaults(handler=cmd_daily)
 
     b = sub.add_parser("backup", help="在线备份数据库")
@@ -188,13 +190,29 @@ def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
     from hall.services import daily
 
-    with ctx.db.transaction() as session:
-        report = daily.run(session, ctx.actor, args.date or date.today())
+    report = daily.run_batched(ctx.db, ctx.actor, args.date or date.today(),
+                               None if args.quiet else _progress_printer(), full=args.full)
     print("\n".join(report.lines()))
     copy = ctx.db.daily_backup()
     if copy is not None:
         print(f"  每日备份：{copy}")
     return 0
+
+
+def _progress_printer():  # type: ignore[no-untyped-def]
+    """Progress on stderr: each step once, and its count every two seconds (a scheduled task's log stays short)."""
+    import time
+
+    last = {"label": "", "at": 0.0}
+
+    def show(done: int, total: int, what: str) -> None:
+        label = what.split(" ")[0].split("：")[0]
+        now = time.monotonic()
+        if label != last["label"] or now - last["at"] >= 2 or (total and done >= total):
+            last["label"], last["at"] = label, now
+            print(f"  … {what}", file=sys.stderr, flush=True)
+
+    return show
 
 
 def cmd_backup(args: argparse.Namespace, ctx: Any) -> int:
