@@ -61,6 +61,65 @@ def _penalty_rows(rows: list[int], n: int) -> int:
     return _rule1(lines) + _rule1(cols) + _rule2(rows, n) + _rule3(lines, n) + rule4
 
 
+# Reed–Solomon error-correction bytes by table-driven long division in GF(256): reportlab builds the generator
+# polynomial by repeated multiplication and divides with a new polynomial object per step, which is most of a
+# ticket code's cost. The result is the same remainder (the symbol tests compare whole symbols).
+_EXP = qrencoder.EXP_TABLE
+_LOG = qrencoder.LOG_TABLE
+_GENERATORS: dict[int, list[int | None]] = {}
+
+
+def _generator_logs(degree: int) -> list[int | None]:
+    """log of each coefficient after the leading 1 of prod(x - a^i), i < degree (None for a zero)."""
+    found = _GENERATORS.get(degree)
+    if found is None:
+        poly = qrencoder.QRUtil.getErrorCorrectPolynomial(degree).num
+        found = _GENERATORS[degree] = [_LOG[c] if c else None for c in poly[1:]]
+    return found
+
+
+def _ec_bytes(data: list[int], degree: int) -> list[int]:
+    gen = _generator_logs(degree)
+    rem = [0] * degree
+    for d in data:
+        factor = d ^ rem[0]
+        rem = rem[1:]
+        rem.append(0)
+        if factor:
+            lf = _LOG[factor]
+            for j, lg in enumerate(gen):
+                if lg is not None:
+                    rem[j] ^= _EXP[(lg + lf) % 255]
+    return rem
+
+
+def _create_data(version: int, level: int, data_list: list) -> list[int]:
+    """reportlab's ``QRCode.createData`` (same bit buffer, padding and interleaving), faster ECC."""
+    blocks = qrencoder.QRRSBlock.getRSBlocks(version, level)
+    buffer = qrencoder.QRBitBuffer()
+    for data in data_list:
+        data.write(buffer, version)
+    capacity = 8 * sum(b.dataCount for b in blocks)
+    if buffer.getLengthInBits() > capacity:
+        raise ValueError(f"code length overflow. ({buffer.getLengthInBits()} > {capacity})")
+    if buffer.getLengthInBits() + 4 <= capacity:
+        buffer.put(0, 4)
+    while buffer.getLengthInBits() % 8:
+        buffer.putBit(False)
+    pads = itertools.cycle((qrencoder.QRCode.PAD0, qrencoder.QRCode.PAD1))
+    while buffer.getLengthInBits() < capacity:
+        buffer.put(next(pads), 8)
+    dc: list[list[int]] = []
+    ec: list[list[int]] = []
+    offset = 0
+    for b in blocks:
+        dc.append(list(buffer.buffer[offset:offset + b.dataCount]))
+        offset += b.dataCount
+        ec.append(_ec_bytes(dc[-1], b.totalCount - b.dataCount))
+    return [d for group in itertools.chain(itertools.zip_longest(*dc), itertools.zip_longest(*ec))
+            for d in group if d is not None]
+
+
 # Per symbol version: which modules carry data (a bit mask per row) and each mask pattern (per row).
 _LAYOUTS: dict[int, tuple[list[int], list[list[int]]]] = {}
 
@@ -81,20 +140,38 @@ def _layout(qr: qrencoder.QRCode) -> tuple[list[int], list[list[int]]]:
 
 
 class _QRCode(qrencoder.QRCode):
-    def getBestMaskPattern(self) -> int:
+    def _best(self) -> tuple[int, list[int]]:
+        if self.dataCache is None:
+            self.dataCache = _create_data(self.version, self.errorCorrectLevel, self.dataList)
         # Lay the symbol out once (mask 0, test mode: format bits blank, as reportlab scores it); every other
         # mask differs only on data modules, where it is mask 0 flipped by (mask 0 XOR mask k).
         self.makeImpl(True, 0)
         n = self.moduleCount
         base = [int("".join("1" if m else "0" for m in row), 2) for row in self.modules]
         data, masks = _layout(self)
-        best, pattern = 0, 0
+        best, pattern, chosen = 0, 0, base
         for k in range(8):
             flip = [d & (m0 ^ mk) for d, m0, mk in zip(data, masks[0], masks[k], strict=True)]
-            lost = _penalty_rows([b ^ f for b, f in zip(base, flip, strict=True)], n)
+            rows = [b ^ f for b, f in zip(base, flip, strict=True)]
+            lost = _penalty_rows(rows, n)
             if k == 0 or best > lost:
-                best, pattern = lost, k
-        return pattern
+                best, pattern, chosen = lost, k, rows
+        return pattern, chosen
+
+    def getBestMaskPattern(self) -> int:
+        return self._best()[0]
+
+    def make(self) -> None:
+        # reportlab lays the whole symbol out again for the chosen mask; the scored layout already holds it,
+        # short of the format (and version) bits, which are written over it exactly as reportlab does.
+        if self.version is None:
+            self.version = self.calculate_version()
+        pattern, rows = self._best()
+        n = self.moduleCount
+        self.modules = [[ch == "1" for ch in format(r, f"0{n}b")] for r in rows]
+        self.setupTypeInfo(False, pattern)
+        if self.version >= 7:
+            self.setupTypeNumber(False)
 
 
 class FastQrCode(QrCode):
