@@ -16,18 +16,19 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
 
-from hall.errors import HallError
-from hall.services import catalog, daily, settings
-from hall.services.actor import ROLE_LABELS, Actor
+from hall.services import catalog, settings
+from hall.services.actor import ROLE_LABELS
 from hall.services.db import Database
 from hall.services.drafts import DraftStore
 from hall.ui import messages
 from hall.ui.attendance_view import AttendanceView
+from hall.ui.daily_runner import DailyRunner
 from hall.ui.dashboard import DashboardWidget
 from hall.ui.drafts import offer_restore
 from hall.ui.intake_form import IntakeFormWidget
 from hall.ui.item_finder import ItemFinder
 from hall.ui.ops import Context, read
+from hall.ui.progress import ProgressStrip
 from hall.ui.queue_view import QueueView
 from hall.ui.registers_view import RegistersView
 from hall.ui.stats_view import StatsView
@@ -140,13 +141,19 @@ class MainWindow(QMainWindow):
                 cal_action = QAction(self.tr("节假日与调休设置…"), self)
                 cal_action.triggered.connect(self.open_calendar)
                 manage.addAction(cal_action)
-        # The hall's daily rules run on the hall's own node, as the system, at start and every hour.
+        # The hall's daily rules run on the hall's own node, as the system, at start and every hour — in the
+        # background, in short transactions, with progress in the status bar.
+        self.daily_progress = ProgressStrip()
+        self.statusBar().addPermanentWidget(self.daily_progress)
+        self.daily = DailyRunner(ctx, self, self.daily_progress, today)
         self._daily_timer = QTimer(self)
         self._daily_timer.setInterval(60 * 60 * 1000)
         self._daily_timer.timeout.connect(self.run_daily_quietly)
+        self._daily_first = QTimer(self, singleShot=True, interval=3000)  # a child: cancelled if it closes
+        self._daily_first.timeout.connect(self.run_daily_quietly)
         if ctx.node.intake_point == "000":
             self._daily_timer.start()
-            QTimer.singleShot(3000, self, self.run_daily_quietly)  # bound to self: cancelled if it closes
+            self._daily_first.start()
         # Every node keeps a daily copy of its own ledger; off the GUI thread (a large file takes a while).
         # The thread holds the database only, never this widget (Qt objects belong to the GUI thread).
         threading.Thread(target=_daily_backup, args=(ctx.db,), name="hall-daily-backup", daemon=True).start()
@@ -195,33 +202,25 @@ class MainWindow(QMainWindow):
         self.registers.show_register(name)
         self.go_registers()
 
-    def run_daily_now(self) -> None:
-        self.run_daily(quiet=False)
+    def run_daily_now(self) -> bool:
+        return self.run_daily(quiet=False)
 
-    def run_daily_quietly(self) -> None:
-        self.run_daily(quiet=True)
+    def run_daily_quietly(self) -> bool:
+        return self.run_daily(quiet=True)
 
     def open_calendar(self) -> None:
         from hall.ui.calendar_dialog import CalendarDialog
 
         CalendarDialog(self.ctx, self).exec()
 
-    def run_daily(self, *, quiet: bool) -> None:
-        """Deemed consent, accountability, unrated tickets, follow-ups, B-posts — idempotent for the day."""
-        system = Actor.system(self.ctx.node.node_id, self.ctx.node.intake_point)
-        day = self._today()
-        try:
-            with self.ctx.db.transaction() as session:
-                report = daily.run(session, system, day)
-        except HallError as exc:
-            log.warning("daily rules not run: %s", exc)
-            if not quiet:
-                messages.error(self, self.tr("每日规则"), str(exc))
-            return
-        log.info("daily rules: %s", report)
-        self.ctx.changes.tickets_changed.emit()
-        if not quiet:
-            messages.info(self, self.tr("每日规则"), "\n".join(report.lines()))
+    def stop_daily_timers(self) -> None:
+        self._daily_timer.stop()
+        self._daily_first.stop()
+
+    def run_daily(self, *, quiet: bool) -> bool:
+        """Deemed consent, accountability, unrated tickets, follow-ups, B-posts — idempotent for the day; a
+        background task (False when a run is already going)."""
+        return self.daily.run(quiet=quiet)
 
     # ------------------------------------------------------------------------------------ drafts
     def showEvent(self, event: QShowEvent) -> None:
@@ -254,5 +253,7 @@ class MainWindow(QMainWindow):
                                             "下次启动时可以恢复。）")):
                 event.ignore()
                 return
+        self.stop_daily_timers()
+        self.daily.stop()  # a daily run stops after its current batch (what it did stays done)
         event.accept()
 

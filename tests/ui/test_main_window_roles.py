@@ -58,10 +58,12 @@ def test_manager_gets_the_dashboard_and_runs_the_daily_rules(qtbot, hall_sqlite,
     win.go_dashboard()
     assert win.tabs.currentWidget().widget() is win.dashboard
     assert win.minimumSizeHint().height() <= 700  # fits a 1366×768 counter screen with its taskbar
-    win.run_daily_now()
+    with qtbot.waitSignal(win.daily.finished, timeout=20_000):
+        win.run_daily_now()  # in the background: the report arrives when the run is done
     title, text = messages.shown[-1]
     assert title == "每日规则" and "超期办件责任追究记录：1 件" in text
-    win.run_daily_now()  # the same day again: nothing new
+    with qtbot.waitSignal(win.daily.finished, timeout=20_000):
+        win.run_daily_now()  # the same day again: nothing new
     assert "超期办件责任追究记录：0 件" in messages.shown[-1][1]
 
 
