@@ -20,6 +20,7 @@ from typing import Protocol
 
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable
 
 from hall.print.base import Out, Renderer, page_x_of_y
 from hall.print.fastflow import PageOps, text_width
@@ -61,6 +62,48 @@ class Gap:
         pass
 
 
+class Drawn:
+    """Any platypus flowable that only draws (QR code, rule, signature lines, seal area) as a direct block:
+    wrapped as platypus would, drawn at its place with its own ``draw`` in a saved canvas state."""
+
+    def __init__(self, flowable: Flowable, *, align: str = "left", space_before: float | None = None,
+                 space_after: float | None = None) -> None:
+        self.flowable, self.align = flowable, align
+        self.space_before = flowable.getSpaceBefore() if space_before is None else space_before
+        self.space_after = flowable.getSpaceAfter() if space_after is None else space_after
+        self.width = self.height = 0.0
+        self._aw = 0.0
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.width, self.height = self.flowable.wrap(aw, ah)
+        self._aw = aw
+        return aw, self.height
+
+    def split(self, aw: float, ah: float) -> list:
+        return []
+
+    def getSpaceBefore(self) -> float:
+        return self.space_before
+
+    def getSpaceAfter(self) -> float:
+        return self.space_after
+
+    def emit(self, ops: PageOps, x: float, y: float) -> None:
+        if self.align == "center":
+            x += (self._aw - self.width) / 2
+        flowable = self.flowable
+
+        def draw(c: Canvas) -> None:
+            c.saveState()
+            c.translate(x, y)
+            flowable.canv = c
+            flowable.draw()
+            del flowable.canv
+            c.restoreState()
+
+        ops.draw(draw)
+
+
 class Paginator:
     """Places blocks top-down in one frame per page, starting new pages as platypus would."""
 
@@ -96,6 +139,20 @@ class Paginator:
             self.at_top = False
         self.y, self.prev_after = y, after
         return True
+
+    @staticmethod
+    def measure(blocks: Sequence[Block], width: float) -> float:
+        """The height ``blocks`` take from a page top, unsplit, with the same spacing rules as :meth:`flow`."""
+        height, prev_after, at_top = 0.0, 0.0, True
+        for b in blocks:
+            s = 0.0 if at_top else max(b.getSpaceBefore() - prev_after, 0.0)
+            _, h = b.wrap(width, 1e9)
+            after = b.getSpaceAfter()
+            if s + h + after:
+                at_top = False
+            height += s + h + after
+            prev_after = after
+        return height
 
     def flow(self, blocks: Iterable[Block]) -> None:
         """Lay ``blocks`` out from the current position on (call :meth:`new_page` first)."""

@@ -8,7 +8,7 @@ across pages with the header repeated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import getFont
@@ -135,12 +135,16 @@ class PageOps:
     handful of paint operators instead of one per cell, and no canvas state saved per block.
     """
 
-    __slots__ = ("fills", "strokes", "texts")
+    __slots__ = ("draws", "fills", "strokes", "texts")
 
     def __init__(self) -> None:
         self.fills: dict[RGB, list[tuple[float, float, float, float]]] = {}
         self.strokes: dict[tuple[RGB, float, tuple[float, ...]], list[tuple[float, ...]]] = {}
         self.texts: list[tuple[str, float, float, float, str]] = []
+        self.draws: list[Callable[[Canvas], None]] = []  # anything else (QR code, seal area), drawn last
+
+    def draw(self, fn: Callable[[Canvas], None]) -> None:
+        self.draws.append(fn)
 
     def text(self, font: str, size: float, x: float, y: float, text: str) -> None:
         if text:
@@ -191,6 +195,8 @@ class PageOps:
                 t.setTextOrigin(x, y)
                 t.textLine(text)  # unlike textOut, no width computed for a cursor we never use
             c.drawText(t)
+        for fn in self.draws:
+            fn(c)
 
 
 def _rgb(color: colors.Color) -> RGB:

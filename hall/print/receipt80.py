@@ -1,7 +1,8 @@
 """80 mm thermal-roll variant of the per-ticket papers (受理回执 at the counter printer).
 
 Same sheets as the A4 papers, laid out in one narrow column; the page is exactly as tall as its content,
-so the printer feeds no blank paper.
+so the printer feeds no blank paper. One page, so it is placed straight on the canvas (:mod:`hall.print.direct`):
+the platypus document, frames and deferred pages cost more than the drawing on a counter's every print.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, HRFlowable, Spacer, Table, TableStyle
+from reportlab.platypus import HRFlowable
 
-from hall.print.base import Renderer, SealArea, SignatureLines, para, qr_drawing
+from hall.print.base import SealArea, SignatureLines, page_x_of_y, para, qr_drawing
 from hall.print.data import HallInfo, ItemNotice, TicketPaper
-from hall.print.fastflow import Text
+from hall.print.direct import Block, DirectRenderer, Drawn, Gap, Paginator
+from hall.print.fastflow import PageOps, Text, text_width
 from hall.print.fonts import FontSet
 from hall.print.sheet import Sheet, TableSection, TextSection
 from hall.print.ticket_papers import build_sheets
@@ -24,7 +26,10 @@ TOP = 4 * mm
 BOTTOM = 12 * mm  # room for 第 X 页 共 Y 页 and the tear-off
 
 
-class Receipt80Renderer(Renderer):
+QR_PAD = 3  # the space a one-cell table put around the code before
+
+
+class Receipt80Renderer(DirectRenderer):
     margins = (TOP, SIDE, BOTTOM, SIDE)
 
     def __init__(self, kind: str, ticket: TicketPaper, hall: HallInfo, item: ItemNotice | None = None,
@@ -46,21 +51,18 @@ class Receipt80Renderer(Renderer):
         self.s_head = st("r_head", f.heading, 9.5, spaceBefore=3, spaceAfter=1)
         self.s_small = st("r_small", f.body, 7.5)
 
-    def decorate(self, c, number: int, total: int) -> None:  # type: ignore[no-untyped-def]
-        c.saveState()
-        c.setFont(self.fonts.body, 7.5)
-        c.drawCentredString(self.pagesize[0] / 2, 6 * mm, f"第 {number} 页 共 {total} 页")
-        c.restoreState()
+    def footer(self, ops: PageOps, number: int, total: int) -> None:
+        mark = page_x_of_y(number, total)
+        body = self.fonts.body
+        ops.text(body, 7.5, (self.pagesize[0] - text_width(mark, body, 7.5)) / 2, 6 * mm, mark)
 
-    def sheet_story(self, sheet: Sheet) -> list[Flowable]:
+    def sheet_blocks(self, sheet: Sheet) -> list[Block]:
         w = self.frame_width
-        out: list[Flowable] = [para(self.hall.name, self.s_hall), para(sheet.title + "（回执）", self.s_title)]
+        out: list[Block] = [para(self.hall.name, self.s_hall), para(sheet.title + "（回执）", self.s_title)]
         if sheet.copy_label:
             out.append(para(sheet.copy_label, self.s_center))
-        qr = Table([[qr_drawing(sheet.number, 28 * mm)]], colWidths=[w],
-                   style=TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("FONTNAME", (0, 0), (-1, -1),
-                                                                              self.fonts.body)]))
-        out += [qr, para(f"办件编号：{sheet.number}", self.s_center), HRFlowable(w, 0.5, dash=(2, 2))]
+        out += [Drawn(qr_drawing(sheet.number, 28 * mm), align="center", space_before=QR_PAD, space_after=QR_PAD),
+                para(f"办件编号：{sheet.number}", self.s_center), Drawn(HRFlowable(w, 0.5, dash=(2, 2)))]
         if sheet.recipient:
             out.append(para(sheet.recipient, self.s_text))
         out += [para(t, self.s_text) for t in sheet.statements]
@@ -73,34 +75,34 @@ class Receipt80Renderer(Renderer):
                 lines = [_row_line(section, row) for row in section.rows] or [section.empty_text]
             out += [para(x, self.s_text) for x in lines]
         out += [para(f"{i}. {n}", self.s_small) for i, n in enumerate(sheet.notes, start=1)]
-        out.append(Spacer(1, 2 * mm))
+        out.append(Gap(2 * mm))
         if sheet.signatures:
-            out.append(SignatureLines(sheet.signatures, self.fonts, w, font_size=9))
+            out.append(Drawn(SignatureLines(sheet.signatures, self.fonts, w, font_size=9)))
         if sheet.seal:
-            out.append(SealArea(self.hall.name, self.ticket.paper_date, self.fonts, w, diameter=30 * mm,
-                                font_size=9))
+            out.append(Drawn(SealArea(self.hall.name, self.ticket.paper_date, self.fonts, w, diameter=30 * mm,
+                                      font_size=9)))
         return out
 
-    def story(self) -> list[Flowable]:
-        story: list[Flowable] = []
+    def blocks(self) -> list[Block]:
+        out: list[Block] = []
         for i, sheet in enumerate(self.sheets):
             if i:
-                story += [Spacer(1, 3 * mm), HRFlowable(self.frame_width, 1, dash=(4, 2)), Spacer(1, 3 * mm)]
-            story += self.sheet_story(sheet)
-        return story
+                out += [Gap(3 * mm), Drawn(HRFlowable(self.frame_width, 1, dash=(4, 2))), Gap(3 * mm)]
+            out += self.sheet_blocks(sheet)
+        return out
 
-    def prepare(self) -> list[Flowable]:
-        # Measure first, then size the page to the content (plus 1 mm slack against rounding).
-        story = self.story()
-        height = 0.0
-        for f in story:
-            _, h = f.wrap(self.frame_width, 10_000 * mm)
-            height += h + f.getSpaceBefore() + f.getSpaceAfter()
+    def layout(self) -> list[PageOps]:
+        # Measure first, then size the page to the content (plus 1 mm slack against rounding): one page.
+        blocks = self.blocks()
+        height = Paginator.measure(blocks, self.frame_width)
         self.pagesize = (ROLL_WIDTH, height + TOP + BOTTOM + 1 * mm)
-        return story
+        pages = self.paginator()
+        pages.new_page()
+        pages.flow(blocks)
+        return pages.pages
 
 
-def _field(label: str, value: str, fonts: FontSet, style: ParagraphStyle) -> Flowable:
+def _field(label: str, value: str, fonts: FontSet, style: ParagraphStyle) -> Text:
     return Text(value or "—", style.fontName, style.fontSize, style.leading, label=f"{label}：",
                 label_font=fonts.heading)
 

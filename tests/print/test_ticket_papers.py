@@ -121,3 +121,12 @@ def test_provisional_deadline_is_marked(tmp_path):
     out = tmp_path / "p.pdf"
     TicketPaperRenderer("acceptance", S.ticket(due_date=date(2027, 1, 8), due_provisional=True), S.HALL).render(out)
     assert re.search("暂定", pdf_text(out))
+
+
+@pytest.mark.parametrize("kind", list(PAPER_KINDS))
+def test_roll80_every_kind_is_one_page_with_the_same_text(kind, tmp_path):
+    # The roll lays the same sheets out in one column, placed straight on one page sized to its content.
+    pages = pdf_pages_text(_render(kind, tmp_path, Receipt80Renderer))
+    assert len(pages) == 1 and "第1页共1页" in pages[0]
+    for needle in [S.NUMBER, S.HALL.name, *REQUIRED.get(kind, [])]:
+        assert needle.replace(" ", "") in pages[0], f"{kind}: missing {needle}"
