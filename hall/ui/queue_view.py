@@ -1,4 +1,11 @@
-"""The clerk's queue: my tickets / my window, with due today, overdue and provisional one key away."""
+"""The clerk's queue: my tickets / my window, with due today, overdue and provisional one key away.
+
+Search as typed: the box waits for a pause in typing (:data:`SEARCH_PAUSE_MS`) before it searches, Enter (the end
+of a scanner's burst) searches at once, and every read — the page, the counts above it, a refresh after tickets
+changed — runs on the pool through a :class:`~hall.ui.background.Loader`: a keystroke costs the window nothing
+but the line edit's own work, and a newer search drops the older one. A search's counts are capped
+("1,000+", :func:`hall.services.queue.counts`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,7 +30,9 @@ from PySide6.QtWidgets import (
 
 from hall.services import queue
 from hall.services.queue import QueueCounts, TicketFilter
-from hall.ui.ops import Context, read
+from hall.services.ticket_search import classify
+from hall.ui.background import Loader
+from hall.ui.ops import Context
 from hall.ui.ticket_table_model import (
     COL_APPLICANT,
     COL_DAYS,
@@ -36,11 +45,11 @@ from hall.ui.ticket_table_model import (
     COL_WINDOW,
     NumberRole,
     TicketTableModel,
-    session_fetcher,
 )
 
 SCOPES = ("mine", "window", "all")
 QUICK = ("open", "today", "overdue", "provisional")
+SEARCH_PAUSE_MS = 200  # typing faster than this is one search; a scanner's burst ends in Enter, which searches now
 
 
 class QueueView(QWidget):
@@ -107,8 +116,14 @@ class QueueView(QWidget):
         self.counts_label.setObjectName("queueCounts")
         layout.addWidget(self.counts_label)
 
-        self.model = TicketTableModel(session_fetcher(lambda fn: read(ctx.db, fn)), self._filter(),
-                                      today=self._today, parent=self)
+        self.model = TicketTableModel.in_background(ctx.db, self._filter(), today=self._today, parent=self)
+        self.model.loaded.connect(self._rows_arrived)
+        self._counts = Loader(ctx.db, self)
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.setInterval(SEARCH_PAUSE_MS)
+        self._pause.timeout.connect(self.refresh)
+        self._keep_ticket: int | None = None  # the ticket the clerk was on when the list was refreshed
         self.table = QTableView()
         self.table.setObjectName("queueTable")
         self.table.setModel(self.model)
@@ -133,9 +148,9 @@ class QueueView(QWidget):
         self.table.activated.connect(self._activated)
         layout.addWidget(self.table, 1)
 
-        self.search.textChanged.connect(lambda _t: self.refresh())
-        self.search.returnPressed.connect(self.table.setFocus)
-        ctx.changes.tickets_changed.connect(self.refresh)
+        self.search.textChanged.connect(self._typed)
+        self.search.returnPressed.connect(self._search_now)
+        ctx.changes.tickets_changed.connect(self.tickets_changed)
         self.refresh_counts()
 
     # --------------------------------------------------------------------------------- filters
@@ -172,7 +187,24 @@ class QueueView(QWidget):
         self.refresh()
         self.table.setFocus()
 
+    def _typed(self, _text: str) -> None:
+        self._pause.start()  # (re)start: the search runs once the typing pauses
+
+    def _search_now(self) -> None:
+        """Enter in the search box: search without waiting for the pause, and go to the list."""
+        self._pause.stop()
+        if self._filter() != self.model.filter:
+            self.refresh()
+        self.table.setFocus()
+
+    @property
+    def searching(self) -> bool:
+        """A search or count is still on its way (typing paused not yet, or a read in flight)."""
+        return self._pause.isActive() or self.model.loading or self._counts.busy
+
     def refresh(self) -> None:
+        """Show the list for the current scope, quick filter and search text (the reads run in the background)."""
+        self._pause.stop()
         flt = self._filter()
         if flt == self.model.filter:
             self.model.reload()
@@ -180,11 +212,43 @@ class QueueView(QWidget):
             self.model.set_filter(flt)
         self.refresh_counts()
 
+    def tickets_changed(self) -> None:
+        """A ticket changed somewhere: the same list again, in place, keeping the clerk's row and scroll."""
+        if self._filter() != self.model.filter:
+            self.refresh()
+            return
+        row = self.model.row_at(self.table.currentIndex().row())
+        self._keep_ticket = row.id if row is not None else None
+        self.model.refresh()
+        self.refresh_counts()
+
+    def _rows_arrived(self) -> None:
+        keep, self._keep_ticket = self._keep_ticket, None
+        if keep is not None:
+            r = self.model.row_of(keep)
+            if r is not None and r != self.table.currentIndex().row():
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(r, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows)
+        elif self.table.hasFocus() and not self.table.currentIndex().isValid() and self.model.rowCount():
+            self.table.selectRow(0)  # the list arrived while the clerk waits in it: Enter opens the first
+
     def refresh_counts(self) -> None:
         base = replace(self._filter(), due_on=None, overdue=False, provisional=None)
-        c: QueueCounts = read(self.ctx.db, lambda s: queue.counts(s, base, today=self._today()))
-        self.counts_label.setText(self.tr("共 {0} 件　今日到期 {1} 件　已超期 {2} 件　暂定期限 {3} 件")
-                                  .format(c.total, c.due_today, c.overdue, c.provisional))
+        today, cap = self._today(), queue.SEARCH_CAP
+        self._counts.request(lambda s: queue.counts(s, base, today=today, cap=cap), self._show_counts)
+
+    def _show_counts(self, c: QueueCounts) -> None:
+        cap = queue.SEARCH_CAP
+        if classify(self._filter().text).kind == "short":
+            self.counts_label.setText(self.tr("请继续输入：办件编号至少输入到受理点代码（如 320581101-000-），"
+                                              "序号或证件号尾号输入4位"))
+        elif c.capped:
+            self.counts_label.setText(self.tr("共 {0}+ 件（匹配的办件太多，只清点了前 {1} 个，请再多输入几个字）")
+                                      .format(f"{c.total:,}", f"{cap:,}"))
+        else:
+            self.counts_label.setText(self.tr("共 {0} 件　今日到期 {1} 件　已超期 {2} 件　暂定期限 {3} 件")
+                                      .format(f"{c.total:,}", c.due_today, c.overdue, c.provisional))
 
     def _activated(self, index) -> None:  # type: ignore[no-untyped-def]
         number = self.model.data(index, NumberRole)

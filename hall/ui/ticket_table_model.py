@@ -3,19 +3,37 @@
 The model holds only the rows fetched so far; the view asks ``canFetchMore`` / ``fetchMore`` as it scrolls, and
 each fetch is one keyset page query. Sorting and filtering re-run the query in SQL — the model never sorts or
 filters in Python and never loads the full ledger. The manager's dashboard reuses it with its own filter.
+
+Two ways to fetch: a ``PageFetcher`` called on the GUI thread (small lists, dialogs, tests), or — built with
+:meth:`TicketTableModel.in_background` — every page read by a :class:`~hall.ui.background.Loader` on the pool,
+the rows applied when they arrive (the queue at a million tickets: the window never waits for a page). In the
+background form the rows on screen stay until the new ones arrive (no flash of an empty list), a newer request
+drops an older one, and :meth:`refresh` (tickets changed, same list) updates the rows in place so the clerk's
+scroll position stays.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from hall.errors import HallError
 from hall.services import queue
 from hall.services.queue import Cursor, Page, QueueRow, SortKey, TicketFilter
+from hall.ui.background import Loader
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from hall.services.db import Database
+
+log = logging.getLogger("hall.ui.tickets")
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -34,6 +52,30 @@ TODAY_BG = QColor("#fff3c4")
 
 # (filter, today, sort, descending, cursor, limit) -> Page; the composition passes one that opens a session.
 PageFetcher = Callable[[TicketFilter, date, SortKey, bool, Cursor | None, int], Page]
+REFRESH_MAX = 2000  # a refresh in place re-reads at most this many of the rows already fetched
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What one background read brings back: the rows and where the next page starts."""
+
+    rows: tuple[QueueRow, ...]
+    next: Cursor | None
+
+
+def load_rows(session: Session, flt: TicketFilter, today: date, sort: SortKey, descending: bool,
+              after: Cursor | None, want: int) -> Loaded:
+    """At least ``want`` rows from ``after`` on (fewer at the end of the list), page by page in one read.
+    A search page may come back short (it looks at a bounded window of its index range): keep going."""
+    rows: list[QueueRow] = []
+    cursor = after
+    while True:
+        page = queue.page(session, flt, today=today, sort=sort, descending=descending, after=cursor,
+                          limit=min(queue.MAX_PAGE, want - len(rows)))
+        rows.extend(page.rows)
+        cursor = page.next
+        if cursor is None or len(rows) >= want:
+            return Loaded(tuple(rows), cursor)
 
 
 def tr(text: str) -> str:
@@ -59,10 +101,17 @@ def due_text(row: QueueRow) -> str:
 
 
 class TicketTableModel(QAbstractTableModel):
-    def __init__(self, fetch: PageFetcher, flt: TicketFilter | None = None, *, today: Callable[[], date] = date.today,
-                 page_size: int = 200, parent: QObject | None = None) -> None:
+    loaded = Signal()  # rows arrived and were applied (a reload, a refresh or a fetchMore); background form only
+    load_failed = Signal(str)  # a background read failed with this message for the person
+
+    def __init__(self, fetch: PageFetcher | None, flt: TicketFilter | None = None, *,
+                 today: Callable[[], date] = date.today, page_size: int = 200, parent: QObject | None = None,
+                 loader: Loader | None = None) -> None:
         super().__init__(parent)
+        if fetch is None and loader is None:
+            raise ValueError("a TicketTableModel needs a fetcher or a loader")
         self._fetch = fetch
+        self._loader = loader
         self._today = today
         self._filter = flt or TicketFilter()
         self._sort: SortKey = "due"
@@ -76,10 +125,24 @@ class TicketTableModel(QAbstractTableModel):
         self._bold.setBold(True)
         self.reload()
 
+    @classmethod
+    def in_background(cls, db: Database, flt: TicketFilter | None = None, *, today: Callable[[], date] = date.today,
+                      page_size: int = 200, parent: QObject | None = None) -> TicketTableModel:
+        """A model whose every page is read off the GUI thread (see the module docstring)."""
+        loader = Loader(db)
+        model = cls(None, flt, today=today, page_size=page_size, parent=parent, loader=loader)
+        loader.setParent(model)  # lives and dies with the model
+        return model
+
     # ----------------------------------------------------------------------------- what is shown
     @property
     def filter(self) -> TicketFilter:
         return self._filter
+
+    @property
+    def loading(self) -> bool:
+        """A background read is in flight (the rows shown may be about to change)."""
+        return self._loader is not None and self._loader.busy
 
     def set_filter(self, flt: TicketFilter) -> None:
         if flt != self._filter:
@@ -87,7 +150,10 @@ class TicketTableModel(QAbstractTableModel):
             self.reload()
 
     def reload(self) -> None:
-        """Start again from the first page (after a filter or sort change, or when tickets changed)."""
+        """Start again from the first page (after a filter or sort change)."""
+        if self._loader is not None:
+            self._request(None, self._page_size, self._reset_to)
+            return
         self.beginResetModel()
         self._rows = []
         self._cursor = None
@@ -95,12 +161,84 @@ class TicketTableModel(QAbstractTableModel):
         self._load_page()
         self.endResetModel()
 
+    def refresh(self) -> None:
+        """The same list again because tickets changed: re-read as many rows as are shown and update them in
+        place, so the view keeps its scroll position (the synchronous form simply reloads)."""
+        if self._loader is None:
+            self.reload()
+            return
+        want = min(max(self._page_size, len(self._rows)), REFRESH_MAX)
+        self._request(None, want, self._update_to)
+
+    def _request(self, after: Cursor | None, want: int, done: Callable[[Loaded], None]) -> None:
+        assert self._loader is not None
+        flt, today, sort, descending = self._filter, self._today(), self._sort, self._descending
+        self._fetching = after is not None
+        self._loader.request(lambda s: load_rows(s, flt, today, sort, descending, after, want), done,
+                             failed=self._failed)
+
+    def _reset_to(self, got: Loaded) -> None:
+        self._fetching = True  # a view asking for more from inside our signals waits for the next turn
+        try:
+            self.beginResetModel()
+            self._rows = list(got.rows)
+            self._cursor, self._exhausted = got.next, got.next is None
+            self.endResetModel()
+        finally:
+            self._fetching = False
+        self.loaded.emit()
+
+    def _update_to(self, got: Loaded) -> None:
+        """Replace the rows without a reset: rows that went away are removed at the end, new ones inserted at
+        the end, the rest changed in place (persistent indexes, the selection and the scroll bar stay)."""
+        new, old = list(got.rows), len(self._rows)
+        self._fetching = True
+        try:
+            self._cursor, self._exhausted = got.next, got.next is None
+            if len(new) < old:
+                self.beginRemoveRows(QModelIndex(), len(new), old - 1)
+                del self._rows[len(new):]
+                self.endRemoveRows()
+            kept = len(self._rows)
+            self._rows[:kept] = new[:kept]
+            if kept:
+                self.dataChanged.emit(self.index(0, 0), self.index(kept - 1, len(HEADERS) - 1))
+            if len(new) > kept:
+                self.beginInsertRows(QModelIndex(), kept, len(new) - 1)
+                self._rows.extend(new[kept:])
+                self.endInsertRows()
+        finally:
+            self._fetching = False
+        self.loaded.emit()
+
+    def _more(self, got: Loaded) -> None:
+        try:  # still "fetching" while our insert signals run: a view asking again now would repeat this page
+            self._cursor, self._exhausted = got.next, got.next is None
+            if got.rows:
+                first = len(self._rows)
+                self.beginInsertRows(QModelIndex(), first, first + len(got.rows) - 1)
+                self._rows.extend(got.rows)
+                self.endInsertRows()
+        finally:
+            self._fetching = False
+        self.loaded.emit()
+
+    def _failed(self, error: HallError) -> None:
+        self._fetching = False
+        log.warning("ticket list read failed: %s", error)
+        self.load_failed.emit(str(error))
+
     def _load_page(self) -> list[QueueRow]:
+        assert self._fetch is not None
         page = self._fetch(self._filter, self._today(), self._sort, self._descending, self._cursor, self._page_size)
         self._cursor = page.next
         self._exhausted = page.next is None
         self._rows.extend(page.rows)
         return list(page.rows)
+
+    def row_of(self, ticket_id: int) -> int | None:
+        """The row showing the ticket with this internal id, among the rows fetched so far."""
+        return next((i for i, r in enumerate(self._rows) if r.id == ticket_id), None)
 
     def row_at(self, row: int) -> QueueRow | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
@@ -113,11 +251,15 @@ class TicketTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted and not self._fetching
+        return not parent.isValid() and not self._exhausted and not self._fetching and not self.loading
 
     def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted or self._fetching:
+        if parent.isValid() or self._exhausted or self._fetching or self.loading:
             return
+        if self._loader is not None:
+            self._request(self._cursor, self._page_size, self._more)
+            return
+        assert self._fetch is not None
         self._fetching = True
         try:
             page = self._fetch(self._filter, self._today(), self._sort, self._descending, self._cursor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from gui_guard import GuiThreadSql
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -12,6 +13,7 @@ from hall.services import catalog, intake, queue
 from hall.services.queue import TicketFilter
 from hall.services.validators import id_check_char
 from hall.ui import messages
+from hall.ui.background import wait_idle
 from hall.ui.ops import Changes, Context, read
 from hall.ui.queue_view import QueueView
 from hall.ui.ticket_table_model import (
@@ -116,29 +118,122 @@ def test_sorting_is_a_new_query(tickets20):
     assert numbers == sorted(numbers, reverse=True) and len(numbers) == 20
 
 
-def test_queue_view_scopes_quick_filters_search_and_open(qtbot, tickets20, monkeypatch):
+def background_model(hall, flt=None, page_size=4):
+    return TicketTableModel.in_background(hall.db, flt or TicketFilter(), today=lambda: TODAY, page_size=page_size)
+
+
+def settle(qtbot, what) -> None:
+    """Until the model (or the queue view) has nothing on its way any more."""
+    busy = (lambda: what.loading) if isinstance(what, TicketTableModel) else (lambda: what.searching)
+    qtbot.waitUntil(lambda: not busy(), timeout=10_000)
+
+
+def test_background_model_passes_qtmodeltester(qtbot, qtmodeltester, tickets20):
+    hall, _ = tickets20
+    model = background_model(hall)
+    settle(qtbot, model)
+    # Checked once: the tester stays connected and checks every insert, in-place update and reset below.
+    qtmodeltester.check(model, force_py=True)  # it asks fetchMore itself: the page arrives afterwards
+    settle(qtbot, model)
+    while model.canFetchMore():
+        model.fetchMore()
+        settle(qtbot, model)
+    assert model.rowCount() == 20
+    ids = [model.data(model.index(r, 0), IdRole) for r in range(20)]
+    assert len(set(ids)) == 20
+    model.refresh()  # in place: removals, changes and insertions, all through the tester's checks
+    settle(qtbot, model)
+    model.set_filter(TicketFilter(overdue=True))
+    settle(qtbot, model)
+    while model.canFetchMore():  # to the end: the tester's last look (at teardown) fetches nothing late
+        model.fetchMore()
+        settle(qtbot, model)
+    assert 0 < model.rowCount() < 20
+
+
+def test_background_model_reads_nothing_on_the_gui_thread(qtbot, tickets20):
+    hall, _ = tickets20
+    with GuiThreadSql(hall.db.engine).watching() as gui:
+        model = background_model(hall)
+        assert model.rowCount() == 0 and model.loading  # the first page is on its way, not awaited
+        settle(qtbot, model)
+        assert model.rowCount() == 4 and model.canFetchMore()
+        model.fetchMore()
+        assert model.rowCount() == 4 and not model.canFetchMore()  # one fetch at a time
+        settle(qtbot, model)
+        assert model.rowCount() == 8
+        model.sort(COL_NUMBER, Qt.SortOrder.DescendingOrder)
+        settle(qtbot, model)
+    assert gui.statements == []
+    numbers = [model.data(model.index(r, COL_NUMBER), NumberRole) for r in range(model.rowCount())]
+    assert numbers == sorted(numbers, reverse=True)
+
+
+def test_newest_filter_wins(qtbot, tickets20):
+    hall, _ = tickets20
+    model = background_model(hall, page_size=50)
+    settle(qtbot, model)
+    arrivals = []
+    model.loaded.connect(lambda: arrivals.append(model.rowCount()))
+    model.set_filter(TicketFilter(overdue=True))
+    model.set_filter(TicketFilter(due_on=TODAY))  # before the first one arrived
+    settle(qtbot, model)
+    wait_idle()
+    qtbot.wait(20)
+    assert arrivals == [1] and model.row_at(0).due_today  # the overdue list never showed
+
+
+def test_refresh_updates_in_place_and_keeps_persistent_indexes(qtbot, tickets20):
+    from PySide6.QtCore import QPersistentModelIndex
+
     hall, people = tickets20
-    monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
-    changes = Changes()
-    view = QueueView(Context(hall.db, hall.node, people["c02"], changes), today=lambda: TODAY)
+    model = background_model(hall, page_size=50)
+    settle(qtbot, model)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    kept = QPersistentModelIndex(model.index(5, 0))
+    with hall.db.transaction() as s:  # one more ticket, due last of the dated ones
+        body = "32058119800101888"
+        intake.register(s, people["c02"], intake.IntakeForm("09", intake.ApplicantForm(
+            "person", body + id_check_char(body), "新来")), now=datetime(2026, 11, 26, 9))
+    model.refresh()
+    settle(qtbot, model)
+    assert model.rowCount() == 21 and resets == [] and kept.isValid() and kept.row() == 5
+
+
+def open_view(qtbot, hall, actor, changes=None):
+    view = QueueView(Context(hall.db, hall.node, actor, changes or Changes()), today=lambda: TODAY)
     qtbot.addWidget(view)
     view.show()
     qtbot.waitExposed(view)
     view.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is view)
+    settle(qtbot, view)
+    return view
+
+
+def test_queue_view_scopes_quick_filters_search_and_open(qtbot, tickets20, monkeypatch):
+    hall, people = tickets20
+    monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
+    changes = Changes()
+    view = open_view(qtbot, hall, people["c02"], changes)
     view.table.setFocus()
     assert view.scope == "window" and "共 20 件" in view.counts_label.text()
     assert "今日到期 1 件" in view.counts_label.text() and "暂定期限 1 件" in view.counts_label.text()
     view.set_quick("overdue")
+    settle(qtbot, view)
     rows = [view.model.row_at(r) for r in range(view.model.rowCount())]
     assert rows and all(r.overdue for r in rows)
     qtbot.keyClick(view.table, Qt.Key.Key_F6)  # 今日到期
+    settle(qtbot, view)
     assert view.quick == "today" and view.model.rowCount() == 1
     view.set_quick("open")
     view.search.setText("lbz")  # 李补正 by pinyin initials
+    settle(qtbot, view)
     assert view.model.rowCount() == 1 and view.model.row_at(0).applicant_name == "李补正"
     view.search.clear()
     view.set_scope("mine")
+    settle(qtbot, view)
     assert view.model.rowCount() == 20
     with qtbot.waitSignal(view.open_ticket) as opened:
         view.table.setFocus()
@@ -146,8 +241,7 @@ def test_queue_view_scopes_quick_filters_search_and_open(qtbot, tickets20, monke
         qtbot.keyClick(view.table, Qt.Key.Key_Return)
     assert opened.args == [view.model.row_at(0).number]
 
-    other = QueueView(Context(hall.db, hall.node, people["c03"], Changes()), today=lambda: TODAY)
-    qtbot.addWidget(other)
+    other = open_view(qtbot, hall, people["c03"])
     assert other.model.rowCount() == 0  # W03 sees none of W02's tickets
 
     # A new ticket anywhere: one signal, the list and the counts follow.
@@ -156,4 +250,91 @@ def test_queue_view_scopes_quick_filters_search_and_open(qtbot, tickets20, monke
         intake.register(s, people["c02"], intake.IntakeForm("09", intake.ApplicantForm(
             "person", body + id_check_char(body), "新来")), now=datetime(2026, 11, 26, 9))
     changes.tickets_changed.emit()
+    settle(qtbot, view)
     assert "共 21 件" in view.counts_label.text()
+
+
+def ime_commit(widget, text: str) -> None:
+    """What a Chinese input method sends when the clerk picks a character: a commit, not a key press (QTest's
+    key clicks know only Latin-1)."""
+    from PySide6.QtGui import QInputMethodEvent
+
+    for ch in text:
+        event = QInputMethodEvent()
+        event.setCommitString(ch)
+        QApplication.sendEvent(widget, event)
+
+
+def test_typing_runs_no_sql_on_the_gui_thread_and_the_results_arrive(qtbot, tickets20):
+    hall, people = tickets20
+    view = open_view(qtbot, hall, people["c02"])
+    arrivals = []
+    view.model.loaded.connect(lambda: arrivals.append(view.model.rowCount()))
+    with GuiThreadSql(hall.db.engine).watching() as gui:
+        view.search.setFocus()
+        ime_commit(view.search, "李补")  # picked faster than the pause: one search
+        assert view.searching and view.model.rowCount() == 20  # the old list stays until the new one is here
+        settle(qtbot, view)
+        assert [view.model.row_at(r).applicant_name for r in range(view.model.rowCount())] == ["李补正"]
+        assert "共 1 件" in view.counts_label.text()
+        ime_commit(view.search, "正")
+        qtbot.keyClick(view.search, Qt.Key.Key_Backspace)
+        qtbot.keyClick(view.search, Qt.Key.Key_Backspace)
+        qtbot.keyClick(view.search, Qt.Key.Key_Backspace)
+        settle(qtbot, view)
+    assert gui.statements == []
+    assert arrivals == [1, 20]  # one search for "李补", one after the backspaces: none for the keys between
+
+
+def test_enter_searches_at_once_as_after_a_scanner_burst(qtbot, tickets20):
+    hall, people = tickets20
+    view = open_view(qtbot, hall, people["c02"])
+    number = view.model.row_at(7).number
+    with GuiThreadSql(hall.db.engine).watching() as gui:
+        view.search.setFocus()
+        qtbot.keyClicks(view.search, number)
+        assert view._pause.isActive() and not view.model.loading  # still typing
+        qtbot.keyClick(view.search, Qt.Key.Key_Return)
+        assert not view._pause.isActive() and view.model.loading  # the search went out with the Enter
+        assert view.table.hasFocus()
+        settle(qtbot, view)
+    assert gui.statements == []
+    assert view.model.rowCount() == 1 and view.model.row_at(0).number == number
+    assert view.table.currentIndex().row() == 0  # Enter again opens it
+    assert "共 1 件" in view.counts_label.text()
+
+
+def test_counts_of_a_broad_search_are_capped_and_a_short_one_asks_for_more(qtbot, tickets20, monkeypatch):
+    hall, people = tickets20
+    monkeypatch.setattr(queue, "SEARCH_CAP", 5)
+    view = open_view(qtbot, hall, people["c02"])
+    view.search.setText("王")
+    settle(qtbot, view)
+    assert "共 5+ 件" in view.counts_label.text() and view.model.rowCount() == 19
+    view.search.setText("320581101-0")  # not yet a ticket number: nothing is looked up
+    settle(qtbot, view)
+    assert view.model.rowCount() == 0 and "请继续输入" in view.counts_label.text()
+
+
+def test_a_change_elsewhere_keeps_the_clerks_row_and_scroll(qtbot, tickets20):
+    hall, people = tickets20
+    changes = Changes()
+    view = open_view(qtbot, hall, people["c02"], changes)
+    view.resize(900, 200)  # a few rows visible: the list scrolls
+    view.table.setFocus()
+    view.table.selectRow(12)
+    view.table.scrollTo(view.model.index(12, 0))
+    chosen = view.model.row_at(12).id
+    scrolled = view.table.verticalScrollBar().value()
+    assert scrolled > 0
+    with hall.db.transaction() as s:  # a new ticket that sorts first: every row moves down one
+        body = "32058119800101777"
+        intake.register(s, people["c02"], intake.IntakeForm("09", intake.ApplicantForm(
+            "person", body + id_check_char(body), "插队")), now=datetime(2026, 9, 1, 9))
+    with GuiThreadSql(hall.db.engine).watching() as gui:
+        changes.tickets_changed.emit()
+        settle(qtbot, view)
+    assert gui.statements == []
+    assert view.model.rowCount() == 21
+    assert view.model.row_at(view.table.currentIndex().row()).id == chosen
+    assert abs(view.table.verticalScrollBar().value() - scrolled) <= 1
