@@ -56,11 +56,12 @@ def _candidates(since: date) -> Any:
     """The open tickets a change from ``since`` on can move: due on or after it, or provisional."""
     t = _TICKETS.c
     # The clock is read as its JSON text: almost every ticket's is "[]", which needs no parsing at all.
+    # No ORDER BY: sorted by id, SQLite walks the whole table by rowid instead of the open tickets' index
+    # (1.6 s instead of 20 ms at a million tickets with 3,000 open); the few changes are sorted in Python.
     return (select(t.id, t.uid, t.number, t.item_id, t.kind, t.accepted_on, t.due_date, t.due_provisional,
                    cast(t.clock, Text))
             .where(t.is_open, t.accepted_on.is_not(None), t.due_date.is_not(None),
-                   or_(t.due_date >= since, t.due_provisional))
-            .order_by(t.id))
+                   or_(t.due_date >= since, t.due_provisional)))
 
 
 def _clock_events(raw: Any) -> tuple[ClockEvent, ...]:
@@ -84,26 +85,28 @@ def recompute_open(session: Session, actor: Actor, *, since: date, why: str,
              for row in conn.execute(select(Item.id, Item.promised_limit, Item.limit_unit,
                                             Item.restart_on_supplement))}
     report(0, 0, "读取在办件")
-    changes: list[tuple[str, str, date, date, bool, bool]] = []  # uid, number, old, new, old_prov, new_prov
+    changes: list[tuple[int, str, str, date, date, bool, bool]] = []  # id, uid, number, old, new, old/new prov
     done = 0
-    result = conn.execution_options(yield_per=CHUNK).execute(_candidates(since))
+    # Per statement (Connection.execution_options would stream every later statement of the session too).
+    result = conn.execute(_candidates(since), execution_options={"yield_per": CHUNK})
     for rows in result.partitions():
         jobs = [(rules[r[3]], r[5], r[4], _clock_events(r[8])) for r in rows]
         for r, (due, provisional) in zip(rows, recompute(calendar, jobs), strict=True):
             if due != r[6] or provisional != r[7]:
-                changes.append((r[1], r[2], r[6], due, r[7], provisional))
+                changes.append((r[0], r[1], r[2], r[6], due, r[7], provisional))
         done += len(rows)
         report(done, 0, f"已重新计算 {done:,} 件在办件的期限")
+    changes.sort()  # ticket order, as one event after another has always been written
     total = len(changes)
     report(0, total, "记录期限变化")
     for start in range(0, total, WRITE_CHUNK):
         part = changes[start:start + WRITE_CHUNK]
         ledger.append_many(session, actor, DEADLINE_CHANGED, [
             ({"old": old, "new": new, "old_provisional": old_prov, "new_provisional": new_prov, "why": why}, uid)
-            for uid, _number, old, new, old_prov, new_prov in part
+            for _id, uid, _number, old, new, old_prov, new_prov in part
         ])
         report(start + len(part), total, "记录期限变化")
-    return [(number, old, new) for _uid, number, old, new, _op, _np in changes]
+    return [(number, old, new) for _id, _uid, number, old, new, _op, _np in changes]
 
 
 @ledger.projector(DEADLINE_CHANGED)
