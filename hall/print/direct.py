@@ -104,6 +104,49 @@ class Drawn:
         ops.draw(draw)
 
 
+class Columns:
+    """One row of side-by-side cells, each a stack of blocks, top-aligned — what a one-row platypus Table
+    without rules does (cells stack their flowables with their spaces; padding above and below the row)."""
+
+    def __init__(self, cells: Sequence[tuple[float, Sequence[Block]]], *, pad_top: float = 3,
+                 pad_bottom: float = 3) -> None:
+        self.cells = [(width, list(blocks)) for width, blocks in cells]
+        self.pad_top, self.pad_bottom = pad_top, pad_bottom
+        self.width = self.height = 0.0
+        self._heights: list[list[float]] = []
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self._heights = [[b.wrap(w, ah)[1] for b in blocks] for w, blocks in self.cells]
+        tallest = 0.0
+        for (_w, blocks), heights in zip(self.cells, self._heights, strict=True):
+            if blocks:
+                inner = sum(h + b.getSpaceBefore() + b.getSpaceAfter() for b, h in zip(blocks, heights, strict=True))
+                tallest = max(tallest, inner - blocks[0].getSpaceBefore() - blocks[-1].getSpaceAfter())
+        self.width, self.height = aw, tallest + self.pad_top + self.pad_bottom
+        return aw, self.height
+
+    def split(self, aw: float, ah: float) -> list:
+        return []
+
+    def getSpaceBefore(self) -> float:
+        return 0.0
+
+    def getSpaceAfter(self) -> float:
+        return 0.0
+
+    def emit(self, ops: PageOps, x: float, y: float) -> None:
+        cx = x
+        for (w, blocks), heights in zip(self.cells, self._heights, strict=True):
+            cy = y + self.height - self.pad_top
+            for i, (b, h) in enumerate(zip(blocks, heights, strict=True)):
+                if i:
+                    cy -= b.getSpaceBefore()
+                cy -= h
+                b.emit(ops, cx, cy)
+                cy -= b.getSpaceAfter()
+            cx += w
+
+
 class Paginator:
     """Places blocks top-down in one frame per page, starting new pages as platypus would."""
 

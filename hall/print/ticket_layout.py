@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable
 
-from hall.print.base import Renderer, SealArea, SignatureLines, Styles, para, qr_drawing
+from hall.print.base import SealArea, SignatureLines, Styles, para, qr_drawing
 from hall.print.data import HallInfo, ItemNotice, TicketPaper
-from hall.print.fastflow import Grid, KeepWithNext, Text, text_width
+from hall.print.direct import Block, Columns, DirectRenderer, Drawn, Gap
+from hall.print.fastflow import Grid, KeepWithNext, PageOps, Text, text_width
 from hall.print.fonts import FontSet
 from hall.print.sheet import Sheet, TableSection, TextSection
 from hall.print.ticket_papers import build_sheets
@@ -63,7 +66,8 @@ def section_flowables(section: TableSection | TextSection, s: Styles, width: flo
     return [KeepWithNext(heading, grid)]
 
 
-def sheet_header(sheet: Sheet, hall: HallInfo, s: Styles, width: float) -> Table:
+def sheet_header(sheet: Sheet, hall: HallInfo, s: Styles, width: float) -> Columns:
+    """Hall name, title, number (and copy label) centred between an empty column and the QR code."""
     qr_size = 24 * mm
     center_w = width - 2 * (qr_size + 4 * mm)
     size = s.title.fontSize
@@ -71,48 +75,46 @@ def sheet_header(sheet: Sheet, hall: HallInfo, s: Styles, width: float) -> Table
         size -= 1  # a long title shrinks to stay on one line rather than break a word
     title = Text(sheet.title, s.title.fontName, size, size * 1.3, align="center", space_before=s.title.spaceBefore,
                  space_after=s.title.spaceAfter)
-    center = [para(hall.name, s.hall), title, para(f"办件编号：{sheet.number}", s.docno)]
+    center: list[Block] = [para(hall.name, s.hall), title, para(f"办件编号：{sheet.number}", s.docno)]
     if sheet.copy_label:
         center.append(para(sheet.copy_label, s.center))
-    qr_cell = qr_drawing(sheet.number, qr_size)
     side = qr_size + 4 * mm
-    table = Table([["", center, qr_cell]], colWidths=[side, width - 2 * side, side],
-                  style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (2, 0), (2, 0), "CENTER"),
-                                    ("FONTNAME", (0, 0), (-1, -1), s.fonts.body),
-                                    ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    return table
+    return Columns([(side, []), (width - 2 * side, center),
+                    (side, [Drawn(qr_drawing(sheet.number, qr_size), align="center")])])
 
 
-def sheet_story(sheet: Sheet, hall: HallInfo, issued: object, s: Styles, fonts: FontSet,
-                width: float) -> list[Flowable]:
-    story: list[Flowable] = [sheet_header(sheet, hall, s, width)]
+def sheet_blocks(sheet: Sheet, hall: HallInfo, issued: date, s: Styles, fonts: FontSet,
+                 width: float) -> list[Block]:
+    blocks: list[Block] = [sheet_header(sheet, hall, s, width)]
     if sheet.recipient:
-        story.append(para(sheet.recipient, s.salutation))
-    story += [para(text, s.body) for text in sheet.statements]
+        blocks.append(para(sheet.recipient, s.salutation))
+    blocks += [para(text, s.body) for text in sheet.statements]
     if sheet.fields:
-        story += [Spacer(1, 3 * mm), fields_table(sheet.fields, s, width)]
+        blocks += [Gap(3 * mm), fields_table(sheet.fields, s, width)]
     for section in sheet.sections:
-        story += section_flowables(section, s, width)
+        blocks += section_flowables(section, s, width)  # type: ignore[arg-type]  # Grid / KeepWithNext
     if sheet.notes:
-        story.append(para("注意事项", s.heading))
-        story.append(para("\n".join(f"{i}. {n}" for i, n in enumerate(sheet.notes, start=1)), s.small))
+        blocks.append(para("注意事项", s.heading))
+        blocks.append(para("\n".join(f"{i}. {n}" for i, n in enumerate(sheet.notes, start=1)), s.small))
     seal_w = 50 * mm
+    closing: Block
     if sheet.seal:
-        left = SignatureLines(sheet.signatures, fonts, width - seal_w - 6 * mm) if sheet.signatures else ""
-        closing: Flowable = Table([[left, SealArea(hall.name, issued, fonts, seal_w)]],  # type: ignore[arg-type]
-                                  colWidths=[width - seal_w, seal_w],
-                                  style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                                    ("FONTNAME", (0, 0), (-1, -1), fonts.body),
-                                                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        left: list[Block] = ([Drawn(SignatureLines(sheet.signatures, fonts, width - seal_w - 6 * mm))]
+                             if sheet.signatures else [])
+        closing = Columns([(width - seal_w, left), (seal_w, [Drawn(SealArea(hall.name, issued, fonts, seal_w))])])
     else:
-        closing = SignatureLines(sheet.signatures, fonts, width)
-    story += [Spacer(1, 2 * mm), KeepTogether([closing])]
-    return story
+        closing = Drawn(SignatureLines(sheet.signatures, fonts, width))
+    # The closing never splits: when it does not fit, it moves to the next page whole.
+    blocks += [Gap(2 * mm), closing]
+    return blocks
 
 
-class TicketPaperRenderer(Renderer):
-    """One paper kind for one ticket on A4; ``render(out)`` writes the PDF."""
+class TicketPaperRenderer(DirectRenderer):
+    """One paper kind for one ticket on A4; ``render(out)`` writes the PDF.
+
+    Laid out by the direct paginator (no platypus document): each sheet starts a page; a counter prints one
+    with every save, and platypus' per-flowable machinery cost more than drawing it.
+    """
 
     def __init__(self, kind: str, ticket: TicketPaper, hall: HallInfo, item: ItemNotice | None = None,
                  fonts: FontSet | None = None) -> None:
@@ -127,10 +129,10 @@ class TicketPaperRenderer(Renderer):
     def footer_right(self) -> str:
         return self.ticket.number
 
-    def story(self) -> list[Flowable]:
-        story: list[Flowable] = []
-        for i, sheet in enumerate(self.sheets):
-            if i:
-                story.append(PageBreak())
-            story += sheet_story(sheet, self.hall, self.ticket.paper_date, self.styles, self.fonts, self.frame_width)
-        return story
+    def layout(self) -> list[PageOps]:
+        pages = self.paginator()
+        for sheet in self.sheets:
+            pages.new_page()
+            pages.flow(sheet_blocks(sheet, self.hall, self.ticket.paper_date, self.styles, self.fonts,
+                                    self.frame_width))
+        return pages.pages
