@@ -15,7 +15,7 @@ from hall.services.validators import id_check_char
 from hall.ui import messages
 from hall.ui.background import wait_idle
 from hall.ui.ops import Changes, Context, read
-from hall.ui.queue_view import QueueView
+from hall.ui.queue_view import BURST_GAP_MS, QueueView
 from hall.ui.ticket_table_model import (
     COL_DAYS,
     COL_DUE,
@@ -268,40 +268,52 @@ def ime_commit(widget, text: str) -> None:
 def test_typing_runs_no_sql_on_the_gui_thread_and_the_results_arrive(qtbot, tickets20):
     hall, people = tickets20
     view = open_view(qtbot, hall, people["c02"])
-    arrivals = []
-    view.model.loaded.connect(lambda: arrivals.append(view.model.rowCount()))
     with GuiThreadSql(hall.db.engine).watching() as gui:
         view.search.setFocus()
-        ime_commit(view.search, "李补")  # picked faster than the pause: one search
+        ime_commit(view.search, "李")
         assert view.searching and view.model.rowCount() == 20  # the old list stays until the new one is here
+        qtbot.wait(BURST_GAP_MS + 10)  # a person's pace, not a scanner's
+        ime_commit(view.search, "补")  # typed while "李" may still be on its way: gathered, searched next
         settle(qtbot, view)
         assert [view.model.row_at(r).applicant_name for r in range(view.model.rowCount())] == ["李补正"]
-        assert "共 1 件" in view.counts_label.text()
-        ime_commit(view.search, "正")
-        qtbot.keyClick(view.search, Qt.Key.Key_Backspace)
-        qtbot.keyClick(view.search, Qt.Key.Key_Backspace)
-        qtbot.keyClick(view.search, Qt.Key.Key_Backspace)
+        assert view.model.filter.text == "李补" and "共 1 件" in view.counts_label.text()
+        for key in (Qt.Key.Key_Backspace, Qt.Key.Key_Backspace):
+            qtbot.wait(BURST_GAP_MS + 10)
+            qtbot.keyClick(view.search, key)
         settle(qtbot, view)
+        assert view.model.rowCount() == 20 and "共 20 件" in view.counts_label.text()
     assert gui.statements == []
-    assert arrivals == [1, 20]  # one search for "李补", one after the backspaces: none for the keys between
 
 
-def test_enter_searches_at_once_as_after_a_scanner_burst(qtbot, tickets20):
+def test_a_scanner_burst_waits_for_its_enter_then_searches_at_once(qtbot, tickets20):
     hall, people = tickets20
     view = open_view(qtbot, hall, people["c02"])
     number = view.model.row_at(7).number
+    requests = []
+    view.model.loaded.connect(lambda: requests.append(view.model.filter.text))
     with GuiThreadSql(hall.db.engine).watching() as gui:
         view.search.setFocus()
-        qtbot.keyClicks(view.search, number)
-        assert view._pause.isActive() and not view.model.loading  # still typing
+        qtbot.keyClicks(view.search, number)  # 27 keys within a few milliseconds
+        assert view.searching and view.model.filter.text in ("", number[:1])  # nothing mid-burst
         qtbot.keyClick(view.search, Qt.Key.Key_Return)
-        assert not view._pause.isActive() and view.model.loading  # the search went out with the Enter
+        assert view.model.loading and view.model.filter.text == number  # the search went out with the Enter
         assert view.table.hasFocus()
         settle(qtbot, view)
     assert gui.statements == []
     assert view.model.rowCount() == 1 and view.model.row_at(0).number == number
     assert view.table.currentIndex().row() == 0  # Enter again opens it
     assert "共 1 件" in view.counts_label.text()
+    assert requests[-1] == number and all(t in ("", number[:1]) for t in requests[:-1])
+
+
+def test_a_burst_without_enter_is_searched_once_it_ends(qtbot, tickets20):
+    hall, people = tickets20
+    view = open_view(qtbot, hall, people["c02"])
+    number = view.model.row_at(3).number
+    view.search.setFocus()
+    qtbot.keyClicks(view.search, number)
+    settle(qtbot, view)
+    assert view.model.filter.text == number and view.model.rowCount() == 1
 
 
 def test_counts_of_a_broad_search_are_capped_and_a_short_one_asks_for_more(qtbot, tickets20, monkeypatch):
