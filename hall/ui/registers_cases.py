@@ -8,7 +8,7 @@ refused even when called directly); the buttons only follow it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
@@ -80,9 +80,11 @@ def accountability_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
         offered=lambda r: actor.is_supervisor and r is not None and r.state == "open")
     def load(s, v):  # type: ignore[no-untyped-def]
         mine = None if actor.is_supervisor else (actor.staff_id if actor.staff_id is not None else -1)
-        return accountability.records(s, state=v["stateFilter"] or None, staff_id=mine)
+        return accountability.records(s, state=v["stateFilter"] or None, staff_id=mine, limit=v["limit"])
 
-    page = RegisterPage(ctx, "accountability", columns, load, key=lambda r: r.id, actions=[finding],
+    # Bounded: the daily rules leave a record for every ticket that went overdue (tens of thousands at a
+    # ten-year hall); the newest are listed first and "显示更多" goes further back.
+    page = RegisterPage(ctx, "accountability", columns, load, key=lambda r: r.id, actions=[finding], bounded=True,
                         ticket_of=lambda r: r.ticket_number, today=today,
                         hint="" if actor.is_supervisor else QT_TRANSLATE_NOOP("Registers", "只列出对您本人的记录"))
     page.add_choice(QT_TRANSLATE_NOOP("Registers", "状态："), [
@@ -181,13 +183,24 @@ def followups_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
                         Field("outcome", "回访情况", "long")),
         offered=lambda f: f is not None and (actor.is_supervisor or (actor.role == "clerk"
                                                                      and actor.window_code == f.window_code)))
+    def window(v):  # type: ignore[no-untyped-def]
+        return None if actor.is_supervisor else (actor.window_code or "-")
+
     def load(s, v):  # type: ignore[no-untyped-def]
         span = v["rangeFilter"]
-        rows = followups.due(s, today(), within_days=7 if span == "week" else 0,
-                             window_code=None if actor.is_supervisor else (actor.window_code or "-"))
+        rows = followups.due(s, today(), within_days=7 if span == "week" else 0, window_code=window(v),
+                             limit=v["limit"])
+        # The list is oldest first, so the overdue ones lead it: the first rows of it hold the first overdue ones.
         return [f for f in rows if f.overdue] if span == "overdue" else rows
 
-    page = RegisterPage(ctx, "followups", columns, load, key=lambda f: f.id, actions=[outcome],
+    def count(s, v):  # type: ignore[no-untyped-def]
+        span = v["rangeFilter"]
+        if span == "overdue":  # due before today
+            return followups.count_due(s, today() - timedelta(days=1), window_code=window(v))
+        return followups.count_due(s, today(), within_days=7 if span == "week" else 0, window_code=window(v))
+
+    page = RegisterPage(ctx, "followups", columns, load, key=lambda f: f.id, actions=[outcome], bounded=True,
+                        count=count,
                         ticket_of=lambda f: f.ticket_number, alert_of=lambda f: f.overdue, today=today)
     page.add_choice(QT_TRANSLATE_NOOP("Registers", "范围："), [
         ("today", QT_TRANSLATE_NOOP("Registers", "今日应回访（含逾期）")),

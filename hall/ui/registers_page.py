@@ -36,6 +36,7 @@ from hall.ui.ticket_detail import ActionDialog, Field, TicketDetailDialog, open_
 from hall.ui.widgets import CELL_PADDING, StaleWhileHidden
 
 SIZE_FROM_ROWS = 50  # rows measured for the first column widths
+PAGE_ROWS = 500  # rows a bounded register lists at a time ("显示更多" for the next ones)
 MAX_COLUMN = 360
 
 if TYPE_CHECKING:
@@ -67,16 +68,27 @@ class RegisterPage(StaleWhileHidden, QWidget):
                  key: Callable[[Any], Any], actions: Sequence[PageAction] = (),
                  ticket_of: Callable[[Any], str] | None = None, alert_of: Callable[[Any], bool] | None = None,
                  hint: str = "", today: Callable[[], date] = date.today,
-                 params: Callable[[], Mapping[str, Any]] | None = None, parent: QWidget | None = None) -> None:
+                 params: Callable[[], Mapping[str, Any]] | None = None, bounded: bool = False,
+                 count: Callable[[Session, Mapping[str, Any]], int] | None = None,
+                 parent: QWidget | None = None) -> None:
         """``load(session, values)`` runs on the database pool: ``values`` are the filter combos' choices (by
-        object name) and ``params()`` — read on the GUI thread beforehand, since widgets belong to it."""
+        object name) and ``params()`` — read on the GUI thread beforehand, since widgets belong to it.
+
+        A ``bounded`` page (a register whose backlog runs to thousands: accountability, follow-ups) also finds
+        ``values["limit"]`` and must return at most that many rows, in its service's order: the page shows
+        :data:`PAGE_ROWS` of them and says there are more ("显示更多" lists the next ones); ``count(session,
+        values)``, when given, says how many there are in all."""
         super().__init__(parent)
         self.setObjectName(f"register_{name}")
         self.ctx = ctx
         self._load = load
         self._params = params
+        self._count = count
         self.loader = Loader(ctx.db, self)
         self._sized = False
+        self.bound: int | None = PAGE_ROWS if bounded else None
+        self.has_more = False
+        self.total: int | None = None
         self._today = today
         self._stale = True
         self.actions_ = {a.name: a for a in actions}
@@ -97,10 +109,17 @@ class RegisterPage(StaleWhileHidden, QWidget):
             self.buttons[a.name] = b
             self.bar.addWidget(b)
         layout.addLayout(self.bar)
+        count_row = QHBoxLayout()
         self.count_label = QLabel()
         self.count_label.setObjectName("registerCount")
         self.count_label.setWordWrap(True)
-        layout.addWidget(self.count_label)
+        count_row.addWidget(self.count_label, 1)
+        self.more_button = QPushButton(tr("显示更多"))
+        self.more_button.setObjectName("registerMore")
+        self.more_button.clicked.connect(self.show_more)
+        self.more_button.hide()
+        count_row.addWidget(self.more_button)
+        layout.addLayout(count_row)
         self.hint = hint
 
         self.model = RegisterModel(columns, key=key, ticket_of=ticket_of, alert_of=alert_of, parent=self)
@@ -132,7 +151,7 @@ class RegisterPage(StaleWhileHidden, QWidget):
         combo.setObjectName(name)
         for value, text in options:
             combo.addItem(tr(text), value)
-        combo.currentIndexChanged.connect(lambda _i: self.refresh())  # connected after filling: no early load
+        combo.currentIndexChanged.connect(lambda _i: self._filter_changed())  # after filling: no early load
         self.filters.addWidget(combo)
         self.choices[name] = combo
         return combo
@@ -168,23 +187,53 @@ class RegisterPage(StaleWhileHidden, QWidget):
         """Reload in the background; the rows on screen stay until the new ones arrive (then ``counted``)."""
         current = self.current_row()
         key = self.model.data(self.table.currentIndex(), KeyRole) if current is not None else None
-        values, load = self.values(), self._load
-        self._stale = False
-        self.loader.request(lambda s: load(s, values), lambda rows: self._loaded(rows, key))
+        values, load, count, bound = self.values(), self._load, self._count, self.bound
+        if bound is not None:
+            values["limit"] = bound + 1  # one more than shown: whether there are more
 
-    def _loaded(self, rows: list[Any], key: Any) -> None:
+        def job(s: Session) -> tuple[list[Any], int | None]:
+            rows = load(s, values)
+            more = bound is not None and len(rows) > bound
+            return rows, (count(s, values) if count is not None and more else None)
+
+        self._stale = False
+        self.loader.request(job, lambda got: self._loaded(got, key))
+
+    def _filter_changed(self) -> None:
+        if self.bound is not None:
+            self.bound = PAGE_ROWS  # another list: from its first rows again
+        self.refresh()
+
+    def show_more(self) -> None:
+        """List the next :data:`PAGE_ROWS` rows of a bounded register."""
+        if self.bound is not None and self.has_more:
+            self.bound += PAGE_ROWS
+            self.refresh()
+
+    def _loaded(self, got: tuple[list[Any], int | None], key: Any) -> None:
+        rows, total = got
+        self.has_more = self.bound is not None and len(rows) > self.bound
+        if self.has_more:
+            rows = rows[:self.bound]
+        self.total = total if self.has_more else len(rows)
         self.model.set_rows(rows)
         if key is not None and (row := self.model.row_of_key(key)) is not None:
             self.table.selectRow(row)
         if not self._sized and rows:
             self._size_columns()
-        total, alerts = self.model.total_rows, self.model.alert_count()
-        text = QCoreApplication.translate("Registers", "共 {0} 条").format(total)
+        shown, alerts = self.model.total_rows, self.model.alert_count()
+        if not self.has_more:
+            text = QCoreApplication.translate("Registers", "共 {0} 条").format(shown)
+        elif total is not None:
+            text = QCoreApplication.translate("Registers", "共 {0} 条，已列出前 {1} 条").format(total, shown)
+        else:
+            text = QCoreApplication.translate("Registers", "已列出前 {0} 条，还有更多").format(shown)
         if alerts:
             text += QCoreApplication.translate("Registers", "，其中 {0} 条已超期").format(alerts)
         self.count_label.setText(text + ("　" + tr(self.hint) if self.hint else ""))
+        self.more_button.setVisible(self.has_more)
         self.update_buttons()
-        self.counted.emit(total, alerts)
+        self.counted.emit(self.total if self.total is not None else shown, alerts)
 
     def _size_columns(self) -> None:
         """Widths from the heading and the first rows' text, once (then the person's own widths are kept):

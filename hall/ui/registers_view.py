@@ -73,7 +73,11 @@ class RegistersView(StaleWhileHidden, QTabWidget):
     def _label(self, index: int, name: str, total: int, alerts: int) -> None:
         """The tab names how many are waiting (and how many are late) without opening it."""
         label = tr(TAB_LABELS[name])
-        if total and alerts:
+        page = self.pages.get(name)
+        if page is not None and page.has_more and page.total is None:
+            # A bounded list whose total is not counted: "责任追究（500+）".
+            label = QCoreApplication.translate("Registers", "{0}（{1}+）").format(label, total)
+        elif total and alerts:
             label = QCoreApplication.translate("Registers", "{0}（{1}，超期{2}）").format(label, total, alerts)
         elif total:
             label = QCoreApplication.translate("Registers", "{0}（{1}）").format(label, total)

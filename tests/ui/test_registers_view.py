@@ -346,3 +346,37 @@ def test_register_models_pass_qtmodeltester(qtbot, qtmodeltester, hall):
 def test_free_text_masks_id_numbers_only():
     assert mask_ids("身份证11010519491231002X，电话13812345678") == "身份证110105********002X，电话13812345678"
     assert mask_ids("编号 320581101-000-20260305-0012") == "编号 320581101-000-20260305-0012"
+
+
+def test_a_backlog_is_listed_a_page_at_a_time(qtbot, tmp_path, monkeypatch):
+    """A hall's follow-up and accountability backlogs run to thousands: a register lists the first rows, says how
+    many there are (or that there are more), and lists the next ones on request."""
+    from manager_session import build_ledger
+
+    from hall.services import followups
+    from hall.ui import registers_page
+
+    monkeypatch.setattr(registers_page, "PAGE_ROWS", 3)
+    ledger = build_ledger(tmp_path / "data", 3000)  # demo hall with its daily-rules backlog
+    v = RegistersView(Context(ledger.opened.db, ledger.opened.node, ledger.manager, Changes()),
+                      today=lambda: ledger.today)
+    qtbot.addWidget(v)
+    with ledger.opened.db.reading() as s:
+        due = followups.count_due(s, ledger.today)
+    assert due > 100
+    page = page_of(v, "followups")
+    assert page.model.total_rows == 3 and page.has_more and page.total == due
+    assert page.count_label.text().startswith(f"共 {due} 条，已列出前 3 条")
+    assert not page.more_button.isHidden()
+    assert v.tabText(v.indexOf(page)) == f"回访（{due}）" or v.tabText(v.indexOf(page)).startswith(f"回访（{due}，")
+    first = [f.id for f in page.model.rows()]
+    page.more_button.click()
+    settle(page)
+    assert page.model.total_rows == 6 and [f.id for f in page.model.rows()][:3] == first  # the same order on
+    page.choices["rangeFilter"].setCurrentIndex(1)  # 已逾期: another list, from its first rows again
+    settle(page)
+    assert page.bound == 3 and all(f.overdue for f in page.model.rows())
+    records = page_of(v, "accountability")  # more than 3 open records; this register is not counted
+    assert records.has_more and records.total is None and "还有更多" in records.count_label.text()
+    assert v.tabText(v.indexOf(records)) == "责任追究（3+）"
+    ledger.opened.db.dispose()
