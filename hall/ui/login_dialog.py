@@ -91,7 +91,8 @@ class LoginDialog(QDialog):
 
         assert self.db is not None
         try:
-            with self.db.transaction() as s:
+            # A read (never the write lock: a counter saving at that moment must not make the login wait).
+            with self.db.reading() as s:
                 self.actor = staff.authenticate(s, self.staff_no.text(), self.password.text(), self.node)
         except HallError as exc:
             self.error.setText(str(exc))
