@@ -12,21 +12,30 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import dataclass
 
 from reportlab.graphics.barcode import qrencoder
 from reportlab.graphics.barcode.qr import QrCode
 
-_RUN = re.compile(r"0{5,}|1{5,}")
 # reportlab scores this one orientation only, on rows only (its column slices are tuples, never equal to the
 # list pattern), non-overlapping and never in the last slot; we score exactly the same.
 _FINDER = "10111010000"
 _FINDER_RE = re.compile(_FINDER)
 
 
-def _rule1(lines: list[str]) -> int:
-    """Runs of five or more same-colour modules: 3 + (length − 5) each (lines joined by a "2": one scan)."""
-    runs = _RUN.findall("2".join(lines))
-    return sum(map(len, runs)) - 2 * len(runs)
+def _rule1(lines: list[int], n: int) -> int:
+    """Runs of five or more same-colour modules: 3 + (length − 5) each, on lines held as bit masks.
+
+    A run of L ≥ 5 holds L − 4 windows of five equal modules and scores L − 2: the windows plus 2 per run.
+    """
+    eq_mask = (1 << (n - 1)) - 1
+    score = 0
+    for r in lines:
+        eq = ~(r ^ (r >> 1)) & eq_mask  # module equal to its neighbour
+        w = eq & (eq >> 1) & (eq >> 2) & (eq >> 3)  # five equal modules from here
+        if w:
+            score += w.bit_count() + 2 * (w & ~(w << 1)).bit_count()
+    return score
 
 
 def _rule2(rows: list[int], n: int) -> int:
@@ -49,16 +58,21 @@ def _rule3(lines: list[str], n: int) -> int:
 def penalty(modules: list[list[bool]]) -> int:
     """reportlab's ``QRUtil.getLostPoint`` for a module matrix."""
     n = len(modules)
-    return _penalty_rows([int("".join("1" if m else "0" for m in row), 2) for row in modules], n)
+    rows = [int("".join("1" if m else "0" for m in row), 2) for row in modules]
+    return _penalty_rows(rows, _transpose(rows, n), n)
 
 
-def _penalty_rows(rows: list[int], n: int) -> int:
-    """The same score for rows held as bit masks (column 0 is the most significant bit)."""
+def _transpose(rows: list[int], n: int) -> list[int]:
     lines = [format(r, f"0{n}b") for r in rows]
-    cols = ["".join(col) for col in zip(*lines, strict=True)]
+    return [int("".join(col), 2) for col in zip(*lines, strict=True)]
+
+
+def _penalty_rows(rows: list[int], cols: list[int], n: int) -> int:
+    """The same score for rows and columns held as bit masks (index 0 is the most significant bit)."""
+    lines = [format(r, f"0{n}b") for r in rows]
     dark = sum(r.bit_count() for r in rows)
     rule4 = 10 * (abs(100 * dark // (n * n) - 50) // 5)
-    return _rule1(lines) + _rule1(cols) + _rule2(rows, n) + _rule3(lines, n) + rule4
+    return _rule1(rows, n) + _rule1(cols, n) + _rule2(rows, n) + _rule3(lines, n) + rule4
 
 
 # Reed–Solomon error-correction bytes by table-driven long division in GF(256): reportlab builds the generator
@@ -120,22 +134,41 @@ def _create_data(version: int, level: int, data_list: list) -> list[int]:
             for d in group if d is not None]
 
 
-# Per symbol version: which modules carry data (a bit mask per row) and each mask pattern (per row).
-_LAYOUTS: dict[int, tuple[list[int], list[list[int]]]] = {}
+@dataclass(frozen=True)
+class _Layout:
+    """Per symbol version: data positions in placement order, which modules carry data (a bit mask per row),
+    the function patterns as laid out in test mode (format bits blank), and each mask's flip of mask 0 on
+    the data modules, by rows and by columns."""
+
+    positions: list[tuple[int, int]]
+    data: list[int]
+    function: list[int]
+    mask0: list[int]
+    flips: list[list[int]]
+    flips_t: list[list[int]]
 
 
-def _layout(qr: qrencoder.QRCode) -> tuple[list[int], list[list[int]]]:
+_LAYOUTS: dict[int, _Layout] = {}
+
+
+def _layout(qr: qrencoder.QRCode) -> _Layout:
     found = _LAYOUTS.get(qr.version)
     if found is None:
+        qr.makeImpl(True, 0)  # reportlab's own layout, once per version: the function patterns come from it
         n = qr.moduleCount
+        positions = list(qr.dataPosIterator())
         data = [0] * n
-        for col, row in qr.dataPosIterator():
+        for col, row in positions:
             data[row] |= 1 << (n - 1 - col)
         masks = []
         for k in range(8):
             fn = qrencoder.QRUtil.getMask(k)
             masks.append([sum(1 << (n - 1 - c) for c in range(n) if fn(r, c)) for r in range(n)])
-        found = _LAYOUTS[qr.version] = (data, masks)
+        laid = [int("".join("1" if m else "0" for m in row), 2) for row in qr.modules]
+        flips = [[d & (m0 ^ mk) for d, m0, mk in zip(data, masks[0], masks[k], strict=True)] for k in range(8)]
+        found = _LAYOUTS[qr.version] = _Layout(
+            positions, data, [x & ~d for x, d in zip(laid, data, strict=True)], masks[0], flips,
+            [_transpose(f, n) for f in flips])
     return found
 
 
@@ -143,17 +176,21 @@ class _QRCode(qrencoder.QRCode):
     def _best(self) -> tuple[int, list[int]]:
         if self.dataCache is None:
             self.dataCache = _create_data(self.version, self.errorCorrectLevel, self.dataList)
-        # Lay the symbol out once (mask 0, test mode: format bits blank, as reportlab scores it); every other
-        # mask differs only on data modules, where it is mask 0 flipped by (mask 0 XOR mask k).
-        self.makeImpl(True, 0)
-        n = self.moduleCount
-        base = [int("".join("1" if m else "0" for m in row), 2) for row in self.modules]
-        data, masks = _layout(self)
+        lay = _layout(self)
+        n = self.moduleCount = self.version * 4 + 17
+        # The symbol with mask 0 (test mode, as reportlab scores it): its data bits in placement order, each
+        # flipped where mask 0 is dark; every other mask differs only on data modules, by a fixed flip.
+        placed = [0] * n
+        for (col, row), dark in zip(lay.positions, self._dataBitIterator(self.dataCache), strict=False):
+            if dark:
+                placed[row] |= 1 << (n - 1 - col)
+        base = [f | ((p ^ m) & d) for f, p, m, d in zip(lay.function, placed, lay.mask0, lay.data, strict=True)]
+        base_t = _transpose(base, n)
         best, pattern, chosen = 0, 0, base
         for k in range(8):
-            flip = [d & (m0 ^ mk) for d, m0, mk in zip(data, masks[0], masks[k], strict=True)]
-            rows = [b ^ f for b, f in zip(base, flip, strict=True)]
-            lost = _penalty_rows(rows, n)
+            rows = [b ^ f for b, f in zip(base, lay.flips[k], strict=True)]
+            cols = [b ^ f for b, f in zip(base_t, lay.flips_t[k], strict=True)]
+            lost = _penalty_rows(rows, cols, n)
             if k == 0 or best > lost:
                 best, pattern, chosen = lost, k, rows
         return pattern, chosen
