@@ -325,3 +325,52 @@ def test_provisional_exactly_when_the_span_touches_an_unconfirmed_year(accepted,
     touched = range(accepted.year if accepted.month < 12 or accepted.day < 31 else accepted.year + 1,
                     due.year + 1)
     assert provisional == any(not CAL.is_confirmed(y) for y in touched)
+
+
+# The bulk path of recompute_open: deadlines.recompute inlines the common case over the index arrays; it must
+# give what due_date gives ticket by ticket, for every shape a ticket can have and any calendar.
+def _clock(accepted: date):
+    def events(draw):
+        out, day = [], accepted
+        for kind in draw(st.lists(st.sampled_from(["pause", "exclude", "extend"]), max_size=3)):
+            day += timedelta(days=draw(st.integers(0, 20)))
+            if kind == "extend":
+                out.append(ClockEvent("extend", day, days=draw(st.integers(1, 30))))
+                continue
+            start, end = ("pause", "resume") if kind == "pause" else ("exclude_start", "exclude_end")
+            out.append(ClockEvent(start, day))  # type: ignore[arg-type]
+            if draw(st.booleans()):  # ended, or still running
+                day += timedelta(days=draw(st.integers(0, 20)))
+                out.append(ClockEvent(end, day))  # type: ignore[arg-type]
+        return tuple(out)
+    return events
+
+
+@st.composite
+def tickets_(draw):
+    accepted = draw(st.dates(min_value=D(1995, 1, 1), max_value=D(2040, 12, 31)))
+    rule = LimitRule(draw(st.integers(0, 400)), draw(units), draw(st.booleans()))  # type: ignore[arg-type]
+    kind = draw(st.sampled_from(["promised", "proxy", "joint", "immediate", "explain"]))
+    events = _clock(accepted)(draw) if draw(st.booleans()) else ()
+    return rule, accepted, kind, events
+
+
+@st.composite
+def calendars(draw):
+    """The package's calendar, with a few local holidays or make-up days added, and 2027/2028 sometimes confirmed."""
+    from hall.services.calendar import DayException
+
+    base = [e for y in range(CAL.index.first_year, CAL.index.last_year + 1) for e in CAL.exceptions(y)]
+    taken = {e.on for e in base}
+    extra = []
+    for d in draw(st.lists(st.dates(min_value=D(2025, 6, 1), max_value=D(2028, 6, 30)), max_size=8, unique=True)):
+        if d not in taken:
+            extra.append(DayException(d, d.weekday() >= 5, "makeup" if d.weekday() >= 5 else "local", "测试"))
+    years = set(CAL.confirmed_years) | set(draw(st.lists(st.sampled_from([2027, 2028]), unique=True)))
+    return WorkCalendar([*base, *extra], years, today=D(2026, 12, 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars(), st.lists(tickets_(), min_size=1, max_size=40))
+def test_bulk_recompute_equals_one_ticket_at_a_time(cal, jobs):
+    assert recompute(cal, jobs) == [due_date(cal, *job) for job in jobs]
