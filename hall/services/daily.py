@@ -56,8 +56,11 @@ QUIET_TYPES = frozenset({
     MARK_TYPE,
 })
 BATCH_ITEMS = 200  # at most this many tickets per write transaction …
-BATCH_SECONDS = 0.015  # … and about this much work, so a counter's save never waits long for the lock
-PAUSE_SECONDS = 0.010  # between two batches: a counter waiting for the lock gets it before the next batch
+BATCH_SECONDS = 0.010  # … and about this much work, so a counter's save never waits long for the lock
+# Between two batches the lock is left free at least as long as the batch held it (and never less than this):
+# SQLite's busy handler tries again after 1, 2, 5, 10, 15, 20, 25 … ms — each gap shorter than the time already
+# waited — so a counter that found the lock taken finds it free at its next try instead of racing the next batch.
+PAUSE_SECONDS = 0.015
 REMARK_AFTER_EVENTS = 500  # a same-day run with nothing to do writes a new mark only after this many new events
 PG_LOCK_KEY = 0x48414C4C_4441494C & 0x7FFFFFFFFFFFFFFF  # "HALLDAIL": one daily run at a time on a hall server
 
@@ -323,28 +326,34 @@ def in_batches(db: Database, ids: Sequence[int], fn: Callable[[Session, Sequence
     tried again: the re-check inside ``fn`` then sees the other run's rows, so nothing is written twice.
     """
     out: list[T] = []
-    total, done, size = len(ids), 0, min(20, BATCH_ITEMS)
+    total, done, size = len(ids), 0, min(2, BATCH_ITEMS)
     if total:
         progress(0, total, f"{label} 0/{total}")
     while done < total:
         chunk = ids[done:done + size]
-        started = time.perf_counter()
-        out.append(_with_retry(db, fn, chunk))
-        took = time.perf_counter() - started
+        began = time.perf_counter()
+        result, took = _with_retry(db, fn, chunk)
+        held = time.perf_counter() - began
+        out.append(result)
         done += len(chunk)
         progress(done, total, f"{label} {done}/{total}")
-        # Grow or shrink the next batch towards BATCH_SECONDS (never more than double at once).
+        # Grow or shrink the next batch towards BATCH_SECONDS of work (never more than double at once). The
+        # commit's flush to disk comes on top; it is the same for any batch size, so it does not count here.
         size = max(1, min(BATCH_ITEMS, 2 * size, int(size * BATCH_SECONDS / max(took, 1e-4))))
         if done < total:
-            time.sleep(PAUSE_SECONDS)
+            time.sleep(max(PAUSE_SECONDS, held))
     return out
 
 
-def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], chunk: Sequence[int]) -> T:
+def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], chunk: Sequence[int]) -> tuple[T, float]:
+    """``fn`` in one write transaction: its result and how long the work took before the commit."""
     for attempt in range(3):
         try:
             with db.transaction() as s:
-                return fn(s, chunk)
+                started = time.perf_counter()
+                result = fn(s, chunk)
+                s.flush()
+                return result, time.perf_counter() - started
         except IntegrityError as exc:
             log.info("daily batch collided with another run, trying again (%s)", exc.__class__.__name__)
             if attempt == 2:
