@@ -7,6 +7,7 @@ stays true. Mount with ``DashboardWidget(ctx)`` (e.g. as a tab of the main windo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
+    QEventLoop,
     QIdentityProxyModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -46,8 +48,8 @@ from hall.services.masking import mask_name
 from hall.services.queue import TicketFilter
 from hall.ui.background import Loader
 from hall.ui.charts import PALETTE, Chart, Series
-from hall.ui.ops import Context, read
-from hall.ui.ticket_table_model import COL_APPLICANT, RowRole, SortRole, TicketTableModel, session_fetcher
+from hall.ui.ops import Context
+from hall.ui.ticket_table_model import COL_APPLICANT, RowRole, SortRole, TicketTableModel
 from hall.ui.widgets import TICKET_COLUMN_SAMPLES, StaleWhileHidden, fixed_columns
 
 REFRESH_MS = 60_000
@@ -113,8 +115,8 @@ class DrillDialog(QDialog):
         super().__init__(parent)
         flt = what if isinstance(what, TicketFilter) else ticket_filter(what)
         self.setWindowTitle(tr("办件清单 — ") + (title or (what.title if isinstance(what, Drill) else "")))
-        self.model = TicketTableModel(session_fetcher(lambda fn: read(ctx.db, fn)), flt,
-                                      today=lambda: today, parent=self)
+        # Every page read on the pool: a drill into a year's closures at a large hall never freezes the window.
+        self.model = TicketTableModel.in_background(ctx.db, flt, today=lambda: today, parent=self)
         self.shown = MaskedTickets(self)
         self.shown.setSourceModel(self.model)
         self.table = QTableView()
@@ -127,10 +129,22 @@ class DrillDialog(QDialog):
         layout.addWidget(self.table)
         self.resize(1100, 560)
 
-    def numbers(self) -> list[str]:
-        """Every ticket number of the list, fetching the remaining pages (tests and small lists only)."""
-        while self.model.canFetchMore():
-            self.model.fetchMore()
+    def numbers(self, timeout_s: float = 30.0) -> list[str]:
+        """Every ticket number of the list, fetching the remaining pages (tests and small lists only): the
+        event loop turns while the pages arrive from the pool."""
+        tick = QTimer()
+        tick.setInterval(20)  # wakes the wait below so the deadline is checked
+        tick.start()
+        deadline = time.monotonic() + timeout_s
+        try:
+            while self.model.loading or self.model.canFetchMore():
+                if not self.model.loading:
+                    self.model.fetchMore()
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the ticket list did not finish loading")
+                QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+        finally:
+            tick.stop()
         return [row.number for i in range(self.model.rowCount()) if (row := self.model.row_at(i)) is not None]
 
 

@@ -95,6 +95,7 @@ def test_masked_ticket_list_passes_the_model_tester(qtbot, qtmodeltester, ctx):
     w = dashboard_widget(qtbot, ctx)
     dlg = DrillDialog(ctx, w.snapshot.drill("open"), MD.TODAY, w)
     qtbot.addWidget(dlg)
+    assert dlg.numbers()  # the pages have arrived from the pool
     qtmodeltester.check(dlg.shown)
 
 
