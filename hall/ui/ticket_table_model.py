@@ -49,6 +49,13 @@ SortRole = Qt.ItemDataRole.UserRole + 4
 OVERDUE_FG = QColor("#b00020")
 OVERDUE_BG = QColor("#fde7ea")
 TODAY_BG = QColor("#fff3c4")
+_OVERDUE_FG_BRUSH, _OVERDUE_BG_BRUSH, _TODAY_BG_BRUSH = QBrush(OVERDUE_FG), QBrush(OVERDUE_BG), QBrush(TODAY_BG)
+_DISPLAY, _DECORATION, _TOOLTIP, _FONT, _ALIGNMENT, _BACKGROUND, _FOREGROUND, _CHECK_STATE = (int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.FontRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.CheckStateRole))
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 # (filter, today, sort, descending, cursor, limit) -> Page; the composition passes one that opens a session.
 PageFetcher = Callable[[TicketFilter, date, SortKey, bool, Cursor | None, int], Page]
@@ -121,6 +128,7 @@ class TicketTableModel(QAbstractTableModel):
         self._cursor: Cursor | None = None
         self._exhausted = True
         self._fetching = False  # views (and qtmodeltester) may ask again from inside our own insert signals
+        self._looks: dict[int, tuple[Any, ...]] = {}  # row -> its texts and marks (cleared when rows change)
         self._bold = QFont()
         self._bold.setBold(True)
         self.reload()
@@ -156,6 +164,7 @@ class TicketTableModel(QAbstractTableModel):
             return
         self.beginResetModel()
         self._rows = []
+        self._looks.clear()
         self._cursor = None
         self._exhausted = False
         self._load_page()
@@ -182,6 +191,7 @@ class TicketTableModel(QAbstractTableModel):
         try:
             self.beginResetModel()
             self._rows = list(got.rows)
+            self._looks.clear()
             self._cursor, self._exhausted = got.next, got.next is None
             self.endResetModel()
         finally:
@@ -201,6 +211,7 @@ class TicketTableModel(QAbstractTableModel):
                 self.endRemoveRows()
             kept = len(self._rows)
             self._rows[:kept] = new[:kept]
+            self._looks.clear()
             if kept:
                 self.dataChanged.emit(self.index(0, 0), self.index(kept - 1, len(HEADERS) - 1))
             if len(new) > kept:
@@ -286,35 +297,36 @@ class TicketTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _CELL_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows) or not 0 <= index.column() < len(HEADERS):
+        # Called for every visible cell and every role the delegate asks (seven per cell on each repaint): the
+        # common roles are answered from a per-row cache, with plain int comparisons.
+        row, col = index.row(), index.column()
+        if not 0 <= row < len(self._rows) or not 0 <= col < len(HEADERS) or not index.isValid():
             return None
-        r = self._rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(r, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        look = self._looks.get(row)
+        if look is None:
+            look = self._looks[row] = self._look(self._rows[row])
+        if role == _DISPLAY:
+            return look[col]
+        if role == _BACKGROUND:
+            return look[9]
+        if role == _FOREGROUND:
+            return _OVERDUE_FG_BRUSH if look[10] and col in (COL_DUE, COL_DAYS, COL_NUMBER) else None
+        if role == _FONT:
+            return self._bold if look[11] and col in (COL_DUE, COL_DAYS) else None
+        if role == _ALIGNMENT:
+            return _RIGHT if col == COL_DAYS else None
+        if role in (_DECORATION, _CHECK_STATE):
+            return None
+        r = self._rows[row]
+        if role == _TOOLTIP:
             if col == COL_DUE and r.due_provisional:
                 return tr("该年度节假日安排尚未确认，按周一至周五暂定计算；确认后自动重算")
             if col == COL_APPLICANT:
                 return r.applicant_id_masked
             return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return QBrush(OVERDUE_FG) if r.overdue and col in (COL_DUE, COL_DAYS, COL_NUMBER) else None
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if r.overdue:
-                return QBrush(OVERDUE_BG)
-            if r.due_today:
-                return QBrush(TODAY_BG)
-            return None
-        if role == Qt.ItemDataRole.FontRole:
-            return self._bold if (r.overdue or r.due_today) and col in (COL_DUE, COL_DAYS) else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_DAYS:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == IdRole:
             return r.id
         if role == NumberRole:
@@ -324,8 +336,14 @@ class TicketTableModel(QAbstractTableModel):
         if role == SortRole:
             return {COL_NUMBER: r.number, COL_RECEIVED: r.received_at.isoformat(),
                     COL_DUE: r.due_date.isoformat() if r.due_date else "",
-                    COL_DAYS: r.days_left if r.days_left is not None else 0}.get(col, self._display(r, col))
+                    COL_DAYS: r.days_left if r.days_left is not None else 0}.get(col, look[col])
         return None
+
+    def _look(self, r: QueueRow) -> tuple[Any, ...]:
+        """The nine texts of a row, its background brush, and whether it is overdue / marked in bold."""
+        texts = tuple(self._display(r, c) for c in range(len(HEADERS)))
+        bg = _OVERDUE_BG_BRUSH if r.overdue else (_TODAY_BG_BRUSH if r.due_today else None)
+        return (*texts, bg, r.overdue, r.overdue or r.due_today)
 
     @staticmethod
     def _display(r: QueueRow, col: int) -> str:
