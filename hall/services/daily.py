@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
-from hall.models import Event
+from hall.models import Event, NodeHead
 from hall.services import accountability, bposts, followups, joint, ledger, ratings
 from hall.services.actor import Actor
 from hall.services.db import Database
@@ -255,8 +255,11 @@ def run_batched(db: Database, actor: Actor, today: date, progress: Progress | No
             state = {} if full else marks(s)
         consents = _deemed_consents(db, actor, today, report)
         results: dict[str, list[Any]] = {}
+        quiet = QuietRanges(actor.node_id)
+        written: set[str] = set()
         for name, (label, plan) in INCREMENTAL.items():
-            results[name] = _incremental(db, actor, today, report, name, label, plan, state)
+            results[name] = _incremental(db, actor, today, report, name, label, plan, state, quiet, written)
+        _carry_marks_forward(db, actor, today, state, quiet, written)
         b = _b_posts(db, actor, today, report)
     report(1, 1, "每日规则已完成")
     return DailyReport(today, len(consents), len(results["overdue"]), len(results["unrated"]),
@@ -273,7 +276,8 @@ def _deemed_consents(db: Database, actor: Actor, today: date, progress: Progress
 
 
 def _incremental(db: Database, actor: Actor, today: date, progress: Progress, name: str, label: str,
-                 make: Callable[[Session, date], _Plan], state: dict[str, Mark]) -> list[Any]:
+                 make: Callable[[Session, date], _Plan], state: dict[str, Mark], quiet: QuietRanges,
+                 written: set[str]) -> list[Any]:
     progress(0, 0, f"{label}：查找待处理的办件")
     mark = state.get(name)
     with db.reading() as s:
@@ -284,15 +288,79 @@ def _incremental(db: Database, actor: Actor, today: date, progress: Progress, na
         else:
             touched, seen = changed_since(s, mark.upto, upto)
             ids = plan.candidates(s, minus(plan.window, mark.covered), touched)
-    done = in_batches(db, ids, lambda s, chunk: plan.apply(s, actor, chunk), progress, label)
+    done = in_batches(db, ids, quiet.watch(lambda s, chunk: plan.apply(s, actor, chunk)), progress, label)
     flat = [r for chunk in done for r in (chunk if isinstance(chunk, list) else [chunk])]
-    new = Mark(today, upto, merge(plan.window, mark.covered if mark else None))
+    new = Mark(today, quiet.carry(upto), merge(plan.window, mark.covered if mark else None))
     if mark is None or mark.day != today or any(flat) or seen >= REMARK_AFTER_EVENTS:
         state[name] = new
-        with db.transaction() as s:
-            ledger.append(s, actor, MARK_TYPE, {"day": today, "sweep": name,
-                                                "marks": {k: v.to_json() for k, v in sorted(state.items())}})
+        written.add(name)
+        _write_marks(db, actor, today, state, quiet, name)
     return flat
+
+
+def _write_marks(db: Database, actor: Actor, today: date, state: dict[str, Mark], quiet: QuietRanges,
+                 sweep: str) -> None:
+    with db.transaction() as s:
+        ev = ledger.append(s, actor, MARK_TYPE, {"day": today, "sweep": sweep,
+                                                 "marks": {k: v.to_json() for k, v in sorted(state.items())}})
+    quiet.ranges.append((ev.seq - 1, ev.seq))  # the mark itself never brings a ticket in
+
+
+def _carry_marks_forward(db: Database, actor: Actor, today: date, state: dict[str, Mark], quiet: QuietRanges,
+                         written: set[str]) -> None:
+    """After the last sweep, move this run's marks past what the later sweeps (and the marks) wrote: otherwise
+    tomorrow's first sweep would read through today's thousands of records and ratings again."""
+    moved = False
+    for name in written:
+        m = state[name]
+        carried = quiet.carry(m.upto)
+        if carried != m.upto:
+            state[name], moved = Mark(m.day, carried, m.covered), True
+    if moved:
+        _write_marks(db, actor, today, state, quiet, "all")
+
+
+class QuietRanges:
+    """Spans ``(lo, hi]`` of one node's chain that hold only QUIET_TYPES events, seen by this run's own batches.
+
+    A mark may be moved over such a span: none of its events can bring a ticket into a sweep, whoever wrote
+    them. Each batch reads its node's head before and after its work (inside its write transaction) and the
+    types in between — a handful of rows it has just written.
+    """
+
+    def __init__(self, node_id: str) -> None:
+        self.node = node_id
+        self.ranges: list[tuple[int, int]] = []
+
+    def _head(self, session: Session) -> int:
+        return int(session.scalars(select(NodeHead.seq).where(NodeHead.node_id == self.node)).first() or 0)
+
+    def watch(self, fn: Callable[[Session, Sequence[int]], T]) -> Callable[[Session, Sequence[int]], T]:
+        def batch(session: Session, chunk: Sequence[int]) -> T:
+            before = self._head(session)
+            result = fn(session, chunk)
+            session.flush()
+            after = self._head(session)
+            if after > before:
+                types = set(session.scalars(select(Event.type).where(
+                    Event.node_id == self.node, Event.seq > before, Event.seq <= after)))
+                if types <= QUIET_TYPES:
+                    self.ranges.append((before, after))
+            return result
+
+        return batch
+
+    def carry(self, upto: dict[str, int]) -> dict[str, int]:
+        """``upto`` with this node's sequence moved to the end of the quiet spans that start at or before it."""
+        if self.node not in upto:
+            return dict(upto)
+        seq, moved = upto[self.node], True
+        while moved:
+            moved = False
+            for lo, hi in self.ranges:
+                if lo <= seq < hi:
+                    seq, moved = hi, True
+        return {**upto, self.node: seq}
 
 
 def _b_posts(db: Database, actor: Actor, today: date, progress: Progress) -> bposts.SweepReport:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationError
@@ -98,9 +98,10 @@ def closure_window(today: date, lookback_days: int = 60) -> tuple[date | None, d
 
 
 def _closed_where(since: date):  # type: ignore[no-untyped-def]
-    have = select(FollowUp.ticket_uid).where(FollowUp.reason == "closure")
+    # Correlated (one index probe per ticket), not NOT IN (SELECT …) over every closure follow-up ever.
+    have = exists().where(FollowUp.ticket_uid == Ticket.uid, FollowUp.reason == "closure")
     return (Ticket.closed_at >= datetime.combine(since, datetime.min.time()), Ticket.state.not_in(_NOT_SERVED),
-            Ticket.uid.not_in(have))
+            ~have)
 
 
 def closed_candidates(session: Session, today: date, ranges: Sequence[tuple[date | None, date | None]] = (),

@@ -334,3 +334,57 @@ def test_two_processes_running_the_rules_at_once_duplicate_nothing(hall_sqlite, 
     with h.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(AccountabilityRecord)) == 120
         assert s.scalar(select(func.count()).where(Event.type == "accountability.opened")) == 120
+
+
+# --------------------------------------------------------------------------- two PCs at once (PostgreSQL)
+@pytest.mark.pg
+def test_two_pcs_on_one_server_duplicate_nothing(hall_db):
+    """Two hall PCs start the rules at the same moment: one runs them, the other is told and writes nothing;
+    every batch that did collide is retried, never a raw IntegrityError."""
+    import threading
+
+    if hall_db.db.engine.dialect.name != "postgresql":
+        pytest.skip("the SQLite case is the two-process test above")
+    h = Hall(hall_db, actors_of(hall_db))
+    for k in range(80):
+        _act(h, MONDAY, k, "promised")
+    reports: list[daily.DailyReport] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def pc() -> None:
+        try:
+            start.wait()
+            reports.append(daily.run_batched(hall_db.db, hall_db.system, date(2026, 3, 23)))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=pc) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert sum(r.accountability for r in reports) == 80
+    with h.db.reading() as s:
+        assert s.scalar(select(func.count()).where(Event.type == "accountability.opened")) == 80
+    # Without the advisory lock (two runs really interleaving) the re-check and the retry still hold.
+    for k in range(80, 110):
+        _act(h, MONDAY, k, "promised")
+    lock = daily._one_run_at_a_time
+    daily._one_run_at_a_time = lambda _db: contextlib.nullcontext(True)  # type: ignore[assignment]
+    try:
+        reports.clear()
+        threads = [threading.Thread(target=pc) for _ in range(2)]
+        start.reset()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        daily._one_run_at_a_time = lock  # type: ignore[assignment]
+    assert errors == []
+    assert sum(r.accountability for r in reports) == 30
+    with h.db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(AccountabilityRecord)) == 110
+        assert s.scalar(select(func.count()).where(Event.type == "accountability.opened")) == 110
