@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from gui_guard import GuiThreadSql
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QApplication
 
 from hall.services import catalog, intake, queue
@@ -350,3 +351,28 @@ def test_a_change_elsewhere_keeps_the_clerks_row_and_scroll(qtbot, tickets20):
     assert view.model.rowCount() == 21
     assert view.model.row_at(view.table.currentIndex().row()).id == chosen
     assert abs(view.table.verticalScrollBar().value() - scrolled) <= 1
+
+
+def test_multidata_answers_what_data_answers(qtbot, tickets20):
+    """A view paints through multiData (one call per cell); it must say exactly what data() says."""
+    from PySide6.QtCore import QModelRoleData
+
+    hall, _ = tickets20
+    model = background_model(hall, page_size=50)
+    settle(qtbot, model)
+    roles = [int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole,
+                              Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.TextAlignmentRole,
+                              Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.CheckStateRole,
+                              Qt.ItemDataRole.ToolTipRole, NumberRole)]
+    marked = 0
+    for r in range(model.rowCount()):
+        for c in range(model.columnCount()):
+            index = model.index(r, c)
+            asked = [QModelRoleData(role) for role in roles]
+            model.multiData(index, asked)
+            for rd in asked:
+                want, got = model.data(index, rd.role()), rd.data()
+                if isinstance(want, QBrush | QFont):
+                    marked += 1
+                assert got == want, (r, c, rd.role(), got, want)
+    assert marked > 0  # overdue and due-today rows were among them
