@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -35,7 +37,6 @@ from PySide6.QtWidgets import (
 from hall.services import queue
 from hall.services.queue import QueueCounts, TicketFilter
 from hall.services.ticket_search import classify
-from hall.ui.background import Loader
 from hall.ui.ops import Context
 from hall.ui.ticket_table_model import (
     COL_APPLICANT,
@@ -51,9 +52,19 @@ from hall.ui.ticket_table_model import (
     TicketTableModel,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 SCOPES = ("mine", "window", "all")
 QUICK = ("open", "today", "overdue", "provisional")
 BURST_GAP_MS = 30  # keys closer than this come from a scanner (a person types 60+ ms apart): wait for its end
+
+
+def read_counts(session: Session, flt: TicketFilter, today: date, *, cap: int) -> QueueCounts:
+    """On the pool, after the page: the figures above the list, for its scope and search — not its quick
+    filter (the four figures are what the quick filters would show)."""
+    base = replace(flt, due_on=None, overdue=False, provisional=None)
+    return queue.counts(session, base, today=today, cap=cap)
 
 
 class QueueView(QWidget):
@@ -120,9 +131,12 @@ class QueueView(QWidget):
         self.counts_label.setObjectName("queueCounts")
         layout.addWidget(self.counts_label)
 
-        self.model = TicketTableModel.in_background(ctx.db, self._filter(), today=self._today, parent=self)
+        self._cap = queue.SEARCH_CAP
+        # The counts are read in the page's own job, right after it (one delivery, one repaint).
+        self.model = TicketTableModel.in_background(ctx.db, self._filter(), today=self._today, parent=self,
+                                                    companion=partial(read_counts, cap=self._cap))
         self.model.loaded.connect(self._rows_arrived)
-        self._counts = Loader(ctx.db, self)
+        self.model.companion_loaded.connect(self._show_counts)
         self._burst = QTimer(self)  # a scanner's burst that ended without Enter: search after this silence
         self._burst.setSingleShot(True)
         self._burst.setInterval(BURST_GAP_MS)
@@ -130,7 +144,6 @@ class QueueView(QWidget):
         self._last_key = 0.0
         self._pending = False  # text typed while a search was in flight: search it when that one is back
         self.model.loaded.connect(self._search_pending)
-        self._counts.idle.connect(self._search_pending)
         self._keep_ticket: int | None = None  # the ticket the clerk was on when the list was refreshed
         self.table = QTableView()
         self.table.setObjectName("queueTable")
@@ -159,7 +172,6 @@ class QueueView(QWidget):
         self.search.textChanged.connect(self._typed)
         self.search.returnPressed.connect(self._search_now)
         ctx.changes.tickets_changed.connect(self.tickets_changed)
-        self.refresh_counts()
 
     # --------------------------------------------------------------------------------- filters
     def _filter(self) -> TicketFilter:
@@ -205,13 +217,13 @@ class QueueView(QWidget):
             self._search_soon()
 
     def _search_soon(self) -> None:
-        if self.model.loading or self._counts.busy:
+        if self.model.loading:
             self._pending = True  # the one in flight comes back first; then the newest text goes out
         else:
             self.refresh()
 
     def _search_pending(self) -> None:
-        if self._pending and not (self.model.loading or self._counts.busy or self._burst.isActive()):
+        if self._pending and not (self.model.loading or self._burst.isActive()):
             self._pending = False
             self.refresh()
 
@@ -225,7 +237,7 @@ class QueueView(QWidget):
     @property
     def searching(self) -> bool:
         """A search or its counts are still on their way (or typed text waits to be searched)."""
-        return self._burst.isActive() or self._pending or self.model.loading or self._counts.busy
+        return self._burst.isActive() or self._pending or self.model.loading
 
     def refresh(self) -> None:
         """Show the list for the current scope, quick filter and search text (the reads run in the background)."""
@@ -236,7 +248,6 @@ class QueueView(QWidget):
             self.model.reload()
         else:
             self.model.set_filter(flt)
-        self.refresh_counts()
 
     def tickets_changed(self) -> None:
         """A ticket changed somewhere: the same list again, in place, keeping the clerk's row and scroll."""
@@ -246,7 +257,6 @@ class QueueView(QWidget):
         row = self.model.row_at(self.table.currentIndex().row())
         self._keep_ticket = row.id if row is not None else None
         self.model.refresh()
-        self.refresh_counts()
 
     def _rows_arrived(self) -> None:
         keep, self._keep_ticket = self._keep_ticket, None
@@ -259,14 +269,9 @@ class QueueView(QWidget):
         elif self.table.hasFocus() and not self.table.currentIndex().isValid() and self.model.rowCount():
             self.table.selectRow(0)  # the list arrived while the clerk waits in it: Enter opens the first
 
-    def refresh_counts(self) -> None:
-        base = replace(self._filter(), due_on=None, overdue=False, provisional=None)
-        today, cap = self._today(), queue.SEARCH_CAP
-        self._counts.request(lambda s: queue.counts(s, base, today=today, cap=cap), self._show_counts)
-
     def _show_counts(self, c: QueueCounts) -> None:
-        cap = queue.SEARCH_CAP
-        if classify(self._filter().text).kind == "short":
+        cap = self._cap
+        if classify(self.model.filter.text).kind == "short":
             self.counts_label.setText(self.tr("请继续输入：办件编号至少输入到受理点代码（如 320581101-000-），"
                                               "序号或证件号尾号输入4位"))
         elif c.capped:

@@ -59,6 +59,8 @@ _CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.Item
 
 # (filter, today, sort, descending, cursor, limit) -> Page; the composition passes one that opens a session.
 PageFetcher = Callable[[TicketFilter, date, SortKey, bool, Cursor | None, int], Page]
+# (session, filter, today) -> plain data read in the same job as a reload's first page (the queue's counts).
+Companion = Callable[["Session", TicketFilter, date], Any]
 REFRESH_MAX = 2000  # a refresh in place re-reads at most this many of the rows already fetched
 
 
@@ -68,6 +70,7 @@ class Loaded:
 
     rows: tuple[QueueRow, ...]
     next: Cursor | None
+    companion: Any = None  # what the companion read returned (reloads and refreshes only)
 
 
 def load_rows(session: Session, flt: TicketFilter, today: date, sort: SortKey, descending: bool,
@@ -110,10 +113,11 @@ def due_text(row: QueueRow) -> str:
 class TicketTableModel(QAbstractTableModel):
     loaded = Signal()  # rows arrived and were applied (a reload, a refresh or a fetchMore); background form only
     load_failed = Signal(str)  # a background read failed with this message for the person
+    companion_loaded = Signal(object)  # the companion's result, right after the rows it goes with
 
     def __init__(self, fetch: PageFetcher | None, flt: TicketFilter | None = None, *,
                  today: Callable[[], date] = date.today, page_size: int = 200, parent: QObject | None = None,
-                 loader: Loader | None = None) -> None:
+                 loader: Loader | None = None, companion: Companion | None = None) -> None:
         super().__init__(parent)
         if fetch is None and loader is None:
             raise ValueError("a TicketTableModel needs a fetcher or a loader")
@@ -129,16 +133,19 @@ class TicketTableModel(QAbstractTableModel):
         self._exhausted = True
         self._fetching = False  # views (and qtmodeltester) may ask again from inside our own insert signals
         self._looks: dict[int, tuple[Any, ...]] = {}  # row -> its texts and marks (cleared when rows change)
+        self._companion = companion
         self._bold = QFont()
         self._bold.setBold(True)
         self.reload()
 
     @classmethod
     def in_background(cls, db: Database, flt: TicketFilter | None = None, *, today: Callable[[], date] = date.today,
-                      page_size: int = 200, parent: QObject | None = None) -> TicketTableModel:
-        """A model whose every page is read off the GUI thread (see the module docstring)."""
+                      page_size: int = 200, parent: QObject | None = None,
+                      companion: Companion | None = None) -> TicketTableModel:
+        """A model whose every page is read off the GUI thread (see the module docstring); ``companion``: see
+        :meth:`set_companion`."""
         loader = Loader(db)
-        model = cls(None, flt, today=today, page_size=page_size, parent=parent, loader=loader)
+        model = cls(None, flt, today=today, page_size=page_size, parent=parent, loader=loader, companion=companion)
         loader.setParent(model)  # lives and dies with the model
         return model
 
@@ -179,12 +186,31 @@ class TicketTableModel(QAbstractTableModel):
         want = min(max(self._page_size, len(self._rows)), REFRESH_MAX)
         self._request(None, want, self._update_to)
 
+    def set_companion(self, read: Companion | None) -> None:
+        """A read that goes with every reload and refresh of the background form, in the same job right after
+        the rows (the queue's counts): one read transaction, one delivery, one repaint — and no second job's
+        Python competing with the GUI thread for the interpreter while the new rows are painted. Its result
+        arrives through ``companion_loaded``."""
+        self._companion = read
+
     def _request(self, after: Cursor | None, want: int, done: Callable[[Loaded], None]) -> None:
         assert self._loader is not None
         flt, today, sort, descending = self._filter, self._today(), self._sort, self._descending
         self._fetching = after is not None
-        self._loader.request(lambda s: load_rows(s, flt, today, sort, descending, after, want), done,
-                             failed=self._failed)
+        companion = self._companion if after is None else None
+
+        def job(session: Session) -> Loaded:
+            got = load_rows(session, flt, today, sort, descending, after, want)
+            if companion is None:
+                return got
+            return Loaded(got.rows, got.next, companion(session, flt, today))
+
+        self._loader.request(job, lambda got: self._arrived(got, done), failed=self._failed)
+
+    def _arrived(self, got: Loaded, apply: Callable[[Loaded], None]) -> None:
+        apply(got)
+        if got.companion is not None:
+            self.companion_loaded.emit(got.companion)
 
     def _reset_to(self, got: Loaded) -> None:
         self._fetching = True  # a view asking for more from inside our signals waits for the next turn
