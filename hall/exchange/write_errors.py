@@ -8,11 +8,17 @@ written, or the file system refused — and in every case the exporter's atomic 
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from hall.errors import HallError
 
+T = TypeVar("T")
 FULL = ("ENOSPC", "EFBIG", "EDQUOT")
 DENIED = ("EACCES", "EPERM", "EROFS")
 
@@ -39,3 +45,36 @@ def write_failure(path: Path, exc: BaseException) -> HallError:
         return HallError(f"没有权限写入“{path}”，没有生成文件。请换一个文件夹（如“文档”）后重试。")
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else code or exc.__class__.__name__
     return HallError(f"无法写入文件“{path}”（{detail}），没有生成文件。")
+
+
+@contextlib.contextmanager
+def _quiet_abandoned_writers() -> Iterator[None]:
+    """A workbook abandoned half-way still has a sheet writer suspended inside its XML elements; when it is
+    collected, closing those elements fails on the same full disk and Python reports "Exception ignored". That
+    failure has been told to the person already: swallow exactly those, pass anything else on."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if unraisable.exc_value is not None and is_write_failure(unraisable.exc_value):
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
+def writing(path: Path, write: Callable[[], T]) -> T:
+    """``write()`` (an exporter writing ``path``); a file-system failure becomes the person's message, and the
+    abandoned workbook is released here and now rather than whenever the collector next runs."""
+    with _quiet_abandoned_writers():
+        try:
+            return write()
+        except Exception as exc:
+            if not is_write_failure(exc):
+                raise
+            error = write_failure(path, exc)
+        gc.collect()  # the workbook and its sheets refer to each other: a cycle, freed here
+    raise error

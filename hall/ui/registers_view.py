@@ -21,7 +21,7 @@ from hall.ui.registers_cases import accountability_page, complaints_page, follow
 from hall.ui.registers_model import tr
 from hall.ui.registers_page import RegisterPage
 from hall.ui.registers_routing import AppointmentsTab, escalations_page, transfers_page
-from hall.ui.widgets import StaleWhileHidden
+from hall.ui.widgets import StaleWhileHidden, coalesced
 
 TAB_LABELS = {
     "accountability": QT_TRANSLATE_NOOP("Registers", "责任追究"),
@@ -63,7 +63,7 @@ class RegistersView(StaleWhileHidden, QTabWidget):
         self._stale = True
         for page in self.pages.values():
             page.follow_changes(False)
-        ctx.changes.tickets_changed.connect(self._changed)
+        ctx.changes.tickets_changed.connect(coalesced(self, self.mark_changed))
 
     def _add(self, name: str, page: RegisterPage) -> None:
         self.pages[name] = page
@@ -87,9 +87,6 @@ class RegistersView(StaleWhileHidden, QTabWidget):
         booked = sum(1 for a in self.pages["appointments"].model.rows() if a.state == "booked")
         planned = sum(1 for v in self.pages["visits"].model.rows() if v.state == "planned")
         self._label(self.indexOf(self.visits_tab), "visits", booked + planned, 0)
-
-    def _changed(self) -> None:
-        self.mark_changed()
 
     def refresh(self) -> None:
         """Reload every register now."""

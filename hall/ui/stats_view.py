@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from hall.errors import HallError
 from hall.exchange import reports_xlsx
 from hall.exchange.reports_xlsx import OVERDUE_HEADERS, PERF_COLUMNS, STAT_COLUMNS, stats_row_values
-from hall.exchange.write_errors import is_write_failure, write_failure
+from hall.exchange.write_errors import writing
 from hall.services import queue, stats
 from hall.services.queue import TicketFilter
 from hall.services.states import KIND_LABELS
@@ -56,7 +56,7 @@ from hall.ui.background import Loader, Task
 from hall.ui.dashboard import DrillDialog
 from hall.ui.ops import Context
 from hall.ui.progress import ProgressStrip
-from hall.ui.widgets import StaleWhileHidden, fixed_columns
+from hall.ui.widgets import StaleWhileHidden, coalesced, fixed_columns
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 # (parent, caption, suggested path) -> chosen path, "" when cancelled. Tests pass their own.
@@ -348,7 +348,7 @@ class StatsView(StaleWhileHidden, QWidget):
         self.dimension_box.currentIndexChanged.connect(lambda _i: self.refresh())
         self.date_from.dateChanged.connect(lambda _d: self._dates_changed())
         self.date_to.dateChanged.connect(lambda _d: self._dates_changed())
-        ctx.changes.tickets_changed.connect(self._tickets_changed)
+        ctx.changes.tickets_changed.connect(coalesced(self, self.mark_changed))
         self.drill_requested.connect(self._open_drill)
         self._update_export_tip(self.tabs.currentIndex())
 
@@ -478,9 +478,6 @@ class StatsView(StaleWhileHidden, QWidget):
         }.get(self.tabs.currentIndex(), tr("{0}政务服务办件统计（{1}）").format(self.period.label,
                                                                         self.table.dimension_label)))
 
-    def _tickets_changed(self) -> None:
-        self.mark_changed()
-
     # ------------------------------------------------------------------------------------- drilling
     def figure_filter(self, row: int, column: int) -> tuple[TicketFilter, str] | None:
         """The tickets behind one cell of the statistics table (None for the ratings columns)."""
@@ -597,15 +594,14 @@ class StatsView(StaleWhileHidden, QWidget):
 
         def job(progress: Any) -> reports_xlsx.ReportResult:
             progress(0, 0, what)
-            try:
+
+            def run() -> reports_xlsx.ReportResult:
                 # A read, not a write transaction: an export at a large hall takes seconds, and the counters'
                 # saves must not wait for it. The exporters write the file atomically (nothing half-written).
                 with db.reading() as s:
                     return write(s, path)
-            except Exception as exc:
-                if is_write_failure(exc):  # a full disk, a read-only folder: a message, nothing left behind
-                    raise write_failure(path, exc) from exc
-                raise
+
+            return writing(path, run)  # a full disk, a read-only folder: a message, nothing left behind
 
         task = Task(job, self)
         task.succeeded.connect(self._export_done)
