@@ -74,9 +74,11 @@ class Loaded:
 
 
 def load_rows(session: Session, flt: TicketFilter, today: date, sort: SortKey, descending: bool,
-              after: Cursor | None, want: int) -> Loaded:
-    """At least ``want`` rows from ``after`` on (fewer at the end of the list), page by page in one read.
-    A search page may come back short (it looks at a bounded window of its index range): keep going."""
+              after: Cursor | None, want: int, *, fill: bool = False) -> Loaded:
+    """Up to ``want`` rows from ``after`` on, in one read. A search's page may come back short — even empty —
+    because it looks at a bounded window of its index range: an empty one is followed at once (a view does not
+    ask again after nothing arrived), a short one is shown as it is and the view's fetchMore goes on from its
+    cursor. ``fill``: keep reading until ``want`` rows (a refresh in place re-reads what was shown)."""
     rows: list[QueueRow] = []
     cursor = after
     while True:
@@ -84,7 +86,7 @@ def load_rows(session: Session, flt: TicketFilter, today: date, sort: SortKey, d
                           limit=min(queue.MAX_PAGE, want - len(rows)))
         rows.extend(page.rows)
         cursor = page.next
-        if cursor is None or len(rows) >= want:
+        if cursor is None or len(rows) >= want or (rows and not fill):
             return Loaded(tuple(rows), cursor)
 
 
@@ -184,7 +186,7 @@ class TicketTableModel(QAbstractTableModel):
             self.reload()
             return
         want = min(max(self._page_size, len(self._rows)), REFRESH_MAX)
-        self._request(None, want, self._update_to)
+        self._request(None, want, self._update_to, fill=True)
 
     def set_companion(self, read: Companion | None) -> None:
         """A read that goes with every reload and refresh of the background form, in the same job right after
@@ -193,14 +195,15 @@ class TicketTableModel(QAbstractTableModel):
         arrives through ``companion_loaded``."""
         self._companion = read
 
-    def _request(self, after: Cursor | None, want: int, done: Callable[[Loaded], None]) -> None:
+    def _request(self, after: Cursor | None, want: int, done: Callable[[Loaded], None], *,
+                 fill: bool = False) -> None:
         assert self._loader is not None
         flt, today, sort, descending = self._filter, self._today(), self._sort, self._descending
         self._fetching = after is not None
         companion = self._companion if after is None else None
 
         def job(session: Session) -> Loaded:
-            got = load_rows(session, flt, today, sort, descending, after, want)
+            got = load_rows(session, flt, today, sort, descending, after, want, fill=fill)
             if companion is None:
                 return got
             return Loaded(got.rows, got.next, companion(session, flt, today))

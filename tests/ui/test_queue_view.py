@@ -376,3 +376,24 @@ def test_multidata_answers_what_data_answers(qtbot, tickets20):
                     marked += 1
                 assert got == want, (r, c, rd.role(), got, want)
     assert marked > 0  # overdue and due-today rows were among them
+
+
+def test_a_narrow_search_over_a_broad_prefix_shows_what_it_has_and_misses_nothing(qtbot, tickets20, monkeypatch):
+    """Each background read walks at most a window of the prefix's index range: the first rows show as soon as
+    there are some, scrolling (fetchMore) goes on from where the walk stopped, and an empty window is never the
+    end of the list."""
+    hall, _ = tickets20
+    monkeypatch.setattr(queue, "SEARCH_WINDOW", 3)
+    for flt in (TicketFilter(open_only=False, text="王", overdue=True), TicketFilter(text="王", due_on=TODAY)):
+        model = background_model(hall, flt, page_size=50)
+        settle(qtbot, model)
+        first = model.rowCount()
+        assert first >= 1
+        while model.canFetchMore():
+            model.fetchMore()
+            settle(qtbot, model)
+        with hall.db.reading() as s:
+            expected = queue.count(s, flt, today=TODAY)
+        assert model.rowCount() == expected and len({model.row_at(r).id for r in range(expected)}) == expected
+        if flt.overdue:
+            assert first < expected  # shown before the whole range was walked
