@@ -21,9 +21,9 @@ connections (finding candidates, reading marks and heads) replayed with ``sqlite
 same file, right after the run (the same index walks; the rows found are fewer, being decided by then).
 Throughout, a **probe process** saves like a counter (BEGIN IMMEDIATE, one insert into a scratch table, COMMIT with
 synchronous=FULL) every 20–60 ms and records how long it waited for the write lock; its waits with nothing else
-running are the baseline. For reference, the old path — every rule in full in one write transaction, as the GUI
-did every hour — is timed on the same ledger after the next-day run. The cached ledger is never written to
-(checked at the end); the working copy is removed at exit.
+running are the baseline. For reference, ``daily.run`` — every rule in full in one write transaction, the shape the
+GUI ran every hour before (with today's queries) — is timed on the same ledger after the next-day run. The cached
+ledger is never written to (checked at the end); the working copy is removed at exit.
 """
 
 from __future__ import annotations
@@ -311,8 +311,8 @@ def main() -> int:
             print(f"{'idle':<10} probe save lock wait, nothing else running: max {max(idle):.1f} ms, "
                   f"p99 {pct(idle, 99):.1f} ms (n={len(idle)})")
         old_w = waits.get("old path", [])
-        print(f"{'old path':<10} every rule in full in one write transaction (next day, nothing left to do): "
-              f"{old_s:.2f} s" + (f"; probe waited up to {max(old_w):.0f} ms" if old_w else ""))
+        print(f"{'full rules':<10} daily.run, every rule in full in one write transaction (next day, nothing left): "
+              f"{old_s:.2f} s" + (f"; the probe waited up to {max(old_w):.0f} ms" if old_w else ""))
         steady = figures["next day"]["s"]
         print(f"steady state {steady:.2f} s: {'within' if steady <= TARGET_S else 'OVER'} the {TARGET_S:.0f} s budget")
         remove_copy(work)
