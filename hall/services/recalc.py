@@ -24,7 +24,7 @@ written.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -35,6 +35,7 @@ from hall.errors import NotFound
 from hall.models import Event, Item, Ticket
 from hall.services import clock, ledger
 from hall.services.actor import Actor
+from hall.services.calendar import WorkCalendar
 from hall.services.deadlines import ClockEvent, LimitRule, recompute
 from hall.services.tickets import _by_uid, _touch
 
@@ -66,6 +67,28 @@ def _candidates(since: date) -> Any:
                    or_(t.due_date >= since, t.due_provisional)))
 
 
+Change = tuple[int, str, str, date, date, bool, bool]  # ticket id, uid, number, old, new, old/new provisional
+
+
+def _moved(calendar: WorkCalendar, rules: dict[int, LimitRule], rows: Sequence[Any]) -> list[Change]:
+    """The rows (of :func:`_candidates`) whose due date or provisional flag the calendar changes."""
+    jobs = [(rules[r[3]], r[5], r[4], _clock_events(r[8])) for r in rows]
+    return [(r[0], r[1], r[2], r[6], due, r[7], provisional)
+            for r, (due, provisional) in zip(rows, recompute(calendar, jobs), strict=True)
+            if due != r[6] or provisional != r[7]]
+
+
+def _locked_and_current(conn: Any, calendar: WorkCalendar, rules: dict[int, LimitRule], since: date,
+                        changes: list[Change]) -> list[Change]:
+    t = _TICKETS.c
+    out: list[Change] = []
+    for start in range(0, len(changes), 1000):
+        ids = [c[0] for c in changes[start:start + 1000]]
+        rows = conn.execute(_candidates(since).where(t.id.in_(ids)).order_by(t.id).with_for_update()).all()
+        out += _moved(calendar, rules, rows)
+    return out
+
+
 def _clock_events(raw: Any) -> tuple[ClockEvent, ...]:
     if raw is None or raw == "[]":
         return ()
@@ -87,17 +110,20 @@ def recompute_open(session: Session, actor: Actor, *, since: date, why: str,
              for row in conn.execute(select(Item.id, Item.promised_limit, Item.limit_unit,
                                             Item.restart_on_supplement))}
     report(0, 0, "读取在办件")
-    changes: list[tuple[int, str, str, date, date, bool, bool]] = []  # id, uid, number, old, new, old/new prov
+    changes: list[Change] = []
     done = 0
     # Per statement (Connection.execution_options would stream every later statement of the session too).
     result = conn.execute(_candidates(since), execution_options={"yield_per": CHUNK})
     for rows in result.partitions():
-        jobs = [(rules[r[3]], r[5], r[4], _clock_events(r[8])) for r in rows]
-        for r, (due, provisional) in zip(rows, recompute(calendar, jobs), strict=True):
-            if due != r[6] or provisional != r[7]:
-                changes.append((r[0], r[1], r[2], r[6], due, r[7], provisional))
+        changes += _moved(calendar, rules, rows)
         done += len(rows)
         report(done, 0, f"已重新计算 {done:,} 件在办件的期限")
+    if conn.dialect.name != "sqlite":
+        # PostgreSQL reads what was committed when each statement began, and another counter may have changed
+        # one of these tickets since (a pause, an extension): lock the ones about to move and derive them
+        # again from what they hold now, so no clock change made meanwhile is overwritten. (SQLite needs none
+        # of this: BEGIN IMMEDIATE keeps every other writer out for the whole transaction.)
+        changes = _locked_and_current(conn, calendar, rules, since, sorted(changes))
     changes.sort()  # ticket order, as one event after another has always been written
     total = len(changes)
     report(0, total, "记录期限变化")

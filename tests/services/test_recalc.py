@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -301,4 +302,41 @@ def test_an_interrupted_recompute_leaves_the_calendar_unchanged_too(hall_sqlite)
     with hall_sqlite.db.transaction() as s:
         assert calendar_service.WorkCalendar.load(s).is_workday(date(2026, 12, 22))
         assert {n: tickets.get(s, n).due_date for n in numbers} == before
+        assert ledger.verify(s).ok
+
+
+def test_a_pause_committed_meanwhile_on_postgresql_is_not_overwritten(hall_db, people):
+    """PostgreSQL lets another counter commit while the recompute reads: a ticket about to move is locked and
+    derived again from what it holds now (SQLite keeps every other writer out for the whole transaction)."""
+    if hall_db.db.is_sqlite:
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE; nothing can commit meanwhile")
+    from workflow_env import prepare
+
+    from hall.models import Item
+    from hall.services import clock, workflow
+
+    who = prepare(hall_db, people)
+    number = _accept(hall_db, who["m01"], "09", datetime(2026, 12, 1, 9))
+    other = _accept(hall_db, who["m01"], "09", datetime(2026, 12, 2, 9))
+    paused: list[str] = []
+
+    elsewhere = dataclasses.replace(who["m01"], node_id="counter-pc-2")  # another PC: its own chain
+
+    def another_counter_pauses(_done, _total, what):
+        if what.startswith("已重新计算") and not paused:
+            with hall_db.db.transaction() as s2:
+                workflow.pause(s2, elsewhere, number, "补充收入证明", now=datetime(2026, 12, 8, 9))
+            paused.append(number)
+
+    with hall_db.db.transaction() as s:
+        _changed, moved = recalc.add_local_holiday(s, people["admin"], date(2026, 12, 10), "测试节",
+                                                   progress=another_counter_pauses)
+    assert paused and {n for n, _o, _d in moved} == {number, other}
+    with hall_db.db.transaction() as s:
+        cal = clock.calendar_for(s)
+        for n in (number, other):
+            t = tickets.get(s, n)
+            assert (t.due_date, t.due_provisional) == clock.quick_due(
+                cal, s.get_one(Item, t.item_id), t.kind, t.accepted_on, t.clock)
+        assert [e["kind"] for e in tickets.get(s, number).clock] == ["pause"]
         assert ledger.verify(s).ok
