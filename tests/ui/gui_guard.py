@@ -18,7 +18,14 @@ from sqlalchemy import event
 
 
 class EventLoopMonitor:
-    def __init__(self, interval_ms: int = 5) -> None:
+    """``stalls``: with ``sample_after_ms`` set, a watchdog thread records where the GUI thread was (its Python
+    stack) whenever the loop has not turned for that long — what to fix when a gap is too long."""
+
+    def __init__(self, interval_ms: int = 5, *, sample_after_ms: float | None = None) -> None:
+        self.sample_after_ms = sample_after_ms
+        self.stalls: list[str] = []
+        self._watch: threading.Thread | None = None
+        self._stop = threading.Event()
         self.timer = QTimer()
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
@@ -34,11 +41,32 @@ class EventLoopMonitor:
     def start(self) -> EventLoopMonitor:
         self._last = time.perf_counter()
         self.timer.start()
+        if self.sample_after_ms is not None:
+            self._stop.clear()
+            self._watch = threading.Thread(target=self._watchdog, daemon=True)
+            self._watch.start()
         return self
+
+    def _watchdog(self) -> None:
+        import sys
+        import traceback
+
+        gui = threading.main_thread().ident
+        me = threading.get_ident()
+        while not self._stop.wait(0.01):
+            stalled = (time.perf_counter() - self._last) * 1000
+            if stalled > (self.sample_after_ms or 0):  # sampled every 10 ms for as long as the stall lasts
+                frames = sys._current_frames()
+                parts = [("GUI" if ident == gui else f"thread {ident}") + ":\n"
+                         + "".join(traceback.format_stack(f)[-6:]) for ident, f in frames.items() if ident != me]
+                self.stalls.append(f"stalled {stalled:.0f} ms\n" + "\n".join(parts))
 
     def stop(self) -> float:
         self.timer.stop()
         self._tick()
+        self._stop.set()
+        if self._watch is not None:
+            self._watch.join()
         return self.max_ms
 
     @property
