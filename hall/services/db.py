@@ -95,20 +95,28 @@ class Checkpointer:
         while not self._stop.wait(self.interval):
             self.checkpoint("PASSIVE")
 
-    def checkpoint(self, mode: str = "PASSIVE") -> None:
+    def checkpoint(self, mode: str = "PASSIVE", timeout: float = 1.0) -> bool:
+        """One checkpoint; True when it copied the whole WAL back (False: busy — the next round tries again)."""
         try:
-            conn = sqlite3.connect(self.path, timeout=1)
+            conn = sqlite3.connect(self.path, timeout=timeout)
             try:
-                conn.execute(f"PRAGMA wal_checkpoint({mode})")
+                busy, _log, _done = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+                return busy == 0
             finally:
                 conn.close()
-        except sqlite3.Error as exc:  # busy or gone: the next round tries again
+        except sqlite3.Error as exc:  # busy or gone
             log.debug("checkpoint skipped: %s", exc)
+            return False
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
-        self.checkpoint("TRUNCATE")
+        # No timeout: a PASSIVE round over a large WAL (a bulk import) may take a while, and a TRUNCATE started
+        # beside it would find the database busy and leave the WAL behind.
+        self._thread.join()
+        for _ in range(3):
+            if self.checkpoint("TRUNCATE", timeout=10):
+                return
+        log.warning("the WAL could not be folded back at close (another program has the database open)")
 
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
