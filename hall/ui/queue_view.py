@@ -239,6 +239,11 @@ class QueueView(QWidget):
         """A search or its counts are still on their way (or typed text waits to be searched)."""
         return self._burst.isActive() or self._pending or self.model.loading
 
+    @property
+    def loading(self) -> bool:
+        """The same as :attr:`searching`, by the name the other screens' background reads use."""
+        return self.searching
+
     def refresh(self) -> None:
         """Show the list for the current scope, quick filter and search text (the reads run in the background)."""
         self._burst.stop()
