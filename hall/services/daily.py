@@ -388,40 +388,56 @@ def _b_posts(db: Database, actor: Actor, today: date, progress: Progress) -> bpo
 
 def in_batches(db: Database, ids: Sequence[int], fn: Callable[[Session, Sequence[int]], T], progress: Progress,
                label: str) -> list[T]:
-    """Run ``fn(session, chunk)`` over ``ids`` in short write transactions, sized to about BATCH_SECONDS each.
+    """Run ``fn(session, part)`` over ``ids`` in short write transactions of about BATCH_SECONDS of work each
+    (at most BATCH_ITEMS ids); returns the result of every call.
 
-    A batch that collides with another run on PostgreSQL (a unique key written meanwhile) is rolled back and
-    tried again: the re-check inside ``fn`` then sees the other run's rows, so nothing is written twice.
+    Inside a transaction ``fn`` is called on small parts (sized to a couple of milliseconds each) until the
+    time is used up, so a run of expensive tickets after cheap ones never makes one long transaction. Between
+    transactions the lock is left free at least as long as it was held. A transaction that collides with
+    another run on PostgreSQL (a unique key written meanwhile) is rolled back and tried again: the re-check
+    inside ``fn`` then sees the other run's rows, so nothing is written twice.
     """
     out: list[T] = []
-    total, done, size = len(ids), 0, min(2, BATCH_ITEMS)
+    total, done = len(ids), 0
+    step = [2]  # ids per call, carried from one transaction to the next
     if total:
         progress(0, total, f"{label} 0/{total}")
     while done < total:
-        chunk = ids[done:done + size]
         began = time.perf_counter()
-        result, took = _with_retry(db, fn, chunk)
+        results, used = _with_retry(db, fn, ids, done, step)
         held = time.perf_counter() - began
-        out.append(result)
-        done += len(chunk)
+        out.extend(results)
+        done += used
         progress(done, total, f"{label} {done}/{total}")
-        # Grow or shrink the next batch towards BATCH_SECONDS of work (never more than double at once). The
-        # commit's flush to disk comes on top; it is the same for any batch size, so it does not count here.
-        size = max(1, min(BATCH_ITEMS, 2 * size, int(size * BATCH_SECONDS / max(took, 1e-4))))
         if done < total:
             time.sleep(max(PAUSE_SECONDS, held))
     return out
 
 
-def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], chunk: Sequence[int]) -> tuple[T, float]:
-    """``fn`` in one write transaction: its result and how long the work took before the commit."""
+PART_SECONDS = 0.002  # the work of one call inside a transaction
+
+
+def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], ids: Sequence[int], start: int,
+                step: list[int]) -> tuple[list[T], int]:
+    """One write transaction over ``ids[start:]``: calls of ``fn`` until BATCH_SECONDS of work or BATCH_ITEMS
+    ids; returns the results and how many ids it used."""
     for attempt in range(3):
         try:
             with db.transaction() as s:
-                started = time.perf_counter()
-                result = fn(s, chunk)
+                began, results, i = time.perf_counter(), [], start
+                limit = min(len(ids), start + BATCH_ITEMS)
+                while i < limit:
+                    part = ids[i:min(limit, i + step[0])]
+                    t0 = time.perf_counter()
+                    results.append(fn(s, part))
+                    took = time.perf_counter() - t0
+                    i += len(part)
+                    # Towards PART_SECONDS a call (never more than double at once).
+                    step[0] = max(1, min(2 * step[0], int(len(part) * PART_SECONDS / max(took, 1e-5))))
+                    if time.perf_counter() - began >= BATCH_SECONDS:
+                        break
                 s.flush()
-                return result, time.perf_counter() - started
+                return results, i - start
         except IntegrityError as exc:
             log.info("daily batch collided with another run, trying again (%s)", exc.__class__.__name__)
             if attempt == 2:

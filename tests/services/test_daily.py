@@ -259,22 +259,38 @@ def test_progress_is_reported_in_chinese_with_counts(hall_sqlite):
 
 
 def test_write_transactions_stay_short(hall_sqlite, monkeypatch):
-    """No batch holds the write lock for more than BATCH_ITEMS tickets (here 7, on 40 overdue tickets)."""
-    monkeypatch.setattr(daily, "BATCH_ITEMS", 7)
+    """No write transaction decides more than BATCH_ITEMS tickets (here 7, on 40 overdue tickets), nor goes on
+    past BATCH_SECONDS of work (here 0: one call per transaction, each call sized to PART_SECONDS = 0: one ticket
+    after the first call's two)."""
     h = Hall(hall_sqlite, actors_of(hall_sqlite))
     for k in range(40):
         _act(h, MONDAY, k, "promised")
-    sizes: list[int] = []
+    decided: list[int] = []  # tickets recorded per write transaction
     original = daily.accountability.record_overdue
 
     def counting(session, actor, today, ids, **kw):
-        sizes.append(len(ids))
-        return original(session, actor, today, ids, **kw)
+        out = original(session, actor, today, ids, **kw)
+        decided[-1] += len(out)
+        return out
+
+    def begin(_conn):
+        decided.append(0)
 
     monkeypatch.setattr(daily.accountability, "record_overdue", counting)
-    report = daily.run_batched(h.db, h.opened.system, date(2026, 3, 23))
-    assert report.accountability == 40
-    assert sum(sizes) == 40 and max(sizes) <= 7 and len(sizes) >= 6
+    monkeypatch.setattr(daily, "BATCH_ITEMS", 7)
+    event.listen(h.db.engine, "begin", begin)
+    try:
+        assert daily.run_batched(h.db, h.opened.system, date(2026, 3, 23)).accountability == 40
+        assert sum(decided) == 40 and max(decided) <= 7
+        monkeypatch.setattr(daily, "BATCH_SECONDS", 0.0)
+        monkeypatch.setattr(daily, "PART_SECONDS", 0.0)
+        for k in range(40, 52):
+            _act(h, MONDAY, k, "promised")
+        decided.clear()
+        assert daily.run_batched(h.db, h.opened.system, date(2026, 3, 24)).accountability == 12
+        assert sum(decided) == 12 and max(decided) <= 2 and len([d for d in decided if d]) == 11
+    finally:
+        event.remove(h.db.engine, "begin", begin)
 
 
 def test_span_arithmetic():
