@@ -283,6 +283,10 @@ def _incremental(db: Database, actor: Actor, today: date, progress: Progress, na
     with db.reading() as s:
         upto = heads(s)  # before the candidates: anything later is looked at next time
         plan = make(s, today)
+        if mark is not None and any(upto.get(node, 0) < seq for node, seq in mark.upto.items()):
+            # A mark that counts events this database does not have (it came with a copy or a sync from
+            # another database): it proves nothing here, so this sweep looks at everything.
+            mark = None
         if mark is None:
             seen, ids = 0, plan.candidates(s, [plan.window], None)
         else:

@@ -404,3 +404,17 @@ def test_two_pcs_on_one_server_duplicate_nothing(hall_db):
     with h.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(AccountabilityRecord)) == 110
         assert s.scalar(select(func.count()).where(Event.type == "accountability.opened")) == 110
+
+
+def test_a_mark_counting_events_this_database_lacks_is_not_trusted(hall_sqlite):
+    """A mark from another database (a later copy, a sync) names sequence numbers this one has not reached:
+    the sweep then looks at everything rather than skip what it never saw."""
+    h = Hall(hall_sqlite, actors_of(hall_sqlite))
+    _act(h, MONDAY, 0, "promised")
+    with h.db.reading() as s:
+        upto = daily.heads(s)
+    foreign = daily.Mark(date(2026, 3, 20), {n: seq + 1000 for n, seq in upto.items()}, (None, date(2026, 3, 20)))
+    with h.db.transaction() as s:
+        ledger.append(s, h.opened.system, daily.MARK_TYPE, {"day": date(2026, 3, 20), "sweep": "overdue",
+                                                            "marks": {"overdue": foreign.to_json()}})
+    assert daily.run_batched(h.db, h.opened.system, date(2026, 3, 23)).accountability == 1
