@@ -16,7 +16,7 @@ is what the program and `hall-admin daily` use: the same rules with the same res
   idempotent); a PC off for days just has a wider span to look at.
 - **in short transactions**: candidates are read in a read transaction (no write lock), then decided and
   written in batches of a few milliseconds each (re-checked inside, so another run or a counter that got there
-  first is respected), with a pause between batches so a counter saving a ticket gets the write lock at once.
+  first is respected), with a pause between batches so a counter saving a ticket gets the lock at its next try.
 
 Per-node sequence numbers, not event row ids, make the watermark: a node's events commit in sequence order on
 either database (the node head row serialises them), while PostgreSQL may commit row ids out of order.
@@ -58,8 +58,9 @@ QUIET_TYPES = frozenset({
 BATCH_ITEMS = 200  # at most this many tickets per write transaction …
 BATCH_SECONDS = 0.010  # … and about this much work, so a counter's save never waits long for the lock
 # Between two batches the lock is left free at least as long as the batch held it (and never less than this):
-# SQLite's busy handler tries again after 1, 2, 5, 10, 15, 20, 25 … ms — each gap shorter than the time already
-# waited — so a counter that found the lock taken finds it free at its next try instead of racing the next batch.
+# SQLite's busy handler tries again after 1, 2, 5, 10, 15, 20, 25 … ms — past the first few tries each gap is
+# shorter than the time already waited — so a counter that found the lock taken finds it free at its next try
+# instead of racing the next batch.
 PAUSE_SECONDS = 0.015
 REMARK_AFTER_EVENTS = 500  # a same-day run with nothing to do writes a new mark only after this many new events
 PG_LOCK_KEY = 0x48414C4C_4441494C & 0x7FFFFFFFFFFFFFFF  # "HALLDAIL": one daily run at a time on a hall server
