@@ -56,7 +56,7 @@ QUIET_TYPES = frozenset({
     MARK_TYPE,
 })
 BATCH_ITEMS = 200  # at most this many tickets per write transaction …
-BATCH_SECONDS = 0.010  # … and about this much work, so a counter's save never waits long for the lock
+BATCH_SECONDS = 0.015  # … and about this much work, so a counter's save never waits long for the lock
 # Between two batches the lock is left free at least as long as the batch held it (and never less than this):
 # SQLite's busy handler tries again after 1, 2, 5, 10, 15, 20, 25 … ms — past the first few tries each gap is
 # shorter than the time already waited — so a counter that found the lock taken finds it free at its next try
@@ -293,7 +293,7 @@ def _incremental(db: Database, actor: Actor, today: date, progress: Progress, na
         else:
             touched, seen = changed_since(s, mark.upto, upto)
             ids = plan.candidates(s, minus(plan.window, mark.covered), touched)
-    done = in_batches(db, ids, quiet.watch(lambda s, chunk: plan.apply(s, actor, chunk)), progress, label)
+    done = in_batches(db, ids, lambda s, chunk: plan.apply(s, actor, chunk), progress, label, quiet)
     flat = [r for chunk in done for r in (chunk if isinstance(chunk, list) else [chunk])]
     new = Mark(today, quiet.carry(upto), merge(plan.window, mark.covered if mark else None))
     if mark is None or mark.day != today or any(flat) or seen >= REMARK_AFTER_EVENTS:
@@ -340,20 +340,20 @@ class QuietRanges:
     def _head(self, session: Session) -> int:
         return int(session.scalars(select(NodeHead.seq).where(NodeHead.node_id == self.node)).first() or 0)
 
-    def watch(self, fn: Callable[[Session, Sequence[int]], T]) -> Callable[[Session, Sequence[int]], T]:
-        def batch(session: Session, chunk: Sequence[int]) -> T:
-            before = self._head(session)
-            result = fn(session, chunk)
-            session.flush()
-            after = self._head(session)
-            if after > before:
-                types = set(session.scalars(select(Event.type).where(
-                    Event.node_id == self.node, Event.seq > before, Event.seq <= after)))
-                if types <= QUIET_TYPES:
-                    self.ranges.append((before, after))
-            return result
+    def begin(self, session: Session) -> int:
+        """Called first in a batch's write transaction: this node's head before the batch."""
+        return self._head(session)
 
-        return batch
+    def end(self, session: Session, before: int) -> tuple[int, int] | None:
+        """Called last in the same transaction: the batch's span if it holds only quiet events (to be kept with
+        ``ranges.append`` once the transaction has committed)."""
+        after = self._head(session)
+        if after > before:
+            types = set(session.scalars(select(Event.type).where(
+                Event.node_id == self.node, Event.seq > before, Event.seq <= after)))
+            if types <= QUIET_TYPES:
+                return before, after
+        return None
 
     def carry(self, upto: dict[str, int]) -> dict[str, int]:
         """``upto`` with this node's sequence moved to the end of the quiet spans that start at or before it."""
@@ -392,7 +392,7 @@ def _b_posts(db: Database, actor: Actor, today: date, progress: Progress) -> bpo
 
 
 def in_batches(db: Database, ids: Sequence[int], fn: Callable[[Session, Sequence[int]], T], progress: Progress,
-               label: str) -> list[T]:
+               label: str, quiet: QuietRanges | None = None) -> list[T]:
     """Run ``fn(session, part)`` over ``ids`` in short write transactions of about BATCH_SECONDS of work each
     (at most BATCH_ITEMS ids); returns the result of every call.
 
@@ -409,7 +409,7 @@ def in_batches(db: Database, ids: Sequence[int], fn: Callable[[Session, Sequence
         progress(0, total, f"{label} 0/{total}")
     while done < total:
         began = time.perf_counter()
-        results, used = _with_retry(db, fn, ids, done, step)
+        results, used = _with_retry(db, fn, ids, done, step, quiet)
         held = time.perf_counter() - began
         out.extend(results)
         done += used
@@ -419,16 +419,17 @@ def in_batches(db: Database, ids: Sequence[int], fn: Callable[[Session, Sequence
     return out
 
 
-PART_SECONDS = 0.002  # the work of one call inside a transaction
+PART_SECONDS = 0.004  # the work of one call inside a transaction
 
 
 def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], ids: Sequence[int], start: int,
-                step: list[int]) -> tuple[list[T], int]:
+                step: list[int], quiet: QuietRanges | None) -> tuple[list[T], int]:
     """One write transaction over ``ids[start:]``: calls of ``fn`` until BATCH_SECONDS of work or BATCH_ITEMS
     ids; returns the results and how many ids it used."""
     for attempt in range(3):
         try:
             with db.transaction() as s:
+                before = quiet.begin(s) if quiet is not None else 0
                 began, results, i = time.perf_counter(), [], start
                 limit = min(len(ids), start + BATCH_ITEMS)
                 while i < limit:
@@ -442,7 +443,10 @@ def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], ids: Se
                     if time.perf_counter() - began >= BATCH_SECONDS:
                         break
                 s.flush()
-                return results, i - start
+                span = quiet.end(s, before) if quiet is not None else None
+            if quiet is not None and span is not None:
+                quiet.ranges.append(span)  # committed
+            return results, i - start
         except IntegrityError as exc:
             log.info("daily batch collided with another run, trying again (%s)", exc.__class__.__name__)
             if attempt == 2:
