@@ -116,3 +116,27 @@ def test_panels_say_not_enabled_without_workflow_tables(hall_sqlite):
     assert not snap.rectifications.enabled and snap.rectifications.note.startswith("未启用")
     assert not snap.duty.enabled and not snap.followups.enabled and not snap.substitutions.enabled
     assert snap.totals.open == 0 and snap.rate_year.rate is None and snap.rate_year.text == "—"
+
+
+def test_a_long_panel_is_cut_to_its_first_rows_and_keeps_its_total(tmp_path, monkeypatch):
+    """A follow-up backlog: the panel holds the first rows of the service's list, in its order, and the count
+    of all; the pages and the count of the services agree with the whole list."""
+    from ui.manager_session import build_ledger  # tests/ui: the realistic demo hall, Qt-free part
+
+    from hall.services import followups, ratings
+
+    ledger = build_ledger(tmp_path / "data", 3000)
+    with ledger.opened.db.reading() as s:
+        whole = followups.due(s, ledger.today)
+        assert followups.count_due(s, ledger.today) == len(whole) > dashboard.PANEL_ROWS
+        assert followups.due(s, ledger.today, limit=7, offset=5) == whole[5:12]
+        assert followups.count_due(s, ledger.today, within_days=7) == len(followups.due(s, ledger.today,
+                                                                                         within_days=7))
+        assert ratings.count_rectifications(s) == len(ratings.rectifications(s, ledger.today))
+        snap, shown = dashboard.snapshot(s, ledger.today), dashboard.PANEL_ROWS
+        monkeypatch.setattr(dashboard, "PANEL_ROWS", len(whole) + 1)
+        small = dashboard.snapshot(s, ledger.today)
+    assert snap.followups.rows == tuple(whole[:shown])
+    assert snap.followups.count == len(whole) and snap.followups.truncated
+    assert small.followups.total is None and small.followups.count == len(whole) and not small.followups.truncated
+    ledger.opened.db.dispose()
