@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QTableView,
     QTabWidget,
@@ -55,7 +57,7 @@ from hall.ui import messages
 from hall.ui.background import Loader, Task
 from hall.ui.dashboard import DrillDialog
 from hall.ui.ops import Context
-from hall.ui.progress import ProgressStrip
+from hall.ui.progress import SHOW_AFTER_MS, ProgressStrip
 from hall.ui.widgets import StaleWhileHidden, coalesced, fixed_columns
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -314,7 +316,20 @@ class StatsView(StaleWhileHidden, QWidget):
         self.subtitle = QLabel()
         self.subtitle.setObjectName("subtitle")
         self.subtitle.setWordWrap(True)
-        outer.addWidget(self.subtitle)
+        sub_row = QHBoxLayout()
+        sub_row.addWidget(self.subtitle, 1)
+        # A year at a large hall takes a second or two to count: a busy bar says so (shown only after a second).
+        self.counting = QProgressBar()
+        self.counting.setObjectName("counting")
+        self.counting.setRange(0, 0)
+        self.counting.setMaximumWidth(160)
+        self.counting.hide()
+        sub_row.addWidget(self.counting)
+        outer.addLayout(sub_row)
+        self._counting_shown = QTimer(self)
+        self._counting_shown.setSingleShot(True)
+        self._counting_shown.setInterval(SHOW_AFTER_MS)
+        self._counting_shown.timeout.connect(lambda: self.counting.setVisible(self.loading))
 
         self.tabs = QTabWidget()
         self.stats_model = FigureTable([], self)
@@ -428,16 +443,21 @@ class StatsView(StaleWhileHidden, QWidget):
                     stats.overdue_list(s, period, today=today))
 
         self.subtitle.setText(tr("正在统计{0}……").format(period.label))
+        self._counting_shown.start()
         self.loader.request(load, lambda got: self._loaded(period, dim, got), failed=self._failed)
 
     def _loaded(self, period: Period, dim: str,
                 got: tuple[dict[str, StatsTable], tuple[PerformanceRow, ...], list[OverdueLine]]) -> None:
+        self._counting_shown.stop()
+        self.counting.hide()
         tables, self.performance, self.overdue = got
         self.period, self.table = period, tables[dim]
         self._show()
         self.counted.emit()
 
     def _failed(self, exc: HallError) -> None:
+        self._counting_shown.stop()
+        self.counting.hide()
         self.subtitle.setText(tr("无法统计：") + str(exc))
 
     def _show(self) -> None:
