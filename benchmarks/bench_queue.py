@@ -409,7 +409,8 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
     first_paints = [x for xs in bare_paint.values() for x in xs]
     print(f"  GUI thread per keystroke p99 {key_p99:.2f} ms, max {max(all_keys):.2f} ms "
           f"(target ≤ {TARGET_KEY_MS:.0f} ms): {'OK' if key_p99 <= TARGET_KEY_MS else 'OVER'}")
-    print(f"  longest event-loop gap {gap:.1f} ms — painting new rows; a bare Qt table's first paint of the same rows: "
+    print(f"  longest event-loop gap while typing {gap:.1f} ms (target ≤ {TARGET_KEY_MS:.0f} ms: "
+          f"{'OK' if gap <= TARGET_KEY_MS else 'OVER'}); a bare Qt table's first paint of the same rows: "
           f"p50 {pct(first_paints, 50):.1f} ms, p99 {pct(first_paints, 99):.1f} ms, max {max(first_paints):.1f} ms")
     print(f"  results in the model after the last keystroke p99 {typed_p99:.1f} ms (painted: "
           f"{pct(typed_painted, 99):.1f} ms) (target ≤ {TARGET_RESULTS_MS:.0f} ms): "
