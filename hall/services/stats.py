@@ -391,48 +391,58 @@ def overdue_list(session: Session, period: Period, *, today: date | None = None)
         period = period.clipped(today)
     cal = clock.calendar_for(session)
     names = {i: n for i, n in session.execute(select(Staff.id, Staff.name)).all()}
-    late_closed = select(Ticket).where(Ticket.closed_at >= period.since, Ticket.closed_at < period.until,
-                                       Ticket.closed_on_time.is_(False), Ticket.state != "voided")
-    still_open = select(Ticket).where(Ticket.is_open.is_(True), Ticket.accepted_on.is_not(None),
-                                      Ticket.due_date < period.end)
-    closed_after = select(Ticket).where(Ticket.closed_at >= period.until, Ticket.accepted_on.is_not(None),
-                                        Ticket.due_date < period.end,
-                                        Ticket.state.not_in(("voided", "refused", "withdrawn")))
-    findings = _findings(session)
-    out = []
+    # Plain columns, not ticket objects: a year's late closures at a large hall are thousands of rows.
+    cols = (Ticket.uid, Ticket.number, Ticket.item_name, Ticket.window_code, Ticket.kind, Ticket.owner_id,
+            Ticket.accepted_on, Ticket.due_date, Ticket.closed_at, Ticket.state, Ticket.clock)
+    late_closed = select(*cols).where(Ticket.closed_at >= period.since, Ticket.closed_at < period.until,
+                                      Ticket.closed_on_time.is_(False), Ticket.state != "voided")
+    still_open = select(*cols).where(Ticket.is_open.is_(True), Ticket.accepted_on.is_not(None),
+                                     Ticket.due_date < period.end)
+    closed_after = select(*cols).where(Ticket.closed_at >= period.until, Ticket.accepted_on.is_not(None),
+                                       Ticket.due_date < period.end,
+                                       Ticket.state.not_in(("voided", "refused", "withdrawn")))
+    listed = []
     for stmt in (late_closed, still_open, closed_after):
-        for t in session.scalars(stmt.order_by(Ticket.due_date, Ticket.id)):
-            closed_on = t.closed_at.date() if t.closed_at and t.closed_at < period.until else None
-            if closed_on is None and (t.state in CLOCK_STOPPED_STATES or _clock_stopped(t.clock)):
+        for uid, number, item, window, kind, owner, accepted, due, closed_at, state, entries in session.execute(
+                stmt.order_by(Ticket.due_date, Ticket.id)):
+            closed_on = closed_at.date() if closed_at and closed_at < period.until else None
+            if closed_on is None and (state in CLOCK_STOPPED_STATES or _clock_stopped(entries)):
                 continue
-            if t.due_date is None:
+            if due is None:
                 continue
-            end = closed_on or period.end
-            days = max(working_days_between(cal, t.due_date, end), 1)
-            out.append(OverdueLine(t.number, t.item_name, t.window_code, t.kind, names.get(t.owner_id, NOBODY)
-                                   if t.owner_id else NOBODY, t.accepted_on, t.due_date, closed_on, days,
-                                   STATE_LABELS.get(t.state, t.state), _reason(t, findings.get(t.uid))))
+            days = max(working_days_between(cal, due, closed_on or period.end), 1)
+            listed.append((uid, entries, (number, item, window, kind, names.get(owner, NOBODY) if owner else NOBODY,
+                                          accepted, due, closed_on, days, STATE_LABELS.get(state, state))))
+    findings = _findings(session, [uid for uid, _e, _l in listed])
+    out = [OverdueLine(*line, _reason(entries, findings.get(uid))) for uid, entries, line in listed]
     out.sort(key=lambda line: (-line.days_over, line.due_date, line.number))
     return out
 
 
-def _findings(session: Session) -> dict[str, str]:
+def _findings(session: Session, uids: list[str]) -> dict[str, str]:
+    """The accountability findings of these tickets (looked up by ticket, never the whole register: the daily
+    rules leave a record for every ticket that ever went overdue)."""
     from hall.models.workflow import AccountabilityRecord
 
-    if not has_tables(session, "accountability_records"):
+    if not uids or not has_tables(session, "accountability_records"):
         return {}
-    rows = session.execute(select(AccountabilityRecord.ticket_uid, AccountabilityRecord.state,
-                                  AccountabilityRecord.finding)
-                           .where(AccountabilityRecord.cause == "overdue")).all()
+    rows: list[Any] = []
+    wanted = sorted(set(uids))
+    for i in range(0, len(wanted), 500):  # bounded IN lists on any database
+        rows += session.execute(select(AccountabilityRecord.ticket_uid, AccountabilityRecord.state,
+                                       AccountabilityRecord.finding)
+                                .where(AccountabilityRecord.cause == "overdue",
+                                       AccountabilityRecord.ticket_uid.in_(wanted[i:i + 500]))
+                                .order_by(AccountabilityRecord.id)).all()
     labels = {"open": "待核实", "upheld": "责任成立", "dismissed": "不予追究"}
     return {uid: f"责任追究：{labels.get(state, state)}" + (f"，{finding}" if finding else "")
             for uid, state, finding in rows if uid}
 
 
-def _reason(t: Ticket, finding: str | None) -> str:
+def _reason(entries: list[dict[str, Any]] | None, finding: str | None) -> str:
     parts = []
     words = {"extend": "延期", "pause": "暂停计时", "exclude_start": "特别程序"}
-    for e in t.clock or ():
+    for e in entries or ():
         if e.get("kind") in words:
             parts.append(f"{e.get('on', '')} {words[e['kind']]}：{e.get('reason', '')}".strip("："))
     if finding:
