@@ -16,7 +16,6 @@ from hall.errors import ConflictError, NotFound, ValidationError
 from hall.models import Event, Staff, Ticket
 from hall.services import clock, ledger
 from hall.services.actor import Actor
-from hall.services.numbering import NUMBER_RE
 from hall.services.permissions import require_ticket_action
 from hall.services.states import KIND_LABELS, STATE_LABELS
 
@@ -55,24 +54,6 @@ def by_id(session: Session, ticket_id: int) -> Ticket:
     if t is None:
         raise NotFound(f"办件（内部号 {ticket_id}）不存在")
     return t
-
-
-def search(session: Session, query: str, limit: int = 50) -> list[Ticket]:
-    """By ticket number, ID number, applicant name or pinyin initials — each an indexed lookup."""
-    q = query.strip()
-    if not q:
-        return []
-    if NUMBER_RE.match(q):
-        stmt = select(Ticket).where(Ticket.number == q)
-    elif len(q) in (15, 18) and q[:-1].isdigit():
-        stmt = select(Ticket).where(Ticket.applicant_id_no == q.upper())
-    elif q.isascii() and q.isalpha():
-        stmt = select(Ticket).where(Ticket.applicant_initials.startswith(q.lower()))
-    elif "-" in q and q.replace("-", "").isdigit():
-        stmt = select(Ticket).where(Ticket.number.startswith(q))
-    else:
-        stmt = select(Ticket).where(Ticket.applicant_name.startswith(q))
-    return list(session.scalars(stmt.order_by(Ticket.received_at.desc()).limit(limit)))
 
 
 def history(session: Session, ticket: Ticket) -> list[HistoryLine]:
