@@ -98,15 +98,17 @@ def stage_queue(win) -> None:  # type: ignore[no-untyped-def]
 
 def stage_history(win) -> None:  # type: ignore[no-untyped-def]
     """A ticket awaiting 补正 worked through the detail screen (writes to the data directory: use a copy)."""
+    from hall.services import queue
+    from hall.services.queue import TicketFilter
+
     win.go_queue()
-    model = win.queue.model
-    while model.canFetchMore():
-        model.fetchMore()
-    rows = [model.row_at(r) for r in range(model.rowCount())]
-    row = next((r for r in rows if r.state == "supplement"), rows[0] if rows else None)
-    if row is None:
+    # The queue's own model loads in the background; the script picks its ticket with the service directly.
+    with win.ctx.db.reading() as s:
+        rows = queue.page(s, TicketFilter(state="supplement"), today=win._today(), limit=1).rows \
+            or queue.page(s, TicketFilter(), today=win._today(), limit=1).rows
+    if not rows:
         return
-    dlg = win.open_ticket(row.number)
+    dlg = win.open_ticket(rows[0].number)
     dlg.perform("supplement", {})
     dlg.reveal()
     dlg.move(90, 30)

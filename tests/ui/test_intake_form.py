@@ -3,6 +3,7 @@ returning citizens, kind change, and drafts surviving a crash."""
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import date, datetime
 
@@ -264,6 +265,9 @@ def test_draft_survives_a_crash_and_is_offered_back(qtbot, hall_sqlite, clerk, a
     win.hide()
     win.deleteLater()
     qtbot.wait(10)
+    # The Python side goes too (it sits in a reference cycle with its slots): pytest-qt must not close it again.
+    del win
+    gc.collect()
     answers.append(True)  # "restore?" — yes
     again = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, clerk, Changes()), drafts, today=lambda: TODAY,
                        now=lambda: NOW)
