@@ -50,3 +50,20 @@ def install_translators(app: QApplication) -> None:
     ours = QTranslator(app)
     if ours.load(locale, "hall", "_", str(resources_dir() / "i18n")):
         app.installTranslator(ours)
+
+
+def settle_heap(*, collect: bool = False) -> None:
+    """Move everything built so far (modules, the window's widgets, caches) out of the garbage collector's sight.
+
+    A full collection walks every tracked object and holds the interpreter meanwhile, whichever thread triggers
+    it: with the window, SQLAlchemy and openpyxl loaded that is 50–100 ms, during which the GUI thread cannot run a
+    single slot — the longest stalls left once no query runs on the GUI thread. These long-lived objects are never
+    garbage; frozen, later full collections walk only what was made since. The main window calls it with
+    ``collect=True`` before it builds itself (nothing on screen yet: the pause is part of Enter → window) and again
+    once it has been shown (no collection then: that would itself be the pause).
+    """
+    import gc
+
+    if collect:
+        gc.collect()
+    gc.freeze()

@@ -21,6 +21,7 @@ from hall.services.actor import ROLE_LABELS
 from hall.services.db import Database
 from hall.services.drafts import DraftStore
 from hall.ui import messages
+from hall.ui.app import settle_heap
 from hall.ui.attendance_view import AttendanceView
 from hall.ui.daily_runner import DailyRunner
 from hall.ui.dashboard import DashboardWidget
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: Context, drafts_dir: Path | None = None, *,
                  today: Callable[[], date] = date.today, now: Callable[[], datetime] = datetime.now) -> None:
         super().__init__()
+        settle_heap(collect=True)  # before the window exists: see settle_heap
         self.ctx = ctx
         self._today = today
         # The few small lookups the first screen cannot do without, in one read (a few ms at any ledger size);
@@ -229,6 +231,7 @@ class MainWindow(QMainWindow):
             self._offered = True
             self.finder.search.setFocus()
             QTimer.singleShot(0, self.offer_drafts)
+            QTimer.singleShot(0, settle_heap)  # the long-lived objects exist now: keep full collections short
 
     def offer_drafts(self) -> bool:
         """Offer the newest unsaved intake of this person back; True when one was restored."""
