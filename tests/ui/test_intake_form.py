@@ -265,9 +265,12 @@ def test_draft_survives_a_crash_and_is_offered_back(qtbot, hall_sqlite, clerk, a
     win.hide()
     win.deleteLater()
     qtbot.wait(10)
-    # The Python side goes too (it sits in a reference cycle with its slots): pytest-qt must not close it again.
+    # The Python side goes too (it sits in a reference cycle with its slots, and the window froze the heap it was
+    # built in — hall.ui.app.settle_heap): pytest-qt must not close it again.
     del win
+    gc.unfreeze()
     gc.collect()
+    gc.freeze()
     answers.append(True)  # "restore?" — yes
     again = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, clerk, Changes()), drafts, today=lambda: TODAY,
                        now=lambda: NOW)
