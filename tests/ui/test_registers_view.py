@@ -314,6 +314,8 @@ def test_the_view_reloads_on_a_change_when_shown_and_later_when_hidden(qtbot, ha
         routing.request_transfer(s, who["c02"], number, "W03", "属社保业务", "申请表", now=datetime(2026, 3, 3, 9))
     changes.tickets_changed.emit()  # another view of this session saved something
     qtbot.waitUntil(lambda: v.tabText(5) == "转办待接收（1）", timeout=10_000)  # a hidden tab's count follows too
+    # Every page's reload has landed (the counted tab may answer before the others): nothing left in flight.
+    qtbot.waitUntil(lambda: not any(p.loading for p in v.pages.values()), timeout=10_000)
     v.hide()
     with opened.db.transaction() as s:
         routing.accept_transfer(s, who["c03"], number, now=datetime(2026, 3, 3, 10))
