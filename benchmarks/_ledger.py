@@ -65,11 +65,13 @@ def load_application_services() -> int:
 
 # ---------------------------------------------------------------------------------------------- cached ledgers
 
-def cached_ledger(tickets: int) -> Path:
-    """The data directory of a ``tickets``-ticket demo ledger (seed, dates above), built on first use."""
+def cached_ledger(tickets: int, *, name: str = "ledger", seed: int = SEED, start: date = FIRST,
+                  end: date = LAST) -> Path:
+    """The data directory ``benchmarks/.data/{name}-{tickets}/`` of a demo ledger (``seed``, tickets received
+    ``start`` … ``end``), built on first use."""
     DATA.mkdir(exist_ok=True)
     (DATA / ".gitignore").write_text("*\n")
-    home = DATA / f"ledger-{tickets}"
+    home = DATA / f"{name}-{tickets}"
     marker = home / "demo-data.json"
     if marker.exists():
         return home
@@ -81,13 +83,20 @@ def cached_ledger(tickets: int) -> Path:
 
     print(f"building the {tickets:,}-ticket demo ledger in {home} (once) …", flush=True)
     opened = open_hall(Paths(home))
-    report = demo_data.generate(opened.db, opened.node, tickets, seed=SEED, start=FIRST, end=LAST,
+    report = demo_data.generate(opened.db, opened.node, tickets, seed=seed, start=start, end=end,
                                 progress=lambda d, t: print(f"\r  {d:,}/{t:,}", end="", flush=True))
     opened.db.dispose()  # stops the checkpointer with a TRUNCATE checkpoint: the cache is one file, no WAL
+    # Readers open the cache immutable, so it must be one self-contained file: make sure the WAL is gone.
+    conn = sqlite3.connect(home / DATABASE, timeout=120)
+    try:
+        busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert busy == 0, "the write-ahead log could not be checkpointed"
+    finally:
+        conn.close()
     print(f"\r  {report.tickets:,} tickets, {report.events:,} events in {report.seconds:.0f} s "
           f"({report.rate:,.0f} tickets/s)")
     marker.write_text(json.dumps({"tickets": report.tickets, "events": report.events, "seconds": report.seconds,
-                                  "built": datetime.now().isoformat(timespec="seconds")}))
+                                  "by_state": report.by_state, "built": datetime.now().isoformat(timespec="seconds")}))
     return home
 
 

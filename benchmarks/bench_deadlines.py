@@ -44,8 +44,6 @@ import bisect
 import itertools
 import json
 import random
-import shutil
-import sqlite3
 import sys
 import time
 import uuid
@@ -53,7 +51,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import chinese_calendar
-from _ledger import DATA, DATABASE, load_application_services, load_line, untouched, working_copy
+from _ledger import DATA, DATABASE, cached_ledger, load_application_services, load_line, untouched, working_copy
 from sqlalchemy import bindparam, create_engine, event, insert, select, update
 
 from hall.models import Event, Ticket
@@ -72,36 +70,7 @@ BARE_NODE = "bench-bare-" + "0" * 25
 # ------------------------------------------------------------------------------------------------ the ledger
 def open_ledger(tickets: int) -> Path:
     """The cached demo ledger with about a third of its tickets open (built on first use, never written)."""
-    DATA.mkdir(exist_ok=True)
-    (DATA / ".gitignore").write_text("*\n")
-    home = DATA / f"open-ledger-{tickets}"
-    marker = home / "demo-data.json"
-    if marker.exists():
-        return home
-    if home.exists():
-        shutil.rmtree(home)  # a half-built one from an interrupted run
-    from hall.paths import Paths
-    from hall.services import demo_data
-    from hall.services.bootstrap import open_hall
-
-    print(f"building the {tickets:,}-ticket ledger in {home} (once) …", flush=True)
-    opened = open_hall(Paths(home))
-    report = demo_data.generate(opened.db, opened.node, tickets, seed=SEED, start=FIRST, end=LAST,
-                                progress=lambda d, t: print(f"\r  {d:,}/{t:,}", end="", flush=True))
-    opened.db.dispose()
-    # dispose() checkpoints with a one-second busy timeout and gives up quietly while its background checkpoint
-    # of a gigabyte of WAL is still running; the cache must be one self-contained file (readers open it
-    # immutable), so checkpoint here until it is.
-    conn = sqlite3.connect(home / DATABASE, timeout=120)
-    try:
-        busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        assert busy == 0, "the write-ahead log could not be checkpointed"
-    finally:
-        conn.close()
-    print(f"\r  {report.tickets:,} tickets, {report.events:,} events in {report.seconds:.0f} s")
-    marker.write_text(json.dumps({"tickets": report.tickets, "events": report.events, "seconds": report.seconds,
-                                  "by_state": report.by_state, "built": datetime.now().isoformat(timespec="seconds")}))
-    return home
+    return cached_ledger(tickets, name="open-ledger", seed=SEED, start=FIRST, end=LAST)
 
 
 def _bare_engine(path: Path):  # type: ignore[no-untyped-def]

@@ -133,17 +133,22 @@ def pdf_paths(pdf: bytes) -> list[list[tuple[list[tuple[str, tuple[float, ...]]]
     return out
 
 
+def _draw_paths(c: Canvas, page: BarePage) -> None:
+    """A page's recorded paths, drawn bare (both baselines draw them the same way)."""
+    for segs, stroke, fill in page.paths:
+        p = c.beginPath()
+        for name, args in segs:
+            getattr(p, name)(*args)
+        c.drawPath(p, stroke=int(stroke), fill=int(fill))
+
+
 def bare_pdf(pages: list[BarePage], fonts: FontSet, pagesize: tuple[float, float] = A4) -> bytes:
     """Bare reportlab: each page's paths, then each page's strings with one drawString each (see module doc)."""
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=pagesize, initialFontName=fonts.body, invariant=True)
     left, top, bottom = 10 * mm, pagesize[1] - 15 * mm, 10 * mm
     for page in pages:
-        for segs, stroke, fill in page.paths:
-            p = c.beginPath()
-            for name, args in segs:
-                getattr(p, name)(*args)
-            c.drawPath(p, stroke=int(stroke), fill=int(fill))
+        _draw_paths(c, page)
         y = top
         current: tuple[str, float] | None = None
         for font, size, text in page.strings:
@@ -166,11 +171,7 @@ def bare_pdf_text_object(pages: list[BarePage], fonts: FontSet, pagesize: tuple[
     c = Canvas(buf, pagesize=pagesize, initialFontName=fonts.body, invariant=True)
     left, top, bottom = 10 * mm, pagesize[1] - 15 * mm, 10 * mm
     for page in pages:
-        for segs, stroke, fill in page.paths:
-            p = c.beginPath()
-            for name, args in segs:
-                getattr(p, name)(*args)
-            c.drawPath(p, stroke=int(stroke), fill=int(fill))
+        _draw_paths(c, page)
         t = c.beginText(left, top)
         current: tuple[str, float] | None = None
         for font, size, text in page.strings:

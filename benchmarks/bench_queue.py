@@ -40,6 +40,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ui"))  # gui_guard's monitor
+
 from _ledger import LAST, cached_ledger, load_line, pct, summary, timed, untouched, working_copy
 
 from hall.paths import Paths
@@ -227,33 +229,6 @@ def service_figures(db: Database, bare: Bare, today: date, n: int) -> float:
 
 
 # ------------------------------------------------------------------------------------------- as typed
-class GapMonitor:
-    """A 2 ms timer on the GUI thread: the longest gap between its ticks is the longest the event loop stood."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.timer = QTimer()
-        self.timer.setInterval(2)
-        self.timer.timeout.connect(self._tick)
-        self.gaps: list[float] = []
-        self._last = 0.0
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        if self._last:
-            self.gaps.append((now - self._last) * 1000)
-        self._last = now
-
-    def start(self) -> None:
-        self._last = time.perf_counter()
-        self.timer.start()
-
-    def stop(self) -> None:
-        self.timer.stop()
-        self._last = 0.0
-
-
 def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) -> tuple[float, float, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
@@ -306,7 +281,9 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
 
     view.model.companion_loaded.connect(on_counts)
     painter = BarePaint(view)
-    monitor = GapMonitor()
+    from gui_guard import EventLoopMonitor  # the tests' event-loop monitor, at the bench's 2 ms tick
+
+    monitor = EventLoopMonitor(interval_ms=2)
     rnd = random.Random(11)
     keys: dict[str, list[float]] = {}
     in_model: dict[str, list[float]] = {}

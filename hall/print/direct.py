@@ -40,14 +40,8 @@ class Block(Protocol):
     def emit(self, ops: PageOps, x: float, y: float) -> None: ...
 
 
-class Gap:
-    """Vertical white space (platypus' Spacer)."""
-
-    def __init__(self, height: float) -> None:
-        self.height = height
-
-    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
-        return aw, self.height
+class Whole:
+    """A block that never splits across pages and carries no space of its own before or after."""
 
     def split(self, aw: float, ah: float) -> list:
         return []
@@ -58,11 +52,21 @@ class Gap:
     def getSpaceAfter(self) -> float:
         return 0.0
 
+
+class Gap(Whole):
+    """Vertical white space (platypus' Spacer)."""
+
+    def __init__(self, height: float) -> None:
+        self.height = height
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        return aw, self.height
+
     def emit(self, ops: PageOps, x: float, y: float) -> None:
         pass
 
 
-class Drawn:
+class Drawn(Whole):
     """Any platypus flowable that only draws (QR code, rule, signature lines, seal area) as a direct block:
     wrapped as platypus would, drawn at its place with its own ``draw`` in a saved canvas state."""
 
@@ -78,9 +82,6 @@ class Drawn:
         self.width, self.height = self.flowable.wrap(aw, ah)
         self._aw = aw
         return aw, self.height
-
-    def split(self, aw: float, ah: float) -> list:
-        return []
 
     def getSpaceBefore(self) -> float:
         return self.space_before
@@ -104,7 +105,7 @@ class Drawn:
         ops.draw(draw)
 
 
-class Columns:
+class Columns(Whole):
     """One row of side-by-side cells, each a stack of blocks, top-aligned — what a one-row platypus Table
     without rules does (cells stack their flowables with their spaces; padding above and below the row)."""
 
@@ -124,15 +125,6 @@ class Columns:
                 tallest = max(tallest, inner - blocks[0].getSpaceBefore() - blocks[-1].getSpaceAfter())
         self.width, self.height = aw, tallest + self.pad_top + self.pad_bottom
         return aw, self.height
-
-    def split(self, aw: float, ah: float) -> list:
-        return []
-
-    def getSpaceBefore(self) -> float:
-        return 0.0
-
-    def getSpaceAfter(self) -> float:
-        return 0.0
 
     def emit(self, ops: PageOps, x: float, y: float) -> None:
         cx = x

@@ -38,19 +38,8 @@ from hall.services import queue
 from hall.services.queue import QueueCounts, TicketFilter
 from hall.services.ticket_search import classify
 from hall.ui.ops import Context
-from hall.ui.ticket_table_model import (
-    COL_APPLICANT,
-    COL_DAYS,
-    COL_DUE,
-    COL_ITEM,
-    COL_KIND,
-    COL_NUMBER,
-    COL_RECEIVED,
-    COL_STATE,
-    COL_WINDOW,
-    NumberRole,
-    TicketTableModel,
-)
+from hall.ui.ticket_table_model import COL_DUE, NumberRole, TicketTableModel
+from hall.ui.widgets import CELL_PADDING, TICKET_COLUMN_SAMPLES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -160,12 +149,8 @@ class QueueView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         fm = self.fontMetrics()
-        widths = {COL_NUMBER: "320581101-000-20260305-0012", COL_ITEM: "最低生活保障申请（城乡）审核",
-                  COL_APPLICANT: "欧阳某某某", COL_KIND: "承诺件", COL_STATE: "办结（容缺通过）",
-                  COL_DUE: "2026-03-05（暂定）", COL_DAYS: "超期99个工作日", COL_WINDOW: "W10",
-                  COL_RECEIVED: "2026-03-05 10:00"}
-        for col, sample in widths.items():
-            header.resizeSection(col, fm.horizontalAdvance(sample) + 24)
+        for col, sample in TICKET_COLUMN_SAMPLES.items():
+            header.resizeSection(col, fm.horizontalAdvance(sample) + CELL_PADDING)
         self.table.activated.connect(self._activated)
         layout.addWidget(self.table, 1)
 
