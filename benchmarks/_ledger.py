@@ -50,12 +50,12 @@ DATABASE = "hall.sqlite3"
 def load_application_services() -> int:
     """Import every ``hall.services`` module, so every projector is registered as in the running program.
 
-    Projectors register on import; a script importing only ``hall.services.intake`` has no ``ticket.closed``
+    Projectors register on import; a script importing only ``hall.services.tickets.intake`` has no ``ticket.closed``
     projector and saves an immediate item that stays "accepted" — a cheaper path than a counter's. Returns the
     number of registered projectors.
     """
     import hall.services
-    from hall.services import ledger
+    from hall.services.storage import ledger
 
     for module in pkgutil.iter_modules(hall.services.__path__):
         importlib.import_module(f"hall.services.{module.name}")
@@ -77,8 +77,8 @@ def cached_ledger(tickets: int, *, name: str = "ledger", seed: int = SEED, start
         return home
     if home.exists():
         shutil.rmtree(home)  # a half-built one from an interrupted run
+    from hall.demo import data as demo_data
     from hall.paths import Paths
-    from hall.services import demo_data
     from hall.services.bootstrap import open_hall
 
     print(f"building the {tickets:,}-ticket demo ledger in {home} (once) …", flush=True)

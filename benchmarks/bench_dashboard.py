@@ -67,8 +67,8 @@ def main() -> int:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     from hall.paths import Paths
-    from hall.services import staff
     from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
     from hall.ui.dashboard import DashboardWidget
@@ -146,7 +146,7 @@ def main() -> int:
 
         def one_snapshot() -> None:
             with db.reading() as s:
-                from hall.services import dashboard
+                from hall.services.reporting import dashboard
 
                 dashboard.snapshot(s, today)
 

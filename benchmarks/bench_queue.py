@@ -45,12 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ui"))
 from _ledger import LAST, cached_ledger, load_line, pct, summary, timed, untouched, working_copy
 
 from hall.paths import Paths
-from hall.services import clock, queue
-from hall.services.db import Database
-from hall.services.deadlines import next_working_day
-from hall.services.node import NodeIdentity
-from hall.services.queue import TicketFilter
-from hall.services.ticket_search import number_points
+from hall.services.calendar import clock
+from hall.services.calendar.deadlines import next_working_day
+from hall.services.reporting import queue
+from hall.services.reporting.queue import TicketFilter
+from hall.services.storage.db import Database
+from hall.services.storage.node import NodeIdentity
+from hall.services.tickets.search import number_points
 
 TARGET_SEARCH_MS = 5.0
 TARGET_KEY_MS = 16.0
@@ -236,8 +237,8 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from hall.services import staff
-    from hall.services.actor import Actor
+    from hall.services.base.actor import Actor
+    from hall.services.people import staff
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
     from hall.ui.ops import Changes, Context
@@ -412,7 +413,7 @@ def memory(db: Database, node: NodeIdentity, today: date) -> None:
     from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
     from PySide6.QtWidgets import QMainWindow
 
-    from hall.services import staff
+    from hall.services.people import staff
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
     from hall.ui.ops import Changes, Context

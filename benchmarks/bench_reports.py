@@ -133,7 +133,7 @@ def run(home: Path, args: argparse.Namespace) -> int:
     from hall.exchange import reports_xlsx
     from hall.paths import Paths
     from hall.services.bootstrap import open_hall
-    from hall.services.stats import Period
+    from hall.services.reporting.stats import Period
 
     opened = open_hall(Paths(home))
     period = Period.parse_month(args.month)

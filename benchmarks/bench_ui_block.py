@@ -57,8 +57,8 @@ def main() -> int:
 
     from hall.models import Staff
     from hall.paths import Paths
-    from hall.services import staff
     from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
     from hall.ui import messages
     from hall.ui.app import create_application
     from hall.ui.background import pool

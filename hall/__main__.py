@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         messages.ask_hook = _print_message
     from hall.errors import DatabaseError, HallError
-    from hall.services.node import NodeIdentity
+    from hall.services.storage.node import NodeIdentity
     from hall.ui.login_dialog import FirstRunDialog, LoginDialog
     from hall.ui.startup import BackgroundOpen
 

@@ -28,8 +28,8 @@ def main() -> int:
     args = p.parse_args()
 
     from hall.paths import Paths
-    from hall.services import staff
     from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
     from hall.ui.app import create_application
     from hall.ui.ops import Changes, Context
 
@@ -98,8 +98,8 @@ def stage_queue(win) -> None:  # type: ignore[no-untyped-def]
 
 def stage_history(win) -> None:  # type: ignore[no-untyped-def]
     """A ticket awaiting 补正 worked through the detail screen (writes to the data directory: use a copy)."""
-    from hall.services import queue
-    from hall.services.queue import TicketFilter
+    from hall.services.reporting import queue
+    from hall.services.reporting.queue import TicketFilter
 
     win.go_queue()
     # The queue's own model loads in the background; the script picks its ticket with the service directly.

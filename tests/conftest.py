@@ -40,7 +40,7 @@ def _open(data_dir: Path, url: str | None):
 
 def _add_people(opened) -> None:
     """An administrator, two clerks at different windows (c03's B-post is c02), a manager, a village staff."""
-    from hall.services import staff
+    from hall.services.people import staff
 
     with opened.db.transaction() as s:
         staff.create_first_admin(s, opened.system, PASSWORDS["admin"])

@@ -12,8 +12,11 @@ from typing import Any
 
 from hall.cli import iso_date
 from hall.errors import HallError, ValidationError
-from hall.services import intake, ledger, staff, tickets
-from hall.services.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
+from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
+from hall.services.people import staff
+from hall.services.storage import ledger
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -151,7 +154,7 @@ def cmd_ticket_add(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_ticket_show(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.services.masking import mask_id_for_clerk
+    from hall.services.base.masking import mask_id_for_clerk
 
     with ctx.db.transaction() as session:
         t = tickets.get(session, args.number)
@@ -188,7 +191,7 @@ def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.services import daily
+    from hall.services.cases import daily
 
     report = daily.run_batched(ctx.db, ctx.actor, args.date or date.today(),
                                None if args.quiet else _progress_printer(), full=args.full)

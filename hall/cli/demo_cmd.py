@@ -8,8 +8,8 @@ import time
 from datetime import date
 from typing import Any
 
+from hall.demo import data as demo_data
 from hall.errors import ValidationError
-from hall.services import demo_data
 
 
 def register(sub: Any) -> None:

@@ -1,7 +1,7 @@
 """Statistics, performance review, overdue list and ticket ledger to Excel (openpyxl write-only, lxml).
 
-Every figure comes from :mod:`hall.services.stats` — the same numbers as on screen. The sheets follow the shape a
-county office (县政务服务管理办公室) expects of a township report: a title row, a line with the period, the
+Every figure comes from :mod:`hall.services.reporting.stats` — the same numbers as on screen. The sheets follow
+the shape a county office (县政务服务管理办公室) expects of a township report: a title row, a line with the period, the
 reporting unit and the date, two header rows with merged group headings, one row per window (item, kind,
 intake point …), a 合计 row, a signature line; frozen panes below the headers, A4 landscape, fit to one page
 wide, header rows repeated on every printed page.
@@ -28,12 +28,13 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
-from hall.services import ledger, settings, stats
-from hall.services.actor import Actor
-from hall.services.files import atomic_path
-from hall.services.permissions import require_admin, require_supervisor
-from hall.services.states import KIND_LABELS
-from hall.services.stats import Period, StatsRow, StatsTable, fmt_days, fmt_rate
+from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_admin, require_supervisor
+from hall.services.base.states import KIND_LABELS
+from hall.services.reporting import stats
+from hall.services.reporting.stats import Period, StatsRow, StatsTable, fmt_days, fmt_rate
+from hall.services.storage import ledger, settings
+from hall.services.storage.files import atomic_path
 
 # ---------------------------------------------------------------------------------------------- styles
 _thin = Side(style="thin", color="000000")

@@ -70,7 +70,7 @@ class Ticket(Base):
 
 # A citizen is asked for the last four characters of the ID number (后四位): characters 15–18 of an 18-character
 # ID or credit code. Literal numbers, not bound parameters, so that SQLite's planner recognises the expression
-# in a query (hall.services.ticket_search uses this very object).
+# in a query (hall.services.tickets.search uses this very object).
 ID_TAIL = func.substr(Ticket.applicant_id_no, literal_column("15"), literal_column("4"))
 Index("ix_tickets_id_tail", ID_TAIL)
 

@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session
 
 from hall.models import CatalogVersion, IntakePoint
 from hall.paths import Paths
-from hall.services import calendar, catalog, settings, staff
-from hall.services.actor import Actor
-from hall.services.db import Database
-from hall.services.node import NodeIdentity
+from hall.services.base.actor import Actor
+from hall.services.calendar import workdays as calendar
+from hall.services.catalog import items as catalog
+from hall.services.people import staff
+from hall.services.storage import settings
+from hall.services.storage.db import Database
+from hall.services.storage.node import NodeIdentity
 
 log = logging.getLogger("hall.bootstrap")
 

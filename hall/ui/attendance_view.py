@@ -1,5 +1,5 @@
 """考勤: the day's attendance of every staff member; the manager marks present / absent / leave / business, a
-clerk checks themself in. Marks go through hall.services.attendance (the service decides who may do what and
+clerk checks themself in. Marks go through hall.services.people.attendance (the service decides who may do what and
 starts or ends the B-post's substitution); this view only shows and asks.
 """
 
@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall.services import attendance
-from hall.services.dashboard import has_tables
+from hall.services.cases import bposts
+from hall.services.people import attendance
 from hall.ui.ops import Context, read, run
 
 STATUSES = (("present", "在岗"), ("absent", "缺勤"), ("leave", "请假"), ("business", "公出"))
@@ -81,14 +81,6 @@ class AttendanceView(QWidget):
 
     def refresh(self) -> None:
         day = self.selected_day()
-        enabled = read(self.ctx.db, lambda s: has_tables(s, "attendance", "substitutions"))
-        for b in self.buttons.values():
-            b.setEnabled(enabled)
-        if not enabled:
-            self.note.setText(tr("考勤未启用：数据库尚未建立考勤数据表。"))
-            self.table.setRowCount(0)
-            self.lines = []
-            return
         self.note.setText(tr("选中一人后点按钮登记；缺勤、请假、公出时其B岗自动接手该窗口的在办办件。"))
         self.lines = read(self.ctx.db, lambda s: attendance.on_duty(s, day))
         self.table.setRowCount(len(self.lines))
@@ -113,7 +105,8 @@ class AttendanceView(QWidget):
             return
         staff_no = self.lines[row].staff_no
         day = self.selected_day()
-        done = run(self, self.ctx.db, lambda s: attendance.mark(s, self.ctx.actor, staff_no, status, day=day) or True,
+        done = run(self, self.ctx.db,
+                   lambda s: bposts.mark_attendance(s, self.ctx.actor, staff_no, status, day=day) or True,
                    title=tr("考勤登记未完成"))
         if done:
             self.ctx.changes.tickets_changed.emit()  # a substitution moves open tickets to the B-post

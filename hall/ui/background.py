@@ -30,7 +30,7 @@ from hall.errors import HallError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hall.services.db import Database
+    from hall.services.storage.db import Database
 
 log = logging.getLogger("hall.ui.background")
 

@@ -35,10 +35,10 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import HallError, ValidationError
-from hall.services import calendar as calendar_service
-from hall.services import recalc
-from hall.services.calendar import HolidayRange, MakeupDay, YearNotice, YearOverview
-from hall.services.deadlines import WEEKDAY_NAMES
+from hall.services.calendar import workdays as calendar_service
+from hall.services.calendar.deadlines import WEEKDAY_NAMES
+from hall.services.calendar.workdays import HolidayRange, MakeupDay, YearNotice, YearOverview
+from hall.services.cases import recalc
 from hall.ui import messages
 from hall.ui.background import Loader, Progress, Task
 from hall.ui.ops import Context

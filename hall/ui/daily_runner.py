@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from hall.errors import HallError
-from hall.services.actor import Actor
+from hall.services.base.actor import Actor
 from hall.ui import messages
 from hall.ui.background import Task, wait_idle
 from hall.ui.progress import ProgressStrip
@@ -64,7 +64,7 @@ class DailyRunner(QObject):
         day, db, stopping = self._today(), self.ctx.db, self._stopping
 
         def job(progress: Callable[[int, int, str], None]) -> Any:
-            from hall.services import daily
+            from hall.services.cases import daily
 
             def report(done: int, total: int, what: str) -> None:
                 if stopping.is_set():  # called between batches: everything so far is committed

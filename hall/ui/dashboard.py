@@ -42,10 +42,10 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import HallError
-from hall.services import dashboard
-from hall.services.dashboard import DashboardSnapshot, Drill, GroupLine, Panel, Rate
-from hall.services.masking import mask_name
-from hall.services.queue import TicketFilter
+from hall.services.base.masking import mask_name
+from hall.services.reporting import dashboard
+from hall.services.reporting.dashboard import DashboardSnapshot, Drill, GroupLine, Panel, Rate
+from hall.services.reporting.queue import TicketFilter
 from hall.ui.background import Loader
 from hall.ui.charts import PALETTE, Chart, Series
 from hall.ui.ops import Context

@@ -38,14 +38,15 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import ValidationError
-from hall.services import intake, queue
-from hall.services.catalog import ItemView
-from hall.services.deadlines import Deadline
-from hall.services.drafts import DraftStore
-from hall.services.intake import AgentForm, ApplicantForm, IntakeForm, IntakeResult
-from hall.services.queue import ApplicantView
-from hall.services.states import KIND_LABELS, MATERIAL_STATUS, SAME_DAY_KINDS, STATE_LABELS
-from hall.services.validators import parse_credit_code, parse_id_number
+from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, SAME_DAY_KINDS, STATE_LABELS
+from hall.services.base.validators import parse_credit_code, parse_id_number
+from hall.services.calendar.deadlines import Deadline
+from hall.services.catalog.items import ItemView
+from hall.services.reporting import queue
+from hall.services.reporting.queue import ApplicantView
+from hall.services.storage.drafts import DraftStore
+from hall.services.tickets import intake
+from hall.services.tickets.intake import AgentForm, ApplicantForm, IntakeForm, IntakeResult
 from hall.ui import messages
 from hall.ui.background import Loader
 from hall.ui.drafts import Autosaver

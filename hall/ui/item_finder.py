@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall.services import catalog
-from hall.services.catalog import ItemView, WindowView
-from hall.services.states import KIND_LABELS
+from hall.services.base.states import KIND_LABELS
+from hall.services.catalog import items as catalog
+from hall.services.catalog.items import ItemView, WindowView
 
 UNIT_SHORT = {"workday": "个工作日", "day": "日"}
 WINDOW_KEYS = ("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8", "Ctrl+9", "Ctrl+0",

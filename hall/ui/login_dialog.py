@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 from hall.errors import HallError
 
 if TYPE_CHECKING:
-    from hall.services.actor import Actor
-    from hall.services.db import Database
-    from hall.services.node import NodeIdentity
+    from hall.services.base.actor import Actor
+    from hall.services.storage.db import Database
+    from hall.services.storage.node import NodeIdentity
 
 
 class LoginDialog(QDialog):
@@ -87,7 +87,7 @@ class LoginDialog(QDialog):
             if self.opened.needs_admin:
                 self.done(self.NEEDS_ADMIN)
                 return
-        from hall.services import staff
+        from hall.services.people import staff
 
         assert self.db is not None
         try:
@@ -135,7 +135,7 @@ class FirstRunDialog(QDialog):
         if self.password.text() != self.again.text():
             self.error.setText(self.tr("密码：两次输入不一致"))
             return
-        from hall.services import staff
+        from hall.services.people import staff
 
         try:
             with self.db.transaction() as s:

@@ -16,10 +16,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
 
-from hall.services import catalog, settings
-from hall.services.actor import ROLE_LABELS
-from hall.services.db import Database
-from hall.services.drafts import DraftStore
+from hall.services.base.actor import ROLE_LABELS
+from hall.services.catalog import items as catalog
+from hall.services.storage import settings
+from hall.services.storage.db import Database
+from hall.services.storage.drafts import DraftStore
 from hall.ui import messages
 from hall.ui.app import settle_heap
 from hall.ui.attendance_view import AttendanceView

@@ -16,9 +16,9 @@ if TYPE_CHECKING:  # the database layer loads in the background at start-up (see
     from sqlalchemy.orm import Session
 
     from hall.paths import Paths
-    from hall.services.actor import Actor
-    from hall.services.db import Database
-    from hall.services.node import NodeIdentity
+    from hall.services.base.actor import Actor
+    from hall.services.storage.db import Database
+    from hall.services.storage.node import NodeIdentity
 
 T = TypeVar("T")
 

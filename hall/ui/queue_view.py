@@ -7,7 +7,7 @@ alone would break the budget of results 50 ms after the last keystroke): a key t
 searches at once; keys typed while a search is still on its way are gathered, and only the newest text is
 searched when it comes back. Keys closer together than :data:`BURST_GAP_MS` are a keyboard-wedge scanner's burst:
 nothing is searched until the burst ends in Enter (or in silence). A search's counts are capped ("1,000+",
-:func:`hall.services.queue.counts`).
+:func:`hall.services.reporting.queue.counts`).
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall.services import queue
-from hall.services.queue import QueueCounts, TicketFilter
-from hall.services.ticket_search import classify
+from hall.services.reporting import queue
+from hall.services.reporting.queue import QueueCounts, TicketFilter
+from hall.services.tickets.search import classify
 from hall.ui.ops import Context
 from hall.ui.ticket_table_model import COL_DUE, NumberRole, TicketTableModel
 from hall.ui.widgets import CELL_PADDING, TICKET_COLUMN_SAMPLES

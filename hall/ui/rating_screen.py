@@ -2,8 +2,8 @@
 
 The clerk's side only *asks* for a rating (:func:`request_citizen_rating`): ``ratings.request_rating`` issues a
 one-time token, which is handed to the one :class:`RatingScreen` of this program. That screen rates through its
-own :class:`~hall.services.ratings.CitizenChannel` — it holds no staff ``Actor`` at all, and the service refuses
-any staff ``Actor`` anyway. Every rating is recorded in the ledger as made by the citizen channel, naming the
+own :class:`~hall.services.registers.ratings.CitizenChannel` — it holds no staff ``Actor`` at all, and the service
+refuses any staff ``Actor`` anyway. Every rating is recorded in the ledger as made by the citizen channel, naming the
 device (``申请人（W02窗口评价屏）``) and this computer's node id.
 
 Where the screen goes (:func:`rating_screen_for`): full-screen on a second monitor when there is one (the small
@@ -40,15 +40,17 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import ConflictError, HallError, PermissionDenied, ValidationError
-from hall.services import ratings, settings, tickets
-from hall.services.masking import Audience, FieldKind, mask_for
-from hall.services.ratings import CitizenChannel, RatingInvite
+from hall.services.base.masking import Audience, FieldKind, mask_for
+from hall.services.registers import ratings
+from hall.services.registers.ratings import CitizenChannel, RatingInvite
+from hall.services.storage import settings
+from hall.services.tickets import record as tickets
 from hall.ui.ops import Changes, Context, read, run
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hall.services.db import Database
+    from hall.services.storage.db import Database
 
 T = TypeVar("T")
 

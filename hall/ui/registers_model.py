@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from hall.services.masking import find_unmasked_identifiers, mask_id_for_clerk
+from hall.services.base.masking import find_unmasked_identifiers, mask_id_for_clerk
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

@@ -42,7 +42,7 @@ MAX_COLUMN = 360
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hall.services.actor import Actor
+    from hall.services.base.actor import Actor
 
 
 @dataclass(frozen=True)

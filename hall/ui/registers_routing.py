@@ -23,8 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall.services import appointments, attendance, catalog, routing, staff
-from hall.services.appointments import AppointmentView
+from hall.services.cases import routing
+from hall.services.catalog import items as catalog
+from hall.services.people import attendance, staff
+from hall.services.registers import appointments
+from hall.services.registers.appointments import AppointmentView
 from hall.ui.ops import Context
 from hall.ui.registers_cases import staff_choices
 from hall.ui.registers_model import Column, tr

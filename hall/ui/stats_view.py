@@ -1,6 +1,6 @@
 """Statistics and performance review (统计 / 效绩考核) for the manager: the same figures as the Excel reports.
 
-Every number comes from :mod:`hall.services.stats` and every cell is formatted by the exporters' own column
+Every number comes from :mod:`hall.services.reporting.stats` and every cell is formatted by the exporters' own column
 definitions (``reports_xlsx.STAT_COLUMNS`` / ``PERF_COLUMNS`` / ``OVERDUE_HEADERS``), so the screen and the
 workbook cannot disagree. "导出Excel…" calls those exporters for the period on screen; double-clicking a figure
 opens the tickets counted in it (``queue.stats_filter``) in the counter's lazy table, applicant names masked
@@ -49,10 +49,10 @@ from hall.errors import HallError
 from hall.exchange import reports_xlsx
 from hall.exchange.reports_xlsx import OVERDUE_HEADERS, PERF_COLUMNS, STAT_COLUMNS, stats_row_values
 from hall.exchange.write_errors import writing
-from hall.services import queue, stats
-from hall.services.queue import TicketFilter
-from hall.services.states import KIND_LABELS
-from hall.services.stats import OverdueLine, PerformanceRow, Period, StatsRow, StatsTable
+from hall.services.base.states import KIND_LABELS
+from hall.services.reporting import queue, stats
+from hall.services.reporting.queue import TicketFilter
+from hall.services.reporting.stats import OverdueLine, PerformanceRow, Period, StatsRow, StatsTable
 from hall.ui import messages
 from hall.ui.background import Loader, Task
 from hall.ui.dashboard import DrillDialog

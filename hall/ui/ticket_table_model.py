@@ -1,4 +1,4 @@
-"""A lazy table of tickets over ``hall.services.queue`` pages (Anki's browser table: keys, fetched on demand).
+"""A lazy table of tickets over ``hall.services.reporting.queue`` pages (Anki's browser table: keys, fetched on demand).
 
 The model holds only the rows fetched so far; the view asks ``canFetchMore`` / ``fetchMore`` as it scrolls, and
 each fetch is one keyset page query. Sorting and filtering re-run the query in SQL — the model never sorts or
@@ -24,14 +24,14 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from hall.errors import HallError
-from hall.services import queue
-from hall.services.queue import Cursor, Page, QueueRow, SortKey, TicketFilter
+from hall.services.reporting import queue
+from hall.services.reporting.queue import Cursor, Page, QueueRow, SortKey, TicketFilter
 from hall.ui.background import Loader
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hall.services.db import Database
+    from hall.services.storage.db import Database
 
 log = logging.getLogger("hall.ui.tickets")
 

@@ -14,9 +14,9 @@ import hall.models  # noqa: F401  (registers every table)
 from hall.cli import build_parser, main
 from hall.cli.calendar_cmd import show_deadline
 from hall.models.base import Base
-from hall.services.actor import Actor
-from hall.services.calendar import add_local_holiday, seed_from_package
-from hall.services.db import Database
+from hall.services.base.actor import Actor
+from hall.services.calendar.workdays import add_local_holiday, seed_from_package
+from hall.services.storage.db import Database
 
 
 def run(capsys, *argv: str) -> tuple[int, list[str], str]:

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from hall.errors import PermissionDenied, ValidationError
 from hall.exchange import reports_xlsx
 from hall.models import Event
-from hall.services import dashboard, stats
-from hall.services.masking import find_unmasked_identifiers
-from hall.services.stats import Period
+from hall.services.base.masking import find_unmasked_identifiers
+from hall.services.reporting import dashboard, stats
+from hall.services.reporting.stats import Period
 
 
 @pytest.fixture

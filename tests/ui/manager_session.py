@@ -36,7 +36,7 @@ SEED = 20260101
 @dataclass
 class Ledger:
     opened: Any  # hall.services.bootstrap.Opened
-    manager: Any  # hall.services.actor.Actor
+    manager: Any  # hall.services.base.actor.Actor
     today: date
 
 
@@ -44,12 +44,14 @@ def build_ledger(data_dir: Path, tickets: int = 3000, *, seed: int = SEED) -> Le
     """A demo hall in ``data_dir`` with ``tickets`` tickets up to yesterday, the daily rules run for today."""
     from sqlalchemy import select
 
+    from hall.demo import data as demo_data
     from hall.models import Staff
     from hall.models.base import Base
     from hall.paths import Paths
-    from hall.services import daily, demo_data, staff
-    from hall.services.actor import Actor
+    from hall.services.base.actor import Actor
     from hall.services.bootstrap import open_hall
+    from hall.services.cases import daily
+    from hall.services.people import staff
 
     opened = open_hall(Paths(data_dir))
     Base.metadata.create_all(opened.db.engine)  # no-op once the migrations carry the workflow tables

@@ -12,8 +12,10 @@ import pytest
 from gui_guard import EventLoopMonitor, GuiThreadSql
 from PySide6.QtCore import QDate
 
-from hall.services import calendar as calendar_service
-from hall.services import catalog, intake, tickets
+from hall.services.calendar import workdays as calendar_service
+from hall.services.catalog import items as catalog
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
 from hall.ui.background import wait_idle
 from hall.ui.calendar_dialog import CalendarDialog

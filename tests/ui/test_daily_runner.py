@@ -11,7 +11,9 @@ from hall_fixtures import actors_of
 from sqlalchemy import func, select
 
 from hall.models.workflow import AccountabilityRecord
-from hall.services import catalog, daily, intake
+from hall.services.cases import daily
+from hall.services.catalog import items as catalog
+from hall.services.tickets import intake
 from hall.ui import messages
 from hall.ui.background import wait_idle
 from hall.ui.main_window import MainWindow

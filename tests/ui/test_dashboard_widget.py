@@ -6,7 +6,8 @@ import manager_day as MD
 import pytest
 from PySide6.QtCore import Qt
 
-from hall.services import dashboard
+from hall.services.cases import workflow
+from hall.services.reporting import dashboard
 from hall.ui import messages
 from hall.ui.attendance_view import AttendanceView
 from hall.ui.dashboard import COALESCE_MS, RATE_PERIODS, TABLE_BUCKETS, DashboardWidget, DrillDialog, ticket_filter
@@ -135,7 +136,6 @@ def test_a_burst_of_changes_is_one_refresh_and_a_hidden_dashboard_waits(qtbot, c
 def test_a_refresh_redraws_only_what_changed(qtbot, ctx, hall_sqlite):
     from datetime import datetime
 
-    from hall.services import tickets
 
     w = dashboard_widget(qtbot, ctx)
     assert "tiles" in w.redrawn and "table_window" in w.redrawn  # the first snapshot draws everything
@@ -145,7 +145,7 @@ def test_a_refresh_redraws_only_what_changed(qtbot, ctx, hall_sqlite):
     # The manager closes C, the W01 ticket due today.
     number = next(n for n, letter in _letters_by_number(hall_sqlite).items() if letter == "C")
     with hall_sqlite.db.transaction() as s:
-        tickets.close(s, ctx.actor, number, "approved", "已办结", now=datetime(2026, 12, 16, 15))
+        workflow.close(s, ctx.actor, number, "approved", "已办结", now=datetime(2026, 12, 16, 15))
     with qtbot.waitSignal(w.drawn, timeout=5000):
         w.refresh()
     assert {"tiles", "rates", "table_window"} <= set(w.redrawn)
@@ -155,19 +155,6 @@ def test_a_refresh_redraws_only_what_changed(qtbot, ctx, hall_sqlite):
 
 def _letters_by_number(opened) -> dict[str, str]:
     return {n: k for k, n in MD_NUMBERS[id(opened)].items()}
-
-
-def test_panels_say_not_enabled_without_workflow_tables(qtbot, hall_sqlite):
-    from hall_fixtures import actors_of
-
-    MD.drop_workflow_tables(hall_sqlite)
-    ctx = Context(hall_sqlite.db, hall_sqlite.node, actors_of(hall_sqlite)["m01"], Changes())
-    w = dashboard_widget(qtbot, ctx)
-    assert w.panels["rectifications"].item(0).text().startswith("未启用")
-    assert not w.panels["duty"].isEnabled()
-    a = AttendanceView(ctx, today=lambda: MD.TODAY)
-    qtbot.addWidget(a)
-    assert a.note.text().startswith("考勤未启用") and not a.buttons["absent"].isEnabled()
 
 
 def test_attendance_view_marks_through_the_service(qtbot, ctx, monkeypatch):
@@ -194,7 +181,7 @@ def test_a_follow_up_backlog_shows_its_first_rows_and_the_total(qtbot, tmp_path)
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.snapshot is not None and not w.loading, timeout=20_000)
     with ledger.opened.db.reading() as s:
-        from hall.services import followups
+        from hall.services.registers import followups
 
         due = followups.count_due(s, ledger.today)
     assert due > dashboard.PANEL_ROWS

@@ -12,8 +12,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
-from hall.services import catalog, intake, queue, tickets
-from hall.services.validators import id_check_char
+from hall.services.base.validators import id_check_char
+from hall.services.catalog import items as catalog
+from hall.services.reporting import queue
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
 from hall.ui.main_window import MainWindow
 from hall.ui.ops import Changes, Context

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from hall.services import staff
+from hall.services.people import staff
 from hall.ui.login_dialog import FirstRunDialog, LoginDialog
 from hall.ui.main_window import MainWindow
 from hall.ui.ops import Changes, Context

@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from hall.services import catalog, intake
+from hall.services.catalog import items as catalog
+from hall.services.tickets import intake
 from hall.ui import messages
 from hall.ui.main_window import MainWindow
 from hall.ui.ops import Changes, Context

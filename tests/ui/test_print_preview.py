@@ -10,13 +10,14 @@ from PySide6.QtPrintSupport import QPrinter
 from sqlalchemy import select
 
 from hall.models import Event
-from hall.services import ledger, tickets
+from hall.services.storage import ledger
+from hall.services.tickets import record as tickets
 from hall.ui import messages
 from hall.ui.ops import Changes, Context
 from hall.ui.print_preview import A4, ROLL80, PrinterSizes, PrintPreviewDialog
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "services"))
-pytest.importorskip("hall.services.joint")
+pytest.importorskip("hall.services.cases.joint")
 pytest.importorskip("pypdfium2")
 
 from papers_env import actors, build, prepare

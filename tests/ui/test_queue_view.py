@@ -10,9 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QApplication
 
-from hall.services import catalog, intake, queue
-from hall.services.queue import TicketFilter
-from hall.services.validators import id_check_char
+from hall.services.base.validators import id_check_char
+from hall.services.catalog import items as catalog
+from hall.services.reporting import queue
+from hall.services.reporting.queue import TicketFilter
+from hall.services.tickets import intake
 from hall.ui import messages
 from hall.ui.background import wait_idle
 from hall.ui.ops import Changes, Context, read

@@ -14,7 +14,10 @@ from sqlalchemy import select
 
 from hall.models import Event
 from hall.models.workflow import RatingRequest
-from hall.services import catalog, intake, ratings, tickets
+from hall.services.catalog import items as catalog
+from hall.services.registers import ratings
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
 from hall.ui import rating_screen as rating_screen_module
 from hall.ui.ops import Changes, Context

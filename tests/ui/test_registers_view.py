@@ -10,7 +10,11 @@ import pytest
 from manager_session import wait_until
 from PySide6.QtCore import Qt
 
-from hall.services import accountability, catalog, intake, ratings, routing, tickets
+from hall.services.cases import routing, workflow
+from hall.services.catalog import items as catalog
+from hall.services.registers import accountability, ratings
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
 from hall.ui.ops import Changes, Context
 from hall.ui.registers_model import NumberRole, mask_ids
@@ -162,7 +166,7 @@ def test_a_follow_up_outcome_recorded(qtbot, hall):
     opened, who = hall
     number = register(opened, who["c02"], "09", datetime(2026, 4, 30, 9), applicant=LI)
     with opened.db.transaction() as s:
-        tickets.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 30, 11))
+        workflow.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 30, 11))
     early = page_of(view(qtbot, opened, who["c02"], D(2026, 4, 30)), "followups")
     assert rows(early) == 0  # due 5/7 (7 days, after 劳动节): not today
     early.choices["rangeFilter"].setCurrentIndex(2)
@@ -266,7 +270,7 @@ def test_a_poor_rating_verified_and_rectified(qtbot, hall):
     opened, who = hall
     number = register(opened, who["c02"], "09", datetime(2026, 4, 1, 9))
     with opened.db.transaction() as s:
-        tickets.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 2, 9))
+        workflow.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 2, 9))
         invite = ratings.request_rating(s, who["c02"], number, "closure", now=datetime(2026, 4, 2, 9, 5))
         ratings.rate(s, ratings.CitizenChannel(opened.node.node_id), invite.token, 1, "态度生硬",
                      now=datetime(2026, 4, 2, 9, 6))
@@ -355,7 +359,7 @@ def test_a_backlog_is_listed_a_page_at_a_time(qtbot, tmp_path, monkeypatch):
     many there are (or that there are more), and lists the next ones on request."""
     from manager_session import build_ledger
 
-    from hall.services import followups
+    from hall.services.registers import followups
     from hall.ui import registers_page
 
     monkeypatch.setattr(registers_page, "PAGE_ROWS", 3)

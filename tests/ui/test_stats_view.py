@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from hall.exchange.reports_xlsx import PERF_COLUMNS
-from hall.services import stats
-from hall.services.stats import Period
+from hall.services.reporting import stats
+from hall.services.reporting.stats import Period
 from hall.ui import messages
 from hall.ui.ops import Changes, Context
 from hall.ui.stats_view import STAT_FIGURES, TAB_OVERDUE, TAB_PERFORMANCE, StatsView, period_for

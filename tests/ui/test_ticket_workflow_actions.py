@@ -7,8 +7,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from hall.services import catalog, intake, ratings, tickets
-from hall.services.validators import id_check_char
+from hall.services.base.validators import id_check_char
+from hall.services.catalog import items as catalog
+from hall.services.registers import ratings
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
 from hall.ui.ops import Changes, Context
 from hall.ui.ticket_detail import TicketDetailDialog

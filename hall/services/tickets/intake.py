@@ -1,0 +1,329 @@
+"""Intake (收件/受理): a citizen's request becomes a ticket, in one event, with its derived deadline."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import and_, bindparam, func, insert, select
+from sqlalchemy.orm import Session
+
+from hall.errors import HallError, ValidationError, ValidationErrors
+from hall.models import Applicant, Event, Item, Ticket
+from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_intake
+from hall.services.base.pinyin import initials
+from hall.services.base.states import KIND_LABELS, SAME_DAY_KINDS
+from hall.services.base.validators import (
+    parse_credit_code,
+    parse_id_number,
+    parse_person_name,
+    parse_phone,
+    parse_text,
+)
+from hall.services.calendar import clock
+from hall.services.calendar.deadlines import Deadline
+from hall.services.catalog import items as catalog
+from hall.services.storage import ledger, settings
+from hall.services.storage.db import upsert_insert
+from hall.services.tickets.numbering import next_number
+
+MaterialStatus = Literal["received", "missing", "tolerated"]
+
+
+@dataclass(frozen=True)
+class ApplicantForm:
+    type: Literal["person", "org"]
+    id_no: str
+    name: str
+    phone: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class AgentForm:
+    name: str
+    id_no: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class IntakeForm:
+    item_code: str
+    applicant: ApplicantForm
+    materials: dict[str, MaterialStatus] = field(default_factory=dict)
+    kind: str | None = None
+    kind_reason: str = ""
+    agent: AgentForm | None = None
+    note: str = ""
+    decision: Literal["accept", "refuse"] = "accept"
+    refusal_reason: str = ""
+    redirect_organ: str = ""
+    complete_now: bool | None = None  # immediate/explain: close on the spot (default yes)
+
+
+@dataclass(frozen=True)
+class CleanApplicant:
+    type: str
+    id_no: str
+    name: str
+    sex: str
+    birth: date | None
+    phone: str
+    address: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    ticket_id: int
+    number: str
+    state: str
+    kind: str
+    due_date: date | None
+    due_provisional: bool
+    missing: tuple[str, ...]
+    tolerated: tuple[str, ...]
+    papers: tuple[str, ...]  # which papers to offer, most important first
+    warnings: tuple[str, ...] = ()
+
+
+def check_applicant(form: ApplicantForm, today: date | None = None) -> CleanApplicant:
+    """Every applicant problem at once (the clerk fixes them in one go)."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    id_no, sex, birth = "", "", None
+    name = ""
+    try:
+        if form.type == "person":
+            parsed = parse_id_number(form.id_no, today=today)
+            id_no, sex, birth = parsed.number, parsed.sex, parsed.birth_date
+            if not parsed.area_known:
+                warnings.append("公民身份号码的地区码不常见，请核对证件")
+        elif form.type == "org":
+            id_no = parse_credit_code(form.id_no)
+        else:
+            problems.append("申请人类型：应为自然人或法人/其他组织")
+    except ValidationError as exc:
+        problems.append(str(exc))
+    try:
+        name = (parse_person_name(form.name, "申请人姓名") if form.type == "person"
+                else parse_text(form.name, "单位名称", 80, required=True))
+    except ValidationError as exc:
+        problems.append(str(exc))
+    phone = ""
+    if form.phone.strip():
+        try:
+            phone = parse_phone(form.phone)
+        except ValidationError as exc:
+            problems.append(str(exc))
+    address = ""
+    try:
+        address = parse_text(form.address, "住址（村/组）", 120, required=False)
+    except ValidationError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise ValidationErrors(problems, "申请人信息有误，未保存")
+    return CleanApplicant(form.type, id_no, name, sex, birth, phone, address, tuple(warnings))
+
+
+def preview_deadline(session: Session, item_code: str, kind: str | None = None,
+                     on: date | None = None) -> Deadline:
+    """The promised due date and its explanation, as the clerk sees it while typing (nothing is saved)."""
+    item = catalog.current_item_view(session, item_code)
+    return clock.deadline(clock.calendar_for(session), item, kind or item.default_kind, on or date.today())
+
+
+def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime | None = None) -> IntakeResult:
+    """Register one ticket. The caller owns the transaction (one per clerk action)."""
+    now = now or datetime.now()
+    require_intake(actor, actor.intake_point)
+    item = catalog.current_item_view(session, form.item_code.strip())
+    applicant = check_applicant(form.applicant, now.date())
+    problems: list[str] = []
+    kind = form.kind or item.default_kind
+    if kind not in KIND_LABELS:
+        problems.append(f"办件类型：应为{'、'.join(KIND_LABELS.values())}之一")
+    kind_reason = form.kind_reason.strip()
+    if kind != item.default_kind and kind != "explain" and not kind_reason:
+        problems.append(f"办件类型：由{KIND_LABELS[item.default_kind]}改为{KIND_LABELS.get(kind, kind)}须填写原因")
+    agent = None
+    if form.agent is not None and (form.agent.name.strip() or form.agent.id_no.strip()):
+        try:
+            agent_id = parse_id_number(form.agent.id_no, today=now.date(), field="代理人身份证号")
+            agent = {"name": parse_person_name(form.agent.name, "代理人姓名"), "id_no": agent_id.number,
+                     "phone": parse_phone(form.agent.phone, "代理人电话") if form.agent.phone.strip() else ""}
+        except ValidationError as exc:
+            problems.append(str(exc))
+    try:
+        note = parse_text(form.note, "备注", 2000, required=False)
+    except ValidationError as exc:
+        problems.append(str(exc))
+        note = ""
+    known = {m["name"]: m for m in item.materials}
+    unknown = [name for name in form.materials if name not in known]
+    if unknown:
+        problems.append(f"申请材料：“{'、'.join(unknown)}”不在该事项的材料清单中")
+    bad_status = [n for n, s in form.materials.items() if s not in ("received", "missing", "tolerated")]
+    if bad_status:
+        problems.append("申请材料：状态应为已收、需补正或容缺")
+    marks: list[dict[str, Any]] = []
+    for m in item.materials:
+        status = form.materials.get(m["name"], "received" if kind in SAME_DAY_KINDS else "missing")
+        if status == "tolerated" and not m.get("tolerable"):
+            problems.append(f"申请材料：“{m['name']}”不是可容缺材料")
+        marks.append({"name": m["name"], "form": m["form"], "count": m["count"], "status": status})
+    refusal = form.refusal_reason.strip()
+    if form.decision == "refuse" and not refusal:
+        problems.append("不予受理理由：不予受理必须写明理由")
+    if len(refusal) > 2000:
+        problems.append("不予受理理由：最多2000字")
+    if problems:
+        raise ValidationErrors(problems, "办件信息有误，未保存")
+
+    missing = tuple(m["name"] for m in marks if m["status"] == "missing")
+    tolerated = tuple(m["name"] for m in marks if m["status"] == "tolerated")
+    if kind == "explain":
+        missing = ()  # a consultation takes no papers; what is missing is told, not demanded
+    today = now.date()
+    accepted_on: date | None = None
+    due: date | None = None
+    provisional = False
+    if form.decision == "refuse":
+        state, papers = "refused", ("refusal",)
+    elif missing:
+        state, papers = "supplement", ("supplement", "one_time_notice")
+    else:
+        state = "accepted"
+        accepted_on = today
+        due, provisional = clock.quick_due(clock.calendar_for(session), item, kind, today)
+        papers = ("acceptance", "tolerance") if tolerated else ("acceptance",)
+        if kind == "explain":
+            papers = ("one_time_notice",)
+    complete_now = form.complete_now if form.complete_now is not None else kind in SAME_DAY_KINDS
+    number = next_number(session, settings.get_cached(session, "township_code"), actor.intake_point, today)
+    uid = str(uuid.uuid4())
+    payload = {
+        "uid": uid, "number": number, "item_id": item.id, "item_code": item.code, "item_name": item.name,
+        "window_code": item.window_code, "kind": kind, "kind_reason": kind_reason, "state": state,
+        "applicant": {"type": applicant.type, "id_no": applicant.id_no, "name": applicant.name,
+                      "sex": applicant.sex, "birth": applicant.birth, "phone": applicant.phone,
+                      "address": applicant.address},
+        "agent": agent, "materials": marks, "note": note, "intake_point": actor.intake_point,
+        "received_at": now, "accepted_on": accepted_on, "due_date": due, "due_provisional": provisional,
+        "refusal_reason": refusal, "redirect_organ": form.redirect_organ.strip()[:120],
+    }
+    ledger.append(session, actor, "ticket.received", payload, ticket_uid=uid, at=now)
+    if complete_now and state == "accepted" and kind in SAME_DAY_KINDS:
+        result = "已解释告知" if kind == "explain" else "当场办结"
+        ledger.append(session, actor, "ticket.closed",
+                      {"state": "closed_approved", "result": result, "on_time": True}, ticket_uid=uid, at=now)
+        state = "closed_approved"
+        if kind == "immediate":
+            papers = ("acceptance", "completion")
+    ticket_id = session.connection().execute(_TICKET_ID, {"uid": uid}).scalar_one()
+    return IntakeResult(ticket_id, number, state, kind, due, provisional, missing, tolerated, papers,
+                        applicant.warnings)
+
+
+@ledger.projector("ticket.received")
+def _project_received(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    a = p["applicant"]
+    birth = date.fromisoformat(a["birth"]) if a.get("birth") else None
+    received_at = datetime.fromisoformat(p["received_at"])
+    owner = ev.actor_id
+    name_keys = initials(a["name"])[:40]
+    # Prebuilt Core statements on the session's connection: the counter's save is the hot path, and the ORM
+    # unit of work (or building statements each time) would double its cost.
+    conn = session.connection()
+    conn.execute(_INSERT_TICKET, {
+        "uid": p["uid"], "number": p["number"], "item_id": p["item_id"], "item_code": p["item_code"],
+        "item_name": p["item_name"], "window_code": p["window_code"], "kind": p["kind"], "state": p["state"],
+        "is_open": p["state"] not in ("refused",), "applicant_type": a["type"], "applicant_name": a["name"],
+        "applicant_initials": name_keys, "applicant_id_no": a["id_no"], "applicant_sex": a["sex"],
+        "applicant_birth": birth, "applicant_phone": a["phone"], "applicant_address": a["address"],
+        "agent": p["agent"], "materials": p["materials"], "note": p["note"], "intake_point": p["intake_point"],
+        "node_id": ev.node_id, "first_owner_id": owner, "owner_id": owner, "received_at": received_at,
+        "accepted_on": date.fromisoformat(p["accepted_on"]) if p["accepted_on"] else None,
+        "due_date": date.fromisoformat(p["due_date"]) if p["due_date"] else None,
+        "due_provisional": p["due_provisional"], "clock": [], "refusal_reason": p["refusal_reason"], "result": "",
+        "void_reason": "", "closed_at": received_at if p["state"] == "refused" else None, "version": 1,
+        "updated_at": received_at,
+    })
+    conn.execute(_applicant_upsert(conn.dialect.name), {
+        "id_no": a["id_no"], "applicant_type": a["type"], "name": a["name"], "initials": name_keys,
+        "sex": a["sex"], "birth": birth, "phone": a["phone"], "address": a["address"], "updated_at": received_at,
+    })
+
+
+_INSERT_TICKET = insert(Ticket.__table__)
+_TICKET_ID = select(Ticket.__table__.c.id).where(Ticket.__table__.c.uid == bindparam("uid"))
+_UPSERTS: dict[str, Any] = {}
+
+
+def _applicant_upsert(dialect: str) -> Any:
+    """A returning citizen keeps the newest details told at the counter (a replay in any order agrees)."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        table = Applicant.__table__
+        ins = upsert_insert(dialect)(table)
+        stmt = _UPSERTS[dialect] = ins.on_conflict_do_update(
+            index_elements=[table.c.id_no],
+            set_={
+                "name": ins.excluded.name, "initials": ins.excluded.initials,
+                "phone": func.coalesce(func.nullif(ins.excluded.phone, ""), table.c.phone),
+                "address": func.coalesce(func.nullif(ins.excluded.address, ""), table.c.address),
+                "updated_at": ins.excluded.updated_at,
+            },
+            where=table.c.updated_at <= ins.excluded.updated_at,
+        )
+    return stmt
+
+
+APPLICANT_CANDIDATES = 200  # index entries read per kind of match: bounded, whatever the township's size
+_TOP = "\U0010ffff"  # above every character: the end of a prefix range
+
+
+def _prefix_range(col: Any, q: str) -> Any:
+    # The range lets SQLite walk the index (its LIKE cannot use one); the LIKE keeps the meaning exact whatever
+    # a PostgreSQL collation does with the top code point.
+    return and_(col >= q, col < q + _TOP, col.startswith(q, autoescape=True))
+
+
+def find_applicant(session: Session, query: str, limit: int = 10) -> list[Applicant]:
+    """A returning citizen by ID number (exact) or by name / pinyin initials: exact names first, then latest first.
+
+    Each kind of match is one bounded walk of its index (an exact name, a name prefix, an initials prefix — at
+    most ``APPLICANT_CANDIDATES`` entries each), so a common surname such as "王" at a township of 300,000
+    applicants costs what a rare one costs; the latest of those candidates come first.
+    """
+    q = query.strip().upper()
+    if not q:
+        return []
+    if len(q) >= 15 and q[:-1].isdigit():
+        with contextlib.suppress(HallError):
+            q = parse_id_number(q).number
+        return list(session.scalars(select(Applicant).where(Applicant.id_no == q).limit(limit)))
+    text = query.strip()
+    found: dict[int, Applicant] = {}
+    exact: set[int] = set()
+    walks = [(Applicant.name == text, Applicant.name, True),
+             (_prefix_range(Applicant.name, text), Applicant.name, False)]
+    if text.isascii() and text.isalpha():
+        low = text.lower()
+        walks.append((_prefix_range(Applicant.initials, low), Applicant.initials, False))
+    for where, col, is_exact in walks:
+        for a in session.scalars(select(Applicant).where(where).order_by(col, Applicant.id)
+                                 .limit(APPLICANT_CANDIDATES)):
+            found.setdefault(a.id, a)
+            if is_exact:
+                exact.add(a.id)
+    ranked = sorted(found.values(), key=lambda a: (a.id not in exact, -a.updated_at.timestamp(), a.id))
+    return ranked[:limit]
+
+
+def item_for_ticket(session: Session, ticket: Ticket) -> Item:
+    return session.get_one(Item, ticket.item_id)
