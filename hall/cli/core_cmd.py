@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from hall.cli import iso_date
+from hall.cli.args import iso_date
 from hall.errors import HallError, ValidationError
 from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
 from hall.services.people import staff

@@ -4,8 +4,9 @@ Every ticket is a real ledger event chain, exactly as the services write it: the
 of :func:`hall.services.tickets.intake.register`, then ``ticket.supplemented`` / ``ticket.closed`` /
 ``ticket.voided`` as :mod:`hall.services.tickets.record` writes them, hashed with
 :func:`hall.services.storage.ledger.event_hash` on one chain per node (the hall on this node, each village proxy
-point on its own node), with ``node_heads`` kept in step. The projections (tickets, applicants, ticket serials) are
-projectors would produce, so a replay of the events reproduces them and ``hall-admin ledger verify`` passes.
+point on its own node), with ``node_heads`` kept in step. The projections (tickets, applicants, ticket serials)
+are computed here in plain Python to the values the projectors would produce, so a replay of the events
+reproduces them and ``hall-admin ledger verify`` passes.
 
 Speed comes from not using the ORM per ticket: rows are built as dicts and written with Core ``insert()``
 executemany in batches inside one transaction (a half-written demo ledger would not verify). On SQLite the

@@ -367,7 +367,7 @@ def write_ledger(session: Session, actor: Actor, period: Period, path: str | os.
     rows = write_ledger_sheet(wb, stats.ledger_rows(session, clipped, full=full), period, hall, subtitle)
     _save(wb, target)
     if full:
-        ledger.append(session, actor, "report.ledger_exported", {
+        ledger.append(session, actor, stats.LEDGER_EXPORT_EVENT, {
             "from": clipped.start, "to": clipped.end, "rows": rows, "full": True, "file": target.name,
             "reason": f"导出 {clipped.start} 至 {clipped.end} 办件台账（含完整个人信息）{rows} 件",
         }, at=now)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hall.models import CatalogVersion, IntakePoint
 from hall.paths import Paths
+from hall.services import projections
 from hall.services.base.actor import Actor
 from hall.services.calendar import workdays as calendar
 from hall.services.catalog import items as catalog
@@ -33,7 +34,7 @@ def open_hall(paths: Paths, url: str | None = None, *, intake_point: str | None 
     """The composition roots (GUI and CLI) call this once."""
     paths.ensure()
     node = NodeIdentity.load_or_create(paths.node_file, intake_point)
-    db = Database.open(url or paths.sqlite_url, backups_dir=paths.backups_dir)
+    db = projections.install(Database.open(url or paths.sqlite_url, backups_dir=paths.backups_dir))
     system = Actor.system(node.node_id, node.intake_point)
     with db.transaction() as session:
         seed(session, system)

@@ -14,6 +14,7 @@ import hall.models  # noqa: F401  (registers every table)
 from hall.cli import build_parser, main
 from hall.cli.calendar_cmd import show_deadline
 from hall.models.base import Base
+from hall.services import projections
 from hall.services.base.actor import Actor
 from hall.services.calendar.workdays import add_local_holiday, seed_from_package
 from hall.services.storage.db import Database
@@ -136,7 +137,7 @@ class _Ctx:
 def bare_ctx(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'bare.db'}")
     Base.metadata.create_all(engine)
-    db = Database(engine)
+    db = projections.install(Database(engine))
     yield _Ctx(db, Actor.system("node-test"))
     db.dispose()
 

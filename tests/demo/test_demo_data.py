@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from hall.demo import data as demo_data
 from hall.errors import ValidationError
 from hall.models import Applicant, Event, IntakePoint, Item, NodeHead, Staff, Ticket, TicketSerial
+from hall.services import projections
 from hall.services.base.actor import Actor
 from hall.services.people import staff
 from hall.services.storage import ledger
@@ -117,7 +118,7 @@ def test_numbers_are_unique_and_match_the_serials(hall_sqlite):
 
 def test_replaying_the_events_gives_the_same_projections(hall_sqlite, tmp_path):
     generate(hall_sqlite)
-    replica = Database.open(f"sqlite:///{(tmp_path / 'replica.sqlite3').as_posix()}")
+    replica = projections.install(Database.open(f"sqlite:///{(tmp_path / 'replica.sqlite3').as_posix()}"))
     try:
         with hall_sqlite.db.transaction() as src, replica.transaction() as dst:
             cols = list(Event.__table__.columns)

@@ -33,6 +33,8 @@ from hall.services.calendar import clock
 from hall.services.calendar.deadlines import working_days_between
 from hall.services.reporting.dashboard import CLOCK_STOPPED_STATES, _clock_stopped, as_date, day_of
 
+# The audit event of a ticket-ledger export with full personal data (recorded only: no table changes).
+LEDGER_EXPORT_EVENT = "report.ledger_exported"
 DIMENSIONS = {"window": "窗口", "item": "事项", "kind": "办件类型", "staff": "工作人员", "village": "受理点"}
 POOR_LEVELS = (1, 2)
 NOBODY = "（无人负责）"

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hall.errors import DatabaseError, HallError
+from hall.services.storage.ledger import SESSION_KEY, Projections
 
 log = logging.getLogger("hall.db")
 
@@ -198,6 +199,7 @@ class Database:
         self.backups_dir = backups_dir
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(engine.execution_options(hall_read=True), expire_on_commit=False)
+        self.projections: Projections | None = None
         self._checkpointer: Checkpointer | None = None
         if engine.dialect.name == "sqlite" and engine.url.database:
             self._checkpointer = Checkpointer(Path(engine.url.database))
@@ -231,6 +233,13 @@ class Database:
             db.dispose()
             raise
         return db
+
+    def install(self, projections: Projections) -> None:
+        """Every session of this database projects events through ``projections`` (see
+        :func:`hall.services.projections.install`); without it, appending an event raises."""
+        self.projections = projections
+        for maker in (self._sessions, self._read_sessions):
+            maker.configure(info={SESSION_KEY: projections})
 
     def session(self) -> Session:
         return self._sessions()

@@ -1,8 +1,10 @@
 """The ledger: every mutation is an event, appended to this node's hash chain and projected at once.
 
-Projections (current-state tables) are updated by the projector registered for the event type, inside the same
-transaction, so the ticket tables never disagree with the history. Sync imports other nodes' events through the
-same projectors.
+Projections (current-state tables) are updated by the projector of the event type, inside the same transaction, so
+the ticket tables never disagree with the history. Which projector that is comes from the :class:`Projections`
+installed on the database when it was opened (:mod:`hall.services.projections`), never from import order; an event
+type without one is refused before anything is written. Sync imports other nodes' events through the same
+projectors.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -25,36 +27,100 @@ from hall.services.base.actor import Actor
 GENESIS = "0" * 64
 
 Projector = Callable[[Session, Event, dict[str, Any]], None]
-_PROJECTORS: dict[str, Projector] = {}
 # A set-based projector applies many events of one type at once: ``rows`` are the stored event rows (dicts of the
 # events table's columns) in sequence order, ``payloads`` their stored JSON loaded back. It must leave the
 # projections exactly as the one-event projector applied in the same order would (tests compare both).
 BulkProjector = Callable[[Session, list[dict[str, Any]], list[dict[str, Any]]], None]
-_BULK_PROJECTORS: dict[str, BulkProjector] = {}
+
+_PROJECTS = "__hall_projects__"
+_PROJECTS_MANY = "__hall_projects_many__"
 
 
 def projector(event_type: str) -> Callable[[Projector], Projector]:
-    """Register the function that applies ``event_type`` to the current-state tables."""
+    """Mark the function that applies ``event_type`` to the current-state tables.
 
-    def register(fn: Projector) -> Projector:
-        if event_type in _PROJECTORS and _PROJECTORS[event_type] is not fn:
-            raise RuntimeError(f"two projectors for {event_type}")
-        _PROJECTORS[event_type] = fn
+    Marking registers nothing: :func:`hall.services.projections.build` collects the marked functions of the
+    modules it lists into one :class:`Projections`, which is installed on the database when it is opened. So what
+    a session projects never depends on which modules happened to be imported."""
+
+    def mark(fn: Projector) -> Projector:
+        setattr(fn, _PROJECTS, (*getattr(fn, _PROJECTS, ()), event_type))
         return fn
 
-    return register
+    return mark
 
 
 def bulk_projector(event_type: str) -> Callable[[BulkProjector], BulkProjector]:
-    """Register the set-based twin of ``event_type``'s projector, used by :func:`append_many`."""
+    """Mark the set-based twin of ``event_type``'s projector, used by :func:`append_many`."""
 
-    def register(fn: BulkProjector) -> BulkProjector:
-        if event_type in _BULK_PROJECTORS and _BULK_PROJECTORS[event_type] is not fn:
-            raise RuntimeError(f"two bulk projectors for {event_type}")
-        _BULK_PROJECTORS[event_type] = fn
+    def mark(fn: BulkProjector) -> BulkProjector:
+        setattr(fn, _PROJECTS_MANY, (*getattr(fn, _PROJECTS_MANY, ()), event_type))
         return fn
 
-    return register
+    return mark
+
+
+def marked(fn: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The event types ``fn`` was marked to project, one at a time and set-based."""
+    return getattr(fn, _PROJECTS, ()), getattr(fn, _PROJECTS_MANY, ())
+
+
+class UnknownEventType(HallError):
+    """An event type this program has no projection for: appending it, or applying it from a replay or a sync."""
+
+    def __init__(self, event_type: str) -> None:
+        super().__init__(f"台账事件类型“{event_type}”在本程序中没有对应的处理（程序版本过旧或台账来自未知来源），"
+                         "已停止写入，数据库未改动")
+        self.event_type = event_type
+
+
+class ProjectionsNotInstalled(RuntimeError):
+    """A session of a database opened without :func:`hall.services.projections.install` — a programming error."""
+
+
+@dataclass(frozen=True)
+class Projections:
+    """Every event type this program knows and what applies it: one projector each, an optional set-based twin,
+    and the types that are only recorded (an audit line such as a printed paper changes no table)."""
+
+    one: Mapping[str, Projector]
+    many: Mapping[str, BulkProjector]
+    recorded_only: frozenset[str]
+
+    def __post_init__(self) -> None:
+        both = self.recorded_only & set(self.one)
+        if both:
+            raise ValueError(f"both projected and recorded only: {sorted(both)}")
+        stray = set(self.many) - set(self.one)
+        if stray:
+            raise ValueError(f"set-based projector without a one-event projector: {sorted(stray)}")
+
+    @property
+    def types(self) -> frozenset[str]:
+        return frozenset(self.one) | self.recorded_only
+
+    def require(self, event_type: str) -> None:
+        if event_type not in self.one and event_type not in self.recorded_only:
+            raise UnknownEventType(event_type)
+
+    def apply(self, session: Session, ev: Event, payload: dict[str, Any]) -> None:
+        fn = self.one.get(ev.type)
+        if fn is not None:
+            fn(session, ev, payload)
+        elif ev.type not in self.recorded_only:
+            raise UnknownEventType(ev.type)
+
+
+SESSION_KEY = "hall.projections"
+
+
+def projections_of(session: Session) -> Projections:
+    """The projections installed on the database this session belongs to."""
+    found = session.info.get(SESSION_KEY)
+    if found is None:
+        raise ProjectionsNotInstalled("open the database through hall.services.bootstrap.open_hall, or install "
+                                      "hall.services.projections on it, before appending or applying events")
+    return found
 
 
 def _json_default(value: object) -> str:
@@ -105,6 +171,8 @@ def _next_in_chain(session: Session, node_id: str) -> tuple[int, str]:
 def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *,
            ticket_uid: str | None = None, at: datetime | None = None) -> Event:
     """Append one event for ``actor`` and apply its projector. The caller owns the transaction."""
+    projections = projections_of(session)
+    projections.require(type)  # before anything is written: an unknown type never reaches the chain
     seq, prev = _next_in_chain(session, actor.node_id)
     occurred = at or datetime.now()
     text = canonical(payload)
@@ -121,7 +189,7 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
     conn.execute(_SET_HEAD, {"node": actor.node_id, "digest": digest})
     ev = Event(**fields, prev_hash=prev, hash=digest)
     # Projectors see exactly what a replay or a sync import will see: the stored JSON, not live objects.
-    apply(session, ev, json.loads(text))
+    projections.apply(session, ev, json.loads(text))
     return ev
 
 
@@ -145,6 +213,8 @@ def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple
         return []
     if event_ids is not None and len(event_ids) != len(items):
         raise ValueError("one event id per item")
+    projections = projections_of(session)
+    projections.require(type)
     session.flush()  # pending ORM changes reach the tables before the Core writes below
     conn = session.connection()
     n = len(items)
@@ -171,19 +241,18 @@ def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple
         conn.execute(_INSERT_EVENT, rows[start:start + batch])
     conn.execute(_SET_HEAD, {"node": actor.node_id, "digest": prev})
     payloads = [json.loads(r["payload"]) for r in rows]  # what a replay will see, as in append()
-    bulk = _BULK_PROJECTORS.get(type)
+    bulk = projections.many.get(type)
     if bulk is not None:
         bulk(session, rows, payloads)
     else:
         for r, p in zip(rows, payloads, strict=True):
-            apply(session, Event(**r), p)
+            projections.apply(session, Event(**r), p)
     return list(ids)
 
 
 def apply(session: Session, ev: Event, payload: dict[str, Any]) -> None:
-    fn = _PROJECTORS.get(ev.type)
-    if fn is not None:
-        fn(session, ev, payload)
+    """Apply one stored event (a replay, a rebuild, a sync import) through the installed projections."""
+    projections_of(session).apply(session, ev, payload)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from hall.models import Base, Event, Ticket
+from hall.services import projections
 from hall.services.storage import ledger
 from hall.services.storage.db import Database
 from hall.services.tickets import intake
@@ -72,7 +73,7 @@ def test_projections_equal_a_replay_of_the_events(hall_sqlite, tmp_path):
     with hall_sqlite.db.transaction() as s:
         calendar_service.set_year(s, people["admin"], 2027, notice)
         calendar_service.add_local_holiday(s, people["admin"], date(2027, 3, 8), "三月三（测试）")
-    replica = Database.open(f"sqlite:///{tmp_path / 'replica.sqlite3'}", migrate=False)
+    replica = projections.install(Database.open(f"sqlite:///{tmp_path / 'replica.sqlite3'}", migrate=False))
     Base.metadata.create_all(replica.engine)
     with hall_sqlite.db.transaction() as src, replica.transaction() as dst:
         for ev in src.scalars(select(Event).order_by(Event.id)):
