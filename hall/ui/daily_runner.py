@@ -81,6 +81,19 @@ class DailyRunner(QObject):
         return True
 
     def _succeeded(self, report: Any) -> None:
+        if report.skipped:
+            # Another PC (or program) holds the day's run: nothing was written here. Said on the status line, and
+            # to a manager who asked for the run, as information — never as an error.
+            log.info("daily rules skipped here: %s", report.skipped)
+            text = self.tr("每日规则：{0}").format(report.skipped)
+            status = getattr(self.window, "statusBar", None)
+            if callable(status):
+                status().showMessage(text, 60_000)
+            self.finished.emit(report)
+            if self._show_report:
+                self._show_report = False
+                messages.info(self.window, self.tr("每日规则"), text)
+            return
         log.info("daily rules: %s", report)
         self.ctx.changes.tickets_changed.emit()
         self.finished.emit(report)

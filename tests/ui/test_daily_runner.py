@@ -109,3 +109,26 @@ def test_closing_the_window_mid_run_stops_after_a_batch_and_the_next_run_carries
     assert 0 < partial < 200
     report = daily.run_batched(hall_sqlite.db, hall_sqlite.system, DAY)
     assert report.accountability == 200 - partial and _records(hall_sqlite) == 200
+
+
+def test_a_run_held_by_another_pc_is_skipped_on_the_status_line_without_an_error(qtbot, hall_sqlite, tmp_path,
+                                                                                 quiet):
+    """Another program holds the day's run: the hourly run here skips, says so on the status line in Chinese, and
+    shows no error; an explicit request is told the same as information."""
+    _overdue(hall_sqlite, 5)
+    win = _window(qtbot, hall_sqlite, tmp_path)
+    with daily._one_run_at_a_time(hall_sqlite.db) as other:  # the other program's claim (a lock file beside the db)
+        assert other.held
+        with qtbot.waitSignal(win.daily.finished, timeout=60_000) as done:
+            assert win.run_daily_quietly()
+        assert done.args[0].skipped
+        assert messages.shown == []  # nothing popped up
+        status = win.statusBar().currentMessage()
+        assert status.startswith("每日规则：电脑 ") and "正在执行每日规则，本机未重复执行" in status, status
+        with qtbot.waitSignal(win.daily.finished, timeout=60_000):
+            assert win.run_daily_now()
+        assert messages.shown[-1][0] == "每日规则" and "本机未重复执行" in messages.shown[-1][1]
+    assert _records(hall_sqlite) == 0
+    with qtbot.waitSignal(win.daily.finished, timeout=60_000) as done:  # released: this PC runs them
+        assert win.run_daily_quietly()
+    assert done.args[0].accountability == 5 and _records(hall_sqlite) == 5
