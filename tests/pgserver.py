@@ -105,8 +105,11 @@ def _check(proc: subprocess.CompletedProcess[str], what: str, log: Path | None =
     raise RuntimeError(f"PostgreSQL test server: {what} failed (exit {proc.returncode}):\n{detail}")
 
 
-def start_server(bindir: Path, base: Path) -> PgServer:
-    """initdb + pg_ctl start in ``base``; returns once the server accepts connections."""
+def start_server(bindir: Path, base: Path, *, durable: bool = False) -> PgServer:
+    """initdb + pg_ctl start in ``base``; returns once the server accepts connections.
+
+    ``durable``: every commit is flushed to disk as on a real hall server (benchmarks); the tests' default skips
+    that (their data is thrown away)."""
     run_as: str | None = None
     if _is_root():
         import pwd
@@ -149,8 +152,8 @@ def start_server(bindir: Path, base: Path) -> PgServer:
         port = _free_port()
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} {socket_dir}"
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=100 -c shared_buffers=32MB"
+            + ("" if durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off ")
+            + "-c max_connections=100 -c shared_buffers=32MB"
         )
         proc = _run(
             [
