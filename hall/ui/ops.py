@@ -47,12 +47,14 @@ class Context:
 
 
 def run(parent: QWidget | None, db: Database, fn: Callable[[Session], T], *,
-        title: str | None = None) -> T | None:
-    """Run ``fn`` in one transaction; a HallError is shown to the person and None returned."""
+        title: str | None = None, failed: Callable[[HallError], None] | None = None) -> T | None:
+    """Run ``fn`` in one transaction; a HallError is shown to the person (and given to ``failed``), None returned."""
     try:
         with db.transaction() as session:
             return fn(session)
     except HallError as exc:
+        if failed is not None:
+            failed(exc)
         messages.error(parent, title or QCoreApplication.translate("ops", "无法完成操作"), str(exc))
         return None
 

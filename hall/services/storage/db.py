@@ -21,7 +21,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from hall.errors import DatabaseError, HallError
+from hall.errors import DatabaseError, HallError, ServerUnavailable
+from hall.services.storage.dburl import server_label
 from hall.services.storage.ledger import SESSION_KEY, Projections
 
 log = logging.getLogger("hall.db")
@@ -196,11 +197,6 @@ def translate(exc: BaseException, where: str | None = None) -> HallError | None:
     return None
 
 
-class ServerUnavailable(DatabaseError):
-    """The hall server cannot be reached (down, restarting, the network gone): nothing of this action was saved;
-    the pool reconnects by itself once it is back (``pool_pre_ping``)."""
-
-
 @contextlib.contextmanager
 def _translated(where: str | None = None) -> Iterator[None]:
     """Database failures a clerk can act on become their Chinese message; anything else passes unchanged."""
@@ -222,6 +218,8 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(engine.execution_options(hall_read=True), expire_on_commit=False)
         self.projections: Projections | None = None
+        # The hall server as messages name it ("server/hall"); never the password.
+        self.where: str | None = server_label(str(engine.url)) if engine.dialect.name == "postgresql" else None
         self._checkpointer: Checkpointer | None = None
         if engine.dialect.name == "sqlite" and engine.url.database:
             self._checkpointer = Checkpointer(Path(engine.url.database))
@@ -250,7 +248,7 @@ class Database:
                 upgrade_if_needed(db)
         except sa_exc.SQLAlchemyError as exc:
             db.dispose()
-            raise (translate(exc) or DatabaseError(f"无法打开数据库：{exc.__class__.__name__}")) from exc
+            raise (translate(exc, db.where) or DatabaseError(f"无法打开数据库：{exc.__class__.__name__}")) from exc
         except HallError:
             db.dispose()
             raise
@@ -271,7 +269,7 @@ class Database:
         """One unit of work: commit on success, roll back on any error, database failures translated."""
         session = self._sessions()
         try:
-            with _translated(), session.begin():
+            with _translated(self.where), session.begin():
                 yield session
         finally:
             session.close()
@@ -281,7 +279,7 @@ class Database:
         """A consistent read-only look (a deferred transaction on SQLite): never blocks a saving counter."""
         session = self._read_sessions()
         try:
-            with _translated():
+            with _translated(self.where):
                 session.begin()
                 yield session
         finally:
