@@ -118,6 +118,22 @@ def init_server(paths: Paths, url: str, admin_password: str) -> ServerInit:
     ))
 
 
+def server_state(url: str) -> str:
+    """What ``url``'s database is now (see :func:`_server_state`), read without changing anything."""
+    parsed = dburl.parse(url)
+    where = dburl.server_label(url)
+    engine = create_engine(normalise_url(parsed.render_as_string(hide_password=False)),
+                           connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            return _server_state(conn)
+    except SQLAlchemyError as exc:
+        raise translate(exc, where) or DatabaseError(f"无法连接数据库服务器 {where}：{exc.__class__.__name__}"
+                                                     ) from None
+    finally:
+        engine.dispose()
+
+
 def _server_state(conn: Connection) -> str:
     """"empty", "hall" (a schema and an administrator), "partial" (a schema, no administrator yet: an earlier
     init stopped half-way, or a counter created it — finish it) or "foreign" (tables that are not Hall's)."""
