@@ -38,8 +38,7 @@ def _walk(opened, tickets: int = 60, seed: int = 4):
     return walkthrough.run(opened.db, opened.node, seed=seed, today=TODAY)
 
 
-def test_every_event_type_is_produced_and_the_chain_verifies(hall_sqlite):
-    hall_db = hall_sqlite
+def test_every_event_type_is_produced_and_the_chain_verifies(hall_db):
     report = _walk(hall_db)
     appended = appended_event_types()
     projected = set(ledger._PROJECTORS)
