@@ -330,7 +330,7 @@ class _Walk:
                                                       note="按约接待", now=at(d[2])))
         self.do(lambda s: workflow.withdraw(s, w10, withdrawn, "申请人已自行和解，申请撤回", now=at(d[2])))
         copies_ok = self.do(lambda s: joint.status_of(s, joint_ok).copies)
-        first = copies_ok[0]  # 镇自然资源所(W09) answers; the other stays silent past its deadline
+        first = copies_ok[0]  # one co-department (a W09 office) answers; the other stays silent past its deadline
         self.do(lambda s: joint.record_opinion(s, w09, first.id, "agree", "", "自然资源所经办人", now=at(d[2])))
         copies_no = {v.department: v for v in self.do(lambda s: joint.status_of(s, joint_no).copies)}
         self.do(lambda s: joint.record_opinion(s, w03, copies_no["县医保中心"].id, "disagree",
@@ -462,19 +462,17 @@ def _notice_as_stored(s: Session, year: int) -> YearNotice:
     """The year's statutory days as the calendar holds them, as a notice: confirming it again changes no date
     but is a calendar change like any other (an event, and the open deadlines looked at again)."""
     rows = s.execute(select(CalendarDay.day, CalendarDay.kind, CalendarDay.name).where(
-        CalendarDay.day >= date(year, 1, 1) - timedelta(days=14), CalendarDay.day <= date(year, 12, 31),
+        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31),
         CalendarDay.kind.in_(("holiday", "makeup"))).order_by(CalendarDay.day)).all()
     holidays: list[HolidayRange] = []
     makeups: list[MakeupDay] = []
     for day, kind, name in rows:
         if kind == "makeup":
-            if abs((day - date(year, 6, 30)).days) <= 200:
-                makeups.append(MakeupDay(day, name))
+            makeups.append(MakeupDay(day, name))
         elif holidays and holidays[-1].name == name and holidays[-1].end == day - timedelta(days=1):
             holidays[-1] = HolidayRange(name, holidays[-1].start, day)
         else:
             holidays.append(HolidayRange(name, day, day))
-    holidays = [h for h in holidays if h.end.year == year or h.start.year == year]
     if not holidays:
         raise ValidationError("节假日安排", f"日历中没有 {year} 年的法定节假日，无法重新确认")
     return YearNotice(year, f"国务院办公厅关于{year}年部分节假日安排的通知（演示：按已存日历重新确认）",
