@@ -13,9 +13,14 @@ import pytest
 from gui_guard import GuiThreadSql
 from PySide6.QtWidgets import QApplication
 
-from hall.services import catalog, complaints, intake, queue, settings, tickets, workflow
+from hall.services.base.validators import id_check_char
+from hall.services.cases import workflow
+from hall.services.catalog import items as catalog
+from hall.services.registers import complaints
+from hall.services.reporting import queue
+from hall.services.storage import settings
 from hall.services.storage.changes import Changes
-from hall.services.validators import id_check_char
+from hall.services.tickets import intake
 from hall.ui import messages
 from hall.ui.background import pool
 from hall.ui.calendar_dialog import CalendarDialog
@@ -249,7 +254,7 @@ def test_the_queue_keeps_the_selected_ticket_and_the_viewport_when_other_tickets
 
     # 2. Two tickets above the viewport are closed: they leave the open list, the rows on screen stay put.
     for n in (numbers[5], numbers[10]):
-        run(None, view.ctx, lambda s, n=n: tickets.close(s, people["c02"], n, "approved", "同意", now=NOW))
+        run(None, view.ctx, lambda s, n=n: workflow.close(s, people["c02"], n, "approved", "同意", now=NOW))
     settle(qtbot, [view.listener])
     assert model.rowCount() == 58 and place() == (chosen, top, value - 2)
 
@@ -265,7 +270,7 @@ def test_the_queue_keeps_the_selected_ticket_and_the_viewport_when_other_tickets
 
     # 4. The selected ticket itself is closed elsewhere: it leaves, the viewport still stays on the same rows.
     below_top = model.row_at(table.rowAt(0)).id
-    run(None, view.ctx, lambda s: tickets.close(s, people["c02"], numbers[40], "approved", "同意", now=NOW))
+    run(None, view.ctx, lambda s: workflow.close(s, people["c02"], numbers[40], "approved", "同意", now=NOW))
     settle(qtbot, [view.listener])
     assert model.row_of(chosen) is None and model.row_at(table.rowAt(0)).id == below_top
 

@@ -14,8 +14,8 @@ from hall.services.base.validators import id_check_char
 from hall.services.catalog import items as catalog
 from hall.services.reporting import queue
 from hall.services.reporting.queue import TicketFilter
-from hall.services.tickets import intake
 from hall.services.storage.changes import Changes
+from hall.services.tickets import intake
 from hall.ui import messages
 from hall.ui.background import wait_idle
 from hall.ui.ops import ChangeSignal, Context, read, run
