@@ -7,6 +7,7 @@ screen, when another ticket (or register entry) changes, comes or goes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -174,6 +175,20 @@ def test_each_operation_reaches_the_screens_it_concerns_and_no_other(qtbot, hall
         session, s.admin.actor, {"hall_name": "改名后的中心"})))
     assert reached == {"window", "intake"} and changes.settings
     assert win.windowTitle().endswith("改名后的中心")
+
+    # A new catalogue (an administrator renames item 11): the item finder and the intake's time limits, and the
+    # names the dashboard and the statistics show; no ticket list.
+    def import_catalogue():
+        def change(session):  # type: ignore[no-untyped-def]
+            spec = catalog.current_spec(session)
+            items = tuple(replace(i, name="老年人优待证办理（新名称）") if i.code == "11" else i for i in spec.items)
+            return catalog.import_catalog(session, s.admin.actor, replace(spec, items=items), "测试导入")
+        assert run(None, s.admin, change) is not None
+
+    reached, changes = s.reached_by(import_catalogue)
+    assert reached == {"window", "intake", "dashboard", "stats"} and changes.catalog
+    win.finder.search.setText("新名称")
+    assert [i.code for i in win.finder.shown] == ["11"]
 
     # 考勤: the attendance screen shows it itself; the dashboard's duty panel and the review hear it.
     win.go_attendance()
