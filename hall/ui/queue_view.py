@@ -161,7 +161,7 @@ class QueueView(QWidget):
         # Any ticket whose record changed may enter, leave or change this list; a calendar change moves the
         # working days left. A print or a follow-up (history only) does not touch it.
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.any_tickets or c.calendar,
-                                       lambda _c: self.tickets_changed())
+                                       lambda _c: self.refresh_in_place())
 
     # --------------------------------------------------------------------------------- filters
     def _filter(self) -> TicketFilter:
@@ -244,7 +244,7 @@ class QueueView(QWidget):
         else:
             self.model.set_filter(flt)
 
-    def tickets_changed(self) -> None:
+    def refresh_in_place(self) -> None:
         """Tickets changed somewhere: the same list again, updated in place by ticket — the clerk's row stays
         selected and the viewport stays on the rows it showed."""
         if self._filter() != self.model.filter:
