@@ -101,9 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         opened.db.dispose()
         return 0
     from hall.ui.main_window import MainWindow
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
-    window = MainWindow(Context(opened.db, opened.node, login.actor, Changes(), paths))
+    window = MainWindow(Context(opened.db, opened.node, login.actor, ChangeSignal(), paths))
     window.show()
     if probe:
         _probe_main_window(app, window)

@@ -52,7 +52,7 @@ from hall.services.tickets.intake import AgentForm, ApplicantForm, IntakeForm, I
 from hall.ui import messages
 from hall.ui.background import Loader
 from hall.ui.drafts import Autosaver
-from hall.ui.ops import Context, read, run
+from hall.ui.ops import ChangeListener, Context, read, run
 from hall.ui.ticket_detail import PAPER_LABELS, RESULT_PAPERS, show_paper
 from hall.ui.widgets import read_only_table
 
@@ -80,6 +80,11 @@ class IntakeFormWidget(QWidget):
         self.refusing = False
         self._loading = False
         self._applicants = Loader(ctx.db, self)
+        self._deadlines = Loader(ctx.db, self)
+        # The promised date shown depends on the calendar, the catalogue's time limits and the settings: a
+        # change of one of them (here or at another counter) re-reads it, in the background.
+        self.listener = ChangeListener(self, ctx.changes, lambda c: c.calendar or c.catalog or c.settings,
+                                       lambda _c: self._deadline_in_background())
         self.autosaver = Autosaver(store, str(ctx.actor.staff_id), self.snapshot, self)
         self._build()
         self._wire()
@@ -404,7 +409,24 @@ class IntakeFormWidget(QWidget):
         if self.item is None:
             return
         code, kind = self.item.code, self.kind
+        self._deadlines.cancel()  # what is read now is newer than a re-read still on its way
         self.deadline = read(self.ctx.db, lambda s: intake.preview_deadline(s, code, kind, self._today()))
+        self._show_deadline()
+
+    def _deadline_in_background(self) -> None:
+        if self.item is None:
+            return
+        code, kind, today = self.item.code, self.kind, self._today()
+
+        def arrived(d: Deadline) -> None:
+            if self.item is not None and (self.item.code, self.kind) == (code, kind):
+                self.deadline = d
+                self._show_deadline()
+
+        self._deadlines.request(lambda s: intake.preview_deadline(s, code, kind, today), arrived)
+
+    def _show_deadline(self) -> None:
+        kind = self.kind
         d = self.deadline
         due = d.due.isoformat() + ("（暂定）" if d.provisional else "")
         missing = self.missing()
@@ -550,13 +572,12 @@ class IntakeFormWidget(QWidget):
         # The draft's key is the ticket's id: saving this form again after the server went away mid-save finds
         # the ticket if that save did reach the server, instead of registering the citizen twice.
         uid = self.ticket_uid()
-        result = run(self, self.ctx.db, lambda s: intake.register(s, actor, form, now=now, uid=uid),
-                     title=self.tr("未保存"), failed=self._save_failed)
+        result = run(self, self.ctx, lambda s: intake.register(s, actor, form, now=now, uid=uid),
+                     title=self.tr("未保存"), initiator=self, failed=self._save_failed)
         if result is None:
             return None
         self.last_result = result
         self.autosaver.finish()
-        self.ctx.changes.tickets_changed.emit()
         self._reset_fields()
         self._show_result(result)
         self.saved.emit(result)

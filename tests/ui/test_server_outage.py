@@ -25,7 +25,7 @@ from hall.services.people import staff
 from hall.ui import messages
 from hall.ui.background import wait_idle
 from hall.ui.main_window import MainWindow
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 
 pytestmark = [pytest.mark.gui, pytest.mark.pg]
 TODAY = date(2026, 11, 26)
@@ -103,7 +103,7 @@ def test_server_killed_during_a_save_loses_nothing_and_saves_nothing_twice(qtbot
     with opened.db.reading() as s:
         clerk = staff.actor_for(staff.by_number(s, "c02"), opened.node)
     drafts = tmp_path / "drafts"
-    win = MainWindow(Context(opened.db, opened.node, clerk, Changes()), drafts, today=lambda: TODAY,
+    win = MainWindow(Context(opened.db, opened.node, clerk, ChangeSignal()), drafts, today=lambda: TODAY,
                      now=lambda: NOW)
     win.stop_daily_timers()
     qtbot.addWidget(win)
