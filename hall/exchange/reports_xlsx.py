@@ -340,7 +340,7 @@ def write_ledger_sheet(wb: Workbook, export: stats.LedgerExport, period: Period,
     ws = sh.ws
     n = 0
     for n, row in enumerate(export.rows, 1):
-        # An empty text ("", no 暂定, no result yet) is an empty cell: nothing to write (a fifth of the ledger's
+        # An empty text ("", no 暂定, no result yet) is an empty cell: nothing to write (a tenth of the ledger's
         # cells), and Excel's COUNTA no longer counts it as filled.
         cells: list[Any] = [n, *[None if v == "" else v for v in row]]
         for i, fmt in dated:
