@@ -5,8 +5,8 @@ the interpreter lock for as long as it runs — seconds for a month at a large h
 process it shares that lock with the GUI thread, and the GUI thread takes the lock again for every call Qt makes
 into Python while painting: repainting the statistics table is ~1,700 calls into its model. Each call the
 exporter wins costs the GUI thread the interpreter's switch interval (5 ms), and more when the machine is busy
-and the exporter is descheduled while holding the lock: at 1,000,000 tickets the window stalled 50–430 ms during
-an export where the same repaints stall it 10–40 ms without one.
+and the exporter is descheduled while holding the lock: at 1,000,000 tickets the window stalled 30–430 ms during
+an export where the same repaints stall it 10–40 ms without one (benchmarks/README.md, "Export stall").
 A shorter switch interval or a lower thread priority only shortens that coupling (and a lower priority makes it
 worse on a busy machine: the GUI waits for a lock held by a thread the scheduler now runs less); a process of its
 own removes it. The child also runs below the window's priority, so a busy machine serves the window first.
