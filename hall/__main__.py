@@ -21,6 +21,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    # A bundled (frozen) Hall started as a child process — an Excel export, hall/exchange/export_process.py —
+    # runs the child's work here and exits; in every other start this does nothing.
+    multiprocessing.freeze_support()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     import os
 

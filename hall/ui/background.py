@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,14 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from hall.errors import HallError
+
+# The window shares Python's interpreter lock with every loader thread. With the default 5 ms switch interval a
+# repaint (hundreds of calls into a Python table model, each needing the lock) waits 5 ms for every call a busy
+# loader wins, so a screen-wide reload ("everything changed") starved the event loop for 50-100 ms on a loaded
+# machine. 1 ms bounds each wait; the loaders lose little (they mostly wait on SQLite, which releases the lock).
+SWITCH_INTERVAL_S = 0.001
+if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

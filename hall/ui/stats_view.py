@@ -46,9 +46,8 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import HallError
-from hall.exchange import reports_xlsx
+from hall.exchange import export_process, reports_xlsx
 from hall.exchange.reports_xlsx import OVERDUE_HEADERS, PERF_COLUMNS, STAT_COLUMNS, stats_row_values
-from hall.exchange.write_errors import writing
 from hall.services.base.states import KIND_LABELS
 from hall.services.reporting import queue, stats
 from hall.services.reporting.queue import TicketFilter
@@ -580,25 +579,14 @@ class StatsView(StaleWhileHidden, QWidget):
         """The workbook of the tab on screen, for the period picked, through the exporters — in the background
         (the person chooses the file first); None when the file dialog was cancelled or an export is running."""
         tab = self.tabs.currentIndex()
-        period, today, actor = self._export_period(), self._today(), self.ctx.actor
-        if period is None:
-            return None
         if tab == TAB_PERFORMANCE:
-            name = tr("效绩考核")
-            return self._export(name, period,
-                                lambda s, p: reports_xlsx.write_performance(s, actor, period, p, today=today))
+            return self._export(tr("效绩考核"), "performance")
         if tab == TAB_OVERDUE:
-            name = tr("超期办件清单")
-            return self._export(name, period, lambda s, p: reports_xlsx.write_overdue(s, actor, period, p, today=today))
-        return self._export(tr("办件统计"), period, lambda s, p: reports_xlsx.monthly_or_quarterly(
-            s, period, p, today=today, actor=actor))
+            return self._export(tr("超期办件清单"), "overdue")
+        return self._export(tr("办件统计"), "monthly")
 
     def export_ledger(self) -> Task | None:
-        period, today, actor = self._export_period(), self._today(), self.ctx.actor
-        if period is None:
-            return None
-        return self._export(tr("办件登记台账"), period,
-                            lambda s, p: reports_xlsx.write_ledger(s, actor, period, p, today=today))
+        return self._export(tr("办件登记台账"), "ledger")
 
     def _export_period(self) -> Period | None:
         """The period the picker shows (a recount may still be on its way; the export counts for itself)."""
@@ -608,8 +596,10 @@ class StatsView(StaleWhileHidden, QWidget):
             messages.error(self, tr("统计期间有误"), str(exc))
             return None
 
-    def _export(self, name: str, period: Period, write: Callable[[Any, Path], reports_xlsx.ReportResult]
-                ) -> Task | None:
+    def _export(self, name: str, kind: str) -> Task | None:
+        period = self._export_period()
+        if period is None:
+            return None
         if self.export_task is not None and self.export_task.running:
             return None  # one workbook at a time; the buttons are off meanwhile
         suggested = str(Path.home() / f"{period.label}{name}.xlsx")
@@ -621,17 +611,14 @@ class StatsView(StaleWhileHidden, QWidget):
             path = path.with_name(path.name + ".xlsx")
         db = self.ctx.db
         what = tr("统计并写入 {0}").format(path.name)
+        job_spec = export_process.ExportJob(kind, period, path, self._today(), self.ctx.actor)
 
         def job(progress: Any) -> reports_xlsx.ReportResult:
             progress(0, 0, what)
-
-            def run() -> reports_xlsx.ReportResult:
-                # A read, not a write transaction: an export at a large hall takes seconds, and the counters'
-                # saves must not wait for it. The exporters write the file atomically (nothing half-written).
-                with db.reading() as s:
-                    return write(s, path)
-
-            return writing(path, run)  # a full disk, a read-only folder: a message, nothing left behind
+            # In a process of its own, in one read transaction (a counter saving meanwhile never waits for it):
+            # building the workbook would otherwise hold this process's interpreter for seconds, and the window
+            # needs it for every repaint. The exporters write the file atomically (nothing half-written).
+            return export_process.run(job_spec, db)
 
         task = Task(job, self)
         task.succeeded.connect(self._export_done)

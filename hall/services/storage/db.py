@@ -212,7 +212,7 @@ def _translated(where: str | None = None) -> Iterator[None]:
 class Database:
     """An open, migrated database. One per process; sessions are cheap and one per user action."""
 
-    def __init__(self, engine: Engine, backups_dir: Path | None = None) -> None:
+    def __init__(self, engine: Engine, backups_dir: Path | None = None, *, checkpoints: bool = True) -> None:
         self.engine = engine
         self.backups_dir = backups_dir
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -221,7 +221,9 @@ class Database:
         # The hall server as messages name it ("server/hall"); never the password.
         self.where: str | None = server_label(str(engine.url)) if engine.dialect.name == "postgresql" else None
         self._checkpointer: Checkpointer | None = None
-        if engine.dialect.name == "sqlite" and engine.url.database:
+        # ``checkpoints=False``: a helper process reading the program's file (an export) leaves the WAL to the
+        # program — no rounds of its own, and no TRUNCATE at close that would wait for the program's writers.
+        if checkpoints and engine.dialect.name == "sqlite" and engine.url.database:
             self._checkpointer = Checkpointer(Path(engine.url.database))
 
     @property
@@ -229,7 +231,10 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @classmethod
-    def open(cls, url: str, *, backups_dir: Path | None = None, migrate: bool = True) -> Database:
+    def open(cls, url: str, *, backups_dir: Path | None = None, migrate: bool = True,
+             reader: bool = False) -> Database:
+        """``reader``: for another process that only reads the program's database (an Excel export) — no
+        migration, no checkpoints of its own, and opened without waiting for the write lock."""
         url = normalise_url(url)
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
@@ -238,11 +243,11 @@ class Database:
             engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
         else:
             raise DatabaseError(f"不支持的数据库地址：{parsed.get_backend_name()}（仅支持 SQLite 文件或 PostgreSQL）")
-        db = cls(engine, backups_dir)
+        db = cls(engine, backups_dir, checkpoints=not reader)
         try:
-            with engine.connect() as conn:
+            with (engine.execution_options(hall_read=True) if reader else engine).connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
-            if migrate:
+            if migrate and not reader:
                 from hall.services.storage.migrate import upgrade_if_needed
 
                 upgrade_if_needed(db)
