@@ -199,6 +199,8 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(engine.execution_options(hall_read=True), expire_on_commit=False)
         self._checkpointer: Checkpointer | None = None
+        # The schema revision this process upgraded the database from (None: it was current, or new).
+        self.upgraded_from: str | None = None
         if engine.dialect.name == "sqlite" and engine.url.database:
             self._checkpointer = Checkpointer(Path(engine.url.database))
 
