@@ -738,6 +738,12 @@ class _Writer:
         stmt = stmt.on_conflict_do_update(index_elements=["node_id"],
                                           set_={"seq": stmt.excluded.seq, "hash": stmt.excluded.hash})
         conn.execute(stmt, heads)
+        if conn.dialect.name == "postgresql":
+            # The rows were written with their ids: move the sequences past them, or the next save at a
+            # counter collides with the last demo ticket's id.
+            for table in ("tickets", "applicants"):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
         self._tx.commit()
 
     def abort(self) -> None:

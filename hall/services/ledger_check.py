@@ -441,6 +441,7 @@ _HIDDEN_COLUMNS = frozenset({"agent", "password_hash"})
 def _shown(column: str, value: Any) -> str:
     from hall.services.masking import mask_id_for_clerk, mask_phone
 
+    value = projection_keys.normal(value)  # a date as ISO text whichever database it came from
     if value is None:
         return "（空）"
     if column in _HIDDEN_COLUMNS:

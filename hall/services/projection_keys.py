@@ -230,7 +230,8 @@ def rows(conn: Connection, table: Table, resolver: Resolver | None = None, *, ra
     order = [table.c[k].collate("C") if pg and isinstance(table.c[k].type, String | Text) else table.c[k]
              for k in spec.key]
     # One sorted pass on a streaming cursor (server-side on PostgreSQL): memory stays flat at a million rows.
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt.order_by(*order))
+    # (Options on the statement: Connection.execution_options would change the caller's connection for good.)
+    result = conn.execute(stmt.order_by(*order).execution_options(stream_results=True, yield_per=batch))
     for r in result:
         yield shaped(r)
 

@@ -109,6 +109,7 @@ def test_clock_stopped_sql_agrees_with_the_snapshot(day):
     assert running == snap.totals.overdue
 
 
+@pytest.mark.ledger_edited
 def test_panels_say_not_enabled_without_workflow_tables(hall_sqlite):
     MD.drop_workflow_tables(hall_sqlite)
     with hall_sqlite.db.transaction() as s:
