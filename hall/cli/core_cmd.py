@@ -223,6 +223,9 @@ def cmd_ledger_check(args: argparse.Namespace, ctx: Any) -> int:
     assert cmp is not None
     print(f"台账检查：按 {report.events:,} 条事件在临时副本中重建 {cmp.tables} 张表，与现库按自然键逐表比较"
           f"（用时 {report.seconds:.1f} 秒）")
+    if report.unprojected:
+        kinds = "、".join(f"{k} {v:,} 条" for k, v in sorted(report.unprojected.items()))
+        print(f"其中不改变任何数据表的事件（只记入台账）：{kinds}")
     if report.ok:
         print(f"所有表一致（共 {cmp.rows_live:,} 行）")
         return 0

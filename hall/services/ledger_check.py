@@ -57,6 +57,7 @@ def all_projectors() -> None:
         calendar,
         catalog,
         complaints,
+        daily,
         followups,
         intake,
         joint,

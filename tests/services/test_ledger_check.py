@@ -243,3 +243,23 @@ def test_the_same_events_on_sqlite_and_postgresql_give_one_digest(hall_sqlite, p
         assert ledger_check.check(other).ok
     finally:
         other.dispose()
+
+
+def test_all_projectors_imports_every_module_that_defines_one():
+    """A replay that missed a module would skip its events silently and report their rows as hand-written."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(ledger_check.__file__).resolve().parent.parent
+    defining = sorted(
+        "hall." + p.relative_to(root.parent).with_suffix("").as_posix().split("hall/", 1)[1].replace("/", ".")
+        for p in root.rglob("*.py")
+        if re.search(r"^@ledger\.(bulk_)?projector\(", p.read_text(encoding="utf-8"), re.MULTILINE))
+    code = ("from hall.services import ledger, ledger_check\n"
+            "ledger_check.all_projectors()\n"
+            "fns = [*ledger._PROJECTORS.values(), *ledger._BULK_PROJECTORS.values()]\n"
+            "print('\\n'.join(sorted({f.__module__ for f in fns})))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.split() == defining
+    assert "hall.services.calendar" in defining and "hall.services.intake" in defining
