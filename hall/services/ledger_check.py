@@ -395,7 +395,8 @@ def rebuild(db: Database, actor: Actor, *, progress: Progress | None = None,
         session.flush()
         before = projection_keys.digest(conn)
         if pg:  # identities restart, as in a new database: the ids a replay gives are those of a first run
-            conn.execute(text(f"TRUNCATE {', '.join(chr(34) + t.name + chr(34) for t in tables)} RESTART IDENTITY"))
+            listed = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {listed} RESTART IDENTITY"))
         else:
             for t in reversed(Base.metadata.sorted_tables):
                 if t.name not in projection_keys.SOURCE_TABLES:

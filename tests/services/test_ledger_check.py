@@ -114,6 +114,7 @@ def test_a_lived_hall_checks_rebuilds_and_names_every_hand_edit(hall_db, people,
         assert s.scalars(select(Ticket.state).where(Ticket.number == victim)).one() == "in_progress"
 
 
+@pytest.mark.ledger_edited
 def test_the_listing_is_capped_and_counted(hall_sqlite, capsys):
     with hall_sqlite.db.engine.begin() as conn:
         conn.execute(sa.text("UPDATE calendar_days SET name = 'x' WHERE day < '2010-01-01'"))
@@ -125,6 +126,7 @@ def test_the_listing_is_capped_and_counted(hall_sqlite, capsys):
     assert f"只列出前 3 处，另有 {total - 3:,} 处" in out
 
 
+@pytest.mark.ledger_edited
 def test_a_replay_that_cannot_apply_is_reported_and_a_tampered_chain_is_not_rebuilt(hall_db, people, capsys):
     with hall_db.db.transaction() as s:
         number = intake.register(s, people["c02"], intake.IntakeForm("11", ZHANG), now=datetime(2026, 3, 2, 9)).number
@@ -169,6 +171,7 @@ def test_an_old_ledger_keeps_its_calendar_through_a_rebuild(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ storage
+@pytest.mark.ledger_edited
 def test_an_index_only_corruption_fails_ledger_verify(hall_sqlite, capsys):
     from hall_fixtures import actors_of
 
