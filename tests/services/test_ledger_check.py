@@ -266,3 +266,39 @@ def test_all_projectors_imports_every_module_that_defines_one():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert proc.stdout.split() == defining
     assert "hall.services.calendar" in defining and "hall.services.intake" in defining
+
+
+def test_a_hall_from_the_previous_release_records_its_calendar_when_upgraded(tmp_path):
+    """The previous release's first start wrote the package calendar into the tables; the upgrade records it."""
+    import sqlite3
+
+    from hall.paths import Paths
+    from hall.services import staff
+    from hall.services.bootstrap import open_hall
+    from hall.services.node import NodeIdentity
+
+    paths = Paths.resolve(tmp_path / "data")
+    paths.ensure()
+    system = Actor.system(NodeIdentity.load_or_create(paths.node_file).node_id)
+    db = Database.open(paths.sqlite_url, backups_dir=paths.backups_dir)
+    with db.transaction() as s:  # what that release's bootstrap.seed did
+        catalog.seed_default(s, system)
+        for exc in calendar._package_exceptions(calendar.package_years()):
+            s.add(CalendarDay(day=exc.on, is_workday=exc.is_workday, kind=exc.kind, name=exc.name))
+        for y in calendar.package_years():
+            s.add(CalendarYear(year=y, status="confirmed", source="chinese_calendar", notice_ref="chinesecalendar 1.9"))
+        staff.add_intake_point(s, system, "000", "示例镇便民服务中心")
+    db.dispose()
+    with sqlite3.connect(paths.database_file) as conn:  # a schema one migration behind
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+    old = Database.open(paths.sqlite_url, migrate=False)
+    assert not ledger_check.check(old).ok  # a replay would lose the calendar
+    old.dispose()
+    opened = open_hall(paths)
+    try:
+        assert opened.db.upgraded_from == "0001"
+        with opened.db.reading() as s:
+            assert s.scalars(select(Event.type).order_by(Event.id.desc()).limit(1)).one() == "calendar.seeded"
+        assert ledger_check.check(opened.db).ok
+    finally:
+        opened.db.dispose()
