@@ -184,7 +184,8 @@ def scratch(db: Database) -> Iterator[Engine]:
     """An empty copy of the schema, dropped afterwards: a temporary SQLite file, or a temporary schema on the
     PostgreSQL database (reached through ``search_path``, so every statement of every projector lands there)."""
     if db.is_sqlite:
-        folder = Path(tempfile.mkdtemp(prefix="hall-ledger-check-"))
+        # Beside the database, not in the system's temp (often a small tmpfs): the copy is about its size.
+        folder = Path(tempfile.mkdtemp(prefix="hall-ledger-check-", dir=Path(db.engine.url.database or ".").parent))
         engine = _scratch_sqlite(folder / "rebuilt.sqlite3")
         try:
             Base.metadata.create_all(engine)
@@ -194,8 +195,12 @@ def scratch(db: Database) -> Iterator[Engine]:
             shutil.rmtree(folder, ignore_errors=True)
         return
     schema = f"hall_check_{uuid.uuid4().hex[:12]}"
-    with db.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except sa_exc.ProgrammingError as exc:  # a role without CREATE on the database
+        raise HallError("PostgreSQL 数据库用户无权创建临时模式（CREATE SCHEMA），无法在副本中重建检查。"
+                        "请以数据库所有者身份运行，或授予该用户 CREATE 权限。") from exc
     url = db.engine.url
     options = " ".join(filter(None, [url.query.get("options", ""), f"-csearch_path={schema}"]))  # type: ignore[list-item]
     engine = create_engine(url.update_query_dict({"options": options}), hide_parameters=True,
