@@ -53,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--limit", type=int, default=20, help="最多列出多少处不一致（默认20）")
     c.add_argument("--quiet", action="store_true", help="不显示进度")
     c.set_defaults(handler=cmd_ledger_check)
-    r = lg.add_parser("rebuild", help="按台账重建全部数据表（先备份；PostgreSQL 上在一个事务中完成）")
+    r = lg.add_parser("rebuild", help="按台账重建全部数据表（先备份；PostgreSQL 上在一个事务中完成；"
+                                      "重建期间各窗口不能保存，请在下班后运行）")
     r.add_argument("--quiet", action="store_true", help="不显示进度")
     r.set_defaults(handler=cmd_ledger_rebuild)
     lg.add_parser("digest", help="当前状态摘要（SHA-256）：比较两台终端或两次重建是否一致").set_defaults(
