@@ -157,6 +157,7 @@ def _letters_by_number(opened) -> dict[str, str]:
     return {n: k for k, n in MD_NUMBERS[id(opened)].items()}
 
 
+@pytest.mark.ledger_edited
 def test_panels_say_not_enabled_without_workflow_tables(qtbot, hall_sqlite):
     from hall_fixtures import actors_of
 
