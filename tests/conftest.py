@@ -78,6 +78,20 @@ def _pg_template(request, tmp_path_factory) -> tuple[str, Path]:
     return "hall_template", data
 
 
+def _check_ledger(opened, request) -> None:
+    """With HALL_LEDGER_CHECK=1, every test's hall must still equal a replay of its ledger when the test ends
+    (tests that edit the file behind the program's back are marked ``ledger_edited``)."""
+    if os.environ.get("HALL_LEDGER_CHECK") != "1" or request.node.get_closest_marker("ledger_edited"):
+        return
+    from hall.services import ledger_check
+
+    report = ledger_check.check(opened.db, limit=10)
+    if not report.ok:
+        lines = [report.replay_error] if report.replay_error else [
+            ledger_check.describe(d) for d in report.comparison.differences]
+        pytest.fail("ledger check after the test:\n" + "\n".join(lines), pytrace=False)
+
+
 @pytest.fixture
 def fresh_hall(tmp_path):
     """A hall exactly as the first start leaves it: seeded, no administrator yet."""
@@ -87,12 +101,13 @@ def fresh_hall(tmp_path):
 
 
 @pytest.fixture
-def hall_sqlite(tmp_path, _sqlite_template):
+def hall_sqlite(request, tmp_path, _sqlite_template):
     """A seeded hall with staff (see ``people``) on a real SQLite file of this test's own."""
     data = tmp_path / "data"
     shutil.copytree(_sqlite_template, data)
     opened = _open(data, None)
     yield opened
+    _check_ledger(opened, request)
     opened.db.dispose()
 
 
@@ -113,6 +128,7 @@ def hall_db(request, tmp_path):
     opened = _open(data, server.url(name))
     try:
         yield opened
+        _check_ledger(opened, request)
     finally:
         opened.db.dispose()
         _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -40,6 +40,9 @@ def open_hall(paths: Paths, url: str | None = None, *, intake_point: str | None 
     db = projections.install(Database.open(url or paths.sqlite_url, backups_dir=paths.backups_dir))
     system = Actor.system(node.node_id, node.intake_point)
     with db.transaction() as session:
+        if db.upgraded_from is not None:
+            # A ledger written by an older release: what it seeded outside the ledger is recorded now.
+            calendar.record_unrecorded_seed(session, system)
         seed(session, system)
         needs = staff.needs_admin(session)
     return Opened(db, node, system, needs)
@@ -50,7 +53,7 @@ def seed(session: Session, system: Actor) -> None:
     if session.scalar(select(func.count()).select_from(CatalogVersion)) == 0:
         catalog.seed_default(session, system)
         log.info("seeded the default catalogue")
-    calendar.seed_from_package(session)
+    calendar.seed_from_package(session, system)
     if session.get(IntakePoint, "000") is None:
         staff.add_intake_point(session, system, "000", settings.get(session, "hall_name"))
     if system.intake_point != "000" and session.get(IntakePoint, system.intake_point) is None:

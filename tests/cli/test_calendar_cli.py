@@ -151,7 +151,7 @@ def test_deadline_on_an_empty_database_falls_back_to_the_package_calendar(capsys
 
 def test_deadline_prefers_the_database_calendar(capsys, bare_ctx):
     with bare_ctx.db.session() as s, s.begin():
-        seed_from_package(s)
+        seed_from_package(s, bare_ctx.actor)
         add_local_holiday(s, bare_ctx.actor, date(2026, 2, 13), "地方节")
     args = argparse.Namespace(accepted_on=date(2026, 2, 12), limit=5, unit="workday",
                               kind="promised")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError, ValidationErrors
 from hall.models.calendar import CalendarDay, CalendarYear
+from hall.models.ledger import Event
 from hall.services.base.actor import Actor
 from hall.services.calendar.deadlines import WorkdayIndex
 from hall.services.storage import ledger
@@ -180,25 +181,81 @@ def _package_exceptions(years: Iterable[int]) -> list[DayException]:
     return out
 
 
-def seed_from_package(session: Session) -> list[int]:
-    """Insert every year ``chinese_calendar`` covers as confirmed, unless the year is already present
-    (an administrator's confirmation or edit is never overwritten). Returns the years seeded."""
+SEED_EVENT = "calendar.seeded"
+
+
+def seed_from_package(session: Session, actor: Actor) -> list[int]:
+    """Record every year ``chinese_calendar`` covers as confirmed, unless the year is already present
+    (an administrator's confirmation or edit is never overwritten). Returns the years seeded.
+
+    The package's days travel in the ledger event (``calendar.seeded``), so a replay rebuilds the calendar
+    without the package, whichever version is installed then."""
     import chinese_calendar
 
     present = set(session.scalars(select(CalendarYear.year)).all())
     years = [y for y in package_years() if y not in present]
     if not years:
         return []
-    existing = set(session.scalars(select(CalendarDay.day).where(
-        CalendarDay.day >= date(years[0], 1, 1), CalendarDay.day <= date(years[-1], 12, 31))).all())
-    for exc in _package_exceptions(years):
-        if exc.on not in existing:  # a local holiday already recorded for that date stays
-            session.add(CalendarDay(day=exc.on, is_workday=exc.is_workday, kind=exc.kind, name=exc.name))
-    for y in years:
-        session.add(CalendarYear(year=y, status="confirmed", source="chinese_calendar",
-                                 notice_ref=f"chinesecalendar {chinese_calendar.__version__}"))
-    session.flush()
+    ref = f"chinesecalendar {chinese_calendar.__version__}"
+    days = sorted(_package_exceptions(years), key=lambda e: e.on)
+    ledger.append(session, actor, SEED_EVENT, {
+        "years": [[y, ref] for y in years],
+        "days": [[e.on.isoformat(), e.is_workday, e.kind, e.name] for e in days],
+    })
     return years
+
+
+def unrecorded_seed(session: Session) -> list[tuple[int, str]]:
+    """The package-sourced years of a ledger from before the seeding was an event (empty when recorded)."""
+    years = [(r.year, r.notice_ref) for r in session.scalars(
+        select(CalendarYear).where(CalendarYear.source == "chinese_calendar").order_by(CalendarYear.year))]
+    if not years:
+        return []
+    # Found at once in a ledger that has it: it is among the first events the hall ever wrote.
+    recorded = session.scalars(select(Event.id).where(Event.ticket_uid.is_(None), Event.type == SEED_EVENT)
+                               .order_by(Event.id).limit(1)).first()
+    return [] if recorded is not None else years
+
+
+def record_unrecorded_seed(session: Session, actor: Actor) -> list[int]:
+    """A ledger from before the seeding was an event: record its package-sourced calendar as one, so a replay
+    rebuilds it. Returns the years recorded (empty when nothing is missing).
+
+    The event carries the rows as they stand (package years only, their statutory days), not the package: the
+    notices and local holidays recorded since replay from their own events, and the projector never overwrites
+    a day or year that is already there, so replaying this event after them gives back exactly these rows.
+    """
+    years = unrecorded_seed(session)
+    if not years:
+        return []
+    wanted = {y for y, _ in years}
+    rows = session.scalars(select(CalendarDay).where(
+        CalendarDay.kind.in_(("holiday", "makeup")),
+        CalendarDay.day >= date(min(wanted), 1, 1), CalendarDay.day <= date(max(wanted), 12, 31),
+    ).order_by(CalendarDay.day)).all()
+    ledger.append(session, actor, SEED_EVENT, {
+        "years": [[y, ref] for y, ref in years],
+        "days": [[r.day.isoformat(), r.is_workday, r.kind, r.name] for r in rows if r.day.year in wanted],
+    })
+    log.info("recorded the package calendar of %d years as a ledger event", len(years))
+    return [y for y, _ in years]
+
+
+@ledger.projector(SEED_EVENT)
+def _project_seeded(session: Session, ev: Any, p: dict[str, Any]) -> None:
+    # Never overwrites: a year already present (confirmed from a notice) and a day already recorded (a local
+    # holiday) stay as they are.
+    years = [y for y, _ in p["years"]]
+    present = set(session.scalars(select(CalendarYear.year).where(CalendarYear.year.in_(years))))
+    days = [date.fromisoformat(d) for d, *_ in p["days"]]
+    existing = set(session.scalars(select(CalendarDay.day).where(CalendarDay.day.in_(days)))) if days else set()
+    for (_day, work, kind, name), on in zip(p["days"], days, strict=True):
+        if on not in existing:
+            session.add(CalendarDay(day=on, is_workday=work, kind=kind, name=name))
+    for y, ref in p["years"]:
+        if y not in present:
+            session.add(CalendarYear(year=y, status="confirmed", source="chinese_calendar", notice_ref=ref))
+    session.flush()
 
 
 # ---------------------------------------------------------------------------------------- validation

@@ -71,7 +71,7 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "bpost.started": (BPOSTS,), "bpost.ended": (BPOSTS,),
     "bpost.reassigned": (TICKET, BPOSTS), "bpost.returned": (TICKET, BPOSTS),
     # the hall's reference data
-    "calendar.year_set": ("calendar",), "calendar.local_holiday_added": ("calendar",),
+    "calendar.year_set": ("calendar",), "calendar.local_holiday_added": ("calendar",), "calendar.seeded": ("calendar",),
     "catalog.imported": ("catalog",),
     "settings.changed": ("settings",),
     "staff.added": ("staff",), "staff.b_post_set": ("staff",), "intake_point.added": ("staff",),

@@ -221,6 +221,8 @@ class Database:
         # The hall server as messages name it ("server/hall"); never the password.
         self.where: str | None = server_label(str(engine.url)) if engine.dialect.name == "postgresql" else None
         self._checkpointer: Checkpointer | None = None
+        # The schema revision this process upgraded the database from (None: it was current, or new).
+        self.upgraded_from: str | None = None
         # ``checkpoints=False``: a helper process reading the program's file (an export) leaves the WAL to the
         # program — no rounds of its own, and no TRUNCATE at close that would wait for the program's writers.
         if checkpoints and engine.dialect.name == "sqlite" and engine.url.database:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
@@ -295,6 +295,17 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
             return ChainReport(count, len(heads), _last_event(session, node_id),
                                f"终端 {node_id} 的链尾记录为第 {head.seq} 号，实有 {seq} 号（末尾事件被删除或被改动）")
     return ChainReport(count, len(heads), None)
+
+
+def rebuild_heads(session: Session) -> int:
+    """Set each node's head to its chain's last event (a rebuild; the chain itself must verify first)."""
+    e = _EVENTS
+    last = select(e.c.node_id, func.max(e.c.seq).label("seq")).group_by(e.c.node_id).subquery()
+    rows = select(e.c.node_id, e.c.seq, e.c.hash).join(
+        last, (e.c.node_id == last.c.node_id) & (e.c.seq == last.c.seq))
+    session.execute(delete(_HEADS))
+    session.execute(insert(_HEADS).from_select(["node_id", "seq", "hash"], rows))
+    return int(session.scalar(select(func.count()).select_from(_HEADS)) or 0)
 
 
 def _last_event(session: Session, node_id: str) -> Event | None:

@@ -83,6 +83,7 @@ def upgrade_if_needed(db: Database) -> bool:
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+    db.upgraded_from = current
     return True
 
 

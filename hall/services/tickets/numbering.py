@@ -10,11 +10,11 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Integer, bindparam, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
-from hall.models import TicketSerial
+from hall.models import Ticket, TicketSerial
 from hall.services.storage.db import upsert_insert
 
 NUMBER_RE = re.compile(r"^(\d{9})-(\d{3})-(\d{8})-(\d{4,})$")
@@ -46,3 +46,21 @@ def parse_number(text: str) -> tuple[str, str, date, int]:
         )
     township, point, day, serial = m.groups()
     return township, point, date(int(day[:4]), int(day[4:6]), int(day[6:])), int(serial)
+
+
+def rebuild_serials(session: Session) -> int:
+    """Set every (point, day) counter to the highest serial among the tickets, so numbering continues after them.
+
+    The counters are the numbering's own lock, claimed by :func:`next_number` in the save's transaction; they
+    are not a projection. A rebuild replays the tickets from the ledger first and then derives the counters
+    here from their numbers (which the ``ticket.received`` events carry). Returns the counters written.
+    """
+    t, table = Ticket.__table__, TicketSerial.__table__
+    point, day = func.substr(t.c.number, 11, 3), func.substr(t.c.number, 15, 8)
+    serial = func.max(cast(func.substr(t.c.number, 24), Integer))
+    session.execute(delete(table))
+    rows = (select(point, day, serial)
+            .where(t.c.number.like("_________-___-________-____%"))  # the shape next_number writes
+            .group_by(point, day))
+    session.execute(insert(table).from_select(["point", "day", "last"], rows))
+    return int(session.scalar(select(func.count()).select_from(table)) or 0)

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 
+import chinese_calendar
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 import hall.models  # noqa: F401  (registers every table)
@@ -19,6 +20,7 @@ from hall.models.calendar import CalendarDay, CalendarYear
 from hall.models.ledger import Event
 from hall.services import projections
 from hall.services.base.actor import Actor
+from hall.services.calendar import workdays as calendar_module
 from hall.services.calendar.deadlines import LimitRule, compute_due, due_date
 from hall.services.calendar.workdays import (
     HolidayRange,
@@ -86,14 +88,14 @@ def calendar_events(s: Session) -> list[Event]:
 # ------------------------------------------------------------------------------------------ seeding
 def test_seed_covers_every_package_year_and_is_idempotent(session):
     with tx(session):
-        years = seed_from_package(session)
+        years = seed_from_package(session, ADMIN)
     assert years == list(range(2004, 2027))
     rows = session.scalars(select(CalendarYear)).all()
     assert {r.status for r in rows} == {"confirmed"} and {r.source for r in rows} == {"chinese_calendar"}
     assert session.get(CalendarDay, D(2026, 10, 1)).name == "国庆节"
     assert session.get(CalendarDay, D(2026, 2, 14)).kind == "makeup"
     with tx(session):
-        assert seed_from_package(session) == []
+        assert seed_from_package(session, ADMIN) == []
     loaded, package = WorkCalendar.load(session), WorkCalendar.from_package()
     d = D(2004, 1, 1)
     while d <= D(2026, 12, 31):
@@ -101,11 +103,70 @@ def test_seed_covers_every_package_year_and_is_idempotent(session):
         d += timedelta(days=1)
 
 
+def test_seeding_is_one_event_carrying_the_package_days(session):
+    with tx(session):
+        years = seed_from_package(session, ADMIN)
+    [ev] = calendar_events(session)
+    p = ledger.load_payload(ev)
+    assert ev.type == "calendar.seeded" and [y for y, _ in p["years"]] == years
+    assert {ref for _, ref in p["years"]} == {f"chinesecalendar {chinese_calendar.__version__}"}
+    assert ["2026-10-01", False, "holiday", "国庆节"] in p["days"]
+    assert len(p["days"]) == session.scalar(select(func.count()).select_from(CalendarDay))
+
+
+def test_seed_keeps_a_local_holiday_recorded_before_it(session):
+    with tx(session):
+        add_local_holiday(session, ADMIN, D(2026, 10, 1), "地方节")  # before the package years were seeded
+    with tx(session):
+        seed_from_package(session, ADMIN)
+    assert session.get(CalendarDay, D(2026, 10, 1)).kind == "local"
+    assert session.get(CalendarDay, D(2026, 10, 2)).name == "国庆节"
+
+
+def test_an_old_ledger_seeded_outside_the_ledger_gets_its_calendar_recorded(session):
+    """What a release before the seeding event left: the package rows written directly, then a notice and a
+    local holiday as events. Recording it makes a replay give back exactly those rows."""
+    from hall.services.calendar.workdays import _package_exceptions, record_unrecorded_seed
+
+    with tx(session):  # the old code path of seed_from_package, verbatim in effect
+        for exc in _package_exceptions(range(2004, 2027)):
+            session.add(CalendarDay(day=exc.on, is_workday=exc.is_workday, kind=exc.kind, name=exc.name))
+        for y in range(2004, 2027):
+            session.add(CalendarYear(year=y, status="confirmed", source="chinese_calendar",
+                                     notice_ref="chinesecalendar 1.9.0"))
+    with tx(session):
+        set_year(session, ADMIN, 2026, NOTICE_2026)
+        add_local_holiday(session, ADMIN, D(2025, 3, 3), "三月三")
+    assert calendar_module.unrecorded_seed(session)
+    with tx(session):
+        assert record_unrecorded_seed(session, ADMIN) == list(range(2004, 2026))  # 2026 is the notice's now
+    with tx(session):
+        assert record_unrecorded_seed(session, ADMIN) == []  # once
+    assert calendar_events(session)[-1].type == "calendar.seeded"
+
+    def table(s):
+        days = [tuple(r) for r in s.execute(select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.kind,
+                                                   CalendarDay.name).order_by(CalendarDay.day))]
+        years = [tuple(r) for r in s.execute(select(CalendarYear.year, CalendarYear.status, CalendarYear.source,
+                                                    CalendarYear.notice_ref).order_by(CalendarYear.year))]
+        return days, years
+
+    live = table(session)
+    replica = create_engine(f"sqlite:///{session.get_bind().url.database}-replay")
+    Base.metadata.create_all(replica)
+    with Session(replica, info={ledger.SESSION_KEY: projections.build()}) as r, r.begin():
+        for ev in calendar_events(session):
+            ledger.apply(r, ev, ledger.load_payload(ev))
+    with Session(replica) as r:
+        assert table(r) == live
+    replica.dispose()
+
+
 def test_seed_keeps_a_year_the_administrator_already_confirmed(session):
     with tx(session):
         set_year(session, ADMIN, 2026, NOTICE_2026)
     with tx(session):
-        assert 2026 not in seed_from_package(session)
+        assert 2026 not in seed_from_package(session, ADMIN)
     assert session.get(CalendarYear, 2026).source == "notice"
 
 
@@ -135,7 +196,7 @@ def test_set_year_from_the_2026_notice_equals_the_package_data(session):
 
 def test_confirming_2027_turns_provisional_deadlines_into_confirmed_ones(session, tmp_path):
     with tx(session):
-        seed_from_package(session)
+        seed_from_package(session, ADMIN)
     before = compute_due(WorkCalendar.load(session), LimitRule(5), D(2026, 12, 28))
     assert (before.due, before.provisional) == (D(2027, 1, 4), True)
     path = tmp_path / "2027.json"
@@ -154,7 +215,8 @@ def test_confirming_2027_turns_provisional_deadlines_into_confirmed_ones(session
         changed = set_year(session, ADMIN, 2027, fixed)
     assert D(2027, 2, 8) in changed and D(2027, 1, 31) in changed and D(2027, 1, 1) not in changed
     assert session.get(CalendarDay, D(2027, 2, 10)) is None
-    assert [ledger.load_payload(e)["previous_status"] for e in calendar_events(session)] == [None, "confirmed"]
+    set_events = [e for e in calendar_events(session) if e.type == "calendar.year_set"]
+    assert [ledger.load_payload(e)["previous_status"] for e in set_events] == [None, "confirmed"]
 
 
 def test_a_notice_may_start_new_year_in_december_of_the_year_before(session):
@@ -247,7 +309,7 @@ def test_bad_notice_files_get_a_chinese_message(tmp_path, name, content, expecte
 # ------------------------------------------------------------------------------------------ local holidays
 def test_local_holiday_is_skipped_by_name(session):
     with tx(session):
-        seed_from_package(session)
+        seed_from_package(session, ADMIN)
         changed = add_local_holiday(session, ADMIN, D(2026, 3, 19), "三月三", end=D(2026, 3, 22))
     assert changed == [D(2026, 3, 19), D(2026, 3, 20)]  # Thu, Fri; the weekend was off anyway
     dl = compute_due(WorkCalendar.load(session), LimitRule(2), D(2026, 3, 18))
@@ -261,7 +323,7 @@ def test_local_holiday_is_skipped_by_name(session):
 
 def test_local_holiday_cannot_overlap_national_days(session):
     with tx(session):
-        seed_from_package(session)
+        seed_from_package(session, ADMIN)
     with pytest.raises(ValidationErrors) as err, tx(session):
         add_local_holiday(session, ADMIN, D(2026, 10, 9), "测试", end=D(2026, 10, 10))
     assert err.value.problems == ["地方节假日日期：2026-10-10 已是调休上班日（国庆节）"]
@@ -305,7 +367,9 @@ def test_confirm_and_local_holiday_on_the_seeded_hall_database(hall_db):
     with hall_db.db.transaction() as s:
         cal = WorkCalendar.load(s)
         assert year_overview(s, 2027).status == "confirmed"
-        assert [e.type for e in calendar_events(s)] == ["calendar.year_set", "calendar.local_holiday_added"]
+        # The first start's seeding is in the ledger too, before the administrator's changes.
+        assert [e.type for e in calendar_events(s)] == ["calendar.seeded", "calendar.year_set",
+                                                         "calendar.local_holiday_added"]
         with pytest.raises(ValidationErrors):
             add_local_holiday(s, hall_db.system, D(2027, 3, 10), "再来一次")
     assert due_date(cal, LimitRule(1), D(2027, 3, 9)) == (D(2027, 3, 11), False)

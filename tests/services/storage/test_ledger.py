@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
@@ -29,6 +30,7 @@ def _some_tickets(opened, people):
     return a, b, c
 
 
+@pytest.mark.ledger_edited
 def test_chain_verifies_and_names_the_first_tampered_event(hall_db, people):
     _some_tickets(hall_db, people)
     with hall_db.db.transaction() as s:
@@ -47,6 +49,7 @@ def test_chain_verifies_and_names_the_first_tampered_event(hall_db, people):
         assert "内容" in report.problem
 
 
+@pytest.mark.ledger_edited
 def test_deleting_the_last_event_is_detected(hall_db, people):
     _some_tickets(hall_db, people)
     with hall_db.db.engine.begin() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
@@ -40,6 +41,7 @@ def test_matches_are_exactly_the_prefixes_exact_first_then_latest(hall_sqlite, r
     assert keys == sorted(keys)
 
 
+@pytest.mark.ledger_edited
 def test_an_exact_name_comes_first_behind_hundreds_of_prefix_matches(hall_sqlite):
     with hall_sqlite.db.transaction() as s:
         _add(s, [("王" + "芳明强伟" [i % 4] + str(i), i) for i in range(3 * intake.APPLICANT_CANDIDATES)]
