@@ -742,6 +742,12 @@ class _Writer:
         stmt = stmt.on_conflict_do_update(index_elements=["node_id"],
                                           set_={"seq": stmt.excluded.seq, "hash": stmt.excluded.hash})
         conn.execute(stmt, heads)
+        if conn.dialect.name == "postgresql":
+            # Tickets and applicants went in with explicit ids: move their id sequences past them, or the next
+            # ticket a counter saves collides with a demo row's primary key.
+            for table in (Ticket.__table__, Applicant.__table__):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), max(id)) "
+                                     f"FROM {table.name} HAVING max(id) IS NOT NULL")
         self._tx.commit()
 
     def abort(self) -> None:

@@ -217,6 +217,18 @@ def test_a_second_run_extends_the_chains(hall_sqlite):
             select(func.count(func.distinct(Ticket.applicant_id_no))))
 
 
+def test_a_counter_saves_a_ticket_after_the_demo_data(hall_db, people):
+    # PostgreSQL hands out ids from a sequence the demo rows (written with explicit ids) must not collide with.
+    generate(hall_db, 50, seed=3)
+    with hall_db.db.transaction() as s:
+        result = intake.register(s, people["c02"], intake.IntakeForm(
+            "11", intake.ApplicantForm("person", "11010519491231002X", "张三", "13800138000")))
+    with hall_db.db.transaction() as s:
+        assert s.scalar(select(func.max(Ticket.id))) == result.ticket_id
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 51
+        assert ledger.verify(s).ok
+
+
 @pytest.mark.parametrize(("n", "start", "end", "field"), [
     (-1, START, END, "办件数量"),
     (10, END, START, "日期范围"),
