@@ -52,13 +52,29 @@ def _enclosing_functions(tree: ast.Module) -> dict[ast.AST, ast.FunctionDef]:
     return owner
 
 
-def _module_aliases(tree: ast.Module) -> dict[str, str]:
-    """``from hall.x import y as z`` → {"z": "hall.x.y"}: the modules a file names by a short alias."""
+def _module_constants() -> dict[str, dict[str, str]]:
+    """Each ``hall`` module's string constants, by module name (for ``other_module.CONSTANT``)."""
     out = {}
-    for node in ast.walk(tree):
+    for path in sorted(HALL.rglob("*.py")):
+        parts = path.relative_to(HALL.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        out[name] = _constants(ast.parse(path.read_text(encoding="utf-8")))
+    return out
+
+
+def _with_imports(tree: ast.Module, constants: dict[str, str],
+                  everywhere: dict[str, dict[str, str]]) -> dict[str, str]:
+    """``constants`` plus names the module imports: ``from m import C``, and ``mod.C`` after ``from p import mod``."""
+    out = dict(constants)
+    for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("hall"):
             for alias in node.names:
-                out[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                local = alias.asname or alias.name
+                sub = f"{node.module}.{alias.name}"
+                if sub in everywhere:  # a module: its constants as local.NAME
+                    out.update({f"{local}.{k}": v for k, v in everywhere[sub].items()})
+                elif alias.name in everywhere.get(node.module, {}):
+                    out[local] = everywhere[node.module][alias.name]
     return out
 
 
@@ -67,10 +83,8 @@ def _values(expr: ast.expr, constants: dict[str, str]) -> set[str] | None:
         return {expr.value}
     if isinstance(expr, ast.Name) and expr.id in constants:
         return {constants[expr.id]}
-    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):  # another module's constant
-        dotted = f"{expr.value.id}.{expr.attr}"
-        if dotted in constants:
-            return {constants[dotted]}
+    if isinstance(expr, ast.Attribute) and ast.unparse(expr) in constants:
+        return {constants[ast.unparse(expr)]}
     if isinstance(expr, ast.IfExp):
         a, b = _values(expr.body, constants), _values(expr.orelse, constants)
         return a | b if a is not None and b is not None else None
@@ -82,18 +96,11 @@ def appended_event_types() -> set[str]:
     found: set[str] = set()
     unread: list[str] = []
     forwarders: dict[str, int] = {}  # function name -> index of the parameter it passes on as the type
-    parsed = []
-    for path in sorted(HALL.rglob("*.py")):
-        parsed.append((path, ast.parse(path.read_text(encoding="utf-8"))))
-    by_module = {".".join(path.relative_to(HALL.parent).with_suffix("").parts): _constants(tree)
-                 for path, tree in parsed}
     modules = []
-    for path, tree in parsed:
-        constants = _constants(tree)
-        for alias, module in _module_aliases(tree).items():
-            for name, value in by_module.get(module, {}).items():
-                constants[f"{alias}.{name}"] = value
-        modules.append((path, tree, constants))
+    everywhere = _module_constants()
+    for path in sorted(HALL.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules.append((path, tree, _with_imports(tree, _constants(tree), everywhere)))
     for path, tree, constants in modules:
         owners = _enclosing_functions(tree)
         for node in ast.walk(tree):

@@ -71,7 +71,7 @@ def test_it_holds_every_event_type_the_code_writes(release_1):
     finally:
         opened.db.dispose()
     assert counts == META["events_by_type"]  # opening wrote nothing and lost nothing
-    written_now = set(projections.build().types) | appended_event_types()
+    written_now = set(projections.build().one) | appended_event_types()
     assert written_now - NEW_SINCE_RELEASE_1 - set(counts) == set(), "types the fixture lacks"
     assert set(counts) - written_now == set(), "types the current code no longer knows"
 

@@ -3,7 +3,7 @@
     .venv/bin/python docs/papers/render.py
 
 A temporary data directory gets the seeded hall (catalogue, 2026 calendar), staff, and the tickets of
-tests/services/papers_env.py (accepted, 补正, 不予受理, 容缺, proxy forwarded/extended/closed, joint with a
+tests/papers_env.py (accepted, 补正, 不予受理, 容缺, proxy forwarded/extended/closed, joint with a
 deemed consent); each paper comes from ``hall.services.reporting.papers`` and is drawn by ``hall.print``, then pdftoppm
 turns the chosen page into a PNG beside this script.
 """

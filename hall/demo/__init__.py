@@ -1,1 +1,2 @@
-"""Demo data and walkthroughs for a hall: built on the services, never a second copy of them."""
+"""Demo ledgers and walkthroughs for trying Hall and for tests: a hall's ledger filled through the product's own
+services (demo data projected by the same projectors)."""

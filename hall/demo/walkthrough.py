@@ -59,7 +59,7 @@ from hall.services.reporting.stats import Period
 from hall.services.storage import settings
 from hall.services.storage.db import Database
 from hall.services.storage.node import NodeIdentity
-from hall.services.tickets import intake
+from hall.services.tickets import intake, rules
 from hall.services.tickets import record as tickets
 
 DAYS = 10  # working days the dated part spans, all before ``today``
@@ -354,7 +354,7 @@ class _Walk:
 
         def reassign(s: Session) -> None:
             now = at(d[4])
-            t = workflow.load(s, m, kind, "reassign", now)
+            t = rules.load(s, m, kind, "reassign", now)
             to = staff.by_number(s, c.clerk_no("W09", 1))
             workflow.reassign_event(s, m, t, to.id, "原经办人另有任务，改由同窗口同事负责", now)
 

@@ -1,4 +1,4 @@
-"""Case-workflow tables: projections of the workflow events (hall/services/workflow.py and its siblings).
+"""Case-workflow tables: projections of the workflow events (hall/services/cases/workflow.py and its siblings).
 
 Every row here is written only by a ledger projector, so history, sync and audit come from the events. Rows
 refer to tickets by ``ticket_uid`` (stable across nodes), to staff by this database's ``staff.id`` (events name

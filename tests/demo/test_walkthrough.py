@@ -43,7 +43,7 @@ def _walk(opened, tickets: int = 60, seed: int = 4):
 def test_every_event_type_is_produced_and_the_chain_verifies(hall_db):
     report = _walk(hall_db)
     appended = appended_event_types()
-    projected = set(projections.build().types)
+    projected = set(projections.build().one)
     with hall_db.db.transaction() as s:
         check = ledger.verify(s)
         assert check.ok, check.problem

@@ -3,8 +3,6 @@ unknown type is refused before anything is written, and a script that imports on
 
 from __future__ import annotations
 
-import ast
-import importlib
 import json
 import subprocess
 import sys
@@ -13,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from ledger_types import appended_event_types
 from sqlalchemy import create_engine, func, select
 
 from hall.models import Event, Ticket
@@ -22,54 +21,13 @@ from hall.services.base.actor import Actor
 from hall.services.storage import ledger
 from hall.services.storage.db import Database
 
-HALL = Path(__file__).resolve().parents[2] / "hall"
-# Functions that append an event whose type is their third argument (the caller names the type).
-APPENDERS = {"append", "append_many", "record_calendar_event"}
-
-
-def _module_name(path: Path) -> str:
-    return ".".join(path.relative_to(HALL.parent).with_suffix("").parts)
-
-
-def appended_types() -> dict[str, list[str]]:
-    """Every event type the program's code appends, read from the source: {type: [where]}."""
-    found: dict[str, list[str]] = {}
-    for path in sorted(HALL.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        module = None
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)):
-                continue
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-            if name not in APPENDERS or len(node.args) < 3:
-                continue
-            arg = node.args[2]
-            values: list[ast.expr] = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]
-            for value in values:
-                where = f"{path.relative_to(HALL.parent)}:{node.lineno}"
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    found.setdefault(value.value, []).append(where)
-                elif isinstance(value, ast.Name | ast.Attribute):
-                    text = ast.unparse(value)
-                    if text == "type_":  # the appender's own parameter (record_calendar_event)
-                        continue
-                    module = module or importlib.import_module(_module_name(path))
-                    obj: object = module
-                    for part in text.split("."):
-                        obj = getattr(obj, part)
-                    assert isinstance(obj, str), where
-                    found.setdefault(obj, []).append(where)
-                else:
-                    raise AssertionError(f"{where}: an event type that is not a constant: {ast.unparse(value)}")
-    return found
-
 
 def test_every_appended_type_has_exactly_one_projection_and_nothing_is_projected_for_nobody():
     built = projections.build()
-    appended = appended_types()
+    appended = appended_event_types()
     assert len(appended) > 40  # the scan really reads the services
-    missing = {t: w for t, w in appended.items() if t not in built.types}
-    assert missing == {}, f"appended without a projector: {missing}"
+    missing = sorted(appended - built.types)
+    assert missing == [], f"appended without a projector: {missing}"
     unused = sorted(built.types - set(appended))
     assert unused == [], f"projectors for types no code appends: {unused}"
     # One function per type (collect refuses two), and a set-based twin only beside a one-event projector.

@@ -17,6 +17,7 @@ from hall.errors import ValidationError, ValidationErrors
 from hall.models.base import Base
 from hall.models.calendar import CalendarDay, CalendarYear
 from hall.models.ledger import Event
+from hall.services import projections
 from hall.services.base.actor import Actor
 from hall.services.calendar.deadlines import LimitRule, compute_due, due_date
 from hall.services.calendar.workdays import (
@@ -63,7 +64,8 @@ NOTICE_2027_JSON = {
 def session(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'hall.db'}")
     Base.metadata.create_all(engine)
-    with Session(engine) as s:
+    # A bare session on purpose (no hall seeded), with the program's projections as any opened database has.
+    with Session(engine, info={ledger.SESSION_KEY: projections.build()}) as s:
         yield s
     engine.dispose()
 
