@@ -8,6 +8,7 @@ written in format 2 by the current code.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -132,3 +133,42 @@ def test_a_replay_with_a_different_pypinyin_gives_the_same_projections(walked, t
     finally:
         pinyin.initials.cache_clear()
     assert pd.differences(live, rebuilt) == []
+
+
+STAFF_REFS = ("staff_uid", "b_post_uid", "holder_uid", "from_owner_uid", "to_owner_uid", "to_staff_uid",
+              "approver_uid")
+# Keys by which release 1 named staff and items by one database's row ids.
+LOCAL_ID_KEYS = frozenset({"staff_id", "staff_ids", "holder_id", "b_post_id", "from_owner", "to_owner",
+                           "to_staff_id", "approver_id", "item_id"})
+
+
+def _walk_payload(value, found: dict[str, list]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found.setdefault(k, []).append(v)
+            _walk_payload(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _walk_payload(v, found)
+
+
+def test_every_payload_names_people_and_items_by_stable_ids(walked):
+    from hall.models import CatalogVersion, Staff
+
+    db = Database.open(f"sqlite:///{walked / 'hall.sqlite3'}")
+    try:
+        with db.reading() as s:
+            staff_uids = set(s.scalars(select(Staff.uid)))
+            versions = set(s.scalars(select(CatalogVersion.uid)))
+            found: dict[str, list] = {}
+            for ev in s.scalars(select(Event)):
+                _walk_payload(json.loads(ev.payload), found)
+                assert ev.actor_uid is None or ev.actor_uid in staff_uids
+    finally:
+        db.dispose()
+    assert LOCAL_ID_KEYS & set(found) == set()
+    named = [v for key in STAFF_REFS for v in found.get(key, []) if v is not None]
+    named += [u for uids in found.get("staff_uids", []) for u in uids]
+    assert len(named) > 20 and set(named) <= staff_uids
+    assert {key for key in STAFF_REFS if found.get(key)} == set(STAFF_REFS)  # the walkthrough told every kind
+    assert set(found["catalog_version"]) <= versions and set(found["version_uid"]) == versions

@@ -18,9 +18,10 @@ gives what they gave (hall/models/legacy.py):
   newest mark of a day) and the confirmation time of a calendar year (the event's own naive time, not a
   conversion through this machine's time zone).
 
-One pass over the ``ticket.received`` events (about 15 s per million tickets on the benchmark machine, in batches
-of 20,000; memory grows with the number of distinct applicants, ~300 bytes each). Added columns are plain ``ADD
-COLUMN`` (no copy of the large tables on SQLite); the two small tables get unique indexes.
+One pass over the ``ticket.received`` events, in batches of 20,000 (1.7 s for the 20,000-ticket benchmark ledger on
+the 2-core benchmark machine under load, most of it reading and parsing the payloads: about 85 s per million
+tickets, after the backup copy; memory grows with the number of distinct applicants, ~300 bytes each). Added
+columns are plain ``ADD COLUMN`` (no copy of the large tables on SQLite); the two small tables get unique indexes.
 """
 
 from __future__ import annotations

@@ -5,6 +5,11 @@ the ticket tables never disagree with the history. Which projector that is comes
 installed on the database when it was opened (:mod:`hall.services.projections`), never from import order; an event
 type without one is refused before anything is written. Sync imports other nodes' events through the same
 projectors.
+
+Events name people and items by stable ids (a staff uid; a catalogue version uid and item code), never by a row id
+of one database; the hashed header names the actor by uid too (format 2, :data:`FORMAT`). Release 1's events
+(format 1, actor by row id) verify as they were written and replay through what the upgrade froze
+(hall/models/legacy.py, hall/services/storage/identity.py).
 """
 
 from __future__ import annotations
@@ -279,8 +284,17 @@ def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple
     return list(ids)
 
 
+class UnknownEventFormat(HallError):
+    def __init__(self, fmt: object) -> None:
+        super().__init__(f"台账事件格式 {fmt} 在本程序中未知（事件来自更新版本的程序），已停止写入，数据库未改动")
+
+
 def apply(session: Session, ev: Event, payload: dict[str, Any]) -> None:
     """Apply one stored event (a replay, a rebuild, a sync import) through the installed projections."""
+    # A newer program's header may name things this one cannot resolve. (No format: an event built in memory
+    # without one, which the events table would store as 1.)
+    if ev.format is not None and ev.format not in FORMATS:
+        raise UnknownEventFormat(ev.format)
     projections_of(session).apply(session, ev, payload)
 
 

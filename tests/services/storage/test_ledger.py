@@ -185,3 +185,11 @@ def test_a_rolled_back_staff_row_leaves_no_stale_translation(hall_db, people):
             assert identity.staff_id(s, uid) == row.id
     finally:
         there.dispose()
+
+
+def test_replaying_an_event_of_an_unknown_format_raises(hall_sqlite):
+    ev = Event(event_id="e-future", node_id="n", seq=1, format=3, actor_id=None, actor_uid=None, actor_name="x",
+               actor_role="system", occurred_at=datetime(2026, 12, 1, 9), type="settings.changed", ticket_uid=None,
+               payload=json.dumps({"values": {}}), prev_hash=ledger.GENESIS, hash="0" * 64)
+    with pytest.raises(ledger.UnknownEventFormat, match="格式 3"), hall_sqlite.db.transaction() as s:
+        ledger.apply(s, ev, {"values": {}})
