@@ -214,8 +214,10 @@ def item_views(session: Session) -> list[ItemView]:
             for i in current_items(session)]
 
 
-_views: dict[str, tuple[int | None, dict[str, ItemView]]] = {}
-_CURRENT_VERSION = select(CatalogVersion.__table__.c.id).where(CatalogVersion.__table__.c.is_current)
+# Keyed by the current version's uid, not its row id: another database at the same address (a restored backup, a
+# rebuilt copy) may number its versions alike, and a save must name the version this database holds.
+_views: dict[str, tuple[str | None, dict[str, ItemView]]] = {}
+_CURRENT_VERSION = select(CatalogVersion.__table__.c.uid).where(CatalogVersion.__table__.c.is_current)
 
 
 def current_item_view(session: Session, code: str) -> ItemView:
