@@ -72,7 +72,7 @@ def main() -> int:
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
     from hall.ui.dashboard import DashboardWidget
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     load_application_services()
     home = manager_ledger(args.tickets)
@@ -90,7 +90,7 @@ def main() -> int:
 
             tickets = s.scalar(select(func.count()).select_from(Ticket))
             manager = staff.actor_for(s.scalars(select(Staff).where(Staff.role == "manager")).first(), opened.node)
-        ctx = Context(db, opened.node, manager, Changes())
+        ctx = Context(db, opened.node, manager, ChangeSignal())
         w = DashboardWidget(ctx, today=lambda: today, open_dialogs=False)
         w.resize(1366, 768)
         w.show()

@@ -265,7 +265,7 @@ def bench_dialog(home: Path, want: int) -> bool:
     from hall.services.bootstrap import open_hall
     from hall.ui import messages
     from hall.ui.calendar_dialog import CalendarDialog
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     app = QApplication.instance() or QApplication([])
     with untouched(home):
@@ -283,7 +283,7 @@ def bench_dialog(home: Path, want: int) -> bool:
                 gui_sql.append(statement)
 
         event.listen(opened.db.engine, "before_cursor_execute", seen)
-        dlg = CalendarDialog(Context(opened.db, opened.node, opened.system, Changes()), today=holiday)
+        dlg = CalendarDialog(Context(opened.db, opened.node, opened.system, ChangeSignal()), today=holiday)
         dlg.show()
         while dlg.loader.busy:
             app.processEvents()

@@ -241,7 +241,7 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
     from hall.services.people import staff
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
     from hall.ui.queue_view import QueueView
 
     create_application([sys.argv[0]])
@@ -249,7 +249,7 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
         manager = next((p for p in staff.list_staff(s) if p.role == "manager"), None)
         actor = staff.actor_for(staff.by_number(s, manager.staff_no), node) if manager else \
             Actor(None, "基准", "manager", node.node_id)
-    view = QueueView(Context(db, node, actor, Changes()), today=lambda: today)
+    view = QueueView(Context(db, node, actor, ChangeSignal()), today=lambda: today)
     view.resize(1366, 700)
     view.show()
     QTest.qWaitForWindowExposed(view)
@@ -416,7 +416,7 @@ def memory(db: Database, node: NodeIdentity, today: date) -> None:
     from hall.services.people import staff
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
     from hall.ui.queue_view import QueueView
     from hall.ui.ticket_table_model import COL_RECEIVED
 
@@ -430,7 +430,7 @@ def memory(db: Database, node: NodeIdentity, today: date) -> None:
         manager = next(p for p in staff.list_staff(s) if p.role == "manager")
         actor = staff.actor_for(staff.by_number(s, manager.staff_no), node)
     t0 = time.perf_counter()
-    view = QueueView(Context(db, node, actor, Changes()), today=lambda: today)
+    view = QueueView(Context(db, node, actor, ChangeSignal()), today=lambda: today)
     view.resize(1366, 700)
     view.show()
     view.set_scope("all")

@@ -59,11 +59,12 @@ def main() -> int:
     from hall.paths import Paths
     from hall.services.bootstrap import open_hall
     from hall.services.people import staff
+    from hall.services.storage.changes import Changes
     from hall.ui import messages
     from hall.ui.app import create_application
     from hall.ui.background import pool
     from hall.ui.main_window import MainWindow
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     app = create_application([sys.argv[0]])
     load_application_services()
@@ -115,7 +116,7 @@ def main() -> int:
                 m = s.scalars(select(Staff).where(Staff.staff_no == "m99")).one()
             manager = staff.actor_for(m, opened.node)
         today = LAST + timedelta(days=1)
-        ctx = Context(opened.db, opened.node, manager, Changes())
+        ctx = Context(opened.db, opened.node, manager, ChangeSignal())
         sql = GuiThreadSql(opened.db.engine)
         rows: list[tuple[str, float, float, float, int]] = []
 
@@ -196,7 +197,7 @@ def main() -> int:
                 lambda: stats.export_task is not None and not stats.export_task.running)
         win.go_registers()
         settle()
-        measure("registers: a change announced", win.ctx.changes.tickets_changed.emit, settled)
+        measure("registers: a change announced", lambda: win.ctx.changes.announce(Changes.everything()), settled)
         win.close()
         settle()
         opened.db.dispose()

@@ -6,6 +6,8 @@ import logging
 import logging.handlers
 from pathlib import Path
 
+from hall.redact import RedactingFilter
+
 
 def configure(logs_dir: Path, *, verbose: bool = False) -> Path:
     logs_dir.mkdir(parents=True, exist_ok=True)
@@ -15,5 +17,6 @@ def configure(logs_dir: Path, *, verbose: bool = False) -> Path:
     if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactingFilter())  # a database password never reaches the file, whoever logs it
         root.addHandler(handler)
     return path

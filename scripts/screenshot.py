@@ -31,7 +31,7 @@ def main() -> int:
     from hall.services.bootstrap import open_hall
     from hall.services.people import staff
     from hall.ui.app import create_application
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     app = create_application(sys.argv[:1])
     opened = open_hall(Paths.resolve(args.data_dir))
@@ -47,7 +47,7 @@ def main() -> int:
         # A documentation run answers its own questions: no draft offered back, quitting never blocks.
         messages.ask_hook = lambda title, _text: title != "恢复未保存的登记"
         day = date.fromisoformat(args.today) if args.today else date.today()
-        win = MainWindow(Context(opened.db, opened.node, actor, Changes()), today=lambda: day)
+        win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal()), today=lambda: day)
         win.resize(width, height)
         win.move(0, 0)
         widget = win

@@ -27,6 +27,7 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     """Every test gets its own HALL_HOME so nothing touches the user's real data directory."""
     home = tmp_path_factory.mktemp("hall-home")
     monkeypatch.setenv("HALL_HOME", str(home))
+    monkeypatch.setenv("HALL_SETTINGS", str(home / "settings.ini"))  # saved connections: never the user's own
     monkeypatch.delenv("HALL_DB", raising=False)
     return home
 

@@ -134,6 +134,7 @@ class Loader(QObject):
         self._relay.finished.connect(self._deliver)
         self.last_ms = 0.0  # how long the last delivered request took, request to delivery
         self._started = 0.0
+        self.requests = 0  # reads asked for so far (tests count a screen's reloads with it)
 
     @property
     def busy(self) -> bool:
@@ -143,6 +144,7 @@ class Loader(QObject):
                 failed: Callable[[HallError], None] | None = None) -> None:
         self.cancel()
         self._generation += 1
+        self.requests += 1
         self._callbacks = (done, failed)
         self._started = time.perf_counter()
         self._job = _ReadJob(self.db, fn, self._relay, self._generation)

@@ -303,10 +303,7 @@ def record(parent: QWidget | None, ctx: ops.Context, pdf: PaperPdf, copies: int,
         papers.record_print(session, ctx.actor, pdf.number, pdf.paper, copies, reprint, printer)
         return True
 
-    done = ops.run(parent, ctx.db, write, title=tr("打印记录未保存"))
-    if done:
-        ctx.changes.tickets_changed.emit()
-    return bool(done)
+    return bool(ops.run(parent, ctx, write, title=tr("打印记录未保存")))
 
 
 # ------------------------------------------------------------------------------------------ public API

@@ -132,7 +132,8 @@ class AppointmentsTab(QWidget):
             page.filters.insertWidget(0, QLabel(f"<b>{title}</b>"))  # the heading shares the button row
             split.addWidget(page)
         layout.addWidget(split, 1)
-        self.day_edit.dateChanged.connect(lambda _d: (self.appointments.refresh(), self.visits.refresh()))
+        self.day_edit.dateChanged.connect(lambda _d: (self.appointments.refresh(in_place=False),
+                                                      self.visits.refresh(in_place=False)))
 
     def day(self) -> date:
         d = self.day_edit.date()

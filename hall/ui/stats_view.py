@@ -53,12 +53,14 @@ from hall.services.base.states import KIND_LABELS
 from hall.services.reporting import queue, stats
 from hall.services.reporting.queue import TicketFilter
 from hall.services.reporting.stats import OverdueLine, PerformanceRow, Period, StatsRow, StatsTable
+from hall.services.storage import changes
+from hall.services.storage.changes import Changes
 from hall.ui import messages
 from hall.ui.background import Loader, Task
 from hall.ui.dashboard import DrillDialog
-from hall.ui.ops import Context
+from hall.ui.ops import COALESCE_MS, ChangeListener, Context
 from hall.ui.progress import SHOW_AFTER_MS, ProgressStrip
-from hall.ui.widgets import StaleWhileHidden, coalesced, fixed_columns
+from hall.ui.widgets import StaleWhileHidden, fixed_columns
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 # (parent, caption, suggested path) -> chosen path, "" when cancelled. Tests pass their own.
@@ -81,6 +83,13 @@ OVERDUE_SAMPLES = dict(enumerate(("320581101-000-20260305-0012", "最低生活�
                                   "欧阳某某", "2026-03-05", "2026-03-05", "2026-03-05", "999", "办结（容缺通过）")))
 TOTAL_BG = QColor("#f2f2f2")
 OVERDUE_FG = QColor("#b00020")
+
+
+def concerns(c: Changes) -> bool:
+    """What the statistics count: tickets (and the working days between their dates), ratings, attendance and
+    accountability for the review, and the names of staff, windows and items."""
+    return (c.any_tickets or c.calendar or c.staff or c.catalog
+            or c.touches(changes.RATINGS, changes.ATTENDANCE, changes.ACCOUNTABILITY))
 
 
 def tr(text: str) -> str:
@@ -363,7 +372,8 @@ class StatsView(StaleWhileHidden, QWidget):
         self.dimension_box.currentIndexChanged.connect(lambda _i: self.refresh())
         self.date_from.dateChanged.connect(lambda _d: self._dates_changed())
         self.date_to.dateChanged.connect(lambda _d: self._dates_changed())
-        ctx.changes.tickets_changed.connect(coalesced(self, self.mark_changed))
+        self.listener = ChangeListener(self, ctx.changes, concerns, lambda _c: self.mark_changed(),
+                                       coalesce_ms=COALESCE_MS)
         self.drill_requested.connect(self._open_drill)
         self._update_export_tip(self.tabs.currentIndex())
 

@@ -1,7 +1,9 @@
 """One ticket: who applied for what, its deadline, its full history from the ledger, and the clerk's actions.
 
 Every action button names its shortcut, asks only for what the service needs (a reason, a result …), runs in one
-transaction through ``ops.run`` and tells every view that tickets changed. The workflow services
+transaction through ``ops.run`` (which tells every view what changed) and shows the outcome at once. A change made
+elsewhere — another window, the daily rules, a print — reloads the dialog in the background when it concerns this
+ticket. The workflow services
 (pause/resume/special steps/extension, transfer, forward, copy, close, deliver) are used when installed; the basic
 ones (补正收齐, 办结, 作废) are always there in ``hall.services.tickets.record``.
 """
@@ -38,10 +40,12 @@ from hall.services.cases import joint, proxy, routing, workflow
 from hall.services.catalog import items as catalog
 from hall.services.reporting import queue
 from hall.services.reporting.queue import TicketDetail
+from hall.services.storage.changes import Changes
 from hall.services.tickets import record as tickets
 from hall.services.tickets import rules
 from hall.ui import messages, print_preview
-from hall.ui.ops import Context, read, run
+from hall.ui.background import Loader
+from hall.ui.ops import ChangeListener, Context, read, run
 from hall.ui.widgets import read_only_table
 
 PAPER_LABELS = {
@@ -240,6 +244,10 @@ class TicketDetailDialog(QDialog):
         self.windows = [(w.code, f"{w.code} {w.name}") for w in read(ctx.db, catalog.window_views)]
         self.setWindowTitle(self.tr("办件 {0}").format(number))
         self.detail: TicketDetail = read(ctx.db, lambda s: queue.detail(s, ctx.actor, number, today=today()))
+        self.loader = Loader(ctx.db, self)
+        # Its own actions reload at once (perform); what others change about this ticket arrives here.
+        self.listener = ChangeListener(self, ctx.changes, self.concerns, lambda _c: self.reload_in_background(),
+                                       own=self)
 
         layout = QVBoxLayout(self)
         self.header = QLabel()
@@ -317,8 +325,26 @@ class TicketDetailDialog(QDialog):
         self.resize(1180, 700)
 
     # ----------------------------------------------------------------------------------- show
+    def concerns(self, changes: Changes) -> bool:
+        """This ticket changed (its record or its history), or what its figures depend on: the calendar (days
+        left), the staff (the owner's name)."""
+        return changes.concerns_ticket(self.detail.uid) or changes.calendar or changes.staff
+
     def reload(self) -> None:
+        self.loader.cancel()  # an older background read must not overwrite what is read now
         self.detail = read(self.ctx.db, lambda s: queue.detail(s, self.ctx.actor, self.number, today=self._today()))
+        self.show_detail()
+
+    def reload_in_background(self) -> None:
+        actor, number, today = self.ctx.actor, self.number, self._today()
+        self.loader.request(lambda s: queue.detail(s, actor, number, today=today), self._detail_arrived)
+
+    @property
+    def loading(self) -> bool:
+        return self.loader.busy
+
+    def _detail_arrived(self, detail: TicketDetail) -> None:
+        self.detail = detail
         self.show_detail()
 
     def show_detail(self) -> None:
@@ -387,17 +413,16 @@ class TicketDetailDialog(QDialog):
         """Run one action with its values (the dialog's answers); True when it was saved."""
         action = next(a for a in self.actions_ if a.name == name)
         actor, number, version = self.ctx.actor, self.number, self.detail.version
-        done = run(self, self.ctx.db, lambda s: action.call(s, actor, number, version, values) or True,
-                   title=self.tr("未能{0}").format(action.label))
+        done = run(self, self.ctx, lambda s: action.call(s, actor, number, version, values) or True,
+                   title=self.tr("未能{0}").format(action.label), initiator=self)
         if done is None:
             return False
-        self.ctx.changes.tickets_changed.emit()
         self.reload()
         return True
 
     def reveal(self) -> None:
         actor, number = self.ctx.actor, self.number
-        full = run(self, self.ctx.db, lambda s: queue.reveal_id(s, actor, number))
+        full = run(self, self.ctx, lambda s: queue.reveal_id(s, actor, number), initiator=self)
         if full:
             self.reload()
             self.id_value.setText(full)
@@ -419,7 +444,7 @@ class TicketDetailDialog(QDialog):
             return
         from hall.ui.rating_screen import request_citizen_rating
 
-        request_citizen_rating(self, self.ctx, self.number, stage)
+        request_citizen_rating(self, self.ctx, self.number, stage, initiator=self)
         self.reload()
 
     def print_default(self) -> None:

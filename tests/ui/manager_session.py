@@ -115,18 +115,19 @@ def refresh_and_wait(w: Any, timeout_s: float = 30.0) -> bool:
 
 
 def session(refreshes: int, tickets: int, data_dir: Path) -> int:
+    from hall.services.storage.changes import Changes
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     app = create_application([sys.argv[0]])
     ledger = build_ledger(data_dir, tickets)
-    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, Changes())
+    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, ChangeSignal())
     w = open_dashboard(ctx, ledger.today)
     started = time.perf_counter()
     for i in range(refreshes):
         if i % 10 == 9:
-            ctx.changes.tickets_changed.emit()  # a save between refreshes, as at the hall
+            ctx.changes.announce(Changes(tickets=frozenset({"a-ticket"})))  # a save between refreshes, as at the hall
         if not refresh_and_wait(w):
             print(f"refresh {i + 1} did not finish", flush=True)
             return 1

@@ -8,10 +8,11 @@ from PySide6.QtCore import Qt
 
 from hall.services.cases import workflow
 from hall.services.reporting import dashboard
+from hall.services.storage.changes import Changes
 from hall.ui import messages
 from hall.ui.attendance_view import AttendanceView
 from hall.ui.dashboard import COALESCE_MS, RATE_PERIODS, TABLE_BUCKETS, DashboardWidget, DrillDialog, ticket_filter
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 from hall.ui.ticket_table_model import COL_APPLICANT
 
 MD_NUMBERS: dict[int, dict[str, str]] = {}
@@ -31,7 +32,7 @@ def ctx(hall_sqlite):
 
     people = actors_of(hall_sqlite)
     MD_NUMBERS[id(hall_sqlite)] = MD.build(hall_sqlite, people).numbers
-    return Context(hall_sqlite.db, hall_sqlite.node, people["m01"], Changes())
+    return Context(hall_sqlite.db, hall_sqlite.node, people["m01"], ChangeSignal())
 
 
 def test_numbers_on_screen_and_drill_down(qtbot, ctx):
@@ -118,15 +119,16 @@ def test_a_burst_of_changes_is_one_refresh_and_a_hidden_dashboard_waits(qtbot, c
     draws: list[int] = []
     w.drawn.connect(lambda: draws.append(1))
     first = w.snapshot
-    for _ in range(5):  # a save, the daily rules, a register action …
-        ctx.changes.tickets_changed.emit()
+    ctx.changes.announce(Changes(registers=frozenset({"complaints", "appointments"})))  # nothing it shows
+    for uid in ("a", "b", "c", "d", "e"):  # several counters saving at once
+        ctx.changes.announce(Changes(tickets=frozenset({uid})))
     assert not w.loading  # nothing asked yet: the burst is coalesced first
     qtbot.waitUntil(lambda: bool(draws) and not w.loading, timeout=5000)
     qtbot.wait(COALESCE_MS + 100)
-    assert len(draws) == 1 and w.snapshot is not first
+    assert len(draws) == 1 and w.snapshot is not first and w.listener.reacted == 1
     assert w.timer.isActive() and w.timer.interval() <= 60_000
     w.hide()
-    ctx.changes.tickets_changed.emit()
+    ctx.changes.announce(Changes(registers=frozenset({"attendance"})))  # the duty panel
     qtbot.wait(COALESCE_MS + 100)
     assert len(draws) == 1 and not w.loading  # hidden: only marked stale
     w.show()
@@ -161,13 +163,17 @@ def test_attendance_view_marks_through_the_service(qtbot, ctx, monkeypatch):
     monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
     a = AttendanceView(ctx, today=lambda: MD.TODAY)
     qtbot.addWidget(a)
+    qtbot.waitUntil(lambda: not a.loading)
     row = next(i for i, d in enumerate(a.lines) if d.staff_no == "c03")
     assert a.table.item(row, 3).text() == "缺勤"
     a.table.selectRow(row)
-    with qtbot.waitSignal(ctx.changes.tickets_changed):
+    with qtbot.waitSignal(ctx.changes.changed) as told:
         a.buttons["leave"].click()
+    assert told.args[0].touches("attendance") and told.args[1] is a
+    qtbot.waitUntil(lambda: not a.loading)
     row = next(i for i, d in enumerate(a.lines) if d.staff_no == "c03")
     assert a.table.item(row, 3).text() == "请假" and a.table.item(row, 4).text() == "主任登记"
+    assert a.table.currentRow() == row  # the person marked stays selected after the reload
 
 
 def test_a_follow_up_backlog_shows_its_first_rows_and_the_total(qtbot, tmp_path):
@@ -176,7 +182,7 @@ def test_a_follow_up_backlog_shows_its_first_rows_and_the_total(qtbot, tmp_path)
     from manager_session import build_ledger
 
     ledger = build_ledger(tmp_path / "data", 3000)
-    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, Changes())
+    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, ChangeSignal())
     w = DashboardWidget(ctx, today=lambda: ledger.today, open_dialogs=False)
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.snapshot is not None and not w.loading, timeout=20_000)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,7 +43,7 @@ from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.cases import bposts, joint
 from hall.services.registers import accountability, followups, ratings
-from hall.services.storage import ledger
+from hall.services.storage import ledger, runlock
 from hall.services.storage.db import Database
 
 log = logging.getLogger("hall.daily")
@@ -83,8 +83,12 @@ class DailyReport:
     tickets_to_b_posts: int = 0
     tickets_returned: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # Not run: another PC (or another program on this PC) was running the rules; says who. Nothing was written.
+    skipped: str = ""
 
     def lines(self) -> list[str]:
+        if self.skipped:
+            return [f"{self.day.isoformat()} 每日规则：{self.skipped}"]
         return [
             f"{self.day.isoformat()} 每日规则：",
             f"  逾期视为认可（联办）：{self.deemed_consents} 件",
@@ -251,9 +255,13 @@ def run_batched(db: Database, actor: Actor, today: date, progress: Progress | No
     ``full=True`` ignores the marks and looks at everything again (the results are the same)."""
     require_supervisor(actor, "执行每日规则")
     report = progress or (lambda _d, _t, _w: None)
-    with _one_run_at_a_time(db) as alone:
-        if not alone:
-            return DailyReport(today, warnings=("另一台电脑正在执行每日规则，本次未重复执行",))
+    with _one_run_at_a_time(db) as claim:
+        if not claim.held:
+            who = claim.holder.describe() if claim.holder is not None else "另一台电脑"
+            log.info("daily rules for %s skipped: another run holds the claim (%s)", today,
+                     claim.holder.note("daily") if claim.holder is not None else "holder unknown")
+            return DailyReport(today, skipped=f"{who}正在执行每日规则，本机未重复执行")
+        log.info("daily rules for %s: this run holds the claim", today)
         with db.reading() as s:
             state = {} if full else marks(s)
         consents = _deemed_consents(db, actor, today, report)
@@ -458,18 +466,10 @@ def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], ids: Se
 
 
 @contextlib.contextmanager
-def _one_run_at_a_time(db: Database) -> Iterator[bool]:
-    """On a hall server, one run at a time (an advisory lock); a second PC skips its run instead of doing the
-    same work twice. On SQLite the write lock already serialises the batches (and each batch re-checks)."""
-    if db.engine.dialect.name != "postgresql":
-        yield True
-        return
-    with db.engine.connect() as conn:
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}).scalar())
-        conn.commit()
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
-                conn.commit()
+def _one_run_at_a_time(db: Database) -> Iterator[runlock.Claim]:
+    """One run at a time per ledger, whichever PCs (or programs on one PC) start it: a PostgreSQL advisory lock on
+    a hall server, an OS file lock beside a SQLite ledger. Whoever finds it taken skips its run instead of doing
+    the same work twice in interleaved batches (each batch would re-check, but both would write their marks and
+    report halves of the work)."""
+    with runlock.exclusive(db.engine, "daily", PG_LOCK_KEY) as claim:
+        yield claim

@@ -436,6 +436,7 @@ class TicketDetail:
     history: tuple[tickets.HistoryLine, ...]
     departments: tuple[str, ...] = ()  # the item's departments (lead first): where to forward / copy
     actions: tuple[str, ...] = field(default=())  # what the workflow allows this actor now
+    uid: str = ""  # the ticket's ledger identity (what a change announced by its events names)
 
     @property
     def kind_label(self) -> str:
@@ -465,6 +466,7 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         t.note, t.received_at, t.accepted_on, t.due_date, t.due_provisional, days_left,
         tickets.owner_name(session, t), t.result, t.refusal_reason, t.void_reason,
         tuple(tickets.history(session, t)), tuple(intake.item_for_ticket(session, t).departments), actions,
+        t.uid,
     )
 
 

@@ -21,8 +21,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from hall.errors import DatabaseError, HallError
+from hall.errors import DatabaseError, HallError, ServerUnavailable
 from hall.services.storage import identity
+from hall.services.storage.dburl import server_label
 from hall.services.storage.ledger import SESSION_KEY, Projections
 
 log = logging.getLogger("hall.db")
@@ -162,8 +163,19 @@ def upsert_insert(dialect_name: str):  # type: ignore[no-untyped-def]
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 
-def translate(exc: BaseException) -> HallError | None:
-    """A database failure as a message a clerk can act on, or None when it is not one we recognise."""
+# What psycopg and SQLAlchemy say when the server cannot be reached, went away, or is restarting.
+_SERVER_GONE = (
+    "could not connect", "connection refused", "connection timed out", "timeout expired", "no route to host",
+    "server closed the connection", "terminating connection", "connection to server", "the database system is",
+    "connection is closed", "connection is lost", "connection reset", "consuming input failed",
+    "ssl connection has been closed", "broken pipe", "cannot reconnect", "can't reconnect", "name or service not known",
+    "could not translate host name", "network is unreachable", "connection not open",
+)
+
+
+def translate(exc: BaseException, where: str | None = None) -> HallError | None:
+    """A database failure as a message a clerk can act on, or None when it is not one we recognise. ``where`` names
+    the hall server (``server/hall``) in the messages about it."""
     text = str(getattr(exc, "orig", exc)).lower()
     if "database or disk is full" in text or "no space left" in text:
         return DatabaseError("磁盘已满：本次操作未保存。请清理磁盘空间后重试（已保存的内容不受影响）。")
@@ -175,18 +187,24 @@ def translate(exc: BaseException) -> HallError | None:
         )
     if "readonly" in text or "read-only" in text:
         return DatabaseError("数据库文件为只读：请检查文件权限。")
-    if "could not connect" in text or "connection refused" in text or "connection timed out" in text:
-        return DatabaseError("无法连接数据库服务器：请检查网络和服务器地址。")
+    server = f"数据库服务器 {where}" if where else "数据库服务器"
+    if "password authentication failed" in text or "no password supplied" in text:
+        return DatabaseError(f"{server} 拒绝登录：数据库用户名或密码不对。")
+    if "does not exist" in text and "database" in text:
+        return DatabaseError(f"{server} 上没有这个数据库：请检查地址中的数据库名。")
+    if (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated) or any(s in text for s in _SERVER_GONE):
+        return ServerUnavailable(f"无法连接{server}：本次操作未保存。请检查网络和服务器；"
+                                 "服务器恢复后程序会自动重新连接，再操作一次即可。")
     return None
 
 
 @contextlib.contextmanager
-def _translated() -> Iterator[None]:
+def _translated(where: str | None = None) -> Iterator[None]:
     """Database failures a clerk can act on become their Chinese message; anything else passes unchanged."""
     try:
         yield
     except sa_exc.SQLAlchemyError as exc:
-        translated = translate(exc)
+        translated = translate(exc, where)
         if translated is not None:
             raise translated from exc
         raise
@@ -205,6 +223,8 @@ class Database:
         self.local_ids = identity.LocalIds()
         for maker in (self._sessions, self._read_sessions):
             maker.configure(info={identity.SESSION_KEY: self.local_ids})
+        # The hall server as messages name it ("server/hall"); never the password.
+        self.where: str | None = server_label(str(engine.url)) if engine.dialect.name == "postgresql" else None
         self._checkpointer: Checkpointer | None = None
         if engine.dialect.name == "sqlite" and engine.url.database:
             self._checkpointer = Checkpointer(Path(engine.url.database))
@@ -233,7 +253,7 @@ class Database:
                 upgrade_if_needed(db)
         except sa_exc.SQLAlchemyError as exc:
             db.dispose()
-            raise (translate(exc) or DatabaseError(f"无法打开数据库：{exc.__class__.__name__}")) from exc
+            raise (translate(exc, db.where) or DatabaseError(f"无法打开数据库：{exc.__class__.__name__}")) from exc
         except HallError:
             db.dispose()
             raise
@@ -254,7 +274,7 @@ class Database:
         """One unit of work: commit on success, roll back on any error, database failures translated."""
         session = self._sessions()
         try:
-            with _translated(), session.begin():
+            with _translated(self.where), session.begin():
                 yield session
         finally:
             session.close()
@@ -264,7 +284,7 @@ class Database:
         """A consistent read-only look (a deferred transaction on SQLite): never blocks a saving counter."""
         session = self._read_sessions()
         try:
-            with _translated():
+            with _translated(self.where):
                 session.begin()
                 yield session
         finally:

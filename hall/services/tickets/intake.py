@@ -89,6 +89,7 @@ class IntakeResult:
     tolerated: tuple[str, ...]
     papers: tuple[str, ...]  # which papers to offer, most important first
     warnings: tuple[str, ...] = ()
+    already_saved: bool = False  # the form had been saved before (see ``register(uid=…)``): nothing new written
 
 
 def check_applicant(form: ApplicantForm, today: date | None = None) -> CleanApplicant:
@@ -137,10 +138,20 @@ def preview_deadline(session: Session, item_code: str, kind: str | None = None,
     return clock.deadline(clock.calendar_for(session), item, kind or item.default_kind, on or date.today())
 
 
-def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime | None = None) -> IntakeResult:
-    """Register one ticket. The caller owns the transaction (one per clerk action)."""
+def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime | None = None,
+             uid: str | None = None) -> IntakeResult:
+    """Register one ticket. The caller owns the transaction (one per clerk action).
+
+    ``uid``: the ticket's id, chosen by the form that was filled in (its draft's key). Saving the same form again
+    — after the hall server went away during a save whose commit may or may not have reached it — finds the ticket
+    that was saved and returns it (``already_saved``) instead of registering the citizen twice."""
     now = now or datetime.now()
     require_intake(actor, actor.intake_point)
+    if uid is not None:
+        uid = str(uuid.UUID(uid))
+        existing = session.scalars(select(Ticket).where(Ticket.uid == uid)).first()
+        if existing is not None:
+            return _result_of(existing)
     item = catalog.current_item_view(session, form.item_code.strip())
     applicant = check_applicant(form.applicant, now.date())
     problems: list[str] = []
@@ -205,7 +216,7 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
             papers = ("one_time_notice",)
     complete_now = form.complete_now if form.complete_now is not None else kind in SAME_DAY_KINDS
     number = next_number(session, settings.get_cached(session, "township_code"), actor.intake_point, today)
-    uid = str(uuid.uuid4())
+    uid = uid or str(uuid.uuid4())
     payload = {
         "uid": uid, "number": number, "catalog_version": item.catalog_version, "item_code": item.code,
         "item_name": item.name, "window_code": item.window_code, "kind": kind, "kind_reason": kind_reason,
@@ -230,6 +241,26 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
     ticket_id = session.connection().execute(_TICKET_ID, {"uid": uid}).scalar_one()
     return IntakeResult(ticket_id, number, state, kind, due, provisional, missing, tolerated, papers,
                         applicant.warnings)
+
+
+def _result_of(t: Ticket) -> IntakeResult:
+    """What the save of an already registered ticket had answered (its papers as the first save offered them)."""
+    marks = t.materials or []
+    missing = tuple(m["name"] for m in marks if m.get("status") == "missing") if t.kind != "explain" else ()
+    tolerated = tuple(m["name"] for m in marks if m.get("status") == "tolerated")
+    if t.state == "refused":
+        papers: tuple[str, ...] = ("refusal",)
+    elif t.state == "supplement":
+        papers = ("supplement", "one_time_notice")
+    elif t.kind == "explain":
+        papers = ("one_time_notice",)
+    elif t.kind == "immediate" and t.state == "closed_approved":
+        papers = ("acceptance", "completion")
+    else:
+        papers = ("acceptance", "tolerance") if tolerated else ("acceptance",)
+    when = t.received_at.strftime("%H:%M")
+    return IntakeResult(t.id, t.number, t.state, t.kind, t.due_date, t.due_provisional, missing, tolerated, papers,
+                        (f"该登记已于 {when} 保存（服务器中断前已写入），未重复登记。",), already_saved=True)
 
 
 @ledger.projector("ticket.received")

@@ -25,7 +25,7 @@ from hall.models import Event, Ticket
 from hall.models.workflow import AccountabilityRecord, FollowUp, JointCopy, Rating, Substitution
 from hall.services.cases import bposts, daily, joint, workflow
 from hall.services.catalog import items as catalog
-from hall.services.storage import ledger
+from hall.services.storage import ledger, runlock
 from hall.services.storage import settings as hall_settings
 from hall.services.tickets import intake, rules
 from hall.services.tickets import record as tickets
@@ -392,7 +392,7 @@ def test_two_pcs_on_one_server_duplicate_nothing(hall_db):
     for k in range(80, 110):
         _act(h, MONDAY, k, "promised")
     lock = daily._one_run_at_a_time
-    daily._one_run_at_a_time = lambda _db: contextlib.nullcontext(True)  # type: ignore[assignment]
+    daily._one_run_at_a_time = lambda _db: contextlib.nullcontext(runlock.Claim(True))  # type: ignore[assignment]
     try:
         reports.clear()
         threads = [threading.Thread(target=pc) for _ in range(2)]
