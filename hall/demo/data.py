@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Table, bindparam, case, func, insert, select, update
 
 from hall.errors import ValidationError
-from hall.models import Applicant, Event, IntakePoint, NodeHead, Staff, Ticket, TicketSerial
+from hall.models import Applicant, CatalogVersion, Event, IntakePoint, NodeHead, Staff, Ticket, TicketSerial
 from hall.services.base.actor import Actor
 from hall.services.base.pinyin import initials
 from hall.services.base.states import SAME_DAY_KINDS
@@ -43,7 +43,7 @@ from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.services.storage import settings
 from hall.services.storage.db import Database, upsert_insert
-from hall.services.storage.ledger import GENESIS, canonical, event_hash
+from hall.services.storage.ledger import FORMAT, GENESIS, canonical, event_hash, stamp
 from hall.services.storage.node import NodeIdentity
 
 BATCH = 5000
@@ -118,6 +118,7 @@ class _Item:
     # The common case, everything received: one list shared by those tickets (serialised once). Keys in
     # sorted order, as the projector stores them after the canonical JSON round trip.
     all_received: list[dict[str, Any]] = field(default_factory=list)
+    catalog_version: str = ""  # the uid events name the item's catalogue version by
 
 
 @dataclass(frozen=True)
@@ -134,12 +135,14 @@ class _Person:
 
 @dataclass(frozen=True)
 class _Who:
-    """An event's actor: staff id, name, role and the node whose chain it is written on."""
+    """An event's actor: staff id (this database's) and uid (the event's), name, role and the node whose chain
+    it is written on."""
 
     staff_id: int | None
     name: str
     role: str
     node_id: str
+    uid: str | None = None
 
 
 def default_span(tickets: int, end: date) -> tuple[date, date]:
@@ -266,6 +269,7 @@ class _Generator:
         self.cutoff = cutoff
         self.counter = 0
         self.heap: list[tuple[datetime, int, _Who, str, str, dict[str, Any], str]] = []
+        self.last_event_id = ""  # of the event :meth:`schedule` queued last
 
     # -- helpers
     def uuid(self) -> str:
@@ -291,12 +295,15 @@ class _Generator:
         if at > self.cutoff:
             return False
         self.counter += 1
-        heapq.heappush(self.heap, (at, self.counter, who, type_, uid, payload, self.uuid()))
+        self.last_event_id = self.uuid()
+        heapq.heappush(self.heap, (at, self.counter, who, type_, uid, payload, self.last_event_id))
         return True
 
     # -- one ticket
-    def ticket(self, received_at: datetime, point: str, number: str, ticket_id: int) -> tuple[dict[str, Any], str]:
-        """Plan one ticket: queue its events, return its projected row (final state) and applicant id."""
+    def ticket(self, received_at: datetime, point: str, number: str,
+               ticket_id: int) -> tuple[dict[str, Any], str, str]:
+        """Plan one ticket: queue its events, return its projected row (final state), applicant id and the
+        ``ticket.received`` event's stamp (which applicant details are newest)."""
         rng = self.rng
         item = self.items[_bisect(self.item_weights, rng.random() * self.item_weights[-1])]
         who = self.villagers[point] if point != "000" else rng.choice(self.clerks[item.window_code])
@@ -352,15 +359,17 @@ class _Generator:
         uid = self.uuid()
         note = rng.choice(NOTES) if rng.random() < 0.02 else ""
         payload = {
-            "uid": uid, "number": number, "item_id": item.id, "item_code": item.code, "item_name": item.name,
-            "window_code": item.window_code, "kind": kind, "kind_reason": kind_reason, "state": state,
-            "applicant": {"type": a.type, "id_no": a.id_no, "name": a.name, "sex": a.sex, "birth": a.birth,
-                          "phone": a.phone, "address": a.address},
+            "uid": uid, "number": number, "catalog_version": item.catalog_version, "item_code": item.code,
+            "item_name": item.name, "window_code": item.window_code, "kind": kind, "kind_reason": kind_reason,
+            "state": state,
+            "applicant": {"type": a.type, "id_no": a.id_no, "name": a.name, "initials": a.initials, "sex": a.sex,
+                          "birth": a.birth, "phone": a.phone, "address": a.address},
             "agent": agent, "materials": marks, "note": note, "intake_point": point,
             "received_at": received_at, "accepted_on": accepted_on, "due_date": due, "due_provisional": provisional,
             "refusal_reason": refusal, "redirect_organ": organ,
         }
         self.schedule(received_at, who, "ticket.received", uid, payload)
+        told = stamp(received_at, self.last_event_id)
         row = {
             "id": ticket_id, "uid": uid, "number": number, "item_id": item.id, "item_code": item.code,
             "item_name": item.name, "window_code": item.window_code, "kind": kind, "state": state,
@@ -375,7 +384,7 @@ class _Generator:
         }
         if not refuse:
             self._follow_up(row, item, kind, who, received_at, tolerated)
-        return row, a.id_no
+        return row, a.id_no, told
 
     def _follow_up(self, row: dict[str, Any], item: _Item, kind: str, who: _Who, at: datetime,
                    tolerated: bool) -> None:
@@ -511,12 +520,13 @@ def generate(db: Database, node: NodeIdentity, tickets: int, *, seed: int = 1, s
     with db.transaction() as session:
         cal = clock.calendar_for(session)
         all_settings = settings.get_all(session)
+        version_uid = session.scalars(select(CatalogVersion.uid).where(CatalogVersion.is_current)).one()
         items = [
             _Item(it.id, it.code, it.name, it.window_code, it.default_kind, clock.rule_of(it),
                   tuple({"count": m["count"], "form": m["form"], "name": m["name"]} for m in it.materials),
                   tuple(bool(m.get("tolerable")) for m in it.materials),
                   [{"count": m["count"], "form": m["form"], "name": m["name"], "status": "received"}
-                   for m in it.materials])
+                   for m in it.materials], version_uid)
             for it in catalog.current_items(session)
         ]
         people_staff = session.scalars(select(Staff).where(Staff.active)).all()
@@ -526,11 +536,11 @@ def generate(db: Database, node: NodeIdentity, tickets: int, *, seed: int = 1, s
         village_nodes = {p: village_node_id(node.node_id, p) for p in VILLAGES}
         for p in people_staff:
             if p.role == "clerk" and p.window_code:
-                clerks.setdefault(p.window_code, []).append(_Who(p.id, p.name, "clerk", node.node_id))
+                clerks.setdefault(p.window_code, []).append(_Who(p.id, p.name, "clerk", node.node_id, p.uid))
             elif p.role == "village" and p.intake_point in village_nodes and p.intake_point not in villagers:
-                villagers[p.intake_point] = _Who(p.id, p.name, "village", village_nodes[p.intake_point])
+                villagers[p.intake_point] = _Who(p.id, p.name, "village", village_nodes[p.intake_point], p.uid)
             elif p.role == "manager" and manager is None:
-                manager = _Who(p.id, p.name, "manager", node.node_id)
+                manager = _Who(p.id, p.name, "manager", node.node_id, p.uid)
         assert manager is not None
         missing_windows = {it.window_code for it in items} - set(clerks)
         if missing_windows:
@@ -556,8 +566,9 @@ def generate(db: Database, node: NodeIdentity, tickets: int, *, seed: int = 1, s
     to_json = Ticket.__table__.c.materials.type._cached_bind_processor(db.engine.dialect)
     for shared in [None, NO_CLOCK, *(it.all_received for it in items)]:  # None: no agent
         writer.shared_json[id(shared)] = to_json(shared)
-    # id_no -> last intake time; insertion order is the order of first sighting (tickets come in time order)
-    applicants: dict[str, datetime] = {}
+    # id_no -> (last intake time, its event's stamp); insertion order is the order of first sighting (tickets
+    # come in time order)
+    applicants: dict[str, tuple[datetime, str]] = {}
     by_state: Counter[str] = Counter()
     done = 0
     try:
@@ -570,10 +581,11 @@ def generate(db: Database, node: NodeIdentity, tickets: int, *, seed: int = 1, s
                     serial = serials.get((point, key), 0) + 1
                     serials[(point, key)] = serial
                     number = f"{gen.township}-{point}-{key}-{serial:04d}"
-                    row, id_no = gen.ticket(at, point, number, next_ticket_id)
+                    row, id_no, told = gen.ticket(at, point, number, next_ticket_id)
                     next_ticket_id += 1
                     by_state[row["state"]] += 1
-                    applicants[id_no] = at
+                    seen = applicants.get(id_no)
+                    applicants[id_no] = (at, told) if seen is None or told > seen[1] else seen
                     writer.ticket(row)
                     done += 1
             day_end = datetime.combine(day, datetime.max.time())
@@ -640,9 +652,9 @@ class _Writer:
         seq, prev = self.heads.get(who.node_id, (0, GENESIS))
         seq += 1
         text = canonical(payload)
-        fields = dict(event_id=event_id, node_id=who.node_id, seq=seq, actor_id=who.staff_id,
-                      actor_name=who.name, actor_role=who.role, occurred_at=at, type=type_, ticket_uid=uid,
-                      payload=text)
+        fields = dict(event_id=event_id, node_id=who.node_id, seq=seq, format=FORMAT, actor_id=None,
+                      actor_uid=who.uid, actor_name=who.name, actor_role=who.role, occurred_at=at, type=type_,
+                      ticket_uid=uid, payload=text)
         digest = event_hash(prev, **fields)  # type: ignore[arg-type]
         fields["prev_hash"] = prev
         fields["hash"] = digest
@@ -694,8 +706,10 @@ class _Writer:
             out.append(tuple(values))
         conn.exec_driver_sql(sql, out)
 
-    def applicants(self, seen: dict[str, datetime], people: dict[str, _Person], next_id: int) -> None:
-        """One row per distinct ID, as the intake projector leaves it; citizens already known are updated."""
+    def applicants(self, seen: dict[str, tuple[datetime, str]], people: dict[str, _Person], next_id: int) -> None:
+        """One row per distinct ID, as the intake projector leaves it; citizens already known are updated by its
+        rule (per field, the newest told wins; an empty value never does). A generated citizen tells the same
+        details at every visit, so the newest visit decides all of them."""
         conn = self._conn
         assert conn is not None
         self._flush_events()
@@ -705,25 +719,39 @@ class _Writer:
         for i in range(0, len(ids), 900):
             known.update(conn.scalars(select(Applicant.id_no).where(Applicant.id_no.in_(ids[i:i + 900]))))
         rows, updates = [], []
-        for id_no, last in seen.items():  # in order of first sighting: the projector's numbering
+        for id_no, (last, told) in seen.items():  # in order of first sighting: the projector's numbering
             p = people[id_no]
             if id_no in known:
-                updates.append({"b_id_no": id_no, "b_name": p.name, "b_initials": p.initials, "b_phone": p.phone,
-                                "b_address": p.address, "b_at": last})
+                updates.append({"b_id_no": id_no, "b_name": p.name, "b_initials": p.initials, "b_type": p.type,
+                                "b_sex": p.sex, "b_birth": p.birth, "b_phone": p.phone, "b_address": p.address,
+                                "b_at": last, "b_stamp": told, "b_phone_stamp": told if p.phone else "",
+                                "b_address_stamp": told if p.address else ""})
             else:
                 rows.append({"id": next_id, "id_no": id_no, "applicant_type": p.type, "name": p.name,
                              "initials": p.initials, "sex": p.sex, "birth": p.birth, "phone": p.phone,
-                             "address": p.address, "updated_at": last})
+                             "address": p.address, "updated_at": last, "name_stamp": told,
+                             "phone_stamp": told if p.phone else "", "address_stamp": told if p.address else ""})
                 next_id += 1
         for i in range(0, len(rows), BATCH):
             conn.execute(insert(Applicant.__table__), rows[i:i + BATCH])
         if updates:
             t = Applicant.__table__
-            conn.execute(
-                update(t).where(t.c.id_no == bindparam("b_id_no"), t.c.updated_at <= bindparam("b_at")).values(
-                    name=bindparam("b_name"), initials=bindparam("b_initials"), updated_at=bindparam("b_at"),
-                    phone=case((bindparam("b_phone") != "", bindparam("b_phone")), else_=t.c.phone),
-                    address=case((bindparam("b_address") != "", bindparam("b_address")), else_=t.c.address)),
+            b_at, b_birth = bindparam("b_at", type_=t.c.updated_at.type), bindparam("b_birth", type_=t.c.birth.type)
+            newer = bindparam("b_stamp") > t.c.name_stamp
+            newer_phone = bindparam("b_phone_stamp") > t.c.phone_stamp
+            newer_address = bindparam("b_address_stamp") > t.c.address_stamp
+            conn.execute(update(t).where(t.c.id_no == bindparam("b_id_no")).values(
+                name=case((newer, bindparam("b_name")), else_=t.c.name),
+                initials=case((newer, bindparam("b_initials")), else_=t.c.initials),
+                applicant_type=case((newer, bindparam("b_type")), else_=t.c.applicant_type),
+                sex=case((newer, bindparam("b_sex")), else_=t.c.sex),
+                birth=case((newer, b_birth), else_=t.c.birth),
+                name_stamp=case((newer, bindparam("b_stamp")), else_=t.c.name_stamp),
+                phone=case((newer_phone, bindparam("b_phone")), else_=t.c.phone),
+                phone_stamp=case((newer_phone, bindparam("b_phone_stamp")), else_=t.c.phone_stamp),
+                address=case((newer_address, bindparam("b_address")), else_=t.c.address),
+                address_stamp=case((newer_address, bindparam("b_address_stamp")), else_=t.c.address_stamp),
+                updated_at=case((b_at > t.c.updated_at, b_at), else_=t.c.updated_at)),
                 updates)
 
     def finish(self, serials: dict[tuple[str, str], int]) -> None:

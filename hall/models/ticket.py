@@ -100,3 +100,9 @@ class Applicant(Base):
     phone: Mapped[str] = mapped_column(String(24), default="")
     address: Mapped[str] = mapped_column(String(120), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Which event told each field (hall.services.storage.ledger.stamp: occurred_at and event id): the newest
+    # non-empty value wins whatever order two nodes' events arrive in. The name stamp covers name, initials,
+    # type, sex and birth; an empty phone or address never has a stamp.
+    name_stamp: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    phone_stamp: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    address_stamp: Mapped[str] = mapped_column(String(64), default="", server_default="")

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import HallError
 from hall.models import Base, Event
+from hall.models.legacy import FROZEN_TABLES
 from hall.services import projections
 from hall.services.base.actor import Actor
 from hall.services.calendar import workdays as calendar
@@ -313,6 +314,11 @@ def check(db: Database, *, limit: int = 20, progress: Progress | None = None) ->
     started = time.perf_counter()
     with _snapshot(db) as live, scratch(db) as engine, \
             Session(engine, info={ledger.SESSION_KEY: projections.build()}) as session, session.begin():
+        for name in FROZEN_TABLES:  # the meaning of release 1's ids, as the upgrade froze it
+            table = Base.metadata.tables[name]
+            rows = [dict(r) for r in live.execute(select(table)).mappings()]
+            if rows:
+                session.connection().execute(insert(table), rows)
         try:
             stats = replay(live, session, copy_events=True, progress=progress)
         except ReplayError as exc:
@@ -393,6 +399,7 @@ def rebuild(db: Database, actor: Actor, *, progress: Progress | None = None,
     from hall.services.calendar import clock
 
     clock.forget_calendar()  # the cached calendar was read from the tables just replaced
+    db.local_ids.clear()  # the rows were renumbered: the cached uid -> row id translations are stale
     return RebuildReport(stats.events, backup, before, after, stats.unprojected, time.perf_counter() - started,
                          recorded)
 

@@ -7,7 +7,7 @@ background, again whenever an operation changed attendance, B-posts or staff (th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from PySide6.QtCore import QCoreApplication, QDate, Qt
 from PySide6.QtWidgets import (
@@ -130,8 +130,11 @@ class AttendanceView(QWidget):
             return
         staff_no = self.lines[row].staff_no
         day = self.selected_day()
+        # The mark's time on this view's clock (its ``today``): the newest mark of a day wins, so a mark must not
+        # be dated before the ones it overrides.
+        now = datetime.combine(self._today(), datetime.now().time())
         done = run(self, self.ctx,
-                   lambda s: bposts.mark_attendance(s, self.ctx.actor, staff_no, status, day=day) or True,
+                   lambda s: bposts.mark_attendance(s, self.ctx.actor, staff_no, status, day=day, now=now) or True,
                    title=tr("考勤登记未完成"), initiator=self)
         if done:
             self.refresh()  # the others learn of it (a substitution moves open tickets to the B-post) from the signal

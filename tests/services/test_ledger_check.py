@@ -138,7 +138,7 @@ def test_a_replay_that_cannot_apply_is_reported_and_a_tampered_chain_is_not_rebu
     # The payload now names an item that does not exist: the ticket cannot be projected again.
     with hall_db.db.engine.begin() as conn:
         conn.execute(sa.text("UPDATE events SET payload = replace(payload, :a, :b) WHERE event_id = :e"),
-                     {"a": '"item_id":', "b": '"item_id":9', "e": ev.event_id})
+                     {"a": '"catalog_version":"', "b": '"catalog_version":"gone-', "e": ev.event_id})
     rc, _, err = _cli(hall_db, capsys, "check", "--quiet")
     assert rc == 1
     assert "台账检查未完成：按台账重放失败" in err and "ticket.received" in err and f"第 {ev.id} 条事件" in err
@@ -269,37 +269,23 @@ def test_the_registry_lists_every_module_that_defines_a_projector():
 
 
 
-def test_a_hall_from_the_previous_release_records_its_calendar_when_upgraded(tmp_path):
-    """The previous release's first start wrote the package calendar into the tables; the upgrade records it."""
-    import sqlite3
+def test_a_hall_from_the_previous_release_upgrades_to_a_clean_check(tmp_path):
+    """The ledger release 1 wrote, every workflow in it (tests/fixtures/release-1): it wrote the package calendar
+    into the tables directly and named people and items by row ids. Opened by this release it upgrades in place,
+    records that calendar as an event, and a replay of its events gives exactly its tables."""
+    import release_1
 
     from hall.paths import Paths
     from hall.services.bootstrap import open_hall
-    from hall.services.people import staff
-    from hall.services.storage.node import NodeIdentity
 
-    paths = Paths.resolve(tmp_path / "data")
-    paths.ensure()
-    system = Actor.system(NodeIdentity.load_or_create(paths.node_file).node_id)
-    db = projections.install(Database.open(paths.sqlite_url, backups_dir=paths.backups_dir))
-    with db.transaction() as s:  # what that release's bootstrap.seed did
-        catalog.seed_default(s, system)
-        for exc in calendar._package_exceptions(calendar.package_years()):
-            s.add(CalendarDay(day=exc.on, is_workday=exc.is_workday, kind=exc.kind, name=exc.name))
-        for y in calendar.package_years():
-            s.add(CalendarYear(year=y, status="confirmed", source="chinese_calendar", notice_ref="chinesecalendar 1.9"))
-        staff.add_intake_point(s, system, "000", "示例镇便民服务中心")
-    db.dispose()
-    with sqlite3.connect(paths.database_file) as conn:  # a schema one migration behind
-        conn.execute("UPDATE alembic_version SET version_num = '0001'")
-    old = projections.install(Database.open(paths.sqlite_url, migrate=False))
-    assert not ledger_check.check(old).ok  # a replay would lose the calendar
-    old.dispose()
-    opened = open_hall(paths)
+    data = release_1.copy_to(tmp_path / "data")
+    opened = open_hall(Paths.resolve(data))
     try:
-        assert opened.db.upgraded_from == "0001"
+        assert opened.db.upgraded_from == release_1.META["alembic_revision"]
         with opened.db.reading() as s:
             assert s.scalars(select(Event.type).order_by(Event.id.desc()).limit(1)).one() == "calendar.seeded"
-        assert ledger_check.check(opened.db).ok
+            assert ledger.verify(s).ok  # old events verify as written
+        report = ledger_check.check(opened.db)
+        assert report.ok, report.comparison
     finally:
         opened.db.dispose()

@@ -15,6 +15,9 @@ class Actor:
     node_id: str
     intake_point: str = "000"
     window_code: str | None = None
+    # The stable identity events name the person by (``staff.uid``); ``staff_id`` is this database's row id,
+    # for permissions and queries here, never written into an event.
+    staff_uid: str | None = None
 
     @classmethod
     def system(cls, node_id: str, intake_point: str = "000") -> Actor:

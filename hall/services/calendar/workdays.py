@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -526,7 +526,9 @@ def _project_year_set(session: Session, ev: Any, p: dict[str, Any]) -> None:
         row = CalendarYear(year=year)
         session.add(row)
     row.status, row.source, row.notice_ref = "confirmed", "notice", p["notice"]
-    row.confirmed_at, row.confirmed_by = ev.occurred_at.astimezone(UTC), ev.actor_name
+    # The event's own time, as stored (a naive local time of the hall): converting it would read this machine's
+    # time zone, and a replay elsewhere would differ by the zones' offset.
+    row.confirmed_at, row.confirmed_by = ev.occurred_at, ev.actor_name
     session.flush()
 
 

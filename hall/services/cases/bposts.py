@@ -28,7 +28,7 @@ from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.people.attendance import AWAY, active_substitutions, is_away, status_of
 from hall.services.people.staff import by_number
-from hall.services.storage import ledger
+from hall.services.storage import identity, ledger
 from hall.services.tickets.rules import by_uid, touch
 
 
@@ -133,7 +133,7 @@ def route_tickets(session: Session, actor: Actor, day: date, ids: Sequence[int],
 def _start(session: Session, actor: Actor, holder: Staff, b_post: Staff, day: date, now: datetime,
            report: SweepReport) -> Substitution:
     ev = ledger.append(session, actor, "bpost.started", {
-        "holder_id": holder.id, "b_post_id": b_post.id, "window_code": holder.window_code, "day": day,
+        "holder_uid": holder.uid, "b_post_uid": b_post.uid, "window_code": holder.window_code, "day": day,
         "reason": f"{holder.name}{_away_word(session, holder.id, day)}，由{b_post.name}代理",
     }, at=now)
     sub = session.scalars(select(Substitution).where(Substitution.event_id == ev.event_id)).one()
@@ -147,7 +147,8 @@ def _away_word(session: Session, staff_id: int, day: date) -> str:
 
 @ledger.projector("bpost.started")
 def _project_started(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    session.add(Substitution(event_id=ev.event_id, holder_id=p["holder_id"], b_post_id=p["b_post_id"],
+    session.add(Substitution(event_id=ev.event_id, holder_id=identity.staff_ref(session, p, "holder_uid", "holder_id"),
+                             b_post_id=identity.staff_ref(session, p, "b_post_uid", "b_post_id"),
                              window_code=p["window_code"], started_on=date.fromisoformat(p["day"]),
                              reason=p["reason"][:60]))
     session.flush()
@@ -166,13 +167,14 @@ def _routed(session: Session, sub: Substitution):  # type: ignore[no-untyped-def
 def _route(session: Session, actor: Actor, sub: Substitution, now: datetime, report: SweepReport,
            ids: Sequence[int]) -> None:
     """Hand the holder's open tickets, and the window's unowned new ones, among ``ids`` to the B-post."""
-    b_name = session.get_one(Staff, sub.b_post_id).name
+    b_post = session.get_one(Staff, sub.b_post_id)
     for i in range(0, len(ids), 500):
         stmt = select(Ticket).where(_routed(session, sub), Ticket.id.in_(list(ids[i:i + 500]))).order_by(Ticket.id)
         for t in session.scalars(stmt).all():
             ledger.append(session, actor, "bpost.reassigned", {
-                "substitution": sub.event_id, "from_owner": t.owner_id, "to_owner": sub.b_post_id,
-                "reason": f"职位代理：转由B岗{b_name}负责",
+                "substitution": sub.event_id, "from_owner_uid": identity.uid_of(session, t.owner_id),
+                "to_owner_uid": b_post.uid,
+                "reason": f"职位代理：转由B岗{b_post.name}负责",
             }, ticket_uid=t.uid, at=now)
             report.moved.append(t.number)
 
@@ -185,8 +187,8 @@ def _project_reassigned(session: Session, ev: Event, p: dict[str, Any]) -> None:
         SubstitutedTicket.substitution_id == sub.id, SubstitutedTicket.ticket_uid == t.uid)).first()
     if exists is None:
         session.add(SubstitutedTicket(substitution_id=sub.id, ticket_uid=t.uid,
-                                      original_owner_id=p["from_owner"]))
-    t.owner_id = p["to_owner"]
+                                      original_owner_id=identity.staff_ref(session, p, "from_owner_uid", "from_owner")))
+    t.owner_id = identity.staff_ref(session, p, "to_owner_uid", "to_owner")
     touch(t, ev)
     session.flush()
 
@@ -213,7 +215,8 @@ def _hand_back(session: Session, actor: Actor, sub: Substitution, row: Substitut
         return
     holder = session.get_one(Staff, sub.holder_id)
     ledger.append(session, actor, "bpost.returned", {
-        "substitution": sub.event_id, "from_owner": sub.b_post_id, "to_owner": holder.id,
+        "substitution": sub.event_id, "from_owner_uid": identity.uid_of(session, sub.b_post_id),
+        "to_owner_uid": holder.uid,
         "reason": f"职位代理结束：{holder.name}返岗，办件交回",
     }, ticket_uid=t.uid, at=now)
     report.returned.append(t.number)
@@ -237,7 +240,7 @@ def _project_returned(session: Session, ev: Event, p: dict[str, Any]) -> None:
         SubstitutedTicket.ticket_uid == t.uid)).first()
     if row is not None:
         row.returned = True
-    t.owner_id = p["to_owner"]
+    t.owner_id = identity.staff_ref(session, p, "to_owner_uid", "to_owner")
     touch(t, ev)
 
 
@@ -304,7 +307,7 @@ def mark_attendance(session: Session, actor: Actor, staff_no: str, status: str, 
     if len(note) > 200:
         raise ValidationError("考勤备注", "最多200字")
     ledger.append(session, actor, "attendance.marked", {
-        "staff_id": person.id, "day": day, "status": status, "source": source, "note": note.strip(),
+        "staff_uid": person.uid, "day": day, "status": status, "source": source, "note": note.strip(),
     }, at=now)
     sweep(session, actor if actor.is_supervisor else _system_like(actor), day, now=now)
 

@@ -24,7 +24,7 @@ from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.cases.workflow import ClockChange, _clock_event
 from hall.services.people.attendance import standing_in_for
-from hall.services.storage import ledger
+from hall.services.storage import identity, ledger
 from hall.services.tickets import record as tickets
 from hall.services.tickets.rules import by_uid, check_transition, load, open_stop, staff_name, text, today_of, touch
 
@@ -63,8 +63,8 @@ def request_transfer(session: Session, actor: Actor, number: str, to_window: str
         if to_staff is None or to_staff.window_code != to_window:
             raise ValidationError("接收人", f"工号“{to_staff_no}”不是{to_window}窗口的工作人员")
     ev = ledger.append(session, actor, "routing.transfer_requested", {
-        "from_window": t.window_code, "to_window": to_window, "from_owner": t.owner_id,
-        "to_staff_id": to_staff.id if to_staff else None, "reason": text(reason, "转办原因", 500, min_len=2),
+        "from_window": t.window_code, "to_window": to_window, "from_owner_uid": identity.uid_of(session, t.owner_id),
+        "to_staff_uid": to_staff.uid if to_staff else None, "reason": text(reason, "转办原因", 500, min_len=2),
         "handover": text(handover, "移交内容", 1000, min_len=2),
     }, ticket_uid=t.uid, at=now)
     return session.scalars(select(Transfer).where(Transfer.event_id == ev.event_id)).one()
@@ -74,7 +74,9 @@ def request_transfer(session: Session, actor: Actor, number: str, to_window: str
 def _project_requested(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t = by_uid(session, ev.ticket_uid)
     session.add(Transfer(event_id=ev.event_id, ticket_uid=t.uid, from_window=p["from_window"],
-                         to_window=p["to_window"], from_owner_id=p["from_owner"], to_staff_id=p["to_staff_id"],
+                         to_window=p["to_window"],
+                         from_owner_id=identity.staff_ref(session, p, "from_owner_uid", "from_owner"),
+                         to_staff_id=identity.staff_ref(session, p, "to_staff_uid", "to_staff_id"),
                          reason=p["reason"], handover=p["handover"], requested_at=ev.occurred_at, state="pending"))
     touch(t, ev)
     session.flush()
@@ -105,7 +107,8 @@ def accept_transfer(session: Session, actor: Actor, number: str, *, now: datetim
     check_transition(t, "accept_transfer")
     owner = actor.staff_id if actor.role == "clerk" else (tr.to_staff_id or t.owner_id)
     ledger.append(session, actor, "routing.transfer_accepted", {
-        "transfer": tr.event_id, "window_code": tr.to_window, "from_owner": t.owner_id, "to_owner": owner,
+        "transfer": tr.event_id, "window_code": tr.to_window, "from_owner_uid": identity.uid_of(session, t.owner_id),
+        "to_owner_uid": identity.uid_of(session, owner),
         "reason": f"{tr.to_window}窗口接收转办（{tr.reason}）",
     }, ticket_uid=t.uid, at=now)
     return t
@@ -114,10 +117,10 @@ def accept_transfer(session: Session, actor: Actor, number: str, *, now: datetim
 @ledger.projector("routing.transfer_accepted")
 def _project_accepted(session: Session, ev: Event, p: dict[str, Any]) -> None:
     tr = session.scalars(select(Transfer).where(Transfer.event_id == p["transfer"])).one()
-    tr.state, tr.decided_at, tr.decided_by_id, tr.decided_by = "accepted", ev.occurred_at, ev.actor_id, \
-        ev.actor_name
+    tr.state, tr.decided_at, tr.decided_by = "accepted", ev.occurred_at, ev.actor_name
+    tr.decided_by_id = identity.actor_staff_id(session, ev)
     t = by_uid(session, ev.ticket_uid)
-    t.window_code, t.owner_id = p["window_code"], p["to_owner"]
+    t.window_code, t.owner_id = p["window_code"], identity.staff_ref(session, p, "to_owner_uid", "to_owner")
     touch(t, ev)
 
 
@@ -139,8 +142,8 @@ def decline_transfer(session: Session, actor: Actor, number: str, reason: str, *
 @ledger.projector("routing.transfer_declined")
 def _project_declined(session: Session, ev: Event, p: dict[str, Any]) -> None:
     tr = session.scalars(select(Transfer).where(Transfer.event_id == p["transfer"])).one()
-    tr.state, tr.decided_at, tr.decided_by_id, tr.decided_by = "declined", ev.occurred_at, ev.actor_id, \
-        ev.actor_name
+    tr.state, tr.decided_at, tr.decided_by = "declined", ev.occurred_at, ev.actor_name
+    tr.decided_by_id = identity.actor_staff_id(session, ev)
     tr.decline_reason = p["reason"]
     touch(by_uid(session, ev.ticket_uid), ev)
 

@@ -24,7 +24,7 @@ from hall.models.workflow import JointCopy, ProxyLeg
 from hall.services.base.actor import Actor
 from hall.services.base.states import FINISHED, KIND_LABELS
 from hall.services.calendar import clock
-from hall.services.storage import ledger
+from hall.services.storage import identity, ledger
 from hall.services.tickets.rules import (
     CLOSE_STATES,
     DELIVERY_METHODS,
@@ -199,7 +199,7 @@ def extend(session: Session, actor: Actor, number: str, days: int, reason: str, 
         raise PermissionDenied(f"延期须由中心主任批准，{approver.name}不是中心主任")
     entry = {"kind": "extend", "on": now.date().isoformat(), "days": days,
              "reason": text(reason, "延期理由", 500, min_len=2), "approver": approver.name,
-             "approver_id": approver.id}
+             "approver_uid": approver.uid}
     return _clock_event(session, actor, t, entry, now, None, "延期")
 
 
@@ -289,16 +289,17 @@ def delivery_of(session: Session, t: Ticket) -> Delivery | None:
 # ------------------------------------------------------------------------------------------- reassign
 def reassign_event(session: Session, actor: Actor, t: Ticket, to_staff_id: int | None, reason: str,
                    now: datetime, **extra: Any) -> None:
-    """Record a change of the responsible person (B-post substitution, its return, an accepted transfer)."""
+    """Record a change of the responsible person (a manager's reassignment within the window)."""
     ledger.append(session, actor, "ticket.reassigned", {
-        "from_owner": t.owner_id, "to_owner": to_staff_id, "reason": reason, **extra,
+        "from_owner_uid": identity.uid_of(session, t.owner_id), "to_owner_uid": identity.uid_of(session, to_staff_id),
+        "reason": reason, **extra,
     }, ticket_uid=t.uid, at=now)
 
 
 @ledger.projector("ticket.reassigned")
 def _project_reassigned(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t = by_uid(session, ev.ticket_uid)
-    t.owner_id = p["to_owner"]
+    t.owner_id = identity.staff_ref(session, p, "to_owner_uid", "to_owner")
     if p.get("window_code"):
         t.window_code = p["window_code"]
     touch(t, ev)

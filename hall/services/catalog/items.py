@@ -16,7 +16,7 @@ from hall.paths import resources_dir
 from hall.services.base.actor import Actor
 from hall.services.base.pinyin import initials
 from hall.services.catalog.spec import CatalogSpec, check_headers, parse_sheets
-from hall.services.storage import ledger
+from hall.services.storage import identity, ledger
 
 TSV_FILES = {"窗口": "windows.tsv", "事项": "items.tsv", "材料": "materials.tsv"}
 
@@ -54,17 +54,30 @@ def import_catalog(session: Session, actor: Actor, spec: CatalogSpec, source: st
     current = session.scalars(select(CatalogVersion).where(CatalogVersion.is_current)).first()
     if current is not None and current.content_hash == digest:
         return None
-    ledger.append(session, actor, "catalog.imported",
-                  {"source": source[:200], "hash": digest, "catalog": spec.to_json()})
+    # The pinyin initials travel in the event: computed here once, never again by a replay (they change with the
+    # installed pypinyin).
+    keys = {it.code: item_initials(it.name, it.aliases) for it in spec.items}
+    ledger.append(session, actor, "catalog.imported", {"version_uid": identity.new_uid(), "source": source[:200],
+                                                       "hash": digest, "catalog": spec.to_json(), "initials": keys})
     return int(session.scalars(select(CatalogVersion.id).where(CatalogVersion.is_current)).one())
+
+
+def item_initials(name: str, aliases: tuple[str, ...] | list[str]) -> str:
+    """The initials the item finder matches: the name's and each alias's, space-separated."""
+    return " ".join(initials(text) for text in (name, *aliases))
 
 
 @ledger.projector("catalog.imported")
 def _project_catalog(session: Session, ev: Event, payload: dict[str, Any]) -> None:
     spec = CatalogSpec.from_json(payload["catalog"])
+    if "version_uid" in payload:
+        version_uid, keys = payload["version_uid"], payload["initials"]
+    else:  # release 1: the version's uid comes from the event, its initials from what the upgrade froze
+        version_uid = identity.uid_from_event(ev.event_id)
+        keys = identity.legacy_item_initials(session, version_uid)
     session.execute(update(CatalogVersion).values(is_current=False))
-    version = CatalogVersion(created_at=ev.occurred_at, source=payload["source"], content_hash=payload["hash"],
-                             is_current=True)
+    version = CatalogVersion(uid=version_uid, created_at=ev.occurred_at, source=payload["source"],
+                             content_hash=payload["hash"], is_current=True)
     session.add(version)
     existing = {w.code: w for w in session.scalars(select(Window))}
     for w in spec.windows:
@@ -77,15 +90,17 @@ def _project_catalog(session: Session, ev: Event, payload: dict[str, Any]) -> No
         gone.active = False
     session.flush()
     session.execute(update(Item).where(Item.is_current).values(is_current=False))
+    rows = []
     for it in spec.items:
         data = asdict(it)
         data["materials"] = [asdict(m) for m in it.materials]
         data["departments"] = list(it.departments)
         data["procedure"] = list(it.procedure)
         data["aliases"] = list(it.aliases)
-        keys = " ".join(initials(text) for text in (it.name, *it.aliases))
-        session.add(Item(version_id=version.id, is_current=True, initials=keys, **data))
+        rows.append(Item(version_id=version.id, is_current=True, initials=keys.get(it.code, ""), **data))
+    session.add_all(rows)
     session.flush()
+    identity.remember_items(session, version_uid, {r.code: r.id for r in rows})
 
 
 def seed_default(session: Session, actor: Actor) -> int | None:
@@ -182,6 +197,7 @@ class ItemView:
     policy_basis: str
     procedure: tuple[str, ...]
     restart_on_supplement: bool = True
+    catalog_version: str = ""  # the uid of the catalogue version the item is of: events name an item by it and code
 
 
 def window_views(session: Session) -> list[WindowView]:
@@ -189,14 +205,19 @@ def window_views(session: Session) -> list[WindowView]:
 
 
 def item_views(session: Session) -> list[ItemView]:
+    versions = dict(session.execute(select(CatalogVersion.id, CatalogVersion.uid).where(CatalogVersion.is_current))
+                    .all())
     return [ItemView(i.id, i.code, i.name, tuple(i.aliases), i.initials, i.window_code, i.default_kind,
                      i.promised_limit, i.statutory_limit, i.limit_unit, tuple(i.departments),
-                     tuple(i.materials), i.fee, i.policy_basis, tuple(i.procedure), i.restart_on_supplement)
+                     tuple(i.materials), i.fee, i.policy_basis, tuple(i.procedure), i.restart_on_supplement,
+                     versions.get(i.version_id, ""))
             for i in current_items(session)]
 
 
-_views: dict[str, tuple[int | None, dict[str, ItemView]]] = {}
-_CURRENT_VERSION = select(CatalogVersion.__table__.c.id).where(CatalogVersion.__table__.c.is_current)
+# Keyed by the current version's uid, not its row id: another database at the same address (a restored backup, a
+# rebuilt copy) may number its versions alike, and a save must name the version this database holds.
+_views: dict[str, tuple[str | None, dict[str, ItemView]]] = {}
+_CURRENT_VERSION = select(CatalogVersion.__table__.c.uid).where(CatalogVersion.__table__.c.is_current)
 
 
 def current_item_view(session: Session, code: str) -> ItemView:

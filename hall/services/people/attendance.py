@@ -1,7 +1,8 @@
 """Attendance (考勤): who is at their post each day, and which B-post stands in for whom.
 
-A clerk checks themself in (present, today only); the manager marks or overrides anyone on any day. The latest
-mark of a day wins, and every mark is a ledger event. Marking someone away starts their B-post's substitution
+A clerk checks themself in (present, today only); the manager marks or overrides anyone on any day. The newest
+mark of a day wins (by its time, then its event id: the same whichever node's mark arrives first), and every mark
+is a ledger event. Marking someone away starts their B-post's substitution
 (services/bposts.py); marking them present again ends it.
 """
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from hall.models import Event, Staff
 from hall.models.workflow import ATTENDANCE, Attendance, Substitution
-from hall.services.storage import ledger
+from hall.services.storage import identity, ledger
 
 AWAY = frozenset({"absent", "leave", "business"})
 
@@ -43,13 +44,16 @@ class DutyLine:
 @ledger.projector("attendance.marked")
 def _project_mark(session: Session, ev: Event, p: dict[str, Any]) -> None:
     day = date.fromisoformat(p["day"])
-    row = session.scalars(select(Attendance).where(Attendance.staff_id == p["staff_id"], Attendance.day == day)
-                          ).first()
+    person = identity.staff_ref(session, p, "staff_uid", "staff_id")
+    mark = ledger.stamp(ev.occurred_at, ev.event_id)
+    row = session.scalars(select(Attendance).where(Attendance.staff_id == person, Attendance.day == day)).first()
     if row is None:
-        row = Attendance(staff_id=p["staff_id"], day=day)
+        row = Attendance(staff_id=person, day=day)
         session.add(row)
+    elif row.stamp > mark:
+        return  # a newer mark of that day is already in (told on another node, or imported first)
     row.status, row.source, row.note = p["status"], p["source"], p["note"]
-    row.marked_by, row.marked_at = ev.actor_name, ev.occurred_at
+    row.marked_by, row.marked_at, row.stamp = ev.actor_name, ev.occurred_at, mark
     session.flush()
 
 

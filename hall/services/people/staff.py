@@ -12,7 +12,7 @@ from hall.errors import ConflictError, HallError, NotFound, PermissionDenied, Va
 from hall.models import Event, IntakePoint, Staff, Window
 from hall.services.base.actor import ROLE_LABELS, Actor
 from hall.services.base.permissions import require_admin
-from hall.services.storage import ledger
+from hall.services.storage import identity, ledger
 from hall.services.storage.node import NodeIdentity
 
 MIN_PASSWORD = 8
@@ -90,16 +90,16 @@ def add_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
         raise ValidationError("受理点", "村代办员应属于某个村代办点（001起）")
     if session.scalars(select(Staff.id).where(Staff.staff_no == staff_no)).first() is not None:
         raise ConflictError(f"工号“{staff_no}”已存在")
-    b_post_id = None
+    b_post_uid = None
     if form.b_post_no:
         b_post = session.scalars(select(Staff).where(Staff.staff_no == form.b_post_no)).first()
         if b_post is None:
             raise ValidationError("B岗（代理岗）", f"工号“{form.b_post_no}”不存在")
-        b_post_id = b_post.id
+        b_post_uid = b_post.uid
     password_hash = hash_password(form.password) if form.password else ""
     ledger.append(session, actor, "staff.added", {
-        "staff_no": staff_no, "name": name, "role": role, "post": form.post.strip()[:60],
-        "window_code": form.window_code, "intake_point": form.intake_point, "b_post_id": b_post_id,
+        "uid": identity.new_uid(), "staff_no": staff_no, "name": name, "role": role, "post": form.post.strip()[:60],
+        "window_code": form.window_code, "intake_point": form.intake_point, "b_post_uid": b_post_uid,
         "password_hash": password_hash,
     })
     return view(session, staff_no)
@@ -107,28 +107,34 @@ def add_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
 
 @ledger.projector("staff.added")
 def _project_added(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    session.add(Staff(
-        staff_no=p["staff_no"], name=p["name"], role=p["role"], post=p["post"], window_code=p["window_code"],
-        intake_point=p["intake_point"], b_post_id=p["b_post_id"], password_hash=p["password_hash"],
+    # Release 1's event named no uid: the person's uid is derived from the event, as the upgrade derived it.
+    uid = p.get("uid") or identity.uid_from_event(ev.event_id)
+    person = Staff(
+        uid=uid, staff_no=p["staff_no"], name=p["name"], role=p["role"], post=p["post"],
+        window_code=p["window_code"], intake_point=p["intake_point"],
+        b_post_id=identity.staff_ref(session, p, "b_post_uid", "b_post_id"), password_hash=p["password_hash"],
         must_set_password=not p["password_hash"], active=True, created_at=ev.occurred_at,
-    ))
+    )
+    session.add(person)
     session.flush()
+    identity.remember_staff(session, uid, person.id)
 
 
 def set_b_post(session: Session, actor: Actor, staff_no: str, b_post_no: str | None) -> None:
     require_admin(actor, "设置B岗")
     person = by_number(session, staff_no)
-    b_id = None
+    b_uid = None
     if b_post_no:
         if b_post_no == staff_no:
             raise ValidationError("B岗（代理岗）", "不能指定本人")
-        b_id = by_number(session, b_post_no).id
-    ledger.append(session, actor, "staff.b_post_set", {"staff_id": person.id, "b_post_id": b_id})
+        b_uid = by_number(session, b_post_no).uid
+    ledger.append(session, actor, "staff.b_post_set", {"staff_uid": person.uid, "b_post_uid": b_uid})
 
 
 @ledger.projector("staff.b_post_set")
 def _project_b_post(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    session.get_one(Staff, p["staff_id"]).b_post_id = p["b_post_id"]
+    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+    person.b_post_id = identity.staff_ref(session, p, "b_post_uid", "b_post_id")
 
 
 def set_password(session: Session, actor: Actor, staff_no: str, password: str) -> None:
@@ -136,12 +142,12 @@ def set_password(session: Session, actor: Actor, staff_no: str, password: str) -
     if actor.role not in ("admin", "system") and actor.staff_id != person.id:
         raise PermissionDenied("只能修改自己的密码")
     ledger.append(session, actor, "staff.password_set",
-                  {"staff_id": person.id, "password_hash": hash_password(password)})
+                  {"staff_uid": person.uid, "password_hash": hash_password(password)})
 
 
 @ledger.projector("staff.password_set")
 def _project_password(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    person = session.get_one(Staff, p["staff_id"])
+    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
     person.password_hash = p["password_hash"]
     person.must_set_password = False
 
@@ -168,7 +174,7 @@ def authenticate(session: Session, staff_no: str, password: str, node: NodeIdent
 def actor_for(person: Staff, node: NodeIdentity) -> Actor:
     point = person.intake_point if person.role == "village" else node.intake_point
     return Actor(staff_id=person.id, name=person.name, role=person.role, node_id=node.node_id,
-                 intake_point=point, window_code=person.window_code)
+                 intake_point=point, window_code=person.window_code, staff_uid=person.uid)
 
 
 def needs_admin(session: Session) -> bool:

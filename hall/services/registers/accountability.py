@@ -21,7 +21,7 @@ from hall.models.workflow import AccountabilityRecord
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.calendar.deadlines import working_days_between
-from hall.services.storage import ledger
+from hall.services.storage import identity, ledger
 from hall.services.tickets.rules import calendar, text
 
 CAUSES = {"overdue": "超期办件", "deemed_consent": "逾期未回复（视为认可）", "poor_rating": "差评属实",
@@ -59,7 +59,8 @@ def open_record(session: Session, actor: Actor, source_key: str, cause: str, occ
     if exists is not None:
         return False
     ledger.append(session, actor, "accountability.opened", {
-        "source_key": source_key, "cause": cause, "occurred_on": occurred_on, "staff_id": staff_id,
+        "source_key": source_key, "cause": cause, "occurred_on": occurred_on,
+        "staff_uid": identity.uid_of(session, staff_id),
         "department": department, "window_code": window_code, "detail": detail[:2000],
         "reason": f"{CAUSES[cause]}：{detail[:200]}",
     }, ticket_uid=ticket_uid, at=now)
@@ -69,7 +70,8 @@ def open_record(session: Session, actor: Actor, source_key: str, cause: str, occ
 @ledger.projector("accountability.opened")
 def _project_opened(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.add(AccountabilityRecord(
-        source_key=p["source_key"], cause=p["cause"], ticket_uid=ev.ticket_uid, staff_id=p["staff_id"],
+        source_key=p["source_key"], cause=p["cause"], ticket_uid=ev.ticket_uid,
+        staff_id=identity.staff_ref(session, p, "staff_uid", "staff_id"),
         department=p["department"], window_code=p["window_code"], occurred_on=date.fromisoformat(p["occurred_on"]),
         detail=p["detail"], state="open",
     ))

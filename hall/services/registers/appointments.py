@@ -22,7 +22,7 @@ from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import parse_person_name, parse_phone
 from hall.services.people.attendance import is_away
-from hall.services.storage import ledger
+from hall.services.storage import identity, ledger
 from hall.services.tickets import record as tickets
 from hall.services.tickets.rules import calendar, text, today_of
 
@@ -63,7 +63,7 @@ def book(session: Session, actor: Actor, staff_no: str, on_day: date, citizen_na
     if is_away(session, person.id, on_day):
         raise ConflictError(f"{person.name}在 {on_day} 不在岗，请改约日期或约其B岗")
     ev = ledger.append(session, actor, "appointment.booked", {
-        "staff_id": person.id, "on_day": on_day, "slot": text(slot, "时段", 20, min_len=0),
+        "staff_uid": person.uid, "on_day": on_day, "slot": text(slot, "时段", 20, min_len=0),
         "citizen_name": parse_person_name(citizen_name, "约访人姓名"),
         "citizen_phone": parse_phone(phone, "约访人电话") if phone.strip() else "",
         "purpose": text(purpose, "约访事由", 500, min_len=0),
@@ -73,9 +73,9 @@ def book(session: Session, actor: Actor, staff_no: str, on_day: date, citizen_na
 
 @ledger.projector("appointment.booked")
 def _project_booked(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    session.add(Appointment(event_id=ev.event_id, staff_id=p["staff_id"], on_day=date.fromisoformat(p["on_day"]),
-                            slot=p["slot"], citizen_name=p["citizen_name"], citizen_phone=p["citizen_phone"],
-                            purpose=p["purpose"], state="booked"))
+    session.add(Appointment(event_id=ev.event_id, staff_id=identity.staff_ref(session, p, "staff_uid", "staff_id"),
+                            on_day=date.fromisoformat(p["on_day"]), slot=p["slot"], citizen_name=p["citizen_name"],
+                            citizen_phone=p["citizen_phone"], purpose=p["purpose"], state="booked"))
     session.flush()
 
 
@@ -134,7 +134,7 @@ def plan_visit(session: Session, actor: Actor, on_day: date, village: str, staff
     people = [_staff(session, no) for no in staff_nos]
     ev = ledger.append(session, actor, "visit.planned", {
         "on_day": on_day, "village": text(village, "下访村", 80), "place": text(place, "地点", 120, min_len=0),
-        "market_day": market_day, "staff_ids": [p.id for p in people],
+        "market_day": market_day, "staff_uids": [p.uid for p in people],
     }, at=now)
     return session.scalars(select(CircuitVisit).where(CircuitVisit.event_id == ev.event_id)).one()
 
@@ -142,7 +142,8 @@ def plan_visit(session: Session, actor: Actor, on_day: date, village: str, staff
 @ledger.projector("visit.planned")
 def _project_planned(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.add(CircuitVisit(event_id=ev.event_id, on_day=date.fromisoformat(p["on_day"]), village=p["village"],
-                             place=p["place"], market_day=p["market_day"], staff_ids=p["staff_ids"],
+                             place=p["place"], market_day=p["market_day"],
+                             staff_ids=identity.staff_refs(session, p, "staff_uids", "staff_ids"),
                              state="planned"))
     session.flush()
 

@@ -20,7 +20,7 @@ from hall.models.workflow import Complaint
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import parse_phone
-from hall.services.storage import ledger, settings
+from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
 from hall.services.tickets.rules import add_workdays, staff_name, text, today_of
 
@@ -63,12 +63,12 @@ def register(session: Session, actor: Actor, content: str, channel: str, *, comp
     if ticket_number:
         t = tickets.get(session, ticket_number)
         ticket_uid, window_code = t.uid, window_code or t.window_code
-    staff_id = None
+    staff_uid = None
     if staff_no:
         person = session.scalars(select(Staff).where(Staff.staff_no == staff_no)).first()
         if person is None:
             raise ValidationError("被投诉人", f"工号“{staff_no}”不存在")
-        staff_id, window_code = person.id, window_code or person.window_code
+        staff_uid, window_code = person.uid, window_code or person.window_code
     if window_code and session.get(Window, window_code) is None:
         raise ValidationError("窗口", f"窗口“{window_code}”不存在")
     clean_phone = parse_phone(phone, "投诉人电话") if phone.strip() else ""
@@ -79,7 +79,7 @@ def register(session: Session, actor: Actor, content: str, channel: str, *, comp
     ev = ledger.append(session, actor, "complaint.registered", {
         "number": number, "received_on": day, "channel": channel,
         "complainant": text(complainant, "投诉人", 80, min_len=0), "phone": clean_phone, "content": body,
-        "staff_id": staff_id, "window_code": window_code, "due_on": due, "due_provisional": provisional,
+        "staff_uid": staff_uid, "window_code": window_code, "due_on": due, "due_provisional": provisional,
         "reason": f"投诉 {number}（{due} 前答复）",
     }, ticket_uid=ticket_uid, at=now)
     return session.scalars(select(Complaint).where(Complaint.event_id == ev.event_id)).one()
@@ -90,7 +90,8 @@ def _project_registered(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.add(Complaint(
         event_id=ev.event_id, number=p["number"], received_on=date.fromisoformat(p["received_on"]),
         channel=p["channel"], complainant=p["complainant"], phone=p["phone"], content=p["content"],
-        ticket_uid=ev.ticket_uid, staff_id=p["staff_id"], window_code=p["window_code"],
+        ticket_uid=ev.ticket_uid, staff_id=identity.staff_ref(session, p, "staff_uid", "staff_id"),
+        window_code=p["window_code"],
         due_on=date.fromisoformat(p["due_on"]), due_provisional=p["due_provisional"], state="open",
     ))
     session.flush()

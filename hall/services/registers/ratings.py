@@ -32,7 +32,7 @@ from hall.models import Event, Ticket
 from hall.models.workflow import RATING_LEVELS, RATING_STAGES, Rating, RatingRequest, Rectification
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
-from hall.services.storage import ledger, settings
+from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
 from hall.services.tickets.rules import CLOSED, add_workdays, permit, staff_name, text, today_of
 
@@ -149,7 +149,8 @@ def rate(session: Session, channel: CitizenChannel, token: str, level: int, comm
     actor = channel.actor()
     ev = ledger.append(session, actor, "rating.given", {
         "token_hash": req.token_hash, "stage": req.stage, "level": level, "comment": body, "source": "citizen",
-        "rectification": rect.event_id if rect else "", "window_code": t.window_code, "staff_id": t.owner_id,
+        "rectification": rect.event_id if rect else "", "window_code": t.window_code,
+        "staff_uid": identity.uid_of(session, t.owner_id),
         "reason": f"{RATING_STAGES[req.stage]}：{RATING_LEVELS[level]}" + (f"（{body}）" if body else ""),
     }, ticket_uid=t.uid, at=now)
     rating = session.scalars(select(Rating).where(Rating.event_id == ev.event_id)).one()
@@ -165,7 +166,7 @@ def _project_rating(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.add(Rating(event_id=ev.event_id, ticket_uid=ev.ticket_uid, stage=p["stage"],
                        rectification_id=rect.id if rect else 0, level=p["level"], source=p["source"],
                        comment=p.get("comment", ""), rated_at=ev.occurred_at, window_code=p["window_code"],
-                       staff_id=p["staff_id"]))
+                       staff_id=identity.staff_ref(session, p, "staff_uid", "staff_id")))
     if p.get("token_hash"):
         req = session.scalars(select(RatingRequest).where(RatingRequest.token_hash == p["token_hash"])).one()
         req.used_at = ev.occurred_at
@@ -186,7 +187,8 @@ def _open_rectification(session: Session, actor: Actor, t: Ticket, rating: Ratin
     days = int(settings.get(session, "rectify_workdays"))
     due, provisional = add_workdays(session, now.date(), days)
     ev = ledger.append(session, actor, "rectification.opened", {
-        "rating": rating.event_id, "due_on": due, "due_provisional": provisional, "staff_id": rating.staff_id,
+        "rating": rating.event_id, "due_on": due, "due_provisional": provisional,
+        "staff_uid": identity.uid_of(session, rating.staff_id),
         "window_code": rating.window_code,
         "reason": f"差评（{RATING_LEVELS[rating.level or 1]}）须于 {due} 前核实整改",
     }, ticket_uid=t.uid, at=now)
@@ -200,7 +202,8 @@ def _open_rectification(session: Session, actor: Actor, t: Ticket, rating: Ratin
 def _project_rect_opened(session: Session, ev: Event, p: dict[str, Any]) -> None:
     rating = session.scalars(select(Rating).where(Rating.event_id == p["rating"])).one()
     session.add(Rectification(event_id=ev.event_id, ticket_uid=ev.ticket_uid, rating_id=rating.id,
-                              staff_id=p["staff_id"], window_code=p["window_code"], opened_on=ev.occurred_at.date(),
+                              staff_id=identity.staff_ref(session, p, "staff_uid", "staff_id"),
+                              window_code=p["window_code"], opened_on=ev.occurred_at.date(),
                               due_on=date.fromisoformat(p["due_on"]), due_provisional=p["due_provisional"],
                               state="open"))
     session.flush()
@@ -379,7 +382,8 @@ def settle_unrated(session: Session, actor: Actor, rule: UnratedRule, ids: Seque
             for t in session.scalars(stmt.order_by(Ticket.id)).all():
                 ledger.append(session, actor, "rating.deemed", {
                     "stage": stage, "level": rule.level, "source": "deemed" if rule.level else "lapsed",
-                    "rule": rule.rule, "window_code": t.window_code, "staff_id": t.owner_id,
+                    "rule": rule.rule, "window_code": t.window_code,
+                    "staff_uid": identity.uid_of(session, t.owner_id),
                     "reason": f"{RATING_STAGES[stage]}：{rule.rule}",
                 }, ticket_uid=t.uid, at=now)
                 out.append(t.number)

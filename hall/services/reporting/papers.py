@@ -41,7 +41,7 @@ from hall.services.calendar import clock
 from hall.services.cases import joint, proxy
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
-from hall.services.storage import ledger, settings
+from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
 
 PRINT_EVENT = "ticket.printed"
@@ -194,6 +194,19 @@ def _staff_no(session: Session, staff_id: int | None) -> str:
     return person.staff_no if person else ""
 
 
+def _staff_no_by_uid(session: Session, uid: str | None) -> str:
+    if uid is None:
+        return ""
+    return session.scalar(select(Staff.staff_no).where(Staff.uid == uid)) or ""
+
+
+def _actor_staff_no(session: Session, ev: Event) -> str:
+    """The staff number of whoever wrote ``ev`` (events of release 1 name them by their old row id)."""
+    if ev.actor_uid is not None:
+        return _staff_no_by_uid(session, ev.actor_uid)
+    return _staff_no(session, identity.legacy_staff_id(session, ev.actor_id))
+
+
 def _receipt(kind: FieldKind, value: str | None) -> str:
     return (mask_for(Audience.RECEIPT, kind, value) or "") if value else ""
 
@@ -239,7 +252,8 @@ def _extension(session: Session, events: list[tuple[Event, dict[str, Any]]]) -> 
         if ev.type == "ticket.clock" and entry.get("kind") == "extend":
             if not p.get("old_due") or not p.get("new_due"):
                 return None
-            staff_no = _staff_no(session, entry.get("approver_id"))
+            staff_no = (_staff_no_by_uid(session, entry["approver_uid"]) if "approver_uid" in entry
+                        else _staff_no(session, identity.legacy_staff_id(session, entry.get("approver_id"))))
             approver = "中心主任 " + entry.get("approver", "") + (f"（工号 {staff_no}）" if staff_no else "")
             return Extension(date.fromisoformat(p["old_due"]), date.fromisoformat(p["new_due"]),
                              entry.get("reason", ""), approver, date.fromisoformat(entry["on"]),
@@ -298,7 +312,7 @@ def paper_for_ticket(session: Session, number: str, kind: str, *,
     staff_name, staff_no = tickets.owner_name(session, t), _staff_no(session, t.owner_id)
     if accepting is not None:
         accepted_at = accepting[0].occurred_at
-        staff_name, staff_no = accepting[0].actor_name, _staff_no(session, accepting[0].actor_id)
+        staff_name, staff_no = accepting[0].actor_name, _actor_staff_no(session, accepting[0])
     explanation = ""
     if t.accepted_on is not None and t.kind not in ("explain", "immediate"):
         d = clock.deadline(clock.calendar_for(session), item, t.kind, t.accepted_on, t.clock)

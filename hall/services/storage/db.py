@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hall.errors import DatabaseError, HallError, ServerUnavailable
+from hall.services.storage import identity
 from hall.services.storage.dburl import server_label
 from hall.services.storage.ledger import SESSION_KEY, Projections
 
@@ -218,6 +219,10 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(engine.execution_options(hall_read=True), expire_on_commit=False)
         self.projections: Projections | None = None
+        # Stable ids -> this database's row ids, shared by every session (see hall.services.storage.identity).
+        self.local_ids = identity.LocalIds()
+        for maker in (self._sessions, self._read_sessions):
+            maker.configure(info={identity.SESSION_KEY: self.local_ids})
         # The hall server as messages name it ("server/hall"); never the password.
         self.where: str | None = server_label(str(engine.url)) if engine.dialect.name == "postgresql" else None
         self._checkpointer: Checkpointer | None = None
@@ -266,7 +271,7 @@ class Database:
         :func:`hall.services.projections.install`); without it, appending an event raises."""
         self.projections = projections
         for maker in (self._sessions, self._read_sessions):
-            maker.configure(info={SESSION_KEY: projections})
+            maker.configure(info={SESSION_KEY: projections, identity.SESSION_KEY: self.local_ids})
 
     def session(self) -> Session:
         return self._sessions()

@@ -5,6 +5,11 @@ the ticket tables never disagree with the history. Which projector that is comes
 installed on the database when it was opened (:mod:`hall.services.projections`), never from import order; an event
 type without one is refused before anything is written. Sync imports other nodes' events through the same
 projectors.
+
+Events name people and items by stable ids (a staff uid; a catalogue version uid and item code), never by a row id
+of one database; the hashed header names the actor by uid too (format 2, :data:`FORMAT`). Release 1's events
+(format 1, actor by row id) verify as they were written and replay through what the upgrade froze
+(hall/models/legacy.py, hall/services/storage/identity.py).
 """
 
 from __future__ import annotations
@@ -139,15 +144,37 @@ def canonical(payload: dict[str, Any]) -> str:
     return _ENCODER.encode(payload)
 
 
+# The header format new events are written in. 1 (release 1): the header names the actor by ``actor_id``, this
+# database's staff.id. 2: by ``actor_uid``, the stable staff uid, and the header carries ``"v": 2`` itself, so an
+# event cannot be passed off as the other format without its hash breaking. Both verify; only 2 is written.
+FORMAT = 2
+FORMATS = (1, 2)
+
+
 def event_hash(prev_hash: str, *, event_id: str, node_id: str, seq: int, actor_id: int | None,
                actor_name: str, actor_role: str, occurred_at: datetime, type: str,
-               ticket_uid: str | None, payload: str) -> str:
-    head = canonical({
-        "event_id": event_id, "node_id": node_id, "seq": seq, "actor_id": actor_id, "actor_name": actor_name,
-        "actor_role": actor_role, "occurred_at": occurred_at.isoformat(timespec="microseconds"), "type": type,
-        "ticket_uid": ticket_uid,
-    })
+               ticket_uid: str | None, payload: str, format: int = 1, actor_uid: str | None = None) -> str:
+    at = occurred_at.isoformat(timespec="microseconds")
+    if format == 1:
+        head = canonical({
+            "event_id": event_id, "node_id": node_id, "seq": seq, "actor_id": actor_id, "actor_name": actor_name,
+            "actor_role": actor_role, "occurred_at": at, "type": type, "ticket_uid": ticket_uid,
+        })
+    elif format == 2:
+        head = canonical({
+            "v": 2, "event_id": event_id, "node_id": node_id, "seq": seq, "actor_uid": actor_uid,
+            "actor_name": actor_name, "actor_role": actor_role, "occurred_at": at, "type": type,
+            "ticket_uid": ticket_uid,
+        })
+    else:
+        raise ValueError(f"unknown event format {format}")
     return hashlib.sha256(f"{prev_hash}\n{head}\n{payload}".encode()).hexdigest()
+
+
+def stamp(occurred_at: datetime, event_id: str) -> str:
+    """An event's place in "newest wins" (occurred_at, then event id), as text that sorts the same way: what a
+    projection keeps beside a value two nodes may both tell, so either order of arrival leaves the newest."""
+    return f"{occurred_at.isoformat(timespec='microseconds')}|{event_id}"
 
 
 _HEADS = NodeHead.__table__
@@ -178,9 +205,9 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
     occurred = at or datetime.now()
     text = canonical(payload)
     fields = dict(
-        event_id=str(uuid.uuid4()), node_id=actor.node_id, seq=seq, actor_id=actor.staff_id,
-        actor_name=actor.name, actor_role=actor.role, occurred_at=occurred, type=type, ticket_uid=ticket_uid,
-        payload=text,
+        event_id=str(uuid.uuid4()), node_id=actor.node_id, seq=seq, format=FORMAT, actor_id=None,
+        actor_uid=_actor_uid(actor), actor_name=actor.name, actor_role=actor.role, occurred_at=occurred, type=type,
+        ticket_uid=ticket_uid, payload=text,
     )
     digest = event_hash(prev, **fields)  # type: ignore[arg-type]
     # The row goes in through Core (no unit-of-work bookkeeping on the hot path); projectors get a transient
@@ -193,6 +220,13 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
     projections.apply(session, ev, json.loads(text))
     changes.note(session, type, ticket_uid)  # what the UI will be told once this transaction commits
     return ev
+
+
+def _actor_uid(actor: Actor) -> str | None:
+    if actor.staff_id is not None and actor.staff_uid is None:
+        # A staff actor built without its uid would write an event naming nobody: a programming error.
+        raise ValueError(f"actor {actor.name!r} has a staff id but no stable uid (use staff.actor_for)")
+    return actor.staff_uid
 
 
 _CLAIM_MANY = (update(_HEADS).where(_HEADS.c.node_id == bindparam("node")).values(seq=_HEADS.c.seq + bindparam("n"))
@@ -229,8 +263,8 @@ def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple
         last_seq, prev = row[0], row[1]
     occurred = at or datetime.now()
     ids = event_ids if event_ids is not None else [str(uuid.uuid4()) for _ in range(n)]
-    common = dict(node_id=actor.node_id, actor_id=actor.staff_id, actor_name=actor.name, actor_role=actor.role,
-                  occurred_at=occurred, type=type)
+    common = dict(node_id=actor.node_id, format=FORMAT, actor_id=None, actor_uid=_actor_uid(actor),
+                  actor_name=actor.name, actor_role=actor.role, occurred_at=occurred, type=type)
     rows: list[dict[str, Any]] = []
     seq = last_seq - n
     for (payload, ticket_uid), event_id in zip(items, ids, strict=True):
@@ -253,8 +287,17 @@ def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple
     return list(ids)
 
 
+class UnknownEventFormat(HallError):
+    def __init__(self, fmt: object) -> None:
+        super().__init__(f"台账事件格式 {fmt} 在本程序中未知（事件来自更新版本的程序），已停止写入，数据库未改动")
+
+
 def apply(session: Session, ev: Event, payload: dict[str, Any]) -> None:
     """Apply one stored event (a replay, a rebuild, a sync import) through the installed projections."""
+    # A newer program's header may name things this one cannot resolve. (No format: an event built in memory
+    # without one, which the events table would store as 1.)
+    if ev.format is not None and ev.format not in FORMATS:
+        raise UnknownEventFormat(ev.format)
     projections_of(session).apply(session, ev, payload)
 
 
@@ -281,10 +324,15 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
             return ChainReport(count, len(heads), ev, f"序号不连续：应为 {last_seq + 1}，实为 {ev.seq}")
         if ev.prev_hash != last_hash:
             return ChainReport(count, len(heads), ev, "前一事件哈希不符（链被改动或有事件被删除）")
+        if ev.format not in FORMATS:
+            return ChainReport(count, len(heads), ev, f"事件格式 {ev.format} 未知（台账来自更新版本的程序或被改动）")
+        if (ev.format == 1 and ev.actor_uid is not None) or (ev.format >= 2 and ev.actor_id is not None):
+            # The header field the format does not hash must stay empty, or it could be changed unnoticed.
+            return ChainReport(count, len(heads), ev, "事件内容与哈希不符（内容被改动）")
         expect = event_hash(
             ev.prev_hash, event_id=ev.event_id, node_id=ev.node_id, seq=ev.seq, actor_id=ev.actor_id,
             actor_name=ev.actor_name, actor_role=ev.actor_role, occurred_at=ev.occurred_at, type=ev.type,
-            ticket_uid=ev.ticket_uid, payload=ev.payload,
+            ticket_uid=ev.ticket_uid, payload=ev.payload, format=ev.format, actor_uid=ev.actor_uid,
         )
         if expect != ev.hash:
             return ChainReport(count, len(heads), ev, "事件内容与哈希不符（内容被改动）")

@@ -35,9 +35,12 @@ from sqlalchemy import (
 )
 
 from hall.models import Base
+from hall.models.legacy import FROZEN_TABLES
 
 # The ledger itself: the source every other table is rebuilt from, never compared with a rebuild of itself.
-SOURCE_TABLES = frozenset({"events"})
+# What the projections are made from, not projections: the events, and what the upgrade from release 1 froze of
+# its events' meaning (hall/models/legacy.py) — copied into a scratch replay, never truncated by a rebuild.
+SOURCE_TABLES = frozenset({"events", *FROZEN_TABLES})
 
 
 @dataclass(frozen=True)

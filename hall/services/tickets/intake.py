@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, bindparam, func, insert, select
+from sqlalchemy import and_, bindparam, case, insert, select
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError, ValidationError, ValidationErrors
@@ -27,7 +27,7 @@ from hall.services.base.validators import (
 from hall.services.calendar import clock
 from hall.services.calendar.deadlines import Deadline
 from hall.services.catalog import items as catalog
-from hall.services.storage import ledger, settings
+from hall.services.storage import identity, ledger, settings
 from hall.services.storage.db import upsert_insert
 from hall.services.tickets.numbering import next_number
 
@@ -218,11 +218,14 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
     number = next_number(session, settings.get_cached(session, "township_code"), actor.intake_point, today)
     uid = uid or str(uuid.uuid4())
     payload = {
-        "uid": uid, "number": number, "item_id": item.id, "item_code": item.code, "item_name": item.name,
-        "window_code": item.window_code, "kind": kind, "kind_reason": kind_reason, "state": state,
+        "uid": uid, "number": number, "catalog_version": item.catalog_version, "item_code": item.code,
+        "item_name": item.name, "window_code": item.window_code, "kind": kind, "kind_reason": kind_reason,
+        "state": state,
+        # The initials travel in the event: computed once here, never by a replay (pypinyin's answers change
+        # between its versions).
         "applicant": {"type": applicant.type, "id_no": applicant.id_no, "name": applicant.name,
-                      "sex": applicant.sex, "birth": applicant.birth, "phone": applicant.phone,
-                      "address": applicant.address},
+                      "initials": initials(applicant.name)[:40], "sex": applicant.sex, "birth": applicant.birth,
+                      "phone": applicant.phone, "address": applicant.address},
         "agent": agent, "materials": marks, "note": note, "intake_point": actor.intake_point,
         "received_at": now, "accepted_on": accepted_on, "due_date": due, "due_provisional": provisional,
         "refusal_reason": refusal, "redirect_organ": form.redirect_organ.strip()[:120],
@@ -265,13 +268,13 @@ def _project_received(session: Session, ev: Event, p: dict[str, Any]) -> None:
     a = p["applicant"]
     birth = date.fromisoformat(a["birth"]) if a.get("birth") else None
     received_at = datetime.fromisoformat(p["received_at"])
-    owner = ev.actor_id
-    name_keys = initials(a["name"])[:40]
+    owner = identity.actor_staff_id(session, ev)
+    name_keys = _initials_of(session, ev, a)
     # Prebuilt Core statements on the session's connection: the counter's save is the hot path, and the ORM
     # unit of work (or building statements each time) would double its cost.
     conn = session.connection()
     conn.execute(_INSERT_TICKET, {
-        "uid": p["uid"], "number": p["number"], "item_id": p["item_id"], "item_code": p["item_code"],
+        "uid": p["uid"], "number": p["number"], "item_id": identity.item_ref(session, p), "item_code": p["item_code"],
         "item_name": p["item_name"], "window_code": p["window_code"], "kind": p["kind"], "state": p["state"],
         "is_open": p["state"] not in ("refused",), "applicant_type": a["type"], "applicant_name": a["name"],
         "applicant_initials": name_keys, "applicant_id_no": a["id_no"], "applicant_sex": a["sex"],
@@ -284,10 +287,21 @@ def _project_received(session: Session, ev: Event, p: dict[str, Any]) -> None:
         "void_reason": "", "closed_at": received_at if p["state"] == "refused" else None, "version": 1,
         "updated_at": received_at,
     })
+    told = ledger.stamp(ev.occurred_at, ev.event_id)
     conn.execute(_applicant_upsert(conn.dialect.name), {
         "id_no": a["id_no"], "applicant_type": a["type"], "name": a["name"], "initials": name_keys,
         "sex": a["sex"], "birth": birth, "phone": a["phone"], "address": a["address"], "updated_at": received_at,
+        "name_stamp": told, "phone_stamp": told if a["phone"] else "", "address_stamp": told if a["address"] else "",
     })
+
+
+def _initials_of(session: Session, ev: Event, a: dict[str, Any]) -> str:
+    if "initials" in a:
+        return a["initials"]
+    # Release 1 computed them here; the upgrade froze what it computed. (An event of release 1 the upgrade never
+    # saw — none exists in an upgraded ledger — falls back to release 1's own rule.)
+    frozen = identity.legacy_applicant_initials(session, ev.event_id)
+    return frozen if frozen is not None else initials(a["name"])[:40]
 
 
 _INSERT_TICKET = insert(Ticket.__table__)
@@ -296,20 +310,30 @@ _UPSERTS: dict[str, Any] = {}
 
 
 def _applicant_upsert(dialect: str) -> Any:
-    """A returning citizen keeps the newest details told at the counter (a replay in any order agrees)."""
+    """A returning citizen: per field, the newest value told at any counter of any node wins, by (occurred_at,
+    event id) — so the same events in any order of arrival leave the same row — and an empty phone or address
+    never blanks a known one. One statement, as before: no read on the save path."""
     stmt = _UPSERTS.get(dialect)
     if stmt is None:
         table = Applicant.__table__
         ins = upsert_insert(dialect)(table)
+        new = ins.excluded
+        newer_name = new.name_stamp > table.c.name_stamp
+        newer_phone = new.phone_stamp > table.c.phone_stamp  # an empty phone has the empty stamp: never newer
+        newer_address = new.address_stamp > table.c.address_stamp
+
+        def pick(newer: Any, column: str) -> Any:
+            return case((newer, new[column]), else_=table.c[column])
+
         stmt = _UPSERTS[dialect] = ins.on_conflict_do_update(
             index_elements=[table.c.id_no],
             set_={
-                "name": ins.excluded.name, "initials": ins.excluded.initials,
-                "phone": func.coalesce(func.nullif(ins.excluded.phone, ""), table.c.phone),
-                "address": func.coalesce(func.nullif(ins.excluded.address, ""), table.c.address),
-                "updated_at": ins.excluded.updated_at,
+                **{c: pick(newer_name, c) for c in ("name", "initials", "applicant_type", "sex", "birth",
+                                                    "name_stamp")},
+                "phone": pick(newer_phone, "phone"), "phone_stamp": pick(newer_phone, "phone_stamp"),
+                "address": pick(newer_address, "address"), "address_stamp": pick(newer_address, "address_stamp"),
+                "updated_at": pick(new.updated_at > table.c.updated_at, "updated_at"),
             },
-            where=table.c.updated_at <= ins.excluded.updated_at,
         )
     return stmt
 

@@ -37,7 +37,7 @@ from hall.services.calendar.workdays import (
 from hall.services.storage import ledger
 
 D = date
-ADMIN = Actor(staff_id=1, name="李管理", role="admin", node_id="node-hall")
+ADMIN = Actor(staff_id=1, name="李管理", role="admin", node_id="node-hall", staff_uid="uid-of-staff-1")
 
 NOTICE_2026 = YearNotice(2026, "国办发明电〔2025〕7号", (
     HolidayRange("元旦", D(2026, 1, 1), D(2026, 1, 3)),

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import release_1
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -110,17 +111,16 @@ def test_network_mounts_are_recognised(tmp_path, monkeypatch):
 
 
 def test_upgrade_makes_a_backup_first(tmp_path):
-    paths = Paths.resolve(tmp_path)
-    open_hall(paths).db.dispose()
-    with sqlite3.connect(paths.database_file) as conn:  # pretend the file is one migration behind
-        conn.execute("DELETE FROM alembic_version")
-        conn.execute("INSERT INTO alembic_version VALUES ('0001')")
-    head = script_directory().get_current_head()
-    if head == "0001":
-        pytest.skip("only one migration so far: nothing to upgrade from")
+    data = release_1.copy_to(tmp_path / "data")  # a real older ledger, at release 1's revision
+    paths = Paths.resolve(data)
+    assert not list(paths.backups_dir.glob("hall-before-upgrade-*.sqlite3"))
     opened = open_hall(paths)
-    assert list(paths.backups_dir.glob("hall-before-upgrade-*.sqlite3"))
+    backups = list(paths.backups_dir.glob("hall-before-upgrade-*.sqlite3"))
+    assert [b.name.split("-")[3] for b in backups] == [release_1.META["alembic_revision"]]
     opened.db.dispose()
+    with sqlite3.connect(backups[0]) as conn:  # the copy is the ledger as it was, before the upgrade touched it
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == \
+            release_1.META["alembic_revision"]
 
 
 def test_online_backup_is_a_consistent_copy(hall_sqlite, tmp_path):

@@ -176,3 +176,29 @@ def test_ticket_numbers_unique_with_concurrent_writers(hall_db, people):
     assert serials == list(range(1, 33))
     with hall_db.db.transaction() as s:
         assert ledger.verify(s).ok
+
+
+def test_a_returning_citizens_details_are_the_newest_told_field_by_field(hall_db, people):
+    """Per field, the newest visit that told a value wins, by its time (not by the order the saves arrive in, as
+    a village laptop's tickets arrive late); a visit that leaves a field empty never blanks it."""
+    def visit(hour: int, name: str, phone: str, address: str, id_no: str = ZHANG.id_no) -> None:
+        with hall_db.db.transaction() as s:
+            intake.register(s, people["c02"], intake.IntakeForm(
+                "11", intake.ApplicantForm("person", id_no, name, phone, address)), now=datetime(2026, 3, 2, hour))
+
+    def row(id_no: str = ZHANG.id_no) -> tuple:
+        with hall_db.db.transaction() as s:
+            a = s.scalars(select(Applicant).where(Applicant.id_no == id_no)).one()
+            return a.name, a.initials, a.phone, a.address, a.updated_at.hour
+
+    visit(10, "张三", "13812345678", "东村3组")
+    visit(9, "张叁", "13900000000", "")  # an older visit, saved later: nothing of it is newer
+    assert row() == ("张三", "zs", "13812345678", "东村3组", 10)
+    visit(11, "张三丰", "", "")  # the newest visit tells only the name
+    assert row() == ("张三丰", "zsf", "13812345678", "东村3组", 11)
+    visit(8, "张三", "", "西村1组")  # the oldest visit: its address is older than the one on record
+    assert row() == ("张三丰", "zsf", "13812345678", "东村3组", 11)
+    other = "110105194912310038"
+    visit(10, "李四", "", "", id_no=other)
+    visit(9, "李四", "13700000000", "南村2组", id_no=other)  # older, but the only one that told them
+    assert row(other) == ("李四", "ls", "13700000000", "南村2组", 10)
