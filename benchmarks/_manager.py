@@ -43,7 +43,8 @@ def manager_ledger(tickets: int) -> Path:
     took = time.perf_counter() - t0
     opened.db.dispose()  # a TRUNCATE checkpoint: one file, no WAL
     print("\n".join(report.lines()), flush=True)
-    marker.write_text(json.dumps({"from": source.name, "from_built": _built(source), "daily_for": LAST.isoformat(), "seconds": round(took, 1),
+    marker.write_text(json.dumps({"from": source.name, "from_built": _built(source), "daily_for": LAST.isoformat(),
+                                  "seconds": round(took, 1),
                                   "report": report.lines(), "built": datetime.now().isoformat(timespec="seconds")},
                                  ensure_ascii=False))
     return home
