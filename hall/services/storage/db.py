@@ -221,6 +221,10 @@ class Database:
         # The hall server as messages name it ("server/hall"); never the password.
         self.where: str | None = server_label(str(engine.url)) if engine.dialect.name == "postgresql" else None
         self._checkpointer: Checkpointer | None = None
+        if engine.dialect.name == "postgresql":
+            from hall.services.storage.live import install_notify
+
+            install_notify(self._sessions)  # the other counters hear of every commit that appended events
         if engine.dialect.name == "sqlite" and engine.url.database:
             self._checkpointer = Checkpointer(Path(engine.url.database))
 
