@@ -130,3 +130,139 @@ def _wait_due(b: Peer) -> str:
             return due
         time.sleep(0.05)
     raise AssertionError("B's intake form never showed a promised date")
+
+
+# ------------------------------------------------------------------------------- in this process
+def test_own_operations_are_announced_once_and_the_gui_thread_runs_no_sql_for_the_others(qtbot, hall_db, people,
+                                                                                         tmp_path, monkeypatch):
+    """B in this process (a real main window with the live feed, as the composition root builds it): an operation
+    of its own is announced once — by the operation, not again by the feed; another program's save reaches the
+    queue and the dashboard with no statement run on the GUI thread."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from gui_guard import GuiThreadSql
+    from PySide6.QtCore import Qt
+
+    from hall.ui import messages
+    from hall.ui.background import pool
+    from hall.ui.live import LiveFeed
+    from hall.ui.main_window import MainWindow
+    from hall.ui.ops import ChangeSignal, Context, run
+    from hall.ui.ticket_table_model import COL_RECEIVED
+
+    monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
+    ctx = Context(hall_db.db, hall_db.node, people["m01"], ChangeSignal())
+    told = []
+    ctx.changes.changed.connect(lambda c, who: told.append((c, who)))
+    feed = LiveFeed(ctx)
+    assert feed.feed.wait_ready()
+    win = MainWindow(ctx, tmp_path / "drafts")
+    win.stop_daily_timers()
+    qtbot.addWidget(win)
+    win.show()
+    win.go_dashboard()
+    win.queue.table.sortByColumn(COL_RECEIVED, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: pool().activeThreadCount() == 0 and win.dashboard.snapshot is not None, timeout=30_000)
+    try:
+        got = run(win, ctx, lambda s: intake.register(s, people["c02"], form(s, "09", 400)), initiator=win)
+        assert got is not None
+        qtbot.waitUntil(lambda: feed.feed.skipped_own >= 1, timeout=10_000)  # read back by the feed …
+        qtbot.wait(600)
+        assert len(told) == 1 and told[0][1] is win and feed.count == 0  # … and not announced a second time
+
+        open_before = win.dashboard.snapshot.totals.open
+        if hall_db.db.is_sqlite:
+            where = ["--data-dir", str(hall_data_dir(hall_db))]
+        else:
+            where = ["--data-dir", str(tmp_path / "a"), "--db",
+                     hall_db.db.engine.url.render_as_string(hide_password=False)]
+        peer = Path(__file__).resolve().parent.parent / "live_peer.py"
+        sql = GuiThreadSql(hall_db.db.engine)
+        with sql.watching():
+            out = subprocess.run([sys.executable, str(peer), "save", *where, "--seed", "401"], capture_output=True,
+                                 text=True, timeout=120, check=True).stdout
+            import json
+
+            number = json.loads(out.splitlines()[-1])["number"]
+            qtbot.waitUntil(lambda: any(win.queue.model.row_at(i).number == number
+                                        for i in range(win.queue.model.rowCount())), timeout=10_000)
+            qtbot.waitUntil(lambda: win.dashboard.snapshot.totals.open == open_before + 1, timeout=10_000)
+            qtbot.waitUntil(lambda: pool().activeThreadCount() == 0, timeout=10_000)
+        assert sql.statements == []
+        assert feed.count == 1 and told[-1][1] is None  # the feed's: no screen here made it
+    finally:
+        feed.stop()
+        win.close()
+
+
+# ------------------------------------------------------------------------------- an outage
+@pytest.fixture
+def server():
+    """A durable server of this test's own (killing the session's would take other tests down)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import pgserver
+
+    bindir = pgserver.find_bindir()
+    if bindir is None:
+        pgserver._unavailable("initdb/pg_ctl not found")
+    base = Path(tempfile.mkdtemp(prefix="hall-pg-"))
+    srv = pgserver.start_server(bindir, base, durable=True)
+    pgserver._admin_execute(srv, "CREATE DATABASE hall TEMPLATE template0 ENCODING 'UTF8'")
+    try:
+        yield srv
+    finally:
+        pgserver.stop_server(srv)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.pg
+def test_after_a_server_kill_and_restart_b_reconnects_and_catches_up(server, tmp_path):
+    """The server is killed (``pg_ctl stop -m immediate``) and started again; a counter that connected only after
+    the restart saves a ticket while B's feed is still away (it waits 10 s before trying again, here); B's feed
+    reconnects by itself and reads on from its mark: the ticket is on B's screen, heard from no notification."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pgserver
+
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
+
+    url = server.url("hall")
+    opened = open_hall(Paths.resolve(tmp_path / "setup"), url)
+    with opened.db.transaction() as s:
+        staff.create_first_admin(s, opened.system, "admin-pass-1")
+        staff.add_staff(s, opened.system, staff.StaffForm("c02", "王民政", "clerk", "民政窗口", "W02"))
+        staff.add_staff(s, opened.system, staff.StaffForm("m01", "赵主任", "manager", "中心主任"))
+    opened.db.dispose()
+    b = Peer(tmp_path / "b", db=url, extra=["--retry-s", "10"])
+    try:
+        peer = Path(__file__).resolve().parent.parent / "live_peer.py"
+
+        def save(seed: int) -> dict:
+            out = subprocess.run([sys.executable, str(peer), "save", "--db", url, "--data-dir", str(tmp_path / "a"),
+                                  "--seed", str(seed)], capture_output=True, text=True, timeout=120, check=True)
+            return json.loads(out.stdout.splitlines()[-1])
+
+        before = save(1)["number"]  # live, as usual
+        b.until(queue_has=before, timeout=10)
+        pgserver.kill_server(server)
+        time.sleep(1.0)  # B's feed notices (its connection is gone) and waits to try again
+        pgserver.restart_server(server)
+        meanwhile = save(2)
+        seen = b.until(queue_has=meanwhile["number"], timeout=40)
+        state = b.state()
+        assert state["reconnects"] == 1
+        assert meanwhile["t"] < state["connected_at"] <= seen  # saved while B was away; read on reconnecting
+        after = save(3)["number"]  # and live again afterwards
+        b.until(queue_has=after, timeout=10)
+    finally:
+        b.close()
