@@ -5,8 +5,10 @@ started, the main window shown; offscreen), logged in as ``--staff`` without the
 one a line, on stdin and writes JSON lines on stdout (``t`` is ``time.monotonic()``, one clock for every process
 of the machine):
 
-- ``{"cmd": "expect", "id": K, "queue_has": NUMBER | "queue_lacks": NUMBER | "open": N | "title_has": TEXT |
-  "finder_has": TEXT | "due_not": TEXT}`` → ``{"ev": "seen", "id": K, "what": …, "t": …}`` the moment the screen
+- ``{"cmd": "expect", "id": K, "queue_has": NUMBER | "queue_lacks": NUMBER | "queue_new": true (a number the
+  queue does not show now) | "open": N | "title_has": TEXT |
+  "finder_has": TEXT | "due_not": TEXT}`` → ``{"ev": "expecting", "id": K}`` at once, then
+  ``{"ev": "seen", "id": K, "what": …, "t": …}`` the moment the screen
   shows it (each condition reported once; the queue checked whenever its model has loaded, the dashboard whenever
   it has drawn, the rest every 20 ms);
 - ``{"cmd": "state"}`` → ``{"ev": "state", …}``: what the screens show and the feed's counters;
@@ -109,23 +111,25 @@ def window(args: argparse.Namespace) -> int:
 
     def check(kinds: tuple[str, ...]) -> None:
         now = time.monotonic()
-        numbers = queue_numbers() if {"queue_has", "queue_lacks"} & set(kinds) else set()
+        numbers = queue_numbers() if {"queue_has", "queue_lacks", "queue_new"} & set(kinds) else set()
         board = win.dashboard.snapshot if win.dashboard is not None else None
         for k, conds in list(expectations.items()):
             for what in [w for w in conds if w in kinds]:
                 want = conds[what]
                 met = ((what == "queue_has" and want in numbers) or (what == "queue_lacks" and want not in numbers)
+                       or (what == "queue_new" and bool(numbers - want))
                        or (what == "open" and board is not None and board.totals.open == want)
                        or (what == "title_has" and want in win.windowTitle())
                        or (what == "finder_has" and any(want in it.name for it in win.finder.items))
                        or (what == "due_not" and win.intake.due_label.text() not in (want, "—")))
                 if met:
                     del conds[what]
-                    _say(ev="seen", id=k, what=what, t=now)
+                    extra = {"new": sorted(numbers - want)} if what == "queue_new" else {}
+                    _say(ev="seen", id=k, what=what, t=now, **extra)
             if not conds:
                 del expectations[k]
 
-    win.queue.model.loaded.connect(lambda: check(("queue_has", "queue_lacks")))
+    win.queue.model.loaded.connect(lambda: check(("queue_has", "queue_lacks", "queue_new")))
     if win.dashboard is not None:
         win.dashboard.drawn.connect(lambda: check(("open",)))
     slow = QTimer(win)
@@ -147,7 +151,10 @@ def window(args: argparse.Namespace) -> int:
         cmd = msg.pop("cmd")
         if cmd == "expect":
             k = msg.pop("id")
+            if msg.get("queue_new"):
+                msg["queue_new"] = queue_numbers()  # what the queue shows now: any other number is new
             expectations[k] = msg
+            _say(ev="expecting", id=k)  # a benchmark commits only once B waits for it
             check(tuple(msg))
         elif cmd == "state":
             _say(ev="state", **state())
