@@ -195,23 +195,20 @@ class SqliteFeed(Feed):
             if not self.ready.is_set():
                 self.mark = top
                 self.ready.set()
+            elif top < self.mark:
+                self._rewound(top)
             else:
-                self._read(conn, top)  # back after a failure: catch up
+                self._read(conn)  # back after a failure: catch up
             self._connected()
             while not self._stop.wait(self.poll_s):
                 now = conn.execute("PRAGMA data_version").fetchone()[0]
                 if now != version:
                     version = now
-                    self._read(conn, None)
+                    self._read(conn)
         finally:
             conn.close()
 
-    def _read(self, conn: sqlite3.Connection, top: int | None) -> None:
-        if top is None:
-            top = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-        if top < self.mark:
-            self._rewound(top)
-            return
+    def _read(self, conn: sqlite3.Connection) -> None:
         rows: list[Row] = []
         while True:
             page = conn.execute("SELECT id, event_id, type, ticket_uid FROM events WHERE id > ? ORDER BY id LIMIT ?",
@@ -236,7 +233,7 @@ class PgFeed(Feed):
         # id → (the xmax of the snapshot that saw it missing, when): read again until every transaction that
         # could own it has ended
         self.holes: dict[int, tuple[int, float]] = {}
-        self._snapshot_sql = ""
+        self._snapshot_sql = self._read_sql = ""
 
     def _follow(self) -> None:
         import psycopg
@@ -249,16 +246,21 @@ class PgFeed(Feed):
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.read_only = True
             self._snapshot_sql = (
-                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text, pg_snapshot_xmax(pg_current_snapshot())::text"
-                if conn.info.server_version >= 130000 else
-                "SELECT txid_snapshot_xmin(txid_current_snapshot())::text, "
-                "txid_snapshot_xmax(txid_current_snapshot())::text")
+                "pg_snapshot_xmin(pg_current_snapshot())::text, pg_snapshot_xmax(pg_current_snapshot())::text"
+                if conn.info.server_version >= 130000 else  # PostgreSQL 12 and older: the txid_ forms
+                "txid_snapshot_xmin(txid_current_snapshot())::text, txid_snapshot_xmax(txid_current_snapshot())::text")
+            # The snapshot's bounds beside the rows (a row of them alone when no event is new).
+            self._read_sql = (
+                f"SELECT s.lo, s.hi, e.id, e.event_id, e.type, e.ticket_uid FROM (SELECT {self._snapshot_sql}) "
+                "AS s(lo, hi) LEFT JOIN LATERAL (SELECT id, event_id, type, ticket_uid FROM events "
+                "WHERE id > %(mark)s OR id = ANY(%(holes)s::integer[]) ORDER BY id LIMIT %(page)s) AS e ON true "
+                "ORDER BY e.id")
             conn.execute(f"LISTEN {CHANNEL}")  # before the first read: nothing committed after it goes unheard
             if not self.ready.is_set():
                 self._begin(conn)
                 self.ready.set()
             else:
-                self._read(conn)  # back after an outage: everything past the mark, and the holes
+                self._catch_up(conn)
             self._connected()
             last = time.monotonic()
             while not self._stop.is_set():
@@ -272,57 +274,63 @@ class PgFeed(Feed):
         finally:
             conn.close()
 
-    def _snapshot(self, cur: Any) -> tuple[int, int]:
-        xmin, xmax = cur.execute(self._snapshot_sql).fetchone()
-        return int(xmin), int(xmax)
-
     def _begin(self, conn: Any) -> None:
         """The first mark: the ledger's end, and as holes the ids missing just below it (their transactions may
         still be running as we start)."""
-        with conn.transaction(), conn.cursor() as cur:
-            _xmin, xmax = self._snapshot(cur)
+        with conn.transaction(), conn.cursor() as cur:  # one snapshot for the three looks
+            _xmin, xmax = (int(x) for x in cur.execute(f"SELECT {self._snapshot_sql}").fetchone())
             top = cur.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
             present = {r[0] for r in cur.execute("SELECT id FROM events WHERE id > %s", (top - START_WINDOW,))}
         now = time.monotonic()
         self.mark = top
         self.holes = {i: (xmax, now) for i in range(max(1, top - START_WINDOW + 1), top + 1) if i not in present}
 
+    def _catch_up(self, conn: Any) -> None:
+        """Back after an outage: everything past the mark, and the holes — unless the ledger is now shorter than
+        what was read (another database at the address)."""
+        top = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        if top < self.mark:
+            self.holes.clear()
+            self._rewound(top)
+        else:
+            self._read(conn)
+
     def _read(self, conn: Any) -> None:
-        """Everything past the mark and whatever filled a hole, in one consistent snapshot; then retire the holes
-        no transaction can fill any more."""
-        with conn.transaction(), conn.cursor() as cur:
-            xmin, xmax = self._snapshot(cur)
-            top = cur.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-            if top < self.mark:
-                self.holes.clear()
-                self._rewound(top)
-                return
-            rows: list[Row] = []
-            if self.holes:
-                rows.extend(cur.execute("SELECT id, event_id, type, ticket_uid FROM events WHERE id = ANY(%s)",
-                                        (list(self.holes),)).fetchall())
-                for r in rows:
-                    self.holes.pop(r[0], None)
-            now = time.monotonic()
-            while True:
-                page = cur.execute("SELECT id, event_id, type, ticket_uid FROM events WHERE id > %s ORDER BY id "
-                                   "LIMIT %s", (self.mark, PAGE)).fetchall()
-                if not page:
-                    break
-                previous = self.mark
-                for r in page:
-                    if r[0] > previous + 1:  # ids handed out, not committed (yet): in flight or rolled back
-                        for hole in range(previous + 1, min(r[0], previous + 1 + MAX_HOLES)):
-                            self.holes[hole] = (xmax, now)
-                    previous = r[0]
-                rows.extend(page)
-                self.mark = page[-1][0]
-                if len(page) < PAGE:
-                    break
+        """Everything past the mark and whatever filled a hole; then retire the holes no transaction can fill any
+        more. One statement per page — one round trip, and one snapshot that both the rows and the snapshot's
+        xmin/xmax come from (what the hole bookkeeping needs)."""
+        looked_for = list(self.holes)
+        rows: list[Row] = []
+        now = time.monotonic()
+        retire_below: int | None = None
+        first = True
+        while True:
+            got = conn.execute(self._read_sql, {"mark": self.mark, "holes": looked_for if first else [],
+                                                "page": PAGE}).fetchall()
+            xmin, xmax = int(got[0][0]), int(got[0][1])
+            if first:
+                retire_below = xmin
+            page: list[Row] = [r[2:] for r in got if r[2] is not None]
+            previous = self.mark
+            for r in page:
+                if r[0] <= self.mark:
+                    self.holes.pop(r[0], None)  # filled: its transaction committed late
+                    continue
+                if r[0] > previous + 1:  # ids handed out, not committed (yet): in flight, or rolled back
+                    for hole in range(previous + 1, min(r[0], previous + 1 + MAX_HOLES)):
+                        self.holes[hole] = (xmax, now)
+                previous = r[0]
+            self.mark = previous
+            rows.extend(page)
+            if len(page) < PAGE:
+                break
+            first = False
         # A hole whose possible owners (transactions that began before the snapshot that saw it missing) have all
-        # ended, and that this snapshot still does not show, was rolled back: it will never be filled.
-        for hole, (seen_xmax, seen_at) in list(self.holes.items()):
-            if xmin >= seen_xmax and now - seen_at >= HOLE_GRACE_S:
+        # ended, and that a later snapshot still does not show, was rolled back: it will never be filled.
+        assert retire_below is not None
+        for hole in looked_for:
+            seen = self.holes.get(hole)
+            if seen is not None and retire_below >= seen[0] and now - seen[1] >= HOLE_GRACE_S:
                 del self.holes[hole]
         if len(self.holes) > MAX_HOLES:
             for hole in sorted(self.holes)[: len(self.holes) - MAX_HOLES]:
