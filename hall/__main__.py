@@ -105,14 +105,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if outcome != LoginDialog.DialogCode.Accepted or login.actor is None:
         opened.db.dispose()
         return 0
+    from hall.ui.live import LiveFeed
     from hall.ui.main_window import MainWindow
     from hall.ui.ops import ChangeSignal, Context
 
-    window = MainWindow(Context(opened.db, opened.node, login.actor, ChangeSignal(), paths))
+    ctx = Context(opened.db, opened.node, login.actor, ChangeSignal(), paths)
+    # Before the window reads anything: a change another counter commits while it is being built is not missed.
+    live = LiveFeed(ctx)
+    live.feed.wait_ready(1.0)  # its first mark (a few ms); whatever commits after it is heard
+    window = MainWindow(ctx)
     window.show()
     if probe:
         _probe_main_window(app, window)
     code = app.exec()
+    live.stop()
     opened.db.dispose()
     return code
 

@@ -15,10 +15,12 @@ from hall.models import CalendarYear, CatalogVersion, IntakePoint, Item
 from hall.paths import Paths
 from hall.services import projections
 from hall.services.base.actor import Actor
+from hall.services.calendar import clock
 from hall.services.calendar import workdays as calendar
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
-from hall.services.storage import dburl, settings
+from hall.services.storage import dburl, live, settings
+from hall.services.storage.changes import Changes
 from hall.services.storage.db import Database, normalise_url, translate
 from hall.services.storage.node import NodeIdentity
 
@@ -46,6 +48,23 @@ def open_hall(paths: Paths, url: str | None = None, *, intake_point: str | None 
         seed(session, system)
         needs = staff.needs_admin(session)
     return Opened(db, node, system, needs)
+
+
+def forget_cached(found: Changes) -> None:
+    """Another program's change makes this process's caches of it stale: the settings (read at most every
+    30 s otherwise), the calendar and the catalogue snapshot are dropped, to be read again when next needed."""
+    if found.settings:
+        settings.forget()
+    if found.calendar:
+        clock.forget_calendar()
+    if found.catalog:
+        catalog.forget_views()
+
+
+def follow(db: Database, deliver: live.Deliver, **options: object) -> live.Feed:
+    """The running program's ONE live feed on ``db``: what other programs commit is delivered (on the feed's
+    thread) as Changes, this process's caches forgotten first. ``stop()`` it before disposing of ``db``."""
+    return live.start(db.engine, deliver, forget_cached, **options)
 
 
 def seed(session: Session, system: Actor) -> None:

@@ -220,6 +220,11 @@ _views: dict[str, tuple[str | None, dict[str, ItemView]]] = {}
 _CURRENT_VERSION = select(CatalogVersion.__table__.c.uid).where(CatalogVersion.__table__.c.is_current)
 
 
+def forget_views() -> None:
+    """Drop the item snapshot (another program imported a catalogue)."""
+    _views.clear()
+
+
 def current_item_view(session: Session, code: str) -> ItemView:
     """The current rule for ``code``, from a per-process snapshot that one indexed look-up keeps fresh.
 

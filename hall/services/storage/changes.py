@@ -178,22 +178,83 @@ _installed = False
 _install_lock = threading.Lock()
 
 
-def note(session: Any, type_: str, ticket_uid: str | None) -> None:
+WROTE = "hall.wrote"  # session.info: this transaction appended events (the hall LAN's NOTIFY is sent at commit)
+
+
+class Announced:
+    """The ids of events this program's own operations committed (or are committing) while recorded: those are
+    announced by the operation itself, so the live feed (:mod:`hall.services.storage.live`), which reads every
+    new event of the ledger, leaves them out instead of announcing them a second time. Kept only while a feed
+    runs (nobody would take them out otherwise), and bounded."""
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self._ids: dict[str, None] = {}
+        self._lock = threading.Lock()
+        self._feeds = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self._feeds > 0
+
+    def enable(self) -> None:
+        with self._lock:
+            self._feeds += 1
+
+    def disable(self) -> None:
+        with self._lock:
+            self._feeds = max(0, self._feeds - 1)
+            if not self._feeds:
+                self._ids.clear()
+
+    def add(self, event_ids: Iterable[str]) -> None:
+        with self._lock:
+            self._ids.update(dict.fromkeys(event_ids))
+            while len(self._ids) > self.LIMIT:  # ids of events never read back (committed before the feed began)
+                del self._ids[next(iter(self._ids))]
+
+    def discard(self, event_ids: Iterable[str]) -> None:
+        with self._lock:
+            for event_id in event_ids:
+                self._ids.pop(event_id, None)
+
+    def take(self, event_id: str) -> bool:
+        """True (and forgotten) when the event is one of ours, already announced."""
+        with self._lock:
+            return self._ids.pop(event_id, False) is None
+
+
+ANNOUNCED = Announced()
+
+
+def note(session: Any, type_: str, ticket_uid: str | None, event_id: str | None = None) -> None:
     """Called by the ledger for each appended event: kept on the session until it commits."""
+    session.info[WROTE] = True
     rec = _CURRENT.get()
     if rec is None:
         return
     pending = session.info.get(_KEY)
     if pending is None or pending[0] is not rec:
-        pending = session.info[_KEY] = (rec, [])
+        pending = session.info[_KEY] = (rec, [], [])
     pending[1].append((type_, ticket_uid))
+    if event_id is not None and ANNOUNCED.enabled:
+        # Before the commit, not after it: the feed may read the committed event before after_commit runs here.
+        pending[2].append(event_id)
+        ANNOUNCED.add((event_id,))
 
 
-def note_many(session: Any, type_: str, ticket_uids: Iterable[str | None]) -> None:
+def note_many(session: Any, type_: str, ticket_uids: Iterable[str | None],
+              event_ids: Iterable[str] | None = None) -> None:
+    session.info[WROTE] = True
     if _CURRENT.get() is None:
         return
-    for uid in ticket_uids:
-        note(session, type_, uid)
+    if event_ids is None:
+        for uid in ticket_uids:
+            note(session, type_, uid)
+        return
+    for uid, event_id in zip(ticket_uids, event_ids, strict=True):
+        note(session, type_, uid, event_id)
 
 
 def _committed(session: Any) -> None:
@@ -203,7 +264,9 @@ def _committed(session: Any) -> None:
 
 
 def _rolled_back(session: Any) -> None:
-    session.info.pop(_KEY, None)  # nothing of it happened
+    got = session.info.pop(_KEY, None)  # nothing of it happened
+    if got is not None and got[2]:
+        ANNOUNCED.discard(got[2])
 
 
 def _install() -> None:

@@ -228,6 +228,10 @@ class Database:
         self._checkpointer: Checkpointer | None = None
         # The schema revision this process upgraded the database from (None: it was current, or new).
         self.upgraded_from: str | None = None
+        if engine.dialect.name == "postgresql":
+            from hall.services.storage.live import install_notify
+
+            install_notify(self._sessions)  # the other counters hear of every commit that appended events
         # ``checkpoints=False``: a helper process reading the program's file (an export) leaves the WAL to the
         # program — no rounds of its own, and no TRUNCATE at close that would wait for the program's writers.
         if checkpoints and engine.dialect.name == "sqlite" and engine.url.database:

@@ -218,7 +218,7 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
     ev = Event(**fields, prev_hash=prev, hash=digest)
     # Projectors see exactly what a replay or a sync import will see: the stored JSON, not live objects.
     projections.apply(session, ev, json.loads(text))
-    changes.note(session, type, ticket_uid)  # what the UI will be told once this transaction commits
+    changes.note(session, type, ticket_uid, fields["event_id"])  # what the UI will be told once this commits
     return ev
 
 
@@ -283,7 +283,7 @@ def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple
     else:
         for r, p in zip(rows, payloads, strict=True):
             projections.apply(session, Event(**r), p)
-    changes.note_many(session, type, (uid for _payload, uid in items))
+    changes.note_many(session, type, (uid for _payload, uid in items), ids)
     return list(ids)
 
 

@@ -42,7 +42,14 @@ def get_all(session: Session) -> dict[str, Any]:
 
 
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
-CACHE_SECONDS = 30.0  # another counter's change reaches this one within half a minute
+# Another counter's change is forgotten here the moment the live feed hears of it (hall.services.storage.live);
+# the age limit is for programs that follow no feed (the CLI, a script).
+CACHE_SECONDS = 30.0
+
+
+def forget() -> None:
+    """Drop the cached settings (another program changed them)."""
+    _cache.clear()
 
 
 def get_cached(session: Session, key: str) -> Any:
