@@ -20,6 +20,7 @@ from hall.models.workflow import ATTENDANCE, Attendance, Substitution
 from hall.services import ledger
 from hall.services.actor import Actor
 from hall.services.staff import by_number
+from hall.services.validators import free_text
 
 AWAY = frozenset({"absent", "leave", "business"})
 
@@ -56,10 +57,9 @@ def mark(session: Session, actor: Actor, staff_no: str, status: str, *, day: dat
         raise PermissionDenied("本人只能签到（当日在岗）；请假、缺勤或补登须由中心主任登记")
     else:
         raise PermissionDenied("只有中心主任可以登记或更改他人的考勤")
-    if len(note) > 200:
-        raise ValidationError("考勤备注", "最多200字")
+    note = free_text(note, "考勤备注", max_len=200, required=False)
     ledger.append(session, actor, "attendance.marked", {
-        "staff_id": person.id, "day": day, "status": status, "source": source, "note": note.strip(),
+        "staff_id": person.id, "day": day, "status": status, "source": source, "note": note,
     }, at=now)
     from hall.services import bposts  # bposts builds on this module
 

@@ -17,6 +17,7 @@ from hall.services import ledger
 from hall.services.actor import Actor
 from hall.services.catalog_spec import CatalogSpec, check_headers, parse_sheets
 from hall.services.pinyin import initials
+from hall.services.validators import parse_key, search_text, shown
 
 TSV_FILES = {"窗口": "windows.tsv", "事项": "items.tsv", "材料": "materials.tsv"}
 
@@ -124,6 +125,7 @@ def current_items(session: Session, window_code: str | None = None) -> list[Item
 
 
 def current_item(session: Session, code: str) -> Item:
+    code = parse_key(code, "事项编码", max_len=16)
     item = session.scalars(select(Item).where(Item.is_current, Item.code == code)).first()
     if item is None:
         raise NotFound(f"事项编码“{code}”不存在（或已不在当前事项清单中）")
@@ -132,7 +134,7 @@ def current_item(session: Session, code: str) -> Item:
 
 def find_items(items: list[Any], query: str) -> list[Any]:
     """Match code, name or pinyin initials as the clerk types; best matches first. Pure, on a loaded list."""
-    q = query.strip().lower()
+    q = search_text(query).lower()
     if not q:
         return list(items)
     scored: list[tuple[int, str, Any]] = []
@@ -211,7 +213,7 @@ def current_item_view(session: Session, code: str) -> ItemView:
     if hit is None or hit[0] != version:
         hit = (version, {v.code: v for v in item_views(session)})
         _views[key] = hit
-    view = hit[1].get(code)
+    view = hit[1].get(code) if isinstance(code, str) else None
     if view is None:
-        raise NotFound(f"事项编码“{code}”不存在（或已不在当前事项清单中）")
+        raise NotFound(f"事项编码“{shown(code)}”不存在（或已不在当前事项清单中）")
     return view

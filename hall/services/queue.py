@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hall.errors import PermissionDenied
+from hall.logging_setup import safe_message
 from hall.models import Ticket
 from hall.services import clock, intake, ledger, tickets
 from hall.services.actor import Actor
@@ -472,7 +473,7 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
                 actions = tuple(wf.allowed_actions(session, actor, t))
             ready = True
         except SQLAlchemyError as exc:
-            log.warning("workflow actions unavailable (database not migrated for them?): %s", getattr(exc, "orig", exc))
+            log.warning("workflow actions unavailable (database not migrated for them?): %s", safe_message(exc))
     return TicketDetail(
         t.number, t.version, t.item_code, t.item_name, t.window_code, t.kind, t.state, t.is_open,
         t.applicant_type, t.applicant_name,

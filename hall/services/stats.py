@@ -32,6 +32,9 @@ from hall.services import clock
 from hall.services.dashboard import CLOCK_STOPPED_STATES, _clock_stopped, as_date, day_of, has_tables
 from hall.services.deadlines import working_days_between
 from hall.services.states import KIND_LABELS, STATE_LABELS
+from hall.services.validators import shown
+
+_YEARS = (2000, 2099)  # a statistics period typed as text: this century (a year 0 or 9999 has no last day + 1)
 
 DIMENSIONS = {"window": "窗口", "item": "事项", "kind": "办件类型", "staff": "工作人员", "village": "受理点"}
 POOR_LEVELS = (1, 2)
@@ -69,16 +72,18 @@ class Period:
 
     @classmethod
     def parse_month(cls, text: str) -> Period:
-        m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
-        if not m or not 1 <= int(m.group(2)) <= 12:
-            raise ValidationError("统计月份", f"应写成 YYYY-MM，如 2026-11，现为“{text}”")
+        m = re.fullmatch(r"\s*([0-9]{4})-([0-9]{1,2})\s*", text if isinstance(text, str) else "")
+        if not m or not 1 <= int(m.group(2)) <= 12 or not _YEARS[0] <= int(m.group(1)) <= _YEARS[1]:
+            raise ValidationError("统计月份", f"应写成 YYYY-MM，如 2026-11（{_YEARS[0]}–{_YEARS[1]}年），"
+                                          f"现为“{shown(text)}”")
         return cls.month(int(m.group(1)), int(m.group(2)))
 
     @classmethod
     def parse_quarter(cls, text: str) -> Period:
-        m = re.fullmatch(r"\s*(\d{4})\s*[Qq]([1-4])\s*", text or "")
-        if not m:
-            raise ValidationError("统计季度", f"应写成 YYYYQn，如 2026Q4，现为“{text}”")
+        m = re.fullmatch(r"\s*([0-9]{4})\s*[Qq]([1-4])\s*", text if isinstance(text, str) else "")
+        if not m or not _YEARS[0] <= int(m.group(1)) <= _YEARS[1]:
+            raise ValidationError("统计季度", f"应写成 YYYYQn，如 2026Q4（{_YEARS[0]}–{_YEARS[1]}年），"
+                                          f"现为“{shown(text)}”")
         return cls.quarter(int(m.group(1)), int(m.group(2)))
 
     def clipped(self, today: date) -> Period:

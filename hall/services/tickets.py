@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from hall.errors import ConflictError, NotFound, ValidationError
+from hall.errors import ConflictError, NotFound
 from hall.models import Event, Staff, Ticket
 from hall.services import clock, ledger
 from hall.services.actor import Actor
 from hall.services.permissions import require_ticket_action
 from hall.services.states import KIND_LABELS, STATE_LABELS
+from hall.services.validators import free_text, parse_key
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ EVENT_LABELS = {
 
 
 def get(session: Session, number: str) -> Ticket:
-    t = session.scalars(select(Ticket).where(Ticket.number == number.strip())).first()
+    number = parse_key(number, "办件编号")
+    t = session.scalars(select(Ticket).where(Ticket.number == number)).first()
     if t is None:
         raise NotFound(f"办件编号“{number}”不存在")
     return t
@@ -135,9 +137,8 @@ def void(session: Session, actor: Actor, number: str, reason: str, *, expected_v
     t = _editable(session, actor, number, "作废", expected_version)
     if t.state == "voided":
         raise ConflictError("该办件已作废")
-    if len(reason.strip()) < 2 or len(reason) > 500:
-        raise ValidationError("作废原因", "必须填写（2到500字）")
-    ledger.append(session, actor, "ticket.voided", {"reason": reason.strip(), "from_state": t.state},
+    why = free_text(reason, "作废原因", max_len=500, min_len=2)
+    ledger.append(session, actor, "ticket.voided", {"reason": why, "from_state": t.state},
                   ticket_uid=t.uid)
     return t
 

@@ -22,6 +22,7 @@ from hall.paths import Paths
 from hall.services import catalog
 from hall.services.bootstrap import open_hall
 from hall.services.catalog_spec import MAX_CELL, MAX_ROWS, SHEETS, CatalogSpec
+from hall.services.validators import free_text
 
 
 @functools.cache
@@ -141,8 +142,16 @@ def test_round_trip_through_the_database_is_lossless_and_creates_no_version(tmp_
         opened.db.dispose()
 
 
-_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300).filter(
-    lambda t: t == t.strip() and not t.startswith("=") and not ILLEGAL_CHARACTERS_RE.search(t))
+def _as_stored(t: str) -> str:
+    """``t`` as the free-text rule stores it (what the round trip must give back exactly); "" if refused."""
+    try:
+        return free_text(t, "备注", max_len=2000, multiline=True, required=False)
+    except ValidationError:
+        return ""
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=300).map(_as_stored).filter(
+    lambda t: not t.startswith("=") and not ILLEGAL_CHARACTERS_RE.search(t))
 _code = st.text("0123456789.eE+-xW", min_size=1, max_size=8).filter(lambda t: not t.startswith("="))
 
 
