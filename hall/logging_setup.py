@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 MAX_MESSAGE = 600  # characters of one exception's message kept in a report (a pasted page is not a diagnosis)
+MAX_STATEMENT = 2000  # characters of a failed statement's SQL (placeholders only) kept
 
 # Shapes of personal identifiers (not inside a longer run of digits or letters): an 18- or 15-character ID
 # number, an 18-character unified credit code (digits and capitals, at least 8 digits), a mainland mobile
@@ -33,7 +34,15 @@ _CREDIT_RE = re.compile(r"(?<![0-9A-Za-z])(?=(?:[A-Z]*[0-9]){8})[0-9A-HJ-NPQRTUW
 _MOBILE_RE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9](?:[- ]?[0-9]{4}){2}(?![0-9])")
 _LANDLINE_RE = re.compile(r"(?<![0-9-])0[0-9]{2,3}-?[2-9][0-9]{6,7}(?![0-9-])")
 # A quoted value in a driver's message ('abc', "abc"); identifiers in quotes (a constraint's name) are kept.
-_QUOTED_RE = re.compile(r"""(["'])(?![A-Za-z_][A-Za-z0-9_.]*\1)[^"'\n]*\1""")
+_QUOTED_RE = re.compile(r"""(["'])([^"'\n]*)\1""")
+_IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+def _unquote_values(text: str) -> str:
+    """Quoted values blanked ('…'), quoted identifiers kept: matched left to right, so the text between two
+    quoted names is never taken for a quoted value."""
+    return _QUOTED_RE.sub(lambda m: m.group(0) if _IDENTIFIER_RE.fullmatch(m.group(2)) else f"{m.group(1)}…"
+                          f"{m.group(1)}", text)
 
 
 def redact(text: str) -> str:
@@ -54,7 +63,7 @@ def _driver_message(exc: BaseException) -> str:
     with quoted values blanked."""
     diag = getattr(exc, "diag", None)
     if diag is not None and getattr(diag, "message_primary", None):
-        parts = [_QUOTED_RE.sub(r"\1…\1", diag.message_primary)]
+        parts = [_unquote_values(diag.message_primary)]
         for label, name in (("SQLSTATE", "sqlstate"), ("constraint", "constraint_name"), ("table", "table_name"),
                             ("column", "column_name")):
             value = getattr(diag, name, None)
@@ -63,7 +72,7 @@ def _driver_message(exc: BaseException) -> str:
         return "; ".join(parts)
     first = str(exc).splitlines()[0] if str(exc) else ""
     code = getattr(exc, "sqlite_errorname", None)
-    return _QUOTED_RE.sub(r"\1…\1", first) + (f" ({code})" if code else "")
+    return _unquote_values(first) + (f" ({code})" if code else "")
 
 
 def safe_message(exc: BaseException) -> str:
@@ -78,13 +87,14 @@ def _message(exc: BaseException) -> str:
         orig = exc.orig
         cause = f"{type(orig).__module__}.{type(orig).__name__}: {_driver_message(orig)}" if orig is not None \
             else ""
-        statement = " ".join((exc.statement or "").split())[:MAX_MESSAGE]
-        text = f"{cause} [SQL: {statement}] [参数已隐去]"
-    elif _is_driver_error(exc):
-        text = _driver_message(exc)
-    else:
-        text = str(exc)
-    text = redact(text)
+        statement = " ".join((exc.statement or "").split())
+        if len(statement) > MAX_STATEMENT:
+            statement = statement[:MAX_STATEMENT] + " …"
+        return f"{_cut(redact(cause))} [SQL: {redact(statement)}] [参数已隐去]"
+    return _cut(redact(_driver_message(exc) if _is_driver_error(exc) else str(exc)))
+
+
+def _cut(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "…（已截断）"
 
 
