@@ -38,6 +38,7 @@ from hall.services.actor import Actor
 from hall.services.calendar import WorkCalendar
 from hall.services.deadlines import ClockEvent, LimitRule, recompute
 from hall.services.tickets import _by_uid, _touch
+from hall.services.validators import free_text
 
 Progress = Callable[[int, int, str], None]  # (done, total, what is being done), as hall.ui.background reports it
 
@@ -179,6 +180,6 @@ def add_local_holiday(session: Session, actor: Actor, start: date, name: str, en
 
     require_admin(actor, "添加地方节假日")
     changed = calendar_service.add_local_holiday(session, actor, start, name, end=end)
-    return changed, recompute_open(session, actor, since=start, why=f"地方节假日“{name.strip()}”",
-                                   progress=progress)
+    name = free_text(name, "地方节假日名称", max_len=100)  # as the calendar stored it (it passed just now)
+    return changed, recompute_open(session, actor, since=start, why=f"地方节假日“{name}”", progress=progress)
 
