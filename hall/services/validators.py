@@ -244,20 +244,40 @@ def parse_phone(text: str, field: str = "联系电话") -> str:
 #   forbids U+FFFE and U+FFFF;
 # - the bidi embedding, override and isolate controls U+202A–202E and U+2066–2069: invisible, they reorder what
 #   a screen or a printed paper shows ("Trojan source"). Emoji, joiners, RTL letters and marks stay allowed.
-_NONCHARS = "\ufdd0-\ufdef" + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
-_ALWAYS_BAD = f"\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069{_NONCHARS}"
+#
+# The classes hold only BMP characters, which re compiles to one bitmap lookup per character (an astral member
+# would make it test every range in turn, ten times slower); the astral noncharacters are looked for only in a
+# text that has astral characters at all.
+_ALWAYS_BAD = "\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff"
 _LINE_BREAKS = "\n\r\x0b\x0c\u2028\u2029"  # VT and FF are Word's manual line and page breaks
 _BAD_MULTI_RE = re.compile(f"[{_ALWAYS_BAD}]")
 _BAD_SINGLE_RE = re.compile(f"[{_ALWAYS_BAD}\t{_LINE_BREAKS}]")
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL_NONCHAR_RE = re.compile("[" + "".join(chr(p << 16 | 0xFFFE) + chr(p << 16 | 0xFFFF) for p in range(1, 17))
+                                + "]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_NONCHAR_RE = re.compile(f"[{_NONCHARS}]")
 # Every white-space character that is not a control character: trimmed at both ends of any field.
 _INLINE_SPACES = " \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
 _EDGE = _INLINE_SPACES + "\t" + _LINE_BREAKS
 _LINE_END = _INLINE_SPACES + "\t"
 _INLINE_SPACES_RE = re.compile(f"[{_INLINE_SPACES}]+")
 _BREAK_RE = re.compile(f"\r\n|[{_LINE_BREAKS}]")
+
+
+def _first_bad(s: str, multiline: bool = False) -> re.Match[str] | None:
+    """The first character of ``s`` no text may hold (tab and line breaks only in a multi-line one)."""
+    bad = (_BAD_MULTI_RE if multiline else _BAD_SINGLE_RE).search(s)
+    if not s.isascii() and _ASTRAL_RE.search(s, 0, bad.start() if bad else len(s)):
+        astral = _ASTRAL_NONCHAR_RE.search(s, 0, bad.start() if bad else len(s))
+        if astral is not None:
+            return astral
+    return bad
+
+
+def _drop_bad(s: str, replacement: str) -> str:
+    s = _BAD_SINGLE_RE.sub(replacement, s)
+    return _ASTRAL_NONCHAR_RE.sub(replacement, s) if not s.isascii() and _ASTRAL_RE.search(s) else s
 
 
 def _bad_char_rule(ch: str, position: int) -> str:
@@ -270,7 +290,7 @@ def _bad_char_rule(ch: str, position: int) -> str:
         return f"含有无法保存的残缺字符{at}，请删除后重新输入"
     if _BIDI_RE.match(ch):
         return f"含有改变文字方向的隐藏字符{at}，请删除后重试"
-    if _NONCHAR_RE.match(ch):
+    if 0xFDD0 <= ord(ch) <= 0xFDEF or ord(ch) & 0xFFFE == 0xFFFE:
         return f"含有无效字符{at}，请删除后重试"
     return f"含有不可打印的控制字符{at}，请删除后重试"
 
@@ -278,7 +298,7 @@ def _bad_char_rule(ch: str, position: int) -> str:
 def _trimmed_and_checked(value: str, field: str, multiline: bool) -> str:
     """``value`` trimmed at both ends, or the error naming its first forbidden character (counted as typed)."""
     core = value.strip(_EDGE)
-    bad = (_BAD_MULTI_RE if multiline else _BAD_SINGLE_RE).search(core)
+    bad = _first_bad(core, multiline)
     if bad is not None:
         offset = len(value) - len(value.lstrip(_EDGE))
         raise ValidationError(field, _bad_char_rule(bad.group(), offset + bad.start() + 1))
@@ -347,7 +367,7 @@ def search_text(value: str | None, max_len: int = 60) -> str:
     trimmed and the text cut at ``max_len``."""
     if not isinstance(value, str):
         return ""
-    s = _BAD_SINGLE_RE.sub(" ", value)
+    s = _drop_bad(value[:max_len * 4], " ")  # a pasted page: only its start can matter
     if not s.isascii():
         s = unicodedata.normalize("NFC", s)
     return _INLINE_SPACES_RE.sub(" ", s).strip(" ")[:max_len].rstrip(" ")
@@ -355,19 +375,20 @@ def search_text(value: str | None, max_len: int = 60) -> str:
 
 def has_forbidden_chars(value: str) -> bool:
     """True when ``value`` holds a character no single-line text may hold (control, surrogate, bidi override …)."""
-    return _BAD_SINGLE_RE.search(value) is not None
+    return _first_bad(value) is not None
 
 
 def shown(value: object, limit: int = 20) -> str:
     """A value a person gave, fit to be quoted in a message: forbidden characters dropped, at most ``limit``
     characters (a message must never carry a pasted page, or a character the log file cannot encode)."""
-    s = _INLINE_SPACES_RE.sub(" ", _BAD_SINGLE_RE.sub("", value if isinstance(value, str) else str(value))).strip()
+    text = value if isinstance(value, str) else str(value)
+    s = _INLINE_SPACES_RE.sub(" ", _drop_bad(text[:limit * 4], "")).strip()
     return s if len(s) <= limit else s[:limit] + "…"
 
 
 def _char_shown(c: str) -> str:
     """One offending character for a message: itself when visible, else its code point (U+202E)."""
-    if _BAD_SINGLE_RE.match(c) or not c.isprintable():
+    if _first_bad(c) is not None or not c.isprintable():
         return f"U+{ord(c):04X}"
     return c
 
