@@ -286,16 +286,16 @@ def _parse_date(value: Any, where: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValidationError(where, f"日期应写成 YYYY-MM-DD，现为 {value!r}")
+    raise ValidationError(where, f"日期应写成 YYYY-MM-DD，现为 {shown(repr(value), 40)}")
 
 
 def _parse_year(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str | float):
-        raise ValidationError(where, f"年份应为四位数字，现为 {value!r}")
+        raise ValidationError(where, f"年份应为四位数字，现为 {shown(repr(value), 40)}")
     try:
         year = int(str(value).strip().removesuffix(".0").removesuffix("年"))
     except ValueError:
-        raise ValidationError(where, f"年份应为四位数字，现为 {value!r}") from None
+        raise ValidationError(where, f"年份应为四位数字，现为 {shown(repr(value), 40)}") from None
     return year
 
 
@@ -365,7 +365,8 @@ def _notice_from_xlsx(path: Path) -> YearNotice:
             elif head == "调休上班":
                 makeups.append(MakeupDay(_parse_date(cells[2], f"{where} C 列（日期）"), str(cells[1] or "").strip()))
             else:
-                raise ValidationError(f"{where} A 列", f"应为 年份、通知、类型、放假 或 调休上班，现为 {head!r}")
+                raise ValidationError(f"{where} A 列",
+                                      f"应为 年份、通知、类型、放假 或 调休上班，现为 {shown(repr(head), 40)}")
     finally:
         wb.close()
     if year is None:

@@ -287,3 +287,19 @@ def test_settings_accept_only_clean_values(key, value):
     assert clean_value(key, out) == out
     for s in ([out] if isinstance(out, str) else [*out.keys(), *out.values()] if isinstance(out, dict) else []):
         assert clean(s)
+
+
+@settings(max_examples=600)
+@given(st.one_of(hostile, st.integers(), st.floats(), st.none(), st.booleans()),
+       st.one_of(hostile, st.integers(), st.none()), st.one_of(hostile, st.dates().map(str)), hostile)
+@example("2027", "春节", "2027-02-10", "国办发明电〔2026〕\x001号")
+@example("99999999999999999999", "x", "2027-02-10", "")
+def test_a_holiday_notice_raises_only_its_own_error(year, name, start, reference):
+    from hall.services.calendar import notice_from_dict, validate_notice
+
+    try:
+        notice = notice_from_dict({"year": year, "notice": reference, "holidays": [{"name": name, "start": start}],
+                                   "makeup_workdays": [start]})
+        validate_notice(notice)
+    except HallError as exc:
+        assert message_ok(exc)
