@@ -2,7 +2,12 @@
 
 Pure functions over ``str``; they run on every keystroke, so they avoid per-call allocation of tables and
 compile every pattern once at import (cheap: no I/O). Every failure raises
-:class:`hall.errors.ValidationError` naming the on-screen field and the rule (domain-rules.md §7).
+:class:`hall.errors.ValidationError` naming the on-screen field and the rule (domain-rules.md §7), whatever the
+input — nothing else ever escapes a parser here.
+
+:func:`free_text` is the one rule for every text a person types, in every service (which says per field whether
+it is multi-line); :func:`parse_key` is that rule for the codes that name a record, :func:`search_text` the
+never-failing version for a search box, and :func:`shown` makes any value fit to be quoted in a message.
 """
 
 from __future__ import annotations
