@@ -32,9 +32,9 @@ def manager_ledger(tickets: int) -> Path:
     for name in (DATABASE, "node.json"):
         shutil.copyfile(source / name, home / name)
     from hall.paths import Paths
-    from hall.services import daily
-    from hall.services.actor import Actor
+    from hall.services.base.actor import Actor
     from hall.services.bootstrap import open_hall
+    from hall.services.cases import daily
 
     opened = open_hall(Paths(home))
     t0 = time.perf_counter()

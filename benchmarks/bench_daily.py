@@ -115,7 +115,7 @@ class WriteTransactions:
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
-        from hall.services import db as dbmod
+        from hall.services.storage import db as dbmod
 
         self.ms: list[float] = []
         local = threading.local()
@@ -188,8 +188,10 @@ def days_work(work: Path, day: date, n: int) -> str:
     from hall.errors import HallError
     from hall.models import Ticket
     from hall.paths import Paths
-    from hall.services import catalog, intake, workflow
     from hall.services.bootstrap import open_hall
+    from hall.services.cases import workflow
+    from hall.services.catalog import items as catalog
+    from hall.services.tickets import intake
 
     opened = open_hall(Paths(work))
     rnd = random.Random(20260105)
@@ -237,8 +239,8 @@ def main() -> int:
     load_application_services()
     from hall.cli import main as hall_admin
     from hall.paths import Paths
-    from hall.services import daily
     from hall.services.bootstrap import open_hall
+    from hall.services.cases import daily
 
     home = cached_ledger(args.tickets)
     print(load_line(), flush=True)

@@ -67,12 +67,12 @@ def main() -> int:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     from hall.paths import Paths
-    from hall.services import staff
     from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
     from hall.ui.dashboard import DashboardWidget
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     load_application_services()
     home = manager_ledger(args.tickets)
@@ -90,7 +90,7 @@ def main() -> int:
 
             tickets = s.scalar(select(func.count()).select_from(Ticket))
             manager = staff.actor_for(s.scalars(select(Staff).where(Staff.role == "manager")).first(), opened.node)
-        ctx = Context(db, opened.node, manager, Changes())
+        ctx = Context(db, opened.node, manager, ChangeSignal())
         w = DashboardWidget(ctx, today=lambda: today, open_dialogs=False)
         w.resize(1366, 768)
         w.show()
@@ -146,7 +146,7 @@ def main() -> int:
 
         def one_snapshot() -> None:
             with db.reading() as s:
-                from hall.services import dashboard
+                from hall.services.reporting import dashboard
 
                 dashboard.snapshot(s, today)
 

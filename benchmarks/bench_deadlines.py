@@ -55,9 +55,9 @@ from _ledger import DATA, DATABASE, cached_ledger, load_application_services, lo
 from sqlalchemy import bindparam, create_engine, event, insert, select, update
 
 from hall.models import Event, Ticket
-from hall.services.calendar import WorkCalendar
-from hall.services.deadlines import LimitRule, compute_due, recompute
-from hall.services.recalc import _candidates
+from hall.services.calendar.deadlines import LimitRule, compute_due, recompute
+from hall.services.calendar.workdays import WorkCalendar
+from hall.services.cases.recalc import _candidates
 
 TARGET_S = 5.0
 ENGINE_TARGET_S = 0.2
@@ -74,7 +74,7 @@ def open_ledger(tickets: int) -> Path:
 
 
 def _bare_engine(path: Path):  # type: ignore[no-untyped-def]
-    from hall.services.db import _sqlite_begin, _sqlite_pragmas
+    from hall.services.storage.db import _sqlite_begin, _sqlite_pragmas
 
     engine = create_engine(f"sqlite:///{path.as_posix()}", hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -91,8 +91,8 @@ def pick_holiday(path: Path, cal: WorkCalendar, want: int) -> tuple[date, int, d
     engine over every open ticket for each plausible day (a ticket can only move when the day falls after its
     acceptance and on or before its due date, which narrows the days to try)."""
     from hall.models import Item
-    from hall.services.calendar import DayException
-    from hall.services.recalc import _clock_events
+    from hall.services.calendar.workdays import DayException
+    from hall.services.cases.recalc import _clock_events
 
     engine = _bare_engine(path)
     with engine.connect() as conn:
@@ -173,9 +173,9 @@ def bare(path: Path, since: date, changed: int) -> tuple[float, int]:
 # ------------------------------------------------------------------------------------------------ recompute_open
 def bench_recompute_open(home: Path, want: int) -> bool:
     from hall.paths import Paths
-    from hall.services import calendar as calendar_service
-    from hall.services import recalc
     from hall.services.bootstrap import open_hall
+    from hall.services.calendar import workdays as calendar_service
+    from hall.services.cases import recalc
 
     with untouched(home):
         work = working_copy(home)
@@ -217,7 +217,7 @@ def bench_recompute_open(home: Path, want: int) -> bool:
 def check_against_one_by_one(db, moved: list[tuple[str, date, date]]) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """Moved and unmoved tickets (200 of each) carry the dates the one-ticket path derives from the new calendar."""
     from hall.models import Item
-    from hall.services import clock
+    from hall.services.calendar import clock
 
     numbers = {n for n, _o, _d in moved[::max(1, len(moved) // 200)]}
     wrong = checked = 0
@@ -238,7 +238,7 @@ def verify_chain(path: Path):  # type: ignore[no-untyped-def]
     """``ledger verify`` over the copy, the bare rows taken out first (their chain is not a real one)."""
     from sqlalchemy.orm import Session
 
-    from hall.services import ledger
+    from hall.services.storage import ledger
 
     engine = _bare_engine(path)
     with engine.connect() as conn:
@@ -265,7 +265,7 @@ def bench_dialog(home: Path, want: int) -> bool:
     from hall.services.bootstrap import open_hall
     from hall.ui import messages
     from hall.ui.calendar_dialog import CalendarDialog
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     app = QApplication.instance() or QApplication([])
     with untouched(home):
@@ -283,7 +283,7 @@ def bench_dialog(home: Path, want: int) -> bool:
                 gui_sql.append(statement)
 
         event.listen(opened.db.engine, "before_cursor_execute", seen)
-        dlg = CalendarDialog(Context(opened.db, opened.node, opened.system, Changes()), today=holiday)
+        dlg = CalendarDialog(Context(opened.db, opened.node, opened.system, ChangeSignal()), today=holiday)
         dlg.show()
         while dlg.loader.busy:
             app.processEvents()

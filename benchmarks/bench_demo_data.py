@@ -18,11 +18,11 @@ from datetime import date, datetime
 from _ledger import load_line, remove_copy, scratch_dir
 from sqlalchemy import create_engine, event, text
 
+from hall.demo import data as demo_data
 from hall.models import Base
 from hall.paths import Paths
-from hall.services import demo_data
 from hall.services.bootstrap import open_hall
-from hall.services.db import _sqlite_pragmas
+from hall.services.storage.db import _sqlite_pragmas
 
 
 def main() -> int:

@@ -45,12 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ui"))
 from _ledger import LAST, cached_ledger, load_line, pct, summary, timed, untouched, working_copy
 
 from hall.paths import Paths
-from hall.services import clock, queue
-from hall.services.db import Database
-from hall.services.deadlines import next_working_day
-from hall.services.node import NodeIdentity
-from hall.services.queue import TicketFilter
-from hall.services.ticket_search import number_points
+from hall.services.calendar import clock
+from hall.services.calendar.deadlines import next_working_day
+from hall.services.reporting import queue
+from hall.services.reporting.queue import TicketFilter
+from hall.services.storage.db import Database
+from hall.services.storage.node import NodeIdentity
+from hall.services.tickets.search import number_points
 
 TARGET_SEARCH_MS = 5.0
 TARGET_KEY_MS = 16.0
@@ -236,11 +237,11 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from hall.services import staff
-    from hall.services.actor import Actor
+    from hall.services.base.actor import Actor
+    from hall.services.people import staff
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
     from hall.ui.queue_view import QueueView
 
     create_application([sys.argv[0]])
@@ -248,7 +249,7 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
         manager = next((p for p in staff.list_staff(s) if p.role == "manager"), None)
         actor = staff.actor_for(staff.by_number(s, manager.staff_no), node) if manager else \
             Actor(None, "基准", "manager", node.node_id)
-    view = QueueView(Context(db, node, actor, Changes()), today=lambda: today)
+    view = QueueView(Context(db, node, actor, ChangeSignal()), today=lambda: today)
     view.resize(1366, 700)
     view.show()
     QTest.qWaitForWindowExposed(view)
@@ -412,10 +413,10 @@ def memory(db: Database, node: NodeIdentity, today: date) -> None:
     from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
     from PySide6.QtWidgets import QMainWindow
 
-    from hall.services import staff
+    from hall.services.people import staff
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
     from hall.ui.queue_view import QueueView
     from hall.ui.ticket_table_model import COL_RECEIVED
 
@@ -429,7 +430,7 @@ def memory(db: Database, node: NodeIdentity, today: date) -> None:
         manager = next(p for p in staff.list_staff(s) if p.role == "manager")
         actor = staff.actor_for(staff.by_number(s, manager.staff_no), node)
     t0 = time.perf_counter()
-    view = QueueView(Context(db, node, actor, Changes()), today=lambda: today)
+    view = QueueView(Context(db, node, actor, ChangeSignal()), today=lambda: today)
     view.resize(1366, 700)
     view.show()
     view.set_scope("all")

@@ -90,9 +90,10 @@ def bare_write(sheets: list[SheetCopy], target: Path) -> None:
                 if not attrs:
                     out.append(value)
                     continue
-                c = WriteOnlyCell(ws, value=value)
-                for name, style in attrs:
+                c = WriteOnlyCell(ws)  # styles first, then the value: openpyxl's cheapest order (no default
+                for name, style in attrs:  # date format registered and then replaced), as Hall writes its dates
                     setattr(c, name, style)
+                c.value = value
                 out.append(c)
             ws.append(out)
         for m in sheet.merges:
@@ -133,7 +134,7 @@ def run(home: Path, args: argparse.Namespace) -> int:
     from hall.exchange import reports_xlsx
     from hall.paths import Paths
     from hall.services.bootstrap import open_hall
-    from hall.services.stats import Period
+    from hall.services.reporting.stats import Period
 
     opened = open_hall(Paths(home))
     period = Period.parse_month(args.month)

@@ -51,12 +51,14 @@ from sqlalchemy import create_engine, event, insert, select
 
 from hall.models import Event, Staff, Ticket
 from hall.paths import Paths
-from hall.services import catalog, intake, staff
+from hall.services.base.pinyin import initials
+from hall.services.base.states import FINISHED
+from hall.services.base.validators import id_check_char
 from hall.services.bootstrap import open_hall
-from hall.services.db import _sqlite_begin, _sqlite_pragmas
-from hall.services.pinyin import initials
-from hall.services.states import FINISHED
-from hall.services.validators import id_check_char
+from hall.services.catalog import items as catalog
+from hall.services.people import staff
+from hall.services.storage.db import _sqlite_begin, _sqlite_pragmas
+from hall.services.tickets import intake
 
 TARGET_P99_MS = 5.0
 WARM = 50

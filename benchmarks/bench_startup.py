@@ -74,8 +74,8 @@ def prepare_ledger(tickets: int) -> tuple[Path, object]:
     from _manager import manager_ledger
 
     from hall.paths import Paths
-    from hall.services import staff
     from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
 
     home = manager_ledger(tickets)
     guard = untouched(home)

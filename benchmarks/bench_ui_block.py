@@ -21,6 +21,12 @@ is the longest a keystroke or a repaint would have waited — while the window d
 Beside each, the same timer's longest gap over an idle bare ``QMainWindow`` in the same process (what the machine
 and Qt cost by themselves), and the number of SQL statements the GUI thread ran during the work (should be 0).
 The cached ledger is never written to (checked at the end).
+
+Diagnostics, off by default (the figures are the same with them off): ``HALL_SHOW_STALLS=1`` prints, per phase,
+every stall over ``HALL_STALL_MS`` (default 50) with the garbage collections that overlapped it and every
+thread's Python stack sampled during it; ``HALL_DUMP_STACKS=FILE`` appends faulthandler's dump of every thread
+whenever the loop has not turned for ``HALL_STALL_MS`` — taken by a C thread, so it also shows a thread that
+holds the interpreter lock in a long C call (the Python sampler waits for such a call to end).
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ def main() -> int:
     args = ap.parse_args()
     print(load_line(), flush=True)
 
-    from gui_guard import EventLoopMonitor, GuiThreadSql
+    from gui_guard import EventLoopMonitor, GcWatch, GuiThreadSql
     from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QMainWindow
@@ -57,13 +63,14 @@ def main() -> int:
 
     from hall.models import Staff
     from hall.paths import Paths
-    from hall.services import staff
     from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
+    from hall.services.storage.changes import Changes
     from hall.ui import messages
     from hall.ui.app import create_application
     from hall.ui.background import pool
     from hall.ui.main_window import MainWindow
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     app = create_application([sys.argv[0]])
     load_application_services()
@@ -115,13 +122,25 @@ def main() -> int:
                 m = s.scalars(select(Staff).where(Staff.staff_no == "m99")).one()
             manager = staff.actor_for(m, opened.node)
         today = LAST + timedelta(days=1)
-        ctx = Context(opened.db, opened.node, manager, Changes())
+        ctx = Context(opened.db, opened.node, manager, ChangeSignal())
         sql = GuiThreadSql(opened.db.engine)
         rows: list[tuple[str, float, float, float, int]] = []
 
+        # Diagnostics (off by default): HALL_SHOW_STALLS=1 prints, for each stall over HALL_STALL_MS (default 50),
+        # every thread's Python stack sampled during it and the garbage collections that overlapped it;
+        # HALL_DUMP_STACKS=FILE appends a C-level dump of every thread's stack whenever the loop has not turned for
+        # HALL_STALL_MS (faulthandler's watchdog: it sees a thread holding the interpreter in a long C call).
+        show = bool(os.environ.get("HALL_SHOW_STALLS"))
+        stall_ms = float(os.environ.get("HALL_STALL_MS", 50))
+        dump = os.environ.get("HALL_DUMP_STACKS")
+
         def measure(name: str, action, done) -> None:  # type: ignore[no-untyped-def]
-            mon = EventLoopMonitor()
-            with sql.watching():
+            fh = open(dump, "a") if dump else None  # noqa: SIM115
+            if fh is not None:
+                print(f"==== {name}", file=fh, flush=True)
+            mon = EventLoopMonitor(sample_after_ms=stall_ms if show else None, dump_to=fh, dump_after_ms=stall_ms)
+            collections = GcWatch()
+            with sql.watching(), collections.watching():
                 before = len(sql.statements)
                 mon.start()
                 t_start = time.perf_counter()
@@ -131,6 +150,19 @@ def main() -> int:
                 took = time.perf_counter() - t_start
                 gap = mon.stop()
                 n = len(sql.statements) - before
+            if fh is not None:
+                fh.close()
+            if show:
+                for g, end in zip(mon.gaps, mon.ends, strict=True):
+                    if g > stall_ms:
+                        overlap = [f"gen{gen} {ms:.0f} ms on {who} ({freed} freed)"
+                                   for t0, gen, ms, who, freed in collections.runs
+                                   if t0 < end and t0 + ms / 1000 > end - g / 1000]
+                        print(f"    stall {g:.0f} ms at +{(end - t_start) * 1000:.0f} ms; collections: "
+                              + ("; ".join(overlap) or "none"))
+                slow = [f"gen{gen} {ms:.0f} ms on {who}" for _t, gen, ms, who, _f in collections.runs if ms > 5]
+                print(f"    collections {len(collections.runs)}, over 5 ms: " + ("; ".join(slow) or "none"))
+                print("\n".join("    " + line for st in mon.stalls for line in st.splitlines()))
             over = sum(1 for g in mon.gaps if g > 16.7)
             rows.append((name, took, gap, over, n))
             print(f"  {name:<36} {took * 1000:8.0f} ms   longest stall {gap:6.1f} ms   stalls > 1 frame {over:3d}"
@@ -196,7 +228,7 @@ def main() -> int:
                 lambda: stats.export_task is not None and not stats.export_task.running)
         win.go_registers()
         settle()
-        measure("registers: a change announced", win.ctx.changes.tickets_changed.emit, settled)
+        measure("registers: a change announced", lambda: win.ctx.changes.announce(Changes.everything()), settled)
         win.close()
         settle()
         opened.db.dispose()

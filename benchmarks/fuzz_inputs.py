@@ -60,34 +60,22 @@ from hall.models.workflow import (  # noqa: E402
     Rectification,
 )
 from hall.paths import Paths  # noqa: E402
-from hall.services import (  # noqa: E402
-    accountability,
-    appointments,
-    attendance,
-    calendar,
-    catalog,
-    complaints,
-    followups,
-    intake,
-    joint,
-    masking,
-    papers,
-    proxy,
-    queue,
-    ratings,
-    routing,
-    settings,
-    staff,
-    ticket_search,
-    tickets,
-    validators,
-    workflow,
-)
+from hall.services.base import masking, validators  # noqa: E402
+from hall.services.base.validators import id_check_char  # noqa: E402
 from hall.services.bootstrap import Opened, open_hall  # noqa: E402
-from hall.services.catalog_spec import SHEETS, parse_sheets  # noqa: E402
-from hall.services.numbering import parse_number  # noqa: E402
-from hall.services.stats import Period  # noqa: E402
-from hall.services.validators import id_check_char  # noqa: E402
+from hall.services.calendar import workdays as calendar  # noqa: E402
+from hall.services.cases import bposts, joint, proxy, routing, workflow  # noqa: E402
+from hall.services.catalog import items as catalog  # noqa: E402
+from hall.services.catalog.spec import SHEETS, parse_sheets  # noqa: E402
+from hall.services.people import staff  # noqa: E402
+from hall.services.registers import accountability, appointments, complaints, followups, ratings  # noqa: E402
+from hall.services.reporting import papers, queue  # noqa: E402
+from hall.services.reporting.stats import Period  # noqa: E402
+from hall.services.storage import settings  # noqa: E402
+from hall.services.tickets import intake, rules  # noqa: E402
+from hall.services.tickets import record as tickets  # noqa: E402
+from hall.services.tickets import search as ticket_search  # noqa: E402
+from hall.services.tickets.numbering import parse_number  # noqa: E402
 
 # ------------------------------------------------------------------------------------------ hostile text
 CONTROLS = [chr(c) for c in (*range(0x00, 0x20), 0x7F, 0x80, 0x85, 0x9F)]
@@ -231,7 +219,7 @@ def open_hall_for_fuzz(opened: Opened, seed: int) -> Hall:
     h = Hall(opened, random.Random(seed))
     with opened.db.transaction() as s:
         h.actors = {no: staff.actor_for(staff.by_number(s, no), opened.node) for no in PEOPLE}
-        cal = workflow.calendar(s)
+        cal = rules.calendar(s)
     d = date(2026, 3, 2)
     while len(h.days) < 400:
         if cal.is_workday(d):
@@ -557,9 +545,9 @@ SCENARIOS: list[Scenario] = [
     Scenario("appointments.finish_visit", {"summary": "走访农户十二户，收件三件"},
              lambda h, s, fx, v: appointments.finish_visit(s, h.act("m01"), fx, v["summary"], now=h.now()),
              pool="visit"),
-    Scenario("attendance.mark", {"staff_no": "c09", "status": "present", "note": "按时到岗"},
-             lambda h, s, fx, v: attendance.mark(s, h.act("m01"), v["staff_no"], v["status"], day=h.now().date(),
-                                                 note=v["note"], now=h.now())),
+    Scenario("bposts.mark_attendance", {"staff_no": "c09", "status": "present", "note": "按时到岗"},
+             lambda h, s, fx, v: bposts.mark_attendance(s, h.act("m01"), v["staff_no"], v["status"],
+                                                        day=h.now().date(), note=v["note"], now=h.now())),
     # administration: staff, intake points, settings, the calendar, the catalogue
     Scenario("staff.add_staff", {"staff_no": "", "name": "钱新", "role": "clerk", "post": "民政窗口",
                                  "window": "W02", "point": "000", "b_post": ""},

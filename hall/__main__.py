@@ -21,6 +21,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    # A bundled (frozen) Hall started as a child process — an Excel export, hall/exchange/export_process.py —
+    # runs the child's work here and exits; in every other start this does nothing.
+    multiprocessing.freeze_support()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     import os
 
@@ -46,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         messages.ask_hook = _print_message
     from hall.errors import DatabaseError, HallError
-    from hall.services.node import NodeIdentity
+    from hall.services.storage.node import NodeIdentity
     from hall.ui.login_dialog import FirstRunDialog, LoginDialog
     from hall.ui.startup import BackgroundOpen
 
@@ -55,14 +60,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HallError as exc:
         messages.error(None, app.translate("main", "无法启动"), str(exc))
         return 2
-    opening = BackgroundOpen(paths, args.db or os.environ.get("HALL_DB"), args.intake_point)
-    opening.start()
-    login = LoginDialog(None, node, "", opening=opening)
+    from hall.ui.connections import SavedConnections, SecretStore, first_target
+
+    saved, secrets = SavedConnections(), SecretStore()
+    # --db (or HALL_DB), else the connection used last — opened while the login dialog is up, unless that saved
+    # server's password must be typed first.
+    start, target = first_target(args.db or os.environ.get("HALL_DB"), saved, secrets)
+
+    def open_database(url: str | None) -> BackgroundOpen:
+        job = BackgroundOpen(paths, url, args.intake_point)
+        job.start()
+        return job
+
+    login = LoginDialog(None, node, "", opening=open_database(target) if start else None, connections=saved,
+                        secrets=secrets, open_database=open_database, target=target)
     login.show()
     probe = os.environ.get("HALL_STARTUP_PROBE")  # benchmarks/bench_startup.py: "login" or "main:NO:PASSWORD"
     if probe:
         _probe_login(login, probe)
     outcome = login.exec()
+    opening = login.opening  # the database finally chosen in the dialog
+    if opening is None:
+        return 0  # closed before any database was chosen
     try:
         opened = opening.wait_result()
     except DatabaseError as exc:
@@ -74,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HallError as exc:
         messages.error(None, app.translate("main", "无法启动"), str(exc))
         return 2
-    log.info("hall %s started, data dir %s", __version__, paths.data_dir)
+    from hall.services.storage.dburl import masked
+
+    where = masked(opening.url) if opening.url else str(paths.database_file)
+    log.info("hall %s started, data dir %s, database %s", __version__, paths.data_dir, where)
     if outcome == LoginDialog.NEEDS_ADMIN:
         if FirstRunDialog(opened.db, opened.system).exec() != FirstRunDialog.DialogCode.Accepted:
             return 0
@@ -84,9 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         opened.db.dispose()
         return 0
     from hall.ui.main_window import MainWindow
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
-    window = MainWindow(Context(opened.db, opened.node, login.actor, Changes(), paths))
+    window = MainWindow(Context(opened.db, opened.node, login.actor, ChangeSignal(), paths))
     window.show()
     if probe:
         _probe_main_window(app, window)

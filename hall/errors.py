@@ -54,3 +54,8 @@ class DatabaseError(HallError):
     def __init__(self, message: str, backup_hint: str | None = None) -> None:
         super().__init__(message)
         self.backup_hint = backup_hint
+
+
+class ServerUnavailable(DatabaseError):
+    """The hall server cannot be reached (down, restarting, the network gone): nothing of this action was saved;
+    the connection pool reconnects by itself once the server is back."""

@@ -3,13 +3,14 @@
 ``hall.log`` and the crash report are read by an administrator, mailed to a supplier, attached to a ticket of a
 help desk: they must not carry a citizen's ID number, phone or the payload of a save. Three locks:
 
-- every engine is created with ``hide_parameters=True`` (hall/services/db.py), so SQLAlchemy's own messages
+- every engine is created with ``hide_parameters=True`` (hall/services/storage/db.py), so SQLAlchemy's own messages
   never show bound values;
 - :func:`crash_report` formats an exception chain with database errors reduced to what a developer needs
   (the error class, SQLSTATE, constraint / table / column, the SQL text with its placeholders): PostgreSQL's
   DETAIL ("Failing row contains (…)", "Key (id_no)=(…) already exists") and any quoted value are left out;
 - :class:`RedactingFormatter` writes every record of ``hall.log`` through :func:`redact`, which masks anything
-  shaped like an ID number, a credit code or a phone number, and formats tracebacks with :func:`crash_report`.
+  shaped like an ID number, a credit code or a phone number, and formats tracebacks with :func:`crash_report`;
+  :class:`hall.redact.RedactingFilter` on the same handler masks a database password first.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
+
+from hall.redact import RedactingFilter, mask_secrets
 
 MAX_MESSAGE = 600  # characters of one exception's message kept in a report (a pasted page is not a diagnosis)
 MAX_STATEMENT = 2000  # characters of a failed statement's SQL (placeholders only) kept
@@ -145,8 +148,11 @@ class RedactingFormatter(logging.Formatter):
         return crash_report(*ei).rstrip("\n")
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info:
+            # RedactingFilter runs first and caches a plain traceback in exc_text (passwords masked), which
+            # logging.Formatter would print as is: the crash report (no bound values) replaces it here.
+            record.exc_text = mask_secrets(self.formatException(record.exc_info))
         return redact(super().format(record))
-
 
 def configure(logs_dir: Path, *, verbose: bool = False) -> Path:
     logs_dir.mkdir(parents=True, exist_ok=True)
@@ -159,5 +165,6 @@ def configure(logs_dir: Path, *, verbose: bool = False) -> Path:
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8",
                                                        errors="backslashreplace")
         handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactingFilter())  # a database password never reaches the file, whoever logs it
         root.addHandler(handler)
     return path

@@ -11,7 +11,7 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import create_engine
 
-from hall.services.migrate import MIGRATIONS_DIR, alembic_config
+from hall.services.storage.migrate import MIGRATIONS_DIR, alembic_config
 
 target = MIGRATIONS_DIR / "versions" / "0001_initial_schema.py"
 target.unlink(missing_ok=True)

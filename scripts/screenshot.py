@@ -28,10 +28,10 @@ def main() -> int:
     args = p.parse_args()
 
     from hall.paths import Paths
-    from hall.services import staff
     from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
     from hall.ui.app import create_application
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     app = create_application(sys.argv[:1])
     opened = open_hall(Paths.resolve(args.data_dir))
@@ -47,7 +47,7 @@ def main() -> int:
         # A documentation run answers its own questions: no draft offered back, quitting never blocks.
         messages.ask_hook = lambda title, _text: title != "恢复未保存的登记"
         day = date.fromisoformat(args.today) if args.today else date.today()
-        win = MainWindow(Context(opened.db, opened.node, actor, Changes()), today=lambda: day)
+        win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal()), today=lambda: day)
         win.resize(width, height)
         win.move(0, 0)
         widget = win
@@ -98,8 +98,8 @@ def stage_queue(win) -> None:  # type: ignore[no-untyped-def]
 
 def stage_history(win) -> None:  # type: ignore[no-untyped-def]
     """A ticket awaiting 补正 worked through the detail screen (writes to the data directory: use a copy)."""
-    from hall.services import queue
-    from hall.services.queue import TicketFilter
+    from hall.services.reporting import queue
+    from hall.services.reporting.queue import TicketFilter
 
     win.go_queue()
     # The queue's own model loads in the background; the script picks its ticket with the service directly.

@@ -27,6 +27,7 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     """Every test gets its own HALL_HOME so nothing touches the user's real data directory."""
     home = tmp_path_factory.mktemp("hall-home")
     monkeypatch.setenv("HALL_HOME", str(home))
+    monkeypatch.setenv("HALL_SETTINGS", str(home / "settings.ini"))  # saved connections: never the user's own
     monkeypatch.delenv("HALL_DB", raising=False)
     return home
 
@@ -40,7 +41,7 @@ def _open(data_dir: Path, url: str | None):
 
 def _add_people(opened) -> None:
     """An administrator, two clerks at different windows (c03's B-post is c02), a manager, a village staff."""
-    from hall.services import staff
+    from hall.services.people import staff
 
     with opened.db.transaction() as s:
         staff.create_first_admin(s, opened.system, PASSWORDS["admin"])
@@ -77,6 +78,20 @@ def _pg_template(request, tmp_path_factory) -> tuple[str, Path]:
     return "hall_template", data
 
 
+def _check_ledger(opened, request) -> None:
+    """With HALL_LEDGER_CHECK=1, every test's hall must still equal a replay of its ledger when the test ends
+    (tests that edit the file behind the program's back are marked ``ledger_edited``)."""
+    if os.environ.get("HALL_LEDGER_CHECK") != "1" or request.node.get_closest_marker("ledger_edited"):
+        return
+    from hall.services import ledger_check
+
+    report = ledger_check.check(opened.db, limit=10)
+    if not report.ok:
+        lines = [report.replay_error] if report.replay_error else [
+            ledger_check.describe(d) for d in report.comparison.differences]
+        pytest.fail("ledger check after the test:\n" + "\n".join(lines), pytrace=False)
+
+
 @pytest.fixture
 def fresh_hall(tmp_path):
     """A hall exactly as the first start leaves it: seeded, no administrator yet."""
@@ -86,12 +101,13 @@ def fresh_hall(tmp_path):
 
 
 @pytest.fixture
-def hall_sqlite(tmp_path, _sqlite_template):
+def hall_sqlite(request, tmp_path, _sqlite_template):
     """A seeded hall with staff (see ``people``) on a real SQLite file of this test's own."""
     data = tmp_path / "data"
     shutil.copytree(_sqlite_template, data)
     opened = _open(data, None)
     yield opened
+    _check_ledger(opened, request)
     opened.db.dispose()
 
 
@@ -112,6 +128,7 @@ def hall_db(request, tmp_path):
     opened = _open(data, server.url(name))
     try:
         yield opened
+        _check_ledger(opened, request)
     finally:
         opened.db.dispose()
         _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -7,8 +7,8 @@ PASSWORDS = {"admin": "admin-pass-1", "c02": "clerk-pass-1", "c03": "clerk-pass-
 
 
 def actors_of(opened):
-    from hall.services import staff
-    from hall.services.node import NodeIdentity
+    from hall.services.people import staff
+    from hall.services.storage.node import NodeIdentity
 
     village_node = NodeIdentity("village-node-001", "001")
     with opened.db.transaction() as s:

@@ -28,7 +28,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from hall.models.base import Base
-from hall.services import attendance, catalog, intake, ratings, tickets, workflow
+from hall.services.cases import bposts, workflow
+from hall.services.catalog import items as catalog
+from hall.services.registers import ratings
+from hall.services.tickets import intake
 
 TODAY = date(2026, 12, 16)
 NEXT_WORKDAY = date(2026, 12, 17)
@@ -79,21 +82,13 @@ def build(opened, people) -> Built:
         workflow.pause(s, c02, numbers["F"], "等待申请人补交材料", now=at(date(2026, 12, 3)))
     for name, day in (("H", date(2026, 12, 10)), ("I", date(2026, 12, 4)), ("J", date(2026, 11, 18))):
         with opened.db.transaction() as s:
-            tickets.close(s, c02, numbers[name], "approved", "已办结", now=at(day, 15))
+            workflow.close(s, c02, numbers[name], "approved", "已办结", now=at(day, 15))
     with opened.db.transaction() as s:
         invite = ratings.request_rating(s, c02, numbers["I"], "closure", now=at(date(2026, 12, 4), 15))
     with opened.db.transaction() as s:
         channel = ratings.CitizenChannel(opened.node.node_id)
         ratings.rate(s, channel, invite.token, 2, "等候时间太长", now=at(date(2026, 12, 7), 9))
     with opened.db.transaction() as s:
-        attendance.mark(s, m01, "c03", "absent", day=TODAY, note="病假", now=at(TODAY, 8))
-        attendance.mark(s, m01, "c02", "present", day=TODAY, now=at(TODAY, 8))
+        bposts.mark_attendance(s, m01, "c03", "absent", day=TODAY, note="病假", now=at(TODAY, 8))
+        bposts.mark_attendance(s, m01, "c02", "present", day=TODAY, now=at(TODAY, 8))
     return Built(numbers)
-
-
-def drop_workflow_tables(opened) -> None:
-    """A database from before the workflow tables (the panels must then say so, not show empty lists)."""
-    from hall.models.workflow import Attendance, FollowUp, Rating, Rectification, SubstitutedTicket, Substitution
-
-    for model in (Attendance, FollowUp, Rating, Rectification, SubstitutedTicket, Substitution):
-        model.__table__.drop(opened.db.engine, checkfirst=True)

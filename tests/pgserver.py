@@ -44,6 +44,7 @@ class PgServer:
     datadir: Path
     port: int
     run_as: str | None  # system user that owns the cluster, None for the current user
+    durable: bool = False  # commits flushed to disk (see start_server)
 
     def url(self, database: str = DATABASE) -> str:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
@@ -105,8 +106,11 @@ def _check(proc: subprocess.CompletedProcess[str], what: str, log: Path | None =
     raise RuntimeError(f"PostgreSQL test server: {what} failed (exit {proc.returncode}):\n{detail}")
 
 
-def start_server(bindir: Path, base: Path) -> PgServer:
-    """initdb + pg_ctl start in ``base``; returns once the server accepts connections."""
+def start_server(bindir: Path, base: Path, *, durable: bool = False) -> PgServer:
+    """initdb + pg_ctl start in ``base``; returns once the server accepts connections.
+
+    ``durable``: every commit is flushed to disk as on a real hall server (benchmarks); the tests' default skips
+    that (their data is thrown away)."""
     run_as: str | None = None
     if _is_root():
         import pwd
@@ -149,8 +153,8 @@ def start_server(bindir: Path, base: Path) -> PgServer:
         port = _free_port()
         options = (
             f"-c listen_addresses=127.0.0.1 -p {port} {socket_dir}"
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=100 -c shared_buffers=32MB"
+            + ("" if durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off ")
+            + "-c max_connections=100 -c shared_buffers=32MB"
         )
         proc = _run(
             [
@@ -175,11 +179,32 @@ def start_server(bindir: Path, base: Path) -> PgServer:
         except RuntimeError as exc:
             last_error = exc
             continue
-        server = PgServer(bindir=bindir, datadir=datadir, port=port, run_as=run_as)
+        server = PgServer(bindir=bindir, datadir=datadir, port=port, run_as=run_as, durable=durable)
         _wait_until_ready(server, log)
         return server
     assert last_error is not None
     raise last_error
+
+
+def kill_server(server: PgServer) -> None:
+    """The server goes away at once, as a power cut or a killed postmaster would take it (``-m immediate``: no
+    shutdown checkpoint, every connection dropped, crash recovery at the next start)."""
+    _check(_run([str(server.bindir / "pg_ctl"), "-D", str(server.datadir), "-m", "immediate", "-w", "stop"],
+                server.run_as, server.datadir.parent, timeout=60), "pg_ctl stop -m immediate")
+
+
+def restart_server(server: PgServer) -> None:
+    """Start a stopped server again on the same port and data (returns once it accepts connections)."""
+    base = server.datadir.parent
+    log = base / "server.log"
+    socket_dir = "" if os.name == "nt" else f"-k {base} "
+    options = (f"-c listen_addresses=127.0.0.1 -p {server.port} {socket_dir}"
+               + ("" if server.durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off ")
+               + "-c max_connections=100 -c shared_buffers=32MB")
+    _check(_run([str(server.bindir / "pg_ctl"), "-D", str(server.datadir), "-l", str(log), "-o", options, "-w",
+                 "-t", str(int(START_TIMEOUT_S)), "start"], server.run_as, base, timeout=START_TIMEOUT_S + 10),
+           "pg_ctl start (again)", log)
+    _wait_until_ready(server, log)
 
 
 def _wait_until_ready(server: PgServer, log: Path) -> None:

@@ -68,3 +68,59 @@ def test_ui_issues_no_queries():
             if needle in text:
                 problems.append(f"{path.relative_to(ROOT)} uses {needle}")
     assert problems == []
+
+
+# ------------------------------------------------------------------------------- the package order has teeth
+import shutil  # noqa: E402
+
+import layer_rules  # noqa: E402
+
+
+def test_no_import_cycle_between_hall_modules_counting_imports_inside_functions():
+    assert layer_rules.cycles(ROOT) == []
+
+
+def test_no_import_goes_up_the_package_order():
+    assert layer_rules.upward(ROOT) == []
+
+
+def test_no_dynamic_import_of_hall_modules():
+    assert layer_rules.dynamic_imports(ROOT) == []
+
+
+def test_every_module_has_a_place_in_the_order():
+    assert [m for m in layer_rules.modules(ROOT) if layer_rules.layer_of(m) < 0] == []
+
+
+def _planted_tree(tmp_path: Path) -> Path:
+    copy = tmp_path / "hall"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def test_a_planted_cycle_inside_a_function_is_found(tmp_path):
+    tree = _planted_tree(tmp_path)
+    target = tree / "services" / "tickets" / "record.py"
+    target.write_text(target.read_text(encoding="utf-8")
+                      + "\n\ndef _planted():\n    from hall.services.tickets import rules  # noqa: F401\n",
+                      encoding="utf-8")
+    assert ["hall.services.tickets.record", "hall.services.tickets.rules"] in layer_rules.cycles(tree)
+
+
+def test_a_planted_upward_import_is_found(tmp_path):
+    tree = _planted_tree(tmp_path)
+    target = tree / "services" / "base" / "validators.py"
+    target.write_text(target.read_text(encoding="utf-8")
+                      + "\n\ndef _planted():\n    from hall.services.cases import workflow  # noqa: F401\n",
+                      encoding="utf-8")
+    assert any(p.startswith("hall.services.base.validators:") and "hall.services.cases.workflow" in p
+               for p in layer_rules.upward(tree))
+
+
+def test_a_planted_dynamic_import_is_found(tmp_path):
+    tree = _planted_tree(tmp_path)
+    target = tree / "ui" / "widgets.py"
+    target.write_text(target.read_text(encoding="utf-8")
+                      + "\n\ndef _planted():\n    import importlib\n    return importlib.import_module('hall.cli')\n",
+                      encoding="utf-8")
+    assert any("importlib.import_module('hall.cli')" in p for p in layer_rules.dynamic_imports(tree))

@@ -23,7 +23,8 @@ import pytest
 from sqlalchemy import text
 
 from hall.logging_setup import configure, crash_report, redact
-from hall.services import catalog, intake
+from hall.services.catalog import items as catalog
+from hall.services.tickets import intake
 
 ID_NO, PHONE, NAME = "11010519491231002X", "13812345678", "欧阳娜娜"
 AGENT_ID, AGENT_PHONE = "440524188001010014", "13900001111"
@@ -81,7 +82,8 @@ def test_a_failed_save_from_the_gui_logs_no_personal_data(hall_db, people, hall_
 
     def save() -> None:
         try:
-            ops.run(None, hall_db.db, lambda s: intake.register(s, people["c02"], form(s)))
+            ctx = ops.Context(hall_db.db, hall_db.node, people["c02"])
+            ops.run(None, ctx, lambda s: intake.register(s, people["c02"], form(s)))
         except Exception as exc:
             caught.append(exc)
             raise
@@ -150,3 +152,20 @@ def test_every_engine_hides_its_parameters():
                     if not (isinstance(kw.get("hide_parameters"), ast.Constant) and kw["hide_parameters"].value):
                         missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert missing == []
+
+
+def test_a_logged_traceback_goes_through_the_crash_report_and_masks_passwords(hall_log):
+    """``log.exception`` in any module: hall.log's handler has both locks — RedactingFilter (passwords, which
+    caches a plain traceback on the record first) and RedactingFormatter (the crash report, no quoted values)."""
+    import sqlite3
+
+    try:
+        raise sqlite3.OperationalError(f"no such row '{NAME}' on postgresql://hall:s3cret@server/hall")
+    except sqlite3.OperationalError:
+        logging.getLogger("hall.somewhere").exception("lookup failed")
+    for h in logging.getLogger("hall").handlers:
+        h.flush()
+    log = hall_log.read_text(encoding="utf-8")
+    assert "lookup failed" in log and "Traceback" in log and "sqlite3.OperationalError" in log
+    assert "s3cret" not in log and "postgresql://hall:***@server/hall" in log
+    assert_clean("hall.log", log)

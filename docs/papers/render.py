@@ -3,8 +3,8 @@
     .venv/bin/python docs/papers/render.py
 
 A temporary data directory gets the seeded hall (catalogue, 2026 calendar), staff, and the tickets of
-tests/services/papers_env.py (accepted, 补正, 不予受理, 容缺, proxy forwarded/extended/closed, joint with a
-deemed consent); each paper comes from ``hall.services.papers`` and is drawn by ``hall.print``, then pdftoppm
+tests/papers_env.py (accepted, 补正, 不予受理, 容缺, proxy forwarded/extended/closed, joint with a
+deemed consent); each paper comes from ``hall.services.reporting.papers`` and is drawn by ``hall.print``, then pdftoppm
 turns the chosen page into a PNG beside this script.
 """
 
@@ -29,7 +29,8 @@ def main() -> int:
     from hall.print.notices import BookletRenderer, FlowchartRenderer, SixPublicRenderer, StaffBoardRenderer
     from hall.print.receipt80 import Receipt80Renderer
     from hall.print.ticket_layout import TicketPaperRenderer
-    from hall.services import papers, staff
+    from hall.services.people import staff
+    from hall.services.reporting import papers
     from hall.services.bootstrap import open_hall
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,8 +1,9 @@
 """`hall-admin`: the administrator's command line. Calls services, print and exchange; never the UI.
 
-Each area registers its sub-commands from its own module (``hall/cli/<area>_cmd.py``) through
-``register(subparsers)`` and a handler ``run(args, ctx) -> int``. Every command works without a terminal,
-exits non-zero with a one-line Chinese reason on bad input, and never prints a traceback for it.
+Each area registers its sub-commands from its own module (``hall/cli/<area>_cmd.py``, listed in
+:data:`COMMAND_MODULES`) through ``register(subparsers)`` and a handler ``run(args, ctx) -> int``. Every
+command works without a terminal, exits non-zero with a one-line Chinese reason on bad input, and never prints
+a traceback for it.
 """
 
 from __future__ import annotations
@@ -11,59 +12,25 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 
+from hall.cli import calendar_cmd, catalog_cmd, core_cmd, demo_cmd, print_cmd, report_cmd, server_cmd
+from hall.cli.args import ChineseArgumentParser, iso_date  # noqa: F401  (iso_date: for callers of this package)
 from hall.errors import HallError
 from hall.logging_setup import crash_report
 
 log = logging.getLogger("hall.cli")
 
-# Modules that contribute sub-commands; each has register(subparsers).
-COMMAND_MODULES = (
-    "hall.cli.core_cmd",
-    "hall.cli.catalog_cmd",
-    "hall.cli.demo_cmd",
-    "hall.cli.calendar_cmd",
-    "hall.cli.print_cmd",
-    "hall.cli.report_cmd",
-)
-
-
-class ChineseArgumentParser(argparse.ArgumentParser):
-    """argparse's own complaints, in one Chinese line (the reason) plus where to look, exit 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        message = (message.replace("the following arguments are required", "缺少必填参数")
-                   .replace("invalid choice", "无效的选项").replace("unrecognized arguments", "无法识别的参数")
-                   .replace("expected one argument", "缺少参数值").replace("argument ", "参数 ")
-                   .replace("invalid", "无效的").replace("value", "值"))
-        self.exit(2, f"错误：{message}（用 {self.prog} --help 查看用法）\n")
-
-
-def iso_date(text: str) -> date:
-    """An argparse type: YYYY-MM-DD, with a Chinese message."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期“{text}”应为 YYYY-MM-DD 格式的有效日期") from None
-
+# The modules that contribute sub-commands, in the order of ``hall-admin --help``; each has register(subparsers).
+COMMAND_MODULES = (core_cmd, server_cmd, catalog_cmd, demo_cmd, calendar_cmd, print_cmd, report_cmd)
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     parser = ChineseArgumentParser(prog="hall-admin", description="Hall 便民服务中心 管理命令")
     parser.add_argument("--data-dir", help="数据目录（默认按系统约定；也可用环境变量 HALL_HOME）")
     parser.add_argument("--db", help="数据库地址，例如 postgresql://user:pw@host/hall；默认本机 SQLite")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=ChineseArgumentParser)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # an area not built yet contributes nothing
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 

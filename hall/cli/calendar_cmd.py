@@ -10,10 +10,10 @@ from datetime import date
 from typing import Any
 
 from hall.errors import ValidationError
-from hall.services import calendar as calendar_service
-from hall.services import recalc
-from hall.services.calendar import DayException, WorkCalendar
-from hall.services.deadlines import WEEKDAY_NAMES, LimitRule, compute_due
+from hall.services.calendar import workdays as calendar_service
+from hall.services.calendar.deadlines import WEEKDAY_NAMES, LimitRule, compute_due
+from hall.services.calendar.workdays import DayException, WorkCalendar
+from hall.services.cases import recalc
 
 STATUS_NAMES = {"confirmed": "已确认", "provisional": "暂定"}
 SOURCE_NAMES = {"chinese_calendar": "chinesecalendar 软件包", "notice": "国务院通知",

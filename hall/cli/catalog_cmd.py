@@ -9,7 +9,7 @@ from typing import Any
 
 from hall.errors import ValidationErrors
 from hall.exchange.catalog_xlsx import read_catalog_xlsx, write_catalog_xlsx
-from hall.services import catalog
+from hall.services.catalog import items as catalog
 
 
 def register(subparsers: Any) -> None:

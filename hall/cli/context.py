@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from hall.paths import Paths
-from hall.services.actor import Actor
+from hall.services.base.actor import Actor
 from hall.services.bootstrap import Opened, open_hall
-from hall.services.db import Database
-from hall.services.node import NodeIdentity
+from hall.services.storage.db import Database
+from hall.services.storage.node import NodeIdentity
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Core commands: init, staff, ticket, ledger verify, backup."""
+"""Core commands: init, staff, ticket, ledger verify/check/rebuild/digest, daily, backup."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from hall.cli import iso_date
+from hall.cli.args import iso_date
 from hall.errors import HallError, ValidationError
-from hall.services import intake, ledger, staff, tickets
-from hall.services.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
+from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
+from hall.services.people import staff
+from hall.services.storage import ledger
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,7 +48,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ts.set_defaults(handler=cmd_ticket_show)
 
     lg = sub.add_parser("ledger", help="台账").add_subparsers(dest="ledger_cmd", required=True, metavar="ACTION")
-    lg.add_parser("verify", help="逐条核验台账哈希链").set_defaults(handler=cmd_ledger_verify)
+    v = lg.add_parser("verify", help="逐条核验台账哈希链，并检查数据库文件结构（SQLite quick_check）")
+    v.add_argument("--full", action="store_true",
+                   help="文件结构做完整检查（SQLite integrity_check：也核对索引与表内容，用时更长）")
+    v.set_defaults(handler=cmd_ledger_verify)
+    c = lg.add_parser("check", help="在临时副本中按台账重建全部数据表，与现库逐表比较，列出不一致之处")
+    c.add_argument("--limit", type=int, default=20, help="最多列出多少处不一致（默认20）")
+    c.add_argument("--quiet", action="store_true", help="不显示进度")
+    c.set_defaults(handler=cmd_ledger_check)
+    r = lg.add_parser("rebuild", help="按台账重建全部数据表（先备份；PostgreSQL 上在一个事务中完成；"
+                                      "重建期间各窗口不能保存，请在下班后运行）")
+    r.add_argument("--quiet", action="store_true", help="不显示进度")
+    r.set_defaults(handler=cmd_ledger_rebuild)
+    lg.add_parser("digest", help="当前状态摘要（SHA-256）：比较两台终端或两次重建是否一致").set_defaults(
+        handler=cmd_ledger_digest)
 
     d = sub.add_parser("daily", help="执行每日规则（逾期视为认可、责任追究、未评价、回访排期、B岗顶岗）")
     d.add_argument("--date", type=iso_date, help="按该日执行（YYYY-MM-DD，默认今天）")
@@ -151,7 +167,7 @@ def cmd_ticket_add(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_ticket_show(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.services.masking import mask_id_for_clerk
+    from hall.services.base.masking import mask_id_for_clerk
 
     with ctx.db.transaction() as session:
         t = tickets.get(session, args.number)
@@ -175,10 +191,21 @@ def cmd_ticket_show(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
+    from hall.services import ledger_check
+
+    storage = ledger_check.quick_check(ctx.db, full=args.full)
+    check_name = "integrity_check" if args.full else "quick_check"
+    if storage:
+        shown = "；".join(storage[:3]) + (f"；另有 {len(storage) - 3} 处" if len(storage) > 3 else "")
+        latest = ctx.db.latest_backup()
+        print(f"台账异常：数据库文件已损坏（SQLite {check_name}：{shown}）。请从最近的备份恢复"
+              + (f"：{latest}" if latest else "") + "。", file=sys.stderr)
+        return 1
     with ctx.db.transaction() as session:
         report = ledger.verify(session)
     if report.ok:
-        print(f"台账完好：{report.events} 条事件，{report.nodes} 个终端，哈希链全部相符")
+        where = f"；数据库文件结构检查（{check_name}）通过" if storage is not None else ""
+        print(f"台账完好：{report.events} 条事件，{report.nodes} 个终端，哈希链全部相符{where}")
         return 0
     ev = report.first_broken
     where = f"终端 {ev.node_id} 第 {ev.seq} 号事件（{ev.event_id}，{ev.type}，{ev.occurred_at:%Y-%m-%d %H:%M:%S}）" \
@@ -187,8 +214,75 @@ def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
     return 1
 
 
+def cmd_ledger_check(args: argparse.Namespace, ctx: Any) -> int:
+    from hall.services import ledger_check
+
+    if args.limit < 0:
+        raise ValidationError("--limit", "应为 0 或正整数")
+    report = ledger_check.check(ctx.db, limit=args.limit, progress=None if args.quiet else _progress_printer())
+    if report.replay_error:
+        print(f"台账检查未完成：{report.replay_error}", file=sys.stderr)
+        return 1
+    cmp = report.comparison
+    assert cmp is not None
+    print(f"台账检查：按 {report.events:,} 条事件在临时副本中重建 {cmp.tables} 张表，与现库按自然键逐表比较"
+          f"（用时 {report.seconds:.1f} 秒）")
+    if report.unprojected:
+        kinds = "、".join(f"{k} {v:,} 条" for k, v in sorted(report.unprojected.items()))
+        print(f"其中不改变任何数据表的事件（只记入台账）：{kinds}")
+    if report.ok:
+        print(f"所有表一致（共 {cmp.rows_live:,} 行）")
+        return 0
+    per_table = "，".join(f"{ledger_check.table_label(t)} {n:,} 处" for t, n in sorted(cmp.by_table.items()))
+    print(f"发现 {cmp.total:,} 处不一致：{per_table}")
+    for diff in cmp.differences:
+        print(f"  {ledger_check.describe(diff)}")
+    if cmp.total > len(cmp.differences):
+        print(f"  ……（只列出前 {len(cmp.differences)} 处，另有 {cmp.total - len(cmp.differences):,} 处）")
+    if report.unrecorded_calendar:
+        years = report.unrecorded_calendar
+        print(f"其中工作日历（{years[0]}–{years[-1]} 年）是旧版本直接写入、未记入台账的："
+              "ledger rebuild 会先把它记入台账再重建，不会丢失。")
+    print("现库与台账不一致：查明原因后可用 hall-admin ledger rebuild 按台账重建（重建前自动备份）。")
+    return 1
+
+
+def cmd_ledger_rebuild(args: argparse.Namespace, ctx: Any) -> int:
+    from hall.services import ledger_check
+
+    report = ledger_check.rebuild(ctx.db, ctx.actor, progress=None if args.quiet else _progress_printer())
+    if report.calendar_recorded:
+        years = report.calendar_recorded
+        print(f"旧版本直接写入的工作日历（{years[0]}–{years[-1]} 年）已先记入台账，重建后保留")
+    if report.backup is not None:
+        print(f"重建前已备份到 {report.backup}")
+    else:
+        print("PostgreSQL：重建在一个事务中完成（未另做备份：请在服务器上用 pg_dump 备份）")
+    print(f"已按台账 {report.events:,} 条事件重建 {report.after.tables} 张表（用时 {report.seconds:.1f} 秒）：")
+    for name, after in report.after.by_table.items():
+        before = report.before.by_table.get(name, 0)
+        if before or after:
+            change = "" if before == after else f"（原 {before:,} 行）"
+            print(f"  {ledger_check.table_label(name)} {after:,} 行{change}")
+    if report.before.sha256 == report.after.sha256:
+        print(f"当前状态摘要未变：{report.after.sha256}（现库原本就与台账一致）")
+    else:
+        print(f"当前状态摘要：重建前 {report.before.sha256}，重建后 {report.after.sha256}"
+              "（与台账不一致之处已按台账更正）")
+    return 0
+
+
+def cmd_ledger_digest(args: argparse.Namespace, ctx: Any) -> int:
+    from hall.services import ledger_check
+
+    d = ledger_check.digest(ctx.db)
+    print(d.sha256)
+    print(f"当前状态摘要（SHA-256）：{d.tables} 张表，共 {d.rows:,} 行，按自然键排序", file=sys.stderr)
+    return 0
+
+
 def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.services import daily
+    from hall.services.cases import daily
 
     report = daily.run_batched(ctx.db, ctx.actor, args.date or date.today(),
                                None if args.quiet else _progress_printer(), full=args.full)

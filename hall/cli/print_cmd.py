@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hall.errors import ValidationError
-from hall.services.paper_data import PAPER_TITLES
+from hall.services.base.paper_data import PAPER_TITLES
 
 NOTICES = "notices"
 
@@ -53,7 +53,7 @@ def run(args: Any, ctx: Any) -> int:
 def _ticket(args: Any, ctx: Any, out: Path) -> int:
     from hall.print.receipt80 import Receipt80Renderer
     from hall.print.ticket_layout import TicketPaperRenderer
-    from hall.services import papers
+    from hall.services.reporting import papers
 
     if not args.paper:
         raise ValidationError("--paper", "打印办件文书须指定文书种类，可选：" + "、".join(PAPER_TITLES))
@@ -74,7 +74,7 @@ def _ticket(args: Any, ctx: Any, out: Path) -> int:
 
 def _notices(args: Any, ctx: Any, out: Path) -> int:
     from hall.print import notices
-    from hall.services import papers
+    from hall.services.reporting import papers
 
     if args.paper or args.roll80:
         raise ValidationError("--paper/--roll80", "只用于办件文书，公示材料不用")

@@ -8,7 +8,7 @@ from typing import Any
 
 from hall.errors import ValidationError
 from hall.exchange import reports_xlsx
-from hall.services.stats import Period
+from hall.services.reporting.stats import Period
 
 
 def _day(field: str):  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from hall.errors import ValidationError, ValidationErrors
-from hall.services.catalog_spec import (
+from hall.services.catalog.spec import (
     FORMS,
     KIND_LABELS,
     LIST_SEP,
@@ -51,7 +51,7 @@ from hall.services.catalog_spec import (
     check_headers,
     parse_sheets,
 )
-from hall.services.files import atomic_path
+from hall.services.storage.files import atomic_path
 
 README_SHEET = "说明"
 FILE_FIELD = "事项清单文件"

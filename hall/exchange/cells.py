@@ -1,6 +1,6 @@
 """The last lock before a workbook: whatever text a cell gets, the file is written and opens as data.
 
-The free-text rule (hall.services.validators.free_text) keeps control characters out of everything saved since it
+The free-text rule (hall.services.base.validators.free_text) keeps control characters out of everything saved since it
 came in; rows written before it (or by a hand edit of the database) may still hold them. openpyxl refuses such a
 cell with ``IllegalCharacterError`` half-way through a year's ledger, a lone surrogate fails lxml's UTF-8, a cell
 over Excel's 32,767 characters makes Excel call the file corrupt, and a text starting with "=" is written as a

@@ -1,7 +1,7 @@
 """Statistics, performance review, overdue list and ticket ledger to Excel (openpyxl write-only, lxml).
 
-Every figure comes from :mod:`hall.services.stats` — the same numbers as on screen. The sheets follow the shape a
-county office (县政务服务管理办公室) expects of a township report: a title row, a line with the period, the
+Every figure comes from :mod:`hall.services.reporting.stats` — the same numbers as on screen. The sheets follow
+the shape a county office (县政务服务管理办公室) expects of a township report: a title row, a line with the period, the
 reporting unit and the date, two header rows with merged group headings, one row per window (item, kind,
 intake point …), a 合计 row, a signature line; frozen panes below the headers, A4 landscape, fit to one page
 wide, header rows repeated on every printed page.
@@ -29,12 +29,13 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
 from hall.exchange.cells import new_cell, safe_row, safe_value
-from hall.services import ledger, settings, stats
-from hall.services.actor import Actor
-from hall.services.files import atomic_path
-from hall.services.permissions import require_admin, require_supervisor
-from hall.services.states import KIND_LABELS
-from hall.services.stats import Period, StatsRow, StatsTable, fmt_days, fmt_rate
+from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_admin, require_supervisor
+from hall.services.base.states import KIND_LABELS
+from hall.services.reporting import stats
+from hall.services.reporting.stats import Period, StatsRow, StatsTable, fmt_days, fmt_rate
+from hall.services.storage import ledger, settings
+from hall.services.storage.files import atomic_path
 
 # ---------------------------------------------------------------------------------------------- styles
 _thin = Side(style="thin", color="000000")
@@ -333,21 +334,27 @@ def write_ledger_sheet(wb: Workbook, export: stats.LedgerExport, period: Period,
     sh.append([sh.cell(subtitle + note, PLAIN, LEFT, border=False)] + [None] * (ncols - 1))
     sh.merge(1, ncols)
     sh.append([sh.cell("序号", BOLD, fill=HEAD_FILL)] + [sh.cell(c, BOLD, fill=HEAD_FILL) for c in export.columns])
-    # Plain cells for the bulk: one shared style per column type keeps a year's ledger fast to write.
+    # Plain values for the bulk; a cell object only where a date needs its format (4 of 17 columns), the format
+    # set before the value — openpyxl then keeps it instead of first registering its own default date format.
     fmts = {"收件时间": "yyyy-mm-dd hh:mm", "办结时间": "yyyy-mm-dd hh:mm", "受理日期": "yyyy-mm-dd",
             "承诺办结日期": "yyyy-mm-dd"}
-    col_fmt = [fmts.get(c) for c in export.columns]
+    dated = [(i, fmts[c]) for i, c in enumerate(export.columns, 1) if c in fmts]  # positions after 序号
     ws = sh.ws
     n = 0
     for n, row in enumerate(export.rows, 1):
-        cells: list[Any] = [n]
-        for value, fmt in zip(row, col_fmt, strict=True):
-            if fmt and value is not None:
-                c = new_cell(ws, value)
-                c.number_format = fmt
-                cells.append(c)
-            else:
-                cells.append(value)
+        # An empty text ("", no 暂定, no result yet) is an empty cell: nothing to write (a tenth of the ledger's
+        # cells), and Excel's COUNTA no longer counts it as filled.
+        cells: list[Any] = [n, *[None if v == "" else v for v in row]]
+        for i, fmt in dated:
+            value = cells[i]
+            if value is not None:
+                if isinstance(value, str):  # text where a date belongs (a legacy row): made safe like any text
+                    c = new_cell(ws, value)
+                else:
+                    c = WriteOnlyCell(ws)
+                    c.number_format = fmt
+                    c.value = value
+                cells[i] = c
         ws.append(safe_row(ws, cells))  # one scan per row; a legacy row's bad text is made safe
     return n
 
@@ -367,7 +374,7 @@ def write_ledger(session: Session, actor: Actor, period: Period, path: str | os.
     rows = write_ledger_sheet(wb, stats.ledger_rows(session, clipped, full=full), period, hall, subtitle)
     _save(wb, target)
     if full:
-        ledger.append(session, actor, "report.ledger_exported", {
+        ledger.append(session, actor, stats.LEDGER_EXPORT_EVENT, {
             "from": clipped.start, "to": clipped.end, "rows": rows, "full": True, "file": target.name,
             "reason": f"导出 {clipped.start} 至 {clipped.end} 办件台账（含完整个人信息）{rows} 件",
         }, at=now)

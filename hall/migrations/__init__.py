@@ -1,7 +1,7 @@
-"""Alembic migrations, shipped inside the package and run at start-up (see hall/services/migrate.py).
+"""Alembic migrations, shipped inside the package and run at start-up (see hall/services/storage/migrate.py).
 
 ``HEAD`` names the newest revision so that an up-to-date database is recognised without importing Alembic
-(it costs a fifth of a second at every start); tests/services/test_db.py keeps it equal to Alembic's head.
+(it costs a fifth of a second at every start); tests/services/storage/test_db.py keeps it equal to Alembic's head.
 """
 
-HEAD = "0002"
+HEAD = "0003"

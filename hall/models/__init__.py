@@ -5,6 +5,7 @@ from hall.models.base import Base
 from hall.models.calendar import CalendarDay, CalendarYear
 from hall.models.catalog import CatalogVersion, Item, Window
 from hall.models.ledger import Event, NodeHead
+from hall.models.legacy import LegacyInitials, LegacyItem, LegacyStaff
 from hall.models.staff import IntakePoint, Setting, Staff
 from hall.models.ticket import Applicant, Ticket, TicketSerial
 
@@ -17,6 +18,9 @@ __all__ = [
     "Event",
     "IntakePoint",
     "Item",
+    "LegacyInitials",
+    "LegacyItem",
+    "LegacyStaff",
     "NodeHead",
     "Setting",
     "Staff",

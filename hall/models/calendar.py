@@ -33,7 +33,8 @@ class CalendarYear(Base):
     source: Mapped[str] = mapped_column(String(24))
     # The State Council notice (文号/标题) or the package version the data came from.
     notice_ref: Mapped[str] = mapped_column(Text, default="")
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The confirming event's time: a naive local time of the hall, like every stored time.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     confirmed_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
 

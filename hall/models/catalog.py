@@ -32,6 +32,8 @@ class CatalogVersion(Base):
     __tablename__ = "catalog_versions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The version's identity in events (a ticket names its item by this uid and the item code).
+    uid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     source: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))

@@ -21,7 +21,11 @@ class Event(Base):
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     node_id: Mapped[str] = mapped_column(String(36))
     seq: Mapped[int] = mapped_column(Integer)
-    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # How the header is hashed (hall.services.storage.ledger.event_hash): 1 for the events of release 1, whose
+    # header names the actor by this database's staff.id; 2 names the actor by the stable staff uid.
+    format: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # format 1 only: a local staff.id
+    actor_uid: Mapped[str | None] = mapped_column(String(36), nullable=True)  # format 2: the stable staff uid
     actor_name: Mapped[str] = mapped_column(String(40))
     actor_role: Mapped[str] = mapped_column(String(12))
     occurred_at: Mapped[datetime] = mapped_column(DateTime)

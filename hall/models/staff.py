@@ -24,7 +24,9 @@ class IntakePoint(Base):
 class Staff(Base):
     __tablename__ = "staff"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # this database's row id: never in an event
+    # The person's identity in every event and on every node (payloads and event headers name staff by it).
+    uid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
     staff_no: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(12))

@@ -70,7 +70,7 @@ class Ticket(Base):
 
 # A citizen is asked for the last four characters of the ID number (后四位): characters 15–18 of an 18-character
 # ID or credit code. Literal numbers, not bound parameters, so that SQLite's planner recognises the expression
-# in a query (hall.services.ticket_search uses this very object).
+# in a query (hall.services.tickets.search uses this very object).
 ID_TAIL = func.substr(Ticket.applicant_id_no, literal_column("15"), literal_column("4"))
 Index("ix_tickets_id_tail", ID_TAIL)
 
@@ -100,3 +100,9 @@ class Applicant(Base):
     phone: Mapped[str] = mapped_column(String(24), default="")
     address: Mapped[str] = mapped_column(String(120), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Which event told each field (hall.services.storage.ledger.stamp: occurred_at and event id): the newest
+    # non-empty value wins whatever order two nodes' events arrive in. The name stamp covers name, initials,
+    # type, sex and birth; an empty phone or address never has a stamp.
+    name_stamp: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    phone_stamp: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    address_stamp: Mapped[str] = mapped_column(String(64), default="", server_default="")

@@ -1,8 +1,9 @@
-"""Case-workflow tables: projections of the workflow events (hall/services/workflow.py and its siblings).
+"""Case-workflow tables: projections of the workflow events (hall/services/cases/workflow.py and its siblings).
 
 Every row here is written only by a ledger projector, so history, sync and audit come from the events. Rows
-refer to tickets by ``ticket_uid`` (stable across nodes), to staff by id. Indexes serve the manager's lists:
-what is due (state + due date), what is open per window / per person.
+refer to tickets by ``ticket_uid`` (stable across nodes), to staff by this database's ``staff.id`` (events name
+staff by their stable uid; the projectors translate, hall/services/storage/identity.py). Indexes serve the
+manager's lists: what is due (state + due date), what is open per window / per person.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ ATTENDANCE = {"present": "在岗", "absent": "缺勤", "leave": "请假", "busin
 
 
 class Attendance(Base):
-    """One staff member's attendance (考勤) on one day; the latest mark wins (a manager may override)."""
+    """One staff member's attendance (考勤) on one day; the newest mark wins (a manager may override)."""
 
     __tablename__ = "attendance"
     __table_args__ = (
@@ -149,6 +150,8 @@ class Attendance(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     marked_by: Mapped[str] = mapped_column(String(40))
     marked_at: Mapped[datetime] = mapped_column(DateTime)
+    # The mark's event (hall.services.storage.ledger.stamp): the newest mark wins in any order of arrival.
+    stamp: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class Substitution(Base):

@@ -1,7 +1,7 @@
 """Public item guides (:class:`ItemNotice`) from a catalogue TSV such as ``catalog-76.tsv``.
 
 A plain-data adapter with no database, kept for the benchmark's fixed content; the hall prints its booklet
-from the current database catalogue (:func:`hall.services.papers.item_notices`).
+from the current database catalogue (:func:`hall.services.reporting.papers.item_notices`).
 Columns: no name window kind kind_zh limit unit anchored handled_by note materials fee policy_basis
 (materials separated by '；').
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hall.errors import ValidationError
 from hall.print.data import HallInfo, ItemNotice, MaterialLine
-from hall.services.paper_data import default_procedure, limit_text
+from hall.services.base.paper_data import default_procedure, limit_text
 
 WINDOW_NAMES = {
     "W01": "综合受理与党群服务", "W02": "民政事务", "W03": "人社就业与养老保险", "W04": "医疗保障",

@@ -1,6 +1,6 @@
-"""Plain data the renderers draw (defined in :mod:`hall.services.paper_data`, which the services build)."""
+"""Plain data the renderers draw (defined in :mod:`hall.services.base.paper_data`, which the services build)."""
 
-from hall.services.paper_data import (
+from hall.services.base.paper_data import (
     KIND_ZH,
     MATERIAL_FORMS,
     Closure,

@@ -1,7 +1,7 @@
 """Refuse to print a public sheet that carries an unmasked ID number or mobile phone (PIPL §25, §51).
 
 Masking is done before data reaches the print layer; this is the second lock on the door. The scan uses
-``hall.services.masking.find_unmasked_identifiers`` when that module exists, and its own patterns as well,
+``hall.services.base.masking.find_unmasked_identifiers`` when that module exists, and its own patterns as well,
 so a sheet is refused if either finds something.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 
 from hall.errors import HallError
+from hall.services.base.masking import find_unmasked_identifiers
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -61,10 +62,6 @@ def own_findings(text: str) -> list[str]:
 def find_unmasked(text: str) -> list[str]:
     """Every unmasked identifier in ``text`` (ours plus the masking service's, when present)."""
     found = own_findings(text)
-    try:
-        from hall.services.masking import find_unmasked_identifiers
-    except ImportError:
-        return found
     for hit in find_unmasked_identifiers(text):
         value = hit if isinstance(hit, str) else getattr(hit, "value", None) or str(hit)
         if value not in found:

@@ -35,13 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import HallError, ValidationError
-from hall.services import calendar as calendar_service
-from hall.services import recalc
-from hall.services.calendar import HolidayRange, MakeupDay, YearNotice, YearOverview
-from hall.services.deadlines import WEEKDAY_NAMES
+from hall.services.calendar import workdays as calendar_service
+from hall.services.calendar.deadlines import WEEKDAY_NAMES
+from hall.services.calendar.workdays import HolidayRange, MakeupDay, YearNotice, YearOverview
+from hall.services.cases import recalc
 from hall.ui import messages
 from hall.ui.background import Loader, Progress, Task
-from hall.ui.ops import Context
+from hall.ui.ops import ChangeListener, Context, OperationTask
 from hall.ui.progress import ProgressStrip
 
 Moved = list[tuple[str, date, date]]
@@ -138,6 +138,8 @@ class CalendarDialog(QDialog):
         layout.addWidget(buttons)
         self.loader = Loader(ctx.db, self)
         self.task: Task | None = None  # the change being saved, while it runs
+        # A calendar change made elsewhere (another administrator's counter) shows here too; its own show on end.
+        self.listener = ChangeListener(self, ctx.changes, lambda c: c.calendar, lambda _c: self.refresh(), own=self)
         self.year.valueChanged.connect(lambda _v: self.refresh())
         self.resize(760, 680)
         self.refresh()
@@ -248,7 +250,7 @@ class CalendarDialog(QDialog):
             with db.transaction() as s:
                 return change(s, progress)
 
-        task = Task(job, self)
+        task = OperationTask(self.ctx, job, self, initiator=self)  # announces the change to every screen
         task.succeeded.connect(self._saved)
         task.failed.connect(lambda exc: messages.error(self, failed_title, str(exc)))
         task.ended.connect(self._ended)
@@ -262,7 +264,6 @@ class CalendarDialog(QDialog):
     def _saved(self, result: tuple[list[date], Moved]) -> None:
         changed, moved = result
         self.show_result(len(changed), moved)
-        self.ctx.changes.tickets_changed.emit()
 
     def _ended(self) -> None:
         self._set_busy(False)

@@ -18,9 +18,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from hall.errors import HallError
-from hall.services.actor import Actor
+from hall.services.base.actor import Actor
 from hall.ui import messages
 from hall.ui.background import Task, wait_idle
+from hall.ui.ops import OperationTask
 from hall.ui.progress import ProgressStrip
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class DailyRunner(QObject):
         day, db, stopping = self._today(), self.ctx.db, self._stopping
 
         def job(progress: Callable[[int, int, str], None]) -> Any:
-            from hall.services import daily
+            from hall.services.cases import daily
 
             def report(done: int, total: int, what: str) -> None:
                 if stopping.is_set():  # called between batches: everything so far is committed
@@ -73,7 +74,7 @@ class DailyRunner(QObject):
 
             return daily.run_batched(db, system, day, report)
 
-        self.task = Task(job, self)
+        self.task = OperationTask(self.ctx, job, self)  # what the rules changed reaches every screen, once
         self.task.succeeded.connect(self._succeeded)
         self.task.failed.connect(self._failed)
         self.strip.follow(self.task, self.tr("每日规则"))
@@ -81,8 +82,20 @@ class DailyRunner(QObject):
         return True
 
     def _succeeded(self, report: Any) -> None:
+        if report.skipped:
+            # Another PC (or program) holds the day's run: nothing was written here. Said on the status line, and
+            # to a manager who asked for the run, as information — never as an error.
+            log.info("daily rules skipped here: %s", report.skipped)
+            text = self.tr("每日规则：{0}").format(report.skipped)
+            status = getattr(self.window, "statusBar", None)
+            if callable(status):
+                status().showMessage(text, 60_000)
+            self.finished.emit(report)
+            if self._show_report:
+                self._show_report = False
+                messages.info(self.window, self.tr("每日规则"), text)
+            return
         log.info("daily rules: %s", report)
-        self.ctx.changes.tickets_changed.emit()
         self.finished.emit(report)
         if self._show_report:
             self._show_report = False

@@ -1,8 +1,9 @@
 """The manager's dashboard (中心主任工作台): one snapshot from hall.services.dashboard, drawn; every ticket
 count opens the tickets behind it in the counter's lazy table (TicketTableModel over queue.page).
 
-Refreshes when ``Changes.tickets_changed`` fires and every minute (a QTimer), so a screen left open all day
-stays true. Mount with ``DashboardWidget(ctx)`` (e.g. as a tab of the main window for the manager role).
+Refreshes when an operation changed what it counts (tickets, the calendar, staff, the windows, follow-ups,
+rectifications, attendance and B-posts — see :func:`concerns`) and every minute (a QTimer), so a screen left open
+all day stays true. Mount with ``DashboardWidget(ctx)`` (e.g. as a tab of the main window for the manager role).
 """
 
 from __future__ import annotations
@@ -42,18 +43,29 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import HallError
-from hall.services import dashboard
-from hall.services.dashboard import DashboardSnapshot, Drill, GroupLine, Panel, Rate
-from hall.services.masking import mask_name
-from hall.services.queue import TicketFilter
+from hall.services.base.masking import mask_name
+from hall.services.reporting import dashboard
+from hall.services.reporting.dashboard import DashboardSnapshot, Drill, GroupLine, Panel, Rate
+from hall.services.reporting.queue import TicketFilter
+from hall.services.storage import changes
+from hall.services.storage.changes import Changes
 from hall.ui.background import Loader
 from hall.ui.charts import PALETTE, Chart, Series
-from hall.ui.ops import Context
+from hall.ui.keep_place import Place
+from hall.ui.ops import COALESCE_MS, ChangeListener, Context
 from hall.ui.ticket_table_model import COL_APPLICANT, RowRole, SortRole, TicketTableModel
 from hall.ui.widgets import TICKET_COLUMN_SAMPLES, StaleWhileHidden, fixed_columns
 
 REFRESH_MS = 60_000
-COALESCE_MS = 300  # a burst of changes (a save, the daily rules after it) becomes one refresh
+# What the snapshot shows besides tickets: the side panels' registers.
+PANEL_CHANGES = (changes.FOLLOWUPS, changes.RECTIFICATIONS, changes.ATTENDANCE, changes.BPOSTS)
+
+
+def concerns(c: Changes) -> bool:
+    """A change the dashboard's figures may show: tickets, the calendar (working days, the banner), names of
+    staff and windows, and the side panels' registers."""
+    return c.any_tickets or c.calendar or c.staff or c.catalog or c.touches(*PANEL_CHANGES)
+
 PANEL_TITLES = {"duty": QT_TRANSLATE_NOOP("DashboardWidget", "今日考勤与B岗"),
                 "rectifications": QT_TRANSLATE_NOOP("DashboardWidget", "差评待整改"),
                 "followups": QT_TRANSLATE_NOOP("DashboardWidget", "今日应回访")}
@@ -128,6 +140,17 @@ class DrillDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         self.resize(1100, 560)
+        # Open beside the dashboard while tickets change: the list follows, keeping the manager's place.
+        self._place: Place | None = None
+        self.model.refreshing.connect(lambda: setattr(self, "_place", Place.of(self.table, self.model.key_at)))
+        self.model.loaded.connect(self._rows_arrived)
+        self.listener = ChangeListener(self, ctx.changes, lambda c: c.any_tickets or c.calendar,
+                                       lambda _c: self.model.refresh(), coalesce_ms=COALESCE_MS)
+
+    def _rows_arrived(self) -> None:
+        place, self._place = self._place, None
+        if place is not None:
+            place.restore(self.table, self.model.row_of)  # type: ignore[arg-type]
 
     def numbers(self, timeout_s: float = 30.0) -> list[str]:
         """Every ticket number of the list, fetching the remaining pages (tests and small lists only): the
@@ -153,9 +176,10 @@ class DashboardWidget(StaleWhileHidden, QWidget):
     ``register_requested(name)`` for "全部 N 条" under a side panel (the main window shows that register, the
     full list with its actions), and ``drawn`` once a snapshot is on screen.
 
-    The snapshot is computed on the database pool (:class:`Loader`), never on the GUI thread. A burst of
-    ``tickets_changed`` (a save, then the daily rules) is coalesced into one refresh; while the dashboard is hidden
-    a change only marks it stale, and it reloads when shown. Drawing touches only the parts whose figures changed.
+    The snapshot is computed on the database pool (:class:`Loader`), never on the GUI thread. A burst of changes
+    that concern it (:func:`concerns`; several counters saving) is coalesced into one refresh; while the dashboard
+    is hidden a change only marks it stale, and it reloads when shown. Drawing touches only the parts whose figures
+    changed.
     """
 
     drill_requested = Signal(object)
@@ -283,12 +307,9 @@ class DashboardWidget(StaleWhileHidden, QWidget):
             charts.addWidget(c, 0, i)
         outer.addLayout(charts, 2)
 
-        # A save fires tickets_changed, the daily rules fire it again: one refresh for the burst.
-        self._coalesce = QTimer(self)
-        self._coalesce.setSingleShot(True)
-        self._coalesce.setInterval(COALESCE_MS)
-        self._coalesce.timeout.connect(self.mark_changed)
-        ctx.changes.tickets_changed.connect(self._tickets_changed)
+        # Several counters saving at once: one refresh for the burst.
+        self.listener = ChangeListener(self, ctx.changes, concerns, lambda _c: self.mark_changed(),
+                                       coalesce_ms=COALESCE_MS)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.mark_changed)
@@ -304,13 +325,9 @@ class DashboardWidget(StaleWhileHidden, QWidget):
     def refresh(self) -> None:
         """Recount now (in the background; the newest request wins, an older one still running is dropped)."""
         self._stale = False
-        self._coalesce.stop()
+        self.listener.forget()
         today = self._today()
         self.loader.request(lambda s: dashboard.snapshot(s, today), self._loaded, failed=self._failed)
-
-    def _tickets_changed(self) -> None:
-        if not self._coalesce.isActive():  # never restarted: a steady stream of saves still refreshes
-            self._coalesce.start()
 
     def _loaded(self, snap: DashboardSnapshot) -> None:
         self.snapshot = snap

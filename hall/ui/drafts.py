@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
-from hall.services.drafts import Draft, DraftStore
+from hall.services.storage.drafts import Draft, DraftStore
 from hall.ui import messages
 
 log = logging.getLogger("hall.ui.drafts")

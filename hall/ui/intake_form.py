@@ -9,6 +9,8 @@ becomes 补正 (一次性告知), with Alt+R it becomes 不予受理 with a reas
 from __future__ import annotations
 
 import itertools
+import logging
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -37,22 +39,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall.errors import ValidationError
-from hall.services import intake, queue
-from hall.services.catalog import ItemView
-from hall.services.deadlines import Deadline
-from hall.services.drafts import DraftStore
-from hall.services.intake import AgentForm, ApplicantForm, IntakeForm, IntakeResult
-from hall.services.queue import ApplicantView
-from hall.services.states import KIND_LABELS, MATERIAL_STATUS, SAME_DAY_KINDS, STATE_LABELS
-from hall.services.validators import parse_credit_code, parse_id_number
+from hall.errors import HallError, ServerUnavailable, ValidationError
+from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, SAME_DAY_KINDS, STATE_LABELS
+from hall.services.base.validators import parse_credit_code, parse_id_number
+from hall.services.calendar.deadlines import Deadline
+from hall.services.catalog.items import ItemView
+from hall.services.reporting import queue
+from hall.services.reporting.queue import ApplicantView
+from hall.services.storage.drafts import DraftStore
+from hall.services.tickets import intake
+from hall.services.tickets.intake import AgentForm, ApplicantForm, IntakeForm, IntakeResult
 from hall.ui import messages
 from hall.ui.background import Loader
 from hall.ui.drafts import Autosaver
-from hall.ui.ops import Context, read, run
+from hall.ui.ops import ChangeListener, Context, read, run
 from hall.ui.ticket_detail import PAPER_LABELS, RESULT_PAPERS, show_paper
 from hall.ui.widgets import read_only_table
 
+log = logging.getLogger("hall.ui.intake")
 SEX_LABELS = {"male": "男", "female": "女"}
 STATUS_ORDER = ("received", "missing", "tolerated")
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -76,6 +80,11 @@ class IntakeFormWidget(QWidget):
         self.refusing = False
         self._loading = False
         self._applicants = Loader(ctx.db, self)
+        self._deadlines = Loader(ctx.db, self)
+        # The promised date shown depends on the calendar, the catalogue's time limits and the settings: a
+        # change of one of them (here or at another counter) re-reads it, in the background.
+        self.listener = ChangeListener(self, ctx.changes, lambda c: c.calendar or c.catalog or c.settings,
+                                       lambda _c: self._deadline_in_background())
         self.autosaver = Autosaver(store, str(ctx.actor.staff_id), self.snapshot, self)
         self._build()
         self._wire()
@@ -400,7 +409,24 @@ class IntakeFormWidget(QWidget):
         if self.item is None:
             return
         code, kind = self.item.code, self.kind
+        self._deadlines.cancel()  # what is read now is newer than a re-read still on its way
         self.deadline = read(self.ctx.db, lambda s: intake.preview_deadline(s, code, kind, self._today()))
+        self._show_deadline()
+
+    def _deadline_in_background(self) -> None:
+        if self.item is None:
+            return
+        code, kind, today = self.item.code, self.kind, self._today()
+
+        def arrived(d: Deadline) -> None:
+            if self.item is not None and (self.item.code, self.kind) == (code, kind):
+                self.deadline = d
+                self._show_deadline()
+
+        self._deadlines.request(lambda s: intake.preview_deadline(s, code, kind, today), arrived)
+
+    def _show_deadline(self) -> None:
+        kind = self.kind
         d = self.deadline
         due = d.due.isoformat() + ("（暂定）" if d.provisional else "")
         missing = self.missing()
@@ -543,18 +569,35 @@ class IntakeFormWidget(QWidget):
         self.autosaver.flush()  # whatever happens next, what was typed is on disk
         form = self.build_form()
         actor, now = self.ctx.actor, self._now()
-        result = run(self, self.ctx.db, lambda s: intake.register(s, actor, form, now=now),
-                     title=self.tr("未保存"))
+        # The draft's key is the ticket's id: saving this form again after the server went away mid-save finds
+        # the ticket if that save did reach the server, instead of registering the citizen twice.
+        uid = self.ticket_uid()
+        result = run(self, self.ctx, lambda s: intake.register(s, actor, form, now=now, uid=uid),
+                     title=self.tr("未保存"), initiator=self, failed=self._save_failed)
         if result is None:
             return None
         self.last_result = result
         self.autosaver.finish()
-        self.ctx.changes.tickets_changed.emit()
         self._reset_fields()
         self._show_result(result)
         self.saved.emit(result)
         self.done.emit()
         return result
+
+    def ticket_uid(self) -> str:
+        """This form's ticket id, from its draft's key (a hex UUID; any other key is hashed into one)."""
+        key = self.autosaver.key
+        try:
+            return str(uuid.UUID(key))
+        except ValueError:
+            return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hall-draft:{key}"))
+
+    def _save_failed(self, exc: HallError) -> None:
+        if isinstance(exc, ServerUnavailable):
+            log.warning("intake not saved, kept as draft %s: %s", self.autosaver.key, exc)
+            self.result_label.setText(self.tr("未保存：与数据库服务器的连接中断。已填写的内容已保存为草稿，"
+                                              "服务器恢复后再按 Enter 保存即可（不会重复登记）。"))
+            self.result_label.setStyleSheet("color: #b00020; font-weight: bold;")
 
     def _show_result(self, r: IntakeResult) -> None:
         papers = [RESULT_PAPERS[p] for p in r.papers if p in RESULT_PAPERS]

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall.services import catalog
-from hall.services.catalog import ItemView, WindowView
-from hall.services.states import KIND_LABELS
+from hall.services.base.states import KIND_LABELS
+from hall.services.catalog import items as catalog
+from hall.services.catalog.items import ItemView, WindowView
 
 UNIT_SHORT = {"workday": "个工作日", "day": "日"}
 WINDOW_KEYS = ("Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7", "Ctrl+8", "Ctrl+9", "Ctrl+0",
@@ -63,13 +63,11 @@ class ItemFinder(QWidget):
 
         self.window_combo = QComboBox()
         self.window_combo.setObjectName("windowCombo")
-        self.window_combo.addItem(self.tr("全部窗口　") + ALL_KEY, "")
-        for w, key in zip(windows, WINDOW_KEYS, strict=False):
-            self.window_combo.addItem(f"{w.code} {w.name}　{key}", w.code)
+        self._fill_windows()
         layout.addWidget(self.window_combo)
-        for i, w in enumerate(windows[:len(WINDOW_KEYS)]):
-            self._shortcut(WINDOW_KEYS[i], w.code)
-        self._shortcut(ALL_KEY, "")
+        self._window_keys = [self._shortcut(key, i) for i, key in enumerate(WINDOW_KEYS)]
+        self._shortcut(ALL_KEY, None)
+        self._enable_window_keys()
 
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("itemTable")
@@ -92,12 +90,44 @@ class ItemFinder(QWidget):
         self.window_combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.select_window(own_window or "")
 
-    def _shortcut(self, key: str, code: str) -> None:
+    def _fill_windows(self) -> None:
+        self.window_combo.addItem(self.tr("全部窗口　") + ALL_KEY, "")
+        for w, key in zip(self.windows, WINDOW_KEYS, strict=False):
+            self.window_combo.addItem(f"{w.code} {w.name}　{key}", w.code)
+
+    def _shortcut(self, key: str, position: int | None) -> QAction:
+        """Ctrl+1 … the window at that position of the current list; ``None``: all windows."""
         act = QAction(self)
         act.setShortcut(QKeySequence(key))
         act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        act.triggered.connect(lambda _c=False, c=code: self.select_window(c))
+        act.triggered.connect(lambda _c=False, p=position: self._select_position(p))
         self.addAction(act)
+        return act
+
+    def _enable_window_keys(self) -> None:
+        for i, act in enumerate(self._window_keys):
+            act.setEnabled(i < len(self.windows))  # a key without a window is left to the rest of the window
+
+    def _select_position(self, position: int | None) -> None:
+        if position is None:
+            self.select_window("")
+        elif position < len(self.windows):
+            self.select_window(self.windows[position].code)
+
+    def set_catalog(self, windows: list[WindowView], items: list[ItemView]) -> None:
+        """A new catalogue (imported here or at another counter): the lists change, the search and the chosen
+        window stay."""
+        chosen = self.window
+        self.windows, self.items = windows, items
+        self.window_combo.blockSignals(True)
+        try:
+            self.window_combo.clear()
+            self._fill_windows()
+            self.window_combo.setCurrentIndex(max(self.window_combo.findData(chosen), 0))
+        finally:
+            self.window_combo.blockSignals(False)
+        self._enable_window_keys()
+        self.refresh()
 
     def select_window(self, code: str) -> None:
         i = self.window_combo.findData(code)

@@ -16,19 +16,21 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
 
-from hall.services import catalog, settings
-from hall.services.actor import ROLE_LABELS
-from hall.services.db import Database
-from hall.services.drafts import DraftStore
+from hall.services.base.actor import ROLE_LABELS
+from hall.services.catalog import items as catalog
+from hall.services.storage import settings
+from hall.services.storage.db import Database
+from hall.services.storage.drafts import DraftStore
 from hall.ui import messages
 from hall.ui.app import settle_heap
 from hall.ui.attendance_view import AttendanceView
+from hall.ui.background import Loader
 from hall.ui.daily_runner import DailyRunner
 from hall.ui.dashboard import DashboardWidget
 from hall.ui.drafts import offer_restore
 from hall.ui.intake_form import IntakeFormWidget
 from hall.ui.item_finder import ItemFinder
-from hall.ui.ops import Context, read
+from hall.ui.ops import ChangeListener, Context, read
 from hall.ui.progress import ProgressStrip
 from hall.ui.queue_view import QueueView
 from hall.ui.registers_view import RegistersView
@@ -160,12 +162,26 @@ class MainWindow(QMainWindow):
         # The thread holds the database only, never this widget (Qt objects belong to the GUI thread).
         threading.Thread(target=_daily_backup, args=(ctx.db,), name="hall-daily-backup", daemon=True).start()
 
+        # The hall's name, its windows and its items, read again (in the background) when an operation changed
+        # the settings or the catalogue — here, or at another counter of the hall.
+        self.lookups = Loader(ctx.db, self)
+        self.listener = ChangeListener(self, ctx.changes, lambda c: c.catalog or c.settings,
+                                       lambda _c: self.reload_lookups())
         self.finder.item_chosen.connect(self.intake.load_item)
         self.intake.done.connect(self.go_intake)
         self.queue.open_ticket.connect(self.open_ticket)
         if self.dashboard is not None:
             self.dashboard.register_requested.connect(self.go_register)
         self.resize(1366, 768)
+
+    def reload_lookups(self) -> None:
+        self.lookups.request(lambda s: (settings.get(s, "hall_name"), catalog.window_views(s), catalog.item_views(s)),
+                             self._lookups_arrived)
+
+    def _lookups_arrived(self, got: tuple[str, list, list]) -> None:  # type: ignore[type-arg]
+        self.hall_name, self.windows, self.items = got
+        self.setWindowTitle(self.tr("Hall — ") + self.hall_name)
+        self.finder.set_catalog(self.windows, self.items)
 
     # ---------------------------------------------------------------------------------- navigation
     def go_intake(self) -> None:

@@ -97,8 +97,8 @@ def make_pdf(ctx: ops.Context, number: str, paper: str, size: str) -> PaperPdf:
     """The paper's PDF (HallError for a bad number or kind, or a paper the record cannot fill)."""
     from hall.print.receipt80 import Receipt80Renderer
     from hall.print.ticket_layout import TicketPaperRenderer
-    from hall.services import papers
-    from hall.services.paper_data import PAPER_TITLES
+    from hall.services.base.paper_data import PAPER_TITLES
+    from hall.services.reporting import papers
 
     def build(session):  # type: ignore[no-untyped-def]
         code = papers.paper_code(paper)
@@ -296,17 +296,14 @@ class PrintPreviewDialog(QDialog):
 
 def record(parent: QWidget | None, ctx: ops.Context, pdf: PaperPdf, copies: int, printer: str) -> bool:
     """The print's ledger event (a further print of the same paper is a reprint)."""
-    from hall.services import papers
+    from hall.services.reporting import papers
 
     def write(session):  # type: ignore[no-untyped-def]
         reprint = papers.print_count(session, pdf.number, pdf.paper) > 0
         papers.record_print(session, ctx.actor, pdf.number, pdf.paper, copies, reprint, printer)
         return True
 
-    done = ops.run(parent, ctx.db, write, title=tr("打印记录未保存"))
-    if done:
-        ctx.changes.tickets_changed.emit()
-    return bool(done)
+    return bool(ops.run(parent, ctx, write, title=tr("打印记录未保存")))
 
 
 # ------------------------------------------------------------------------------------------ public API

@@ -7,7 +7,7 @@ alone would break the budget of results 50 ms after the last keystroke): a key t
 searches at once; keys typed while a search is still on its way are gathered, and only the newest text is
 searched when it comes back. Keys closer together than :data:`BURST_GAP_MS` are a keyboard-wedge scanner's burst:
 nothing is searched until the burst ends in Enter (or in silence). A search's counts are capped ("1,000+",
-:func:`hall.services.queue.counts`).
+:func:`hall.services.reporting.queue.counts`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,10 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall.services import queue
-from hall.services.queue import QueueCounts, TicketFilter
-from hall.services.ticket_search import classify
-from hall.ui.ops import Context
+from hall.services.reporting import queue
+from hall.services.reporting.queue import QueueCounts, TicketFilter
+from hall.services.tickets.search import classify
+from hall.ui.keep_place import Place
+from hall.ui.ops import ChangeListener, Context
 from hall.ui.ticket_table_model import COL_DUE, NumberRole, TicketTableModel
 from hall.ui.widgets import CELL_PADDING, TICKET_COLUMN_SAMPLES
 
@@ -133,7 +134,8 @@ class QueueView(QWidget):
         self._last_key = 0.0
         self._pending = False  # text typed while a search was in flight: search it when that one is back
         self.model.loaded.connect(self._search_pending)
-        self._keep_ticket: int | None = None  # the ticket the clerk was on when the list was refreshed
+        self.model.refreshing.connect(self._note_place)
+        self._place: Place | None = None  # where the clerk was when a refresh in place began
         self.table = QTableView()
         self.table.setObjectName("queueTable")
         self.table.setModel(self.model)
@@ -156,7 +158,10 @@ class QueueView(QWidget):
 
         self.search.textChanged.connect(self._typed)
         self.search.returnPressed.connect(self._search_now)
-        ctx.changes.tickets_changed.connect(self.tickets_changed)
+        # Any ticket whose record changed may enter, leave or change this list; a calendar change moves the
+        # working days left. A print or a follow-up (history only) does not touch it.
+        self.listener = ChangeListener(self, ctx.changes, lambda c: c.any_tickets or c.calendar,
+                                       lambda _c: self.refresh_in_place())
 
     # --------------------------------------------------------------------------------- filters
     def _filter(self) -> TicketFilter:
@@ -239,23 +244,21 @@ class QueueView(QWidget):
         else:
             self.model.set_filter(flt)
 
-    def tickets_changed(self) -> None:
-        """A ticket changed somewhere: the same list again, in place, keeping the clerk's row and scroll."""
+    def refresh_in_place(self) -> None:
+        """Tickets changed somewhere: the same list again, updated in place by ticket — the clerk's row stays
+        selected and the viewport stays on the rows it showed."""
         if self._filter() != self.model.filter:
             self.refresh()
             return
-        row = self.model.row_at(self.table.currentIndex().row())
-        self._keep_ticket = row.id if row is not None else None
         self.model.refresh()
 
+    def _note_place(self) -> None:
+        self._place = Place.of(self.table, self.model.key_at)
+
     def _rows_arrived(self) -> None:
-        keep, self._keep_ticket = self._keep_ticket, None
-        if keep is not None:
-            r = self.model.row_of(keep)
-            if r is not None and r != self.table.currentIndex().row():
-                self.table.selectionModel().setCurrentIndex(
-                    self.model.index(r, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-                    | QItemSelectionModel.SelectionFlag.Rows)
+        place, self._place = self._place, None
+        if place is not None:
+            place.restore(self.table, self.model.row_of)  # type: ignore[arg-type]
         elif self.table.hasFocus() and not self.table.currentIndex().isValid() and self.model.rowCount():
             self.table.selectRow(0)  # the list arrived while the clerk waits in it: Enter opens the first
 

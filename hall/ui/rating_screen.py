@@ -2,8 +2,8 @@
 
 The clerk's side only *asks* for a rating (:func:`request_citizen_rating`): ``ratings.request_rating`` issues a
 one-time token, which is handed to the one :class:`RatingScreen` of this program. That screen rates through its
-own :class:`~hall.services.ratings.CitizenChannel` — it holds no staff ``Actor`` at all, and the service refuses
-any staff ``Actor`` anyway. Every rating is recorded in the ledger as made by the citizen channel, naming the
+own :class:`~hall.services.registers.ratings.CitizenChannel` — it holds no staff ``Actor`` at all, and the service
+refuses any staff ``Actor`` anyway. Every rating is recorded in the ledger as made by the citizen channel, naming the
 device (``申请人（W02窗口评价屏）``) and this computer's node id.
 
 Where the screen goes (:func:`rating_screen_for`): full-screen on a second monitor when there is one (the small
@@ -40,15 +40,18 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import ConflictError, HallError, PermissionDenied, ValidationError
-from hall.services import ratings, settings, tickets
-from hall.services.masking import Audience, FieldKind, mask_for
-from hall.services.ratings import CitizenChannel, RatingInvite
-from hall.ui.ops import Changes, Context, read, run
+from hall.services.base.masking import Audience, FieldKind, mask_for
+from hall.services.registers import ratings
+from hall.services.registers.ratings import CitizenChannel, RatingInvite
+from hall.services.storage import settings
+from hall.services.tickets import record as tickets
+from hall.ui.background import Loader
+from hall.ui.ops import ChangeListener, ChangeSignal, Context, read, run, transact
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hall.services.db import Database
+    from hall.services.storage.db import Database
 
 T = TypeVar("T")
 
@@ -97,7 +100,7 @@ class _Pending:
 class RatingScreen(QWidget):
     """The citizen-facing window: idle → rate (→ reason for a 差评) → thanks, or a plain notice, → idle."""
 
-    rated = Signal(str, int)  # ticket number, level — the clerk's views refresh
+    rated = Signal(str, int)  # ticket number, level (the clerk's views learn of it from the change signal)
 
     def __init__(self, db: Database, channel: CitizenChannel, *, hall_name: str = "",
                  timeout_ms: int = DEFAULT_TIMEOUT_MS, thanks_ms: int = DEFAULT_THANKS_MS,
@@ -109,7 +112,9 @@ class RatingScreen(QWidget):
         self.channel = channel
         self.hall_name = hall_name or self.tr("便民服务中心")
         self.clock = clock
-        self.changes: Changes | None = None  # set by rating_screen_for: the clerk's views to refresh after a rating
+        self.changes: ChangeSignal | None = None  # set by rating_screen_for: the clerk's session, told of a rating
+        self.heard: ChangeSignal | None = None  # the session whose settings changes this screen follows
+        self._names: Loader | None = None
         self._pending: _Pending | None = None
         self._level = 0
         self.setWindowTitle(self.tr("服务评价 — ") + self.hall_name)
@@ -346,8 +351,8 @@ class RatingScreen(QWidget):
         self.idle_timer.stop()
         number = pending.invite.ticket_number
         try:
-            with self.db.transaction() as session:
-                ratings.rate(session, self.channel, pending.invite.token, level, comment, now=self.clock())
+            _none, changed = transact(self.db, lambda session: ratings.rate(
+                session, self.channel, pending.invite.token, level, comment, now=self.clock()))
         except ValidationError as exc:
             self._pending = pending  # fixable here: stay on the page and say what is missing
             self.idle_timer.start()
@@ -363,7 +368,21 @@ class RatingScreen(QWidget):
             if level in ratings.POOR else self.tr("您的评价：{0}。欢迎再次光临！").format(ratings.RATING_LEVELS[level]))
         self._show("thanks")
         self.back_timer.start()
+        if self.changes is not None:
+            self.changes.announce(changed, self)
         self.rated.emit(number, level)
+
+    def reload_hall_name(self) -> None:
+        """The hall's name again (the settings changed), read in the background."""
+        if self._names is None:
+            self._names = Loader(self.db, self)
+        self._names.request(lambda s: str(settings.get(s, "hall_name") or ""), self._show_hall_name)
+
+    def _show_hall_name(self, name: str) -> None:
+        self.hall_name = name or self.tr("便民服务中心")
+        self.setWindowTitle(self.tr("服务评价 — ") + self.hall_name)
+        self.hall_label.setText(self.hall_name)
+        self.idle_hall.setText(self.hall_name)
 
     # ------------------------------------------------------------------------------------------- look
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -440,8 +459,10 @@ def rating_screen_for(ctx: Context, clerk_window: QWidget | None = None) -> Rati
         hall_name = read(ctx.db, lambda s: str(settings.get(s, "hall_name") or ""))
         screen = RatingScreen(ctx.db, CitizenChannel(ctx.node.node_id, device_name(ctx.actor.window_code)),
                               hall_name=hall_name)
-        screen.rated.connect(lambda *_: screen.changes.tickets_changed.emit() if screen.changes else None)
     screen.changes = ctx.changes  # after a new login the current session's views are the ones to refresh
+    if screen.heard is not ctx.changes:  # the hall's name may change in the settings: the screen shows it
+        screen.heard = ctx.changes
+        ChangeListener(screen, ctx.changes, lambda c: c.settings, lambda _c: screen.reload_hall_name())
     if not screen.isVisible():
         _place(screen, clerk_window)
     return screen
@@ -463,16 +484,16 @@ def _place(screen: RatingScreen, clerk_window: QWidget | None) -> None:
 
 
 def request_citizen_rating(parent: QWidget | None, ctx: Context, number: str, stage: str, *,
-                           rectification_id: int | None = None, now: datetime | None = None) -> None:
+                           rectification_id: int | None = None, now: datetime | None = None,
+                           initiator: object | None = None) -> None:
     """请群众评价: issue the one-time token (through ``ops.run``) and hand it to the citizen's screen.
 
     The clerk's window gets nothing it could rate with: the token goes straight to the rating screen.
     """
-    invite = run(parent, ctx.db, lambda s: ratings.request_rating(s, ctx.actor, number, stage,
-                                                                   rectification_id=rectification_id, now=now),
-                 title=QCoreApplication.translate("RatingScreen", "无法请申请人评价"))
+    invite = run(parent, ctx, lambda s: ratings.request_rating(s, ctx.actor, number, stage,
+                                                                rectification_id=rectification_id, now=now),
+                 title=QCoreApplication.translate("RatingScreen", "无法请申请人评价"), initiator=initiator)
     if invite is None:
         return
-    ctx.changes.tickets_changed.emit()  # the request is a ledger event in the ticket's history
     screen = rating_screen_for(ctx, parent.window() if parent is not None else None)
     screen.show_invite(invite)

@@ -12,11 +12,13 @@ from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from hall.services import accountability, catalog, complaints, followups, ratings, staff
-from hall.services.accountability import RecordView
-from hall.services.complaints import ComplaintView
-from hall.services.followups import FollowUpView
-from hall.services.ratings import RATING_LEVELS, RectificationView
+from hall.services.catalog import items as catalog
+from hall.services.people import staff
+from hall.services.registers import accountability, complaints, followups, ratings
+from hall.services.registers.accountability import RecordView
+from hall.services.registers.complaints import ComplaintView
+from hall.services.registers.followups import FollowUpView
+from hall.services.registers.ratings import RATING_LEVELS, RectificationView
 from hall.ui.ops import Context, read
 from hall.ui.registers_model import Column, tr
 from hall.ui.registers_page import PageAction, RegisterPage

@@ -2,8 +2,9 @@
 
 Each model holds the full list the service returned — plain frozen rows, read off the GUI thread — and hands
 them to the view a page at a time as it scrolls (a hall's follow-up backlog runs to thousands); the page declares
-its columns. Sorting re-orders those rows in place
-(a layout change, so selections survive); a row flagged as an alert (overdue) is drawn in red.
+its columns. Sorting re-orders those rows in place (a layout change, so selections survive) and the order is
+kept when the list is reloaded after a change, which updates the rows in place by key (the selection stays on
+its row); a row flagged as an alert (overdue) is drawn in red.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from hall.services.masking import find_unmasked_identifiers, mask_id_for_clerk
+from hall.services.base.masking import find_unmasked_identifiers, mask_id_for_clerk
+from hall.ui.keep_place import update_rows
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -69,26 +71,54 @@ class RegisterModel(QAbstractTableModel):
         self._key = key
         self._ticket_of = ticket_of
         self._alert_of = alert_of
-        self._rows: list[Any] = []
-        self._shown = 0  # rows handed to the view so far (a long list arrives as the view scrolls)
+        self._rows: list[Any] = []  # the rows handed to the view so far (a long list arrives as it scrolls)
+        self._rest: list[Any] = []  # the rest of the list, not fetched by the view yet
+        self._order: tuple[int, Qt.SortOrder] | None = None  # the column the person sorted by, kept on updates
 
     # ------------------------------------------------------------------------------------- rows
     def set_rows(self, rows: Sequence[Any]) -> None:
+        """Another list (a filter changed): start again from its first rows."""
+        rows = self._sorted(rows)
         self.beginResetModel()
-        self._rows = list(rows)
-        self._shown = min(len(self._rows), FETCH_ROWS)
+        self._rows, self._rest = rows[:FETCH_ROWS], rows[FETCH_ROWS:]
         self.endResetModel()
+
+    def update_rows(self, rows: Sequence[Any]) -> None:
+        """The same list again after a change: updated in place by key (:func:`~hall.ui.keep_place.update_rows`),
+        so the selection stays on its row; as many rows stay fetched as the view had fetched."""
+        rows = self._sorted(rows)
+        shown = max(len(self._rows), min(FETCH_ROWS, len(rows)))
+        update_rows(self, self._rows, rows[:shown], self._key, len(self.columns))
+        self._rest = rows[shown:]
+
+    def service_order(self) -> None:
+        """Keep the rows in the order the service gives them (until the person sorts by a column): the view
+        asks for a sort by its default column as soon as sorting is enabled."""
+        self._order = None
+
+    def _sorted(self, rows: Sequence[Any]) -> list[Any]:
+        rows = list(rows)
+        if self._order is not None:
+            column, order = self._order
+            keyed = self.columns[column].sort or self.columns[column].value
+            # None (no date, no level) sorts first; mixed types never compare, so the key is (is-set, value).
+            rows.sort(key=lambda r: (keyed(r) is not None, keyed(r) if keyed(r) is not None else 0),
+                      reverse=order == Qt.SortOrder.DescendingOrder)
+        return rows
 
     def rows(self) -> list[Any]:
         """Every row of the list (also those the view has not fetched yet)."""
-        return list(self._rows)
+        return self._rows + self._rest
 
     @property
     def total_rows(self) -> int:
-        return len(self._rows)
+        return len(self._rows) + len(self._rest)
 
     def row_at(self, row: int) -> Any | None:
-        return self._rows[row] if 0 <= row < self._shown else None
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def key_at(self, row: int) -> Any | None:
+        return self._key(self._rows[row]) if 0 <= row < len(self._rows) else None
 
     def row_of_key(self, key: Any) -> int | None:
         """The row showing ``key``, fetching down to it when it lies further than the view has scrolled."""
@@ -97,25 +127,31 @@ class RegisterModel(QAbstractTableModel):
             self.reveal(found)
         return found
 
-    def _index_of_key(self, key: Any) -> int | None:
+    def fetched_row_of_key(self, key: Any) -> int | None:
+        """The row showing ``key`` among the rows the view has fetched (never fetches)."""
         return next((i for i, r in enumerate(self._rows) if self._key(r) == key), None)
+
+    def _index_of_key(self, key: Any) -> int | None:
+        return next((i for i, r in enumerate(self.rows()) if self._key(r) == key), None)
 
     def reveal(self, row: int) -> None:
         """Hand the view every row down to ``row`` (selecting a row it has not scrolled to yet)."""
         self._show_up_to(row + 1)
 
     def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt's own default
-        return not parent.isValid() and self._shown < len(self._rows)
+        return not parent.isValid() and bool(self._rest)
 
     def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
         if not parent.isValid():
-            self._show_up_to(self._shown + FETCH_ROWS)
+            self._show_up_to(len(self._rows) + FETCH_ROWS)
 
     def _show_up_to(self, n: int) -> None:
-        n = min(n, len(self._rows))
-        if n > self._shown:
-            self.beginInsertRows(QModelIndex(), self._shown, n - 1)
-            self._shown = n
+        more = n - len(self._rows)
+        if more > 0 and self._rest:
+            more = min(more, len(self._rest))
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + more - 1)
+            self._rows.extend(self._rest[:more])
+            del self._rest[:more]
             self.endInsertRows()
 
     def display(self, row: Any, column: int) -> str:
@@ -124,11 +160,11 @@ class RegisterModel(QAbstractTableModel):
         return one_line(mask_ids(text)) if col.long else text
 
     def alert_count(self) -> int:
-        return sum(1 for r in self._rows if self._alert_of and self._alert_of(r))
+        return sum(1 for r in self.rows() if self._alert_of and self._alert_of(r))
 
     # ----------------------------------------------------------------------------- Qt model API
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
-        return 0 if parent.isValid() else self._shown
+        return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
@@ -138,7 +174,7 @@ class RegisterModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
             return tr(self.columns[section].header)
-        if orientation == Qt.Orientation.Vertical and 0 <= section < self._shown:
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
             return str(section + 1)
         return None
 
@@ -148,7 +184,7 @@ class RegisterModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self._shown \
+        if not index.isValid() or not 0 <= index.row() < len(self._rows) \
                 or not 0 <= index.column() < len(self.columns):
             return None
         r = self._rows[index.row()]
@@ -175,17 +211,15 @@ class RegisterModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self.columns):
             return
-        col = self.columns[column]
-        keyed = col.sort or col.value
+        self._order = (column, order)
         self.layoutAboutToBeChanged.emit()
         before = self.persistentIndexList()
         keys = [self._key(self._rows[i.row()]) for i in before]
-        # None (no date, no level) sorts first; mixed types never compare, so the key is (is-set, value).
-        self._rows.sort(key=lambda r: (keyed(r) is not None, keyed(r) if keyed(r) is not None else 0),
-                        reverse=order == Qt.SortOrder.DescendingOrder)
+        every = self._sorted(self.rows())
+        self._rows, self._rest = every[:len(self._rows)], every[len(self._rows):]
         after = []
         for idx, key in zip(before, keys, strict=True):
-            row = self._index_of_key(key)  # inside a layout change: never fetch here
-            after.append(self.index(row, idx.column()) if row is not None and row < self._shown else QModelIndex())
+            row = self.fetched_row_of_key(key)  # inside a layout change: never fetch here
+            after.append(self.index(row, idx.column()) if row is not None else QModelIndex())
         self.changePersistentIndexList(before, after)
         self.layoutChanged.emit()

@@ -3,13 +3,14 @@
 A page is declared, not subclassed: what to load (a service call), its columns, and its actions — each action
 names the fields it asks (the ticket detail's ``ActionDialog``), the service call, and when the UI offers it.
 The UI only hides what the service would refuse; the service still decides (``ops.run`` shows its message).
-Every action is one transaction; afterwards ``tickets_changed`` fires and every register marks itself stale
-(a hidden page reloads when it is next shown).
+Every action is one transaction; the page reloads at once, and the change it announced reaches every other page
+that lists the same register (a page declares which ones it lists). A reload after a change updates the list in
+place: the selected row stays selected and the viewport stays where it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -28,9 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall.services.storage.changes import Changes
 from hall.ui import messages
 from hall.ui.background import Loader
-from hall.ui.ops import Context, run
+from hall.ui.keep_place import Place
+from hall.ui.ops import COALESCE_MS, ChangeListener, Context, run
 from hall.ui.registers_model import Column, KeyRole, NumberRole, RegisterModel, tr
 from hall.ui.ticket_detail import ActionDialog, Field, TicketDetailDialog, open_detail
 from hall.ui.widgets import CELL_PADDING, StaleWhileHidden
@@ -42,7 +45,7 @@ MAX_COLUMN = 360
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hall.services.actor import Actor
+    from hall.services.base.actor import Actor
 
 
 @dataclass(frozen=True)
@@ -70,14 +73,17 @@ class RegisterPage(StaleWhileHidden, QWidget):
                  hint: str = "", today: Callable[[], date] = date.today,
                  params: Callable[[], Mapping[str, Any]] | None = None, bounded: bool = False,
                  count: Callable[[Session, Mapping[str, Any]], int] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 registers: Iterable[str] = (), parent: QWidget | None = None) -> None:
         """``load(session, values)`` runs on the database pool: ``values`` are the filter combos' choices (by
         object name) and ``params()`` — read on the GUI thread beforehand, since widgets belong to it.
 
         A ``bounded`` page (a register whose backlog runs to thousands: accountability, follow-ups) also finds
         ``values["limit"]`` and must return at most that many rows, in its service's order: the page shows
         :data:`PAGE_ROWS` of them and says there are more ("显示更多" lists the next ones); ``count(session,
-        values)``, when given, says how many there are in all."""
+        values)``, when given, says how many there are in all.
+
+        ``registers``: the registers (names of :mod:`hall.services.storage.changes`) the page lists — it reloads when an
+        operation changed one of them (or the staff, whose names it shows)."""
         super().__init__(parent)
         self.setObjectName(f"register_{name}")
         self.ctx = ctx
@@ -91,6 +97,8 @@ class RegisterPage(StaleWhileHidden, QWidget):
         self.total: int | None = None
         self._today = today
         self._stale = True
+        self.registers = frozenset(registers) or frozenset({name})
+        self.live: Callable[[], bool] = self.isVisible  # reload at once on a change (else when next shown)
         self.actions_ = {a.name: a for a in actions}
         self.details: list[TicketDetailDialog] = []
 
@@ -131,6 +139,7 @@ class RegisterPage(StaleWhileHidden, QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicatorShown(False)  # the service's own order until one is picked
+        self.model.service_order()
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
@@ -140,8 +149,9 @@ class RegisterPage(StaleWhileHidden, QWidget):
         self.table.activated.connect(self._activated)  # Enter or double-click
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.update_buttons())
         layout.addWidget(self.table, 1)
-        self._follow = True
-        ctx.changes.tickets_changed.connect(self._changed)
+        # Own actions reload at once (perform); others' changes to what this page lists arrive coalesced.
+        self.listener = ChangeListener(self, ctx.changes, self.concerns, self._changed, coalesce_ms=COALESCE_MS,
+                                       own=self)
 
     # ------------------------------------------------------------------------------------ filters
     def add_choice(self, label: str, options: Sequence[tuple[Any, str]], name: str) -> QComboBox:
@@ -160,17 +170,13 @@ class RegisterPage(StaleWhileHidden, QWidget):
         return self.choices[name].currentData()
 
     # ------------------------------------------------------------------------------------- loading
-    def _changed(self) -> None:
-        if self._follow:
-            self.mark_changed()
+    def concerns(self, changes: Changes) -> bool:
+        return changes.touches(*self.registers) or changes.staff
 
-    def follow_changes(self, follow: bool) -> None:
-        """A page inside a view that reloads all its pages itself stops listening on its own.
-
-        A flag, not disconnecting the signal: in PySide6 6.12 every disconnect over-releases a Python bool, and
-        a few thousand of them abort the interpreter (tests/ui/test_no_disconnect.py).
-        """
-        self._follow = follow
+    def _changed(self, _changes: Changes) -> None:
+        self._stale = True
+        if self.live():
+            self.refresh()
 
     def values(self) -> dict[str, Any]:
         """What the next load filters by: every filter combo's choice, and the page's own ``params()``."""
@@ -183,8 +189,10 @@ class RegisterPage(StaleWhileHidden, QWidget):
     def loading(self) -> bool:
         return self.loader.busy
 
-    def refresh(self) -> None:
-        """Reload in the background; the rows on screen stay until the new ones arrive (then ``counted``)."""
+    def refresh(self, *, in_place: bool = True) -> None:
+        """Reload in the background; the rows on screen stay until the new ones arrive (then ``counted``).
+        ``in_place``: the same list again (after a change): updated by key, keeping the selection and the
+        viewport; otherwise (another filter) the new list from its top, the selected row kept if it is there."""
         current = self.current_row()
         key = self.model.data(self.table.currentIndex(), KeyRole) if current is not None else None
         values, load, count, bound = self.values(), self._load, self._count, self.bound
@@ -197,12 +205,12 @@ class RegisterPage(StaleWhileHidden, QWidget):
             return rows, (count(s, values) if count is not None and more else None)
 
         self._stale = False
-        self.loader.request(job, lambda got: self._loaded(got, key))
+        self.loader.request(job, lambda got: self._loaded(got, key, in_place=in_place))
 
     def _filter_changed(self) -> None:
         if self.bound is not None:
             self.bound = PAGE_ROWS  # another list: from its first rows again
-        self.refresh()
+        self.refresh(in_place=False)
 
     def show_more(self) -> None:
         """List the next :data:`PAGE_ROWS` rows of a bounded register."""
@@ -210,15 +218,22 @@ class RegisterPage(StaleWhileHidden, QWidget):
             self.bound += PAGE_ROWS
             self.refresh()
 
-    def _loaded(self, got: tuple[list[Any], int | None], key: Any) -> None:
+    def _loaded(self, got: tuple[list[Any], int | None], key: Any, *, in_place: bool = True) -> None:
+        """``in_place``: the same list, updated by key; else a new list, where the row ``key`` (the one selected
+        when it was asked for) is selected again if it is there."""
         rows, total = got
         self.has_more = self.bound is not None and len(rows) > self.bound
         if self.has_more:
             rows = rows[:self.bound]
         self.total = total if self.has_more else len(rows)
-        self.model.set_rows(rows)
-        if key is not None and (row := self.model.row_of_key(key)) is not None:
-            self.table.selectRow(row)
+        if in_place and self.model.rowCount():
+            place = Place.of(self.table, self.model.key_at)
+            self.model.update_rows(rows)
+            place.restore(self.table, self.model.fetched_row_of_key)
+        else:
+            self.model.set_rows(rows)
+            if key is not None and (row := self.model.row_of_key(key)) is not None:
+                self.table.selectRow(row)
         if not self._sized and rows:
             self._size_columns()
         shown, alerts = self.model.total_rows, self.model.alert_count()
@@ -292,14 +307,11 @@ class RegisterPage(StaleWhileHidden, QWidget):
         a = self.actions_[name]
         row = row if row is not None else self.current_row()
         actor = self.ctx.actor
-        done = run(self, self.ctx.db, lambda s: a.call(s, actor, row, values) or True,
-                   title=QCoreApplication.translate("Registers", "未能{0}").format(tr(a.label)))
+        done = run(self, self.ctx, lambda s: a.call(s, actor, row, values) or True,
+                   title=QCoreApplication.translate("Registers", "未能{0}").format(tr(a.label)), initiator=self)
         if done is None:
             return False
-        self._stale = True
-        self.ctx.changes.tickets_changed.emit()
-        if self._stale:  # not visible (a test, or a page behind another tab): reload now all the same
-            self.refresh()
+        self.refresh()  # the person sees the outcome at once; the other pages learn of it from the signal
         return True
 
     # ------------------------------------------------------------------------------------- tickets

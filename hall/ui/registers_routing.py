@@ -23,8 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall.services import appointments, attendance, catalog, routing, staff
-from hall.services.appointments import AppointmentView
+from hall.services.cases import routing
+from hall.services.catalog import items as catalog
+from hall.services.people import attendance, staff
+from hall.services.registers import appointments
+from hall.services.registers.appointments import AppointmentView
 from hall.ui.ops import Context
 from hall.ui.registers_cases import staff_choices
 from hall.ui.registers_model import Column, tr
@@ -129,7 +132,8 @@ class AppointmentsTab(QWidget):
             page.filters.insertWidget(0, QLabel(f"<b>{title}</b>"))  # the heading shares the button row
             split.addWidget(page)
         layout.addWidget(split, 1)
-        self.day_edit.dateChanged.connect(lambda _d: (self.appointments.refresh(), self.visits.refresh()))
+        self.day_edit.dateChanged.connect(lambda _d: (self.appointments.refresh(in_place=False),
+                                                      self.visits.refresh(in_place=False)))
 
     def day(self) -> date:
         d = self.day_edit.date()

@@ -4,8 +4,8 @@
 Mount with ``RegistersView(ctx, today=…)`` (e.g. a tab of the main window for every role: a clerk sees their
 own records, their window's follow-ups, rectifications and transfers; the manager sees and decides all).
 Double-click (or Enter) on a row with a ticket opens the ticket detail. Every action runs in one transaction
-through ``ops.run`` and emits ``ctx.changes.tickets_changed``; every page reloads on that signal (at once when
-shown, else when next shown).
+through ``ops.run``, which announces what it changed; each page reloads only when a change touches the register
+it lists (at once while the view is on screen — the tabs carry counts — else when the view is next shown).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from hall.ui.ops import Context
@@ -21,7 +22,7 @@ from hall.ui.registers_cases import accountability_page, complaints_page, follow
 from hall.ui.registers_model import tr
 from hall.ui.registers_page import RegisterPage
 from hall.ui.registers_routing import AppointmentsTab, escalations_page, transfers_page
-from hall.ui.widgets import StaleWhileHidden, coalesced
+from hall.ui.widgets import StaleWhileHidden
 
 TAB_LABELS = {
     "accountability": QT_TRANSLATE_NOOP("Registers", "责任追究"),
@@ -58,12 +59,11 @@ class RegistersView(StaleWhileHidden, QTabWidget):
         self.addTab(self.visits_tab, tr(TAB_LABELS["visits"]))
         self._add("transfers", transfers_page(ctx, today, self._now))
         self._add("escalations", escalations_page(ctx, today, self._now))
-        # The tabs carry counts, so the view reloads all its (small) lists on a change while it is on screen,
-        # and once when it is next shown otherwise — never one page twice.
+        # The tabs carry counts: while the view is on screen a changed register reloads even on a tab behind
+        # another; while it is hidden the page only marks itself stale, and reloads when the view is shown.
         self._stale = True
         for page in self.pages.values():
-            page.follow_changes(False)
-        ctx.changes.tickets_changed.connect(coalesced(self, self.mark_changed))
+            page.live = self.isVisible
 
     def _add(self, name: str, page: RegisterPage) -> None:
         self.pages[name] = page
@@ -93,6 +93,12 @@ class RegistersView(StaleWhileHidden, QTabWidget):
         self._stale = False
         for page in self.pages.values():
             page.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)  # the first time: every register (StaleWhileHidden)
+        for page in self.pages.values():
+            if page._stale and not page.loading:  # changed while the view was hidden
+                page.refresh()
 
     def show_register(self, name: str) -> RegisterPage:
         """Bring one register to the front (``accountability`` … ``escalations``, ``appointments``, ``visits``)."""

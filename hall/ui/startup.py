@@ -27,15 +27,15 @@ class BackgroundOpen(QThread):
 
     def run(self) -> None:
         try:
-            from hall.services import settings
             from hall.services.bootstrap import open_hall
+            from hall.services.storage import settings
 
             opened = open_hall(self.paths, self.url, intake_point=self.intake_point)
             with opened.db.transaction() as s:
                 self.hall_name = settings.get(s, "hall_name")
             # Warm what the first screens need, still off the GUI thread: importing (not creating) widget
             # classes is thread-safe, and it is a third of a second the clerk no longer waits after login.
-            import hall.services.staff
+            import hall.services.people.staff
             import hall.ui.main_window  # noqa: F401
 
             self.result = opened

@@ -1,6 +1,6 @@
 """Statistics and performance review (统计 / 效绩考核) for the manager: the same figures as the Excel reports.
 
-Every number comes from :mod:`hall.services.stats` and every cell is formatted by the exporters' own column
+Every number comes from :mod:`hall.services.reporting.stats` and every cell is formatted by the exporters' own column
 definitions (``reports_xlsx.STAT_COLUMNS`` / ``PERF_COLUMNS`` / ``OVERDUE_HEADERS``), so the screen and the
 workbook cannot disagree. "导出Excel…" calls those exporters for the period on screen; double-clicking a figure
 opens the tickets counted in it (``queue.stats_filter``) in the counter's lazy table, applicant names masked
@@ -46,19 +46,20 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import HallError
-from hall.exchange import reports_xlsx
+from hall.exchange import export_process, reports_xlsx
 from hall.exchange.reports_xlsx import OVERDUE_HEADERS, PERF_COLUMNS, STAT_COLUMNS, stats_row_values
-from hall.exchange.write_errors import writing
-from hall.services import queue, stats
-from hall.services.queue import TicketFilter
-from hall.services.states import KIND_LABELS
-from hall.services.stats import OverdueLine, PerformanceRow, Period, StatsRow, StatsTable
+from hall.services.base.states import KIND_LABELS
+from hall.services.reporting import queue, stats
+from hall.services.reporting.queue import TicketFilter
+from hall.services.reporting.stats import OverdueLine, PerformanceRow, Period, StatsRow, StatsTable
+from hall.services.storage import changes
+from hall.services.storage.changes import Changes
 from hall.ui import messages
 from hall.ui.background import Loader, Task
 from hall.ui.dashboard import DrillDialog
-from hall.ui.ops import Context
+from hall.ui.ops import COALESCE_MS, ChangeListener, Context
 from hall.ui.progress import SHOW_AFTER_MS, ProgressStrip
-from hall.ui.widgets import StaleWhileHidden, coalesced, fixed_columns
+from hall.ui.widgets import StaleWhileHidden, fixed_columns
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 # (parent, caption, suggested path) -> chosen path, "" when cancelled. Tests pass their own.
@@ -81,6 +82,13 @@ OVERDUE_SAMPLES = dict(enumerate(("320581101-000-20260305-0012", "最低生活�
                                   "欧阳某某", "2026-03-05", "2026-03-05", "2026-03-05", "999", "办结（容缺通过）")))
 TOTAL_BG = QColor("#f2f2f2")
 OVERDUE_FG = QColor("#b00020")
+
+
+def concerns(c: Changes) -> bool:
+    """What the statistics count: tickets (and the working days between their dates), ratings, attendance and
+    accountability for the review, and the names of staff, windows and items."""
+    return (c.any_tickets or c.calendar or c.staff or c.catalog
+            or c.touches(changes.RATINGS, changes.ATTENDANCE, changes.ACCOUNTABILITY))
 
 
 def tr(text: str) -> str:
@@ -363,7 +371,8 @@ class StatsView(StaleWhileHidden, QWidget):
         self.dimension_box.currentIndexChanged.connect(lambda _i: self.refresh())
         self.date_from.dateChanged.connect(lambda _d: self._dates_changed())
         self.date_to.dateChanged.connect(lambda _d: self._dates_changed())
-        ctx.changes.tickets_changed.connect(coalesced(self, self.mark_changed))
+        self.listener = ChangeListener(self, ctx.changes, concerns, lambda _c: self.mark_changed(),
+                                       coalesce_ms=COALESCE_MS)
         self.drill_requested.connect(self._open_drill)
         self._update_export_tip(self.tabs.currentIndex())
 
@@ -570,25 +579,14 @@ class StatsView(StaleWhileHidden, QWidget):
         """The workbook of the tab on screen, for the period picked, through the exporters — in the background
         (the person chooses the file first); None when the file dialog was cancelled or an export is running."""
         tab = self.tabs.currentIndex()
-        period, today, actor = self._export_period(), self._today(), self.ctx.actor
-        if period is None:
-            return None
         if tab == TAB_PERFORMANCE:
-            name = tr("效绩考核")
-            return self._export(name, period,
-                                lambda s, p: reports_xlsx.write_performance(s, actor, period, p, today=today))
+            return self._export(tr("效绩考核"), "performance")
         if tab == TAB_OVERDUE:
-            name = tr("超期办件清单")
-            return self._export(name, period, lambda s, p: reports_xlsx.write_overdue(s, actor, period, p, today=today))
-        return self._export(tr("办件统计"), period, lambda s, p: reports_xlsx.monthly_or_quarterly(
-            s, period, p, today=today, actor=actor))
+            return self._export(tr("超期办件清单"), "overdue")
+        return self._export(tr("办件统计"), "monthly")
 
     def export_ledger(self) -> Task | None:
-        period, today, actor = self._export_period(), self._today(), self.ctx.actor
-        if period is None:
-            return None
-        return self._export(tr("办件登记台账"), period,
-                            lambda s, p: reports_xlsx.write_ledger(s, actor, period, p, today=today))
+        return self._export(tr("办件登记台账"), "ledger")
 
     def _export_period(self) -> Period | None:
         """The period the picker shows (a recount may still be on its way; the export counts for itself)."""
@@ -598,8 +596,10 @@ class StatsView(StaleWhileHidden, QWidget):
             messages.error(self, tr("统计期间有误"), str(exc))
             return None
 
-    def _export(self, name: str, period: Period, write: Callable[[Any, Path], reports_xlsx.ReportResult]
-                ) -> Task | None:
+    def _export(self, name: str, kind: str) -> Task | None:
+        period = self._export_period()
+        if period is None:
+            return None
         if self.export_task is not None and self.export_task.running:
             return None  # one workbook at a time; the buttons are off meanwhile
         suggested = str(Path.home() / f"{period.label}{name}.xlsx")
@@ -611,17 +611,14 @@ class StatsView(StaleWhileHidden, QWidget):
             path = path.with_name(path.name + ".xlsx")
         db = self.ctx.db
         what = tr("统计并写入 {0}").format(path.name)
+        job_spec = export_process.ExportJob(kind, period, path, self._today(), self.ctx.actor)
 
         def job(progress: Any) -> reports_xlsx.ReportResult:
             progress(0, 0, what)
-
-            def run() -> reports_xlsx.ReportResult:
-                # A read, not a write transaction: an export at a large hall takes seconds, and the counters'
-                # saves must not wait for it. The exporters write the file atomically (nothing half-written).
-                with db.reading() as s:
-                    return write(s, path)
-
-            return writing(path, run)  # a full disk, a read-only folder: a message, nothing left behind
+            # In a process of its own, in one read transaction (a counter saving meanwhile never waits for it):
+            # building the workbook would otherwise hold this process's interpreter for seconds, and the window
+            # needs it for every repaint. The exporters write the file atomically (nothing half-written).
+            return export_process.run(job_spec, db)
 
         task = Task(job, self)
         task.succeeded.connect(self._export_done)

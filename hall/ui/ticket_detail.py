@@ -1,18 +1,18 @@
 """One ticket: who applied for what, its deadline, its full history from the ledger, and the clerk's actions.
 
 Every action button names its shortcut, asks only for what the service needs (a reason, a result …), runs in one
-transaction through ``ops.run`` and tells every view that tickets changed. The workflow services
+transaction through ``ops.run`` (which tells every view what changed) and shows the outcome at once. A change made
+elsewhere — another window, the daily rules, a print — reloads the dialog in the background when it concerns this
+ticket. The workflow services
 (pause/resume/special steps/extension, transfer, forward, copy, close, deliver) are used when installed; the basic
-ones (补正收齐, 办结, 作废) are always there in ``hall.services.tickets``.
+ones (补正收齐, 办结, 作废) are always there in ``hall.services.tickets.record``.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from types import ModuleType
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -35,11 +35,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hall.services import catalog, queue, tickets
-from hall.services.actor import ROLE_LABELS
-from hall.services.queue import TicketDetail
-from hall.ui import messages
-from hall.ui.ops import Context, read, run
+from hall.services.base.actor import ROLE_LABELS
+from hall.services.cases import joint, proxy, routing, workflow
+from hall.services.catalog import items as catalog
+from hall.services.reporting import queue
+from hall.services.reporting.queue import TicketDetail
+from hall.services.storage.changes import Changes
+from hall.services.tickets import record as tickets
+from hall.services.tickets import rules
+from hall.ui import messages, print_preview
+from hall.ui.background import Loader
+from hall.ui.ops import ChangeListener, Context, read, run
 from hall.ui.widgets import read_only_table
 
 PAPER_LABELS = {
@@ -70,67 +76,9 @@ def papers_for_state(state: str, kind: str) -> list[str]:
     return ["acceptance", "notice", "extension"]
 
 
-def _optional(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
 def show_paper(parent: QWidget | None, ctx: Context, number: str, paper: str) -> None:
-    """The print hook: the real print preview when the printing module is installed, else a plain preview of
-    what will be printed (clearly marked as such — never a fake paper)."""
-    module = _optional("hall.ui.print_preview")
-    if module is not None and hasattr(module, "show_paper"):
-        module.show_paper(parent, ctx, number, paper)
-        return
-    dlg = PaperPlan(ctx, number, paper, parent)
-    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dlg.open()
-
-
-class PaperPlan(QDialog):
-    """What the paper will carry (domain-rules §4), from the ticket itself; shown until printing is installed."""
-
-    def __init__(self, ctx: Context, number: str, paper: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        d = read(ctx.db, lambda s: queue.detail(s, ctx.actor, number))
-        label = PAPER_LABELS.get(paper, paper)
-        self.setWindowTitle(self.tr("{0} — 打印内容预览").format(label))
-        layout = QVBoxLayout(self)
-        note = QLabel(self.tr("打印模块尚未安装：以下是这份{0}将要打印的内容，不是正式文书。").format(label))
-        note.setObjectName("warningLabel")
-        note.setWordWrap(True)
-        layout.addWidget(note)
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setPlainText("\n".join(plan_lines(d, paper)))
-        layout.addWidget(self.text, 1)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        box.rejected.connect(self.reject)
-        layout.addWidget(box)
-        self.resize(640, 520)
-
-
-def plan_lines(d: TicketDetail, paper: str) -> list[str]:
-    lines = [PAPER_LABELS.get(paper, paper), "", f"办件编号：{d.number}", f"事项：{d.item_code} {d.item_name}",
-             f"申请人：{d.applicant_name}（{d.applicant_id_masked}）", f"收件时间：{d.received_at:%Y-%m-%d %H:%M}"]
-    if paper in ("acceptance", "tolerance"):
-        lines.append("已收材料：")
-        lines += [f"  {m.name}（{m.form}，{m.count}份）" for m in d.materials if m.status != "missing"]
-        if d.due_date:
-            lines.append(f"承诺办结日期：{d.due_date.isoformat()}{'（暂定）' if d.due_provisional else ''}")
-    if paper in ("supplement", "notice", "tolerance"):
-        wanted = "missing" if paper != "tolerance" else "tolerated"
-        lines.append("需补正材料：" if wanted == "missing" else "容缺材料：")
-        lines += [f"  {m.name}（{m.form}，{m.count}份）" for m in d.materials if m.status == wanted] or ["  （无）"]
-    if paper == "refusal":
-        lines.append(f"不予受理理由：{d.refusal_reason}")
-        lines.append("如不服，可依法申请行政复议或提起行政诉讼。")
-    if paper == "closure":
-        lines.append(f"办理结果：{d.state_label}，{d.result}")
-    lines.append(f"经办人：{d.owner}")
-    return lines
+    """The print hook of every screen: the print preview of one paper of the ticket."""
+    print_preview.show_paper(parent, ctx, number, paper)
 
 
 # ---------------------------------------------------------------------------------------- actions
@@ -152,23 +100,12 @@ class Action:
     call: Callable[[Any, Any, str, int, dict[str, Any]], Any]  # (session, actor, number, version, values)
 
 
-def _wf(name: str = "workflow") -> ModuleType:
-    module = _optional(f"hall.services.{name}")
-    if module is None:
-        raise RuntimeError(f"hall.services.{name} is not installed")
-    return module
-
-
 def _close(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
-    wf = _optional("hall.services.workflow")
-    if wf is not None and x.get("workflow_ready", True):
-        return wf.close(s, a, n, x["outcome"], x["result"], result_doc_no=x.get("doc_no", ""), expected_version=v)
-    return tickets.close(s, a, n, x["outcome"], x["result"], expected_version=v)
+    return workflow.close(s, a, n, x["outcome"], x["result"], result_doc_no=x.get("doc_no", ""), expected_version=v)
 
 
 def _record_opinion(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
     """A co-department's opinion on the current round's copy to that department."""
-    joint = _wf("joint")
     status = joint.status(s, tickets.get(s, n))
     copy = next((c for c in status.copies if c.department == x["department"]), None)
     if copy is None:
@@ -179,64 +116,63 @@ def _record_opinion(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
 
 
 def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Action]:
-    wf = _optional("hall.services.workflow")
-    steps = tuple((x, x) for x in getattr(wf, "SPECIAL_STEPS", ()))
-    delivery = tuple((x, x) for x in getattr(wf, "DELIVERY_METHODS", ("当面领取",)))
+    steps = tuple((x, x) for x in workflow.SPECIAL_STEPS)
+    delivery = tuple((x, x) for x in rules.DELIVERY_METHODS)
     outcomes = (("approved", "通过"), ("tolerated", "容缺通过"), ("rejected", "不通过"))
     depts = tuple((x, x) for x in d.departments)
-    dept_outcomes = tuple(getattr(_optional("hall.services.proxy"), "DEPT_OUTCOMES", {}).items())
-    answers = tuple(getattr(_optional("hall.services.joint"), "ANSWERS", {}).items())
+    dept_outcomes = tuple(proxy.DEPT_OUTCOMES.items())
+    answers = tuple(joint.ANSWERS.items())
     return [
         Action("start", "开始办理", "Alt+B", (Field("note", "说明（可空）"),),
-               lambda s, a, n, v, x: _wf().start(s, a, n, x["note"], expected_version=v)),
+               lambda s, a, n, v, x: workflow.start(s, a, n, x["note"], expected_version=v)),
         Action("supplement", "补正材料收齐", "Alt+S", (),
                lambda s, a, n, v, x: tickets.supplement_received(s, a, n, expected_version=v)),
         Action("pause", "暂停计时（补正）", "Alt+U", (Field("reason", "暂停原因"),),
-               lambda s, a, n, v, x: _wf().pause(s, a, n, x["reason"], expected_version=v)),
+               lambda s, a, n, v, x: workflow.pause(s, a, n, x["reason"], expected_version=v)),
         Action("resume", "恢复计时", "Alt+M", (Field("reason", "恢复原因", default="补正材料已收到"),),
-               lambda s, a, n, v, x: _wf().resume(s, a, n, x["reason"], expected_version=v)),
+               lambda s, a, n, v, x: workflow.resume(s, a, n, x["reason"], expected_version=v)),
         Action("special_start", "特别程序（不计时）", "Alt+X",
                (Field("step", "特别程序", "choice", steps), Field("reason", "说明")),
-               lambda s, a, n, v, x: _wf().special_start(s, a, n, x["step"], x["reason"], expected_version=v)),
+               lambda s, a, n, v, x: workflow.special_start(s, a, n, x["step"], x["reason"], expected_version=v)),
         Action("special_end", "特别程序结束", "Alt+Z", (Field("result", "特别程序结果"),),
-               lambda s, a, n, v, x: _wf().special_end(s, a, n, x["result"], expected_version=v)),
+               lambda s, a, n, v, x: workflow.special_end(s, a, n, x["result"], expected_version=v)),
         Action("extend", "申请延期", "Alt+Y",
                (Field("days", "延期工作日", "int", default=5), Field("reason", "延期理由", "long"),
                 Field("approver", "批准人工号（中心主任）")),
-               lambda s, a, n, v, x: _wf().extend(s, a, n, int(x["days"]), x["reason"], x["approver"],
+               lambda s, a, n, v, x: workflow.extend(s, a, n, int(x["days"]), x["reason"], x["approver"],
                                                    expected_version=v)),
         Action("transfer", "转办到其他窗口", "Alt+T",
                (Field("to_window", "接收窗口", "choice", tuple(windows)), Field("reason", "转办原因"),
                 Field("handover", "移交内容（首问交接）", "long")),
-               lambda s, a, n, v, x: _wf("routing").request_transfer(s, a, n, x["to_window"], x["reason"],
+               lambda s, a, n, v, x: routing.request_transfer(s, a, n, x["to_window"], x["reason"],
                                                                       x["handover"], expected_version=v)),
         Action("forward", "转报上级部门", "Alt+F", (Field("department", "承办部门", "choice", depts),),
-               lambda s, a, n, v, x: _wf("proxy").forward(s, a, n, x["department"], expected_version=v)),
+               lambda s, a, n, v, x: proxy.forward(s, a, n, x["department"], expected_version=v)),
         Action("department_returned", "登记部门办理结果", "Alt+R",
                (Field("outcome", "部门办理结果", "choice", dept_outcomes), Field("answer", "部门答复", "long"),
                 Field("dept_ref", "部门受理编号（如有）"), Field("doc_no", "结果文书编号（如有）")),
-               lambda s, a, n, v, x: _wf("proxy").department_returned(
+               lambda s, a, n, v, x: proxy.department_returned(
                    s, a, n, x["outcome"], x["answer"], dept_ref=x["dept_ref"], result_doc_no=x["doc_no"],
                    expected_version=v)),
         Action("copy", "抄告协办部门", "Alt+J", (),
-               lambda s, a, n, v, x: _wf("joint").copy(s, a, n, expected_version=v)),
+               lambda s, a, n, v, x: joint.copy(s, a, n, expected_version=v)),
         Action("opinion", "录入协办意见", "Alt+O",
                (Field("department", "协办部门", "choice", depts[1:] or depts),
                 Field("answer", "审核意见", "choice", answers), Field("opinion", "意见内容", "long"),
                 Field("answered_by", "答复人")), _record_opinion),
         Action("accept_transfer", "接收转办", "Alt+A", (),
-               lambda s, a, n, v, x: _wf("routing").accept_transfer(s, a, n)),
+               lambda s, a, n, v, x: routing.accept_transfer(s, a, n)),
         Action("escalate", "提交集体研究", "Alt+E", (Field("reason", "提交理由", "long"),),
-               lambda s, a, n, v, x: _wf("routing").escalate(s, a, n, x["reason"], expected_version=v)),
+               lambda s, a, n, v, x: routing.escalate(s, a, n, x["reason"], expected_version=v)),
         Action("decide", "登记集体研究结论", "Alt+K",
                (Field("outcome", "研究结论", "long"), Field("meeting", "会议（纪要号）")),
-               lambda s, a, n, v, x: _wf("routing").decide(s, a, n, x["outcome"], x["meeting"])),
+               lambda s, a, n, v, x: routing.decide(s, a, n, x["outcome"], x["meeting"])),
         Action("close", "办结", "Alt+C",
                (Field("outcome", "办结结果", "choice", outcomes), Field("result", "办理结果", "long"),
                 Field("doc_no", "结果文书编号（如有）")), _close),
         Action("deliver", "送达", "Alt+D",
                (Field("how", "送达方式", "choice", delivery), Field("signed_by", "签收人")),
-               lambda s, a, n, v, x: _wf().deliver(s, a, n, x["how"], x["signed_by"], expected_version=v)),
+               lambda s, a, n, v, x: workflow.deliver(s, a, n, x["how"], x["signed_by"], expected_version=v)),
         Action("void", "作废", "Alt+V", (Field("reason", "作废原因"),),
                lambda s, a, n, v, x: tickets.void(s, a, n, x["reason"], expected_version=v)),
     ]
@@ -247,9 +183,7 @@ def action_enabled(action: str, d: TicketDetail) -> bool:
         return d.state == "supplement"
     if action == "void":
         return d.state != "voided"
-    if d.workflow_ready:
-        return action in d.actions
-    return action == "close" and d.state in ("accepted", "in_progress")
+    return action in d.actions
 
 
 class ActionDialog(QDialog):
@@ -310,6 +244,10 @@ class TicketDetailDialog(QDialog):
         self.windows = [(w.code, f"{w.code} {w.name}") for w in read(ctx.db, catalog.window_views)]
         self.setWindowTitle(self.tr("办件 {0}").format(number))
         self.detail: TicketDetail = read(ctx.db, lambda s: queue.detail(s, ctx.actor, number, today=today()))
+        self.loader = Loader(ctx.db, self)
+        # Its own actions reload at once (perform); what others change about this ticket arrives here.
+        self.listener = ChangeListener(self, ctx.changes, self.concerns, lambda _c: self.reload_in_background(),
+                                       own=self)
 
         layout = QVBoxLayout(self)
         self.header = QLabel()
@@ -387,8 +325,26 @@ class TicketDetailDialog(QDialog):
         self.resize(1180, 700)
 
     # ----------------------------------------------------------------------------------- show
+    def concerns(self, changes: Changes) -> bool:
+        """This ticket changed (its record or its history), or what its figures depend on: the calendar (days
+        left), the staff (the owner's name)."""
+        return changes.concerns_ticket(self.detail.uid) or changes.calendar or changes.staff
+
     def reload(self) -> None:
+        self.loader.cancel()  # an older background read must not overwrite what is read now
         self.detail = read(self.ctx.db, lambda s: queue.detail(s, self.ctx.actor, self.number, today=self._today()))
+        self.show_detail()
+
+    def reload_in_background(self) -> None:
+        actor, number, today = self.ctx.actor, self.number, self._today()
+        self.loader.request(lambda s: queue.detail(s, actor, number, today=today), self._detail_arrived)
+
+    @property
+    def loading(self) -> bool:
+        return self.loader.busy
+
+    def _detail_arrived(self, detail: TicketDetail) -> None:
+        self.detail = detail
         self.show_detail()
 
     def show_detail(self) -> None:
@@ -457,18 +413,16 @@ class TicketDetailDialog(QDialog):
         """Run one action with its values (the dialog's answers); True when it was saved."""
         action = next(a for a in self.actions_ if a.name == name)
         actor, number, version = self.ctx.actor, self.number, self.detail.version
-        values = {**values, "workflow_ready": self.detail.workflow_ready}
-        done = run(self, self.ctx.db, lambda s: action.call(s, actor, number, version, values) or True,
-                   title=self.tr("未能{0}").format(action.label))
+        done = run(self, self.ctx, lambda s: action.call(s, actor, number, version, values) or True,
+                   title=self.tr("未能{0}").format(action.label), initiator=self)
         if done is None:
             return False
-        self.ctx.changes.tickets_changed.emit()
         self.reload()
         return True
 
     def reveal(self) -> None:
         actor, number = self.ctx.actor, self.number
-        full = run(self, self.ctx.db, lambda s: queue.reveal_id(s, actor, number))
+        full = run(self, self.ctx, lambda s: queue.reveal_id(s, actor, number), initiator=self)
         if full:
             self.reload()
             self.id_value.setText(full)
@@ -490,7 +444,7 @@ class TicketDetailDialog(QDialog):
             return
         from hall.ui.rating_screen import request_citizen_rating
 
-        request_citizen_rating(self, self.ctx, self.number, stage)
+        request_citizen_rating(self, self.ctx, self.number, stage, initiator=self)
         self.reload()
 
     def print_default(self) -> None:

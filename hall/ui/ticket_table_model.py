@@ -1,4 +1,4 @@
-"""A lazy table of tickets over ``hall.services.queue`` pages (Anki's browser table: keys, fetched on demand).
+"""A lazy table of tickets over ``hall.services.reporting.queue`` pages (Anki's browser table: keys, fetched on demand).
 
 The model holds only the rows fetched so far; the view asks ``canFetchMore`` / ``fetchMore`` as it scrolls, and
 each fetch is one keyset page query. Sorting and filtering re-run the query in SQL — the model never sorts or
@@ -8,8 +8,8 @@ Two ways to fetch: a ``PageFetcher`` called on the GUI thread (small lists, dial
 :meth:`TicketTableModel.in_background` — every page read by a :class:`~hall.ui.background.Loader` on the pool,
 the rows applied when they arrive (the queue at a million tickets: the window never waits for a page). In the
 background form the rows on screen stay until the new ones arrive (no flash of an empty list), a newer request
-drops an older one, and :meth:`refresh` (tickets changed, same list) updates the rows in place so the clerk's
-scroll position stays.
+drops an older one, and :meth:`refresh` (tickets changed, same list) updates the rows in place by ticket, so the
+clerk's selection stays on the same ticket (the view keeps its viewport with :class:`~hall.ui.keep_place.Place`).
 """
 
 from __future__ import annotations
@@ -24,14 +24,15 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from hall.errors import HallError
-from hall.services import queue
-from hall.services.queue import Cursor, Page, QueueRow, SortKey, TicketFilter
+from hall.services.reporting import queue
+from hall.services.reporting.queue import Cursor, Page, QueueRow, SortKey, TicketFilter
 from hall.ui.background import Loader
+from hall.ui.keep_place import update_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from hall.services.db import Database
+    from hall.services.storage.db import Database
 
 log = logging.getLogger("hall.ui.tickets")
 
@@ -71,6 +72,10 @@ class Loaded:
     rows: tuple[QueueRow, ...]
     next: Cursor | None
     companion: Any = None  # what the companion read returned (reloads and refreshes only)
+
+
+def _ticket_id(row: QueueRow) -> int:
+    return row.id
 
 
 def load_rows(session: Session, flt: TicketFilter, today: date, sort: SortKey, descending: bool,
@@ -114,6 +119,7 @@ def due_text(row: QueueRow) -> str:
 
 class TicketTableModel(QAbstractTableModel):
     loaded = Signal()  # rows arrived and were applied (a reload, a refresh or a fetchMore); background form only
+    refreshing = Signal()  # a refresh in place is about to change the rows (then ``loaded``)
     load_failed = Signal(str)  # a background read failed with this message for the person
     companion_loaded = Signal(object)  # the companion's result, right after the rows it goes with
 
@@ -155,6 +161,11 @@ class TicketTableModel(QAbstractTableModel):
     @property
     def filter(self) -> TicketFilter:
         return self._filter
+
+    @property
+    def loader(self) -> Loader | None:
+        """The background form's reader (None for a model fetching on the GUI thread)."""
+        return self._loader
 
     @property
     def loading(self) -> bool:
@@ -228,25 +239,14 @@ class TicketTableModel(QAbstractTableModel):
         self.loaded.emit()
 
     def _update_to(self, got: Loaded) -> None:
-        """Replace the rows without a reset: rows that went away are removed at the end, new ones inserted at
-        the end, the rest changed in place (persistent indexes, the selection and the scroll bar stay)."""
-        new, old = list(got.rows), len(self._rows)
+        """Turn the rows into the new ones by ticket, without a reset: rows that went away are removed, new ones
+        inserted where they belong, moved ones moved, the rest changed in place — persistent indexes (the current
+        row, the selection) follow their tickets (see :mod:`hall.ui.keep_place`)."""
+        self.refreshing.emit()  # a view notes where the person is, before any row moves
         self._fetching = True
         try:
             self._cursor, self._exhausted = got.next, got.next is None
-            if len(new) < old:
-                self.beginRemoveRows(QModelIndex(), len(new), old - 1)
-                del self._rows[len(new):]
-                self.endRemoveRows()
-            kept = len(self._rows)
-            self._rows[:kept] = new[:kept]
-            self._looks.clear()
-            if kept:
-                self.dataChanged.emit(self.index(0, 0), self.index(kept - 1, len(HEADERS) - 1))
-            if len(new) > kept:
-                self.beginInsertRows(QModelIndex(), kept, len(new) - 1)
-                self._rows.extend(new[kept:])
-                self.endInsertRows()
+            update_rows(self, self._rows, got.rows, _ticket_id, len(HEADERS), self._looks.clear)
         finally:
             self._fetching = False
         self.loaded.emit()
@@ -279,6 +279,10 @@ class TicketTableModel(QAbstractTableModel):
     def row_of(self, ticket_id: int) -> int | None:
         """The row showing the ticket with this internal id, among the rows fetched so far."""
         return next((i for i, r in enumerate(self._rows) if r.id == ticket_id), None)
+
+    def key_at(self, row: int) -> int | None:
+        """The ticket id of a row (what a refresh keeps the selection and the viewport on)."""
+        return self._rows[row].id if 0 <= row < len(self._rows) else None
 
     def row_at(self, row: int) -> QueueRow | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None

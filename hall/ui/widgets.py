@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
 
@@ -43,24 +43,6 @@ def fixed_columns(header: QHeaderView, fm: QFontMetrics, samples: Mapping[int, s
         header.resizeSection(col, min(width, limit))
     if stretch is not None and 0 <= stretch < header.count():
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-
-
-COALESCE_MS = 300  # a burst of changes (a save, then the daily rules after it) becomes one reload
-
-
-def coalesced(parent: QObject, fn: Callable[[], None], ms: int = COALESCE_MS) -> Callable[[], None]:
-    """A slot that runs ``fn`` once, ``ms`` after the first of a burst of calls (never restarted, so a steady
-    stream of changes still gets through)."""
-    timer = QTimer(parent)
-    timer.setSingleShot(True)
-    timer.setInterval(ms)
-    timer.timeout.connect(fn)
-
-    def call() -> None:
-        if not timer.isActive():
-            timer.start()
-
-    return call
 
 
 class StaleWhileHidden:

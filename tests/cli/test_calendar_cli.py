@@ -14,9 +14,10 @@ import hall.models  # noqa: F401  (registers every table)
 from hall.cli import build_parser, main
 from hall.cli.calendar_cmd import show_deadline
 from hall.models.base import Base
-from hall.services.actor import Actor
-from hall.services.calendar import add_local_holiday, seed_from_package
-from hall.services.db import Database
+from hall.services import projections
+from hall.services.base.actor import Actor
+from hall.services.calendar.workdays import add_local_holiday, seed_from_package
+from hall.services.storage.db import Database
 
 
 def run(capsys, *argv: str) -> tuple[int, list[str], str]:
@@ -136,7 +137,7 @@ class _Ctx:
 def bare_ctx(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'bare.db'}")
     Base.metadata.create_all(engine)
-    db = Database(engine)
+    db = projections.install(Database(engine))
     yield _Ctx(db, Actor.system("node-test"))
     db.dispose()
 
@@ -150,7 +151,7 @@ def test_deadline_on_an_empty_database_falls_back_to_the_package_calendar(capsys
 
 def test_deadline_prefers_the_database_calendar(capsys, bare_ctx):
     with bare_ctx.db.session() as s, s.begin():
-        seed_from_package(s)
+        seed_from_package(s, bare_ctx.actor)
         add_local_holiday(s, bare_ctx.actor, date(2026, 2, 13), "地方节")
     args = argparse.Namespace(accepted_on=date(2026, 2, 12), limit=5, unit="workday",
                               kind="promised")

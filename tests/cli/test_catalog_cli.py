@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from hall.cli import main
 from hall.models import CatalogVersion, Event
 from hall.paths import Paths
-from hall.services import catalog
 from hall.services.bootstrap import open_hall
+from hall.services.catalog import items as catalog
 
 
 def run(capsys, *argv: str) -> tuple[int, list[str], list[str]]:

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from hall.cli import main
 from hall.paths import Paths
-from hall.services import catalog, intake
 from hall.services.bootstrap import open_hall
+from hall.services.catalog import items as catalog
+from hall.services.tickets import intake
 
 
 def test_daily_reports_and_shows_progress(capsys, tmp_path):

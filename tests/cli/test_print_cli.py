@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from hall.cli import main
 from hall.models import Event
-from hall.services import ledger, tickets
+from hall.services.storage import ledger
+from hall.services.tickets import record as tickets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "services"))
-pytest.importorskip("hall.services.joint")
+pytest.importorskip("hall.services.cases.joint")
 
 from papers_env import actors, build, prepare
 

@@ -19,10 +19,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from hall.errors import ValidationError, ValidationErrors
 from hall.exchange.catalog_xlsx import COLUMN_HELP, README_SHEET, read_catalog_xlsx, write_catalog_xlsx
 from hall.paths import Paths
-from hall.services import catalog
+from hall.services.base.validators import free_text
 from hall.services.bootstrap import open_hall
-from hall.services.catalog_spec import MAX_CELL, MAX_ROWS, SHEETS, CatalogSpec
-from hall.services.validators import free_text
+from hall.services.catalog import items as catalog
+from hall.services.catalog.spec import MAX_CELL, MAX_ROWS, SHEETS, CatalogSpec
 
 
 @functools.cache

@@ -17,8 +17,10 @@ from hall.exchange import reports_xlsx
 from hall.exchange.cells import EXCEL_CELL_MAX, cell_text, new_cell, safe_row
 from hall.print.receipt80 import Receipt80Renderer
 from hall.print.ticket_layout import TicketPaperRenderer
-from hall.services import catalog, intake, papers
-from hall.services.stats import Period
+from hall.services.catalog import items as catalog
+from hall.services.reporting import papers
+from hall.services.reporting.stats import Period
+from hall.services.tickets import intake
 
 LEGACY = "旧\x00数据\x01\x07含\x1b控制\x0b字符\x7f\u202e反向\ufffe"
 FORMULA = "=cmd|' /C calc'!A0"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import zipfile
 
 import manager_day as MD
@@ -13,9 +14,9 @@ from sqlalchemy import select
 from hall.errors import PermissionDenied, ValidationError
 from hall.exchange import reports_xlsx
 from hall.models import Event
-from hall.services import dashboard, stats
-from hall.services.masking import find_unmasked_identifiers
-from hall.services.stats import Period
+from hall.services.base.masking import find_unmasked_identifiers
+from hall.services.reporting import dashboard, stats
+from hall.services.reporting.stats import Period
 
 
 @pytest.fixture
@@ -117,3 +118,29 @@ def test_bad_target_names_the_field(day, tmp_path):
         with pytest.raises(ValidationError, match="不存在"):
             reports_xlsx.write_overdue(s, people["m01"], Period.month(2026, 12), tmp_path / "no" / "o.xlsx",
                                        today=MD.TODAY)
+
+
+def test_ledger_dates_are_excel_dates_in_their_own_formats_only(day, tmp_path):
+    """Times and dates of the ledger are real Excel dates shown as 2026-12-16 09:30 / 2026-12-16, and the
+    workbook registers no other date format (openpyxl's default is never set first and then replaced)."""
+    from datetime import date, datetime
+
+    hall, people = day
+    out = tmp_path / "ledger.xlsx"
+    with hall.db.reading() as s:
+        reports_xlsx.write_ledger(s, people["m01"], Period.month(2026, 12), out, today=MD.TODAY)
+    ws = load_workbook(out).active
+    head = [c.value for c in ws[3]]
+    data = [row for row in ws.iter_rows(min_row=4) if row[0].value is not None]
+    assert len(data) == 10
+    day_kinds = (date, datetime)  # openpyxl reads a date cell back as a datetime at midnight
+    for column, kind, shown in (("收件时间", datetime, "yyyy-mm-dd hh:mm"), ("受理日期", day_kinds, "yyyy-mm-dd"),
+                                ("承诺办结日期", day_kinds, "yyyy-mm-dd"), ("办结时间", datetime, "yyyy-mm-dd hh:mm")):
+        cells = [row[head.index(column)] for row in data if row[head.index(column)].value is not None]
+        assert cells and all(isinstance(c.value, kind) and c.number_format == shown for c in cells), column
+    with zipfile.ZipFile(out) as zf:
+        styles = zf.read("xl/styles.xml").decode("utf-8")
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "h:mm:ss" not in styles
+    # No empty text is written as a cell (no 暂定, no result yet): those cells are empty, not "".
+    assert sheet.count('t="inlineStr"') > 100 and not re.search(r'<c [^>]*t="inlineStr"\s*(/>|></c>)', sheet)

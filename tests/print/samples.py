@@ -14,7 +14,7 @@ from hall.print.data import (
     StaffBadge,
     TicketPaper,
 )
-from hall.services.masking import mask_id_for_receipt, mask_phone
+from hall.services.base.masking import mask_id_for_receipt, mask_phone
 
 FULL_ID = "11010519491231002X"
 FULL_PHONE = "13812345678"

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from hall.print.data import StaffBadge
 from hall.print.guard import UnmaskedIdentifierError, check_public, find_unmasked
-from hall.services.masking import mask_id_for_receipt, mask_phone
+from hall.services.base.masking import mask_id_for_receipt, mask_phone
 
 
 @pytest.mark.parametrize("text", ["身份证 11010519491231002X", "电话13812345678。", "440524188001010014",

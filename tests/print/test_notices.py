@@ -20,7 +20,7 @@ from hall.print.notices import (
 @pytest.fixture
 def items(hall_sqlite):
     """The shipped catalogue as the hall prints it: seeded into a real database, read by the papers service."""
-    from hall.services import papers
+    from hall.services.reporting import papers
 
     with hall_sqlite.db.transaction() as s:
         return papers.item_notices(s)

@@ -16,11 +16,8 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from hall.errors import HallError, ValidationError
-from hall.services import masking, ticket_search
-from hall.services.numbering import parse_number
-from hall.services.settings import DEFAULTS, clean_value
-from hall.services.stats import Period
-from hall.services.validators import (
+from hall.services.base import masking
+from hall.services.base.validators import (
     free_text,
     has_forbidden_chars,
     parse_credit_code,
@@ -31,6 +28,10 @@ from hall.services.validators import (
     search_text,
     shown,
 )
+from hall.services.reporting.stats import Period
+from hall.services.storage.settings import DEFAULTS, clean_value
+from hall.services.tickets import search as ticket_search
+from hall.services.tickets.numbering import parse_number
 
 TODAY = date(2026, 3, 5)
 
@@ -295,7 +296,7 @@ def test_settings_accept_only_clean_values(key, value):
 @example("2027", "春节", "2027-02-10", "国办发明电〔2026〕\x001号")
 @example("99999999999999999999", "x", "2027-02-10", "")
 def test_a_holiday_notice_raises_only_its_own_error(year, name, start, reference):
-    from hall.services.calendar import notice_from_dict, validate_notice
+    from hall.services.calendar.workdays import notice_from_dict, validate_notice
 
     try:
         notice = notice_from_dict({"year": year, "notice": reference, "holidays": [{"name": name, "start": start}],

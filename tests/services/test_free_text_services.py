@@ -8,7 +8,13 @@ from datetime import datetime
 import pytest
 
 from hall.errors import HallError, ValidationError, ValidationErrors
-from hall.services import catalog, complaints, intake, settings, staff, tickets, workflow
+from hall.services.cases import workflow
+from hall.services.catalog import items as catalog
+from hall.services.people import staff
+from hall.services.registers import complaints
+from hall.services.storage import settings
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 
 NOW = datetime(2026, 3, 4, 9)
 

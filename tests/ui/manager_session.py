@@ -36,7 +36,7 @@ SEED = 20260101
 @dataclass
 class Ledger:
     opened: Any  # hall.services.bootstrap.Opened
-    manager: Any  # hall.services.actor.Actor
+    manager: Any  # hall.services.base.actor.Actor
     today: date
 
 
@@ -44,12 +44,14 @@ def build_ledger(data_dir: Path, tickets: int = 3000, *, seed: int = SEED) -> Le
     """A demo hall in ``data_dir`` with ``tickets`` tickets up to yesterday, the daily rules run for today."""
     from sqlalchemy import select
 
+    from hall.demo import data as demo_data
     from hall.models import Staff
     from hall.models.base import Base
     from hall.paths import Paths
-    from hall.services import daily, demo_data, staff
-    from hall.services.actor import Actor
+    from hall.services.base.actor import Actor
     from hall.services.bootstrap import open_hall
+    from hall.services.cases import daily
+    from hall.services.people import staff
 
     opened = open_hall(Paths(data_dir))
     Base.metadata.create_all(opened.db.engine)  # no-op once the migrations carry the workflow tables
@@ -113,18 +115,19 @@ def refresh_and_wait(w: Any, timeout_s: float = 30.0) -> bool:
 
 
 def session(refreshes: int, tickets: int, data_dir: Path) -> int:
+    from hall.services.storage.changes import Changes
     from hall.ui.app import create_application
     from hall.ui.background import wait_idle
-    from hall.ui.ops import Changes, Context
+    from hall.ui.ops import ChangeSignal, Context
 
     app = create_application([sys.argv[0]])
     ledger = build_ledger(data_dir, tickets)
-    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, Changes())
+    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, ChangeSignal())
     w = open_dashboard(ctx, ledger.today)
     started = time.perf_counter()
     for i in range(refreshes):
         if i % 10 == 9:
-            ctx.changes.tickets_changed.emit()  # a save between refreshes, as at the hall
+            ctx.changes.announce(Changes(tickets=frozenset({"a-ticket"})))  # a save between refreshes, as at the hall
         if not refresh_and_wait(w):
             print(f"refresh {i + 1} did not finish", flush=True)
             return 1

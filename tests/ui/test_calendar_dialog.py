@@ -12,12 +12,14 @@ import pytest
 from gui_guard import EventLoopMonitor, GuiThreadSql
 from PySide6.QtCore import QDate
 
-from hall.services import calendar as calendar_service
-from hall.services import catalog, intake, tickets
+from hall.services.calendar import workdays as calendar_service
+from hall.services.catalog import items as catalog
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
 from hall.ui.background import wait_idle
 from hall.ui.calendar_dialog import CalendarDialog
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 
 pytestmark = pytest.mark.gui
 
@@ -48,7 +50,7 @@ def _accept(opened, actor, code: str, on: datetime) -> str:
 
 
 def _dialog(qtbot, opened, actor, tmp_path=None, **kw) -> tuple[CalendarDialog, Context]:
-    ctx = Context(opened.db, opened.node, actor, Changes())
+    ctx = Context(opened.db, opened.node, actor, ChangeSignal())
     if tmp_path is not None:
         notice = tmp_path / "2027.json"
         notice.write_text(json.dumps(NOTICE_2027, ensure_ascii=False), encoding="utf-8")
@@ -72,11 +74,12 @@ def test_confirming_2027_in_the_dialog_recomputes_open_tickets(qtbot, hall_sqlit
     dlg.load_file()
     assert dlg.holidays.rowCount() == 1 and dlg.reference.text() == "测试用（非真实通知）"
     progress: list[tuple[int, int, str]] = []
-    with qtbot.waitSignal(ctx.changes.tickets_changed, timeout=10_000):
+    with qtbot.waitSignal(ctx.changes.changed, timeout=10_000) as told:
         task = dlg.confirm()
         assert task is not None
         task.progressed.connect(lambda d, t, w: progress.append((d, t, w)))
     _settled(qtbot, dlg)
+    assert told.args[0].calendar and told.args[0].any_tickets and told.args[1] is dlg  # one announcement, by it
     assert "已确认" in dlg.status.text()
     assert f"{number}：2027-01-04 → 2027-01-05" in dlg.result_label.text()
     assert progress and progress[-1] == (1, 1, "记录期限变化")
@@ -111,7 +114,7 @@ def test_no_sql_on_the_gui_thread_and_the_dialog_keeps_turning_while_a_change_wa
         assert dlg.isVisible()
         assert "完成后才能关闭" in dlg.result_label.text()
         threading.Timer(0.3, blocker.rollback).start()
-        with qtbot.waitSignal(ctx.changes.tickets_changed, timeout=10_000):
+        with qtbot.waitSignal(ctx.changes.changed, timeout=10_000):
             pass
         _settled(qtbot, dlg)
         gap = monitor.stop()

@@ -6,11 +6,13 @@ import manager_day as MD
 import pytest
 from PySide6.QtCore import Qt
 
-from hall.services import dashboard
+from hall.services.cases import workflow
+from hall.services.reporting import dashboard
+from hall.services.storage.changes import Changes
 from hall.ui import messages
 from hall.ui.attendance_view import AttendanceView
 from hall.ui.dashboard import COALESCE_MS, RATE_PERIODS, TABLE_BUCKETS, DashboardWidget, DrillDialog, ticket_filter
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 from hall.ui.ticket_table_model import COL_APPLICANT
 
 MD_NUMBERS: dict[int, dict[str, str]] = {}
@@ -30,7 +32,7 @@ def ctx(hall_sqlite):
 
     people = actors_of(hall_sqlite)
     MD_NUMBERS[id(hall_sqlite)] = MD.build(hall_sqlite, people).numbers
-    return Context(hall_sqlite.db, hall_sqlite.node, people["m01"], Changes())
+    return Context(hall_sqlite.db, hall_sqlite.node, people["m01"], ChangeSignal())
 
 
 def test_numbers_on_screen_and_drill_down(qtbot, ctx):
@@ -117,15 +119,16 @@ def test_a_burst_of_changes_is_one_refresh_and_a_hidden_dashboard_waits(qtbot, c
     draws: list[int] = []
     w.drawn.connect(lambda: draws.append(1))
     first = w.snapshot
-    for _ in range(5):  # a save, the daily rules, a register action …
-        ctx.changes.tickets_changed.emit()
+    ctx.changes.announce(Changes(registers=frozenset({"complaints", "appointments"})))  # nothing it shows
+    for uid in ("a", "b", "c", "d", "e"):  # several counters saving at once
+        ctx.changes.announce(Changes(tickets=frozenset({uid})))
     assert not w.loading  # nothing asked yet: the burst is coalesced first
     qtbot.waitUntil(lambda: bool(draws) and not w.loading, timeout=5000)
     qtbot.wait(COALESCE_MS + 100)
-    assert len(draws) == 1 and w.snapshot is not first
+    assert len(draws) == 1 and w.snapshot is not first and w.listener.reacted == 1
     assert w.timer.isActive() and w.timer.interval() <= 60_000
     w.hide()
-    ctx.changes.tickets_changed.emit()
+    ctx.changes.announce(Changes(registers=frozenset({"attendance"})))  # the duty panel
     qtbot.wait(COALESCE_MS + 100)
     assert len(draws) == 1 and not w.loading  # hidden: only marked stale
     w.show()
@@ -135,7 +138,6 @@ def test_a_burst_of_changes_is_one_refresh_and_a_hidden_dashboard_waits(qtbot, c
 def test_a_refresh_redraws_only_what_changed(qtbot, ctx, hall_sqlite):
     from datetime import datetime
 
-    from hall.services import tickets
 
     w = dashboard_widget(qtbot, ctx)
     assert "tiles" in w.redrawn and "table_window" in w.redrawn  # the first snapshot draws everything
@@ -145,7 +147,7 @@ def test_a_refresh_redraws_only_what_changed(qtbot, ctx, hall_sqlite):
     # The manager closes C, the W01 ticket due today.
     number = next(n for n, letter in _letters_by_number(hall_sqlite).items() if letter == "C")
     with hall_sqlite.db.transaction() as s:
-        tickets.close(s, ctx.actor, number, "approved", "已办结", now=datetime(2026, 12, 16, 15))
+        workflow.close(s, ctx.actor, number, "approved", "已办结", now=datetime(2026, 12, 16, 15))
     with qtbot.waitSignal(w.drawn, timeout=5000):
         w.refresh()
     assert {"tiles", "rates", "table_window"} <= set(w.redrawn)
@@ -157,30 +159,21 @@ def _letters_by_number(opened) -> dict[str, str]:
     return {n: k for k, n in MD_NUMBERS[id(opened)].items()}
 
 
-def test_panels_say_not_enabled_without_workflow_tables(qtbot, hall_sqlite):
-    from hall_fixtures import actors_of
-
-    MD.drop_workflow_tables(hall_sqlite)
-    ctx = Context(hall_sqlite.db, hall_sqlite.node, actors_of(hall_sqlite)["m01"], Changes())
-    w = dashboard_widget(qtbot, ctx)
-    assert w.panels["rectifications"].item(0).text().startswith("未启用")
-    assert not w.panels["duty"].isEnabled()
-    a = AttendanceView(ctx, today=lambda: MD.TODAY)
-    qtbot.addWidget(a)
-    assert a.note.text().startswith("考勤未启用") and not a.buttons["absent"].isEnabled()
-
-
 def test_attendance_view_marks_through_the_service(qtbot, ctx, monkeypatch):
     monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
     a = AttendanceView(ctx, today=lambda: MD.TODAY)
     qtbot.addWidget(a)
+    qtbot.waitUntil(lambda: not a.loading)
     row = next(i for i, d in enumerate(a.lines) if d.staff_no == "c03")
     assert a.table.item(row, 3).text() == "缺勤"
     a.table.selectRow(row)
-    with qtbot.waitSignal(ctx.changes.tickets_changed):
+    with qtbot.waitSignal(ctx.changes.changed) as told:
         a.buttons["leave"].click()
+    assert told.args[0].touches("attendance") and told.args[1] is a
+    qtbot.waitUntil(lambda: not a.loading)
     row = next(i for i, d in enumerate(a.lines) if d.staff_no == "c03")
     assert a.table.item(row, 3).text() == "请假" and a.table.item(row, 4).text() == "主任登记"
+    assert a.table.currentRow() == row  # the person marked stays selected after the reload
 
 
 def test_a_follow_up_backlog_shows_its_first_rows_and_the_total(qtbot, tmp_path):
@@ -189,12 +182,12 @@ def test_a_follow_up_backlog_shows_its_first_rows_and_the_total(qtbot, tmp_path)
     from manager_session import build_ledger
 
     ledger = build_ledger(tmp_path / "data", 3000)
-    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, Changes())
+    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, ChangeSignal())
     w = DashboardWidget(ctx, today=lambda: ledger.today, open_dialogs=False)
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.snapshot is not None and not w.loading, timeout=20_000)
     with ledger.opened.db.reading() as s:
-        from hall.services import followups
+        from hall.services.registers import followups
 
         due = followups.count_due(s, ledger.today)
     assert due > dashboard.PANEL_ROWS

@@ -12,11 +12,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
-from hall.services import catalog, intake, queue, tickets
-from hall.services.validators import id_check_char
+from hall.services.base.validators import id_check_char
+from hall.services.catalog import items as catalog
+from hall.services.reporting import queue
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
 from hall.ui.main_window import MainWindow
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 
 pytestmark = pytest.mark.gui
 TODAY = date(2026, 11, 26)
@@ -41,7 +44,7 @@ def clerk(hall_sqlite):
 
 
 def open_window(qtbot, hall, actor, drafts) -> MainWindow:
-    win = MainWindow(Context(hall.db, hall.node, actor, Changes()), drafts, today=lambda: TODAY, now=lambda: NOW)
+    win = MainWindow(Context(hall.db, hall.node, actor, ChangeSignal()), drafts, today=lambda: TODAY, now=lambda: NOW)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
@@ -272,7 +275,7 @@ def test_draft_survives_a_crash_and_is_offered_back(qtbot, hall_sqlite, clerk, a
     gc.collect()
     gc.freeze()
     answers.append(True)  # "restore?" — yes
-    again = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, clerk, Changes()), drafts, today=lambda: TODAY,
+    again = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, clerk, ChangeSignal()), drafts, today=lambda: TODAY,
                        now=lambda: NOW)
     qtbot.addWidget(again)
     assert again.offer_drafts()
@@ -300,7 +303,7 @@ def test_declined_draft_is_deleted_and_close_with_unsaved_work_asks(qtbot, hall_
     answers.append(True)
     assert win.close()
     answers.append(False)  # "restore?" — no: the draft is deleted
-    again = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, clerk, Changes()), drafts)
+    again = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, clerk, ChangeSignal()), drafts)
     qtbot.addWidget(again)
     assert not again.offer_drafts()
     assert not list(drafts.glob("intake-*.json"))

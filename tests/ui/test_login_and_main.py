@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from hall.services import staff
+from hall.services.people import staff
 from hall.ui.login_dialog import FirstRunDialog, LoginDialog
 from hall.ui.main_window import MainWindow
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 
 pytestmark = pytest.mark.gui
 
@@ -49,7 +49,7 @@ def test_main_window_lists_windows_and_finds_items_by_pinyin(qtbot, hall_sqlite,
     from hall_fixtures import actors_of
 
     actor = actors_of(hall_sqlite)["c02"]
-    win = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, actor, Changes()), tmp_path / "drafts")
+    win = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, actor, ChangeSignal()), tmp_path / "drafts")
     qtbot.addWidget(win)
     assert win.window_combo.count() == 12  # all + W01..W11
     assert win.window_combo.currentData() == "W02"  # the clerk's own window
@@ -67,7 +67,7 @@ def test_every_window_is_one_keystroke_away(qtbot, hall_sqlite, tmp_path):
     from hall_fixtures import actors_of
 
     actor = actors_of(hall_sqlite)["c02"]
-    win = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, actor, Changes()), tmp_path / "drafts")
+    win = MainWindow(Context(hall_sqlite.db, hall_sqlite.node, actor, ChangeSignal()), tmp_path / "drafts")
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)

@@ -7,10 +7,11 @@ from datetime import date, datetime
 
 import pytest
 
-from hall.services import catalog, intake
+from hall.services.catalog import items as catalog
+from hall.services.tickets import intake
 from hall.ui import messages
 from hall.ui.main_window import MainWindow
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 
 pytestmark = pytest.mark.gui
 
@@ -22,7 +23,7 @@ def quiet(monkeypatch):
 
 
 def window(qtbot, opened, actor, tmp_path, today=date(2026, 11, 26)) -> MainWindow:
-    win = MainWindow(Context(opened.db, opened.node, actor, Changes()), tmp_path / "drafts", today=lambda: today)
+    win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal()), tmp_path / "drafts", today=lambda: today)
     qtbot.addWidget(win)
     return win
 

@@ -13,9 +13,10 @@ import pytest
 from gui_guard import EventLoopMonitor, GuiThreadSql
 from manager_session import build_ledger
 
+from hall.services.storage.changes import Changes
 from hall.ui import messages
 from hall.ui.dashboard import DashboardWidget, DrillDialog
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 from hall.ui.registers_view import RegistersView
 from hall.ui.stats_view import TAB_OVERDUE, StatsView
 
@@ -31,12 +32,12 @@ def md_ctx(hall_sqlite, monkeypatch):
     monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
     people = actors_of(hall_sqlite)
     MD.build(hall_sqlite, people)
-    return Context(hall_sqlite.db, hall_sqlite.node, people["m01"], Changes())
+    return Context(hall_sqlite.db, hall_sqlite.node, people["m01"], ChangeSignal())
 
 
 def test_dashboard_refreshes_read_nothing_on_the_gui_thread(qtbot, tmp_path):
     ledger = build_ledger(tmp_path / "data", 3000)  # demo hall with its daily-rules backlog
-    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, Changes())
+    ctx = Context(ledger.opened.db, ledger.opened.node, ledger.manager, ChangeSignal())
     watch = GuiThreadSql(ledger.opened.db.engine)
     with watch.watching():
         w = DashboardWidget(ctx, today=lambda: ledger.today, open_dialogs=False)
@@ -50,7 +51,7 @@ def test_dashboard_refreshes_read_nothing_on_the_gui_thread(qtbot, tmp_path):
                 w.refresh()
         with qtbot.waitSignal(w.drawn, timeout=10_000):
             for _ in range(3):
-                ctx.changes.tickets_changed.emit()
+                ctx.changes.announce(Changes(tickets=frozenset({"a-ticket"})))
         drill = DrillDialog(ctx, w.snapshot.drill("open"), ledger.today, w)  # a number clicked: its tickets
         qtbot.addWidget(drill)
         assert len(drill.numbers()) == w.snapshot.totals.open

@@ -10,13 +10,14 @@ from PySide6.QtPrintSupport import QPrinter
 from sqlalchemy import select
 
 from hall.models import Event
-from hall.services import ledger, tickets
+from hall.services.storage import ledger
+from hall.services.tickets import record as tickets
 from hall.ui import messages
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 from hall.ui.print_preview import A4, ROLL80, PrinterSizes, PrintPreviewDialog
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "services"))
-pytest.importorskip("hall.services.joint")
+pytest.importorskip("hall.services.cases.joint")
 pytest.importorskip("pypdfium2")
 
 from papers_env import actors, build, prepare
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.gui
 def env(hall_sqlite):
     who = prepare(hall_sqlite, actors(hall_sqlite))
     numbers = build(hall_sqlite, who)
-    return Context(hall_sqlite.db, hall_sqlite.node, who["c03"], Changes()), numbers, hall_sqlite
+    return Context(hall_sqlite.db, hall_sqlite.node, who["c03"], ChangeSignal()), numbers, hall_sqlite
 
 
 def _prints(hall, number):
@@ -52,7 +53,7 @@ def test_preview_shows_every_page_and_prints_to_a_pdf_printer(qtbot, env, tmp_pa
     assert dlg.page_labels[0].pixmap().width() < 400
 
     changed = []
-    ctx.changes.tickets_changed.connect(lambda: changed.append(1))
+    ctx.changes.changed.connect(lambda c, _who: changed.append(c))
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     out = tmp_path / "printed.pdf"
@@ -63,7 +64,7 @@ def test_preview_shows_every_page_and_prints_to_a_pdf_printer(qtbot, env, tmp_pa
     printed = PdfReader(str(out))
     assert len(printed.pages) == 4
     assert round(float(printed.pages[0].mediabox.width) / 72 * 25.4) == 210
-    assert changed == [1]
+    assert len(changed) == 1 and changed[0].history and not changed[0].any_tickets  # the print is history only
     dlg.copies.setValue(2)
     printer2 = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer2.setOutputFormat(QPrinter.OutputFormat.PdfFormat)

@@ -10,12 +10,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QApplication
 
-from hall.services import catalog, intake, queue
-from hall.services.queue import TicketFilter
-from hall.services.validators import id_check_char
+from hall.services.base.validators import id_check_char
+from hall.services.catalog import items as catalog
+from hall.services.reporting import queue
+from hall.services.reporting.queue import TicketFilter
+from hall.services.storage.changes import Changes
+from hall.services.tickets import intake
 from hall.ui import messages
 from hall.ui.background import wait_idle
-from hall.ui.ops import Changes, Context, read
+from hall.ui.ops import ChangeSignal, Context, read, run
 from hall.ui.queue_view import BURST_GAP_MS, QueueView
 from hall.ui.ticket_table_model import (
     COL_DAYS,
@@ -203,7 +206,7 @@ def test_refresh_updates_in_place_and_keeps_persistent_indexes(qtbot, tickets20)
 
 
 def open_view(qtbot, hall, actor, changes=None):
-    view = QueueView(Context(hall.db, hall.node, actor, changes or Changes()), today=lambda: TODAY)
+    view = QueueView(Context(hall.db, hall.node, actor, changes or ChangeSignal()), today=lambda: TODAY)
     qtbot.addWidget(view)
     view.show()
     qtbot.waitExposed(view)
@@ -216,7 +219,7 @@ def open_view(qtbot, hall, actor, changes=None):
 def test_queue_view_scopes_quick_filters_search_and_open(qtbot, tickets20, monkeypatch):
     hall, people = tickets20
     monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
-    changes = Changes()
+    changes = ChangeSignal()
     view = open_view(qtbot, hall, people["c02"], changes)
     view.table.setFocus()
     assert view.scope == "window" and "共 20 件" in view.counts_label.text()
@@ -245,12 +248,10 @@ def test_queue_view_scopes_quick_filters_search_and_open(qtbot, tickets20, monke
     other = open_view(qtbot, hall, people["c03"])
     assert other.model.rowCount() == 0  # W03 sees none of W02's tickets
 
-    # A new ticket anywhere: one signal, the list and the counts follow.
-    with hall.db.transaction() as s:
-        body = "32058119800101888"
-        intake.register(s, people["c02"], intake.IntakeForm("09", intake.ApplicantForm(
-            "person", body + id_check_char(body), "新来")), now=datetime(2026, 11, 26, 9))
-    changes.tickets_changed.emit()
+    # A new ticket saved through the session's operation runner: one signal, the list and the counts follow.
+    body = "32058119800101888"
+    run(None, view.ctx, lambda s: intake.register(s, people["c02"], intake.IntakeForm("09", intake.ApplicantForm(
+        "person", body + id_check_char(body), "新来")), now=datetime(2026, 11, 26, 9)))
     settle(qtbot, view)
     assert "共 21 件" in view.counts_label.text()
 
@@ -331,7 +332,7 @@ def test_counts_of_a_broad_search_are_capped_and_a_short_one_asks_for_more(qtbot
 
 def test_a_change_elsewhere_keeps_the_clerks_row_and_scroll(qtbot, tickets20):
     hall, people = tickets20
-    changes = Changes()
+    changes = ChangeSignal()
     view = open_view(qtbot, hall, people["c02"], changes)
     view.resize(900, 200)  # a few rows visible: the list scrolls
     view.table.setFocus()
@@ -340,17 +341,22 @@ def test_a_change_elsewhere_keeps_the_clerks_row_and_scroll(qtbot, tickets20):
     chosen = view.model.row_at(12).id
     scrolled = view.table.verticalScrollBar().value()
     assert scrolled > 0
-    with hall.db.transaction() as s:  # a new ticket that sorts first: every row moves down one
+    top = view.model.row_at(view.table.rowAt(0)).id
+    with hall.db.transaction() as s:  # a new ticket that sorts first (the earliest due date): every row moves down
         body = "32058119800101777"
-        intake.register(s, people["c02"], intake.IntakeForm("09", intake.ApplicantForm(
-            "person", body + id_check_char(body), "插队")), now=datetime(2026, 9, 1, 9))
+        received = {m["name"]: "received" for m in catalog.current_item(s, "09").materials}
+        made = intake.register(s, people["c02"], intake.IntakeForm("09", intake.ApplicantForm(
+            "person", body + id_check_char(body), "插队"), received), now=datetime(2026, 9, 1, 9))
+        uid = queue.detail(s, people["c02"], made.number).uid
     with GuiThreadSql(hall.db.engine).watching() as gui:
-        changes.tickets_changed.emit()
+        changes.announce(Changes.from_events([("ticket.received", uid)]))  # as another counter's save arrives
         settle(qtbot, view)
     assert gui.statements == []
     assert view.model.rowCount() == 21
     assert view.model.row_at(view.table.currentIndex().row()).id == chosen
-    assert abs(view.table.verticalScrollBar().value() - scrolled) <= 1
+    assert view.model.row_at(0).number == made.number
+    assert view.model.row_at(view.table.rowAt(0)).id == top  # the rows on screen stayed on screen
+    assert view.table.verticalScrollBar().value() == scrolled + 1
 
 
 def test_multidata_answers_what_data_answers(qtbot, tickets20):

@@ -14,10 +14,13 @@ from sqlalchemy import select
 
 from hall.models import Event
 from hall.models.workflow import RatingRequest
-from hall.services import catalog, intake, ratings, tickets
+from hall.services.catalog import items as catalog
+from hall.services.registers import ratings
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
 from hall.ui import rating_screen as rating_screen_module
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 from hall.ui.rating_screen import (
     RatingScreen,
     citizen_screen,
@@ -45,7 +48,7 @@ def counter(hall_sqlite, monkeypatch, qtbot):
         number = intake.register(s, people["c02"], intake.IntakeForm(
             "09", ZHANG, {m["name"]: "received" for m in item.materials}), now=ACCEPTED).number
         assert tickets.get(s, number).kind == "promised"
-    ctx = Context(hall_sqlite.db, hall_sqlite.node, people["c02"], Changes())
+    ctx = Context(hall_sqlite.db, hall_sqlite.node, people["c02"], ChangeSignal())
     clerk_window = QWidget()
     qtbot.addWidget(clerk_window)
     return hall_sqlite, people, ctx, clerk_window, number
@@ -85,8 +88,9 @@ def test_rating_at_acceptance_goes_through_the_citizen_channel(qtbot, counter):
     # The clerk's window has no rating button of its own.
     assert not {b.text() for b in clerk_window.findChildren(QPushButton)} & set(ratings.RATING_LEVELS.values())
 
-    with qtbot.waitSignal(ctx.changes.tickets_changed):
+    with qtbot.waitSignal(ctx.changes.changed) as told:
         click(qtbot, screen.level_buttons[4])
+    assert told.args[0].touches("ratings") and len(told.args[0].history) == 1 and told.args[1] is screen
     assert screen.state == "thanks" and "满意" in screen.thanks_detail.text()
     assert rated(hall, number) == [("acceptance", 4, "citizen", "")]
     with hall.db.transaction() as s:
@@ -136,7 +140,7 @@ def test_a_used_or_invalid_token_is_refused_in_plain_chinese(qtbot, counter):
     assert screen.notice_label.text() == "这次评价已失效，\n请工作人员重新发起评价。"
     assert rated(hall, number) == [("acceptance", 5, "citizen", "")]
     # The clerk cannot ask again for a stage already rated: refused on the clerk's side, through ops.run.
-    request_citizen_rating(None, Context(hall.db, hall.node, people["c02"], Changes()), number, "acceptance",
+    request_citizen_rating(None, Context(hall.db, hall.node, people["c02"], ChangeSignal()), number, "acceptance",
                            now=ASKED)
     assert messages.shown[-1] == ("无法请申请人评价", "该办件的受理时评价已完成")
 

@@ -10,9 +10,13 @@ import pytest
 from manager_session import wait_until
 from PySide6.QtCore import Qt
 
-from hall.services import accountability, catalog, intake, ratings, routing, tickets
+from hall.services.cases import routing, workflow
+from hall.services.catalog import items as catalog
+from hall.services.registers import accountability, ratings
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import COALESCE_MS, ChangeSignal, Context, run
 from hall.ui.registers_model import NumberRole, mask_ids
 from hall.ui.registers_view import RegistersView
 
@@ -39,8 +43,8 @@ def register(opened, actor, code: str, now: datetime, applicant=ZHANG) -> str:
     return r.number
 
 
-def view(qtbot, opened, actor, day: date, now: datetime | None = None, changes: Changes | None = None):
-    v = RegistersView(Context(opened.db, opened.node, actor, changes or Changes()), today=lambda: day,
+def view(qtbot, opened, actor, day: date, now: datetime | None = None, changes: ChangeSignal | None = None):
+    v = RegistersView(Context(opened.db, opened.node, actor, changes or ChangeSignal()), today=lambda: day,
                       now=(lambda: now) if now else None)
     qtbot.addWidget(v)
     return v
@@ -90,7 +94,7 @@ def test_manager_records_a_finding_a_clerk_cannot(qtbot, hall):
     # Another window's clerk sees none of it.
     assert page_of(view(qtbot, opened, who["c03"], D(2026, 3, 25)), "accountability").model.rowCount() == 0
 
-    changes = Changes()
+    changes = ChangeSignal()
     v = view(qtbot, opened, who["m01"], D(2026, 3, 25), changes=changes)
     page = page_of(v, "accountability")
     assert v.tabText(0) == "责任追究（1）"
@@ -99,8 +103,9 @@ def test_manager_records_a_finding_a_clerk_cannot(qtbot, hall):
     # An upheld finding needs a measure: the service's message names the field.
     assert not page.perform("finding", {"finding": "upheld", "measure": "", "text": "超期属实"})
     assert "处理措施" in last_message()
-    with qtbot.waitSignal(changes.tickets_changed):
+    with qtbot.waitSignal(changes.changed) as told:
         assert page.perform("finding", {"finding": "upheld", "measure": "批评教育", "text": "超期属实，未及时办理"})
+    assert told.args[0].registers == {"accountability"} and told.args[1] is page  # what changed, and who did it
     assert rows(page) == 0  # the default list is what still waits for a finding
     page.choices["stateFilter"].setCurrentIndex(3)  # 全部
     assert column(page, "状态") == ["属实，予以追究"]
@@ -162,7 +167,7 @@ def test_a_follow_up_outcome_recorded(qtbot, hall):
     opened, who = hall
     number = register(opened, who["c02"], "09", datetime(2026, 4, 30, 9), applicant=LI)
     with opened.db.transaction() as s:
-        tickets.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 30, 11))
+        workflow.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 30, 11))
     early = page_of(view(qtbot, opened, who["c02"], D(2026, 4, 30)), "followups")
     assert rows(early) == 0  # due 5/7 (7 days, after 劳动节): not today
     early.choices["rangeFilter"].setCurrentIndex(2)
@@ -266,7 +271,7 @@ def test_a_poor_rating_verified_and_rectified(qtbot, hall):
     opened, who = hall
     number = register(opened, who["c02"], "09", datetime(2026, 4, 1, 9))
     with opened.db.transaction() as s:
-        tickets.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 2, 9))
+        workflow.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 2, 9))
         invite = ratings.request_rating(s, who["c02"], number, "closure", now=datetime(2026, 4, 2, 9, 5))
         ratings.rate(s, ratings.CitizenChannel(opened.node.node_id), invite.token, 1, "态度生硬",
                      now=datetime(2026, 4, 2, 9, 6))
@@ -303,23 +308,24 @@ def test_an_escalation_decided_by_the_manager(qtbot, hall):
 
 def test_the_view_reloads_on_a_change_when_shown_and_later_when_hidden(qtbot, hall):
     opened, who = hall
-    changes = Changes()
+    changes = ChangeSignal()
     v = view(qtbot, opened, who["c03"], D(2026, 3, 3), changes=changes)
     v.show()
     qtbot.waitExposed(v)
     qtbot.waitUntil(lambda: not any(p.loading for p in v.pages.values()), timeout=10_000)
     assert v.tabText(5) == "转办待接收"
     number = register(opened, who["c02"], "09", datetime(2026, 3, 2, 9))
-    with opened.db.transaction() as s:
-        routing.request_transfer(s, who["c02"], number, "W03", "属社保业务", "申请表", now=datetime(2026, 3, 3, 9))
-    changes.tickets_changed.emit()  # another view of this session saved something
+    reloads = {name: p.listener.reacted for name, p in v.pages.items()}
+    # Another view of this session saves something: only the register it touched reloads.
+    run(None, v.ctx, lambda s: routing.request_transfer(s, who["c02"], number, "W03", "属社保业务", "申请表",
+                                                        now=datetime(2026, 3, 3, 9)))
     qtbot.waitUntil(lambda: v.tabText(5) == "转办待接收（1）", timeout=10_000)  # a hidden tab's count follows too
     # Every page's reload has landed (the counted tab may answer before the others): nothing left in flight.
     qtbot.waitUntil(lambda: not any(p.loading for p in v.pages.values()), timeout=10_000)
+    assert {n for n, p in v.pages.items() if p.listener.reacted > reloads[n]} == {"transfers"}
     v.hide()
-    with opened.db.transaction() as s:
-        routing.accept_transfer(s, who["c03"], number, now=datetime(2026, 3, 3, 10))
-    changes.tickets_changed.emit()
+    run(None, v.ctx, lambda s: routing.accept_transfer(s, who["c03"], number, now=datetime(2026, 3, 3, 10)))
+    qtbot.wait(COALESCE_MS + 100)
     assert not any(p.loading for p in v.pages.values())
     qtbot.wait(100)
     assert v.tabText(5) == "转办待接收（1）"  # hidden: only marked stale …
@@ -355,12 +361,12 @@ def test_a_backlog_is_listed_a_page_at_a_time(qtbot, tmp_path, monkeypatch):
     many there are (or that there are more), and lists the next ones on request."""
     from manager_session import build_ledger
 
-    from hall.services import followups
+    from hall.services.registers import followups
     from hall.ui import registers_page
 
     monkeypatch.setattr(registers_page, "PAGE_ROWS", 3)
     ledger = build_ledger(tmp_path / "data", 3000)  # demo hall with its daily-rules backlog
-    v = RegistersView(Context(ledger.opened.db, ledger.opened.node, ledger.manager, Changes()),
+    v = RegistersView(Context(ledger.opened.db, ledger.opened.node, ledger.manager, ChangeSignal()),
                       today=lambda: ledger.today)
     qtbot.addWidget(v)
     with ledger.opened.db.reading() as s:

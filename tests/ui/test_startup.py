@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from hall.errors import DatabaseError
 from hall.paths import Paths
-from hall.services.node import NodeIdentity
+from hall.services.storage.node import NodeIdentity
 from hall.ui.login_dialog import LoginDialog
 from hall.ui.startup import BackgroundOpen
 

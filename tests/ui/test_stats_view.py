@@ -11,10 +11,11 @@ import openpyxl
 import pytest
 
 from hall.exchange.reports_xlsx import PERF_COLUMNS
-from hall.services import stats
-from hall.services.stats import Period
+from hall.services.reporting import stats
+from hall.services.reporting.stats import Period
+from hall.services.storage.changes import Changes
 from hall.ui import messages
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import COALESCE_MS, ChangeSignal, Context
 from hall.ui.stats_view import STAT_FIGURES, TAB_OVERDUE, TAB_PERFORMANCE, StatsView, period_for
 
 SHEETS = {"window": "按窗口", "kind": "按办件类型", "village": "按受理点", "item": "按事项", "staff": "按工作人员"}
@@ -27,7 +28,7 @@ def ctx(hall_sqlite, monkeypatch):
     monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)  # message boxes never block
     people = actors_of(hall_sqlite)
     built = MD.build(hall_sqlite, people)
-    c = Context(hall_sqlite.db, hall_sqlite.node, people["m01"], Changes())
+    c = Context(hall_sqlite.db, hall_sqlite.node, people["m01"], ChangeSignal())
     c.letters = {n: k for k, n in built.numbers.items()}  # type: ignore[attr-defined]
     return c
 
@@ -225,7 +226,7 @@ def test_period_picker(view, ctx):
     assert period_for("last_quarter", date(2027, 2, 1)) == Period.quarter(2026, 4)
 
 
-def test_ledger_export_is_masked_and_tickets_changed_recounts(view, ctx):
+def test_ledger_export_is_masked_and_a_change_to_tickets_recounts(view, ctx):
     assert view.table is None and not view.loading  # never shown: nothing counted yet
     with view.qtbot.waitSignal(view.counted, timeout=10_000):
         view.show()  # shown while stale: counts
@@ -235,9 +236,12 @@ def test_ledger_export_is_masked_and_tickets_changed_recounts(view, ctx):
     assert "张*丰" in text and "张三丰" not in text and "11010519491231002X" not in text and "13812345678" not in text
     assert result.rows == view.table.total.received  # nothing voided in this ledger
     first = view.table
+    ctx.changes.announce(Changes(settings=True, registers=frozenset({"complaints"})))  # nothing it counts
+    view.qtbot.wait(COALESCE_MS + 100)
+    assert not view.loading and view.table is first
     with view.qtbot.waitSignal(view.counted, timeout=10_000):
-        ctx.changes.tickets_changed.emit()  # on screen: recounts at once
-    assert view.table is not first
+        ctx.changes.announce(Changes(tickets=frozenset({"some-ticket"})))  # on screen: recounts
+    assert view.table is not first and view.listener.reacted == 1
 
 
 def test_figure_models_pass_the_model_tester(view, qtmodeltester):

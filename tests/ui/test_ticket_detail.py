@@ -9,10 +9,12 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from hall.services import catalog, intake, tickets
-from hall.services.validators import id_check_char
+from hall.services.base.validators import id_check_char
+from hall.services.catalog import items as catalog
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 from hall.ui.ticket_detail import TicketDetailDialog, papers_for_state
 
 pytestmark = pytest.mark.gui
@@ -38,7 +40,7 @@ def setup(hall_sqlite, monkeypatch):
 
 
 def dialog(qtbot, hall, actor, number, changes=None) -> TicketDetailDialog:
-    dlg = TicketDetailDialog(Context(hall.db, hall.node, actor, changes or Changes()), number, today=lambda: TODAY)
+    dlg = TicketDetailDialog(Context(hall.db, hall.node, actor, changes or ChangeSignal()), number, today=lambda: TODAY)
     qtbot.addWidget(dlg)
     return dlg
 
@@ -49,15 +51,17 @@ def history_texts(dlg) -> list[str]:
 
 def test_history_and_supplement_received(qtbot, setup):
     hall, people, waiting, _ = setup
-    changes = Changes()
+    changes = ChangeSignal()
     dlg = dialog(qtbot, hall, people["c02"], waiting, changes)
     assert "待补正" in dlg.header.text() and "补正材料收齐之日起" in dlg.due_value.text()
     texts = history_texts(dlg)
     assert len(texts) == 1 and texts[0].startswith("收件登记") and "需补正" in texts[0]
     assert dlg.history.item(0, 1).text() == "王民政（窗口工作人员）"
     assert dlg.buttons["supplement"].isEnabled() and "Alt+S" in dlg.buttons["supplement"].text()
-    with qtbot.waitSignal(changes.tickets_changed):
+    with qtbot.waitSignal(changes.changed) as told:
         assert dlg.perform("supplement", {})
+    assert told.args[0].tickets == {dlg.detail.uid} and told.args[1] is dlg  # what changed, and who did it
+    assert not dlg.loading  # it showed the outcome itself: no second read for its own change
     assert "已受理" in dlg.header.text() and "承诺办结日期" in dlg.due_value.text()
     assert history_texts(dlg)[-1].startswith("补正材料收齐")
     assert not dlg.buttons["supplement"].isEnabled()
@@ -79,8 +83,7 @@ def test_void_needs_a_reason_and_is_recorded(qtbot, setup):
 def test_close_with_result(qtbot, setup):
     hall, people, _, accepted = setup
     dlg = dialog(qtbot, hall, people["c02"], accepted)
-    if dlg.detail.workflow_ready:
-        assert dlg.buttons["close"].isEnabled() == ("close" in dlg.detail.actions)
+    assert dlg.buttons["close"].isEnabled() and "close" in dlg.detail.actions
     assert dlg.perform("close", {"outcome": "approved", "result": "准予临时救助800元", "doc_no": ""})
     assert "办结（通过）" in dlg.header.text() and "准予临时救助800元" in dlg.due_value.text()
 
@@ -118,4 +121,4 @@ def test_print_hook_opens_the_paper_for_the_state(qtbot, setup):
 
     QTimer.singleShot(1500, close_preview)
     dlg.print_btn.click()
-    assert seen and seen[0] in ("PrintPreviewDialog", "PaperPlan"), seen
+    assert seen and seen[0] == "PrintPreviewDialog", seen

@@ -7,10 +7,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from hall.services import catalog, intake, ratings, tickets
-from hall.services.validators import id_check_char
+from hall.services.base.validators import id_check_char
+from hall.services.catalog import items as catalog
+from hall.services.registers import ratings
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
 from hall.ui import messages
-from hall.ui.ops import Changes, Context
+from hall.ui.ops import ChangeSignal, Context
 from hall.ui.ticket_detail import TicketDetailDialog
 
 pytestmark = pytest.mark.gui
@@ -35,7 +38,7 @@ def accept(opened, actor, code: str, days_ago: int = 3) -> str:
 
 
 def dialog(qtbot, opened, actor, number, changes=None) -> TicketDetailDialog:
-    dlg = TicketDetailDialog(Context(opened.db, opened.node, actor, changes or Changes()), number,
+    dlg = TicketDetailDialog(Context(opened.db, opened.node, actor, changes or ChangeSignal()), number,
                              today=date.today)
     qtbot.addWidget(dlg)
     return dlg
@@ -83,7 +86,7 @@ def test_joint_copy_and_opinions_from_the_detail(qtbot, hall):
 def test_clock_actions_and_a_rating_request(qtbot, hall):
     opened, people = hall
     number = accept(opened, people["c02"], "09")  # 承诺件
-    changes = Changes()
+    changes = ChangeSignal()
     dlg = dialog(qtbot, opened, people["c02"], number, changes)
     before = dlg.detail.due_date
     perform(dlg, "pause", reason="补正收入证明")
@@ -94,8 +97,9 @@ def test_clock_actions_and_a_rating_request(qtbot, hall):
     assert "延期" in history(dlg)
     # 好差评: the clerk asks; the citizen's screen gets a single-use invite, the clerk's window has no buttons.
     assert dlg.rate_btn.isEnabled() and dlg.rating_stage() == "acceptance"
-    with qtbot.waitSignal(changes.tickets_changed):
+    with qtbot.waitSignal(changes.changed) as told:
         dlg.ask_rating()
+    assert told.args[0].touches("ratings") and told.args[0].history == {dlg.detail.uid}
     from hall.ui.rating_screen import rating_screen_for
 
     screen = rating_screen_for(dlg.ctx)

@@ -1,0 +1,29 @@
+"""Who is acting: every service call takes an ``Actor`` and checks permission itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLE_LABELS = {"clerk": "窗口工作人员", "manager": "中心主任", "village": "村代办员", "admin": "系统管理员"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    staff_id: int | None
+    name: str
+    role: str  # clerk | manager | village | admin | system
+    node_id: str
+    intake_point: str = "000"
+    window_code: str | None = None
+    # The stable identity events name the person by (``staff.uid``); ``staff_id`` is this database's row id,
+    # for permissions and queries here, never written into an event.
+    staff_uid: str | None = None
+
+    @classmethod
+    def system(cls, node_id: str, intake_point: str = "000") -> Actor:
+        """The program itself (first start, migrations, scheduled recomputation)."""
+        return cls(staff_id=None, name="系统", role="system", node_id=node_id, intake_point=intake_point)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in ("manager", "admin", "system")

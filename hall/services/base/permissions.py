@@ -1,0 +1,39 @@
+"""Who may do what. Services call these; the UI only hides what they would refuse."""
+
+from __future__ import annotations
+
+from hall.errors import PermissionDenied
+from hall.services.base.actor import Actor
+
+ADMIN_ROLES = ("admin", "system")
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    if actor.role not in ADMIN_ROLES:
+        raise PermissionDenied(f"只有系统管理员可以{what}")
+
+
+def require_supervisor(actor: Actor, what: str) -> None:
+    if not actor.is_supervisor:
+        raise PermissionDenied(f"只有中心主任或系统管理员可以{what}")
+
+
+def require_intake(actor: Actor, intake_point: str) -> None:
+    if actor.role == "village" and actor.intake_point != intake_point:
+        raise PermissionDenied(f"村代办员只能在本代办点（{actor.intake_point}）登记办件")
+    if actor.role not in ("clerk", "village", "manager", "admin", "system"):
+        raise PermissionDenied("当前身份不能登记办件")
+
+
+def require_ticket_action(actor: Actor, *, window_code: str, owner_id: int | None, intake_point: str,
+                          what: str, standing_in_for: tuple[str, ...] = ()) -> None:
+    """A clerk acts on their window's tickets (or one they own, or a window they stand in for as B-post)."""
+    if actor.is_supervisor:
+        return
+    if owner_id is not None and owner_id == actor.staff_id:
+        return
+    if actor.role == "clerk" and (window_code == actor.window_code or window_code in standing_in_for):
+        return
+    if actor.role == "village" and intake_point == actor.intake_point:
+        return
+    raise PermissionDenied(f"无权{what}：该办件属于{window_code}窗口，不是您负责的窗口或办件")

@@ -1,0 +1,313 @@
+"""The ticket state machine (domain-rules.md §2) and the clock actions (§3).
+
+One function per action. Each loads the ticket, checks the actor's permission (a B-post standing in for a window
+counts as that window's clerk), checks the transition against :data:`TRANSITIONS`, appends one ledger event and
+lets the projector update the ticket. Projectors use only the stored payload, so replay and sync give the same
+tables. Kind-specific actions live beside this module: proxy.py (转报), joint.py (抄告), routing.py (分流).
+
+Clock actions (pause / resume / special step / extension) append to ``Ticket.clock`` and re-derive the due date
+with the deadline engine; the event records the old and the new due date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hall.errors import ConflictError, PermissionDenied, ValidationError
+from hall.models import Event, Item, Staff, Ticket
+from hall.models.workflow import JointCopy, ProxyLeg
+from hall.services.base.actor import Actor
+from hall.services.base.states import FINISHED, KIND_LABELS
+from hall.services.base.validators import free_text, parse_key
+from hall.services.calendar import clock
+from hall.services.storage import identity, ledger
+from hall.services.tickets.rules import (
+    CLOSE_STATES,
+    DELIVERY_METHODS,
+    by_uid,
+    calendar,
+    load,
+    open_stop,
+    today_of,
+    touch,
+)
+
+
+# ------------------------------------------------------------------------------------- simple actions
+def start(session: Session, actor: Actor, number: str, note: str = "", *, now: datetime | None = None,
+          expected_version: int | None = None) -> Ticket:
+    """部门开始办理: accepted → in progress."""
+    now = today_of(now)
+    t = load(session, actor, number, "start", now, expected_version)
+    note = free_text(note, "说明", max_len=500, required=False)
+    ledger.append(session, actor, "ticket.started", {"from_state": t.state, "to": "in_progress", "reason": note},
+                  ticket_uid=t.uid, at=now)
+    return t
+
+
+def withdraw(session: Session, actor: Actor, number: str, reason: str, *, now: datetime | None = None,
+             expected_version: int | None = None) -> Ticket:
+    """撤回: the applicant withdraws; the clock stops, the entry stays with the reason."""
+    now = today_of(now)
+    t = load(session, actor, number, "withdraw", now, expected_version)
+    why = free_text(reason, "撤回原因", max_len=500, min_len=2)
+    ledger.append(session, actor, "ticket.withdrawn", {"from_state": t.state, "to": "withdrawn", "reason": why},
+                  ticket_uid=t.uid, at=now)
+    return t
+
+
+@ledger.projector("ticket.started")
+@ledger.projector("ticket.withdrawn")
+def _project_state(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    t = by_uid(session, ev.ticket_uid)
+    t.state = p["to"]
+    if p["to"] in FINISHED:
+        t.is_open = False
+        t.closed_at = ev.occurred_at
+    touch(t, ev)
+
+
+def change_kind(session: Session, actor: Actor, number: str, kind: str, reason: str, *,
+                now: datetime | None = None, expected_version: int | None = None) -> Ticket:
+    """The kind may change with a recorded reason; the due date is derived again for the new kind."""
+    now = today_of(now)
+    t = load(session, actor, number, "change_kind", now, expected_version)
+    if kind not in KIND_LABELS:
+        raise ValidationError("办件类型", f"应为{'、'.join(KIND_LABELS.values())}之一")
+    if kind == t.kind:
+        raise ValidationError("办件类型", "与当前类型相同")
+    if session.scalars(select(ProxyLeg.id).where(ProxyLeg.ticket_uid == t.uid)).first() is not None or \
+            session.scalars(select(JointCopy.id).where(JointCopy.ticket_uid == t.uid)).first() is not None:
+        raise ConflictError("办件已转报或已抄告，不能再变更类型")
+    due, provisional = t.due_date, t.due_provisional
+    if t.accepted_on is not None:
+        item = session.get_one(Item, t.item_id)
+        due, provisional = clock.quick_due(calendar(session), item, kind, t.accepted_on, t.clock)
+    ledger.append(session, actor, "ticket.kind_changed", {
+        "from": t.kind, "to": kind, "reason": free_text(reason, "变更原因", max_len=500, min_len=2),
+        "old_due": t.due_date, "due_date": due, "due_provisional": provisional,
+    }, ticket_uid=t.uid, at=now)
+    return t
+
+
+@ledger.projector("ticket.kind_changed")
+def _project_kind(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    t = by_uid(session, ev.ticket_uid)
+    t.kind = p["to"]
+    t.due_date = date.fromisoformat(p["due_date"]) if p["due_date"] else None
+    t.due_provisional = p["due_provisional"]
+    touch(t, ev)
+
+
+# ------------------------------------------------------------------------------------------- clock
+@dataclass(frozen=True)
+class ClockChange:
+    number: str
+    old_due: date | None
+    new_due: date | None
+    provisional: bool
+
+
+def _clock_event(session: Session, actor: Actor, t: Ticket, entry: dict[str, Any], now: datetime,
+                 to_state: str | None, what: str) -> ClockChange:
+    if t.accepted_on is None:
+        raise ConflictError(f"办件 {t.number} 尚未受理，没有计时可以{what}")
+    item = session.get_one(Item, t.item_id)
+    new_clock = [*t.clock, entry]
+    due, provisional = clock.quick_due(calendar(session), item, t.kind, t.accepted_on, new_clock)
+    old = t.due_date
+    ledger.append(session, actor, "ticket.clock", {
+        "entry": entry, "what": what, "reason": f"{what}：{entry.get('reason', '')}".rstrip("："),
+        "old_due": old, "new_due": due, "due_provisional": provisional, "to": to_state,
+    }, ticket_uid=t.uid, at=now)
+    return ClockChange(t.number, old, due, provisional)
+
+
+@ledger.projector("ticket.clock")
+def _project_clock(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    t = by_uid(session, ev.ticket_uid)
+    t.clock = [*t.clock, p["entry"]]  # a new list: JSON columns only notice reassignment
+    t.due_date = date.fromisoformat(p["new_due"]) if p["new_due"] else None
+    t.due_provisional = p["due_provisional"]
+    if p.get("to"):
+        t.state = p["to"]
+    touch(t, ev)
+
+
+def pause(session: Session, actor: Actor, number: str, reason: str, *, now: datetime | None = None,
+          expected_version: int | None = None) -> ClockChange:
+    """暂停计时: waiting on the citizen (补正/容缺材料) during handling; the clock stands still until resume."""
+    now = today_of(now)
+    t = load(session, actor, number, "pause", now, expected_version)
+    if open_stop(t, "pause"):
+        raise ConflictError("计时已暂停，请先恢复计时")
+    entry = {"kind": "pause", "on": now.date().isoformat(), "reason": free_text(reason, "暂停原因", max_len=200)}
+    return _clock_event(session, actor, t, entry, now, None, "暂停计时")
+
+
+def resume(session: Session, actor: Actor, number: str, reason: str = "补正材料已收到", *,
+           now: datetime | None = None, expected_version: int | None = None) -> ClockChange:
+    now = today_of(now)
+    t = load(session, actor, number, "resume", now, expected_version)
+    if not open_stop(t, "pause"):
+        raise ConflictError("计时没有暂停，无需恢复")
+    entry = {"kind": "resume", "on": now.date().isoformat(), "reason": free_text(reason, "恢复原因", max_len=200)}
+    return _clock_event(session, actor, t, entry, now, None, "恢复计时")
+
+
+SPECIAL_STEPS = ("听证", "检验", "检测", "检疫", "鉴定", "专家评审", "公示", "现场勘查")
+
+
+def special_start(session: Session, actor: Actor, number: str, step: str, reason: str = "", *,
+                  now: datetime | None = None, expected_version: int | None = None) -> ClockChange:
+    """特别程序开始 (听证、检验、鉴定、专家评审、公示期 …, 行政许可法 §45): excluded from the time limit."""
+    now = today_of(now)
+    t = load(session, actor, number, "special_start", now, expected_version)
+    if step not in SPECIAL_STEPS:
+        raise ValidationError("特别程序", f"应为{'、'.join(SPECIAL_STEPS)}之一")
+    note = free_text(reason, "说明", max_len=200, required=False)
+    why = step + (f"：{note}" if note else "")
+    entry = {"kind": "exclude_start", "on": now.date().isoformat(), "reason": why, "back_to": t.state}
+    return _clock_event(session, actor, t, entry, now, "special", "特别程序开始")
+
+
+def special_end(session: Session, actor: Actor, number: str, result: str, *, now: datetime | None = None,
+                expected_version: int | None = None) -> ClockChange:
+    now = today_of(now)
+    t = load(session, actor, number, "special_end", now, expected_version)
+    running = open_stop(t, "exclude")
+    back = running.get("back_to", "in_progress") if running else "in_progress"
+    entry = {"kind": "exclude_end", "on": now.date().isoformat(),
+             "reason": free_text(result, "特别程序结果", max_len=500)}
+    return _clock_event(session, actor, t, entry, now, back, "特别程序结束")
+
+
+def extend(session: Session, actor: Actor, number: str, days: int, reason: str, approver_no: str, *,
+           now: datetime | None = None, expected_version: int | None = None) -> ClockChange:
+    """延期: extra working days approved by a manager, with a reason (the citizen is told in writing)."""
+    now = today_of(now)
+    t = load(session, actor, number, "extend", now, expected_version)
+    if not isinstance(days, int) or not 1 <= days <= 60:
+        raise ValidationError("延期天数", "应为1到60个工作日")
+    why = free_text(reason, "延期理由", max_len=500, multiline=True, min_len=2)
+    approver_no = parse_key(approver_no, "批准人工号", max_len=20)
+    approver = session.scalars(select(Staff).where(Staff.staff_no == approver_no)).first()
+    if approver is None:
+        raise ValidationError("批准人工号", f"工号“{approver_no}”不存在")
+    if approver.role != "manager" or not approver.active:
+        raise PermissionDenied(f"延期须由中心主任批准，{approver.name}不是中心主任")
+    entry = {"kind": "extend", "on": now.date().isoformat(), "days": days,
+             "reason": why, "approver": approver.name,
+             "approver_uid": approver.uid}
+    return _clock_event(session, actor, t, entry, now, None, "延期")
+
+
+# ------------------------------------------------------------------------------------ close, deliver
+def close(session: Session, actor: Actor, number: str, outcome: str, result: str, *, result_doc_no: str = "",
+          now: datetime | None = None, expected_version: int | None = None) -> Ticket:
+    """办结 with the kind's preconditions: a proxy case needs the department's result back; a joint case
+    needs every co-department answered or deemed to consent, and approval is refused while any disagrees."""
+    from hall.services.cases import joint
+    from hall.services.registers import followups
+
+    now = today_of(now)
+    t = load(session, actor, number, "close", now, expected_version)
+    if outcome not in CLOSE_STATES:
+        raise ValidationError("办结结果", "应为通过、容缺通过或不通过")
+    if open_stop(t, "pause"):
+        raise ConflictError("计时暂停中（等待补正），请先恢复计时再办结")
+    if t.kind == "proxy" and outcome != "rejected":
+        returned = session.scalars(select(ProxyLeg.id).where(ProxyLeg.ticket_uid == t.uid,
+                                                             ProxyLeg.state == "returned")).first()
+        if returned is None:
+            raise ConflictError("代办件须先登记承办部门的办理结果，才能办结")
+    if t.kind == "joint":
+        status = joint.status(session, t)
+        if not status.copied:
+            raise ConflictError("联办件须先抄告协办部门")
+        if status.pending:
+            raise ConflictError("还有协办部门未回复且未到期：" + "、".join(status.pending))
+        if outcome != "rejected" and status.objections:
+            raise ConflictError("有协办部门不同意或要求补充，不能以通过办结：" + "；".join(status.objections))
+    body = free_text(result, "办理结果", max_len=2000, multiline=True)
+    doc_no = free_text(result_doc_no, "结果文书编号", max_len=60, required=False)
+    on_time = t.due_date is None or now.date() <= t.due_date
+    ledger.append(session, actor, "ticket.closed", {
+        "state": CLOSE_STATES[outcome], "result": body, "on_time": on_time,
+        "result_doc_no": doc_no,
+    }, ticket_uid=t.uid, at=now)
+    followups.schedule_after_closure(session, actor, t, now=now)
+    return t
+
+
+def deliver(session: Session, actor: Actor, number: str, how: str, signed_by: str, *,
+            delivered_on: date | None = None, doc_no: str = "", note: str = "", now: datetime | None = None,
+            expected_version: int | None = None) -> Ticket:
+    """送达: how the result reached the applicant, when, and who signed for it (送达回证)."""
+    now = today_of(now)
+    t = load(session, actor, number, "deliver", now, expected_version)
+    if how not in DELIVERY_METHODS:
+        raise ValidationError("送达方式", f"应为{'、'.join(DELIVERY_METHODS)}之一")
+    on = delivered_on or now.date()
+    if t.closed_at is not None and on < t.closed_at.date():
+        raise ValidationError("送达日期", f"不能早于办结日期 {t.closed_at.date().isoformat()}")
+    if on > now.date():
+        raise ValidationError("送达日期", "不能晚于今天")
+    signer = free_text(signed_by, "签收人", max_len=40)
+    ledger.append(session, actor, "ticket.delivered", {
+        "how": how, "delivered_on": on, "signed_by": signer,
+        "doc_no": free_text(doc_no, "送达回证编号", max_len=60, required=False),
+        "note": free_text(note, "备注", max_len=500, multiline=True, required=False),
+        "from_state": t.state, "reason": f"{how}，{on.isoformat()}，签收人 {signer}",
+    }, ticket_uid=t.uid, at=now)
+    return t
+
+
+@ledger.projector("ticket.delivered")
+def _project_delivered(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    t = by_uid(session, ev.ticket_uid)
+    t.state = "delivered"
+    touch(t, ev)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    how: str
+    delivered_on: date
+    signed_by: str
+    doc_no: str
+    recorded_by: str
+
+
+def delivery_of(session: Session, t: Ticket) -> Delivery | None:
+    ev = session.scalars(select(Event).where(Event.ticket_uid == t.uid, Event.type == "ticket.delivered")
+                         .order_by(Event.id.desc())).first()
+    if ev is None:
+        return None
+    p = ledger.load_payload(ev)
+    return Delivery(p["how"], date.fromisoformat(p["delivered_on"]), p["signed_by"], p["doc_no"], ev.actor_name)
+
+
+# ------------------------------------------------------------------------------------------- reassign
+def reassign_event(session: Session, actor: Actor, t: Ticket, to_staff_id: int | None, reason: str,
+                   now: datetime, **extra: Any) -> None:
+    """Record a change of the responsible person (a manager's reassignment within the window)."""
+    ledger.append(session, actor, "ticket.reassigned", {
+        "from_owner_uid": identity.uid_of(session, t.owner_id), "to_owner_uid": identity.uid_of(session, to_staff_id),
+        "reason": reason, **extra,
+    }, ticket_uid=t.uid, at=now)
+
+
+@ledger.projector("ticket.reassigned")
+def _project_reassigned(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    t = by_uid(session, ev.ticket_uid)
+    t.owner_id = identity.staff_ref(session, p, "to_owner_uid", "to_owner")
+    if p.get("window_code"):
+        t.window_code = p["window_code"]
+    touch(t, ev)
+

@@ -1,0 +1,390 @@
+"""The ledger: every mutation is an event, appended to this node's hash chain and projected at once.
+
+Projections (current-state tables) are updated by the projector of the event type, inside the same transaction, so
+the ticket tables never disagree with the history. Which projector that is comes from the :class:`Projections`
+installed on the database when it was opened (:mod:`hall.services.projections`), never from import order; an event
+type without one is refused before anything is written. Sync imports other nodes' events through the same
+projectors.
+
+Events name people and items by stable ids (a staff uid; a catalogue version uid and item code), never by a row id
+of one database; the hashed header names the actor by uid too (format 2, :data:`FORMAT`). Release 1's events
+(format 1, actor by row id) verify as they were written and replay through what the upgrade froze
+(hall/models/legacy.py, hall/services/storage/identity.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from hall.errors import HallError
+from hall.models import Event, NodeHead
+from hall.services.base.actor import Actor
+from hall.services.storage import changes
+
+GENESIS = "0" * 64
+
+Projector = Callable[[Session, Event, dict[str, Any]], None]
+# A set-based projector applies many events of one type at once: ``rows`` are the stored event rows (dicts of the
+# events table's columns) in sequence order, ``payloads`` their stored JSON loaded back. It must leave the
+# projections exactly as the one-event projector applied in the same order would (tests compare both).
+BulkProjector = Callable[[Session, list[dict[str, Any]], list[dict[str, Any]]], None]
+
+_PROJECTS = "__hall_projects__"
+_PROJECTS_MANY = "__hall_projects_many__"
+
+
+def projector(event_type: str) -> Callable[[Projector], Projector]:
+    """Mark the function that applies ``event_type`` to the current-state tables.
+
+    Marking registers nothing: :func:`hall.services.projections.build` collects the marked functions of the
+    modules it lists into one :class:`Projections`, which is installed on the database when it is opened. So what
+    a session projects never depends on which modules happened to be imported."""
+
+    def mark(fn: Projector) -> Projector:
+        setattr(fn, _PROJECTS, (*getattr(fn, _PROJECTS, ()), event_type))
+        return fn
+
+    return mark
+
+
+def bulk_projector(event_type: str) -> Callable[[BulkProjector], BulkProjector]:
+    """Mark the set-based twin of ``event_type``'s projector, used by :func:`append_many`."""
+
+    def mark(fn: BulkProjector) -> BulkProjector:
+        setattr(fn, _PROJECTS_MANY, (*getattr(fn, _PROJECTS_MANY, ()), event_type))
+        return fn
+
+    return mark
+
+
+def marked(fn: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The event types ``fn`` was marked to project, one at a time and set-based."""
+    return getattr(fn, _PROJECTS, ()), getattr(fn, _PROJECTS_MANY, ())
+
+
+class UnknownEventType(HallError):
+    """An event type this program has no projection for: appending it, or applying it from a replay or a sync."""
+
+    def __init__(self, event_type: str) -> None:
+        super().__init__(f"台账事件类型“{event_type}”在本程序中没有对应的处理（程序版本过旧或台账来自未知来源），"
+                         "已停止写入，数据库未改动")
+        self.event_type = event_type
+
+
+class ProjectionsNotInstalled(RuntimeError):
+    """A session of a database opened without :func:`hall.services.projections.install` — a programming error."""
+
+
+@dataclass(frozen=True)
+class Projections:
+    """Every event type this program knows and what applies it: one projector each, an optional set-based twin,
+    and the types that are only recorded (an audit line such as a printed paper changes no table)."""
+
+    one: Mapping[str, Projector]
+    many: Mapping[str, BulkProjector]
+    recorded_only: frozenset[str]
+
+    def __post_init__(self) -> None:
+        both = self.recorded_only & set(self.one)
+        if both:
+            raise ValueError(f"both projected and recorded only: {sorted(both)}")
+        stray = set(self.many) - set(self.one)
+        if stray:
+            raise ValueError(f"set-based projector without a one-event projector: {sorted(stray)}")
+
+    @property
+    def types(self) -> frozenset[str]:
+        return frozenset(self.one) | self.recorded_only
+
+    def require(self, event_type: str) -> None:
+        if event_type not in self.one and event_type not in self.recorded_only:
+            raise UnknownEventType(event_type)
+
+    def apply(self, session: Session, ev: Event, payload: dict[str, Any]) -> None:
+        fn = self.one.get(ev.type)
+        if fn is not None:
+            fn(session, ev, payload)
+        elif ev.type not in self.recorded_only:
+            raise UnknownEventType(ev.type)
+
+
+SESSION_KEY = "hall.projections"
+
+
+def projections_of(session: Session) -> Projections:
+    """The projections installed on the database this session belongs to."""
+    found = session.info.get(SESSION_KEY)
+    if found is None:
+        raise ProjectionsNotInstalled("open the database through hall.services.bootstrap.open_hall, or install "
+                                      "hall.services.projections on it, before appending or applying events")
+    return found
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# What json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default) does,
+# without building a new encoder on every call (most of its cost for small payloads): the same text.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def canonical(payload: dict[str, Any]) -> str:
+    return _ENCODER.encode(payload)
+
+
+# The header format new events are written in. 1 (release 1): the header names the actor by ``actor_id``, this
+# database's staff.id. 2: by ``actor_uid``, the stable staff uid, and the header carries ``"v": 2`` itself, so an
+# event cannot be passed off as the other format without its hash breaking. Both verify; only 2 is written.
+FORMAT = 2
+FORMATS = (1, 2)
+
+
+def event_hash(prev_hash: str, *, event_id: str, node_id: str, seq: int, actor_id: int | None,
+               actor_name: str, actor_role: str, occurred_at: datetime, type: str,
+               ticket_uid: str | None, payload: str, format: int = 1, actor_uid: str | None = None) -> str:
+    at = occurred_at.isoformat(timespec="microseconds")
+    if format == 1:
+        head = canonical({
+            "event_id": event_id, "node_id": node_id, "seq": seq, "actor_id": actor_id, "actor_name": actor_name,
+            "actor_role": actor_role, "occurred_at": at, "type": type, "ticket_uid": ticket_uid,
+        })
+    elif format == 2:
+        head = canonical({
+            "v": 2, "event_id": event_id, "node_id": node_id, "seq": seq, "actor_uid": actor_uid,
+            "actor_name": actor_name, "actor_role": actor_role, "occurred_at": at, "type": type,
+            "ticket_uid": ticket_uid,
+        })
+    else:
+        raise ValueError(f"unknown event format {format}")
+    return hashlib.sha256(f"{prev_hash}\n{head}\n{payload}".encode()).hexdigest()
+
+
+def stamp(occurred_at: datetime, event_id: str) -> str:
+    """An event's place in "newest wins" (occurred_at, then event id), as text that sorts the same way: what a
+    projection keeps beside a value two nodes may both tell, so either order of arrival leaves the newest."""
+    return f"{occurred_at.isoformat(timespec='microseconds')}|{event_id}"
+
+
+_HEADS = NodeHead.__table__
+_EVENTS = Event.__table__
+# Built once: constructing statements per save costs more than executing them.
+_CLAIM = (update(_HEADS).where(_HEADS.c.node_id == bindparam("node")).values(seq=_HEADS.c.seq + 1)
+          .returning(_HEADS.c.seq, _HEADS.c.hash))
+_SET_HEAD = update(_HEADS).where(_HEADS.c.node_id == bindparam("node")).values(hash=bindparam("digest"))
+_INSERT_EVENT = insert(_EVENTS)
+
+
+def _next_in_chain(session: Session, node_id: str) -> tuple[int, str]:
+    """Claim the next sequence number of this node's chain; the UPDATE holds the row lock until commit."""
+    row = session.connection().execute(_CLAIM, {"node": node_id}).first()
+    if row is None:
+        session.add(NodeHead(node_id=node_id, seq=1, hash=GENESIS))
+        session.flush()
+        return 1, GENESIS
+    return row[0], row[1]
+
+
+def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *,
+           ticket_uid: str | None = None, at: datetime | None = None) -> Event:
+    """Append one event for ``actor`` and apply its projector. The caller owns the transaction."""
+    projections = projections_of(session)
+    projections.require(type)  # before anything is written: an unknown type never reaches the chain
+    seq, prev = _next_in_chain(session, actor.node_id)
+    occurred = at or datetime.now()
+    text = canonical(payload)
+    fields = dict(
+        event_id=str(uuid.uuid4()), node_id=actor.node_id, seq=seq, format=FORMAT, actor_id=None,
+        actor_uid=_actor_uid(actor), actor_name=actor.name, actor_role=actor.role, occurred_at=occurred, type=type,
+        ticket_uid=ticket_uid, payload=text,
+    )
+    digest = event_hash(prev, **fields)  # type: ignore[arg-type]
+    # The row goes in through Core (no unit-of-work bookkeeping on the hot path); projectors get a transient
+    # Event carrying the same values.
+    conn = session.connection()
+    conn.execute(_INSERT_EVENT, {**fields, "prev_hash": prev, "hash": digest})
+    conn.execute(_SET_HEAD, {"node": actor.node_id, "digest": digest})
+    ev = Event(**fields, prev_hash=prev, hash=digest)
+    # Projectors see exactly what a replay or a sync import will see: the stored JSON, not live objects.
+    projections.apply(session, ev, json.loads(text))
+    changes.note(session, type, ticket_uid)  # what the UI will be told once this transaction commits
+    return ev
+
+
+def _actor_uid(actor: Actor) -> str | None:
+    if actor.staff_id is not None and actor.staff_uid is None:
+        # A staff actor built without its uid would write an event naming nobody: a programming error.
+        raise ValueError(f"actor {actor.name!r} has a staff id but no stable uid (use staff.actor_for)")
+    return actor.staff_uid
+
+
+_CLAIM_MANY = (update(_HEADS).where(_HEADS.c.node_id == bindparam("node")).values(seq=_HEADS.c.seq + bindparam("n"))
+               .returning(_HEADS.c.seq, _HEADS.c.hash))
+
+
+def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple[dict[str, Any], str | None]], *,
+                at: datetime | None = None, event_ids: Sequence[str] | None = None,
+                batch: int = 5000) -> list[str]:
+    """Append one event per ``(payload, ticket_uid)`` of ``items``, all of ``type`` and at the same moment,
+    and project them; return their event ids. The caller owns the transaction.
+
+    The rows, hashes, node head and projections are exactly what calling :func:`append` for each item in order
+    (with the same ``at``) would leave — only cheaper: the whole run's sequence numbers are claimed in one
+    UPDATE, the rows go in by executemany, and a type with a :func:`bulk_projector` is projected set-based
+    (otherwise each event goes through its ordinary projector). ``event_ids`` is for tests that compare both
+    paths byte for byte; normally fresh UUIDs are drawn.
+    """
+    if not items:
+        return []
+    if event_ids is not None and len(event_ids) != len(items):
+        raise ValueError("one event id per item")
+    projections = projections_of(session)
+    projections.require(type)
+    session.flush()  # pending ORM changes reach the tables before the Core writes below
+    conn = session.connection()
+    n = len(items)
+    row = conn.execute(_CLAIM_MANY, {"node": actor.node_id, "n": n}).first()
+    if row is None:
+        session.add(NodeHead(node_id=actor.node_id, seq=n, hash=GENESIS))
+        session.flush()
+        last_seq, prev = n, GENESIS
+    else:
+        last_seq, prev = row[0], row[1]
+    occurred = at or datetime.now()
+    ids = event_ids if event_ids is not None else [str(uuid.uuid4()) for _ in range(n)]
+    common = dict(node_id=actor.node_id, format=FORMAT, actor_id=None, actor_uid=_actor_uid(actor),
+                  actor_name=actor.name, actor_role=actor.role, occurred_at=occurred, type=type)
+    rows: list[dict[str, Any]] = []
+    seq = last_seq - n
+    for (payload, ticket_uid), event_id in zip(items, ids, strict=True):
+        seq += 1
+        fields = dict(common, event_id=event_id, seq=seq, ticket_uid=ticket_uid, payload=canonical(payload))
+        digest = event_hash(prev, **fields)  # type: ignore[arg-type]
+        rows.append({**fields, "prev_hash": prev, "hash": digest})
+        prev = digest
+    for start in range(0, n, batch):
+        conn.execute(_INSERT_EVENT, rows[start:start + batch])
+    conn.execute(_SET_HEAD, {"node": actor.node_id, "digest": prev})
+    payloads = [json.loads(r["payload"]) for r in rows]  # what a replay will see, as in append()
+    bulk = projections.many.get(type)
+    if bulk is not None:
+        bulk(session, rows, payloads)
+    else:
+        for r, p in zip(rows, payloads, strict=True):
+            projections.apply(session, Event(**r), p)
+    changes.note_many(session, type, (uid for _payload, uid in items))
+    return list(ids)
+
+
+class UnknownEventFormat(HallError):
+    def __init__(self, fmt: object) -> None:
+        super().__init__(f"台账事件格式 {fmt} 在本程序中未知（事件来自更新版本的程序），已停止写入，数据库未改动")
+
+
+def apply(session: Session, ev: Event, payload: dict[str, Any]) -> None:
+    """Apply one stored event (a replay, a rebuild, a sync import) through the installed projections."""
+    # A newer program's header may name things this one cannot resolve. (No format: an event built in memory
+    # without one, which the events table would store as 1.)
+    if ev.format is not None and ev.format not in FORMATS:
+        raise UnknownEventFormat(ev.format)
+    projections_of(session).apply(session, ev, payload)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    events: int
+    nodes: int
+    first_broken: Event | None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken is None
+
+
+def verify(session: Session, batch: int = 5000) -> ChainReport:
+    """Re-check every node's chain: sequence without gaps, each hash over its predecessor and content."""
+    heads: dict[str, tuple[int, str]] = {}
+    count = 0
+    for ev in _iter_events(session, batch):
+        count += 1
+        last_seq, last_hash = heads.get(ev.node_id, (0, GENESIS))
+        if ev.seq != last_seq + 1:
+            return ChainReport(count, len(heads), ev, f"序号不连续：应为 {last_seq + 1}，实为 {ev.seq}")
+        if ev.prev_hash != last_hash:
+            return ChainReport(count, len(heads), ev, "前一事件哈希不符（链被改动或有事件被删除）")
+        if ev.format not in FORMATS:
+            return ChainReport(count, len(heads), ev, f"事件格式 {ev.format} 未知（台账来自更新版本的程序或被改动）")
+        if (ev.format == 1 and ev.actor_uid is not None) or (ev.format >= 2 and ev.actor_id is not None):
+            # The header field the format does not hash must stay empty, or it could be changed unnoticed.
+            return ChainReport(count, len(heads), ev, "事件内容与哈希不符（内容被改动）")
+        expect = event_hash(
+            ev.prev_hash, event_id=ev.event_id, node_id=ev.node_id, seq=ev.seq, actor_id=ev.actor_id,
+            actor_name=ev.actor_name, actor_role=ev.actor_role, occurred_at=ev.occurred_at, type=ev.type,
+            ticket_uid=ev.ticket_uid, payload=ev.payload, format=ev.format, actor_uid=ev.actor_uid,
+        )
+        if expect != ev.hash:
+            return ChainReport(count, len(heads), ev, "事件内容与哈希不符（内容被改动）")
+        heads[ev.node_id] = (ev.seq, ev.hash)
+    for node_id, (seq, digest) in heads.items():
+        head = session.get(NodeHead, node_id)
+        if head is not None and (head.seq != seq or head.hash != digest):
+            return ChainReport(count, len(heads), _last_event(session, node_id),
+                               f"终端 {node_id} 的链尾记录为第 {head.seq} 号，实有 {seq} 号（末尾事件被删除或被改动）")
+    return ChainReport(count, len(heads), None)
+
+
+def rebuild_heads(session: Session) -> int:
+    """Set each node's head to its chain's last event (a rebuild; the chain itself must verify first)."""
+    e = _EVENTS
+    last = select(e.c.node_id, func.max(e.c.seq).label("seq")).group_by(e.c.node_id).subquery()
+    rows = select(e.c.node_id, e.c.seq, e.c.hash).join(
+        last, (e.c.node_id == last.c.node_id) & (e.c.seq == last.c.seq))
+    session.execute(delete(_HEADS))
+    session.execute(insert(_HEADS).from_select(["node_id", "seq", "hash"], rows))
+    return int(session.scalar(select(func.count()).select_from(_HEADS)) or 0)
+
+
+def _last_event(session: Session, node_id: str) -> Event | None:
+    return session.scalars(
+        select(Event).where(Event.node_id == node_id).order_by(Event.seq.desc()).limit(1)
+    ).first()
+
+
+def _iter_events(session: Session, batch: int) -> Iterator[Event]:
+    # Keyset pagination on (node, seq): per-node order is what the chain needs, and memory stays flat.
+    last_node, last_seq = "", 0
+    while True:
+        rows = session.scalars(
+            select(Event)
+            .where((Event.node_id > last_node) | ((Event.node_id == last_node) & (Event.seq > last_seq)))
+            .order_by(Event.node_id, Event.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_node, last_seq = rows[-1].node_id, rows[-1].seq
+        session.expunge_all()
+
+
+def history(session: Session, ticket_uid: str) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.ticket_uid == ticket_uid).order_by(Event.id)))
+
+
+def load_payload(ev: Event) -> dict[str, Any]:
+    try:
+        return json.loads(ev.payload)
+    except ValueError as exc:  # pragma: no cover - a verified chain never has this
+        raise HallError(f"台账事件 {ev.event_id} 内容无法读取") from exc

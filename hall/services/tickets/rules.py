@@ -1,0 +1,156 @@
+"""The ticket's state rules (domain-rules.md §2): which action is legal for which kind in which state, who may
+act on a ticket, and the small helpers every action shares (the ticket by uid, its version, the calendar).
+
+The actions themselves live in :mod:`hall.services.cases.workflow` and its kind-specific neighbours; registers
+(accountability, follow-ups, ratings, …) use these rules too, which is why they sit below both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hall.errors import ConflictError, PermissionDenied
+from hall.models import Ticket
+from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_ticket_action
+from hall.services.base.states import KIND_LABELS, STATE_LABELS
+from hall.services.calendar import clock
+from hall.services.calendar.deadlines import LimitRule, due_date
+from hall.services.people.attendance import standing_in_for
+from hall.services.tickets import record as tickets
+from hall.services.tickets.record import by_uid, staff_name, text, today_of, touch  # noqa: F401  (the actions' toolbox)
+
+ALL_KINDS = frozenset(KIND_LABELS)
+TIMED_KINDS = frozenset({"promised", "proxy", "joint"})
+CLOSED = frozenset({"closed_approved", "closed_tolerated", "closed_rejected"})
+WORKING = frozenset({"accepted", "in_progress", "forwarded", "awaiting_opinions"})
+OPEN = frozenset({"received", "supplement", *WORKING, "special", "escalated"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A legal action: for which kinds, from which states, to which state (None: the state stays)."""
+
+    label: str
+    kinds: frozenset[str]
+    sources: frozenset[str]
+    target: str | None
+
+
+# The table of legal transitions. Anything not listed here is refused with the ticket's current state named.
+TRANSITIONS: dict[str, Transition] = {
+    "start": Transition("开始办理", TIMED_KINDS, frozenset({"accepted"}), "in_progress"),
+    "forward": Transition("转报", frozenset({"proxy"}), frozenset({"accepted", "in_progress"}), "forwarded"),
+    "department_returned": Transition("登记部门办理结果", frozenset({"proxy"}), frozenset({"forwarded"}),
+                                      "in_progress"),
+    "copy": Transition("抄告协办部门", frozenset({"joint"}), frozenset({"accepted", "in_progress"}),
+                       "awaiting_opinions"),
+    "opinion": Transition("登记审核意见", frozenset({"joint"}),
+                          frozenset({"awaiting_opinions", "in_progress", "special", "escalated"}), None),
+    "pause": Transition("暂停计时（补正）", TIMED_KINDS, WORKING, None),
+    "resume": Transition("恢复计时", TIMED_KINDS, WORKING, None),
+    "special_start": Transition("特别程序开始", TIMED_KINDS, WORKING, "special"),
+    "special_end": Transition("特别程序结束", TIMED_KINDS, frozenset({"special"}), None),
+    "extend": Transition("延期", TIMED_KINDS, frozenset({*WORKING, "special", "escalated"}), None),
+    "escalate": Transition("提交集体研究", TIMED_KINDS, frozenset({"accepted", "in_progress"}), "escalated"),
+    "decide": Transition("登记集体研究结果", TIMED_KINDS, frozenset({"escalated"}), None),
+    "transfer": Transition("转办", ALL_KINDS, OPEN, None),
+    "accept_transfer": Transition("接收转办", ALL_KINDS, OPEN, None),
+    "change_kind": Transition("变更办件类型", ALL_KINDS, frozenset({"received", "supplement", "accepted",
+                                                                 "in_progress"}), None),
+    "close": Transition("办结", ALL_KINDS, frozenset({"accepted", "in_progress"}), None),
+    "deliver": Transition("送达", ALL_KINDS, CLOSED, "delivered"),
+    "withdraw": Transition("撤回", ALL_KINDS, OPEN, "withdrawn"),
+    "reassign": Transition("改派", ALL_KINDS, OPEN, None),
+}
+
+CLOSE_STATES = {"approved": "closed_approved", "tolerated": "closed_tolerated", "rejected": "closed_rejected"}
+DELIVERY_METHODS = ("当面领取", "邮寄送达", "村代办员代送", "电子送达", "留置送达")
+
+
+
+
+
+
+
+
+
+
+
+def permit(session: Session, actor: Actor, t: Ticket, what: str, day: date) -> None:
+    """The ticket permission of services/permissions.py, with the windows the actor stands in for today."""
+    windows = standing_in_for(session, actor.staff_id, day) if actor.staff_id is not None else ()
+    require_ticket_action(actor, window_code=t.window_code, owner_id=t.owner_id, intake_point=t.intake_point,
+                          what=what, standing_in_for=windows)
+
+
+def check_transition(t: Ticket, action: str) -> Transition:
+    tr = TRANSITIONS[action]
+    if t.kind not in tr.kinds:
+        kinds = "、".join(KIND_LABELS[k] for k in sorted(tr.kinds))
+        raise ConflictError(f"“{tr.label}”只适用于{kinds}，本办件是{KIND_LABELS.get(t.kind, t.kind)}")
+    if t.state not in tr.sources:
+        raise ConflictError(f"办件 {t.number} 当前为“{STATE_LABELS.get(t.state, t.state)}”，不能{tr.label}")
+    return tr
+
+
+def load(session: Session, actor: Actor, number: str, action: str, now: datetime,
+         expected_version: int | None = None) -> Ticket:
+    """The ticket for ``action``: permission first (say nothing about a ticket one may not touch), then state."""
+    t = tickets.get(session, number)
+    tr = TRANSITIONS[action]
+    permit(session, actor, t, tr.label, now.date())
+    if expected_version is not None and t.version != expected_version:
+        raise ConflictError(f"办件 {t.number} 刚被其他窗口修改，请刷新后再{tr.label}")
+    check_transition(t, action)
+    return t
+
+
+SUPERVISOR_ONLY = frozenset({"decide"})
+
+
+def allowed_actions(session: Session, actor: Actor, t: Ticket, *, now: datetime | None = None) -> list[str]:
+    """The actions the ticket detail may offer this actor now (the services still check on the call)."""
+    day = today_of(now).date()
+    try:
+        permit(session, actor, t, "办理", day)
+    except PermissionDenied:
+        return []
+    out = []
+    for name, tr in TRANSITIONS.items():
+        if t.kind in tr.kinds and t.state in tr.sources:
+            if name == "resume" and not open_stop(t, "pause"):
+                continue
+            if name == "pause" and open_stop(t, "pause"):
+                continue
+            if name in SUPERVISOR_ONLY and not actor.is_supervisor:
+                continue  # the service would refuse it; the screen does not offer it
+            out.append(name)
+    return out
+
+
+def calendar(session: Session):  # type: ignore[no-untyped-def]
+    return clock.calendar_for(session)
+
+
+def add_workdays(session: Session, start: date, days: int) -> tuple[date, bool]:
+    """The ``days``-th working day after ``start`` (the start day not counted) and whether it is provisional."""
+    return due_date(calendar(session), LimitRule(days, "workday"), start, "promised")
+
+
+
+
+def open_stop(t: Ticket, kind: str) -> dict[str, Any] | None:
+    """The pause (``pause``) or special step (``exclude``) still running on the ticket's clock, if any."""
+    start, end = ("pause", "resume") if kind == "pause" else ("exclude_start", "exclude_end")
+    running = None
+    for entry in t.clock:
+        if entry["kind"] == start:
+            running = entry
+        elif entry["kind"] == end:
+            running = None
+    return running

@@ -1,0 +1,197 @@
+"""The ledger: hash chain per node, tamper detection, projections equal to a replay of the events."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from hall.models import Base, Event, Staff, Ticket
+from hall.services import projections
+from hall.services.storage import identity, ledger
+from hall.services.storage.db import Database
+from hall.services.tickets import intake
+from hall.services.tickets import record as tickets
+
+ZHANG = intake.ApplicantForm("person", "11010519491231002X", "张三", "13812345678", "东村3组")
+
+
+def _some_tickets(opened, people):
+    with opened.db.transaction() as s:
+        a = intake.register(s, people["c02"], intake.IntakeForm("11", ZHANG), now=datetime(2026, 3, 2, 9))
+        b = intake.register(s, people["c02"], intake.IntakeForm("09", ZHANG), now=datetime(2026, 3, 2, 10))
+        c = intake.register(s, people["v01"], intake.IntakeForm("18", ZHANG), now=datetime(2026, 3, 3, 9))
+    with opened.db.transaction() as s:
+        tickets.supplement_received(s, people["c02"], b.number, now=datetime(2026, 3, 4, 9))
+        tickets.void(s, people["m01"], c.number, "重复登记")
+    return a, b, c
+
+
+@pytest.mark.ledger_edited
+def test_chain_verifies_and_names_the_first_tampered_event(hall_db, people):
+    _some_tickets(hall_db, people)
+    with hall_db.db.transaction() as s:
+        report = ledger.verify(s)
+        assert report.ok and report.nodes == 2 and report.events > 8
+        victim = s.scalars(select(Event).where(Event.type == "ticket.supplemented")).one()
+        victim_id = victim.event_id
+    # Someone edits a payload behind the program's back (e.g. with a SQLite browser).
+    with hall_db.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE events SET payload = replace(payload, '2026-03-04', '2026-03-01') "
+                             "WHERE event_id = :e"), {"e": victim_id})
+    with hall_db.db.transaction() as s:
+        report = ledger.verify(s)
+        assert not report.ok
+        assert report.first_broken.event_id == victim_id
+        assert "内容" in report.problem
+
+
+@pytest.mark.ledger_edited
+def test_deleting_the_last_event_is_detected(hall_db, people):
+    _some_tickets(hall_db, people)
+    with hall_db.db.engine.begin() as conn:
+        last = conn.execute(sa.text("SELECT max(id) FROM events")).scalar_one()
+        conn.execute(sa.text("DELETE FROM events WHERE id = :i"), {"i": last})
+    with hall_db.db.transaction() as s:
+        assert not ledger.verify(s).ok
+
+
+def test_projections_equal_a_replay_of_the_events(hall_sqlite, tmp_path):
+    from hall_fixtures import actors_of
+
+    people = actors_of(hall_sqlite)
+    _some_tickets(hall_sqlite, people)
+    # Calendar changes are events too: confirming a year and a local holiday must replay into the same rows.
+    from datetime import date
+
+    from hall.services.calendar import workdays as calendar_service
+
+    notice = calendar_service.notice_from_dict({
+        "year": 2027, "notice": "测试用（非真实通知）",
+        "holidays": [{"name": "元旦", "start": "2027-01-01", "end": "2027-01-03"}],
+        "makeup_workdays": [{"date": "2027-01-09", "name": "元旦"}]})
+    with hall_sqlite.db.transaction() as s:
+        calendar_service.set_year(s, people["admin"], 2027, notice)
+        calendar_service.add_local_holiday(s, people["admin"], date(2027, 3, 8), "三月三（测试）")
+    replica = projections.install(Database.open(f"sqlite:///{tmp_path / 'replica.sqlite3'}", migrate=False))
+    Base.metadata.create_all(replica.engine)
+    with hall_sqlite.db.transaction() as src, replica.transaction() as dst:
+        for ev in src.scalars(select(Event).order_by(Event.id)):
+            copy = Event(**{c.name: getattr(ev, c.name) for c in Event.__table__.columns})
+            dst.add(copy)
+            dst.flush()
+            ledger.apply(dst, copy, json.loads(copy.payload))
+    cols = [c for c in Ticket.__table__.columns if c.name != "id"]
+    with hall_sqlite.db.transaction() as a, replica.transaction() as b:
+        rows_a = [tuple(getattr(t, c.name) for c in cols) for t in a.scalars(select(Ticket).order_by(Ticket.number))]
+        rows_b = [tuple(getattr(t, c.name) for c in cols) for t in b.scalars(select(Ticket).order_by(Ticket.number))]
+    assert len(rows_a) == 3
+    assert rows_a == rows_b
+    from hall.models import CalendarDay, CalendarYear
+
+    def calendar_rows(session):
+        days = session.execute(select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.kind, CalendarDay.name)
+                               .where(CalendarDay.day >= date(2027, 1, 1)).order_by(CalendarDay.day)).all()
+        year = session.execute(select(CalendarYear.status, CalendarYear.notice_ref, CalendarYear.confirmed_by)
+                               .where(CalendarYear.year == 2027)).all()
+        return [tuple(r) for r in days], [tuple(r) for r in year]
+
+    with hall_sqlite.db.transaction() as a, replica.transaction() as b:
+        assert calendar_rows(a) == calendar_rows(b)
+        assert len(calendar_rows(a)[0]) == 5  # 3 holiday days, 1 make-up day, 1 local holiday
+    replica.dispose()
+
+
+def test_new_events_name_their_actor_by_the_stable_uid_and_the_hash_covers_it(hall_db, people):
+    _some_tickets(hall_db, people)
+    with hall_db.db.transaction() as s:
+        clerk = s.scalars(select(Staff).where(Staff.staff_no == "c02")).one()
+        ev = s.scalars(select(Event).where(Event.type == "ticket.received").order_by(Event.id)).first()
+        assert (ev.format, ev.actor_id, ev.actor_uid) == (ledger.FORMAT, None, clerk.uid)
+        victim = ev.event_id
+        assert ledger.verify(s).ok
+    other = people["c03"].staff_uid
+    tampering = [
+        ("UPDATE events SET actor_uid = :o WHERE event_id = :e", "内容"),  # blame someone else
+        ("UPDATE events SET actor_id = 3 WHERE event_id = :e", "内容"),  # a local id the v2 header does not hash
+        ("UPDATE events SET format = 1 WHERE event_id = :e", "内容"),  # pass it off as a release-1 event
+        ("UPDATE events SET format = 7 WHERE event_id = :e", "格式"),
+    ]
+    for sql, words in tampering:
+        with hall_db.db.engine.begin() as conn:
+            saved = conn.execute(sa.text("SELECT format, actor_id, actor_uid FROM events WHERE event_id = :e"),
+                                 {"e": victim}).one()
+            conn.execute(sa.text(sql), {"e": victim, "o": other})
+        with hall_db.db.transaction() as s:
+            report = ledger.verify(s)
+            assert not report.ok and report.first_broken.event_id == victim and words in report.problem, sql
+        with hall_db.db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE events SET format = :f, actor_id = :i, actor_uid = :u WHERE event_id = :e"),
+                         {"f": saved[0], "i": saved[1], "u": saved[2], "e": victim})
+    with hall_db.db.transaction() as s:
+        assert ledger.verify(s).ok
+
+
+def test_both_header_formats_hash_as_specified():
+    at = datetime(2026, 3, 2, 9, 0, 0, 123456)
+    common = dict(event_id="e", node_id="n", seq=1, actor_name="王民政", actor_role="clerk", occurred_at=at,
+                  type="ticket.closed", ticket_uid="t", payload='{"a":1}')
+    v1 = ledger.event_hash(ledger.GENESIS, actor_id=2, format=1, **common)
+    # Release 1's header, byte for byte: what its events were hashed over.
+    head1 = ('{"actor_id":2,"actor_name":"王民政","actor_role":"clerk","event_id":"e","node_id":"n",'
+             '"occurred_at":"2026-03-02T09:00:00.123456","seq":1,"ticket_uid":"t","type":"ticket.closed"}')
+    assert v1 == hashlib.sha256(f"{ledger.GENESIS}\n{head1}\n{{\"a\":1}}".encode()).hexdigest()
+    v2 = ledger.event_hash(ledger.GENESIS, actor_id=None, actor_uid="u-1", format=2, **common)
+    head2 = ('{"actor_name":"王民政","actor_role":"clerk","actor_uid":"u-1","event_id":"e","node_id":"n",'
+             '"occurred_at":"2026-03-02T09:00:00.123456","seq":1,"ticket_uid":"t","type":"ticket.closed","v":2}')
+    assert v2 == hashlib.sha256(f"{ledger.GENESIS}\n{head2}\n{{\"a\":1}}".encode()).hexdigest()
+    assert ledger.event_hash(ledger.GENESIS, actor_id=None, actor_uid="u-2", format=2, **common) != v2
+
+
+def test_a_staff_actor_without_its_uid_cannot_write(hall_db, people):
+    nameless = dataclasses.replace(people["c02"], staff_uid=None)
+    with pytest.raises(ValueError, match="no stable uid"), hall_db.db.transaction() as s:
+        intake.register(s, nameless, intake.IntakeForm("11", ZHANG), now=datetime(2026, 3, 2, 9))
+    with hall_db.db.transaction() as s:
+        assert ledger.verify(s).ok  # nothing was written
+
+
+def test_a_rolled_back_staff_row_leaves_no_stale_translation(hall_db, people):
+    """The per-database uid -> row id cache learns only what commits. A sync import rolled back on one counter
+    and done on another: the first counter then resolves the person to the row the other one wrote."""
+    uid = "9a7f4c1e-0000-4000-8000-000000000001"
+    added = Event(event_id="3d0c8a52-0000-4000-8000-000000000002", node_id="elsewhere", seq=1, format=2,
+                  actor_id=None, actor_uid=None, actor_name="系统", actor_role="system",
+                  occurred_at=datetime(2026, 3, 1, 8), type="staff.added", ticket_uid=None, payload="{}")
+    payload = {"uid": uid, "staff_no": "S99", "name": "周临时", "role": "clerk", "post": "", "window_code": "W02",
+               "intake_point": "000", "b_post_uid": None, "password_hash": ""}
+    here = hall_db.db
+    there = projections.install(Database.open(str(here.engine.url.render_as_string(hide_password=False))))
+    try:
+        with pytest.raises(RuntimeError), here.transaction() as s:
+            ledger.apply(s, added, payload)
+            assert identity.staff_id(s, uid) is not None
+            raise RuntimeError("the import fails after the row was written")
+        with there.transaction() as s:  # meanwhile the other counter: a new person first (SQLite reuses the id)
+            from hall.services.people import staff
+
+            staff.add_staff(s, people["admin"], staff.StaffForm("S98", "吴另一", "clerk", "", "W02"))
+            ledger.apply(s, added, payload)
+        with here.transaction() as s:
+            row = s.scalars(select(Staff).where(Staff.uid == uid)).one()
+            assert identity.staff_id(s, uid) == row.id
+    finally:
+        there.dispose()
+
+
+def test_replaying_an_event_of_an_unknown_format_raises(hall_sqlite):
+    ev = Event(event_id="e-future", node_id="n", seq=1, format=3, actor_id=None, actor_uid=None, actor_name="x",
+               actor_role="system", occurred_at=datetime(2026, 12, 1, 9), type="settings.changed", ticket_uid=None,
+               payload=json.dumps({"values": {}}), prev_hash=ledger.GENESIS, hash="0" * 64)
+    with pytest.raises(ledger.UnknownEventFormat, match="格式 3"), hall_sqlite.db.transaction() as s:
+        ledger.apply(s, ev, {"values": {}})

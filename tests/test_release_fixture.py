@@ -1,0 +1,91 @@
+"""A ledger written by the previous release (tests/fixtures/release-1, built by its own command line through
+tests/fixtures/build_release_1.py) opens with the current code: its chain verifies and it holds every event type.
+
+The fixture is the old release's output and is never rebuilt by the current code: what this test guards is that
+today's Hall still reads yesterday's ledgers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from ledger_types import appended_event_types
+from sqlalchemy import func, select
+
+from hall.cli import main
+from hall.models import Event
+from hall.paths import Paths
+from hall.services import projections
+from hall.services.bootstrap import open_hall
+from hall.services.people import staff
+from hall.services.storage import ledger
+from hall.services.tickets import intake
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "release-1"
+META = json.loads((FIXTURE / "release-1.json").read_text(encoding="utf-8"))
+# Event types the code added after release 1 (the old ledger cannot hold them): name each one here when it comes.
+NEW_SINCE_RELEASE_1: frozenset[str] = frozenset({"calendar.seeded"})  # the calendar seeding as an event
+
+
+@pytest.fixture
+def release_1(tmp_path) -> Path:
+    """A copy of the fixture's data directory (the fixture itself is never opened: opening may upgrade it)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with gzip.open(FIXTURE / "hall.sqlite3.gz", "rb") as src, open(data / "hall.sqlite3", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    shutil.copyfile(FIXTURE / "node.json", data / "node.json")
+    return data
+
+
+def test_the_fixture_is_one_small_self_contained_file(release_1):
+    assert sorted(p.name for p in FIXTURE.iterdir()) == ["hall.sqlite3.gz", "node.json", "release-1.json"]
+    assert (FIXTURE / "hall.sqlite3.gz").stat().st_size < 2_000_000
+    db = release_1 / "hall.sqlite3"
+    assert db.stat().st_size == META["sqlite_bytes"]
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # no WAL needed beside it
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == META["alembic_revision"]
+    finally:
+        conn.close()
+    assert len(META["commit"]) == 40 and not META["code_dirty"]
+
+
+def test_the_current_code_opens_it_and_the_chain_verifies(release_1, capsys):
+    assert main(["--data-dir", str(release_1), "ledger", "verify"]) == 0
+    out = capsys.readouterr().out
+    assert f"台账完好：{META['events_total']} 条事件，{META['nodes']} 个终端" in out
+
+
+def test_it_holds_every_event_type_the_code_writes(release_1):
+    opened = open_hall(Paths.resolve(release_1))
+    try:
+        with opened.db.transaction() as s:
+            counts = dict(s.execute(select(Event.type, func.count()).group_by(Event.type)).all())
+    finally:
+        opened.db.dispose()
+    assert counts == META["events_by_type"]  # opening wrote nothing and lost nothing
+    written_now = set(projections.build().one) | appended_event_types()
+    assert written_now - NEW_SINCE_RELEASE_1 - set(counts) == set(), "types the fixture lacks"
+    assert set(counts) - written_now == set(), "types the current code no longer knows"
+
+
+def test_the_next_save_on_it_works(release_1):
+    opened = open_hall(Paths.resolve(release_1))
+    try:
+        with opened.db.transaction() as s:
+            clerk = staff.actor_for(staff.by_number(s, "W0101"), opened.node)
+            result = intake.register(s, clerk, intake.IntakeForm(
+                "04", intake.ApplicantForm("person", "11010519491231002X", "张三", "13800138000")))
+        assert result.state == "closed_approved"
+        with opened.db.transaction() as s:
+            check = ledger.verify(s)
+        assert check.ok and check.events == META["events_total"] + 2, check.problem
+    finally:
+        opened.db.dispose()
