@@ -22,9 +22,9 @@ def manager_ledger(tickets: int) -> Path:
     """``benchmarks/.data/manager-ledger-N/``: ``ledger-N`` plus one run of the daily rules for ``LAST``."""
     home = DATA / f"manager-ledger-{tickets}"
     marker = home / "daily.json"
-    if marker.exists():
+    source = cached_ledger(tickets)  # rebuilt first when an older schema wrote it
+    if marker.exists() and json.loads(marker.read_text(encoding="utf-8")).get("from_built") == _built(source):
         return home
-    source = cached_ledger(tickets)
     if home.exists():
         shutil.rmtree(home)  # half-built by an interrupted run
     print(f"building {home.name} from {source.name}: copy, then the daily rules for {LAST} (once) …", flush=True)
@@ -43,7 +43,13 @@ def manager_ledger(tickets: int) -> Path:
     took = time.perf_counter() - t0
     opened.db.dispose()  # a TRUNCATE checkpoint: one file, no WAL
     print("\n".join(report.lines()), flush=True)
-    marker.write_text(json.dumps({"from": source.name, "daily_for": LAST.isoformat(), "seconds": round(took, 1),
+    marker.write_text(json.dumps({"from": source.name, "from_built": _built(source), "daily_for": LAST.isoformat(),
+                                  "seconds": round(took, 1),
                                   "report": report.lines(), "built": datetime.now().isoformat(timespec="seconds")},
                                  ensure_ascii=False))
     return home
+
+
+def _built(source: Path) -> str:
+    """When the source ledger was built: a manager ledger made from an earlier build of it is stale."""
+    return json.loads((source / "demo-data.json").read_text(encoding="utf-8")).get("built", "")
