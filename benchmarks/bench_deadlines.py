@@ -76,7 +76,7 @@ def open_ledger(tickets: int) -> Path:
 def _bare_engine(path: Path):  # type: ignore[no-untyped-def]
     from hall.services.storage.db import _sqlite_begin, _sqlite_pragmas
 
-    engine = create_engine(f"sqlite:///{path.as_posix()}")
+    engine = create_engine(f"sqlite:///{path.as_posix()}", hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -34,13 +34,13 @@ def main() -> int:
     opened.db.dispose()
 
     # Baseline: the same rows, bare executemany into an empty copy of the schema.
-    src = create_engine(f"sqlite:///{(home / 'hall.sqlite3').as_posix()}")
+    src = create_engine(f"sqlite:///{(home / 'hall.sqlite3').as_posix()}", hide_parameters=True)
     with src.connect() as conn:
         events = conn.execute(text("SELECT * FROM events WHERE type LIKE 'ticket.%' ORDER BY id")).all()
         tickets = conn.execute(text("SELECT * FROM tickets ORDER BY id")).all()
     src.dispose()
     bare_file = home / "bare.sqlite3"
-    dst = create_engine(f"sqlite:///{bare_file.as_posix()}")
+    dst = create_engine(f"sqlite:///{bare_file.as_posix()}", hide_parameters=True)
     event.listen(dst, "connect", _sqlite_pragmas)
     Base.metadata.create_all(dst)
     with dst.connect() as conn:

@@ -86,7 +86,7 @@ class Bare:
     """The baseline writer: its own engine on the same file, the application's pragmas, bare Core inserts."""
 
     def __init__(self, path: Path) -> None:
-        self.engine = create_engine(f"sqlite:///{path.as_posix()}")
+        self.engine = create_engine(f"sqlite:///{path.as_posix()}", hide_parameters=True)
         event.listen(self.engine, "connect", _sqlite_pragmas)
         event.listen(self.engine, "begin", _sqlite_begin)
         self.conn = self.engine.connect()

@@ -16,7 +16,7 @@ from hall.services.storage.migrate import MIGRATIONS_DIR, alembic_config
 target = MIGRATIONS_DIR / "versions" / "0001_initial_schema.py"
 target.unlink(missing_ok=True)
 with tempfile.TemporaryDirectory() as tmp:
-    engine = create_engine(f"sqlite:///{Path(tmp) / 'empty.sqlite3'}")
+    engine = create_engine(f"sqlite:///{Path(tmp) / 'empty.sqlite3'}", hide_parameters=True)
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -12,10 +12,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from hall.cli import calendar_cmd, catalog_cmd, core_cmd, demo_cmd, print_cmd, report_cmd, server_cmd
 from hall.cli.args import ChineseArgumentParser, iso_date  # noqa: F401  (iso_date: for callers of this package)
 from hall.errors import HallError
+from hall.logging_setup import crash_report
 
 log = logging.getLogger("hall.cli")
 
@@ -56,6 +58,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"错误：文件或磁盘操作失败：{exc.strerror or exc}（{getattr(exc, 'filename', '') or ''}）",
               file=sys.stderr)
         return 2
+    except Exception as exc:
+        # Unexpected: the traceback goes to hall.log through the crash report (no bound values, identifiers
+        # masked), the terminal gets one line — never Python's own traceback, which would print the database
+        # driver's DETAIL with the row's values.
+        log_path = _configure_logging(args)
+        log.error("unexpected error in %s\n%s", args.command, crash_report(type(exc), exc, exc.__traceback__))
+        where = f"，详细记录已写入 {log_path}" if log_path else ""
+        print(f"错误：程序遇到意外错误（{type(exc).__name__}），本次操作未完成{where}", file=sys.stderr)
+        return 70  # EX_SOFTWARE
+
+
+def _configure_logging(args: argparse.Namespace) -> Path | None:
+    """hall.log in the data directory the command works on (None when it cannot be written)."""
+    from hall.logging_setup import configure
+    from hall.paths import Paths
+
+    try:
+        return configure(Paths.resolve(getattr(args, "data_dir", None)).logs_dir)
+    except (OSError, HallError):
+        return None
 
 
 if __name__ == "__main__":  # pragma: no cover

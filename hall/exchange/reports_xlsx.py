@@ -28,6 +28,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
+from hall.exchange.cells import new_cell, safe_row, safe_value
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_admin, require_supervisor
 from hall.services.base.states import KIND_LABELS
@@ -90,7 +91,7 @@ class _Sheet:
 
     def cell(self, value: Any, font: Font = PLAIN, align: Alignment = CENTER, *, border: bool = True,
              fill: PatternFill | None = None, fmt: str | None = None) -> WriteOnlyCell:
-        c = WriteOnlyCell(self.ws, value=value)
+        c = new_cell(self.ws, value)  # text from the database: any row, however old, is written
         c.font = font
         c.alignment = align
         if border:
@@ -102,7 +103,7 @@ class _Sheet:
         return c
 
     def append(self, cells: Iterable[Any]) -> None:
-        self.ws.append(list(cells))
+        self.ws.append([safe_value(self.ws, c) for c in cells])
         self.row += 1
 
     def merge(self, first_col: int, last_col: int, first_row: int | None = None, last_row: int | None = None) -> None:
@@ -347,11 +348,14 @@ def write_ledger_sheet(wb: Workbook, export: stats.LedgerExport, period: Period,
         for i, fmt in dated:
             value = cells[i]
             if value is not None:
-                c = WriteOnlyCell(ws)
-                c.number_format = fmt
-                c.value = value
+                if isinstance(value, str):  # text where a date belongs (a legacy row): made safe like any text
+                    c = new_cell(ws, value)
+                else:
+                    c = WriteOnlyCell(ws)
+                    c.number_format = fmt
+                    c.value = value
                 cells[i] = c
-        ws.append(cells)
+        ws.append(safe_row(ws, cells))  # one scan per row; a legacy row's bad text is made safe
     return n
 
 

@@ -203,7 +203,8 @@ class Paginator:
                 continue
             if self.at_top:
                 # Taller than an empty page and unsplittable: print it rather than fail the whole booklet.
-                log.warning("block taller than the page: %r", b)
+                # Its kind only: a block's text is the citizen's data, which the log never carries.
+                log.warning("block taller than the page: %s", type(b).__name__)
                 self._add(b, force=True)
                 continue
             self.new_page()

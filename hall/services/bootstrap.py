@@ -103,7 +103,7 @@ def init_server(paths: Paths, url: str, admin_password: str) -> ServerInit:
     where = dburl.server_label(url)
     staff.hash_password(admin_password)  # its rules (length, spaces) before the server is touched
     engine = create_engine(normalise_url(parsed.render_as_string(hide_password=False)),
-                           connect_args={"connect_timeout": 5})
+                           connect_args={"connect_timeout": 5}, hide_parameters=True)
     try:
         with engine.connect() as conn:
             # Two administrators initialising at once: the second waits here, then finds a hall.
@@ -145,7 +145,7 @@ def server_state(url: str) -> str:
     parsed = dburl.parse(url)
     where = dburl.server_label(url)
     engine = create_engine(normalise_url(parsed.render_as_string(hide_password=False)),
-                           connect_args={"connect_timeout": 5})
+                           connect_args={"connect_timeout": 5}, hide_parameters=True)
     try:
         with engine.connect() as conn:
             return _server_state(conn)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import traceback
 from pathlib import Path
 from types import TracebackType
 
@@ -16,6 +15,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
 
 from hall.errors import HallError
+from hall.logging_setup import crash_report
 from hall.ui import messages
 
 log = logging.getLogger("hall.crash")
@@ -49,10 +49,11 @@ def install(log_path: Path | None) -> None:
         if isinstance(exc, HallError):
             messages.error(None, tr("提示"), str(exc))
             return
-        report = "".join(traceback.format_exception(exc_type, exc, tb))
+        # The report the administrator copies, the log line and stderr carry no bound values or identifiers.
+        report = crash_report(exc_type, exc, tb)
         log.error("unexpected error\n%s", report)
         if QApplication.instance() is None or messages.ask_hook is not None:
-            sys.__excepthook__(exc_type, exc, tb)
+            sys.stderr.write(report)
             return
         CrashDialog(report, log_path).exec()
 

@@ -19,6 +19,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from hall.errors import ValidationError, ValidationErrors
 from hall.exchange.catalog_xlsx import COLUMN_HELP, README_SHEET, read_catalog_xlsx, write_catalog_xlsx
 from hall.paths import Paths
+from hall.services.base.validators import free_text
 from hall.services.bootstrap import open_hall
 from hall.services.catalog import items as catalog
 from hall.services.catalog.spec import MAX_CELL, MAX_ROWS, SHEETS, CatalogSpec
@@ -141,8 +142,16 @@ def test_round_trip_through_the_database_is_lossless_and_creates_no_version(tmp_
         opened.db.dispose()
 
 
-_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300).filter(
-    lambda t: t == t.strip() and not t.startswith("=") and not ILLEGAL_CHARACTERS_RE.search(t))
+def _as_stored(t: str) -> str:
+    """``t`` as the free-text rule stores it (what the round trip must give back exactly); "" if refused."""
+    try:
+        return free_text(t, "备注", max_len=2000, multiline=True, required=False)
+    except ValidationError:
+        return ""
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=300).map(_as_stored).filter(
+    lambda t: not t.startswith("=") and not ILLEGAL_CHARACTERS_RE.search(t))
 _code = st.text("0123456789.eE+-xW", min_size=1, max_size=8).filter(lambda t: not t.startswith("="))
 
 

@@ -2,7 +2,12 @@
 
 Pure functions over ``str``; they run on every keystroke, so they avoid per-call allocation of tables and
 compile every pattern once at import (cheap: no I/O). Every failure raises
-:class:`hall.errors.ValidationError` naming the on-screen field and the rule (domain-rules.md §7).
+:class:`hall.errors.ValidationError` naming the on-screen field and the rule (domain-rules.md §7), whatever the
+input — nothing else ever escapes a parser here.
+
+:func:`free_text` is the one rule for every text a person types, in every service (which says per field whether
+it is multi-line); :func:`parse_key` is that rule for the codes that name a record, :func:`search_text` the
+never-failing version for a search box, and :func:`shown` makes any value fit to be quoted in a message.
 """
 
 from __future__ import annotations
@@ -63,6 +68,15 @@ def _compact(text: str) -> str:
     return _WHITESPACE_RE.sub("", text).upper()
 
 
+def _as_text(value: object, field: str) -> str:
+    """A parser's input as text: ``None`` is empty; anything else that is not a ``str`` is the field's error."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(field, "应为文字")
+    return value
+
+
 def _cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
@@ -80,7 +94,7 @@ def parse_id_number(
     (``19`` inserted after the area code, check character appended). The right check character is never
     revealed: a wrong one is reported as such, so a guessed number cannot be completed by the program.
     """
-    s = _compact(text or "")
+    s = _compact(_as_text(text, field))
     n = len(s)
     if n == 0:
         raise ValidationError(field, "不能为空")
@@ -146,12 +160,12 @@ def credit_check_char(first17: str) -> str:
 
 def parse_credit_code(text: str, field: str = "统一社会信用代码") -> str:
     """Validate a unified social credit code; returns it upper-case without spaces."""
-    s = _compact(text or "")
+    s = _compact(_as_text(text, field))
     if not s:
         raise ValidationError(field, "不能为空")
     for c in s:
         if c not in _CREDIT_VALUE:
-            raise ValidationError(field, f"含有不允许的字符“{c}”（只用数字和除I、O、Z、S、V外的大写字母）")
+            raise ValidationError(field, f"含有不允许的字符“{_char_shown(c)}”（只用数字和除I、O、Z、S、V外的大写字母）")
     if len(s) != 18:
         raise ValidationError(field, f"应为18位，现为{len(s)}位")
     if credit_check_char(s[:17]) != s[17]:
@@ -161,7 +175,8 @@ def parse_credit_code(text: str, field: str = "统一社会信用代码") -> str
 
 # --- 联系电话 -------------------------------------------------------------------------------------
 
-_PHONE_EXT_RE = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
+# ASCII digits only: \d would take Arabic-Indic or Devanagari digits, which NFKC leaves as they are.
+_PHONE_EXT_RE = re.compile(r"(?:转|分机|ext\.?|x|#)\s*([0-9]{1,6})$", re.IGNORECASE)
 _PHONE_SPLIT_RE = re.compile(r"[\s\-()（）—－]+")
 _PHONE_HINT = "应为11位手机号码，或带区号的固定电话（如0512-66881234）"
 
@@ -173,11 +188,13 @@ def parse_phone(text: str, field: str = "联系电话") -> str:
     ``010-12345678``, extension as ``0512-66881234转801``. Area codes with three digits are exactly
     010 and 020–029 (national numbering plan), so the split is unambiguous without a hyphen.
     """
-    s = (text or "").strip()
+    s = _as_text(text, field).strip()
     if not s.isascii():
         s = unicodedata.normalize("NFKC", s)
     if not s:
         raise ValidationError(field, "不能为空")
+    if len(s) > 40:  # the longest form, "+86 0512-6688 1234 分机 123456", has 29 characters
+        raise ValidationError(field, _PHONE_HINT)
     ext = ""
     m = _PHONE_EXT_RE.search(s)
     if m:
@@ -207,6 +224,8 @@ def parse_phone(text: str, field: str = "联系电话") -> str:
         if len(joined) in (7, 8):
             raise ValidationError(field, "固定电话请加区号（如0512-66881234）")
         raise ValidationError(field, _PHONE_HINT)
+    if len(joined) < 2:
+        raise ValidationError(field, _PHONE_HINT)  # a lone "0": not even an area code
 
     area_len = 3 if joined[1] in "12" else 4
     area = joined[:area_len]
@@ -219,11 +238,167 @@ def parse_phone(text: str, field: str = "联系电话") -> str:
     return f"{area}-{local}" + (f"转{ext}" if ext else "")
 
 
-# --- 姓名 and free text -------------------------------------------------------------------------
+# --- free text: the one rule for every text a person types ---------------------------------------------
+#
+# Characters no stored text may hold, whatever the field:
+# - C0 and C1 control characters (tab and line breaks are decided per field, see ``multiline``): PostgreSQL
+#   refuses NUL, openpyxl refuses the other C0 controls (a 办结 result pasted from Word crashed every monthly
+#   export), and none of them prints;
+# - lone surrogates U+D800–DFFF: no UTF-8 encoder (SQLite, PostgreSQL, the log file) accepts them;
+# - Unicode noncharacters (U+FDD0–FDEF and the last two code points of every plane): XML 1.0, hence xlsx,
+#   forbids U+FFFE and U+FFFF;
+# - the bidi embedding, override and isolate controls U+202A–202E and U+2066–2069: invisible, they reorder what
+#   a screen or a printed paper shows ("Trojan source"). Emoji, joiners, RTL letters and marks stay allowed.
+#
+# The classes hold only BMP characters, which re compiles to one bitmap lookup per character (an astral member
+# would make it test every range in turn, ten times slower); the astral noncharacters are looked for only in a
+# text that has astral characters at all.
+_ALWAYS_BAD = "\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff"
+_LINE_BREAKS = "\n\r\x0b\x0c\u2028\u2029"  # VT and FF are Word's manual line and page breaks
+_BAD_MULTI_RE = re.compile(f"[{_ALWAYS_BAD}]")
+_BAD_SINGLE_RE = re.compile(f"[{_ALWAYS_BAD}\t{_LINE_BREAKS}]")
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL_NONCHAR_RE = re.compile("[" + "".join(chr(p << 16 | 0xFFFE) + chr(p << 16 | 0xFFFF) for p in range(1, 17))
+                                + "]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Every white-space character that is not a control character: trimmed at both ends of any field.
+_INLINE_SPACES = " \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+_EDGE = _INLINE_SPACES + "\t" + _LINE_BREAKS
+_LINE_END = _INLINE_SPACES + "\t"
+_INLINE_SPACES_RE = re.compile(f"[{_INLINE_SPACES}]+")
+_BREAK_RE = re.compile(f"\r\n|[{_LINE_BREAKS}]")
 
-# C0/C1 controls (tab and newline are checked separately) and lone surrogates, which cannot be stored.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_NAME_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+def _first_bad(s: str, multiline: bool = False) -> re.Match[str] | None:
+    """The first character of ``s`` no text may hold (tab and line breaks only in a multi-line one)."""
+    bad = (_BAD_MULTI_RE if multiline else _BAD_SINGLE_RE).search(s)
+    if not s.isascii() and _ASTRAL_RE.search(s, 0, bad.start() if bad else len(s)):
+        astral = _ASTRAL_NONCHAR_RE.search(s, 0, bad.start() if bad else len(s))
+        if astral is not None:
+            return astral
+    return bad
+
+
+def _drop_bad(s: str, replacement: str) -> str:
+    s = _BAD_SINGLE_RE.sub(replacement, s)
+    return _ASTRAL_NONCHAR_RE.sub(replacement, s) if not s.isascii() and _ASTRAL_RE.search(s) else s
+
+
+def _bad_char_rule(ch: str, position: int) -> str:
+    at = f"（第 {position} 个字符）"
+    if ch == "\t":
+        return f"不能包含制表符{at}，请改用空格"
+    if ch in _LINE_BREAKS:
+        return f"不能换行{at}，请写在一行内"
+    if _SURROGATE_RE.match(ch):
+        return f"含有无法保存的残缺字符{at}，请删除后重新输入"
+    if _BIDI_RE.match(ch):
+        return f"含有改变文字方向的隐藏字符{at}，请删除后重试"
+    if 0xFDD0 <= ord(ch) <= 0xFDEF or ord(ch) & 0xFFFE == 0xFFFE:
+        return f"含有无效字符{at}，请删除后重试"
+    return f"含有不可打印的控制字符{at}，请删除后重试"
+
+
+def _trimmed_and_checked(value: str, field: str, multiline: bool) -> str:
+    """``value`` trimmed at both ends, or the error naming its first forbidden character (counted as typed)."""
+    core = value.strip(_EDGE)
+    bad = _first_bad(core, multiline)
+    if bad is not None:
+        offset = len(value) - len(value.lstrip(_EDGE))
+        raise ValidationError(field, _bad_char_rule(bad.group(), offset + bad.start() + 1))
+    return core
+
+
+def free_text(value: str | None, field: str, *, max_len: int, multiline: bool = False, required: bool = True,
+              min_len: int = 1) -> str:
+    """The one rule for a text a person types (a reason, a result, an opinion, a note, an address, a name of a
+    place or an office …); returns the text as it is stored, or raises :class:`ValidationError` naming ``field``
+    (its on-screen label) and the rule.
+
+    - Refused anywhere: control characters, lone surrogates, noncharacters, bidi overrides (see above) — the
+      message gives the position of the first one, counted in the text as typed.
+    - ``multiline``: tab and line breaks are allowed (``\\r\\n``, ``\\r``, VT, FF, U+2028/2029 become ``\\n``;
+      spaces at line ends are dropped). Otherwise a tab or an inner line break is refused (a line break pasted
+      at either end is trimmed), and every run of spaces — ideographic and no-break ones too — becomes one
+      ASCII space.
+    - NFC (a decomposed "é" typed on one PC equals the composed one of another), trimmed at both ends.
+    - Length in characters after all that: at most ``max_len``; at least ``min_len`` unless the field is
+      optional (``required=False``) and left empty, which gives ``""``.
+
+    Idempotent: ``free_text(free_text(x)) == free_text(x)``.
+    """
+    if value is None:
+        value = ""
+    elif not isinstance(value, str):
+        raise ValidationError(field, "应为文字")
+    s = _trimmed_and_checked(value, field, multiline)
+    if multiline:
+        if not s.isascii():
+            s = unicodedata.normalize("NFC", _BREAK_RE.sub("\n", s))
+        elif "\r" in s or "\x0b" in s or "\x0c" in s:
+            s = _BREAK_RE.sub("\n", s)
+        if "\n" in s:
+            s = "\n".join(line.rstrip(_LINE_END) for line in s.split("\n")).strip(_EDGE)
+    elif not s.isascii():
+        s = _INLINE_SPACES_RE.sub(" ", unicodedata.normalize("NFC", s)).strip(" ")
+    elif "  " in s:
+        s = _INLINE_SPACES_RE.sub(" ", s)
+    n = len(s)
+    if n == 0:
+        if required:
+            raise ValidationError(field, "不能为空")
+        return ""
+    if n < min_len:
+        raise ValidationError(field, f"至少{min_len}个字（现为{n}个字）")
+    if n > max_len:
+        raise ValidationError(field, f"不能超过{max_len}个字（现为{n}个字）")
+    return s
+
+
+def parse_key(value: str | None, field: str, *, max_len: int = 40) -> str:
+    """A code a person types or scans to name a record (ticket number, staff number, window or intake point
+    code, item code, complaint number): the free-text rule on one line, then NFKC, so full-width digits and
+    letters from a Chinese IME name the same record as ASCII ones."""
+    s = free_text(value, field, max_len=max_len)
+    if s.isascii():
+        return s
+    return free_text(unicodedata.normalize("NFKC", s), field, max_len=max_len)
+
+
+def search_text(value: str | None, max_len: int = 60) -> str:
+    """What a search box holds, made safe to look up: never raises (a search runs on every keystroke and a
+    bad character only finds nothing). Forbidden characters become spaces, spaces are collapsed, the ends
+    trimmed and the text cut at ``max_len``."""
+    if not isinstance(value, str):
+        return ""
+    s = _drop_bad(value[:max_len * 4], " ")  # a pasted page: only its start can matter
+    if not s.isascii():
+        s = unicodedata.normalize("NFC", s)
+    return _INLINE_SPACES_RE.sub(" ", s).strip(" ")[:max_len].rstrip(" ")
+
+
+def has_forbidden_chars(value: str) -> bool:
+    """True when ``value`` holds a character no single-line text may hold (control, surrogate, bidi override …)."""
+    return _first_bad(value) is not None
+
+
+def shown(value: object, limit: int = 20) -> str:
+    """A value a person gave, fit to be quoted in a message: forbidden characters dropped, at most ``limit``
+    characters (a message must never carry a pasted page, or a character the log file cannot encode)."""
+    text = value if isinstance(value, str) else str(value)
+    s = _INLINE_SPACES_RE.sub(" ", _drop_bad(text[:limit * 4], "")).strip()
+    return s if len(s) <= limit else s[:limit] + "…"
+
+
+def _char_shown(c: str) -> str:
+    """One offending character for a message: itself when visible, else its code point (U+202E)."""
+    if _first_bad(c) is not None or not c.isprintable():
+        return f"U+{ord(c):04X}"
+    return c
+
+
+# --- 姓名 --------------------------------------------------------------------------------------------
 
 # Han ideographs incl. extensions A–I and compatibility forms, 〇, and the private-use area where public
 # security bureaus encode rare name characters (生僻字) not yet in Unicode. Latin letters incl. accents.
@@ -244,11 +419,11 @@ _AROUND_DOT_RE = re.compile(r" ?· ?")
 
 def parse_person_name(text: str, field: str = "姓名", max_len: int = 40) -> str:
     """Validate a person's name: Chinese or Latin letters, "·" between parts, single spaces inside."""
-    s = (text or "").strip(" \u3000\t\r\n")
+    if text is not None and not isinstance(text, str):
+        raise ValidationError(field, "应为文字")
+    s = _trimmed_and_checked(text or "", field, multiline=False)  # the free-text rule's characters
     if not s:
         raise ValidationError(field, "不能为空")
-    if _NAME_CONTROL_RE.search(s):
-        raise ValidationError(field, "不能包含控制字符或换行")
     s = s.translate(_NAME_FOLD)
     if " " in s or "\u3000" in s:
         s = _AROUND_DOT_RE.sub("·", _SPACES_RE.sub(" ", s))
@@ -260,26 +435,8 @@ def parse_person_name(text: str, field: str = "姓名", max_len: int = 40) -> st
         if not _NAME_CHAR_RE.match(c):
             if c.isdigit():
                 raise ValidationError(field, "不能包含数字")
-            raise ValidationError(field, f"含有不允许的字符“{c}”（可用汉字、字母和间隔号“·”）")
+            raise ValidationError(field, f"含有不允许的字符“{_char_shown(c)}”（可用汉字、字母和间隔号“·”）")
     raise ValidationError(field, "间隔号“·”、空格或连字符只能用在名字中间，且不能连用")
-
-
-def parse_text(text: str | None, field: str, max_len: int, required: bool = True) -> str:
-    """Validate a free-text field (remarks, reasons, addresses): trimmed, newlines normalised to ``\\n``.
-
-    Returns ``""`` for an empty optional field. Tabs and newlines are allowed, other control
-    characters are not (they break printing and Excel export).
-    """
-    s = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not s:
-        if required:
-            raise ValidationError(field, "不能为空")
-        return ""
-    if _CONTROL_RE.search(s):
-        raise ValidationError(field, "不能包含控制字符")
-    if len(s) > max_len:
-        raise ValidationError(field, f"不能超过{max_len}个字（现为{len(s)}个字）")
-    return s
 
 
 # --- age -------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from hall.errors import ValidationError, ValidationErrors
 from hall.models.calendar import CalendarDay, CalendarYear
 from hall.models.ledger import Event
 from hall.services.base.actor import Actor
+from hall.services.base.validators import free_text, shown
 from hall.services.calendar.deadlines import WorkdayIndex
 from hall.services.storage import ledger
 
@@ -271,11 +272,17 @@ def validate_notice(notice: YearNotice, year: int | None = None) -> None:
     hi = date(notice.year, 12, 31) + timedelta(days=YEAR_SPILL_DAYS)
     if not notice.holidays:
         problems.append("节假日：至少应有一个放假安排")
+    try:
+        _clean_reference(notice.reference)
+    except ValidationError as exc:
+        problems.append(str(exc))
     taken: dict[date, str] = {}
     for h in notice.holidays:
-        label = f"节假日“{h.name}”" if h.name.strip() else "节假日"
-        if not h.name.strip():
-            problems.append(f"{label}（{h.start.isoformat()}）：名称不能为空")
+        try:
+            label = f"节假日“{_clean_name(h.name, '节假日名称')}”"
+        except ValidationError as exc:
+            problems.append(f"节假日（{h.start.isoformat()}）：名称{exc.rule}")
+            label = "节假日"
         if h.start > h.end:
             problems.append(f"{label}：开始日期 {h.start.isoformat()} 晚于结束日期 {h.end.isoformat()}")
             continue
@@ -291,13 +298,17 @@ def validate_notice(notice: YearNotice, year: int | None = None) -> None:
         d = h.start
         while d <= h.end:
             if d in taken and taken[d] != h.name:
-                problems.append(f"{label}：{d.isoformat()} 与“{taken[d]}”重叠")
+                problems.append(f"{label}：{d.isoformat()} 与“{shown(taken[d])}”重叠")
                 break
             taken[d] = h.name
             d += timedelta(days=1)
     seen: set[date] = set()
     for m in notice.makeup_days:
         where = f"调休上班日 {m.on.isoformat()}"
+        try:
+            _clean_name(m.name, "调休说明", required=False)
+        except ValidationError as exc:
+            problems.append(f"{where}：说明{exc.rule}")
         if m.on in seen:
             problems.append(f"{where}：重复填写")
         seen.add(m.on)
@@ -311,6 +322,16 @@ def validate_notice(notice: YearNotice, year: int | None = None) -> None:
         raise ValidationErrors(problems, f"{notice.year} 年节假日安排有误")
 
 
+def _clean_name(name: object, field: str, *, required: bool = True) -> str:
+    # A holiday's name goes to calendar_days.name (100 characters) and onto every paper that explains a date.
+    return free_text(name if isinstance(name, str) else str(name), field, max_len=100, required=required)
+
+
+def _clean_reference(reference: object) -> str:
+    return free_text(reference if isinstance(reference, str) else str(reference), "通知文号", max_len=200,
+                     required=False)
+
+
 # ---------------------------------------------------------------------------------------- notice files
 def _parse_date(value: Any, where: str) -> date:
     if isinstance(value, datetime):
@@ -322,16 +343,16 @@ def _parse_date(value: Any, where: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValidationError(where, f"日期应写成 YYYY-MM-DD，现为 {value!r}")
+    raise ValidationError(where, f"日期应写成 YYYY-MM-DD，现为 {shown(repr(value), 40)}")
 
 
 def _parse_year(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str | float):
-        raise ValidationError(where, f"年份应为四位数字，现为 {value!r}")
+        raise ValidationError(where, f"年份应为四位数字，现为 {shown(repr(value), 40)}")
     try:
         year = int(str(value).strip().removesuffix(".0").removesuffix("年"))
     except ValueError:
-        raise ValidationError(where, f"年份应为四位数字，现为 {value!r}") from None
+        raise ValidationError(where, f"年份应为四位数字，现为 {shown(repr(value), 40)}") from None
     return year
 
 
@@ -401,7 +422,8 @@ def _notice_from_xlsx(path: Path) -> YearNotice:
             elif head == "调休上班":
                 makeups.append(MakeupDay(_parse_date(cells[2], f"{where} C 列（日期）"), str(cells[1] or "").strip()))
             else:
-                raise ValidationError(f"{where} A 列", f"应为 年份、通知、类型、放假 或 调休上班，现为 {head!r}")
+                raise ValidationError(f"{where} A 列",
+                                      f"应为 年份、通知、类型、放假 或 调休上班，现为 {shown(repr(head), 40)}")
     finally:
         wb.close()
     if year is None:
@@ -459,8 +481,10 @@ def set_year(session: Session, actor: Actor, year: int, notice: YearNotice) -> l
     validate_notice(notice, year)
     first = min([date(year, 1, 1), *(h.start for h in notice.holidays), *(m.on for m in notice.makeup_days)])
     last = max([date(year, 12, 31), *(h.end for h in notice.holidays), *(m.on for m in notice.makeup_days)])
-    holidays = [{"name": h.name, "start": h.start.isoformat(), "end": h.end.isoformat()} for h in notice.holidays]
-    makeups = [{"date": m.on.isoformat(), "name": m.name} for m in notice.makeup_days]
+    holidays = [{"name": _clean_name(h.name, "节假日名称"), "start": h.start.isoformat(), "end": h.end.isoformat()}
+                for h in notice.holidays]
+    makeups = [{"date": m.on.isoformat(), "name": _clean_name(m.name, "调休说明", required=False)}
+               for m in notice.makeup_days]
     new = _notice_days(holidays, makeups)
     before = _status(session, first, last)
     after = _status_after(session, first, last, year, new)
@@ -470,7 +494,7 @@ def set_year(session: Session, actor: Actor, year: int, notice: YearNotice) -> l
     row = session.get(CalendarYear, year)
     record_calendar_event(session, actor, "calendar.year_set", {
         "year": year,
-        "notice": notice.reference,
+        "notice": _clean_reference(notice.reference),
         "previous_status": row.status if row else None,
         "holidays": holidays,
         "makeup_workdays": makeups,
@@ -537,11 +561,7 @@ def add_local_holiday(session: Session, actor: Actor, start: date, name: str, en
 
     Returns the dates that stopped being working days (weekdays of the range)."""
     end = end or start
-    name = name.strip()
-    if not name:
-        raise ValidationError("地方节假日名称", "不能为空")
-    if len(name) > 100:
-        raise ValidationError("地方节假日名称", "不能超过 100 个字")
+    name = free_text(name, "地方节假日名称", max_len=100)
     if start > end:
         raise ValidationError("地方节假日日期", f"开始日期 {start.isoformat()} 晚于结束日期 {end.isoformat()}")
     if (end - start).days > 30:

@@ -26,6 +26,7 @@ from hall.models import Event, Staff, Ticket
 from hall.models.workflow import ATTENDANCE, Attendance, SubstitutedTicket, Substitution
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
+from hall.services.base.validators import free_text
 from hall.services.people.attendance import AWAY, active_substitutions, is_away, status_of
 from hall.services.people.staff import by_number
 from hall.services.storage import identity, ledger
@@ -304,10 +305,9 @@ def mark_attendance(session: Session, actor: Actor, staff_no: str, status: str, 
         raise PermissionDenied("本人只能签到（当日在岗）；请假、缺勤或补登须由中心主任登记")
     else:
         raise PermissionDenied("只有中心主任可以登记或更改他人的考勤")
-    if len(note) > 200:
-        raise ValidationError("考勤备注", "最多200字")
+    note = free_text(note, "考勤备注", max_len=200, required=False)
     ledger.append(session, actor, "attendance.marked", {
-        "staff_uid": person.uid, "day": day, "status": status, "source": source, "note": note.strip(),
+        "staff_uid": person.uid, "day": day, "status": status, "source": source, "note": note,
     }, at=now)
     sweep(session, actor if actor.is_supervisor else _system_like(actor), day, now=now)
 

@@ -26,9 +26,10 @@ from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationErr
 from hall.models import Event, Item, Ticket
 from hall.models.workflow import JointCopy
 from hall.services.base.actor import Actor
+from hall.services.base.validators import free_text
 from hall.services.storage import ledger
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import add_workdays, by_uid, check_transition, load, permit, text, today_of, touch
+from hall.services.tickets.rules import add_workdays, by_uid, check_transition, load, permit, today_of, touch
 
 OPINION_DAYS = 5
 HIGHER_REVIEW_DAYS = 3
@@ -98,7 +99,8 @@ def copy(session: Session, actor: Actor, number: str, requests: list[CopyRequest
     reqs = requests if requests is not None else [CopyRequest(d) for d in co_departments(item)]
     if not reqs:
         raise ValidationError("协办部门", "至少抄告一个部门")
-    names = [r.department.strip() for r in reqs]
+    names = [free_text(r.department, "协办部门", max_len=120) for r in reqs]
+    asked = [free_text(r.asked, "抄告事项", max_len=500, multiline=True, required=False) for r in reqs]
     if len(set(names)) != len(names):
         raise ValidationError("协办部门", "同一部门不能重复抄告")
     allowed = set(item.departments)
@@ -116,11 +118,11 @@ def copy(session: Session, actor: Actor, number: str, requests: list[CopyRequest
     if again:
         raise ConflictError(f"{'、'.join(again)}的上一轮抄告尚未回复，不能重复抄告")
     entries = []
-    for r, name in zip(reqs, names, strict=True):
+    for r, name, what in zip(reqs, names, asked, strict=True):
         days = OPINION_DAYS + (HIGHER_REVIEW_DAYS if r.higher_review else 0)
         due, provisional = add_workdays(session, copied_on, days)
         entries.append({"department": name, "round": rounds.get(name, 0) + 1, "higher_review": r.higher_review,
-                         "asked": text(r.asked, "抄告事项", 500, min_len=0), "window_code": window_of(name),
+                         "asked": what, "window_code": window_of(name),
                          "copied_on": copied_on, "due_on": due, "due_provisional": provisional})
     ev = ledger.append(session, actor, "joint.copied", {
         "copies": entries, "reason": "抄告" + "、".join(f"{e['department']}（{e['due_on']}前回复）" for e in entries),
@@ -174,7 +176,9 @@ def record_opinion(session: Session, actor: Actor, copy_id: int, answer: str, op
         raise ConflictError(f"{c.department}本轮已回复（{COPY_STATE_LABELS[c.state]}）")
     if answer not in ANSWERS:
         raise ValidationError("审核意见", "应为同意、不同意或需补充")
-    body = text(opinion, "意见内容", 2000, min_len=0 if answer == "agree" else 2)
+    body = free_text(opinion, "意见内容", max_len=2000, multiline=True, required=answer != "agree",
+                     min_len=1 if answer == "agree" else 2)
+    who = free_text(answered_by, "答复人", max_len=60)
     on = answered_on or now.date()
     if on < c.copied_on or on > now.date():
         raise ValidationError("回复日期", f"应在抄告日 {c.copied_on} 与今天之间")
@@ -188,7 +192,7 @@ def record_opinion(session: Session, actor: Actor, copy_id: int, answer: str, op
     to = "in_progress" if (objection or all_done) and t.state == "awaiting_opinions" else None
     ledger.append(session, actor, "joint.opinion", {
         "department": c.department, "round": c.round, "answer": answer, "opinion": body, "answered_on": on,
-        "answered_by": text(answered_by, "回复人", 60), "to": to,
+        "answered_by": who, "to": to,
         "reason": f"{c.department}：{ANSWERS[answer]}" + (f"（{body}）" if body else ""),
     }, ticket_uid=t.uid, at=now)
     return _view(c)

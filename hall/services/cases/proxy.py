@@ -19,9 +19,10 @@ from hall.errors import ConflictError, ValidationError
 from hall.models import Event, Item, Ticket
 from hall.models.workflow import ProxyLeg
 from hall.services.base.actor import Actor
+from hall.services.base.validators import free_text, shown
 from hall.services.calendar.deadlines import working_days_between
 from hall.services.storage import ledger
-from hall.services.tickets.rules import add_workdays, by_uid, calendar, load, text, today_of
+from hall.services.tickets.rules import add_workdays, by_uid, calendar, load, today_of
 
 SEND_METHODS = ("专人报送", "邮寄", "系统报送", "村代办员带送")
 DEPT_OUTCOMES = {"approved": "准予/通过", "rejected": "不予批准", "returned": "退回补充"}
@@ -34,18 +35,16 @@ def forward(session: Session, actor: Actor, number: str, department: str, *, how
     now = today_of(now)
     t = load(session, actor, number, "forward", now, expected_version)
     item = session.get_one(Item, t.item_id)
-    department = department.strip()
+    department = free_text(department, "承办部门", max_len=120)
     if item.departments and department not in item.departments:
         raise ValidationError("承办部门", f"应为事项清单所列的{'、'.join(item.departments)}之一")
-    if not department:
-        raise ValidationError("承办部门", "必须填写")
     if how_sent not in SEND_METHODS:
         raise ValidationError("报送方式", f"应为{'、'.join(SEND_METHODS)}之一")
     held = {m["name"]: m for m in t.materials if m["status"] != "missing"}
     names = list(held) if what_sent is None else what_sent
-    unknown = [n for n in names if n not in held]
+    unknown = [shown(n) for n in names if n not in held]
     if unknown:
-        raise ValidationError("报送材料", f"“{'、'.join(unknown)}”不在本办件已收材料中")
+        raise ValidationError("报送材料", f"“{'、'.join(unknown[:5])}”不在本办件已收材料中")
     if not names:
         raise ValidationError("报送材料", "至少报送一项材料")
     sent_on = now.date()
@@ -63,7 +62,8 @@ def forward(session: Session, actor: Actor, number: str, department: str, *, how
     ev = ledger.append(session, actor, "proxy.forwarded", {
         "seq": seq, "department": department, "sent_on": sent_on, "how_sent": how_sent,
         "what_sent": [{"name": n, "form": held[n]["form"], "count": held[n]["count"]} for n in names],
-        "dept_days": dept_days, "dept_due_on": dept_due, "note": text(note, "报送说明", 500, min_len=0),
+        "dept_days": dept_days, "dept_due_on": dept_due,
+        "note": free_text(note, "报送说明", max_len=500, multiline=True, required=False),
         "reason": f"报{department}（部门时限 {dept_days} 个工作日，至 {dept_due}）",
     }, ticket_uid=t.uid, at=now)
     return session.scalars(select(ProxyLeg).where(ProxyLeg.event_id == ev.event_id)).one()
@@ -98,9 +98,9 @@ def record_reference(session: Session, actor: Actor, number: str, dept_ref: str,
     now = today_of(now)
     t = load(session, actor, number, "department_returned", now)
     leg = _open_leg(session, t)
+    ref = free_text(dept_ref, "部门受理编号", max_len=60)
     ledger.append(session, actor, "proxy.reference", {
-        "leg": leg.event_id, "dept_ref": text(dept_ref, "部门受理编号", 60),
-        "reason": f"{leg.department}受理编号 {dept_ref.strip()}",
+        "leg": leg.event_id, "dept_ref": ref, "reason": f"{leg.department}受理编号 {ref}",
     }, ticket_uid=t.uid, at=now)
     return leg
 
@@ -122,10 +122,12 @@ def department_returned(session: Session, actor: Actor, number: str, outcome: st
     on = returned_on or now.date()
     if on < leg.sent_on or on > now.date():
         raise ValidationError("结果返回日期", f"应在转报日 {leg.sent_on} 与今天之间")
-    ref = text(dept_ref, "部门受理编号", 60, min_len=0) or leg.dept_ref
+    ref = free_text(dept_ref, "部门受理编号", max_len=60, required=False) or leg.dept_ref
+    said = free_text(answer, "部门答复", max_len=2000, multiline=True)
     ledger.append(session, actor, "proxy.returned", {
-        "leg": leg.event_id, "outcome": outcome, "answer": text(answer, "部门办理意见", 2000),
-        "returned_on": on, "dept_ref": ref, "result_doc_no": text(result_doc_no, "结果文书编号", 60, min_len=0),
+        "leg": leg.event_id, "outcome": outcome, "answer": said,
+        "returned_on": on, "dept_ref": ref,
+        "result_doc_no": free_text(result_doc_no, "结果文书编号", max_len=60, required=False),
         "late": leg.dept_due_on is not None and on > leg.dept_due_on,
         "reason": f"{leg.department}：{DEPT_OUTCOMES[outcome]}（{on}）",
     }, ticket_uid=t.uid, at=now)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from hall.errors import NotFound
 from hall.models import Event, Item, Ticket
 from hall.services.base.actor import Actor
+from hall.services.base.validators import free_text
 from hall.services.calendar import clock
 from hall.services.calendar.deadlines import ClockEvent, LimitRule, recompute
 from hall.services.calendar.workdays import WorkCalendar
@@ -180,6 +181,6 @@ def add_local_holiday(session: Session, actor: Actor, start: date, name: str, en
 
     require_admin(actor, "添加地方节假日")
     changed = calendar_service.add_local_holiday(session, actor, start, name, end=end)
-    return changed, recompute_open(session, actor, since=start, why=f"地方节假日“{name.strip()}”",
-                                   progress=progress)
+    name = free_text(name, "地方节假日名称", max_len=100)  # as the calendar stored it (it passed just now)
+    return changed, recompute_open(session, actor, since=start, why=f"地方节假日“{name}”", progress=progress)
 

@@ -22,11 +22,12 @@ from hall.models import Event, Staff, Ticket, Window
 from hall.models.workflow import Escalation, Transfer
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
+from hall.services.base.validators import free_text, parse_key
 from hall.services.cases.workflow import ClockChange, _clock_event
 from hall.services.people.attendance import standing_in_for
 from hall.services.storage import identity, ledger
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import by_uid, check_transition, load, open_stop, staff_name, text, today_of, touch
+from hall.services.tickets.rules import by_uid, check_transition, load, open_stop, staff_name, today_of, touch
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ def request_transfer(session: Session, actor: Actor, number: str, to_window: str
     """转办: ask another window to take the case; the current owner stays answerable until it is accepted."""
     now = today_of(now)
     t = load(session, actor, number, "transfer", now, expected_version)
+    to_window = parse_key(to_window, "接收窗口", max_len=8)
+    why = free_text(reason, "转办原因", max_len=500, min_len=2)
+    handed = free_text(handover, "移交内容", max_len=1000, multiline=True, min_len=2)
     window = session.get(Window, to_window)
     if window is None or not window.active:
         raise ValidationError("接收窗口", f"窗口“{to_window}”不存在")
@@ -59,13 +63,13 @@ def request_transfer(session: Session, actor: Actor, number: str, to_window: str
         raise ConflictError("该办件已有待接收的转办，请等对方接收或退回")
     to_staff = None
     if to_staff_no:
+        to_staff_no = parse_key(to_staff_no, "接收人", max_len=20)
         to_staff = session.scalars(select(Staff).where(Staff.staff_no == to_staff_no)).first()
         if to_staff is None or to_staff.window_code != to_window:
             raise ValidationError("接收人", f"工号“{to_staff_no}”不是{to_window}窗口的工作人员")
     ev = ledger.append(session, actor, "routing.transfer_requested", {
         "from_window": t.window_code, "to_window": to_window, "from_owner_uid": identity.uid_of(session, t.owner_id),
-        "to_staff_uid": to_staff.uid if to_staff else None, "reason": text(reason, "转办原因", 500, min_len=2),
-        "handover": text(handover, "移交内容", 1000, min_len=2),
+        "to_staff_uid": to_staff.uid if to_staff else None, "reason": why, "handover": handed,
     }, ticket_uid=t.uid, at=now)
     return session.scalars(select(Transfer).where(Transfer.event_id == ev.event_id)).one()
 
@@ -134,7 +138,7 @@ def decline_transfer(session: Session, actor: Actor, number: str, reason: str, *
         raise ConflictError(f"办件 {t.number} 没有待接收的转办")
     _receiver_check(session, actor, tr, now.date())
     ledger.append(session, actor, "routing.transfer_declined", {
-        "transfer": tr.event_id, "reason": text(reason, "退回原因", 500, min_len=2),
+        "transfer": tr.event_id, "reason": free_text(reason, "退回原因", max_len=500, multiline=True, min_len=2),
     }, ticket_uid=t.uid, at=now)
     return t
 
@@ -170,7 +174,7 @@ def escalate(session: Session, actor: Actor, number: str, reason: str, *, now: d
     t = load(session, actor, number, "escalate", now, expected_version)
     if open_stop(t, "pause") or open_stop(t, "exclude"):
         raise ConflictError("计时暂停中，请先恢复计时再提交集体研究")
-    why = text(reason, "提交理由", 1000, min_len=2)
+    why = free_text(reason, "提交理由", max_len=1000, multiline=True, min_len=2)
     back = t.state
     entry = {"kind": "exclude_start", "on": now.date().isoformat(), "reason": f"集体研究：{why}", "back_to": back}
     change = _clock_event(session, actor, t, entry, now, "escalated", "提交集体研究")
@@ -197,11 +201,12 @@ def decide(session: Session, actor: Actor, number: str, outcome: str, meeting: s
                           ).first()
     if esc is None:
         raise NotFound("没有待研究的集体研究记录")
-    body = text(outcome, "研究结论", 2000, min_len=2)
+    body = free_text(outcome, "研究结论", max_len=2000, multiline=True, min_len=2)
+    meeting = free_text(meeting, "会议（纪要号）", max_len=120)
     entry = {"kind": "exclude_end", "on": now.date().isoformat(), "reason": f"集体研究结论：{body[:100]}"}
     change = _clock_event(session, actor, t, entry, now, esc.from_state, "集体研究结束")
     ledger.append(session, actor, "routing.decided", {
-        "escalation": esc.event_id, "outcome": body, "meeting": text(meeting, "会议（纪要号）", 120),
+        "escalation": esc.event_id, "outcome": body, "meeting": meeting,
         "on": now.date(), "reason": body[:200],
     }, ticket_uid=t.uid, at=now)
     return change

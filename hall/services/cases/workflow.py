@@ -23,6 +23,7 @@ from hall.models import Event, Item, Staff, Ticket
 from hall.models.workflow import JointCopy, ProxyLeg
 from hall.services.base.actor import Actor
 from hall.services.base.states import FINISHED, KIND_LABELS
+from hall.services.base.validators import free_text, parse_key
 from hall.services.calendar import clock
 from hall.services.storage import identity, ledger
 from hall.services.tickets.rules import (
@@ -32,7 +33,6 @@ from hall.services.tickets.rules import (
     calendar,
     load,
     open_stop,
-    text,
     today_of,
     touch,
 )
@@ -44,8 +44,8 @@ def start(session: Session, actor: Actor, number: str, note: str = "", *, now: d
     """部门开始办理: accepted → in progress."""
     now = today_of(now)
     t = load(session, actor, number, "start", now, expected_version)
-    ledger.append(session, actor, "ticket.started",
-                  {"from_state": t.state, "to": "in_progress", "reason": text(note, "备注", 500, min_len=0)},
+    note = free_text(note, "说明", max_len=500, required=False)
+    ledger.append(session, actor, "ticket.started", {"from_state": t.state, "to": "in_progress", "reason": note},
                   ticket_uid=t.uid, at=now)
     return t
 
@@ -55,8 +55,8 @@ def withdraw(session: Session, actor: Actor, number: str, reason: str, *, now: d
     """撤回: the applicant withdraws; the clock stops, the entry stays with the reason."""
     now = today_of(now)
     t = load(session, actor, number, "withdraw", now, expected_version)
-    ledger.append(session, actor, "ticket.withdrawn",
-                  {"from_state": t.state, "to": "withdrawn", "reason": text(reason, "撤回原因", 500, min_len=2)},
+    why = free_text(reason, "撤回原因", max_len=500, min_len=2)
+    ledger.append(session, actor, "ticket.withdrawn", {"from_state": t.state, "to": "withdrawn", "reason": why},
                   ticket_uid=t.uid, at=now)
     return t
 
@@ -89,7 +89,7 @@ def change_kind(session: Session, actor: Actor, number: str, kind: str, reason: 
         item = session.get_one(Item, t.item_id)
         due, provisional = clock.quick_due(calendar(session), item, kind, t.accepted_on, t.clock)
     ledger.append(session, actor, "ticket.kind_changed", {
-        "from": t.kind, "to": kind, "reason": text(reason, "变更原因", 500, min_len=2),
+        "from": t.kind, "to": kind, "reason": free_text(reason, "变更原因", max_len=500, min_len=2),
         "old_due": t.due_date, "due_date": due, "due_provisional": provisional,
     }, ticket_uid=t.uid, at=now)
     return t
@@ -146,7 +146,7 @@ def pause(session: Session, actor: Actor, number: str, reason: str, *, now: date
     t = load(session, actor, number, "pause", now, expected_version)
     if open_stop(t, "pause"):
         raise ConflictError("计时已暂停，请先恢复计时")
-    entry = {"kind": "pause", "on": now.date().isoformat(), "reason": text(reason, "暂停原因", 200)}
+    entry = {"kind": "pause", "on": now.date().isoformat(), "reason": free_text(reason, "暂停原因", max_len=200)}
     return _clock_event(session, actor, t, entry, now, None, "暂停计时")
 
 
@@ -156,7 +156,7 @@ def resume(session: Session, actor: Actor, number: str, reason: str = "补正材
     t = load(session, actor, number, "resume", now, expected_version)
     if not open_stop(t, "pause"):
         raise ConflictError("计时没有暂停，无需恢复")
-    entry = {"kind": "resume", "on": now.date().isoformat(), "reason": text(reason, "恢复原因", 200)}
+    entry = {"kind": "resume", "on": now.date().isoformat(), "reason": free_text(reason, "恢复原因", max_len=200)}
     return _clock_event(session, actor, t, entry, now, None, "恢复计时")
 
 
@@ -170,7 +170,8 @@ def special_start(session: Session, actor: Actor, number: str, step: str, reason
     t = load(session, actor, number, "special_start", now, expected_version)
     if step not in SPECIAL_STEPS:
         raise ValidationError("特别程序", f"应为{'、'.join(SPECIAL_STEPS)}之一")
-    why = step + (f"：{text(reason, '说明', 200, min_len=0)}" if reason.strip() else "")
+    note = free_text(reason, "说明", max_len=200, required=False)
+    why = step + (f"：{note}" if note else "")
     entry = {"kind": "exclude_start", "on": now.date().isoformat(), "reason": why, "back_to": t.state}
     return _clock_event(session, actor, t, entry, now, "special", "特别程序开始")
 
@@ -181,7 +182,8 @@ def special_end(session: Session, actor: Actor, number: str, result: str, *, now
     t = load(session, actor, number, "special_end", now, expected_version)
     running = open_stop(t, "exclude")
     back = running.get("back_to", "in_progress") if running else "in_progress"
-    entry = {"kind": "exclude_end", "on": now.date().isoformat(), "reason": text(result, "特别程序结果", 500)}
+    entry = {"kind": "exclude_end", "on": now.date().isoformat(),
+             "reason": free_text(result, "特别程序结果", max_len=500)}
     return _clock_event(session, actor, t, entry, now, back, "特别程序结束")
 
 
@@ -192,13 +194,15 @@ def extend(session: Session, actor: Actor, number: str, days: int, reason: str, 
     t = load(session, actor, number, "extend", now, expected_version)
     if not isinstance(days, int) or not 1 <= days <= 60:
         raise ValidationError("延期天数", "应为1到60个工作日")
-    approver = session.scalars(select(Staff).where(Staff.staff_no == approver_no.strip())).first()
+    why = free_text(reason, "延期理由", max_len=500, multiline=True, min_len=2)
+    approver_no = parse_key(approver_no, "批准人工号", max_len=20)
+    approver = session.scalars(select(Staff).where(Staff.staff_no == approver_no)).first()
     if approver is None:
-        raise ValidationError("批准人", f"工号“{approver_no}”不存在")
+        raise ValidationError("批准人工号", f"工号“{approver_no}”不存在")
     if approver.role != "manager" or not approver.active:
         raise PermissionDenied(f"延期须由中心主任批准，{approver.name}不是中心主任")
     entry = {"kind": "extend", "on": now.date().isoformat(), "days": days,
-             "reason": text(reason, "延期理由", 500, min_len=2), "approver": approver.name,
+             "reason": why, "approver": approver.name,
              "approver_uid": approver.uid}
     return _clock_event(session, actor, t, entry, now, None, "延期")
 
@@ -230,11 +234,12 @@ def close(session: Session, actor: Actor, number: str, outcome: str, result: str
             raise ConflictError("还有协办部门未回复且未到期：" + "、".join(status.pending))
         if outcome != "rejected" and status.objections:
             raise ConflictError("有协办部门不同意或要求补充，不能以通过办结：" + "；".join(status.objections))
-    body = text(result, "办理结果", 2000)
+    body = free_text(result, "办理结果", max_len=2000, multiline=True)
+    doc_no = free_text(result_doc_no, "结果文书编号", max_len=60, required=False)
     on_time = t.due_date is None or now.date() <= t.due_date
     ledger.append(session, actor, "ticket.closed", {
         "state": CLOSE_STATES[outcome], "result": body, "on_time": on_time,
-        "result_doc_no": text(result_doc_no, "结果文书编号", 60, min_len=0),
+        "result_doc_no": doc_no,
     }, ticket_uid=t.uid, at=now)
     followups.schedule_after_closure(session, actor, t, now=now)
     return t
@@ -253,10 +258,12 @@ def deliver(session: Session, actor: Actor, number: str, how: str, signed_by: st
         raise ValidationError("送达日期", f"不能早于办结日期 {t.closed_at.date().isoformat()}")
     if on > now.date():
         raise ValidationError("送达日期", "不能晚于今天")
+    signer = free_text(signed_by, "签收人", max_len=40)
     ledger.append(session, actor, "ticket.delivered", {
-        "how": how, "delivered_on": on, "signed_by": text(signed_by, "签收人", 40),
-        "doc_no": text(doc_no, "送达回证编号", 60, min_len=0), "note": text(note, "备注", 500, min_len=0),
-        "from_state": t.state, "reason": f"{how}，{on.isoformat()}，签收人 {signed_by.strip()}",
+        "how": how, "delivered_on": on, "signed_by": signer,
+        "doc_no": free_text(doc_no, "送达回证编号", max_len=60, required=False),
+        "note": free_text(note, "备注", max_len=500, multiline=True, required=False),
+        "from_state": t.state, "reason": f"{how}，{on.isoformat()}，签收人 {signer}",
     }, ticket_uid=t.uid, at=now)
     return t
 

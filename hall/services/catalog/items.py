@@ -15,6 +15,7 @@ from hall.models import CatalogVersion, Event, Item, Window
 from hall.paths import resources_dir
 from hall.services.base.actor import Actor
 from hall.services.base.pinyin import initials
+from hall.services.base.validators import parse_key, search_text, shown
 from hall.services.catalog.spec import CatalogSpec, check_headers, parse_sheets
 from hall.services.storage import identity, ledger
 
@@ -139,6 +140,7 @@ def current_items(session: Session, window_code: str | None = None) -> list[Item
 
 
 def current_item(session: Session, code: str) -> Item:
+    code = parse_key(code, "事项编码", max_len=16)
     item = session.scalars(select(Item).where(Item.is_current, Item.code == code)).first()
     if item is None:
         raise NotFound(f"事项编码“{code}”不存在（或已不在当前事项清单中）")
@@ -147,7 +149,7 @@ def current_item(session: Session, code: str) -> Item:
 
 def find_items(items: list[Any], query: str) -> list[Any]:
     """Match code, name or pinyin initials as the clerk types; best matches first. Pure, on a loaded list."""
-    q = query.strip().lower()
+    q = search_text(query).lower()
     if not q:
         return list(items)
     scored: list[tuple[int, str, Any]] = []
@@ -237,7 +239,7 @@ def current_item_view(session: Session, code: str) -> ItemView:
     if hit is None or hit[0] != version:
         hit = (version, {v.code: v for v in item_views(session)})
         _views[key] = hit
-    view = hit[1].get(code)
+    view = hit[1].get(code) if isinstance(code, str) else None
     if view is None:
-        raise NotFound(f"事项编码“{code}”不存在（或已不在当前事项清单中）")
+        raise NotFound(f"事项编码“{shown(code)}”不存在（或已不在当前事项清单中）")
     return view

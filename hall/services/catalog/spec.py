@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from hall.errors import ValidationErrors
+from hall.errors import ValidationError, ValidationErrors
+from hall.services.base.validators import free_text, search_text, shown
 
 KIND_LABELS = {"explain": "解释件", "immediate": "即办件", "promised": "承诺件", "proxy": "代办件", "joint": "联办件"}
 KIND_BY_LABEL = {v: k for k, v in KIND_LABELS.items()}
@@ -146,13 +148,21 @@ class _Problems:
         self.items.append(f"{where}：{rule}")
 
 
+# Cells printed as paragraphs (the item notice's 受理条件, 收费标准, 政策依据, 备注): line breaks allowed.
+MULTILINE_HEADERS = frozenset({"受理条件", "收费标准", "政策依据", "备注"})
+
+
 def _text(p: _Problems, sheet: str, row: int, header: str, value: str, *, required: bool = False,
           max_len: int = MAX_CELL) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        p.add(sheet, row, header, "不能为空")
-    if len(value) > max_len:
-        p.add(sheet, row, header, f"内容过长（{len(value)}字，最多{max_len}字）")
+    """A text cell under the free-text rule (hall.services.base.validators.free_text); a problem is listed, and the
+    cell read as blank, so every problem of the workbook is reported at once."""
+    try:
+        value = free_text(value, header, max_len=max_len, multiline=header in MULTILINE_HEADERS,
+                          required=required)
+    except ValidationError as exc:
+        too_long = re.search(r"现为(\d+)个字", exc.rule) if exc.rule.startswith("不能超过") else None
+        p.add(sheet, row, header, f"内容过长（{too_long.group(1)}字，最多{max_len}字）" if too_long else exc.rule)
+        return search_text(value, max_len)  # what the later messages may quote
     if value.startswith("="):
         p.add(sheet, row, header, "不能是公式，请填写数值或文字")
     return value
@@ -163,7 +173,7 @@ def _int(p: _Problems, sheet: str, row: int, header: str, value: str, lo: int, h
     try:
         number = int(float(value)) if value and float(value) == int(float(value)) else int(value)
     except ValueError:
-        p.add(sheet, row, header, f"应为{lo}到{hi}之间的整数，实为“{value[:20]}”")
+        p.add(sheet, row, header, f"应为{lo}到{hi}之间的整数，实为“{shown(value)}”")
         return lo
     if not lo <= number <= hi:
         p.add(sheet, row, header, f"应在{lo}到{hi}之间，实为{number}")
@@ -173,7 +183,7 @@ def _int(p: _Problems, sheet: str, row: int, header: str, value: str, lo: int, h
 def _bool(p: _Problems, sheet: str, row: int, header: str, value: str) -> bool:
     value = (value or "").strip()
     if value not in (YES, NO):
-        p.add(sheet, row, header, f"应填“是”或“否”，实为“{value[:20]}”")
+        p.add(sheet, row, header, f"应填“是”或“否”，实为“{shown(value)}”")
     return value == YES
 
 
@@ -183,7 +193,7 @@ def _choice(p: _Problems, sheet: str, row: int, header: str, value: str, table: 
         return table[value]
     if value in table.values():
         return value
-    p.add(sheet, row, header, f"应为{'、'.join(table)}之一，实为“{value[:20]}”")
+    p.add(sheet, row, header, f"应为{'、'.join(table)}之一，实为“{shown(value)}”")
     return next(iter(table.values()))
 
 

@@ -12,10 +12,12 @@ from hall.errors import ConflictError, HallError, NotFound, PermissionDenied, Va
 from hall.models import Event, IntakePoint, Staff, Window
 from hall.services.base.actor import ROLE_LABELS, Actor
 from hall.services.base.permissions import require_admin
+from hall.services.base.validators import free_text, has_forbidden_chars, parse_key
 from hall.services.storage import identity, ledger
 from hall.services.storage.node import NodeIdentity
 
 MIN_PASSWORD = 8
+MAX_PASSWORD = 128  # argon2 takes any length; a pasted page is a mistake, not a password
 ROLE_BY_LABEL = {v: k for k, v in ROLE_LABELS.items()}
 
 
@@ -59,47 +61,60 @@ def _hasher():  # type: ignore[no-untyped-def]
 
 
 def hash_password(password: str) -> str:
+    """The argon2 hash of a new password. A password is not normalised (what is typed is what counts), but it
+    must be typeable again: no control characters, lone surrogates or invisible direction marks."""
+    if not isinstance(password, str):
+        raise ValidationError("密码", "应为文字")
     if len(password) < MIN_PASSWORD:
         raise ValidationError("密码", f"至少{MIN_PASSWORD}位")
+    if len(password) > MAX_PASSWORD:
+        raise ValidationError("密码", f"最多{MAX_PASSWORD}位")
     if password.strip() != password or not password.strip():
         raise ValidationError("密码", "不能以空格开头或结尾")
+    if has_forbidden_chars(password):
+        raise ValidationError("密码", "含有无法输入的控制字符或隐藏字符")
     return _hasher().hash(password)
+
+
+def _staff_no(value: str, field: str = "工号") -> str:
+    """A staff number as typed: full-width letters and digits from an IME count as ASCII (see parse_key)."""
+    no = parse_key(value, field, max_len=20)
+    if not (no.isascii() and no.isalnum()):
+        raise ValidationError(field, "应为1到20位字母或数字")
+    return no
 
 
 def add_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
     require_admin(actor, "添加工作人员")
-    problems = []
-    staff_no = form.staff_no.strip()
-    if not staff_no or len(staff_no) > 20 or not staff_no.isalnum():
-        problems.append(ValidationError("工号", "应为1到20位字母或数字"))
-    name = form.name.strip()
-    if not name or len(name) > 40:
-        problems.append(ValidationError("姓名", "不能为空，最多40字"))
-    role = ROLE_BY_LABEL.get(form.role, form.role)
+    staff_no = _staff_no(form.staff_no)
+    name = free_text(form.name, "姓名", max_len=40)  # a staff name as the hall writes it (may carry a note)
+    post = free_text(form.post, "岗位", max_len=60, required=False)
+    role = ROLE_BY_LABEL.get(form.role, form.role) if isinstance(form.role, str) else ""
     if role not in ROLE_LABELS:
-        problems.append(ValidationError("角色", f"应为{'、'.join(ROLE_LABELS.values())}之一"))
-    if problems:
-        raise problems[0]
-    if role == "clerk" and not form.window_code:
+        raise ValidationError("角色", f"应为{'、'.join(ROLE_LABELS.values())}之一")
+    window_code = parse_key(form.window_code, "窗口", max_len=8) if form.window_code else None
+    intake_point = parse_key(form.intake_point, "受理点", max_len=3)
+    if role == "clerk" and not window_code:
         raise ValidationError("窗口", "窗口工作人员必须指定所在窗口")
-    if form.window_code and session.get(Window, form.window_code) is None:
-        raise ValidationError("窗口", f"窗口“{form.window_code}”不存在")
-    if session.get(IntakePoint, form.intake_point) is None:
-        raise ValidationError("受理点", f"受理点“{form.intake_point}”不存在，请先添加")
-    if role == "village" and form.intake_point == "000":
+    if window_code and session.get(Window, window_code) is None:
+        raise ValidationError("窗口", f"窗口“{window_code}”不存在")
+    if session.get(IntakePoint, intake_point) is None:
+        raise ValidationError("受理点", f"受理点“{intake_point}”不存在，请先添加")
+    if role == "village" and intake_point == "000":
         raise ValidationError("受理点", "村代办员应属于某个村代办点（001起）")
     if session.scalars(select(Staff.id).where(Staff.staff_no == staff_no)).first() is not None:
         raise ConflictError(f"工号“{staff_no}”已存在")
     b_post_uid = None
     if form.b_post_no:
-        b_post = session.scalars(select(Staff).where(Staff.staff_no == form.b_post_no)).first()
+        b_post_no = _staff_no(form.b_post_no, "B岗（代理岗）")
+        b_post = session.scalars(select(Staff).where(Staff.staff_no == b_post_no)).first()
         if b_post is None:
-            raise ValidationError("B岗（代理岗）", f"工号“{form.b_post_no}”不存在")
+            raise ValidationError("B岗（代理岗）", f"工号“{b_post_no}”不存在")
         b_post_uid = b_post.uid
     password_hash = hash_password(form.password) if form.password else ""
     ledger.append(session, actor, "staff.added", {
-        "uid": identity.new_uid(), "staff_no": staff_no, "name": name, "role": role, "post": form.post.strip()[:60],
-        "window_code": form.window_code, "intake_point": form.intake_point, "b_post_uid": b_post_uid,
+        "uid": identity.new_uid(), "staff_no": staff_no, "name": name, "role": role, "post": post,
+        "window_code": window_code, "intake_point": intake_point, "b_post_uid": b_post_uid,
         "password_hash": password_hash,
     })
     return view(session, staff_no)
@@ -125,9 +140,10 @@ def set_b_post(session: Session, actor: Actor, staff_no: str, b_post_no: str | N
     person = by_number(session, staff_no)
     b_uid = None
     if b_post_no:
-        if b_post_no == staff_no:
+        b_post = by_number(session, b_post_no)
+        if b_post.id == person.id:
             raise ValidationError("B岗（代理岗）", "不能指定本人")
-        b_uid = by_number(session, b_post_no).uid
+        b_uid = b_post.uid
     ledger.append(session, actor, "staff.b_post_set", {"staff_uid": person.uid, "b_post_uid": b_uid})
 
 
@@ -156,10 +172,16 @@ def authenticate(session: Session, staff_no: str, password: str, node: NodeIdent
     """The actor for a correct staff number and password; one vague message for every failure."""
     from argon2.exceptions import InvalidHashError, VerificationError
 
-    person = session.scalars(select(Staff).where(Staff.staff_no == staff_no.strip(), Staff.active)).first()
     failure = HallError("工号或密码不正确")
+    try:
+        staff_no = _staff_no(staff_no)
+    except ValidationError:
+        raise failure from None
+    person = session.scalars(select(Staff).where(Staff.staff_no == staff_no, Staff.active)).first()
     if person is None or not person.password_hash:
         raise failure
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD or has_forbidden_chars(password):
+        raise failure  # no such password can have been set (hash_password refuses them)
     try:
         _hasher().verify(person.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -213,7 +235,8 @@ def _view(p: Staff, names: dict[int | None, str] | dict[int, str]) -> StaffView:
 
 
 def by_number(session: Session, staff_no: str) -> Staff:
-    person = session.scalars(select(Staff).where(Staff.staff_no == staff_no.strip())).first()
+    staff_no = parse_key(staff_no, "工号", max_len=20)
+    person = session.scalars(select(Staff).where(Staff.staff_no == staff_no)).first()
     if person is None:
         raise NotFound(f"工号“{staff_no}”不存在")
     return person
@@ -221,13 +244,13 @@ def by_number(session: Session, staff_no: str) -> Staff:
 
 def add_intake_point(session: Session, actor: Actor, code: str, name: str) -> None:
     require_admin(actor, "添加受理点")
-    if len(code) != 3 or not code.isdigit():
+    code = parse_key(code, "受理点编码", max_len=3)
+    if len(code) != 3 or not (code.isascii() and code.isdigit()):
         raise ValidationError("受理点编码", "应为3位数字（000为中心大厅，001起为村代办点）")
-    if not name.strip():
-        raise ValidationError("受理点名称", "不能为空")
+    name = free_text(name, "受理点名称", max_len=80)
     if session.get(IntakePoint, code) is not None:
         raise ConflictError(f"受理点“{code}”已存在")
-    ledger.append(session, actor, "intake_point.added", {"code": code, "name": name.strip()[:80]})
+    ledger.append(session, actor, "intake_point.added", {"code": code, "name": name})
 
 
 @ledger.projector("intake_point.added")

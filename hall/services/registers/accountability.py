@@ -20,9 +20,10 @@ from hall.models import Event, Staff, Ticket
 from hall.models.workflow import AccountabilityRecord
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
+from hall.services.base.validators import free_text
 from hall.services.calendar.deadlines import working_days_between
 from hall.services.storage import identity, ledger
-from hall.services.tickets.rules import calendar, text
+from hall.services.tickets.rules import calendar
 
 CAUSES = {"overdue": "超期办件", "deemed_consent": "逾期未回复（视为认可）", "poor_rating": "差评属实",
           "complaint": "投诉属实"}
@@ -193,9 +194,10 @@ def record_finding(session: Session, actor: Actor, record_id: int, finding: str,
         raise ValidationError("处理措施", f"应为{'、'.join(m for m in MEASURES if m)}之一")
     if finding == "upheld" and not measure:
         raise ValidationError("处理措施", "认定属实须写明处理措施")
+    said = free_text(text_, "认定意见", max_len=2000, multiline=True, min_len=2)
     ledger.append(session, actor, "accountability.found", {
-        "source_key": rec.source_key, "finding": finding, "text": text(text_, "认定意见", 2000, min_len=2),
-        "measure": measure, "found_on": now.date(), "reason": f"{FINDINGS[finding]}：{text_.strip()[:200]}",
+        "source_key": rec.source_key, "finding": finding, "text": said,
+        "measure": measure, "found_on": now.date(), "reason": f"{FINDINGS[finding]}：{said[:200]}",
     }, ticket_uid=rec.ticket_uid, at=now)
 
 

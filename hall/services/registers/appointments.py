@@ -20,11 +20,11 @@ from hall.models import Event, Staff, Ticket
 from hall.models.workflow import Appointment, CircuitVisit, VisitTicket
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
-from hall.services.base.validators import parse_person_name, parse_phone
+from hall.services.base.validators import free_text, parse_key, parse_person_name, parse_phone
 from hall.services.people.attendance import is_away
 from hall.services.storage import identity, ledger
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import calendar, text, today_of
+from hall.services.tickets.rules import calendar, today_of
 
 OUTCOMES = {"kept": "已接待", "missed": "未到", "cancelled": "已取消"}
 
@@ -43,6 +43,7 @@ class AppointmentView:
 
 
 def _staff(session: Session, staff_no: str) -> Staff:
+    staff_no = parse_key(staff_no, "约访工作人员", max_len=20)
     person = session.scalars(select(Staff).where(Staff.staff_no == staff_no, Staff.active)).first()
     if person is None:
         raise ValidationError("约访工作人员", f"工号“{staff_no}”不存在或已停用")
@@ -63,10 +64,10 @@ def book(session: Session, actor: Actor, staff_no: str, on_day: date, citizen_na
     if is_away(session, person.id, on_day):
         raise ConflictError(f"{person.name}在 {on_day} 不在岗，请改约日期或约其B岗")
     ev = ledger.append(session, actor, "appointment.booked", {
-        "staff_uid": person.uid, "on_day": on_day, "slot": text(slot, "时段", 20, min_len=0),
+        "staff_uid": person.uid, "on_day": on_day, "slot": free_text(slot, "时段", max_len=20, required=False),
         "citizen_name": parse_person_name(citizen_name, "约访人姓名"),
-        "citizen_phone": parse_phone(phone, "约访人电话") if phone.strip() else "",
-        "purpose": text(purpose, "约访事由", 500, min_len=0),
+        "citizen_phone": parse_phone(phone, "约访人电话") if (phone or "").strip() else "",
+        "purpose": free_text(purpose, "约访事由", max_len=500, multiline=True, required=False),
     }, at=now)
     return session.scalars(select(Appointment).where(Appointment.event_id == ev.event_id)).one()
 
@@ -98,7 +99,7 @@ def record_outcome(session: Session, actor: Actor, appointment_id: int, outcome:
             raise ValidationError("关联办件", "只有已接待的约访可以关联办件")
         uid = tickets.get(session, ticket_number).uid
     ledger.append(session, actor, "appointment.kept" if uid else "appointment.closed", {
-        "appointment": a.event_id, "state": outcome, "note": text(note, "备注", 500, min_len=0),
+        "appointment": a.event_id, "state": outcome, "note": free_text(note, "备注", max_len=500, required=False),
         "reason": f"点名约访：{OUTCOMES[outcome]}",
     }, ticket_uid=uid, at=now)
 
@@ -133,7 +134,8 @@ def plan_visit(session: Session, actor: Actor, on_day: date, village: str, staff
         raise ValidationError("下访人员", "至少安排一名工作人员")
     people = [_staff(session, no) for no in staff_nos]
     ev = ledger.append(session, actor, "visit.planned", {
-        "on_day": on_day, "village": text(village, "下访村", 80), "place": text(place, "地点", 120, min_len=0),
+        "on_day": on_day, "village": free_text(village, "下访村", max_len=80),
+        "place": free_text(place, "地点", max_len=120, required=False),
         "market_day": market_day, "staff_uids": [p.uid for p in people],
     }, at=now)
     return session.scalars(select(CircuitVisit).where(CircuitVisit.event_id == ev.event_id)).one()
@@ -188,7 +190,7 @@ def finish_visit(session: Session, actor: Actor, visit_id: int, summary: str, *,
         raise ConflictError("该次下访已登记结果")
     ledger.append(session, actor, "visit.finished", {
         "visit": v.event_id, "state": "cancelled" if cancelled else "done",
-        "summary": text(summary, "下访小结", 2000, min_len=2),
+        "summary": free_text(summary, "下访小结", max_len=2000, multiline=True, min_len=2),
     }, at=today_of(now))
 
 

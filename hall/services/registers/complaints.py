@@ -19,10 +19,10 @@ from hall.models import Event, Staff, Ticket, Window
 from hall.models.workflow import Complaint
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
-from hall.services.base.validators import parse_phone
+from hall.services.base.validators import free_text, parse_key, parse_phone
 from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import add_workdays, staff_name, text, today_of
+from hall.services.tickets.rules import add_workdays, staff_name, today_of
 
 CHANNELS = ("现场", "电话", "信件", "意见箱", "12345热线", "网络")
 
@@ -58,27 +58,31 @@ def register(session: Session, actor: Actor, content: str, channel: str, *, comp
     now = today_of(now)
     if channel not in CHANNELS:
         raise ValidationError("投诉渠道", f"应为{'、'.join(CHANNELS)}之一")
-    body = text(content, "投诉内容", 4000, min_len=2)
+    body = free_text(content, "投诉内容", max_len=4000, multiline=True, min_len=2)
+    who = free_text(complainant, "投诉人", max_len=80, required=False)
+    clean_phone = parse_phone(phone, "投诉人电话") if (phone or "").strip() else ""
     ticket_uid = None
     if ticket_number:
         t = tickets.get(session, ticket_number)
         ticket_uid, window_code = t.uid, window_code or t.window_code
     staff_uid = None
     if staff_no:
+        staff_no = parse_key(staff_no, "被投诉人", max_len=20)
         person = session.scalars(select(Staff).where(Staff.staff_no == staff_no)).first()
         if person is None:
             raise ValidationError("被投诉人", f"工号“{staff_no}”不存在")
         staff_uid, window_code = person.uid, window_code or person.window_code
-    if window_code and session.get(Window, window_code) is None:
-        raise ValidationError("窗口", f"窗口“{window_code}”不存在")
-    clean_phone = parse_phone(phone, "投诉人电话") if phone.strip() else ""
+    if window_code:
+        window_code = parse_key(window_code, "被投诉窗口", max_len=8)
+        if session.get(Window, window_code) is None:
+            raise ValidationError("被投诉窗口", f"窗口“{window_code}”不存在")
     day = now.date()
     serial = (session.scalar(select(func.count()).select_from(Complaint).where(Complaint.received_on == day)) or 0) + 1
     number = f"TS-{day:%Y%m%d}-{serial:03d}"
     due, provisional = add_workdays(session, day, complaint_workdays(session))
     ev = ledger.append(session, actor, "complaint.registered", {
         "number": number, "received_on": day, "channel": channel,
-        "complainant": text(complainant, "投诉人", 80, min_len=0), "phone": clean_phone, "content": body,
+        "complainant": who, "phone": clean_phone, "content": body,
         "staff_uid": staff_uid, "window_code": window_code, "due_on": due, "due_provisional": provisional,
         "reason": f"投诉 {number}（{due} 前答复）",
     }, ticket_uid=ticket_uid, at=now)
@@ -104,6 +108,7 @@ def answer(session: Session, actor: Actor, number: str, upheld: bool, reply: str
 
     require_supervisor(actor, "答复投诉")
     now = today_of(now)
+    number = parse_key(number, "投诉编号", max_len=24)
     c = session.scalars(select(Complaint).where(Complaint.number == number)).first()
     if c is None:
         raise NotFound(f"投诉编号“{number}”不存在")
@@ -111,7 +116,7 @@ def answer(session: Session, actor: Actor, number: str, upheld: bool, reply: str
         raise ConflictError("该投诉已答复")
     if c.staff_id is not None and c.staff_id == actor.staff_id:
         raise PermissionDenied("被投诉人不能答复对自己的投诉")
-    body = text(reply, "答复内容", 4000, min_len=2)
+    body = free_text(reply, "答复内容", max_len=4000, multiline=True, min_len=2)
     ledger.append(session, actor, "complaint.answered", {
         "number": c.number, "upheld": upheld, "answer": body, "on": now.date(),
         "late": now.date() > c.due_on, "reason": ("投诉属实：" if upheld else "投诉不属实：") + body[:200],

@@ -19,9 +19,10 @@ from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationErr
 from hall.models import Event, Item, Ticket
 from hall.models.workflow import FollowUp
 from hall.services.base.actor import Actor
+from hall.services.base.validators import free_text
 from hall.services.calendar.deadlines import next_working_day
 from hall.services.storage import ledger
-from hall.services.tickets.rules import calendar, text, today_of
+from hall.services.tickets.rules import calendar, today_of
 
 REASONS = {"closure": "办结回访", "poor_rating": "差评回访", "complaint": "投诉回访"}
 METHODS = ("电话", "上门", "短信", "当面")
@@ -188,10 +189,11 @@ def record_outcome(session: Session, actor: Actor, followup_id: int, method: str
         raise ConflictError("该回访已登记结果")
     if method not in METHODS:
         raise ValidationError("回访方式", f"应为{'、'.join(METHODS)}之一")
+    said = free_text(outcome, "回访情况", max_len=2000, multiline=True, min_len=2)
     ledger.append(session, actor, "followup.done", {
-        "source_key": f.source_key, "method": method, "outcome": text(outcome, "回访情况", 2000, min_len=2),
+        "source_key": f.source_key, "method": method, "outcome": said,
         "satisfied": satisfied if reached else None, "state": "done" if reached else "unreachable",
-        "on": now.date(), "reason": f"{REASONS[f.reason]}（{method}）：{outcome.strip()[:200]}",
+        "on": now.date(), "reason": f"{REASONS[f.reason]}（{method}）：{said[:200]}",
     }, ticket_uid=f.ticket_uid, at=now)
 
 

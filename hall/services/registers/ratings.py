@@ -32,9 +32,10 @@ from hall.models import Event, Ticket
 from hall.models.workflow import RATING_LEVELS, RATING_STAGES, Rating, RatingRequest, Rectification
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
+from hall.services.base.validators import free_text
 from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import CLOSED, add_workdays, permit, staff_name, text, today_of
+from hall.services.tickets.rules import CLOSED, add_workdays, permit, staff_name, today_of
 
 POOR = frozenset({1, 2})
 LEVEL_BY_LABEL = {v: k for k, v in RATING_LEVELS.items()}
@@ -134,14 +135,18 @@ def rate(session: Session, channel: CitizenChannel, token: str, level: int, comm
     if not isinstance(channel, CitizenChannel):
         raise PermissionDenied("工作人员不能代申请人评价：评价只能由申请人在评价器上完成")
     now = today_of(now)
-    req = session.scalars(select(RatingRequest).where(RatingRequest.token_hash == _hash(token or ""))).first()
+    # A token is what request_rating issued (URL-safe ASCII); anything else cannot be one, and must not reach
+    # the hash (a lone surrogate has no UTF-8) or the message.
+    valid = isinstance(token, str) and 0 < len(token) <= 200 and token.isascii() and token.isprintable()
+    req = session.scalars(select(RatingRequest).where(RatingRequest.token_hash == _hash(token))).first() \
+        if valid else None
     if req is None:
         raise PermissionDenied("评价码无效：请工作人员重新发起评价")
     if req.used_at is not None:
         raise ConflictError("该评价码已使用")
     if level not in RATING_LEVELS:
         raise ValidationError("评价等级", "应为非常满意、满意、基本满意、不满意、非常不满意之一")
-    body = text(comment, "评价意见", 500, min_len=0)
+    body = free_text(comment, "评价意见", max_len=500, required=False)
     if level in POOR and len(body) < 2 and req.stage != "second":
         raise ValidationError("评价意见", "选择不满意时请写明原因，以便整改")
     t = session.scalars(select(Ticket).where(Ticket.uid == req.ticket_uid)).one()
@@ -230,7 +235,7 @@ def verify(session: Session, actor: Actor, rectification_id: int, upheld: bool, 
     rect = _rect(session, rectification_id)
     if rect.state != "open":
         raise ConflictError(f"整改记录当前为“{RECT_STATES[rect.state]}”，不能再核实")
-    body = text(finding, "核实情况", 2000, min_len=2)
+    body = free_text(finding, "核实情况", max_len=2000, multiline=True, min_len=2)
     ledger.append(session, actor, "rectification.verified", {
         "rectification": rect.event_id, "upheld": upheld, "finding": body,
         "reason": ("差评属实：" if upheld else "差评经核实不属实：") + body[:200],
@@ -257,9 +262,10 @@ def record_rectified(session: Session, actor: Actor, rectification_id: int, acti
         raise PermissionDenied(f"只有{rect.window_code}窗口或中心主任可以登记整改情况")
     if rect.state != "verified":
         raise ConflictError(f"整改记录当前为“{RECT_STATES[rect.state]}”：须先由中心主任核实")
+    action = free_text(action_taken, "整改措施", max_len=2000, multiline=True, min_len=2)
     ledger.append(session, actor, "rectification.done", {
-        "rectification": rect.event_id, "action": text(action_taken, "整改措施", 2000, min_len=2),
-        "on": now.date(), "late": now.date() > rect.due_on, "reason": action_taken.strip()[:200],
+        "rectification": rect.event_id, "action": action,
+        "on": now.date(), "late": now.date() > rect.due_on, "reason": action[:200],
     }, ticket_uid=rect.ticket_uid, at=now)
 
 

@@ -37,6 +37,7 @@ from hall.services.base.paper_data import (
     limit_text,
 )
 from hall.services.base.states import STATE_LABELS
+from hall.services.base.validators import parse_key, search_text, shown
 from hall.services.calendar import clock
 from hall.services.cases import joint, proxy
 from hall.services.catalog import items as catalog
@@ -57,10 +58,11 @@ _CLOSED = {"closed_approved", "closed_tolerated", "closed_rejected", "delivered"
 
 def paper_code(kind: str) -> str:
     """The canonical paper code for ``kind`` (aliases accepted); a one-line Chinese reason if unknown."""
-    code = PAPER_ALIASES.get(kind.strip(), kind.strip())
+    key = kind.strip() if isinstance(kind, str) else ""
+    code = PAPER_ALIASES.get(key, key)
     if code not in PAPER_TITLES:
         choices = "、".join(f"{k}（{v}）" for k, v in PAPER_TITLES.items())
-        raise ValidationError("文书种类", f"不认识“{kind}”，可选：{choices}")
+        raise ValidationError("文书种类", f"不认识“{shown(kind)}”，可选：{choices}")
     return code
 
 
@@ -116,7 +118,7 @@ def item_notices(session: Session) -> list[ItemNotice]:
 
 def item_notice(session: Session, code: str) -> ItemNotice:
     """One current item's public guide; NotFound (事项编码…不存在) for an unknown code."""
-    item = catalog.current_item(session, code.strip())
+    item = catalog.current_item(session, code)
     return _notice(item, hall_info(session), _window_names(session), _on_duty(session))
 
 
@@ -136,9 +138,10 @@ def window_boards(session: Session, window_code: str | None = None) -> list[Wind
     """Per-window boards (items, limits, fees, staff on duty); one window when ``window_code`` is given."""
     hall = hall_info(session)
     windows, on_duty = _window_names(session), _on_duty(session)
-    wanted = [w for w in catalog.windows(session) if window_code is None or w.code == window_code.strip().upper()]
-    if window_code is not None and not wanted:
-        raise NotFound(f"窗口“{window_code}”不存在（应为 W01–W11 之类的窗口编码）")
+    code = None if window_code is None else parse_key(window_code, "窗口编码", max_len=8).upper()
+    wanted = [w for w in catalog.windows(session) if code is None or w.code == code]
+    if code is not None and not wanted:
+        raise NotFound(f"窗口“{code}”不存在（应为 W01–W11 之类的窗口编码）")
     badges = staff_badges(session)
     boards = []
     for w in wanted:
@@ -399,7 +402,7 @@ def record_print(session: Session, actor: Actor, number: str, kind: str, copies:
     if not isinstance(copies, int) or not 1 <= copies <= MAX_COPIES:
         raise ValidationError("份数", f"应为1到{MAX_COPIES}份")
     t = tickets.get(session, number)
-    where = (printer or "").strip()[:120] or "未指定打印机"
+    where = search_text(printer, 120) or "未指定打印机"  # the system's printer name: cleaned, never refused
     title = PAPER_TITLES[code]
     return ledger.append(session, actor, PRINT_EVENT, {
         "paper": code, "title": title, "copies": copies, "reprint": bool(reprint), "printer": where,

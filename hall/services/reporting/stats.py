@@ -29,9 +29,12 @@ from sqlalchemy.orm import Session
 from hall.errors import ValidationError
 from hall.models import IntakePoint, Item, Staff, Ticket, Window
 from hall.services.base.states import KIND_LABELS, STATE_LABELS
+from hall.services.base.validators import shown
 from hall.services.calendar import clock
 from hall.services.calendar.deadlines import working_days_between
 from hall.services.reporting.dashboard import CLOCK_STOPPED_STATES, _clock_stopped, as_date, day_of
+
+_YEARS = (2000, 2099)  # a statistics period typed as text: this century (a year 0 or 9999 has no last day + 1)
 
 # The audit event of a ticket-ledger export with full personal data (recorded only: no table changes).
 LEDGER_EXPORT_EVENT = "report.ledger_exported"
@@ -71,16 +74,18 @@ class Period:
 
     @classmethod
     def parse_month(cls, text: str) -> Period:
-        m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
-        if not m or not 1 <= int(m.group(2)) <= 12:
-            raise ValidationError("统计月份", f"应写成 YYYY-MM，如 2026-11，现为“{text}”")
+        m = re.fullmatch(r"\s*([0-9]{4})-([0-9]{1,2})\s*", text if isinstance(text, str) else "")
+        if not m or not 1 <= int(m.group(2)) <= 12 or not _YEARS[0] <= int(m.group(1)) <= _YEARS[1]:
+            raise ValidationError("统计月份", f"应写成 YYYY-MM，如 2026-11（{_YEARS[0]}–{_YEARS[1]}年），"
+                                          f"现为“{shown(text)}”")
         return cls.month(int(m.group(1)), int(m.group(2)))
 
     @classmethod
     def parse_quarter(cls, text: str) -> Period:
-        m = re.fullmatch(r"\s*(\d{4})\s*[Qq]([1-4])\s*", text or "")
-        if not m:
-            raise ValidationError("统计季度", f"应写成 YYYYQn，如 2026Q4，现为“{text}”")
+        m = re.fullmatch(r"\s*([0-9]{4})\s*[Qq]([1-4])\s*", text if isinstance(text, str) else "")
+        if not m or not _YEARS[0] <= int(m.group(1)) <= _YEARS[1]:
+            raise ValidationError("统计季度", f"应写成 YYYYQn，如 2026Q4（{_YEARS[0]}–{_YEARS[1]}年），"
+                                          f"现为“{shown(text)}”")
         return cls.quarter(int(m.group(1)), int(m.group(2)))
 
     def clipped(self, today: date) -> Period:

@@ -251,7 +251,10 @@ class Database:
         if parsed.get_backend_name() == "sqlite":
             engine = _open_sqlite(parsed.database or "")
         elif parsed.get_backend_name() == "postgresql":
-            engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+            # hide_parameters: an error's message never carries the bound values (an ID number, a phone, the
+            # payload of a save) into the log or a crash report (hall/logging_setup.py).
+            engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5},
+                                   hide_parameters=True)
         else:
             raise DatabaseError(f"不支持的数据库地址：{parsed.get_backend_name()}（仅支持 SQLite 文件或 PostgreSQL）")
         db = cls(engine, backups_dir, checkpoints=not reader)
@@ -374,7 +377,7 @@ def _open_sqlite(database: str) -> Engine:
                     f"数据文件已损坏或不是 Hall 的数据文件：{path}。请从最近的备份恢复。", backup_hint="latest"
                 )
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path.as_posix()}", connect_args={"timeout": 5})
+    engine = create_engine(f"sqlite:///{path.as_posix()}", connect_args={"timeout": 5}, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -57,7 +57,9 @@ class DraftStore:
                            "saved_at": (now or datetime.now()).isoformat(timespec="seconds"), "data": data},
                           ensure_ascii=False, indent=1)
         with atomic_path(path, prefix=".intake-") as tmp:
-            tmp.write_text(body, encoding="utf-8")
+            # A half-typed form may hold anything a paste brought, a lone surrogate too: written as its JSON
+            # escape (\udc80, read back as the same character), never an encoding error that loses the draft.
+            tmp.write_bytes(body.encode("utf-8", "backslashreplace"))
         _fsync_dir(self.folder)
         return path
 

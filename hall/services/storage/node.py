@@ -41,6 +41,6 @@ class NodeIdentity:
 
 
 def _check_point(code: str) -> str:
-    if len(code) != 3 or not code.isdigit():
+    if len(code) != 3 or not (code.isascii() and code.isdigit()):  # "٠٠١" is digits to str.isdigit
         raise ValidationError("受理点编码", "应为3位数字（000为中心大厅，001起为村代办点）")
     return code

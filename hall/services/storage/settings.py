@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
 from hall.models import Event, Setting
+from hall.models.workflow import RATING_LEVELS
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_admin
+from hall.services.base.validators import free_text, parse_key, shown
 from hall.services.storage import ledger
 
 DEFAULTS: dict[str, Any] = {
@@ -69,16 +71,55 @@ def get(session: Session, key: str) -> Any:
     return row.value if row is not None else DEFAULTS[key]
 
 
+# Texts an administrator types for the papers' letterhead and footers: one line each, at most this long.
+TEXT_LIMITS = {"hall_name": 80, "township_name": 40, "hall_address": 120, "service_phone": 40,
+               "supervision_phone": 40}
+NUMBER_RANGES = {"rectify_workdays": (1, 60), "unrated_days": (1, 365), "supplement_days": (1, 60),
+                 "complaint_workdays": (1, 60)}
+
+
+def clean_value(key: str, value: Any) -> Any:
+    """One setting as it is stored, or the error naming the setting (its Chinese label) and the rule."""
+    if not isinstance(key, str) or key not in DEFAULTS:
+        raise ValidationError("系统设置", f"“{shown(key)}”不是可设置的项目")
+    label = LABELS.get(key, key)
+    if key == "township_code":
+        code = parse_key(value, label, max_len=9) if isinstance(value, str) else ""
+        if not (len(code) == 9 and code.isascii() and code.isdigit()):
+            raise ValidationError(label, "应为9位数字（县级代码6位+乡镇3位）")
+        return code
+    if key in TEXT_LIMITS:
+        return free_text(value, label, max_len=TEXT_LIMITS[key])
+    if key in NUMBER_RANGES:
+        lo, hi = NUMBER_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(label, "应为整数")
+        if not lo <= value <= hi:
+            raise ValidationError(label, f"应在{lo}到{hi}之间")
+        return value
+    if key == "unrated_counts_as":
+        if value not in ("", *RATING_LEVELS.values()):
+            raise ValidationError(label, f"应为{'、'.join(RATING_LEVELS.values())}之一，或留空（不计评价）")
+        return value
+    if key == "village_names":
+        if not isinstance(value, dict):
+            raise ValidationError("村代办点名称", "应为“受理点编码: 名称”的对照表")
+        out = {}
+        for code, name in value.items():
+            point = parse_key(code, "村代办点编码", max_len=3) if isinstance(code, str) else ""
+            if not (len(point) == 3 and point.isascii() and point.isdigit()):
+                raise ValidationError("村代办点编码", f"“{shown(code)}”应为3位数字")
+            out[point] = free_text(name, f"村代办点{point}名称", max_len=80)
+        return out
+    raise ValidationError(label, "不是可设置的项目")  # a new setting must say here how it is checked
+
+
 def set_values(session: Session, actor: Actor, values: dict[str, Any]) -> None:
     require_admin(actor, "修改系统设置")
-    for key, value in values.items():
-        if key not in DEFAULTS:
-            raise ValidationError(key, "不是可设置的项目")
-        if key == "township_code" and not (isinstance(value, str) and len(value) == 9 and value.isdigit()):
-            raise ValidationError(LABELS[key], "应为9位数字（县级代码6位+乡镇3位）")
-        if isinstance(DEFAULTS[key], int) and not isinstance(value, int):
-            raise ValidationError(LABELS.get(key, key), "应为整数")
-    ledger.append(session, actor, "settings.changed", {"values": values})
+    if not isinstance(values, dict):
+        raise ValidationError("系统设置", "应为“项目: 值”的对照表")
+    clean = {key: clean_value(key, value) for key, value in values.items()}
+    ledger.append(session, actor, "settings.changed", {"values": clean})
 
 
 @ledger.projector("settings.changed")

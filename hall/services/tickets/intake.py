@@ -18,11 +18,14 @@ from hall.services.base.permissions import require_intake
 from hall.services.base.pinyin import initials
 from hall.services.base.states import KIND_LABELS, SAME_DAY_KINDS
 from hall.services.base.validators import (
+    free_text,
     parse_credit_code,
     parse_id_number,
+    parse_key,
     parse_person_name,
     parse_phone,
-    parse_text,
+    search_text,
+    shown,
 )
 from hall.services.calendar import clock
 from hall.services.calendar.deadlines import Deadline
@@ -112,18 +115,18 @@ def check_applicant(form: ApplicantForm, today: date | None = None) -> CleanAppl
         problems.append(str(exc))
     try:
         name = (parse_person_name(form.name, "申请人姓名") if form.type == "person"
-                else parse_text(form.name, "单位名称", 80, required=True))
+                else free_text(form.name, "单位名称", max_len=80))
     except ValidationError as exc:
         problems.append(str(exc))
     phone = ""
-    if form.phone.strip():
+    if _given(form.phone):
         try:
             phone = parse_phone(form.phone)
         except ValidationError as exc:
             problems.append(str(exc))
     address = ""
     try:
-        address = parse_text(form.address, "住址（村/组）", 120, required=False)
+        address = free_text(form.address, "住址（村/组）", max_len=120, required=False)
     except ValidationError as exc:
         problems.append(str(exc))
     if problems:
@@ -131,10 +134,15 @@ def check_applicant(form: ApplicantForm, today: date | None = None) -> CleanAppl
     return CleanApplicant(form.type, id_no, name, sex, birth, phone, address, tuple(warnings))
 
 
+def _given(value: object) -> bool:
+    """An optional field the clerk filled in (a field left blank is skipped, whatever its type)."""
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
 def preview_deadline(session: Session, item_code: str, kind: str | None = None,
                      on: date | None = None) -> Deadline:
     """The promised due date and its explanation, as the clerk sees it while typing (nothing is saved)."""
-    item = catalog.current_item_view(session, item_code)
+    item = catalog.current_item_view(session, parse_key(item_code, "事项编码", max_len=16))
     return clock.deadline(clock.calendar_for(session), item, kind or item.default_kind, on or date.today())
 
 
@@ -152,32 +160,36 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
         existing = session.scalars(select(Ticket).where(Ticket.uid == uid)).first()
         if existing is not None:
             return _result_of(existing)
-    item = catalog.current_item_view(session, form.item_code.strip())
+    item = catalog.current_item_view(session, parse_key(form.item_code, "事项编码", max_len=16))
     applicant = check_applicant(form.applicant, now.date())
     problems: list[str] = []
     kind = form.kind or item.default_kind
     if kind not in KIND_LABELS:
         problems.append(f"办件类型：应为{'、'.join(KIND_LABELS.values())}之一")
-    kind_reason = form.kind_reason.strip()
-    if kind != item.default_kind and kind != "explain" and not kind_reason:
+    kind_reason = ""
+    try:
+        kind_reason = free_text(form.kind_reason, "改变类型的原因", max_len=500, required=False)
+    except ValidationError as exc:
+        problems.append(str(exc))
+    if kind != item.default_kind and kind != "explain" and not kind_reason and kind in KIND_LABELS:
         problems.append(f"办件类型：由{KIND_LABELS[item.default_kind]}改为{KIND_LABELS.get(kind, kind)}须填写原因")
     agent = None
-    if form.agent is not None and (form.agent.name.strip() or form.agent.id_no.strip()):
+    if form.agent is not None and (_given(form.agent.name) or _given(form.agent.id_no)):
         try:
             agent_id = parse_id_number(form.agent.id_no, today=now.date(), field="代理人身份证号")
             agent = {"name": parse_person_name(form.agent.name, "代理人姓名"), "id_no": agent_id.number,
-                     "phone": parse_phone(form.agent.phone, "代理人电话") if form.agent.phone.strip() else ""}
+                     "phone": parse_phone(form.agent.phone, "代理人电话") if _given(form.agent.phone) else ""}
         except ValidationError as exc:
             problems.append(str(exc))
+    note = ""
     try:
-        note = parse_text(form.note, "备注", 2000, required=False)
+        note = free_text(form.note, "备注", max_len=2000, multiline=True, required=False)
     except ValidationError as exc:
         problems.append(str(exc))
-        note = ""
     known = {m["name"]: m for m in item.materials}
-    unknown = [name for name in form.materials if name not in known]
+    unknown = [shown(name) for name in form.materials if name not in known]
     if unknown:
-        problems.append(f"申请材料：“{'、'.join(unknown)}”不在该事项的材料清单中")
+        problems.append(f"申请材料：“{'、'.join(unknown[:5])}”不在该事项的材料清单中")
     bad_status = [n for n, s in form.materials.items() if s not in ("received", "missing", "tolerated")]
     if bad_status:
         problems.append("申请材料：状态应为已收、需补正或容缺")
@@ -187,11 +199,21 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
         if status == "tolerated" and not m.get("tolerable"):
             problems.append(f"申请材料：“{m['name']}”不是可容缺材料")
         marks.append({"name": m["name"], "form": m["form"], "count": m["count"], "status": status})
-    refusal = form.refusal_reason.strip()
-    if form.decision == "refuse" and not refusal:
-        problems.append("不予受理理由：不予受理必须写明理由")
-    if len(refusal) > 2000:
-        problems.append("不予受理理由：最多2000字")
+    refusal = redirect = ""
+    try:
+        # Printed as a paragraph on the refusal notice: a pasted reason may keep its lines.
+        refusal = free_text(form.refusal_reason, "不予受理理由", max_len=2000, multiline=True, required=False)
+    except ValidationError as exc:
+        problems.append(str(exc))
+    else:
+        if form.decision == "refuse" and not refusal:
+            problems.append("不予受理理由：不予受理必须写明理由")
+    try:
+        redirect = free_text(form.redirect_organ, "告知向其申请的机关", max_len=120, required=False)
+    except ValidationError as exc:
+        problems.append(str(exc))
+    if form.decision not in ("accept", "refuse"):
+        problems.append("受理决定：应为受理或不予受理")
     if problems:
         raise ValidationErrors(problems, "办件信息有误，未保存")
 
@@ -228,7 +250,7 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
                       "phone": applicant.phone, "address": applicant.address},
         "agent": agent, "materials": marks, "note": note, "intake_point": actor.intake_point,
         "received_at": now, "accepted_on": accepted_on, "due_date": due, "due_provisional": provisional,
-        "refusal_reason": refusal, "redirect_organ": form.redirect_organ.strip()[:120],
+        "refusal_reason": refusal, "redirect_organ": redirect,
     }
     ledger.append(session, actor, "ticket.received", payload, ticket_uid=uid, at=now)
     if complete_now and state == "accepted" and kind in SAME_DAY_KINDS:
@@ -355,7 +377,8 @@ def find_applicant(session: Session, query: str, limit: int = 10) -> list[Applic
     most ``APPLICANT_CANDIDATES`` entries each), so a common surname such as "王" at a township of 300,000
     applicants costs what a rare one costs; the latest of those candidates come first.
     """
-    q = query.strip().upper()
+    query = search_text(query)
+    q = query.upper()
     if not q:
         return []
     if len(q) >= 15 and q[:-1].isdigit():

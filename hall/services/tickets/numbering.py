@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
 from hall.models import Ticket, TicketSerial
+from hall.services.base.validators import parse_key
 from hall.services.storage.db import upsert_insert
 
-NUMBER_RE = re.compile(r"^(\d{9})-(\d{3})-(\d{8})-(\d{4,})$")
+NUMBER_RE = re.compile(r"^(\d{9})-(\d{3})-(\d{8})-(\d{4,})$", re.ASCII)
 
 
 _NEXT: dict[str, Any] = {}
@@ -38,14 +39,19 @@ def next_number(session: Session, township: str, point: str, day: date) -> str:
     return f"{township}-{point}-{key}-{serial:04d}"
 
 
+_NUMBER_SHAPE = "格式应为 乡镇代码9位-受理点3位-日期8位-序号4位，如 320581101-000-20260305-0012"
+
+
 def parse_number(text: str) -> tuple[str, str, date, int]:
-    m = NUMBER_RE.match(text.strip())
+    m = NUMBER_RE.match(parse_key(text, "办件编号"))
     if not m:
-        raise ValidationError(
-            "办件编号", "格式应为 乡镇代码9位-受理点3位-日期8位-序号4位，如 320581101-000-20260305-0012"
-        )
+        raise ValidationError("办件编号", _NUMBER_SHAPE)
     township, point, day, serial = m.groups()
-    return township, point, date(int(day[:4]), int(day[4:6]), int(day[6:])), int(serial)
+    try:
+        on = date(int(day[:4]), int(day[4:6]), int(day[6:]))
+    except ValueError:
+        raise ValidationError("办件编号", f"日期部分“{day}”不是有效日期") from None
+    return township, point, on, int(serial)
 
 
 def rebuild_serials(session: Session) -> int:

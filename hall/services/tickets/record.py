@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from hall.errors import ConflictError, NotFound, ValidationError
+from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Staff, Ticket
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_ticket_action
 from hall.services.base.states import KIND_LABELS, STATE_LABELS
+from hall.services.base.validators import free_text, parse_key
 from hall.services.calendar import clock
 from hall.services.storage import ledger
 
@@ -63,7 +64,8 @@ EVENT_LABELS = {
 
 
 def get(session: Session, number: str) -> Ticket:
-    t = session.scalars(select(Ticket).where(Ticket.number == number.strip())).first()
+    number = parse_key(number, "办件编号")
+    t = session.scalars(select(Ticket).where(Ticket.number == number)).first()
     if t is None:
         raise NotFound(f"办件编号“{number}”不存在")
     return t
@@ -149,9 +151,8 @@ def void(session: Session, actor: Actor, number: str, reason: str, *, expected_v
     t = _editable(session, actor, number, "作废", expected_version)
     if t.state == "voided":
         raise ConflictError("该办件已作废")
-    if len(reason.strip()) < 2 or len(reason) > 500:
-        raise ValidationError("作废原因", "必须填写（2到500字）")
-    ledger.append(session, actor, "ticket.voided", {"reason": reason.strip(), "from_state": t.state},
+    why = free_text(reason, "作废原因", max_len=500, min_len=2)
+    ledger.append(session, actor, "ticket.voided", {"reason": why, "from_state": t.state},
                   ticket_uid=t.uid)
     return t
 
@@ -192,14 +193,11 @@ def today_of(now: datetime | None) -> datetime:
     return now or datetime.now()
 
 
-def text(value: str | None, field: str, max_len: int = 2000, *, min_len: int = 1) -> str:
-    """A required (or optional, ``min_len=0``) free text, trimmed, with a clear message naming the field."""
-    v = (value or "").strip()
-    if len(v) < min_len:
-        raise ValidationError(field, "必须填写" if min_len <= 1 else f"至少{min_len}个字")
-    if len(v) > max_len:
-        raise ValidationError(field, f"最多{max_len}字")
-    return v
+def text(value: str | None, field: str, max_len: int = 2000, *, min_len: int = 1, multiline: bool = True) -> str:
+    """Deprecated alias of :func:`hall.services.base.validators.free_text` (required unless ``min_len=0``);
+    services call ``free_text`` themselves and say there whether the field is multi-line."""
+    return free_text(value, field, max_len=max_len, multiline=multiline, required=min_len > 0,
+                     min_len=max(min_len, 1))
 
 
 def by_uid(session: Session, uid: str | None) -> Ticket:

@@ -48,6 +48,7 @@ from sqlalchemy.sql.expression import Join
 
 from hall.models import Ticket
 from hall.models.ticket import ID_TAIL
+from hall.services.base.validators import search_text
 from hall.services.tickets.numbering import NUMBER_RE
 
 SearchKind = Literal["none", "short", "number", "number_prefix", "number_tail", "number_day", "serial", "id",
@@ -56,6 +57,7 @@ RANGE_KINDS = frozenset({"number_prefix", "id_prefix", "initials", "name"})
 NUMBER_PREFIX_MIN = 14  # "{township}-{point}-": shorter dashed text would match the whole township
 SEARCH_WINDOW = 2000  # index entries of a prefix range one page or count looks at, at most
 TOP = "\U0010ffff"  # above every character: the end of a prefix range
+SEARCH_MAX = 60  # characters of a search text looked at (a ticket number has 27, an ID number 18)
 MAX_POINTS = 500  # intake points the loose index scan follows (a township has a dozen)
 
 _NUMBER_SHAPE = re.compile(r"^\d{9}-\d{3}-\d{0,8}(-\d*)?$")
@@ -96,7 +98,8 @@ def _day(digits: str) -> str | None:
 
 def classify(text: str) -> SearchText:
     """Read ``text`` as one kind of search (see the module's table). Pure: no database, never raises."""
-    q = unicodedata.normalize("NFKC", text).strip()
+    # Made safe first (a search runs on every keystroke; a control character or a pasted page finds nothing).
+    q = unicodedata.normalize("NFKC", search_text(text, SEARCH_MAX)).strip()
     if not q:
         return SearchText("none")
     if q.isascii():

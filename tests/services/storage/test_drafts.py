@@ -57,3 +57,12 @@ def test_any_form_content_round_trips(tmp_path_factory, data):
     store = DraftStore(tmp_path_factory.mktemp("d"))
     store.save("k", "1", data)
     assert store.load_all("1")[0].data == data
+
+
+@settings(max_examples=200)
+@given(st.text(st.characters(codec=None)) | st.sampled_from(["张\ud800三", "\udfff", "a\x00b", "\U0001f600"]))
+def test_any_half_typed_text_survives_a_draft(tmp_path_factory, value):
+    """A draft holds what the form holds, before any rule: a pasted lone surrogate or NUL too."""
+    store = DraftStore(tmp_path_factory.mktemp("d"))
+    store.save("k", "7", {"name": value, "note": value})
+    assert store.load_all("7")[0].data == {"name": value, "note": value}
