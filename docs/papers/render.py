@@ -29,9 +29,9 @@ def main() -> int:
     from hall.print.notices import BookletRenderer, FlowchartRenderer, SixPublicRenderer, StaffBoardRenderer
     from hall.print.receipt80 import Receipt80Renderer
     from hall.print.ticket_layout import TicketPaperRenderer
+    from hall.services.bootstrap import open_hall
     from hall.services.people import staff
     from hall.services.reporting import papers
-    from hall.services.bootstrap import open_hall
 
     with tempfile.TemporaryDirectory() as tmp:
         opened = open_hall(Paths.resolve(Path(tmp) / "data"), None)
