@@ -100,14 +100,28 @@ def _receiver_check(session: Session, actor: Actor, tr: Transfer, day: date) -> 
         raise PermissionDenied(f"只有{tr.to_window}窗口的工作人员可以接收或退回这件转办")
 
 
-def accept_transfer(session: Session, actor: Actor, number: str, *, now: datetime | None = None) -> Ticket:
-    """The receiver accepts: the ticket moves to their window and they become the responsible person."""
-    now = today_of(now)
+def _for_receiver(session: Session, actor: Actor, number: str, now: datetime) -> tuple[Ticket, Transfer]:
+    """The ticket and its pending transfer, for the receiving window's answer (accept or decline)."""
     t = tickets.get(session, number)
     tr = _pending(session, t)
     if tr is None:
         raise ConflictError(f"办件 {t.number} 没有待接收的转办")
     _receiver_check(session, actor, tr, now.date())
+    return t, tr
+
+
+def _decided(session: Session, ev: Event, p: dict[str, Any], state: str) -> Transfer:
+    """The receiving window's answer on the transfer row: which, when and by whom."""
+    tr = session.scalars(select(Transfer).where(Transfer.event_id == p["transfer"])).one()
+    tr.state, tr.decided_at, tr.decided_by = state, ev.occurred_at, ev.actor_name
+    tr.decided_by_id = identity.actor_staff_id(session, ev)
+    return tr
+
+
+def accept_transfer(session: Session, actor: Actor, number: str, *, now: datetime | None = None) -> Ticket:
+    """The receiver accepts: the ticket moves to their window and they become the responsible person."""
+    now = today_of(now)
+    t, tr = _for_receiver(session, actor, number, now)
     check_transition(t, "accept_transfer")
     owner = actor.staff_id if actor.role == "clerk" else (tr.to_staff_id or t.owner_id)
     ledger.append(session, actor, "routing.transfer_accepted", {
@@ -120,9 +134,7 @@ def accept_transfer(session: Session, actor: Actor, number: str, *, now: datetim
 
 @ledger.projector("routing.transfer_accepted")
 def _project_accepted(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    tr = session.scalars(select(Transfer).where(Transfer.event_id == p["transfer"])).one()
-    tr.state, tr.decided_at, tr.decided_by = "accepted", ev.occurred_at, ev.actor_name
-    tr.decided_by_id = identity.actor_staff_id(session, ev)
+    _decided(session, ev, p, "accepted")
     t = by_uid(session, ev.ticket_uid)
     t.window_code, t.owner_id = p["window_code"], identity.staff_ref(session, p, "to_owner_uid", "to_owner")
     touch(t, ev)
@@ -132,11 +144,7 @@ def decline_transfer(session: Session, actor: Actor, number: str, reason: str, *
                      now: datetime | None = None) -> Ticket:
     """The receiver sends it back with reasons; the ticket never left its owner."""
     now = today_of(now)
-    t = tickets.get(session, number)
-    tr = _pending(session, t)
-    if tr is None:
-        raise ConflictError(f"办件 {t.number} 没有待接收的转办")
-    _receiver_check(session, actor, tr, now.date())
+    t, tr = _for_receiver(session, actor, number, now)
     ledger.append(session, actor, "routing.transfer_declined", {
         "transfer": tr.event_id, "reason": free_text(reason, "退回原因", max_len=500, multiline=True, min_len=2),
     }, ticket_uid=t.uid, at=now)
@@ -145,9 +153,7 @@ def decline_transfer(session: Session, actor: Actor, number: str, reason: str, *
 
 @ledger.projector("routing.transfer_declined")
 def _project_declined(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    tr = session.scalars(select(Transfer).where(Transfer.event_id == p["transfer"])).one()
-    tr.state, tr.decided_at, tr.decided_by = "declined", ev.occurred_at, ev.actor_name
-    tr.decided_by_id = identity.actor_staff_id(session, ev)
+    tr = _decided(session, ev, p, "declined")
     tr.decline_reason = p["reason"]
     touch(by_uid(session, ev.ticket_uid), ev)
 
