@@ -68,7 +68,7 @@ def main() -> int:
     from hall.services.storage.changes import Changes
     from hall.ui import messages
     from hall.ui.app import create_application
-    from hall.ui.background import pool
+    from hall.ui.background import active_jobs
     from hall.ui.main_window import MainWindow
     from hall.ui.ops import ChangeSignal, Context
 
@@ -89,7 +89,7 @@ def main() -> int:
         return time.perf_counter() - t0
 
     def settled() -> bool:
-        return pool().activeThreadCount() == 0
+        return active_jobs() == 0
 
     def settle() -> None:
         for _ in range(3):  # a delivery may start a follow-up read

@@ -152,11 +152,11 @@ def _probe_main_window(app, window) -> None:  # type: ignore[no-untyped-def]
     the window started has been delivered: the queue's first page and counts, the manager's dashboard)."""
     from PySide6.QtCore import QTimer
 
-    from hall.ui.background import pool
+    from hall.ui.background import active_jobs
 
     def filled() -> bool:
         board = getattr(window, "dashboard", None)
-        return pool().activeThreadCount() == 0 and (board is None or board.snapshot is not None)
+        return active_jobs() == 0 and (board is None or board.snapshot is not None)
 
     poll = QTimer(window)
     poll.setInterval(5)

@@ -79,7 +79,7 @@ def window(args: argparse.Namespace) -> int:
     from hall.services.people import staff
     from hall.ui import messages
     from hall.ui.app import create_application
-    from hall.ui.background import pool
+    from hall.ui.background import active_jobs
     from hall.ui.live import LiveFeed
     from hall.ui.main_window import MainWindow
     from hall.ui.ops import ChangeSignal, Context
@@ -186,7 +186,7 @@ def window(args: argparse.Namespace) -> int:
 
     def ready() -> None:
         board = win.dashboard
-        if pool().activeThreadCount() or win.queue.loading or (board is not None and board.snapshot is None):
+        if active_jobs() or win.queue.loading or (board is not None and board.snapshot is None):
             QTimer.singleShot(20, ready)
             return
         _say(ev="ready", t=time.monotonic(), **state())

@@ -43,26 +43,55 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hall.ui.background")
 
-POOL_THREADS = 4  # reads for the visible screens + one long task, on a 2-core counter PC
+# Screen reads take turns on one thread. Every loader thread running Python at once is one more contender for
+# the interpreter lock the window needs for each call into a Python table model while it paints: with four
+# loaders busy after "everything changed" a repaint waited 90-160 ms in one run in four (2 cores); with one
+# loader the longest wait was 44 ms. The reads are short (the visible screen's page and counts, each within its
+# budget), a superseded one is interrupted, and hidden screens do not read at all, so taking turns costs little.
+READ_THREADS = 1
+# Long jobs (the daily rules, an export waiting on its child process) have their own threads, so a long one never
+# holds up a screen's read, and a second long job does not wait behind the first.
+TASK_THREADS = 2
 
 Progress = Callable[[int, int, str], None]  # (done, total — 0 when unknown, what is being done)
 
 
-def pool() -> QThreadPool:
-    """The application's pool for database work (created on first use, owned by the application)."""
+def _pool(name: str, threads: int) -> QThreadPool:
     app = QCoreApplication.instance()
-    found = app.findChild(QThreadPool, "hallDatabasePool") if app is not None else None
+    found = app.findChild(QThreadPool, name) if app is not None else None
     if found is None:
         found = QThreadPool(app)
-        found.setObjectName("hallDatabasePool")
-        found.setMaxThreadCount(POOL_THREADS)
+        found.setObjectName(name)
+        found.setMaxThreadCount(threads)
         found.setExpiryTimeout(60_000)
     return found
 
 
+def pool() -> QThreadPool:
+    """The application's pool for screen reads (created on first use, owned by the application)."""
+    return _pool("hallReadPool", READ_THREADS)
+
+
+def task_pool() -> QThreadPool:
+    """The application's pool for long jobs."""
+    return _pool("hallTaskPool", TASK_THREADS)
+
+
+def active_jobs() -> int:
+    """Reads and long jobs running now (0: nothing in the background)."""
+    return pool().activeThreadCount() + task_pool().activeThreadCount()
+
+
 def wait_idle(timeout_ms: int = 30_000) -> bool:
-    """Block until every queued job has run (for shutdown and tests); True when the pool drained."""
-    return pool().waitForDone(timeout_ms)
+    """Block until every queued job has run (for shutdown and tests); True when both pools drained."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    # A task may start a read when it ends (and a read a follow-up), so drain until both are empty together.
+    while True:
+        left = max(0, int((deadline - time.monotonic()) * 1000))
+        if not (task_pool().waitForDone(left) and pool().waitForDone(left)):
+            return False
+        if active_jobs() == 0:
+            return True
 
 
 class _Relay(QObject):
@@ -231,7 +260,7 @@ class Task(QObject):
         if self.running:
             return
         self.running = True
-        pool().start(_TaskJob(self._fn, self._relay, 0))
+        task_pool().start(_TaskJob(self._fn, self._relay, 0))
 
     def _progressed(self, _generation: int, done: int, total: int, what: str) -> None:
         self.progressed.emit(done, total, what)

@@ -50,6 +50,7 @@ from hall.services.reporting.queue import TicketFilter
 from hall.services.storage import changes
 from hall.services.storage.changes import Changes
 from hall.ui.background import Loader
+from hall.ui.cell_roles import AllRolesAtOnce
 from hall.ui.charts import PALETTE, Chart, Series
 from hall.ui.keep_place import Place
 from hall.ui.ops import COALESCE_MS, ChangeListener, Context
@@ -102,19 +103,25 @@ def ticket_filter(drill: Drill) -> TicketFilter:
     return TicketFilter(**kw)  # type: ignore[arg-type]
 
 
-class MaskedTickets(QIdentityProxyModel):
+class MaskedTickets(AllRolesAtOnce, QIdentityProxyModel):
     """The lazy ticket table as a manager's list shows it (domain-rules §6, dashboard / statistics column):
     applicant names masked 张*三, no ID number anywhere (the counter's tooltip carries the masked ID)."""
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if index.isValid() and index.column() == COL_APPLICANT:
+        # The source's Python ``data`` is called directly, not through the C++ proxy, so painting a cell stays one
+        # call into Python (see cell_roles).
+        source = self.sourceModel()
+        if source is None or not index.isValid():
+            return None
+        inner = self.mapToSource(index)
+        if index.column() == COL_APPLICANT:
             if role == Qt.ItemDataRole.ToolTipRole:
                 return None
             if role in (Qt.ItemDataRole.DisplayRole, SortRole):
-                return mask_name(str(super().data(index, Qt.ItemDataRole.DisplayRole) or ""))
+                return mask_name(str(source.data(inner, Qt.ItemDataRole.DisplayRole) or ""))
             if role == RowRole:
                 return None  # the whole row would carry the name and the clerk's masked ID
-        return super().data(index, role)
+        return source.data(inner, role)
 
 
 class DrillDialog(QDialog):

@@ -17,6 +17,7 @@ from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Q
 from PySide6.QtGui import QBrush, QColor
 
 from hall.services.base.masking import find_unmasked_identifiers, mask_id_for_clerk
+from hall.ui.cell_roles import AllRolesAtOnce
 from hall.ui.keep_place import update_rows
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -62,7 +63,7 @@ class Column:
     alert: bool = True  # drawn red on an alert row
 
 
-class RegisterModel(QAbstractTableModel):
+class RegisterModel(AllRolesAtOnce, QAbstractTableModel):
     def __init__(self, columns: Sequence[Column], *, key: Callable[[Any], Any],
                  ticket_of: Callable[[Any], str] | None = None, alert_of: Callable[[Any], bool] | None = None,
                  parent: QObject | None = None) -> None:

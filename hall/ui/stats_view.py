@@ -56,6 +56,7 @@ from hall.services.storage import changes
 from hall.services.storage.changes import Changes
 from hall.ui import messages
 from hall.ui.background import Loader, Task
+from hall.ui.cell_roles import AllRolesAtOnce
 from hall.ui.dashboard import DrillDialog
 from hall.ui.ops import COALESCE_MS, ChangeListener, Context
 from hall.ui.progress import SHOW_AFTER_MS, ProgressStrip
@@ -131,7 +132,7 @@ def _default_save_dialog(parent: QWidget, caption: str, suggested: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------- model
-class FigureTable(QAbstractTableModel):
+class FigureTable(AllRolesAtOnce, QAbstractTableModel):
     """Rows of cells exactly as the exporter writes them; an optional 合计 row last, bold on grey."""
 
     def __init__(self, headers: Sequence[str], parent: QObject | None = None) -> None:

@@ -27,6 +27,7 @@ from hall.errors import HallError
 from hall.services.reporting import queue
 from hall.services.reporting.queue import Cursor, Page, QueueRow, SortKey, TicketFilter
 from hall.ui.background import Loader
+from hall.ui.cell_roles import AllRolesAtOnce
 from hall.ui.keep_place import update_rows
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def due_text(row: QueueRow) -> str:
     return row.due_date.isoformat() + (tr("（暂定）") if row.due_provisional else "")
 
 
-class TicketTableModel(QAbstractTableModel):
+class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
     loaded = Signal()  # rows arrived and were applied (a reload, a refresh or a fetchMore); background form only
     refreshing = Signal()  # a refresh in place is about to change the rows (then ``loaded``)
     load_failed = Signal(str)  # a background read failed with this message for the person

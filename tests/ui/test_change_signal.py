@@ -23,7 +23,7 @@ from hall.services.storage import settings
 from hall.services.storage.changes import Changes
 from hall.services.tickets import intake
 from hall.ui import messages
-from hall.ui.background import pool
+from hall.ui.background import active_jobs
 from hall.ui.calendar_dialog import CalendarDialog
 from hall.ui.main_window import MainWindow
 from hall.ui.ops import ChangeSignal, Context, run
@@ -49,7 +49,7 @@ def accepted(s, actor, i: int, when: datetime, code: str = "09") -> str:
 def settle(qtbot, listeners=()) -> None:
     """Every coalesced reaction fired and every background read delivered."""
     for _ in range(3):
-        qtbot.waitUntil(lambda: not any(x.waiting for x in listeners) and pool().activeThreadCount() == 0,
+        qtbot.waitUntil(lambda: not any(x.waiting for x in listeners) and active_jobs() == 0,
                         timeout=20_000)
         qtbot.wait(30)
 

@@ -146,7 +146,7 @@ def test_own_operations_are_announced_once_and_the_gui_thread_runs_no_sql_for_th
     from PySide6.QtCore import Qt
 
     from hall.ui import messages
-    from hall.ui.background import pool
+    from hall.ui.background import active_jobs
     from hall.ui.live import LiveFeed
     from hall.ui.main_window import MainWindow
     from hall.ui.ops import ChangeSignal, Context, run
@@ -164,7 +164,7 @@ def test_own_operations_are_announced_once_and_the_gui_thread_runs_no_sql_for_th
     win.show()
     win.go_dashboard()
     win.queue.table.sortByColumn(COL_RECEIVED, Qt.SortOrder.DescendingOrder)
-    qtbot.waitUntil(lambda: pool().activeThreadCount() == 0 and win.dashboard.snapshot is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: active_jobs() == 0 and win.dashboard.snapshot is not None, timeout=30_000)
     try:
         got = run(win, ctx, lambda s: intake.register(s, people["c02"], form(s, "09", 400)), initiator=win)
         assert got is not None
@@ -189,7 +189,7 @@ def test_own_operations_are_announced_once_and_the_gui_thread_runs_no_sql_for_th
             qtbot.waitUntil(lambda: any(win.queue.model.row_at(i).number == number
                                         for i in range(win.queue.model.rowCount())), timeout=10_000)
             qtbot.waitUntil(lambda: win.dashboard.snapshot.totals.open == open_before + 1, timeout=10_000)
-            qtbot.waitUntil(lambda: pool().activeThreadCount() == 0, timeout=10_000)
+            qtbot.waitUntil(lambda: active_jobs() == 0, timeout=10_000)
         assert sql.statements == []
         assert feed.count == 1 and told[-1][1] is None  # the feed's: no screen here made it
     finally:

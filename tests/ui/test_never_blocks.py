@@ -20,7 +20,7 @@ from PySide6.QtTest import QTest
 
 from hall.services.storage.changes import Changes
 from hall.ui import messages
-from hall.ui.background import pool
+from hall.ui.background import active_jobs
 from hall.ui.main_window import MainWindow
 from hall.ui.ops import ChangeSignal, Context
 
@@ -55,7 +55,7 @@ def settle(qtbot) -> None:
     """Every background job done and delivered — waited for with the event loop turning (``wait_idle`` would
     block it, which is what the monitor is there to catch)."""
     for _ in range(2):  # a delivery may start a follow-up job (a page, then its counts)
-        qtbot.waitUntil(lambda: pool().activeThreadCount() == 0, timeout=60_000)
+        qtbot.waitUntil(lambda: active_jobs() == 0, timeout=60_000)
         qtbot.wait(30)
 
 
