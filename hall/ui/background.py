@@ -47,8 +47,9 @@ log = logging.getLogger("hall.ui.background")
 # the interpreter lock the window needs for each call into a Python table model while it paints: with four
 # loaders busy after "everything changed" a repaint waited 90-160 ms in one run in four (2 cores); with one
 # loader the longest wait in a loop of such reloads was 44 ms (the whole window's reload still stalls
-# 155-174 ms: the per-cell rowCount/columnCount/headerData calls into Python remain). The reads are short (the
-# visible screen's page and counts, each within its budget), a superseded one is interrupted, and hidden screens do not read at all, so taking turns costs little.
+# 155-174 ms: the per-cell rowCount/columnCount/headerData calls into Python remain). The reads are short
+# (the visible screen's page and counts, each within its budget), a superseded one is interrupted, and hidden
+# screens do not read at all, so taking turns costs little.
 READ_THREADS = 1
 # Long jobs (the daily rules, an export waiting on its child process) have their own threads, so a long one never
 # holds up a screen's read, and a second long job does not wait behind the first.
