@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from _ledger import (
     DATABASE,
@@ -58,6 +59,7 @@ TARGET_S = 2.0
 PROBE = r"""
 import json, random, sqlite3, sys, time
 from pathlib import Path
+from typing import Any
 db, out, stop = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 conn = sqlite3.connect(db, timeout=30, isolation_level=None)
 conn.execute("PRAGMA synchronous = FULL")
@@ -107,7 +109,11 @@ class Probe:
 
 class WriteTransactions:
     """How long each ``Database.transaction`` held the write lock — from BEGIN IMMEDIATE's return (the lock taken)
-    to COMMIT's return (the lock given back) — in this process."""
+    to COMMIT's return (the lock given back) — in this process.
+
+    The writer's BEGIN IMMEDIATE is issued on the driver connection itself (``hall.services.storage.db`` polls
+    the lock every millisecond), out of SQLAlchemy's sight, so the lock counts as taken at the first statement
+    the transaction runs — which is right after it."""
 
     def __init__(self) -> None:
         import threading
@@ -118,30 +124,46 @@ class WriteTransactions:
         from hall.services.storage import db as dbmod
 
         self.ms: list[float] = []
+        self.where: list[str] = []  # the hall function that opened each transaction (what to look at)
         local = threading.local()
         original = dbmod.Database.transaction
 
-        def after(_conn, _cursor, statement, *_a):  # type: ignore[no-untyped-def]
-            if statement.startswith("BEGIN IMMEDIATE"):
+        def before(conn, *_a):  # type: ignore[no-untyped-def]
+            if getattr(local, "inside", False) and local.locked is None \
+                    and not conn.get_execution_options().get("hall_read"):
                 local.locked = time.perf_counter()
 
-        event.listen(Engine, "after_cursor_execute", after)
+        event.listen(Engine, "before_cursor_execute", before)
 
         @contextlib.contextmanager
         def timed(db_self):  # type: ignore[no-untyped-def]
-            local.locked = None
+            local.locked, local.inside = None, True
+            frame, where = sys._getframe(2), "?"
+            while frame is not None:
+                if "/hall/" in frame.f_code.co_filename and "contextlib" not in frame.f_code.co_filename:
+                    where = f"{Path(frame.f_code.co_filename).stem}.{frame.f_code.co_name}:{frame.f_lineno}"
+                    break
+                frame = frame.f_back
             try:
                 with original(db_self) as session:
                     yield session
             finally:
+                local.inside = False
                 if local.locked is not None:
                     self.ms.append((time.perf_counter() - local.locked) * 1000)
+                    self.where.append(where)
 
         dbmod.Database.transaction = timed  # type: ignore[method-assign]
 
     def take(self) -> list[float]:
         out, self.ms = self.ms, []
         return out
+
+    def take_longest(self) -> tuple[list[float], str]:
+        """The hold times and where the longest one was opened."""
+        where, self.where = self.where, []
+        out = self.take()
+        return out, (where[out.index(max(out))] if out else "")
 
 
 class ReadStatements:
@@ -255,7 +277,7 @@ def main() -> int:
         backup.touch()
         writes, reads = WriteTransactions(), ReadStatements()
         probe = Probe(db_file, work)
-        figures: dict[str, dict[str, float]] = {}
+        figures: dict[str, dict[str, Any]] = {}
         rules_phase = {"name": ""}
         batched = daily.run_batched
 
@@ -280,10 +302,11 @@ def main() -> int:
                 took = time.perf_counter() - t0
                 reads.active = False
                 assert code == 0
-                tx = writes.take()
+                tx, longest_at = writes.take_longest()
                 bare_s, bare_rows = replay(db_file, reads.take())
                 figures[name] = {"s": took, "tx": len(tx), "tx_max": max(tx, default=0),
-                                 "tx_p99": pct(tx, 99) if tx else 0, "bare_s": bare_s, "bare_rows": bare_rows}
+                                 "tx_p99": pct(tx, 99) if tx else 0, "tx_at": longest_at, "bare_s": bare_s,
+                                 "bare_rows": bare_rows}
             opened = open_hall(Paths(work))
             try:
                 with probe.phase("old path"):
@@ -303,7 +326,7 @@ def main() -> int:
         for name in ("first run", "next day"):
             f, w = figures[name], waits.get(name, [])
             print(f"{name:<10} hall-admin daily {f['s']:8.2f} s   write transactions {int(f['tx']):,}, "
-                  f"lock held: longest {f['tx_max']:.1f} ms, p99 {f['tx_p99']:.1f} ms")
+                  f"lock held: longest {f['tx_max']:.1f} ms ({f['tx_at']}), p99 {f['tx_p99']:.1f} ms")
             print(f"{'':<10} bare SQL finding the candidates {f['bare_s']:8.2f} s ({int(f['bare_rows']):,} rows)")
             for what, ws in (("during the rules", waits.get(name + " rules", [])), ("whole command", w)):
                 if ws:
