@@ -56,19 +56,25 @@ from _ledger import (
 FIRST_DAY, NEXT_DAY = date(2026, 1, 5), date(2026, 1, 6)
 TARGET_S = 2.0
 
+# The probe takes the write lock as Hall's own writers do (hall.services.storage.db._sqlite_begin): trying again
+# every WRITE_LOCK_POLL_S, not through SQLite's backing-off busy handler — its waits are what a counter waits.
 PROBE = r"""
 import json, random, sqlite3, sys, time
 from pathlib import Path
-from typing import Any
-db, out, stop = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+db, out, stop, poll = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4])
+conn = sqlite3.connect(db, timeout=0, isolation_level=None)
 conn.execute("PRAGMA synchronous = FULL")
 waits = []  # (started at, wait ms, hold ms)
 rnd = random.Random(7)
 while not stop.exists():
     time.sleep(rnd.uniform(0.02, 0.06))
     t0 = time.perf_counter()
-    conn.execute("BEGIN IMMEDIATE")
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError:
+            time.sleep(poll)
     t1 = time.perf_counter()
     conn.execute("INSERT INTO bench_daily_probe (at, body) VALUES (?, ?)", (time.time(), "x" * 900))
     conn.execute("COMMIT")
@@ -86,7 +92,10 @@ class Probe:
             conn.execute("CREATE TABLE IF NOT EXISTS bench_daily_probe (id INTEGER PRIMARY KEY, at REAL, body TEXT)")
         self.out, self.stop_file = work / "probe.json", work / "probe.stop"
         self.stop_file.unlink(missing_ok=True)
-        self.proc = subprocess.Popen([sys.executable, "-c", PROBE, str(db), str(self.out), str(self.stop_file)])
+        from hall.services.storage.db import WRITE_LOCK_POLL_S
+
+        self.proc = subprocess.Popen([sys.executable, "-c", PROBE, str(db), str(self.out), str(self.stop_file),
+                                      str(WRITE_LOCK_POLL_S)])
         self.marks: list[tuple[str, float, float]] = []
 
     @contextlib.contextmanager
@@ -203,6 +212,30 @@ def replay(db: Path, statements: list[tuple[str, tuple]]) -> tuple[float, int]:
         conn.close()
 
 
+def keep_copy(work: Path, out: Path) -> None:
+    """The data directory as it is now, into ``out``: the database through SQLite's backup API (the probe keeps
+    writing to it), everything else copied."""
+    import shutil
+
+    for src in work.rglob("*"):
+        dst = out / src.relative_to(work)
+        if src.is_dir():
+            dst.mkdir(parents=True, exist_ok=True)
+        elif src.name.startswith(DATABASE):
+            continue
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+    out.mkdir(parents=True, exist_ok=True)
+    source, target = sqlite3.connect(work / DATABASE), sqlite3.connect(out / DATABASE)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    print(f"kept the next day's starting point in {out}", flush=True)
+
+
 def days_work(work: Path, day: date, n: int) -> str:
     """A busy day at the hall through the services: ``n`` intakes and ``n`` closures of open tickets."""
     from sqlalchemy import select
@@ -256,6 +289,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tickets", type=int, default=1_000_000)
     ap.add_argument("--day-work", type=int, default=300, help="intakes and closures on the first day")
+    ap.add_argument("--keep-next-day", type=Path, metavar="DIR",
+                    help="keep a copy of the ledger as the next day's run finds it (to study that run again)")
+    ap.add_argument("--profile", type=Path, help="write a cProfile of the next day's run here (slower: not a figure)")
     args = ap.parse_args()
 
     load_application_services()
@@ -292,13 +328,23 @@ def main() -> int:
             for name, day in (("first run", FIRST_DAY), ("next day", NEXT_DAY)):
                 if name == "next day":
                     print(days_work(work, FIRST_DAY, args.day_work), flush=True)
+                    if args.keep_next_day:
+                        keep_copy(work, args.keep_next_day)
                 print(f"--- {name}: hall-admin daily --date {day}", flush=True)
                 rules_phase["name"] = name
                 writes.take()
                 reads.active = True
                 t0 = time.perf_counter()
+                command = ["--data-dir", str(work), "daily", "--date", day.isoformat()]
                 with probe.phase(name):
-                    code = hall_admin(["--data-dir", str(work), "daily", "--date", day.isoformat()])
+                    if args.profile and name == "next day":
+                        import cProfile
+
+                        with cProfile.Profile() as prof:
+                            code = hall_admin(command)
+                        prof.dump_stats(args.profile)
+                    else:
+                        code = hall_admin(command)
                 took = time.perf_counter() - t0
                 reads.active = False
                 assert code == 0
