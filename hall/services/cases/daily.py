@@ -305,7 +305,9 @@ def _incremental(db: Database, actor: Actor, today: date, progress: Progress, na
         else:
             touched, seen = changed_since(s, mark.upto, upto)
             ids = plan.candidates(s, minus(plan.window, mark.covered), touched)
-    done = in_batches(db, ids, lambda s, chunk: plan.apply(s, actor, chunk), progress, label, quiet)
+    # Not durable: a lost batch's tickets are candidates again next run (the mark below is durable and comes
+    # after them, so it is lost with them).
+    done = in_batches(db, ids, lambda s, chunk: plan.apply(s, actor, chunk), progress, label, quiet, durable=False)
     flat = [r for chunk in done for r in (chunk if isinstance(chunk, list) else [chunk])]
     new = Mark(today, quiet.carry(upto), merge(plan.window, mark.covered if mark else None))
     if mark is None or mark.day != today or any(flat) or seen >= REMARK_AFTER_EVENTS:
@@ -404,7 +406,7 @@ def _b_posts(db: Database, actor: Actor, today: date, progress: Progress) -> bpo
 
 
 def in_batches(db: Database, ids: Sequence[int], fn: Callable[[Session, Sequence[int]], T], progress: Progress,
-               label: str, quiet: QuietRanges | None = None) -> list[T]:
+               label: str, quiet: QuietRanges | None = None, *, durable: bool = True) -> list[T]:
     """Run ``fn(session, part)`` over ``ids`` in short write transactions of about BATCH_SECONDS of work each
     (at most BATCH_ITEMS ids); returns the result of every call.
 
@@ -413,6 +415,10 @@ def in_batches(db: Database, ids: Sequence[int], fn: Callable[[Session, Sequence
     transactions the lock is left free for a share of the time it was held (PAUSE_SHARE). A transaction that
     collides with another run on PostgreSQL (a unique key written meanwhile) is rolled back and tried again: the
     re-check inside ``fn`` then sees the other run's rows, so nothing is written twice.
+
+    ``durable=False``: the batches commit without waiting for the disk (``Database.transaction``) — for sweeps
+    whose candidates are found again by the next run if a power cut loses them; the caller ends on a durable
+    commit. A flush per batch was half the next day's run at 1M (6.5 ms a commit, 180 batches).
     """
     out: list[T] = []
     total, done = len(ids), 0
@@ -421,7 +427,7 @@ def in_batches(db: Database, ids: Sequence[int], fn: Callable[[Session, Sequence
         progress(0, total, f"{label} 0/{total}")
     while done < total:
         began = time.perf_counter()
-        results, used = _with_retry(db, fn, ids, done, step, quiet)
+        results, used = _with_retry(db, fn, ids, done, step, quiet, durable)
         held = time.perf_counter() - began
         out.extend(results)
         done += used
@@ -435,12 +441,12 @@ PART_SECONDS = 0.004  # the work of one call inside a transaction
 
 
 def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], ids: Sequence[int], start: int,
-                step: list[int], quiet: QuietRanges | None) -> tuple[list[T], int]:
+                step: list[int], quiet: QuietRanges | None, durable: bool = True) -> tuple[list[T], int]:
     """One write transaction over ``ids[start:]``: calls of ``fn`` until BATCH_SECONDS of work or BATCH_ITEMS
     ids; returns the results and how many ids it used."""
     for attempt in range(3):
         try:
-            with db.transaction() as s:
+            with db.transaction(durable=durable) as s:
                 before = quiet.begin(s) if quiet is not None else 0
                 began, results, i = time.perf_counter(), [], start
                 limit = min(len(ids), start + BATCH_ITEMS)

@@ -148,3 +148,21 @@ def test_the_fast_start_knows_the_real_head():
     from hall.migrations import HEAD
 
     assert script_directory().get_current_head() == HEAD
+
+
+def test_only_a_re_derivable_batch_commits_without_waiting_for_the_disk(hall_db):
+    """``transaction(durable=False)`` (the daily rules' batches) skips the flush on both databases; every other
+    transaction, before and after one on the same pooled connection, flushes — a receipt survives a power cut."""
+    db = hall_db.db
+    pg = db.engine.dialect.name == "postgresql"
+    probe = "SHOW synchronous_commit" if pg else "PRAGMA synchronous"
+    durable, lazy = ("on", "off") if pg else (2, 1)  # SQLite: FULL, NORMAL
+    seen = []
+    for flag in (True, False, True, False, False, True):
+        with db.transaction(durable=flag) as s:
+            seen.append(s.connection().exec_driver_sql(probe).scalar())
+    assert seen == [durable, lazy, durable, lazy, lazy, durable]
+    with db.reading() as s:  # a read never changes what the writers do
+        s.connection().exec_driver_sql("SELECT 1")
+    with db.transaction() as s:
+        assert s.connection().exec_driver_sql(probe).scalar() == durable
