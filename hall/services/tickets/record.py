@@ -214,13 +214,14 @@ def _project_closed(session: Session, ev: Event, p: dict[str, Any]) -> None:
     touch(session, t, ev, p)
 
 
-def void(session: Session, actor: Actor, number: str, reason: str, *, expected_version: int | None = None) -> Ticket:
+def void(session: Session, actor: Actor, number: str, reason: str, *, expected_version: int | None = None,
+         now: datetime | None = None) -> Ticket:
     """作废: never deleted; the entry stays with the reason and who voided it."""
-    t = _editable(session, actor, number, "作废", expected_version)
+    t = _editable(session, actor, number, "作废", expected_version, now)
     if t.state == "voided":
         raise ConflictError("该办件已作废")
     why = free_text(reason, "作废原因", max_len=500, min_len=2)
-    append_event(session, actor, t, "ticket.voided", {"reason": why, "from_state": t.state})
+    append_event(session, actor, t, "ticket.voided", {"reason": why, "from_state": t.state}, at=now)
     return t
 
 
