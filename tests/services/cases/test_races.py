@@ -85,7 +85,7 @@ def _race(opened, number: str, sides: list[tuple[object, Action, datetime]]) -> 
             barrier.wait(timeout=30)
             with opened.db.transaction() as s:
                 action(s, actor, number, seen, at)
-        except BaseException as exc:  # noqa: BLE001  (every outcome is checked by the caller)
+        except BaseException as exc:  # every outcome is checked by the caller
             error = exc
         with lock:
             outcomes.append(Outcome(i, error))
