@@ -197,7 +197,7 @@ class ActionDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.fields = fields
-        self._submit = submit
+        self.submit = submit  # may be set after construction (a page's own dialog factory)
         self.inputs: dict[str, QWidget] = {}
         form = QFormLayout(self)
         for f in fields:
@@ -233,8 +233,8 @@ class ActionDialog(QDialog):
         self.resize(560, 100 + 50 * len(fields))
 
     def accept(self) -> None:
-        if self._submit is not None:
-            problem = self._submit(self.values())
+        if self.submit is not None:
+            problem = self.submit(self.values())
             if problem is not None:
                 self.problem.setText(str(problem))
                 self.problem.show()
