@@ -25,6 +25,8 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
                            "the hash chain: the events and each node's head"),
     "services/tickets/numbering.py": ({"next_number", "rebuild_serials"},
                               "the ticket serial counters, the numbering's own lock (derived again on rebuild)"),
+    "services/tickets/record.py": ({"touch"},
+                                   "a ticket's version compare-and-set, the last step of every ticket projector"),
     "services/ledger_check.py": ({"replay", "rebuild", "check"},
                                  "the rebuild from the events itself (check: into its scratch copy)"),
     # Writes its rows itself, to the values the projectors give (ledger check proves it); the lead's move of

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall.errors import ConflictError, HallError
 from hall.services.storage.changes import Changes
 from hall.ui import messages
 from hall.ui.background import Loader
@@ -292,27 +293,35 @@ class RegisterPage(StaleWhileHidden, QWidget):
         fields = a.fields()
         if fields:
             dlg = a.dialog(tr(a.label), fields, self)
-            if dlg.exec() != QDialog.DialogCode.Accepted:
-                return False
-            values = dlg.values()
-        else:
-            number = self.model.data(self.table.currentIndex(), NumberRole) or ""
-            if a.confirm and not messages.confirm(self, tr(a.label), tr(a.confirm).format(number)):
-                return False
-            values = {}
-        return self.perform(name, values, row)
+            # The dialog runs the action itself, so a refusal leaves it open with what was typed.
+            dlg.submit = lambda values: self.attempt(name, values, row, parent=dlg)
+            return dlg.exec() == QDialog.DialogCode.Accepted
+        number = self.model.data(self.table.currentIndex(), NumberRole) or ""
+        if a.confirm and not messages.confirm(self, tr(a.label), tr(a.confirm).format(number)):
+            return False
+        return self.perform(name, {}, row)
 
     def perform(self, name: str, values: dict[str, Any], row: Any | None = None) -> bool:
         """Run one action on ``row`` (default: the selected one) with the dialog's values; True when saved."""
+        return self.attempt(name, values, row) is None
+
+    def attempt(self, name: str, values: dict[str, Any], row: Any | None = None, *,
+                parent: QWidget | None = None) -> HallError | None:
+        """Run one action; the refusal (also shown as a message), or None once it was saved. A conflict (another
+        counter changed the row meanwhile) refreshes the page, so the person sees what it is now."""
         a = self.actions_[name]
         row = row if row is not None else self.current_row()
         actor = self.ctx.actor
-        done = run(self, self.ctx, lambda s: a.call(s, actor, row, values) or True,
-                   title=QCoreApplication.translate("Registers", "未能{0}").format(tr(a.label)), initiator=self)
+        refused: list[HallError] = []
+        title = QCoreApplication.translate("Registers", "未能{0}").format(tr(a.label))
+        done = run(parent or self, self.ctx, lambda s: a.call(s, actor, row, values) or True, title=title,
+                   initiator=self, failed=refused.append)
         if done is None:
-            return False
+            if refused and isinstance(refused[0], ConflictError):
+                self.refresh()
+            return refused[0] if refused else HallError(title)
         self.refresh()  # the person sees the outcome at once; the other pages learn of it from the signal
-        return True
+        return None
 
     # ------------------------------------------------------------------------------------- tickets
     def _activated(self, index: QModelIndex) -> None:

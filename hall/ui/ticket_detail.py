@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall.errors import ConflictError, HallError
 from hall.services.base.actor import ROLE_LABELS
 from hall.services.cases import joint, proxy, routing, workflow
 from hall.services.catalog import items as catalog
@@ -187,10 +188,16 @@ def action_enabled(action: str, d: TicketDetail) -> bool:
 
 
 class ActionDialog(QDialog):
-    def __init__(self, title: str, fields: tuple[Field, ...], parent: QWidget | None = None) -> None:
+    """The questions of one action. With ``submit`` the action runs on OK while the dialog is still open, and
+    the dialog closes only when it was saved: when it was refused — another counter changed the ticket meanwhile,
+    or a rule said no — everything the clerk typed stays, with the reason shown above the buttons."""
+
+    def __init__(self, title: str, fields: tuple[Field, ...], parent: QWidget | None = None, *,
+                 submit: Callable[[dict[str, Any]], HallError | None] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.fields = fields
+        self.submit = submit  # may be set after construction (a page's own dialog factory)
         self.inputs: dict[str, QWidget] = {}
         form = QFormLayout(self)
         for f in fields:
@@ -213,11 +220,26 @@ class ActionDialog(QDialog):
                 w = QLineEdit(str(f.default))
             self.inputs[f.key] = w
             form.addRow(f.label + "：", w)
+        self.problem = QLabel()
+        self.problem.setObjectName("actionProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #b00020;")
+        self.problem.hide()
+        form.addRow(self.problem)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         form.addRow(box)
         self.resize(560, 100 + 50 * len(fields))
+
+    def accept(self) -> None:
+        if self.submit is not None:
+            problem = self.submit(self.values())
+            if problem is not None:
+                self.problem.setText(str(problem))
+                self.problem.show()
+                return
+        super().accept()
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -398,27 +420,34 @@ class TicketDetailDialog(QDialog):
     # ---------------------------------------------------------------------------------- actions
     def ask_and_perform(self, action: Action) -> bool:
         if action.fields:
-            dlg = ActionDialog(f"{action.label} — {self.number}", action.fields, self)
-            if dlg.exec() != QDialog.DialogCode.Accepted:
-                return False
-            values = dlg.values()
-        elif not messages.confirm(self, action.label, self.tr("对办件 {0} 执行“{1}”？").format(self.number,
+            # The dialog runs the action itself, so a refusal leaves it open with what was typed.
+            dlg = ActionDialog(f"{action.label} — {self.number}", action.fields, self,
+                               submit=lambda values: self.attempt(action.name, values, parent=dlg))
+            return dlg.exec() == QDialog.DialogCode.Accepted
+        if not messages.confirm(self, action.label, self.tr("对办件 {0} 执行“{1}”？").format(self.number,
                                                                                            action.label)):
             return False
-        else:
-            values = {}
-        return self.perform(action.name, values)
+        return self.perform(action.name, {})
 
     def perform(self, name: str, values: dict[str, Any]) -> bool:
         """Run one action with its values (the dialog's answers); True when it was saved."""
+        return self.attempt(name, values) is None
+
+    def attempt(self, name: str, values: dict[str, Any], *, parent: QWidget | None = None) -> HallError | None:
+        """Run one action on the version this dialog shows; the refusal (also shown as a message), or None once
+        it was saved. When another counter changed the ticket meanwhile, the detail shows what it is now, so the
+        clerk can look and try again."""
         action = next(a for a in self.actions_ if a.name == name)
         actor, number, version = self.ctx.actor, self.number, self.detail.version
-        done = run(self, self.ctx, lambda s: action.call(s, actor, number, version, values) or True,
-                   title=self.tr("未能{0}").format(action.label), initiator=self)
+        refused: list[HallError] = []
+        done = run(parent or self, self.ctx, lambda s: action.call(s, actor, number, version, values) or True,
+                   title=self.tr("未能{0}").format(action.label), initiator=self, failed=refused.append)
         if done is None:
-            return False
+            if refused and isinstance(refused[0], ConflictError):
+                self.reload()
+            return refused[0] if refused else HallError(self.tr("未能{0}").format(action.label))
         self.reload()
-        return True
+        return None
 
     def reveal(self) -> None:
         actor, number = self.ctx.actor, self.number

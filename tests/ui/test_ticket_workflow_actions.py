@@ -124,3 +124,55 @@ def test_escalation_and_decision(qtbot, hall):
     manager = dialog(qtbot, opened, people["m01"], number)
     perform(manager, "decide", outcome="同意按特殊困难给予临时救助", meeting="镇党委会纪要〔2026〕12号")
     assert "集体研究" in history(manager)
+
+
+def test_a_conflicting_save_keeps_the_dialog_open_with_what_was_typed(qtbot, hall):
+    """Another counter closes the ticket while this clerk is typing the result: OK is refused with who changed it,
+    when and to what, the dialog stays open with every field as typed, and the detail shows the ticket as it is."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+    from sqlalchemy import func, select
+
+    from hall.models import Event
+    from hall.services.base.states import STATE_LABELS
+    from hall.services.cases import workflow
+    from hall.ui.ticket_detail import ActionDialog
+
+    opened, people = hall
+    number = accept(opened, people["c02"], "09")
+    with opened.db.transaction() as s:
+        workflow.start(s, people["c02"], number)
+    dlg = dialog(qtbot, opened, people["c02"], number)
+    assert dlg.buttons["close"].isEnabled()
+    seen: dict = {}
+
+    def type_then_save() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, ActionDialog):
+            QTimer.singleShot(10, type_then_save)
+            return
+        box.inputs["result"].setPlainText("经入户核查，家庭收入低于标准，同意临时救助")
+        box.inputs["doc_no"].setText("民救〔2026〕7号")
+        with opened.db.transaction() as s:  # the manager's PC, a moment earlier
+            workflow.close(s, people["m01"], number, "rejected", "不符合救助条件")
+        box.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+        seen.update(open=box.isVisible(), result=box.inputs["result"].toPlainText(),
+                    doc_no=box.inputs["doc_no"].text(), problem=box.problem.text(),
+                    problem_shown=box.problem.isVisible(), behind=dlg.detail.state)
+        box.reject()  # the clerk reads the message, looks at the ticket and gives up
+
+    QTimer.singleShot(0, type_then_save)
+    assert dlg.ask_and_perform(next(a for a in dlg.actions_ if a.name == "close")) is False
+    assert seen["open"] and seen["problem_shown"]
+    assert (seen["result"], seen["doc_no"]) == ("经入户核查，家庭收入低于标准，同意临时救助", "民救〔2026〕7号")
+    assert seen["problem"].startswith("该办件已被 赵主任 于 ")
+    assert seen["problem"].endswith(f"更新为“{STATE_LABELS['closed_rejected']}”，请查看后重试")
+    assert messages.shown[-1][1] == seen["problem"]
+    assert seen["behind"] == "closed_rejected"  # the detail behind the dialog already shows what happened
+    assert not dlg.buttons["close"].isEnabled()
+    with opened.db.reading() as s:
+        t = tickets.get(s, number)
+        assert t.state == "closed_rejected"
+        closed = s.scalar(select(func.count()).select_from(Event).where(Event.ticket_uid == t.uid,
+                                                                        Event.type == "ticket.closed"))
+    assert closed == 1  # nothing of the refused save was written

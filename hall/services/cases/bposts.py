@@ -30,7 +30,8 @@ from hall.services.base.validators import free_text
 from hall.services.people.attendance import AWAY, active_substitutions, is_away, status_of
 from hall.services.people.staff import by_number
 from hall.services.storage import identity, ledger
-from hall.services.tickets.rules import by_uid, touch
+from hall.services.tickets.record import for_change
+from hall.services.tickets.rules import append_event, by_uid, touch
 
 
 @dataclass
@@ -171,12 +172,12 @@ def _route(session: Session, actor: Actor, sub: Substitution, now: datetime, rep
     b_post = session.get_one(Staff, sub.b_post_id)
     for i in range(0, len(ids), 500):
         stmt = select(Ticket).where(_routed(session, sub), Ticket.id.in_(list(ids[i:i + 500]))).order_by(Ticket.id)
-        for t in session.scalars(stmt).all():
-            ledger.append(session, actor, "bpost.reassigned", {
+        for t in session.scalars(for_change(stmt)).all():  # locked in id order: two runs never deadlock
+            append_event(session, actor, t, "bpost.reassigned", {
                 "substitution": sub.event_id, "from_owner_uid": identity.uid_of(session, t.owner_id),
                 "to_owner_uid": b_post.uid,
                 "reason": f"职位代理：转由B岗{b_post.name}负责",
-            }, ticket_uid=t.uid, at=now)
+            }, at=now)
             report.moved.append(t.number)
 
 
@@ -190,7 +191,7 @@ def _project_reassigned(session: Session, ev: Event, p: dict[str, Any]) -> None:
         session.add(SubstitutedTicket(substitution_id=sub.id, ticket_uid=t.uid,
                                       original_owner_id=identity.staff_ref(session, p, "from_owner_uid", "from_owner")))
     t.owner_id = identity.staff_ref(session, p, "to_owner_uid", "to_owner")
-    touch(t, ev)
+    touch(session, t, ev, p)
     session.flush()
 
 
@@ -210,16 +211,16 @@ def _end(session: Session, actor: Actor, sub: Substitution, day: date, now: date
 
 def _hand_back(session: Session, actor: Actor, sub: Substitution, row: SubstitutedTicket, now: datetime,
                report: SweepReport) -> None:
-    t = by_uid(session, row.ticket_uid)
+    t = by_uid(session, row.ticket_uid, lock=True)
     # Only what the B-post still holds goes back: a ticket closed or transferred meanwhile stays as it is.
     if not t.is_open or t.owner_id != sub.b_post_id:
         return
     holder = session.get_one(Staff, sub.holder_id)
-    ledger.append(session, actor, "bpost.returned", {
+    append_event(session, actor, t, "bpost.returned", {
         "substitution": sub.event_id, "from_owner_uid": identity.uid_of(session, sub.b_post_id),
         "to_owner_uid": holder.uid,
         "reason": f"职位代理结束：{holder.name}返岗，办件交回",
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     report.returned.append(t.number)
 
 
@@ -242,7 +243,7 @@ def _project_returned(session: Session, ev: Event, p: dict[str, Any]) -> None:
     if row is not None:
         row.returned = True
     t.owner_id = identity.staff_ref(session, p, "to_owner_uid", "to_owner")
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 def end_substitution(session: Session, actor: Actor, substitution_id: int, day: date, *,

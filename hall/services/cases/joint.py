@@ -29,7 +29,16 @@ from hall.services.base.actor import Actor
 from hall.services.base.validators import free_text
 from hall.services.storage import ledger
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import add_workdays, by_uid, check_transition, load, permit, today_of, touch
+from hall.services.tickets.rules import (
+    add_workdays,
+    append_event,
+    by_uid,
+    check_transition,
+    load,
+    permit,
+    today_of,
+    touch,
+)
 
 OPINION_DAYS = 5
 HIGHER_REVIEW_DAYS = 3
@@ -124,9 +133,9 @@ def copy(session: Session, actor: Actor, number: str, requests: list[CopyRequest
         entries.append({"department": name, "round": rounds.get(name, 0) + 1, "higher_review": r.higher_review,
                          "asked": what, "window_code": window_of(name),
                          "copied_on": copied_on, "due_on": due, "due_provisional": provisional})
-    ev = ledger.append(session, actor, "joint.copied", {
+    ev = append_event(session, actor, t, "joint.copied", {
         "copies": entries, "reason": "抄告" + "、".join(f"{e['department']}（{e['due_on']}前回复）" for e in entries),
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     rows = session.scalars(select(JointCopy).where(JointCopy.event_id == ev.event_id).order_by(JointCopy.id))
     return [_view(c) for c in rows]
 
@@ -147,7 +156,7 @@ def _project_copied(session: Session, ev: Event, p: dict[str, Any]) -> None:
             due_provisional=e["due_provisional"], state="pending",
         ))
     t.state = "awaiting_opinions"
-    touch(t, ev)
+    touch(session, t, ev, p)
     session.flush()
 
 
@@ -163,7 +172,8 @@ def record_opinion(session: Session, actor: Actor, copy_id: int, answer: str, op
     """A co-department's opinion, recorded by the lead window or by the clerk of that office's own window."""
     now = today_of(now)
     c = _copy(session, copy_id)
-    t = by_uid(session, c.ticket_uid)
+    t = by_uid(session, c.ticket_uid, lock=True)
+    session.refresh(c)  # as the last commit on its ticket left it (another counter may have just answered)
     if not (c.window_code and actor.role == "clerk" and actor.window_code == c.window_code):
         try:
             permit(session, actor, t, "登记审核意见", now.date())
@@ -185,16 +195,16 @@ def record_opinion(session: Session, actor: Actor, copy_id: int, answer: str, op
     if on > c.due_on:
         raise ConflictError(f"{c.department}的回复期限为 {c.due_on}，{on} 的回复已逾期：按规定视为认可，"
                             "由系统登记逾期视为认可")
-    others = [x for x in _current(session, t) if x.id != c.id]
+    others = [x for x in _current(session, t, fresh=True) if x.id != c.id]
     objection = answer != "agree" or any(x.state in ("disagree", "needs_more") for x in others)
     all_done = all(x.state != "pending" for x in others)
     # Back to the lead at once on an objection (with reasons), or when every department has answered.
     to = "in_progress" if (objection or all_done) and t.state == "awaiting_opinions" else None
-    ledger.append(session, actor, "joint.opinion", {
+    append_event(session, actor, t, "joint.opinion", {
         "department": c.department, "round": c.round, "answer": answer, "opinion": body, "answered_on": on,
         "answered_by": who, "to": to,
         "reason": f"{c.department}：{ANSWERS[answer]}" + (f"（{body}）" if body else ""),
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     return _view(c)
 
 
@@ -206,7 +216,7 @@ def _project_opinion(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t = by_uid(session, ev.ticket_uid)
     if p["to"]:
         t.state = p["to"]
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 def _by_key(session: Session, uid: str | None, department: str, round_: int) -> JointCopy:
@@ -249,14 +259,17 @@ def deem_consent(session: Session, actor: Actor, today: date, ids: Sequence[int]
                                                           JointCopy.id.in_(list(ids[i:i + 500])))
                                   .order_by(JointCopy.due_on, JointCopy.id)).all()
         for c in overdue:
-            t = by_uid(session, c.ticket_uid)
-            others = [x for x in _current(session, t) if x.id != c.id]
+            t = by_uid(session, c.ticket_uid, lock=True)
+            session.refresh(c)
+            if c.state != "pending":
+                continue  # answered by its department while this run waited for the ticket
+            others = [x for x in _current(session, t, fresh=True) if x.id != c.id]
             to = "in_progress" if t.state == "awaiting_opinions" and all(x.state != "pending" for x in others) \
                 else None
-            ledger.append(session, actor, "joint.deemed_consent", {
+            append_event(session, actor, t, "joint.deemed_consent", {
                 "department": c.department, "round": c.round, "due_on": c.due_on, "deemed_on": today, "to": to,
                 "reason": f"{c.department}逾期未回复（期限 {c.due_on}），视为认可",
-            }, ticket_uid=t.uid, at=now)
+            }, at=now)
             accountability.open_record(
                 session, actor, f"deemed:{t.uid}:{c.department}:{c.round}", "deemed_consent", today,
                 ticket_uid=t.uid, department=c.department, window_code=c.window_code,
@@ -282,12 +295,16 @@ def _project_deemed(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t = by_uid(session, ev.ticket_uid)
     if p["to"]:
         t.state = p["to"]
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
-def _current(session: Session, t: Ticket) -> list[JointCopy]:
-    return list(session.scalars(select(JointCopy).where(JointCopy.ticket_uid == t.uid,
-                                                        JointCopy.state != "superseded").order_by(JointCopy.id)))
+def _current(session: Session, t: Ticket, *, fresh: bool = False) -> list[JointCopy]:
+    """The ticket's copies of the current rounds; ``fresh``: read again, not taken from the identity map (after
+    the ticket was locked, to decide on what the last commit left)."""
+    stmt = select(JointCopy).where(JointCopy.ticket_uid == t.uid, JointCopy.state != "superseded")
+    if fresh:
+        stmt = stmt.execution_options(populate_existing=True)
+    return list(session.scalars(stmt.order_by(JointCopy.id)))
 
 
 def _view(c: JointCopy) -> CopyView:

@@ -22,7 +22,7 @@ from hall.services.base.actor import Actor
 from hall.services.base.validators import free_text, shown
 from hall.services.calendar.deadlines import working_days_between
 from hall.services.storage import ledger
-from hall.services.tickets.rules import add_workdays, by_uid, calendar, load, today_of
+from hall.services.tickets.rules import add_workdays, append_event, by_uid, calendar, load, today_of, touch
 
 SEND_METHODS = ("专人报送", "邮寄", "系统报送", "村代办员带送")
 DEPT_OUTCOMES = {"approved": "准予/通过", "rejected": "不予批准", "returned": "退回补充"}
@@ -59,13 +59,13 @@ def forward(session: Session, actor: Actor, number: str, department: str, *, how
                               f"{dept_days} 个工作日超出承诺办结日期 {t.due_date}（余 {left} 个工作日）")
     dept_due, _ = add_workdays(session, sent_on, dept_days) if dept_days else (sent_on, False)
     seq = (session.scalar(select(func.max(ProxyLeg.seq)).where(ProxyLeg.ticket_uid == t.uid)) or 0) + 1
-    ev = ledger.append(session, actor, "proxy.forwarded", {
+    ev = append_event(session, actor, t, "proxy.forwarded", {
         "seq": seq, "department": department, "sent_on": sent_on, "how_sent": how_sent,
         "what_sent": [{"name": n, "form": held[n]["form"], "count": held[n]["count"]} for n in names],
         "dept_days": dept_days, "dept_due_on": dept_due,
         "note": free_text(note, "报送说明", max_len=500, multiline=True, required=False),
         "reason": f"报{department}（部门时限 {dept_days} 个工作日，至 {dept_due}）",
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     return session.scalars(select(ProxyLeg).where(ProxyLeg.event_id == ev.event_id)).one()
 
 
@@ -79,8 +79,7 @@ def _project_forwarded(session: Session, ev: Event, p: dict[str, Any]) -> None:
         dept_due_on=date.fromisoformat(p["dept_due_on"]) if p["dept_due_on"] else None, state="sent",
     ))
     t.state = "forwarded"
-    t.version += 1
-    t.updated_at = ev.occurred_at
+    touch(session, t, ev, p)
     session.flush()
 
 
@@ -124,13 +123,13 @@ def department_returned(session: Session, actor: Actor, number: str, outcome: st
         raise ValidationError("结果返回日期", f"应在转报日 {leg.sent_on} 与今天之间")
     ref = free_text(dept_ref, "部门受理编号", max_len=60, required=False) or leg.dept_ref
     said = free_text(answer, "部门答复", max_len=2000, multiline=True)
-    ledger.append(session, actor, "proxy.returned", {
+    append_event(session, actor, t, "proxy.returned", {
         "leg": leg.event_id, "outcome": outcome, "answer": said,
         "returned_on": on, "dept_ref": ref,
         "result_doc_no": free_text(result_doc_no, "结果文书编号", max_len=60, required=False),
         "late": leg.dept_due_on is not None and on > leg.dept_due_on,
         "reason": f"{leg.department}：{DEPT_OUTCOMES[outcome]}（{on}）",
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     return leg
 
 
@@ -142,8 +141,7 @@ def _project_returned(session: Session, ev: Event, p: dict[str, Any]) -> None:
     leg.state = "returned"
     t = by_uid(session, ev.ticket_uid)
     t.state = "in_progress"
-    t.version += 1
-    t.updated_at = ev.occurred_at
+    touch(session, t, ev, p)
 
 
 def _leg(session: Session, event_id: str) -> ProxyLeg:

@@ -23,15 +23,16 @@ written.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, or_, select, update
+from sqlalchemy import Text, bindparam, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from hall.errors import NotFound
+from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Ticket
 from hall.services.base.actor import Actor
 from hall.services.base.validators import free_text
@@ -39,7 +40,7 @@ from hall.services.calendar import clock
 from hall.services.calendar.deadlines import ClockEvent, LimitRule, recompute
 from hall.services.calendar.workdays import WorkCalendar
 from hall.services.storage import ledger
-from hall.services.tickets.record import by_uid, touch
+from hall.services.tickets.record import PARENT, by_uid, touch
 
 Progress = Callable[[int, int, str], None]  # (done, total, what is being done), as hall.ui.background reports it
 
@@ -48,9 +49,11 @@ WRITE_CHUNK = 2_000  # moved tickets written between two progress reports (a few
 DEADLINE_CHANGED = "ticket.deadline_changed"
 
 _TICKETS = Ticket.__table__
-_SET_DUE = (update(_TICKETS).where(_TICKETS.c.uid == bindparam("b_uid"))
-            .values(due_date=bindparam("b_due"), due_provisional=bindparam("b_prov"),
-                    version=_TICKETS.c.version + 1, updated_at=bindparam("b_at")))
+_SET_DUE_ANY = (update(_TICKETS).where(_TICKETS.c.uid == bindparam("b_uid"))
+                .values(due_date=bindparam("b_due"), due_provisional=bindparam("b_prov"),
+                        version=_TICKETS.c.version + 1, updated_at=bindparam("b_at")))
+# The compare-and-set on the version each event was based on (hall.services.tickets.record.touch, set-based).
+_SET_DUE = _SET_DUE_ANY.where(_TICKETS.c.version == bindparam("b_parent"))
 
 
 def _no_progress(_done: int, _total: int, _what: str) -> None:
@@ -64,18 +67,19 @@ def _candidates(since: date) -> Any:
     # No ORDER BY: sorted by id, SQLite walks the whole table by rowid instead of the open tickets' index
     # (1.6 s instead of 20 ms at a million tickets with 3,000 open); the few changes are sorted in Python.
     return (select(t.id, t.uid, t.number, t.item_id, t.kind, t.accepted_on, t.due_date, t.due_provisional,
-                   cast(t.clock, Text))
+                   cast(t.clock, Text), t.version)
             .where(t.is_open, t.accepted_on.is_not(None), t.due_date.is_not(None),
                    or_(t.due_date >= since, t.due_provisional)))
 
 
-Change = tuple[int, str, str, date, date, bool, bool]  # ticket id, uid, number, old, new, old/new provisional
+# ticket id, uid, number, old, new, old/new provisional, the version the change is based on
+Change = tuple[int, str, str, date, date, bool, bool, int]
 
 
 def _moved(calendar: WorkCalendar, rules: dict[int, LimitRule], rows: Sequence[Any]) -> list[Change]:
     """The rows (of :func:`_candidates`) whose due date or provisional flag the calendar changes."""
     jobs = [(rules[r[3]], r[5], r[4], _clock_events(r[8])) for r in rows]
-    return [(r[0], r[1], r[2], r[6], due, r[7], provisional)
+    return [(r[0], r[1], r[2], r[6], due, r[7], provisional, r[9])
             for r, (due, provisional) in zip(rows, recompute(calendar, jobs), strict=True)
             if due != r[6] or provisional != r[7]]
 
@@ -132,28 +136,37 @@ def recompute_open(session: Session, actor: Actor, *, since: date, why: str,
     for start in range(0, total, WRITE_CHUNK):
         part = changes[start:start + WRITE_CHUNK]
         ledger.append_many(session, actor, DEADLINE_CHANGED, [
-            ({"old": old, "new": new, "old_provisional": old_prov, "new_provisional": new_prov, "why": why}, uid)
-            for _id, uid, _number, old, new, old_prov, new_prov in part
+            ({"old": old, "new": new, "old_provisional": old_prov, "new_provisional": new_prov, "why": why,
+              PARENT: parent}, uid)
+            for _id, uid, _number, old, new, old_prov, new_prov, parent in part
         ])
         report(start + len(part), total, "记录期限变化")
-    return [(number, old, new) for _id, _uid, number, old, new, _op, _np in changes]
+    return [(number, old, new) for _id, _uid, number, old, new, _op, _np, _parent in changes]
 
 
 @ledger.projector(DEADLINE_CHANGED)
 def _project(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t = by_uid(session, ev.ticket_uid)
     t.due_date, t.due_provisional = date.fromisoformat(p["new"]), p["new_provisional"]
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 @ledger.bulk_projector(DEADLINE_CHANGED)
 def _project_many(session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, Any]]) -> None:
     """What :func:`_project` does for each event, as one executemany."""
     params = [{"b_uid": r["ticket_uid"], "b_due": date.fromisoformat(p["new"]), "b_prov": p["new_provisional"],
-               "b_at": r["occurred_at"]} for r, p in zip(rows, payloads, strict=True)]
-    updated = session.connection().execute(_SET_DUE, params).rowcount
-    if updated != len(params):
-        raise NotFound(f"台账事件指向的办件中有 {len(params) - updated} 件不存在")
+               "b_at": r["occurred_at"], "b_parent": p.get(PARENT)} for r, p in zip(rows, payloads, strict=True)]
+    conn = session.connection()
+    # Runs of events with a parent and without (written before parents were recorded), each in order.
+    for has_parent, run in itertools.groupby(params, key=lambda q: q["b_parent"] is not None):
+        part = list(run)
+        updated = conn.execute(_SET_DUE if has_parent else _SET_DUE_ANY, part).rowcount
+        if updated != len(part):
+            uids = list({q["b_uid"] for q in part})
+            found = conn.scalar(select(func.count()).select_from(_TICKETS).where(_TICKETS.c.uid.in_(uids)))
+            if found != len(uids):
+                raise NotFound(f"台账事件指向的办件中有 {len(uids) - (found or 0)} 件不存在")
+            raise ConflictError(f"重新计算期限期间有 {len(part) - updated} 件办件被其他窗口修改，请重试")
     # Ticket objects this session already holds would still show the old dates: have them read again.
     uids = {r["ticket_uid"] for r in rows}
     for obj in list(session.identity_map.values()):

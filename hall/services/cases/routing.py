@@ -27,7 +27,16 @@ from hall.services.cases.workflow import ClockChange, _clock_event
 from hall.services.people.attendance import standing_in_for
 from hall.services.storage import identity, ledger
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import by_uid, check_transition, load, open_stop, staff_name, today_of, touch
+from hall.services.tickets.rules import (
+    append_event,
+    by_uid,
+    check_transition,
+    load,
+    open_stop,
+    staff_name,
+    today_of,
+    touch,
+)
 
 
 @dataclass(frozen=True)
@@ -67,10 +76,10 @@ def request_transfer(session: Session, actor: Actor, number: str, to_window: str
         to_staff = session.scalars(select(Staff).where(Staff.staff_no == to_staff_no)).first()
         if to_staff is None or to_staff.window_code != to_window:
             raise ValidationError("接收人", f"工号“{to_staff_no}”不是{to_window}窗口的工作人员")
-    ev = ledger.append(session, actor, "routing.transfer_requested", {
+    ev = append_event(session, actor, t, "routing.transfer_requested", {
         "from_window": t.window_code, "to_window": to_window, "from_owner_uid": identity.uid_of(session, t.owner_id),
         "to_staff_uid": to_staff.uid if to_staff else None, "reason": why, "handover": handed,
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     return session.scalars(select(Transfer).where(Transfer.event_id == ev.event_id)).one()
 
 
@@ -82,7 +91,7 @@ def _project_requested(session: Session, ev: Event, p: dict[str, Any]) -> None:
                          from_owner_id=identity.staff_ref(session, p, "from_owner_uid", "from_owner"),
                          to_staff_id=identity.staff_ref(session, p, "to_staff_uid", "to_staff_id"),
                          reason=p["reason"], handover=p["handover"], requested_at=ev.occurred_at, state="pending"))
-    touch(t, ev)
+    touch(session, t, ev, p)
     session.flush()
 
 
@@ -102,7 +111,7 @@ def _receiver_check(session: Session, actor: Actor, tr: Transfer, day: date) -> 
 
 def _for_receiver(session: Session, actor: Actor, number: str, now: datetime) -> tuple[Ticket, Transfer]:
     """The ticket and its pending transfer, for the receiving window's answer (accept or decline)."""
-    t = tickets.get(session, number)
+    t = tickets.get(session, number, lock=True)  # then the pending transfer as the last commit left it
     tr = _pending(session, t)
     if tr is None:
         raise ConflictError(f"办件 {t.number} 没有待接收的转办")
@@ -124,11 +133,11 @@ def accept_transfer(session: Session, actor: Actor, number: str, *, now: datetim
     t, tr = _for_receiver(session, actor, number, now)
     check_transition(t, "accept_transfer")
     owner = actor.staff_id if actor.role == "clerk" else (tr.to_staff_id or t.owner_id)
-    ledger.append(session, actor, "routing.transfer_accepted", {
+    append_event(session, actor, t, "routing.transfer_accepted", {
         "transfer": tr.event_id, "window_code": tr.to_window, "from_owner_uid": identity.uid_of(session, t.owner_id),
         "to_owner_uid": identity.uid_of(session, owner),
         "reason": f"{tr.to_window}窗口接收转办（{tr.reason}）",
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     return t
 
 
@@ -137,7 +146,7 @@ def _project_accepted(session: Session, ev: Event, p: dict[str, Any]) -> None:
     _decided(session, ev, p, "accepted")
     t = by_uid(session, ev.ticket_uid)
     t.window_code, t.owner_id = p["window_code"], identity.staff_ref(session, p, "to_owner_uid", "to_owner")
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 def decline_transfer(session: Session, actor: Actor, number: str, reason: str, *,
@@ -145,9 +154,9 @@ def decline_transfer(session: Session, actor: Actor, number: str, reason: str, *
     """The receiver sends it back with reasons; the ticket never left its owner."""
     now = today_of(now)
     t, tr = _for_receiver(session, actor, number, now)
-    ledger.append(session, actor, "routing.transfer_declined", {
+    append_event(session, actor, t, "routing.transfer_declined", {
         "transfer": tr.event_id, "reason": free_text(reason, "退回原因", max_len=500, multiline=True, min_len=2),
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     return t
 
 
@@ -155,7 +164,7 @@ def decline_transfer(session: Session, actor: Actor, number: str, reason: str, *
 def _project_declined(session: Session, ev: Event, p: dict[str, Any]) -> None:
     tr = _decided(session, ev, p, "declined")
     tr.decline_reason = p["reason"]
-    touch(by_uid(session, ev.ticket_uid), ev)
+    touch(session, by_uid(session, ev.ticket_uid), ev, p)
 
 
 def inbox(session: Session, window_code: str) -> list[TransferView]:

@@ -29,6 +29,7 @@ from hall.services.storage import identity, ledger
 from hall.services.tickets.rules import (
     CLOSE_STATES,
     DELIVERY_METHODS,
+    append_event,
     by_uid,
     calendar,
     load,
@@ -45,8 +46,8 @@ def start(session: Session, actor: Actor, number: str, note: str = "", *, now: d
     now = today_of(now)
     t = load(session, actor, number, "start", now, expected_version)
     note = free_text(note, "说明", max_len=500, required=False)
-    ledger.append(session, actor, "ticket.started", {"from_state": t.state, "to": "in_progress", "reason": note},
-                  ticket_uid=t.uid, at=now)
+    append_event(session, actor, t, "ticket.started", {"from_state": t.state, "to": "in_progress", "reason": note},
+                 at=now)
     return t
 
 
@@ -56,8 +57,8 @@ def withdraw(session: Session, actor: Actor, number: str, reason: str, *, now: d
     now = today_of(now)
     t = load(session, actor, number, "withdraw", now, expected_version)
     why = free_text(reason, "撤回原因", max_len=500, min_len=2)
-    ledger.append(session, actor, "ticket.withdrawn", {"from_state": t.state, "to": "withdrawn", "reason": why},
-                  ticket_uid=t.uid, at=now)
+    append_event(session, actor, t, "ticket.withdrawn", {"from_state": t.state, "to": "withdrawn", "reason": why},
+                 at=now)
     return t
 
 
@@ -69,7 +70,7 @@ def _project_state(session: Session, ev: Event, p: dict[str, Any]) -> None:
     if p["to"] in FINISHED:
         t.is_open = False
         t.closed_at = ev.occurred_at
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 def change_kind(session: Session, actor: Actor, number: str, kind: str, reason: str, *,
@@ -88,10 +89,10 @@ def change_kind(session: Session, actor: Actor, number: str, kind: str, reason: 
     if t.accepted_on is not None:
         item = session.get_one(Item, t.item_id)
         due, provisional = clock.quick_due(calendar(session), item, kind, t.accepted_on, t.clock)
-    ledger.append(session, actor, "ticket.kind_changed", {
+    append_event(session, actor, t, "ticket.kind_changed", {
         "from": t.kind, "to": kind, "reason": free_text(reason, "变更原因", max_len=500, min_len=2),
         "old_due": t.due_date, "due_date": due, "due_provisional": provisional,
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     return t
 
 
@@ -101,7 +102,7 @@ def _project_kind(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t.kind = p["to"]
     t.due_date = date.fromisoformat(p["due_date"]) if p["due_date"] else None
     t.due_provisional = p["due_provisional"]
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 # ------------------------------------------------------------------------------------------- clock
@@ -121,10 +122,10 @@ def _clock_event(session: Session, actor: Actor, t: Ticket, entry: dict[str, Any
     new_clock = [*t.clock, entry]
     due, provisional = clock.quick_due(calendar(session), item, t.kind, t.accepted_on, new_clock)
     old = t.due_date
-    ledger.append(session, actor, "ticket.clock", {
+    append_event(session, actor, t, "ticket.clock", {
         "entry": entry, "what": what, "reason": f"{what}：{entry.get('reason', '')}".rstrip("："),
         "old_due": old, "new_due": due, "due_provisional": provisional, "to": to_state,
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     return ClockChange(t.number, old, due, provisional)
 
 
@@ -136,7 +137,7 @@ def _project_clock(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t.due_provisional = p["due_provisional"]
     if p.get("to"):
         t.state = p["to"]
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 def pause(session: Session, actor: Actor, number: str, reason: str, *, now: datetime | None = None,
@@ -237,10 +238,10 @@ def close(session: Session, actor: Actor, number: str, outcome: str, result: str
     body = free_text(result, "办理结果", max_len=2000, multiline=True)
     doc_no = free_text(result_doc_no, "结果文书编号", max_len=60, required=False)
     on_time = t.due_date is None or now.date() <= t.due_date
-    ledger.append(session, actor, "ticket.closed", {
+    append_event(session, actor, t, "ticket.closed", {
         "state": CLOSE_STATES[outcome], "result": body, "on_time": on_time,
         "result_doc_no": doc_no,
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     followups.schedule_after_closure(session, actor, t, now=now)
     return t
 
@@ -259,12 +260,12 @@ def deliver(session: Session, actor: Actor, number: str, how: str, signed_by: st
     if on > now.date():
         raise ValidationError("送达日期", "不能晚于今天")
     signer = free_text(signed_by, "签收人", max_len=40)
-    ledger.append(session, actor, "ticket.delivered", {
+    append_event(session, actor, t, "ticket.delivered", {
         "how": how, "delivered_on": on, "signed_by": signer,
         "doc_no": free_text(doc_no, "送达回证编号", max_len=60, required=False),
         "note": free_text(note, "备注", max_len=500, multiline=True, required=False),
         "from_state": t.state, "reason": f"{how}，{on.isoformat()}，签收人 {signer}",
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
     return t
 
 
@@ -272,7 +273,7 @@ def deliver(session: Session, actor: Actor, number: str, how: str, signed_by: st
 def _project_delivered(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t = by_uid(session, ev.ticket_uid)
     t.state = "delivered"
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 @dataclass(frozen=True)
@@ -297,10 +298,10 @@ def delivery_of(session: Session, t: Ticket) -> Delivery | None:
 def reassign_event(session: Session, actor: Actor, t: Ticket, to_staff_id: int | None, reason: str,
                    now: datetime, **extra: Any) -> None:
     """Record a change of the responsible person (a manager's reassignment within the window)."""
-    ledger.append(session, actor, "ticket.reassigned", {
+    append_event(session, actor, t, "ticket.reassigned", {
         "from_owner_uid": identity.uid_of(session, t.owner_id), "to_owner_uid": identity.uid_of(session, to_staff_id),
         "reason": reason, **extra,
-    }, ticket_uid=t.uid, at=now)
+    }, at=now)
 
 
 @ledger.projector("ticket.reassigned")
@@ -309,5 +310,5 @@ def _project_reassigned(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t.owner_id = identity.staff_ref(session, p, "to_owner_uid", "to_owner")
     if p.get("window_code"):
         t.window_code = p["window_code"]
-    touch(t, ev)
+    touch(session, t, ev, p)
 

@@ -96,7 +96,7 @@ def request_rating(session: Session, actor: Actor, number: str, stage: str, *, r
                    now: datetime | None = None) -> RatingInvite:
     """The clerk asks the citizen to rate: a one-time token for the citizen-side screen."""
     now = today_of(now)
-    t = tickets.get(session, number)
+    t = tickets.get(session, number, lock=True)  # two counters asking at once: one request, the other is told
     permit(session, actor, t, "请申请人评价", now.date())
     if stage not in RATING_STAGES:
         raise ValidationError("评价环节", f"应为{'、'.join(RATING_STAGES.values())}之一")
@@ -139,8 +139,9 @@ def rate(session: Session, channel: CitizenChannel, token: str, level: int, comm
     # A token is what request_rating issued (URL-safe ASCII); anything else cannot be one, and must not reach
     # the hash (a lone surrogate has no UTF-8) or the message.
     valid = isinstance(token, str) and 0 < len(token) <= 200 and token.isascii() and token.isprintable()
-    req = session.scalars(select(RatingRequest).where(RatingRequest.token_hash == _hash(token))).first() \
-        if valid else None
+    # Locked: a token used twice at once (a double tap) waits for the first use to commit and then sees it used.
+    req = session.scalars(tickets.for_change(select(RatingRequest).where(RatingRequest.token_hash == _hash(token)))
+                          ).first() if valid else None
     if req is None:
         raise PermissionDenied("评价码无效：请工作人员重新发起评价")
     if req.used_at is not None:

@@ -1,6 +1,22 @@
 """Reading tickets and the basic actions on them; every action is a ledger event with actor and reason.
 
-The full state machine of the five kinds (proxy legs, joint opinions, routing) builds on ``act`` here.
+The full state machine of the five kinds (proxy legs, joint opinions, routing) builds on the helpers here.
+
+**Per-ticket concurrency.** Eleven counters may act on one ticket at the same moment; of two conflicting actions
+exactly one may win. Three things together make sure of it, on either database:
+
+- an action loads the ticket it will change with :func:`get` / :func:`by_uid` ``lock=True`` (``SELECT … FOR UPDATE``
+  on PostgreSQL, so a second counter waits for the first to commit and then reads what it left; SQLite's
+  ``BEGIN IMMEDIATE`` already keeps every other writer out) and checks the version the clerk saw
+  (:func:`check_version`);
+- its event names the ticket version it was based on, ``parent_version`` in the payload (:func:`append_event`);
+- the projector applies it as a compare-and-set on that version in SQL (:func:`touch`): an event whose parent is
+  no longer the ticket's version changes nothing and raises :class:`ConflictError`, so a path that forgot the lock
+  still cannot record a lost update. Events written before parents were recorded carry none and replay as they
+  were applied (the version moves on by one).
+
+The loser is told who changed the ticket, when and to what (:func:`changed_meanwhile`), and its whole transaction
+rolls back.
 """
 
 from __future__ import annotations
@@ -9,8 +25,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Staff, Ticket
@@ -63,9 +80,19 @@ EVENT_LABELS = {
 }
 
 
-def get(session: Session, number: str) -> Ticket:
+def for_change(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` reading tickets (or other rows) that this transaction is about to change: the rows stay locked
+    until commit on PostgreSQL (a second counter's load waits, then reads the committed result), and rows this
+    session already holds are read again rather than served from its identity map. SQLite renders no FOR UPDATE:
+    its write transactions (BEGIN IMMEDIATE) already run one at a time."""
+    return stmt.with_for_update().execution_options(populate_existing=True)
+
+
+def get(session: Session, number: str, *, lock: bool = False) -> Ticket:
+    """The ticket numbered ``number``; ``lock`` when the caller will change it (see the module docstring)."""
     number = parse_key(number, "办件编号")
-    t = session.scalars(select(Ticket).where(Ticket.number == number)).first()
+    stmt = select(Ticket).where(Ticket.number == number)
+    t = session.scalars(for_change(stmt) if lock else stmt).first()
     if t is None:
         raise NotFound(f"办件编号“{number}”不存在")
     return t
@@ -111,22 +138,61 @@ def owner_name(session: Session, ticket: Ticket) -> str:
     return person.name if person else ""
 
 
-def _editable(session: Session, actor: Actor, number: str, what: str, expected_version: int | None) -> Ticket:
-    t = get(session, number)
+def _editable(session: Session, actor: Actor, number: str, what: str, expected_version: int | None,
+              now: datetime | None = None) -> Ticket:
+    t = get(session, number, lock=True)
     require_ticket_action(actor, window_code=t.window_code, owner_id=t.owner_id, intake_point=t.intake_point,
                           what=what)
-    if expected_version is not None and t.version != expected_version:
-        raise ConflictError(f"办件 {t.number} 刚被其他窗口修改，请刷新后再{what}")
+    check_version(session, t, expected_version, now)
     return t
+
+
+# ------------------------------------------------------------------------------ per-ticket concurrency
+PARENT = "parent_version"  # the payload key naming the ticket version an event was based on
+
+
+def check_version(session: Session, t: Ticket, expected_version: int | None, now: datetime | None = None) -> None:
+    """Refuse when the ticket is no longer at the version the clerk's screen showed (``None``: not checked).
+
+    Called on the locked row: on PostgreSQL a counter that waited for another's commit sees its version here."""
+    if expected_version is not None and t.version != expected_version:
+        raise changed_meanwhile(session, t.uid, now)
+
+
+def changed_meanwhile(session: Session, ticket_uid: str | None, now: datetime | None = None, *,
+                      besides: str | None = None) -> ConflictError:
+    """该办件已被 X 于 HH:MM 更新为“状态”: the conflict as the clerk is told it, from the committed ticket row and the
+    event that changed it last (the one stamped with the row's ``updated_at``; ``besides``: this transaction's own
+    event, never the one to name). Names staff only, never the applicant."""
+    row = session.connection().execute(select(_T.c.state, _T.c.updated_at).where(_T.c.uid == ticket_uid)).first()
+    if row is None:
+        return ConflictError("该办件已不存在，请刷新后重试")
+    state, updated_at = row
+    e = Event.__table__.c
+    mine = [e.event_id != besides] if besides else []
+    last = select(e.actor_name, e.occurred_at).where(e.ticket_uid == ticket_uid, *mine).order_by(e.id.desc()).limit(1)
+    found = session.connection().execute(last.where(e.occurred_at == updated_at)).first() or \
+        session.connection().execute(last).first()
+    who, at = (found[0], found[1]) if found else ("其他窗口", updated_at)
+    when = f"{at:%H:%M}" if now is None or at.date() == now.date() else f"{at.month}月{at.day}日 {at:%H:%M}"
+    return ConflictError(f"该办件已被 {who} 于 {when} 更新为“{STATE_LABELS.get(state, state)}”，请查看后重试")
+
+
+def append_event(session: Session, actor: Actor, t: Ticket, type: str, payload: dict[str, Any], *,
+                 at: datetime | None = None) -> Event:
+    """Append an event that changes ticket ``t``, naming the version it was based on (its parent): the version
+    this transaction loaded and checked, or moved on to with an earlier event of its own."""
+    return ledger.append(session, actor, type, {**payload, PARENT: t.version}, ticket_uid=t.uid, at=at)
 
 
 
 
 _T = Ticket.__table__
-_CLOSE = (update(_T).where(_T.c.uid == bindparam("ticket_uid"))
-          .values(state=bindparam("new_state"), result=bindparam("new_result"), is_open=False,
-                  closed_at=bindparam("at"), closed_on_time=bindparam("new_on_time"), version=_T.c.version + 1,
-                  updated_at=bindparam("at")))
+_CLOSE_ANY = (update(_T).where(_T.c.uid == bindparam("ticket_uid"))
+              .values(state=bindparam("new_state"), result=bindparam("new_result"), is_open=False,
+                      closed_at=bindparam("at"), closed_on_time=bindparam("new_on_time"), version=_T.c.version + 1,
+                      updated_at=bindparam("at")))
+_CLOSE = _CLOSE_ANY.where(_T.c.version == bindparam("parent"))  # the compare-and-set (see touch)
 
 
 @ledger.projector("ticket.closed")
@@ -134,26 +200,28 @@ def _project_closed(session: Session, ev: Event, p: dict[str, Any]) -> None:
     if not session.identity_map and not session.new:
         # Nothing is loaded in this unit of work (the counter's on-the-spot close after intake, which writes
         # through Core): no ORM object can go stale, so one prebuilt UPDATE instead of a load and a flush.
-        done = session.connection().execute(_CLOSE, {"ticket_uid": ev.ticket_uid, "new_state": p["state"],
-                                                     "new_result": p["result"], "at": ev.occurred_at,
-                                                     "new_on_time": p["on_time"]}).rowcount
+        parent = p.get(PARENT)
+        done = session.connection().execute(_CLOSE if parent is not None else _CLOSE_ANY, {
+            "ticket_uid": ev.ticket_uid, "new_state": p["state"], "new_result": p["result"], "at": ev.occurred_at,
+            "new_on_time": p["on_time"], "parent": parent}).rowcount
         if done != 1:
-            raise NotFound(f"台账事件指向的办件 {ev.ticket_uid} 不存在")
+            by_uid(session, ev.ticket_uid)  # NotFound when there is no such ticket
+            raise changed_meanwhile(session, ev.ticket_uid, ev.occurred_at, besides=ev.event_id)
         return
     t = by_uid(session, ev.ticket_uid)
     t.state, t.result, t.is_open = p["state"], p["result"], False
     t.closed_at, t.closed_on_time = ev.occurred_at, p["on_time"]
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
-def void(session: Session, actor: Actor, number: str, reason: str, *, expected_version: int | None = None) -> Ticket:
+def void(session: Session, actor: Actor, number: str, reason: str, *, expected_version: int | None = None,
+         now: datetime | None = None) -> Ticket:
     """作废: never deleted; the entry stays with the reason and who voided it."""
-    t = _editable(session, actor, number, "作废", expected_version)
+    t = _editable(session, actor, number, "作废", expected_version, now)
     if t.state == "voided":
         raise ConflictError("该办件已作废")
     why = free_text(reason, "作废原因", max_len=500, min_len=2)
-    ledger.append(session, actor, "ticket.voided", {"reason": why, "from_state": t.state},
-                  ticket_uid=t.uid)
+    append_event(session, actor, t, "ticket.voided", {"reason": why, "from_state": t.state}, at=now)
     return t
 
 
@@ -161,21 +229,20 @@ def void(session: Session, actor: Actor, number: str, reason: str, *, expected_v
 def _project_voided(session: Session, ev: Event, p: dict[str, Any]) -> None:
     t = by_uid(session, ev.ticket_uid)
     t.state, t.is_open, t.void_reason = "voided", False, p["reason"]
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 def supplement_received(session: Session, actor: Actor, number: str, *, expected_version: int | None = None,
                         now: datetime | None = None) -> Ticket:
     """补正材料收齐: the ticket is accepted that day and its clock starts (the acceptance day not counted)."""
-    t = _editable(session, actor, number, "登记补正", expected_version)
+    now = now or datetime.now()
+    t = _editable(session, actor, number, "登记补正", expected_version, now)
     if t.state != "supplement":
         raise ConflictError(f"办件当前为“{STATE_LABELS[t.state]}”，没有待补正的材料")
-    now = now or datetime.now()
     item = session.get_one(Item, t.item_id)
     due, provisional = clock.quick_due(clock.calendar_for(session), item, t.kind, now.date())
-    ledger.append(session, actor, "ticket.supplemented",
-                  {"accepted_on": now.date(), "due_date": due, "due_provisional": provisional},
-                  ticket_uid=t.uid, at=now)
+    append_event(session, actor, t, "ticket.supplemented",
+                 {"accepted_on": now.date(), "due_date": due, "due_provisional": provisional}, at=now)
     return t
 
 
@@ -186,7 +253,7 @@ def _project_supplemented(session: Session, ev: Event, p: dict[str, Any]) -> Non
     t.accepted_on = date.fromisoformat(p["accepted_on"])
     t.due_date, t.due_provisional = date.fromisoformat(p["due_date"]), p["due_provisional"]
     t.materials = [{**m, "status": "received" if m["status"] == "missing" else m["status"]} for m in t.materials]
-    touch(t, ev)
+    touch(session, t, ev, p)
 
 
 def today_of(now: datetime | None) -> datetime:
@@ -200,16 +267,33 @@ def text(value: str | None, field: str, max_len: int = 2000, *, min_len: int = 1
                      min_len=max(min_len, 1))
 
 
-def by_uid(session: Session, uid: str | None) -> Ticket:
-    t = session.scalars(select(Ticket).where(Ticket.uid == uid)).first()
+def by_uid(session: Session, uid: str | None, *, lock: bool = False) -> Ticket:
+    """The ticket of ``uid`` (an event's); ``lock`` when the caller will change it (see the module docstring)."""
+    stmt = select(Ticket).where(Ticket.uid == uid)
+    t = session.scalars(for_change(stmt) if lock else stmt).first()
     if t is None:
         raise NotFound(f"台账事件指向的办件 {uid} 不存在")
     return t
 
 
-def touch(t: Ticket, ev: Event) -> None:
-    t.version += 1
-    t.updated_at = ev.occurred_at
+_BUMP_ANY = (update(_T).where(_T.c.id == bindparam("tid")).values(version=_T.c.version + 1, updated_at=bindparam("at"))
+             .returning(_T.c.version))
+_BUMP = _BUMP_ANY.where(_T.c.version == bindparam("parent"))
+
+
+def touch(session: Session, t: Ticket, ev: Event, p: dict[str, Any]) -> None:
+    """A projector's last step on ticket ``t`` for event ``ev``: its version moves on by one, as a compare-and-set
+    in SQL on the version the event was based on (``UPDATE … WHERE version = parent``). When another transaction
+    got there first nothing is changed and the conflict is raised, so the whole action rolls back. (The ORM writes
+    the projector's other changes to the row at flush; the version and time are written here, and the object is
+    told so, so it never writes them again.)"""
+    parent = p.get(PARENT)
+    stmt, params = (_BUMP, {"parent": parent}) if parent is not None else (_BUMP_ANY, {})
+    row = session.connection().execute(stmt, {"tid": t.id, "at": ev.occurred_at, **params}).first()
+    if row is None:
+        raise changed_meanwhile(session, t.uid, ev.occurred_at, besides=ev.event_id)
+    set_committed_value(t, "version", row[0])
+    set_committed_value(t, "updated_at", ev.occurred_at)
 
 
 def staff_name(session: Session, staff_id: int | None) -> str:

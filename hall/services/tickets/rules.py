@@ -22,7 +22,14 @@ from hall.services.calendar import clock
 from hall.services.calendar.deadlines import LimitRule, due_date
 from hall.services.people.attendance import standing_in_for
 from hall.services.tickets import record as tickets
-from hall.services.tickets.record import by_uid, staff_name, text, today_of, touch  # noqa: F401  (the actions' toolbox)
+from hall.services.tickets.record import (  # noqa: F401  (the actions' toolbox)
+    append_event,
+    by_uid,
+    staff_name,
+    text,
+    today_of,
+    touch,
+)
 
 ALL_KINDS = frozenset(KIND_LABELS)
 TIMED_KINDS = frozenset({"promised", "proxy", "joint"})
@@ -100,12 +107,13 @@ def check_transition(t: Ticket, action: str) -> Transition:
 
 def load(session: Session, actor: Actor, number: str, action: str, now: datetime,
          expected_version: int | None = None) -> Ticket:
-    """The ticket for ``action``: permission first (say nothing about a ticket one may not touch), then state."""
-    t = tickets.get(session, number)
+    """The ticket for ``action``, locked until commit: permission first (say nothing about a ticket one may not
+    touch), then the version the clerk saw (a counter that waited for another's commit is told who changed it),
+    then state."""
+    t = tickets.get(session, number, lock=True)
     tr = TRANSITIONS[action]
     permit(session, actor, t, tr.label, now.date())
-    if expected_version is not None and t.version != expected_version:
-        raise ConflictError(f"办件 {t.number} 刚被其他窗口修改，请刷新后再{tr.label}")
+    tickets.check_version(session, t, expected_version, now)
     check_transition(t, action)
     return t
 

@@ -73,6 +73,7 @@ def _recompute_one_by_one(session, actor, *, since, why):
 
     from hall.models import Item, Ticket
     from hall.services.calendar import clock
+    from hall.services.tickets import record
 
     clock.forget_calendar()
     calendar = clock.calendar_for(session)
@@ -86,9 +87,9 @@ def _recompute_one_by_one(session, actor, *, since, why):
         if due == t.due_date and provisional == t.due_provisional:
             continue
         old = t.due_date
-        ledger.append(session, actor, "ticket.deadline_changed", {
+        record.append_event(session, actor, t, "ticket.deadline_changed", {
             "old": old, "new": due, "old_provisional": t.due_provisional, "new_provisional": provisional,
-            "why": why}, ticket_uid=t.uid)
+            "why": why})
         changed.append((t.number, old, due))
     return changed
 
