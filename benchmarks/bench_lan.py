@@ -203,10 +203,10 @@ class WaitSampler:
                 if rows:
                     self.samples += 1
                 for state, wtype, wevent, query, locktype in rows:
+                    if state == "idle":
+                        continue  # between two saves, or the numbering's own connection between two claims
                     if state == "idle in transaction":
-                        what = "idle in transaction (the counter's Python)"
-                    elif state == "idle":
-                        what = "idle (between saves)"
+                        what = "idle in transaction (the counter's Python, or waiting for a CPU)"
                     elif wtype is None:
                         what = "running (query or commit on a CPU)"
                     elif wtype == "Lock":
@@ -219,11 +219,21 @@ class WaitSampler:
 
     def report(self, counters: int) -> list[str]:
         total = sum(self.counts.values()) or 1
-        lines = [f"  what the {counters} counters' backends were doing ({self.samples} samples, "
+        lines = [f"  what the {counters} counters' backends were doing in a transaction ({self.samples} samples, "
                  f"share of backend-samples):"]
         for what, n in sorted(self.counts.items(), key=lambda kv: -kv[1]):
             lines.append(f"    {100 * n / total:5.1f} %  {what}")
         return lines
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) jiffies of the whole machine from /proc/stat (Linux); None elsewhere."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def _setup(url: str, work: Path, counters: int) -> None:
@@ -321,8 +331,10 @@ def main(argv: list[str] | None = None) -> int:
 
         alone = _round(url, work, "alone", ["k00"], args.tickets, args.seed)[0]
         sampler = WaitSampler(url) if args.waits else None
+        cpu0 = _cpu_ticks()
         with sampler or contextlib.nullcontext():
             many = _round(url, work, "lan", clerks, args.tickets, args.seed + 1)
+        cpu1 = _cpu_ticks()
         after = _round(url, work, "after", ["k00"], args.tickets, args.seed + 2)[0]
         alone_wall = alone["wall_s"]
         many_wall = max(r["wall_s"] for r in many)  # from the go file to the last counter's last save
@@ -359,8 +371,16 @@ def main(argv: list[str] | None = None) -> int:
         rate_many = args.counters * args.tickets / many_wall
         cpu = statistics.fmean(r["cpu_s"] for r in many) / args.tickets * 1000
         print(f"  throughput: alone {rate_alone:.0f} saves/s; {args.counters} counters {rate_many:.0f} saves/s "
-              f"together ({many_wall:.1f} s wall); a counter process's CPU per save ≈ {cpu:.1f} ms "
+              f"together ({many_wall:.1f} s wall{', pauses included' if args.think_ms else ''}); "
+              f"a counter process's CPU per save ≈ {cpu:.1f} ms "
               f"(× {args.counters} counters on {os.cpu_count()} cores, beside the server's own)")
+        if cpu0 and cpu1 and cpu1[1] > cpu0[1]:
+            # Every counter PC of a hall has its own CPU; here all of them and the server share this machine's, so
+            # once it is busy the saves queue for it, whatever the database does.
+            busy = 100 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1])
+            print(f"  this machine's CPU during the {args.counters}-counter round (the counters' start included): "
+                  f"{busy:.0f} % busy on {os.cpu_count()} cores — all {args.counters} counter PCs and the server "
+                  f"on one machine")
         if sampler is not None:
             print("\n".join(sampler.report(args.counters)))
         print(f"end    {load_line()}", flush=True)
