@@ -21,6 +21,10 @@ machine's load moves: both are printed; the ratio is taken against the better of
 choice for the target). Then the numbers are checked in the database (every saved ticket there once,
 no number twice) as well as in what the counters were told.
 
+``--waits`` samples what the counters' server backends are doing during the N-counter round (pg_stat_activity's
+wait events, every few milliseconds): which row or lock the saves queue on, if any. The machine's CPU busy share
+during that round is printed too: every counter PC of a hall has its own CPU, here they all share this one.
+
 Without ``--db`` a throwaway PostgreSQL cluster is started with the tests' machinery (``tests/pgserver.py``) on
 127.0.0.1 — **durable** (fsync and synchronous commit on, as a hall server runs), unless ``--fast``, which uses
 the tests' settings (fsync off). With ``--db`` the database must be empty (the script initialises it with
