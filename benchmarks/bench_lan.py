@@ -21,6 +21,10 @@ machine's load moves: both are printed; the ratio is taken against the better of
 choice for the target). Then the numbers are checked in the database (every saved ticket there once,
 no number twice) as well as in what the counters were told.
 
+``--waits`` samples what the counters' server backends are doing during the N-counter round (pg_stat_activity's
+wait events, every few milliseconds): which row or lock the saves queue on, if any. The machine's CPU busy share
+during that round is printed too: every counter PC of a hall has its own CPU, here they all share this one.
+
 Without ``--db`` a throwaway PostgreSQL cluster is started with the tests' machinery (``tests/pgserver.py``) on
 127.0.0.1 — **durable** (fsync and synchronous commit on, as a hall server runs), unless ``--fast``, which uses
 the tests' settings (fsync off). With ``--db`` the database must be empty (the script initialises it with
@@ -31,6 +35,7 @@ never printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -133,7 +138,8 @@ def _spawn(url: str, work: Path, name: str, clerk: str, tickets: int, seed: int,
     cmd = [sys.executable, str(Path(__file__).resolve()), "--counter", "--db", url, "--data-dir", str(work / name),
            "--clerk", clerk, "--tickets", str(tickets), "--seed", str(seed), "--go", str(go), "--out", str(out),
            "--think-ms", str(THINK_MS)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "PGAPPNAME": "bench_lan"}  # libpq names the counters' connections: what --waits samples
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=(work / f"{name}.err").open("w"), text=True,
                             env=env)
     return proc, out
@@ -157,6 +163,81 @@ def _round(url: str, work: Path, label: str, clerks: list[str], tickets: int, se
             raise SystemExit(f"counter {clerk} exited {code}:\n{(work / f'{label}-{clerk}.err').read_text()[-3000:]}")
         results.append(json.loads(out.read_text(encoding="utf-8")))
     return results
+
+
+class WaitSampler:
+    """What the counters' server backends are doing, sampled every few milliseconds during the N-counter round.
+
+    One connection of its own reads ``pg_stat_activity`` (and, for a lock wait, which kind of lock from
+    ``pg_locks``): a backend running a query or committing shows as ``running``, one waiting shows its wait
+    event (``Lock:transactionid`` = a row another transaction holds, ``Lock:object`` = NOTIFY's commit lock,
+    ``LWLock:WALWrite`` / ``IO:WALSync`` = the WAL flush at commit …), one idle in its transaction is the counter
+    process itself working (Python). So the histogram says what the saves queue on."""
+
+    SQL = """
+        SELECT a.state, a.wait_event_type, a.wait_event, left(regexp_replace(a.query, '\\s+', ' ', 'g'), 48),
+               (SELECT l.locktype FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted LIMIT 1)
+        FROM pg_stat_activity a
+        WHERE a.datname = current_database() AND a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+          AND a.application_name = 'bench_lan'"""
+
+    def __init__(self, url: str, every_s: float = 0.002) -> None:
+        import threading
+
+        self.url, self.every_s = url, every_s
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+            while not self._stop.is_set():
+                rows = conn.execute(self.SQL).fetchall()
+                if rows:
+                    self.samples += 1
+                for state, wtype, wevent, query, locktype in rows:
+                    if state == "idle":
+                        continue  # between two saves, or the numbering's own connection between two claims
+                    if state == "idle in transaction":
+                        what = "idle in transaction (the counter's Python, or waiting for a CPU)"
+                    elif wtype is None:
+                        what = "running (query or commit on a CPU)"
+                    elif wtype == "Lock":
+                        what = (f"Lock:{wevent}" + (f" ({locktype})" if locktype and locktype != wevent else "")
+                                + f" in {query}…")  # which statement waits says which row
+                    else:
+                        what = f"{wtype}:{wevent}"
+                    self.counts[what] = self.counts.get(what, 0) + 1
+                time.sleep(self.every_s)
+
+    def report(self, counters: int) -> list[str]:
+        total = sum(self.counts.values()) or 1
+        lines = [f"  what the {counters} counters' backends were doing in a transaction ({self.samples} samples, "
+                 f"share of backend-samples):"]
+        for what, n in sorted(self.counts.items(), key=lambda kv: -kv[1]):
+            lines.append(f"    {100 * n / total:5.1f} %  {what}")
+        return lines
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) jiffies of the whole machine from /proc/stat (Linux); None elsewhere."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def _setup(url: str, work: Path, counters: int) -> None:
@@ -210,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tickets", type=int, default=500, help="saves per counter (timed)")
     p.add_argument("--fast", action="store_true", help="own server with the tests' settings (fsync off)")
     p.add_argument("--seed", type=int, default=20261202)
+    p.add_argument("--waits", action="store_true",
+                   help="sample the counters' server backends during the N-counter round: what the saves wait on")
     p.add_argument("--think-ms", type=float, default=0.0,
                    help="pause after each save (0: back to back, the worst case; a clerk saves every minute or so)")
     # A counter process (started by the run itself).
@@ -251,7 +334,11 @@ def main(argv: list[str] | None = None) -> int:
         clerks = [f"k{i:02d}" for i in range(1, args.counters + 1)]
 
         alone = _round(url, work, "alone", ["k00"], args.tickets, args.seed)[0]
-        many = _round(url, work, "lan", clerks, args.tickets, args.seed + 1)
+        sampler = WaitSampler(url) if args.waits else None
+        cpu0 = _cpu_ticks()
+        with sampler or contextlib.nullcontext():
+            many = _round(url, work, "lan", clerks, args.tickets, args.seed + 1)
+        cpu1 = _cpu_ticks()
         after = _round(url, work, "after", ["k00"], args.tickets, args.seed + 2)[0]
         alone_wall = alone["wall_s"]
         many_wall = max(r["wall_s"] for r in many)  # from the go file to the last counter's last save
@@ -288,8 +375,18 @@ def main(argv: list[str] | None = None) -> int:
         rate_many = args.counters * args.tickets / many_wall
         cpu = statistics.fmean(r["cpu_s"] for r in many) / args.tickets * 1000
         print(f"  throughput: alone {rate_alone:.0f} saves/s; {args.counters} counters {rate_many:.0f} saves/s "
-              f"together ({many_wall:.1f} s wall); a counter process's CPU per save ≈ {cpu:.1f} ms "
+              f"together ({many_wall:.1f} s wall{', pauses included' if args.think_ms else ''}); "
+              f"a counter process's CPU per save ≈ {cpu:.1f} ms "
               f"(× {args.counters} counters on {os.cpu_count()} cores, beside the server's own)")
+        if cpu0 and cpu1 and cpu1[1] > cpu0[1]:
+            # Every counter PC of a hall has its own CPU; here all of them and the server share this machine's, so
+            # once it is busy the saves queue for it, whatever the database does.
+            busy = 100 * (cpu1[0] - cpu0[0]) / (cpu1[1] - cpu0[1])
+            print(f"  this machine's CPU during the {args.counters}-counter round (the counters' start included): "
+                  f"{busy:.0f} % busy on {os.cpu_count()} cores — all {args.counters} counter PCs and the server "
+                  f"on one machine")
+        if sampler is not None:
+            print("\n".join(sampler.report(args.counters)))
         print(f"end    {load_line()}", flush=True)
         ok = not failures and dup_told == 0 and dup_db == 0 and count == expected
         return 0 if ok else 1

@@ -233,6 +233,18 @@ class Comparison:
         return sum(self.by_table.values())
 
 
+def _expected(diff: Difference) -> bool:
+    """A difference the ledger allows: a ticket serial counter ahead of the day's highest ticket.
+
+    On PostgreSQL the serial is claimed in a transaction of its own, before the save commits
+    (:mod:`hall.services.tickets.numbering`), so a save that failed afterwards leaves its number unused: the live
+    counter is ahead of what the tickets give, or there is a counter for a day whose saves all failed. A counter
+    BEHIND the tickets would hand out a number twice, and stays a difference."""
+    if diff.table != "ticket_serials":
+        return False
+    return diff.kind == EXTRA or (diff.kind == VALUE and diff.column == "last" and diff.live > diff.rebuilt)
+
+
 def compare(live: Connection, rebuilt: Connection, *, limit: int = 20) -> Comparison:
     """Every current-state table of ``live`` against ``rebuilt``, row by row in natural-key order."""
     out = Comparison()
@@ -244,6 +256,8 @@ def compare(live: Connection, rebuilt: Connection, *, limit: int = 20) -> Compar
         a = projection_keys.rows(live, table, live_refs, raw=True)
         b = projection_keys.rows(rebuilt, table, rebuilt_refs, raw=True)
         for diff in _merge(table.name, columns, as_json, a, b, out):
+            if _expected(diff):
+                continue
             out.by_table[table.name] += 1
             if len(out.differences) < limit:
                 out.differences.append(diff)
