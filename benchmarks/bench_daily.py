@@ -145,7 +145,7 @@ class WriteTransactions:
         event.listen(Engine, "before_cursor_execute", before)
 
         @contextlib.contextmanager
-        def timed(db_self):  # type: ignore[no-untyped-def]
+        def timed(db_self, **options):  # type: ignore[no-untyped-def]
             local.locked, local.inside = None, True
             frame, where = sys._getframe(2), "?"
             while frame is not None:
@@ -154,7 +154,7 @@ class WriteTransactions:
                     break
                 frame = frame.f_back
             try:
-                with original(db_self) as session:
+                with original(db_self, **options) as session:
                     yield session
             finally:
                 local.inside = False
