@@ -36,8 +36,10 @@ def main() -> int:
     # Baseline: the same rows, bare executemany into an empty copy of the schema.
     src = create_engine(f"sqlite:///{(home / 'hall.sqlite3').as_posix()}", hide_parameters=True)
     with src.connect() as conn:
-        events = conn.execute(text("SELECT * FROM events WHERE type LIKE 'ticket.%' ORDER BY id")).all()
-        tickets = conn.execute(text("SELECT * FROM tickets ORDER BY id")).all()
+        events = conn.execute(text("SELECT * FROM events WHERE type LIKE 'ticket.%' ORDER BY id"))
+        event_rows = (list(events.keys()), events.all())
+        tickets = conn.execute(text("SELECT * FROM tickets ORDER BY id"))
+        ticket_rows = (list(tickets.keys()), tickets.all())
     src.dispose()
     bare_file = home / "bare.sqlite3"
     dst = create_engine(f"sqlite:///{bare_file.as_posix()}", hide_parameters=True)
@@ -51,10 +53,11 @@ def main() -> int:
         raw.execute("PRAGMA foreign_keys = OFF")  # the items the tickets point at are not copied
         t0 = time.perf_counter()
         raw.execute("BEGIN")
-        for table, rows in (("events", events), ("tickets", tickets)):
-            marks = ", ".join("?" * len(rows[0]))
+        for table, (columns, rows) in (("events", event_rows), ("tickets", ticket_rows)):
+            # By name: a migrated database's columns need not be in the order create_all gives them.
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
             for i in range(0, len(rows), 5000):
-                raw.executemany(f"INSERT INTO {table} VALUES ({marks})", [tuple(r) for r in rows[i:i + 5000]])
+                raw.executemany(sql, [tuple(r) for r in rows[i:i + 5000]])
         raw.execute("COMMIT")
         bare_s = time.perf_counter() - t0
     dst.dispose()
