@@ -275,7 +275,8 @@ def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple
                                    for (payload, uid), event_id in zip(items, ids, strict=True)], batch=batch)
 
 
-def append_events(session: Session, drafts: Sequence[Draft], *, batch: int = 5000, settle: bool = False) -> list[str]:
+def append_events(session: Session, drafts: Sequence[Draft], *, batch: int = 5000, settle: bool = False,
+                  per_ticket: bool = False) -> list[str]:
     """Append ``drafts`` in order, each on its actor's node chain, and project them; return their event ids. The
     caller owns the transaction.
 
@@ -284,7 +285,8 @@ def append_events(session: Session, drafts: Sequence[Draft], *, batch: int = 500
     executemany, and a run of one type with a :func:`bulk_projector` is projected set-based (every other event
     through its ordinary projector). ``settle``: flush and empty the unit of work after an event whose projector
     loaded rows through the ORM, as after a save's commit (only for a caller that holds no ORM objects of its own:
-    a generator or a replay — it keeps memory flat and the projectors' Core paths in use).
+    a generator or a replay — it keeps memory flat and the projectors' Core paths in use). ``per_ticket``: see
+    :func:`project`.
     """
     if not drafts:
         return []
@@ -319,19 +321,29 @@ def append_events(session: Session, drafts: Sequence[Draft], *, batch: int = 500
         conn.execute(_INSERT_EVENT, rows[start:start + batch])
     conn.execute(_SET_HEAD, [{"node": node_id, "digest": digest} for node_id, (_seq, digest) in heads.items()])
     # Projectors see exactly what a replay or a sync import will see: the stored JSON, not live objects.
-    project(session, rows, [json.loads(r["payload"]) for r in rows], settle=settle)
+    project(session, rows, [json.loads(r["payload"]) for r in rows], settle=settle, per_ticket=per_ticket)
     for r in rows:
         changes.note(session, r["type"], r["ticket_uid"], r["event_id"])
     return [r["event_id"] for r in rows]
 
 
 def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, Any]], *,
-            settle: bool = False, failed: Callable[[Mapping[str, Any], Exception], Exception] | None = None) -> None:
+            settle: bool = False, per_ticket: bool = False,
+            failed: Callable[[Mapping[str, Any], Exception], Exception] | None = None) -> None:
     """Apply stored event rows (dicts of the events table's columns) in order through the installed projections:
     a run of one type that has a set-based projector at once, every other event by its projector.
 
     ``settle`` as in :func:`append_events`. ``failed``: turns an error of a projector into the exception to raise
-    (a replay names the event); without it the projector's own error propagates."""
+    (a replay names the event); without it the projector's own error propagates.
+
+    ``per_ticket``: the caller vouches that the events' projectors each change only their own ticket's rows and
+    projections that are order-independent (the ticket actions of intake and record: a ticket row, the applicant
+    upsert's newest-wins). Then events of different tickets commute, and they are applied grouped by type — each
+    ticket's events still in their order, each type's events still in theirs (so row ids are numbered as a replay
+    numbers them) — which gives the set-based projectors long runs where time order interleaves the types.
+    """
+    if per_ticket:
+        rows, payloads = _by_ticket(rows, payloads)
     installed = projections_of(session)
     bulk = installed.many
     i, n = 0, len(rows)
@@ -356,6 +368,24 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
                 raise
             raise failed(row, exc) from exc
         i += 1
+
+
+def _by_ticket(rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, Any]]
+               ) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]]]:
+    """``rows`` in waves: a ticket's first event of the run in wave 0, its second in wave 1 …; within a wave by type
+    (in the order the types first appear), then in the given order."""
+    seen: dict[str, int] = {}
+    types: dict[str, int] = {}
+    keys = []
+    for i, r in enumerate(rows):
+        uid = r["ticket_uid"]
+        if uid is None:
+            raise ValueError(f"per-ticket projection of an event without a ticket: {r['type']}")
+        wave = seen.get(uid, 0)
+        seen[uid] = wave + 1
+        keys.append((wave, types.setdefault(r["type"], len(types)), i))
+    keys.sort()
+    return [rows[i] for _w, _t, i in keys], [payloads[i] for _w, _t, i in keys]
 
 
 class UnknownEventFormat(HallError):
