@@ -1,10 +1,11 @@
 """Demo-data generation rate (tickets/s), beside the bare cost of writing the same rows.
 
 Target (issue 2): 1,000,000 tickets "in a few minutes" on a 2-core machine, i.e. several thousand tickets/s.
-Baseline from the same run: the rows the generator wrote (its ticket events and tickets), read back as plain
-tuples and inserted with a bare executemany into an empty database of the same schema, same pragmas
-(synchronous=OFF, one transaction, batches of 5,000). The difference is what building the tickets costs:
-choosing them, canonical JSON, SHA-256 chaining, the projections.
+Baseline from the same run: the rows the generator wrote (its ticket events, and the tickets their projectors
+built), read back as plain tuples and inserted with a bare executemany into an empty database of the same schema,
+same pragmas (synchronous=OFF, one transaction, batches of 5,000). The difference is what building the tickets
+costs: choosing them, canonical JSON, SHA-256 chaining, and running the registered projectors on every event
+(hall/demo writes no table itself, so a demo ledger is what a rebuild from its events gives).
 
     .venv/bin/python benchmarks/bench_demo_data.py [N=100000]
 """

@@ -6,8 +6,9 @@ node heads from the replayed events, and compares every current-state table with
 (:mod:`hall.services.storage.projection_keys`). ``rebuild`` replaces the live projections the same way, in one
 transaction, after a backup copy. ``digest`` hashes the current state so two nodes or two replays can be compared.
 
-Events are applied through :func:`hall.services.storage.ledger.apply` (and the set-based twin of a type where there is
-one, as :func:`~hall.services.storage.ledger.append_many` does), so a replay runs exactly the projectors a save runs.
+Events are applied through :func:`hall.services.storage.ledger.project` (each by its projector, a run of one type with
+a set-based twin at once), as :func:`~hall.services.storage.ledger.append_events` applies them, so a replay runs
+exactly the projectors a save runs.
 """
 
 from __future__ import annotations
