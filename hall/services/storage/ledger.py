@@ -338,9 +338,11 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
 
     ``per_ticket``: the caller vouches that the events' projectors each change only their own ticket's rows and
     projections that are order-independent (the ticket actions of intake and record: a ticket row, the applicant
-    upsert's newest-wins). Then events of different tickets commute, and they are applied grouped by type — each
-    ticket's events still in their order, each type's events still in theirs (so row ids are numbered as a replay
-    numbers them) — which gives the set-based projectors long runs where time order interleaves the types.
+    upsert's newest-wins). Then events of different tickets commute, and they are applied grouped by type, which
+    gives the set-based projectors long runs where time order interleaves the types: in waves (a ticket's first
+    event of ``rows`` in the first wave, its second in the second …), so each ticket's events keep their order;
+    within a wave by type, each type's events in their order — a ticket's first event is always in the first wave,
+    so the rows that ``ticket.received`` inserts are numbered as a replay in order numbers them.
     """
     if per_ticket:
         rows, payloads = _by_ticket(rows, payloads)
@@ -372,8 +374,7 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
 
 def _by_ticket(rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, Any]]
                ) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]]]:
-    """``rows`` in waves: a ticket's first event of the run in wave 0, its second in wave 1 …; within a wave by type
-    (in the order the types first appear), then in the given order."""
+    """``rows`` in waves (see :func:`project`); within a wave by type, in the order the types first appear."""
     seen: dict[str, int] = {}
     types: dict[str, int] = {}
     keys = []
