@@ -42,7 +42,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hall.demo.data import village_node_id
+from hall.demo.people import village_node_id
 from hall.errors import ValidationError
 from hall.exchange import reports_xlsx
 from hall.models import CalendarDay, Event, IntakePoint, Staff

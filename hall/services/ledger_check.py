@@ -6,8 +6,9 @@ node heads from the replayed events, and compares every current-state table with
 (:mod:`hall.services.storage.projection_keys`). ``rebuild`` replaces the live projections the same way, in one
 transaction, after a backup copy. ``digest`` hashes the current state so two nodes or two replays can be compared.
 
-Events are applied through :func:`hall.services.storage.ledger.apply` (and the set-based twin of a type where there is
-one, as :func:`~hall.services.storage.ledger.append_many` does), so a replay runs exactly the projectors a save runs.
+Events are applied through :func:`hall.services.storage.ledger.project` (each by its projector, a run of one type with
+a set-based twin at once), as :func:`~hall.services.storage.ledger.append_events` applies them, so a replay runs
+exactly the projectors a save runs.
 """
 
 from __future__ import annotations
@@ -63,17 +64,6 @@ class ReplayError(HallError):
         self.event_id = ev["event_id"]
 
 
-class _Replayed:
-    """An event row as projectors read it (attributes of :class:`~hall.models.Event`), without the ORM's
-    instance set-up, which costs more than a small projector: a replay builds hundreds of thousands."""
-
-    __slots__ = tuple(c.name for c in _EVENTS.columns)
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        for name in self.__slots__:
-            setattr(self, name, row[name])
-
-
 def count_events(conn: Connection) -> int:
     return int(conn.scalar(select(func.count()).select_from(_EVENTS)) or 0)
 
@@ -85,7 +75,9 @@ def replay(read: Connection, session: Session, *, copy_events: bool, batch: int 
     ``copy_events`` also writes the event rows there (a scratch copy); a rebuild in place leaves them be.
     """
     installed = projections.build()
-    bulk = installed.many
+    # The program's projections, whatever the session was opened with (a scratch engine has none installed).
+    session.info[ledger.SESSION_KEY] = installed
+    recorded_only = installed.recorded_only
     total = count_events(read)
     stats = ReplayStats()
     last = 0
@@ -96,30 +88,15 @@ def replay(read: Connection, session: Session, *, copy_events: bool, batch: int 
             break
         if copy_events:
             session.connection().execute(insert(_EVENTS), got)
-        i = 0
-        while i < len(got):
-            row = got[i]
-            kind = row["type"]
+        stats.unprojected.update(r["type"] for r in got if r["type"] in recorded_only)
+        payloads = []
+        for row in got:
             try:
-                many = bulk.get(kind)
-                if many is not None:  # a run of one type with a set-based projector goes in at once
-                    j = i + 1
-                    while j < len(got) and got[j]["type"] == kind:
-                        j += 1
-                    many(session, got[i:j], [json.loads(r["payload"]) for r in got[i:j]])
-                    i = j
-                    continue
-                if kind in installed.recorded_only:
-                    stats.unprojected[kind] += 1
-                installed.apply(session, _Replayed(row), json.loads(row["payload"]))  # type: ignore[arg-type]
-                if session.identity_map or session.new:
-                    # As after a save's commit: the next event starts from an empty unit of work (and the
-                    # projectors' Core paths, which need one, apply again).
-                    session.flush()
-                    session.expunge_all()
-            except (sa_exc.SQLAlchemyError, HallError, KeyError, ValueError, TypeError) as exc:
+                payloads.append(json.loads(row["payload"]))
+            except ValueError as exc:
                 raise ReplayError(row, exc) from exc
-            i += 1
+        # As after each save's commit (settle): the next event starts from an empty unit of work.
+        ledger.project(session, got, payloads, settle=True, failed=ReplayError)
         try:
             session.flush()
         except sa_exc.SQLAlchemyError as exc:

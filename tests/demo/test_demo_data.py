@@ -9,6 +9,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from hall.cli import main as main_cli
 from hall.demo import data as demo_data
 from hall.errors import ValidationError
 from hall.models import (
@@ -22,10 +23,10 @@ from hall.models import (
     Ticket,
     TicketSerial,
 )
-from hall.services import projections
+from hall.services import ledger_check, projections
 from hall.services.base.actor import Actor
 from hall.services.people import staff
-from hall.services.storage import ledger
+from hall.services.storage import ledger, projection_keys
 from hall.services.storage.db import Database
 from hall.services.tickets import intake
 from hall.services.tickets.numbering import parse_number
@@ -285,6 +286,49 @@ def test_cli_prints_progress_and_rate(capsys):
     assert main(["ledger", "verify"]) == 0
     assert main(["demo-data", "--tickets", "5", "--from", "2025-03-31", "--to", "2025-03-01"]) == 2
     assert "日期范围" in capsys.readouterr().err
+
+
+def _cli(hall, capsys, *args: str) -> tuple[int, str, str]:
+    url = hall.db.engine.url.render_as_string(hide_password=False)
+    argv = ["--data-dir", str(hall.db.backups_dir.parent), *([] if hall.db.is_sqlite else ["--db", url]), *args]
+    capsys.readouterr()
+    rc = main_cli(argv)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_a_fresh_demo_ledger_is_what_a_rebuild_from_its_events_gives(hall_db, capsys):
+    """Nothing but the projectors wrote the demo tables: ``ledger check`` finds every table equal to a replay."""
+    report = generate(hall_db, 3000, seed=8)
+    rc, out, err = _cli(hall_db, capsys, "ledger", "check", "--quiet")
+    assert rc == 0, out + err
+    assert "所有表一致" in out
+    check = ledger_check.check(hall_db.db)
+    assert check.ok and check.comparison.tables == len(projection_keys.state_tables())
+    assert check.comparison.rows_live == check.comparison.rows_rebuilt > 3000 + report.applicants
+    with hall_db.db.reading() as s:
+        assert ledger.verify(s).ok
+
+
+def test_the_same_seed_again_is_refused_and_writes_nothing(hall_sqlite, capsys):
+    args = ("demo-data", "--tickets", "200", "--seed", "3", "--from", "2025-03-01", "--to", "2025-03-31")
+    assert _cli(hall_sqlite, capsys, *args)[0] == 0
+    before = ledger_check.digest(hall_sqlite.db).sha256
+    with hall_sqlite.db.reading() as s:
+        events = s.scalar(select(func.count()).select_from(Event))
+    rc, _out, err = _cli(hall_sqlite, capsys, *args)
+    assert rc == 2 and "已有演示数据" in err and "--seed" in err
+    with pytest.raises(demo_data.DemoDataExists):
+        demo_data.generate(hall_sqlite.db, hall_sqlite.node, 200, seed=3, start=date(2025, 3, 1),
+                           end=date(2025, 3, 31))
+    assert ledger_check.digest(hall_sqlite.db).sha256 == before
+    with hall_sqlite.db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == events
+        assert ledger.verify(s).ok
+    # Another seed adds more.
+    assert _cli(hall_sqlite, capsys, *args[:4], "4", *args[5:])[0] == 0
+    with hall_sqlite.db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 400
 
 
 def test_not_a_hall_node_village_points_get_their_own_nodes():

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -291,8 +291,9 @@ class Database:
         for maker in (self._sessions, self._read_sessions):
             maker.configure(info={SESSION_KEY: projections, identity.SESSION_KEY: self.local_ids})
 
-    def session(self) -> Session:
-        return self._sessions()
+    def session(self, bind: Connection | None = None) -> Session:
+        """A session of this database (``bind``: on a connection the caller set up, such as a bulk writer's)."""
+        return self._sessions() if bind is None else self._sessions(bind=bind)
 
     @contextlib.contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[Session]:

@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
@@ -233,58 +235,158 @@ _CLAIM_MANY = (update(_HEADS).where(_HEADS.c.node_id == bindparam("node")).value
                .returning(_HEADS.c.seq, _HEADS.c.hash))
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """One event to append with :func:`append_events`: what :func:`append` takes, as a value."""
+
+    actor: Actor
+    type: str
+    payload: dict[str, Any]
+    ticket_uid: str | None = None
+    at: datetime | None = None
+    event_id: str | None = None  # None: a fresh UUID (a given one is for a deterministic ledger or a test)
+
+
+class Stored:
+    """A stored event row as projectors read it (the attributes of :class:`~hall.models.Event`), without the ORM's
+    instance set-up, which costs more than a small projector when hundreds of thousands are applied."""
+
+    __slots__ = tuple(c.name for c in _EVENTS.columns)
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        for name in self.__slots__:
+            setattr(self, name, row.get(name))
+
+
 def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple[dict[str, Any], str | None]], *,
                 at: datetime | None = None, event_ids: Sequence[str] | None = None,
                 batch: int = 5000) -> list[str]:
     """Append one event per ``(payload, ticket_uid)`` of ``items``, all of ``type`` and at the same moment,
     and project them; return their event ids. The caller owns the transaction.
 
-    The rows, hashes, node head and projections are exactly what calling :func:`append` for each item in order
-    (with the same ``at``) would leave — only cheaper: the whole run's sequence numbers are claimed in one
-    UPDATE, the rows go in by executemany, and a type with a :func:`bulk_projector` is projected set-based
-    (otherwise each event goes through its ordinary projector). ``event_ids`` is for tests that compare both
-    paths byte for byte; normally fresh UUIDs are drawn.
+    :func:`append_events` for one actor, one type and one moment (``event_ids`` is for tests that compare both
+    paths byte for byte; normally fresh UUIDs are drawn).
     """
-    if not items:
-        return []
     if event_ids is not None and len(event_ids) != len(items):
         raise ValueError("one event id per item")
+    occurred = at or datetime.now()
+    ids: Sequence[str | None] = event_ids if event_ids is not None else [None] * len(items)
+    return append_events(session, [Draft(actor, type, payload, uid, occurred, event_id)
+                                   for (payload, uid), event_id in zip(items, ids, strict=True)], batch=batch)
+
+
+def append_events(session: Session, drafts: Sequence[Draft], *, batch: int = 5000, settle: bool = False,
+                  per_ticket: bool = False) -> list[str]:
+    """Append ``drafts`` in order, each on its actor's node chain, and project them; return their event ids. The
+    caller owns the transaction.
+
+    The rows, hashes, node heads and projections are exactly what calling :func:`append` for each draft in order
+    would leave — only cheaper: each node's sequence numbers are claimed in one UPDATE, the rows go in by
+    executemany, and a run of one type with a :func:`bulk_projector` is projected set-based (every other event
+    through its ordinary projector). ``settle``: flush and empty the unit of work after an event whose projector
+    loaded rows through the ORM, as after a save's commit (only for a caller that holds no ORM objects of its own:
+    a generator or a replay — it keeps memory flat and the projectors' Core paths in use). ``per_ticket``: see
+    :func:`project`.
+    """
+    if not drafts:
+        return []
     projections = projections_of(session)
-    projections.require(type)
+    for type_ in {d.type for d in drafts}:
+        projections.require(type_)  # before anything is written: an unknown type never reaches the chain
     session.flush()  # pending ORM changes reach the tables before the Core writes below
     conn = session.connection()
-    n = len(items)
-    row = conn.execute(_CLAIM_MANY, {"node": actor.node_id, "n": n}).first()
-    if row is None:
-        session.add(NodeHead(node_id=actor.node_id, seq=n, hash=GENESIS))
-        session.flush()
-        last_seq, prev = n, GENESIS
-    else:
-        last_seq, prev = row[0], row[1]
-    occurred = at or datetime.now()
-    ids = event_ids if event_ids is not None else [str(uuid.uuid4()) for _ in range(n)]
-    common = dict(node_id=actor.node_id, format=FORMAT, actor_id=None, actor_uid=_actor_uid(actor),
-                  actor_name=actor.name, actor_role=actor.role, occurred_at=occurred, type=type)
+    per_node = Counter(d.actor.node_id for d in drafts)
+    heads: dict[str, tuple[int, str]] = {}
+    for node_id, n in per_node.items():
+        row = conn.execute(_CLAIM_MANY, {"node": node_id, "n": n}).first()
+        if row is None:
+            session.add(NodeHead(node_id=node_id, seq=n, hash=GENESIS))
+            session.flush()
+            heads[node_id] = (0, GENESIS)
+        else:
+            heads[node_id] = (row[0] - n, row[1])
+    now = datetime.now()
     rows: list[dict[str, Any]] = []
-    seq = last_seq - n
-    for (payload, ticket_uid), event_id in zip(items, ids, strict=True):
-        seq += 1
-        fields = dict(common, event_id=event_id, seq=seq, ticket_uid=ticket_uid, payload=canonical(payload))
+    for d in drafts:
+        seq, prev = heads[d.actor.node_id]
+        fields = dict(event_id=d.event_id or str(uuid.uuid4()), node_id=d.actor.node_id, seq=seq + 1, format=FORMAT,
+                      actor_id=None, actor_uid=_actor_uid(d.actor), actor_name=d.actor.name, actor_role=d.actor.role,
+                      occurred_at=d.at or now, type=d.type, ticket_uid=d.ticket_uid, payload=canonical(d.payload))
         digest = event_hash(prev, **fields)  # type: ignore[arg-type]
-        rows.append({**fields, "prev_hash": prev, "hash": digest})
-        prev = digest
-    for start in range(0, n, batch):
+        fields["prev_hash"] = prev
+        fields["hash"] = digest
+        rows.append(fields)
+        heads[d.actor.node_id] = (seq + 1, digest)
+    for start in range(0, len(rows), batch):
         conn.execute(_INSERT_EVENT, rows[start:start + batch])
-    conn.execute(_SET_HEAD, {"node": actor.node_id, "digest": prev})
-    payloads = [json.loads(r["payload"]) for r in rows]  # what a replay will see, as in append()
-    bulk = projections.many.get(type)
-    if bulk is not None:
-        bulk(session, rows, payloads)
-    else:
-        for r, p in zip(rows, payloads, strict=True):
-            projections.apply(session, Event(**r), p)
-    changes.note_many(session, type, (uid for _payload, uid in items), ids)
-    return list(ids)
+    conn.execute(_SET_HEAD, [{"node": node_id, "digest": digest} for node_id, (_seq, digest) in heads.items()])
+    # Projectors see exactly what a replay or a sync import will see: the stored JSON, not live objects.
+    project(session, rows, [json.loads(r["payload"]) for r in rows], settle=settle, per_ticket=per_ticket)
+    for r in rows:
+        changes.note(session, r["type"], r["ticket_uid"], r["event_id"])
+    return [r["event_id"] for r in rows]
+
+
+def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, Any]], *,
+            settle: bool = False, per_ticket: bool = False,
+            failed: Callable[[Mapping[str, Any], Exception], Exception] | None = None) -> None:
+    """Apply stored event rows (dicts of the events table's columns) in order through the installed projections:
+    a run of one type that has a set-based projector at once, every other event by its projector.
+
+    ``settle`` as in :func:`append_events`. ``failed``: turns an error of a projector into the exception to raise
+    (a replay names the event); without it the projector's own error propagates.
+
+    ``per_ticket``: the caller vouches that the events' projectors each change only their own ticket's rows and
+    projections that are order-independent (the ticket actions of intake and record: a ticket row, the applicant
+    upsert's newest-wins). Then events of different tickets commute, and they are applied grouped by type, which
+    gives the set-based projectors long runs where time order interleaves the types: in waves (a ticket's first
+    event of ``rows`` in the first wave, its second in the second …), so each ticket's events keep their order;
+    within a wave by type, each type's events in their order — a ticket's first event is always in the first wave,
+    so the rows that ``ticket.received`` inserts are numbered as a replay in order numbers them.
+    """
+    if per_ticket:
+        rows, payloads = _by_ticket(rows, payloads)
+    installed = projections_of(session)
+    bulk = installed.many
+    i, n = 0, len(rows)
+    while i < n:
+        row = rows[i]
+        kind = row["type"]
+        try:
+            many = bulk.get(kind)
+            if many is not None:
+                j = i + 1
+                while j < n and rows[j]["type"] == kind:
+                    j += 1
+                many(session, list(rows[i:j]), list(payloads[i:j]))  # type: ignore[arg-type]
+                i = j
+                continue
+            installed.apply(session, Stored(row), payloads[i])  # type: ignore[arg-type]
+            if settle and (session.identity_map or session.new):
+                session.flush()
+                session.expunge_all()
+        except (sa_exc.SQLAlchemyError, HallError, KeyError, ValueError, TypeError) as exc:
+            if failed is None:
+                raise
+            raise failed(row, exc) from exc
+        i += 1
+
+
+def _by_ticket(rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, Any]]
+               ) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]]]:
+    """``rows`` in waves (see :func:`project`); within a wave by type, in the order the types first appear."""
+    seen: dict[str, int] = {}
+    types: dict[str, int] = {}
+    keys = []
+    for i, r in enumerate(rows):
+        uid = r["ticket_uid"]
+        if uid is None:
+            raise ValueError(f"per-ticket projection of an event without a ticket: {r['type']}")
+        wave = seen.get(uid, 0)
+        seen[uid] = wave + 1
+        keys.append((wave, types.setdefault(r["type"], len(types)), i))
+    keys.sort()
+    return [rows[i] for _w, _t, i in keys], [payloads[i] for _w, _t, i in keys]
 
 
 class UnknownEventFormat(HallError):

@@ -22,10 +22,7 @@ ZHANG = intake.ApplicantForm("person", "11010519491231002X", "张三", "13812345
 
 
 def _some_tickets(opened, people):
-    with opened.db.transaction() as s:
-        a = intake.register(s, people["c02"], intake.IntakeForm("11", ZHANG), now=datetime(2026, 3, 2, 9))
-        b = intake.register(s, people["c02"], intake.IntakeForm("09", ZHANG), now=datetime(2026, 3, 2, 10))
-        c = intake.register(s, people["v01"], intake.IntakeForm("18", ZHANG), now=datetime(2026, 3, 3, 9))
+    a, b, c = _register_three(opened, people)
     with opened.db.transaction() as s:
         tickets.supplement_received(s, people["c02"], b.number, now=datetime(2026, 3, 4, 9))
         tickets.void(s, people["m01"], c.number, "重复登记")
@@ -195,3 +192,73 @@ def test_replaying_an_event_of_an_unknown_format_raises(hall_sqlite):
                payload=json.dumps({"values": {}}), prev_hash=ledger.GENESIS, hash="0" * 64)
     with pytest.raises(ledger.UnknownEventFormat, match="格式 3"), hall_sqlite.db.transaction() as s:
         ledger.apply(s, ev, {"values": {}})
+
+
+@pytest.mark.parametrize("per_ticket", [False, True])
+def test_append_events_writes_what_appending_one_by_one_writes(hall_db, people, monkeypatch, per_ticket):
+    """Several actors on two nodes and a node with no chain yet, several types (a set-based projector's, ordinary
+    ones', a recorded-only one), one ticket's events in between others': the same rows, hashes, heads and ticket
+    rows as ``append`` one at a time — also when the projection is grouped by ticket (``per_ticket``)."""
+    import itertools
+    import uuid
+    from datetime import date
+
+    from hall.services.base.actor import Actor
+
+    a, b, c = (r.number for r in _register_three(hall_db, people))
+    with hall_db.db.reading() as s:
+        uid_a, uid_b, uid_c = (tickets.get(s, n).uid for n in (a, b, c))
+        state_c = tickets.get(s, c).state
+    elsewhere = Actor(None, "系统", "system", "node-never-seen-before")
+    at = datetime(2026, 3, 5, 9)
+    supplemented = {"accepted_on": date(2026, 3, 5), "due_date": date(2026, 3, 19), "due_provisional": False}
+    closed = {"state": "closed_approved", "result": "准予办理", "on_time": True}
+    drafts = [
+        ledger.Draft(people["c02"], "ticket.supplemented", supplemented, uid_b, at),
+        ledger.Draft(people["v01"], "ticket.voided", {"reason": "重复登记（测试）", "from_state": state_c}, uid_c, at),
+        ledger.Draft(people["m01"], "ticket.printed", {"paper": "receipt"}, uid_a, at),
+        ledger.Draft(people["c02"], "ticket.closed", closed, uid_b, at),
+        ledger.Draft(elsewhere, "ticket.printed", {"paper": "receipt"}, uid_b, at),
+    ]
+
+    def fixed_ids(monkeypatch):
+        counter = itertools.count(1)
+        monkeypatch.setattr(ledger.uuid, "uuid4", lambda: uuid.UUID(int=next(counter), version=4))
+
+    def state(s, last):
+        events = s.execute(select(Event.event_id, Event.node_id, Event.seq, Event.type, Event.ticket_uid,
+                                  Event.payload, Event.prev_hash, Event.hash).where(Event.id > last)
+                           .order_by(Event.id)).all()
+        heads = s.execute(sa.text("SELECT node_id, seq, hash FROM node_heads ORDER BY node_id")).all()
+        rows = s.execute(select(*Ticket.__table__.columns).order_by(Ticket.id)).all()
+        return [tuple(r) for r in events], [tuple(r) for r in heads], [tuple(r) for r in rows]
+
+    def run(fn):
+        fixed_ids(monkeypatch)
+        s = hall_db.db.session()
+        try:
+            s.begin()
+            last = s.scalar(select(sa.func.max(Event.id)))
+            fn(s)
+            s.flush()
+            assert ledger.verify(s).ok
+            return state(s, last)
+        finally:
+            s.rollback()
+            s.close()
+
+    expected = run(lambda s: [ledger.append(s, d.actor, d.type, d.payload, ticket_uid=d.ticket_uid, at=d.at)
+                              for d in drafts])
+    got = run(lambda s: ledger.append_events(s, drafts, settle=per_ticket, per_ticket=per_ticket))
+    assert got == expected
+    events, heads, rows = got
+    assert len(events) == 5 and ("node-never-seen-before", 1) in {h[:2] for h in heads}
+    state_at = [col.name for col in Ticket.__table__.columns].index("state")
+    assert {r[state_at] for r in rows} >= {"closed_approved", "voided"}
+
+
+def _register_three(opened, people):
+    with opened.db.transaction() as s:
+        return [intake.register(s, people["c02"], intake.IntakeForm("11", ZHANG), now=datetime(2026, 3, 2, 9)),
+                intake.register(s, people["c02"], intake.IntakeForm("09", ZHANG), now=datetime(2026, 3, 2, 10)),
+                intake.register(s, people["v01"], intake.IntakeForm("18", ZHANG), now=datetime(2026, 3, 3, 9))]
