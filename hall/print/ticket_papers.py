@@ -86,7 +86,8 @@ def acceptance(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[
     fields = [*_head_fields(t), *_applicant_fields(t), ("受理时间", zh_datetime(t.accepted_at)),
               ("受理人", _staff(t)), ("承诺时限", t.limit_text or "—"), ("承诺办结日期", _due_text(t)),
               *_phones(hall)]
-    notes = ["请妥善保管本通知书，凭本通知书和有效身份证件查询进度、领取办理结果。"]
+    notes = ["请妥善保管本通知书，凭本通知书和有效身份证件查询进度、领取办理结果。",
+             f"办公时间：{hall.office_hours}。"]
     notes.append(f"办结日期计算说明：{t.due_explanation}" if t.due_explanation
                  else "受理当日不计入办理时限；法定节假日不计入工作日。")
     return [Sheet(

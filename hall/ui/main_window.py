@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
 
 from hall.services.base.actor import ROLE_LABELS
 from hall.services.catalog import items as catalog
@@ -145,6 +145,10 @@ class MainWindow(QMainWindow):
                 cal_action = QAction(self.tr("节假日与调休设置…"), self)
                 cal_action.triggered.connect(self.open_calendar)
                 manage.addAction(cal_action)
+                info_action = QAction(self.tr("本中心信息（名称、乡镇代码、电话、办公时间、落款）与本地规则…"), self)
+                info_action.setObjectName("hallInfoAction")
+                info_action.triggered.connect(self.open_hall_info)
+                manage.addAction(info_action)
         # The hall's daily rules run on the hall's own node, as the system, at start and every hour — in the
         # background, in short transactions, with progress in the status bar.
         self.daily_progress = ProgressStrip()
@@ -230,6 +234,13 @@ class MainWindow(QMainWindow):
         from hall.ui.calendar_dialog import CalendarDialog
 
         CalendarDialog(self.ctx, self).exec()
+
+    def open_hall_info(self) -> QDialog:
+        from hall.ui.hall_info_dialog import HallInfoDialog
+
+        dialog = HallInfoDialog(self.ctx, self)
+        dialog.open()  # window-modal, not a nested loop: the screens behind keep repainting
+        return dialog
 
     def stop_daily_timers(self) -> None:
         self._daily_timer.stop()

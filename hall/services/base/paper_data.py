@@ -29,6 +29,11 @@ class HallInfo:
     service_phone: str  # 咨询电话
     supervision_phone: str  # 监督投诉电话
     office_hours: str = "法定工作日 上午 8:30—12:00，下午 14:00—17:30"
+    seal_text: str = ""  # the issuer line under the seal (落款); empty: ``name``
+
+    @property
+    def issuer(self) -> str:
+        return self.seal_text or self.name
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,8 @@ def hall_info(session: Session) -> HallInfo:
     s = settings.get_all(session)
     township = str(s["township_name"])
     return HallInfo(name=str(s["hall_name"]), township=f"{township}人民政府", address=str(s["hall_address"]),
-                    service_phone=str(s["service_phone"]), supervision_phone=str(s["supervision_phone"]))
+                    service_phone=str(s["service_phone"]), supervision_phone=str(s["supervision_phone"]),
+                    office_hours=str(s["office_hours"]), seal_text=str(s["seal_text"]))
 
 
 # ------------------------------------------------------------------------------------------ catalogue
