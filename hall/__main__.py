@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     where = masked(opening.url) if opening.url else str(paths.database_file)
     log.info("hall %s started, data dir %s, database %s", __version__, paths.data_dir, where)
-    if outcome == LoginDialog.NEEDS_ADMIN:
+    first_run = outcome == LoginDialog.NEEDS_ADMIN
+    if first_run:
         if FirstRunDialog(opened.db, opened.system).exec() != FirstRunDialog.DialogCode.Accepted:
             return 0
         login = LoginDialog(opened.db, node, opening.hall_name)
@@ -115,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     live.feed.wait_ready(1.0)  # its first mark (a few ms); whatever commits after it is heard
     window = MainWindow(ctx)
     window.show()
+    if first_run and login.actor.role == "admin":  # the set-up's second step: what every paper will say
+        window.open_hall_info(first_run=True)
     if probe:
         _probe_main_window(app, window)
     code = app.exec()

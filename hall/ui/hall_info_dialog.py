@@ -35,7 +35,7 @@ PLACEHOLDERS = {
 
 
 class HallInfoDialog(QDialog):
-    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: Context, parent: QWidget | None = None, *, first_run: bool = False) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("hallInfoDialog")
@@ -46,6 +46,13 @@ class HallInfoDialog(QDialog):
         self.labels: dict[str, QLabel] = {}
 
         layout = QVBoxLayout(self)
+        if first_run:  # the set-up's second step, right after the administrator's password
+            self.setWindowTitle(self.tr("首次使用（第2步，共2步）— 本中心信息"))
+            intro = QLabel(self.tr("请核对本中心的名称、乡镇代码、地址、电话和办公时间：受理通知书、回执和公示材料"
+                                   "都印这些信息，办件编号以乡镇代码开头。以后可在“管理 → 本中心信息”中修改。"))
+            intro.setObjectName("firstRunIntro")
+            intro.setWordWrap(True)
+            layout.addWidget(intro)
         info = QGroupBox(self.tr("本中心信息（印在受理通知书、回执、公示材料上）"))
         form = QFormLayout(info)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)  # an address is long

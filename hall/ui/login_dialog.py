@@ -220,10 +220,10 @@ class FirstRunDialog(QDialog):
     def __init__(self, db: Database, system: Actor, parent=None) -> None:
         super().__init__(parent)
         self.db, self.system = db, system
-        self.setWindowTitle(self.tr("首次使用 — 设置管理员密码"))
+        self.setWindowTitle(self.tr("首次使用（第1步，共2步）— 设置管理员密码"))
         layout = QVBoxLayout(self)
         intro = QLabel(self.tr("欢迎使用 Hall。已创建数据库并载入默认事项清单（11个窗口、76项事项）。\n"
-                               "请为系统管理员（工号 admin）设置密码，至少8位。"))
+                               "请为系统管理员（工号 admin）设置密码，至少8位。登录后第2步填写本中心信息。"))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()

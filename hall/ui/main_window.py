@@ -235,10 +235,10 @@ class MainWindow(QMainWindow):
 
         CalendarDialog(self.ctx, self).exec()
 
-    def open_hall_info(self) -> QDialog:
+    def open_hall_info(self, *, first_run: bool = False) -> QDialog:
         from hall.ui.hall_info_dialog import HallInfoDialog
 
-        dialog = HallInfoDialog(self.ctx, self)
+        dialog = HallInfoDialog(self.ctx, self, first_run=first_run)
         dialog.open()  # window-modal, not a nested loop: the screens behind keep repainting
         return dialog
 

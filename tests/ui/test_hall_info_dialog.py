@@ -76,3 +76,13 @@ def test_a_saved_change_reaches_the_title_and_the_papers(qtbot, admin_window, ha
                                                      "office_hours": "周一至周五 8:30—17:30", "supplement_days": 7}
     assert (info.name, info.office_hours, info.issuer) == ("东山镇便民服务中心", "周一至周五 8:30—17:30",
                                                            "东山镇便民服务中心")
+
+
+def test_first_run_second_step_says_what_it_is_for(qtbot, admin_window):
+    dialog = admin_window.open_hall_info(first_run=True)
+    qtbot.waitUntil(lambda: dialog.loaded is not None, timeout=10_000)
+    assert dialog.windowTitle() == "首次使用（第2步，共2步）— 本中心信息"
+    intro = dialog.findChild(type(dialog.note), "firstRunIntro")
+    assert intro is not None and "办件编号以乡镇代码开头" in intro.text()
+    dialog.save()  # nothing changed: closes without an event
+    assert not dialog.isVisible()
