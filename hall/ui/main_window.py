@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         who = f"{ctx.actor.name}（{ROLE_LABELS.get(ctx.actor.role, ctx.actor.role)}"
         who += f"，{ctx.actor.window_code}）" if ctx.actor.window_code else "）"
         self.statusBar().addWidget(QLabel(self.tr("当前用户：") + who))
-        self.statusBar().addWidget(QLabel(self.tr("　F2 收件登记　F3 办件队列　Ctrl+F 查找事项　Enter 保存　"
+        self.statusBar().addWidget(QLabel(self.tr("　F2 收件登记　F3 办件队列　Ctrl+F 查找事项　Enter/Ctrl+S 保存　"
                                                   "Ctrl+P 打印")))
         self.statusBar().addPermanentWidget(QLabel(self.tr("受理点 ") + ctx.node.intake_point))
 
