@@ -273,6 +273,7 @@ class IntakeFormWidget(QWidget):
                      self.agent_id, self.agent_phone, self.kind_reason, self.note_edit, self.refusal_reason,
                      self.redirect_organ):
             edit.textChanged.connect(self._edited)
+            edit.textEdited.connect(self._next_intake_typed)  # typed, not filled in by the program
         for w in (self.id_edit, self.name_edit, self.phone_edit, self.address_edit, self.agent_name, self.agent_id,
                   self.agent_phone, self.kind_reason, self.note_edit, self.refusal_reason, self.redirect_organ,
                   self.materials, self.kind_combo, self.agent_check, self.type_person, self.type_org):
@@ -365,10 +366,8 @@ class IntakeFormWidget(QWidget):
         self._loading = False
         self.item_label.setText(self.tr("事项：{0} {1}（{2}窗口，默认{3}）").format(
             item.code, item.name, item.window_code, KIND_LABELS[item.default_kind]))
-        self.result_label.clear()
-        self.print_btn.setVisible(False)
-        self.print2_btn.setVisible(False)
-        self.last_result = None
+        # The last save's line (number, print buttons) stays until the next citizen's first keystroke: a
+        # reflexive second Enter in the item finder must not take the number away before it is printed.
         self._show_materials()
         self._update_enabled()
         self._refresh_deadline()
@@ -675,6 +674,15 @@ class IntakeFormWidget(QWidget):
         self.autosaver.finish()
         self.result_label.clear()
         self.done.emit()
+
+    def _next_intake_typed(self, *_args: Any) -> None:
+        """The clerk typed for the next citizen: the previous save's line and its print buttons go."""
+        if self.last_result is None:
+            return
+        self.last_result = None
+        self.result_label.clear()
+        self.print_btn.setVisible(False)
+        self.print2_btn.setVisible(False)
 
     # ---------------------------------------------------------------------------------- drafts
     def _edited(self, *_args: Any) -> None:

@@ -331,3 +331,10 @@ def test_an_id_reader_enter_moves_on_and_never_saves(qtbot, hall_sqlite, clerk, 
     kb.press(Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # an explicit save, even from the ID field
     assert f.last_result is not None and f.last_result.number
 
+    number = f.last_result.number
+    assert win.finder.search.hasFocus()  # saved: back to the item finder for the next citizen
+    kb.press(Qt.Key.Key_Return)  # a reflexive second Enter takes the item again …
+    assert number in f.result_label.text() and f.last_result is not None  # … and the saved line stays
+    assert not f.print_btn.isHidden()  # Ctrl+P still prints the saved ticket's paper
+    kb.type("3")  # the next citizen's first keystroke: now it goes
+    assert f.result_label.text() == "" and f.last_result is None
