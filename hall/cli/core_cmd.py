@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from hall.cli import staff_cmd
 from hall.cli.args import iso_date
 from hall.errors import HallError, ValidationError
 from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--password", help="初始密码（也可用环境变量 HALL_STAFF_PASSWORD）")
     a.set_defaults(handler=cmd_staff_add)
     s.add_parser("list", help="列出工作人员").set_defaults(handler=cmd_staff_list)
+    staff_cmd.register_actions(s)  # edit, disable, enable, reset-password
 
     t = sub.add_parser("ticket", help="办件").add_subparsers(dest="ticket_cmd", required=True, metavar="ACTION")
     ta = t.add_parser("add", help="登记办件（JSON：标准输入或文件）")

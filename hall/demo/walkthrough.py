@@ -222,7 +222,8 @@ class _Walk:
 
     def administration(self, c: _Cast) -> None:
         """What the administrator does before the days played: local rules, a new intake point, a new clerk
-        with a password, and the B-post of the W05 holder (used when they go on leave)."""
+        with a password, and the B-post of the W05 holder (used when they go on leave); another who changes post,
+        has the password reset and leaves."""
         self.progress("系统设置、受理点、工作人员")
         self.do(lambda s: settings.set_values(s, c.system, {"rectify_workdays": 7}))
         with self.tx() as s:
@@ -235,6 +236,15 @@ class _Walk:
                                                          window_code="W01"))
         self.do(lambda s: staff.set_password(s, c.system, no, PASSWORD))
         self.do(lambda s: staff.set_b_post(s, c.system, c.clerk_no("W05"), c.clerk_no("W05", 1)))
+        # Someone who moves post, forgets the password (a temporary one, to be replaced at login) and leaves.
+        with self.tx() as s:
+            left = self._free_no(s, "WL")
+            staff.add_staff(s, c.system, staff.StaffForm(left, self.people.name(), "clerk", "综合窗口",
+                                                         window_code="W01", password=PASSWORD))
+        self.do(lambda s: staff.update_staff(s, c.system, staff.StaffForm(left, staff.view(s, left).name, "clerk",
+                                                                          "民政窗口（轮岗）", window_code="W02")))
+        self.do(lambda s: staff.reset_password(s, c.system, left, PASSWORD + "-tmp"))
+        self.do(lambda s: staff.set_active(s, c.system, left, False, "调离本中心"))
 
     # -- tickets
     def register(self, actor: Actor, item_code: str, day: date, *, missing: int = 0,

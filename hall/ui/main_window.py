@@ -149,6 +149,10 @@ class MainWindow(QMainWindow):
                 info_action.setObjectName("hallInfoAction")
                 info_action.triggered.connect(self.open_hall_info)
                 manage.addAction(info_action)
+                staff_action = QAction(self.tr("工作人员（添加、修改、停用、重置密码、B岗）…"), self)
+                staff_action.setObjectName("staffAdminAction")
+                staff_action.triggered.connect(self.open_staff_admin)
+                manage.addAction(staff_action)
         # The hall's daily rules run on the hall's own node, as the system, at start and every hour — in the
         # background, in short transactions, with progress in the status bar.
         self.daily_progress = ProgressStrip()
@@ -234,6 +238,13 @@ class MainWindow(QMainWindow):
         from hall.ui.calendar_dialog import CalendarDialog
 
         CalendarDialog(self.ctx, self).exec()
+
+    def open_staff_admin(self) -> QDialog:
+        from hall.ui.staff_admin import StaffAdminDialog
+
+        dialog = StaffAdminDialog(self.ctx, self)
+        dialog.open()
+        return dialog
 
     def open_hall_info(self, *, first_run: bool = False) -> QDialog:
         from hall.ui.hall_info_dialog import HallInfoDialog
