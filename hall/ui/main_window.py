@@ -119,6 +119,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(QLabel(self.tr("受理点 ") + ctx.node.intake_point))
 
         file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
+        self.switch_user = False  # read by the program when the window has closed: log in again, not quit
+        switch_action = QAction(self.tr("注销 / 切换用户(&L)"), self)
+        switch_action.setObjectName("switchUserAction")
+        switch_action.triggered.connect(self.log_out)
+        file_menu.addAction(switch_action)
         quit_action = QAction(self.tr("退出(&X)"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -285,6 +290,12 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         self.intake.restore(draft.data, item, draft.key)
         return True
+
+    def log_out(self) -> None:
+        """Close this person's window (an unsaved intake is asked about, as on quitting) and show the login."""
+        self.switch_user = True
+        if not self.close():
+            self.switch_user = False
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.intake.is_dirty():

@@ -152,3 +152,19 @@ def test_the_form_is_what_the_service_gets(qtbot, admin_window):
     dialog.choose("c02")
     form = dialog.edit_selected()
     assert isinstance(form, StaffForm) and form.form().staff_no == "c02" and form.form().window_code == "W02"
+
+
+def test_log_out_closes_the_window_for_the_next_person(qtbot, admin_window, monkeypatch):
+    f = admin_window.intake
+    admin_window.finder.search.setText("11")
+    admin_window.finder.choose_current()
+    f.name_edit.setText("未保存的申请人")
+    f.id_edit.setText("32058119700707")
+    monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: False)  # "not yet": the unsaved intake keeps it open
+    file_menu = next(a.menu() for a in admin_window.menuBar().actions() if a.text() == "文件(&F)")
+    next(a for a in file_menu.actions() if a.objectName() == "switchUserAction").trigger()
+    assert admin_window.isVisible() and not admin_window.switch_user
+    assert messages.shown[-1][0] == "有未保存的登记"
+    monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
+    admin_window.log_out()
+    assert not admin_window.isVisible() and admin_window.switch_user
