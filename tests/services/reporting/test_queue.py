@@ -367,7 +367,8 @@ SEARCH_FORMS = ("王", "王小明", "李", "w", "wxm", "ls", "lS", "320581", "32
 
 
 SEARCH_INDEXES = ("INTEGER PRIMARY KEY", "ix_tickets_applicant_name", "ix_tickets_applicant_initials",
-                  "ix_tickets_applicant_id_no", "ix_tickets_id_tail", "sqlite_autoindex_tickets_1")  # last: number
+                  "ix_tickets_applicant_id_no", "ix_tickets_id_tail", "ix_tickets_phone_tail",
+                  "sqlite_autoindex_tickets_1")  # last: number
 
 
 def test_no_search_form_walks_the_ticket_table(ledger, people):
