@@ -16,8 +16,8 @@ Figures, each beside a baseline from the same run on the same file:
   window has processed its repaint. A scanned number: 27 keys sent back to back, then Enter, timed from the first
   key to the results. For name, pinyin initials, ID number, ID tail (后四位), number tail (日期-序号), the serial's
   last four digits (序号, today's tickets — the same four digits also look up ID tails and phone tails), a phone
-  tail (手机尾号), scanned number. Baseline: the bare indexed SQL of the final lookup (first page + capped count) on a raw sqlite3
-  connection, same values.
+  tail (手机尾号), scanned number. Baseline: the bare indexed SQL of the final lookup (first page + capped count)
+  on a raw sqlite3 connection, same values.
 - service search: ``queue.page`` + ``queue.counts`` for the same kinds of text vs. the bare SQL;
 - open the queue (a window's open tickets + counts) and a deep keyset page vs. the bare SQL;
 - the status filters 已办结 / 作废 / 全部 (and 全部 with a month's receipt dates), first page + counts, whole hall,
@@ -38,8 +38,8 @@ import random
 import sqlite3
 import sys
 import time
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -257,8 +257,7 @@ def status_filters(db: Database, bare: Bare, today: date, n: int) -> None:
             replace(queue.with_status(TicketFilter(), "all"), received_from=month_start, received_to=today),
             "received_at >= ? AND received_at < ?", (f"{month_start} 00:00:00", f"{today} 23:59:59.999999")),
     }
-    print("
-status filters, whole hall (first page of 200 by due date + counts capped at "
+    print("\nstatus filters, whole hall (first page of 200 by due date + counts capped at "
           f"{queue.SEARCH_CAP:,}):")
     for label, (flt, where, params) in cases.items():
         def service(flt: TicketFilter = flt) -> None:
