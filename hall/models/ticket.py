@@ -26,6 +26,9 @@ class Ticket(Base):
         Index("ix_tickets_accepted", "accepted_on"),
         # The queue's 作废 filter: the few voided tickets in due-date order, not a walk of every closed one.
         Index("ix_tickets_state_due", "state", "due_date"),
+        # The queue's 全部 filter in its default order (by due date) over every ticket: read in index order, the
+        # first page without sorting the ledger (a sort of 1M rows is a second).
+        Index("ix_tickets_due", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

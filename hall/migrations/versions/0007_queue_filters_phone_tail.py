@@ -1,4 +1,4 @@
-"""queue finding: index on the last four digits of the applicant's phone, and on state for the 作废 filter
+"""queue finding: indexes on the applicant's phone tail, on state (作废) and on due date (全部)
 
 Revision ID: 0007
 Revises: 0003
@@ -24,6 +24,7 @@ def upgrade() -> None:
                     [sa.text("substr(applicant_phone, length(applicant_phone) - 3, 4)")], unique=False,
                     if_not_exists=True)
     op.create_index("ix_tickets_state_due", "tickets", ["state", "due_date"], unique=False, if_not_exists=True)
+    op.create_index("ix_tickets_due", "tickets", ["due_date"], unique=False, if_not_exists=True)
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         has_stats = bind.exec_driver_sql(
@@ -31,8 +32,10 @@ def upgrade() -> None:
         if has_stats:
             bind.exec_driver_sql("ANALYZE ix_tickets_phone_tail")
             bind.exec_driver_sql("ANALYZE ix_tickets_state_due")
+            bind.exec_driver_sql("ANALYZE ix_tickets_due")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_due", table_name="tickets")
     op.drop_index("ix_tickets_state_due", table_name="tickets")
     op.drop_index("ix_tickets_phone_tail", table_name="tickets")
