@@ -125,6 +125,9 @@ def test_status_filters_and_phone_tail_read_their_own_indexes(counter):
             f = queue.with_status(TicketFilter(window="W02"), status)
             assert queue.counts(s, f, today=TODAY, cap=cap).total == queue.count(s, f, today=TODAY)
         assert queue.counts(s, queue.with_status(TicketFilter(), "all"), today=TODAY, cap=2).capped
+        n = {st: queue.count(s, queue.with_status(TicketFilter(window="W02"), st), today=TODAY)
+             for st in queue.STATUSES}
+        assert (n["open"], n["done"], n["voided"], n["all"]) == (4, 1, 1, 6)
         conn = s.connection()
         plans: dict[str, list[str]] = {}
         for name, f in (("voided", queue.with_status(TicketFilter(), "voided")),

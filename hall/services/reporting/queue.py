@@ -44,6 +44,13 @@ REVEAL_EVENT = "ticket.id_revealed"
 tickets.EVENT_LABELS.setdefault(REVEAL_EVENT, "查看完整证件号码")
 
 
+# The queue's status filter (在办 / 已办结 / 全部 / 作废): the one place that says which tickets each means.
+Status = Literal["open", "done", "all", "voided"]
+STATUSES: tuple[Status, ...] = ("open", "done", "all", "voided")
+STATUS_LABELS: dict[Status, str] = {"open": "在办", "done": "已办结", "all": "全部", "voided": "作废"}
+NOT_DONE = ("refused", "withdrawn", "voided")  # closed without being handled to the end: not 办结
+
+
 @dataclass(frozen=True)
 class TicketFilter:
     """Which tickets a list shows. Every field narrows the list; the defaults show all open tickets.
@@ -89,28 +96,22 @@ class TicketFilter:
     on_time: bool | None = None
     overdue_at: date | None = None
     clock_running: bool | None = None
-    closed_only: bool = False  # closed tickets only (with ``open_only=False``); see :func:`with_status`
+    done_only: bool = False  # 已办结 only: closed, but not refused, withdrawn or voided (see :func:`with_status`)
 
 
-# The queue's status filter (在办 / 已办结 / 全部 / 作废): the one place that says which tickets each means.
-Status = Literal["open", "done", "all", "voided"]
-STATUSES: tuple[Status, ...] = ("open", "done", "all", "voided")
-STATUS_LABELS: dict[Status, str] = {"open": "在办", "done": "已办结", "all": "全部", "voided": "作废"}
-NOT_DONE = ("refused", "withdrawn", "voided")  # closed without being handled to the end: not 办结
 
 
 def with_status(f: TicketFilter, status: Status) -> TicketFilter:
-    """``f`` narrowed to one status. 已办结 is every closed ticket but 不予受理, 撤回 and 作废 (办结 and 送达).
-    It reads ``is_open`` (an index's first column) and a NOT IN, never ``state IN (…)``, which a planner without
-    statistics would walk through ix_tickets_state_due and sort; 作废 is that index's one range."""
+    """``f`` showing one status instead of whichever it showed: 在办 (open), 已办结 (办结 and 送达: closed, but not
+    不予受理, 撤回 or 作废), 全部, 作废 (``ix_tickets_state_due``'s one range). Only the status fields change, so
+    the last status applied wins and the rest of ``f`` stays."""
     if status == "open":
-        return replace(f, open_only=True, closed_only=False, state=None)
+        return replace(f, open_only=True, done_only=False, state=None)
     if status == "done":
-        return replace(f, open_only=False, closed_only=True, state=None,
-                       exclude_states=tuple(dict.fromkeys((*f.exclude_states, *NOT_DONE))))
+        return replace(f, open_only=False, done_only=True, state=None)
     if status == "voided":
-        return replace(f, open_only=False, closed_only=False, state="voided")
-    return replace(f, open_only=False, closed_only=False, state=None)
+        return replace(f, open_only=False, done_only=False, state="voided")
+    return replace(f, open_only=False, done_only=False, state=None)
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,11 @@ def conditions(f: TicketFilter, today: date) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if f.open_only or f.overdue:
         out.append(Ticket.is_open.is_(True))
-    elif f.closed_only:
+    elif f.done_only:
+        # is_open leads ix_tickets_open_due; a NOT IN, never "state IN (…)", which a planner without statistics
+        # would walk through ix_tickets_state_due and then sort.
         out.append(Ticket.is_open.is_(False))
+        out.append(Ticket.state.not_in(NOT_DONE))
     if f.window:
         out.append(Ticket.window_code == f.window)
     if f.owner_id is not None:
@@ -389,7 +393,7 @@ def counts(session: Session, f: TicketFilter, *, today: date, cap: int = SEARCH_
         # search. A closed-only list has nothing due or overdue.
         listed = select(Ticket.id).where(*conditions(f, today)).limit(cap + 1).subquery()
         seen = int(session.scalar(select(func.count()).select_from(listed)) or 0)
-        if f.closed_only:
+        if f.done_only:
             return QueueCounts(min(seen, cap), 0, 0, 0, seen > cap)
         return QueueCounts(min(seen, cap), n(due_on=today, open_only=True), n(overdue=True),
                            n(provisional=True, open_only=True), seen > cap)
