@@ -112,9 +112,11 @@ class QueueView(QWidget):
         search_label = QLabel(self.tr("查找(&S)："))
         self.search = QLineEdit()
         self.search.setObjectName("queueSearch")
-        self.search.setPlaceholderText(self.tr("办件编号或序号后四位、身份证号或后四位、姓名、拼音首字母、手机尾号"))
+        self.search.setPlaceholderText(self.tr("编号、序号、证件号、姓名、拼音首字母或尾号"))
+        self.search.setToolTip(self.tr("办件编号（全部，或“日期-序号”，或当日序号后四位）、身份证号或后四位/后六位、"
+                                       "姓名、拼音首字母、手机尾号四位"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(300)
+        self.search.setMinimumWidth(380)  # the placeholder whole at 1366×768
         search_label.setBuddy(self.search)
         bar.addWidget(search_label)
         bar.addWidget(self.search)
