@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import ConflictError, HallError
-from hall.services.base.actor import ROLE_LABELS
+from hall.services.base.actor import actor_label
 from hall.services.cases import joint, proxy, routing, workflow
 from hall.services.catalog import items as catalog
 from hall.services.reporting import queue
@@ -408,7 +408,7 @@ class TicketDetailDialog(QDialog):
                                                                 for m in d.materials))
         self.history.setRowCount(len(d.history))
         for row, line in enumerate(d.history):
-            who = f"{line.actor}（{ROLE_LABELS.get(line.role, line.role)}）"
+            who = actor_label(line.actor, line.role)
             for col, text in enumerate((line.at.strftime("%Y-%m-%d %H:%M"), who, line.text)):
                 self.history.setItem(row, col, QTableWidgetItem(text))
         self.history.resizeRowsToContents()
