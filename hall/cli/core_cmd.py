@@ -201,8 +201,10 @@ def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
         print(f"台账异常：数据库文件已损坏（SQLite {check_name}：{shown}）。请从最近的备份恢复"
               + (f"：{latest}" if latest else "") + "。", file=sys.stderr)
         return 1
+    from hall.services.sync import keys as sync_keys
+
     with ctx.db.transaction() as session:
-        report = ledger.verify(session)
+        report = ledger.verify(session, sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
     if report.ok:
         where = f"；数据库文件结构检查（{check_name}）通过" if storage is not None else ""
         print(f"台账完好：{report.events} 条事件，{report.nodes} 个终端，哈希链全部相符{where}")
