@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from hall.models import Event, NodeHead
+from hall.models import Event, NodeHead, Ticket
 from hall.models.sync import SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.storage import ledger
 from hall.services.sync import peers
 from hall.services.sync.bundle import BundleRejected, Opened, check_signature, content_hash, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
+from hall.services.tickets.numbering import NUMBER_RE
 
 _EVENTS = Event.__table__
 _HEADS = NodeHead.__table__
@@ -211,8 +212,23 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
             return BundleRejected(f"第 {row['seq']} 号事件（{row['type']}）无法应用：{exc}")
 
         ledger.project(session, rows, [json.loads(r["payload"]) for r in rows], failed=failed)
+        _raise_serials(session, {r["ticket_uid"] for r in rows if r["type"] == "ticket.received"})
         session.flush()
     return ImportResult(sender, len(events), len(new), len(events) - len(new))
+
+
+def _raise_serials(session: Session, uids: set[str]) -> None:
+    """The numbering's counters for the imported tickets (as a rebuild derives them: the highest serial of each
+    point and day), so a number handed out on a laptop is never handed out again here."""
+    if not uids:
+        return
+    best: dict[tuple[str, str], int] = {}
+    for number in session.scalars(select(Ticket.number).where(Ticket.uid.in_(uids))):
+        m = NUMBER_RE.match(number)
+        if m:
+            key = (m.group(2), m.group(3))
+            best[key] = max(best.get(key, 0), int(m.group(4)))
+    peers.raise_serials(session, [(p, d, n) for (p, d), n in sorted(best.items())])
 
 
 def _check_chain(session: Session, node: str, events: list[dict[str, Any]], sparse: bool) -> list[dict[str, Any]]:

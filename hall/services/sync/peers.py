@@ -5,9 +5,10 @@ The peer table is a projection like every other, so ``ledger check`` covers it; 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, HallError, ValidationError
@@ -99,15 +100,30 @@ def _project_revoked(session: Session, ev: Event, p: dict[str, Any]) -> None:
 
 @ledger.projector(JOINED)
 def _project_joined(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    # The counters only ever go up (max), so this commutes with the tickets numbered on either side.
+    raise_serials(session, [(p["intake_point"], day, int(last)) for day, last in p["serial_floor"].items()])
+
+
+def raise_serials(session: Session, floors: list[tuple[str, str, int]]) -> None:
+    """Raise the (point, day) counters to at least the given serials. Counters only ever go up (max), so this
+    commutes with the tickets numbered on either side and with the order bundles arrive in."""
+    if not floors:
+        return
     session.flush()
     table = TicketSerial.__table__
     dialect = session.get_bind().dialect.name
-    for day, last in p["serial_floor"].items():
-        stmt = upsert_insert(dialect)(table).values(point=p["intake_point"], day=day, last=int(last))
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=[table.c.point, table.c.day],
-            set_={"last": _greatest(dialect, table.c.last, stmt.excluded.last)}))
+    stmt = upsert_insert(dialect)(table).values(point=bindparam("p"), day=bindparam("d"), last=bindparam("n"))
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.point, table.c.day],
+                                      set_={"last": _greatest(dialect, table.c.last, stmt.excluded.last)})
+    session.execute(stmt, [{"p": p, "d": d, "n": n} for p, d, n in floors])
+
+
+def reapply_floors(session: Session) -> int:
+    """After a rebuild derived the counters from the tickets alone: the floors the laptop was provisioned with."""
+    floors = [(p["intake_point"], day, int(last))
+              for payload in session.scalars(select(Event.payload).where(Event.type == JOINED))
+              for p in [json.loads(payload)] for day, last in p["serial_floor"].items()]
+    raise_serials(session, floors)
+    return len(floors)
 
 
 def _greatest(dialect: str, a: Any, b: Any) -> Any:
