@@ -68,8 +68,10 @@ def id_number(n: int) -> str:
     return body + "10X98765432"[total % 11]
 
 
-def add_tickets(data_dir: Path, count: int, *, start: datetime = datetime(2026, 3, 2, 9, 0), seed: int = 0) -> None:
-    """``count`` tickets at this node, as its system actor: a mix of promised (1 event) and immediate (2)."""
+def add_tickets(data_dir: Path, count: int, *, start: datetime = datetime(2026, 3, 2, 9, 0), seed: int = 0,
+                immediate_only: bool = False) -> None:
+    """``count`` tickets at this node, as its system actor: a mix of promised (1 event) and immediate (2), or
+    only immediate ones (2 events each)."""
     from hall.paths import Paths
     from hall.services.bootstrap import open_hall
     from hall.services.catalog import items as catalog
@@ -81,7 +83,7 @@ def add_tickets(data_dir: Path, count: int, *, start: datetime = datetime(2026, 
             materials = {m["name"]: "received" for m in catalog.current_item(s, "09").materials}
             for i in range(count):
                 who = intake.ApplicantForm("person", id_number(seed * 10007 + i), "张三", "13812345678", "东村3组")
-                form = (intake.IntakeForm("09", who, materials=materials) if i % 3 else
+                form = (intake.IntakeForm("09", who, materials=materials) if i % 3 and not immediate_only else
                         intake.IntakeForm("11", who))
                 intake.register(s, opened.system, form, now=start + timedelta(minutes=i))
     finally:
@@ -90,3 +92,16 @@ def add_tickets(data_dir: Path, count: int, *, start: datetime = datetime(2026, 
 
 def digest(data_dir: Path) -> str:
     return ok(cli(data_dir, "ledger", "digest")).out.strip()
+
+
+def add_point(hall: Path, code: str) -> None:
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
+
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        with opened.db.transaction() as s:
+            staff.add_intake_point(s, opened.system, code, f"代办点{code}")
+    finally:
+        opened.db.dispose()
