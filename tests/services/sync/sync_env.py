@@ -105,3 +105,25 @@ def add_point(hall: Path, code: str) -> None:
             staff.add_intake_point(s, opened.system, code, f"代办点{code}")
     finally:
         opened.db.dispose()
+
+
+def add_prints(data_dir: Path, count: int, at: datetime = datetime(2026, 3, 2, 17, 0)) -> None:
+    """``count`` receipt prints on this node's tickets (audit events: cheap to make, verbatim in a bundle)."""
+    from sqlalchemy import select
+
+    from hall.models import Ticket
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+    from hall.services.reporting.papers import PRINT_EVENT
+    from hall.services.storage import ledger
+
+    opened = open_hall(Paths.resolve(data_dir))
+    try:
+        with opened.db.transaction() as s:
+            uids = list(s.scalars(select(Ticket.uid).order_by(Ticket.number)))
+            payload = {"paper": "acceptance", "title": "受理通知书", "copies": 1, "reprint": True, "printer": "PDF",
+                       "reason": "受理通知书 1 份（补打），PDF"}
+            ledger.append_many(s, opened.system, PRINT_EVENT, [(payload, uids[i % len(uids)]) for i in range(count)],
+                               at=at)
+    finally:
+        opened.db.dispose()

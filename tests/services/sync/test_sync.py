@@ -75,7 +75,7 @@ def test_import_round_trip_is_idempotent_and_verified(world):
     assert first.code == 0 and "已导入" in first.out, first.err
     after = digest(hall)
     assert after != before
-    again = cli_process(hall, "sync", "import", str(world["bundles"]["001"]))
+    again = cli(hall, "sync", "import", str(world["bundles"]["001"]))
     assert again.code == 0 and "已导入过" in again.out and "未做任何更改" in again.out
     assert digest(hall) == after
     assert "2 个终端" in ok(cli(hall, "ledger", "verify")).out
