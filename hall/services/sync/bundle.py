@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,8 +125,11 @@ def check_signature(opened: Opened, sign_key_hex: str) -> None:
         raise BundleRejected("签名不符（文件被改动，或不是登记的终端签发的）", "peer") from None
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
 def _hex64(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
 
 
 def parse(doc: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -211,10 +211,34 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
         def failed(row: Any, exc: Exception) -> Exception:
             return BundleRejected(f"第 {row['seq']} 号事件（{row['type']}）无法应用：{exc}")
 
-        ledger.project(session, rows, [json.loads(r["payload"]) for r in rows], failed=failed)
+        payloads = [json.loads(r["payload"]) for r in rows]
+        for start, end, by_ticket in _segments(rows):
+            ledger.project(session, rows[start:end], payloads[start:end], failed=failed, per_ticket=by_ticket,
+                           settle=by_ticket)
         _raise_serials(session, {r["ticket_uid"] for r in rows if r["type"] == "ticket.received"})
         session.flush()
     return ImportResult(sender, len(events), len(new), len(events) - len(new))
+
+
+# The ticket events of intake and record: each projector changes only its own ticket's rows and the applicant
+# register's newest-wins fields, so between tickets they commute (see ledger.project's ``per_ticket``) and a run of
+# them is projected by type — the set-based projector of ticket.received gets the whole run at once.
+PER_TICKET = frozenset({"ticket.received", "ticket.closed", "ticket.voided", "ticket.supplemented", "ticket.printed"})
+
+
+def _segments(rows: list[dict[str, Any]]) -> list[tuple[int, int, bool]]:
+    """``rows`` cut into maximal runs that may be projected per ticket, and the runs between them (in order)."""
+    out: list[tuple[int, int, bool]] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or _safe(rows[i]) != _safe(rows[start]):
+            out.append((start, i, _safe(rows[start])))
+            start = i
+    return out
+
+
+def _safe(row: dict[str, Any]) -> bool:
+    return row["type"] in PER_TICKET and row["ticket_uid"] is not None
 
 
 def _raise_serials(session: Session, uids: set[str]) -> None:
