@@ -13,6 +13,7 @@ laptop. Then the exact re-import of the accepted bundle must be a no-op.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -77,7 +78,7 @@ def main() -> int:
                     accepted[kind] += 1
                 except BundleRejected as exc:
                     rejected[kind] += 1
-                    reasons[exc.reason.split("（")[0][:24]] += 1
+                    reasons[re.sub(r"[0-9a-f]{8}|\d+", "N", exc.reason).split("（")[0][:30]] += 1
                 if i % 100 == 99:
                     assert ledger_check.digest(opened.db).sha256 == before, f"digest changed after {kind}"
             after = ledger_check.digest(opened.db).sha256
