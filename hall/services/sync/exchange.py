@@ -80,13 +80,15 @@ def own_events(session: Session, node_id: str, since: int = 0) -> list[dict[str,
 
 
 def relayed_events(session: Session, hall_node: str, point: str) -> list[dict[str, Any]]:
-    """The hall's reference events for the laptop of ``point``: the staff of that village only (their password
-    hashes are in the events; nobody else's leave the hall)."""
+    """What the hall sends the laptop of ``point`` from its own chain: the reference events, the staff of that
+    village only (their password hashes are in the events; nobody else's leave the hall), and every later event
+    the hall wrote on that village's tickets (so the village can tell a citizen "材料需补正" or deliver)."""
     out = []
     village_staff: set[str] = set()
+    village_tickets = set(session.scalars(select(Ticket.uid).where(Ticket.intake_point == point)))
     for e in own_events(session, hall_node):
         kind = e["type"]
-        if kind in RELAYED:
+        if kind in RELAYED or (e["ticket_uid"] is not None and e["ticket_uid"] in village_tickets):
             out.append(e)
         elif kind in ("staff.added", "staff.password_set"):
             p = json.loads(e["payload"])
@@ -189,13 +191,15 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
             raise BundleRejected(f"含有其他终端（{e['node_id'][:8]}）的事件：只接受发送终端自己的链")
         if not sparse and e["type"].startswith(HALL_ONLY_PREFIXES):
             raise BundleRejected(f"村代办点不能发出“{e['type']}”事件（事项清单、日历、设置和人员只由中心维护）")
-        if sparse and e["type"] not in RELAYED and not e["type"].startswith("staff."):
+        if sparse and e["type"] not in RELAYED and not e["type"].startswith("staff.") and e["ticket_uid"] is None:
             raise BundleRejected(f"中心发来的事件类型“{e['type']}”不在同步范围内")
         try:
             projections.require(e["type"])
         except ledger.UnknownEventType as exc:
             raise BundleRejected(exc.message) from None
     new = _check_chain(session, sender, events, sparse)
+    if sparse:
+        _own_tickets_only(session, keys.intake_point, new)
     if new:
         rows = [_as_row(e) for e in new]
         conn = session.connection()
@@ -239,6 +243,19 @@ def _segments(rows: list[dict[str, Any]]) -> list[tuple[int, int, bool]]:
 
 def _safe(row: dict[str, Any]) -> bool:
     return row["type"] in PER_TICKET and row["ticket_uid"] is not None
+
+
+def _own_tickets_only(session: Session, point: str, events: list[dict[str, Any]]) -> None:
+    """A laptop takes the hall's ticket events only for its own village's tickets, and only once it has them."""
+    uids = {e["ticket_uid"] for e in events if e["ticket_uid"] is not None}
+    if not uids:
+        return
+    have = dict(session.execute(select(Ticket.uid, Ticket.intake_point).where(Ticket.uid.in_(uids))).tuples())
+    for e in events:
+        uid = e["ticket_uid"]
+        if uid is not None and have.get(uid) != point:
+            raise BundleRejected(f"中心发来的第 {e['seq']} 号事件（{e['type']}）所属办件不是本村代办点的，"
+                                 "或本机还没有该办件（请先把本机的同步文件导入中心）")
 
 
 def _raise_serials(session: Session, uids: set[str]) -> None:

@@ -127,3 +127,32 @@ def add_prints(data_dir: Path, count: int, at: datetime = datetime(2026, 3, 2, 1
                                at=at)
     finally:
         opened.db.dispose()
+
+
+def act(data_dir: Path, number: str, action: str, at: datetime = datetime(2026, 3, 3, 10, 0)) -> None:
+    """One workflow action on ticket ``number`` at this node, by its system actor (the administrator's tool)."""
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+    from hall.services.cases import workflow
+
+    opened = open_hall(Paths.resolve(data_dir))
+    try:
+        with opened.db.transaction() as s:
+            if action == "start":
+                workflow.start(s, opened.system, number, now=at)
+            elif action == "close":
+                workflow.close(s, opened.system, number, "approved", "准予办理", now=at)
+            elif action == "withdraw":
+                workflow.withdraw(s, opened.system, number, "申请人撤回申请", now=at)
+            else:
+                raise ValueError(action)
+    finally:
+        opened.db.dispose()
+
+
+def ticket_row(data_dir: Path, number: str) -> tuple:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "hall.sqlite3") as c:
+        return c.execute("SELECT uid, number, state, is_open, closed_at, result, version, due_date, accepted_on "
+                         "FROM tickets WHERE number = ?", (number,)).fetchone()

@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from sync_env import add_point, add_tickets, cli, cli_process, digest, make_hall, make_laptop, ok
+from sync_env import act, add_point, add_tickets, cli, cli_process, digest, make_hall, make_laptop, ok, ticket_row
 
 POINTS = ("001", "002", "003")
 
@@ -134,3 +134,49 @@ def test_a_replacement_laptop_continues_numbering_above_the_old_one(world, tmp_p
     ok(cli(new, "sync", "export", "--out", str(bundle)))
     ok(cli(hall, "sync", "import", str(bundle)))
     assert "所有表一致" in ok(cli(hall, "ledger", "check", "--quiet")).out
+
+
+def _open_village_ticket(lap: Path) -> str:
+    with sqlite3.connect(lap / "hall.sqlite3") as c:
+        return c.execute("SELECT number FROM tickets WHERE state = 'accepted' ORDER BY number").fetchone()[0]
+
+
+def test_what_the_hall_does_on_a_village_ticket_flows_back(world, tmp_path):
+    hall = hall_copy(world, "hall_back")
+    lap = tmp_path / "lap"
+    shutil.copytree(world["laptops"]["002"], lap)
+    ok(cli(hall, "sync", "import", str(world["bundles"]["002"])))
+    number = _open_village_ticket(lap)
+    act(hall, number, "start")
+    act(hall, number, "close")
+    back = tmp_path / "back.hallsync"
+    ok(cli(hall, "sync", "export", "--to", "002", "--out", str(back)))
+    run = ok(cli(lap, "sync", "import", str(back)))
+    assert "已导入" in run.out
+    assert ticket_row(lap, number) == ticket_row(hall, number)
+    assert ticket_row(lap, number)[2] == "closed_approved"
+    assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
+    assert "哈希链全部相符" in ok(cli(lap, "ledger", "verify")).out
+    assert "已导入过" in ok(cli(lap, "sync", "import", str(back))).out
+
+
+def test_the_same_ticket_acted_on_at_both_ends_is_never_silently_won(world, tmp_path):
+    """Closed at the hall, withdrawn at the village, from the same parent: each side refuses the other's event
+    with the reason and keeps what it had (no silent last-writer-wins)."""
+    hall = hall_copy(world, "hall_both")
+    lap = tmp_path / "lap"
+    shutil.copytree(world["laptops"]["003"], lap)
+    ok(cli(hall, "sync", "import", str(world["bundles"]["003"])))
+    number = _open_village_ticket(lap)
+    act(hall, number, "close")
+    act(lap, number, "withdraw")
+    back, up = tmp_path / "back.hallsync", tmp_path / "up.hallsync"
+    ok(cli(hall, "sync", "export", "--to", "003", "--out", str(back)))
+    ok(cli(lap, "sync", "export", "--out", str(up)))
+    before_lap, before_hall = digest(lap), digest(hall)
+    at_lap = cli(lap, "sync", "import", str(back))
+    at_hall = cli(hall, "sync", "import", str(up))
+    for run in (at_lap, at_hall):
+        assert run.code == 2 and "无法应用" in run.err and "已被" in run.err and "数据库未做任何更改" in run.err
+    assert digest(lap) == before_lap and digest(hall) == before_hall
+    assert ticket_row(hall, number)[2] == "closed_approved" and ticket_row(lap, number)[2] == "withdrawn"
