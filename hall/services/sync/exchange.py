@@ -250,7 +250,8 @@ def _own_tickets_only(session: Session, point: str, events: list[dict[str, Any]]
     uids = {e["ticket_uid"] for e in events if e["ticket_uid"] is not None}
     if not uids:
         return
-    have = dict(session.execute(select(Ticket.uid, Ticket.intake_point).where(Ticket.uid.in_(uids))).tuples())
+    have = {uid: point_ for uid, point_ in session.execute(select(Ticket.uid, Ticket.intake_point).where(
+        Ticket.uid.in_(uids)))}
     for e in events:
         uid = e["ticket_uid"]
         if uid is not None and have.get(uid) != point:
