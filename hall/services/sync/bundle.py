@@ -132,6 +132,10 @@ def _hex64(value: Any) -> bool:
     return isinstance(value, str) and _HEX64.fullmatch(value) is not None
 
 
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def parse(doc: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Strict schema: exact keys and types of the manifest, its chains and every event; counts and hash agree."""
     if not isinstance(doc, dict) or set(doc) != {"manifest", "events"}:
@@ -148,7 +152,7 @@ def parse(doc: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         datetime.fromisoformat(m["created_at"])
     except ValueError:
         raise BundleRejected("清单的生成时间格式不对") from None
-    if not isinstance(m["count"], int) or not isinstance(events, list) or m["count"] != len(events):
+    if not _int(m["count"]) or not isinstance(events, list) or m["count"] != len(events):
         raise BundleRejected(f"事件条数不符（清单写 {m['count']!r} 条，实有 "
                              f"{len(events) if isinstance(events, list) else '?'} 条）")
     if not _hex64(m["content_sha256"]) or not isinstance(m["ack"], dict) or not isinstance(m["extra"], dict):
@@ -172,7 +176,9 @@ def parse(doc: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         by_node.setdefault(e["node_id"], []).append(e)
     seen = set()
     for c in chains:
-        if not isinstance(c, dict) or set(c) != CHAIN_FIELDS or c["node_id"] in seen:
+        if (not isinstance(c, dict) or set(c) != CHAIN_FIELDS or not isinstance(c["node_id"], str)
+                or not all(_int(c[k]) for k in ("first_seq", "last_seq", "count"))
+                or not (_hex64(c["first_prev"]) and _hex64(c["last_hash"])) or c["node_id"] in seen):
             raise BundleRejected("清单的链范围字段不符")
         seen.add(c["node_id"])
         got = by_node.get(c["node_id"], [])
