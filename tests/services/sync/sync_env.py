@@ -47,8 +47,24 @@ def ok(run: Run) -> Run:
     return run
 
 
+_BLANK: list[Path] = []
+
+
 def make_hall(path: Path) -> Path:
-    ok(cli(path, "init", "--admin-password", "admin-pass-1"))
+    """A fresh hall at ``path``: initialised once per process, then copied (seeding the catalogue and calendar
+    is most of the cost). Every copy shares the node id, which only matters between halls, never tested."""
+    if not _BLANK:
+        import atexit
+        import shutil
+        import tempfile
+
+        root = Path(tempfile.mkdtemp(prefix="hall-blank-"))
+        atexit.register(shutil.rmtree, root, True)
+        ok(cli(root / "hall", "init", "--admin-password", "admin-pass-1"))
+        _BLANK.append(root / "hall")
+    import shutil
+
+    shutil.copytree(_BLANK[0], path)
     return path
 
 
