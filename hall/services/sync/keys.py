@@ -75,6 +75,14 @@ class NodeKeys:
     def create(cls, node_id: str, role: str, intake_point: str) -> NodeKeys:
         return cls(node_id, role, intake_point, Ed25519PrivateKey.generate(), X25519PrivateKey.generate())
 
+    @classmethod
+    def from_seed(cls, node_id: str, role: str, intake_point: str, seed: bytes) -> NodeKeys:
+        """Keys derived from ``seed`` (a demo ledger that must come out the same every run; never for real use)."""
+        sign = hashlib.sha256(b"sign" + seed).digest()
+        box = hashlib.sha256(b"box" + seed).digest()
+        return cls(node_id, role, intake_point, Ed25519PrivateKey.from_private_bytes(sign),
+                   X25519PrivateKey.from_private_bytes(box))
+
     def save(self, data_dir: Path) -> Path:
         path = key_path(data_dir)
         priv = serialization.PrivateFormat.Raw
