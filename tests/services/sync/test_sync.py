@@ -4,13 +4,16 @@ imports, foreign chains in ``ledger verify``, a replacement laptop's numbering."
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from sync_env import act, add_point, add_tickets, cli, cli_process, digest, make_hall, make_laptop, ok, ticket_row
+from sync_env import ROOT, act, add_point, add_tickets, cli, cli_process, digest, make_hall, make_laptop, ok, ticket_row
 
 POINTS = ("001", "002", "003")
 
@@ -180,3 +183,27 @@ def test_the_same_ticket_acted_on_at_both_ends_is_never_silently_won(world, tmp_
         assert run.code == 2 and "无法应用" in run.err and "已被" in run.err and "数据库未做任何更改" in run.err
     assert digest(lap) == before_lap and digest(hall) == before_hall
     assert ticket_row(hall, number)[2] == "closed_approved" and ticket_row(lap, number)[2] == "withdrawn"
+
+
+def test_the_lan_path_is_the_same_protocol(world, tmp_path):
+    """``sync serve`` in a real process at the hall, ``sync push`` from a laptop: sent, taken back, idempotent."""
+    hall = hall_copy(world, "hall_lan")
+    lap = tmp_path / "lap"
+    shutil.copytree(world["laptops"]["001"], lap)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    server = subprocess.Popen([sys.executable, "-m", "hall.cli", "--data-dir", str(hall), "sync", "serve",
+                               "--host", "127.0.0.1", "--port", "0"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = server.stdout.readline()
+        url = line.split("：", 1)[1].strip().removesuffix("/hall-sync/v1")
+        first = ok(cli(lap, "sync", "push", "--url", url))
+        again = ok(cli(lap, "sync", "push", "--url", url))
+        assert "中心已接收" in first.out and "已导入过" in again.out
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)  # also closes the pipe
+    with sqlite3.connect(hall / "hall.sqlite3") as c:
+        assert c.execute("SELECT count(*) FROM tickets WHERE intake_point = '001'").fetchone()[0] == 12
+    refused = cli(lap, "sync", "push", "--url", url)
+    assert refused.code == 2 and "无法连接中心" in refused.err
