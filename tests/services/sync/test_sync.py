@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sync_env import ROOT, act, add_point, add_tickets, cli, cli_process, digest, make_hall, make_laptop, ok, ticket_row
+from sync_env import ROOT, act, add_point, add_tickets, cli, digest, make_hall, make_laptop, ok, ticket_row
 
 POINTS = ("001", "002", "003")
 
@@ -74,7 +74,7 @@ def test_a_second_laptop_for_the_same_point_is_refused(world, tmp_path):
 def test_import_round_trip_is_idempotent_and_verified(world):
     hall = hall_copy(world, "hall_rt")
     before = digest(hall)
-    first = cli_process(hall, "sync", "import", str(world["bundles"]["001"]))
+    first = cli(hall, "sync", "import", str(world["bundles"]["001"]))  # a real process: the LAN and kill tests
     assert first.code == 0 and "已导入" in first.out, first.err
     after = digest(hall)
     assert after != before
