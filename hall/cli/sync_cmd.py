@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hall.cli import sync_lan
+from hall.cli import sync_lan, sync_node
 from hall.errors import HallError, ValidationError
 from hall.services.storage.node import NodeIdentity
 from hall.services.sync import exchange, keys, peers
@@ -61,21 +61,6 @@ def _write(path: str, data: bytes) -> None:
     tmp.replace(out)
 
 
-def _hall_keys(ctx: Any) -> keys.NodeKeys:
-    found = keys.load(ctx.paths.data_dir)
-    if found is None:
-        found = keys.NodeKeys.create(ctx.node.node_id, "hall", ctx.node.intake_point)
-        found.save(ctx.paths.data_dir)
-    if found.role != "hall":
-        raise HallError("本机是村代办点终端，不能做中心的操作")
-    return found
-
-
-def _own_keys(ctx: Any) -> keys.NodeKeys:
-    found = keys.load(ctx.paths.data_dir)
-    return found if found is not None else _hall_keys(ctx)
-
-
 def cmd_request(args: argparse.Namespace, ctx: Any) -> int:
     data_dir = ctx.paths.data_dir
     if ctx.paths.database_file.exists() or keys.load(data_dir) is not None:
@@ -102,7 +87,7 @@ def cmd_enrol(args: argparse.Namespace, ctx: Any) -> int:
         node_id, point = str(req["node_id"]), str(req["intake_point"])
     except (ValueError, KeyError, UnicodeDecodeError):
         raise ValidationError("登记申请文件", "格式不对（应为 sync request 生成的文件）") from None
-    mine = _hall_keys(ctx)
+    mine = sync_node.hall_keys(ctx)
     from hall.models import IntakePoint
     from hall.services.people import staff
 
@@ -148,7 +133,7 @@ def cmd_join(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_export(args: argparse.Namespace, ctx: Any) -> int:
-    mine = _own_keys(ctx)
+    mine = sync_node.own_keys(ctx)
     with ctx.db.transaction() as session:
         data = exchange.export(session, mine, to=args.to, since=args.since)
     _write(args.out, data)
@@ -157,7 +142,7 @@ def cmd_export(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_import(args: argparse.Namespace, ctx: Any) -> int:
-    mine = _own_keys(ctx)
+    mine = sync_node.own_keys(ctx)
     data = _read(args.file)
     with ctx.db.transaction() as session:
         result = exchange.import_bundle(session, ctx.actor, mine, data)
@@ -166,7 +151,7 @@ def cmd_import(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace, ctx: Any) -> int:
-    _hall_keys(ctx)
+    sync_node.hall_keys(ctx)
     with ctx.db.transaction() as session:
         peer = peers.revoke(session, ctx.actor, args.who, args.reason)
     print(f"已吊销终端 {peer.node_id}（受理点 {peer.intake_point}）：它发来的同步文件今后一律拒绝")

@@ -15,6 +15,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
+from hall.cli import sync_node
 from hall.errors import HallError
 from hall.services.sync import exchange
 from hall.services.sync.bundle import MAX_FILE, BundleRejected, open_bundle
@@ -34,9 +35,7 @@ def register(s: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.cli.sync_cmd import _hall_keys
-
-    mine = _hall_keys(ctx)
+    mine = sync_node.hall_keys(ctx)
     db, system = ctx.db, ctx.actor
 
     class Handler(BaseHTTPRequestHandler):
