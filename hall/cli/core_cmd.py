@@ -78,8 +78,13 @@ def cmd_init(args: argparse.Namespace, ctx: Any) -> int:
     if args.intake_point:
         ctx.intake_point = args.intake_point
     password = args.admin_password or os.environ.get("HALL_ADMIN_PASSWORD")
+    from hall.services.sync import keys as sync_keys
+
+    laptop = sync_keys.is_laptop(ctx.paths.data_dir)
     with ctx.db.transaction() as session:
-        if staff.needs_admin(session):
+        # A village laptop's staff come from the hall (sync join): an administrator created here would be a staff
+        # event on the laptop's chain, which the hall refuses (staff are the hall's), blocking every later sync.
+        if not laptop and staff.needs_admin(session):
             if not password:
                 if sys.stdin is not None and sys.stdin.isatty():
                     import getpass

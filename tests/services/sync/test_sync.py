@@ -207,3 +207,11 @@ def test_the_lan_path_is_the_same_protocol(world, tmp_path):
         assert c.execute("SELECT count(*) FROM tickets WHERE intake_point = '001'").fetchone()[0] == 12
     refused = cli(lap, "sync", "push", "--url", url)
     assert refused.code == 2 and "无法连接中心" in refused.err
+
+
+def test_init_on_a_laptop_creates_no_administrator_of_its_own(world):
+    lap = world["laptops"]["002"]
+    run = ok(cli(lap, "init", "--admin-password", "admin-pass-1"))
+    assert "已创建管理员" not in run.out
+    with sqlite3.connect(lap / "hall.sqlite3") as c:
+        assert c.execute("SELECT count(*) FROM staff").fetchone()[0] == 0
