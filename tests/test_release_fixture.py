@@ -32,6 +32,7 @@ META = json.loads((FIXTURE / "release-1.json").read_text(encoding="utf-8"))
 NEW_SINCE_RELEASE_1: frozenset[str] = frozenset({
     "calendar.seeded",  # the calendar seeding as an event
     "staff.changed", "staff.active_set", "staff.password_reset",  # staff administration
+    "sync.peer_enrolled", "sync.peer_revoked", "sync.joined",  # village-laptop sync (hall/services/sync)
 })
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import random
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,6 +60,8 @@ from hall.services.reporting.stats import Period
 from hall.services.storage import settings
 from hall.services.storage.db import Database
 from hall.services.storage.node import NodeIdentity
+from hall.services.sync import keys as sync_keys
+from hall.services.sync import peers as sync_peers
 from hall.services.tickets import intake, rules
 from hall.services.tickets import record as tickets
 
@@ -230,6 +233,7 @@ class _Walk:
             taken = set(s.scalars(select(IntakePoint.code)))
             code = next(f"{n:03d}" for n in range(5, 1000) if f"{n:03d}" not in taken)
             staff.add_intake_point(s, c.system, code, f"演示代办点{code}")
+        self.laptops(c, code)
         with self.tx() as s:
             no = self._free_no(s, "WK")
             staff.add_staff(s, c.system, staff.StaffForm(no, self.people.name(), "clerk", "综合窗口（新到岗）",
@@ -245,6 +249,19 @@ class _Walk:
                                                                           "民政窗口（轮岗）", window_code="W02")))
         self.do(lambda s: staff.reset_password(s, c.system, left, PASSWORD + "-tmp"))
         self.do(lambda s: staff.set_active(s, c.system, left, False, "调离本中心"))
+
+    def laptops(self, c: _Cast, code: str) -> None:
+        """The new point's laptop is enrolled (its join recorded, as its first event would arrive), then lost and
+        revoked; a replacement is enrolled for the same point."""
+        first, second = (
+            sync_keys.NodeKeys.from_seed(str(uuid.uuid5(uuid.NAMESPACE_URL, f"hall-demo-laptop/{code}/{n}")),
+                                         "laptop", code, f"demo-laptop/{code}/{n}".encode())
+            for n in (1, 2))
+        self.do(lambda s: sync_peers.enrol(s, c.system, first.node_id, code, first.sign_key, first.box_key))
+        self.do(lambda s: sync_peers.record_join(s, Actor.system(first.node_id, code), c.system.node_id,
+                                                 sync_peers.serial_floor(s, code)))
+        self.do(lambda s: sync_peers.revoke(s, c.system, code, "演示：笔记本电脑丢失"))
+        self.do(lambda s: sync_peers.enrol(s, c.system, second.node_id, code, second.sign_key, second.box_key))
 
     # -- tickets
     def register(self, actor: Actor, item_code: str, day: date, *, missing: int = 0,

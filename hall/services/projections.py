@@ -25,13 +25,14 @@ from hall.services.reporting import papers, queue, stats
 from hall.services.storage import settings
 from hall.services.storage.db import Database
 from hall.services.storage.ledger import BulkProjector, Projections, Projector, marked
+from hall.services.sync import peers as sync_peers
 from hall.services.tickets import intake, record
 
 # Every module that defines projectors, from the bottom of the package order up.
 MODULES: tuple[ModuleType, ...] = (
     settings, workdays, items, staff, attendance, intake, record,
     accountability, followups, complaints, ratings, appointments,
-    workflow, proxy, joint, routing, bposts, recalc, daily,
+    workflow, proxy, joint, routing, bposts, recalc, daily, sync_peers,
 )
 
 # Events that change no current-state table: the ledger keeps them as the audit trail (who printed a paper, who

@@ -79,6 +79,8 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "staff.password_set": (), "staff.password_reset": (),  # nothing any screen shows
     # bookkeeping: nothing on screen changes
     "daily.swept": (), "report.ledger_exported": (),
+    # village-laptop sync: the enrolled peers and a laptop's join (its serial floor)
+    "sync.peer_enrolled": (), "sync.peer_revoked": (), "sync.joined": (),
 }.items()}
 
 MAX_TICKETS = 5000  # more tickets than this in one change is told as "all tickets" (a recomputation, a resync)

@@ -69,6 +69,7 @@ KEYS: dict[str, TableKey] = {k.table: k for k in (
     TableKey("ticket_serials", "办件编号序号", ("point", "day"), ("受理点", "日期")),
     TableKey("applicants", "申请人", ("id_no",), ("证件号码",)),
     TableKey("node_heads", "终端链尾", ("node_id",), ("终端",)),
+    TableKey("sync_peers", "同步终端", ("node_id",), ("终端",)),
     TableKey("calendar_years", "日历年度", ("year",), ("年份",)),
     TableKey("calendar_days", "日历日", ("day",), ("日期",)),
     TableKey("proxy_legs", "转报记录", ("event_id",), ("事件",)),
