@@ -27,6 +27,7 @@ from hall.services.base.validators import free_text, parse_key
 from hall.services.calendar import clock
 from hall.services.calendar.derived import check_extension
 from hall.services.storage import identity, ledger
+from hall.services.tickets.record import close_supplement_requests
 from hall.services.tickets.rules import (
     CLOSE_STATES,
     DELIVERY_METHODS,
@@ -139,6 +140,8 @@ def _project_clock(session: Session, ev: Event, p: dict[str, Any]) -> None:
     if p.get("to"):
         t.state = p["to"]
     touch(session, t, ev, p)
+    if p["entry"]["kind"] == "resume":  # the materials of a 补正 during handling have arrived
+        close_supplement_requests(session, t.uid, "handling", date.fromisoformat(p["entry"]["on"]))
 
 
 def pause(session: Session, actor: Actor, number: str, reason: str, *, now: datetime | None = None,
