@@ -17,7 +17,7 @@ import inspect
 from types import ModuleType
 
 from hall.services.calendar import workdays
-from hall.services.cases import bposts, daily, joint, proxy, recalc, rederive, routing, supplement, workflow
+from hall.services.cases import bposts, daily, joint, proxy, recalc, rederive, routing, workflow
 from hall.services.catalog import items
 from hall.services.people import attendance, staff
 from hall.services.registers import accountability, appointments, complaints, followups, ratings
@@ -31,7 +31,7 @@ from hall.services.tickets import intake, record, supplement_notice
 MODULES: tuple[ModuleType, ...] = (
     settings, workdays, items, staff, attendance, intake, record, supplement_notice,
     accountability, followups, complaints, ratings, appointments,
-    workflow, supplement, proxy, joint, routing, bposts, recalc, rederive, daily,
+    workflow, proxy, joint, routing, bposts, recalc, rederive, daily,
 )
 
 # Events that change no current-state table: the ledger keeps them as the audit trail (who printed a paper, who

@@ -261,11 +261,10 @@ def _project_supplemented(session: Session, ev: Event, p: dict[str, Any]) -> Non
 
 def close_supplement_requests(session: Session, ticket_uid: str | None, stage: str, on: date) -> None:
     """Projector step: the ticket's open 补正 requests of ``stage`` are supplied (the materials came ``on``)."""
-    session.flush()
-    session.execute(update(SupplementRequest).where(
-        SupplementRequest.ticket_uid == ticket_uid, SupplementRequest.stage == stage,
-        SupplementRequest.state == "open").values(state="supplied", supplied_on=on)
-        .execution_options(synchronize_session="fetch"))
+    for r in session.scalars(select(SupplementRequest).where(
+            SupplementRequest.ticket_uid == ticket_uid, SupplementRequest.stage == stage,
+            SupplementRequest.state == "open")):
+        r.state, r.supplied_on = "supplied", on
 
 
 def today_of(now: datetime | None) -> datetime:
