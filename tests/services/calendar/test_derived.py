@@ -58,7 +58,8 @@ def test_an_appointment_day_no_longer_worked_moves_to_the_next_working_day():
 def test_extensions_are_capped_by_half_the_statutory_limit():
     assert extension_cap(60) == 30 and extension_cap(20) == 10 and extension_cap(5) == 2
     assert check_extension(30, 60, "day", 0) == 30
-    with pytest.raises(ValidationError, match="法定时限 60 日，延长合计不得超过 30 日（已延长 20 日，至多还可延长 10 日）"):
+    with pytest.raises(ValidationError,
+                       match="法定时限 60 日，延长合计不得超过 30 日（已延长 20 日，至多还可延长 10 日）"):
         check_extension(11, 60, "day", 20)
     with pytest.raises(ValidationError, match="延期天数"):
         check_extension(0, 20, "workday", 0)

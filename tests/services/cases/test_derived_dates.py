@@ -107,7 +107,7 @@ def test_a_calendar_change_rederives_every_kind_of_derived_date_with_one_event_e
 
 def test_a_joint_copy_moves_with_a_local_holiday_and_is_deemed_only_after_the_new_deadline(env):
     hall, who = env
-    number, copy_id = _copy(hall, who, datetime(2026, 6, 1, 10))  # Mon: 5 working days → Mon 6/8
+    _number, copy_id = _copy(hall, who, datetime(2026, 6, 1, 10))  # Mon: 5 working days → Mon 6/8
     with hall.db.transaction() as s:
         assert s.get(JointCopy, copy_id).due_on == D(2026, 6, 8)
         recalc.add_local_holiday(s, who["admin"], D(2026, 6, 3), "三月三（测试）")
@@ -131,7 +131,8 @@ def test_deemed_consent_when_the_daily_rules_run_three_days_late(env):
         assert (c.state, c.answered_on) == ("deemed_consent", D(2026, 3, 10))
         assert c.opinion == "逾期未回复，自 2026-03-10 起视为认可（每日规则于 2026-03-13 登记）"
         (rec,) = [r for r in accountability.records(s) if r.cause == "deemed_consent"]
-        assert rec.occurred_on == D(2026, 3, 10) and "自 2026-03-10 起逾期视为认可，每日规则于 2026-03-13 登记" in rec.detail
+        assert rec.occurred_on == D(2026, 3, 10)
+        assert "自 2026-03-10 起逾期视为认可，每日规则于 2026-03-13 登记" in rec.detail
         (line,) = [x for x in tickets.history(s, tickets.get(s, number)) if x.type == "joint.deemed_consent"]
         assert "自 2026-03-10 起视为认可，每日规则于 2026-03-13 登记" in line.text
 

@@ -60,6 +60,7 @@ def test_a_supplement_during_handling_issues_a_notice_with_a_deadline_off_nation
         assert [(m["name"], m["source"]) for m in req.materials] == [(listed[2], "item"), (FREE, "free")]
         paper, _notice, hall_info = papers.paper_for_ticket(s, number, "supplement")
     assert paper.supplement_stage == "handling" and paper.supplement_due == D(2026, 10, 8)
+    assert paper.paper_date == D(2026, 9, 28)  # the notice (and its seal) is dated the day of the 补正
     pdf = tmp_path / "supplement.pdf"
     TicketPaperRenderer("supplement", paper, hall_info).render(pdf)
     text = _text(pdf)
