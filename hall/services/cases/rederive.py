@@ -186,14 +186,26 @@ def rederive_all(session: Session, actor: Actor, *, why: str) -> list[Moved]:
     moved = [Moved(kind, what, old, new, old_p, new_p, uid, key)
              for kind, what, uid, key, old, old_p, new, new_p in _candidates(session, cal)
              if new != old or new_p != old_p]
+    of = {kind: [m for m in moved if m.kind == kind] for kind in EVENTS}
+    # One call per event type, each naming its type (the ledger's type scan reads them from here).
+    _record(session, actor, "joint.due_changed", of["joint_copy"], why)
+    _record(session, actor, "proxy.due_changed", of["proxy_leg"], why)
+    _record(session, actor, "rectification.due_changed", of["rectification"], why)
+    _record(session, actor, "complaint.due_changed", of["complaint"], why)
+    _record(session, actor, "followup.due_changed", of["followup"], why)
+    _record(session, actor, "appointment.moved", of["appointment"], why)
+    _record(session, actor, "supplement.due_changed", of["supplement"], why)
+    session.flush()
+    return moved
+
+
+def _record(session: Session, actor: Actor, event_type: str, moved: list[Moved], why: str) -> None:
     for m in moved:
-        ledger.append(session, actor, EVENTS[m.kind], {
+        ledger.append(session, actor, event_type, {
             **m.key, "old": m.old, "new": m.new, "old_provisional": m.old_provisional,
             "new_provisional": m.new_provisional, "why": why,
             "reason": f"{m.kind_name} {m.old} → {m.new}{'（暂定）' if m.new_provisional else ''}：{why}",
         }, ticket_uid=m.ticket_uid)
-    session.flush()
-    return moved
 
 
 # ------------------------------------------------------------------------------------------- projectors

@@ -60,7 +60,7 @@ def request(session: Session, actor: Actor, number: str, materials: Sequence[str
     ledger.append(session, actor, REQUESTED, {
         "stage": "handling", "materials": lines, "note": why, "on": now.date(), "rule": rule.to_json(),
         "due_on": due, "due_provisional": provisional,
-        "reason": f"补正材料通知：{names}（{due} 前补正{'，暂定' if provisional else ''}）",
+        "reason": f"{names}（{due} 前补正{'，暂定' if provisional else ''}）",
     }, ticket_uid=t.uid, at=now)
     return change
 

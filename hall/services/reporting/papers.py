@@ -201,8 +201,9 @@ def _supplement_part(session: Session, t: Ticket, item: Item) -> dict[str, Any]:
     before requests were recorded gets the same rule on its received date."""
     req = supplement.latest(session, t)
     if req is not None:
+        issuers = {m["name"]: m.get("issuer") or "" for m in item.materials}
         lines = tuple(MaterialLine(m["name"], m.get("form") or "原件", int(m.get("count") or 1),
-                                   m.get("issuer") or "申请人") for m in req.materials)
+                                   issuers.get(m["name"], "") or "申请人") for m in req.materials)
         return {"materials_missing": lines, "supplement_due": req.due_on,
                 "supplement_due_provisional": req.due_provisional, "supplement_stage": req.stage,
                 "supplement_requested_on": req.requested_on, "issued_on": req.requested_on}  # dated the day of the 补正

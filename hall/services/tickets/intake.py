@@ -257,7 +257,7 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
     if state == "supplement":
         # 一次性告知 in writing: the 补正 request with its supply deadline by the date rule (only on this path).
         ledger.append(session, actor, supplement_notice.REQUESTED,
-                      supplement_notice.intake_payload(session, item, missing, today), ticket_uid=uid, at=now)
+                      supplement_notice.intake_payload(session, marks, today), ticket_uid=uid, at=now)
     if complete_now and state == "accepted" and kind in SAME_DAY_KINDS:
         result = "已解释告知" if kind == "explain" else "当场办结"
         ledger.append(session, actor, "ticket.closed",

@@ -35,11 +35,12 @@ def materials_lines(item: Item, listed: Sequence[str], free: Sequence[str]) -> l
     if unknown:
         raise ValidationError("补正材料", f"“{'、'.join(unknown[:5])}”不在本事项的材料清单中；"
                                          "清单以外的材料请填在“其他补正材料”中")
+    # Who issues a listed material is read from the catalogue when the notice is printed.
     out = [{"name": n, "form": by_name[n].get("form") or "原件", "count": int(by_name[n].get("count") or 1),
-            "issuer": by_name[n].get("issuer") or "申请人", "source": "item"} for n in listed]
+            "source": "item"} for n in listed]
     for raw in free:
         name = free_text(raw, "其他补正材料", max_len=100)
-        out.append({"name": name, "form": "原件", "count": 1, "issuer": "申请人", "source": "free"})
+        out.append({"name": name, "form": "原件", "count": 1, "source": "free"})
     names = [m["name"] for m in out]
     if not out:
         raise ValidationError("补正材料", "至少列出一项需补正的材料（一次性告知：全部材料一次列明）")
@@ -50,14 +51,21 @@ def materials_lines(item: Item, listed: Sequence[str], free: Sequence[str]) -> l
     return out
 
 
-def intake_payload(session: Session, item: Item, missing: Sequence[str], on: date) -> dict[str, Any]:
-    """The request of a 补正 at intake (the ticket saved as 补正): the item's missing materials."""
+def intake_payload(session: Session, marks: Sequence[dict[str, Any]], on: date) -> dict[str, Any]:
+    """The request of a 补正 at intake (the ticket saved as 补正): its missing materials, by the date rule."""
     rule = supply_rule(session)
     due, provisional = derive_date(session, on, rule)
-    lines = materials_lines(item, list(missing), [])
+    return request_payload(marks, on, rule, due, provisional)
+
+
+def request_payload(marks: Sequence[dict[str, Any]], on: date, rule: DateRule, due: date,
+                    provisional: bool) -> dict[str, Any]:
+    """The intake request's payload from the ticket's material marks (shared with the demo's generator)."""
+    lines = [{"name": m["name"], "form": m.get("form") or "原件", "count": int(m.get("count") or 1),
+              "source": "item"} for m in marks if m["status"] == "missing"]
     return {"stage": "intake", "materials": lines, "note": "", "on": on, "rule": rule.to_json(),
             "due_on": due, "due_provisional": provisional,
-            "reason": f"补正材料通知：{'、'.join(m['name'] for m in lines)}（{due} 前补正）"}
+            "reason": f"{'、'.join(m['name'] for m in lines)}（{due} 前补正）"}
 
 
 @ledger.projector(REQUESTED)
