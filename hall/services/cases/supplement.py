@@ -65,6 +65,17 @@ def request(session: Session, actor: Actor, number: str, materials: Sequence[str
     return change
 
 
+def request_from_text(session: Session, actor: Actor, number: str, materials: str, reason: str = "", *,
+                      now: datetime | None = None, expected_version: int | None = None) -> ClockChange:
+    """:func:`request` from the clerk's list, one material a line (or separated by ；): names on the item's list
+    are taken from it (form, count), the others are free materials."""
+    t = load(session, actor, number, "pause", today_of(now), expected_version)
+    listed = {m["name"] for m in session.get_one(Item, t.item_id).materials}
+    names = [n.strip() for n in materials.replace("；", "\n").replace(";", "\n").splitlines() if n.strip()]
+    return request(session, actor, number, [n for n in names if n in listed], [n for n in names if n not in listed],
+                   reason, now=now, expected_version=expected_version)
+
+
 def latest(session: Session, t: Ticket) -> SupplementView | None:
     """The ticket's newest 补正 request (its notice), open or supplied."""
     r = session.scalars(select(SupplementRequest).where(SupplementRequest.ticket_uid == t.uid)
