@@ -82,38 +82,50 @@ class Moved:
         return KIND_NAMES[self.kind]
 
 
-def _recorded_rule(session: Session, event_id: str) -> DateRule | None:
-    ev = session.scalars(select(Event).where(Event.event_id == event_id)).first()
-    return DateRule.from_json(ledger.load_payload(ev).get("rule")) if ev is not None else None
+def _recorded_rules(session: Session, event_ids: list[str]) -> dict[str, DateRule]:
+    """The rules the creating events recorded (an event from before rules were recorded has none)."""
+    out: dict[str, DateRule] = {}
+    for i in range(0, len(event_ids), 500):
+        for ev in session.scalars(select(Event).where(Event.event_id.in_(event_ids[i:i + 500]))):
+            rule = DateRule.from_json(ledger.load_payload(ev).get("rule"))
+            if rule is not None:
+                out[ev.event_id] = rule
+    return out
 
 
-def _open_ticket_uids(session: Session, uids: set[str]) -> set[str]:
-    out: set[str] = set()
-    ordered = sorted(uids)
+def _tickets(session: Session, uids: set[str]) -> dict[str, tuple[str, bool, date | None, int]]:
+    """uid → (number, open, closure day, the item's follow_up_days) in bounded IN lists (one probe per 500)."""
+    out: dict[str, tuple[str, bool, date | None, int]] = {}
+    ordered = sorted(u for u in uids if u)
     for i in range(0, len(ordered), 500):
-        out.update(session.scalars(select(Ticket.uid).where(Ticket.uid.in_(ordered[i:i + 500]), Ticket.is_open)))
+        rows = session.execute(select(Ticket.uid, Ticket.number, Ticket.is_open, Ticket.closed_at, Item.follow_up_days)
+                               .join(Item, Item.id == Ticket.item_id).where(Ticket.uid.in_(ordered[i:i + 500])))
+        for uid, number, is_open, closed_at, days in rows:
+            out[uid] = (number, bool(is_open), closed_at.date() if closed_at else None, int(days or 0))
     return out
 
 
 def _candidates(session: Session, cal: WorkCalendar) -> Iterator[tuple[str, str, str | None, dict[str, Any], date,
                                                                        bool, date, bool]]:
     """(kind, what, ticket uid, key, old, old provisional, new, new provisional) of every open derived date."""
-    numbers: dict[str, str] = {}
-
-    def number(uid: str | None) -> str:
-        if uid is None:
-            return ""
-        if uid not in numbers:
-            numbers[uid] = session.scalar(select(Ticket.number).where(Ticket.uid == uid)) or uid
-        return numbers[uid]
-
     copies = list(session.scalars(select(JointCopy).where(JointCopy.state == "pending").order_by(JointCopy.id)))
     legs = list(session.scalars(select(ProxyLeg).where(ProxyLeg.state == "sent", ProxyLeg.dept_days > 0)
                                 .order_by(ProxyLeg.id)))
     requests = list(session.scalars(select(SupplementRequest).where(SupplementRequest.state == "open")
                                     .order_by(SupplementRequest.id)))
-    alive = _open_ticket_uids(session, {c.ticket_uid for c in copies} | {leg.ticket_uid for leg in legs}
-                              | {r.ticket_uid for r in requests})
+    rects = list(session.scalars(select(Rectification).where(Rectification.state.in_(("open", "verified")))
+                                 .order_by(Rectification.id)))
+    open_complaints = list(session.scalars(select(Complaint).where(Complaint.state == "open").order_by(Complaint.id)))
+    follow = list(session.scalars(select(FollowUp).where(FollowUp.state == "due").order_by(FollowUp.id)))
+    facts = _tickets(session, {c.ticket_uid for c in copies} | {leg.ticket_uid for leg in legs}
+                     | {r.ticket_uid for r in requests} | {x.ticket_uid for x in rects if x.ticket_uid}
+                     | {k.ticket_uid for k in open_complaints if k.ticket_uid}
+                     | {f.ticket_uid for f in follow if f.ticket_uid})
+    alive = {uid for uid, (_n, is_open, _c, _d) in facts.items() if is_open}
+    rules = _recorded_rules(session, [x.event_id for x in rects] + [k.event_id for k in open_complaints])
+
+    def number(uid: str | None) -> str:
+        return facts[uid][0] if uid in facts else ""
     for c in copies:
         if c.ticket_uid in alive:
             due, prov = derive(cal, c.copied_on, answer_rule(c.higher_review))
@@ -132,22 +144,21 @@ def _candidates(session: Session, cal: WorkCalendar) -> Iterator[tuple[str, str,
 
     rect_days = int(settings.get(session, "rectify_workdays"))
     rect_due: dict[int, date] = {}
-    for x in session.scalars(select(Rectification).where(Rectification.state.in_(("open", "verified")))
-                             .order_by(Rectification.id)):
-        rule = _recorded_rule(session, x.event_id) or DateRule(rect_days, "workday")
+    for x in rects:
+        rule = rules.get(x.event_id) or DateRule(rect_days, "workday")
         due, prov = derive(cal, x.opened_on, rule)
         rect_due[x.id] = due
         yield ("rectification", number(x.ticket_uid), x.ticket_uid, {"rectification": x.event_id}, x.due_on,
                x.due_provisional, due, prov)
 
     complaint_days = int(settings.get(session, "complaint_workdays"))
-    for k in session.scalars(select(Complaint).where(Complaint.state == "open").order_by(Complaint.id)):
-        rule = _recorded_rule(session, k.event_id) or DateRule(complaint_days, "workday")
+    for k in open_complaints:
+        rule = rules.get(k.event_id) or DateRule(complaint_days, "workday")
         due, prov = derive(cal, k.received_on, rule)
         yield ("complaint", k.number, k.ticket_uid, {"number": k.number}, k.due_on, k.due_provisional, due, prov)
 
-    for f in session.scalars(select(FollowUp).where(FollowUp.state == "due").order_by(FollowUp.id)):
-        new = _follow_up_due(session, cal, f, rect_due)
+    for f in follow:
+        new = _follow_up_due(session, cal, f, rect_due, facts)
         if new is not None:
             yield ("followup", number(f.ticket_uid) or f.source_key, f.ticket_uid, {"source_key": f.source_key},
                    f.due_on, False, new, False)
@@ -158,14 +169,14 @@ def _candidates(session: Session, cal: WorkCalendar) -> Iterator[tuple[str, str,
                due, prov)
 
 
-def _follow_up_due(session: Session, cal: WorkCalendar, f: FollowUp, rect_due: dict[int, date]) -> date | None:
+def _follow_up_due(session: Session, cal: WorkCalendar, f: FollowUp, rect_due: dict[int, date],
+                   facts: dict[str, tuple[str, bool, date | None, int]]) -> date | None:
     """A follow-up's date by the rule its scheduler used (hall/services/registers/followups.py and friends)."""
     if f.reason == "closure":
-        t = session.scalars(select(Ticket).where(Ticket.uid == f.ticket_uid)).first()
-        if t is None or t.closed_at is None:
+        if f.ticket_uid not in facts:
             return None
-        days = session.scalar(select(Item.follow_up_days).where(Item.id == t.item_id)) or 0
-        return derive(cal, t.closed_at.date(), DateRule(int(days), "day"))[0] if days else None
+        _number, _open, closed_on, days = facts[f.ticket_uid]
+        return derive(cal, closed_on, DateRule(days, "day"))[0] if closed_on is not None and days else None
     if f.reason == "poor_rating" and f.rectification_id is not None:
         if f.rectification_id in rect_due:
             return rect_due[f.rectification_id]
@@ -200,12 +211,12 @@ def rederive_all(session: Session, actor: Actor, *, why: str) -> list[Moved]:
 
 
 def _record(session: Session, actor: Actor, event_type: str, moved: list[Moved], why: str) -> None:
-    for m in moved:
-        ledger.append(session, actor, event_type, {
-            **m.key, "old": m.old, "new": m.new, "old_provisional": m.old_provisional,
-            "new_provisional": m.new_provisional, "why": why,
-            "reason": f"{m.kind_name} {m.old} → {m.new}{'（暂定）' if m.new_provisional else ''}：{why}",
-        }, ticket_uid=m.ticket_uid)
+    # In bulk (one sequence claim, one executemany; the same rows and hashes as one by one).
+    ledger.append_many(session, actor, event_type, [({
+        **m.key, "old": m.old, "new": m.new, "old_provisional": m.old_provisional,
+        "new_provisional": m.new_provisional, "why": why,
+        "reason": f"{m.kind_name} {m.old} → {m.new}{'（暂定）' if m.new_provisional else ''}：{why}",
+    }, m.ticket_uid) for m in moved])
 
 
 # ------------------------------------------------------------------------------------------- projectors
