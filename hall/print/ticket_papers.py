@@ -152,7 +152,7 @@ def supplement(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[
         title="补正材料通知书", number=t.number, recipient=_salute(t),
         statements=(statement,),
         fields=(*_head_fields(t), ("申请人", t.applicant_name), ("补正期限", due), ("经办人", _staff(t)),
-                *_phones(hall)),
+                *((("补正原因", t.supplement_reason),) if t.supplement_reason else ()), *_phones(hall)),
         sections=(TableSection("需补正材料", MATERIAL_HEADER, _material_rows(t.materials_missing),
                                MATERIAL_WIDTHS),),
         notes=notes,

@@ -206,7 +206,8 @@ def _supplement_part(session: Session, t: Ticket, item: Item) -> dict[str, Any]:
                                    issuers.get(m["name"], "") or "申请人") for m in req.materials)
         return {"materials_missing": lines, "supplement_due": req.due_on,
                 "supplement_due_provisional": req.due_provisional, "supplement_stage": req.stage,
-                "supplement_requested_on": req.requested_on, "issued_on": req.requested_on}  # dated the day of the 补正
+                "supplement_requested_on": req.requested_on, "issued_on": req.requested_on,
+                "supplement_reason": req.reason}  # dated the day of the 补正
     due, provisional = derive_date(session, t.received_at.date(), supply_rule(session))
     return {"supplement_due": due, "supplement_due_provisional": provisional,
             "supplement_requested_on": t.received_at.date()}

@@ -65,7 +65,7 @@ def test_a_supplement_during_handling_issues_a_notice_with_a_deadline_off_nation
     TicketPaperRenderer("supplement", paper, hall_info).render(pdf)
     text = _text(pdf)
     for needed in ("补正材料通知书", number, "2026年10月8日", re.sub(r"\s+", "", listed[2]), FREE, "逾期未补正的",
-                   "不予批准", "不计入办理时限", "第二百零三条", "一次性告知"):
+                   "不予批准", "不计入办理时限", "第二百零三条", "一次性告知", "补正原因", "医疗票据不全"):
         assert needed in text, needed
     if shutil.which("pdftoppm"):  # a person looks at this page (see the report)
         subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
