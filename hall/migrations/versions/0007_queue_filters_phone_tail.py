@@ -1,7 +1,7 @@
 """queue finding: indexes on the applicant's phone tail, on state (作废) and on due date (全部)
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-04 01:00:00
 
 Built once on an existing ledger: one pass over ``tickets`` per index. SQLite's statistics, when the ledger has
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

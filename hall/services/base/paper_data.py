@@ -106,6 +106,10 @@ class TicketPaper:
     materials_received: tuple[MaterialLine, ...] = ()
     materials_missing: tuple[MaterialLine, ...] = ()  # to supply (补正) or tolerated (容缺)
     supplement_due: date | None = None  # deadline for 补正 / 容缺 materials
+    supplement_due_provisional: bool = False  # the deadline falls in a year whose calendar is not confirmed
+    supplement_stage: str = "intake"  # intake | handling (补正 after acceptance: the clock is stopped meanwhile)
+    supplement_requested_on: date | None = None
+    supplement_reason: str = ""  # why the 补正 during handling was needed (the clerk's note)
     refusal_reasons: tuple[str, ...] = ()
     redirect_organ: str = ""  # where to apply instead (不予受理)
     review_organ: str = ""  # 行政复议机关

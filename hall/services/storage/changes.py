@@ -54,7 +54,9 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "joint.copied": (TICKET,), "joint.opinion": (TICKET,), "joint.deemed_consent": (TICKET,),
     "routing.transfer_requested": (TICKET, TRANSFERS), "routing.transfer_accepted": (TICKET, TRANSFERS),
     "routing.transfer_declined": (TRANSFERS,),
-    "routing.escalated": (ESCALATIONS,), "routing.decided": (ESCALATIONS,),
+    "routing.escalated": (TICKET, ESCALATIONS), "routing.decided": (TICKET, ESCALATIONS),
+    "supplement.requested": (), "supplement.due_changed": (),
+    "joint.due_changed": (TICKET,), "proxy.due_changed": (TICKET,),
     # the registers
     "accountability.opened": (ACCOUNTABILITY,), "accountability.found": (ACCOUNTABILITY,),
     "complaint.registered": (COMPLAINTS,), "complaint.answered": (COMPLAINTS,),
@@ -63,7 +65,9 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     # a second rating closes the rectification it followed
     "rating.given": (RATINGS, RECTIFICATIONS), "rating.deemed": (RATINGS, RECTIFICATIONS),
     "rectification.opened": (RECTIFICATIONS,), "rectification.verified": (RECTIFICATIONS,),
-    "rectification.done": (RECTIFICATIONS,),
+    "rectification.done": (RECTIFICATIONS,), "rectification.due_changed": (RECTIFICATIONS,),
+    "complaint.due_changed": (COMPLAINTS,), "followup.due_changed": (FOLLOWUPS,),
+    "appointment.moved": (APPOINTMENTS,),
     "appointment.booked": (APPOINTMENTS,), "appointment.kept": (APPOINTMENTS,),
     "appointment.closed": (APPOINTMENTS,),
     "visit.planned": (VISITS,), "visit.ticket_tagged": (VISITS,), "visit.finished": (VISITS,),

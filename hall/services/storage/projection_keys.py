@@ -74,6 +74,7 @@ KEYS: dict[str, TableKey] = {k.table: k for k in (
     TableKey("calendar_days", "日历日", ("day",), ("日期",)),
     TableKey("proxy_legs", "转报记录", ("event_id",), ("事件",)),
     TableKey("joint_copies", "抄告记录", ("ticket_uid", "department", "round"), ("办件", "部门", "轮次")),
+    TableKey("supplement_requests", "补正通知", ("event_id",), ("事件",)),
     TableKey("transfers", "转办记录", ("event_id",), ("事件",),
              refs={"from_owner_id": _STAFF, "to_staff_id": _STAFF, "decided_by_id": _STAFF}),
     TableKey("escalations", "集体研究", ("event_id",), ("事件",)),

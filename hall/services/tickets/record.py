@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Staff, Ticket
+from hall.models.workflow import SupplementRequest
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_ticket_action
 from hall.services.base.states import KIND_LABELS, STATE_LABELS
@@ -54,6 +55,7 @@ EVENT_LABELS = {
     "ticket.closed": "办结",
     "ticket.voided": "作废",
     "ticket.supplemented": "补正材料收齐",
+    "supplement.requested": "补正材料通知",
     "ticket.clock": "计时变更",
     "ticket.delivered": "送达",
     "ticket.deadline_changed": "期限重算",
@@ -313,6 +315,15 @@ def _project_supplemented(session: Session, ev: Event, p: dict[str, Any]) -> Non
     t.due_date, t.due_provisional = date.fromisoformat(p["due_date"]), p["due_provisional"]
     t.materials = [{**m, "status": "received" if m["status"] == "missing" else m["status"]} for m in t.materials]
     touch(session, t, ev, p)
+    close_supplement_requests(session, t.uid, "intake", t.accepted_on)
+
+
+def close_supplement_requests(session: Session, ticket_uid: str | None, stage: str, on: date) -> None:
+    """Projector step: the ticket's open 补正 requests of ``stage`` are supplied (the materials came ``on``)."""
+    for r in session.scalars(select(SupplementRequest).where(
+            SupplementRequest.ticket_uid == ticket_uid, SupplementRequest.stage == stage,
+            SupplementRequest.state == "open")):
+        r.state, r.supplied_on = "supplied", on
 
 
 def today_of(now: datetime | None) -> datetime:
