@@ -51,6 +51,8 @@ def is_network_path(path: Path) -> bool:
     """SQLite on a network share corrupts under concurrent use; detect the share before opening it."""
     text = str(path)
     if sys.platform == "win32":
+        # A symlink (or junction) onto \\server\share is judged by where it leads.
+        text = os.path.realpath(text)
         if text.startswith(("\\\\", "//")):
             return True
         import ctypes
@@ -61,7 +63,10 @@ def is_network_path(path: Path) -> bool:
         mounts = Path("/proc/mounts").read_text().splitlines()
     except OSError:
         return False
-    target = os.path.realpath(path.parent if not path.is_dir() else path)
+    # The file itself is resolved first: a database file that is a symlink onto a share lives on the share, even
+    # when the folder holding the link is local (resolving only the folder let such a link through).
+    resolved = os.path.realpath(path)
+    target = resolved if os.path.isdir(resolved) else os.path.dirname(resolved)
     best, best_type = "", ""
     for line in mounts:
         parts = line.split()
