@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
 from hall.exchange.cells import new_cell, safe_row, safe_value
+from hall.exchange.pii_guard import check_row
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_admin, require_supervisor
 from hall.services.base.states import KIND_LABELS
@@ -83,11 +84,14 @@ def _width(text: Any) -> int:
 class _Sheet:
     """A write-only sheet with styled cells, merged ranges and column widths worked out as rows are added."""
 
-    def __init__(self, wb: Workbook, title: str, ncols: int, widths: Sequence[int] | None = None) -> None:
+    def __init__(self, wb: Workbook, title: str, ncols: int, widths: Sequence[int] | None = None, *,
+                 masked: bool = True) -> None:
         self.ws = wb.create_sheet(title)
         self.ncols = ncols
         self.row = 0
         self.widths = list(widths) if widths else None
+        # A masked sheet (all but the administrator's full ledger) is scanned row by row before it is written.
+        self.masked = masked
 
     def cell(self, value: Any, font: Font = PLAIN, align: Alignment = CENTER, *, border: bool = True,
              fill: PatternFill | None = None, fmt: str | None = None) -> WriteOnlyCell:
@@ -103,7 +107,10 @@ class _Sheet:
         return c
 
     def append(self, cells: Iterable[Any]) -> None:
-        self.ws.append([safe_value(self.ws, c) for c in cells])
+        row = [safe_value(self.ws, c) for c in cells]
+        if self.masked:
+            check_row(self.ws.title, self.row + 1, row)
+        self.ws.append(row)
         self.row += 1
 
     def merge(self, first_col: int, last_col: int, first_row: int | None = None, last_row: int | None = None) -> None:
@@ -322,7 +329,7 @@ def write_overdue_sheet(wb: Workbook, lines: Sequence[stats.OverdueLine], period
 # ------------------------------------------------------------------------------------------- ledger sheet
 def write_ledger_sheet(wb: Workbook, export: stats.LedgerExport, period: Period, hall: str, subtitle: str) -> int:
     ncols = len(export.columns) + 1
-    sh = _Sheet(wb, "办件登记台账", ncols)
+    sh = _Sheet(wb, "办件登记台账", ncols, masked=not export.full)
     width = {"办件编号": 27, "收件时间": 17, "事项名称": 30, "办理结果": 30, "住址": 30, "住址（村/组）": 14,
              "身份证号/信用代码": 20, "联系电话": 14, "办结时间": 17, "承诺办结日期": 12, "受理日期": 11}
     sh.set_widths([7] + [width.get(c, max(6, _width(c) + 2)) for c in export.columns])
@@ -355,6 +362,8 @@ def write_ledger_sheet(wb: Workbook, export: stats.LedgerExport, period: Period,
                     c.number_format = fmt
                     c.value = value
                 cells[i] = c
+        if not export.full:
+            check_row(ws.title, sh.row + n, cells)
         ws.append(safe_row(ws, cells))  # one scan per row; a legacy row's bad text is made safe
     return n
 
