@@ -174,7 +174,7 @@ def cmd_ticket_add(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_ticket_show(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.services.base.masking import mask_id_for_clerk
+    from hall.services.base.masking import mask_free_text, mask_id_for_clerk
 
     with ctx.db.transaction() as session:
         t = tickets.get(session, args.number)
@@ -192,7 +192,8 @@ def cmd_ticket_show(args: argparse.Namespace, ctx: Any) -> int:
             lines.append(f"  材料：{m['name']}（{m['form']}×{m['count']}）{MATERIAL_STATUS.get(m['status'], '')}")
         lines.append("办理记录：")
         for h in tickets.history(session, t):
-            lines.append(f"  {h.at:%Y-%m-%d %H:%M:%S}  {h.actor}  {h.text}")
+            # A terminal's output is pasted into mails and tickets: identifiers quoted in free text are masked.
+            lines.append(f"  {h.at:%Y-%m-%d %H:%M:%S}  {h.actor}  {mask_free_text(h.text)}")
     print("\n".join(lines))
     return 0
 
