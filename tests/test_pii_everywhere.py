@@ -117,11 +117,12 @@ def _build(opened, who) -> dict[str, str]:
     with opened.db.transaction() as s:
         workflow.resume(s, who["c02"], late, "已补：" + PLANT, now=datetime(2026, 3, 4, 9))
     with opened.db.transaction() as s:
-        complaints.register(s, who["m01"], "投诉内容：" + PLANT, "现场", complainant="匿名", now=datetime(2026, 3, 9, 9))
+        complaints.register(s, who["m01"], "投诉内容：" + PLANT, "现场", complainant="匿名",
+                            now=datetime(2026, 3, 9, 9))
         accountability.sweep_overdue(s, opened.system, date(2026, 3, 31), now=datetime(2026, 3, 31, 18))
     with opened.db.transaction() as s:
         record = accountability.records(s)[0]
-        accountability.record_finding(s, who["m01"], record.id, "upheld", "核实：" + PLANT,
+        accountability.record_finding(s, who["m01"], record.id, "upheld", "核实：" + PLANT, measure="提醒谈话",
                                       now=datetime(2026, 4, 1, 9))
     return out
 
@@ -163,9 +164,9 @@ def test_every_masked_paper_kind_and_the_public_notices(world, tmp_path):
     assert "1101**********002X" in re.sub(r"\s", "", texts["acceptance"])  # the applicant's own, receipt-masked
     assert "3205**********" in re.sub(r"\s", "", texts["closure"])  # the planted ID in the result, masked
     with opened.db.reading() as s:
-        notices = papers.item_notices(s)[:3]
+        notices, info = papers.item_notices(s)[:3], papers.hall_info(s)
     out = tmp_path / "booklet.pdf"
-    BookletRenderer(notices).render(out)
+    BookletRenderer(notices, info).render(out)
     assert _leaks(_pdf_text(out)) == []
 
 
@@ -205,11 +206,31 @@ def test_a_masked_workbook_that_would_leak_is_refused_before_it_is_written(tmp_p
     row = ("320581101-000-20260305-0001", datetime(2026, 3, 5, 9), "000", "W02", "07", "最低生活保障申请", "代办件",
            "已受理", "张*", "东村3组", None, None, "", None, "", "王民政", f"家属电话 {MOBILE_A}")
     export = LedgerExport(LEDGER_COLUMNS_MASKED, iter([row]))
-    with pytest.raises(PersonalDataInExport) as caught:
-        reports_xlsx.write_ledger_sheet(wb, export, Period.month(2026, 3), "虞山镇便民服务中心", "")
+    try:
+        with pytest.raises(PersonalDataInExport) as caught:
+            reports_xlsx.write_ledger_sheet(wb, export, Period.month(2026, 3), "虞山镇便民服务中心", "")
+    finally:
+        reports_xlsx.discard(wb)
     message = str(caught.value)
     assert "办件登记台账" in message and "第 4 行" in message and MOBILE_A not in message
-    assert isinstance(caught.value, HallError) and list(tmp_path.iterdir()) == []
+    assert isinstance(caught.value, HallError)
+
+
+@pytest.mark.ledger_edited
+def test_an_exporter_refuses_a_leak_the_masking_did_not_catch(hall_sqlite, tmp_path):
+    """A setting typed with a mobile in it (the hall's name) reaches every sheet's heading: refused, no file."""
+    from hall_fixtures import actors_of
+
+    from hall.services.storage import settings
+
+    with hall_sqlite.db.transaction() as s:
+        settings.set_values(s, hall_sqlite.system, {"hall_name": f"虞山镇便民服务中心（值班 {MOBILE_A}）"})
+    out = tmp_path / "exports" / "m.xlsx"
+    out.parent.mkdir()
+    with hall_sqlite.db.reading() as s, pytest.raises(PersonalDataInExport):
+        reports_xlsx.monthly_or_quarterly(s, Period.month(2026, 3), out, today=date(2026, 3, 31),
+                                          actor=actors_of(hall_sqlite)["m01"])
+    assert list(out.parent.iterdir()) == []  # nothing written, not even a temporary file
 
 
 def test_command_line_reports_and_the_log(world, capsys, caplog):

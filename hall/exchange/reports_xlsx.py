@@ -12,9 +12,10 @@ temporary name and moved into place, so a reader never sees half a workbook.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -145,6 +146,29 @@ def _save(wb: Workbook, path: Path) -> None:
         wb.save(tmp)
 
 
+@contextlib.contextmanager
+def _building(wb: Workbook) -> Iterator[Workbook]:
+    """A workbook being built: if building stops (the personal-data guard refused a row, a database error), its
+    sheets' temporary files are closed and removed at once — not left for the interpreter's exit, and no half-open
+    XML writer is left for the garbage collector to trip over."""
+    try:
+        yield wb
+    except BaseException:
+        discard(wb)
+        raise
+
+
+def discard(wb: Workbook) -> None:
+    """Close and remove the temporary files of a write-only workbook that will not be saved."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        with contextlib.suppress(Exception):
+            ws.close()
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.cleanup()
+
+
 def _target(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if p.suffix.lower() != ".xlsx":
@@ -234,18 +258,18 @@ def monthly_or_quarterly(session: Session, period: Period, path: str | os.PathLi
     if actor is not None:
         require_supervisor(actor, "导出统计报表")
     target = _target(path)
-    wb = Workbook(write_only=True)
-    hall, subtitle = _header_info(session, period, today)
-    rows = 0
-    tables = stats.collect_many(session, period, (*REPORT_DIMENSIONS, "staff"), today=today)
-    for dim in REPORT_DIMENSIONS:
-        rows += write_stats_sheet(wb, tables[dim], hall, subtitle)
-    lines = stats.performance(session, period, today=today, table=tables["staff"])
-    rows += write_performance_sheet(wb, lines, period, hall, subtitle)
-    rows += write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
-    if with_ledger:
-        rows += write_ledger_sheet(wb, stats.ledger_rows(session, period.clipped(today)), period, hall, subtitle)
-    _save(wb, target)
+    with _building(Workbook(write_only=True)) as wb:
+        hall, subtitle = _header_info(session, period, today)
+        rows = 0
+        tables = stats.collect_many(session, period, (*REPORT_DIMENSIONS, "staff"), today=today)
+        for dim in REPORT_DIMENSIONS:
+            rows += write_stats_sheet(wb, tables[dim], hall, subtitle)
+        lines = stats.performance(session, period, today=today, table=tables["staff"])
+        rows += write_performance_sheet(wb, lines, period, hall, subtitle)
+        rows += write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
+        if with_ledger:
+            rows += write_ledger_sheet(wb, stats.ledger_rows(session, period.clipped(today)), period, hall, subtitle)
+        _save(wb, target)
     return ReportResult(target, tuple(ws.title for ws in wb.worksheets), rows)
 
 
@@ -377,11 +401,11 @@ def write_ledger(session: Session, actor: Actor, period: Period, path: str | os.
     else:
         require_supervisor(actor, "导出办件台账")
     target = _target(path)
-    wb = Workbook(write_only=True)
-    hall, subtitle = _header_info(session, period, today)
-    clipped = period.clipped(today)
-    rows = write_ledger_sheet(wb, stats.ledger_rows(session, clipped, full=full), period, hall, subtitle)
-    _save(wb, target)
+    with _building(Workbook(write_only=True)) as wb:
+        hall, subtitle = _header_info(session, period, today)
+        clipped = period.clipped(today)
+        rows = write_ledger_sheet(wb, stats.ledger_rows(session, clipped, full=full), period, hall, subtitle)
+        _save(wb, target)
     if full:
         ledger.append(session, actor, stats.LEDGER_EXPORT_EVENT, {
             "from": clipped.start, "to": clipped.end, "rows": rows, "full": True, "file": target.name,
@@ -394,10 +418,10 @@ def write_overdue(session: Session, actor: Actor, period: Period, path: str | os
                   today: date) -> ReportResult:
     require_supervisor(actor, "导出超期办件清单")
     target = _target(path)
-    wb = Workbook(write_only=True)
-    hall, subtitle = _header_info(session, period, today)
-    rows = write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
-    _save(wb, target)
+    with _building(Workbook(write_only=True)) as wb:
+        hall, subtitle = _header_info(session, period, today)
+        rows = write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
+        _save(wb, target)
     return ReportResult(target, ("超期办件",), rows)
 
 
@@ -405,12 +429,12 @@ def write_performance(session: Session, actor: Actor, period: Period, path: str 
                       today: date) -> ReportResult:
     require_supervisor(actor, "导出效绩考核表")
     target = _target(path)
-    wb = Workbook(write_only=True)
-    hall, subtitle = _header_info(session, period, today)
-    lines = stats.performance(session, period, today=today)
-    rows = write_performance_sheet(wb, lines, period, hall, subtitle)
-    write_stats_sheet(wb, stats.collect(session, period, "staff", today=today), hall, subtitle)
-    _save(wb, target)
+    with _building(Workbook(write_only=True)) as wb:
+        hall, subtitle = _header_info(session, period, today)
+        lines = stats.performance(session, period, today=today)
+        rows = write_performance_sheet(wb, lines, period, hall, subtitle)
+        write_stats_sheet(wb, stats.collect(session, period, "staff", today=today), hall, subtitle)
+        _save(wb, target)
     return ReportResult(target, ("效绩考核", SHEET_NAMES["staff"]), rows)
 
 

@@ -189,13 +189,13 @@ def find_unmasked_identifiers(text: str) -> list[str]:
 # wrong check character but a plausible birth date is still somebody's (a typo), and a long run of digits may be
 # a bank card. Digits may be grouped with spaces or hyphens as people write them.
 _SEP = "[ -]?"
-_FREE_ID18 = re.compile(rf"(?<![0-9A-Za-z])([0-9]{{6}}){_SEP}([0-9]{{8}}){_SEP}([0-9]{{3}}[0-9Xx])(?![0-9A-Za-z])")
-_FREE_ID15 = re.compile(r"(?<![0-9A-Za-z])[0-9]{15}(?![0-9A-Za-z])")
-_FREE_MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9A-Za-z])")
-_FREE_LANDLINE = re.compile(r"(?<![0-9A-Za-z])[(（]?(0[1-9][0-9]{1,2})[)）]?[ -]?([2-9][0-9]{6,7})(?![0-9A-Za-z])")
+_FREE_ID18 = re.compile(rf"(?<![0-9])([0-9]{{6}}){_SEP}([0-9]{{8}}){_SEP}([0-9]{{3}}[0-9Xx])(?![0-9])")
+_FREE_ID15 = re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])")
+_FREE_MOBILE = re.compile(r"(?<![0-9+])(?:\+?86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
+_FREE_LANDLINE = re.compile(r"(?<![0-9])[(（]?(0[1-9][0-9]{1,2})[)）]?[ -]?([2-9][0-9]{6,7})(?![0-9])")
 # Bank cards (银联 16–19 digits): one run, or groups of four (the last group 1–4) as printed on the card.
-_FREE_CARD = re.compile(r"(?<![0-9A-Za-z-])(?:[0-9]{16,19}|[0-9]{4}(?:[ -][0-9]{4}){3}(?:[ -][0-9]{1,3})?)"
-                        r"(?![0-9A-Za-z-])")
+_FREE_CARD = re.compile(r"(?<![0-9-])(?:[0-9]{16,19}|[0-9]{4}(?:[ -][0-9]{4}){3}(?:[ -][0-9]{1,3})?)"
+                        r"(?![0-9-])")
 
 
 def _plausible_birth(yyyymmdd: str) -> bool:
