@@ -104,7 +104,7 @@ def _verify_chain(path: Path) -> ledger.ChainReport:
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    engine = create_engine(f"sqlite:///file:{path.as_posix()}?mode=ro&uri=true")
+    engine = create_engine(f"sqlite:///file:{path.as_posix()}?mode=ro&uri=true", hide_parameters=True)
     try:
         with Session(engine) as session:
             return ledger.verify(session)
