@@ -27,7 +27,8 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("hall.services.cases",),
     ("hall.services.reporting",),
     # The composition of the services: the projection registry and the opening of a hall.
-    ("hall.services.projections", "hall.services.bootstrap", "hall.services.ledger_check", "hall.services.backups"),
+    ("hall.services.projections", "hall.services.bootstrap", "hall.services.ledger_check", "hall.services.backups",
+     "hall.services.backup_chain"),
     ("hall.print",),
     ("hall.exchange",),
     ("hall.demo",),

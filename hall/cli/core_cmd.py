@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +70,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d.set_defaults(handler=cmd_daily)
 
     b = sub.add_parser("backup", help="在线备份数据库（写完后核验文件结构与台账哈希链，通过才算备份成功）")
-    b.add_argument("--out", required=True, help="备份文件路径")
+    b.add_argument("--out", help="备份文件路径")
+    b.add_argument("--incremental", action="store_true",
+                   help="每日增量备份到备份文件夹：每周一份完整备份，其余每天只备份当天新增的台账事件（压缩）")
+    b.add_argument("--date", type=iso_date, help="增量备份：按该日（YYYY-MM-DD，默认今天）")
     b.set_defaults(handler=cmd_backup)
 
     rs = sub.add_parser("restore", help="从备份恢复数据库（先核验备份；现有数据库连同 -wal/-shm 移到一旁保留；"
                                         "编号在新旧两库已发出的编号之后继续）。请先关闭所有使用该数据库的 Hall")
-    rs.add_argument("file", help="备份文件")
+    rs.add_argument("file", help="备份文件（完整备份 .sqlite3，或增量备份 .jsonl.gz：自动先取其完整备份再逐日补上）")
     rs.add_argument("--force", action="store_true",
                     help="现有数据库已无法读取时仍然恢复（编号只从备份中已有的编号之后继续）")
     rs.set_defaults(handler=cmd_restore)
@@ -320,8 +323,16 @@ def _progress_printer():  # type: ignore[no-untyped-def]
 
 
 def cmd_backup(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.services import backups
+    from hall.services import backup_chain, backups
 
+    if args.incremental:
+        day = datetime.combine(args.date, datetime.now().time()) if args.date else None
+        done = backup_chain.daily(ctx.db, Path(args.out) if args.out else ctx.paths.backups_dir, today=day)
+        what = "完整备份（已核验）" if done.full else f"增量备份：{done.events} 条新事件"
+        print(f"已备份到 {done.path}（{what}，{done.bytes / 1024:.0f} KB，用时 {done.seconds:.1f} 秒）")
+        return 0
+    if not args.out:
+        raise ValidationError("--out", "请给出备份文件路径（或用 --incremental 备份到备份文件夹）")
     report = backups.take_backup(ctx.db, Path(args.out))
     print(f"已备份到 {report.path}（{report.bytes / 1024:.0f} KB，用时 {report.seconds:.1f} 秒）；"
           f"已核验：文件结构完好（integrity_check），台账 {report.events} 条事件哈希链相符")
@@ -329,10 +340,10 @@ def cmd_backup(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.services import backups
+    from hall.services import backup_chain
 
     target = _sqlite_file(ctx)
-    report = backups.restore(Path(args.file), target, force_unreadable_current=args.force)
+    report = backup_chain.restore_any(Path(args.file), target, force_unreadable_current=args.force)
     print(f"已从 {report.restored_from} 恢复到 {target}：台账 {report.events} 条事件，哈希链与文件结构核验通过")
     if report.moved_aside:
         print("原数据库已移到一旁保留：" + "、".join(p.name for p in report.moved_aside))

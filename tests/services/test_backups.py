@@ -220,3 +220,38 @@ def test_a_restore_onto_a_full_disk_leaves_the_current_database_as_it_was(hall_s
         filler.unlink()
     assert _digest(live) == before
     live.unlink()
+
+
+# ----------------------------------------------------------------------------------------- incremental
+@pytest.mark.ledger_edited
+def test_incremental_daily_backups_restore_exactly(hall_sqlite, tmp_path, capsys):
+    from hall.services import backup_chain
+    from hall.services.storage import settings
+
+    folder = tmp_path / "chain"
+    first = backup_chain.daily(hall_sqlite.db, folder, today=datetime(2026, 3, 2, 18))
+    assert first.full
+    numbers = _register(hall_sqlite, 3)
+    second = backup_chain.daily(hall_sqlite.db, folder, today=datetime(2026, 3, 3, 18))
+    assert not second.full and second.events >= 3 and second.path.name == "hall-incr-20260303.jsonl.gz"
+    after_second = ledger_check.digest(hall_sqlite.db).sha256
+    numbers += _register(hall_sqlite, 2, minute=10)
+    with hall_sqlite.db.transaction() as s:  # an event that is not a ticket's
+        settings.set_values(s, hall_sqlite.system, {"hall_name": "虞山镇便民服务中心"})
+    data = str(hall_sqlite.db.backups_dir.parent)
+    assert main(["--data-dir", data, "backup", "--incremental", "--out", str(folder), "--date", "2026-03-04"]) == 0
+    assert "增量备份" in capsys.readouterr().out
+    third = sorted(folder.glob("hall-incr-*.jsonl.gz"))[-1]
+    assert backup_chain.read_header(third)["events"] >= 3  # the day's events only, not the whole ledger
+    live_digest = ledger_check.digest(hall_sqlite.db).sha256
+    live = Path(hall_sqlite.db.engine.url.database)
+    hall_sqlite.db.dispose()
+
+    # An older point of the chain (numbering still continues after everything the live file issued) …
+    report = backup_chain.restore_any(second.path, live)
+    assert report.digest_restored == after_second
+    assert _serial(_next_number(live, hall_sqlite)) == max(_serial(n) for n in numbers) + 1
+    # … and the newest, through the command line: equal to the live database when it was taken.
+    fresh = tmp_path / "fresh" / "hall.sqlite3"
+    assert backup_chain.restore_any(third, fresh).digest_restored == live_digest
+    assert sorted(p.name for p in fresh.parent.iterdir() if p.name.startswith(".")) == []  # nothing assembled left
