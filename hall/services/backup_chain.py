@@ -37,6 +37,7 @@ from hall.services.storage.db import Database, disk_full_error, fsync_dir
 from hall.services.tickets import numbering
 
 FULL_EVERY_DAYS = 7  # a new full copy once a week: a restore then applies at most six increments
+KEEP_FULLS = 3  # with their increments: at least the last 14 days can always be restored
 _EVENT_COLUMNS = tuple(c.name for c in Event.__table__.columns)
 
 
@@ -72,8 +73,24 @@ def read_header(path: Path) -> dict[str, Any]:
         return dict(json.loads(fh.readline()))
 
 
+def prune(folder: Path, keep_fulls: int = KEEP_FULLS) -> list[Path]:
+    """Remove all but the newest ``keep_fulls`` full copies, with their increments; returns what was removed."""
+    removed: list[Path] = []
+    fulls = sorted(folder.glob("hall-full-*.sqlite3"))
+    gone = {f.name for f in fulls[:-keep_fulls]} if keep_fulls > 0 else set()
+    for inc in sorted(folder.glob("hall-incr-*.jsonl.gz")):
+        if read_header(inc)["base"] in gone:
+            inc.unlink()
+            removed.append(inc)
+    for full in fulls[:-keep_fulls]:
+        for path in (full, full.with_name(full.name + ".json")):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def daily(db: Database, folder: Path, *, today: datetime | None = None,
-          full_every: int = FULL_EVERY_DAYS) -> ChainBackup:
+          full_every: int = FULL_EVERY_DAYS, keep_fulls: int = KEEP_FULLS) -> ChainBackup:
     """Today's backup into ``folder``: a full copy when none is younger than ``full_every`` days, else an
     increment of the events since the last file. Both written atomically; the increment re-read before it counts."""
     import time
@@ -94,6 +111,7 @@ def daily(db: Database, folder: Path, *, today: datetime | None = None,
         finally:
             copied.close()
         _write_json(out.with_name(out.name + ".json"), {"last_event_id": covered})
+        prune(folder, keep_fulls)  # only once the new base is safely written
         return ChainBackup(out, True, report.events, report.bytes, time.perf_counter() - started)
     out = folder / f"hall-incr-{day:%Y%m%d}.jsonl.gz"
     with db.reading() as session:

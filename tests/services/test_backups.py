@@ -255,3 +255,19 @@ def test_incremental_daily_backups_restore_exactly(hall_sqlite, tmp_path, capsys
     fresh = tmp_path / "fresh" / "hall.sqlite3"
     assert backup_chain.restore_any(third, fresh).digest_restored == live_digest
     assert sorted(p.name for p in fresh.parent.iterdir() if p.name.startswith(".")) == []  # nothing assembled left
+
+
+def test_old_chains_are_pruned_once_a_new_base_is_written(hall_sqlite, tmp_path):
+    from hall.services import backup_chain
+
+    folder = tmp_path / "chain"
+    for week in range(4):  # a full copy each week, an increment the day after
+        day = datetime(2026, 3, 2 + 7 * week, 18)
+        assert backup_chain.daily(hall_sqlite.db, folder, today=day).full
+        _register(hall_sqlite, 1, minute=week)
+        assert not backup_chain.daily(hall_sqlite.db, folder, today=day.replace(day=day.day + 1)).full
+    names = sorted(p.name for p in folder.iterdir())
+    assert [n for n in names if n.endswith(".sqlite3")] == [
+        "hall-full-20260309.sqlite3", "hall-full-20260316.sqlite3", "hall-full-20260323.sqlite3"]
+    assert [n for n in names if n.startswith("hall-incr")] == [
+        "hall-incr-20260310.jsonl.gz", "hall-incr-20260317.jsonl.gz", "hall-incr-20260324.jsonl.gz"]
