@@ -260,6 +260,17 @@ def mask_free_text(text: str | None) -> str:
     masked ledger, public notices, masked papers, the command line's reports."""
     if not text:
         return text or ""
+    # Masking one number can expose another that ran into it ("…05120512-66881234": the ID's last four, then a
+    # landline): passes until nothing changes. Each pass hides digits, so this ends, in two passes at most in practice.
+    for _ in range(8):
+        masked = _mask_pass(text)
+        if masked == text:
+            break
+        text = masked
+    return text
+
+
+def _mask_pass(text: str) -> str:
     if not any(c.isdigit() for c in text):  # the common case: a result or reason without any number
         return text
     spans = _spans(text, landlines=True)
