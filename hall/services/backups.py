@@ -154,6 +154,35 @@ def issued_serials(path: Path) -> dict[tuple[str, str], int]:
     return out
 
 
+# SQLite's "dead man switch" byte of the -shm file: every connection to a WAL database holds a shared lock on it
+# for as long as it is open (sqlite3.c, UNIX_SHM_DMS = (22 + SQLITE_SHM_NLOCK) * 4 + SQLITE_SHM_NLOCK).
+_SHM_DMS = (22 + 8) * 4 + 8
+
+
+def in_use(path: Path) -> bool:
+    """Whether another process has the SQLite database ``path`` open (POSIX: a lock on its ``-shm``). A restore
+    must not move a file from under a running program, which would go on writing to the one moved aside. On
+    Windows the move itself fails on an open file, with the OS's message."""
+    shm = path.with_name(path.name + "-shm")
+    if os.name != "posix" or not shm.exists():
+        return False
+    import fcntl
+
+    try:
+        fd = os.open(shm, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS)
+        except OSError:
+            return True  # someone holds it shared: the database is open
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _SHM_DMS)
+        return False
+    finally:
+        os.close(fd)
+
+
 def side_files(path: Path) -> list[Path]:
     return [path.with_name(path.name + suffix) for suffix in SIDE_FILES]
 
@@ -170,6 +199,9 @@ def restore(backup: Path, target: Path, *, now: datetime | None = None,
     if backup.resolve() == target.resolve():
         raise HallError("备份文件就是当前数据库本身：请选择备份文件夹中的文件。")
     check_file(backup)  # before anything is touched
+    if in_use(target):
+        raise DatabaseError("数据库正被另一个程序使用（Hall 窗口、每日任务或导出）：请先关闭所有使用该数据库的 Hall，"
+                            "再恢复。未做任何改动。")
     try:
         floors = issued_serials(target)
     except DatabaseError as exc:

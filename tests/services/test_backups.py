@@ -135,6 +135,27 @@ def test_restore_over_a_stale_wal_from_an_older_backup_continues_numbering(hall_
 
 
 @pytest.mark.ledger_edited
+def test_a_restore_under_a_running_program_is_refused(hall_sqlite, tmp_path):
+    _register(hall_sqlite, 1)
+    backup = hall_sqlite.db.backup(tmp_path / "b.sqlite3")
+    live = Path(hall_sqlite.db.engine.url.database)
+    hall_sqlite.db.dispose()
+    assert not backups.in_use(live)
+    script = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM events')"
+              ".fetchone(); print('open', flush=True); time.sleep(60)")
+    with subprocess.Popen([sys.executable, "-c", script, str(live)], stdout=subprocess.PIPE, text=True) as other:
+        try:
+            assert other.stdout is not None and other.stdout.readline().strip() == "open"
+            assert backups.in_use(live)  # another program has the file open
+            with pytest.raises(DatabaseError, match="正被另一个程序使用"):
+                backups.restore(backup, live)
+        finally:
+            other.kill()
+    assert sorted(p.name for p in live.parent.glob("hall.sqlite3.before-restore*")) == []
+    assert not backups.in_use(live)
+
+
+@pytest.mark.ledger_edited
 def test_a_corrupt_backup_is_refused_and_nothing_is_touched(hall_sqlite, tmp_path, capsys):
     _register(hall_sqlite, 2)
     good = hall_sqlite.db.backup(tmp_path / "good.sqlite3")
