@@ -54,8 +54,8 @@ def _last_event_id(conn: Any) -> int:
     return int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM events").scalar_one())
 
 
-def _covered(folder: Path) -> tuple[Path | None, int]:
-    """The newest full copy and the last event id covered by it and the increments after it."""
+def _covered(folder: Path, exclude: str = "") -> tuple[Path | None, int]:
+    """The newest full copy and the last event id covered by it and the increments after it (but ``exclude``)."""
     fulls = sorted(folder.glob("hall-full-*.sqlite3"))
     if not fulls:
         return None, 0
@@ -63,7 +63,7 @@ def _covered(folder: Path) -> tuple[Path | None, int]:
     last = int(json.loads(base.with_name(base.name + ".json").read_text(encoding="utf-8"))["last_event_id"])
     for inc in sorted(folder.glob("hall-incr-*.jsonl.gz")):
         head = read_header(inc)
-        if head["base"] == base.name:
+        if head["base"] == base.name and inc.name != exclude:
             last = max(last, int(head["to_id"]))
     return base, last
 
@@ -98,16 +98,16 @@ def daily(db: Database, folder: Path, *, today: datetime | None = None,
     started = time.perf_counter()
     day = (today or datetime.now())
     folder.mkdir(parents=True, exist_ok=True)
-    base, last = _covered(folder)
+    # A second run on one day writes that day's increment again, from where the day before ended (never only the
+    # events since the first run: renaming over the first file would lose them).
+    base, last = _covered(folder, exclude=f"hall-incr-{day:%Y%m%d}.jsonl.gz")
     age = None if base is None else (day.date() - datetime.strptime(base.name[10:18], "%Y%m%d").date()).days
     if base is None or age is None or age >= full_every:
         out = folder / f"hall-full-{day:%Y%m%d}.sqlite3"
         report = backups.take_backup(db, out)
-        with db.engine.connect() as conn:
-            covered = _last_event_id(conn)  # at least what the copy holds; the copy is checked below
         copied = sqlite3.connect(f"file:{out.as_posix()}?mode=ro", uri=True)
         try:
-            covered = int(copied.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+            covered = int(copied.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])  # what it holds
         finally:
             copied.close()
         _write_json(out.with_name(out.name + ".json"), {"last_event_id": covered})

@@ -262,6 +262,8 @@ def test_incremental_daily_backups_restore_exactly(hall_sqlite, tmp_path, capsys
     data = str(hall_sqlite.db.backups_dir.parent)
     assert main(["--data-dir", data, "backup", "--incremental", "--out", str(folder), "--date", "2026-03-04"]) == 0
     assert "增量备份" in capsys.readouterr().out
+    numbers += _register(hall_sqlite, 1, minute=20)  # the same day's task runs again: the day's file grows
+    assert main(["--data-dir", data, "backup", "--incremental", "--out", str(folder), "--date", "2026-03-04"]) == 0
     third = sorted(folder.glob("hall-incr-*.jsonl.gz"))[-1]
     assert backup_chain.read_header(third)["events"] >= 3  # the day's events only, not the whole ledger
     live_digest = ledger_check.digest(hall_sqlite.db).sha256
