@@ -49,10 +49,8 @@ QLabel#sexValue, QLabel#birthValue { font-weight: bold; }
 
 
 def _daily_backup(db: Database) -> None:
-    from hall.services import backups
-
     try:
-        db.daily_backup(check=backups.check_file)  # kept only once its structure and hash chain are checked
+        db.daily_backup()
     except Exception as exc:  # a full disk or a closing program must not stop the counter; it is logged
         log.warning("daily backup failed: %s", exc)
 
