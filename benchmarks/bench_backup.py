@@ -108,8 +108,9 @@ def main() -> int:
           f"({inc.events} events)   target ≤ 2 s, ≤ 50 MB")
     if not args.no_restore:
         print(f"  restore full + increment              {restore_s:7.2f} s  digest {'equal' if exact else 'DIFFERENT'}")
-    print(f"  14 days kept (1 full per week + 12 increments): "
-          f"≈ {(2 * full.bytes + 12 * inc.bytes) / 1e9:.2f} GB   target ≤ 5 GB")
+    kept = backup_chain.KEEP_FULLS
+    print(f"  kept ({kept} weekly full copies + their increments, ≥ 14 days restorable): "
+          f"≈ {(kept * full.bytes + 6 * kept * inc.bytes) / 1e9:.2f} GB   target ≤ 5 GB (full copies uncompressed)")
     return 0 if exact else 1
 
 
