@@ -14,11 +14,14 @@ Figures, each beside a baseline from the same run on the same file:
   the GUI thread spends handling the key event; across the run, the longest event-loop gap (a 2 ms timer). After
   the last keystroke: the time until the model holds the right rows and the counts line is filled, and the
   window has processed its repaint. A scanned number: 27 keys sent back to back, then Enter, timed from the first
-  key to the results. For name, pinyin initials, ID number, ID tail (后四位), number tail (日期-序号), scanned
-  number. Baseline: the bare indexed SQL of the final lookup (first page + capped count) on a raw sqlite3
-  connection, same values.
+  key to the results. For name, pinyin initials, ID number, ID tail (后四位), number tail (日期-序号), the serial's
+  last four digits (序号, today's tickets — the same four digits also look up ID tails and phone tails), a phone
+  tail (手机尾号), scanned number. Baseline: the bare indexed SQL of the final lookup (first page + capped count)
+  on a raw sqlite3 connection, same values.
 - service search: ``queue.page`` + ``queue.counts`` for the same kinds of text vs. the bare SQL;
 - open the queue (a window's open tickets + counts) and a deep keyset page vs. the bare SQL;
+- the status filters 已办结 / 作废 / 全部 (and 全部 with a month's receipt dates), first page + counts, whole hall,
+  vs. the bare SQL of the same page;
 - memory: RSS with the queue open over the whole hall and 10,000 rows fetched by scrolling vs. a bare
   QMainWindow in the same process.
 
@@ -36,6 +39,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -60,6 +64,7 @@ TARGET_RSS_MB = 300.0
 COLS = ("id, number, item_code, item_name, window_code, kind, state, applicant_name, applicant_id_no, received_at, "
         "due_date, due_provisional, owner_id, version, is_open")
 TOP = "\U0010ffff"
+KINDS = ("name", "initials", "id", "id_tail", "tail", "serial", "phone_tail", "number")
 
 
 # ------------------------------------------------------------------------------------------- bare SQL
@@ -84,6 +89,12 @@ class Bare:
         if kind == "tail":
             marks = ", ".join("?" * len(self.points))
             return f"number IN ({marks})", tuple(p + q for p in self.points), due
+        if kind in ("serial", "phone_tail"):  # four digits: today's serial, an ID tail or a phone tail
+            marks = ", ".join("?" * len(self.points))
+            day = f"{self.today:%Y%m%d}"
+            return (f"(number IN ({marks}) OR substr(applicant_id_no, 15, 4) = ? OR "
+                    f"substr(applicant_phone, length(applicant_phone) - 3, 4) = ?)",
+                    (*(f"{p}{day}-{q}" for p in self.points), q, q), due)
         col = {"name": "applicant_name", "initials": "applicant_initials"}[kind]
         return f"{col} >= ? AND {col} < ?", (q, q + TOP), f"ORDER BY {col}, id"
 
@@ -142,19 +153,22 @@ def sample_values(bare: Bare, n: int, seed: int) -> dict[str, list[tuple[str, st
     """``n`` (text, ticket number) pairs per kind, from tickets picked at random: what a clerk would type."""
     rnd = random.Random(seed)
     top = bare.conn.execute("SELECT max(id) FROM tickets").fetchone()[0]
-    out: dict[str, list[tuple[str, str]]] = {k: [] for k in ("name", "initials", "id", "id_tail", "tail", "number")}
+    out: dict[str, list[tuple[str, str]]] = {k: [] for k in KINDS}
     while len(out["number"]) < n:
-        row = bare.conn.execute("SELECT number, applicant_id_no, applicant_name, applicant_initials FROM tickets "
-                                "WHERE id = ?", (rnd.randint(1, top),)).fetchone()
-        if row is None or len(row[1]) != 18 or not row[1][:17].isdigit():
-            continue  # a citizen's ID number (an organisation's credit code has no 后四位 to ask for)
-        number, id_no, name, initials = row
+        row = bare.conn.execute("SELECT number, applicant_id_no, applicant_name, applicant_initials, applicant_phone "
+                                "FROM tickets WHERE id = ?", (rnd.randint(1, top),)).fetchone()
+        if row is None or len(row[1]) != 18 or not row[1][:17].isdigit() or len(row[4]) < 4 \
+                or not row[4][-4:].isdigit():
+            continue  # a citizen's ID number (an organisation's credit code has no 后四位 to ask for), a phone
+        number, id_no, name, initials, phone = row
         out["number"].append((number, number))
         out["tail"].append((number[14:], number))
         out["id"].append((id_no, number))
         out["id_tail"].append((id_no[-4:], number))
         out["name"].append((name, number))
         out["initials"].append((initials[:3], number))
+        out["serial"].append((number[-4:], number))  # found only when it is today's (or a tail matches)
+        out["phone_tail"].append((phone[-4:], number))
     return out
 
 
@@ -202,6 +216,8 @@ def service_figures(db: Database, bare: Bare, today: date, n: int) -> float:
     print("  " + summary("service", timed(service_scroll, n // 4)))
     print("  " + summary("bare SQL", timed(bare_scroll, n // 4)))
 
+    status_filters(db, bare, today, n)
+
     values = sample_values(bare, n, seed=7)
     worst = 0.0
     print(f"\nsearch: first page (200 rows) + capped counts, {n} random existing values each, open and closed:")
@@ -227,6 +243,38 @@ def service_figures(db: Database, bare: Bare, today: date, n: int) -> float:
     print(f"  worst service p99 {worst:.2f} ms (page + counts; the DESIGN's ≤ {TARGET_SEARCH_MS} ms is for the "
           f"lookup alone)")
     return worst
+
+
+def status_filters(db: Database, bare: Bare, today: date, n: int) -> None:
+    """已办结 / 作废 / 全部 (and 全部 received in the last month) over the whole hall: page + capped counts."""
+    month_start = today.replace(day=1)
+    cases = {
+        "已办结": (queue.with_status(TicketFilter(), "done"),
+                "is_open = 0 AND state NOT IN ('refused', 'withdrawn', 'voided')", ()),
+        "作废": (queue.with_status(TicketFilter(), "voided"), "state = 'voided'", ()),
+        "全部": (queue.with_status(TicketFilter(), "all"), "1", ()),
+        "全部, received this month": (
+            replace(queue.with_status(TicketFilter(), "all"), received_from=month_start, received_to=today),
+            "received_at >= ? AND received_at < ?", (f"{month_start} 00:00:00", f"{today} 23:59:59.999999")),
+    }
+    print("\nstatus filters, whole hall (first page of 200 by due date + counts capped at "
+          f"{queue.SEARCH_CAP:,}):")
+    for label, (flt, where, params) in cases.items():
+        def service(flt: TicketFilter = flt) -> None:
+            with db.reading() as s:
+                queue.page(s, flt, today=today, limit=200)
+                queue.counts(s, flt, today=today)
+
+        def raw(where: str = where, params: tuple[Any, ...] = params) -> None:
+            bare.conn.execute(f"SELECT {COLS} FROM tickets WHERE {where} AND due_date IS NOT NULL "
+                              "ORDER BY due_date, id LIMIT 201", params).fetchall()
+            bare.conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM tickets WHERE {where} "
+                              f"LIMIT {queue.SEARCH_CAP + 1})", params).fetchone()
+
+        service()
+        raw()
+        print(f"  {label}\n    " + summary("service page + counts", timed(service, max(10, n // 4)), 8)
+              + "\n    " + summary("bare SQL", timed(raw, max(10, n // 4)), 8))
 
 
 # ------------------------------------------------------------------------------------------- as typed
@@ -311,14 +359,14 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
             raise AssertionError(f"{kind}: the view shows {view.model.filter.text!r}, not {text!r}")
         if kind == "name":
             ok = bool(shown) and all(r is not None and r.applicant_name.startswith(text) for r in shown)
-        elif kind == "initials":
-            ok = bool(shown)
+        elif kind in ("initials", "serial"):
+            ok = True  # a serial names today's tickets (and ID/phone tails): any old ticket's may find none
         else:
             ok = number in {r.number for r in shown if r is not None} or view.model.canFetchMore()
         if not ok:
             raise AssertionError(f"{kind} {text!r}: ticket {number} not in the {len(shown)} rows shown")
 
-    for kind in ("name", "initials", "id", "id_tail", "tail", "number"):
+    for kind in KINDS:
         for d in (keys, in_model, painted, baseline, repaint, bare_paint):
             d[kind] = []
         monitor.gaps = []
@@ -375,7 +423,8 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
 
     print(f"\nas typed through the real QueueView (offscreen, manager, whole hall; {n} values per kind):")
     labels = {"name": "name (IME)", "initials": "pinyin initials", "id": "ID number", "id_tail": "ID tail 4",
-              "tail": "number tail", "number": "scanned number"}
+              "tail": "number tail", "serial": "serial 4 (today)", "phone_tail": "phone tail 4",
+              "number": "scanned number"}
     for kind in in_model:
         what = "from the first key (burst+Enter)" if kind == "number" else "after the last key"
         print(f"  {labels[kind]}:\n"

@@ -97,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     where = masked(opening.url) if opening.url else str(paths.database_file)
     log.info("hall %s started, data dir %s, database %s", __version__, paths.data_dir, where)
-    if outcome == LoginDialog.NEEDS_ADMIN:
+    first_run = outcome == LoginDialog.NEEDS_ADMIN
+    if first_run:
         if FirstRunDialog(opened.db, opened.system).exec() != FirstRunDialog.DialogCode.Accepted:
             return 0
         login = LoginDialog(opened.db, node, opening.hall_name)
@@ -109,16 +110,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hall.ui.main_window import MainWindow
     from hall.ui.ops import ChangeSignal, Context
 
-    ctx = Context(opened.db, opened.node, login.actor, ChangeSignal(), paths)
-    # Before the window reads anything: a change another counter commits while it is being built is not missed.
-    live = LiveFeed(ctx)
-    live.feed.wait_ready(1.0)  # its first mark (a few ms); whatever commits after it is heard
-    window = MainWindow(ctx)
-    window.show()
-    if probe:
-        _probe_main_window(app, window)
-    code = app.exec()
-    live.stop()
+    actor = login.actor
+    code = 0
+    while actor is not None:
+        ctx = Context(opened.db, opened.node, actor, ChangeSignal(), paths)
+        # Before the window reads anything: a change another counter commits while it is being built is not
+        # missed.
+        live = LiveFeed(ctx)
+        live.feed.wait_ready(1.0)  # its first mark (a few ms); whatever commits after it is heard
+        window = MainWindow(ctx)
+        window.show()
+        if first_run and actor.role == "admin":  # the set-up's second step: what every paper will say
+            window.open_hall_info(first_run=True)
+        first_run = False
+        if probe:
+            _probe_main_window(app, window)
+        code = app.exec()
+        live.stop()
+        actor = None
+        if window.switch_user:  # 文件 → 注销/切换用户: the same database, the next person logs in
+            log.info("switch user")
+            window.deleteLater()
+            again = LoginDialog(opened.db, node, window.hall_name or opening.hall_name)
+            if again.exec() == LoginDialog.DialogCode.Accepted:
+                actor = again.actor
     opened.db.dispose()
     return code
 

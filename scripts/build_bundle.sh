@@ -35,4 +35,15 @@ if [ "$status" -ne 124 ] || [ ! -s "$smoke_home/hall.sqlite3" ]; then
 fi
 rm -rf "$smoke_home"
 echo "smoke test: started, created and migrated its ledger, stayed up" >&2
+# The console program beside it: it must open (create and migrate) a ledger of its own and show its settings.
+admin_home=$(mktemp -d)
+if ! HALL_ADMIN_PASSWORD='Smoke#2026x' dist/hall/hall-admin --data-dir "$admin_home" init >/dev/null \
+        || ! dist/hall/hall-admin --data-dir "$admin_home" settings show | grep -q "中心名称" \
+        || ! dist/hall/hall-admin --data-dir "$admin_home" print notices --out "$admin_home/notices.pdf" >/dev/null \
+        || [ ! -s "$admin_home/notices.pdf" ]; then
+    echo "冒烟测试失败 smoke test failed: dist/hall/hall-admin" >&2
+    exit 1
+fi
+rm -rf "$admin_home"
+echo "smoke test: hall-admin initialised a ledger, showed its settings and printed the public notices" >&2
 echo "bundle size: $(du -sh dist/hall | cut -f1)" >&2

@@ -2,7 +2,8 @@
 # Set up Hall on Linux (Debian/Ubuntu): system packages Qt and the tests need, then .venv.
 #
 #   sh scripts/setup_linux.sh app    GUI + admin CLI: Python, Qt xcb/offscreen libraries, a CJK font
-#   sh scripts/setup_linux.sh test   the above + PostgreSQL, Xvfb, poppler-utils (pdftoppm/pdftotext)
+#   sh scripts/setup_linux.sh test   the above + PostgreSQL, Xvfb, poppler-utils (pdftoppm/pdftotext),
+#                                    LibreOffice Calc headless (not when CI=true)
 #
 # Idempotent and quick when everything is present: dpkg-query first, apt-get only for what is missing,
 # pip only when pyproject.toml is newer than the stamp in .venv.
@@ -24,6 +25,9 @@ libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 li
 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1"
 FONT_PACKAGES="fonts-wqy-microhei fonts-wqy-zenhei"
 TEST_PACKAGES="postgresql xvfb xauth poppler-utils"
+# LibreOffice Calc (headless) recomputes an exported workbook in a test (tests/exchange/test_workbook_formats.py);
+# about 150 MB, so never on CI, where that test skips.
+CALC_PACKAGES="libreoffice-calc-nogui"
 PYTHON_PACKAGES="python3 python3-venv"
 
 # A Python >= 3.11 that can create a venv (Debian's python3 needs python3-venv for ensurepip).
@@ -65,6 +69,7 @@ ensure_system_packages() {
     fi
     wanted="$QT_PACKAGES $FONT_PACKAGES"
     [ "$PROFILE" = test ] && wanted="$wanted $TEST_PACKAGES"
+    [ "$PROFILE" = test ] && [ "${CI:-}" != true ] && wanted="$wanted $CALC_PACKAGES"
     [ "${HALL_NEED_XVFB:-0}" = 1 ] && wanted="$wanted xvfb xauth"
     if ! venv_ok && ! pick_python >/dev/null; then
         wanted="$PYTHON_PACKAGES $wanted"

@@ -29,6 +29,10 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
                                  "a restore from increments: the backed-up events verbatim, and the heads they end on"),
     "services/tickets/record.py": ({"touch"},
                                    "a ticket's version compare-and-set, the last step of every ticket projector"),
+    "services/sync/exchange.py": ({"apply_opened"},
+                                  "a peer's verified events stored verbatim, and that peer's chain head"),
+    "services/sync/peers.py": ({"raise_serials"},
+                               "the ticket serial counters raised to what a peer numbered (derived again on rebuild)"),
     "services/ledger_check.py": ({"replay", "rebuild", "check"},
                                  "the rebuild from the events itself (check: into its scratch copy)"),
 }

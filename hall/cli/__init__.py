@@ -14,7 +14,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hall.cli import calendar_cmd, catalog_cmd, core_cmd, demo_cmd, print_cmd, report_cmd, server_cmd
+from hall.cli import (
+    calendar_cmd,
+    catalog_cmd,
+    core_cmd,
+    demo_cmd,
+    print_cmd,
+    report_cmd,
+    server_cmd,
+    settings_cmd,
+    sync_cmd,
+)
 from hall.cli.args import ChineseArgumentParser, iso_date  # noqa: F401  (iso_date: for callers of this package)
 from hall.errors import HallError
 from hall.logging_setup import crash_report
@@ -22,7 +32,8 @@ from hall.logging_setup import crash_report
 log = logging.getLogger("hall.cli")
 
 # The modules that contribute sub-commands, in the order of ``hall-admin --help``; each has register(subparsers).
-COMMAND_MODULES = (core_cmd, server_cmd, catalog_cmd, demo_cmd, calendar_cmd, print_cmd, report_cmd)
+COMMAND_MODULES = (core_cmd, settings_cmd, server_cmd, catalog_cmd, demo_cmd, calendar_cmd, print_cmd, report_cmd,
+                   sync_cmd)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(prog="hall-admin", description="Hall 便民服务中心 管理命令")

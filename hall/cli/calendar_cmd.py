@@ -12,6 +12,7 @@ from typing import Any
 from hall.errors import ValidationError
 from hall.services.calendar import workdays as calendar_service
 from hall.services.calendar.deadlines import WEEKDAY_NAMES, LimitRule, compute_due
+from hall.services.calendar.derived import KIND_NAMES, DateRule, explain
 from hall.services.calendar.workdays import DayException, WorkCalendar
 from hall.services.cases import recalc
 
@@ -64,6 +65,9 @@ def register(subparsers: Any) -> None:
     dl.add_argument("--unit", choices=("workday", "day"), default="workday", help="workday 工作日（默认）或 day 自然日")
     dl.add_argument("--kind", choices=("promised", "proxy", "joint", "immediate", "explain"), default="promised",
                     help="办件类型，默认 promised（承诺件）")
+    dl.add_argument("--for", dest="date_kind", choices=tuple(KIND_NAMES), default=None,
+                    help="派生期限：" + "、".join(f"{k}（{v}）" for k, v in KIND_NAMES.items())
+                    + "；给出时按同一日期规则计算并说明")
     dl.set_defaults(handler=show_deadline)
 
 
@@ -168,7 +172,10 @@ def _calendar(ctx: Any) -> WorkCalendar:
 def show_deadline(args: argparse.Namespace, ctx: Any) -> int:
     if args.limit < 0:
         raise ValidationError("办理时限", f"不能为负数，现为 {args.limit}")
-    result = compute_due(_calendar(ctx), LimitRule(args.limit, args.unit), args.accepted_on, args.kind)
+    if getattr(args, "date_kind", None):
+        result = explain(_calendar(ctx), args.accepted_on, DateRule(args.limit, args.unit), args.date_kind)
+    else:
+        result = compute_due(_calendar(ctx), LimitRule(args.limit, args.unit), args.accepted_on, args.kind)
     print(result.due.isoformat())
     if result.provisional:
         print("暂定")

@@ -9,6 +9,7 @@ from typing import Any
 
 from hall.errors import ValidationErrors
 from hall.exchange.catalog_xlsx import read_catalog_xlsx, write_catalog_xlsx
+from hall.services.catalog import consistency
 from hall.services.catalog import items as catalog
 
 
@@ -50,4 +51,7 @@ def cmd_import(args: argparse.Namespace, ctx: Any) -> int:
         print("无变化：与当前事项清单相同，未生成新版本")
     else:
         print(f"已导入事项清单，新版本 {version}（窗口 {len(spec.windows)} 个，事项 {len(spec.items)} 项）")
+    # Imported all the same (a local limit may be deliberate), but told row by row.
+    for warning in consistency.warnings(spec):
+        print(f"提示：{warning.text()}")
     return 0

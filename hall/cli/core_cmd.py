@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from hall.cli import staff_cmd
 from hall.cli.args import iso_date
 from hall.errors import HallError, ValidationError
 from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--password", help="初始密码（也可用环境变量 HALL_STAFF_PASSWORD）")
     a.set_defaults(handler=cmd_staff_add)
     s.add_parser("list", help="列出工作人员").set_defaults(handler=cmd_staff_list)
+    staff_cmd.register_actions(s)  # edit, disable, enable, reset-password
 
     t = sub.add_parser("ticket", help="办件").add_subparsers(dest="ticket_cmd", required=True, metavar="ACTION")
     ta = t.add_parser("add", help="登记办件（JSON：标准输入或文件）")
@@ -88,8 +90,13 @@ def cmd_init(args: argparse.Namespace, ctx: Any) -> int:
     if args.intake_point:
         ctx.intake_point = args.intake_point
     password = args.admin_password or os.environ.get("HALL_ADMIN_PASSWORD")
+    from hall.services.sync import keys as sync_keys
+
+    laptop = sync_keys.is_laptop(ctx.paths.data_dir)
     with ctx.db.transaction() as session:
-        if staff.needs_admin(session):
+        # A village laptop's staff come from the hall (sync join): an administrator created here would be a staff
+        # event on the laptop's chain, which the hall refuses (staff are the hall's), blocking every later sync.
+        if not laptop and staff.needs_admin(session):
             if not password:
                 if sys.stdin is not None and sys.stdin.isatty():
                     import getpass
@@ -212,8 +219,10 @@ def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
         print(f"台账异常：数据库文件已损坏（SQLite {check_name}：{shown}）。请从最近的备份恢复"
               + (f"：{latest}" if latest else "") + "。", file=sys.stderr)
         return 1
+    from hall.services.sync import keys as sync_keys
+
     with ctx.db.transaction() as session:
-        report = ledger.verify(session)
+        report = ledger.verify(session, sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
     if report.ok:
         where = f"；数据库文件结构检查（{check_name}）通过" if storage is not None else ""
         print(f"台账完好：{report.events} 条事件，{report.nodes} 个终端，哈希链全部相符{where}")

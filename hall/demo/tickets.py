@@ -21,8 +21,11 @@ from hall.errors import ValidationError
 from hall.services.base.actor import Actor
 from hall.services.base.states import SAME_DAY_KINDS
 from hall.services.calendar.deadlines import LimitRule, due_date
+from hall.services.calendar.derived import DateRule, derive
 from hall.services.calendar.workdays import WorkCalendar
 from hall.services.storage.ledger import Draft
+from hall.services.storage.settings import DEFAULTS
+from hall.services.tickets.supplement_notice import REQUESTED, request_payload
 
 REFUSALS = (
     ("申请事项不属于本中心受理范围，请向有权机关申请", "县人民政府政务服务中心"),
@@ -186,6 +189,10 @@ class Planner:
             "refusal_reason": refusal, "redirect_organ": organ,
         }
         self.schedule(received_at, who, "ticket.received", uid, payload)
+        if state == "supplement":  # as intake records it: the 补正 request with its deadline by the date rule
+            rule = DateRule(int(DEFAULTS["supplement_days"]), "day")
+            supply_due, supply_prov = derive(self.cal, day, rule)
+            self.schedule(received_at, who, REQUESTED, uid, request_payload(marks, day, rule, supply_due, supply_prov))
         plan = Plan(uid, state, accepted_on, due, a.id_no)
         if not refuse:
             self._follow_up(plan, item, kind, who, received_at, tolerated)

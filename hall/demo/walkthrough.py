@@ -31,6 +31,7 @@ from __future__ import annotations
 import random
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,7 +51,7 @@ from hall.services.base.actor import Actor
 from hall.services.base.validators import id_check_char
 from hall.services.calendar import clock
 from hall.services.calendar.workdays import HolidayRange, MakeupDay, WorkCalendar, YearNotice
-from hall.services.cases import bposts, daily, joint, proxy, recalc, routing, workflow
+from hall.services.cases import bposts, daily, joint, proxy, recalc, routing, supplement, workflow
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.services.registers import accountability, appointments, complaints, followups, ratings
@@ -59,6 +60,8 @@ from hall.services.reporting.stats import Period
 from hall.services.storage import settings
 from hall.services.storage.db import Database
 from hall.services.storage.node import NodeIdentity
+from hall.services.sync import keys as sync_keys
+from hall.services.sync import peers as sync_peers
 from hall.services.tickets import intake, rules
 from hall.services.tickets import record as tickets
 
@@ -222,19 +225,43 @@ class _Walk:
 
     def administration(self, c: _Cast) -> None:
         """What the administrator does before the days played: local rules, a new intake point, a new clerk
-        with a password, and the B-post of the W05 holder (used when they go on leave)."""
+        with a password, and the B-post of the W05 holder (used when they go on leave); another who changes post,
+        has the password reset and leaves."""
         self.progress("系统设置、受理点、工作人员")
         self.do(lambda s: settings.set_values(s, c.system, {"rectify_workdays": 7}))
         with self.tx() as s:
             taken = set(s.scalars(select(IntakePoint.code)))
             code = next(f"{n:03d}" for n in range(5, 1000) if f"{n:03d}" not in taken)
             staff.add_intake_point(s, c.system, code, f"演示代办点{code}")
+        self.laptops(c, code)
         with self.tx() as s:
             no = self._free_no(s, "WK")
             staff.add_staff(s, c.system, staff.StaffForm(no, self.people.name(), "clerk", "综合窗口（新到岗）",
                                                          window_code="W01"))
         self.do(lambda s: staff.set_password(s, c.system, no, PASSWORD))
         self.do(lambda s: staff.set_b_post(s, c.system, c.clerk_no("W05"), c.clerk_no("W05", 1)))
+        # Someone who moves post, forgets the password (a temporary one, to be replaced at login) and leaves.
+        with self.tx() as s:
+            left = self._free_no(s, "WL")
+            staff.add_staff(s, c.system, staff.StaffForm(left, self.people.name(), "clerk", "综合窗口",
+                                                         window_code="W01", password=PASSWORD))
+        self.do(lambda s: staff.update_staff(s, c.system, staff.StaffForm(left, staff.view(s, left).name, "clerk",
+                                                                          "民政窗口（轮岗）", window_code="W02")))
+        self.do(lambda s: staff.reset_password(s, c.system, left, PASSWORD + "-tmp"))
+        self.do(lambda s: staff.set_active(s, c.system, left, False, "调离本中心"))
+
+    def laptops(self, c: _Cast, code: str) -> None:
+        """The new point's laptop is enrolled (its join recorded, as its first event would arrive), then lost and
+        revoked; a replacement is enrolled for the same point."""
+        first, second = (
+            sync_keys.NodeKeys.from_seed(str(uuid.uuid5(uuid.NAMESPACE_URL, f"hall-demo-laptop/{code}/{n}")),
+                                         "laptop", code, f"demo-laptop/{code}/{n}".encode())
+            for n in (1, 2))
+        self.do(lambda s: sync_peers.enrol(s, c.system, first.node_id, code, first.sign_key, first.box_key))
+        self.do(lambda s: sync_peers.record_join(s, Actor.system(first.node_id, code), c.system.node_id,
+                                                 sync_peers.serial_floor(s, code)))
+        self.do(lambda s: sync_peers.revoke(s, c.system, code, "演示：笔记本电脑丢失"))
+        self.do(lambda s: sync_peers.enrol(s, c.system, second.node_id, code, second.sign_key, second.box_key))
 
     # -- tickets
     def register(self, actor: Actor, item_code: str, day: date, *, missing: int = 0,
@@ -430,8 +457,11 @@ class _Walk:
         self.do(lambda s: queue.reveal_id(s, w01, self.printed))
         year = self.today.year
         self.do(lambda s: recalc.confirm_year(s, c.system, year, _notice_as_stored(s, year)))
-        self.do(lambda s: recalc.add_local_holiday(s, c.system, _local_holiday_day(s, self.today),
-                                                   "示例镇民俗文化节（演示）"))
+        # Far enough ahead that the dates around it (from five days before it) come after every day played.
+        hol = self.do(lambda s: _local_holiday_day(s, self.today + timedelta(days=6)))
+        self.dates_around(c, hol)
+        # Moves the open tickets' due dates and every derived date above, one recorded event each.
+        self.do(lambda s: recalc.add_local_holiday(s, c.system, hol, "示例镇民俗文化节（演示）"))
 
         def catalogue(s: Session) -> None:
             spec = catalog.current_spec(s)
@@ -443,6 +473,34 @@ class _Walk:
         with tempfile.TemporaryDirectory(prefix="hall-walkthrough-") as tmp:
             self.do(lambda s: reports_xlsx.write_ledger(s, c.system, Period.between(d[0], d[-1]),
                                                         Path(tmp) / "台账.xlsx", today=self.today, full=True))
+
+
+    def dates_around(self, c: _Cast, hol: date) -> None:
+        """One open date of every derived kind that a local holiday on ``hol`` moves: a 补正 during handling
+        (5 日 ending on ``hol``), a copy to a co-department, a department leg, a 差评 rectification and its
+        follow-up, a complaint, an appointment on that day."""
+        self.progress("补正、抄告、转报、整改、投诉、约访：节假日前后的期限")
+        at, base = self.times.at, hol - timedelta(days=5)
+        w02, w09, m = c.clerk("W02"), c.clerk("W09"), c.manager
+        supp = self.register(w02, "09", base)
+
+        def ask(s: Session) -> None:
+            first = catalog.current_item_view(s, "09").materials[2]["name"]
+            supplement.request(s, w02, supp, [first], ["村委会出具的家庭困难情况说明"], "医疗票据不全",
+                               now=at(base))
+
+        self.do(ask)
+        copied = self.register(w09, "59", base)
+        self.do(lambda s: joint.copy(s, w09, copied, now=at(base)))
+        sent = self.register(w02, "07", base)
+        self.do(lambda s: proxy.forward(s, w02, sent, "县民政局", now=at(base)))
+        rated = self.register(w02, "09", base)
+        self.do(lambda s: workflow.close(s, w02, rated, "approved", "符合条件，准予临时救助", now=at(base)))
+        self.rate(c, w02, rated, "closure", 2, "等候时间过长", base)
+        self.do(lambda s: complaints.register(s, m, "咨询电话长时间无人接听", "电话", ticket_number=sent,
+                                              now=at(base)))
+        self.do(lambda s: appointments.book(s, m, c.clerk_no("W01"), hol, self.people.name(),
+                                            purpose="咨询残疾人两项补贴", slot="上午", now=at(base)))
 
 
 def _notice_as_stored(s: Session, year: int) -> YearNotice:

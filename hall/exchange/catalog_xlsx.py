@@ -33,6 +33,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from hall.errors import ValidationError, ValidationErrors
+from hall.exchange.print_setup import apply_print_setup
 from hall.services.catalog.spec import (
     FORMS,
     KIND_LABELS,
@@ -152,6 +153,8 @@ def _write_table(ws: Any, sheet: str, columns: tuple[tuple[str, str], ...], rows
         if key not in INT_KEYS:
             dim.number_format = "@"  # a code typed later into this column stays text ("08", not 8)
     ws.freeze_panes = "A2"
+    # Printed for the 六公开 check it ran to 36 portrait pages cut between columns: one page wide instead.
+    apply_print_setup(ws, title_rows="1:1")
 
 
 def _write_readme(ws: Any) -> None:
@@ -174,6 +177,7 @@ def _write_readme(ws: Any) -> None:
     for col, width in enumerate((10, 18, 6, 80), 1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = f"A{header_row + 1}"
+    apply_print_setup(ws, title_rows=f"{header_row}:{header_row}")
 
 
 def _display_width(text: str) -> int:

@@ -25,12 +25,12 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
 from hall.exchange.cells import new_cell, safe_row, safe_value
 from hall.exchange.pii_guard import check_row
+from hall.exchange.print_setup import DATE_FORMAT, DATETIME_FORMAT, DAYS_FORMAT, RATE_FORMAT, apply_print_setup
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_admin, require_supervisor
 from hall.services.base.states import KIND_LABELS
@@ -58,13 +58,17 @@ STAT_COLUMNS: tuple[tuple[str | None, str, Any], ...] = (
     ("办结", "办结", lambda r: r.closed),
     ("办结", "按时办结", lambda r: r.on_time),
     ("办结", "超期办结", lambda r: r.closed_late),
-    ("办结", "按时办结率", lambda r: fmt_rate(r.on_time_rate)),
+    ("办结", "按时办结率", lambda r: r.on_time_rate),
     (None, "超期未办结", lambda r: r.open_overdue),
-    (None, "平均办理时长（工作日）", lambda r: fmt_days(r.avg_workdays)),
+    (None, "平均办理时长（工作日）", lambda r: r.avg_workdays),
     ("好差评", "评价数", lambda r: r.rated),
     ("好差评", "差评", lambda r: r.poor),
-    ("好差评", "满意率", lambda r: fmt_rate(r.satisfaction_rate)),
+    ("好差评", "满意率", lambda r: r.satisfaction_rate),
 )
+# Columns written as numbers with a number format (the rest are counts, whole numbers): AVERAGE, sorting and
+# charts work on them. A rate with nothing to rate (no closure, no rating) is an empty cell — a gap in a chart,
+# skipped by AVERAGE — where the screen shows "—".
+NUMBER_FORMATS = {"按时办结率": RATE_FORMAT, "满意率": RATE_FORMAT, "平均办理时长（工作日）": DAYS_FORMAT}
 SHEET_NAMES = {"window": "按窗口", "kind": "按办件类型", "village": "按受理点", "item": "按事项", "staff": "按工作人员"}
 REPORT_DIMENSIONS = ("window", "kind", "village", "item")
 
@@ -120,25 +124,29 @@ class _Sheet:
         self.ws.merged_cells.add(f"{get_column_letter(first_col)}{r1}:{get_column_letter(last_col)}{r2}")
 
     def page(self, *, landscape: bool = True, title_rows: str | None = None, freeze: str | None = None) -> None:
-        ws = self.ws
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.orientation = "landscape" if landscape else "portrait"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-        if title_rows:
-            ws.print_title_rows = title_rows
+        apply_print_setup(self.ws, title_rows=title_rows, landscape=landscape)
         if freeze:
-            ws.freeze_panes = freeze
+            self.ws.freeze_panes = freeze
 
     def set_widths(self, widths: Sequence[int]) -> None:
         # Write-only sheets take column widths before the first row is written.
         for i, w in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def _figure(sh: _Sheet, heading: str, value: Any, font: Font = PLAIN, fill: PatternFill | None = None) -> Any:
+    """A statistics cell: a rate or an average as a number with its format, a count as an int."""
+    return sh.cell(value, font, fill=fill, fmt=NUMBER_FORMATS.get(heading))
+
+
+def shown(heading: str, value: Any) -> Any:
+    """A figure as the screen shows it: the text the sheet's number format displays ("97.4%", "3.0", "—")."""
+    fmt = NUMBER_FORMATS.get(heading)
+    if fmt == RATE_FORMAT:
+        return fmt_rate(value)
+    if fmt == DAYS_FORMAT:
+        return fmt_days(value)
+    return value
 
 
 def _save(wb: Workbook, path: Path) -> None:
@@ -233,9 +241,9 @@ def write_stats_sheet(wb: Workbook, table: StatsTable, hall: str, subtitle: str,
         sh.merge(c1, c2, r1, r2)
 
     for n, row in enumerate(table.rows, 1):
-        sh.append([sh.cell(n), sh.cell(row.label, align=LEFT)] + [sh.cell(f(row)) for _g, _h, f in STAT_COLUMNS])
+        sh.append([sh.cell(n), sh.cell(row.label, align=LEFT)] + [_figure(sh, h, f(row)) for _g, h, f in STAT_COLUMNS])
     sh.append([sh.cell("合计", BOLD, fill=TOTAL_FILL), sh.cell(None, BOLD, fill=TOTAL_FILL)]
-              + [sh.cell(f(table.total), BOLD, fill=TOTAL_FILL) for _g, _h, f in STAT_COLUMNS])
+              + [_figure(sh, h, f(table.total), BOLD, TOTAL_FILL) for _g, h, f in STAT_COLUMNS])
     sh.merge(1, 2)
     sh.append([])
     notes = ("说明：收件、不予受理按收件日期统计；受理按受理日期；办结、按时办结、超期办结按办结日期；"
@@ -281,13 +289,13 @@ PERF_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("受理", lambda p: p.stats.accepted),
     ("办结", lambda p: p.stats.closed),
     ("按时办结", lambda p: p.stats.on_time),
-    ("按时办结率", lambda p: fmt_rate(p.stats.on_time_rate)),
+    ("按时办结率", lambda p: p.stats.on_time_rate),
     ("超期办结", lambda p: p.stats.closed_late),
     ("超期未办结", lambda p: p.stats.open_overdue),
-    ("平均办理时长（工作日）", lambda p: fmt_days(p.stats.avg_workdays)),
+    ("平均办理时长（工作日）", lambda p: p.stats.avg_workdays),
     ("评价数", lambda p: p.stats.rated),
     ("差评", lambda p: p.stats.poor),
-    ("满意率", lambda p: fmt_rate(p.stats.satisfaction_rate)),
+    ("满意率", lambda p: p.stats.satisfaction_rate),
     ("出勤天数", lambda p: p.present_days),
     ("缺勤/请假/公出天数", lambda p: p.away_days),
     ("责任追究（成立）", lambda p: p.accountability_upheld),
@@ -309,13 +317,14 @@ def write_performance_sheet(wb: Workbook, lines: Sequence[stats.PerformanceRow],
     sh.append([sh.cell("序号", BOLD, fill=HEAD_FILL), sh.cell("姓名", BOLD, fill=HEAD_FILL)]
               + [sh.cell(h, BOLD, fill=HEAD_FILL) for h, _f in PERF_COLUMNS])
     for n, p in enumerate(lines, 1):
-        sh.append([sh.cell(n), sh.cell(p.stats.label, align=LEFT)] + [sh.cell(f(p)) for _h, f in PERF_COLUMNS])
+        sh.append([sh.cell(n), sh.cell(p.stats.label, align=LEFT)] + [_figure(sh, h, f(p)) for h, f in PERF_COLUMNS])
     total = stats.add_rows("", "合计", [p.stats for p in lines])
     agg = stats.PerformanceRow(total, "", "", sum(p.present_days for p in lines), sum(p.away_days for p in lines),
                                sum(p.accountability_upheld for p in lines),
                                sum(p.accountability_open for p in lines))
     sh.append([sh.cell("合计", BOLD, fill=TOTAL_FILL), sh.cell(None, BOLD, fill=TOTAL_FILL)]
-              + [sh.cell(None if h in ("工号", "窗口") else f(agg), BOLD, fill=TOTAL_FILL) for h, f in PERF_COLUMNS])
+              + [_figure(sh, h, None if h in ("工号", "窗口") else f(agg), BOLD, TOTAL_FILL)
+                 for h, f in PERF_COLUMNS])
     sh.merge(1, 2)
     return len(lines)
 
@@ -341,8 +350,8 @@ def write_overdue_sheet(wb: Workbook, lines: Sequence[stats.OverdueLine], period
     for n, o in enumerate(lines, 1):
         sh.append([sh.cell(n), sh.cell(o.number), sh.cell(o.item_name, align=wrap), sh.cell(o.window_code),
                    sh.cell(KIND_LABELS.get(o.kind, o.kind)), sh.cell(o.owner),
-                   sh.cell(o.accepted_on, fmt="yyyy-mm-dd"), sh.cell(o.due_date, fmt="yyyy-mm-dd"),
-                   sh.cell(o.closed_on if o.closed_on else "未办结", fmt="yyyy-mm-dd"), sh.cell(o.days_over),
+                   sh.cell(o.accepted_on, fmt=DATE_FORMAT), sh.cell(o.due_date, fmt=DATE_FORMAT),
+                   sh.cell(o.closed_on if o.closed_on else "未办结", fmt=DATE_FORMAT), sh.cell(o.days_over),
                    sh.cell(o.state), sh.cell(o.reason, align=wrap)])
     if not lines:
         sh.append([sh.cell("本期无超期办件", PLAIN, LEFT)] + [sh.cell(None)] * (ncols - 1))
@@ -367,8 +376,8 @@ def write_ledger_sheet(wb: Workbook, export: stats.LedgerExport, period: Period,
     sh.append([sh.cell("序号", BOLD, fill=HEAD_FILL)] + [sh.cell(c, BOLD, fill=HEAD_FILL) for c in export.columns])
     # Plain values for the bulk; a cell object only where a date needs its format (4 of 17 columns), the format
     # set before the value — openpyxl then keeps it instead of first registering its own default date format.
-    fmts = {"收件时间": "yyyy-mm-dd hh:mm", "办结时间": "yyyy-mm-dd hh:mm", "受理日期": "yyyy-mm-dd",
-            "承诺办结日期": "yyyy-mm-dd"}
+    fmts = {"收件时间": DATETIME_FORMAT, "办结时间": DATETIME_FORMAT, "受理日期": DATE_FORMAT,
+            "承诺办结日期": DATE_FORMAT}
     dated = [(i, fmts[c]) for i, c in enumerate(export.columns, 1) if c in fmts]  # positions after 序号
     ws = sh.ws
     n = 0
@@ -439,5 +448,11 @@ def write_performance(session: Session, actor: Actor, period: Period, path: str 
 
 
 def stats_row_values(row: StatsRow) -> list[Any]:
-    """The statistic cells of one row exactly as written to the sheet (tests compare screen and file)."""
+    """The statistic cells of one row as the screen shows them (rates and averages as text)."""
+    return [shown(h, f(row)) for _g, h, f in STAT_COLUMNS]
+
+
+def stats_row_numbers(row: StatsRow) -> list[Any]:
+    """The statistic cells of one row exactly as written to the sheet: counts, rates (fractions) and averages
+    as numbers, None where there is nothing to rate."""
     return [f(row) for _g, _h, f in STAT_COLUMNS]

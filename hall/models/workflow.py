@@ -82,6 +82,40 @@ class JointCopy(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)  # answered after its deadline
 
 
+# --------------------------------------------------------------------------------- 补正 requests (补正材料通知)
+SUPPLEMENT_STATES = ("open", "supplied")
+
+
+class SupplementRequest(Base):
+    """One 补正 request (补正材料通知书): at intake, or during handling after acceptance (一次性告知 holds then too).
+
+    The supply deadline is derived by the one date rule (``limit`` days in ``unit`` after ``requested_on``) and
+    derived again, with an event, when the calendar changes (hall/services/cases/rederive.py).
+    """
+
+    __tablename__ = "supplement_requests"
+    __table_args__ = (
+        Index("ix_supplement_requests_ticket", "ticket_uid", "requested_on"),
+        Index("ix_supplement_requests_open", "state", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    ticket_uid: Mapped[str] = mapped_column(String(36))
+    stage: Mapped[str] = mapped_column(String(12))  # intake | handling
+    requested_on: Mapped[date] = mapped_column(Date)
+    requested_by: Mapped[str] = mapped_column(String(40))
+    # Each material: name, form, count, issuer, source (item: from the item's list | free: named by the clerk).
+    materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    limit_days: Mapped[int] = mapped_column(Integer)
+    limit_unit: Mapped[str] = mapped_column(String(8))
+    due_on: Mapped[date] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    supplied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
 # -------------------------------------------------------------------------------------- routing (分流)
 class Transfer(Base):
     """A transfer (转办) to another window; the 首问 owner stays answerable until the receiver accepts."""

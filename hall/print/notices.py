@@ -215,8 +215,8 @@ class WindowBoardRenderer(PublicRenderer):
             staff = tuple((b.name, b.post, b.staff_no, b.b_post or "—") for b in board.staff)
             story += section_flowables(TableSection("在岗人员", ("姓名", "岗位", "工号", "代理岗（B岗）"), staff,
                                                     (1.5, 3.5, 1.5, 2.5), "以挂牌上岗公示为准"), s, w)
-            story.append(para(f"咨询电话：{self.hall.service_phone}　　监督投诉电话：{self.hall.supervision_phone}",
-                              s.cell))
+            story.append(para(f"咨询电话：{self.hall.service_phone}　　监督投诉电话：{self.hall.supervision_phone}"
+                              f"　　办公时间：{self.hall.office_hours}", s.cell))
         return story
 
 

@@ -79,7 +79,7 @@ class Receipt80Renderer(DirectRenderer):
         if sheet.signatures:
             out.append(Drawn(SignatureLines(sheet.signatures, self.fonts, w, font_size=9)))
         if sheet.seal:
-            out.append(Drawn(SealArea(self.hall.name, self.ticket.paper_date, self.fonts, w, diameter=30 * mm,
+            out.append(Drawn(SealArea(self.hall.issuer, self.ticket.paper_date, self.fonts, w, diameter=30 * mm,
                                       font_size=9)))
         return out
 

@@ -101,7 +101,7 @@ def sheet_blocks(sheet: Sheet, hall: HallInfo, issued: date, s: Styles, fonts: F
     if sheet.seal:
         left: list[Block] = ([Drawn(SignatureLines(sheet.signatures, fonts, width - seal_w - 6 * mm))]
                              if sheet.signatures else [])
-        closing = Columns([(width - seal_w, left), (seal_w, [Drawn(SealArea(hall.name, issued, fonts, seal_w))])])
+        closing = Columns([(width - seal_w, left), (seal_w, [Drawn(SealArea(hall.issuer, issued, fonts, seal_w))])])
     else:
         closing = Drawn(SignatureLines(sheet.signatures, fonts, width))
     # The closing never splits: when it does not fit, it moves to the next page whole.

@@ -86,7 +86,8 @@ def acceptance(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[
     fields = [*_head_fields(t), *_applicant_fields(t), ("受理时间", zh_datetime(t.accepted_at)),
               ("受理人", _staff(t)), ("承诺时限", t.limit_text or "—"), ("承诺办结日期", _due_text(t)),
               *_phones(hall)]
-    notes = ["请妥善保管本通知书，凭本通知书和有效身份证件查询进度、领取办理结果。"]
+    notes = ["请妥善保管本通知书，凭本通知书和有效身份证件查询进度、领取办理结果。",
+             f"办公时间：{hall.office_hours}。"]
     notes.append(f"办结日期计算说明：{t.due_explanation}" if t.due_explanation
                  else "受理当日不计入办理时限；法定节假日不计入工作日。")
     return [Sheet(
@@ -127,18 +128,35 @@ def one_time_notice(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> 
 
 
 def supplement(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[Sheet]:
-    due = zh_date(t.supplement_due) if t.supplement_due else "收到本通知书之日起 5 个工作日内"
+    if t.supplement_due:
+        due = zh_date(t.supplement_due) + ("（暂定：该年节假日安排尚未确认）" if t.supplement_due_provisional else "")
+    else:
+        due = "收到本通知书之日起 5 日内（最后一日为节假日的，顺延至节假日后的第一个工作日）"
+    if t.supplement_stage == "handling":
+        asked = zh_date(t.supplement_requested_on) if t.supplement_requested_on else zh_date(t.paper_date)
+        statement = (f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请已于受理后进入办理，"
+                     f"经审查，需要你（单位）补正下列材料。根据《中华人民共和国行政许可法》第三十二条及一次性告知制度，"
+                     f"现一次性告知需要补正的全部材料，请于{due}前补正：")
+        notes = (f"自{asked}起至收到全部补正材料之日止，不计入办理时限；收到全部补正材料后恢复计时，"
+                 f"承诺办结日期相应顺延。",
+                 f"逾期未补正的，本中心将依据现有材料作出决定，因材料不全可能决定不予批准（办结不通过）；"
+                 f"你（单位）可以重新提出申请。补正期限：{due}。",
+                 "补正期限按自然日计算，最后一日为法定节假日的，顺延至节假日后的第一个工作日（《中华人民共和国民法典》"
+                 "第二百零三条）。")
+    else:
+        statement = (f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请，经审查，申请材料不齐全或者"
+                     "不符合法定形式。根据《中华人民共和国行政许可法》第三十二条第一款第（四）项的规定，现一次性告知"
+                     f"你（单位）需要补正的全部材料，请于{due}前补正：")
+        notes = ("补正期间不计入办理时限，收到全部补正材料的次日起重新计算。",
+                 f"逾期未补正的，视为放弃本次申请，申请材料予以退回；你（单位）可以重新提出申请。补正期限：{due}。")
     return [Sheet(
         title="补正材料通知书", number=t.number, recipient=_salute(t),
-        statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请，经审查，申请材料不齐全或者"
-                    "不符合法定形式。根据《中华人民共和国行政许可法》第三十二条第一款第（四）项的规定，现一次性告知"
-                    f"你（单位）需要补正的全部材料，请于{due}前补正：",),
+        statements=(statement,),
         fields=(*_head_fields(t), ("申请人", t.applicant_name), ("补正期限", due), ("经办人", _staff(t)),
-                *_phones(hall)),
+                *((("补正原因", t.supplement_reason),) if t.supplement_reason else ()), *_phones(hall)),
         sections=(TableSection("需补正材料", MATERIAL_HEADER, _material_rows(t.materials_missing),
                                MATERIAL_WIDTHS),),
-        notes=("补正期间不计入办理时限，收到全部补正材料的次日起重新计算。",
-               f"逾期未补正的，视为放弃本次申请，申请材料予以退回；你（单位）可以重新提出申请。补正期限：{due}。"),
+        notes=notes,
         signatures=("申请人（签收）", "经办人（签字）"))]
 
 

@@ -23,6 +23,7 @@ from hall.services.storage import dburl, live, settings
 from hall.services.storage.changes import Changes
 from hall.services.storage.db import Database, normalise_url, translate
 from hall.services.storage.node import NodeIdentity
+from hall.services.sync import keys as sync_keys
 
 log = logging.getLogger("hall.bootstrap")
 
@@ -45,7 +46,10 @@ def open_hall(paths: Paths, url: str | None = None, *, intake_point: str | None 
         if db.upgraded_from is not None:
             # A ledger written by an older release: what it seeded outside the ledger is recorded now.
             calendar.record_unrecorded_seed(session, system)
-        seed(session, system)
+        if not sync_keys.is_laptop(paths.data_dir):
+            # A village laptop is provisioned from the hall (sync join): a seed of its own would collide with
+            # the hall's catalogue, calendar and points when its chain reaches the hall.
+            seed(session, system)
         needs = staff.needs_admin(session)
     return Opened(db, node, system, needs)
 

@@ -39,6 +39,7 @@ from hall.services.base.actor import Actor
 from hall.services.calendar import workdays as calendar
 from hall.services.storage import ledger, projection_keys
 from hall.services.storage.db import Database
+from hall.services.sync import peers as sync_peers
 from hall.services.tickets import numbering
 
 log = logging.getLogger("hall.ledger_check")
@@ -111,7 +112,9 @@ def replay(read: Connection, session: Session, *, copy_events: bool, batch: int 
 
 def derive_bookkeeping(session: Session) -> dict[str, int]:
     """Ticket serial counters and node heads from what was replayed (the serial continues after the highest)."""
-    return {"ticket_serials": numbering.rebuild_serials(session), "node_heads": ledger.rebuild_heads(session)}
+    serials = numbering.rebuild_serials(session)
+    sync_peers.reapply_floors(session)  # a village laptop continues above the serials its hall had seen
+    return {"ticket_serials": serials, "node_heads": ledger.rebuild_heads(session)}
 
 
 # ------------------------------------------------------------------------------------------ scratch copy

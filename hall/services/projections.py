@@ -17,7 +17,7 @@ import inspect
 from types import ModuleType
 
 from hall.services.calendar import workdays
-from hall.services.cases import bposts, daily, joint, proxy, recalc, routing, workflow
+from hall.services.cases import bposts, daily, joint, proxy, recalc, rederive, routing, workflow
 from hall.services.catalog import items
 from hall.services.people import attendance, staff
 from hall.services.registers import accountability, appointments, complaints, followups, ratings
@@ -25,13 +25,14 @@ from hall.services.reporting import papers, queue, stats
 from hall.services.storage import settings
 from hall.services.storage.db import Database
 from hall.services.storage.ledger import BulkProjector, Projections, Projector, marked
-from hall.services.tickets import intake, record
+from hall.services.sync import peers as sync_peers
+from hall.services.tickets import intake, record, supplement_notice
 
 # Every module that defines projectors, from the bottom of the package order up.
 MODULES: tuple[ModuleType, ...] = (
-    settings, workdays, items, staff, attendance, intake, record,
+    settings, workdays, items, staff, attendance, intake, record, supplement_notice,
     accountability, followups, complaints, ratings, appointments,
-    workflow, proxy, joint, routing, bposts, recalc, daily,
+    workflow, proxy, joint, routing, bposts, recalc, rederive, daily, sync_peers,
 )
 
 # Events that change no current-state table: the ledger keeps them as the audit trail (who printed a paper, who

@@ -9,6 +9,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 from hall.paths import resources_dir
+from hall.ui.qt_zh import QtSupplement
 
 # In order of preference: what a Windows counter PC has, then what Linux distributions ship.
 CJK_FAMILIES = ("Microsoft YaHei UI", "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans CJK SC",
@@ -40,16 +41,22 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def install_translators(app: QApplication) -> None:
-    """Qt's own dialogs in Chinese; our strings are written in Chinese, .qm files may override them."""
+def install_translators(app: QApplication) -> list[QTranslator]:
+    """Qt's own dialogs in Chinese; our strings are written in Chinese, .qm files may override them. Returns the
+    translators installed (a test takes them out again)."""
     locale = QLocale(QLocale.Language.Chinese, QLocale.Country.China)
     QLocale.setDefault(locale)
+    installed: list[QTranslator] = []
     qt = QTranslator(app)
     if qt.load(locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-        app.installTranslator(qt)
+        installed.append(qt)
+    installed.append(QtSupplement(app))  # what qtbase_zh_CN lacks (asked before it: installed later)
     ours = QTranslator(app)
     if ours.load(locale, "hall", "_", str(resources_dir() / "i18n")):
-        app.installTranslator(ours)
+        installed.append(ours)
+    for t in installed:
+        app.installTranslator(t)
+    return installed
 
 
 def settle_heap(*, collect: bool = False) -> None:

@@ -66,8 +66,10 @@ def offer_restore(parent: QWidget | None, store: DraftStore, owner: str) -> Draf
     d = drafts[0]
     tr = QCoreApplication.translate
     text = tr("drafts", "发现一份未保存的登记（{0}，{1}），可能是上次异常退出或停电留下的。\n\n恢复这份登记吗？"
-              "选“否”将删除该草稿。").format(d.summary, d.saved_at.strftime("%Y-%m-%d %H:%M"))
-    if messages.confirm(parent, tr("drafts", "恢复未保存的登记"), text):
+              "选“删除草稿”将不再保留它。").format(d.summary, d.saved_at.strftime("%Y-%m-%d %H:%M"))
+    # Enter restores: the draft exists to be saved, and deleting it is the step that cannot be undone.
+    if messages.confirm(parent, tr("drafts", "恢复未保存的登记"), text, yes=tr("drafts", "恢复(&R)"),
+                        no=tr("drafts", "删除草稿(&D)"), default_yes=True):
         return d
     store.discard(d.key)
     return None

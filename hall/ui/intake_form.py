@@ -273,6 +273,7 @@ class IntakeFormWidget(QWidget):
                      self.agent_id, self.agent_phone, self.kind_reason, self.note_edit, self.refusal_reason,
                      self.redirect_organ):
             edit.textChanged.connect(self._edited)
+            edit.textEdited.connect(self._next_intake_typed)  # typed, not filled in by the program
         for w in (self.id_edit, self.name_edit, self.phone_edit, self.address_edit, self.agent_name, self.agent_id,
                   self.agent_phone, self.kind_reason, self.note_edit, self.refusal_reason, self.redirect_organ,
                   self.materials, self.kind_combo, self.agent_check, self.type_person, self.type_org):
@@ -288,7 +289,8 @@ class IntakeFormWidget(QWidget):
         self.print_btn.clicked.connect(lambda: self.print_paper(0))
         self.print2_btn.clicked.connect(lambda: self.print_paper(1))
         here, window = Qt.ShortcutContext.WidgetWithChildrenShortcut, Qt.ShortcutContext.WindowShortcut
-        for key, fn, context in (("Alt+R", self.toggle_refusal, here), ("Alt+A", self.all_received, here),
+        for key, fn, context in (("Ctrl+S", self.save, here),  # saves from any field, the ID field too
+                                 ("Alt+R", self.toggle_refusal, here), ("Alt+A", self.all_received, here),
                                  ("Ctrl+L", self.lookup_applicant, here), ("Ctrl+Shift+N", self.clear_asking, here),
                                  # Printing works from anywhere in the window: after a save the focus is back
                                  # on the item finder for the next citizen.
@@ -304,12 +306,32 @@ class IntakeFormWidget(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key = event.key()
+            if key in ENTER_KEYS and watched in (self.id_edit, self.agent_id):
+                # An ID-card reader in keyboard mode types the number and then Enter: that Enter moves on to
+                # the next field still empty, it never saves (a returning citizen's immediate item would be
+                # closed on the spot, a timed one saved as 补正 with every paper missing).
+                self._next_empty_field(watched)
+                return True
             if key in ENTER_KEYS and not (isinstance(watched, QComboBox) and watched.view().isVisible()):
                 self.save()
                 return True
             if watched is self.materials and self._material_key(key):
                 return True
         return super().eventFilter(watched, event)
+
+    def _next_empty_field(self, after: QWidget) -> None:
+        if after is self.agent_id:
+            order: list[QWidget] = [self.agent_phone, self.agent_name]
+        else:
+            order = [self.name_edit, self.phone_edit, self.address_edit]
+        for edit in order:
+            if isinstance(edit, QLineEdit) and edit.isVisible() and edit.isEnabled() and not edit.text().strip():
+                edit.setFocus()
+                return
+        # Every applicant field filled (a returning citizen): on to the papers, where Space marks each one.
+        self.materials.setFocus()
+        if self.materials.rowCount() and self.materials.currentRow() < 0:
+            self.materials.setCurrentCell(0, 0)
 
     def _material_key(self, key: int) -> bool:
         row = self.materials.currentRow()
@@ -344,10 +366,8 @@ class IntakeFormWidget(QWidget):
         self._loading = False
         self.item_label.setText(self.tr("事项：{0} {1}（{2}窗口，默认{3}）").format(
             item.code, item.name, item.window_code, KIND_LABELS[item.default_kind]))
-        self.result_label.clear()
-        self.print_btn.setVisible(False)
-        self.print2_btn.setVisible(False)
-        self.last_result = None
+        # The last save's line (number, print buttons) stays until the next citizen's first keystroke: a
+        # reflexive second Enter in the item finder must not take the number away before it is printed.
         self._show_materials()
         self._update_enabled()
         self._refresh_deadline()
@@ -654,6 +674,15 @@ class IntakeFormWidget(QWidget):
         self.autosaver.finish()
         self.result_label.clear()
         self.done.emit()
+
+    def _next_intake_typed(self, *_args: Any) -> None:
+        """The clerk typed for the next citizen: the previous save's line and its print buttons go."""
+        if self.last_result is None:
+            return
+        self.last_result = None
+        self.result_label.clear()
+        self.print_btn.setVisible(False)
+        self.print2_btn.setVisible(False)
 
     # ---------------------------------------------------------------------------------- drafts
     def _edited(self, *_args: Any) -> None:

@@ -205,13 +205,24 @@ class LoginDialog(QDialog):
             # A read (never the write lock: a counter saving at that moment must not make the login wait).
             with self.db.reading() as s:
                 self.actor = staff.authenticate(s, self.staff_no.text(), self.password.text(), self.node)
+                must_change = self.actor.staff_id is not None and staff.must_set_password(s, self.actor.staff_id)
         except HallError as exc:
             self.error.setText(str(exc))
             self.password.selectAll()
             self.password.setFocus()
             return
+        if must_change and not self._new_password(self.actor):
+            self.actor = None
+            self.error.setText(self.tr("密码已由管理员重置：须先设置自己的新密码才能登录。"))
+            self.password.clear()
+            self.password.setFocus()
+            return
         self._remember_choice()
         self.accept()
+
+    def _new_password(self, actor: Actor) -> bool:
+        assert self.db is not None
+        return NewPasswordDialog(self.db, actor, self).exec() == QDialog.DialogCode.Accepted
 
 
 class FirstRunDialog(QDialog):
@@ -220,10 +231,10 @@ class FirstRunDialog(QDialog):
     def __init__(self, db: Database, system: Actor, parent=None) -> None:
         super().__init__(parent)
         self.db, self.system = db, system
-        self.setWindowTitle(self.tr("首次使用 — 设置管理员密码"))
+        self.setWindowTitle(self.tr("首次使用（第1步，共2步）— 设置管理员密码"))
         layout = QVBoxLayout(self)
         intro = QLabel(self.tr("欢迎使用 Hall。已创建数据库并载入默认事项清单（11个窗口、76项事项）。\n"
-                               "请为系统管理员（工号 admin）设置密码，至少8位。"))
+                               "请为系统管理员（工号 admin）设置密码，至少8位。登录后第2步填写本中心信息。"))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
@@ -256,3 +267,51 @@ class FirstRunDialog(QDialog):
             self.error.setText(str(exc))
             return
         self.accept()
+
+
+class NewPasswordDialog(QDialog):
+    """After an administrator's reset: the person logged in with the temporary password and now sets their own
+    (the administrator never knows the password in use)."""
+
+    def __init__(self, db: Database, actor: Actor, parent=None) -> None:
+        super().__init__(parent)
+        self.db, self.actor = db, actor
+        self.setObjectName("newPasswordDialog")
+        self.setWindowTitle(self.tr("设置新密码"))
+        layout = QVBoxLayout(self)
+        intro = QLabel(self.tr("{0}，您的密码已由管理员重置。请设置自己的新密码（至少8位），之后用新密码登录。")
+                       .format(actor.name))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.again = QLineEdit()
+        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(self.tr("新密码(&P)："), self.password)
+        form.addRow(self.tr("再输一次(&A)："), self.again)
+        layout.addLayout(form)
+        self.error = QLabel()
+        self.error.setObjectName("errorLabel")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        if self.password.text() != self.again.text():
+            self.error.setText(self.tr("新密码：两次输入不一致"))
+            return
+        from hall.services.people import staff
+
+        try:
+            with self.db.transaction() as s:
+                staff.set_password(s, self.actor, staff.view_by_id(s, self.actor.staff_id).staff_no,
+                                   self.password.text())
+        except HallError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+

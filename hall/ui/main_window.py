@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
 
 from hall.services.base.actor import ROLE_LABELS
 from hall.services.catalog import items as catalog
@@ -114,11 +114,16 @@ class MainWindow(QMainWindow):
         who = f"{ctx.actor.name}（{ROLE_LABELS.get(ctx.actor.role, ctx.actor.role)}"
         who += f"，{ctx.actor.window_code}）" if ctx.actor.window_code else "）"
         self.statusBar().addWidget(QLabel(self.tr("当前用户：") + who))
-        self.statusBar().addWidget(QLabel(self.tr("　F2 收件登记　F3 办件队列　Ctrl+F 查找事项　Enter 保存　"
+        self.statusBar().addWidget(QLabel(self.tr("　F2 收件登记　F3 办件队列　Ctrl+F 查找事项　Enter/Ctrl+S 保存　"
                                                   "Ctrl+P 打印")))
         self.statusBar().addPermanentWidget(QLabel(self.tr("受理点 ") + ctx.node.intake_point))
 
         file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
+        self.switch_user = False  # read by the program when the window has closed: log in again, not quit
+        switch_action = QAction(self.tr("注销 / 切换用户(&L)"), self)
+        switch_action.setObjectName("switchUserAction")
+        switch_action.triggered.connect(self.log_out)
+        file_menu.addAction(switch_action)
         quit_action = QAction(self.tr("退出(&X)"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -145,6 +150,14 @@ class MainWindow(QMainWindow):
                 cal_action = QAction(self.tr("节假日与调休设置…"), self)
                 cal_action.triggered.connect(self.open_calendar)
                 manage.addAction(cal_action)
+                info_action = QAction(self.tr("本中心信息（名称、乡镇代码、电话、办公时间、落款）与本地规则…"), self)
+                info_action.setObjectName("hallInfoAction")
+                info_action.triggered.connect(self.open_hall_info)
+                manage.addAction(info_action)
+                staff_action = QAction(self.tr("工作人员（添加、修改、停用、重置密码、B岗）…"), self)
+                staff_action.setObjectName("staffAdminAction")
+                staff_action.triggered.connect(self.open_staff_admin)
+                manage.addAction(staff_action)
         # The hall's daily rules run on the hall's own node, as the system, at start and every hour — in the
         # background, in short transactions, with progress in the status bar.
         self.daily_progress = ProgressStrip()
@@ -231,6 +244,20 @@ class MainWindow(QMainWindow):
 
         CalendarDialog(self.ctx, self).exec()
 
+    def open_staff_admin(self) -> QDialog:
+        from hall.ui.staff_admin import StaffAdminDialog
+
+        dialog = StaffAdminDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
+    def open_hall_info(self, *, first_run: bool = False) -> QDialog:
+        from hall.ui.hall_info_dialog import HallInfoDialog
+
+        dialog = HallInfoDialog(self.ctx, self, first_run=first_run)
+        dialog.open()  # window-modal, not a nested loop: the screens behind keep repainting
+        return dialog
+
     def stop_daily_timers(self) -> None:
         self._daily_timer.stop()
         self._daily_first.stop()
@@ -263,6 +290,12 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         self.intake.restore(draft.data, item, draft.key)
         return True
+
+    def log_out(self) -> None:
+        """Close this person's window (an unsaved intake is asked about, as on quitting) and show the login."""
+        self.switch_user = True
+        if not self.close():
+            self.switch_user = False
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.intake.is_dirty():

@@ -27,10 +27,18 @@ def info(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.information(parent, title, text)
 
 
-def confirm(parent: QWidget | None, title: str, text: str) -> bool:
+def confirm(parent: QWidget | None, title: str, text: str, *, yes: str | None = None, no: str | None = None,
+            default_yes: bool = False) -> bool:
+    """A yes/no question. Enter answers "no" unless ``default_yes`` — a question whose "no" destroys something
+    (a recovered draft) defaults to keeping it; ``yes``/``no`` name what the buttons do."""
     shown.append((title, text))
     if ask_hook is not None:
         return ask_hook(title, text)
-    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Yes
+                      | QMessageBox.StandardButton.No, parent)
+    if yes:
+        box.button(QMessageBox.StandardButton.Yes).setText(yes)
+    if no:
+        box.button(QMessageBox.StandardButton.No).setText(no)
+    box.setDefaultButton(QMessageBox.StandardButton.Yes if default_yes else QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes

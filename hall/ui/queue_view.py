@@ -19,11 +19,14 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from hall.services.reporting import queue
-from hall.services.reporting.queue import QueueCounts, TicketFilter
+from hall.services.reporting.queue import STATUS_LABELS, STATUSES, QueueCounts, Status, TicketFilter
 from hall.services.tickets.search import classify
 from hall.ui.keep_place import Place
 from hall.ui.ops import ChangeListener, Context
@@ -109,13 +112,16 @@ class QueueView(QWidget):
         search_label = QLabel(self.tr("查找(&S)："))
         self.search = QLineEdit()
         self.search.setObjectName("queueSearch")
-        self.search.setPlaceholderText(self.tr("办件编号、身份证号、姓名或拼音首字母"))
+        self.search.setPlaceholderText(self.tr("编号、序号、证件号、姓名、拼音首字母或尾号"))
+        self.search.setToolTip(self.tr("办件编号（全部，或“日期-序号”，或当日序号后四位）、身份证号或后四位/后六位、"
+                                       "姓名、拼音首字母、手机尾号四位"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(300)
+        self.search.setMinimumWidth(380)  # the placeholder whole at 1366×768
         search_label.setBuddy(self.search)
         bar.addWidget(search_label)
         bar.addWidget(self.search)
         layout.addLayout(bar)
+        layout.addLayout(self._filter_bar())
 
         self.counts_label = QLabel()
         self.counts_label.setObjectName("queueCounts")
@@ -163,6 +169,62 @@ class QueueView(QWidget):
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.any_tickets or c.calendar,
                                        lambda _c: self.refresh_in_place())
 
+    def _filter_bar(self) -> QHBoxLayout:
+        """Status (在办 / 已办结 / 全部 / 作废) and an optional range of receipt dates, on a line of their own."""
+        bar = QHBoxLayout()
+        status_label = QLabel(self.tr("状态(&T)："))
+        self.status = QComboBox()
+        self.status.setObjectName("queueStatus")
+        for key in STATUSES:
+            self.status.addItem(self.tr(STATUS_LABELS[key]), key)
+        status_label.setBuddy(self.status)
+        self.status.currentIndexChanged.connect(self._status_changed)
+        bar.addWidget(status_label)
+        bar.addWidget(self.status)
+        bar.addSpacing(16)
+        self.dated = QCheckBox(self.tr("收件日期(&D)"))
+        self.dated.setObjectName("queueDated")
+        today = self._today()
+        self.date_from = QDateEdit(QDate(today.year, today.month, 1))
+        self.date_to = QDateEdit(QDate(today.year, today.month, today.day))
+        for name, edit in (("queueDateFrom", self.date_from), ("queueDateTo", self.date_to)):
+            edit.setObjectName(name)
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+            edit.dateChanged.connect(self._dates_changed)
+        self.dated.toggled.connect(self._dated_toggled)
+        bar.addWidget(self.dated)
+        bar.addWidget(self.date_from)
+        bar.addWidget(QLabel(self.tr("至")))
+        bar.addWidget(self.date_to)
+        bar.addStretch(1)
+        return bar
+
+    @property
+    def status_key(self) -> Status:
+        return self.status.currentData() if hasattr(self, "status") else "open"
+
+    def set_status(self, status: Status) -> None:
+        self.status.setCurrentIndex(STATUSES.index(status))
+
+    def _status_changed(self, _index: int) -> None:
+        # The quick filters (due today, overdue, provisional) narrow open tickets: another status clears them.
+        if self.status_key != "open":
+            self.quick = "open"
+            for k, b in self.quick_buttons.items():
+                b.setChecked(k == "open")
+        self.refresh()
+
+    def _dated_toggled(self, on: bool) -> None:
+        self.date_from.setEnabled(on)
+        self.date_to.setEnabled(on)
+        self.refresh()
+
+    def _dates_changed(self, _d: QDate) -> None:
+        if self.dated.isChecked():
+            self.refresh()
+
     # --------------------------------------------------------------------------------- filters
     def _filter(self) -> TicketFilter:
         a = self.ctx.actor
@@ -180,8 +242,14 @@ class QueueView(QWidget):
         elif self.quick == "provisional":
             f = replace(f, provisional=True)
         text = self.search.text().strip() if hasattr(self, "search") else ""
+        status = self.status_key
         if text:
-            f = replace(f, text=text, open_only=False)  # a search finds closed tickets too
+            f = replace(f, text=text, open_only=False)  # a search finds closed tickets too (unless narrowed)
+        if status != "open":
+            f = queue.with_status(f, status)
+        if hasattr(self, "dated") and self.dated.isChecked():
+            start, end = self.date_from.date().toPython(), self.date_to.date().toPython()
+            f = replace(f, received_from=min(start, end), received_to=max(start, end))
         return f
 
     def set_scope(self, scope: str) -> None:
@@ -194,6 +262,10 @@ class QueueView(QWidget):
         self.quick = key
         for k, b in self.quick_buttons.items():
             b.setChecked(k == key)
+        if self.status_key != "open":
+            self.status.blockSignals(True)  # one refresh below, not two
+            self.set_status("open")
+            self.status.blockSignals(False)
         self.refresh()
         self.table.setFocus()
 
@@ -267,6 +339,8 @@ class QueueView(QWidget):
         if classify(self.model.filter.text).kind == "short":
             self.counts_label.setText(self.tr("请继续输入：办件编号至少输入到受理点代码（如 320581101-000-），"
                                               "序号或证件号尾号输入4位"))
+        elif c.capped and not self.model.filter.text:
+            self.counts_label.setText(self.tr("共 {0}+ 件").format(f"{c.total:,}"))
         elif c.capped:
             self.counts_label.setText(self.tr("共 {0}+ 件（匹配的办件太多，只清点了前 {1} 个，请再多输入几个字）")
                                       .format(f"{c.total:,}", f"{cap:,}"))

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from hall.errors import HallError
 from hall.exchange import export_process, reports_xlsx
-from hall.exchange.reports_xlsx import OVERDUE_HEADERS, PERF_COLUMNS, STAT_COLUMNS, stats_row_values
+from hall.exchange.reports_xlsx import OVERDUE_HEADERS, PERF_COLUMNS, STAT_COLUMNS, shown, stats_row_values
 from hall.services.base.states import KIND_LABELS
 from hall.services.reporting import queue, stats
 from hall.services.reporting.queue import TicketFilter
@@ -493,8 +493,9 @@ class StatsView(StaleWhileHidden, QWidget):
 
         lines = self.performance
         agg = _performance_total(lines)
-        self.perf_model.set_rows([[p.stats.label] + [f(p) for _h, f in PERF_COLUMNS] for p in lines],
-                                 [tr("合计")] + [None if h in ("工号", "窗口") else f(agg) for h, f in PERF_COLUMNS],
+        self.perf_model.set_rows([[p.stats.label] + [shown(h, f(p)) for h, f in PERF_COLUMNS] for p in lines],
+                                 [tr("合计")] + [None if h in ("工号", "窗口") else shown(h, f(agg))
+                                                for h, f in PERF_COLUMNS],
                                  [1 + i for i, (h, _f) in enumerate(PERF_COLUMNS) if h in ("超期办结", "超期未办结")])
         self.overdue_model.set_rows([_overdue_cells(o) for o in self.overdue], None, [8])
         self.tabs.setTabText(TAB_OVERDUE, tr("超期办件（{0}）").format(len(self.overdue)))

@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import ConflictError, HallError
-from hall.services.base.actor import ROLE_LABELS
-from hall.services.cases import joint, proxy, routing, workflow
+from hall.services.base.actor import actor_label
+from hall.services.cases import joint, proxy, routing, supplement, workflow
 from hall.services.catalog import items as catalog
 from hall.services.reporting import queue
 from hall.services.reporting.queue import TicketDetail
@@ -74,7 +74,7 @@ def papers_for_state(state: str, kind: str) -> list[str]:
         return ["joint", "acceptance"]
     if kind == "explain":
         return ["notice"]
-    return ["acceptance", "notice", "extension"]
+    return ["acceptance", "notice", "extension", "supplement"]
 
 
 def show_paper(parent: QWidget | None, ctx: Context, number: str, paper: str) -> None:
@@ -128,8 +128,11 @@ def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Actio
                lambda s, a, n, v, x: workflow.start(s, a, n, x["note"], expected_version=v)),
         Action("supplement", "补正材料收齐", "Alt+S", (),
                lambda s, a, n, v, x: tickets.supplement_received(s, a, n, expected_version=v)),
-        Action("pause", "暂停计时（补正）", "Alt+U", (Field("reason", "暂停原因"),),
-               lambda s, a, n, v, x: workflow.pause(s, a, n, x["reason"], expected_version=v)),
+        # 补正 during handling: every material in writing, with its deadline (补正材料通知书), then the clock stops.
+        Action("pause", "暂停计时（补正）", "Alt+U",
+               (Field("materials", "需补正材料（每行一项）", "long"), Field("reason", "补正原因（可空）")),
+               lambda s, a, n, v, x: supplement.request_from_text(s, a, n, x["materials"], x.get("reason", ""),
+                                                                  expected_version=v)),
         Action("resume", "恢复计时", "Alt+M", (Field("reason", "恢复原因", default="补正材料已收到"),),
                lambda s, a, n, v, x: workflow.resume(s, a, n, x["reason"], expected_version=v)),
         Action("special_start", "特别程序（不计时）", "Alt+X",
@@ -408,7 +411,7 @@ class TicketDetailDialog(QDialog):
                                                                 for m in d.materials))
         self.history.setRowCount(len(d.history))
         for row, line in enumerate(d.history):
-            who = f"{line.actor}（{ROLE_LABELS.get(line.role, line.role)}）"
+            who = actor_label(line.actor, line.role)
             for col, text in enumerate((line.at.strftime("%Y-%m-%d %H:%M"), who, line.text)):
                 self.history.setItem(row, col, QTableWidgetItem(text))
         self.history.resizeRowsToContents()

@@ -47,6 +47,13 @@ def test_deadline_worked_examples(capsys, argv, due):
     assert lines[1] != "暂定"
 
 
+def test_a_derived_date_is_explained_by_the_same_rule(capsys):
+    code, lines, _ = run(capsys, "deadline", "--from", "2026-09-28", "--limit", "5", "--unit", "day",
+                         "--for", "supplement")
+    assert code == 0 and lines[0] == "2026-10-08"
+    assert lines[2] == "补正期限：5 日。" and lines[-1] == "补正期限：2026-10-08（周四）（5 日）。"
+
+
 def test_provisional_deadline_says_so_on_the_second_line(capsys):
     code, lines, _ = run(capsys, "deadline", "--from", "2026-12-28", "--limit", "5")
     assert code == 0

@@ -54,13 +54,14 @@ def test_monthly_report_layout_and_figures(day, tmp_path):
     data = rows[4:4 + 11]
     assert [r[1][:3] for r in data] == [f"W{i:02d}" for i in range(1, 12)]
     w01 = data[0]
-    assert w01[2:] == reports_xlsx.stats_row_values(table.rows[0])
-    assert w01[2:9] == [7, 7, 0, 2, 1, 1, "50.0%"]
+    assert w01[2:] == reports_xlsx.stats_row_numbers(table.rows[0])
+    assert w01[2:9] == [7, 7, 0, 2, 1, 1, 0.5]  # the rate a number (shown 50.0% by its format), not text
     total = rows[15]
-    assert total[0] == "合计" and total[2:] == reports_xlsx.stats_row_values(table.total)
+    assert total[0] == "合计" and total[2:] == reports_xlsx.stats_row_numbers(table.total)
     # The file agrees with the dashboard: closures and on-time of the month, overdue at the end of today.
     assert (total[5], total[6], total[9]) == (snap.rate_month.closed, snap.rate_month.on_time, snap.totals.overdue)
-    assert total[8] == snap.rate_month.text
+    assert reports_xlsx.shown("按时办结率", total[8]) == snap.rate_month.text
+    assert ws.cell(16, 9).number_format == "0.0%"
 
 
 def test_no_personal_identifiers_leave_in_the_masked_report(day, tmp_path):

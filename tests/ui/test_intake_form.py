@@ -212,7 +212,9 @@ def test_returning_citizen_is_prefilled_by_id_and_by_name(qtbot, hall_sqlite, cl
     f = win.intake
     assert (f.name_edit.text(), f.phone_edit.text(), f.address_edit.text()) == ("欧阳建国", "13800001111", "西村5组")
     assert "老申请人" in f.returning_label.text()
-    kb.press(Qt.Key.Key_Return)
+    kb.press(Qt.Key.Key_Return)  # the ID reader's own Enter: on to the papers (every field is filled), no save
+    assert win.intake.last_result is None and f.materials.hasFocus()
+    kb.press(Qt.Key.Key_Return)  # the clerk's Enter, from the form: saves
     assert win.intake.last_result.state == "closed_approved"
 
     # By name (pinyin initials) with Ctrl+L: the ID number comes back too.
@@ -307,3 +309,32 @@ def test_declined_draft_is_deleted_and_close_with_unsaved_work_asks(qtbot, hall_
     qtbot.addWidget(again)
     assert not again.offer_drafts()
     assert not list(drafts.glob("intake-*.json"))
+
+
+def test_an_id_reader_enter_moves_on_and_never_saves(qtbot, hall_sqlite, clerk, answers, tmp_path):
+    """A reader in keyboard mode types the number and Enter: the cursor goes to the next empty field; nothing is
+    saved until the clerk presses Enter in the form (or Ctrl+S anywhere in it, the ID field too)."""
+    win = open_window(qtbot, hall_sqlite, clerk, tmp_path / "drafts")
+    kb = Keyboard(qtbot)
+    kb.type("11")
+    kb.press(Qt.Key.Key_Return)
+    f = win.intake
+    body = "32058119700707123"
+    kb.type(body + id_check_char(body))
+    kb.press(Qt.Key.Key_Return)
+    assert f.last_result is None and f.name_edit.hasFocus()
+    kb.type("李四")
+    f.id_edit.setFocus()
+    kb.press(Qt.Key.Key_Return)  # again from the ID field: the phone is the next empty one
+    assert f.last_result is None and f.phone_edit.hasFocus()
+    f.id_edit.setFocus()
+    kb.press(Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # an explicit save, even from the ID field
+    assert f.last_result is not None and f.last_result.number
+
+    number = f.last_result.number
+    assert win.finder.search.hasFocus()  # saved: back to the item finder for the next citizen
+    kb.press(Qt.Key.Key_Return)  # a reflexive second Enter takes the item again …
+    assert number in f.result_label.text() and f.last_result is not None  # … and the saved line stays
+    assert not f.print_btn.isHidden()  # Ctrl+P still prints the saved ticket's paper
+    kb.type("3")  # the next citizen's first keystroke: now it goes
+    assert f.result_label.text() == "" and f.last_result is None

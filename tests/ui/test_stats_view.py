@@ -67,12 +67,13 @@ def screen(model) -> list[list[str]]:
 
 
 def sheet_rows(path, name, first_row, ncols, skip_cols=1):
-    """Data rows of an exported sheet (cells as text, as on screen), up to the 合计 row included."""
+    """Data rows of an exported sheet (cells as text, as on screen: a number as its format shows it), up to the
+    合计 row included."""
     ws = openpyxl.load_workbook(path)[name]
     out = []
-    for row in ws.iter_rows(min_row=first_row, max_col=ncols, values_only=True):
-        cells = ["" if v is None else (v.date().isoformat() if hasattr(v, "date") else str(v))
-                 for v in row[skip_cols:]]
+    for cell_row in ws.iter_rows(min_row=first_row, max_col=ncols):
+        row = [c.value for c in cell_row]
+        cells = [_as_shown(c) for c in cell_row[skip_cols:]]
         if row[0] == "合计":
             out.append(["合计", *cells[1:]])
             break
@@ -80,6 +81,17 @@ def sheet_rows(path, name, first_row, ncols, skip_cols=1):
             break
         out.append(cells)
     return out
+
+
+def _as_shown(cell) -> str:
+    v = cell.value
+    if hasattr(v, "date"):
+        return v.date().isoformat()
+    if cell.number_format == "0.0%":
+        return "—" if v is None else f"{v * 100:.1f}%"
+    if cell.number_format == "0.0":
+        return "—" if v is None else f"{v:.1f}"
+    return "" if v is None else str(v)
 
 
 def expected(table: stats.StatsTable) -> list[list[str]]:

@@ -55,7 +55,8 @@ def test_history_and_supplement_received(qtbot, setup):
     dlg = dialog(qtbot, hall, people["c02"], waiting, changes)
     assert "待补正" in dlg.header.text() and "补正材料收齐之日起" in dlg.due_value.text()
     texts = history_texts(dlg)
-    assert len(texts) == 1 and texts[0].startswith("收件登记") and "需补正" in texts[0]
+    assert len(texts) == 2 and texts[0].startswith("收件登记") and "需补正" in texts[0]
+    assert texts[1].startswith("补正材料通知") and "前补正" in texts[1]  # in writing, with its deadline
     assert dlg.history.item(0, 1).text() == "王民政（窗口工作人员）"
     assert dlg.buttons["supplement"].isEnabled() and "Alt+S" in dlg.buttons["supplement"].text()
     with qtbot.waitSignal(changes.changed) as told:

@@ -89,7 +89,8 @@ def test_clock_actions_and_a_rating_request(qtbot, hall):
     changes = ChangeSignal()
     dlg = dialog(qtbot, opened, people["c02"], number, changes)
     before = dlg.detail.due_date
-    perform(dlg, "pause", reason="补正收入证明")
+    perform(dlg, "pause", materials="家庭经济状况核对授权书\n近三个月收入证明", reason="补正收入证明")
+    assert "补正材料通知" in history(dlg)  # in writing, with the supply deadline
     assert dlg.buttons["resume"].isEnabled() and not dlg.buttons["pause"].isEnabled()
     perform(dlg, "resume", reason="补正材料已收到")
     perform(dlg, "extend", days=5, reason="需入户调查核实", approver="m01")

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLE_LABELS = {"clerk": "窗口工作人员", "manager": "中心主任", "village": "村代办员", "admin": "系统管理员"}
+# Who wrote an event, for a history line: staff by name and role; the program itself (系统) and the citizen at the
+# rating screen (申请人（…）) by the name they carry, which already says what they are.
+NAMED_ONLY_ROLES = frozenset({"system", "citizen"})
+
+
+def actor_label(name: str, role: str) -> str:
+    """The actor of a history line in the glossary's words: "王民政（窗口工作人员）", "系统", "申请人（评价器）"."""
+    if role in NAMED_ONLY_ROLES:
+        return name or ("系统" if role == "system" else "申请人")
+    return f"{name}（{ROLE_LABELS.get(role, '工作人员')}）"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ class HallInfo:
     service_phone: str  # 咨询电话
     supervision_phone: str  # 监督投诉电话
     office_hours: str = "法定工作日 上午 8:30—12:00，下午 14:00—17:30"
+    seal_text: str = ""  # the issuer line under the seal (落款); empty: ``name``
+
+    @property
+    def issuer(self) -> str:
+        return self.seal_text or self.name
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,10 @@ class TicketPaper:
     materials_received: tuple[MaterialLine, ...] = ()
     materials_missing: tuple[MaterialLine, ...] = ()  # to supply (补正) or tolerated (容缺)
     supplement_due: date | None = None  # deadline for 补正 / 容缺 materials
+    supplement_due_provisional: bool = False  # the deadline falls in a year whose calendar is not confirmed
+    supplement_stage: str = "intake"  # intake | handling (补正 after acceptance: the clock is stopped meanwhile)
+    supplement_requested_on: date | None = None
+    supplement_reason: str = ""  # why the 补正 during handling was needed (the clerk's note)
     refusal_reasons: tuple[str, ...] = ()
     redirect_organ: str = ""  # where to apply instead (不予受理)
     review_organ: str = ""  # 行政复议机关

@@ -13,7 +13,10 @@ Rules (domain-rules.md §3):
   from the day it starts to the day it ends, both included ("自出具补正告知书之日起至收到补正材料之日止，
   不计算在办理时限内"). With ``restart_on_supplement`` the full limit counts again from the day after the
   supplement arrives.
-- An extension (延期) adds approved *working* days after the rule's own due date, whatever the rule's unit.
+- An extension (延期) adds approved days in the rule's own unit after the rule's own due date: working days for a
+  working-day limit; natural days for a natural-day limit, counted from the N-th natural day and moved off a
+  non-working last day again (§203). (It once counted working days for every unit, which made a 信访 extension
+  of 30 日 about six weeks.)
 - A year with no confirmed calendar counts Mon–Fri and makes the result provisional (暂定). Never raises for
   a year outside the data.
 """
@@ -234,6 +237,11 @@ class _Plan:
     extension_days: int
 
 
+def _moved_to_workday(idx: WorkdayIndex, o: int) -> int:
+    """民法典 §203: a last day that is not a working day moves to the next working day."""
+    return o if idx.through(o) != idx.through(o - 1) else idx.nth(idx.through(o) + 1)
+
+
 def _plan(calendar: WorkCalendar, rule: LimitRule, accepted_on: date,
           events: Sequence[ClockEvent]) -> _Plan:
     idx = calendar.index
@@ -250,14 +258,17 @@ def _plan(calendar: WorkCalendar, rule: LimitRule, accepted_on: date,
         natural_end = base_due
     else:
         natural_end, segments = _walk(start, rule.limit, stops, _identity, _identity)
-        # 民法典 §203: a last day that is not a working day moves to the next working day.
-        base_due = natural_end if idx.through(natural_end) != idx.through(natural_end - 1) else \
-            idx.nth(idx.through(natural_end) + 1)
+        base_due = _moved_to_workday(idx, natural_end)
     due = base_due
     ext_segment = None
     if extension:
-        due = idx.nth(idx.through(base_due) + extension)
-        ext_segment = (base_due, due)
+        if rule.unit == "workday":
+            due = idx.nth(idx.through(base_due) + extension)
+            ext_segment = (base_due, due)
+        else:
+            last = natural_end + extension
+            due = _moved_to_workday(idx, last)
+            ext_segment = (natural_end, last)
     return _Plan(due, base_due, natural_end, start, restart_from, segments, ext_segment, stops,
                  paused_since, extension)
 
@@ -371,7 +382,7 @@ def compute_due(calendar: WorkCalendar, rule: LimitRule, accepted_on: date, kind
     if plan.ext_segment:
         m = 0
         for o in range(plan.ext_segment[0] + 1, plan.ext_segment[1] + 1):
-            if calendar.is_workday(date.fromordinal(o)):
+            if rule.unit == "day" or calendar.is_workday(date.fromordinal(o)):
                 m += 1
                 counted[o] = (m, True)
 
@@ -414,8 +425,7 @@ def compute_due(calendar: WorkCalendar, rule: LimitRule, accepted_on: date, kind
         while end + 1 <= plan.due and label(end + 1)[0] == key:
             end += 1
         nums = [counted[x][0] for x in range(o, end + 1) if x in counted]
-        in_ext = o in counted and counted[o][1]
-        word = "个工作日" if rule.unit == "workday" or in_ext else "日"
+        word = "个工作日" if rule.unit == "workday" else "日"  # an extension counts in the rule's own unit
         lines.append(text.format(span=_span(o, end), numbers=_numbers(nums[0], nums[-1], word) if nums else ""))
         o = end + 1
 
@@ -427,14 +437,17 @@ def compute_due(calendar: WorkCalendar, rule: LimitRule, accepted_on: date, kind
                          f"结束后重新计算。")
     if plan.restart_from is not None:
         lines.append(f"补正材料于 {_fmt(plan.restart_from)} 送达，自次日起重新计算 {rule.limit} {unit_word}。")
-    if rule.unit == "day" and plan.base_due != plan.natural_end:
+    if rule.unit == "day" and plan.base_due != plan.natural_end and not plan.extension_days:
         lines.append(f"第 {rule.limit} 日 {_fmt(plan.natural_end)} 不是工作日，顺延至 {_fmt(plan.base_due)}"
                      f"（民法典第二百零三条）。")
     for ev in events:
         if ev.kind == "extend":
             who = f"，批准人 {ev.approver}" if ev.approver else ""
             why = f"，理由：{ev.reason}" if ev.reason else ""
-            lines.append(f"延期 {ev.days} 个工作日（{ev.on.isoformat()} 批准{who}{why}）。")
+            lines.append(f"延期 {ev.days} {unit_word}（{ev.on.isoformat()} 批准{who}{why}）。")
+    if rule.unit == "day" and plan.ext_segment and plan.ext_segment[1] != plan.due:
+        lines.append(f"延期后第 {rule.limit + plan.extension_days} 日 {_fmt(plan.ext_segment[1])} 不是工作日，"
+                     f"顺延至 {_fmt(plan.due)}（民法典第二百零三条）。")
 
     provisional = idx.unconfirmed_through(plan.due) != idx.unconfirmed_through(a)
     prov_years: tuple[int, ...] = ()
@@ -443,7 +456,7 @@ def compute_due(calendar: WorkCalendar, rule: LimitRule, accepted_on: date, kind
                            if not calendar.is_confirmed(y))
         years = "、".join(str(y) for y in prov_years)
         lines.append(f"暂定：{years} 年的节假日安排尚未确认，按周一至周五推算；确认后将重新计算。")
-    total = f"{rule.limit} {unit_word}" + (f" + 延期 {plan.extension_days} 个工作日" if plan.extension_days else "")
+    total = f"{rule.limit} {unit_word}" + (f" + 延期 {plan.extension_days} {unit_word}" if plan.extension_days else "")
     lines.append(f"办结期限：{_fmt(plan.due)}（{total}）" + ("，暂定" if provisional else "") + "。")
     return Deadline(
         due=date.fromordinal(plan.due),

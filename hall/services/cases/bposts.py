@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -307,6 +307,13 @@ def mark_attendance(session: Session, actor: Actor, staff_no: str, status: str, 
     else:
         raise PermissionDenied("只有中心主任可以登记或更改他人的考勤")
     note = free_text(note, "考勤备注", max_len=200, required=False)
+    # The newest mark of a day wins. A mark made after seeing one that carries a later time (another PC's clock
+    # ahead of this one, a check-in stamped by a scripted clock) would otherwise lose silently: it is dated just
+    # after the mark it overrides.
+    seen = session.scalars(select(Attendance.marked_at).where(Attendance.staff_id == person.id,
+                                                              Attendance.day == day)).first()
+    if seen is not None and seen >= now:
+        now = seen + timedelta(milliseconds=1)
     ledger.append(session, actor, "attendance.marked", {
         "staff_uid": person.uid, "day": day, "status": status, "source": source, "note": note,
     }, at=now)

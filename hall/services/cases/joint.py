@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,13 +27,14 @@ from hall.models import Event, Item, Ticket
 from hall.models.workflow import JointCopy
 from hall.services.base.actor import Actor
 from hall.services.base.validators import free_text
+from hall.services.calendar.derived import DateRule
 from hall.services.storage import ledger
 from hall.services.tickets import record as tickets
 from hall.services.tickets.rules import (
-    add_workdays,
     append_event,
     by_uid,
     check_transition,
+    derive_date,
     load,
     permit,
     today_of,
@@ -85,6 +86,11 @@ class JointStatus:
         return self.copied and not self.pending
 
 
+def answer_rule(higher_review: bool) -> DateRule:
+    """A co-department's answer deadline: 5 working days from the copy day, +3 with a higher-level review."""
+    return DateRule(OPINION_DAYS + (HIGHER_REVIEW_DAYS if higher_review else 0), "workday")
+
+
 def co_departments(item: Item) -> list[str]:
     """The item's departments other than the lead (the catalogue lists the lead first)."""
     return list(item.departments[1:])
@@ -128,8 +134,8 @@ def copy(session: Session, actor: Actor, number: str, requests: list[CopyRequest
         raise ConflictError(f"{'、'.join(again)}的上一轮抄告尚未回复，不能重复抄告")
     entries = []
     for r, name, what in zip(reqs, names, asked, strict=True):
-        days = OPINION_DAYS + (HIGHER_REVIEW_DAYS if r.higher_review else 0)
-        due, provisional = add_workdays(session, copied_on, days)
+        rule = answer_rule(r.higher_review)
+        due, provisional = derive_date(session, copied_on, rule)
         entries.append({"department": name, "round": rounds.get(name, 0) + 1, "higher_review": r.higher_review,
                          "asked": what, "window_code": window_of(name),
                          "copied_on": copied_on, "due_on": due, "due_provisional": provisional})
@@ -234,13 +240,22 @@ class DeemedConsent:
     department: str
     copied_on: date
     due_on: date
-    deemed_on: date
+    deemed_on: date  # the first day after the deadline: when the consent took effect
     recorded_by: str
+    swept_on: date | None = None  # the day the daily rules recorded it (later when the hall PC was off)
+
+
+def deemed_on(due_on: date) -> date:
+    """Deemed consent takes effect on the first day after the answer deadline, whenever the sweep runs."""
+    return due_on + timedelta(days=1)
 
 
 def deemed_consent_candidates(session: Session, today: date) -> list[int]:
-    """Ids of the copies still unanswered after their deadline day (an index range: each is settled once)."""
-    return list(session.scalars(select(JointCopy.id).where(JointCopy.state == "pending", JointCopy.due_on < today)
+    """Ids of the copies still unanswered after their deadline day, on cases still open (an index range: each
+    is settled once). A withdrawn, voided or closed case needs no opinion any more: its silent departments are
+    not deemed to consent and get no accountability record."""
+    return list(session.scalars(select(JointCopy.id).join(Ticket, Ticket.uid == JointCopy.ticket_uid)
+                                .where(JointCopy.state == "pending", JointCopy.due_on < today, Ticket.is_open)
                                 .order_by(JointCopy.due_on, JointCopy.id)))
 
 
@@ -261,21 +276,26 @@ def deem_consent(session: Session, actor: Actor, today: date, ids: Sequence[int]
         for c in overdue:
             t = by_uid(session, c.ticket_uid, lock=True)
             session.refresh(c)
-            if c.state != "pending":
-                continue  # answered by its department while this run waited for the ticket
+            if c.state != "pending" or not t.is_open:
+                continue  # answered meanwhile, or the case was withdrawn/closed while this run waited
             others = [x for x in _current(session, t, fresh=True) if x.id != c.id]
             to = "in_progress" if t.state == "awaiting_opinions" and all(x.state != "pending" for x in others) \
                 else None
+            effective = deemed_on(c.due_on)
+            late = f"，每日规则于 {today} 登记" if today > effective else ""
             append_event(session, actor, t, "joint.deemed_consent", {
-                "department": c.department, "round": c.round, "due_on": c.due_on, "deemed_on": today, "to": to,
-                "reason": f"{c.department}逾期未回复（期限 {c.due_on}），视为认可",
+                "department": c.department, "round": c.round, "due_on": c.due_on, "deemed_on": effective,
+                "swept_on": today, "to": to,
+                "reason": f"{c.department}逾期未回复（期限 {c.due_on}），自 {effective} 起视为认可{late}",
             }, at=now)
             accountability.open_record(
-                session, actor, f"deemed:{t.uid}:{c.department}:{c.round}", "deemed_consent", today,
+                session, actor, f"deemed:{t.uid}:{c.department}:{c.round}", "deemed_consent", effective,
                 ticket_uid=t.uid, department=c.department, window_code=c.window_code,
-                detail=f"办件 {t.number}（{t.item_name}）抄告{c.department}，期限 {c.due_on} 未回复，逾期视为认可",
+                detail=f"办件 {t.number}（{t.item_name}）抄告{c.department}，期限 {c.due_on} 未回复，"
+                       f"自 {effective} 起逾期视为认可{late}",
                 now=now)
-            out.append(DeemedConsent(t.number, t.item_name, c.department, c.copied_on, c.due_on, today, actor.name))
+            out.append(DeemedConsent(t.number, t.item_name, c.department, c.copied_on, c.due_on, effective,
+                                     actor.name, today))
     return out
 
 
@@ -291,7 +311,11 @@ def sweep_deemed_consent(session: Session, actor: Actor, today: date, *,
 def _project_deemed(session: Session, ev: Event, p: dict[str, Any]) -> None:
     c = _by_key(session, ev.ticket_uid, p["department"], p["round"])
     c.state, c.answered_on, c.recorded_by = "deemed_consent", date.fromisoformat(p["deemed_on"]), ev.actor_name
-    c.opinion = "逾期未回复，视为认可"
+    if "swept_on" in p:  # the record says when the consent took effect, and when the daily rules recorded it
+        late = f"（每日规则于 {p['swept_on']} 登记）" if p["swept_on"] > p["deemed_on"] else ""
+        c.opinion = f"逾期未回复，自 {p['deemed_on']} 起视为认可{late}"
+    else:
+        c.opinion = "逾期未回复，视为认可"
     t = by_uid(session, ev.ticket_uid)
     if p["to"]:
         t.state = p["to"]
@@ -338,8 +362,6 @@ def history(session: Session, t: Ticket) -> list[CopyView]:
 
 def opinions_due(session: Session, today: date, *, within_days: int = 1) -> list[tuple[Ticket, CopyView]]:
     """Pending copies due by ``today`` + ``within_days`` calendar days (the manager's 待反馈 list)."""
-    from datetime import timedelta
-
     limit = today + timedelta(days=within_days)
     rows = session.execute(select(JointCopy, Ticket).join(Ticket, Ticket.uid == JointCopy.ticket_uid)
                            .where(JointCopy.state == "pending", JointCopy.due_on <= limit)

@@ -39,6 +39,7 @@ from hall.services.base.validators import free_text
 from hall.services.calendar import clock
 from hall.services.calendar.deadlines import ClockEvent, LimitRule, recompute
 from hall.services.calendar.workdays import WorkCalendar
+from hall.services.cases import rederive
 from hall.services.storage import ledger
 from hall.services.tickets.record import PARENT, by_uid, touch
 
@@ -184,7 +185,9 @@ def confirm_year(session: Session, actor: Actor, year: int, notice: Any, *,
     changed = calendar_service.set_year(session, actor, year, notice)
     since = min(changed) if changed else date(year, 1, 1)
     why = f"确认{year}年节假日安排（{notice.reference or '未填文号'}）"
-    return changed, recompute_open(session, actor, since=since, why=why, progress=progress)
+    moved = recompute_open(session, actor, since=since, why=why, progress=progress)
+    rederive.rederive_all(session, actor, why=why)  # every other derived date, one event each that moves
+    return changed, moved
 
 
 def add_local_holiday(session: Session, actor: Actor, start: date, name: str, end: date | None = None, *,
@@ -195,5 +198,7 @@ def add_local_holiday(session: Session, actor: Actor, start: date, name: str, en
     require_admin(actor, "添加地方节假日")
     changed = calendar_service.add_local_holiday(session, actor, start, name, end=end)
     name = free_text(name, "地方节假日名称", max_len=100)  # as the calendar stored it (it passed just now)
-    return changed, recompute_open(session, actor, since=start, why=f"地方节假日“{name}”", progress=progress)
+    moved = recompute_open(session, actor, since=start, why=f"地方节假日“{name}”", progress=progress)
+    rederive.rederive_all(session, actor, why=f"地方节假日“{name}”")
+    return changed, moved
 

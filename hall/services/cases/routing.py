@@ -4,8 +4,11 @@
 steps — the request (with reason and what is handed over) and the receiver's acceptance; until the receiver
 accepts, the ticket stays at the old window with its owner answerable. The receiver may decline with reasons.
 
-Escalation (提交党委政府集体研究) stops the clock as an excluded step from the day it is submitted until the
-outcome is recorded by the manager; the ticket then returns to the state it was in.
+Escalation (提交党委政府集体研究) does **not** stop the clock: only the 行政许可法 §45 special steps are excluded
+from the time limit. A case that needs more time for the decision goes through the extension (approver, reason,
+延期告知书), so the promised date and the on-time rate stay honest. The ticket returns to the state it was in when
+the manager records the outcome. (Escalations recorded before this rule stopped the clock with an excluded step;
+their decision still closes it, so their history replays as it was.)
 """
 
 from __future__ import annotations
@@ -184,18 +187,18 @@ def transfers_of(session: Session, t: Ticket) -> list[Transfer]:
 # ------------------------------------------------------------------------------------------ escalation
 def escalate(session: Session, actor: Actor, number: str, reason: str, *, now: datetime | None = None,
              expected_version: int | None = None) -> ClockChange:
-    """提交集体研究: the case waits for the township's collective decision; its clock stands still."""
+    """提交集体研究: the case waits for the township's collective decision; its clock keeps running (more time
+    only through :func:`hall.services.cases.workflow.extend`)."""
     now = today_of(now)
     t = load(session, actor, number, "escalate", now, expected_version)
     if open_stop(t, "pause") or open_stop(t, "exclude"):
         raise ConflictError("计时暂停中，请先恢复计时再提交集体研究")
     why = free_text(reason, "提交理由", max_len=1000, multiline=True, min_len=2)
     back = t.state
-    entry = {"kind": "exclude_start", "on": now.date().isoformat(), "reason": f"集体研究：{why}", "back_to": back}
-    change = _clock_event(session, actor, t, entry, now, "escalated", "提交集体研究")
-    ledger.append(session, actor, "routing.escalated", {"reason": why, "from_state": back, "on": now.date()},
-                  ticket_uid=t.uid, at=now)
-    return change
+    append_event(session, actor, t, "routing.escalated", {
+        "reason": why, "from_state": back, "on": now.date(), "to": "escalated", "clock": "running",
+    }, at=now)
+    return ClockChange(t.number, t.due_date, t.due_date, t.due_provisional)
 
 
 @ledger.projector("routing.escalated")
@@ -203,6 +206,10 @@ def _project_escalated(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.add(Escalation(event_id=ev.event_id, ticket_uid=ev.ticket_uid, reason=p["reason"],
                            submitted_on=date.fromisoformat(p["on"]), submitted_by=ev.actor_name,
                            from_state=p["from_state"], state="open"))
+    if p.get("to"):  # since collective study no longer stops the clock, the event itself moves the ticket
+        t = by_uid(session, ev.ticket_uid)
+        t.state = p["to"]
+        touch(session, t, ev, p)
     session.flush()
 
 
@@ -218,13 +225,17 @@ def decide(session: Session, actor: Actor, number: str, outcome: str, meeting: s
         raise NotFound("没有待研究的集体研究记录")
     body = free_text(outcome, "研究结论", max_len=2000, multiline=True, min_len=2)
     meeting = free_text(meeting, "会议（纪要号）", max_len=120)
-    entry = {"kind": "exclude_end", "on": now.date().isoformat(), "reason": f"集体研究结论：{body[:100]}"}
-    change = _clock_event(session, actor, t, entry, now, esc.from_state, "集体研究结束")
-    ledger.append(session, actor, "routing.decided", {
-        "escalation": esc.event_id, "outcome": body, "meeting": meeting,
-        "on": now.date(), "reason": body[:200],
-    }, ticket_uid=t.uid, at=now)
-    return change
+    payload = {"escalation": esc.event_id, "outcome": body, "meeting": meeting, "on": now.date(),
+               "reason": body[:200]}
+    running = open_stop(t, "exclude")
+    if running is not None and str(running.get("reason", "")).startswith("集体研究"):
+        # An escalation recorded when collective study still stopped the clock: end that stop as it began.
+        entry = {"kind": "exclude_end", "on": now.date().isoformat(), "reason": f"集体研究结论：{body[:100]}"}
+        change = _clock_event(session, actor, t, entry, now, esc.from_state, "集体研究结束")
+        ledger.append(session, actor, "routing.decided", payload, ticket_uid=t.uid, at=now)
+        return change
+    append_event(session, actor, t, "routing.decided", {**payload, "to": esc.from_state}, at=now)
+    return ClockChange(t.number, t.due_date, t.due_date, t.due_provisional)
 
 
 @ledger.projector("routing.decided")
@@ -232,6 +243,10 @@ def _project_decided(session: Session, ev: Event, p: dict[str, Any]) -> None:
     esc = session.scalars(select(Escalation).where(Escalation.event_id == p["escalation"])).one()
     esc.state, esc.outcome, esc.meeting = "decided", p["outcome"], p["meeting"]
     esc.decided_on, esc.decided_by = date.fromisoformat(p["on"]), ev.actor_name
+    if p.get("to"):
+        t = by_uid(session, ev.ticket_uid)
+        t.state = p["to"]
+        touch(session, t, ev, p)
 
 
 def escalations(session: Session, *, state: str = "open") -> list[tuple[Ticket, Escalation]]:

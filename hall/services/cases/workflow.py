@@ -25,7 +25,9 @@ from hall.services.base.actor import Actor
 from hall.services.base.states import FINISHED, KIND_LABELS
 from hall.services.base.validators import free_text, parse_key
 from hall.services.calendar import clock
+from hall.services.calendar.derived import check_extension
 from hall.services.storage import identity, ledger
+from hall.services.tickets.record import close_supplement_requests
 from hall.services.tickets.rules import (
     CLOSE_STATES,
     DELIVERY_METHODS,
@@ -138,6 +140,8 @@ def _project_clock(session: Session, ev: Event, p: dict[str, Any]) -> None:
     if p.get("to"):
         t.state = p["to"]
     touch(session, t, ev, p)
+    if p["entry"]["kind"] == "resume":  # the materials of a 补正 during handling have arrived
+        close_supplement_requests(session, t.uid, "handling", date.fromisoformat(p["entry"]["on"]))
 
 
 def pause(session: Session, actor: Actor, number: str, reason: str, *, now: datetime | None = None,
@@ -190,11 +194,13 @@ def special_end(session: Session, actor: Actor, number: str, result: str, *, now
 
 def extend(session: Session, actor: Actor, number: str, days: int, reason: str, approver_no: str, *,
            now: datetime | None = None, expected_version: int | None = None) -> ClockChange:
-    """延期: extra working days approved by a manager, with a reason (the citizen is told in writing)."""
+    """延期: extra days in the item's unit approved by a manager, with a reason (the citizen is told in writing
+    by the 延期告知书); all extensions together are capped by the item's statutory limit (derived.extension_cap)."""
     now = today_of(now)
     t = load(session, actor, number, "extend", now, expected_version)
-    if not isinstance(days, int) or not 1 <= days <= 60:
-        raise ValidationError("延期天数", "应为1到60个工作日")
+    item = session.get_one(Item, t.item_id)
+    already = sum(int(e.get("days", 0)) for e in t.clock if e.get("kind") == "extend")
+    check_extension(days, item.statutory_limit, item.limit_unit, already)
     why = free_text(reason, "延期理由", max_len=500, multiline=True, min_len=2)
     approver_no = parse_key(approver_no, "批准人工号", max_len=20)
     approver = session.scalars(select(Staff).where(Staff.staff_no == approver_no)).first()

@@ -87,21 +87,7 @@ def _staff_no(value: str, field: str = "工号") -> str:
 def add_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
     require_admin(actor, "添加工作人员")
     staff_no = _staff_no(form.staff_no)
-    name = free_text(form.name, "姓名", max_len=40)  # a staff name as the hall writes it (may carry a note)
-    post = free_text(form.post, "岗位", max_len=60, required=False)
-    role = ROLE_BY_LABEL.get(form.role, form.role) if isinstance(form.role, str) else ""
-    if role not in ROLE_LABELS:
-        raise ValidationError("角色", f"应为{'、'.join(ROLE_LABELS.values())}之一")
-    window_code = parse_key(form.window_code, "窗口", max_len=8) if form.window_code else None
-    intake_point = parse_key(form.intake_point, "受理点", max_len=3)
-    if role == "clerk" and not window_code:
-        raise ValidationError("窗口", "窗口工作人员必须指定所在窗口")
-    if window_code and session.get(Window, window_code) is None:
-        raise ValidationError("窗口", f"窗口“{window_code}”不存在")
-    if session.get(IntakePoint, intake_point) is None:
-        raise ValidationError("受理点", f"受理点“{intake_point}”不存在，请先添加")
-    if role == "village" and intake_point == "000":
-        raise ValidationError("受理点", "村代办员应属于某个村代办点（001起）")
+    name, role, post, window_code, intake_point = _checked(session, form)
     if session.scalars(select(Staff.id).where(Staff.staff_no == staff_no)).first() is not None:
         raise ConflictError(f"工号“{staff_no}”已存在")
     b_post_uid = None
@@ -118,6 +104,100 @@ def add_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
         "password_hash": password_hash,
     })
     return view(session, staff_no)
+
+
+def _checked(session: Session, form: StaffForm) -> tuple[str, str, str, str | None, str]:
+    """Name, role, post, window and intake point as stored, or the error naming the field and the rule."""
+    name = free_text(form.name, "姓名", max_len=40)  # a staff name as the hall writes it (may carry a note)
+    post = free_text(form.post, "岗位", max_len=60, required=False)
+    role = ROLE_BY_LABEL.get(form.role, form.role) if isinstance(form.role, str) else ""
+    if role not in ROLE_LABELS:
+        raise ValidationError("角色", f"应为{'、'.join(ROLE_LABELS.values())}之一")
+    window_code = parse_key(form.window_code, "窗口", max_len=8) if form.window_code else None
+    intake_point = parse_key(form.intake_point, "受理点", max_len=3)
+    if role == "clerk" and not window_code:
+        raise ValidationError("窗口", "窗口工作人员必须指定所在窗口")
+    if window_code and session.get(Window, window_code) is None:
+        raise ValidationError("窗口", f"窗口“{window_code}”不存在")
+    if session.get(IntakePoint, intake_point) is None:
+        raise ValidationError("受理点", f"受理点“{intake_point}”不存在，请先添加")
+    if role == "village" and intake_point == "000":
+        raise ValidationError("受理点", "村代办员应属于某个村代办点（001起）")
+    return name, role, post, window_code, intake_point
+
+
+def _active_admins(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Staff).where(
+        Staff.role == "admin", Staff.active, Staff.password_hash != "")) or 0
+
+
+def update_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
+    """Name, role, post, window, intake point of the person with ``form.staff_no`` (a staff number never changes:
+    it is on every ticket they handled). One ``staff.changed`` event naming only what changed."""
+    require_admin(actor, "修改工作人员信息")
+    person = by_number(session, form.staff_no)
+    name, role, post, window_code, intake_point = _checked(session, form)
+    before = {"name": person.name, "role": person.role, "post": person.post, "window_code": person.window_code,
+              "intake_point": person.intake_point}
+    after = {"name": name, "role": role, "post": post, "window_code": window_code, "intake_point": intake_point}
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    if not changed:
+        return view(session, person.staff_no)
+    if person.role == "admin" and role != "admin" and person.active and _active_admins(session) <= 1:
+        raise ConflictError(f"{person.name}是唯一的系统管理员，不能改为其他角色（请先添加另一位管理员）")
+    ledger.append(session, actor, "staff.changed", {"staff_uid": person.uid, "values": changed})
+    return view(session, person.staff_no)
+
+
+@ledger.projector("staff.changed")
+def _project_changed(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+    for key, value in p["values"].items():
+        setattr(person, key, value)
+
+
+def set_active(session: Session, actor: Actor, staff_no: str, active: bool, reason: str) -> None:
+    """停用 (a person who left: they cannot log in; their tickets, history and figures stay theirs) or 启用."""
+    require_admin(actor, "停用或启用工作人员")
+    person = by_number(session, staff_no)
+    reason = free_text(reason, "停用原因" if not active else "启用原因", max_len=200)
+    if person.active == active:
+        raise ConflictError(f"{person.name}（{person.staff_no}）已经是{'启用' if active else '停用'}状态")
+    if not active:
+        if person.id == actor.staff_id:
+            raise ConflictError("不能停用自己的账号")
+        if person.role == "admin" and _active_admins(session) <= 1:
+            raise ConflictError(f"{person.name}是唯一的系统管理员，不能停用")
+    ledger.append(session, actor, "staff.active_set", {"staff_uid": person.uid, "active": bool(active),
+                                                       "reason": reason})
+
+
+@ledger.projector("staff.active_set")
+def _project_active(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+    person.active = bool(p["active"])
+
+
+def reset_password(session: Session, actor: Actor, staff_no: str, temporary: str) -> None:
+    """An administrator gives a forgotten password a temporary one; the person must choose their own at their
+    next login (the administrator never knows the password in use)."""
+    require_admin(actor, "重置密码")
+    person = by_number(session, staff_no)
+    ledger.append(session, actor, "staff.password_reset",
+                  {"staff_uid": person.uid, "password_hash": hash_password(temporary)})
+
+
+@ledger.projector("staff.password_reset")
+def _project_reset(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+    person.password_hash = p["password_hash"]
+    person.must_set_password = True
+
+
+def must_set_password(session: Session, staff_id: int) -> bool:
+    """After a reset: the person logs in with the temporary password and must set their own before working."""
+    person = session.get(Staff, staff_id)
+    return bool(person is not None and person.must_set_password)
 
 
 @ledger.projector("staff.added")
@@ -232,6 +312,13 @@ def _view(p: Staff, names: dict[int | None, str] | dict[int, str]) -> StaffView:
                      intake_point=p.intake_point, b_post_id=p.b_post_id,
                      b_post_name=names.get(p.b_post_id, "") if p.b_post_id else "", active=p.active,
                      photo_path=p.photo_path)
+
+
+def view_by_id(session: Session, staff_id: int | None) -> StaffView:
+    person = session.get(Staff, staff_id) if staff_id is not None else None
+    if person is None:
+        raise NotFound("该工作人员不存在")
+    return view(session, person.staff_no)
 
 
 def by_number(session: Session, staff_no: str) -> Staff:

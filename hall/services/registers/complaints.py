@@ -20,9 +20,10 @@ from hall.models.workflow import Complaint
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text, parse_key, parse_phone
+from hall.services.calendar.derived import DateRule
 from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import add_workdays, staff_name, today_of
+from hall.services.tickets.rules import add_workdays, derive_date, staff_name, today_of
 
 CHANNELS = ("现场", "电话", "信件", "意见箱", "12345热线", "网络")
 
@@ -79,12 +80,13 @@ def register(session: Session, actor: Actor, content: str, channel: str, *, comp
     day = now.date()
     serial = (session.scalar(select(func.count()).select_from(Complaint).where(Complaint.received_on == day)) or 0) + 1
     number = f"TS-{day:%Y%m%d}-{serial:03d}"
-    due, provisional = add_workdays(session, day, complaint_workdays(session))
+    rule = DateRule(complaint_workdays(session), "workday")
+    due, provisional = derive_date(session, day, rule)
     ev = ledger.append(session, actor, "complaint.registered", {
         "number": number, "received_on": day, "channel": channel,
         "complainant": who, "phone": clean_phone, "content": body,
         "staff_uid": staff_uid, "window_code": window_code, "due_on": due, "due_provisional": provisional,
-        "reason": f"投诉 {number}（{due} 前答复）",
+        "rule": rule.to_json(), "reason": f"投诉 {number}（{due} 前答复）",
     }, ticket_uid=ticket_uid, at=now)
     return session.scalars(select(Complaint).where(Complaint.event_id == ev.event_id)).one()
 

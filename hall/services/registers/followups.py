@@ -20,7 +20,7 @@ from hall.models import Event, Item, Ticket
 from hall.models.workflow import FollowUp
 from hall.services.base.actor import Actor
 from hall.services.base.validators import free_text
-from hall.services.calendar.deadlines import next_working_day
+from hall.services.calendar.derived import DateRule, derive
 from hall.services.storage import ledger
 from hall.services.tickets.rules import calendar, today_of
 
@@ -76,8 +76,7 @@ def closure_due(session: Session, t: Ticket, item: Item) -> date | None:
     """``follow_up_days`` natural days after closure, moved to a working day; None when the item has none."""
     if not item.follow_up_days or t.closed_at is None:
         return None
-    return next_working_day(calendar(session), t.closed_at.date() + timedelta(days=item.follow_up_days),
-                            include_today=True)
+    return derive(calendar(session), t.closed_at.date(), DateRule(item.follow_up_days, "day"))[0]
 
 
 def schedule_after_closure(session: Session, actor: Actor, t: Ticket, *, now: datetime | None = None) -> bool:

@@ -34,9 +34,10 @@ from hall.models.workflow import RATING_LEVELS, RATING_STAGES, Rating, RatingReq
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text
+from hall.services.calendar.derived import DateRule
 from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import CLOSED, add_workdays, permit, staff_name, today_of
+from hall.services.tickets.rules import CLOSED, derive_date, permit, staff_name, today_of
 
 POOR = frozenset({1, 2})
 LEVEL_BY_LABEL = {v: k for k, v in RATING_LEVELS.items()}
@@ -191,10 +192,10 @@ def _rating_exists(session: Session, uid: str, stage: str, rect_id: int) -> bool
 def _open_rectification(session: Session, actor: Actor, t: Ticket, rating: Rating, now: datetime) -> None:
     from hall.services.registers import followups
 
-    days = int(settings.get(session, "rectify_workdays"))
-    due, provisional = add_workdays(session, now.date(), days)
+    rule = DateRule(int(settings.get(session, "rectify_workdays")), "workday")
+    due, provisional = derive_date(session, now.date(), rule)
     ev = ledger.append(session, actor, "rectification.opened", {
-        "rating": rating.event_id, "due_on": due, "due_provisional": provisional,
+        "rating": rating.event_id, "due_on": due, "due_provisional": provisional, "rule": rule.to_json(),
         "staff_uid": identity.uid_of(session, rating.staff_id),
         "window_code": rating.window_code,
         "reason": f"差评（{RATING_LEVELS[rating.level or 1]}）须于 {due} 前核实整改",

@@ -41,7 +41,8 @@ from hall.services.people import attendance
 from hall.services.registers import followups, ratings
 
 # States in which the clock stands still: such a ticket is not overdue while it waits (accountability agrees).
-CLOCK_STOPPED_STATES = ("supplement", "special", "escalated")
+# Not 集体研究 (escalated): it does not stop the clock (an old escalation's open excluded step still counts).
+CLOCK_STOPPED_STATES = ("supplement", "special")
 TREND_DAYS = 30
 PANEL_ROWS = 20  # rows a side panel of the dashboard shows; the register behind it lists the rest
 NOBODY = "（无人负责）"

@@ -11,7 +11,7 @@ Proxy (转办/上报单) and joint (联办抄告单) papers read the workflow se
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -39,11 +39,13 @@ from hall.services.base.paper_data import (
 from hall.services.base.states import STATE_LABELS
 from hall.services.base.validators import parse_key, search_text, shown
 from hall.services.calendar import clock
-from hall.services.cases import joint, proxy
+from hall.services.cases import joint, proxy, supplement
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
+from hall.services.tickets.rules import derive_date
+from hall.services.tickets.supplement_notice import supply_rule
 
 PRINT_EVENT = "ticket.printed"
 MAX_COPIES = 20
@@ -71,7 +73,8 @@ def hall_info(session: Session) -> HallInfo:
     s = settings.get_all(session)
     township = str(s["township_name"])
     return HallInfo(name=str(s["hall_name"]), township=f"{township}人民政府", address=str(s["hall_address"]),
-                    service_phone=str(s["service_phone"]), supervision_phone=str(s["supervision_phone"]))
+                    service_phone=str(s["service_phone"]), supervision_phone=str(s["supervision_phone"]),
+                    office_hours=str(s["office_hours"]), seal_text=str(s["seal_text"]))
 
 
 # ------------------------------------------------------------------------------------------ catalogue
@@ -166,6 +169,8 @@ def papers_for(ticket: Ticket) -> tuple[str, ...]:
     if kind == "explain":
         return ("notice",)
     out: list[str] = []
+    if _supplement_pending(ticket):
+        out.append("supplement")  # a 补正 during handling: its notice first
     if state in _CLOSED:
         out.append("closure")
     if any(e.get("kind") == "extend" for e in ticket.clock or []):
@@ -179,6 +184,34 @@ def papers_for(ticket: Ticket) -> tuple[str, ...]:
         out.append("tolerance")
     out.append("notice")
     return tuple(out)
+
+
+def _supplement_pending(t: Ticket) -> bool:
+    """A 补正 during handling is waiting for the citizen (the open pause was recorded as a 补正 request)."""
+    running = None
+    for entry in t.clock or []:
+        if entry.get("kind") == "pause":
+            running = entry
+        elif entry.get("kind") == "resume":
+            running = None
+    return bool(running and running.get("supplement"))
+
+
+def _supplement_part(session: Session, t: Ticket, item: Item) -> dict[str, Any]:
+    """The 补正 notice's materials and deadline: from the ticket's newest 补正 request; a ticket saved as 补正
+    before requests were recorded gets the same rule on its received date."""
+    req = supplement.latest(session, t)
+    if req is not None:
+        issuers = {m["name"]: m.get("issuer") or "" for m in item.materials}
+        lines = tuple(MaterialLine(m["name"], m.get("form") or "原件", int(m.get("count") or 1),
+                                   issuers.get(m["name"], "") or "申请人") for m in req.materials)
+        return {"materials_missing": lines, "supplement_due": req.due_on,
+                "supplement_due_provisional": req.due_provisional, "supplement_stage": req.stage,
+                "supplement_requested_on": req.requested_on, "issued_on": req.requested_on,
+                "supplement_reason": req.reason}  # dated the day of the 补正
+    due, provisional = derive_date(session, t.received_at.date(), supply_rule(session))
+    return {"supplement_due": due, "supplement_due_provisional": provisional,
+            "supplement_requested_on": t.received_at.date()}
 
 
 def _events(session: Session, t: Ticket) -> list[tuple[Event, dict[str, Any]]]:
@@ -320,7 +353,6 @@ def paper_for_ticket(session: Session, number: str, kind: str, *,
     if t.accepted_on is not None and t.kind not in ("explain", "immediate"):
         d = clock.deadline(clock.calendar_for(session), item, t.kind, t.accepted_on, t.clock)
         explanation = _explain(d.explanation)
-    supplement_days = int(settings.get(session, "supplement_days"))
     agent = t.agent or {}
     org = t.applicant_type == "org"  # a credit code is public register data, not personal
     w = windows.get(t.window_code)
@@ -338,7 +370,7 @@ def paper_for_ticket(session: Session, number: str, kind: str, *,
         due_date=t.due_date, due_provisional=t.due_provisional, due_explanation=explanation,
         materials_received=_material_lines(t, item, "received"),
         materials_missing=_material_lines(t, item, "tolerated" if code == "tolerance" else "missing"),
-        supplement_due=t.received_at.date() + timedelta(days=supplement_days),
+        supplement_due=None,
         refusal_reasons=tuple(r.strip() for r in (t.refusal_reason or "").splitlines() if r.strip()),
         redirect_organ=str(rp.get("redirect_organ") or ""),
         issued_on=(today or date.today()) if code in ("extension", "closure", "forward", "joint") else None,
@@ -378,8 +410,14 @@ def _complete(session: Session, t: Ticket, item: Item, paper: TicketPaper, code:
     title = PAPER_TITLES[code]
     if code == "refusal" and t.state != "refused":
         raise ValidationError(title, f"办件 {t.number} 未被决定不予受理")
-    if code == "supplement" and not paper.materials_missing:
-        raise ValidationError(title, f"办件 {t.number} 没有需补正的材料")
+    if code == "supplement":
+        paper = replace(paper, **_supplement_part(session, t, item))
+        if not paper.materials_missing:
+            raise ValidationError(title, f"办件 {t.number} 没有需补正的材料")
+        return paper
+    if code == "tolerance":
+        due, provisional = derive_date(session, t.received_at.date(), supply_rule(session))
+        paper = replace(paper, supplement_due=due, supplement_due_provisional=provisional)
     if code == "tolerance" and not paper.materials_missing:
         raise ValidationError(title, f"办件 {t.number} 没有容缺受理的材料")
     if code == "acceptance" and t.accepted_on is None:

@@ -54,7 +54,9 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "joint.copied": (TICKET,), "joint.opinion": (TICKET,), "joint.deemed_consent": (TICKET,),
     "routing.transfer_requested": (TICKET, TRANSFERS), "routing.transfer_accepted": (TICKET, TRANSFERS),
     "routing.transfer_declined": (TRANSFERS,),
-    "routing.escalated": (ESCALATIONS,), "routing.decided": (ESCALATIONS,),
+    "routing.escalated": (TICKET, ESCALATIONS), "routing.decided": (TICKET, ESCALATIONS),
+    "supplement.requested": (), "supplement.due_changed": (),
+    "joint.due_changed": (TICKET,), "proxy.due_changed": (TICKET,),
     # the registers
     "accountability.opened": (ACCOUNTABILITY,), "accountability.found": (ACCOUNTABILITY,),
     "complaint.registered": (COMPLAINTS,), "complaint.answered": (COMPLAINTS,),
@@ -63,7 +65,9 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     # a second rating closes the rectification it followed
     "rating.given": (RATINGS, RECTIFICATIONS), "rating.deemed": (RATINGS, RECTIFICATIONS),
     "rectification.opened": (RECTIFICATIONS,), "rectification.verified": (RECTIFICATIONS,),
-    "rectification.done": (RECTIFICATIONS,),
+    "rectification.done": (RECTIFICATIONS,), "rectification.due_changed": (RECTIFICATIONS,),
+    "complaint.due_changed": (COMPLAINTS,), "followup.due_changed": (FOLLOWUPS,),
+    "appointment.moved": (APPOINTMENTS,),
     "appointment.booked": (APPOINTMENTS,), "appointment.kept": (APPOINTMENTS,),
     "appointment.closed": (APPOINTMENTS,),
     "visit.planned": (VISITS,), "visit.ticket_tagged": (VISITS,), "visit.finished": (VISITS,),
@@ -75,9 +79,12 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "catalog.imported": ("catalog",),
     "settings.changed": ("settings",),
     "staff.added": ("staff",), "staff.b_post_set": ("staff",), "intake_point.added": ("staff",),
-    "staff.password_set": (),  # nothing any screen shows
+    "staff.changed": ("staff",), "staff.active_set": ("staff",),
+    "staff.password_set": (), "staff.password_reset": (),  # nothing any screen shows
     # bookkeeping: nothing on screen changes
     "daily.swept": (), "report.ledger_exported": (),
+    # village-laptop sync: the enrolled peers and a laptop's join (its serial floor)
+    "sync.peer_enrolled": (), "sync.peer_revoked": (), "sync.joined": (),
 }.items()}
 
 MAX_TICKETS = 5000  # more tickets than this in one change is told as "all tickets" (a recomputation, a resync)

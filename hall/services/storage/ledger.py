@@ -412,19 +412,25 @@ class ChainReport:
 
     @property
     def ok(self) -> bool:
-        return self.first_broken is None
+        return self.first_broken is None and not self.problem
 
 
-def verify(session: Session, batch: int = 5000) -> ChainReport:
-    """Re-check every node's chain: sequence without gaps, each hash over its predecessor and content."""
+def verify(session: Session, batch: int = 5000, *, sparse: frozenset[str] = frozenset()) -> ChainReport:
+    """Re-check every node's chain: sequence without gaps, each hash over its predecessor and content, and the
+    stored head of every chain — this node's and each imported peer's — at its last event, so an imported chain
+    that lost its tail or a link fails. ``sparse``: chains held only in part (a laptop's copy of the hall's
+    reference events): their sequence must rise and each event's hash must match, links are not checkable."""
     heads: dict[str, tuple[int, str]] = {}
     count = 0
     for ev in _iter_events(session, batch):
         count += 1
         last_seq, last_hash = heads.get(ev.node_id, (0, GENESIS))
-        if ev.seq != last_seq + 1:
+        if ev.node_id in sparse:
+            if ev.seq <= last_seq:
+                return ChainReport(count, len(heads), ev, f"序号未递增：前一条为 {last_seq}，实为 {ev.seq}")
+        elif ev.seq != last_seq + 1:
             return ChainReport(count, len(heads), ev, f"序号不连续：应为 {last_seq + 1}，实为 {ev.seq}")
-        if ev.prev_hash != last_hash:
+        elif ev.prev_hash != last_hash:
             return ChainReport(count, len(heads), ev, "前一事件哈希不符（链被改动或有事件被删除）")
         if ev.format not in FORMATS:
             return ChainReport(count, len(heads), ev, f"事件格式 {ev.format} 未知（台账来自更新版本的程序或被改动）")
@@ -444,6 +450,10 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
         if head is not None and (head.seq != seq or head.hash != digest):
             return ChainReport(count, len(heads), _last_event(session, node_id),
                                f"终端 {node_id} 的链尾记录为第 {head.seq} 号，实有 {seq} 号（末尾事件被删除或被改动）")
+    for head in session.scalars(select(NodeHead).where(NodeHead.seq > 0)):
+        if head.node_id not in heads:  # a chain whose every event is gone
+            return ChainReport(count, len(heads), None,
+                               f"终端 {head.node_id} 的链尾记录为第 {head.seq} 号，台账中没有它的任何事件（链被删除）")
     return ChainReport(count, len(heads), None)
 
 

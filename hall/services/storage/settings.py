@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "hall_address": "示例镇人民路1号",
     "service_phone": "0512-57688000",
     "supervision_phone": "0512-12345",
+    "office_hours": "法定工作日 上午 8:30—12:00，下午 14:00—17:30",
+    "seal_text": "",                 # the issuer line under the seal; empty: the hall's name
     "rectify_workdays": 15,          # 差评 rectification deadline (5, 7 or 15 seen)
     "unrated_days": 7,               # no rating after N days …
     "unrated_counts_as": "非常满意",  # … counts as this, or "" to leave unrated
@@ -31,10 +33,16 @@ DEFAULTS: dict[str, Any] = {
 }
 LABELS = {
     "township_code": "乡镇代码", "hall_name": "中心名称", "township_name": "乡镇名称", "hall_address": "中心地址",
-    "service_phone": "咨询电话", "supervision_phone": "监督电话", "rectify_workdays": "差评整改期限（工作日）",
+    "service_phone": "咨询电话", "supervision_phone": "监督电话", "office_hours": "办公时间",
+    "seal_text": "落款（盖章单位）", "rectify_workdays": "差评整改期限（工作日）",
     "unrated_days": "未评价天数", "unrated_counts_as": "逾期未评价视为", "supplement_days": "补正期限（日）",
-    "complaint_workdays": "投诉办理期限（工作日）",
+    "complaint_workdays": "投诉办理期限（工作日）", "village_names": "村代办点名称",
 }
+# 本中心信息 (what the papers' letterhead, footers and seal line say) and the local rules, in the order an
+# administrator reads them (hall-admin settings show, 管理 → 本中心信息).
+HALL_KEYS = ("hall_name", "township_name", "township_code", "hall_address", "service_phone", "supervision_phone",
+             "office_hours", "seal_text")
+RULE_KEYS = ("supplement_days", "rectify_workdays", "complaint_workdays", "unrated_days", "unrated_counts_as")
 
 
 def get_all(session: Session) -> dict[str, Any]:
@@ -73,7 +81,9 @@ def get(session: Session, key: str) -> Any:
 
 # Texts an administrator types for the papers' letterhead and footers: one line each, at most this long.
 TEXT_LIMITS = {"hall_name": 80, "township_name": 40, "hall_address": 120, "service_phone": 40,
-               "supervision_phone": 40}
+               "supervision_phone": 40, "office_hours": 80, "seal_text": 60}
+UNRATED_CHOICES = tuple(RATING_LEVELS.values())  # what an unrated ticket may count as ("" leaves it unrated)
+OPTIONAL = ("seal_text",)  # empty: the seal line says the hall's name
 NUMBER_RANGES = {"rectify_workdays": (1, 60), "unrated_days": (1, 365), "supplement_days": (1, 60),
                  "complaint_workdays": (1, 60)}
 
@@ -88,8 +98,8 @@ def clean_value(key: str, value: Any) -> Any:
         if not (len(code) == 9 and code.isascii() and code.isdigit()):
             raise ValidationError(label, "应为9位数字（县级代码6位+乡镇3位）")
         return code
-    if key in TEXT_LIMITS:
-        return free_text(value, label, max_len=TEXT_LIMITS[key])
+    if key in TEXT_LIMITS:  # one line; every one but the seal line is printed on every paper, so never blank
+        return free_text(value, label, max_len=TEXT_LIMITS[key], required=key not in OPTIONAL)
     if key in NUMBER_RANGES:
         lo, hi = NUMBER_RANGES[key]
         if isinstance(value, bool) or not isinstance(value, int):

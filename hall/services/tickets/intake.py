@@ -32,6 +32,7 @@ from hall.services.calendar.deadlines import Deadline
 from hall.services.catalog import items as catalog
 from hall.services.storage import identity, ledger, settings
 from hall.services.storage.db import upsert_insert
+from hall.services.tickets import supplement_notice
 from hall.services.tickets.numbering import next_number
 
 MaterialStatus = Literal["received", "missing", "tolerated"]
@@ -253,6 +254,10 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
         "refusal_reason": refusal, "redirect_organ": redirect,
     }
     ledger.append(session, actor, "ticket.received", payload, ticket_uid=uid, at=now)
+    if state == "supplement":
+        # 一次性告知 in writing: the 补正 request with its supply deadline by the date rule (only on this path).
+        ledger.append(session, actor, supplement_notice.REQUESTED,
+                      supplement_notice.intake_payload(session, marks, today), ticket_uid=uid, at=now)
     if complete_now and state == "accepted" and kind in SAME_DAY_KINDS:
         result = "已解释告知" if kind == "explain" else "当场办结"
         ledger.append(session, actor, "ticket.closed",

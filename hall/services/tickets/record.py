@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Staff, Ticket
+from hall.models.workflow import SupplementRequest
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_ticket_action
 from hall.services.base.states import KIND_LABELS, STATE_LABELS
@@ -54,6 +55,7 @@ EVENT_LABELS = {
     "ticket.closed": "办结",
     "ticket.voided": "作废",
     "ticket.supplemented": "补正材料收齐",
+    "supplement.requested": "补正材料通知",
     "ticket.clock": "计时变更",
     "ticket.delivered": "送达",
     "ticket.deadline_changed": "期限重算",
@@ -77,6 +79,43 @@ EVENT_LABELS = {
     "rating.deemed": "逾期未评价",
     "visit.ticket_tagged": "巡回下访办件",
     "appointment.kept": "点名约访办件",
+    # Registers and the daily run that write on a ticket's history too (the glossary's words, never the type).
+    "proxy.reference": "部门受理编号",
+    "followup.scheduled": "安排回访",
+    "followup.done": "回访",
+    "complaint.registered": "投诉登记",
+    "complaint.answered": "投诉答复",
+    "rectification.opened": "差评整改",
+    "rectification.done": "整改完成",
+    "rectification.verified": "整改核实",
+    "accountability.opened": "责任追究（待核实）",
+    "accountability.found": "责任追究（核实结论）",
+    "bpost.reassigned": "代理岗接办",
+    "bpost.returned": "代理结束交回",
+    "bpost.started": "代理岗开始代理",
+    "bpost.ended": "代理岗结束代理",
+    "appointment.booked": "点名约访预约",
+    "appointment.closed": "点名约访结束",
+    "visit.planned": "巡回下访计划",
+    "visit.finished": "巡回下访结束",
+    "attendance.marked": "考勤登记",
+    "daily.swept": "每日检查",
+    "report.ledger_exported": "导出办件台账",
+    "settings.changed": "修改本中心信息",
+    "staff.added": "添加工作人员",
+    "staff.b_post_set": "设置代理岗",
+    "staff.password_set": "设置密码",
+    "staff.changed": "修改工作人员信息",
+    "staff.active_set": "停用或启用工作人员",
+    "staff.password_reset": "重置密码",
+    "sync.peer_enrolled": "登记村代办点终端",
+    "sync.peer_revoked": "注销村代办点终端",
+    "sync.joined": "村代办点终端接入大厅",
+    "calendar.seeded": "载入工作日历",
+    "calendar.year_set": "确认年度节假日安排",
+    "calendar.local_holiday_added": "添加本地休息日",
+    "catalog.imported": "导入事项清单",
+    "intake_point.added": "添加受理点",
 }
 
 
@@ -214,6 +253,28 @@ def _project_closed(session: Session, ev: Event, p: dict[str, Any]) -> None:
     touch(session, t, ev, p)
 
 
+@ledger.bulk_projector("ticket.closed")
+def _project_closed_many(session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, Any]]) -> None:
+    # A run of closes (a sync import of a village's on-the-spot tickets): the same prebuilt UPDATEs as one by one,
+    # by executemany, which runs them in the events' order. Anything loaded in the unit of work: one by one (an
+    # ORM object could go stale). A compare-and-set that misses refuses the whole run (the caller's transaction is
+    # rolled back).
+    if session.identity_map or session.new:
+        for r, p in zip(rows, payloads, strict=True):
+            _project_closed(session, ledger.Stored(r), p)  # type: ignore[arg-type]
+        return
+    params = {True: [], False: []}  # type: dict[bool, list[dict[str, Any]]]
+    for r, p in zip(rows, payloads, strict=True):
+        parent = p.get(PARENT)
+        params[parent is not None].append({
+            "ticket_uid": r["ticket_uid"], "new_state": p["state"], "new_result": p["result"], "at": r["occurred_at"],
+            "new_on_time": p["on_time"], "parent": parent})
+    conn = session.connection()
+    done = sum(conn.execute(_CLOSE if cas else _CLOSE_ANY, batch).rowcount for cas, batch in params.items() if batch)
+    if done != len(rows):
+        raise ConflictError(f"{len(rows) - done} 件办件的办结与其当前状态不符（已被更新或不存在），未做任何更改")
+
+
 def void(session: Session, actor: Actor, number: str, reason: str, *, expected_version: int | None = None,
          now: datetime | None = None) -> Ticket:
     """作废: never deleted; the entry stays with the reason and who voided it."""
@@ -254,6 +315,15 @@ def _project_supplemented(session: Session, ev: Event, p: dict[str, Any]) -> Non
     t.due_date, t.due_provisional = date.fromisoformat(p["due_date"]), p["due_provisional"]
     t.materials = [{**m, "status": "received" if m["status"] == "missing" else m["status"]} for m in t.materials]
     touch(session, t, ev, p)
+    close_supplement_requests(session, t.uid, "intake", t.accepted_on)
+
+
+def close_supplement_requests(session: Session, ticket_uid: str | None, stage: str, on: date) -> None:
+    """Projector step: the ticket's open 补正 requests of ``stage`` are supplied (the materials came ``on``)."""
+    for r in session.scalars(select(SupplementRequest).where(
+            SupplementRequest.ticket_uid == ticket_uid, SupplementRequest.stage == stage,
+            SupplementRequest.state == "open")):
+        r.state, r.supplied_on = "supplied", on
 
 
 def today_of(now: datetime | None) -> datetime:

@@ -19,7 +19,7 @@ from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_ticket_action
 from hall.services.base.states import KIND_LABELS, STATE_LABELS
 from hall.services.calendar import clock
-from hall.services.calendar.deadlines import LimitRule, due_date
+from hall.services.calendar.derived import DateRule, derive
 from hall.services.people.attendance import standing_in_for
 from hall.services.tickets import record as tickets
 from hall.services.tickets.record import (  # noqa: F401  (the actions' toolbox)
@@ -147,7 +147,12 @@ def calendar(session: Session):  # type: ignore[no-untyped-def]
 
 def add_workdays(session: Session, start: date, days: int) -> tuple[date, bool]:
     """The ``days``-th working day after ``start`` (the start day not counted) and whether it is provisional."""
-    return due_date(calendar(session), LimitRule(days, "workday"), start, "promised")
+    return derive(calendar(session), start, DateRule(days, "workday"))
+
+
+def derive_date(session: Session, start: date, rule: DateRule) -> tuple[date, bool]:
+    """A derived date by the one date rule (:mod:`hall.services.calendar.derived`) on the database calendar."""
+    return derive(calendar(session), start, rule)
 
 
 

@@ -17,8 +17,9 @@ digits and dashes count)
 ``320581101-0`` (< 14, dashed) not yet a number: keep typing                nothing
 ``20251231-0003``              that day's ticket 0003 at any intake point   one ``number`` per point
 ``20251231`` / ``20251231-00`` that day's tickets (serial starting so)      one ``number`` range per point
-``0003`` (4 digits)            today's ticket 0003 at any point, or an ID   one ``number`` per point, and
-                               number ending in 0003 (a citizen's "后四位")  ``ix_tickets_id_tail``
+``0003`` (4 digits)            today's ticket 0003 at any point, an ID      one ``number`` per point,
+                               number ending in 0003 (a citizen's "后四位"), ``ix_tickets_id_tail`` and
+                               or a phone ending in 0003 (手机尾号)          ``ix_tickets_phone_tail``
 ``123X`` / ``03123X``          an ID number ending so (后四位 / 后六位)        ``ix_tickets_id_tail``
 15 or 18 characters            the ID number (or an organisation's code)    ``applicant_id_no`` index
 other ≥ 7 ID characters        ID numbers starting so (typing one by hand)  range of ``applicant_id_no``
@@ -30,7 +31,8 @@ anything else                  a name starting so                           rang
 The intake points come from the ``number`` index itself (a loose index scan: one seek per point), so tickets
 numbered on a village laptop and synced in are found like the hall's own. The ID tail index holds characters
 15–18 of the ID, the last four of an 18-character ID number or credit code (a 15-digit old ID is found by the
-whole number).
+whole number). The phone tail index holds a phone's last four characters (digits, for every phone the intake
+form accepts), mobile or landline.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Join
 
 from hall.models import Ticket
-from hall.models.ticket import ID_TAIL
+from hall.models.ticket import ID_TAIL, PHONE_TAIL
 from hall.services.base.validators import search_text
 from hall.services.tickets.numbering import NUMBER_RE
 
@@ -190,8 +192,8 @@ def lookup(session: Session, text: str, today: date) -> Lookup | None:
             cond = or_(*(prefix(Ticket.number, p + tail) for p in points)) if points else false()
         else:
             today_numbers = [f"{p}{today:%Y%m%d}-{s.value}" for p in points]
-            cond = or_(Ticket.number.in_(today_numbers), s.value == ID_TAIL) if points else \
-                s.value == ID_TAIL
+            tails = or_(s.value == ID_TAIL, s.value == PHONE_TAIL)  # 后四位 of the ID number, 尾号 of the phone
+            cond = or_(Ticket.number.in_(today_numbers), tails) if points else tails
         return Lookup(s, cond)
     if s.kind == "id_tail":
         if len(s.value) == 4:

@@ -231,9 +231,21 @@ def test_extension_adds_approved_working_days():
     assert dl.explanation[-1] == "办结期限：2026-10-10（周六）（2 个工作日 + 延期 3 个工作日）。"
 
 
-def test_extension_on_a_natural_day_rule_counts_working_days_after_the_moved_date():
+def test_extension_on_a_natural_day_rule_counts_natural_days_and_moves_off_the_holiday():
+    # 信访 60 日 from 2026-08-03: day 60 is 10/2 (国庆). Extended by 1 日 the last day is 10/3, still 国庆, so it
+    # moves to 10/8 — not one working day after the moved date (10/9), as when extensions counted working days.
     ev = ClockEvent("extend", D(2026, 9, 1), days=1, approver="王主任")
-    assert compute_due(CAL, wd(60, "day"), D(2026, 8, 3), events=[ev]).due == D(2026, 10, 9)
+    dl = compute_due(CAL, wd(60, "day"), D(2026, 8, 3), events=[ev])
+    assert dl.due == D(2026, 10, 8)
+    assert "延期 1 日（2026-09-01 批准，批准人 王主任）。" in dl.explanation
+    assert any("延期后第 61 日 2026-10-03（周六） 不是工作日，顺延至 2026-10-08（周四）" in ln for ln in dl.explanation)
+    assert dl.explanation[-1] == "办结期限：2026-10-08（周四）（60 日 + 延期 1 日）。"
+
+
+def test_natural_day_extension_of_30_days_is_30_days():
+    # 信访 60 日 + 30 日 from Mon 2026-03-02: day 90 is Sun 5/31 → Mon 6/1 (30 working days would reach mid-June).
+    ev = ClockEvent("extend", D(2026, 4, 20), days=30, approver="王主任")
+    assert compute_due(CAL, wd(60, "day"), D(2026, 3, 2), events=[ev]).due == D(2026, 6, 1)
 
 
 @pytest.mark.parametrize(("rule", "events", "field"), [
@@ -314,8 +326,14 @@ def test_extension_never_shortens(accepted, n, unit, days):
     rule = wd(n, unit)
     extended = due_date(CAL, rule, accepted, events=[ClockEvent("extend", accepted, days=days)])[0]
     plain = due_date(CAL, rule, accepted)[0]
-    assert extended > plain
-    assert working_days_between(CAL, plain, extended) == days
+    if unit == "workday":
+        assert extended > plain
+        assert working_days_between(CAL, plain, extended) == days
+    else:  # natural days after the N-th day, moved off a non-working last day (§203)
+        # Never earlier; the same day when both last days fall in one holiday and move to its end.
+        last = accepted + timedelta(days=n + days)
+        assert extended >= plain and extended >= last and CAL.is_workday(extended)
+        assert all(not CAL.is_workday(last + timedelta(days=i)) for i in range((extended - last).days))
 
 
 @settings(max_examples=200, deadline=None)

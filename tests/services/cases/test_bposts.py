@@ -74,3 +74,16 @@ def test_no_substitution_when_the_b_post_is_away_too(env):
         assert report.started == [] and "李社保" in report.warnings[0]
         # c05's B-post is c02 as well: nobody can stand in.
         assert bposts.stand_in_for(s, staff.by_number(s, "c05"), D(2026, 3, 9)) is None
+
+
+def test_a_mark_made_after_seeing_a_later_dated_one_still_overrides_it(env):
+    """Another PC's clock ahead (or a check-in stamped later in the day): the manager's override, made after
+    seeing that mark, wins — it is dated just after it — instead of being dropped without a word."""
+    hall, who = env
+    day = D(2026, 3, 9)
+    with hall.db.transaction() as s:
+        bposts.mark_attendance(s, who["m01"], "c03", "absent", day=day, now=datetime(2026, 3, 9, 16))
+        bposts.mark_attendance(s, who["m01"], "c03", "leave", day=day, note="补请假", now=datetime(2026, 3, 9, 9))
+        assert attendance.status_of(s, who["c03"].staff_id, day) == "leave"
+        marks = s.scalars(select(Event).where(Event.type == "attendance.marked").order_by(Event.id)).all()
+        assert marks[-1].occurred_at > marks[-2].occurred_at

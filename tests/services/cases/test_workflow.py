@@ -121,23 +121,36 @@ def test_transfer_keeps_the_first_owner_answerable_until_accepted(env):
         workflow.start(s, who["c03"], number, now=datetime(2026, 3, 3, 11))
 
 
-def test_escalation_stops_the_clock_until_the_collective_decision(env):
+def test_collective_study_does_not_stop_the_clock(env):
     hall, who = env
     number = register(hall, who["c02"], "09", datetime(2026, 3, 2, 9))
     with hall.db.transaction() as s:
         base = tickets.get(s, number).due_date
         routing.escalate(s, who["c02"], number, "救助金额超出窗口权限", now=datetime(2026, 3, 3, 9))
-        assert tickets.get(s, number).state == "escalated"
+        t = tickets.get(s, number)
+        assert (t.state, t.due_date, t.clock) == ("escalated", base, [])
         with pytest.raises(PermissionDenied):
             routing.decide(s, who["c02"], number, "同意", "党政联席会", now=datetime(2026, 3, 10, 9))
         change = routing.decide(s, who["m01"], number, "同意按最高标准救助", "2026年第5次党政联席会议",
                                 now=datetime(2026, 3, 10, 9))
         t = tickets.get(s, number)
         assert t.state == "accepted"
-        # Excluded 3/3–3/10 inclusive: six working days (3/3–3/6, 3/9, 3/10), of which 3/3 was the 1st counted.
-        assert change.new_due == D(2026, 3, 31) and base == D(2026, 3, 23)
+        # 15 working days from 2026-03-02 whatever the meeting took: the promise did not move by itself.
+        assert change.new_due == t.due_date == base == D(2026, 3, 23)
         (_, esc), = routing.escalations(s, state="decided")
         assert (esc.meeting, esc.decided_by) == ("2026年第5次党政联席会议", "赵主任")
+
+
+def test_collective_study_needing_more_time_goes_through_the_extension(env):
+    hall, who = env
+    number = register(hall, who["c02"], "09", datetime(2026, 3, 2, 9))
+    with hall.db.transaction() as s:
+        routing.escalate(s, who["c02"], number, "救助金额超出窗口权限", now=datetime(2026, 3, 3, 9))
+        change = workflow.extend(s, who["c02"], number, 5, "待党政联席会议研究", "m01", now=datetime(2026, 3, 4, 9))
+        assert (change.old_due, change.new_due) == (D(2026, 3, 23), D(2026, 3, 30))
+        assert tickets.get(s, number).state == "escalated"
+        with pytest.raises(ValidationError, match="延长合计不得超过 7 个工作日"):  # 15 → at most 7 more (§42)
+            workflow.extend(s, who["c02"], number, 3, "再议", "m01", now=datetime(2026, 3, 5, 9))
 
 
 def test_permissions_by_role(env):

@@ -367,7 +367,8 @@ SEARCH_FORMS = ("王", "王小明", "李", "w", "wxm", "ls", "lS", "320581", "32
 
 
 SEARCH_INDEXES = ("INTEGER PRIMARY KEY", "ix_tickets_applicant_name", "ix_tickets_applicant_initials",
-                  "ix_tickets_applicant_id_no", "ix_tickets_id_tail", "sqlite_autoindex_tickets_1")  # last: number
+                  "ix_tickets_applicant_id_no", "ix_tickets_id_tail", "ix_tickets_phone_tail",
+                  "sqlite_autoindex_tickets_1")  # last: number
 
 
 def test_no_search_form_walks_the_ticket_table(ledger, people):
@@ -409,3 +410,16 @@ def test_no_search_form_walks_the_ticket_table(ledger, people):
                     wrong = [line for line in reads if line.startswith("SCAN") or not line.endswith(")")
                              or not any(f" {name} " in line or f"{name} (" in line for name in SEARCH_INDEXES)]
                     assert wrong == [], (text_, statement, plan)
+
+
+def test_a_phone_tail_and_the_statuses_on_either_database(ledger):
+    """手机尾号 through ix_tickets_phone_tail's expression (length() - 3: PostgreSQL's substr does not count from the
+    end), and 在办 / 已办结 / 作废 / 全部 partitioning the tickets, on SQLite and on PostgreSQL."""
+    hall, numbers = ledger
+    with hall.db.transaction() as s:
+        everyone = all_pages(s, TicketFilter(open_only=False))
+        assert set(numbers) <= {r.number for r in searched(s, "5678")}  # every applicant here gave 139…5678
+        n = {st: queue.count(s, queue.with_status(TicketFilter(), st), today=TODAY) for st in queue.STATUSES}
+        refused = sum(1 for r in everyone if r.state in queue.NOT_DONE)
+        assert n["open"] + n["done"] + refused == n["all"] == len(everyone)
+        assert n["done"] >= 1 and n["voided"] == 0  # the W03 immediate ticket, closed on the spot

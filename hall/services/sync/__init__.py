@@ -1,0 +1,1 @@
+"""Village laptops and the hall: enrolment, signed and encrypted bundles of verbatim events, verified imports."""

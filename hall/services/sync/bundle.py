@@ -1,0 +1,190 @@
+"""The .hallsync file: verbatim events and a manifest, signed by the sender, encrypted to the recipient.
+
+Layout: ``MAGIC`` | ephemeral X25519 public key (32) | nonce (12) | ChaCha20-Poly1305 ciphertext. The key is
+HKDF-SHA256 over the ECDH of the ephemeral key and the recipient's X25519 key, so only the recipient can read a
+lost USB stick (citizens' ID numbers are in the payloads). The plaintext is zlib of: the Ed25519 signature (64)
+over ``body`` | ``body``, where ``body`` is canonical JSON ``{"manifest": …, "events": […]}``. Nothing in it is
+trusted before :func:`open_bundle` has decrypted it and the caller has checked the signature with the key of the
+peer the manifest names (:func:`check_signature`) and the schema (:func:`parse`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from hall.errors import HallError
+from hall.services.sync.keys import NodeKeys, public_box, public_sign
+
+MAGIC = b"HALLSYNC\x01"
+MAX_FILE = 256 * 1024 * 1024  # a village's year of intake is a few MB; anything near this is not a bundle
+MAX_PLAIN = 1024 * 1024 * 1024
+_HEAD = len(MAGIC) + 32 + 12
+_INFO = b"hall-sync-v1"
+
+# The stored columns of one event, and the JSON type each must have (strict: nothing more, nothing less).
+EVENT_FIELDS: dict[str, tuple[type, ...]] = {
+    "event_id": (str,), "node_id": (str,), "seq": (int,), "format": (int,), "actor_id": (int, type(None)),
+    "actor_uid": (str, type(None)), "actor_name": (str,), "actor_role": (str,), "occurred_at": (str,),
+    "type": (str,), "ticket_uid": (str, type(None)), "payload": (str,), "prev_hash": (str,), "hash": (str,),
+}
+MANIFEST_FIELDS = frozenset({"v", "kind", "from", "to", "created_at", "chains", "ack", "count", "content_sha256",
+                             "extra"})
+CHAIN_FIELDS = frozenset({"node_id", "first_seq", "last_seq", "first_prev", "last_hash", "count"})
+
+
+class BundleRejected(HallError):
+    """A bundle that fails any check: the reason in Chinese; nothing was written."""
+
+    def __init__(self, reason: str, kind: str = "invalid") -> None:
+        super().__init__(f"同步文件被拒绝：{reason}。数据库未做任何更改")
+        self.reason = reason
+        self.kind = kind  # "invalid" | "fork" | "replay" | "peer" | "recipient"
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def content_hash(events: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(_encode(events)).hexdigest()
+
+
+def _key(shared: bytes, eph: bytes, recipient: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=None, info=_INFO + eph + recipient).derive(shared)
+
+
+def seal(keys: NodeKeys, recipient_box: str, manifest: dict[str, Any], events: list[dict[str, Any]]) -> bytes:
+    body = _encode({"manifest": manifest, "events": events})
+    signature = keys.sign.sign(body)
+    plain = zlib.compress(signature + body, 6)
+    eph = X25519PrivateKey.generate()
+    eph_pub = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    recipient = bytes.fromhex(recipient_box)
+    key = _key(eph.exchange(public_box(recipient_box)), eph_pub, recipient)
+    nonce = os.urandom(12)
+    return MAGIC + eph_pub + nonce + ChaCha20Poly1305(key).encrypt(nonce, plain, MAGIC + eph_pub)
+
+
+@dataclass(frozen=True)
+class Opened:
+    manifest: dict[str, Any]
+    events: list[dict[str, Any]]
+    signature: bytes
+    body: bytes
+
+
+def open_bundle(keys: NodeKeys, data: bytes) -> Opened:
+    """Decrypt with this node's key and parse strictly; the signature is still to be checked by the caller."""
+    if len(data) > MAX_FILE:
+        raise BundleRejected(f"文件过大（{len(data) / 1e6:.0f} MB，上限 {MAX_FILE // 1024 // 1024} MB）")
+    if len(data) < _HEAD + 16 or not data.startswith(MAGIC):
+        raise BundleRejected("不是 Hall 同步文件（文件头不符或文件被截断）")
+    eph_pub = data[len(MAGIC):len(MAGIC) + 32]
+    nonce = data[len(MAGIC) + 32:_HEAD]
+    recipient = bytes.fromhex(keys.box_key)
+    try:
+        key = _key(keys.box.exchange(public_box(eph_pub.hex())), eph_pub, recipient)
+        plain_z = ChaCha20Poly1305(key).decrypt(nonce, data[_HEAD:], MAGIC + eph_pub)
+    except (InvalidTag, ValueError):
+        raise BundleRejected("无法解密：文件不是发给本机的，或已被改动、截断", "recipient") from None
+    try:
+        inflater = zlib.decompressobj()
+        plain = inflater.decompress(plain_z, MAX_PLAIN)
+        if inflater.unconsumed_tail or not inflater.eof:
+            raise BundleRejected("解压后内容过大或不完整")
+    except zlib.error:
+        raise BundleRejected("内容无法解压（文件已损坏）") from None
+    if len(plain) < 65:
+        raise BundleRejected("内容过短（缺少签名）")
+    signature, body = plain[:64], plain[64:]
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BundleRejected("内容不是有效的 JSON") from None
+    manifest, events = parse(doc)
+    return Opened(manifest, events, signature, body)
+
+
+def check_signature(opened: Opened, sign_key_hex: str) -> None:
+    try:
+        public_sign(sign_key_hex).verify(opened.signature, opened.body)
+    except (InvalidSignature, ValueError):
+        raise BundleRejected("签名不符（文件被改动，或不是登记的终端签发的）", "peer") from None
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _hex64(value: Any) -> bool:
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse(doc: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Strict schema: exact keys and types of the manifest, its chains and every event; counts and hash agree."""
+    if not isinstance(doc, dict) or set(doc) != {"manifest", "events"}:
+        raise BundleRejected("内容结构不符（应只有 manifest 与 events）")
+    m, events = doc["manifest"], doc["events"]
+    if not isinstance(m, dict) or set(m) != MANIFEST_FIELDS:
+        raise BundleRejected("清单（manifest）字段不符")
+    if m["v"] != 1 or m["kind"] not in ("bundle", "provision"):
+        raise BundleRejected(f"同步文件版本或类型未知（{m['v']!r} / {m['kind']!r}）")
+    for name in ("from", "to", "created_at"):
+        if not isinstance(m[name], str) or not m[name]:
+            raise BundleRejected(f"清单字段 {name} 缺失或类型不对")
+    try:
+        datetime.fromisoformat(m["created_at"])
+    except ValueError:
+        raise BundleRejected("清单的生成时间格式不对") from None
+    if not _int(m["count"]) or not isinstance(events, list) or m["count"] != len(events):
+        raise BundleRejected(f"事件条数不符（清单写 {m['count']!r} 条，实有 "
+                             f"{len(events) if isinstance(events, list) else '?'} 条）")
+    if not _hex64(m["content_sha256"]) or not isinstance(m["ack"], dict) or not isinstance(m["extra"], dict):
+        raise BundleRejected("清单的内容摘要、确认向量或附加信息类型不对")
+    for e in events:
+        if not isinstance(e, dict) or set(e) != set(EVENT_FIELDS):
+            raise BundleRejected("事件字段不符")
+        for name, types in EVENT_FIELDS.items():
+            value = e[name]
+            if not isinstance(value, types) or (isinstance(value, bool)):
+                raise BundleRejected(f"事件字段 {name} 类型不对")
+        if not (_hex64(e["hash"]) and _hex64(e["prev_hash"])):
+            raise BundleRejected("事件哈希格式不对")
+    if content_hash(events) != m["content_sha256"]:
+        raise BundleRejected("内容摘要不符（事件被改动、增删或重排）")
+    chains = m["chains"]
+    if not isinstance(chains, list):
+        raise BundleRejected("清单的链范围类型不对")
+    by_node: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_node.setdefault(e["node_id"], []).append(e)
+    seen = set()
+    for c in chains:
+        if (not isinstance(c, dict) or set(c) != CHAIN_FIELDS or not isinstance(c["node_id"], str)
+                or not all(_int(c[k]) for k in ("first_seq", "last_seq", "count"))
+                or not (_hex64(c["first_prev"]) and _hex64(c["last_hash"])) or c["node_id"] in seen):
+            raise BundleRejected("清单的链范围字段不符")
+        seen.add(c["node_id"])
+        got = by_node.get(c["node_id"], [])
+        if (c["count"] != len(got) or not got or got[0]["seq"] != c["first_seq"] or got[-1]["seq"] != c["last_seq"]
+                or got[0]["prev_hash"] != c["first_prev"] or got[-1]["hash"] != c["last_hash"]):
+            raise BundleRejected(f"终端 {str(c['node_id'])[:8]} 的链范围与事件不符（条数、首尾序号或首尾哈希）")
+    if seen != set(by_node):
+        raise BundleRejected("有事件不属于清单列出的任何链")
+    return m, events

@@ -1,0 +1,328 @@
+"""Export and import of bundles: what a node sends, and the checks an import passes before anything is written.
+
+A laptop sends its whole own chain (or from ``since``): the hall keeps what it already has only if it is byte for
+byte the same, and takes the rest. The hall sends a laptop the reference events of its own chain (catalogue,
+calendar, settings, intake points, and that village's staff) — never other villages' staff or any ticket. An
+import checks everything first (see :func:`import_bundle`) and then writes in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from hall.models import Event, NodeHead, Ticket
+from hall.models.sync import SyncPeer
+from hall.services.base.actor import Actor
+from hall.services.storage import ledger
+from hall.services.sync import peers
+from hall.services.sync.bundle import BundleRejected, Opened, check_signature, content_hash, open_bundle, seal
+from hall.services.sync.keys import NodeKeys
+from hall.services.tickets.numbering import NUMBER_RE
+
+_EVENTS = Event.__table__
+_HEADS = NodeHead.__table__
+COLUMNS = tuple(c.name for c in _EVENTS.columns if c.name != "id")
+
+# Event types only the hall may write: a laptop's bundle carrying one is refused (it would replace the hall's
+# catalogue, calendar, settings, staff or peers).
+HALL_ONLY_PREFIXES = ("catalog.", "calendar.", "settings.", "staff.", "intake_point.", "sync.peer_", "bpost.",
+                      "attendance.")
+# What the hall relays to a laptop from its own chain.
+RELAYED = frozenset({"catalog.imported", "calendar.year_set", "calendar.local_holiday_added", "settings.changed",
+                     "intake_point.added"})
+
+
+def _as_json(row: Any) -> dict[str, Any]:
+    d = {name: row[name] for name in COLUMNS}
+    d["occurred_at"] = d["occurred_at"].isoformat(timespec="microseconds")
+    return d
+
+
+def _as_row(e: dict[str, Any]) -> dict[str, Any]:
+    row = dict(e)
+    row["occurred_at"] = datetime.fromisoformat(e["occurred_at"])
+    return row
+
+
+def _heads(session: Session) -> dict[str, list[Any]]:
+    return {r.node_id: [r.seq, r.hash] for r in session.execute(select(_HEADS))}
+
+
+def _chains(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for e in events:
+        c = out.get(e["node_id"])
+        if c is None:
+            c = out[e["node_id"]] = {"node_id": e["node_id"], "first_seq": e["seq"], "first_prev": e["prev_hash"],
+                                     "count": 0}
+        c["last_seq"], c["last_hash"] = e["seq"], e["hash"]
+        c["count"] += 1
+    return list(out.values())
+
+
+def manifest(keys: NodeKeys, to: str, kind: str, events: list[dict[str, Any]], ack: dict[str, Any],
+             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"v": 1, "kind": kind, "from": keys.node_id, "to": to,
+            "created_at": datetime.now().isoformat(timespec="microseconds"), "chains": _chains(events),
+            "ack": ack, "count": len(events), "content_sha256": content_hash(events), "extra": extra or {}}
+
+
+def own_events(session: Session, node_id: str, since: int = 0) -> list[dict[str, Any]]:
+    rows = session.execute(select(*[_EVENTS.c[n] for n in COLUMNS]).where(
+        _EVENTS.c.node_id == node_id, _EVENTS.c.seq > since).order_by(_EVENTS.c.seq)).mappings()
+    return [_as_json(r) for r in rows]
+
+
+def relayed_events(session: Session, hall_node: str, point: str) -> list[dict[str, Any]]:
+    """What the hall sends the laptop of ``point`` from its own chain: the reference events, the staff of that
+    village only (their password hashes are in the events; nobody else's leave the hall), and every later event
+    the hall wrote on that village's tickets (so the village can tell a citizen "材料需补正" or deliver)."""
+    out = []
+    village_staff: set[str] = set()
+    village_tickets = set(session.scalars(select(Ticket.uid).where(Ticket.intake_point == point)))
+    for e in own_events(session, hall_node):
+        kind = e["type"]
+        if kind in RELAYED or (e["ticket_uid"] is not None and e["ticket_uid"] in village_tickets):
+            out.append(e)
+        elif kind in ("staff.added", "staff.password_set"):
+            p = json.loads(e["payload"])
+            if kind == "staff.added" and p.get("intake_point") == point and not p.get("b_post_uid"):
+                village_staff.add(p.get("uid") or "")
+                out.append(e)
+            elif kind == "staff.password_set" and p.get("staff_uid") in village_staff:
+                out.append(e)
+    return out
+
+
+def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> bytes:
+    """A laptop's bundle for its hall, or (``to``: a peer's node id or point code) the hall's for a laptop."""
+    ack = _heads(session)
+    if keys.role == "laptop":
+        if keys.hall is None:
+            raise BundleRejected("本机尚未加入中心（先运行 sync join）", "peer")
+        events = own_events(session, keys.node_id, since)
+        return seal(keys, keys.hall.box_key, manifest(keys, keys.hall.node_id, "bundle", events, ack), events)
+    peer = _peer_by(session, to)
+    events = relayed_events(session, keys.node_id, peer.intake_point)
+    return seal(keys, peer.box_key, manifest(keys, peer.node_id, "bundle", events, ack), events)
+
+
+def provision(session: Session, keys: NodeKeys, peer_node: str) -> bytes:
+    """The provisioning file for a just-enrolled laptop: the relayed events plus the hall's keys and the floor."""
+    peer = _peer_by(session, peer_node)
+    events = relayed_events(session, keys.node_id, peer.intake_point)
+    extra = {"hall": {"node_id": keys.node_id, "sign_key": keys.sign_key, "box_key": keys.box_key},
+             "intake_point": peer.intake_point, "serial_floor": peers.serial_floor(session, peer.intake_point)}
+    return seal(keys, peer.box_key, manifest(keys, peer.node_id, "provision", events, _heads(session), extra),
+                events)
+
+
+def _peer_by(session: Session, who: str | None) -> SyncPeer:
+    if not who:
+        raise BundleRejected("中心导出须用 --to 指明发给哪个终端（受理点编码或终端标识）", "peer")
+    found = [p for p in session.scalars(select(SyncPeer).where(SyncPeer.revoked_at.is_(None)))
+             if who in (p.node_id, p.intake_point)]
+    if len(found) != 1:
+        raise BundleRejected(f"没有已登记且未吊销的终端“{who}”", "peer")
+    return found[0]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    sender: str
+    received: int
+    new: int
+    already: int
+
+    @property
+    def message(self) -> str:
+        if not self.new:
+            return f"该同步文件已导入过：{self.received} 条事件本机都已有，未做任何更改"
+        return f"已导入 {self.new} 条新事件（文件共 {self.received} 条，其中 {self.already} 条本机已有）"
+
+
+def read(keys: NodeKeys, data: bytes, session: Session) -> tuple[Opened, str]:
+    """Decrypt, parse, and check recipient and signature; return the bundle and its sender's sparse flag."""
+    opened = open_bundle(keys, data)
+    m = opened.manifest
+    if m["to"] != keys.node_id:
+        raise BundleRejected("文件不是发给本机的", "recipient")
+    if keys.role == "hall":
+        if m["kind"] != "bundle":
+            raise BundleRejected("中心只导入村代办点的同步文件", "invalid")
+        peer = session.get(SyncPeer, m["from"])
+        if peer is None:
+            raise BundleRejected(f"发送终端 {m['from'][:8]} 未在本中心登记", "peer")
+        if peer.revoked_at is not None:
+            raise BundleRejected(f"发送终端 {m['from'][:8]}（受理点 {peer.intake_point}）已被吊销", "peer")
+        check_signature(opened, peer.sign_key)
+    else:
+        hall = keys.hall
+        if hall is None or m["from"] != hall.node_id or m["kind"] != "bundle":
+            raise BundleRejected("文件不是本机所属中心发出的", "peer")
+        check_signature(opened, hall.sign_key)
+    return opened, m["from"]
+
+
+def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes) -> ImportResult:
+    """Check everything, then write the new events, the sender's head and the projections (caller's transaction).
+
+    Checks, in order: size and header, decryption with this node's key, strict schema, counts and content hash,
+    addressed to this node, signed by an enrolled unrevoked peer (a laptop: by its hall), only the sender's own
+    chain, no hall-only event type from a laptop, every hash re-computed, each chain continuing from the stored
+    one (overlaps byte-identical, otherwise a fork), not older than what is stored (a replayed old bundle).
+    """
+    opened, sender = read(keys, data, session)
+    return apply_opened(session, actor, keys, opened, sender)
+
+
+def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened, sender: str) -> ImportResult:
+    events = opened.events
+    sparse = keys.role == "laptop"  # a laptop holds only the reference part of the hall's chain
+    projections = ledger.projections_of(session)
+    for e in events:
+        if e["node_id"] != sender:
+            raise BundleRejected(f"含有其他终端（{e['node_id'][:8]}）的事件：只接受发送终端自己的链")
+        if not sparse and e["type"].startswith(HALL_ONLY_PREFIXES):
+            raise BundleRejected(f"村代办点不能发出“{e['type']}”事件（事项清单、日历、设置和人员只由中心维护）")
+        if sparse and e["type"] not in RELAYED and not e["type"].startswith("staff.") and e["ticket_uid"] is None:
+            raise BundleRejected(f"中心发来的事件类型“{e['type']}”不在同步范围内")
+        try:
+            projections.require(e["type"])
+        except ledger.UnknownEventType as exc:
+            raise BundleRejected(exc.message) from None
+    new = _check_chain(session, sender, events, sparse)
+    if sparse:
+        _own_tickets_only(session, keys.intake_point, new)
+    if new:
+        rows = [_as_row(e) for e in new]
+        conn = session.connection()
+        conn.execute(insert(_EVENTS), rows)
+        head = session.get(NodeHead, sender)
+        if head is None:
+            conn.execute(insert(_HEADS), {"node_id": sender, "seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
+        else:
+            conn.execute(update(_HEADS).where(_HEADS.c.node_id == sender).values(seq=rows[-1]["seq"],
+                                                                                 hash=rows[-1]["hash"]))
+        session.expire_all()
+
+        def failed(row: Any, exc: Exception) -> Exception:
+            return BundleRejected(f"第 {row['seq']} 号事件（{row['type']}）无法应用：{exc}")
+
+        payloads = [json.loads(r["payload"]) for r in rows]
+        for start, end, by_ticket in _segments(rows):
+            ledger.project(session, rows[start:end], payloads[start:end], failed=failed, per_ticket=by_ticket,
+                           settle=by_ticket)
+        _raise_serials(session, {r["ticket_uid"] for r in rows if r["type"] == "ticket.received"})
+        session.flush()
+    return ImportResult(sender, len(events), len(new), len(events) - len(new))
+
+
+# The ticket events of intake and record: each projector changes only its own ticket's rows and the applicant
+# register's newest-wins fields, so between tickets they commute (see ledger.project's ``per_ticket``) and a run of
+# them is projected by type — the set-based projector of ticket.received gets the whole run at once.
+PER_TICKET = frozenset({"ticket.received", "ticket.closed", "ticket.voided", "ticket.supplemented", "ticket.printed"})
+
+
+def _segments(rows: list[dict[str, Any]]) -> list[tuple[int, int, bool]]:
+    """``rows`` cut into maximal runs that may be projected per ticket, and the runs between them (in order)."""
+    out: list[tuple[int, int, bool]] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or _safe(rows[i]) != _safe(rows[start]):
+            out.append((start, i, _safe(rows[start])))
+            start = i
+    return out
+
+
+def _safe(row: dict[str, Any]) -> bool:
+    return row["type"] in PER_TICKET and row["ticket_uid"] is not None
+
+
+def _own_tickets_only(session: Session, point: str, events: list[dict[str, Any]]) -> None:
+    """A laptop takes the hall's ticket events only for its own village's tickets, and only once it has them."""
+    uids = {e["ticket_uid"] for e in events if e["ticket_uid"] is not None}
+    if not uids:
+        return
+    have = {uid: point_ for uid, point_ in session.execute(select(Ticket.uid, Ticket.intake_point).where(
+        Ticket.uid.in_(uids)))}
+    for e in events:
+        uid = e["ticket_uid"]
+        if uid is not None and have.get(uid) != point:
+            raise BundleRejected(f"中心发来的第 {e['seq']} 号事件（{e['type']}）所属办件不是本村代办点的，"
+                                 "或本机还没有该办件（请先把本机的同步文件导入中心）")
+
+
+def _raise_serials(session: Session, uids: set[str]) -> None:
+    """The numbering's counters for the imported tickets (as a rebuild derives them: the highest serial of each
+    point and day), so a number handed out on a laptop is never handed out again here."""
+    if not uids:
+        return
+    best: dict[tuple[str, str], int] = {}
+    for number in session.scalars(select(Ticket.number).where(Ticket.uid.in_(uids))):
+        m = NUMBER_RE.match(number)
+        if m:
+            key = (m.group(2), m.group(3))
+            best[key] = max(best.get(key, 0), int(m.group(4)))
+    peers.raise_serials(session, [(p, d, n) for (p, d), n in sorted(best.items())])
+
+
+def _check_chain(session: Session, node: str, events: list[dict[str, Any]], sparse: bool) -> list[dict[str, Any]]:
+    """Re-hash every event and place the chain against what is stored; return the events that are new."""
+    if not events:
+        return []
+    last_seq = 0
+    for i, e in enumerate(events):
+        if e["seq"] <= last_seq or (not sparse and i and e["seq"] != last_seq + 1):
+            raise BundleRejected(f"事件序号不连续或重排（第 {e['seq']} 号）")
+        if not sparse and i and e["prev_hash"] != events[i - 1]["hash"]:
+            raise BundleRejected(f"第 {e['seq']} 号事件的前一哈希不符（链被改动或有事件被删除）")
+        if e["format"] not in ledger.FORMATS or e["occurred_at"] != _iso(e["occurred_at"]):
+            raise BundleRejected(f"第 {e['seq']} 号事件的格式或时间不符")
+        expect = ledger.event_hash(
+            e["prev_hash"], event_id=e["event_id"], node_id=e["node_id"], seq=e["seq"], actor_id=e["actor_id"],
+            actor_name=e["actor_name"], actor_role=e["actor_role"], occurred_at=datetime.fromisoformat(
+                e["occurred_at"]), type=e["type"], ticket_uid=e["ticket_uid"], payload=e["payload"],
+            format=e["format"], actor_uid=e["actor_uid"])
+        if expect != e["hash"]:
+            raise BundleRejected(f"第 {e['seq']} 号事件内容与哈希不符（内容被改动）")
+        last_seq = e["seq"]
+    head = session.get(NodeHead, node)
+    head_seq = head.seq if head is not None else 0
+    first, last = events[0]["seq"], events[-1]["seq"]
+    stored = {r["seq"]: _as_json(r) for r in session.execute(
+        select(*[_EVENTS.c[n] for n in COLUMNS]).where(_EVENTS.c.node_id == node, _EVENTS.c.seq >= first - 1,
+                                                       _EVENTS.c.seq <= min(last, head_seq))).mappings()}
+    for e in events:
+        if e["seq"] <= head_seq:
+            have = stored.get(e["seq"])
+            if have is None and sparse:
+                continue
+            if have != e:
+                raise BundleRejected(f"分叉：终端 {node[:8]} 第 {e['seq']} 号事件与本机已有的不同。"
+                                     "已停止导入，请报告系统管理员", "fork")
+    if last < head_seq:
+        raise BundleRejected(f"过期的同步文件：本机已有该终端到第 {head_seq} 号的事件，文件只到第 {last} 号"
+                             "（旧文件被重放）", "replay")
+    new = [e for e in events if e["seq"] > head_seq]
+    if new and not sparse:
+        expected_prev = head.hash if head is not None else ledger.GENESIS
+        if new[0]["seq"] != head_seq + 1 or new[0]["prev_hash"] != expected_prev:
+            raise BundleRejected(f"缺少前序事件：本机有该终端到第 {head_seq} 号，文件从第 {new[0]['seq']} 号接续"
+                                 "（请让对方导出完整的同步文件）")
+    if new and events[0]["seq"] == 1 and not sparse and events[0]["prev_hash"] != ledger.GENESIS:
+        raise BundleRejected("链的第一条事件前一哈希不符")
+    return new
+
+
+def _iso(text: str) -> str:
+    try:
+        return datetime.fromisoformat(text).isoformat(timespec="microseconds")
+    except ValueError:
+        return ""

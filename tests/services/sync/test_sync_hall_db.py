@@ -1,0 +1,47 @@
+"""The hall's side of sync on its real database — SQLite and the real PostgreSQL server — with a laptop on SQLite
+driven through ``hall-admin``: enrol, provision, import, re-import, a refused bundle."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+from sync_env import add_tickets, cli, ok
+
+from hall.models import Event, IntakePoint, Ticket
+from hall.services import ledger_check
+from hall.services.storage import ledger
+from hall.services.sync import exchange, peers
+from hall.services.sync.bundle import BundleRejected
+from hall.services.sync.keys import NodeKeys
+
+
+def test_a_laptop_syncs_with_the_hall_database(hall_db, tmp_path):
+    hall_keys = NodeKeys.create(hall_db.node.node_id, "hall", "000")
+    lap = tmp_path / "lap"
+    ok(cli(lap, "sync", "request", "--point", "001", "--out", str(tmp_path / "req")))
+    req = json.loads((tmp_path / "req").read_text(encoding="utf-8"))
+    with hall_db.db.transaction() as s:
+        assert s.get(IntakePoint, "001") is not None
+        peers.enrol(s, hall_db.system, req["node_id"], "001", req["sign_key"], req["box_key"])
+        (tmp_path / "prov").write_bytes(exchange.provision(s, hall_keys, req["node_id"]))
+    ok(cli(lap, "sync", "join", str(tmp_path / "prov")))
+    add_tickets(lap, 8)
+    ok(cli(lap, "sync", "export", "--out", str(tmp_path / "b")))
+    data = (tmp_path / "b").read_bytes()
+    with hall_db.db.transaction() as s:
+        first = exchange.import_bundle(s, hall_db.system, hall_keys, data)
+    after = ledger_check.digest(hall_db.db).sha256
+    with hall_db.db.transaction() as s:
+        again = exchange.import_bundle(s, hall_db.system, hall_keys, data)
+    bad = bytearray(data)
+    bad[len(bad) // 2] ^= 0x40
+    with pytest.raises(BundleRejected, match="无法解密"), hall_db.db.transaction() as s:
+        exchange.import_bundle(s, hall_db.system, hall_keys, bytes(bad))
+    assert first.new == 12 and again.new == 0  # join + 8 received + 3 on-the-spot closes
+    assert ledger_check.digest(hall_db.db).sha256 == after
+    with hall_db.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.intake_point == "001")) == 8
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.node_id == req["node_id"])) == 12
+        assert ledger.verify(s).ok
