@@ -12,9 +12,10 @@ temporary name and moved into place, so a reader never sees half a workbook.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
 from hall.exchange.cells import new_cell, safe_row, safe_value
+from hall.exchange.pii_guard import check_row
 from hall.exchange.print_setup import DATE_FORMAT, DATETIME_FORMAT, DAYS_FORMAT, RATE_FORMAT, apply_print_setup
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_admin, require_supervisor
@@ -87,11 +89,14 @@ def _width(text: Any) -> int:
 class _Sheet:
     """A write-only sheet with styled cells, merged ranges and column widths worked out as rows are added."""
 
-    def __init__(self, wb: Workbook, title: str, ncols: int, widths: Sequence[int] | None = None) -> None:
+    def __init__(self, wb: Workbook, title: str, ncols: int, widths: Sequence[int] | None = None, *,
+                 masked: bool = True) -> None:
         self.ws = wb.create_sheet(title)
         self.ncols = ncols
         self.row = 0
         self.widths = list(widths) if widths else None
+        # A masked sheet (all but the administrator's full ledger) is scanned row by row before it is written.
+        self.masked = masked
 
     def cell(self, value: Any, font: Font = PLAIN, align: Alignment = CENTER, *, border: bool = True,
              fill: PatternFill | None = None, fmt: str | None = None) -> WriteOnlyCell:
@@ -107,7 +112,10 @@ class _Sheet:
         return c
 
     def append(self, cells: Iterable[Any]) -> None:
-        self.ws.append([safe_value(self.ws, c) for c in cells])
+        row = [safe_value(self.ws, c) for c in cells]
+        if self.masked:
+            check_row(self.ws.title, self.row + 1, row)
+        self.ws.append(row)
         self.row += 1
 
     def merge(self, first_col: int, last_col: int, first_row: int | None = None, last_row: int | None = None) -> None:
@@ -144,6 +152,29 @@ def shown(heading: str, value: Any) -> Any:
 def _save(wb: Workbook, path: Path) -> None:
     with atomic_path(path) as tmp:
         wb.save(tmp)
+
+
+@contextlib.contextmanager
+def _building(wb: Workbook) -> Iterator[Workbook]:
+    """A workbook being built: if building stops (the personal-data guard refused a row, a database error), its
+    sheets' temporary files are closed and removed at once — not left for the interpreter's exit, and no half-open
+    XML writer is left for the garbage collector to trip over."""
+    try:
+        yield wb
+    except BaseException:
+        discard(wb)
+        raise
+
+
+def discard(wb: Workbook) -> None:
+    """Close and remove the temporary files of a write-only workbook that will not be saved."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        with contextlib.suppress(Exception):
+            ws.close()
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.cleanup()
 
 
 def _target(path: str | os.PathLike[str]) -> Path:
@@ -235,18 +266,18 @@ def monthly_or_quarterly(session: Session, period: Period, path: str | os.PathLi
     if actor is not None:
         require_supervisor(actor, "导出统计报表")
     target = _target(path)
-    wb = Workbook(write_only=True)
-    hall, subtitle = _header_info(session, period, today)
-    rows = 0
-    tables = stats.collect_many(session, period, (*REPORT_DIMENSIONS, "staff"), today=today)
-    for dim in REPORT_DIMENSIONS:
-        rows += write_stats_sheet(wb, tables[dim], hall, subtitle)
-    lines = stats.performance(session, period, today=today, table=tables["staff"])
-    rows += write_performance_sheet(wb, lines, period, hall, subtitle)
-    rows += write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
-    if with_ledger:
-        rows += write_ledger_sheet(wb, stats.ledger_rows(session, period.clipped(today)), period, hall, subtitle)
-    _save(wb, target)
+    with _building(Workbook(write_only=True)) as wb:
+        hall, subtitle = _header_info(session, period, today)
+        rows = 0
+        tables = stats.collect_many(session, period, (*REPORT_DIMENSIONS, "staff"), today=today)
+        for dim in REPORT_DIMENSIONS:
+            rows += write_stats_sheet(wb, tables[dim], hall, subtitle)
+        lines = stats.performance(session, period, today=today, table=tables["staff"])
+        rows += write_performance_sheet(wb, lines, period, hall, subtitle)
+        rows += write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
+        if with_ledger:
+            rows += write_ledger_sheet(wb, stats.ledger_rows(session, period.clipped(today)), period, hall, subtitle)
+        _save(wb, target)
     return ReportResult(target, tuple(ws.title for ws in wb.worksheets), rows)
 
 
@@ -331,7 +362,7 @@ def write_overdue_sheet(wb: Workbook, lines: Sequence[stats.OverdueLine], period
 # ------------------------------------------------------------------------------------------- ledger sheet
 def write_ledger_sheet(wb: Workbook, export: stats.LedgerExport, period: Period, hall: str, subtitle: str) -> int:
     ncols = len(export.columns) + 1
-    sh = _Sheet(wb, "办件登记台账", ncols)
+    sh = _Sheet(wb, "办件登记台账", ncols, masked=not export.full)
     width = {"办件编号": 27, "收件时间": 17, "事项名称": 30, "办理结果": 30, "住址": 30, "住址（村/组）": 14,
              "身份证号/信用代码": 20, "联系电话": 14, "办结时间": 17, "承诺办结日期": 12, "受理日期": 11}
     sh.set_widths([7] + [width.get(c, max(6, _width(c) + 2)) for c in export.columns])
@@ -364,6 +395,8 @@ def write_ledger_sheet(wb: Workbook, export: stats.LedgerExport, period: Period,
                     c.number_format = fmt
                     c.value = value
                 cells[i] = c
+        if not export.full:
+            check_row(ws.title, sh.row + n, cells)
         ws.append(safe_row(ws, cells))  # one scan per row; a legacy row's bad text is made safe
     return n
 
@@ -377,11 +410,11 @@ def write_ledger(session: Session, actor: Actor, period: Period, path: str | os.
     else:
         require_supervisor(actor, "导出办件台账")
     target = _target(path)
-    wb = Workbook(write_only=True)
-    hall, subtitle = _header_info(session, period, today)
-    clipped = period.clipped(today)
-    rows = write_ledger_sheet(wb, stats.ledger_rows(session, clipped, full=full), period, hall, subtitle)
-    _save(wb, target)
+    with _building(Workbook(write_only=True)) as wb:
+        hall, subtitle = _header_info(session, period, today)
+        clipped = period.clipped(today)
+        rows = write_ledger_sheet(wb, stats.ledger_rows(session, clipped, full=full), period, hall, subtitle)
+        _save(wb, target)
     if full:
         ledger.append(session, actor, stats.LEDGER_EXPORT_EVENT, {
             "from": clipped.start, "to": clipped.end, "rows": rows, "full": True, "file": target.name,
@@ -394,10 +427,10 @@ def write_overdue(session: Session, actor: Actor, period: Period, path: str | os
                   today: date) -> ReportResult:
     require_supervisor(actor, "导出超期办件清单")
     target = _target(path)
-    wb = Workbook(write_only=True)
-    hall, subtitle = _header_info(session, period, today)
-    rows = write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
-    _save(wb, target)
+    with _building(Workbook(write_only=True)) as wb:
+        hall, subtitle = _header_info(session, period, today)
+        rows = write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
+        _save(wb, target)
     return ReportResult(target, ("超期办件",), rows)
 
 
@@ -405,12 +438,12 @@ def write_performance(session: Session, actor: Actor, period: Period, path: str 
                       today: date) -> ReportResult:
     require_supervisor(actor, "导出效绩考核表")
     target = _target(path)
-    wb = Workbook(write_only=True)
-    hall, subtitle = _header_info(session, period, today)
-    lines = stats.performance(session, period, today=today)
-    rows = write_performance_sheet(wb, lines, period, hall, subtitle)
-    write_stats_sheet(wb, stats.collect(session, period, "staff", today=today), hall, subtitle)
-    _save(wb, target)
+    with _building(Workbook(write_only=True)) as wb:
+        hall, subtitle = _header_info(session, period, today)
+        lines = stats.performance(session, period, today=today)
+        rows = write_performance_sheet(wb, lines, period, hall, subtitle)
+        write_stats_sheet(wb, stats.collect(session, period, "staff", today=today), hall, subtitle)
+        _save(wb, target)
     return ReportResult(target, ("效绩考核", SHEET_NAMES["staff"]), rows)
 
 

@@ -1,8 +1,7 @@
 """Refuse to print a public sheet that carries an unmasked ID number or mobile phone (PIPL §25, §51).
 
-Masking is done before data reaches the print layer; this is the second lock on the door. The scan uses
-``hall.services.base.masking.find_unmasked_identifiers`` when that module exists, and its own patterns as well,
-so a sheet is refused if either finds something.
+Masking is done before data reaches the print layer; this is the second lock on the door. The scan is the masking
+service's own (``find_personal_identifiers``): what it refuses is exactly what ``mask_free_text`` masks.
 """
 
 from __future__ import annotations
@@ -10,19 +9,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date
 
 from hall.errors import HallError
-from hall.services.base.masking import find_unmasked_identifiers
-
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-# 18-character ID (17 digits + digit/X), 15-digit legacy ID, 11-digit mainland mobile; not inside a longer
-# run of digits/letters (ticket numbers use hyphens, so they never match).
-_ID18 = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-_ID15 = re.compile(r"(?<![0-9A-Za-z])(\d{15})(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?(1[3-9]\d[- ]?\d{4}[- ]?\d{4})(?![0-9A-Za-z])")
+from hall.services.base.masking import find_personal_identifiers, find_unmasked_identifiers
 
 
 class UnmaskedIdentifierError(HallError):
@@ -37,35 +26,19 @@ def _hint(value: str) -> str:
     return value[:3] + "…" + value[-2:]
 
 
-def _plausible_birth(yyyymmdd: str) -> bool:
-    try:
-        born = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
-    except ValueError:
-        return False
-    return 1850 <= born.year <= 2100
-
-
-def _id18_suspect(value: str) -> bool:
-    digits = value.upper()
-    total = sum(int(d) * w for d, w in zip(digits[:17], _WEIGHTS, strict=True))
-    # A valid check character, or a plausible birth date: a typo in the check digit is still personal.
-    return _CHECK[total % 11] == digits[17] or _plausible_birth(digits[6:14])
-
-
 def own_findings(text: str) -> list[str]:
-    found = [m.group(1) for m in _ID18.finditer(text) if _id18_suspect(m.group(1))]
-    found += [m.group(1) for m in _ID15.finditer(text) if _plausible_birth("19" + m.group(1)[6:12])]
-    found += [m.group(1) for m in _MOBILE.finditer(text)]
-    return found
+    """The identifiers in ``text`` (the masking service's one scanner, see :func:`find_unmasked`)."""
+    return find_personal_identifiers(text)
 
 
 def find_unmasked(text: str) -> list[str]:
-    """Every unmasked identifier in ``text`` (ours plus the masking service's, when present)."""
-    found = own_findings(text)
-    for hit in find_unmasked_identifiers(text):
-        value = hit if isinstance(hit, str) else getattr(hit, "value", None) or str(hit)
-        if value not in found:
-            found.append(value)
+    """Every unmasked identifier in ``text``: full or typo'd ID numbers (18 and 15 digits), mobiles, bank-card-like
+    runs — :func:`hall.services.base.masking.find_personal_identifiers`, the same scanner whose spans
+    :func:`~hall.services.base.masking.mask_free_text` masks, so masked free text always passes."""
+    found = find_personal_identifiers(text)
+    for hit in find_unmasked_identifiers(text):  # a subset of the above; kept as a second opinion
+        if hit not in found:
+            found.append(hit)
     return found
 
 

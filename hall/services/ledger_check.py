@@ -424,7 +424,7 @@ _HIDDEN_COLUMNS = frozenset({"agent", "password_hash"})
 
 
 def _shown(column: str, value: Any) -> str:
-    from hall.services.base.masking import mask_id_for_clerk, mask_phone
+    from hall.services.base.masking import mask_free_text, mask_id_for_clerk, mask_phone
 
     value = projection_keys.normal(value)  # a date as ISO text whichever database it came from
     if value is None:
@@ -440,10 +440,12 @@ def _shown(column: str, value: Any) -> str:
             return "“****”"
     if isinstance(value, bool):
         return "是" if value else "否"
+    # Free text (a result, a reason) may quote an ID number or phone: masked before it is cut, so no half is left.
     if isinstance(value, str):
+        value = mask_free_text(value)
         text_ = value if len(value) <= 60 else value[:60] + "…"
         return f"“{text_}”"
-    shown = json.dumps(value, ensure_ascii=False, default=str)
+    shown = mask_free_text(json.dumps(value, ensure_ascii=False, default=str))
     return shown if len(shown) <= 80 else shown[:80] + "…"
 
 

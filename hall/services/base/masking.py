@@ -8,6 +8,7 @@ numbers of 18 characters, normalised phones) but never fail on odd input: when i
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import Enum, StrEnum
 
 from hall.errors import ValidationError
@@ -178,3 +179,106 @@ def find_unmasked_identifiers(text: str) -> list[str]:
         found.append((m.start(), m.group(0)))
     found.sort()
     return [s for _, s in found]
+
+
+# ------------------------------------------------------------------------------------ identifiers in free text
+# One scanner for the identifiers a person may type into free text (a 办结 result, a reason, a note, a complaint):
+# :func:`find_personal_identifiers` is what the public-sheet guard (hall.print.guard) and the workbook guard
+# (hall.exchange.pii_guard) refuse, and :func:`mask_free_text` masks at least every span it reports — so text that
+# went through the masker always passes the guards. It errs on the side of hiding: an 18-character number with a
+# wrong check character but a plausible birth date is still somebody's (a typo), and a long run of digits may be
+# a bank card. Digits may be grouped with spaces or hyphens as people write them.
+_SEP = "[ -]?"
+_FREE_ID18 = re.compile(rf"(?<![0-9])([0-9]{{6}}){_SEP}([0-9]{{8}}){_SEP}([0-9]{{3}}[0-9Xx])(?![0-9])")
+_FREE_ID15 = re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])")
+_FREE_MOBILE = re.compile(r"(?<![0-9+])(?:\+?86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
+_FREE_LANDLINE = re.compile(r"(?<![0-9])[(（]?(0[1-9][0-9]{1,2})[)）]?[ -]?([2-9][0-9]{6,7})(?![0-9])")
+# Bank cards (银联 16–19 digits): one run, or groups of four (the last group 1–4) as printed on the card.
+_FREE_CARD = re.compile(r"(?<![0-9-])(?:[0-9]{16,19}|[0-9]{4}(?:[ -][0-9]{4}){3}(?:[ -][0-9]{1,3})?)"
+                        r"(?![0-9-])")
+
+
+def _plausible_birth(yyyymmdd: str) -> bool:
+    try:
+        year, month, day = int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8])
+        date(year, month, day)
+    except ValueError:
+        return False
+    return 1850 <= year <= 2100
+
+
+def _id_suspect(first17: str, check: str) -> bool:
+    return id_check_char(first17) == check.upper() or _plausible_birth(first17[6:14])
+
+
+def _spans(text: str, *, landlines: bool) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every identifier in ``text``, overlaps resolved for the longest, in order."""
+    found: list[tuple[int, int, str]] = []
+    for m in _FREE_ID18.finditer(text):
+        if _id_suspect(m.group(1) + m.group(2) + m.group(3)[:3], m.group(3)[3]):
+            found.append((m.start(), m.end(), "id"))
+    for m in _FREE_ID15.finditer(text):
+        if _plausible_birth("19" + m.group(0)[6:12]):
+            found.append((m.start(), m.end(), "id15"))
+    found += [(m.start(), m.end(), "mobile") for m in _FREE_MOBILE.finditer(text)]
+    found += [(m.start(), m.end(), "card") for m in _FREE_CARD.finditer(text)]
+    if landlines:
+        found += [(m.start(), m.end(), "landline") for m in _FREE_LANDLINE.finditer(text)]
+    found.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    kept: list[tuple[int, int, str]] = []
+    for span in found:
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+def find_personal_identifiers(text: str) -> list[str]:
+    """Every full ID number (18 or 15 digits), mobile number and bank-card-like digit run in ``text``, as written.
+
+    The guards' one test of "does this output leak a personal identifier": empty for masked output. Landlines are
+    not reported (a hall's own service phone is one, and belongs on a public notice); :func:`mask_free_text`
+    masks them in free text all the same."""
+    if not any(c.isdigit() for c in text):
+        return []
+    return [text[a:b] for a, b, _kind in _spans(text, landlines=False)]
+
+
+def _mask_span(value: str, kind: str) -> str:
+    digits = re.sub(r"[^0-9Xx]", "", value)
+    if kind in ("id", "id15"):
+        return mask_id_for_receipt(digits)
+    if kind == "mobile":
+        return mask_phone(digits[-11:])
+    if kind == "landline":
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]  # 051****1234: no local number left
+    return "*" * (len(digits) - 4) + digits[-4:]  # a card: its last four, as banks print it
+
+
+def mask_free_text(text: str | None) -> str:
+    """``text`` with every ID number, mobile, landline and bank-card-like number in it masked (3201**********1234,
+    138****5678, 051*****1234, ***************1234). For free text on every output that masks: workbooks, the
+    masked ledger, public notices, masked papers, the command line's reports."""
+    if not text:
+        return text or ""
+    # Masking one number can expose another that ran into it ("…05120512-66881234": the ID's last four, then a
+    # landline): passes until nothing changes. Each pass hides digits, so this ends, in two passes at most in practice.
+    for _ in range(8):
+        masked = _mask_pass(text)
+        if masked == text:
+            break
+        text = masked
+    return text
+
+
+def _mask_pass(text: str) -> str:
+    if not any(c.isdigit() for c in text):  # the common case: a result or reason without any number
+        return text
+    spans = _spans(text, landlines=True)
+    if not spans:
+        return text
+    out, pos = [], 0
+    for a, b, kind in spans:
+        out += [text[pos:a], _mask_span(text[a:b], kind)]
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from hall.errors import NotFound, ValidationError
 from hall.models import Event, Item, Staff, Ticket, Window
 from hall.services.base.actor import ROLE_LABELS, Actor
-from hall.services.base.masking import Audience, FieldKind, mask_for
+from hall.services.base.masking import Audience, FieldKind, mask_for, mask_free_text
 from hall.services.base.paper_data import (
     PAPER_ALIASES,
     PAPER_TITLES,
@@ -375,9 +375,31 @@ def paper_for_ticket(session: Session, number: str, kind: str, *,
         redirect_organ=str(rp.get("redirect_organ") or ""),
         issued_on=(today or date.today()) if code in ("extension", "closure", "forward", "joint") else None,
     )
-    paper = _complete(session, t, item, paper, code, events)
+    paper = _mask_free_texts(_complete(session, t, item, paper, code, events))
     notice = _notice(item, hall, windows, _on_duty(session)) if code == "notice" else None
     return paper, notice, hall
+
+
+# Fields of a ticket paper that are not free text: the number, and the applicant's and agent's identifiers, masked
+# already by the §6 receipt rule (an organisation's credit code stays whole: it is public register data).
+_NOT_FREE_TEXT = frozenset({"number", "applicant_id_masked", "applicant_phone_masked", "agent_id_masked",
+                            "agent_phone_masked"})
+
+
+def _mask_free_texts(obj: Any, name: str = "") -> Any:
+    """Every free text of a paper (results, reasons, notes, opinions, asks …) with identifiers masked: a clerk who
+    quotes someone's ID number or phone in a reason must not print it whole (a paper travels, is copied, filed)."""
+    import dataclasses
+
+    if isinstance(obj, str):
+        return obj if name in _NOT_FREE_TEXT else mask_free_text(obj)
+    if isinstance(obj, tuple):
+        return tuple(_mask_free_texts(x, name) for x in obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: _mask_free_texts(getattr(obj, f.name), f.name) for f in dataclasses.fields(obj)}
+        changed = {k: v for k, v in changes.items() if v is not getattr(obj, k) and v != getattr(obj, k)}
+        return dataclasses.replace(obj, **changed) if changed else obj
+    return obj
 
 
 def _complete(session: Session, t: Ticket, item: Item, paper: TicketPaper, code: str,

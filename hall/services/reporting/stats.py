@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
 from hall.models import IntakePoint, Item, Staff, Ticket, Window
+from hall.services.base.masking import mask_free_text
 from hall.services.base.states import KIND_LABELS, STATE_LABELS
 from hall.services.base.validators import shown
 from hall.services.calendar import clock
@@ -451,7 +452,8 @@ def _reason(entries: list[dict[str, Any]] | None, finding: str | None) -> str:
             parts.append(f"{e.get('on', '')} {words[e['kind']]}：{e.get('reason', '')}".strip("："))
     if finding:
         parts.append(finding)
-    return "；".join(parts) or "未登记超期原因"
+    # Reasons and findings are free text (the overdue list goes to the county): identifiers in them are masked.
+    return mask_free_text("；".join(parts)) or "未登记超期原因"
 
 
 # --------------------------------------------------------------------------------------- ticket ledger
@@ -500,7 +502,9 @@ def ledger_rows(session: Session, period: Period, *, full: bool = False, batch: 
             else:
                 child = a_type == "person" and birth is not None and _age(birth, received.date()) < 14
                 masked = "（未成年人，不列示）" if child else (mask_name(name) if a_type == "person" else name)
-                yield (*head, masked, "" if child else (village_only(address) or ""), *tail)
+                # The result is free text a clerk typed: an ID number or phone quoted in it is masked too.
+                yield (*head, masked, "" if child else (village_only(address) or ""), *tail[:-1],
+                       mask_free_text(result))
 
     return LedgerExport(LEDGER_COLUMNS_FULL if full else LEDGER_COLUMNS_MASKED, gen(), full)
 

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -51,6 +51,8 @@ def is_network_path(path: Path) -> bool:
     """SQLite on a network share corrupts under concurrent use; detect the share before opening it."""
     text = str(path)
     if sys.platform == "win32":
+        # A symlink (or junction) onto \\server\share is judged by where it leads.
+        text = os.path.realpath(text)
         if text.startswith(("\\\\", "//")):
             return True
         import ctypes
@@ -61,7 +63,10 @@ def is_network_path(path: Path) -> bool:
         mounts = Path("/proc/mounts").read_text().splitlines()
     except OSError:
         return False
-    target = os.path.realpath(path.parent if not path.is_dir() else path)
+    # The file itself is resolved first: a database file that is a symlink onto a share lives on the share, even
+    # when the folder holding the link is local (resolving only the folder let such a link through).
+    resolved = os.path.realpath(path)
+    target = resolved if os.path.isdir(resolved) else os.path.dirname(resolved)
     best, best_type = "", ""
     for line in mounts:
         parts = line.split()
@@ -209,6 +214,37 @@ def translate(exc: BaseException, where: str | None = None) -> HallError | None:
     return None
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; Windows has no directory handles to flush)."""
+    if sys.platform == "win32":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def disk_full_error(exc: BaseException, where: Path) -> DatabaseError | None:
+    """The Chinese message for a write that found the disk full (or over a file-size limit), else None."""
+    import errno
+
+    text = str(getattr(exc, "orig", exc)).lower()
+    full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    full = full or "database or disk is full" in text or "no space left" in text or "file too large" in text
+    short_write = "disk i/o error" in text or "unable to open" in text
+    if not full and isinstance(exc, sqlite3.OperationalError) and short_write:
+        # SQLite reports a short write as an I/O error; a target folder with (almost) no room left is the cause.
+        with contextlib.suppress(OSError):
+            import shutil
+
+            full = shutil.disk_usage(where.parent).free < 1024 * 1024
+    if not full:
+        return None
+    return DatabaseError(f"磁盘空间不足：无法写入“{where}”，本次备份未完成，未留下不完整的文件。"
+                         "请清理该磁盘或换一个有足够空间的位置后重试（数据库本身不受影响）。")
+
+
 @contextlib.contextmanager
 def _translated(where: str | None = None) -> Iterator[None]:
     """Database failures a clerk can act on become their Chinese message; anything else passes unchanged."""
@@ -328,22 +364,43 @@ class Database:
             session.rollback()  # a read keeps nothing (anything written by mistake is discarded)
             session.close()
 
-    def backup(self, out: Path) -> Path:
-        """An online, consistent copy (SQLite backup API); writers may go on meanwhile."""
+    def backup(self, out: Path, *, check: Callable[[Path], object] | None = None) -> Path:
+        """An online, consistent copy (SQLite backup API); writers may go on meanwhile.
+
+        Written under a hidden temporary name beside ``out``, made a self-contained file (rollback journal, no
+        ``-wal`` to lose), flushed to the disk, handed to ``check`` (which raises to refuse it) and only then
+        renamed to ``out``: a crash, a full disk or a failed check leaves no half file, no ``.part``, and the
+        previous ``out`` as it was. A full disk is a ``DatabaseError`` with its Chinese message."""
         if not self.is_sqlite:
             raise HallError("PostgreSQL 数据库请在服务器上使用 pg_dump 备份。")
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".part")
-        raw = self.engine.raw_connection()
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
-            target = sqlite3.connect(tmp)
+            raw = self.engine.raw_connection()
             try:
-                raw.driver_connection.backup(target)  # type: ignore[union-attr]
+                target = sqlite3.connect(tmp)
+                try:
+                    raw.driver_connection.backup(target)  # type: ignore[union-attr]
+                    # The copy carries the live file's WAL flag; as a rollback-journal file it is whole by itself.
+                    target.execute("PRAGMA journal_mode = DELETE")
+                finally:
+                    target.close()
             finally:
-                target.close()
-        finally:
-            raw.close()
-        tmp.replace(out)
+                raw.close()
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            if check is not None:
+                check(tmp)
+            os.replace(tmp, out)
+            fsync_dir(out.parent)
+        except BaseException as exc:
+            for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+            full = disk_full_error(exc, out)
+            if full is not None:
+                raise full from exc
+            raise
         return out
 
     def backup_before_upgrade(self, revision: str | None) -> Path | None:
@@ -352,7 +409,8 @@ class Database:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         return self.backup(self.backups_dir / f"hall-before-upgrade-{revision or 'empty'}-{stamp}.sqlite3")
 
-    def daily_backup(self, *, keep: int = 14, today: datetime | None = None) -> Path | None:
+    def daily_backup(self, *, keep: int = 14, today: datetime | None = None,
+                     check: Callable[[Path], object] | None = None) -> Path | None:
         """Once a day, a consistent copy into the backups folder; the newest ``keep`` daily copies are kept.
 
         What "offer the latest backup" rests on when a file is found corrupt. SQLite only (PostgreSQL halls
@@ -364,7 +422,7 @@ class Database:
         out = self.backups_dir / f"hall-daily-{stamp}.sqlite3"
         if out.exists():
             return None
-        self.backup(out)
+        self.backup(out, check=check)
         daily = sorted(self.backups_dir.glob("hall-daily-*.sqlite3"))
         for old in daily[:-keep]:
             old.unlink(missing_ok=True)

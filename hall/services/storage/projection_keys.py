@@ -256,12 +256,21 @@ def line(table: str, columns: list[str], key: tuple[Any, ...], values: tuple[Any
                       sort_keys=True, separators=(",", ":"), default=str)
 
 
+# The ticket serial counters are numbering's own state, not a projection: a counter may lawfully run ahead of the
+# day's highest ticket (a PostgreSQL save that failed after its number was claimed; a restore that keeps numbering
+# after the numbers the replaced database issued). The tickets themselves are digested, so every number that is on
+# a ticket is in the digest; ``ledger check`` still compares the counters (and refuses one behind its tickets).
+NOT_DIGESTED = frozenset({"ticket_serials"})
+
+
 def digest(conn: Connection) -> Digest:
     """One SHA-256 over every current-state table, row by row in natural-key order."""
     h = hashlib.sha256()
     resolver = Resolver(conn)
     by_table: dict[str, int] = {}
     for table in state_tables():
+        if table.name in NOT_DIGESTED:
+            continue
         n = 0
         h.update(f"#{table.name}\n".encode())
         columns = compared_columns(table)

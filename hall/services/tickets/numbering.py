@@ -123,3 +123,20 @@ def rebuild_serials(session: Session) -> int:
             .group_by(point, day))
     session.execute(insert(table).from_select(["point", "day", "last"], rows))
     return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def raise_serials(session: Session, floors: dict[tuple[str, str], int]) -> int:
+    """Raise each (point, day) counter to at least ``floors[(point, day)]`` (``day`` as YYYYMMDD), so numbering
+    continues after numbers issued elsewhere — by the database a restore replaced. Never lowers a counter.
+    Returns how many counters were raised or created."""
+    table = TicketSerial.__table__
+    current = {(p, d): last for p, d, last in session.execute(select(table.c.point, table.c.day, table.c.last))}
+    raised = 0
+    for (point, day), floor in sorted(floors.items()):
+        if floor <= current.get((point, day), 0):
+            continue
+        stmt = upsert_insert(session.connection().dialect.name)(table).values(point=point, day=day, last=floor)
+        session.execute(stmt.on_conflict_do_update(index_elements=[table.c.point, table.c.day],
+                                                   set_={"last": floor}))
+        raised += 1
+    return raised

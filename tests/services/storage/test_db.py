@@ -172,3 +172,22 @@ def test_only_a_re_derivable_batch_commits_without_waiting_for_the_disk(hall_db)
         s.connection().exec_driver_sql("SELECT 1")
     with db.transaction() as s:
         assert s.connection().exec_driver_sql(probe).scalar() == durable
+
+
+def test_a_database_file_symlinked_onto_a_share_is_refused(tmp_path, monkeypatch):
+    """The folder is local, the file itself is a link onto an NFS mount: judged by where the link leads."""
+    mounts = "server:/export /mnt/hall nfs4 rw 0 0\n/dev/sda1 / ext4 rw 0 0\n"
+    real = Path.read_text
+
+    def fake_read(self, *a, **k):
+        return mounts if str(self) == "/proc/mounts" else real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "read_text", fake_read)
+    link = tmp_path / "hall.sqlite3"
+    link.symlink_to("/mnt/hall/data/hall.sqlite3")
+    assert dbmod.is_network_path(link)
+    with pytest.raises(DatabaseError, match="网络共享"):
+        dbmod.Database.open(f"sqlite:///{link}")
+    local = tmp_path / "local.sqlite3"
+    local.symlink_to(tmp_path / "elsewhere.sqlite3")
+    assert not dbmod.is_network_path(local)
