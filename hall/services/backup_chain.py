@@ -171,15 +171,7 @@ def assemble(increment: Path, out: Path) -> Path:
         raise DatabaseError(f"增量备份“{increment.name}”所依据的完整备份“{base.name}”不存在，无法恢复。")
     chain = [p for p in sorted(folder.glob("hall-incr-*.jsonl.gz"))
              if read_header(p)["base"] == base.name and p.name <= increment.name]
-    src = sqlite3.connect(f"file:{base.as_posix()}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(out)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    backups.copy_consistent(base, out)
     db = projections.install(Database.open(f"sqlite:///{out.as_posix()}", backups_dir=None))
     try:
         for inc in chain:

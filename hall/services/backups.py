@@ -243,18 +243,23 @@ def restore(backup: Path, target: Path, *, now: datetime | None = None,
                          notes)
 
 
-def _prepare(backup: Path, work: Path):  # type: ignore[no-untyped-def]
-    """Copy ``backup`` to ``work`` (SQLite backup API: a consistent copy even of a file in WAL mode), upgrade its
-    schema when it is older, check it again and return its digest."""
-    src = sqlite3.connect(f"file:{backup.as_posix()}?mode=ro", uri=True)
+def copy_consistent(source: Path, out: Path) -> None:
+    """Copy a SQLite file with its backup API, read-only: a consistent copy even of a file in WAL mode."""
+    src = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True)
     try:
-        dst = sqlite3.connect(work)
+        dst = sqlite3.connect(out)
         try:
             src.backup(dst)
         finally:
             dst.close()
     finally:
         src.close()
+
+
+def _prepare(backup: Path, work: Path):  # type: ignore[no-untyped-def]
+    """Copy ``backup`` to ``work`` (SQLite backup API: a consistent copy even of a file in WAL mode), upgrade its
+    schema when it is older, check it again and return its digest."""
+    copy_consistent(backup, work)
     db = projections.install(Database.open(f"sqlite:///{work.as_posix()}", backups_dir=None))
     try:
         with db.reading() as session:

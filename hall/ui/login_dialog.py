@@ -225,24 +225,23 @@ class LoginDialog(QDialog):
         return NewPasswordDialog(self.db, actor, self).exec() == QDialog.DialogCode.Accepted
 
 
-class FirstRunDialog(QDialog):
-    """First start: the administrator's password must be set before anything else."""
+class _PasswordDialog(QDialog):
+    """A new password typed twice; ``store`` writes it (in one transaction), its refusal shown in the dialog."""
 
-    def __init__(self, db: Database, system: Actor, parent=None) -> None:
+    def __init__(self, db: Database, title: str, intro: str, label: str, mismatch: str, parent=None) -> None:
         super().__init__(parent)
-        self.db, self.system = db, system
-        self.setWindowTitle(self.tr("首次使用（第1步，共2步）— 设置管理员密码"))
+        self.db, self._mismatch = db, mismatch
+        self.setWindowTitle(title)
         layout = QVBoxLayout(self)
-        intro = QLabel(self.tr("欢迎使用 Hall。已创建数据库并载入默认事项清单（11个窗口、76项事项）。\n"
-                               "请为系统管理员（工号 admin）设置密码，至少8位。登录后第2步填写本中心信息。"))
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
+        text = QLabel(intro)
+        text.setWordWrap(True)
+        layout.addWidget(text)
         form = QFormLayout()
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.again = QLineEdit()
         self.again.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow(self.tr("密码(&P)："), self.password)
+        form.addRow(label, self.password)
         form.addRow(self.tr("再输一次(&A)："), self.again)
         layout.addLayout(form)
         self.error = QLabel()
@@ -254,64 +253,50 @@ class FirstRunDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def store(self, session: Any, password: str) -> None:
+        raise NotImplementedError
+
     def save(self) -> None:
         if self.password.text() != self.again.text():
-            self.error.setText(self.tr("密码：两次输入不一致"))
+            self.error.setText(self._mismatch)
             return
-        from hall.services.people import staff
-
         try:
             with self.db.transaction() as s:
-                staff.create_first_admin(s, self.system, self.password.text())
+                self.store(s, self.password.text())
         except HallError as exc:
             self.error.setText(str(exc))
             return
         self.accept()
 
 
-class NewPasswordDialog(QDialog):
+class FirstRunDialog(_PasswordDialog):
+    """First start: the administrator's password must be set before anything else."""
+
+    def __init__(self, db: Database, system: Actor, parent=None) -> None:
+        super().__init__(db, self.tr("首次使用（第1步，共2步）— 设置管理员密码"),
+                         self.tr("欢迎使用 Hall。已创建数据库并载入默认事项清单（11个窗口、76项事项）。\n"
+                                 "请为系统管理员（工号 admin）设置密码，至少8位。登录后第2步填写本中心信息。"),
+                         self.tr("密码(&P)："), self.tr("密码：两次输入不一致"), parent)
+        self.system = system
+
+    def store(self, session: Any, password: str) -> None:
+        from hall.services.people import staff
+
+        staff.create_first_admin(session, self.system, password)
+
+
+class NewPasswordDialog(_PasswordDialog):
     """After an administrator's reset: the person logged in with the temporary password and now sets their own
     (the administrator never knows the password in use)."""
 
     def __init__(self, db: Database, actor: Actor, parent=None) -> None:
-        super().__init__(parent)
-        self.db, self.actor = db, actor
+        super().__init__(db, self.tr("设置新密码"),
+                         self.tr("{0}，您的密码已由管理员重置。请设置自己的新密码（至少8位），之后用新密码登录。")
+                         .format(actor.name), self.tr("新密码(&P)："), self.tr("新密码：两次输入不一致"), parent)
+        self.actor = actor
         self.setObjectName("newPasswordDialog")
-        self.setWindowTitle(self.tr("设置新密码"))
-        layout = QVBoxLayout(self)
-        intro = QLabel(self.tr("{0}，您的密码已由管理员重置。请设置自己的新密码（至少8位），之后用新密码登录。")
-                       .format(actor.name))
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-        form = QFormLayout()
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.again = QLineEdit()
-        self.again.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow(self.tr("新密码(&P)："), self.password)
-        form.addRow(self.tr("再输一次(&A)："), self.again)
-        layout.addLayout(form)
-        self.error = QLabel()
-        self.error.setObjectName("errorLabel")
-        self.error.setWordWrap(True)
-        layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
 
-    def save(self) -> None:
-        if self.password.text() != self.again.text():
-            self.error.setText(self.tr("新密码：两次输入不一致"))
-            return
+    def store(self, session: Any, password: str) -> None:
         from hall.services.people import staff
 
-        try:
-            with self.db.transaction() as s:
-                staff.set_password(s, self.actor, staff.view_by_id(s, self.actor.staff_id).staff_no,
-                                   self.password.text())
-        except HallError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
-
+        staff.set_password(session, self.actor, staff.view_by_id(session, self.actor.staff_id).staff_no, password)

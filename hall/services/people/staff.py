@@ -126,6 +126,11 @@ def _checked(session: Session, form: StaffForm) -> tuple[str, str, str, str | No
     return name, role, post, window_code, intake_point
 
 
+def _named(session: Session, p: dict[str, Any]) -> Staff:
+    """The person an event names (``staff_uid``; release 1's ``staff_id``)."""
+    return session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+
+
 def _active_admins(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Staff).where(
         Staff.role == "admin", Staff.active, Staff.password_hash != "")) or 0
@@ -151,7 +156,7 @@ def update_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
 
 @ledger.projector("staff.changed")
 def _project_changed(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+    person = _named(session, p)
     for key, value in p["values"].items():
         setattr(person, key, value)
 
@@ -174,7 +179,7 @@ def set_active(session: Session, actor: Actor, staff_no: str, active: bool, reas
 
 @ledger.projector("staff.active_set")
 def _project_active(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+    person = _named(session, p)
     person.active = bool(p["active"])
 
 
@@ -189,7 +194,7 @@ def reset_password(session: Session, actor: Actor, staff_no: str, temporary: str
 
 @ledger.projector("staff.password_reset")
 def _project_reset(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+    person = _named(session, p)
     person.password_hash = p["password_hash"]
     person.must_set_password = True
 
@@ -229,7 +234,7 @@ def set_b_post(session: Session, actor: Actor, staff_no: str, b_post_no: str | N
 
 @ledger.projector("staff.b_post_set")
 def _project_b_post(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+    person = _named(session, p)
     person.b_post_id = identity.staff_ref(session, p, "b_post_uid", "b_post_id")
 
 
@@ -243,7 +248,7 @@ def set_password(session: Session, actor: Actor, staff_no: str, password: str) -
 
 @ledger.projector("staff.password_set")
 def _project_password(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    person = session.get_one(Staff, identity.staff_ref(session, p, "staff_uid", "staff_id"))
+    person = _named(session, p)
     person.password_hash = p["password_hash"]
     person.must_set_password = False
 
