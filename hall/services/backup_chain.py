@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import json
 import os
-import sqlite3
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +32,7 @@ from sqlalchemy import insert, select
 from hall.errors import DatabaseError
 from hall.models import Event, NodeHead
 from hall.services import backups, projections
-from hall.services.storage import ledger
+from hall.services.storage import at_rest, ledger
 from hall.services.storage.db import Database, disk_full_error, fsync_dir
 from hall.services.tickets import numbering
 
@@ -68,8 +68,14 @@ def _covered(folder: Path, exclude: str = "") -> tuple[Path | None, int]:
     return base, last
 
 
+def _open_increment(path: Path) -> io.TextIOWrapper:
+    """An increment's lines, unsealed first when the ledger it belongs to is encrypted."""
+    data = at_rest.read_file(path, f"增量备份“{path.name}”")
+    return io.TextIOWrapper(gzip.GzipFile(fileobj=io.BytesIO(data)), encoding="utf-8")
+
+
 def read_header(path: Path) -> dict[str, Any]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
+    with _open_increment(path) as fh:
         return dict(json.loads(fh.readline()))
 
 
@@ -105,7 +111,7 @@ def daily(db: Database, folder: Path, *, today: datetime | None = None,
     if base is None or age is None or age >= full_every:
         out = folder / f"hall-full-{day:%Y%m%d}.sqlite3"
         report = backups.take_backup(db, out)
-        copied = sqlite3.connect(f"file:{out.as_posix()}?mode=ro", uri=True)
+        copied = at_rest.connect(out, key=db.key, readonly=True)
         try:
             covered = int(copied.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])  # what it holds
         finally:
@@ -122,7 +128,7 @@ def daily(db: Database, folder: Path, *, today: datetime | None = None,
         serials = [[p, d, n] for p, d, n in conn.exec_driver_sql("SELECT point, day, last FROM ticket_serials")]
     header = {"base": base.name, "from_id": last, "to_id": rows[-1]["id"] if rows else last, "events": len(rows),
               "heads": heads, "serials": serials, "taken_at": day.isoformat()}
-    _write_increment(out, header, rows)
+    _write_increment(out, header, rows, db.key)
     if read_header(out)["events"] != len(rows):  # read back before it is reported good
         raise DatabaseError(f"增量备份“{out.name}”写入后核对不符，请重试。")
     return ChainBackup(out, False, len(rows), out.stat().st_size, time.perf_counter() - started)
@@ -132,15 +138,19 @@ def _json_value(v: Any) -> Any:
     return v.isoformat() if isinstance(v, datetime) else v
 
 
-def _write_increment(out: Path, header: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+def _write_increment(out: Path, header: dict[str, Any], rows: list[dict[str, Any]],
+                     key: at_rest.DataKey | None = None) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     try:
-        with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
+        packed = io.BytesIO()
+        with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=6, mtime=0) as gz:
             gz.write((json.dumps(header, ensure_ascii=False) + "\n").encode())
             for r in rows:
                 gz.write((json.dumps([_json_value(r[c]) for c in _EVENT_COLUMNS], ensure_ascii=False) + "\n")
                          .encode())
+        # An encrypted ledger's increment is sealed under its key (compressed first: sealed bytes do not shrink).
+        Path(tmp).write_bytes(at_rest.seal(packed.getvalue(), key) if key is not None else packed.getvalue())
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, out)
@@ -178,7 +188,7 @@ def assemble(increment: Path, out: Path) -> Path:
             _apply(db, inc)
     finally:
         db.dispose()
-    conn = sqlite3.connect(out)
+    conn = at_rest.connect(out)
     try:
         conn.execute("PRAGMA journal_mode = DELETE")
     finally:
@@ -188,7 +198,7 @@ def assemble(increment: Path, out: Path) -> Path:
 
 
 def _apply(db: Database, inc: Path) -> None:
-    with gzip.open(inc, "rt", encoding="utf-8") as fh:
+    with _open_increment(inc) as fh:
         header = json.loads(fh.readline())
         rows = []
         for line in fh:
