@@ -414,26 +414,6 @@ class Database:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         return self.backup(self.backups_dir / f"hall-before-upgrade-{revision or 'empty'}-{stamp}.sqlite3")
 
-    def daily_backup(self, *, keep: int = 14, today: datetime | None = None,
-                     check: Callable[[Path], object] | None = None) -> Path | None:
-        """Once a day, a consistent copy into the backups folder; the newest ``keep`` daily copies are kept.
-
-        What "offer the latest backup" rests on when a file is found corrupt. SQLite only (PostgreSQL halls
-        back up on the server with pg_dump).
-        """
-        if not self.is_sqlite or self.backups_dir is None:
-            return None
-        stamp = (today or datetime.now()).strftime("%Y%m%d")
-        out = self.backups_dir / f"hall-daily-{stamp}.sqlite3"
-        if out.exists():
-            return None
-        self.backup(out, check=check)
-        daily = sorted(self.backups_dir.glob("hall-daily-*.sqlite3"))
-        for old in daily[:-keep]:
-            old.unlink(missing_ok=True)
-        log.info("daily backup written to %s", out)
-        return out
-
     def latest_backup(self) -> Path | None:
         if self.backups_dir is None or not self.backups_dir.exists():
             return None
