@@ -147,6 +147,13 @@ def issued_serials(path: Path) -> dict[tuple[str, str], int]:
                 "FROM tickets WHERE number LIKE '_________-___-________-____%' GROUP BY 1, 2")
             for point, day, last in rows:
                 out[(point, day)] = max(out.get((point, day), 0), int(last or 0))
+            # The complaint register's numbers too (TS-YYYYMMDD-NNN): a restored older ledger must not reissue one.
+            rows = conn.execute(
+                "SELECT substr(number, 4, 8), max(CAST(substr(number, 13) AS INTEGER)) FROM complaints "
+                "WHERE number LIKE 'TS-________-%' GROUP BY 1")
+            for day, last in rows:
+                key = (numbering.COMPLAINT_POINT, day)
+                out[key] = max(out.get(key, 0), int(last or 0))
         finally:
             conn.close()
     except at_rest.DATABASE_ERRORS as exc:
@@ -156,6 +163,34 @@ def issued_serials(path: Path) -> dict[tuple[str, str], int]:
                                 "现有数据库未做任何改动。请清理磁盘后重试。") from exc
         raise DatabaseError(f"无法读取现有数据库中已发出的办件编号（{exc}）") from None
     return out
+
+
+def chain_heads(path: Path) -> dict[str, int]:
+    """Each chain's last sequence number in the SQLite ledger at ``path`` (empty when missing or unreadable)."""
+    if not path.exists():
+        return {}
+    try:
+        conn = at_rest.connect(path, readonly=True)
+        try:
+            return {str(n): int(q) for n, q in conn.execute("SELECT node_id, seq FROM node_heads")}
+        finally:
+            conn.close()
+    except (*at_rest.DATABASE_ERRORS, DatabaseError):
+        return {}
+
+
+def _chains_cut_back(target: Path, backup: Path) -> list[str]:
+    """What a restore of an older backup takes off the end of a chain, said plainly: those sequence numbers are
+    written again with different events, which a hall or laptop that already received them refuses as a fork."""
+    before, after = chain_heads(target), chain_heads(backup)
+    notes = []
+    for node, seq in sorted(before.items()):
+        kept = after.get(node, 0)
+        if seq > kept:
+            notes.append(f"终端 {node[:8]}… 的台账第 {kept + 1}–{seq} 号事件写在这份备份之后，恢复后不在台账中；"
+                         "若它们已同步到中心或其他电脑，本机今后写入的同号事件会被对方作为“分叉”拒绝。"
+                         "恢复后请先与中心核对这段时间的办件（见 docs/backup.md）")
+    return notes
 
 
 # SQLite's "dead man switch" byte of the -shm file: every connection to a WAL database holds a shared lock on it
@@ -217,6 +252,7 @@ def restore(backup: Path, target: Path, *, now: datetime | None = None,
                                 "恢复后的编号只从备份中已有的编号之后继续，请人工核对当天已发出的纸质回执。") from None
         floors = {}
         notes.append("现有数据库无法读取：编号只从备份中已有的编号之后继续，请核对当天已发出的回执")
+    notes += _chains_cut_back(target, backup)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = target.with_name(f".{target.name}.restore-{os.getpid()}.tmp")

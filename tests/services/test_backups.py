@@ -337,3 +337,33 @@ def test_a_crash_between_the_increment_and_the_roll_loses_no_restore_point(hall_
     live = ledger_check.digest(hall_sqlite.db).sha256
     assert backup_chain.restore_any(nxt.path, tmp_path / "b" / "hall.sqlite3").digest_restored == live
     assert backup_chain.restore_any(orphan, tmp_path / "c" / "hall.sqlite3").digest_restored == at_orphan
+
+
+@pytest.mark.ledger_edited
+def test_an_older_backup_reissues_no_complaint_number_and_says_which_events_it_cuts_off(hall_sqlite, tmp_path):
+    from hall.services.registers import complaints
+
+    manager = actors_of(hall_sqlite)["m01"]
+    at = DAY.replace(hour=10)
+
+    def complain(db) -> str:  # type: ignore[no-untyped-def]
+        with db.transaction() as s:
+            return complaints.register(s, manager, "窗口工作人员态度生硬", "现场", now=at).number
+
+    assert complain(hall_sqlite.db) == "TS-20260302-001"
+    older = backups.take_backup(hall_sqlite.db, tmp_path / "older.sqlite3").path
+    assert [complain(hall_sqlite.db) for _ in range(2)] == ["TS-20260302-002", "TS-20260302-003"]
+    live = Path(hall_sqlite.db.engine.url.database)
+    hall_sqlite.db.dispose()
+    report = backups.restore(older, live)
+    assert any("写在这份备份之后" in n and "分叉" in n for n in report.notes)
+    db = _open(live)
+    try:
+        assert complain(db) == "TS-20260302-004"  # after every number either ledger issued, never 002 again
+        with db.transaction() as s:  # and a rebuild of the counters from the ledger keeps the register's
+            from hall.services.tickets import numbering
+
+            numbering.rebuild_serials(s)
+        assert complain(db) == "TS-20260302-005"
+    finally:
+        db.dispose()
