@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QMarginsF, QRectF, QSizeF
+from PySide6.QtCore import QCoreApplication, QRectF, QSizeF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPaintEngine, QPainter
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
@@ -128,14 +128,20 @@ def page_sizes_mm(pdf: bytes) -> list[tuple[float, float]]:
 
 
 # ------------------------------------------------------------------------------------------- printing
-def _layout(w: float, h: float) -> QPageLayout:
-    return QPageLayout(QPageSize(QSizeF(w, h), QPageSize.Unit.Millimeter, "hall-paper"),
-                       QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0))
+def _page(w: float, h: float) -> QPageSize:
+    return QPageSize(QSizeF(w, h), QPageSize.Unit.Millimeter, "hall-paper")
 
 
-def _took(printer: QPrinter, w: float, h: float) -> bool:
-    got = printer.pageLayout().fullRect(QPageLayout.Unit.Millimeter)
-    return abs(got.width() - w) <= _MM_TOLERANCE and abs(got.height() - h) <= _MM_TOLERANCE
+def _takes(printer: QPrinter, w: float, h: float) -> bool:
+    """Whether the printer's driver has paper of this size (Qt itself accepts any size and lets the driver
+    quietly put it on its default paper, scaled: the A4 receipt of a roll printer's first print)."""
+    if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat:
+        return True
+    info = QPrinterInfo(printer)
+    if info.isNull() or info.supportsCustomPageSizes():
+        return True
+    return any(abs(d.width_mm - w) <= _MM_TOLERANCE and abs(d.height_mm - h) <= _MM_TOLERANCE
+               for d in driver_sizes(info))
 
 
 def paint_to_printer(printer: QPrinter, pdf: bytes, size: str = A4, rerender: Rerender | None = None) -> int:
@@ -150,13 +156,13 @@ def paint_to_printer(printer: QPrinter, pdf: bytes, size: str = A4, rerender: Re
         # Pages differ in height (one per sheet): a PDF-based engine (PDF file, CUPS) takes a new size per
         # page; others (the Windows GDI driver) cannot while printing, so every page gets the tallest height.
         h = max(sh for _sw, sh in sizes)
-    printer.setPageLayout(_layout(w, h))
-    if not _took(printer, w, h):
+    if not _takes(printer, w, h):
         if size not in ROLLS:
             page = printer.pageLayout().pageSize().name()
             raise HallError(tr("打印机“{name}”不支持 {size}，只能用“{page}”纸张，本次没有打印")
                             .format(name=printer.printerName(), size=SIZES[size], page=page))
         return _paint_on_driver_roll(printer, size, rerender, pdf)
+    printer.setPageSize(_page(w, h))
     return _paint_true_size(printer, pdf, sizes, per_page=size in ROLLS)
 
 
@@ -189,7 +195,7 @@ def _paint_true_size(printer: QPrinter, pdf: bytes, sizes: list[tuple[float, flo
         for i, (img, (w, h)) in enumerate(zip(images, sizes, strict=True)):
             if i:
                 if per_page and can_resize:
-                    printer.setPageLayout(_layout(w, h))  # takes effect on the next page
+                    printer.setPageSize(_page(w, h))  # takes effect on the next page
                 _new_page(printer)
             target = QRectF(painter.viewport())
             px_per_mm = printer.resolution() / 25.4
@@ -200,13 +206,15 @@ def _paint_true_size(printer: QPrinter, pdf: bytes, sizes: list[tuple[float, flo
 
 
 def _driver_roll(printer: QPrinter, size: str) -> QPageSize | None:
-    """The driver's own page size for this roll (the longest strip of the right width), if it has one."""
-    best: tuple[float, QPageSize] | None = None
+    """The driver's own roll page: of this roll's width if it has one, else of any roll; the longest strip."""
+    best: tuple[bool, float, QPageSize] | None = None
     for page in QPrinterInfo(printer).supportedPageSizes():
         mm = page.size(QPageSize.Unit.Millimeter)
-        if DriverSize(page.name(), mm.width(), mm.height()).roll == size and (best is None or mm.height() > best[0]):
-            best = (mm.height(), page)
-    return best[1] if best else None
+        roll = DriverSize(page.name(), mm.width(), mm.height()).roll
+        key = (roll == size, mm.height())
+        if roll is not None and (best is None or key > best[:2]):
+            best = (*key, page)
+    return best[2] if best else None
 
 
 def _paint_on_driver_roll(printer: QPrinter, size: str, rerender: Rerender | None, pdf: bytes) -> int:
@@ -217,8 +225,12 @@ def _paint_on_driver_roll(printer: QPrinter, size: str, rerender: Rerender | Non
     if page is None:
         raise not_a_roll_printer(size, name, printer.pageLayout().pageSize().name())
     printer.setFullPage(False)
-    printer.setPageLayout(QPageLayout(page, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+    printer.setPageSize(page)
+    # The driver's minimum margins are where the head cannot print (its imageable area): paint inside them.
+    laid = printer.pageLayout()
+    printer.setPageMargins(laid.minimumMargins(), laid.units())
     paint = printer.pageLayout().paintRect(QPageLayout.Unit.Millimeter)
+    log.info("roll receipt on the driver's %s page, %.1f mm paintable", page.name(), paint.width())
     column = receipt_width(size, paint.width(), name)
     if rerender is not None:
         pdf = rerender(size, column)
