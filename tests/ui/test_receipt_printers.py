@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,9 @@ from hall.ui.ops import ChangeSignal, Context
 from hall.ui.print_preview import PrinterSizes, PrintPreviewDialog, page_sizes_mm
 
 pytest.importorskip("pypdfium2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "print"))
 
 from papers_env import actors, build, prepare
-from print_queues import cups  # noqa: F401  (the fixture)
+from print_queues import cups_server
 
 pytestmark = pytest.mark.gui
 needs_zxing = pytest.importorskip("zxingcpp")
