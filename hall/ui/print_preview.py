@@ -44,6 +44,7 @@ from hall.ui.printer_paper import (
     page_sizes_mm,
     paint_to_printer,
 )
+from hall.ui.screen_fit import fit_on_screen
 
 __all__ = [
     "A4",
@@ -131,7 +132,7 @@ class PrintPreviewDialog(QDialog):
         size = A4 if info.isNull() else self.sizes.choose(info)
         self.pdf = make_pdf(ctx, number, paper, size)
         self.setWindowTitle(tr("打印预览 — {title} {number}").format(title=self.pdf.title, number=self.pdf.number))
-        self.resize(820, 900)
+        fit_on_screen(self, 55, 50)  # an A4 page wide at 100 %, as tall as the screen allows
 
         self.size_box = QComboBox()
         for key, label in SIZES.items():

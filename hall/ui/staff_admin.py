@@ -32,6 +32,7 @@ from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context, run
+from hall.ui.screen_fit import fit_on_screen
 
 HEADERS = ("工号", "姓名", "角色", "窗口", "受理点", "岗位", "B岗（代理岗）", "状态")
 
@@ -126,7 +127,7 @@ class StaffAdminDialog(QDialog):
         self.directory: Directory | None = None
         self.setObjectName("staffAdminDialog")
         self.setWindowTitle(self.tr("工作人员"))
-        self.resize(980, 560)
+        fit_on_screen(self, 65, 31)
         layout = QVBoxLayout(self)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setObjectName("staffTable")
