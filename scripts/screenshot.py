@@ -27,6 +27,7 @@ def main() -> int:
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
     p.add_argument("--size", default="1366x768")
+    p.add_argument("--wait", type=int, default=1200, help="ms before the grab (longer for a slow, scaled stage)")
     p.add_argument("--today", help="YYYY-MM-DD: the day the queue counts from (demo ledgers end in the past)")
     args = p.parse_args()
 
@@ -84,7 +85,7 @@ def main() -> int:
         image.save(args.out)
         app.quit()
 
-    QTimer.singleShot(1200, grab)
+    QTimer.singleShot(args.wait, grab)
     app.exec()
     return 0
 
