@@ -451,6 +451,8 @@ class DashboardWidget(StaleWhileHidden, QWidget):
         try:
             lst.clear()
             lst.addItems(lines)
+            for i, line in enumerate(lines):  # a panel is narrow: the line is cut at its edge, the tip has it whole
+                lst.item(i).setToolTip(line)
             lst.setEnabled(enabled)
         finally:
             lst.setUpdatesEnabled(True)
