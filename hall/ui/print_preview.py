@@ -132,7 +132,7 @@ class PrintPreviewDialog(QDialog):
         size = A4 if info.isNull() else self.sizes.choose(info)
         self.pdf = make_pdf(ctx, number, paper, size)
         self.setWindowTitle(tr("打印预览 — {title} {number}").format(title=self.pdf.title, number=self.pdf.number))
-        fit_on_screen(self, 55, 50)  # an A4 page wide at 100 %, as tall as the screen allows
+        fit_on_screen(self, 57, 50)  # an A4 page wide at 100 % with its scroll bar, as tall as the screen allows
 
         self.size_box = QComboBox()
         for key, label in SIZES.items():
