@@ -184,7 +184,9 @@ class StaffAdminDialog(QDialog):
                      f"{p.intake_point} {points.get(p.intake_point, '')}".strip(), p.post, p.b_post_name or "—",
                      self.tr("在岗") if p.active else self.tr("已停用"))
             for c, text in enumerate(cells):
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)  # columns are sized to usual texts: a long point or post name is elided
+                self.table.setItem(r, c, item)
             if keep == p.staff_no:
                 self.table.selectRow(r)
         active = sum(1 for p in d.people if p.active)
