@@ -54,7 +54,7 @@ from hall.ui.cell_roles import AllRolesAtOnce
 from hall.ui.charts import PALETTE, Chart, Series
 from hall.ui.keep_place import Place
 from hall.ui.ops import COALESCE_MS, ChangeListener, Context
-from hall.ui.screen_fit import fit_on_screen
+from hall.ui.screen_fit import fit_on_screen, text_size
 from hall.ui.ticket_table_model import COL_APPLICANT, RowRole, SortRole, TicketTableModel
 from hall.ui.widgets import TICKET_COLUMN_SAMPLES, StaleWhileHidden, fixed_columns
 
@@ -235,7 +235,7 @@ class DashboardWidget(StaleWhileHidden, QWidget):
         for bucket in TILES:
             b = QPushButton(f"—\n{tr(dashboard.BUCKET_LABELS[bucket])}")
             b.setObjectName(f"tile_{bucket}")
-            b.setMinimumHeight(64)
+            b.setMinimumHeight(text_size(b, 0, 3.5).height())  # two lines of figure and label with padding
             b.setStyleSheet(f"QPushButton {{ color:{TILE_COLORS[bucket]}; font-size:15pt; font-weight:bold; "
                             "text-align:center; padding:4px; }")
             b.clicked.connect(lambda _c=False, k=bucket: self._drill_bucket(k))

@@ -47,7 +47,7 @@ from hall.services.storage import settings
 from hall.services.tickets import record as tickets
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, ChangeSignal, Context, read, run, transact
-from hall.ui.screen_fit import room
+from hall.ui.screen_fit import room, text_size
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -123,7 +123,7 @@ class RatingScreen(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         # A visible rating screen must not keep the program running after the clerk closes the main window.
         self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
-        self.setMinimumSize(640, 400)
+        self.setMinimumSize(text_size(self, 43, 22))
 
         self.idle_timer = QTimer(self, singleShot=True, interval=timeout_ms)
         self.idle_timer.timeout.connect(self.show_idle)

@@ -32,7 +32,7 @@ from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context, run
-from hall.ui.screen_fit import fit_on_screen
+from hall.ui.screen_fit import fit_on_screen, text_size
 
 HEADERS = ("工号", "姓名", "角色", "窗口", "受理点", "岗位", "B岗（代理岗）", "状态")
 
@@ -60,7 +60,7 @@ class StaffForm(QDialog):
         self.ctx, self.person = ctx, person
         self.setObjectName("staffForm")
         self.setWindowTitle(self.tr("修改工作人员") if person else self.tr("添加工作人员"))
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(text_size(self, 31, 0).width())
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.staff_no = QLineEdit(person.staff_no if person else "")

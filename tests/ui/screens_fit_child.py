@@ -29,7 +29,8 @@ def settle(ms: int = 60) -> None:
         QCoreApplication.processEvents()
 
 
-def check_labels(name: str, top: QWidget) -> None:
+def label_problems(name: str, top: QWidget) -> list[str]:
+    out = []
     for label in top.findChildren(QLabel):
         if not label.isVisibleTo(top) or not label.text().strip() or label.toolTip():
             continue
@@ -39,26 +40,37 @@ def check_labels(name: str, top: QWidget) -> None:
         if label.wordWrap():
             need = label.heightForWidth(label.width())
             if need > label.height() + 2:
-                problems.append(f"{name}: label “{text}” needs {need}px, has {label.height()}px")
+                out.append(f"{name}: label “{text}” needs {need}px, has {label.height()}px")
         elif label.sizeHint().width() > label.width() + 2 and label.minimumSizeHint().width() > label.width() + 2:
-            problems.append(f"{name}: label “{text}” cut: {label.sizeHint().width()}px in {label.width()}px")
+            out.append(f"{name}: label “{text}” cut: {label.sizeHint().width()}px in {label.width()}px")
+    return out
 
 
-def check(name: str, top: QWidget) -> None:
+def fit_problems(name: str, top: QWidget) -> list[str]:
     from hall.ui.screen_fit import FRAME_RESERVE, available
 
-    top.show()
-    settle()
-    checked.append(name)
+    out = []
     free = available(top)
     geo = top.frameGeometry()
     room = QSize(free.width() - FRAME_RESERVE.width(), free.height() - FRAME_RESERVE.height())
     if not free.contains(geo) or top.width() > room.width() or top.height() > room.height():
-        problems.append(f"{name}: {top.width()}×{top.height()} at {geo.x()},{geo.y()} does not fit "
-                        f"{free.width()}×{free.height()} (room {room.width()}×{room.height()})")
-    if top.minimumSizeHint().height() > room.height() or top.minimumSizeHint().width() > room.width():
-        problems.append(f"{name}: needs at least {top.minimumSizeHint().width()}×{top.minimumSizeHint().height()}")
-    check_labels(name, top)
+        out.append(f"{name}: {top.width()}×{top.height()} at {geo.x()},{geo.y()} does not fit "
+                   f"{free.width()}×{free.height()} (room {room.width()}×{room.height()})")
+    hint = top.minimumSizeHint()
+    if hint.height() > room.height() or hint.width() > room.width():
+        out.append(f"{name}: needs at least {hint.width()}×{hint.height()}")
+    return out + label_problems(name, top)
+
+
+def check(name: str, top: QWidget) -> None:
+    top.show()
+    settle()
+    checked.append(name)
+    found = fit_problems(name, top)
+    if found:  # on a busy machine a background read may still be filling it in: what stays is a problem
+        settle(500)
+        found = fit_problems(name, top)
+    problems.extend(found)
 
 
 def main(data_dir: str) -> None:
