@@ -35,7 +35,10 @@ class Page:
 
 
 QUEUES = {
-    "Receipt-TM80": [Page("X80MMY297MM", "Roll 80 x 297 mm", 80, 297, 4)],
+    # Three lengths of the one roll: a slip goes on the shortest that holds it (not 3 m of paper, not cut short).
+    "Receipt-TM80": [Page("X80MMY297MM", "Roll 80 x 297 mm", 80, 297, 4),
+                     Page("X80MMY200MM", "80 x 200 mm", 80, 200, 4),
+                     Page("X80MMY3276MM", "Roll 80 x 3276 mm", 80, 3276, 4)],
     "Receipt-58-narrow": [Page("X58MMY210MM", "Roll 58 x 210 mm", 58, 210, 9)],
     "Office-A4": [Page("A4", "A4", 210, 297, 4)],
 }

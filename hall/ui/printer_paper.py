@@ -205,23 +205,24 @@ def _paint_true_size(printer: QPrinter, pdf: bytes, sizes: list[tuple[float, flo
     return len(images)
 
 
-def _driver_roll(printer: QPrinter, size: str) -> QPageSize | None:
-    """The driver's own roll page: of this roll's width if it has one, else of any roll; the longest strip."""
-    best: tuple[bool, float, QPageSize] | None = None
+def _driver_roll(printer: QPrinter, size: str, need_mm: float) -> QPageSize | None:
+    """The driver's own roll page: of this roll's width if it has one, else of any roll; the shortest strip that
+    holds a ``need_mm`` slip (no paper fed blank), else the longest."""
+    pages = []
     for page in QPrinterInfo(printer).supportedPageSizes():
         mm = page.size(QPageSize.Unit.Millimeter)
         roll = DriverSize(page.name(), mm.width(), mm.height()).roll
-        key = (roll == size, mm.height())
-        if roll is not None and (best is None or key > best[:2]):
-            best = (*key, page)
-    return best[2] if best else None
+        if roll is not None:
+            pages.append((roll != size, mm.height() < need_mm, -mm.height() if mm.height() < need_mm
+                          else mm.height(), page))
+    return min(pages, key=lambda t: t[:3])[3] if pages else None
 
 
 def _paint_on_driver_roll(printer: QPrinter, size: str, rerender: Rerender | None, pdf: bytes) -> int:
     """The driver lacks the receipt's size: its own roll page, the receipt laid out for the width it paints,
     at true size; a receipt longer than the driver's page continues on the next one (the printer cuts there)."""
     name = printer.printerName() or tr("默认打印机")
-    page = _driver_roll(printer, size)
+    page = _driver_roll(printer, size, max(h for _w, h in page_sizes_mm(pdf)))
     if page is None:
         raise not_a_roll_printer(size, name, printer.pageLayout().pageSize().name())
     printer.setFullPage(False)

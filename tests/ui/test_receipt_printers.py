@@ -122,8 +122,8 @@ def test_first_print_on_a_receipt_printer_takes_its_roll_through_cups(qtbot, rec
     out = cups.empty("Receipt-TM80")
     assert dlg.print_to(printer), told
     cups.wait_for("Receipt-TM80")
-    # The driver has no custom size: Qt alone would print on A4. Here: its own 80 mm page, one per slip, the
-    # receipt laid out for the 72 mm it paints, at true size.
+    # The driver has no custom size: Qt alone would print on A4. Here: its own 80 mm page that holds a slip (of
+    # 200, 297 and 3276 mm), one per slip, the receipt laid out for the 72 mm it paints, at true size.
     assert _pages_mm(out) == [(80, 297)] * 4
     assert 60 < _ink_width_mm(out, 0) <= 72.5
     assert _qr(out, 0) == [number] and _qr(out, 3) == [number]
