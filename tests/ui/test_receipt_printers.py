@@ -150,3 +150,7 @@ def test_a_receipt_that_cannot_be_printed_legibly_is_refused_in_chinese(qtbot, r
     assert not dlg.print_to(QPrinter(QPrinterInfo.printerInfo("Office-A4"), QPrinter.PrinterMode.HighResolution))
     assert "没有80 毫米热敏卷纸" in told[-1][1] and "A4 纸" in told[-1][1]
     assert a4.stat().st_size == 0
+    # And an A4 paper asked of a roll printer is not shrunk onto its roll.
+    dlg.size_box.setCurrentIndex(list(SIZES).index(A4))
+    assert not dlg.print_to(QPrinter(QPrinterInfo.printerInfo("Receipt-TM80"), QPrinter.PrinterMode.HighResolution))
+    assert "不支持 A4 纸" in told[-1][1] and "没有打印" in told[-1][1]
