@@ -188,9 +188,14 @@ def cups_server() -> Iterator[CupsServer]:
     root = Path(tempfile.mkdtemp(prefix="hall-cups-"))
     root.chmod(0o755)
     server = CupsServer(root)
+    old = os.environ.get("CUPS_SERVER")
     try:
-        server.start()
-        old = os.environ.get("CUPS_SERVER")
+        try:
+            server.start()
+        except (RuntimeError, subprocess.SubprocessError) as exc:
+            if os.environ.get("CI") == "true":
+                raise
+            pytest.skip(f"a private cupsd could not start here (it runs as root in CI): {exc}")
         os.environ["CUPS_SERVER"] = str(server.socket)
         _point_libcups_at(server.socket)
         yield server
@@ -198,8 +203,7 @@ def cups_server() -> Iterator[CupsServer]:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
         _point_libcups_at(None)
-        if "old" in locals():
-            if old is None:
-                os.environ.pop("CUPS_SERVER", None)
-            else:
-                os.environ["CUPS_SERVER"] = old
+        if old is None:
+            os.environ.pop("CUPS_SERVER", None)
+        else:
+            os.environ["CUPS_SERVER"] = old
