@@ -35,6 +35,7 @@ from hall.ui.ops import ChangeListener, Context, read
 from hall.ui.progress import ProgressStrip
 from hall.ui.queue_view import QueueView
 from hall.ui.registers_view import RegistersView
+from hall.ui.screen_fit import fit_on_screen
 from hall.ui.stats_view import StatsView
 from hall.ui.ticket_detail import TicketDetailDialog, open_detail
 
@@ -186,7 +187,7 @@ class MainWindow(QMainWindow):
         self.queue.open_ticket.connect(self.open_ticket)
         if self.dashboard is not None:
             self.dashboard.register_requested.connect(self.go_register)
-        self.resize(1366, 768)
+        fit_on_screen(self, 91, 42.5)  # 1366×768 at the 11 pt counter font; less on a smaller or scaled screen
 
     def reload_lookups(self) -> None:
         self.lookups.request(lambda s: (settings.get(s, "hall_name"), catalog.window_views(s), catalog.item_views(s)),

@@ -47,6 +47,7 @@ from hall.services.tickets import rules
 from hall.ui import messages, print_preview
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context, read, run
+from hall.ui.screen_fit import fit_on_screen
 from hall.ui.widgets import read_only_table
 
 PAPER_LABELS = {
@@ -233,7 +234,7 @@ class ActionDialog(QDialog):
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         form.addRow(box)
-        self.resize(560, 100 + 50 * len(fields))
+        fit_on_screen(self, 37, 5.5 + 2.8 * len(fields))
 
     def accept(self) -> None:
         if self.submit is not None:
@@ -347,7 +348,7 @@ class TicketDetailDialog(QDialog):
             grid.addWidget(b, (n + k) // 6, (n + k) % 6)
         layout.addLayout(grid)
         self.show_detail()
-        self.resize(1180, 700)
+        fit_on_screen(self, 79, 39)
 
     # ----------------------------------------------------------------------------------- show
     def concerns(self, changes: Changes) -> bool:
