@@ -183,10 +183,7 @@ def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Actio
 
 
 def action_enabled(action: str, d: TicketDetail) -> bool:
-    if action == "supplement":
-        return d.state == "supplement"
-    if action == "void":
-        return d.state != "voided"
+    """What the services offer this actor now (hall/services/cases/offers.py); ``d.why_not`` says why not."""
     return action in d.actions
 
 
@@ -239,10 +236,20 @@ class ActionDialog(QDialog):
         if self.submit is not None:
             problem = self.submit(self.values())
             if problem is not None:
-                self.problem.setText(str(problem))
-                self.problem.show()
+                self.show_problem(problem)
                 return
         super().accept()
+
+    def show_problem(self, problem: HallError) -> None:
+        """The refusal above the buttons; the field it names (a ValidationError) gets the cursor, as typed."""
+        self.problem.setText(str(problem))
+        self.problem.show()
+        named = getattr(problem, "field", "")
+        target = next((self.inputs[f.key] for f in self.fields if named and named in f.label), None)
+        if target is None and self.fields:
+            target = self.inputs[self.fields[0].key]
+        if target is not None:
+            target.setFocus()
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -328,6 +335,8 @@ class TicketDetailDialog(QDialog):
             b = QPushButton(f"{self.tr(a.label)} {a.key}")
             b.setObjectName(f"action_{a.name}")
             b.setShortcut(QKeySequence(a.key))
+            if a.name == "void":
+                b.setAutoDefault(False)  # Enter never opens the void dialog, even with the focus on it
             b.clicked.connect(lambda _c=False, act=a: self.ask_and_perform(act))
             self.buttons[a.name] = b
             grid.addWidget(b, i // 6, i % 6)
@@ -374,8 +383,11 @@ class TicketDetailDialog(QDialog):
 
     def show_detail(self) -> None:
         d = self.detail
-        self.header.setText(self.tr("<b>{0}</b>　{1} {2}　<b>{3}</b>　{4}　{5}窗口　经办人：{6}").format(
-            d.number, d.item_code, d.item_name, d.state_label, d.kind_label, d.window_code, d.owner or "—"))
+        header = self.tr("<b>{0}</b>　{1} {2}　<b>{3}</b>　{4}　{5}窗口　经办人：{6}").format(
+            d.number, d.item_code, d.item_name, d.shown_state, d.kind_label, d.window_code, d.owner or "—")
+        if d.rating:
+            header += self.tr("　好差评：{0}").format(d.rating)
+        self.header.setText(header)
         self.name_value.setText(d.applicant_name)
         self.id_value.setText(d.applicant_id_masked)
         self.reveal_btn.setVisible(d.applicant_type == "person")
@@ -415,10 +427,20 @@ class TicketDetailDialog(QDialog):
             for col, text in enumerate((line.at.strftime("%Y-%m-%d %H:%M"), who, line.text)):
                 self.history.setItem(row, col, QTableWidgetItem(text))
         self.history.resizeRowsToContents()
+        focused = self.focusWidget()
         for name, b in self.buttons.items():
             b.setEnabled(action_enabled(name, d))
+            b.setToolTip(d.why_not(name))
         if hasattr(self, "rate_btn"):
             self.rate_btn.setEnabled(self.rating_stage() is not None)
+        if focused is not None and (not focused.isEnabled() or self.focusWidget() is not focused):
+            # Qt hands the focus of a button that just became disabled to the next one — maybe 作废.
+            self.rest_focus()
+
+    def rest_focus(self) -> None:
+        """After an action (or a change that disabled the focused button): the history, where Enter does
+        nothing — never a destructive button."""
+        self.history.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ---------------------------------------------------------------------------------- actions
     def ask_and_perform(self, action: Action) -> bool:
@@ -426,11 +448,15 @@ class TicketDetailDialog(QDialog):
             # The dialog runs the action itself, so a refusal leaves it open with what was typed.
             dlg = ActionDialog(f"{action.label} — {self.number}", action.fields, self,
                                submit=lambda values: self.attempt(action.name, values, parent=dlg))
-            return dlg.exec() == QDialog.DialogCode.Accepted
+            done = dlg.exec() == QDialog.DialogCode.Accepted
+            self.rest_focus()
+            return done
         if not messages.confirm(self, action.label, self.tr("对办件 {0} 执行“{1}”？").format(self.number,
                                                                                            action.label)):
             return False
-        return self.perform(action.name, {})
+        done = self.perform(action.name, {})
+        self.rest_focus()
+        return done
 
     def perform(self, name: str, values: dict[str, Any]) -> bool:
         """Run one action with its values (the dialog's answers); True when it was saved."""
@@ -443,13 +469,16 @@ class TicketDetailDialog(QDialog):
         action = next(a for a in self.actions_ if a.name == name)
         actor, number, version = self.ctx.actor, self.number, self.detail.version
         refused: list[HallError] = []
+        # In a dialog the refusal is shown in it (ActionDialog.show_problem), not in a box on top of it.
         done = run(parent or self, self.ctx, lambda s: action.call(s, actor, number, version, values) or True,
-                   title=self.tr("未能{0}").format(action.label), initiator=self, failed=refused.append)
+                   title=self.tr("未能{0}").format(action.label), initiator=self, failed=refused.append,
+                   show=parent is None)
         if done is None:
             if refused and isinstance(refused[0], ConflictError):
                 self.reload()
             return refused[0] if refused else HallError(self.tr("未能{0}").format(action.label))
         self.reload()
+        self.rest_focus()
         return None
 
     def reveal(self) -> None:
