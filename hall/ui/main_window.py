@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         switch_action.triggered.connect(self.log_out)
         file_menu.addAction(switch_action)
         quit_action = QAction(self.tr("退出(&X)"), self)
+        quit_action.setObjectName("quitAction")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -144,6 +145,7 @@ class MainWindow(QMainWindow):
         if ctx.actor.is_supervisor:
             manage = self.menuBar().addMenu(self.tr("管理(&G)"))
             daily_action = QAction(self.tr("执行每日规则（逾期视为认可、责任追究、回访、B岗）"), self)
+            daily_action.setObjectName("dailyRunAction")
             daily_action.triggered.connect(self.run_daily_now)
             manage.addAction(daily_action)
             if ctx.actor.role in ("admin", "system"):

@@ -1,0 +1,116 @@
+"""No two things in one window, dialog or menu answer the same key (issue #14: the Alt+R collision).
+
+Every window the program has is opened as its users meet it: the main window of each role (every page of it),
+the ticket detail and each of its action dialogs, every dialog its menus open (found by triggering each menu item
+and looking at what appeared — so a dialog added to a menu later is checked too), the login and password dialogs,
+the print preview, the rating screen and the lock screen. The checker (tests/ui/shortcut_check.py) fails a test
+that plants a duplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QWidget
+from shortcut_check import collisions, mnemonic
+
+from hall.ui import messages
+from hall.ui.background import active_jobs
+from hall.ui.main_window import MainWindow
+from hall.ui.ops import ChangeSignal, Context
+
+pytestmark = pytest.mark.gui
+
+# Menu items that end the session or start a long job rather than open a window.
+NOT_OPENED = {"switchUserAction", "quitAction", "dailyRunAction"}
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory, _sqlite_template):
+    """One hall for the whole module: nothing is saved here, every dialog is cancelled."""
+    import shutil
+
+    from hall_fixtures import actors_of
+
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+
+    data = tmp_path_factory.mktemp("shortcuts") / "data"
+    shutil.copytree(_sqlite_template, data)
+    opened = open_hall(Paths.resolve(data), None)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(messages, "shown", [])
+        mp.setattr(messages, "ask_hook", lambda _t, _x: False)
+        yield opened, actors_of(opened), data
+    opened.db.dispose()
+
+
+def _new_windows(before: set[int]) -> list[QWidget]:
+    return [w for w in QApplication.topLevelWidgets() if w.isVisible() and id(w) not in before]
+
+
+def _main_window(opened, actor, data) -> MainWindow:
+    win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal()), data / "drafts",
+                     today=lambda: date(2026, 11, 26))
+    win.stop_daily_timers()
+    win.show()
+    return win
+
+
+def _settle(qtbot) -> None:
+    qtbot.waitUntil(lambda: active_jobs() == 0, timeout=20_000)
+
+
+def _menu_dialogs(qtbot, win: MainWindow) -> list[str]:
+    """Trigger every menu item that opens a window; check what appeared, close it again."""
+    found: list[str] = []
+    for menu_action in win.menuBar().actions():
+        for act in menu_action.menu().actions():
+            if act.isSeparator() or act.objectName() in NOT_OPENED or act.shortcut().toString() in ("F2", "F3", "F4",
+                                                                                                  "F10", "F11", "F12",
+                                                                                                  "Ctrl+F"):
+                continue
+            before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
+            seen: list[str] = []
+
+            def look(before: set[int] = before, seen: list[str] = seen, act=act) -> None:
+                opened = _new_windows(before)
+                if not opened:
+                    QTimer.singleShot(20, look)
+                    return
+                for w in opened:
+                    seen.append(w.windowTitle())
+                    found.extend(collisions(w, f"{act.text()} → {w.windowTitle()}"))
+                    w.close()
+
+            QTimer.singleShot(0, look)
+            act.trigger()
+            qtbot.waitUntil(lambda seen=seen: bool(seen), timeout=10_000)
+            _settle(qtbot)
+    return found
+
+
+@pytest.mark.parametrize("who", ["c02", "m01", "admin", "v01"])
+def test_main_window_of_each_role_and_its_menu_dialogs(qtbot, hall, who):
+    opened, people, data = hall
+    win = _main_window(opened, people[who], data)
+    try:
+        _settle(qtbot)
+        problems = collisions(win, f"主窗口（{who}）") + _menu_dialogs(qtbot, win)
+    finally:
+        win.close()
+        win.deleteLater()
+    assert problems == [], "\n".join(problems)
+
+
+def test_checker_finds_a_planted_duplicate(qtbot):
+    w = QDialog()
+    qtbot.addWidget(w)
+    a, b = QPushButton("保存(&S)", w), QPushButton("查找(&S)", w)
+    assert mnemonic(a.text()) == "S" and mnemonic("A&&B") is None
+    assert len(collisions(w, "测试")) == 1
+    b.setText("查找(&F)")
+    assert collisions(w, "测试") == []
+    del a
