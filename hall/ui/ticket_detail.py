@@ -152,7 +152,7 @@ def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Actio
                                                                       x["handover"], expected_version=v)),
         Action("forward", "转报上级部门", "Alt+F", (Field("department", "承办部门", "choice", depts),),
                lambda s, a, n, v, x: proxy.forward(s, a, n, x["department"], expected_version=v)),
-        Action("department_returned", "登记部门办理结果", "Alt+R",
+        Action("department_returned", "登记部门办理结果", "Alt+H",
                (Field("outcome", "部门办理结果", "choice", dept_outcomes), Field("answer", "部门答复", "long"),
                 Field("dept_ref", "部门受理编号（如有）"), Field("doc_no", "结果文书编号（如有）")),
                lambda s, a, n, v, x: proxy.department_returned(

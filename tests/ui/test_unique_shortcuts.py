@@ -63,8 +63,9 @@ def _settle(qtbot) -> None:
     qtbot.waitUntil(lambda: active_jobs() == 0, timeout=20_000)
 
 
-def _menu_dialogs(qtbot, win: MainWindow) -> list[str]:
-    """Trigger every menu item that opens a window; check what appeared, close it again."""
+def _menu_dialogs(qtbot, win: MainWindow, titles: list[str]) -> list[str]:
+    """Trigger every menu item that opens a window; check what appeared (its title added to ``titles``), close it
+    again."""
     found: list[str] = []
     for menu_action in win.menuBar().actions():
         for act in menu_action.menu().actions():
@@ -88,6 +89,7 @@ def _menu_dialogs(qtbot, win: MainWindow) -> list[str]:
             QTimer.singleShot(0, look)
             act.trigger()
             qtbot.waitUntil(lambda seen=seen: bool(seen), timeout=10_000)
+            titles.extend(seen)
             _settle(qtbot)
     return found
 
@@ -98,11 +100,14 @@ def test_main_window_of_each_role_and_its_menu_dialogs(qtbot, hall, who):
     win = _main_window(opened, people[who], data)
     try:
         _settle(qtbot)
-        problems = collisions(win, f"主窗口（{who}）") + _menu_dialogs(qtbot, win)
+        titles: list[str] = []
+        problems = collisions(win, f"主窗口（{who}）") + _menu_dialogs(qtbot, win, titles)
     finally:
         win.close()
         win.deleteLater()
     assert problems == [], "\n".join(problems)
+    if who == "admin":  # 节假日与调休, 本中心信息, 工作人员 — and whatever the 管理 menu offers later
+        assert len(titles) >= 3, titles
 
 
 def test_checker_finds_a_planted_duplicate(qtbot):
@@ -114,3 +119,65 @@ def test_checker_finds_a_planted_duplicate(qtbot):
     b.setText("查找(&F)")
     assert collisions(w, "测试") == []
     del a
+
+
+def _ticket(opened, clerk) -> str:
+    from datetime import datetime, timedelta
+
+    from hall.services.base.validators import id_check_char
+    from hall.services.catalog import items as catalog
+    from hall.services.tickets import intake
+
+    body = "32058119620715123"
+    person = intake.ApplicantForm("person", body + id_check_char(body), "钱桂英", "13900004321", "北村5组")
+    with opened.db.transaction() as s:
+        marks = {m["name"]: "received" for m in catalog.current_item(s, "07").materials}
+        return intake.register(s, clerk, intake.IntakeForm("07", person, marks),
+                               now=datetime.now() - timedelta(days=2)).number
+
+
+def test_ticket_detail_and_every_action_dialog(qtbot, hall):
+    from hall.ui.ticket_detail import ActionDialog, TicketDetailDialog
+
+    opened, people, _data = hall
+    number = _ticket(opened, people["c02"])
+    dlg = TicketDetailDialog(Context(opened.db, opened.node, people["c02"], ChangeSignal()), number)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    problems = collisions(dlg, "办件详情")
+    for action in dlg.actions_:
+        form = ActionDialog(action.label, action.fields, dlg)
+        form.show()
+        problems += collisions(form, f"办件详情 → {action.label}")
+        form.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_login_password_staff_form_preview_and_rating_screen(qtbot, hall):
+    from hall.services.registers.ratings import CitizenChannel
+    from hall.ui.login_dialog import FirstRunDialog, LoginDialog, NewPasswordDialog
+    from hall.ui.print_preview import PrintPreviewDialog
+    from hall.ui.rating_screen import RatingScreen
+    from hall.ui.staff_admin import StaffAdminDialog
+
+    opened, people, _data = hall
+    admin_ctx = Context(opened.db, opened.node, people["admin"], ChangeSignal())
+    staff_admin = StaffAdminDialog(admin_ctx)
+    qtbot.addWidget(staff_admin)
+    staff_admin.show()
+    qtbot.waitUntil(lambda: staff_admin.directory is not None, timeout=10_000)
+    windows: list[tuple[str, QWidget]] = [
+        ("登录", LoginDialog(opened.db, opened.node, "示例")),
+        ("首次使用", FirstRunDialog(opened.db, opened.system)),
+        ("设置新密码", NewPasswordDialog(opened.db, people["c02"])),
+        ("添加工作人员", staff_admin.add()),
+        ("打印预览", PrintPreviewDialog(None, admin_ctx, _ticket(opened, people["c02"]), "acceptance")),
+        ("评价器", RatingScreen(opened.db, CitizenChannel(opened.node.node_id))),
+    ]
+    problems = []
+    for title, w in windows:
+        qtbot.addWidget(w)
+        w.show()
+        problems += collisions(w, title)
+        w.close()
+    assert problems == [], "\n".join(problems)

@@ -26,9 +26,9 @@ from hall.services.base.actor import Actor
 from hall.services.base.masking import mask_id_for_clerk
 from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, PAUSED_LABEL, STATE_LABELS
 from hall.services.calendar import clock
-from hall.services.cases import offers
 from hall.services.calendar.deadlines import working_days_between
 from hall.services.calendar.workdays import WorkCalendar
+from hall.services.cases import offers
 from hall.services.reporting.dashboard import clock_stopped_sql
 from hall.services.storage import ledger
 from hall.services.tickets import intake, rules
