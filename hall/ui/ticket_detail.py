@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from hall.errors import ConflictError, HallError
 from hall.services.base.actor import actor_label
-from hall.services.cases import joint, proxy, routing, supplement, workflow
+from hall.services.cases import joint, offers, proxy, routing, supplement, workflow
 from hall.services.catalog import items as catalog
 from hall.services.reporting import queue
 from hall.services.reporting.queue import TicketDetail
@@ -107,7 +107,11 @@ def _close(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
 
 def _record_opinion(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
     """A co-department's opinion on the current round's copy to that department."""
-    status = joint.status(s, tickets.get(s, n))
+    t = tickets.get(s, n)
+    why = offers.refusals(s, a, t)["opinion"]  # permission and state first, as the detail's tooltip says
+    if why:
+        raise ConflictError(why)
+    status = joint.status(s, t)
     copy = next((c for c in status.copies if c.department == x["department"]), None)
     if copy is None:
         from hall.errors import ValidationError
