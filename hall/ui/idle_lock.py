@@ -166,9 +166,8 @@ class IdleLock(QObject):
             if kind in INPUT:
                 self._last = self.clock()
             return False
-        if kind in BLOCKED and not self._on_lock(watched):
-            return True  # under the lock nothing is typed or clicked, no shortcut fires
-        return False
+        # Under the lock nothing is typed or clicked, and no shortcut fires.
+        return kind in BLOCKED and not self._on_lock(watched)
 
     def _on_lock(self, obj: QObject) -> bool:
         screen = self.screen
