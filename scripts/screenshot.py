@@ -19,7 +19,7 @@ from PySide6.QtGui import QGuiApplication
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["main", "login", "intake", "queue", "history", "dashboard", "stats",
-                                    "registers", "hall-info", "staff"])
+                                    "registers", "hall-info", "staff", "detail-action", "action-error", "lock"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -38,7 +38,8 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff"):
+    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff",
+                     "detail-action", "action-error", "lock"):
         from datetime import date
 
         from hall.ui import messages
@@ -55,7 +56,8 @@ def main() -> int:
             stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history,
                      "dashboard": lambda w: w.go_dashboard(), "stats": lambda w: w.go_stats(),
                      "registers": lambda w: w.go_registers(), "hall-info": lambda w: w.open_hall_info(),
-                     "staff": lambda w: w.open_staff_admin()}[args.what]
+                     "staff": lambda w: w.open_staff_admin(), "detail-action": stage_detail_action,
+                     "action-error": stage_action_error, "lock": stage_lock}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     else:
         from hall.ui.login_dialog import LoginDialog
@@ -114,6 +116,56 @@ def stage_history(win) -> None:  # type: ignore[no-untyped-def]
     dlg.reveal()
     dlg.move(90, 30)
     dlg.resize(1180, 700)
+
+
+def _open_ticket(win, state: str):  # type: ignore[no-untyped-def]
+    from hall.services.reporting import queue
+    from hall.services.reporting.queue import TicketFilter
+
+    win.go_queue()
+    with win.ctx.db.reading() as s:
+        rows = queue.page(s, TicketFilter(state=state), today=win._today(), limit=1).rows \
+            or queue.page(s, TicketFilter(), today=win._today(), limit=1).rows
+    if not rows:
+        return None
+    dlg = win.open_ticket(rows[0].number)
+    dlg.move(90, 30)
+    dlg.resize(1180, 700)
+    return dlg
+
+
+def stage_detail_action(win) -> None:  # type: ignore[no-untyped-def]
+    """After an action (暂停计时 for 补正): the header says 已暂停, refused buttons are greyed, the focus rests on the
+    history (writes to the data directory: use a copy)."""
+    dlg = _open_ticket(win, "in_progress")
+    if dlg is not None and dlg.buttons["pause"].isEnabled():
+        dlg.perform("pause", {"materials": "近三个月收入证明", "reason": "收入证明不全"})
+
+
+def stage_action_error(win) -> None:  # type: ignore[no-untyped-def]
+    """An action dialog refusing a value in place, with what was typed kept."""
+    from hall.ui.ticket_detail import ActionDialog
+
+    dlg = _open_ticket(win, "in_progress")
+    if dlg is None:
+        return
+    action = next(a for a in dlg.actions_ if a.name == "extend")
+    box = ActionDialog(f"{action.label} — {dlg.number}", action.fields, dlg)
+    box.submit = lambda values: dlg.attempt("extend", values, parent=box)
+    box.show()
+    box.move(320, 200)
+    box.inputs["reason"].setPlainText("需入户调查核实家庭收入")
+    box.inputs["approver"].setText("c03")
+    box.accept()
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(300, lambda: (box.raise_(), box.activateWindow()))  # above the detail the WM raised
+
+
+def stage_lock(win) -> None:  # type: ignore[no-untyped-def]
+    """The idle lock over a half-typed intake."""
+    stage_intake(win)
+    win.idle_lock.lock()
 
 
 if __name__ == "__main__":

@@ -153,8 +153,9 @@ def test_ticket_detail_and_every_action_dialog(qtbot, hall):
     assert problems == [], "\n".join(problems)
 
 
-def test_login_password_staff_form_preview_and_rating_screen(qtbot, hall):
+def test_login_password_staff_form_preview_rating_and_lock_screens(qtbot, hall):
     from hall.services.registers.ratings import CitizenChannel
+    from hall.ui.idle_lock import LockScreen
     from hall.ui.login_dialog import FirstRunDialog, LoginDialog, NewPasswordDialog
     from hall.ui.print_preview import PrintPreviewDialog
     from hall.ui.rating_screen import RatingScreen
@@ -173,6 +174,7 @@ def test_login_password_staff_form_preview_and_rating_screen(qtbot, hall):
         ("添加工作人员", staff_admin.add()),
         ("打印预览", PrintPreviewDialog(None, admin_ctx, _ticket(opened, people["c02"]), "acceptance")),
         ("评价器", RatingScreen(opened.db, CitizenChannel(opened.node.node_id))),
+        ("空闲锁屏", LockScreen("示例", people["c02"])),
     ]
     problems = []
     for title, w in windows:
