@@ -436,7 +436,10 @@ class TicketDetailDialog(QDialog):
             b.setEnabled(action_enabled(name, d))
             b.setToolTip(d.why_not(name))
         if hasattr(self, "rate_btn"):
-            self.rate_btn.setEnabled(self.rating_stage() is not None)
+            rateable = self.rating_stage() is not None
+            self.rate_btn.setEnabled(rateable)
+            why = self.tr("该办件当前状态不需要评价（承诺件受理后、办结后评价）")
+            self.rate_btn.setToolTip("" if rateable else why)
         if focused is not None and (not focused.isEnabled() or self.focusWidget() is not focused):
             # Qt hands the focus of a button that just became disabled to the next one — maybe 作废.
             self.rest_focus()
