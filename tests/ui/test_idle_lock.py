@@ -148,3 +148,47 @@ def test_off_at_zero_and_never_over_a_running_job(qtbot, counter):
     lock.check()
     assert lock.screen is not None  # still idle after the job: now it locks
     lock.unlock()
+
+
+def test_an_action_dialog_under_the_lock_keeps_its_text_and_takes_no_enter(qtbot, counter, hall_sqlite):
+    from datetime import datetime, timedelta
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from hall.services.base.validators import id_check_char
+    from hall.services.catalog import items as catalog
+    from hall.services.tickets import intake
+    from hall.services.tickets import record as tickets
+    from hall.ui.ticket_detail import ActionDialog
+
+    win, clock = counter
+    body = "32058119620715123"
+    person = intake.ApplicantForm("person", body + id_check_char(body), "钱桂英", "13900004321")
+    with hall_sqlite.db.transaction() as s:
+        marks = {m["name"]: "received" for m in catalog.current_item(s, "09").materials}
+        number = intake.register(s, win.ctx.actor, intake.IntakeForm("09", person, marks),
+                                 now=datetime.now() - timedelta(days=1)).number
+    detail = win.open_ticket(number)
+    seen: dict = {}
+
+    def under_the_lock() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, ActionDialog):
+            QTimer.singleShot(10, under_the_lock)
+            return
+        box.inputs["reason"].setText("重复登记")
+        clock.now += 120
+        win.idle_lock.check()
+        QTest.keyClick(box.inputs["reason"], Qt.Key.Key_X)
+        QTest.keyClick(box.inputs["reason"], Qt.Key.Key_Return)  # would void the ticket, were it not locked
+        seen.update(locked=win.idle_lock.screen is not None, text=box.inputs["reason"].text(), open=box.isVisible())
+        win.idle_lock.unlock()
+        box.reject()
+
+    QTimer.singleShot(0, under_the_lock)
+    assert detail.ask_and_perform(next(a for a in detail.actions_ if a.name == "void")) is False
+    assert seen == {"locked": True, "text": "重复登记", "open": True}
+    with hall_sqlite.db.reading() as s:
+        assert tickets.get(s, number).state != "voided"
+    detail.close()
