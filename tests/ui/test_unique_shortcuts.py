@@ -183,3 +183,44 @@ def test_login_password_staff_form_preview_rating_and_lock_screens(qtbot, hall):
         problems += collisions(w, title)
         w.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_register_pages_applicant_picker_drill_and_crash_dialogs(qtbot, hall):
+    """The registers' action forms (each page's own dialog), the returning-citizen picker, a dashboard drill-down
+    and the crash report."""
+    from hall.services.reporting.queue import ApplicantView, TicketFilter
+    from hall.ui.crash import CrashDialog
+    from hall.ui.dashboard import DrillDialog
+    from hall.ui.intake_form import ApplicantPicker
+
+    opened, people, data = hall
+    win = _main_window(opened, people["m01"], data)
+    problems: list[str] = []
+    try:
+        _settle(qtbot)
+        forms = 0
+        for name, page in win.registers.pages.items():
+            for action in page.actions_.values():
+                fields = action.fields()
+                if not fields:
+                    continue
+                form = action.dialog(action.label, fields, page)
+                form.show()
+                problems += collisions(form, f"台账/{name} → {action.label}")
+                form.close()
+                forms += 1
+        assert forms >= 5
+        ctx = Context(opened.db, opened.node, people["m01"], ChangeSignal())
+        person = ApplicantView("person", "11010519491231002X", "王秀英", "female", None, "", "")
+        for title, w in (("选择老申请人", ApplicantPicker([person, person])),
+                         ("明细", DrillDialog(ctx, TicketFilter(), date(2026, 11, 26), title="全部")),
+                         ("意外错误", CrashDialog("report", data / "logs" / "hall.log"))):
+            qtbot.addWidget(w)
+            w.show()
+            problems += collisions(w, title)
+            w.close()
+        _settle(qtbot)
+    finally:
+        win.close()
+        win.deleteLater()
+    assert problems == [], "\n".join(problems)
