@@ -64,7 +64,9 @@ def main() -> int:
                      "registers": lambda w: w.go_registers(), "hall-info": lambda w: w.open_hall_info(),
                      "staff": lambda w: w.open_staff_admin(), "ticket": stage_ticket, "preview": stage_preview,
                      "calendar": stage_calendar,
-                     "first-run-info": lambda w: w.open_hall_info(first_run=True)}[args.what]
+                     "first-run-info": lambda w: w.open_hall_info(first_run=True),
+                     "detail-action": stage_detail_action, "action-error": stage_action_error,
+                     "lock": stage_lock}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     elif args.what == "first-run":
         from hall.ui.login_dialog import FirstRunDialog
@@ -91,7 +93,7 @@ def main() -> int:
 
 
 WINDOW_STAGES = ("intake", "queue", "history", "ticket", "preview", "dashboard", "stats", "registers", "calendar",
-                 "hall-info", "staff")
+                 "hall-info", "staff", "detail-action", "action-error", "lock")
 
 
 def _a_ticket(win, state: str = "supplement") -> str | None:  # type: ignore[no-untyped-def]
@@ -189,6 +191,56 @@ def stage_history(win) -> None:  # type: ignore[no-untyped-def]
     dlg.reveal()
     dlg.move(90, 30)
     dlg.resize(1180, 700)
+
+
+def _open_ticket(win, state: str):  # type: ignore[no-untyped-def]
+    from hall.services.reporting import queue
+    from hall.services.reporting.queue import TicketFilter
+
+    win.go_queue()
+    with win.ctx.db.reading() as s:
+        rows = queue.page(s, TicketFilter(state=state), today=win._today(), limit=1).rows \
+            or queue.page(s, TicketFilter(), today=win._today(), limit=1).rows
+    if not rows:
+        return None
+    dlg = win.open_ticket(rows[0].number)
+    dlg.move(90, 30)
+    dlg.resize(1180, 700)
+    return dlg
+
+
+def stage_detail_action(win) -> None:  # type: ignore[no-untyped-def]
+    """After an action (暂停计时 for 补正): the header says 已暂停, refused buttons are greyed, the focus rests on the
+    history (writes to the data directory: use a copy)."""
+    dlg = _open_ticket(win, "in_progress")
+    if dlg is not None and dlg.buttons["pause"].isEnabled():
+        dlg.perform("pause", {"materials": "近三个月收入证明", "reason": "收入证明不全"})
+
+
+def stage_action_error(win) -> None:  # type: ignore[no-untyped-def]
+    """An action dialog refusing a value in place, with what was typed kept."""
+    from hall.ui.ticket_detail import ActionDialog
+
+    dlg = _open_ticket(win, "in_progress")
+    if dlg is None:
+        return
+    action = next(a for a in dlg.actions_ if a.name == "extend")
+    box = ActionDialog(f"{action.label} — {dlg.number}", action.fields, dlg)
+    box.submit = lambda values: dlg.attempt("extend", values, parent=box)
+    box.show()
+    box.move(320, 200)
+    box.inputs["reason"].setPlainText("需入户调查核实家庭收入")
+    box.inputs["approver"].setText("c03")
+    box.accept()
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(300, lambda: (box.raise_(), box.activateWindow()))  # above the detail the WM raised
+
+
+def stage_lock(win) -> None:  # type: ignore[no-untyped-def]
+    """The idle lock over a half-typed intake."""
+    stage_intake(win)
+    win.idle_lock.lock()
 
 
 if __name__ == "__main__":

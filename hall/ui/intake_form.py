@@ -158,7 +158,7 @@ class IntakeFormWidget(QWidget):
         address_label = QLabel(self.tr("村/组(&V)："))
         address_label.setBuddy(self.address_edit)
         form.addRow(address_label, self.address_edit)
-        self.agent_check = QCheckBox(self.tr("代理人代为申请(&G)"))
+        self.agent_check = QCheckBox(self.tr("代理人代为申请(&D)"))
         form.addRow("", self.agent_check)
         self.agent_box = QWidget()
         agent_row = QHBoxLayout(self.agent_box)

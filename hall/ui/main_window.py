@@ -29,6 +29,7 @@ from hall.ui.background import Loader
 from hall.ui.daily_runner import DailyRunner
 from hall.ui.dashboard import DashboardWidget
 from hall.ui.drafts import offer_restore
+from hall.ui.idle_lock import IdleLock
 from hall.ui.intake_form import IntakeFormWidget
 from hall.ui.item_finder import ItemFinder
 from hall.ui.ops import ChangeListener, Context, read
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
         switch_action.triggered.connect(self.log_out)
         file_menu.addAction(switch_action)
         quit_action = QAction(self.tr("退出(&X)"), self)
+        quit_action.setObjectName("quitAction")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
         if ctx.actor.is_supervisor:
             manage = self.menuBar().addMenu(self.tr("管理(&G)"))
             daily_action = QAction(self.tr("执行每日规则（逾期视为认可、责任追究、回访、B岗）"), self)
+            daily_action.setObjectName("dailyRunAction")
             daily_action.triggered.connect(self.run_daily_now)
             manage.addAction(daily_action)
             if ctx.actor.role in ("admin", "system"):
@@ -182,6 +185,8 @@ class MainWindow(QMainWindow):
         self.lookups = Loader(ctx.db, self)
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.catalog or c.settings,
                                        lambda _c: self.reload_lookups())
+        # Idle for the hall's idle_lock_minutes: covered until the password is typed again (hall/ui/idle_lock.py).
+        self.idle_lock = IdleLock(self, ctx, self.log_out, before_lock=self._keep_draft)
         self.finder.item_chosen.connect(self.intake.load_item)
         self.intake.done.connect(self.go_intake)
         self.queue.open_ticket.connect(self.open_ticket)
@@ -293,6 +298,10 @@ class MainWindow(QMainWindow):
         self.intake.restore(draft.data, item, draft.key)
         return True
 
+    def _keep_draft(self) -> None:
+        if self.intake.is_dirty():
+            self.intake.autosaver.flush()
+
     def log_out(self) -> None:
         """Close this person's window (an unsaved intake is asked about, as on quitting) and show the login."""
         self.switch_user = True
@@ -308,6 +317,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.stop_daily_timers()
+        self.idle_lock.stop()
         self.daily.stop()  # a daily run stops after its current batch (what it did stays done)
         event.accept()
 

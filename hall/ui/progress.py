@@ -35,6 +35,11 @@ class ProgressStrip(QWidget):
         self._task: Task | None = None
         self._what = ""
 
+    @property
+    def busy(self) -> bool:
+        """A task is being followed and still running (the idle lock waits for it)."""
+        return self._task is not None and self._task.running
+
     def follow(self, task: Task, title: str) -> None:
         self._task = task
         self._what = title
