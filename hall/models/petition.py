@@ -38,7 +38,7 @@ class PetitionCase(Base):
     accept_state: Mapped[str] = mapped_column(String(14), default="pending")
     accept_told_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     accept_note: Mapped[str] = mapped_column(Text, default="")
-    # 四定一包: leader_id, staff_ids, by_date, measures, pledge, fixed_on, fixed_by (None until fixed).
+    # 四定一包: leader_uid, staff_uids, by_date, measures, pledge, fixed_on, fixed_by (None until fixed).
     four_fixed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
