@@ -19,7 +19,7 @@ from PySide6.QtGui import QGuiApplication
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["main", "login", "intake", "queue", "history", "dashboard", "stats",
-                                    "registers", "hall-info", "staff"])
+                                    "registers", "hall-info", "staff", "petition", "reception"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -38,7 +38,8 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff"):
+    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff",
+                     "petition", "reception"):
         from datetime import date
 
         from hall.ui import messages
@@ -55,7 +56,8 @@ def main() -> int:
             stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history,
                      "dashboard": lambda w: w.go_dashboard(), "stats": lambda w: w.go_stats(),
                      "registers": lambda w: w.go_registers(), "hall-info": lambda w: w.open_hall_info(),
-                     "staff": lambda w: w.open_staff_admin()}[args.what]
+                     "staff": lambda w: w.open_staff_admin(), "petition": stage_petition,
+                     "reception": stage_reception}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     else:
         from hall.ui.login_dialog import LoginDialog
@@ -114,6 +116,27 @@ def stage_history(win) -> None:  # type: ignore[no-untyped-def]
     dlg.reveal()
     dlg.move(90, 30)
     dlg.resize(1180, 700)
+
+
+def stage_petition(win) -> None:  # type: ignore[no-untyped-def]
+    """信访: every case listed, the first one with its 四定一包 and hearing open in the detail pane."""
+    win.go_petitions()
+    page = win.petitions.cases
+    pick = {"done": False}
+
+    def first(*_args: object) -> None:
+        if not pick["done"] and page.model.rowCount():
+            pick["done"] = True
+            page.table.selectRow(0)
+
+    page.counted.connect(first)
+    combo = page.choices["scope"]
+    combo.setCurrentIndex(combo.findData("all"))
+
+
+def stage_reception(win) -> None:  # type: ignore[no-untyped-def]
+    win.go_petitions()
+    win.petitions.setCurrentWidget(win.petitions.reception)
 
 
 if __name__ == "__main__":

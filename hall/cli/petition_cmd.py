@@ -114,6 +114,8 @@ def _print(args: Any, ctx: Any) -> int:
     with ctx.db.reading() as s:
         detail = petition_views.case_detail(s, args.number)
         hall = papers.hall_info(s)
-    PetitionPaperRenderer(args.kind, detail, hall, date.today()).render(out)
+    # The 受理告知书 is dated the day the petitioner was told; the records the day they are printed.
+    issued = (detail.accept_told_on if args.kind == "accept" else None) or date.today()
+    PetitionPaperRenderer(args.kind, detail, hall, issued).render(out)
     print(f"已生成{PAPERS[args.kind]}：{out}")
     return 0

@@ -297,8 +297,9 @@ class PetitionView(QTabWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.cases)
         split.addWidget(self.detail)
-        split.setStretchFactor(0, 6)
+        split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 5)
+        split.setSizes([560, 780])  # the detail (四定一包, hearings) wants the room; the list is a few columns
         self.addTab(split, QCoreApplication.translate(CTX, "信访件"))
         self.reception = reception_page(ctx, today, self._now)
         self.addTab(self.reception, QCoreApplication.translate(CTX, "领导接访日"))
