@@ -76,7 +76,9 @@ class FourFixed:
 
 
 def case_of(session: Session, number: str) -> tuple[Ticket, PetitionCase]:
-    t = tickets.get(session, number)
+    """The ticket (locked until commit: two counters acting on one case wait for each other, so a third agent or
+    a second 移交 to the same organ cannot slip in) and its petition case."""
+    t = tickets.get(session, number, lock=True)
     case = session.scalars(select(PetitionCase).where(PetitionCase.ticket_uid == t.uid)).first()
     if case is None:
         raise NotFound(f"办件 {t.number} 不是信访件（未登记信访事项）")

@@ -142,6 +142,11 @@ def book(session: Session, actor: Actor, slot_id: int, name: str, phone: str, su
     s = session.get(ReceptionSlot, slot_id)
     if s is None:
         raise NotFound(f"接访安排 {slot_id} 不存在")
+    # Two counters booking the same day at once: every slot of the day is locked (in id order) before counting,
+    # so the room left and "already booked that day" are read after the other's commit (PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE already serialises the writers).
+    session.execute(select(ReceptionSlot.id).where(ReceptionSlot.on_day == s.on_day).order_by(ReceptionSlot.id)
+                    .with_for_update()).all()
     if s.on_day < now.date():
         raise ConflictError(f"{s.on_day} 的接访已过，不能预约")
     name = parse_person_name(name, "信访人姓名")

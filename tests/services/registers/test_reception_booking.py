@@ -5,6 +5,7 @@ through the real services against a model of the rules."""
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -49,6 +50,44 @@ def test_posting_rules(env):
         assert [v.free for v in reception.schedule(s, date(2026, 3, 1), date(2026, 3, 31))] == [3]
     with opened.db.transaction() as s, pytest.raises(ConflictError, match="已过"):
         reception.book(s, who["c10"], slot.id, "张三", PHONES[0], "反映征地补偿", now=at(2026, 3, 5))
+
+
+def test_two_counters_booking_the_last_place_at_once(hall_db):
+    """On both databases: the last place of a slot, and one petitioner booked at two counters into two slots of
+    the same day — each time exactly one booking wins and the other is told why."""
+    import threading
+
+    from hall_fixtures import actors_of
+
+    from hall.services.people import staff
+    from hall.services.storage.node import NodeIdentity
+
+    who = prepare(hall_db, actors_of(hall_db))
+    with hall_db.db.transaction() as s:
+        one = reception.post_slot(s, who["m01"], "m02", date(2026, 3, 4), "上午", "接待室", 1, now=at(2026, 3, 2)).id
+        am = reception.post_slot(s, who["m01"], "m02", date(2026, 3, 5), "上午", "接待室", 5, now=at(2026, 3, 2)).id
+        pm = reception.post_slot(s, who["m01"], "m02", date(2026, 3, 5), "下午", "接待室", 5, now=at(2026, 3, 2)).id
+        counters = [staff.actor_for(staff.by_number(s, "c10"), NodeIdentity(f"counter-{n:02d}", "000"))
+                    for n in (1, 2)]
+    for slots, phones in (((one, one), PHONES[:2]), ((am, pm), (PHONES[2], PHONES[2]))):
+        gate = threading.Barrier(2)
+        errors: list[BaseException | None] = [None, None]
+
+        def side(i: int, slots=slots, phones=phones, gate=gate, errors=errors) -> None:
+            gate.wait()
+            try:
+                with hall_db.db.transaction() as s:
+                    reception.book(s, counters[i], slots[i], "张三", phones[i], "反映问题", now=at(2026, 3, 2))
+            except ConflictError as exc:
+                errors[i] = exc
+
+        threads = [threading.Thread(target=side, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sum(e is None for e in errors) == 1, errors
+        assert re.search("已约满|不能重复预约", str(next(e for e in errors if e is not None)))
 
 
 _days = itertools.count()
