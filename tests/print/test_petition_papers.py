@@ -11,8 +11,9 @@ from petition_env import at, prepare, worked_case
 
 from hall.errors import ValidationError
 from hall.print.petition_papers import PetitionPaperRenderer, ReceptionNoticeRenderer
+from hall.print.ticket_layout import TicketPaperRenderer
 from hall.services.base.masking import find_unmasked_identifiers
-from hall.services.cases import petition_views
+from hall.services.cases import petition_views, workflow
 from hall.services.registers import reception
 from hall.services.reporting import papers
 
@@ -50,6 +51,13 @@ def printed(tmp_path_factory, _sqlite_template):
         for kind in ("accept", "four_fixed", "hearing"):
             paths[kind] = out / f"{kind}.pdf"
             PetitionPaperRenderer(kind, detail, hall, date(2026, 10, 20)).render(paths[kind])
+        # The natural-day extension of the case (30 日 on 60 日) and its 延期告知书 from the ticket papers.
+        with opened.db.transaction() as s:
+            workflow.extend(s, who["c10"], number, 30, "需等待劳动仲裁结果", "m01", now=at(2026, 11, 2))
+        with opened.db.reading() as s:
+            paper, _item, hall = papers.paper_for_ticket(s, number, "extension")
+        paths["extension"] = out / "extension.pdf"
+        TicketPaperRenderer("extension", paper, hall).render(paths["extension"])
         paths["notice"] = out / "notice.pdf"
         ReceptionNoticeRenderer(slots, hall, date(2026, 10, 12), date(2026, 10, 18), date(2026, 10, 12)).render(
             paths["notice"])
@@ -74,6 +82,16 @@ def test_the_case_papers_say_what_the_case_recorded(printed):
         assert text in hearing, text
     for text in (accept, four, hearing):
         assert find_unmasked_identifiers(text) == []  # no ID number or full phone on a case paper
+
+
+@needs_pdftotext
+def test_the_extension_notice_counts_natural_days_under_the_petition_rules(printed):
+    _number, _detail, paths = printed
+    text = _text(paths["extension"])
+    for part in ("延期告知书", "《信访工作条例》第三十二条", "2026年11月17日", "2026年12月17日", "需等待劳动仲裁结果",
+                 "赵主任"):
+        assert part in text, part
+    assert "行政许可法" not in text
 
 
 @needs_pdftotext
