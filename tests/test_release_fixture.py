@@ -39,7 +39,7 @@ NEW_SINCE_RELEASE_1: frozenset[str] = frozenset({
     # 涉法信访 on the ticket engine (hall/services/cases/petition*.py, hall/services/registers/reception.py)
     "petition.registered", "petition.accept_decided", "petition.agent_added", "petition.four_fixed",
     "petition.feedback_given", "petition.hearing_recorded", "petition.transferred", "petition.transfer_answered",
-    "petition.revisits_scheduled", "petition.revisit_done", "petition.due_changed",
+    "petition.followups_scheduled", "petition.followup_done", "petition.due_changed",
     "reception.slot_posted", "reception.booked", "reception.cancelled",
 })
 

@@ -109,10 +109,10 @@ class Days:
         do, at, d = self.do, self.at, self.d
         do(lambda s: workflow.close(s, self.clerk, self.number, "approved", "拖欠工资已付清，信访人表示满意",
                                     now=at(d[8])))
-        self.visits = do(lambda s: petition_steps.schedule_revisits(s, self.clerk, self.number, now=at(d[8])))
+        self.visits = do(lambda s: petition_steps.schedule_followups(s, self.clerk, self.number, now=at(d[8])))
 
     def _d9(self) -> None:
-        self.do(lambda s: petition_steps.record_revisit(s, self.clerk, self.visits[0].id, "电话",
+        self.do(lambda s: petition_steps.record_followup(s, self.clerk, self.visits[0].id, "电话",
                                                         "工资已到账，无新诉求", True, now=self.at(self.d[9])))
 
 

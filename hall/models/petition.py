@@ -116,12 +116,12 @@ class PetitionTransfer(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
 
 
-class PetitionRevisit(Base):
+class PetitionFollowUp(Base):
     """A periodic 回访 of a closed case: dated by rule from the closure day, then recorded."""
 
-    __tablename__ = "petition_revisits"
-    __table_args__ = (Index("ix_petition_revisits_due", "state", "due_on"),
-                      Index("ix_petition_revisits_ticket", "ticket_uid", "seq"))
+    __tablename__ = "petition_follow_ups"
+    __table_args__ = (Index("ix_petition_follow_ups_due", "state", "due_on"),
+                      Index("ix_petition_follow_ups_ticket", "ticket_uid", "seq"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(36))  # the scheduling event (one schedules several)

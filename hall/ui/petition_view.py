@@ -102,7 +102,7 @@ def describe(c: CaseDetail) -> str:
     parts.append("<h4>回访</h4>" + ("".join(
         f"<p>第 {v.seq} 次：{_d(v.due_on)}" + ("（暂定）" if v.due_provisional else "")
         + (f"，{_d(v.done_on)} {e(v.channel)}：{e(v.outcome)}（{'满意' if v.satisfied else '不满意'}）"
-           if v.state == "done" else "，待回访") + "</p>" for v in c.revisits) or "<p>（办结后安排）</p>"))
+           if v.state == "done" else "，待回访") + "</p>" for v in c.followups) or "<p>（办结后安排）</p>"))
     return "".join(parts)
 
 
@@ -152,7 +152,7 @@ def cases_page(ctx: Context, today: Today, now: Now, pane: CaseDetailPane) -> Re
         if kind == "transfer":
             return tuple((str(x.id), f"{x.organ}（{_d(x.sent_on)} 移交，期限 {_d(x.due_on)}）")
                          for x in c.transfers if x.state == "sent")
-        return tuple((str(v.id), f"第 {v.seq} 次（{_d(v.due_on)}）") for v in c.revisits if v.state == "due")
+        return tuple((str(v.id), f"第 {v.seq} 次（{_d(v.due_on)}）") for v in c.followups if v.state == "due")
 
     def choice_id(values: dict[str, Any], key: str, what: str) -> int:
         if not values.get(key):
@@ -200,15 +200,15 @@ def cases_page(ctx: Context, today: Today, now: Now, pane: CaseDetailPane) -> Re
                        s, a, choice_id(v, "transfer", "移交记录"), v["organ_ref"], v["answer"], now=now()),
                    fields=lambda: (Field("transfer", "移交记录", "choice", pending("transfer")),
                                    Field("organ_ref", "承办机关编号"), Field("answer", "答复内容", "long"))),
-        PageAction("revisits", QT_TRANSLATE_NOOP("Registers", "安排回访"),
-                   lambda s, a, r, _v: petition_steps.schedule_revisits(s, a, case_no(r), now=now()),
+        PageAction("followups", QT_TRANSLATE_NOOP("Registers", "安排回访"),
+                   lambda s, a, r, _v: petition_steps.schedule_followups(s, a, case_no(r), now=now()),
                    offered=lambda r: r is not None and not r.is_open,
                    confirm=QT_TRANSLATE_NOOP("Registers", "按规定为信访件 {0} 安排办结后回访？")),
-        PageAction("revisit_done", QT_TRANSLATE_NOOP("Registers", "登记回访"),
-                   lambda s, a, _r, v: petition_steps.record_revisit(
-                       s, a, choice_id(v, "revisit", "回访记录"), v["channel"], v["outcome"], v["satisfied"] == "yes",
+        PageAction("followup_done", QT_TRANSLATE_NOOP("Registers", "登记回访"),
+                   lambda s, a, _r, v: petition_steps.record_followup(
+                       s, a, choice_id(v, "followup", "回访记录"), v["channel"], v["outcome"], v["satisfied"] == "yes",
                        now=now()),
-                   fields=lambda: (Field("revisit", "回访", "choice", pending("revisit")),
+                   fields=lambda: (Field("followup", "回访", "choice", pending("followup")),
                                    Field("channel", "回访方式", "choice", channels),
                                    Field("outcome", "回访情况", "long"),
                                    Field("satisfied", "信访人是否满意", "choice", (("yes", "满意"), ("no", "不满意")))),

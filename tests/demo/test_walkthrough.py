@@ -13,7 +13,7 @@ from hall.cli import main
 from hall.demo import data as demo_data
 from hall.demo import walkthrough
 from hall.models import Event, Staff, Ticket
-from hall.models.petition import PetitionCase, PetitionRevisit, ReceptionBooking
+from hall.models.petition import PetitionCase, PetitionFollowUp, ReceptionBooking
 from hall.models.workflow import (
     AccountabilityRecord,
     Appointment,
@@ -82,7 +82,7 @@ def test_each_flow_reaches_its_end(hall_sqlite):
         assert sorted(a.state for a in s.scalars(select(Appointment))) == ["booked", "kept", "kept", "missed"]
         case = s.scalars(select(PetitionCase).order_by(PetitionCase.id)).first()
         assert case.accept_state == "accepted" and case.four_fixed is not None
-        assert sorted(v.state for v in s.scalars(select(PetitionRevisit))) == ["done", "due"]
+        assert sorted(v.state for v in s.scalars(select(PetitionFollowUp))) == ["done", "due"]
         assert sorted(b.state for b in s.scalars(select(ReceptionBooking))) == ["booked", "cancelled"]
         assert [v.state for v in s.scalars(select(CircuitVisit))] == ["done"]
         assert sorted(c.state for c in s.scalars(select(Complaint))) == ["answered", "open"]

@@ -57,7 +57,7 @@ def test_the_case_screen_shows_the_case_and_records_on_it(qtbot, qtmodeltester, 
                  "李律师（律师，示例律师事务所", "139****1111"):
         assert part in text, part
     assert "13900001111" not in text and "11010519491231002X" not in text
-    assert page.buttons["four_fixed"].isEnabled() and not page.buttons["revisits"].isEnabled()
+    assert page.buttons["four_fixed"].isEnabled() and not page.buttons["followups"].isEnabled()
     assert page.perform("feedback", {"channel": "电话", "content": "用人单位已支付一半，余款月底前付清"})
     assert wait_until(lambda: "余款月底前付清" in v.detail.browser.toPlainText(), 10)
     assert page.perform("transfer", {"organ": "县住房和城乡建设局", "reference": "示信移〔2026〕9号"})

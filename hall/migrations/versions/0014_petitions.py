@@ -89,7 +89,7 @@ def upgrade() -> None:
     with op.batch_alter_table('petition_hearings', schema=None) as batch_op:
         batch_op.create_index('ix_petition_hearings_ticket', ['ticket_uid', 'held_on'], unique=False)
 
-    op.create_table('petition_revisits',
+    op.create_table('petition_follow_ups',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
     sa.Column('ticket_uid', sa.String(length=36), nullable=False),
@@ -105,11 +105,11 @@ def upgrade() -> None:
     sa.Column('outcome', sa.Text(), nullable=False),
     sa.Column('satisfied', sa.Boolean(), nullable=True),
     sa.Column('done_by', sa.String(length=40), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_petition_revisits'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_petition_follow_ups'))
     )
-    with op.batch_alter_table('petition_revisits', schema=None) as batch_op:
-        batch_op.create_index('ix_petition_revisits_due', ['state', 'due_on'], unique=False)
-        batch_op.create_index('ix_petition_revisits_ticket', ['ticket_uid', 'seq'], unique=False)
+    with op.batch_alter_table('petition_follow_ups', schema=None) as batch_op:
+        batch_op.create_index('ix_petition_follow_ups_due', ['state', 'due_on'], unique=False)
+        batch_op.create_index('ix_petition_follow_ups_ticket', ['ticket_uid', 'seq'], unique=False)
 
     op.create_table('petition_transfers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -180,11 +180,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_petition_transfers_open')
 
     op.drop_table('petition_transfers')
-    with op.batch_alter_table('petition_revisits', schema=None) as batch_op:
-        batch_op.drop_index('ix_petition_revisits_ticket')
-        batch_op.drop_index('ix_petition_revisits_due')
+    with op.batch_alter_table('petition_follow_ups', schema=None) as batch_op:
+        batch_op.drop_index('ix_petition_follow_ups_ticket')
+        batch_op.drop_index('ix_petition_follow_ups_due')
 
-    op.drop_table('petition_revisits')
+    op.drop_table('petition_follow_ups')
     with op.batch_alter_table('petition_hearings', schema=None) as batch_op:
         batch_op.drop_index('ix_petition_hearings_ticket')
 

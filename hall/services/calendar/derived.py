@@ -40,7 +40,7 @@ KIND_NAMES = {
     "appointment": "约访日期",
     "petition_accept": "信访受理告知期限",
     "petition_transfer": "移交机关答复期限",
-    "petition_revisit": "信访回访日期",
+    "petition_followup": "信访回访日期",
 }
 
 # 行政许可法 §42 (20 日, extendable by 10) and 信访工作条例 §32 (60 日, extendable by 30) both allow at most half

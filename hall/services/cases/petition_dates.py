@@ -18,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hall.models import Event, Ticket
-from hall.models.petition import PetitionCase, PetitionRevisit, PetitionTransfer
+from hall.models.petition import PetitionCase, PetitionFollowUp, PetitionTransfer
 from hall.services.calendar.derived import DateRule, derive
 from hall.services.calendar.workdays import WorkCalendar
 from hall.services.storage import ledger
 
-KINDS = ("petition_accept", "petition_transfer", "petition_revisit")
+KINDS = ("petition_accept", "petition_transfer", "petition_followup")
 EVENT = "petition.due_changed"
 
 Candidate = tuple[str, str, str | None, dict[str, Any], date, bool, date, bool]
@@ -45,8 +45,8 @@ def candidates(session: Session, cal: WorkCalendar) -> Iterator[Candidate]:
                                  .order_by(PetitionCase.id)))
     legs = list(session.scalars(select(PetitionTransfer).where(PetitionTransfer.state == "sent")
                                 .order_by(PetitionTransfer.id)))
-    visits = list(session.scalars(select(PetitionRevisit).where(PetitionRevisit.state == "due")
-                                  .order_by(PetitionRevisit.id)))
+    visits = list(session.scalars(select(PetitionFollowUp).where(PetitionFollowUp.state == "due")
+                                  .order_by(PetitionFollowUp.id)))
     facts = _numbers(session, {c.ticket_uid for c in cases} | {x.ticket_uid for x in legs}
                      | {v.ticket_uid for v in visits})
     for c in cases:
@@ -64,8 +64,8 @@ def candidates(session: Session, cal: WorkCalendar) -> Iterator[Candidate]:
     for v in visits:
         number, _open = facts.get(v.ticket_uid, ("", False))
         due, prov = derive(cal, v.closed_on, DateRule(v.limit_days, v.limit_unit))  # type: ignore[arg-type]
-        yield ("petition_revisit", f"{number} 第{v.seq}次", v.ticket_uid,
-               {"what": "revisit", "ref": v.event_id, "seq": v.seq}, v.due_on, v.due_provisional, due, prov)
+        yield ("petition_followup", f"{number} 第{v.seq}次", v.ticket_uid,
+               {"what": "followup", "ref": v.event_id, "seq": v.seq}, v.due_on, v.due_provisional, due, prov)
 
 
 @ledger.projector(EVENT)
@@ -78,6 +78,6 @@ def _project_due_changed(session: Session, ev: Event, p: dict[str, Any]) -> None
         x = session.scalars(select(PetitionTransfer).where(PetitionTransfer.event_id == p["ref"])).one()
         x.due_on, x.due_provisional = new, provisional
     else:
-        v = session.scalars(select(PetitionRevisit).where(PetitionRevisit.event_id == p["ref"],
-                                                          PetitionRevisit.seq == p["seq"])).one()
+        v = session.scalars(select(PetitionFollowUp).where(PetitionFollowUp.event_id == p["ref"],
+                                                          PetitionFollowUp.seq == p["seq"])).one()
         v.due_on, v.due_provisional = new, provisional

@@ -6,8 +6,8 @@
 - ``petition.transferred`` / ``petition.transfer_answered``: 移交 to the organ that has the power to handle it, with the
   hall's 移交函 reference, a deadline for the organ's answer by the one date rule, and the answer with the organ's
   own reference — tracked like a proxy department leg.
-- ``petition.revisits_scheduled`` / ``petition.revisit_done``: after closure, 回访 on the days the rule gives
-  (:data:`REVISIT_RULES` from the closure day), each then recorded (how, what was said, satisfied or not).
+- ``petition.followups_scheduled`` / ``petition.followup_done``: after closure, 回访 on the days the rule gives
+  (:data:`FOLLOW_UP_RULES` from the closure day), each then recorded (how, what was said, satisfied or not).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, NotFound, ValidationError
 from hall.models import Event, Ticket
-from hall.models.petition import PetitionHearing, PetitionRevisit, PetitionTransfer
+from hall.models.petition import PetitionFollowUp, PetitionHearing, PetitionTransfer
 from hall.services.base.actor import Actor
 from hall.services.base.validators import free_text, parse_person_name
 from hall.services.calendar.derived import DateRule
@@ -39,7 +39,7 @@ MAX_PARTICIPANTS = 30
 # 信访工作条例 §33: the organ told to handle a transferred matter answers within 15 日 whether it accepts it.
 TRANSFER_RULE = DateRule(15, "day")
 # 回访 after closure: a first call after 30 日 and a second after 90 日 (local practice of a 案结事了 check).
-REVISIT_RULES = (DateRule(30, "day"), DateRule(90, "day"))
+FOLLOW_UP_RULES = (DateRule(30, "day"), DateRule(90, "day"))
 
 
 @dataclass(frozen=True)
@@ -156,34 +156,34 @@ def _project_answered(session: Session, ev: Event, p: dict[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- 回访
-def schedule_revisits(session: Session, actor: Actor, number: str, *, now: datetime | None = None
-                      ) -> list[PetitionRevisit]:
-    """The 回访 of a closed case, on the days :data:`REVISIT_RULES` gives from the closure day."""
+def schedule_followups(session: Session, actor: Actor, number: str, *, now: datetime | None = None
+                      ) -> list[PetitionFollowUp]:
+    """The 回访 of a closed case, on the days :data:`FOLLOW_UP_RULES` gives from the closure day."""
     now = today_of(now)
     t, case = case_of(session, number)
     acting(session, actor, t, case, "安排回访", now.date())
     if t.is_open or t.closed_at is None:
         raise ConflictError(f"信访件 {t.number} 尚未办结，办结后才安排回访")
-    if session.scalars(select(PetitionRevisit.id).where(PetitionRevisit.ticket_uid == t.uid)).first() is not None:
+    if session.scalars(select(PetitionFollowUp.id).where(PetitionFollowUp.ticket_uid == t.uid)).first() is not None:
         raise ConflictError(f"信访件 {t.number} 已安排回访")
     closed_on = t.closed_at.date()
     visits = []
-    for rule in REVISIT_RULES:
+    for rule in FOLLOW_UP_RULES:
         due, provisional = derive_date(session, closed_on, rule)
         visits.append({"rule": rule.to_json(), "due_on": due, "due_provisional": provisional})
-    ev = ledger.append(session, actor, "petition.revisits_scheduled", {
+    ev = ledger.append(session, actor, "petition.followups_scheduled", {
         "closed_on": closed_on, "visits": visits,
         "reason": "安排回访：" + "、".join(str(v["due_on"]) for v in visits),
     }, ticket_uid=t.uid, at=now)
-    return list(session.scalars(select(PetitionRevisit).where(PetitionRevisit.event_id == ev.event_id)
-                                .order_by(PetitionRevisit.seq)))
+    return list(session.scalars(select(PetitionFollowUp).where(PetitionFollowUp.event_id == ev.event_id)
+                                .order_by(PetitionFollowUp.seq)))
 
 
-@ledger.projector("petition.revisits_scheduled")
+@ledger.projector("petition.followups_scheduled")
 def _project_scheduled(session: Session, ev: Event, p: dict[str, Any]) -> None:
     for seq, v in enumerate(p["visits"], start=1):
-        rule = DateRule.from_json(v["rule"]) or REVISIT_RULES[0]
-        session.add(PetitionRevisit(event_id=ev.event_id, ticket_uid=ev.ticket_uid, seq=seq,
+        rule = DateRule.from_json(v["rule"]) or FOLLOW_UP_RULES[0]
+        session.add(PetitionFollowUp(event_id=ev.event_id, ticket_uid=ev.ticket_uid, seq=seq,
                                     closed_on=date.fromisoformat(p["closed_on"]), limit_days=rule.limit,
                                     limit_unit=rule.unit, due_on=date.fromisoformat(v["due_on"]),
                                     due_provisional=bool(v["due_provisional"]), state="due", channel="",
@@ -191,12 +191,12 @@ def _project_scheduled(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.flush()
 
 
-def record_revisit(session: Session, actor: Actor, revisit_id: int, channel: str, outcome: str, satisfied: bool, *,
+def record_followup(session: Session, actor: Actor, followup_id: int, channel: str, outcome: str, satisfied: bool, *,
                    now: datetime | None = None) -> None:
     now = today_of(now)
-    v = session.get(PetitionRevisit, revisit_id)
+    v = session.get(PetitionFollowUp, followup_id)
     if v is None:
-        raise NotFound(f"回访记录 {revisit_id} 不存在")
+        raise NotFound(f"回访记录 {followup_id} 不存在")
     t: Ticket = by_uid(session, v.ticket_uid)
     _t, case = case_of(session, t.number)
     acting(session, actor, t, case, "登记回访", now.date())
@@ -204,17 +204,17 @@ def record_revisit(session: Session, actor: Actor, revisit_id: int, channel: str
         raise ConflictError(f"第 {v.seq} 次回访已于 {v.done_on} 登记")
     if channel not in FEEDBACK_CHANNELS:
         raise ValidationError("回访方式", f"应为{'、'.join(FEEDBACK_CHANNELS)}之一")
-    ledger.append(session, actor, "petition.revisit_done", {
-        "revisit": {"event": v.event_id, "seq": v.seq}, "done_on": now.date(), "channel": channel,
+    ledger.append(session, actor, "petition.followup_done", {
+        "followup": {"event": v.event_id, "seq": v.seq}, "done_on": now.date(), "channel": channel,
         "outcome": free_text(outcome, "回访情况", max_len=2000, multiline=True, min_len=2),
         "satisfied": bool(satisfied),
         "reason": f"第 {v.seq} 次回访（{channel}）：{'满意' if satisfied else '不满意'}",
     }, ticket_uid=t.uid, at=now)
 
 
-@ledger.projector("petition.revisit_done")
-def _project_revisit(session: Session, ev: Event, p: dict[str, Any]) -> None:
-    v = session.scalars(select(PetitionRevisit).where(PetitionRevisit.event_id == p["revisit"]["event"],
-                                                      PetitionRevisit.seq == p["revisit"]["seq"])).one()
+@ledger.projector("petition.followup_done")
+def _project_followup_done(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    v = session.scalars(select(PetitionFollowUp).where(PetitionFollowUp.event_id == p["followup"]["event"],
+                                                      PetitionFollowUp.seq == p["followup"]["seq"])).one()
     v.state, v.done_on = "done", date.fromisoformat(p["done_on"])
     v.channel, v.outcome, v.satisfied, v.done_by = p["channel"], p["outcome"], p["satisfied"], ev.actor_name

@@ -17,8 +17,8 @@ from hall.models.petition import (
     PetitionAgent,
     PetitionCase,
     PetitionFeedback,
+    PetitionFollowUp,
     PetitionHearing,
-    PetitionRevisit,
     PetitionTransfer,
 )
 from hall.services.base.masking import mask_phone
@@ -110,7 +110,7 @@ class TransferView:
 
 
 @dataclass(frozen=True)
-class RevisitView:
+class FollowUpView:
     id: int
     seq: int
     due_on: date
@@ -137,7 +137,7 @@ class CaseDetail:
     hearings: tuple[HearingView, ...]
     feedback: tuple[FeedbackView, ...]
     transfers: tuple[TransferView, ...]
-    revisits: tuple[RevisitView, ...]
+    followups: tuple[FollowUpView, ...]
 
 
 def _names(session: Session) -> tuple[dict[int, str], dict[str, str]]:
@@ -189,13 +189,13 @@ def case_detail(session: Session, number: str) -> CaseDetail:
                                    x.answered_on, x.organ_ref, x.answer)
                       for x in session.scalars(select(PetitionTransfer).where(PetitionTransfer.ticket_uid == uid)
                                                .order_by(PetitionTransfer.sent_on, PetitionTransfer.id)))
-    revisits = tuple(RevisitView(v.id, v.seq, v.due_on, v.due_provisional, v.state, v.done_on, v.channel,
+    followups = tuple(FollowUpView(v.id, v.seq, v.due_on, v.due_provisional, v.state, v.done_on, v.channel,
                                  v.outcome, v.satisfied)
-                     for v in session.scalars(select(PetitionRevisit).where(PetitionRevisit.ticket_uid == uid)
-                                              .order_by(PetitionRevisit.seq)))
+                     for v in session.scalars(select(PetitionFollowUp).where(PetitionFollowUp.ticket_uid == uid)
+                                              .order_by(PetitionFollowUp.seq)))
     item = session.get(Item, t.item_id)
     extensions = tuple((int(e.get("days", 0)), str(e.get("reason", "")), str(e.get("approver", "")))
                        for e in t.clock if e.get("kind") == "extend")
     return CaseDetail(_row(t, c, by_id), item.name if item else "", mask_phone(t.applicant_phone or ""),
                       t.applicant_address or "", t.note or "", c.accept_told_on, c.accept_note, extensions, agents,
-                      ff, hearings, feedback, transfers, revisits)
+                      ff, hearings, feedback, transfers, followups)

@@ -80,7 +80,7 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "petition.agent_added": (PETITIONS,), "petition.four_fixed": (PETITIONS,),
     "petition.feedback_given": (PETITIONS,), "petition.hearing_recorded": (PETITIONS,),
     "petition.transferred": (PETITIONS,), "petition.transfer_answered": (PETITIONS,),
-    "petition.revisits_scheduled": (PETITIONS,), "petition.revisit_done": (PETITIONS,),
+    "petition.followups_scheduled": (PETITIONS,), "petition.followup_done": (PETITIONS,),
     "petition.due_changed": (PETITIONS,),
     "reception.slot_posted": (PETITIONS,), "reception.booked": (PETITIONS,), "reception.cancelled": (PETITIONS,),
     # the hall's reference data

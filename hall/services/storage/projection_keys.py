@@ -100,7 +100,7 @@ KEYS: dict[str, TableKey] = {k.table: k for k in (
     TableKey("petition_hearings", "信访听证", ("event_id",), ("事件",)),
     TableKey("petition_feedback", "信访进展反馈", ("event_id",), ("事件",)),
     TableKey("petition_transfers", "信访移交", ("event_id",), ("事件",)),
-    TableKey("petition_revisits", "信访回访", ("event_id", "seq"), ("事件", "次序")),
+    TableKey("petition_follow_ups", "信访回访", ("event_id", "seq"), ("事件", "次序")),
     TableKey("reception_slots", "领导接访安排", ("event_id",), ("事件",), refs={"leader_id": _STAFF}),
     TableKey("reception_bookings", "领导接访预约", ("event_id",), ("事件",), refs={"slot_id": "reception_slots"}),
 )}

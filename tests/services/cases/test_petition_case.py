@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from hall.errors import ConflictError, PermissionDenied, ValidationError
 from hall.models import Event
-from hall.models.petition import PetitionAgent, PetitionCase, PetitionRevisit
+from hall.models.petition import PetitionAgent, PetitionCase, PetitionFollowUp
 from hall.services.cases import petition, petition_steps, recalc, workflow
 from hall.services.cases.petition_steps import Participant
 from hall.services.storage import ledger
@@ -27,7 +27,7 @@ def env(hall_sqlite):
     return hall_sqlite, prepare(hall_sqlite, actors_of(hall_sqlite))
 
 
-def test_a_petition_from_registration_to_revisit_on_the_2026_calendar(env):
+def test_a_petition_from_registration_to_followup_on_the_2026_calendar(env):
     opened, who = env
     c10, m01 = who["c10"], who["m01"]
     db = opened.db
@@ -83,7 +83,7 @@ def test_a_petition_from_registration_to_revisit_on_the_2026_calendar(env):
     # 回访 by rule from the closure day (Tue 11-10): +30 日 = Thu 12-10; +90 日 = Mon 2027-02-08 — 2027 is not a
     # confirmed year in this hall, so that one is 暂定.
     with db.transaction() as s:
-        visits = petition_steps.schedule_revisits(s, c10, number, now=at(2026, 11, 10))
+        visits = petition_steps.schedule_followups(s, c10, number, now=at(2026, 11, 10))
         assert [(v.due_on, v.due_provisional) for v in visits] == [(D(2026, 12, 10), False), (D(2027, 2, 8), True)]
     # A local holiday on 12-10 moves the first 回访 (one petition.due_changed) and nothing else of this case.
     with db.transaction() as s:
@@ -92,11 +92,11 @@ def test_a_petition_from_registration_to_revisit_on_the_2026_calendar(env):
     with db.transaction() as s:
         moved = list(s.scalars(select(Event).where(Event.type == "petition.due_changed")))
         assert len(moved) - before == 1 and ledger.load_payload(moved[-1])["new"] == "2026-12-11"
-        first = s.scalars(select(PetitionRevisit).order_by(PetitionRevisit.seq)).first()
+        first = s.scalars(select(PetitionFollowUp).order_by(PetitionFollowUp.seq)).first()
         assert first.due_on == D(2026, 12, 11)
-        petition_steps.record_revisit(s, c10, first.id, "当面", "工资已足额到账，无新诉求", True, now=at(2026, 12, 11))
+        petition_steps.record_followup(s, c10, first.id, "当面", "工资已足额到账，无新诉求", True, now=at(2026, 12, 11))
     with db.transaction() as s, pytest.raises(ConflictError, match="已于"):
-        petition_steps.record_revisit(s, c10, first.id, "当面", "再次", True, now=at(2026, 12, 11))
+        petition_steps.record_followup(s, c10, first.id, "当面", "再次", True, now=at(2026, 12, 11))
     with db.transaction() as s:
         labels = " ".join(line.text for line in tickets.history(s, tickets.get(s, number)))
     for label in ("信访事项登记", "登记信访代理人", "信访受理告知", "信访事项移交", "四定一包", "信访进展反馈",

@@ -14,7 +14,7 @@ from hall.errors import ValidationError
 from hall.services.calendar.clock import calendar_for
 from hall.services.calendar.derived import DateRule, check_extension, derive
 from hall.services.cases.petition import ACCEPT_RULE
-from hall.services.cases.petition_steps import REVISIT_RULES, TRANSFER_RULE
+from hall.services.cases.petition_steps import FOLLOW_UP_RULES, TRANSFER_RULE
 
 DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 3, 31))
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -27,7 +27,7 @@ def cal(hall_sqlite):
 
 
 @FAST
-@given(start=DAYS, rule=st.sampled_from((ACCEPT_RULE, TRANSFER_RULE, *REVISIT_RULES)))
+@given(start=DAYS, rule=st.sampled_from((ACCEPT_RULE, TRANSFER_RULE, *FOLLOW_UP_RULES)))
 def test_each_petition_date_is_a_working_day_no_earlier_than_its_limit(cal, start, rule):
     due, provisional = derive(cal, start, rule)
     assert due >= start + timedelta(days=rule.limit)
