@@ -191,6 +191,14 @@ def cases_page(ctx: Context, today: Today, now: Now, pane: CaseDetailPane) -> Re
                                    Field("participants", "参加人员（每行：身份 姓名 单位）", "long"),
                                    Field("record", "听证（答询）记录", "long"), Field("conclusion", "结论", "long")),
                    offered=lambda r: r is not None and r.is_open),
+        PageAction("named", QT_TRANSLATE_NOOP("Registers", "点名约访"),
+                   lambda s, a, r, v: reception.request_named(s, a, case_no(r), v["staff_no"],
+                                                              parse_day(v["on_day"], "约访日期"), slot=v["slot"],
+                                                              now=now()),
+                   fields=lambda: (Field("staff_no", "约访工作人员", "choice", staff_choices(ctx)),
+                                   Field("on_day", "约访日期（YYYY-MM-DD）"),
+                                   Field("slot", "时段", "choice", (("上午", "上午"), ("下午", "下午"), ("", "不限")))),
+                   offered=lambda r: r is not None and r.is_open),
         PageAction("transfer", QT_TRANSLATE_NOOP("Registers", "分流移交"),
                    lambda s, a, r, v: petition_steps.transfer(s, a, case_no(r), v["organ"], v["reference"], now=now()),
                    fields=lambda: (Field("organ", "移交机关"), Field("reference", "移交函文号")),
@@ -283,6 +291,22 @@ def reception_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
                         registers=(PETITIONS,))
 
 
+def board_page(ctx: Context, today: Today) -> RegisterPage:
+    """点名约访: the staff a petitioner may ask for by name, with photo and short résumé (placeholders until the
+    staff administration records them)."""
+    columns = (
+        Column(QT_TRANSLATE_NOOP("Registers", "工号"), lambda b: b.staff_no),
+        Column(QT_TRANSLATE_NOOP("Registers", "姓名"), lambda b: b.name),
+        Column(QT_TRANSLATE_NOOP("Registers", "岗位"), lambda b: b.post),
+        Column(QT_TRANSLATE_NOOP("Registers", "窗口"), lambda b: b.window),
+        Column(QT_TRANSLATE_NOOP("Registers", "照片"), lambda b: b.photo_text or tr("已登记")),
+        Column(QT_TRANSLATE_NOOP("Registers", "简历"), lambda b: b.resume_text, long=True),
+    )
+    return RegisterPage(ctx, "board", columns, lambda s, _v: reception.staff_board(s), key=lambda b: b.staff_no,
+                        hint=QT_TRANSLATE_NOOP("Registers", "信访人可点名约见；在“信访件”中选中案件后点“点名约访”"),
+                        today=today, registers=(PETITIONS,))
+
+
 class PetitionView(QTabWidget):
     """信访: the cases (list and detail) and the leaders' reception schedule."""
 
@@ -303,6 +327,8 @@ class PetitionView(QTabWidget):
         self.addTab(split, QCoreApplication.translate(CTX, "信访件"))
         self.reception = reception_page(ctx, today, self._now)
         self.addTab(self.reception, QCoreApplication.translate(CTX, "领导接访日"))
+        self.board = board_page(ctx, today)
+        self.addTab(self.board, QCoreApplication.translate(CTX, "点名约访"))
         self.cases.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         # The detail follows changes to the case on screen (an action here, or another counter's).
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.touches(PETITIONS), self._changed,
@@ -319,6 +345,7 @@ class PetitionView(QTabWidget):
     def refresh(self) -> None:
         self.cases.refresh()
         self.reception.refresh()
+        self.board.refresh()
 
 
 __all__ = ["PetitionView", "describe", "parse_participants", "tr"]

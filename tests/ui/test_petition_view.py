@@ -98,6 +98,28 @@ def test_the_reception_schedule_is_posted_and_booked_on_screen(qtbot, qtmodeltes
     assert "已安排接访" in messages.shown[-1][1]
 
 
+def test_the_named_staff_board_and_a_named_appointment(qtbot, hall):
+    opened, who, number = hall
+    v = PetitionView(Context(opened.db, opened.node, who["c10"], ChangeSignal()), today=lambda: TODAY,
+                     now=lambda: datetime(2026, 10, 21, 10))
+    qtbot.addWidget(v)
+    v.setCurrentWidget(v.board)
+    v.show()
+    board = settle(v.board)
+    assert "陈综治" in column(board, "姓名") and set(column(board, "照片")) == {"（暂无照片）"}
+    assert set(column(board, "简历")) == {"（简历待补充）"}
+    v.setCurrentIndex(0)
+    page = settle(v.cases)
+    page.select_where(lambda r: r.number == number)
+    assert page.perform("named", {"staff_no": "c02", "on_day": "2026-10-23", "slot": "上午"})
+    from hall.services.registers import appointments
+
+    with opened.db.reading() as s:
+        booked = appointments.for_day(s, date(2026, 10, 23))
+    assert [(a.staff_name, a.citizen_name, a.purpose) for a in booked] == [
+        ("王民政", "张三", f"信访点名约访（{number}）")]
+
+
 def test_participants_are_read_one_a_line():
     got = parse_participants("人大代表 周代表 镇人大\n\n当事人，张三")
     assert [(p.role, p.name, p.unit) for p in got] == [("人大代表", "周代表", "镇人大"), ("当事人", "张三", "")]
