@@ -71,6 +71,8 @@ def describe(c: CaseDetail) -> str:
              f"<p>受理告知：{e(r.accept_label)}（期限 {_d(r.accept_due_on)}"
              + (f"，{_d(c.accept_told_on)} 已告知" if c.accept_told_on else "") + f"）　办结期限：{due}"
              f"　状态：{e(r.state_label)}</p>"]
+    if c.accept_explanation:
+        parts.append("<p style='color:#555'>" + "<br/>".join(e(line) for line in c.accept_explanation) + "</p>")
     if c.extensions:
         parts.append("<p>延期：" + "；".join(f"{d} 日（{e(why)}，{e(who)}批准）" for d, why, who in c.extensions)
                      + "</p>")

@@ -52,7 +52,8 @@ def test_the_case_screen_shows_the_case_and_records_on_it(qtbot, qtmodeltester, 
     page.select_where(lambda r: r.number == number)
     assert wait_until(lambda: v.detail.case is not None, 10)
     text = v.detail.browser.toPlainText()
-    for part in ("四定一包", "定领导", "刘书记", "陈综治、王民政", "约谈用人单位", "公开听证", "人大代表 周代表",
+    for part in ("信访受理告知期限：15 日", "四定一包", "定领导",
+                 "刘书记", "陈综治、王民政", "约谈用人单位", "公开听证", "人大代表 周代表",
                  "法律专家 吴教授", "用人单位同意11月5日前付清", "县人力资源和社会保障局", "人社监〔2026〕31号",
                  "李律师（律师，示例律师事务所", "139****1111"):
         assert part in text, part

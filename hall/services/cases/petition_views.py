@@ -23,6 +23,8 @@ from hall.models.petition import (
 )
 from hall.services.base.masking import mask_phone
 from hall.services.base.states import STATE_LABELS
+from hall.services.calendar.clock import calendar_for
+from hall.services.calendar.derived import DateRule, explain
 from hall.services.cases.petition import ACCEPT_LABELS
 from hall.services.cases.petition_steps import HEARING_FORMS
 
@@ -138,6 +140,8 @@ class CaseDetail:
     feedback: tuple[FeedbackView, ...]
     transfers: tuple[TransferView, ...]
     followups: tuple[FollowUpView, ...]
+    # The 受理告知 deadline day by day, as a due date is explained (counted, skipped, moved off a rest day).
+    accept_explanation: tuple[str, ...] = ()
 
 
 def _names(session: Session) -> tuple[dict[int, str], dict[str, str]]:
@@ -196,6 +200,8 @@ def case_detail(session: Session, number: str) -> CaseDetail:
     item = session.get(Item, t.item_id)
     extensions = tuple((int(e.get("days", 0)), str(e.get("reason", "")), str(e.get("approver", "")))
                        for e in t.clock if e.get("kind") == "extend")
+    explained = explain(calendar_for(session), c.registered_on, DateRule(c.accept_days, c.accept_unit),  # type: ignore[arg-type]
+                        "petition_accept").explanation
     return CaseDetail(_row(t, c, by_id), item.name if item else "", mask_phone(t.applicant_phone or ""),
                       t.applicant_address or "", t.note or "", c.accept_told_on, c.accept_note, extensions, agents,
-                      ff, hearings, feedback, transfers, followups)
+                      ff, hearings, feedback, transfers, followups, tuple(explained))
