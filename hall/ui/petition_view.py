@@ -71,8 +71,6 @@ def describe(c: CaseDetail) -> str:
              f"<p>受理告知：{e(r.accept_label)}（期限 {_d(r.accept_due_on)}"
              + (f"，{_d(c.accept_told_on)} 已告知" if c.accept_told_on else "") + f"）　办结期限：{due}"
              f"　状态：{e(r.state_label)}</p>"]
-    if c.accept_explanation:
-        parts.append("<p style='color:#555'>" + "<br/>".join(e(line) for line in c.accept_explanation) + "</p>")
     if c.extensions:
         parts.append("<p>延期：" + "；".join(f"{d} 日（{e(why)}，{e(who)}批准）" for d, why, who in c.extensions)
                      + "</p>")
@@ -105,6 +103,9 @@ def describe(c: CaseDetail) -> str:
         f"<p>第 {v.seq} 次：{_d(v.due_on)}" + ("（暂定）" if v.due_provisional else "")
         + (f"，{_d(v.done_on)} {e(v.channel)}：{e(v.outcome)}（{'满意' if v.satisfied else '不满意'}）"
            if v.state == "done" else "，待回访") + "</p>" for v in c.followups) or "<p>（办结后安排）</p>"))
+    if c.accept_explanation:  # last: the records above are what the pane is read for
+        parts.append("<h4>受理告知期限说明</h4><p style='color:#555'>"
+                     + "<br/>".join(e(line) for line in c.accept_explanation) + "</p>")
     return "".join(parts)
 
 
