@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
@@ -21,6 +22,7 @@ from hall.services.cases.petition_views import CaseDetail, CaseRow
 from hall.services.registers import reception
 from hall.services.registers.reception import SlotView
 from hall.services.storage.changes import PETITIONS, Changes
+from hall.ui import messages
 from hall.ui.background import Loader
 from hall.ui.ops import COALESCE_MS, ChangeListener, Context
 from hall.ui.registers_cases import staff_choices
@@ -32,6 +34,7 @@ Today = Callable[[], date]
 Now = Callable[[], datetime]
 CTX = "Registers"
 SCHEDULE_DAYS = 60  # the reception tab lists this many days from today
+PAPER_CHOICES = (("accept", "受理告知书"), ("four_fixed", "四定一包责任书"), ("hearing", "听证（答询）记录"))
 
 
 def _d(value: date | None) -> str:
@@ -163,6 +166,21 @@ def cases_page(ctx: Context, today: Today, now: Now, pane: CaseDetailPane) -> Re
         return int(values[key])
 
     channels = tuple((c, c) for c in petition.FEEDBACK_CHANNELS)
+
+    def save_paper(s: Any, r: CaseRow | None, v: dict[str, Any]) -> Path:
+        """The paper as a PDF in the data directory's 文书 folder (opened and printed from there)."""
+        from hall.print.petition_papers import KINDS, PetitionPaperRenderer
+        from hall.services.reporting import papers
+
+        number, kind = case_no(r), v["kind"]
+        detail = petition_views.case_detail(s, number)
+        issued = (detail.accept_told_on if kind == "accept" else None) or today()
+        out = ctx.data_paths().data_dir / "文书" / f"{number}-{KINDS[kind]}.pdf"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        PetitionPaperRenderer(kind, detail, papers.hall_info(s), issued).render(out)
+        messages.info(page, tr("信访文书"), QCoreApplication.translate(CTX, "已生成：{0}").format(str(out)))
+        return out
+
     actions = (
         PageAction("accept", QT_TRANSLATE_NOOP("Registers", "受理告知"),
                    lambda s, a, r, v: petition.decide_acceptance(s, a, case_no(r), v["decision"] == "yes", v["note"],
@@ -194,6 +212,8 @@ def cases_page(ctx: Context, today: Today, now: Now, pane: CaseDetailPane) -> Re
                                    Field("participants", "参加人员（每行：身份 姓名 单位）", "long"),
                                    Field("record", "听证（答询）记录", "long"), Field("conclusion", "结论", "long")),
                    offered=lambda r: r is not None and r.is_open),
+        PageAction("paper", QT_TRANSLATE_NOOP("Registers", "生成文书"), lambda s, _a, r, v: save_paper(s, r, v),
+                   fields=lambda: (Field("kind", "文书", "choice", PAPER_CHOICES),)),
         PageAction("named", QT_TRANSLATE_NOOP("Registers", "点名约访"),
                    lambda s, a, r, v: reception.request_named(s, a, case_no(r), v["staff_no"],
                                                               parse_day(v["on_day"], "约访日期"), slot=v["slot"],
@@ -243,6 +263,7 @@ def cases_page(ctx: Context, today: Today, now: Now, pane: CaseDetailPane) -> Re
         return r.is_open and ((r.accept_state == "pending" and r.accept_due_on < day)
                               or (r.due_date is not None and r.due_date < day))
 
+    page: RegisterPage
     page = RegisterPage(ctx, "petitions", columns,
                         lambda s, v: petition_views.case_list(s, open_only=v.get("scope") == "open"),
                         key=lambda r: r.number, actions=actions, ticket_of=lambda r: r.number, alert_of=late,

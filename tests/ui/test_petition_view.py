@@ -67,6 +67,12 @@ def test_the_case_screen_shows_the_case_and_records_on_it(qtbot, qtmodeltester, 
     assert page.perform("transfer_answered", {"transfer": str(pending[0]), "organ_ref": "建信〔2026〕2号",
                                               "answer": "已约谈施工企业"})
     assert wait_until(lambda: "已约谈施工企业" in v.detail.browser.toPlainText(), 10)
+    # 生成文书: the 四定一包责任书 as a PDF in the data directory, said where.
+    assert page.perform("paper", {"kind": "four_fixed"})
+    path = messages.shown[-1][1].split("已生成：", 1)[1]
+    from pypdf import PdfReader
+
+    assert "四定一包责任书" in "".join(p.extract_text() for p in PdfReader(path).pages).replace(" ", "")
     # The service's own refusal reaches the clerk as a message, nothing saved.
     assert not page.perform("hearing", {"form": "hearing", "held_on": "2026-10-21", "place": "镇综治中心",
                                         "host": "刘书记", "participants": "当事人 张三", "record": "记录",
