@@ -277,6 +277,20 @@ def cases_page(ctx: Context, today: Today, now: Now, pane: CaseDetailPane) -> Re
 
 
 def reception_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
+    def notice(s: Any) -> Path:
+        """领导干部接访日安排 for the days listed, as a PDF in the data directory's 文书 folder."""
+        from hall.print.petition_papers import ReceptionNoticeRenderer
+        from hall.services.reporting import papers
+
+        since = today()
+        until = since + timedelta(days=SCHEDULE_DAYS)
+        out = ctx.data_paths().data_dir / "文书" / f"领导接访日安排-{since.isoformat()}.pdf"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        ReceptionNoticeRenderer(reception.schedule(s, since, until), papers.hall_info(s), since, until,
+                                since).render(out)
+        messages.info(page, tr("领导接访日安排"), QCoreApplication.translate(CTX, "已生成：{0}").format(str(out)))
+        return out
+
     actions = (
         PageAction("post_slot", QT_TRANSLATE_NOOP("Registers", "安排接访"),
                    lambda s, a, _r, v: reception.post_slot(s, a, v["leader_no"], parse_day(v["on_day"], "接访日期"),
@@ -293,6 +307,8 @@ def reception_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
                    fields=lambda: (Field("name", "信访人姓名"), Field("phone", "信访人电话"),
                                    Field("subject", "反映事项", "long"), Field("ticket_number", "信访件编号（如有）")),
                    offered=lambda r: r is not None and r.free > 0 and r.on_day >= today()),
+        PageAction("notice", QT_TRANSLATE_NOOP("Registers", "生成公告"), lambda s, _a, _r, _v: notice(s),
+                   needs_row=False),
     )
     columns = (
         Column(QT_TRANSLATE_NOOP("Registers", "日期"), lambda r: _d(r.on_day), sort=lambda r: r.on_day),
@@ -309,10 +325,12 @@ def reception_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
         day = today()
         return reception.schedule(s, day, day + timedelta(days=SCHEDULE_DAYS))
 
-    return RegisterPage(ctx, "reception", columns, load, key=lambda r: r.id, actions=actions,
+    page: RegisterPage
+    page = RegisterPage(ctx, "reception", columns, load, key=lambda r: r.id, actions=actions,
                         alert_of=lambda r: r.free == 0,
                         hint=QT_TRANSLATE_NOOP("Registers", "同一信访人同一日只能预约一个时段"), today=today,
                         registers=(PETITIONS,))
+    return page
 
 
 def board_page(ctx: Context, today: Today) -> RegisterPage:

@@ -103,6 +103,11 @@ def test_the_reception_schedule_is_posted_and_booked_on_screen(qtbot, qtmodeltes
     assert not page.perform("post_slot", {"leader_no": "m02", "on_day": "2026-10-28", "slot": "上午",
                                           "place": "镇信访接待室", "capacity": 2, "topic": ""})
     assert "已安排接访" in messages.shown[-1][1]
+    assert page.perform("notice", {})
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(messages.shown[-1][1].split("已生成：", 1)[1]).pages)
+    assert "领导干部接访日安排" in text.replace(" ", "") and "刘书记" in text
 
 
 def test_the_named_staff_board_and_a_named_appointment(qtbot, hall):
