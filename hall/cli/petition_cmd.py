@@ -38,6 +38,8 @@ def register(subparsers: Any) -> None:
     cases = sub.add_parser("cases", help="列出信访件")
     cases.add_argument("--open", action="store_true", help="只列未办结的")
     cases.set_defaults(handler=_cases)
+    fu = sub.add_parser("followups", help="为已办结、尚未安排回访的信访件按规定安排回访")
+    fu.set_defaults(handler=_followups)
     pr = sub.add_parser("print", help="打印信访件文书（PDF）")
     pr.add_argument("number", metavar="办件编号")
     pr.add_argument("kind", metavar="文书",
@@ -102,6 +104,15 @@ def _cases(args: Any, ctx: Any) -> int:
               f"办结期限 {r.due_date or '—'}{'（暂定）' if r.due_provisional else ''}\t{r.state_label}\t"
               f"首办责任人 {r.first_owner}")
     print(f"共 {len(rows)} 件")
+    return 0
+
+
+def _followups(args: Any, ctx: Any) -> int:
+    from hall.services.cases import petition_steps
+
+    with ctx.db.transaction() as s:
+        numbers = petition_steps.schedule_missing_followups(s, ctx.actor)
+    print(f"已为 {len(numbers)} 件已办结的信访件安排回访" + (f"：{'、'.join(numbers)}" if numbers else ""))
     return 0
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from petition_env import prepare, worked_case
+from petition_env import at, prepare, worked_case
 from pypdf import PdfReader
 
 from hall.cli import main
 from hall.services.calendar.clock import calendar_for
+from hall.services.cases import workflow
 
 
 def _text(path) -> str:
@@ -25,6 +26,9 @@ def test_reception_schedule_and_case_papers_from_the_command_line(hall_sqlite, t
     with hall_sqlite.db.reading() as s:
         cal = calendar_for(s)
         day = next(d for d in (date.today() + timedelta(days=i) for i in range(1, 30)) if cal.is_workday(d))
+        # closed from the ticket detail: no 回访 yet — `petition followups` schedules them by rule
+    with hall_sqlite.db.transaction() as s:
+        workflow.close(s, who["c10"], number, "approved", "已解决", now=at(2026, 10, 30))
     hall_sqlite.db.dispose()
     data = str(tmp_path / "data")
     base = ["--data-dir", data, "petition"]
@@ -39,7 +43,11 @@ def test_reception_schedule_and_case_papers_from_the_command_line(hall_sqlite, t
     notice = tmp_path / "notice.pdf"
     assert main([*base, "reception-notice", str(notice), "--from", day.isoformat()]) == 0
     assert "刘书记" in _text(notice) and "涉法涉诉" in _text(notice)
-    assert main([*base, "cases", "--open"]) == 0
+    assert main([*base, "followups"]) == 0
+    assert f"已为 1 件已办结的信访件安排回访：{number}" in capsys.readouterr().out
+    assert main([*base, "followups"]) == 0
+    assert "已为 0 件" in capsys.readouterr().out
+    assert main([*base, "cases"]) == 0
     out = capsys.readouterr().out
     assert number in out and "已受理" in out and "首办责任人 陈综治" in out
     four = tmp_path / "four.pdf"

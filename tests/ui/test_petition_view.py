@@ -78,6 +78,16 @@ def test_the_case_screen_shows_the_case_and_records_on_it(qtbot, qtmodeltester, 
                                         "host": "刘书记", "participants": "当事人 张三", "record": "记录",
                                         "conclusion": "结论"})
     assert "人大代表、政协委员、法律专家或律师" in messages.shown[-1][1]
+    # 办结 from the 信访 page schedules the 回访 by rule (closure 10-21 + 30 日 = 11-20, + 90 日 = 2027-01-19).
+    assert page.perform("close", {"outcome": "approved", "result": "拖欠工资已付清"})
+    settle(page)
+    assert page.model.rowCount() == 0  # 未办结 only
+    page.choices["scope"].setCurrentIndex(page.choices["scope"].findData("all"))
+    settle(page)
+    page.select_where(lambda r: r.number == number)
+    assert not page.buttons["close"].isEnabled() and page.buttons["followups"].isEnabled()
+    assert wait_until(lambda: "第 1 次：2026-11-20" in v.detail.browser.toPlainText(), 10)
+    assert "第 2 次：2027-01-19（暂定）" in v.detail.browser.toPlainText()
 
 
 def test_the_reception_schedule_is_posted_and_booked_on_screen(qtbot, qtmodeltester, hall):

@@ -179,6 +179,31 @@ def schedule_followups(session: Session, actor: Actor, number: str, *, now: date
                                 .order_by(PetitionFollowUp.seq)))
 
 
+def close_case(session: Session, actor: Actor, number: str, outcome: str, result: str, *,
+               now: datetime | None = None) -> list[PetitionFollowUp]:
+    """办结 a 信访 case and schedule its 回访 by rule, in the caller's unit of work."""
+    from hall.services.cases import workflow
+
+    workflow.close(session, actor, number, outcome, result, now=now)
+    return schedule_followups(session, actor, number, now=now)
+
+
+def schedule_missing_followups(session: Session, actor: Actor, *, now: datetime | None = None) -> list[str]:
+    """回访 by rule for every closed 信访 case that has none yet (one closed from the ticket detail, or before this
+    program scheduled them): the numbers scheduled. Idempotent: a second run schedules nothing."""
+    from hall.models.petition import PetitionCase
+
+    has = select(PetitionFollowUp.ticket_uid).distinct()
+    numbers = list(session.scalars(select(Ticket.number).join(PetitionCase, PetitionCase.ticket_uid == Ticket.uid)
+                                   .where(~Ticket.is_open, Ticket.closed_at.is_not(None),
+                                          PetitionCase.accept_state != "not_accepted",
+                                          PetitionCase.ticket_uid.not_in(has))
+                                   .order_by(Ticket.closed_at, Ticket.id)))
+    for number in numbers:
+        schedule_followups(session, actor, number, now=now)
+    return numbers
+
+
 @ledger.projector("petition.followups_scheduled")
 def _project_scheduled(session: Session, ev: Event, p: dict[str, Any]) -> None:
     for seq, v in enumerate(p["visits"], start=1):
