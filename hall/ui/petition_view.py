@@ -240,7 +240,7 @@ def cases_page(ctx: Context, today: Today, now: Now, pane: CaseDetailPane) -> Re
                    offered=lambda r: r is not None and r.is_open and r.accept_state == "accepted"),
         PageAction("followups", QT_TRANSLATE_NOOP("Registers", "安排回访"),
                    lambda s, a, r, _v: petition_steps.schedule_followups(s, a, case_no(r), now=now()),
-                   offered=lambda r: r is not None and not r.is_open,
+                   offered=lambda r: r is not None and not r.is_open and not r.followups_scheduled,
                    confirm=QT_TRANSLATE_NOOP("Registers", "按规定为信访件 {0} 安排办结后回访？")),
         PageAction("followup_done", QT_TRANSLATE_NOOP("Registers", "登记回访"),
                    lambda s, a, _r, v: petition_steps.record_followup(
@@ -250,7 +250,7 @@ def cases_page(ctx: Context, today: Today, now: Now, pane: CaseDetailPane) -> Re
                                    Field("channel", "回访方式", "choice", channels),
                                    Field("outcome", "回访情况", "long"),
                                    Field("satisfied", "信访人是否满意", "choice", (("yes", "满意"), ("no", "不满意")))),
-                   offered=lambda r: r is not None and not r.is_open),
+                   offered=lambda r: r is not None and r.followups_scheduled),
     )
     columns = (
         Column(QT_TRANSLATE_NOOP("Registers", "办件编号"), lambda r: r.number),

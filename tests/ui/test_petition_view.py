@@ -85,7 +85,8 @@ def test_the_case_screen_shows_the_case_and_records_on_it(qtbot, qtmodeltester, 
     page.choices["scope"].setCurrentIndex(page.choices["scope"].findData("all"))
     settle(page)
     page.select_where(lambda r: r.number == number)
-    assert not page.buttons["close"].isEnabled() and page.buttons["followups"].isEnabled()
+    assert not page.buttons["close"].isEnabled() and not page.buttons["followups"].isEnabled()
+    assert page.buttons["followup_done"].isEnabled()
     assert wait_until(lambda: "第 1 次：2026-11-20" in v.detail.browser.toPlainText(), 10)
     assert "第 2 次：2027-01-19（暂定）" in v.detail.browser.toPlainText()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from hall.errors import NotFound
@@ -41,6 +41,7 @@ class CaseRow:
     state: str
     is_open: bool
     first_owner: str
+    followups_scheduled: bool = False
 
     @property
     def accept_label(self) -> str:
@@ -156,7 +157,8 @@ def _row(t: Ticket, c: PetitionCase, by_id: dict[int, str]) -> CaseRow:
 
 _LIST = (Ticket.number, Ticket.applicant_name, Ticket.received_at, PetitionCase.accept_state,
          PetitionCase.accept_due_on, Ticket.due_date, Ticket.due_provisional, Ticket.state, Ticket.is_open,
-         PetitionCase.first_owner_id)
+         PetitionCase.first_owner_id,
+         exists().where(PetitionFollowUp.ticket_uid == Ticket.uid).label("followups"))
 
 
 def case_list(session: Session, *, open_only: bool = False, limit: int = 500) -> list[CaseRow]:
@@ -166,8 +168,9 @@ def case_list(session: Session, *, open_only: bool = False, limit: int = 500) ->
         stmt = stmt.where(Ticket.is_open)
     by_id, _ = _names(session)
     return [CaseRow(number, name, received.date(), accept, accept_due, due, bool(prov), state, bool(is_open),
-                    by_id.get(owner or -1, ""))
-            for number, name, received, accept, accept_due, due, prov, state, is_open, owner in session.execute(
+                    by_id.get(owner or -1, ""), bool(scheduled))
+            for number, name, received, accept, accept_due, due, prov, state, is_open, owner, scheduled
+            in session.execute(
                 stmt.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(limit))]
 
 
