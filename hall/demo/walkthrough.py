@@ -14,6 +14,8 @@ counters, the manager and the daily rules would — nothing here writes a row or
   (opened by the rules, found by the manager);
 - attendance and B-posts (holder on leave, tickets handed to the B-post and given back), appointments (kept and
   missed), a circuit visit (planned, a ticket tagged, finished);
+- 涉法信访 (hall/demo/petition_walk.py, a step on each day): a case from registration to 回访 with an agent, the
+  受理告知, 四定一包, feedback, a 公开听证, a 移交 answered and a 点名约访; the leaders' reception schedule booked;
 - administration: settings, an intake point, a staff member with a password, a B-post, the year's holiday
   notice confirmed again, a local holiday (open deadlines recomputed), a catalogue update, printing, an ID
   revealed at the counter, a full ledger export.
