@@ -17,7 +17,7 @@ from hall.services.cases.petition import ACCEPT_RULE
 from hall.services.cases.petition_steps import FOLLOW_UP_RULES, TRANSFER_RULE
 
 DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 3, 31))
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture

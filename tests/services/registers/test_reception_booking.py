@@ -94,7 +94,7 @@ _days = itertools.count()
 
 
 @pytest.mark.usefixtures("env")
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(capacity=st.integers(1, 3),
        ops=st.lists(st.tuples(st.sampled_from(("book", "cancel")), st.integers(0, 1), st.integers(0, 3)),
                     min_size=1, max_size=10))
