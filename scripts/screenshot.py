@@ -66,7 +66,8 @@ def main() -> int:
                      "calendar": stage_calendar,
                      "first-run-info": lambda w: w.open_hall_info(first_run=True),
                      "detail-action": stage_detail_action, "action-error": stage_action_error,
-                     "lock": stage_lock}[args.what]
+                     "lock": stage_lock,
+                     "petition": stage_petition, "reception": stage_reception}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     elif args.what == "first-run":
         from hall.ui.login_dialog import FirstRunDialog
@@ -93,7 +94,7 @@ def main() -> int:
 
 
 WINDOW_STAGES = ("intake", "queue", "history", "ticket", "preview", "dashboard", "stats", "registers", "calendar",
-                 "hall-info", "staff", "detail-action", "action-error", "lock")
+                 "hall-info", "staff", "detail-action", "action-error", "lock", "petition", "reception")
 
 
 def _a_ticket(win, state: str = "supplement") -> str | None:  # type: ignore[no-untyped-def]
@@ -241,6 +242,25 @@ def stage_lock(win) -> None:  # type: ignore[no-untyped-def]
     """The idle lock over a half-typed intake."""
     stage_intake(win)
     win.idle_lock.lock()
+def stage_petition(win) -> None:  # type: ignore[no-untyped-def]
+    """信访: every case listed, the first one with its 四定一包 and hearing open in the detail pane."""
+    win.go_petitions()
+    page = win.petitions.cases
+    pick = {"done": False}
+
+    def first(*_args: object) -> None:
+        if not pick["done"] and page.model.rowCount():
+            pick["done"] = True
+            page.table.selectRow(0)
+
+    page.counted.connect(first)
+    combo = page.choices["scope"]
+    combo.setCurrentIndex(combo.findData("all"))
+
+
+def stage_reception(win) -> None:  # type: ignore[no-untyped-def]
+    win.go_petitions()
+    win.petitions.setCurrentWidget(win.petitions.reception)
 
 
 if __name__ == "__main__":

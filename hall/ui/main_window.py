@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QScrollArea, QSplitt
 
 from hall.services import backup_chain
 from hall.services.base.actor import ROLE_LABELS
+from hall.services.cases.petition import is_petition_item
 from hall.services.catalog import items as catalog
 from hall.services.storage import settings
 from hall.services.storage.db import Database
@@ -33,6 +34,7 @@ from hall.ui.idle_lock import IdleLock
 from hall.ui.intake_form import IntakeFormWidget
 from hall.ui.item_finder import ItemFinder
 from hall.ui.ops import ChangeListener, Context, read
+from hall.ui.petition_view import PetitionView
 from hall.ui.progress import ProgressStrip
 from hall.ui.queue_view import QueueView
 from hall.ui.registers_view import RegistersView
@@ -110,6 +112,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.registers, self.tr("台账 F12"))
         self.attendance = AttendanceView(ctx, today=today)
         self.tabs.addTab(self.attendance, self.tr("考勤 F11"))
+        # 涉法信访 (cases, the leaders' reception schedule): the manager and the windows that take a 信访 item.
+        self.petitions: PetitionView | None = None
+        if ctx.actor.is_supervisor or ctx.actor.window_code in {i.window_code for i in self.items
+                                                                if is_petition_item(i)}:
+            self.petitions = PetitionView(ctx, today=today)
+            self.tabs.addTab(self.petitions, self.tr("信访"))
         self.setCentralWidget(self.tabs)
         # The item list of earlier versions is still reachable under these names (tests, screenshots).
         self.search, self.table, self.window_combo = self.finder.search, self.finder.table, self.finder.window_combo
@@ -140,6 +148,8 @@ class MainWindow(QMainWindow):
             entries.append((self.tr("统计考核"), "F10", self.go_stats))
         entries.append((self.tr("台账（责任追究、投诉、回访、约访、转办）"), "F12", self.go_registers))
         entries.append((self.tr("考勤"), "F11", self.go_attendance))
+        if self.petitions is not None:
+            entries.append((self.tr("信访（信访件、领导接访日）"), "Ctrl+Shift+X", self.go_petitions))
         for text, key, fn in entries:
             act = QAction(text, self)
             act.setShortcut(QKeySequence(key))
@@ -225,6 +235,10 @@ class MainWindow(QMainWindow):
     def go_stats(self) -> None:
         if self.stats is not None:
             self.tabs.setCurrentWidget(self.stats)
+
+    def go_petitions(self) -> None:
+        if self.petitions is not None:
+            self.tabs.setCurrentWidget(self.petitions)
 
     def go_registers(self) -> None:
         self.tabs.setCurrentWidget(self.registers)
