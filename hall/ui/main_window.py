@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
             entries.append((self.tr("信访（信访件、领导接访日）"), "Ctrl+Shift+X", self.go_petitions))
         for text, key, fn in entries:
             act = QAction(text, self)
+            act.setProperty("hall_page", True)  # switches the page in this window: opens no window of its own
             act.setShortcut(QKeySequence(key))
             act.triggered.connect(fn)
             work.addAction(act)
