@@ -47,8 +47,12 @@ def _acked(manifest: dict[str, Any], node_id: str) -> int:
 def record_received(session: Session, keys: NodeKeys, direction: str, data: bytes, opened: Opened, new: int,
                     summary: str) -> None:
     m = opened.manifest
+    digest = bundle_id(data)
+    if session.scalar(select(SyncExchange.id).where(SyncExchange.bundle_id == digest,
+                                                    SyncExchange.direction == direction).limit(1)) is not None:
+        return  # the exact file again: it told us nothing new, and an exact re-import changes nothing at all
     session.add(SyncExchange(at=datetime.now(), node=keys.node_id, peer=m["from"], direction=direction,
-                             bundle_id=bundle_id(data), chains=_ranges(m["chains"]), events=m["count"],
+                             bundle_id=digest, chains=_ranges(m["chains"]), events=m["count"],
                              new_events=new, sent_seq=0, acked_seq=_acked(m, keys.node_id), summary=summary))
     session.flush()
 
@@ -127,7 +131,7 @@ class Imported:
     def message(self) -> str:
         """The result in plain words, for the person who chose the file."""
         if not self.new_events:
-            return f"该同步文件已导入过，没有变化（文件中 {self.received} 条事件本机都已有）"
+            return f"该同步文件已导入过，没有变化：文件中 {self.received} 条事件本机都已有，未做任何更改"
         parts = []
         if self.tickets_new:
             parts.append(f"新办件 {self.tickets_new} 件")
