@@ -1,0 +1,110 @@
+"""Each ticket's sync state on a laptop and at the hall, from real files exchanged through ``hall-admin sync``:
+未同步 → 已发出 (an export alone never counts as synced) → 已同步 once the other side's bundle acknowledges it;
+the hall's later events on a village ticket flow back the same way; the record is local (``ledger check`` ok)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sync_env import add_tickets, cli, make_hall, make_laptop, ok
+
+from hall.models import Ticket
+from hall.paths import Paths
+from hall.services.bootstrap import open_hall
+from hall.services.sync import journal, state
+from hall.services.sync.state import SENT, SYNCED, UNSENT
+
+
+def states(data_dir: Path) -> dict[str, str]:
+    opened = open_hall(Paths.resolve(data_dir))
+    try:
+        with opened.db.reading() as s:
+            ids = dict(s.execute(select(Ticket.id, Ticket.number)).all())
+            return {ids[i]: code for i, code in state.sync_state(s, ids).items()}
+    finally:
+        opened.db.dispose()
+
+
+def pending(data_dir: Path, role: str, hall_node: str | None = None) -> list[tuple[int, int]]:
+    opened = open_hall(Paths.resolve(data_dir))
+    try:
+        with opened.db.reading() as s:
+            return [(p.pending_events, p.pending_tickets)
+                    for p in state.peer_lines(s, opened.node.node_id, role, hall_node)]
+    finally:
+        opened.db.dispose()
+
+
+def print_receipt(data_dir: Path, number: str) -> None:
+    from hall.services.reporting import papers
+
+    opened = open_hall(Paths.resolve(data_dir))
+    try:
+        with opened.db.transaction() as s:
+            papers.record_print(s, opened.system, number, "acceptance")
+    finally:
+        opened.db.dispose()
+
+
+def test_states_follow_the_files_and_their_acknowledgements(tmp_path):
+    hall = make_hall(tmp_path / "hall")
+    lap = make_laptop(hall, tmp_path / "lap", "001")
+    add_tickets(lap, 3, immediate_only=True)
+    on_lap = states(lap)
+    assert len(on_lap) == 3 and set(on_lap.values()) == {UNSENT}
+    assert states(hall) == {}  # the hall has no village tickets yet, and its own are not sync's concern
+
+    out = tmp_path / "001.hallsync"
+    ok(cli(lap, "sync", "export", "--out", str(out)))
+    assert set(states(lap).values()) == {SENT}  # written to a file, never imported: not synced
+    first = ok(cli(hall, "sync", "import", str(out)))
+    assert "新办件 3 件" in first.out
+    again = ok(cli(hall, "sync", "import", str(out)))
+    assert "已导入过，没有变化" in again.out
+    at_hall = states(hall)
+    assert set(at_hall) == set(on_lap) and set(at_hall.values()) == {SYNCED}  # nothing of the hall's to send
+    assert set(states(lap).values()) == {SENT}  # the laptop has not heard back yet
+
+    number = sorted(at_hall)[0]
+    print_receipt(hall, number)  # a later hall event on a village ticket: it must flow back
+    assert states(hall)[number] == UNSENT
+    back = tmp_path / "back.hallsync"
+    ok(cli(hall, "sync", "export", "--to", "001", "--out", str(back)))
+    assert states(hall)[number] == SENT
+    got = ok(cli(lap, "sync", "import", str(back)))
+    assert "更新办件 1 件" in got.out, got.out
+    assert set(states(lap).values()) == {SYNCED}  # the hall's bundle acknowledged the laptop's chain
+    assert pending(lap, "laptop", journal_hall(lap)) == [(0, 0)]
+    assert states(hall)[number] == SENT  # …but the hall learns the laptop has it only from the laptop's next file
+    ok(cli(lap, "sync", "export", "--out", str(out)))
+    ok(cli(hall, "sync", "import", str(out)))
+    assert states(hall)[number] == SYNCED
+    assert pending(hall, "hall") == [(0, 0)]
+    ok(cli(hall, "ledger", "check"))  # the record is local: not a projection, not compared, kept by a rebuild
+
+
+def journal_hall(lap: Path) -> str:
+    opened = open_hall(Paths.resolve(lap))
+    try:
+        with opened.db.reading() as s:
+            found = state.side(s)
+            assert found is not None and found.role == "laptop"
+            return next(p for p, m in found.marks.items() if m.last_import is not None)
+    finally:
+        opened.db.dispose()
+
+
+@given(st.one_of(st.none(), st.integers(1, 50)), st.integers(0, 50), st.integers(0, 50))
+def test_a_state_only_moves_forward_with_what_was_sent_and_acknowledged(last, sent, acked):
+    got = state._state(last, journal.Mark(sent, acked))
+    if last is None or last <= acked:
+        assert got == SYNCED
+    else:
+        assert got == (SENT if last <= sent else UNSENT)
+        # sending more or hearing back more never moves a ticket backwards
+        order = [UNSENT, SENT, SYNCED]
+        assert order.index(state._state(last, journal.Mark(sent + 5, acked))) >= order.index(got)
+        assert state._state(last, journal.Mark(sent, last)) == SYNCED
