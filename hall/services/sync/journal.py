@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from hall.models import NodeHead
 from hall.models.sync import SyncExchange
 from hall.services.base.actor import Actor
+from hall.services.storage import changes
 from hall.services.sync import exchange
 from hall.services.sync.bundle import Opened
 from hall.services.sync.keys import NodeKeys
@@ -148,6 +149,8 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes) -
     before = head.seq if head is not None else 0
     result = exchange.apply_opened(session, actor, keys, opened, sender)
     new = [e for e in opened.events if e["seq"] > before]
+    for e in new:  # what the screens of this program learn when it commits (the events came in verbatim)
+        changes.note(session, e["type"], e["ticket_uid"], e["event_id"])
     born = {e["ticket_uid"] for e in new if e["type"] == "ticket.received" and e["ticket_uid"] is not None}
     touched = {e["ticket_uid"] for e in new if e["ticket_uid"] is not None} - born
     got = Imported(sender, result.received, result.new, len(born), len(touched))

@@ -24,6 +24,7 @@ from hall.models import Base, Event, Ticket
 from hall.models.sync import SyncExchange, SyncPeer
 from hall.services.sync import journal
 from hall.services.sync.exchange import RELAYED
+from hall.services.sync.keys import NodeKeys
 
 UNSENT, SENT, SYNCED, CONFLICT = "unsent", "sent", "synced", "conflict"
 SYNC_LABELS = {UNSENT: "未同步", SENT: "已发出", SYNCED: "已同步", CONFLICT: "冲突"}
@@ -162,3 +163,26 @@ def peer_lines(session: Session, node_id: str, role: str, hall_node: str | None 
         out.append(PeerLine(p.node_id, p.intake_point, p.fingerprint, p.enrolled_at, p.revoked_at,
                             p.revoke_reason, m.last_sync, events, tickets))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the 同步 screen shows, as plain data."""
+
+    role: str  # "hall" | "laptop" (joined) | "requested" (a laptop waiting for its provisioning file)
+    node_id: str
+    intake_point: str
+    fingerprint: str
+    hall_fingerprint: str  # on a laptop: its hall's
+    peers: tuple[PeerLine, ...]
+    recent: tuple[journal.Line, ...]
+
+
+def overview(session: Session, mine: NodeKeys) -> Overview:
+    if mine.role == "laptop" and mine.hall is None:
+        return Overview("requested", mine.node_id, mine.intake_point, mine.fingerprint, "", (), ())
+    hall = mine.hall
+    lines = peer_lines(session, mine.node_id, mine.role, hall.node_id if hall else None,
+                       hall.fingerprint if hall else "")
+    return Overview(mine.role, mine.node_id, mine.intake_point, mine.fingerprint,
+                    hall.fingerprint if hall else mine.fingerprint, lines, journal.recent(session, mine.node_id))
