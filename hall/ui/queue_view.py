@@ -42,7 +42,7 @@ from hall.services.reporting.queue import STATUS_LABELS, STATUSES, QueueCounts, 
 from hall.services.tickets.search import classify
 from hall.ui.keep_place import Place
 from hall.ui.ops import ChangeListener, Context
-from hall.ui.ticket_table_model import COL_DUE, NumberRole, TicketTableModel
+from hall.ui.ticket_table_model import COL_DUE, COL_SYNC, NumberRole, TicketTableModel
 from hall.ui.widgets import CELL_PADDING, TICKET_COLUMN_SAMPLES
 
 if TYPE_CHECKING:
@@ -160,6 +160,9 @@ class QueueView(QWidget):
         for col, sample in TICKET_COLUMN_SAMPLES.items():
             header.resizeSection(col, fm.horizontalAdvance(sample) + CELL_PADDING)
         self.table.activated.connect(self._activated)
+        # 同步 (village laptops): shown only where this database syncs, so a one-PC hall sees no empty column.
+        self.table.setColumnHidden(COL_SYNC, True)
+        self.model.loaded.connect(lambda: self.table.setColumnHidden(COL_SYNC, not self.model.any_sync))
         layout.addWidget(self.table, 1)
 
         self.search.textChanged.connect(self._typed)

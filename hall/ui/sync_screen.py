@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import HallError
-from hall.services.storage.changes import Changes
+from hall.services.storage.changes import MAX_TICKETS, Changes
 from hall.services.sync import enrolment, journal, lan, peers, state
 from hall.services.sync.keys import NodeKeys
 from hall.ui import messages
@@ -380,8 +380,15 @@ class SyncDialog(QDialog):
                 write_file(out, done.data)  # before the commit: an unwritten file is not recorded as sent
             return done
 
-        self._operation(job, lambda e: self.show_result(self.tr("已导出同步文件 {0}（{1} KB）：{2}").format(
-            out, max(1, len(e.data) // 1024), preview_text(e.preview))))
+        def done(e: journal.Exported) -> None:
+            self.show_result(self.tr("已导出同步文件 {0}（{1} KB）：{2}").format(
+                out, max(1, len(e.data) // 1024), preview_text(e.preview)))
+            # No ledger event (the record is local), yet these tickets' 同步 column changed: tell the lists.
+            many = len(e.ticket_uids) > MAX_TICKETS
+            self.ctx.changes.announce(Changes(tickets=frozenset() if many else e.ticket_uids, all_tickets=many),
+                                      self)
+
+        self._operation(job, done)
 
     def import_file(self) -> None:
         path = self.chooser.open_file(self, self.tr("选择要导入的同步文件"), BUNDLE_FILTER)

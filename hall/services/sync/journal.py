@@ -92,13 +92,15 @@ def _preview(out: exchange.Outgoing) -> Preview:
 class Exported:
     data: bytes
     preview: Preview
+    ticket_uids: frozenset[str]  # whose sync state this export moved (to 已发出)
 
 
 def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> Exported:
     """Seal the bundle and record it (caller's transaction: write the file, then commit)."""
     out = exchange.outgoing(session, keys, to=to, since=since)
     data = exchange.seal_outgoing(session, keys, out)
-    return Exported(data, record_export(session, keys, out, data))
+    uids = frozenset(e["ticket_uid"] for e in out.events if e["ticket_uid"] is not None)
+    return Exported(data, record_export(session, keys, out, data), uids)
 
 
 def seal(session: Session, keys: NodeKeys, *, to: str | None = None) -> tuple[exchange.Outgoing, bytes]:

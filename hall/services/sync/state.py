@@ -111,9 +111,12 @@ def sync_state(session: Session, ticket_ids: Iterable[int]) -> dict[int, str]:
     return {i: CONFLICT if u in conflicted else _state(last.get(u), marks[p]) for i, u, p in concerned}
 
 
-def ticket_sync_label(session: Session, ticket_id: int) -> str:
+def ticket_sync_label(session: Session, uid: str) -> str:
     """The one ticket's state in Chinese ("" when sync does not concern it): the ticket detail's header."""
-    code = sync_state(session, [ticket_id]).get(ticket_id)
+    if session.scalar(select(func.count()).select_from(SyncExchange)) == 0:
+        return ""
+    ticket_id = session.scalar(select(Ticket.id).where(Ticket.uid == uid))
+    code = sync_state(session, [ticket_id]).get(ticket_id) if ticket_id is not None else None
     return SYNC_LABELS[code] if code else ""
 
 
