@@ -26,7 +26,6 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from hall.errors import HallError
 from hall.services.reporting import queue
 from hall.services.reporting.queue import Cursor, Page, QueueRow, SortKey, TicketFilter
-from hall.services.sync.state import CONFLICT, SENT, SYNC_LABELS, UNSENT, sync_state
 from hall.ui.background import Loader
 from hall.ui.cell_roles import AllRolesAtOnce
 from hall.ui.keep_place import update_rows
@@ -84,12 +83,24 @@ def _ticket_id(row: QueueRow) -> int:
     return row.id
 
 
-_SYNC_BRUSHES = {UNSENT: QBrush(QColor("#b00020")), SENT: QBrush(QColor("#8a6d00")),
-                 CONFLICT: QBrush(QColor("#b00020"))}
+# hall/services/sync/state.py's codes: not yet sent and conflicts in red, sent and waiting in amber.
+_SYNC_BRUSHES = {"unsent": QBrush(QColor("#b00020")), "sent": QBrush(QColor("#8a6d00")),
+                 "conflict": QBrush(QColor("#b00020"))}
 
 
 def sync_label(code: str | None) -> str:
-    return tr(SYNC_LABELS[code]) if code else ""
+    if not code:
+        return ""
+    from hall.services.sync.state import SYNC_LABELS
+
+    return tr(SYNC_LABELS[code])
+
+
+def sync_state(session: Session, ticket_ids: list[int]) -> dict[int, str]:
+    """Imported when the first page is read, on the reading thread (the sync services load the crypto library)."""
+    from hall.services.sync.state import sync_state as read
+
+    return read(session, ticket_ids)
 
 
 def load_rows(session: Session, flt: TicketFilter, today: date, sort: SortKey, descending: bool,
