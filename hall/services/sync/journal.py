@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,16 +46,18 @@ def _acked(manifest: dict[str, Any], node_id: str) -> int:
 
 
 def record_received(session: Session, keys: NodeKeys, direction: str, data: bytes, opened: Opened, new: int,
-                    summary: str) -> None:
+                    summary: str) -> bool:
+    """Record a bundle taken in; False (and nothing recorded) when this very file was taken in before."""
     m = opened.manifest
     digest = bundle_id(data)
     if session.scalar(select(SyncExchange.id).where(SyncExchange.bundle_id == digest,
                                                     SyncExchange.direction == direction).limit(1)) is not None:
-        return  # the exact file again: it told us nothing new, and an exact re-import changes nothing at all
+        return False  # the exact file again: it told us nothing new, and an exact re-import changes nothing at all
     session.add(SyncExchange(at=datetime.now(), node=keys.node_id, peer=m["from"], direction=direction,
                              bundle_id=digest, chains=_ranges(m["chains"]), events=m["count"],
                              new_events=new, sent_seq=0, acked_seq=_acked(m, keys.node_id), summary=summary))
     session.flush()
+    return True
 
 
 # ------------------------------------------------------------------------------------------ export
@@ -129,12 +131,15 @@ class Imported:
     new_events: int
     tickets_new: int
     tickets_updated: int
+    seen_before: bool = False  # this very file was imported before
 
     @property
     def message(self) -> str:
         """The result in plain words, for the person who chose the file."""
-        if not self.new_events:
+        if not self.new_events and self.seen_before:
             return f"该同步文件已导入过，没有变化：文件中 {self.received} 条事件本机都已有，未做任何更改"
+        if not self.new_events:
+            return f"没有新的内容：文件中 {self.received} 条事件本机都已有"
         parts = []
         if self.tickets_new:
             parts.append(f"新办件 {self.tickets_new} 件")
@@ -156,7 +161,8 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes) -
     born = {e["ticket_uid"] for e in new if e["type"] == "ticket.received" and e["ticket_uid"] is not None}
     touched = {e["ticket_uid"] for e in new if e["ticket_uid"] is not None} - born
     got = Imported(sender, result.received, result.new, len(born), len(touched))
-    record_received(session, keys, "import", data, opened, result.new, got.message)
+    if not record_received(session, keys, "import", data, opened, result.new, got.message):
+        got = replace(got, seen_before=True)
     return got
 
 
