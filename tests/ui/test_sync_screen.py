@@ -191,7 +191,7 @@ def test_enrol_export_import_and_revoke_through_the_screens(qtbot, hall_sqlite, 
         lap_screen.chooser.paths.append(str(back))
         lap_screen.import_btn.click()
         _idle(qtbot, lap_screen)
-        assert "没有新的内容" in lap_screen.result.text(), lap_screen.result.text()
+        assert "内容均已导入过，没有变化" in lap_screen.result.text(), lap_screen.result.text()
         assert _states(qtbot, lap.db) == ["已同步", "已同步"]
         assert _peer_rows(lap_screen)[0][5:7] == ["0", "0"] and len(lap_ids) == 2
 

@@ -139,7 +139,7 @@ class Imported:
         if not self.new_events and self.seen_before:
             return f"该同步文件已导入过，没有变化：文件中 {self.received} 条事件本机都已有，未做任何更改"
         if not self.new_events:
-            return f"没有新的内容：文件中 {self.received} 条事件本机都已有"
+            return f"内容均已导入过，没有变化：文件中 {self.received} 条事件本机都已有"
         parts = []
         if self.tickets_new:
             parts.append(f"新办件 {self.tickets_new} 件")
