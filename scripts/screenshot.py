@@ -19,7 +19,7 @@ from PySide6.QtGui import QGuiApplication
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["main", "login", "intake", "queue", "history", "dashboard", "stats",
-                                    "registers", "hall-info", "staff"])
+                                    "registers", "hall-info", "staff", "sync"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -38,7 +38,8 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff"):
+    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff",
+                     "sync"):
         from datetime import date
 
         from hall.ui import messages
@@ -47,7 +48,9 @@ def main() -> int:
         # A documentation run answers its own questions: no draft offered back, quitting never blocks.
         messages.ask_hook = lambda title, _text: title != "恢复未保存的登记"
         day = date.fromisoformat(args.today) if args.today else date.today()
-        win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal()), today=lambda: day)
+        # The data directory too: the 同步 screen reads this node's key file there.
+        win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal(), Paths.resolve(args.data_dir)),
+                         today=lambda: day)
         win.resize(width, height)
         win.move(0, 0)
         widget = win
@@ -55,7 +58,7 @@ def main() -> int:
             stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history,
                      "dashboard": lambda w: w.go_dashboard(), "stats": lambda w: w.go_stats(),
                      "registers": lambda w: w.go_registers(), "hall-info": lambda w: w.open_hall_info(),
-                     "staff": lambda w: w.open_staff_admin()}[args.what]
+                     "staff": lambda w: w.open_staff_admin(), "sync": stage_sync}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     else:
         from hall.ui.login_dialog import LoginDialog
@@ -73,6 +76,13 @@ def main() -> int:
     QTimer.singleShot(1200, grab)
     app.exec()
     return 0
+
+
+def stage_sync(win) -> None:  # type: ignore[no-untyped-def]
+    """管理 → 同步… at the hall, 同步 on a laptop: the window maximised over the main window."""
+    dialog = win.open_sync()
+    dialog.resize(win.width() - 40, win.height() - 60)
+    dialog.move(20, 30)
 
 
 def stage_intake(win) -> None:  # type: ignore[no-untyped-def]

@@ -92,6 +92,7 @@ class SyncDialog(QDialog):
         own.addWidget(self.own_caption)
         own.addWidget(self.own_print)
         prints.addLayout(own)
+        prints.addSpacing(48)
         other = QVBoxLayout()
         self.compare_caption = QLabel()
         self.compare_print = fingerprint_label()
@@ -228,6 +229,9 @@ class SyncDialog(QDialog):
     def _set_role(self, role: str | None) -> None:
         hall = role == "hall"
         self.peer_box.setTitle(self.tr("已登记的村代办点电脑") if hall else self.tr("中心"))
+        # A laptop has one partner: its line, not a list's worth of empty space.
+        self.peers.setMaximumHeight(16_777_215 if hall else 76)
+        self.peer_box.setMaximumHeight(16_777_215 if hall else 120)
         self.enrol_btn.setVisible(hall)
         self.revoke_btn.setVisible(hall)
         self.sync_now_btn.setVisible(role == "laptop")

@@ -104,6 +104,10 @@ def enrol(session: Session, actor: Actor, hall: keys.NodeKeys, req: Request) -> 
         staff.add_intake_point(session, actor, req.intake_point, f"代办点{req.intake_point}")
     peer = peers.enrol(session, actor, req.node_id, req.intake_point, req.sign_key, req.box_key)
     data = exchange.provision(session, hall, peer.node_id)
+    # The provisioning file is the laptop's first bundle from the hall: what it carried counts as sent.
+    sent = exchange.Outgoing(peer.node_id, peer.box_key, peer.intake_point,
+                             exchange.relayed_events(session, hall.node_id, peer.intake_point))
+    journal.record_export(session, hall, sent, data, what="开通文件")
     return Enrolled(peer.node_id, peer.intake_point, peer.fingerprint, hall.fingerprint, data)
 
 

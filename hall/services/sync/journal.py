@@ -111,14 +111,15 @@ def seal(session: Session, keys: NodeKeys, *, to: str | None = None) -> tuple[ex
     return out, exchange.seal_outgoing(session, keys, out)
 
 
-def record_export(session: Session, keys: NodeKeys, out: exchange.Outgoing, data: bytes) -> Preview:
+def record_export(session: Session, keys: NodeKeys, out: exchange.Outgoing, data: bytes, *,
+                  what: str = "") -> Preview:
     mine = [e for e in out.events if e["node_id"] == keys.node_id]
     chains = exchange._chains(out.events)
     p = _preview(out)
     session.add(SyncExchange(at=datetime.now(), node=keys.node_id, peer=out.to, direction="export",
                              bundle_id=bundle_id(data), chains=_ranges(chains), events=len(out.events),
                              new_events=0, sent_seq=mine[-1]["seq"] if mine else 0, acked_seq=0,
-                             summary=f"发出 {p.events} 条事件（{p.tickets} 件办件）"))
+                             summary=f"{what}发出 {p.events} 条事件（{p.tickets} 件办件）"))
     session.flush()
     return p
 
