@@ -13,6 +13,7 @@ Tickets that have nothing to do with sync (the hall's own, on a hall without lap
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from hall.models import Base, Event, Ticket
+from hall.models import Base, Event, Staff, Ticket
 from hall.models.sync import SyncExchange, SyncPeer
 from hall.services.sync import journal
 from hall.services.sync.exchange import RELAYED
@@ -138,15 +139,32 @@ def _pending(session: Session, node_id: str, mark: journal.Mark, point: str | No
     """(events not yet sent, tickets not yet acknowledged); ``point``: the hall's events for that village."""
     e = Event
     scope = []
-    if point is not None:  # what the hall relays (exchange.relayed_events): reference, staff, village tickets
+    staff_events = 0
+    if point is not None:  # what the hall relays (exchange.relayed_events): reference, village staff and tickets
         village = select(Ticket.uid).where(Ticket.intake_point == point)
-        scope = [or_(e.type.in_(RELAYED), e.type.like("staff.%"), e.ticket_uid.in_(village))]
-    events = session.scalar(select(func.count()).select_from(e).where(e.node_id == node_id, e.seq > mark.sent_seq,
-                                                                      *scope)) or 0
+        scope = [or_(e.type.in_(RELAYED), e.ticket_uid.in_(village))]
+        staff_events = _village_staff_events(session, node_id, mark.sent_seq, point)
+    events = staff_events + (session.scalar(select(func.count()).select_from(e).where(
+        e.node_id == node_id, e.seq > mark.sent_seq, *scope)) or 0)
     ticket_scope = [e.ticket_uid.in_(select(Ticket.uid).where(Ticket.intake_point == point))] if point else []
     tickets = session.scalar(select(func.count(distinct(e.ticket_uid))).where(
         e.node_id == node_id, e.seq > mark.acked_seq, e.ticket_uid.is_not(None), *ticket_scope)) or 0
     return int(events), int(tickets)
+
+
+def _village_staff_events(session: Session, node_id: str, after: int, point: str) -> int:
+    """The hall's staff events after ``after`` that go to ``point``'s laptop (as exchange.relayed_events picks
+    them: that village's own staff, their passwords), read from the few staff events since the last export."""
+    mine = set(session.scalars(select(Staff.uid).where(Staff.intake_point == point)))
+    count = 0
+    for kind, payload in session.execute(select(Event.type, Event.payload).where(
+            Event.node_id == node_id, Event.seq > after, Event.type.in_(("staff.added", "staff.password_set")))):
+        p = json.loads(payload)
+        if kind == "staff.added":
+            count += p.get("intake_point") == point and not p.get("b_post_uid")
+        else:
+            count += p.get("staff_uid") in mine
+    return count
 
 
 def peer_lines(session: Session, node_id: str, role: str, hall_node: str | None = None,
