@@ -148,9 +148,13 @@ def test_enrol_export_import_and_revoke_through_the_screens(qtbot, hall_sqlite, 
             lap_ids = list(s.scalars(select(Ticket.id)))
         assert _states(qtbot, lap.db) == ["未同步", "未同步"]
         lap_ctx = Context(lap.db, lap.node, village, ChangeSignal(), lap_paths)
-        lap_screen = SyncDialog(lap_ctx, chooser=Answers())
-        qtbot.addWidget(lap_screen)
-        lap_screen.show()
+        lap_win = MainWindow(lap_ctx, tmp_path / "lap-drafts")  # the village staff's window: a 同步 menu
+        lap_win.stop_daily_timers()
+        qtbot.addWidget(lap_win)
+        sync_menu = next(a.menu() for a in lap_win.menuBar().actions() if a.text() == "同步(&S)")
+        next(a for a in sync_menu.actions() if a.objectName() == "syncAction").trigger()
+        lap_screen = lap_win.findChild(SyncDialog)
+        lap_screen.chooser = Answers()
         _idle(qtbot, lap_screen)
         assert lap_screen.sync_now_btn.isVisible() and not lap_screen.enrol_btn.isVisible()
         assert lap_screen.compare_print.text() == hall_screen.own_print.text()
@@ -176,6 +180,9 @@ def test_enrol_export_import_and_revoke_through_the_screens(qtbot, hall_sqlite, 
         village_rows = [r for r in at_hall if r is not None and "-001-" in r.number]
         assert len(village_rows) == 2
         assert {win.queue.model.sync_of(r.id) for r in village_rows} == {"已同步"}
+        detail = win.open_ticket(village_rows[0].number)
+        assert "【已同步】" in detail.header.text()  # the ticket detail's header says it too
+        detail.close()
         hall_answers.paths.append(str(bundle))
         hall_screen.import_btn.click()
         _idle(qtbot, hall_screen)
