@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sync_env import add_tickets, cli, make_hall, make_laptop, ok
 
 from hall.models import Ticket
@@ -108,3 +108,41 @@ def test_a_state_only_moves_forward_with_what_was_sent_and_acknowledged(last, se
         order = [UNSENT, SENT, SYNCED]
         assert order.index(state._state(last, journal.Mark(sent + 5, acked))) >= order.index(got)
         assert state._state(last, journal.Mark(sent, last)) == SYNCED
+
+
+def test_the_record_and_the_state_on_the_hall_database(hall_db, tmp_path):
+    """The same at a hall on SQLite and on the real PostgreSQL server: the grouped reads work on both and the
+    record is not in the digest (the SQLite test above runs ``ledger check`` over it)."""
+    import json
+
+    from hall.models.sync import SyncExchange
+    from hall.services import ledger_check
+    from hall.services.sync import enrolment
+    from hall.services.sync.keys import NodeKeys
+
+    hall_keys = NodeKeys.create(hall_db.node.node_id, "hall", "000")
+    lap = tmp_path / "lap"
+    ok(cli(lap, "sync", "request", "--point", "001", "--out", str(tmp_path / "req")))
+    req = enrolment.parse_request((tmp_path / "req").read_bytes())
+    with hall_db.db.transaction() as s:
+        done = enrolment.enrol(s, hall_db.system, hall_keys, req)
+    (tmp_path / "prov").write_bytes(done.provision)
+    ok(cli(lap, "sync", "join", str(tmp_path / "prov")))
+    add_tickets(lap, 2, immediate_only=True)
+    ok(cli(lap, "sync", "export", "--out", str(tmp_path / "b")))
+    with hall_db.db.transaction() as s:
+        got = journal.import_bundle(s, hall_db.system, hall_keys, (tmp_path / "b").read_bytes())
+    assert got.tickets_new == 2
+    before = ledger_check.digest(hall_db.db).sha256
+    with hall_db.db.transaction() as s:
+        ids = list(s.scalars(select(Ticket.id).where(Ticket.intake_point == "001")))
+        assert set(state.sync_state(s, ids).values()) == {SYNCED}
+        assert [(p.intake_point, p.pending_events, p.pending_tickets)
+                for p in state.peer_lines(s, hall_keys.node_id, "hall")] == [("001", 0, 0)]
+        rows = list(s.scalars(select(SyncExchange).order_by(SyncExchange.id)))
+        assert [r.direction for r in rows] == ["export", "import"]  # the provisioning file, then the bundle
+        assert json.loads(rows[1].chains)[0]["node_id"] == req.node_id and rows[1].acked_seq > 0
+    with hall_db.db.transaction() as s:  # one more export: only the local record changes
+        journal.export(s, hall_keys, to="001")
+        assert s.scalar(select(func.count()).select_from(SyncExchange)) == 3
+    assert ledger_check.digest(hall_db.db).sha256 == before  # never part of the state two nodes compare
