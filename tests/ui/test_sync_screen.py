@@ -7,6 +7,9 @@ revocation needs its reason, and the revoked laptop's next file is refused with 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from hall.ui.sync_screen import SyncDialog
 from hall.ui.ticket_table_model import TicketTableModel
 
 pytestmark = pytest.mark.gui
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Answers(Chooser):
@@ -63,7 +67,7 @@ def _id_number(n: int) -> str:
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
 
 
-def _register(opened, count: int) -> None:  # type: ignore[no-untyped-def]
+def _register(opened, count: int, start: int = 0) -> None:  # type: ignore[no-untyped-def]
     """Promised tickets (still open: in the queue) taken in at the laptop."""
     from hall.services.catalog import items as catalog
     from hall.services.tickets import intake
@@ -71,9 +75,13 @@ def _register(opened, count: int) -> None:  # type: ignore[no-untyped-def]
     with opened.db.transaction() as s:
         materials = {m["name"]: "received" for m in catalog.current_item(s, "09").materials}
         for i in range(count):
-            who = intake.ApplicantForm("person", _id_number(i + 1), "张三", "13812345678", "东村3组")
+            who = intake.ApplicantForm("person", _id_number(start + i + 1), "张三", "13812345678", "东村3组")
             intake.register(s, opened.system, intake.IntakeForm("09", who, materials=materials),
-                            now=datetime(2026, 3, 2, 9, 0) + timedelta(minutes=i))
+                            now=datetime(2026, 3, 2, 9, 0) + timedelta(minutes=start + i))
+
+
+def sync_now_ready(screen: SyncDialog) -> bool:
+    return screen.sync_now_btn.isVisible() and screen.sync_now_btn.isEnabled() and screen.url_row.isVisible()
 
 
 def _states(qtbot, db) -> list[str]:  # type: ignore[no-untyped-def]
@@ -201,6 +209,32 @@ def test_enrol_export_import_and_revoke_through_the_screens(qtbot, hall_sqlite, 
         assert "内容均已导入过，没有变化" in lap_screen.result.text(), lap_screen.result.text()
         assert _states(qtbot, lap.db) == ["已同步", "已同步"]
         assert _peer_rows(lap_screen)[0][5:7] == ["0", "0"] and len(lap_ids) == 2
+        assert sync_now_ready(lap_screen)
+
+        # 立即同步 over the LAN: `hall-admin sync serve` in a real process at the hall, the address kept.
+        _register(lap, 1, start=3)
+        assert sorted(_states(qtbot, lap.db)) == ["已同步", "已同步", "未同步"]
+        server = subprocess.Popen([sys.executable, "-m", "hall.cli", "--data-dir", str(tmp_path / "data"), "sync",
+                                   "serve", "--host", "127.0.0.1", "--port", "0"],
+                                  env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+        try:
+            url = server.stdout.readline().split("：", 1)[1].strip().removesuffix("/hall-sync/v1")
+            lap_screen.url.setText(url)
+            lap_screen.sync_now_btn.click()
+            _idle(qtbot, lap_screen)
+        finally:
+            server.terminate()
+            server.communicate(timeout=10)
+        assert "已发送本机 共 4 条事件，涉及办件 3 件" in lap_screen.result.text(), lap_screen.result.text()
+        assert "从中心取回：" in lap_screen.result.text()
+        assert _states(qtbot, lap.db) == ["已同步"] * 3  # the hall's answer acknowledged it at once
+        from hall.ui.connections import settings
+
+        assert settings().value("sync/hall_url") == url
+        lap_screen.sync_now_btn.click()  # the hall is gone: said plainly, nothing changed
+        _idle(qtbot, lap_screen)
+        assert "无法连接中心" in lap_screen.result.text() and "本机数据未改动" in lap_screen.result.text()
 
         # 撤销: a reason is required; then the laptop's next file is refused, with the reason, nothing changed.
         hall_answers.texts += ["  ", "电脑丢失"]
