@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from hall.models import Base, Event, Staff, Ticket
@@ -72,8 +72,12 @@ def _conflicted(session: Session, uids: set[str]) -> set[str]:
 def _last_own(session: Session, node_id: str, uids: set[str]) -> dict[str, int]:
     if not uids:
         return {}
-    return dict(session.execute(select(Event.ticket_uid, func.max(Event.seq)).where(
-        Event.ticket_uid.in_(uids), Event.node_id == node_id).group_by(Event.ticket_uid)).all())
+    # The node as a CASE, not a WHERE: with ``node_id = ?`` SQLite walks the (node, seq) index over the laptop's
+    # whole chain (10 ms a page at 10,000 events); on ticket_uid alone it reads the page's few events (1 ms).
+    own = case((Event.node_id == node_id, Event.seq))
+    got = session.execute(select(Event.ticket_uid, func.max(own)).where(Event.ticket_uid.in_(uids))
+                          .group_by(Event.ticket_uid)).all()
+    return {uid: seq for uid, seq in got if seq is not None}
 
 
 def _point_marks(session: Session, s: Side) -> dict[str, journal.Mark]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -17,39 +18,45 @@ from hall.services.bootstrap import open_hall
 from hall.services.sync import journal, state
 from hall.services.sync.state import SENT, SYNCED, UNSENT
 
+_OPEN: dict[Path, object] = {}
+
+
+def _db(data_dir: Path):  # type: ignore[no-untyped-def]
+    """Each node's database opened once for the test's reads (the commands open their own)."""
+    if data_dir not in _OPEN:
+        _OPEN[data_dir] = open_hall(Paths.resolve(data_dir))
+    return _OPEN[data_dir]
+
 
 def states(data_dir: Path) -> dict[str, str]:
-    opened = open_hall(Paths.resolve(data_dir))
-    try:
-        with opened.db.reading() as s:
-            ids = dict(s.execute(select(Ticket.id, Ticket.number)).all())
-            return {ids[i]: code for i, code in state.sync_state(s, ids).items()}
-    finally:
-        opened.db.dispose()
+    with _db(data_dir).db.reading() as s:
+        ids = dict(s.execute(select(Ticket.id, Ticket.number)).all())
+        return {ids[i]: code for i, code in state.sync_state(s, ids).items()}
 
 
 def pending(data_dir: Path, role: str, hall_node: str | None = None) -> list[tuple[int, int]]:
-    opened = open_hall(Paths.resolve(data_dir))
-    try:
-        with opened.db.reading() as s:
-            return [(p.pending_events, p.pending_tickets)
-                    for p in state.peer_lines(s, opened.node.node_id, role, hall_node)]
-    finally:
-        opened.db.dispose()
+    opened = _db(data_dir)
+    with opened.db.reading() as s:
+        return [(p.pending_events, p.pending_tickets)
+                for p in state.peer_lines(s, opened.node.node_id, role, hall_node)]
 
 
 def print_receipt(data_dir: Path, number: str) -> None:
     from hall.services.reporting import papers
 
-    opened = open_hall(Paths.resolve(data_dir))
-    try:
-        with opened.db.transaction() as s:
-            papers.record_print(s, opened.system, number, "acceptance")
-    finally:
-        opened.db.dispose()
+    opened = _db(data_dir)
+    with opened.db.transaction() as s:
+        papers.record_print(s, opened.system, number, "acceptance")
 
 
-def test_states_follow_the_files_and_their_acknowledgements(tmp_path):
+@pytest.fixture
+def nodes():  # type: ignore[no-untyped-def]
+    yield
+    while _OPEN:
+        _OPEN.popitem()[1].db.dispose()  # type: ignore[attr-defined]
+
+
+def test_states_follow_the_files_and_their_acknowledgements(tmp_path, nodes):
     hall = make_hall(tmp_path / "hall")
     lap = make_laptop(hall, tmp_path / "lap", "001")
     add_tickets(lap, 3, immediate_only=True)
@@ -87,14 +94,10 @@ def test_states_follow_the_files_and_their_acknowledgements(tmp_path):
 
 
 def journal_hall(lap: Path) -> str:
-    opened = open_hall(Paths.resolve(lap))
-    try:
-        with opened.db.reading() as s:
-            found = state.side(s)
-            assert found is not None and found.role == "laptop"
-            return next(p for p, m in found.marks.items() if m.last_import is not None)
-    finally:
-        opened.db.dispose()
+    with _db(lap).db.reading() as s:
+        found = state.side(s)
+        assert found is not None and found.role == "laptop"
+        return next(p for p, m in found.marks.items() if m.last_import is not None)
 
 
 @given(st.one_of(st.none(), st.integers(1, 50)), st.integers(0, 50), st.integers(0, 50))
