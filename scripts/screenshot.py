@@ -19,7 +19,7 @@ from PySide6.QtGui import QGuiApplication
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["main", "login", "intake", "queue", "history", "dashboard", "stats",
-                                    "registers", "hall-info", "staff", "sync"])
+                                    "registers", "hall-info", "staff", "sync", "join"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -34,6 +34,8 @@ def main() -> int:
     from hall.ui.ops import ChangeSignal, Context
 
     app = create_application(sys.argv[:1])
+    if args.what == "join":  # a village laptop before its login: 申请加入 made in DIR (hall-admin sync request)
+        return _join_stage(app, args)
     opened = open_hall(Paths.resolve(args.data_dir))
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
@@ -69,6 +71,28 @@ def main() -> int:
     def grab() -> None:
         screen = QGuiApplication.primaryScreen()
         image = screen.grabWindow(0)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        image.save(args.out)
+        app.quit()
+
+    QTimer.singleShot(1200, grab)
+    app.exec()
+    return 0
+
+
+def _join_stage(app, args) -> int:  # type: ignore[no-untyped-def]
+    from hall.paths import Paths
+    from hall.ui.sync_enrol import LaptopEnrolDialog
+
+    width, height = (int(v) for v in args.size.split("x"))
+    dialog = LaptopEnrolDialog(Paths.resolve(args.data_dir))
+    dialog.move(max(0, (width - dialog.width()) // 2), max(0, (height - dialog.height()) // 3))
+    dialog.result.setText(dialog.tr("已生成登记申请文件 {0}.hallreq：请交给中心管理员登记，并核对下面的指纹。"
+                                    "拿到开通文件后点“加入…”。").format(dialog.point.text()))
+    dialog.show()
+
+    def grab() -> None:
+        image = QGuiApplication.primaryScreen().grabWindow(0)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         image.save(args.out)
         app.quit()

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from hall.errors import HallError
 from hall.services.storage.changes import MAX_TICKETS, Changes
 from hall.services.sync import enrolment, journal, lan, peers, state
+from hall.services.sync.bundle import MAX_FILE, BundleRejected
 from hall.services.sync.keys import NodeKeys
 from hall.ui import messages
 from hall.ui.background import Task
@@ -404,8 +405,8 @@ class SyncDialog(QDialog):
             p = Path(path)
             if not p.is_file():
                 raise HallError(f"文件不存在：{path}")
-            if p.stat().st_size > 256 * 1024 * 1024:
-                raise HallError("同步文件被拒绝：文件过大。数据库未做任何更改")
+            if p.stat().st_size > MAX_FILE:
+                raise BundleRejected("文件过大")
             data = p.read_bytes()
             mine = keys_of()
             with db.transaction() as s:
