@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hall.ui.login_dialog import FirstRunDialog, LoginDialog
     from hall.ui.startup import BackgroundOpen
 
-    if args.village_laptop or _awaiting_join(paths.data_dir):
+    if _awaiting_join(paths.data_dir) or (args.village_laptop and not (paths.data_dir / "sync_keys.json").exists()):
         # A village laptop joins its hall before anyone can log in: its staff come with the provisioning file.
         from hall.ui.sync_enrol import LaptopEnrolDialog
 
