@@ -147,6 +147,9 @@ def test_enrol_export_import_and_revoke_through_the_screens(qtbot, hall_sqlite, 
     assert "已开通：受理点 001" in enrol_screen.result.text(), enrol_screen.result.text()
     assert enrol_screen.fingerprint.text() == hall_screen.own_print.text()
     assert enrol_screen.done_btn.isEnabled()
+    again = LaptopEnrolDialog(lap_paths)  # started again on a laptop that joined: only 完成 is left
+    qtbot.addWidget(again)
+    assert again.done_btn.isEnabled() and not again.join_btn.isEnabled() and not again.request_btn.isEnabled()
 
     lap = open_hall(lap_paths)
     try:
