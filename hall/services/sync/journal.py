@@ -187,9 +187,13 @@ def marks(session: Session, node_id: str) -> dict[str, Mark]:
     from sqlalchemy import func
 
     t = SyncExchange
+    return fold(session.execute(select(t.peer, t.direction, func.max(t.sent_seq), func.max(t.acked_seq),
+                                       func.max(t.at)).where(t.node == node_id).group_by(t.peer, t.direction)))
+
+
+def fold(rows: Any) -> dict[str, Mark]:
+    """(peer, direction, max sent, max acked, last time) rows -> one Mark per peer."""
     out: dict[str, dict[str, Any]] = {}
-    rows = session.execute(select(t.peer, t.direction, func.max(t.sent_seq), func.max(t.acked_seq), func.max(t.at))
-                           .where(t.node == node_id).group_by(t.peer, t.direction))
     for peer, direction, sent, acked, at in rows:
         m = out.setdefault(peer, {"sent_seq": 0, "acked_seq": 0, "last_export": None, "last_import": None})
         m["sent_seq"] = max(m["sent_seq"], sent or 0)

@@ -46,17 +46,19 @@ class Side:
 
 def side(session: Session) -> Side | None:
     t = SyncExchange
-    rows = session.execute(select(t.node, t.direction, func.count()).group_by(t.node, t.direction)).all()
+    rows = session.execute(select(t.node, t.peer, t.direction, func.max(t.sent_seq), func.max(t.acked_seq),
+                                  func.max(t.at), func.count()).group_by(t.node, t.peer, t.direction)).all()
     if not rows:
         return None
-    joined = [node for node, direction, _n in rows if direction == "join"]
+    joined = [r[0] for r in rows if r[2] == "join"]
     if joined:
-        return Side("laptop", joined[0], journal.marks(session, joined[0]))
-    counts: dict[str, int] = {}
-    for node, _d, n in rows:
-        counts[node] = counts.get(node, 0) + n
-    node = max(sorted(counts), key=lambda k: counts[k])
-    return Side("hall", node, journal.marks(session, node))
+        role, node = "laptop", joined[0]
+    else:
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r[0]] = counts.get(r[0], 0) + r[6]
+        role, node = "hall", max(sorted(counts), key=lambda k: counts[k])
+    return Side(role, node, journal.fold([r[1:6] for r in rows if r[0] == node]))
 
 
 def _conflicted(session: Session, uids: set[str]) -> set[str]:
