@@ -4,4 +4,4 @@
 (it costs a fifth of a second at every start); tests/services/storage/test_db.py keeps it equal to Alembic's head.
 """
 
-HEAD = "0014"  # the integrator re-chains 0014 after the other branches' revisions
+HEAD = "0011"  # 0007 → 0014 → 0011 (branch revisions chained in merge order)
