@@ -80,12 +80,13 @@ def check_file(path: Path) -> FileCheck:
         raise DatabaseError(f"无法读取备份文件“{path}”：{exc.strerror or exc}") from None
     key = None
     if head != SQLITE_MAGIC:
-        if not head or not (at_rest.has_unlocked() or at_rest.read_config(path.parent.parent) is not None):
+        if not head:
             raise _refused(path, "不是 SQLite 数据文件（文件头不符，可能已损坏或不完整）")
-        try:  # an encrypted backup: the key of this PC's data folder must open it
+        try:  # an encrypted backup: a key of this PC must open it
             key = at_rest.key_for_file(path)
-        except at_rest.EncryptionError as exc:
-            raise _refused(path, str(exc).rstrip("。")) from None
+        except at_rest.EncryptionError:
+            raise _refused(path, "不是 SQLite 数据文件（文件头不符），也不能用本机的数据密钥打开："
+                                 "可能已损坏或不完整，或是另一台电脑的加密备份") from None
     try:
         conn = at_rest.connect(path, key=key, readonly=True)
         try:

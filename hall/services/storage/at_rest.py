@@ -311,7 +311,7 @@ def key_for_file(path: Path) -> DataKey | None:
             return key
     if candidates or _stored_keys():
         raise EncryptionError(f"数据文件 {path} 无法用本机的数据密钥打开：它属于另一个加密的数据文件夹，"
-                              "或文件已损坏。")
+                              "或文件已损坏（可从最近的备份恢复）。", backup_hint="latest")
     raise EncryptionError(f"数据文件 {path} 已加密（或已损坏），本机没有打开它的数据密钥："
                           "请在原电脑上操作，或先用恢复码恢复密钥（hall-admin encryption recover）。")
 

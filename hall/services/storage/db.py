@@ -442,7 +442,7 @@ def _open_sqlite(database: str) -> tuple[Engine, at_rest.DataKey | None]:
         with path.open("rb") as fh:
             head = fh.read(16)
         if head != SQLITE_MAGIC:
-            if not at_rest.has_unlocked() and at_rest.read_config(path.parent) is None:
+            if at_rest.key_for_new(path) is None and at_rest.read_config(path.parent) is None:
                 raise DatabaseError(
                     f"数据文件已损坏或不是 Hall 的数据文件：{path}。请从最近的备份恢复。", backup_hint="latest"
                 )
