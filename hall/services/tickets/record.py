@@ -123,6 +123,7 @@ EVENT_LABELS = {
     "calendar.local_holiday_added": "添加本地休息日",
     "catalog.imported": "导入事项清单",
     "intake_point.added": "添加受理点",
+    "intake_point.changed": "修改或停用受理点",
 }
 
 

@@ -1,0 +1,102 @@
+"""What the backups folder holds, for 管理 → 备份与恢复: each file's kind, date and size, and a check of one file.
+
+The files are the ones :mod:`hall.services.backup_chain` (``hall-full-*``, ``hall-incr-*``), the daily copy
+(``hall-daily-*``), the copy before a schema upgrade (``hall-before-upgrade-*``) and ``hall-admin backup --out``
+write. A full copy is checked as a restore would check it (:func:`hall.services.backups.check_file`); an
+increment by reading it through (every line parses, the count matches its header) and finding its full base — a
+restore from it checks the assembled result again.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from hall.errors import DatabaseError
+from hall.services import backups
+
+KIND_LABELS = {"full": "完整备份", "incremental": "增量备份", "daily": "每日备份", "upgrade": "升级前备份",
+               "other": "备份文件"}
+_DATE = re.compile(r"(\d{8})(?:-(\d{6}))?")
+
+
+@dataclass(frozen=True)
+class BackupEntry:
+    path: Path
+    kind: str  # a key of KIND_LABELS
+    taken: datetime  # from the date in its name, else the file's modification time
+    bytes: int
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class BackupCheck:
+    path: Path
+    events: int  # events the file holds (an increment: the events it adds)
+    summary: str  # what was checked, in Chinese
+
+
+def _kind(name: str) -> str | None:
+    if name.startswith("hall-incr-") and name.endswith(".jsonl.gz"):
+        return "incremental"
+    if not name.endswith(".sqlite3") or name.startswith("."):
+        return None  # the ``.json`` beside a full copy, a temporary file being written
+    for prefix, kind in (("hall-full-", "full"), ("hall-daily-", "daily"), ("hall-before-upgrade-", "upgrade")):
+        if name.startswith(prefix):
+            return kind
+    return "other"
+
+
+def _taken(path: Path) -> datetime:
+    found = _DATE.search(path.name)
+    if found:
+        try:
+            return datetime.strptime(found.group(1) + (found.group(2) or "000000"), "%Y%m%d%H%M%S")
+        except ValueError:
+            pass  # eight digits that are no date: the file's own time instead
+    return datetime.fromtimestamp(path.stat().st_mtime)
+
+
+def list_backups(folder: Path) -> list[BackupEntry]:
+    """The restorable files in ``folder``, newest first (none when the folder does not exist yet)."""
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in folder.iterdir():
+        kind = _kind(path.name)
+        if kind is None or not path.is_file():
+            continue
+        out.append(BackupEntry(path, kind, _taken(path), path.stat().st_size))
+    return sorted(out, key=lambda e: (e.taken, e.path.name), reverse=True)
+
+
+def check_backup(path: Path) -> BackupCheck:
+    """Check one backup file; a ``DatabaseError`` naming the file and what is wrong when it would not restore."""
+    if path.name.endswith(".jsonl.gz"):
+        return _check_increment(path)
+    found = backups.check_file(path)
+    return BackupCheck(path, found.events, f"文件结构完好，台账 {found.events} 条事件哈希链相符")
+
+
+def _check_increment(path: Path) -> BackupCheck:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            header = json.loads(fh.readline())
+            lines = sum(1 for line in fh if json.loads(line) is not None)
+    except (OSError, EOFError, zlib.error, ValueError, UnicodeDecodeError) as exc:
+        raise DatabaseError(f"备份文件“{path.name}”未通过检查：增量文件已损坏或不完整（{type(exc).__name__}）。"
+                            "未做任何改动。") from None
+    if not isinstance(header, dict) or int(header.get("events", -1)) != lines:
+        raise DatabaseError(f"备份文件“{path.name}”未通过检查：事件条数与文件头不符（文件不完整）。未做任何改动。")
+    base = path.with_name(str(header.get("base", "")))
+    if not base.is_file():
+        raise DatabaseError(f"备份文件“{path.name}”未通过检查：所依据的完整备份“{base.name}”不存在。未做任何改动。")
+    return BackupCheck(path, lines, f"增量文件完整（{lines} 条新事件），所依据的完整备份 {base.name} 在")
