@@ -30,7 +30,8 @@ def prepare_photo(data: bytes) -> str:
     if not data:
         raise ValidationError(FIELD, "文件是空的")
     if len(data) > MAX_FILE_BYTES:
-        raise ValidationError(FIELD, f"文件过大（{len(data) / 1024 / 1024:.1f} MB），最大 {MAX_FILE_BYTES // 1024 // 1024} MB")
+        raise ValidationError(FIELD, f"文件过大（{len(data) / 1024 / 1024:.1f} MB），"
+                                     f"最大 {MAX_FILE_BYTES // 1024 // 1024} MB")
     if not (data.startswith(JPEG) or data.startswith(PNG)):
         raise ValidationError(FIELD, "只接受 JPEG 或 PNG 图片（文件内容不是这两种格式）")
     try:
@@ -39,7 +40,8 @@ def prepare_photo(data: bytes) -> str:
             if probe.format not in ("JPEG", "PNG"):
                 raise ValidationError(FIELD, "只接受 JPEG 或 PNG 图片")
             if width * height > MAX_PIXELS:
-                raise ValidationError(FIELD, f"图片像素过多（{width}×{height}），最多 {MAX_PIXELS // 1_000_000} 百万像素")
+                raise ValidationError(FIELD, f"图片像素过多（{width}×{height}），"
+                                             f"最多 {MAX_PIXELS // 1_000_000} 百万像素")
             if min(width, height) < MIN_SIDE:
                 raise ValidationError(FIELD, f"图片太小（{width}×{height}），短边至少 {MIN_SIDE} 像素")
             probe.load()  # every pixel decoded here: a truncated or crafted file fails now

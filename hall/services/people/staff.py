@@ -359,7 +359,7 @@ def intake_points(session: Session) -> list[IntakePoint]:
 RESUME_LIMIT = 60  # 简历 on a badge: three short lines under the name (hall/print/notices.py)
 
 
-def set_profile(session: Session, actor: Actor, staff_no: str, *, photo: bytes | None | str = "",
+def set_profile(session: Session, actor: Actor, staff_no: str, *, photo: bytes | str | None = "",
                 resume: str | None = None) -> StaffView:
     """The badge board's photo and short résumé. ``photo``: a file's bytes (checked and scaled, see
     :mod:`hall.services.people.photos`), ``None`` to remove it, ``""`` to leave it; ``resume`` None leaves it.
