@@ -49,7 +49,7 @@ class ProfileFields(QGroupBox):
         self.setObjectName("profileFields")
         self.open_file = open_file
         self.loaded = False
-        self.photo: bytes | None | str = ""  # "" unchanged, None removed, bytes: the chosen file
+        self.photo: bytes | str | None = ""  # "" unchanged, None removed, bytes: the chosen file
         self.task: Task | None = None
         row = QHBoxLayout(self)
         self.preview = QLabel(self.tr("无照片"))
