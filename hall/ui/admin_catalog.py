@@ -161,7 +161,8 @@ class CatalogAdminDialog(QDialog):
             path.name, len(spec.windows), len(spec.items),
             self.tr("，另有 {0} 条提示（不影响导入）").format(len(hints)) if hints else ""))
         question = self.tr("用 {0} 替换当前事项清单（窗口 {1} 个，事项 {2} 项）？\n"
-                           "已登记的办件仍按受理时的事项规则办理。").format(path.name, len(spec.windows), len(spec.items))
+                           "已登记的办件仍按受理时的事项规则办理。").format(path.name, len(spec.windows),
+                                                                          len(spec.items))
         if messages.confirm(self, self.tr("导入事项清单"), question, yes=self.tr("导入"), no=self.tr("取消")):
             self.import_spec(path, spec)
 
