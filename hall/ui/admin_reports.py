@@ -123,17 +123,18 @@ class ReportsDialog(QDialog):
         self.period.clear()
         if takes in ("month", "month_or_quarter"):
             for m in range(1, 13):
-                self.period.addItem(self.tr("{0}月").format(m), ("m", m))
+                self.period.addItem(self.tr("{0}月").format(m), f"m{m}")
         if takes in ("quarter", "month_or_quarter"):
             for q in range(1, 5):
-                self.period.addItem(self.tr("第{0}季度").format(q), ("q", q))
+                self.period.addItem(self.tr("第{0}季度").format(q), f"q{q}")
         found = self.period.findData(keep) if keep is not None else -1
-        default = ("q", (self._today().month - 1) // 3 + 1) if takes == "quarter" else ("m", self._today().month)
+        default = f"q{(self._today().month - 1) // 3 + 1}" if takes == "quarter" else f"m{self._today().month}"
         self.period.setCurrentIndex(found if found >= 0 else max(0, self.period.findData(default)))
         self.period_box.setEnabled(takes != "range")
         self.range_box.setEnabled(takes == "range")
 
-    def choose(self, kind: str, year: int | None = None, period: tuple[str, int] | None = None) -> None:
+    def choose(self, kind: str, year: int | None = None, period: str | None = None) -> None:
+        """``period``: "m1" … "m12" or "q1" … "q4"."""
         self.report.setCurrentIndex(self.report.findData(kind))
         if year is not None:
             self.year.setValue(year)
@@ -144,8 +145,8 @@ class ReportsDialog(QDialog):
         if self._takes() == "range":
             s, e = self.start.date(), self.end.date()
             return Period.between(date(s.year(), s.month(), s.day()), date(e.year(), e.month(), e.day()))
-        unit, n = self.period.currentData()
-        year = self.year.value()
+        chosen = str(self.period.currentData())
+        unit, n, year = chosen[0], int(chosen[1:]), self.year.value()
         return Period.month(year, n) if unit == "m" else Period.quarter(year, n)
 
     def export(self) -> Task | None:

@@ -79,6 +79,10 @@ class BackupDialog(QDialog):
         self.where = QLabel(self.tr("备份文件夹：") + str(self.folder))
         self.where.setWordWrap(True)
         layout.addWidget(self.where)
+        self.summary = QLabel()
+        self.summary.setObjectName("backupSummary")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
         self.table = read_only_table([self.tr(h) for h in HEADERS], 4, "backupTable")
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.horizontalHeader().setSectionResizeMode(COL_CHECK, QHeaderView.ResizeMode.Interactive)
@@ -99,7 +103,7 @@ class BackupDialog(QDialog):
         layout.addLayout(row)
         self.progress = ProgressStrip()
         layout.addWidget(self.progress)
-        self.note = QLabel(self.tr("正在读取备份文件夹…"))
+        self.note = QLabel()
         self.note.setObjectName("backupNote")
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
@@ -144,7 +148,7 @@ class BackupDialog(QDialog):
                 self.table.selectRow(r)
         total = sum(e.bytes for e in entries)
         if self.sqlite:
-            self.note.setText(self.tr("共 {0} 个备份文件，合计 {1}。恢复前会先核验备份；现有数据库连同 -wal/-shm "
+            self.summary.setText(self.tr("共 {0} 个备份文件，合计 {1}。恢复前会先核验备份；现有数据库连同 -wal/-shm "
                                       "移到一旁保留，不会删除。").format(len(entries), size_text(total)))
         self._selection_changed()
 
