@@ -100,3 +100,13 @@ def _check_increment(path: Path) -> BackupCheck:
     if not base.is_file():
         raise DatabaseError(f"备份文件“{path.name}”未通过检查：所依据的完整备份“{base.name}”不存在。未做任何改动。")
     return BackupCheck(path, lines, f"增量文件完整（{lines} 条新事件），所依据的完整备份 {base.name} 在")
+
+
+def sqlite_file(paths: object, url: str | None) -> Path | None:
+    """The SQLite file a restore replaces (None: a PostgreSQL hall, restored on its server)."""
+    if not url:
+        return Path(paths.database_file)  # type: ignore[attr-defined]
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from hall.errors import HallError
-from hall.services import backup_chain, backups
+from hall.services import backup_chain, backup_list, backups
 from hall.ui.background import Progress, Task
 from hall.ui.progress import ProgressStrip
 
@@ -79,16 +79,6 @@ class RestoreDialog(QDialog):
         super().reject()
 
 
-def sqlite_target(paths: object, url: str | None) -> Path | None:
-    """The SQLite file a restore replaces (None: a PostgreSQL hall, restored on its server)."""
-    if not url:
-        return Path(paths.database_file)  # type: ignore[attr-defined]
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
-
-
 def restore_then_reopen(paths: object, url: str | None, intake_point: str | None, opened: object,
                         backup: Path) -> object:
     """Close ``opened``'s database, restore ``backup`` over its file (a dialog with progress) and open the
@@ -99,7 +89,7 @@ def restore_then_reopen(paths: object, url: str | None, intake_point: str | None
 
     wait_idle()  # no screen's read or job still holds a connection
     opened.db.dispose()  # type: ignore[attr-defined]
-    target = sqlite_target(paths, url)
+    target = backup_list.sqlite_file(paths, url)
     if target is not None:
         RestoreDialog(backup, target).exec()
     job = BackgroundOpen(paths, url, intake_point)
