@@ -15,11 +15,15 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 
+sys.path.insert(0, str(Path(__file__).parent))
+from screenshot_admin import STAGES as ADMIN_STAGES
+from screenshot_admin import stage as admin_stage
+
 
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["main", "login", "intake", "queue", "history", "dashboard", "stats",
-                                    "registers", "hall-info", "staff"])
+                                    "registers", "hall-info", "staff", *ADMIN_STAGES])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -38,7 +42,8 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff"):
+    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff",
+                     *ADMIN_STAGES):
         from datetime import date
 
         from hall.ui import messages
@@ -55,7 +60,8 @@ def main() -> int:
             stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history,
                      "dashboard": lambda w: w.go_dashboard(), "stats": lambda w: w.go_stats(),
                      "registers": lambda w: w.go_registers(), "hall-info": lambda w: w.open_hall_info(),
-                     "staff": lambda w: w.open_staff_admin()}[args.what]
+                     "staff": lambda w: w.open_staff_admin(),
+                     **{n: (lambda w, n=n: admin_stage(n, w)) for n in ADMIN_STAGES}}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     else:
         from hall.ui.login_dialog import LoginDialog
@@ -70,7 +76,7 @@ def main() -> int:
         image.save(args.out)
         app.quit()
 
-    QTimer.singleShot(1200, grab)
+    QTimer.singleShot(1200 if args.what not in ADMIN_STAGES else 3500, grab)  # admin stages run a job first
     app.exec()
     return 0
 
