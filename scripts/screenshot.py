@@ -52,7 +52,8 @@ def main() -> int:
         # A documentation run answers its own questions: no draft offered back, quitting never blocks.
         messages.ask_hook = lambda title, _text: title != "恢复未保存的登记"
         day = date.fromisoformat(args.today) if args.today else date.today()
-        win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal()), today=lambda: day)
+        win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal(), Paths.resolve(args.data_dir)),
+                         today=lambda: day)
         win.resize(width, height)
         win.move(0, 0)
         widget = win

@@ -16,8 +16,8 @@ _TMP = Path(tempfile.mkdtemp(prefix="hall-shot-"))
 
 def _centre(win: Any, dialog: Any, w: int, h: int) -> None:
     screen = win.screen().availableGeometry()
-    dialog.resize(min(w, screen.width() - 20), min(h, screen.height() - 40))
-    dialog.move((screen.width() - dialog.width()) // 2, max(0, (screen.height() - dialog.height()) // 2 - 10))
+    dialog.resize(min(w, screen.width() - 20), min(h, screen.height() - 70))  # room for the title bar
+    dialog.move((screen.width() - dialog.width()) // 2, max(30, (screen.height() - dialog.height()) // 2))
 
 
 def stage(name: str, win: Any) -> None:
@@ -57,8 +57,28 @@ def _backups(win: Any) -> None:
     dialog.backup_now()
 
 
+def _photo() -> bytes:
+    """A drawn stand-in for an ID photo (no real person's face in the documentation)."""
+    from PIL import Image, ImageDraw
+
+    photo = Image.new("RGB", (600, 800), (222, 232, 244))
+    draw = ImageDraw.Draw(photo)
+    draw.ellipse((190, 150, 410, 400), fill=(240, 208, 180))
+    draw.rectangle((120, 430, 480, 800), fill=(40, 60, 110))
+    out = io.BytesIO()
+    photo.save(out, "PNG")
+    return out.getvalue()
+
+
 def _notices(win: Any) -> None:
+    from hall.services.people import staff
     from hall.ui.admin_notices import STAFF
+
+    with win.ctx.db.transaction() as s:
+        people = [p for p in staff.list_staff(s) if p.active and p.role in ("clerk", "manager")][:4]
+        for p, resume in zip(people, ("2015年起任中心主任", "2018年起在综合窗口；熟悉党群服务", "新到岗",
+                                      "2019年起在民政窗口；熟悉低保、临时救助"), strict=False):
+            staff.set_profile(s, win.ctx.actor, p.staff_no, photo=_photo(), resume=resume)
 
     dialog = win.open_notices()
     _centre(win, dialog, 1100, 900)
@@ -88,16 +108,8 @@ def _calendar(win: Any) -> None:
 
 
 def _staff_photo(win: Any) -> None:
-    from PIL import Image, ImageDraw
-
-    photo = Image.new("RGB", (600, 800), (222, 232, 244))
-    draw = ImageDraw.Draw(photo)
-    draw.ellipse((190, 150, 410, 400), fill=(240, 208, 180))
-    draw.rectangle((120, 430, 480, 800), fill=(40, 60, 110))
-    out = io.BytesIO()
-    photo.save(out, "PNG")
     path = _TMP / "photo.png"
-    path.write_bytes(out.getvalue())
+    path.write_bytes(_photo())
     dialog = win.open_staff_admin()
     _centre(win, dialog, 1000, 600)
 

@@ -56,13 +56,16 @@ def _kind(name: str) -> str | None:
 
 
 def _taken(path: Path) -> datetime:
+    written = datetime.fromtimestamp(path.stat().st_mtime)
     found = _DATE.search(path.name)
     if found:
         try:
-            return datetime.strptime(found.group(1) + (found.group(2) or "000000"), "%Y%m%d%H%M%S")
+            named = datetime.strptime(found.group(1) + (found.group(2) or "000000"), "%Y%m%d%H%M%S")
         except ValueError:
-            pass  # eight digits that are no date: the file's own time instead
-    return datetime.fromtimestamp(path.stat().st_mtime)
+            return written  # eight digits that are no date: the file's own time instead
+        # A name with the day only (hall-full-20261204): the time it was written that day, when it still says so.
+        return written if not found.group(2) and written.date() == named.date() else named
+    return written
 
 
 def list_backups(folder: Path) -> list[BackupEntry]:

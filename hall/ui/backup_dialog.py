@@ -45,7 +45,7 @@ FileAsk = Callable[[QWidget, str], str]  # (parent, suggested name) -> chosen pa
 def size_text(n: int) -> str:
     if n >= 1024 * 1024:
         return f"{n / 1024 / 1024:.1f} MB"
-    return f"{max(1, round(n / 1024))} KB"
+    return f"{round(n / 1024)} KB" if n == 0 or n >= 1024 else "1 KB"
 
 
 def _ask_save(parent: QWidget, suggested: str) -> str:
@@ -72,7 +72,8 @@ class BackupDialog(QDialog):
         self.restore_to = restore
         self.entries: list[backup_list.BackupEntry] = []
         self.checked: dict[Path, str] = {}  # path -> the check's outcome as shown
-        self.task: Task | None = None
+        self.task: Task | None = None  # the backup, check or restore running
+        self.lister: Task | None = None
         self.setObjectName("backupDialog")
         self.setWindowTitle(self.tr("备份与恢复"))
         layout = QVBoxLayout(self)
@@ -179,8 +180,10 @@ class BackupDialog(QDialog):
         task.succeeded.connect(done)
         task.failed.connect(failed or (lambda exc: self._failed(title, exc)))
         task.ended.connect(self._selection_changed)
-        self.task = task
-        if not quiet:
+        if quiet:  # reading the folder: never holds up a backup or a restore
+            self.lister = task
+        else:
+            self.task = task
             self.note.setText(title + self.tr("……"))
             self.progress.follow(task, title)
         task.start()

@@ -46,6 +46,7 @@ from hall.ui.progress import ProgressStrip
 
 Moved = list[tuple[str, date, date]]
 
+PREVIEW_LINES = 3  # tickets named in a preview (the count covers them all)
 KIND_NAMES = {"holiday": "法定节假日", "makeup": "调休上班", "local": "地方节假日"}
 
 
@@ -325,13 +326,14 @@ class CalendarDialog(QDialog):
         self.result_label.setText(self.tr("无法预览：") + str(exc))
 
     def preview_text(self, p: calendar_preview.CalendarPreview) -> str:
-        days = "、".join(d.isoformat() for d in p.changed[:8]) + ("……" if len(p.changed) > 8 else "")
+        days = "、".join(d.isoformat() for d in p.changed[:6]) + ("……" if len(p.changed) > 6 else "")
         lines = [self.tr("预览（尚未保存）：{0} 个日期的工作日状态将改变{1}；{2} 件在办件的办结期限将移动，"
                          "另有 {3} 件期限不变、不再标为“暂定”。").format(
                              len(p.changed), f"（{days}）" if days else "", len(p.moved), p.unprovisional)]
-        lines += [f"{n}：{a.isoformat()} → {b.isoformat()}" for n, a, b in p.moved[:8]]
-        if len(p.moved) > 8:
-            lines.append(self.tr("…… 其余 {0} 件").format(len(p.moved) - 8))
+        # A few examples only: the dialog must still fit a 1366×768 screen (every change goes into the history).
+        lines += [f"{n}：{a.isoformat()} → {b.isoformat()}" for n, a, b in p.moved[:PREVIEW_LINES]]
+        if len(p.moved) > PREVIEW_LINES:
+            lines.append(self.tr("…… 其余 {0} 件").format(len(p.moved) - PREVIEW_LINES))
         return "\n".join(lines)
 
     @staticmethod
