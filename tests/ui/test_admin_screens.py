@@ -17,8 +17,11 @@ import pytest
 from gui_guard import GuiThreadSql
 from PIL import Image
 from pypdf import PdfReader
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 
 from hall.exchange import export_process
+from hall.paths import Paths
 from hall.services import ledger_check
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
@@ -28,12 +31,12 @@ from hall.ui.admin_catalog import CatalogAdminDialog
 from hall.ui.admin_notices import STAFF, NoticesDialog
 from hall.ui.admin_points import PointsAdminDialog
 from hall.ui.admin_reports import ReportsDialog
-from hall.ui.background import active_jobs, wait_idle
+from hall.ui.background import active_jobs
 from hall.ui.backup_dialog import BackupDialog
 from hall.ui.calendar_dialog import CalendarDialog
 from hall.ui.main_window import MainWindow
 from hall.ui.ops import ChangeSignal, Context
-from hall.ui.restore_runner import RestoreDialog
+from hall.ui.restore_runner import RestoreDialog, restore_then_reopen
 from hall.ui.staff_admin import StaffAdminDialog
 
 pytestmark = pytest.mark.gui
@@ -260,18 +263,30 @@ def test_backup_now_check_and_restore(qtbot, admin, hall_sqlite, tmp_path):
     _idle(qtbot)
     assert requested == [good]
 
-    # What the program then does with the database closed (hall/__main__.py → restore_then_reopen).
+    # What the program then does once the window has closed (hall/__main__.py): close the database, restore with
+    # a progress dialog, open the database again for the login.
     with hall_sqlite.db.reading() as s:
         assert "009" in {p.code for p in staff.intake_points(s)}
-    wait_idle()
-    hall_sqlite.db.dispose()
-    target = Path(hall_sqlite.db.engine.url.database)
-    runner = RestoreDialog(good, target)
-    qtbot.addWidget(runner)
-    qtbot.waitUntil(lambda: not runner.running, timeout=WAIT)
-    assert runner.report is not None and runner.report.digest_restored == runner.report.digest_backup
-    assert "已从" in runner.text.text() and runner.report.moved_aside
-    with hall_sqlite.db.reading() as s:
-        assert "009" not in {p.code for p in staff.intake_points(s)}
-    assert ledger_check.check(hall_sqlite.db, limit=5).ok
+    seen: list[RestoreDialog] = []
+
+    def close_when_done() -> None:
+        found = [w for w in QApplication.topLevelWidgets() if isinstance(w, RestoreDialog) and w.isVisible()]
+        if found and not found[0].running:
+            seen.append(found[0])
+            found[0].accept()
+        else:
+            QTimer.singleShot(20, close_when_done)
+
+    QTimer.singleShot(0, close_when_done)
+    data_dir = Path(hall_sqlite.db.engine.url.database).parent
+    reopened = restore_then_reopen(Paths.resolve(data_dir), None, None, hall_sqlite, good)
+    try:
+        report = seen[0].report
+        assert report is not None and report.digest_restored == report.digest_backup and report.moved_aside
+        assert "已从" in seen[0].text.text()
+        with reopened.db.reading() as s:
+            assert "009" not in {p.code for p in staff.intake_points(s)}
+        assert ledger_check.check(reopened.db, limit=5).ok
+    finally:
+        reopened.db.dispose()
     shutil.rmtree(folder)
