@@ -200,7 +200,10 @@ class CatalogAdminDialog(QDialog):
             with db.reading() as s:
                 spec = catalog.current_spec(s)
             progress(0, 0, writing)
-            return write_catalog_xlsx(spec, out), spec
+            try:
+                return write_catalog_xlsx(spec, out), spec
+            except OSError as exc:  # a folder that cannot be written, a full disk: nothing half-written is left
+                raise HallError(f"无法写入“{out}”：{exc.strerror or exc}") from None
 
         task = Task(job, self)
         task.succeeded.connect(lambda got: self.note.setText(

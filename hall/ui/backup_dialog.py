@@ -13,6 +13,7 @@ closes the database, restores exactly as the CLI does (:func:`hall.services.back
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -226,7 +227,11 @@ class BackupDialog(QDialog):
 
         def job(progress: Progress) -> backups.BackupReport:
             progress(0, 0, writing)
-            return backups.take_backup(db, out)
+            try:
+                return backups.take_backup(db, out)
+            except (OSError, sqlite3.Error) as exc:  # a folder that cannot be written (a read-only USB stick)
+                why = getattr(exc, "strerror", None) or exc
+                raise HallError(f"无法写入“{out}”：{why}。未留下不完整的文件。") from None
 
         return self._start(self.tr("完整备份"), job, self._written)
 
