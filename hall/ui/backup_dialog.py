@@ -40,6 +40,7 @@ from hall.ui.widgets import read_only_table
 
 HEADERS = ("备份时间", "种类", "大小", "核验", "文件")
 COL_CHECK = 3
+AUTO_CHECK_BYTES = 64 * 1024 * 1024  # checked by itself when listed (seconds); a bigger copy when asked
 FileAsk = Callable[[QWidget, str], str]  # (parent, suggested name) -> chosen path or ""
 
 
@@ -75,6 +76,7 @@ class BackupDialog(QDialog):
         self.checked: dict[Path, str] = {}  # path -> the check's outcome as shown
         self.task: Task | None = None  # the backup, check or restore running
         self.lister: Task | None = None
+        self.checker: Task | None = None  # the listed files' checks, in the background
         self.setObjectName("backupDialog")
         self.setWindowTitle(self.tr("备份与恢复"))
         layout = QVBoxLayout(self)
@@ -148,11 +150,43 @@ class BackupDialog(QDialog):
                 self.table.setItem(r, c, item)
             if keep is not None and keep.path == e.path:
                 self.table.selectRow(r)
+        self._check_unchecked()
         total = sum(e.bytes for e in entries)
         if self.sqlite:
             self.summary.setText(self.tr("共 {0} 个备份文件，合计 {1}。恢复前会先核验备份；现有数据库连同 -wal/-shm "
                                       "移到一旁保留，不会删除。").format(len(entries), size_text(total)))
         self._selection_changed()
+
+    def _check_unchecked(self) -> None:
+        """Check the listed files not checked yet, one after another in the background (up to
+        AUTO_CHECK_BYTES each: a 4 GB copy is checked only when asked, with 核验)."""
+        if self.checker is not None and self.checker.running:
+            return
+        todo = [e.path for e in self.entries if e.path not in self.checked and e.bytes <= AUTO_CHECK_BYTES]
+        if not todo:
+            return
+
+        def job(_progress: Progress) -> dict[Path, str]:
+            out = {}
+            for path in todo:
+                try:
+                    out[path] = "通过：" + backup_list.check_backup(path).summary
+                except HallError as exc:
+                    out[path] = "未通过：" + str(exc)
+            return out
+
+        self.checker = Task(job, self)
+        self.checker.succeeded.connect(self._auto_checked)
+        self.checker.start()
+
+    def _auto_checked(self, found: dict[Path, str]) -> None:
+        for path, text in found.items():
+            self.checked.setdefault(path, text)
+        for r, e in enumerate(self.entries):
+            if e.path in found:
+                item = QTableWidgetItem(self.checked[e.path])
+                item.setToolTip(self.checked[e.path])
+                self.table.setItem(r, COL_CHECK, item)
 
     def selected(self) -> backup_list.BackupEntry | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []

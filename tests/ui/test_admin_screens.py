@@ -290,3 +290,39 @@ def test_backup_now_check_and_restore(qtbot, admin, hall_sqlite, tmp_path):
     finally:
         reopened.db.dispose()
     shutil.rmtree(folder)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real 4 MB tmpfs, filled but for 100 KB: a backup onto it fails with ENOSPC, as on a full USB stick."""
+    import os
+    import subprocess
+    import sys
+
+    where = tmp_path / "tiny"
+    where.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)]).returncode != 0:
+        pytest.skip("tmpfs cannot be mounted here")
+    try:
+        with open(where / "filler.bin", "wb") as fh:
+            fh.write(b"\0" * max(shutil.disk_usage(where).free - 100_000, 0))
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=False)
+
+
+def test_a_full_disk_is_told_in_chinese_and_leaves_no_half_file(qtbot, admin, full_disk):
+    dlg = BackupDialog(admin, backups_dir=full_disk / "backups",
+                       save_file=lambda _p, _s: str(full_disk / "copy.sqlite3"))
+    qtbot.addWidget(dlg)
+    _idle(qtbot)
+    dlg.backup_now()
+    _idle(qtbot)
+    assert "磁盘空间不足" in messages.shown[-1][1] and "磁盘空间不足" in dlg.note.text()
+    dlg.backup_to_file()
+    _idle(qtbot)
+    assert "磁盘空间不足" in messages.shown[-1][1]
+    left = sorted(p.name for p in full_disk.rglob("*") if p.is_file())
+    assert left == ["filler.bin"], left  # no .part, no temporary file, no half copy
