@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication
 
 sys.path.insert(0, str(Path(__file__).parent))
 from screenshot_admin import STAGES as ADMIN_STAGES
+from screenshot_admin import WAIT_MS as ADMIN_WAIT_MS
 from screenshot_admin import stage as admin_stage
 
 
@@ -77,7 +78,7 @@ def main() -> int:
         image.save(args.out)
         app.quit()
 
-    QTimer.singleShot(1200 if args.what not in ADMIN_STAGES else 3500, grab)  # admin stages run a job first
+    QTimer.singleShot(ADMIN_WAIT_MS.get(args.what, 1200), grab)  # admin stages run a job first
     app.exec()
     return 0
 

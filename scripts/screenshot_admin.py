@@ -10,6 +10,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+# How long each stage's job needs before the grab (the backups stage checks every listed file: ~2 s each).
+WAIT_MS = {"points": 2500, "catalog": 3500, "backups": 20000, "notices": 5000, "reports": 2500, "calendar": 3500,
+           "staff-photo": 3500}
 STAGES = ("points", "catalog", "backups", "notices", "reports", "calendar", "staff-photo")
 _TMP = Path(tempfile.mkdtemp(prefix="hall-shot-"))
 

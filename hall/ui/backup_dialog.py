@@ -170,11 +170,14 @@ class BackupDialog(QDialog):
             out = {}
             for path in todo:
                 try:
-                    out[path] = "通过：" + backup_list.check_backup(path).summary
+                    out[path] = f"通过（{backup_list.check_backup(path).events} 条事件）"
                 except HallError as exc:
                     out[path] = "未通过：" + str(exc)
             return out
 
+        for r, e in enumerate(self.entries):
+            if e.path in todo:
+                self.table.setItem(r, COL_CHECK, QTableWidgetItem(self.tr("正在核验…")))
         self.checker = Task(job, self)
         self.checker.succeeded.connect(self._auto_checked)
         self.checker.start()
@@ -291,7 +294,7 @@ class BackupDialog(QDialog):
                            failed=refused)
 
     def _check_passed(self, found: backup_list.BackupCheck) -> None:
-        self.checked[found.path] = self.tr("通过：") + found.summary
+        self.checked[found.path] = self.tr("通过（{0} 条事件）").format(found.events)
         self.note.setText(f"{found.path.name}：" + self.tr("核验通过，") + found.summary)
         self.refresh()
 
