@@ -76,6 +76,8 @@ def test_photo_and_resume_reach_the_badge_board(hall_sqlite):
         staff.set_profile(s, admin, "c02", photo=_png(900, 1200), resume="2019年起在民政窗口\n擅长低保、临时救助")
         with pytest.raises(ValidationError, match="简历"):
             staff.set_profile(s, admin, "c02", resume="长" * (staff.RESUME_LIMIT + 1))
+        with pytest.raises(ValidationError, match="不能包含身份证号、电话"):  # printed on a public board
+            staff.set_profile(s, admin, "c02", resume="联系电话 13912345678")
         stored, resume = staff.profile(s, "c02")
         badge = next(b for b in papers.staff_badges(s) if b.staff_no == "c02")
     jpeg = Image.open(io.BytesIO(photos.photo_bytes(stored) or b""))

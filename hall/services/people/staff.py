@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from hall.errors import ConflictError, HallError, NotFound, PermissionDenied, ValidationError
 from hall.models import Event, IntakePoint, Staff, Window
 from hall.services.base.actor import ROLE_LABELS, Actor
+from hall.services.base.masking import find_personal_identifiers
 from hall.services.base.permissions import require_admin
 from hall.services.base.validators import free_text, has_forbidden_chars, parse_key
 from hall.services.storage import identity, ledger
@@ -377,6 +378,8 @@ def set_profile(session: Session, actor: Actor, staff_no: str, *, photo: bytes |
         changed["photo"] = ""
     if resume is not None:
         text = free_text(resume, "简历", max_len=RESUME_LIMIT, multiline=True, required=False)
+        if find_personal_identifiers(text):  # it is printed on a public board: no ID number, phone or card number
+            raise ValidationError("简历", "会公开张贴，不能包含身份证号、电话或银行卡号")
         if text != person.resume:
             changed["resume"] = text
     if changed:
