@@ -90,6 +90,8 @@ class CalendarDialog(QDialog):
         self.holidays = QTableWidget(0, 3)
         self.holidays.setHorizontalHeaderLabels([self.tr("假期名称"), self.tr("开始日期"), self.tr("结束日期")])
         self.holidays.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):  # a whole date and the drop-down arrow
+            self.holidays.setColumnWidth(col, self.fontMetrics().horizontalAdvance("2027-01-01") + 48)
         layout.addWidget(self.holidays, 1)
         form = QFormLayout()
         self.makeup = QLineEdit()
