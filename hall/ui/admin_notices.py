@@ -29,7 +29,7 @@ from hall.services.catalog import items as catalog
 from hall.ui import messages
 from hall.ui.background import Loader, Progress, Task
 from hall.ui.ops import Context
-from hall.ui.print_preview import page_images, paint_to_printer
+from hall.ui.print_preview import paint_to_printer
 from hall.ui.progress import ProgressStrip
 
 BOOKLET, WINDOW, STAFF, FLOWCHART = "booklet", "window", "staff", "flowchart"
@@ -67,6 +67,25 @@ def render_notice(db, kind: str, choice: str | None) -> tuple[str, bytes]:  # ty
             items = papers.item_notices(s)
             renderer, what = notices.BookletRenderer(items, hall), f"六公开汇编（{len(items)} 项）"
     return what, renderer.render(None)
+
+
+def first_pages(pdf: bytes, dpi: float, n: int) -> tuple[int, list[QImage]]:
+    """(page count, the first ``n`` pages as images): the 80-page booklet is not rasterised whole for a preview."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        images = []
+        for i in range(min(n, len(doc))):
+            page = doc[i]
+            bitmap = page.render(scale=dpi / 72, prefer_bgrx=True)
+            img = QImage(bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride, QImage.Format.Format_RGB32)
+            images.append(img.copy())  # detached from the bitmap's buffer before it is closed
+            bitmap.close()
+            page.close()
+        return len(doc), images
+    finally:
+        doc.close()
 
 
 def _ask_save(parent: QWidget, suggested: str) -> str:
@@ -169,8 +188,8 @@ class NoticesDialog(QDialog):
         def job(progress: Progress) -> Notice:
             progress(0, 0, drawing)
             what, pdf = render_notice(db, kind, choice)
-            images = page_images(pdf, dpi)
-            return Notice(what, pdf, len(images), images[:PREVIEW_PAGES])
+            pages, images = first_pages(pdf, dpi, PREVIEW_PAGES)
+            return Notice(what, pdf, pages, images)
 
         self.task = Task(job, self)
         self.task.succeeded.connect(self._shown)
