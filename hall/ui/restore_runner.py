@@ -9,6 +9,7 @@ login, on the restored database or the untouched one.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
@@ -88,6 +89,9 @@ def restore_then_reopen(paths: object, url: str | None, intake_point: str | None
     from hall.ui.startup import BackgroundOpen
 
     wait_idle()  # no screen's read or job still holds a connection
+    for thread in threading.enumerate():  # nor the window's daily copy (hall/ui/main_window.py), a few seconds
+        if thread.name == "hall-daily-backup":
+            thread.join(timeout=300)
     opened.db.dispose()  # type: ignore[attr-defined]
     target = backup_list.sqlite_file(paths, url)
     if target is not None:
