@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -53,6 +52,7 @@ from hall.services.calendar import clock
 from hall.services.calendar.deadlines import next_working_day
 from hall.services.reporting import queue
 from hall.services.reporting.queue import TicketFilter
+from hall.services.storage import at_rest
 from hall.services.storage.db import Database
 from hall.services.storage.node import NodeIdentity
 from hall.services.tickets.search import number_points
@@ -73,7 +73,8 @@ class Bare:
     (the service's page size, its order) and the capped count (at most SEARCH_CAP + 1 rows looked at)."""
 
     def __init__(self, path: Path, points: tuple[str, ...], today: date) -> None:
-        self.conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, check_same_thread=False)
+        # at_rest.connect: the plain sqlite3 module on a plain file, SQLCipher with the key on an encrypted one.
+        self.conn = at_rest.connect(path, readonly=True, check_same_thread=False)
         self.conn.execute("PRAGMA query_only = 1")
         self.points, self.today = points, today
 
@@ -528,6 +529,8 @@ def main() -> int:
     p.add_argument("--typed", type=int, default=20, help="values per kind typed into the widget")
     p.add_argument("--no-gui", action="store_true")
     p.add_argument("--typed-only", action="store_true")
+    p.add_argument("--encrypted", action="store_true",
+                   help="then encrypt the working copy (hall-admin encryption enable) and measure again, same run")
     args = p.parse_args()
     print(load_line())
     home = cached_ledger(args.tickets)
@@ -550,6 +553,20 @@ def main() -> int:
                 run("memory", lambda: memory(db, node, today))
         bare.conn.close()
         db.dispose()
+        if args.encrypted:
+            t0 = time.perf_counter()
+            os.environ.setdefault("HALL_KEY_DIR", str(work / "keys"))  # the throwaway copy's key: gone with it
+            at_rest.enable(work, paths.database_file)
+            print(f"\n=== ENCRYPTED (SQLCipher 4, the same working copy; encrypted in "
+                  f"{time.perf_counter() - t0:.1f} s) ===", flush=True)
+            db = Database.open(paths.sqlite_url, backups_dir=None)
+            bare = Bare(paths.database_file, points, today)  # the baseline reads the encrypted file too
+            if not args.typed_only:
+                run("service, encrypted", lambda: service_figures(db, bare, today, args.samples))
+            if not args.no_gui:
+                run("as typed, encrypted", lambda: as_typed(db, node, bare, today, args.typed))
+            bare.conn.close()
+            db.dispose()
     print(load_line())
     return 0
 

@@ -57,6 +57,7 @@ from hall.services.base.validators import id_check_char
 from hall.services.bootstrap import open_hall
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
+from hall.services.storage import at_rest
 from hall.services.storage.db import _sqlite_begin, _sqlite_pragmas
 from hall.services.tickets import intake
 
@@ -86,7 +87,11 @@ class Bare:
     """The baseline writer: its own engine on the same file, the application's pragmas, bare Core inserts."""
 
     def __init__(self, path: Path) -> None:
-        self.engine = create_engine(f"sqlite:///{path.as_posix()}", hide_parameters=True)
+        key = at_rest.key_for_file(path)  # an encrypted copy (--encrypted): the baseline writes through SQLCipher too
+        url = f"sqlite:///{path.as_posix()}"
+        self.engine = (create_engine(url, hide_parameters=True) if key is None else
+                       create_engine(url, creator=lambda: at_rest.connect(path, key=key, check_same_thread=False),
+                                     module=at_rest.sqlcipher, hide_parameters=True))
         event.listen(self.engine, "connect", _sqlite_pragmas)
         event.listen(self.engine, "begin", _sqlite_begin)
         self.conn = self.engine.connect()
@@ -166,6 +171,8 @@ def main() -> int:
     ap.add_argument("--tickets", type=int, default=1_000_000)
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--profile", action="store_true", help="profile the saves with pyinstrument")
+    ap.add_argument("--encrypted", action="store_true",
+                    help="then the same on a second copy encrypted with SQLCipher (hall-admin encryption), same run")
     args = ap.parse_args()
 
     projectors = load_application_services()
@@ -173,6 +180,14 @@ def main() -> int:
     home = cached_ledger(args.tickets)
     with untouched(home):
         code = run(working_copy(home), args, projectors)
+        if args.encrypted:
+            work = working_copy(home)
+            os.environ.setdefault("HALL_KEY_DIR", str(work / "keys"))  # the throwaway copy's key: gone with it
+            t0 = time.perf_counter()
+            at_rest.enable(work, work / DATABASE)
+            print(f"\n=== ENCRYPTED (SQLCipher 4; a second working copy, encrypted in {time.perf_counter() - t0:.1f} s)"
+                  " ===", flush=True)
+            code = run(work, args, projectors) or code
     print(load_line())
     return code
 

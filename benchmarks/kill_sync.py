@@ -19,7 +19,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,9 +31,11 @@ sys.path.insert(0, str(ROOT / "tests" / "services" / "sync"))
 from _ledger import load_line  # noqa: E402
 from sync_env import add_point, add_tickets, cli, digest, make_hall, make_laptop, ok  # noqa: E402
 
+from hall.services.storage import at_rest  # noqa: E402
+
 
 def _state(hall: Path) -> tuple[str, int]:
-    with sqlite3.connect(hall / "hall.sqlite3") as c:
+    with at_rest.connect(hall / "hall.sqlite3") as c:
         return c.execute("PRAGMA integrity_check").fetchone()[0], c.execute("SELECT count(*) FROM events").fetchone()[0]
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from sync_env import add_point, add_tickets, cli, make_hall, make_laptop, ok  # 
 from hall.paths import Paths  # noqa: E402
 from hall.services import ledger_check  # noqa: E402
 from hall.services.bootstrap import open_hall  # noqa: E402
+from hall.services.storage import at_rest  # noqa: E402
 from hall.services.sync import exchange, keys  # noqa: E402
 
 TICKET_FIELDS = ("number", "uid", "item_code", "kind", "state", "is_open", "applicant_id_no", "applicant_name",
@@ -37,7 +37,7 @@ TICKET_FIELDS = ("number", "uid", "item_code", "kind", "state", "is_open", "appl
 
 
 def tickets_of(db: Path, point: str) -> dict[str, tuple]:
-    with sqlite3.connect(db) as c:
+    with at_rest.connect(db) as c:
         rows = c.execute(f"SELECT {', '.join(TICKET_FIELDS)} FROM tickets WHERE intake_point = ?", (point,))
         return {r[0]: r for r in rows}
 

@@ -10,6 +10,11 @@ import os
 
 # Before anything imports Qt: tests never open a real window.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Data keys (encryption at rest) go to one folder of the run's own, never the user's: one for the whole session,
+# because module-scoped fixtures (the sync world) make encrypted laptops that later tests reopen.
+import tempfile
+
+os.environ.setdefault("HALL_KEY_DIR", tempfile.mkdtemp(prefix="hall-test-keys-"))
 
 import shutil
 import uuid

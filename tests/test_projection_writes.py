@@ -23,10 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent / "hall"
 ALLOWED: dict[str, tuple[set[str], str]] = {
     "services/storage/ledger.py": ({"append", "append_events", "_next_in_chain", "rebuild_heads"},
                            "the hash chain: the events and each node's head"),
-    "services/tickets/numbering.py": ({"next_number", "rebuild_serials", "raise_serials"},
+    "services/tickets/numbering.py": ({"next_number", "claim_in_transaction", "rebuild_serials", "raise_serials"},
                               "the ticket serial counters, the numbering's own lock (derived again on rebuild)"),
-    "services/backup_chain.py": ({"_apply"},
-                                 "a restore from increments: the backed-up events verbatim, and the heads they end on"),
+    "services/backup_chain.py": ({"_apply", "_to_point"},
+                                 "a backup copy rolled forward (the backed-up events verbatim, and the heads they end"
+                                 " on) or back to an older day (the later events removed before the rebuild)"),
     "services/tickets/record.py": ({"touch"},
                                    "a ticket's version compare-and-set, the last step of every ticket projector"),
     "services/sync/exchange.py": ({"apply_opened"},

@@ -74,7 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     b = sub.add_parser("backup", help="在线备份数据库（写完后核验文件结构与台账哈希链，通过才算备份成功）")
     b.add_argument("--out", help="备份文件路径")
     b.add_argument("--incremental", action="store_true",
-                   help="每日增量备份到备份文件夹：每周一份完整备份，其余每天只备份当天新增的台账事件（压缩）")
+                   help="每日增量备份到备份文件夹：第一次一份完整备份，此后每天只备份当天新增的台账事件（压缩），"
+                        "完整备份随之更新到最新；保留最近 14 天的恢复点")
     b.add_argument("--date", type=iso_date, help="增量备份：按该日（YYYY-MM-DD，默认今天）")
     b.set_defaults(handler=cmd_backup)
 
@@ -307,11 +308,11 @@ def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
     report = daily.run_batched(ctx.db, ctx.actor, args.date or date.today(),
                                None if args.quiet else _progress_printer(), full=args.full)
     print("\n".join(report.lines()))
-    from hall.services import backups
+    from hall.services import backup_chain
 
-    copy = ctx.db.daily_backup(check=backups.check_file)  # kept only once it passed the checks
-    if copy is not None:
-        print(f"  每日备份：{copy}")
+    done = backup_chain.daily_if_due(ctx.db)  # the base is checked when made; each increment is read back
+    if done is not None:
+        print(f"  每日备份：{done.path}（{'完整备份，已核验' if done.full else f'增量 {done.events} 条事件'}）")
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from hall.cli import sync_lan, sync_node
 from hall.errors import HallError, ValidationError
+from hall.services.storage import at_rest
 from hall.services.storage.node import NodeIdentity
 from hall.services.sync import exchange, keys, peers
 from hall.services.sync.bundle import BundleRejected
@@ -22,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r = s.add_parser("request", help="（村代办点电脑）生成密钥和登记申请文件")
     r.add_argument("--point", required=True, help="本机受理点编码（001起）")
     r.add_argument("--out", required=True, help="登记申请文件")
+    r.add_argument("--code-out", help="把数据加密的恢复码同时写入这个文件（打印后删除）")
+    r.add_argument("--no-encryption", action="store_true",
+                   help="不加密本机数据（不建议：笔记本电脑离开中心，遗失即泄露群众身份证号）")
     r.set_defaults(handler=cmd_request)
     e = s.add_parser("enrol", help="（中心）登记终端并生成开通文件")
     e.add_argument("request", help="登记申请文件")
@@ -71,6 +75,14 @@ def cmd_request(args: argparse.Namespace, ctx: Any) -> int:
     node = NodeIdentity.load_or_create(ctx.paths.node_file, args.point)
     mine = keys.NodeKeys.create(node.node_id, "laptop", node.intake_point)
     mine.save(data_dir)
+    if not args.no_encryption:
+        # A village laptop leaves the building: its ledger, backups and drafts are encrypted from the first byte
+        # (the ledger does not exist yet, so nothing needs converting).
+        enabled = at_rest.enable(data_dir, ctx.paths.database_file)
+        print("本机数据已加密。恢复码（只显示这一次；请抄在纸上交中心主任保管）：")
+        print(f"    {enabled.recovery_code}")
+        if args.code_out:
+            Path(args.code_out).write_text(enabled.recovery_code + "\n", encoding="utf-8")
     request = {"kind": REQUEST_KIND, "node_id": node.node_id, "intake_point": node.intake_point,
                "sign_key": mine.sign_key, "box_key": mine.box_key}
     _write(args.out, json.dumps(request, ensure_ascii=False).encode())

@@ -24,14 +24,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from hall.errors import DatabaseError, HallError
 from hall.services import ledger_check, projections
-from hall.services.storage import ledger
+from hall.services.storage import at_rest, ledger
 from hall.services.storage.db import SQLITE_MAGIC, Database, disk_full_error, fsync_dir
 from hall.services.tickets import numbering
 
@@ -79,10 +78,16 @@ def check_file(path: Path) -> FileCheck:
             head = fh.read(16)
     except OSError as exc:
         raise DatabaseError(f"无法读取备份文件“{path}”：{exc.strerror or exc}") from None
+    key = None
     if head != SQLITE_MAGIC:
-        raise _refused(path, "不是 SQLite 数据文件（文件头不符，可能已损坏或不完整）")
+        if not head or not (at_rest.has_unlocked() or at_rest.read_config(path.parent.parent) is not None):
+            raise _refused(path, "不是 SQLite 数据文件（文件头不符，可能已损坏或不完整）")
+        try:  # an encrypted backup: the key of this PC's data folder must open it
+            key = at_rest.key_for_file(path)
+        except at_rest.EncryptionError as exc:
+            raise _refused(path, str(exc).rstrip("。")) from None
     try:
-        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        conn = at_rest.connect(path, key=key, readonly=True)
         try:
             found = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
             if found != ["ok"]:
@@ -90,7 +95,7 @@ def check_file(path: Path) -> FileCheck:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except at_rest.DATABASE_ERRORS as exc:
         raise _refused(path, f"文件已损坏（{exc}）") from None
     if not {"events", "node_heads"} <= tables:
         raise _refused(path, "不是 Hall 的数据文件（没有台账）")
@@ -101,10 +106,9 @@ def check_file(path: Path) -> FileCheck:
 
 
 def _verify_chain(path: Path) -> ledger.ChainReport:
-    from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    engine = create_engine(f"sqlite:///file:{path.as_posix()}?mode=ro&uri=true", hide_parameters=True)
+    engine = at_rest.readonly_engine(path)
     try:
         with Session(engine) as session:
             return ledger.verify(session)
@@ -134,7 +138,7 @@ def issued_serials(path: Path) -> dict[tuple[str, str], int]:
         return {}
     out: dict[tuple[str, str], int] = {}
     try:
-        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        conn = at_rest.connect(path, readonly=True)
         try:
             for point, day, last in conn.execute("SELECT point, day, last FROM ticket_serials"):
                 out[(point, day)] = max(out.get((point, day), 0), int(last))
@@ -143,15 +147,50 @@ def issued_serials(path: Path) -> dict[tuple[str, str], int]:
                 "FROM tickets WHERE number LIKE '_________-___-________-____%' GROUP BY 1, 2")
             for point, day, last in rows:
                 out[(point, day)] = max(out.get((point, day), 0), int(last or 0))
+            # The complaint register's numbers too (TS-YYYYMMDD-NNN): a restored older ledger must not reissue one.
+            rows = conn.execute(
+                "SELECT substr(number, 4, 8), max(CAST(substr(number, 13) AS INTEGER)) FROM complaints "
+                "WHERE number LIKE 'TS-________-%' GROUP BY 1")
+            for day, last in rows:
+                key = (numbering.COMPLAINT_POINT, day)
+                out[key] = max(out.get(key, 0), int(last or 0))
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except at_rest.DATABASE_ERRORS as exc:
         full = disk_full_error(exc, path)
         if full is not None:
             raise DatabaseError(f"磁盘空间不足：无法在“{path.parent}”读取现有数据库（需要少量空间），"
                                 "现有数据库未做任何改动。请清理磁盘后重试。") from exc
         raise DatabaseError(f"无法读取现有数据库中已发出的办件编号（{exc}）") from None
     return out
+
+
+def chain_heads(path: Path) -> dict[str, int]:
+    """Each chain's last sequence number in the SQLite ledger at ``path`` (empty when missing or unreadable)."""
+    if not path.exists():
+        return {}
+    try:
+        conn = at_rest.connect(path, readonly=True)
+        try:
+            return {str(n): int(q) for n, q in conn.execute("SELECT node_id, seq FROM node_heads")}
+        finally:
+            conn.close()
+    except (*at_rest.DATABASE_ERRORS, DatabaseError):
+        return {}
+
+
+def _chains_cut_back(target: Path, backup: Path) -> list[str]:
+    """What a restore of an older backup takes off the end of a chain, said plainly: those sequence numbers are
+    written again with different events, which a hall or laptop that already received them refuses as a fork."""
+    before, after = chain_heads(target), chain_heads(backup)
+    notes = []
+    for node, seq in sorted(before.items()):
+        kept = after.get(node, 0)
+        if seq > kept:
+            notes.append(f"终端 {node[:8]}… 的台账第 {kept + 1}–{seq} 号事件写在这份备份之后，恢复后不在台账中；"
+                         "若它们已同步到中心或其他电脑，本机今后写入的同号事件会被对方作为“分叉”拒绝。"
+                         "恢复后请先与中心核对这段时间的办件（见 docs/backup.md）")
+    return notes
 
 
 # SQLite's "dead man switch" byte of the -shm file: every connection to a WAL database holds a shared lock on it
@@ -213,6 +252,7 @@ def restore(backup: Path, target: Path, *, now: datetime | None = None,
                                 "恢复后的编号只从备份中已有的编号之后继续，请人工核对当天已发出的纸质回执。") from None
         floors = {}
         notes.append("现有数据库无法读取：编号只从备份中已有的编号之后继续，请核对当天已发出的回执")
+    notes += _chains_cut_back(target, backup)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     target.parent.mkdir(parents=True, exist_ok=True)
     work = target.with_name(f".{target.name}.restore-{os.getpid()}.tmp")
@@ -243,23 +283,18 @@ def restore(backup: Path, target: Path, *, now: datetime | None = None,
                          notes)
 
 
-def copy_consistent(source: Path, out: Path) -> None:
-    """Copy a SQLite file with its backup API, read-only: a consistent copy even of a file in WAL mode."""
-    src = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(out)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+def copy_consistent(source: Path, out: Path, out_key: at_rest.DataKey | str | None = "same") -> None:
+    """Copy a SQLite file with its backup API, read-only: a consistent copy even of a file in WAL mode (an
+    encrypted one under its key, or re-encrypted under ``out_key``)."""
+    at_rest.copy_database(source, out, out_key=out_key)
 
 
 def _prepare(backup: Path, work: Path):  # type: ignore[no-untyped-def]
     """Copy ``backup`` to ``work`` (SQLite backup API: a consistent copy even of a file in WAL mode), upgrade its
     schema when it is older, check it again and return its digest."""
-    copy_consistent(backup, work)
+    # The restored ledger is encrypted when its data folder is, whatever the backup was.
+    folder_key = at_rest.unlock_beside(work)
+    copy_consistent(backup, work, out_key=folder_key if folder_key is not None else "same")
     db = projections.install(Database.open(f"sqlite:///{work.as_posix()}", backups_dir=None))
     try:
         with db.reading() as session:
@@ -284,7 +319,7 @@ def _raise_serials(work: Path, floors: dict[tuple[str, str], int]) -> int:
 
 def _seal(work: Path) -> None:
     """``work`` as one self-contained file on the disk: WAL folded in and gone, then flushed."""
-    conn = sqlite3.connect(work)
+    conn = at_rest.connect(work)
     try:
         conn.execute("PRAGMA journal_mode = DELETE")
     finally:
@@ -317,7 +352,7 @@ def _digest_of(path: Path):  # type: ignore[no-untyped-def]
 
 
 def prepared_events(path: Path) -> int:
-    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+    conn = at_rest.connect(path, readonly=True)
     try:
         return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
     finally:

@@ -19,7 +19,7 @@ from hall.services.calendar import clock
 from hall.services.calendar import workdays as calendar
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
-from hall.services.storage import dburl, live, settings
+from hall.services.storage import at_rest, dburl, live, settings
 from hall.services.storage.changes import Changes
 from hall.services.storage.db import Database, normalise_url, translate
 from hall.services.storage.node import NodeIdentity
@@ -39,6 +39,8 @@ class Opened:
 def open_hall(paths: Paths, url: str | None = None, *, intake_point: str | None = None) -> Opened:
     """The composition roots (GUI and CLI) call this once."""
     paths.ensure()
+    # An encrypted data folder (hall-admin encryption enable): its key from this PC, for the ledger and the drafts.
+    at_rest.unlock(paths.data_dir)
     node = NodeIdentity.load_or_create(paths.node_file, intake_point)
     db = projections.install(Database.open(url or paths.sqlite_url, backups_dir=paths.backups_dir))
     system = Actor.system(node.node_id, node.intake_point)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QScrollArea, QSplitter, QTabWidget, QWidget
 
+from hall.services import backup_chain
 from hall.services.base.actor import ROLE_LABELS
 from hall.services.catalog import items as catalog
 from hall.services.storage import settings
@@ -50,7 +51,7 @@ QLabel#sexValue, QLabel#birthValue { font-weight: bold; }
 
 def _daily_backup(db: Database) -> None:
     try:
-        db.daily_backup()
+        backup_chain.daily_if_due(db)  # the day's increment, the rolling base brought up to it
     except Exception as exc:  # a full disk or a closing program must not stop the counter; it is logged
         log.warning("daily backup failed: %s", exc)
 

@@ -254,7 +254,7 @@ def test_incremental_daily_backups_restore_exactly(hall_sqlite, tmp_path, capsys
     assert first.full
     numbers = _register(hall_sqlite, 3)
     second = backup_chain.daily(hall_sqlite.db, folder, today=datetime(2026, 3, 3, 18))
-    assert not second.full and second.events >= 3 and second.path.name == "hall-incr-20260303.jsonl.gz"
+    assert not second.full and second.events >= 3 and second.path.name == "hall-incr-20260303-180000.jsonl.gz"
     after_second = ledger_check.digest(hall_sqlite.db).sha256
     numbers += _register(hall_sqlite, 2, minute=10)
     with hall_sqlite.db.transaction() as s:  # an event that is not a ticket's
@@ -262,10 +262,15 @@ def test_incremental_daily_backups_restore_exactly(hall_sqlite, tmp_path, capsys
     data = str(hall_sqlite.db.backups_dir.parent)
     assert main(["--data-dir", data, "backup", "--incremental", "--out", str(folder), "--date", "2026-03-04"]) == 0
     assert "增量备份" in capsys.readouterr().out
-    numbers += _register(hall_sqlite, 1, minute=20)  # the same day's task runs again: the day's file grows
+    numbers += _register(hall_sqlite, 1, minute=20)  # the same day's task runs again: one more restore point
     assert main(["--data-dir", data, "backup", "--incremental", "--out", str(folder), "--date", "2026-03-04"]) == 0
     third = sorted(folder.glob("hall-incr-*.jsonl.gz"))[-1]
-    assert backup_chain.read_header(third)["events"] >= 3  # the day's events only, not the whole ledger
+    assert len(list(folder.glob("hall-incr-*.jsonl.gz"))) == 4  # the base's day, then three
+    header = backup_chain.read_header(third)
+    assert 1 <= header["events"] <= 3  # only what was added since the run before, never the whole ledger
+    # The base was rolled forward to the newest increment: it is the live database as of then.
+    assert backup_chain._base_last_id(folder / backup_chain.BASE) == header["to_id"]
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".sqlite3") == ["hall-base.sqlite3"]
     live_digest = ledger_check.digest(hall_sqlite.db).sha256
     live = Path(hall_sqlite.db.engine.url.database)
     hall_sqlite.db.dispose()
@@ -280,17 +285,85 @@ def test_incremental_daily_backups_restore_exactly(hall_sqlite, tmp_path, capsys
     assert sorted(p.name for p in fresh.parent.iterdir() if p.name.startswith(".")) == []  # nothing assembled left
 
 
-def test_old_chains_are_pruned_once_a_new_base_is_written(hall_sqlite, tmp_path):
+def test_fourteen_days_of_restore_points_are_kept_and_older_files_age_out(hall_sqlite, tmp_path):
     from hall.services import backup_chain
 
     folder = tmp_path / "chain"
-    for week in range(4):  # a full copy each week, an increment the day after
-        day = datetime(2026, 3, 2 + 7 * week, 18)
-        assert backup_chain.daily(hall_sqlite.db, folder, today=day).full
-        _register(hall_sqlite, 1, minute=week)
-        assert not backup_chain.daily(hall_sqlite.db, folder, today=day.replace(day=day.day + 1)).full
+    folder.mkdir()
+    # What the previous scheme left: a weekly full copy with its increment, and the program's daily copies.
+    for name in ("hall-full-20260220.sqlite3", "hall-full-20260220.sqlite3.json", "hall-daily-20260221.sqlite3",
+                 "hall-daily-20260310.sqlite3"):
+        (folder / name).write_bytes(b"old")
+    first = datetime(2026, 3, 2, 18)
+    assert backup_chain.daily(hall_sqlite.db, folder, today=first).full
+    for n in range(1, 20):  # nineteen more days, a ticket each
+        _register(hall_sqlite, 1, minute=n)
+        assert not backup_chain.daily(hall_sqlite.db, folder, today=first.replace(day=2 + n)).full
     names = sorted(p.name for p in folder.iterdir())
-    assert [n for n in names if n.endswith(".sqlite3")] == [
-        "hall-full-20260309.sqlite3", "hall-full-20260316.sqlite3", "hall-full-20260323.sqlite3"]
-    assert [n for n in names if n.startswith("hall-incr")] == [
-        "hall-incr-20260310.jsonl.gz", "hall-incr-20260317.jsonl.gz", "hall-incr-20260324.jsonl.gz"]
+    increments = [n for n in names if n.startswith("hall-incr")]
+    assert increments[0] == "hall-incr-20260307-180000.jsonl.gz" and len(increments) == 15  # 14 days back
+    assert "hall-base.sqlite3" in names and "hall-daily-20260310.sqlite3" in names  # not yet 14 days old
+    assert not {"hall-full-20260220.sqlite3", "hall-full-20260220.sqlite3.json", "hall-daily-20260221.sqlite3"} & set(
+        names)
+    # Once a day from the program: the second call of a day does nothing.
+    db = hall_sqlite.db
+    assert backup_chain.daily_if_due(db, today=datetime(2026, 3, 30, 9)) is not None
+    assert backup_chain.daily_if_due(db, today=datetime(2026, 3, 30, 17)) is None
+    db.backups_dir = folder
+    assert db.latest_backup().name == "hall-base.sqlite3"  # what is offered when the ledger is found corrupt
+
+
+def test_a_crash_between_the_increment_and_the_roll_loses_no_restore_point(hall_sqlite, tmp_path, monkeypatch):
+    from hall.services import backup_chain
+
+    folder = tmp_path / "chain"
+    backup_chain.daily(hall_sqlite.db, folder, today=datetime(2026, 3, 2, 18))
+    _register(hall_sqlite, 2)
+
+    def power_cut(*_args: object) -> None:
+        raise KeyboardInterrupt  # the process stops after the increment is written, before the base is rolled
+
+    monkeypatch.setattr(backup_chain, "_roll", power_cut)
+    with pytest.raises(KeyboardInterrupt):
+        backup_chain.daily(hall_sqlite.db, folder, today=datetime(2026, 3, 3, 18))
+    monkeypatch.undo()
+    orphan = sorted(folder.glob("hall-incr-*.jsonl.gz"))[-1]
+    at_orphan = ledger_check.digest(hall_sqlite.db).sha256
+    restored = backup_chain.restore_any(orphan, tmp_path / "a" / "hall.sqlite3")
+    assert restored.digest_restored == at_orphan  # the increment supplies what the base lacks
+    _register(hall_sqlite, 1, minute=30)
+    nxt = backup_chain.daily(hall_sqlite.db, folder, today=datetime(2026, 3, 4, 18))  # rolls from where the base is
+    assert backup_chain._base_last_id(folder / backup_chain.BASE) == backup_chain.read_header(nxt.path)["to_id"]
+    live = ledger_check.digest(hall_sqlite.db).sha256
+    assert backup_chain.restore_any(nxt.path, tmp_path / "b" / "hall.sqlite3").digest_restored == live
+    assert backup_chain.restore_any(orphan, tmp_path / "c" / "hall.sqlite3").digest_restored == at_orphan
+
+
+@pytest.mark.ledger_edited
+def test_an_older_backup_reissues_no_complaint_number_and_says_which_events_it_cuts_off(hall_sqlite, tmp_path):
+    from hall.services.registers import complaints
+
+    manager = actors_of(hall_sqlite)["m01"]
+    at = DAY.replace(hour=10)
+
+    def complain(db) -> str:  # type: ignore[no-untyped-def]
+        with db.transaction() as s:
+            return complaints.register(s, manager, "窗口工作人员态度生硬", "现场", now=at).number
+
+    assert complain(hall_sqlite.db) == "TS-20260302-001"
+    older = backups.take_backup(hall_sqlite.db, tmp_path / "older.sqlite3").path
+    assert [complain(hall_sqlite.db) for _ in range(2)] == ["TS-20260302-002", "TS-20260302-003"]
+    live = Path(hall_sqlite.db.engine.url.database)
+    hall_sqlite.db.dispose()
+    report = backups.restore(older, live)
+    assert any("写在这份备份之后" in n and "分叉" in n for n in report.notes)
+    db = _open(live)
+    try:
+        assert complain(db) == "TS-20260302-004"  # after every number either ledger issued, never 002 again
+        with db.transaction() as s:  # and a rebuild of the counters from the ledger keeps the register's
+            from hall.services.tickets import numbering
+
+            numbering.rebuild_serials(s)
+        assert complain(db) == "TS-20260302-005"
+    finally:
+        db.dispose()

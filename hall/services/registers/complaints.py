@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationError
@@ -22,6 +22,7 @@ from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text, parse_key, parse_phone
 from hall.services.calendar.derived import DateRule
 from hall.services.storage import identity, ledger, settings
+from hall.services.tickets import numbering
 from hall.services.tickets import record as tickets
 from hall.services.tickets.rules import add_workdays, derive_date, staff_name, today_of
 
@@ -78,8 +79,16 @@ def register(session: Session, actor: Actor, content: str, channel: str, *, comp
         if session.get(Window, window_code) is None:
             raise ValidationError("被投诉窗口", f"窗口“{window_code}”不存在")
     day = now.date()
-    serial = (session.scalar(select(func.count()).select_from(Complaint).where(Complaint.received_on == day)) or 0) + 1
-    number = f"TS-{day:%Y%m%d}-{serial:03d}"
+    key = f"{day:%Y%m%d}"
+    # A counter of its own (never a count of the day's rows: a restored older ledger would hand a number out
+    # again, and two PCs counting at once would both get the same one), started above the day's complaints a
+    # ledger from before the counter holds.
+    held = session.scalar(select(func.max(cast(func.substr(Complaint.number, 13), Integer)))
+                          .where(Complaint.received_on == day, Complaint.number.like("TS-________-%")))
+    if held:
+        numbering.raise_serials(session, {(numbering.COMPLAINT_POINT, key): int(held)})
+    serial = numbering.claim_in_transaction(session, numbering.COMPLAINT_POINT, key)
+    number = f"TS-{key}-{serial:03d}"
     rule = DateRule(complaint_workdays(session), "workday")
     due, provisional = derive_date(session, day, rule)
     ev = ledger.append(session, actor, "complaint.registered", {

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hall.errors import DatabaseError, HallError, ServerUnavailable
-from hall.services.storage import identity
+from hall.services.storage import at_rest, identity
 from hall.services.storage.dburl import server_label
 from hall.services.storage.ledger import SESSION_KEY, Projections
 
@@ -101,10 +101,10 @@ class Checkpointer:
     disk, not on the interpreter) instead of at close — a daily run at 1M waited 1.2 s at exit for the WAL a
     2 s interval had left. A round with nothing to copy costs a connection and a read of the WAL index."""
 
-    def __init__(self, path: Path, interval: float = 0.25) -> None:
+    def __init__(self, path: Path, interval: float = 0.25, key: at_rest.DataKey | None = None) -> None:
         import threading
 
-        self.path, self.interval = path, interval
+        self.path, self.interval, self.key = path, interval, key
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hall-wal-checkpoint", daemon=True)
         self._thread.start()
@@ -116,13 +116,13 @@ class Checkpointer:
     def checkpoint(self, mode: str = "PASSIVE", timeout: float = 1.0) -> bool:
         """One checkpoint; True when it copied the whole WAL back (False: busy — the next round tries again)."""
         try:
-            conn = sqlite3.connect(self.path, timeout=timeout)
+            conn = at_rest.connect(self.path, key=self.key, timeout=timeout)
             try:
                 busy, _log, _done = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
                 return busy == 0
             finally:
                 conn.close()
-        except sqlite3.Error as exc:  # busy or gone
+        except at_rest.SQLITE_ERRORS as exc:  # busy or gone
             log.debug("checkpoint skipped: %s", exc)
             return False
 
@@ -161,7 +161,7 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
             try:
                 raw.execute("BEGIN IMMEDIATE")
                 return
-            except sqlite3.OperationalError as exc:
+            except at_rest.OPERATIONAL_ERRORS as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 if time.monotonic() > give_up:
@@ -233,7 +233,7 @@ def disk_full_error(exc: BaseException, where: Path) -> DatabaseError | None:
     full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
     full = full or "database or disk is full" in text or "no space left" in text or "file too large" in text
     short_write = "disk i/o error" in text or "unable to open" in text
-    if not full and isinstance(exc, sqlite3.OperationalError) and short_write:
+    if not full and isinstance(exc, at_rest.OPERATIONAL_ERRORS) and short_write:
         # SQLite reports a short write as an I/O error; a target folder with (almost) no room left is the cause.
         with contextlib.suppress(OSError):
             import shutil
@@ -260,8 +260,11 @@ def _translated(where: str | None = None) -> Iterator[None]:
 class Database:
     """An open, migrated database. One per process; sessions are cheap and one per user action."""
 
-    def __init__(self, engine: Engine, backups_dir: Path | None = None, *, checkpoints: bool = True) -> None:
+    def __init__(self, engine: Engine, backups_dir: Path | None = None, *, checkpoints: bool = True,
+                 key: at_rest.DataKey | None = None) -> None:
         self.engine = engine
+        # The SQLCipher key of an encrypted file (hall.services.storage.at_rest); None for a plain one.
+        self.key = key
         self.backups_dir = backups_dir
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(engine.execution_options(hall_read=True), expire_on_commit=False)
@@ -282,7 +285,7 @@ class Database:
         # ``checkpoints=False``: a helper process reading the program's file (an export) leaves the WAL to the
         # program — no rounds of its own, and no TRUNCATE at close that would wait for the program's writers.
         if checkpoints and engine.dialect.name == "sqlite" and engine.url.database:
-            self._checkpointer = Checkpointer(Path(engine.url.database))
+            self._checkpointer = Checkpointer(Path(engine.url.database), key=key)
 
     @property
     def is_sqlite(self) -> bool:
@@ -295,8 +298,9 @@ class Database:
         migration, no checkpoints of its own, and opened without waiting for the write lock."""
         url = normalise_url(url)
         parsed = make_url(url)
+        key = None
         if parsed.get_backend_name() == "sqlite":
-            engine = _open_sqlite(parsed.database or "")
+            engine, key = _open_sqlite(parsed.database or "")
         elif parsed.get_backend_name() == "postgresql":
             # hide_parameters: an error's message never carries the bound values (an ID number, a phone, the
             # payload of a save) into the log or a crash report (hall/logging_setup.py).
@@ -304,7 +308,7 @@ class Database:
                                    hide_parameters=True)
         else:
             raise DatabaseError(f"不支持的数据库地址：{parsed.get_backend_name()}（仅支持 SQLite 文件或 PostgreSQL）")
-        db = cls(engine, backups_dir, checkpoints=not reader)
+        db = cls(engine, backups_dir, checkpoints=not reader, key=key)
         try:
             with (engine.execution_options(hall_read=True) if reader else engine).connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
@@ -378,7 +382,8 @@ class Database:
         try:
             raw = self.engine.raw_connection()
             try:
-                target = sqlite3.connect(tmp)
+                # An encrypted ledger's copy is encrypted under the same key, wherever it is written.
+                target = at_rest.connect(tmp, key=self.key)
                 try:
                     raw.driver_connection.backup(target)  # type: ignore[union-attr]
                     # The copy carries the live file's WAL flag; as a rollback-journal file it is whole by itself.
@@ -409,26 +414,6 @@ class Database:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         return self.backup(self.backups_dir / f"hall-before-upgrade-{revision or 'empty'}-{stamp}.sqlite3")
 
-    def daily_backup(self, *, keep: int = 14, today: datetime | None = None,
-                     check: Callable[[Path], object] | None = None) -> Path | None:
-        """Once a day, a consistent copy into the backups folder; the newest ``keep`` daily copies are kept.
-
-        What "offer the latest backup" rests on when a file is found corrupt. SQLite only (PostgreSQL halls
-        back up on the server with pg_dump).
-        """
-        if not self.is_sqlite or self.backups_dir is None:
-            return None
-        stamp = (today or datetime.now()).strftime("%Y%m%d")
-        out = self.backups_dir / f"hall-daily-{stamp}.sqlite3"
-        if out.exists():
-            return None
-        self.backup(out, check=check)
-        daily = sorted(self.backups_dir.glob("hall-daily-*.sqlite3"))
-        for old in daily[:-keep]:
-            old.unlink(missing_ok=True)
-        log.info("daily backup written to %s", out)
-        return out
-
     def latest_backup(self) -> Path | None:
         if self.backups_dir is None or not self.backups_dir.exists():
             return None
@@ -442,7 +427,7 @@ class Database:
             self._checkpointer = None
 
 
-def _open_sqlite(database: str) -> Engine:
+def _open_sqlite(database: str) -> tuple[Engine, at_rest.DataKey | None]:
     if database in ("", ":memory:"):
         raise DatabaseError("Hall 的台账必须保存在文件中，不能使用内存数据库。")
     path = Path(database)
@@ -451,14 +436,30 @@ def _open_sqlite(database: str) -> Engine:
             f"数据文件位于网络共享目录（{path.parent}）：SQLite 在网络共享上会损坏数据，不受支持。"
             "多个窗口共用请在大厅服务器上使用 PostgreSQL（hall --db postgresql://…）。"
         )
+    key: at_rest.DataKey | None = None
+    at_rest.unlock_beside(path)  # a ledger in an encrypted data folder: that folder's key, from this PC
     if path.exists() and path.stat().st_size > 0:
         with path.open("rb") as fh:
-            if fh.read(16) != SQLITE_MAGIC:
+            head = fh.read(16)
+        if head != SQLITE_MAGIC:
+            if not at_rest.has_unlocked() and at_rest.read_config(path.parent) is None:
                 raise DatabaseError(
                     f"数据文件已损坏或不是 Hall 的数据文件：{path}。请从最近的备份恢复。", backup_hint="latest"
                 )
+            key = at_rest.key_for_file(path)  # an encrypted ledger: the key that opens it, or a Chinese refusal
+    else:
+        key = at_rest.key_for_new(path)  # a new ledger in an encrypted data folder is encrypted from the start
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path.as_posix()}", connect_args={"timeout": 5}, hide_parameters=True)
+    url = f"sqlite:///{path.as_posix()}"
+    if key is None:
+        engine = create_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
+    else:
+        opened_with = key
+
+        def keyed() -> object:
+            return at_rest.connect(path, key=opened_with, timeout=5, check_same_thread=False)
+
+        engine = create_engine(url, creator=keyed, module=at_rest.sqlcipher, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
-    return engine
+    return engine, key

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hall.services.storage import at_rest
 from hall.services.storage.files import atomic_path
 
 log = logging.getLogger("hall.drafts")
@@ -59,7 +60,8 @@ class DraftStore:
         with atomic_path(path, prefix=".intake-") as tmp:
             # A half-typed form may hold anything a paste brought, a lone surrogate too: written as its JSON
             # escape (\udc80, read back as the same character), never an encoding error that loses the draft.
-            tmp.write_bytes(body.encode("utf-8", "backslashreplace"))
+            # In an encrypted data folder the draft is sealed too: it holds the citizen's ID number and phone.
+            tmp.write_bytes(at_rest.maybe_seal(body.encode("utf-8", "backslashreplace"), path))
         _fsync_dir(self.folder)
         return path
 
@@ -84,12 +86,12 @@ def _read(path: Path) -> Draft | None:
     try:
         if path.stat().st_size > MAX_BYTES:
             raise ValueError("too large")
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(at_rest.read_file(path, "草稿").decode("utf-8"))
         if raw.get("format") != FORMAT or not isinstance(raw.get("data"), dict):
             raise ValueError("unknown format")
         return Draft(str(raw["key"]), str(raw["owner"]), datetime.fromisoformat(raw["saved_at"]), raw["data"],
                      path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, at_rest.EncryptionError) as exc:
         # A draft we cannot read is left where it is (a person may still open it) and logged, never fatal.
         log.warning("skipping unreadable draft %s: %s", path, exc)
         return None

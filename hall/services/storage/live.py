@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event
 
 from hall.redact import mask_secrets
-from hall.services.storage import changes
+from hall.services.storage import at_rest, changes
 from hall.services.storage.changes import Changes
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ class SqliteFeed(Feed):
 
     def _follow(self) -> None:
         # Its own connection, never writing, in autocommit: each look is a short read that holds nothing up.
-        conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        conn = at_rest.connect(self.path, timeout=5, isolation_level=None)
         try:
             conn.execute("PRAGMA busy_timeout = 5000")
             version = conn.execute("PRAGMA data_version").fetchone()[0]

@@ -25,11 +25,12 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Integer, bindparam, cast, delete, func, insert, select
+from sqlalchemy import Engine, Integer, bindparam, cast, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ValidationError
 from hall.models import Ticket, TicketSerial
+from hall.models.workflow import Complaint
 from hall.services.base.validators import parse_key
 from hall.services.storage.db import upsert_insert
 
@@ -52,6 +53,16 @@ def _claim_statement(dialect: str) -> Any:
     if stmt is None:  # built once: constructing it costs more than executing it
         stmt = _NEXT[dialect] = _upsert(dialect, bindparam("point"), bindparam("day"))
     return stmt
+
+
+COMPLAINT_POINT = "TS"  # the complaint register's daily counter, beside the intake points' (3 digits each)
+
+
+def claim_in_transaction(session: Session, point: str, key: str) -> int:
+    """The next serial of ``point``'s day ``key`` (YYYYMMDD), claimed in the caller's transaction on every
+    database (the row stays locked until it commits: for the registers' rare numbers, not the counter's saves)."""
+    conn = session.connection()
+    return int(conn.execute(_claim_statement(conn.dialect.name), {"point": point, "day": key}).scalar_one())
 
 
 def next_number(session: Session, township: str, point: str, day: date) -> str:
@@ -122,6 +133,13 @@ def rebuild_serials(session: Session) -> int:
             .where(t.c.number.like("_________-___-________-____%"))  # the shape next_number writes
             .group_by(point, day))
     session.execute(insert(table).from_select(["point", "day", "last"], rows))
+    # The complaint register's counter, from its numbers (TS-YYYYMMDD-NNN), so a rebuild never reissues one.
+    c = Complaint.__table__
+    complaint_day = func.substr(c.c.number, 4, 8)  # one object in SELECT and GROUP BY: PostgreSQL matches them
+    complaint_rows = (select(literal(COMPLAINT_POINT), complaint_day,
+                             func.max(cast(func.substr(c.c.number, 13), Integer)))
+                      .where(c.c.number.like("TS-________-%")).group_by(complaint_day))
+    session.execute(insert(table).from_select(["point", "day", "last"], complaint_rows))
     return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 

@@ -130,20 +130,6 @@ def test_online_backup_is_a_consistent_copy(hall_sqlite, tmp_path):
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_daily_backup_once_a_day_keeping_the_newest(hall_sqlite):
-    from datetime import datetime
-
-    db = hall_sqlite.db
-    first = db.daily_backup(keep=2, today=datetime(2026, 11, 1))
-    assert first is not None and first.name == "hall-daily-20261101.sqlite3"
-    assert db.daily_backup(keep=2, today=datetime(2026, 11, 1)) is None  # already done today
-    db.daily_backup(keep=2, today=datetime(2026, 11, 2))
-    db.daily_backup(keep=2, today=datetime(2026, 11, 3))
-    assert sorted(p.name for p in db.backups_dir.glob("hall-daily-*")) == [
-        "hall-daily-20261102.sqlite3", "hall-daily-20261103.sqlite3"]
-    assert db.latest_backup().name == "hall-daily-20261103.sqlite3"
-
-
 def test_the_fast_start_knows_the_real_head():
     from hall.migrations import HEAD
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from hall.cli import main
+from hall.services.storage import at_rest
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -167,8 +168,7 @@ def act(data_dir: Path, number: str, action: str, at: datetime = datetime(2026, 
 
 
 def ticket_row(data_dir: Path, number: str) -> tuple:
-    import sqlite3
 
-    with sqlite3.connect(data_dir / "hall.sqlite3") as c:
+    with at_rest.connect(data_dir / "hall.sqlite3") as c:
         return c.execute("SELECT uid, number, state, is_open, closed_at, result, version, due_date, accepted_on "
                          "FROM tickets WHERE number = ?", (number,)).fetchone()

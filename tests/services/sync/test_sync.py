@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from sync_env import ROOT, act, add_point, add_tickets, cli, digest, make_hall, make_laptop, ok, ticket_row
+
+from hall.services.storage import at_rest
 
 POINTS = ("001", "002", "003")
 
@@ -48,7 +49,7 @@ def hall_copy(world, name: str) -> Path:
 def test_enrolment_provisions_the_laptop_from_the_hall(world):
     lap = world["laptops"]["001"]
     assert stat.S_IMODE((lap / "sync_keys.json").stat().st_mode) == 0o600
-    with sqlite3.connect(lap / "hall.sqlite3") as c:
+    with at_rest.connect(lap / "hall.sqlite3") as c:
         own = c.execute("SELECT node_id FROM events WHERE type = 'sync.joined'").fetchone()[0]
         # The laptop wrote nothing of its own but the join and its tickets: no seeded catalogue or calendar that
         # would collide with the hall's genesis events.
@@ -58,7 +59,7 @@ def test_enrolment_provisions_the_laptop_from_the_hall(world):
         staff = dict(c.execute("SELECT staff_no, password_hash FROM staff").fetchall())
     # Only the village's own staff, with their password hash; nobody of the hall.
     assert set(staff) == {"v01"} and staff["v01"]
-    with sqlite3.connect(world["laptops"]["002"] / "hall.sqlite3") as c:
+    with at_rest.connect(world["laptops"]["002"] / "hall.sqlite3") as c:
         assert c.execute("SELECT count(*) FROM staff").fetchone()[0] == 0
     assert "哈希链全部相符" in ok(cli(lap, "ledger", "verify")).out
     assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
@@ -84,24 +85,24 @@ def test_import_round_trip_is_idempotent_and_verified(world):
     assert "2 个终端" in ok(cli(hall, "ledger", "verify")).out
     assert "所有表一致" in ok(cli(hall, "ledger", "check", "--quiet")).out
     # A ticket registered on the laptop is at the hall, under the laptop's point code.
-    with sqlite3.connect(hall / "hall.sqlite3") as c:
+    with at_rest.connect(hall / "hall.sqlite3") as c:
         assert c.execute("SELECT count(*) FROM tickets WHERE intake_point = '001'").fetchone()[0] == 12
 
 
 def test_verify_fails_when_an_imported_chain_loses_its_tail_or_all_of_it(world):
     hall = hall_copy(world, "hall_tail")
     ok(cli(hall, "sync", "import", str(world["bundles"]["002"])))
-    with sqlite3.connect(hall / "hall.sqlite3") as c:
+    with at_rest.connect(hall / "hall.sqlite3") as c:
         node = c.execute("SELECT node_id FROM events WHERE type = 'sync.joined'").fetchone()[0]
         last = c.execute("SELECT max(seq) FROM events WHERE node_id = ?", (node,)).fetchone()[0]
         c.execute("DELETE FROM events WHERE node_id = ? AND seq = ?", (node, last))
     run = cli(hall, "ledger", "verify")
     assert run.code == 1 and "末尾事件被删除" in run.err
-    with sqlite3.connect(hall / "hall.sqlite3") as c:
+    with at_rest.connect(hall / "hall.sqlite3") as c:
         c.execute("DELETE FROM events WHERE node_id = ? AND seq = 3", (node,))
     run = cli(hall, "ledger", "verify")
     assert run.code == 1 and ("序号不连续" in run.err)
-    with sqlite3.connect(hall / "hall.sqlite3") as c:
+    with at_rest.connect(hall / "hall.sqlite3") as c:
         c.execute("DELETE FROM events WHERE node_id = ?", (node,))
     run = cli(hall, "ledger", "verify")
     assert run.code == 1 and "没有它的任何事件" in run.err
@@ -130,7 +131,7 @@ def test_a_replacement_laptop_continues_numbering_above_the_old_one(world, tmp_p
     assert refused.code == 2 and "已被吊销" in refused.err
     new = make_laptop(hall, tmp_path / "lap003b", "003")
     add_tickets(new, 1, seed=9)
-    with sqlite3.connect(new / "hall.sqlite3") as c:
+    with at_rest.connect(new / "hall.sqlite3") as c:
         number = c.execute("SELECT number FROM tickets").fetchone()[0]
     assert number.endswith("-003-20260302-0019")  # the old laptop numbered 18 that day
     bundle = tmp_path / "b"
@@ -140,7 +141,7 @@ def test_a_replacement_laptop_continues_numbering_above_the_old_one(world, tmp_p
 
 
 def _open_village_ticket(lap: Path) -> str:
-    with sqlite3.connect(lap / "hall.sqlite3") as c:
+    with at_rest.connect(lap / "hall.sqlite3") as c:
         return c.execute("SELECT number FROM tickets WHERE state = 'accepted' ORDER BY number").fetchone()[0]
 
 
@@ -203,7 +204,7 @@ def test_the_lan_path_is_the_same_protocol(world, tmp_path):
     finally:
         server.terminate()
         server.communicate(timeout=10)  # also closes the pipe
-    with sqlite3.connect(hall / "hall.sqlite3") as c:
+    with at_rest.connect(hall / "hall.sqlite3") as c:
         assert c.execute("SELECT count(*) FROM tickets WHERE intake_point = '001'").fetchone()[0] == 12
     refused = cli(lap, "sync", "push", "--url", url)
     assert refused.code == 2 and "无法连接中心" in refused.err
@@ -213,5 +214,5 @@ def test_init_on_a_laptop_creates_no_administrator_of_its_own(world):
     lap = world["laptops"]["002"]
     run = ok(cli(lap, "init", "--admin-password", "admin-pass-1"))
     assert "已创建管理员" not in run.out
-    with sqlite3.connect(lap / "hall.sqlite3") as c:
+    with at_rest.connect(lap / "hall.sqlite3") as c:
         assert c.execute("SELECT count(*) FROM staff").fetchone()[0] == 0

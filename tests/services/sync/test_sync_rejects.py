@@ -7,7 +7,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from sync_env import ROOT, add_point, add_prints, add_tickets, cli, digest, make
 from hall.paths import Paths
 from hall.services import ledger_check
 from hall.services.bootstrap import open_hall
+from hall.services.storage import at_rest
 from hall.services.sync import exchange, keys
 from hall.services.sync.bundle import BundleRejected
 from hall.services.sync.keys import NodeKeys
@@ -104,7 +104,7 @@ def big(tmp_path_factory):
 
 
 def _events(hall: Path) -> int:
-    with sqlite3.connect(hall / "hall.sqlite3") as c:
+    with at_rest.connect(hall / "hall.sqlite3") as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return c.execute("SELECT count(*) FROM events").fetchone()[0]
 
