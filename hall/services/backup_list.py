@@ -1,10 +1,11 @@
 """What the backups folder holds, for 管理 → 备份与恢复: each file's kind, date and size, and a check of one file.
 
-The files are the ones :mod:`hall.services.backup_chain` (``hall-full-*``, ``hall-incr-*``), the daily copy
-(``hall-daily-*``), the copy before a schema upgrade (``hall-before-upgrade-*``) and ``hall-admin backup --out``
-write. A full copy is checked as a restore would check it (:func:`hall.services.backups.check_file`); an
-increment by reading it through (every line parses, the count matches its header) and finding its full base — a
-restore from it checks the assembled result again.
+The files are the ones :mod:`hall.services.backup_chain` writes (the rolling base ``hall-base.sqlite3`` and the
+daily ``hall-incr-*`` restore points; the previous scheme's weekly ``hall-full-*`` copies), the old daily copy
+(``hall-daily-*``), the copy before a schema upgrade (``hall-before-upgrade-*``) and ``hall-admin backup --out``.
+A full copy is checked as a restore would check it (:func:`hall.services.backups.check_file`, an encrypted one
+with this PC's key); an increment by reading it through (unsealed when encrypted; every line parses, the count
+matches its header) and finding its base — a restore from it checks the assembled result again.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from datetime import datetime
 from pathlib import Path
 
 from hall.errors import DatabaseError
-from hall.services import backups
+from hall.services import backup_chain, backups
 
-KIND_LABELS = {"full": "完整备份", "incremental": "增量备份", "daily": "每日备份", "upgrade": "升级前备份",
+KIND_LABELS = {"base": "完整备份（滚动）", "full": "完整备份", "incremental": "增量备份（还原点）", "daily": "每日备份",
+               "upgrade": "升级前备份",
                "other": "备份文件"}
 _DATE = re.compile(r"(\d{8})(?:-(\d{6}))?")
 
@@ -49,6 +51,8 @@ def _kind(name: str) -> str | None:
         return "incremental"
     if not name.endswith(".sqlite3") or name.startswith("."):
         return None  # the ``.json`` beside a full copy, a temporary file being written
+    if name == backup_chain.BASE:
+        return "base"
     for prefix, kind in (("hall-full-", "full"), ("hall-daily-", "daily"), ("hall-before-upgrade-", "upgrade")):
         if name.startswith(prefix):
             return kind
@@ -91,10 +95,10 @@ def check_backup(path: Path) -> BackupCheck:
 
 def _check_increment(path: Path) -> BackupCheck:
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
+        with backup_chain._open_increment(path) as fh:  # unsealed first when the ledger is encrypted
             header = json.loads(fh.readline())
             lines = sum(1 for line in fh if json.loads(line) is not None)
-    except (OSError, EOFError, zlib.error, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile, ValueError, UnicodeDecodeError) as exc:
         raise DatabaseError(f"备份文件“{path.name}”未通过检查：增量文件已损坏或不完整（{type(exc).__name__}）。"
                             "未做任何改动。") from None
     if not isinstance(header, dict) or int(header.get("events", -1)) != lines:

@@ -1,7 +1,8 @@
 """管理 → 备份与恢复: back up now, see the backups (date, kind, size, checked), restore from one.
 
 The same services as ``hall-admin backup|restore``. 立即备份 writes the daily chain into the backups folder (a
-full copy once a week, otherwise the day's events, see :mod:`hall.services.backup_chain`); 完整备份到文件 writes
+checked base copy the first time, then the events since the last run, the base rolled forward to them, see
+:mod:`hall.services.backup_chain`); 完整备份到文件 writes
 one checked full copy where the administrator chooses (a USB stick). Every file operation runs on a background
 :class:`Task` with its progress; a full disk or a corrupt file arrives as the service's Chinese message.
 
@@ -94,7 +95,8 @@ class BackupDialog(QDialog):
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.backup_btn = QPushButton(self.tr("立即备份(&N)"))
-        self.backup_btn.setToolTip(self.tr("每周一次完整备份，其余日子只备份当天新增的办理记录（压缩）"))
+        self.backup_btn.setToolTip(self.tr("第一次写一份完整备份，之后每次只备份新增的办理记录（压缩），"
+                                           "并把完整备份滚动更新到最新"))
         self.full_btn = QPushButton(self.tr("完整备份到文件(&F)…"))
         self.check_btn = QPushButton(self.tr("核验(&V)"))
         self.restore_btn = QPushButton(self.tr("从此备份恢复(&R)…"))

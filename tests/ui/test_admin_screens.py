@@ -231,22 +231,25 @@ def test_backup_now_check_and_restore(qtbot, admin, hall_sqlite, tmp_path):
     qtbot.addWidget(dlg)
     _idle(qtbot)
     assert dlg.entries == [] and dlg.restore_btn.isEnabled() is False
-    dlg.backup_now()
+    dlg.backup_now()  # the first time: the checked rolling base, and its first restore point
     _idle(qtbot)
-    assert [e.kind for e in dlg.entries] == ["full"] and dlg.table.item(0, 3).text() == "已核验"
+    assert sorted(e.kind for e in dlg.entries) == ["base", "incremental"]
+    checks = {dlg.table.item(r, 4).text(): dlg.table.item(r, 3).text() for r in range(dlg.table.rowCount())}
+    assert checks["hall-base.sqlite3"] == "已核验"
+    first_point = next(e.path for e in dlg.entries if e.kind == "incremental")
     (tmp_path / "usb").mkdir()
     dlg.backup_to_file()
     _idle(qtbot)
     assert (tmp_path / "usb" / "copy.sqlite3").is_file() and "已核验" in dlg.note.text()
     with hall_sqlite.db.transaction() as s:  # something the restore takes away again
         staff.add_intake_point(s, admin.actor, "009", "后来的代办点")
-    dlg.backup_now()  # the same day again: the day's increment
+    dlg.backup_now()  # again: a second restore point, the base rolled forward to it
     _idle(qtbot)
-    assert sorted(e.kind for e in dlg.entries) == ["full", "incremental"]
+    assert sorted(e.kind for e in dlg.entries) == ["base", "incremental", "incremental"]
 
-    good = next(e.path for e in dlg.entries if e.kind == "full")
+    good = first_point  # the restore point from before the new intake point
     bad = folder / "hall-daily-20261201.sqlite3"
-    data = bytearray(good.read_bytes())
+    data = bytearray((folder / "hall-base.sqlite3").read_bytes())
     data[len(data) // 2:len(data) // 2 + 4096] = b"\x00" * 4096
     bad.write_bytes(bytes(data))
     dlg.refresh()
