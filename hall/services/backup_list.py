@@ -10,20 +10,26 @@ matches its header) and finding its base — a restore from it checks the assemb
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import re
+import time
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from hall.errors import DatabaseError
+from hall.errors import DatabaseError, HallError
 from hall.services import backup_chain, backups
+from hall.services.storage import runlock
+from hall.services.storage.db import Database
 
 KIND_LABELS = {"base": "完整备份（滚动）", "full": "完整备份", "incremental": "增量备份（还原点）", "daily": "每日备份",
                "upgrade": "升级前备份",
                "other": "备份文件"}
+BACKUP_LOCK_KEY = 0x4841_4C4C_4241_434B  # "HALLBACK": the claim's advisory-lock number (see runlock)
 _DATE = re.compile(r"(\d{8})(?:-(\d{6}))?")
 
 
@@ -117,3 +123,27 @@ def sqlite_file(paths: object, url: str | None) -> Path | None:
 
     parsed = make_url(url)
     return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
+
+
+@contextlib.contextmanager
+def one_backup_at_a_time(db: Database, *, wait_s: float = 120.0,
+                         waiting: Callable[[], None] | None = None) -> Iterator[bool]:
+    """Hold the ledger's one backup claim (an OS file lock beside the database: every thread and program on the
+    PC sees it) for the block — waiting up to ``wait_s`` for another backup to finish (the window's daily copy at
+    start-up); yields False when ``wait_s`` is 0 and it is taken (the caller skips), raises after a longer wait.
+    Two backups at once would both write the rolling base."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        with runlock.exclusive(db.engine, "backup", BACKUP_LOCK_KEY) as claim:
+            if claim.held:
+                yield True
+                return
+        if wait_s <= 0:
+            yield False
+            return
+        if time.monotonic() >= deadline:
+            who = f"（{claim.holder.host}，进程 {claim.holder.pid}）" if claim.holder else ""
+            raise HallError(f"另一个备份正在进行{who}，请稍后再试。")
+        if waiting is not None:
+            waiting()
+        time.sleep(0.2)

@@ -239,10 +239,12 @@ class BackupDialog(QDialog):
             return None
         db, folder = self.ctx.db, self.folder
         title, writing = self.tr("立即备份"), self.tr("正在写入并核验")
+        waiting = self.tr("等待正在进行的每日备份完成")
 
         def job(progress: Progress) -> backup_chain.ChainBackup:
-            progress(0, 0, writing)
-            return backup_chain.daily(db, folder)
+            with backup_list.one_backup_at_a_time(db, waiting=lambda: progress(0, 0, waiting)):
+                progress(0, 0, writing)
+                return backup_chain.daily(db, folder)
 
         return self._start(title, job, self._backed_up)
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QScrollArea, QSplitter, QTabWidget, QWidget
 
-from hall.services import backup_chain
+from hall.services import backup_chain, backup_list
 from hall.services.base.actor import ROLE_LABELS
 from hall.services.catalog import items as catalog
 from hall.services.storage import settings
@@ -51,7 +51,9 @@ QLabel#sexValue, QLabel#birthValue { font-weight: bold; }
 
 def _daily_backup(db: Database) -> None:
     try:
-        backup_chain.daily_if_due(db)  # the day's increment, the rolling base brought up to it
+        with backup_list.one_backup_at_a_time(db, wait_s=0) as mine:  # never beside 管理 → 备份与恢复's
+            if mine:
+                backup_chain.daily_if_due(db)  # the day's increment, the rolling base brought up to it
     except Exception as exc:  # a full disk or a closing program must not stop the counter; it is logged
         log.warning("daily backup failed: %s", exc)
 

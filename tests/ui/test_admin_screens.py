@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 
 from hall.exchange import export_process
 from hall.paths import Paths
-from hall.services import ledger_check
+from hall.services import backup_list, ledger_check
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.services.tickets import intake
@@ -231,6 +231,10 @@ def test_backup_now_check_and_restore(qtbot, admin, hall_sqlite, tmp_path):
     qtbot.addWidget(dlg)
     _idle(qtbot)
     assert dlg.entries == [] and dlg.restore_btn.isEnabled() is False
+    with backup_list.one_backup_at_a_time(hall_sqlite.db) as mine:  # the window's daily copy holds the claim
+        assert mine
+        with backup_list.one_backup_at_a_time(hall_sqlite.db, wait_s=0) as other:
+            assert not other  # another backup (another thread here, or another program) skips or waits
     dlg.backup_now()  # the first time: the checked rolling base, and its first restore point
     _idle(qtbot)
     assert sorted(e.kind for e in dlg.entries) == ["base", "incremental"]
