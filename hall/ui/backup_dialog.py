@@ -91,7 +91,7 @@ class BackupDialog(QDialog):
         self.table = read_only_table([self.tr(h) for h in HEADERS], 4, "backupTable")
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.horizontalHeader().setSectionResizeMode(COL_CHECK, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(COL_CHECK, 300)
+        self.table.setColumnWidth(COL_CHECK, 210)
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.backup_btn = QPushButton(self.tr("立即备份(&N)"))
@@ -192,6 +192,7 @@ class BackupDialog(QDialog):
                 item = QTableWidgetItem(self.checked[e.path])
                 item.setToolTip(self.checked[e.path])
                 self.table.setItem(r, COL_CHECK, item)
+        self._check_unchecked()  # files listed while these were being checked (a backup written meanwhile)
 
     def selected(self) -> backup_list.BackupEntry | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
