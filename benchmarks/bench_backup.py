@@ -17,7 +17,10 @@ On a per-run working copy of the cached demo ledger (the cache is never written 
 5. **restore** of that newest point into a fresh file (the base copied, checked, renamed) and its ``ledger digest``
    compared with the live database's; ``--older`` also restores the day before (events after it removed, every
    projection rebuilt: minutes at 1M) and compares it with the digest taken that day.
-6. **kept for 14 days**: the base plus fourteen such increments, beside fourteen full copies.
+6. **kept for 14 days**: the base plus fourteen such increments, beside fourteen full copies;
+7. **daily verify** from the checkpoint (``ledger verify --daily``: the checkpointed heads found again, each
+   chain counted up to them, the day's events re-hashed), the checkpoint written the evening before as a full
+   verification leaves it; ``--full-verify`` also times that full verification (every event re-hashed).
 """
 
 from __future__ import annotations
@@ -66,11 +69,13 @@ def main() -> int:
     parser.add_argument("--no-restore", action="store_true",
                         help="skip the restore (at 1M it re-verifies 5M events' chain and two digests: minutes)")
     parser.add_argument("--older", action="store_true", help="also restore the older point (a rebuild: minutes at 1M)")
+    parser.add_argument("--full-verify", action="store_true", help="also time a full chain verification")
     args = parser.parse_args()
 
     from hall.paths import Paths
     from hall.services import backup_chain, ledger_check
     from hall.services.bootstrap import open_hall
+    from hall.services.storage import checkpoint, ledger
 
     load_application_services()
     home = cached_ledger(args.tickets)
@@ -92,8 +97,21 @@ def main() -> int:
             full = backup_chain.daily(opened.db, folder, today=first_day)
             at_first = ledger_check.digest(opened.db).sha256 if args.older else ""
             first_point = sorted(folder.glob("hall-incr-*.jsonl.gz"))[-1]
+            with opened.db.reading() as s:  # as the evening's full verification leaves it
+                checkpoint.save(work, s, checkpoint.stored_heads(s), 0)
             made = _day_of_work(opened, args.day, datetime(2026, 1, 6))
             inc = backup_chain.daily(opened.db, folder, today=first_day + timedelta(days=1))
+            t0 = time.perf_counter()
+            with opened.db.reading() as s:
+                chain, since = checkpoint.check(s, work, daily=True)
+            verify_s = time.perf_counter() - t0
+            assert chain.ok and since is not None, chain.problem
+            full_verify_s = 0.0
+            if args.full_verify:
+                t0 = time.perf_counter()
+                with opened.db.reading() as s:
+                    assert ledger.verify(s).ok
+                full_verify_s = time.perf_counter() - t0
             live = "" if args.no_restore else ledger_check.digest(opened.db).sha256
         finally:
             opened.db.dispose()
@@ -124,6 +142,10 @@ def main() -> int:
     if args.older:
         print(f"  restore, the day before (rebuild)     {older_s:7.2f} s  digest "
               f"{'equal' if older_exact else 'DIFFERENT'}")
+    print(f"  daily verify from the checkpoint      {verify_s:7.2f} s  ({chain.events:,} events, the day's re-hashed)"
+          "   target ≤ 5 s")
+    if args.full_verify:
+        print(f"  full chain verification               {full_verify_s:7.2f} s")
     days = backup_chain.KEEP_DAYS
     print(f"  kept for {days} days: the base + {days} increments ≈ {(base_bytes + days * inc.bytes) / 1e9:.2f} GB"
           f"   target ≤ 5 GB   ({days} full copies would be {days * base_bytes / 1e9:.1f} GB)")

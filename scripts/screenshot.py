@@ -4,6 +4,10 @@ Usage: xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python scripts/screensho
        [--data-dir DIR] [--staff-no c01]
 Logs in as the given staff member without a password prompt (this is a documentation tool, run by a developer
 on their own data directory) and grabs the whole screen once the window has painted.
+
+Scaled displays: ``QT_SCALE_FACTOR=1.5`` with an Xvfb screen 1.5 × as large (2049x1152 for 1366×768 logical) and
+the same ``--size``. Stages that open a dialog (ticket, history, preview, calendar, hall-info, staff, first-run…)
+show it over the main window where Qt and the window manager put it, so what is grabbed is what a clerk sees.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from screenshot_admin import stage as admin_stage
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["main", "login", "intake", "queue", "history", "dashboard", "stats",
-                                    "registers", "hall-info", "staff", *ADMIN_STAGES])
+    p.add_argument("what", choices=["main", "login", *WINDOW_STAGES, *ADMIN_STAGES, "first-run", "first-run-info",
+                                    "rating"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
     p.add_argument("--size", default="1366x768")
+    p.add_argument("--wait", type=int, default=1200, help="ms before the grab (longer for a slow, scaled stage)")
     p.add_argument("--today", help="YYYY-MM-DD: the day the queue counts from (demo ledgers end in the past)")
     args = p.parse_args()
 
@@ -43,8 +48,7 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff",
-                     *ADMIN_STAGES):
+    if args.what in ("main", *WINDOW_STAGES, *ADMIN_STAGES, "first-run-info"):
         from datetime import date
 
         from hall.ui import messages
@@ -55,16 +59,30 @@ def main() -> int:
         day = date.fromisoformat(args.today) if args.today else date.today()
         win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal(), Paths.resolve(args.data_dir)),
                          today=lambda: day)
-        win.resize(width, height)
+        from hall.ui.screen_fit import room
+
+        free = room(win)  # what the window manager leaves: frame and title bar stay on the screen
+        win.resize(min(width, free.width()), min(height, free.height()))
         win.move(0, 0)
         widget = win
         if args.what != "main":
             stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history,
                      "dashboard": lambda w: w.go_dashboard(), "stats": lambda w: w.go_stats(),
                      "registers": lambda w: w.go_registers(), "hall-info": lambda w: w.open_hall_info(),
-                     "staff": lambda w: w.open_staff_admin(),
+                     "staff": lambda w: w.open_staff_admin(), "ticket": stage_ticket, "preview": stage_preview,
+                     "calendar": stage_calendar,
+                     "first-run-info": lambda w: w.open_hall_info(first_run=True),
+                     "detail-action": stage_detail_action, "action-error": stage_action_error,
+                     "lock": stage_lock,
+                     "petition": stage_petition, "reception": stage_reception,
                      **{n: (lambda w, n=n: admin_stage(n, w)) for n in ADMIN_STAGES}}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
+    elif args.what == "first-run":
+        from hall.ui.login_dialog import FirstRunDialog
+
+        widget = FirstRunDialog(opened.db, opened.system)
+    elif args.what == "rating":
+        widget = stage_rating(opened, actor, width, height)
     else:
         from hall.ui.login_dialog import LoginDialog
 
@@ -78,9 +96,75 @@ def main() -> int:
         image.save(args.out)
         app.quit()
 
-    QTimer.singleShot(ADMIN_WAIT_MS.get(args.what, 1200), grab)  # admin stages run a job first
+    QTimer.singleShot(max(args.wait, ADMIN_WAIT_MS.get(args.what, 0)), grab)  # admin stages run a job first
     app.exec()
     return 0
+
+
+WINDOW_STAGES = ("intake", "queue", "history", "ticket", "preview", "dashboard", "stats", "registers", "calendar",
+                 "hall-info", "staff", "detail-action", "action-error", "lock", "petition", "reception")
+
+
+def _a_ticket(win, state: str = "supplement") -> str | None:  # type: ignore[no-untyped-def]
+    from hall.services.reporting import queue
+    from hall.services.reporting.queue import TicketFilter
+
+    # The queue's own model loads in the background; the script picks its ticket with the service directly.
+    with win.ctx.db.reading() as s:
+        rows = queue.page(s, TicketFilter(state=state), today=win._today(), limit=1).rows \
+            or queue.page(s, TicketFilter(), today=win._today(), limit=1).rows
+    return rows[0].number if rows else None
+
+
+def stage_ticket(win) -> None:  # type: ignore[no-untyped-def]
+    """The detail of a promised ticket in progress, as the clerk opens it from the queue."""
+    win.go_queue()
+    if number := _a_ticket(win, "accepted"):
+        win.open_ticket(number)
+
+
+def stage_preview(win) -> None:  # type: ignore[no-untyped-def]
+    """The print preview of a ticket's first paper, as it opens (size and place of Qt's choosing)."""
+    from hall.ui.print_preview import PrintPreviewDialog
+    from hall.ui.ticket_detail import papers_for_state
+
+    win.go_queue()
+    number = _a_ticket(win, "accepted")
+    if number is None:
+        return
+    with win.ctx.db.reading() as s:
+        from hall.services.tickets import record
+
+        t = record.get(s, number)
+        state, kind = t.state, t.kind
+    dlg = PrintPreviewDialog(win, win.ctx, number, papers_for_state(state, kind)[0])
+    dlg.show()
+
+
+def stage_calendar(win) -> None:  # type: ignore[no-untyped-def]
+    from hall.ui.calendar_dialog import CalendarDialog
+
+    CalendarDialog(win.ctx, win).show()
+
+
+def stage_rating(opened, actor, width: int, height: int):  # type: ignore[no-untyped-def]
+    """The citizen's screen asking for a rating, on a single-monitor PC (an ordinary window)."""
+    from datetime import date
+
+    from hall.services.registers.ratings import RatingInvite
+    from hall.services.reporting import queue
+    from hall.services.reporting.queue import TicketFilter
+    from hall.ui.ops import ChangeSignal, Context
+    from hall.ui.rating_screen import rating_screen_for
+
+    ctx = Context(opened.db, opened.node, actor, ChangeSignal())
+    with opened.db.reading() as s:
+        rows = queue.page(s, TicketFilter(), today=date.today(), limit=1).rows
+    screen = rating_screen_for(ctx, None)
+    if rows:
+        screen.show_invite(RatingInvite("screenshot", rows[0].number, rows[0].item_name, "closure", "办结评价",
+                                        actor.window_code or "W01", actor.name))
+    return screen
 
 
 def stage_intake(win) -> None:  # type: ignore[no-untyped-def]
@@ -107,21 +191,84 @@ def stage_queue(win) -> None:  # type: ignore[no-untyped-def]
 
 def stage_history(win) -> None:  # type: ignore[no-untyped-def]
     """A ticket awaiting 补正 worked through the detail screen (writes to the data directory: use a copy)."""
-    from hall.services.reporting import queue
-    from hall.services.reporting.queue import TicketFilter
-
     win.go_queue()
-    # The queue's own model loads in the background; the script picks its ticket with the service directly.
-    with win.ctx.db.reading() as s:
-        rows = queue.page(s, TicketFilter(state="supplement"), today=win._today(), limit=1).rows \
-            or queue.page(s, TicketFilter(), today=win._today(), limit=1).rows
-    if not rows:
+    number = _a_ticket(win)
+    if number is None:
         return
-    dlg = win.open_ticket(rows[0].number)
+    dlg = win.open_ticket(number)
     dlg.perform("supplement", {})
     dlg.reveal()
     dlg.move(90, 30)
     dlg.resize(1180, 700)
+
+
+def _open_ticket(win, state: str):  # type: ignore[no-untyped-def]
+    from hall.services.reporting import queue
+    from hall.services.reporting.queue import TicketFilter
+
+    win.go_queue()
+    with win.ctx.db.reading() as s:
+        rows = queue.page(s, TicketFilter(state=state), today=win._today(), limit=1).rows \
+            or queue.page(s, TicketFilter(), today=win._today(), limit=1).rows
+    if not rows:
+        return None
+    dlg = win.open_ticket(rows[0].number)
+    dlg.move(90, 30)
+    dlg.resize(1180, 700)
+    return dlg
+
+
+def stage_detail_action(win) -> None:  # type: ignore[no-untyped-def]
+    """After an action (暂停计时 for 补正): the header says 已暂停, refused buttons are greyed, the focus rests on the
+    history (writes to the data directory: use a copy)."""
+    dlg = _open_ticket(win, "in_progress")
+    if dlg is not None and dlg.buttons["pause"].isEnabled():
+        dlg.perform("pause", {"materials": "近三个月收入证明", "reason": "收入证明不全"})
+
+
+def stage_action_error(win) -> None:  # type: ignore[no-untyped-def]
+    """An action dialog refusing a value in place, with what was typed kept."""
+    from hall.ui.ticket_detail import ActionDialog
+
+    dlg = _open_ticket(win, "in_progress")
+    if dlg is None:
+        return
+    action = next(a for a in dlg.actions_ if a.name == "extend")
+    box = ActionDialog(f"{action.label} — {dlg.number}", action.fields, dlg)
+    box.submit = lambda values: dlg.attempt("extend", values, parent=box)
+    box.show()
+    box.move(320, 200)
+    box.inputs["reason"].setPlainText("需入户调查核实家庭收入")
+    box.inputs["approver"].setText("c03")
+    box.accept()
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(300, lambda: (box.raise_(), box.activateWindow()))  # above the detail the WM raised
+
+
+def stage_lock(win) -> None:  # type: ignore[no-untyped-def]
+    """The idle lock over a half-typed intake."""
+    stage_intake(win)
+    win.idle_lock.lock()
+def stage_petition(win) -> None:  # type: ignore[no-untyped-def]
+    """信访: every case listed, the first one with its 四定一包 and hearing open in the detail pane."""
+    win.go_petitions()
+    page = win.petitions.cases
+    pick = {"done": False}
+
+    def first(*_args: object) -> None:
+        if not pick["done"] and page.model.rowCount():
+            pick["done"] = True
+            page.table.selectRow(0)
+
+    page.counted.connect(first)
+    combo = page.choices["scope"]
+    combo.setCurrentIndex(combo.findData("all"))
+
+
+def stage_reception(win) -> None:  # type: ignore[no-untyped-def]
+    win.go_petitions()
+    win.petitions.setCurrentWidget(win.petitions.reception)
 
 
 if __name__ == "__main__":

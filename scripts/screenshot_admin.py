@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 # How long each stage's job needs before the grab (the backups stage checks every listed file: ~2 s each).
-WAIT_MS = {"points": 2500, "catalog": 3500, "backups": 20000, "notices": 5000, "reports": 2500, "calendar": 3500,
-           "staff-photo": 3500}
-STAGES = ("points", "catalog", "backups", "notices", "reports", "calendar", "staff-photo")
+WAIT_MS = {"points": 2500, "catalog": 3500, "backups": 20000, "notices": 5000, "reports": 2500,
+           "calendar-preview": 3500, "staff-photo": 3500}
+STAGES = ("points", "catalog", "backups", "notices", "reports", "calendar-preview", "staff-photo")
 _TMP = Path(tempfile.mkdtemp(prefix="hall-shot-"))
 
 
@@ -25,7 +25,7 @@ def _centre(win: Any, dialog: Any, w: int, h: int) -> None:
 
 def stage(name: str, win: Any) -> None:
     {"points": _points, "catalog": _catalog, "backups": _backups, "notices": _notices, "reports": _reports,
-     "calendar": _calendar, "staff-photo": _staff_photo}[name](win)
+     "calendar-preview": _calendar, "staff-photo": _staff_photo}[name](win)
 
 
 def _points(win: Any) -> None:

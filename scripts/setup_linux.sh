@@ -24,7 +24,9 @@ QT_PACKAGES="libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfreetype6 libfontconfi
 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1"
 FONT_PACKAGES="fonts-wqy-microhei fonts-wqy-zenhei"
-TEST_PACKAGES="postgresql xvfb xauth poppler-utils"
+# CUPS: a private scheduler with receipt-printer queues prints through Qt's real CUPS backend in
+# tests/ui/test_receipt_printers.py (cups-filters gives it pdftopdf); ~10 MB, so on CI too.
+TEST_PACKAGES="postgresql xvfb xauth poppler-utils cups-daemon cups-client cups-filters"
 # LibreOffice Calc (headless) recomputes an exported workbook in a test (tests/exchange/test_workbook_formats.py);
 # about 150 MB, so never on CI, where that test skips.
 CALC_PACKAGES="libreoffice-calc-nogui"

@@ -50,6 +50,15 @@ def _register(opened, actor, code: str, now: datetime, applicant=ZHANG, **kw) ->
         return intake.register(s, actor, intake.IntakeForm(code, applicant, materials=marks, **kw), now=now)
 
 
+def tolerance_ticket(opened, who: dict) -> str:
+    """社会保障卡申领、补换 (22, W03): photo tolerated (容缺受理) — the paper with the most sheets."""
+    with opened.db.transaction() as s:
+        photo = next(m["name"] for m in catalog.current_item(s, "22").materials if m.get("tolerable"))
+    r = _register(opened, who["c03"], "22", datetime(2026, 3, 5, 14, 30), materials={photo: "tolerated"})
+    assert r.state == "accepted" and r.tolerated, r
+    return r.number
+
+
 def build(opened, who: dict) -> dict[str, str]:
     from hall.services.cases import joint, proxy, workflow
 
@@ -87,12 +96,7 @@ def build(opened, who: dict) -> dict[str, str]:
                                  "申请人已于2026年2月获得同一事由的临时救助。",
                   redirect_organ="县民政局社会救助科")
     out["refusal"] = r.number
-    # 社会保障卡申领、补换 (22, W03): photo tolerated (容缺受理).
-    with opened.db.transaction() as s:
-        photo = next(m["name"] for m in catalog.current_item(s, "22").materials if m.get("tolerable"))
-    r = _register(opened, who["c03"], "22", datetime(2026, 3, 5, 14, 30), materials={photo: "tolerated"})
-    assert r.state == "accepted" and r.tolerated, r
-    out["tolerance"] = r.number
+    out["tolerance"] = tolerance_ticket(opened, who)
     # 新生儿出生一件事 (37, W05, joint): copied; one agrees, one disagrees-free silence → deemed consent.
     r = _register(opened, who["c05"], "37", datetime(2026, 3, 2, 9, 30))
     n = out["joint"] = r.number

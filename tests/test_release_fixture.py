@@ -37,6 +37,11 @@ NEW_SINCE_RELEASE_1: frozenset[str] = frozenset({
     # every derived date by the one date rule: 补正 requests at any stage, re-derived on calendar changes
     "supplement.requested", "supplement.due_changed", "joint.due_changed", "proxy.due_changed",
     "rectification.due_changed", "complaint.due_changed", "followup.due_changed", "appointment.moved",
+    # 涉法信访 on the ticket engine (hall/services/cases/petition*.py, hall/services/registers/reception.py)
+    "petition.registered", "petition.accept_decided", "petition.agent_added", "petition.four_fixed",
+    "petition.feedback_given", "petition.hearing_recorded", "petition.transferred", "petition.transfer_answered",
+    "petition.followups_scheduled", "petition.followup_done", "petition.due_changed",
+    "reception.slot_posted", "reception.booked", "reception.cancelled",
 })
 
 

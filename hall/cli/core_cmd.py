@@ -15,7 +15,6 @@ from hall.cli.args import iso_date
 from hall.errors import HallError, ValidationError
 from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
 from hall.services.people import staff
-from hall.services.storage import ledger
 from hall.services.tickets import intake
 from hall.services.tickets import record as tickets
 
@@ -53,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v = lg.add_parser("verify", help="逐条核验台账哈希链，并检查数据库文件结构（SQLite quick_check）")
     v.add_argument("--full", action="store_true",
                    help="文件结构做完整检查（SQLite integrity_check：也核对索引与表内容，用时更长）")
+    v.add_argument("--daily", action="store_true",
+                   help="每日快速核验：只从上次的检查点起核验新增事件，并确认检查点仍在原处（不做文件结构检查）；"
+                        "每周或需要时请不加此项完整核验一次")
     v.set_defaults(handler=cmd_ledger_verify)
     c = lg.add_parser("check", help="在临时副本中按台账重建全部数据表，与现库逐表比较，列出不一致之处")
     c.add_argument("--limit", type=int, default=20, help="最多列出多少处不一致（默认20）")
@@ -211,22 +213,27 @@ def cmd_ticket_show(args: argparse.Namespace, ctx: Any) -> int:
 
 def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
     from hall.services import ledger_check
+    from hall.services.storage import checkpoint
 
-    storage = ledger_check.quick_check(ctx.db, full=args.full)
     check_name = "integrity_check" if args.full else "quick_check"
-    if storage:
-        shown = "；".join(storage[:3]) + (f"；另有 {len(storage) - 3} 处" if len(storage) > 3 else "")
-        latest = ctx.db.latest_backup()
-        print(f"台账异常：数据库文件已损坏（SQLite {check_name}：{shown}）。请从最近的备份恢复"
-              + (f"：{latest}" if latest else "") + "。", file=sys.stderr)
-        return 1
+    storage = None
+    if not args.daily:
+        storage = ledger_check.quick_check(ctx.db, full=args.full)
+        if storage:
+            shown = "；".join(storage[:3]) + (f"；另有 {len(storage) - 3} 处" if len(storage) > 3 else "")
+            latest = ctx.db.latest_backup()
+            print(f"台账异常：数据库文件已损坏（SQLite {check_name}：{shown}）。请从最近的备份恢复"
+                  + (f"：{latest}" if latest else "") + "。", file=sys.stderr)
+            return 1
     from hall.services.sync import keys as sync_keys
 
     with ctx.db.transaction() as session:
-        report = ledger.verify(session, sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
+        report, since = checkpoint.check(session, ctx.paths.data_dir, daily=args.daily,
+                                         sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
     if report.ok:
         where = f"；数据库文件结构检查（{check_name}）通过" if storage is not None else ""
-        print(f"台账完好：{report.events} 条事件，{report.nodes} 个终端，哈希链全部相符{where}")
+        how = f"自检查点（{since}）起核验新增事件，检查点仍在原处" if since else "哈希链全部相符"
+        print(f"台账完好：{report.events} 条事件，{report.nodes} 个终端，{how}{where}")
         return 0
     ev = report.first_broken
     where = f"终端 {ev.node_id} 第 {ev.seq} 号事件（{ev.event_id}，{ev.type}，{ev.occurred_at:%Y-%m-%d %H:%M:%S}）" \
@@ -313,6 +320,18 @@ def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
     done = backup_chain.daily_if_due(ctx.db)  # the base is checked when made; each increment is read back
     if done is not None:
         print(f"  每日备份：{done.path}（{'完整备份，已核验' if done.full else f'增量 {done.events} 条事件'}）")
+    from hall.services.storage import checkpoint
+    from hall.services.sync import keys as sync_keys
+
+    with ctx.db.transaction() as session:  # the day's new events re-hashed from the last checkpoint
+        chain, _since = checkpoint.check(session, ctx.paths.data_dir, daily=True,
+                                         sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
+    if not chain.ok:
+        ev = chain.first_broken
+        at = f"终端 {ev.node_id} 第 {ev.seq} 号事件：" if ev is not None else ""
+        print(f"  台账异常：{at}{chain.problem}（请运行 hall-admin ledger verify 完整核验）", file=sys.stderr)
+        return 1
+    print(f"  台账核验：自检查点起新增事件哈希链相符（共 {chain.events:,} 条事件）")
     return 0
 
 

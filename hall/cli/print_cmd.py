@@ -1,6 +1,6 @@
 """`hall-admin print`: a ticket's paper, or the public notices, to a PDF file for scripted printing.
 
-    hall-admin print TICKET_NUMBER --paper KIND --out FILE.pdf [--roll80] [--copies N]
+    hall-admin print TICKET_NUMBER --paper KIND --out FILE.pdf [--roll80 | --roll58] [--copies N]
     hall-admin print notices --out FILE.pdf [--window W03] [--staff-board] [--flowchart ITEM_CODE]
 
 A ticket's paper is recorded in the ledger as ``ticket.printed`` (a second print of the same paper is marked
@@ -27,6 +27,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--paper", metavar="KIND",
                    help="文书种类：" + "、".join(f"{k}（{v}）" for k, v in PAPER_TITLES.items()))
     p.add_argument("--roll80", action="store_true", help="80 毫米热敏卷纸回执（默认 A4）")
+    p.add_argument("--roll58", action="store_true", help="58 毫米热敏卷纸回执（每份一页）")
     p.add_argument("--copies", type=int, default=1, help="记入台账的打印份数（默认 1）")
     p.add_argument("--window", metavar="W03", help="公示材料：只打印该窗口的公示牌")
     p.add_argument("--staff-board", action="store_true", help="公示材料：工作人员挂牌上岗公示")
@@ -51,6 +52,8 @@ def run(args: Any, ctx: Any) -> int:
 
 
 def _ticket(args: Any, ctx: Any, out: Path) -> int:
+    from reportlab.lib.units import mm
+
     from hall.print.receipt80 import Receipt80Renderer
     from hall.print.ticket_layout import TicketPaperRenderer
     from hall.services.reporting import papers
@@ -62,11 +65,16 @@ def _ticket(args: Any, ctx: Any, out: Path) -> int:
     with ctx.db.transaction() as s:
         code = papers.paper_code(args.paper)
         paper, item, hall = papers.paper_for_ticket(s, args.target, code)
-        renderer = Receipt80Renderer if args.roll80 else TicketPaperRenderer
-        data = renderer(code, paper, hall, item).render()
+        if args.roll80 and args.roll58:
+            raise ValidationError("--roll80/--roll58", "只能选一种卷纸宽度")
+        if args.roll80 or args.roll58:
+            width = (80 if args.roll80 else 58) * mm
+            data = Receipt80Renderer(code, paper, hall, item, paper_width=width).render()
+        else:
+            data = TicketPaperRenderer(code, paper, hall, item).render()
         out.write_bytes(data)
         reprint = papers.print_count(s, paper.number, code) > 0
-        size = "80mm" if args.roll80 else "A4"
+        size = "80mm" if args.roll80 else "58mm" if args.roll58 else "A4"
         papers.record_print(s, ctx.actor, paper.number, code, args.copies, reprint, f"PDF 文件（{size}）{out.name}")
     print(f"{PAPER_TITLES[code]}{'（补打）' if reprint else ''}：{paper.number} → {out}")
     return 0
@@ -76,8 +84,8 @@ def _notices(args: Any, ctx: Any, out: Path) -> int:
     from hall.print import notices
     from hall.services.reporting import papers
 
-    if args.paper or args.roll80:
-        raise ValidationError("--paper/--roll80", "只用于办件文书，公示材料不用")
+    if args.paper or args.roll80 or args.roll58:
+        raise ValidationError("--paper/--roll80/--roll58", "只用于办件文书，公示材料不用")
     chosen = [x for x in (args.window, args.staff_board, args.flowchart) if x]
     if len(chosen) > 1:
         raise ValidationError("公示材料", "--window、--staff-board、--flowchart 一次只能选一种")

@@ -14,6 +14,8 @@ counters, the manager and the daily rules would — nothing here writes a row or
   (opened by the rules, found by the manager);
 - attendance and B-posts (holder on leave, tickets handed to the B-post and given back), appointments (kept and
   missed), a circuit visit (planned, a ticket tagged, finished);
+- 涉法信访 (hall/demo/petition_walk.py, a step on each day): a case from registration to 回访 with an agent, the
+  受理告知, 四定一包, feedback, a 公开听证, a 移交 answered and a 点名约访; the leaders' reception schedule booked;
 - administration: settings, an intake point, a staff member with a password, a B-post, the year's holiday
   notice confirmed again, a local holiday (open deadlines recomputed), a catalogue update, printing, an ID
   revealed at the counter, a full ledger export.
@@ -43,6 +45,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hall.demo import petition_walk
 from hall.demo.people import village_node_id
 from hall.errors import ValidationError
 from hall.exchange import reports_xlsx
@@ -296,6 +299,10 @@ class _Walk:
         m = c.manager
 
         self.progress(f"{d[0]} 收件")
+        # 涉法信访 from registration to 回访 and the leaders' reception schedule, a step on each day
+        pet = petition_walk.Days(self.do, at, self.people.person, w10, c.clerk_no("W10"), c.clerk_no("W10", 1), m,
+                                 c.manager_no, d)
+        pet.day(0)
         acc = self.register(w01, "02", d[0])  # 承诺件, rated at acceptance
         self.rate(c, w01, acc, "acceptance", 5, "", d[0])
         supp = self.register(w01, "02", d[0], missing=1)  # 补正: one paper missing
@@ -332,6 +339,7 @@ class _Walk:
         self.do(lambda s: workflow.special_start(s, w09, special, "现场勘查", "放样现场核查", now=at(d[1])))
         self.register(c.villager, "10", d[1], applicant=self.people.person("东村"))  # on the village laptop
 
+        pet.day(1)
         self.progress(f"{d[2]} 办理")
         self.do(lambda s: proxy.record_reference(s, w02, prox, "民政受〔演示〕001号", now=at(d[2])))
         self.do(lambda s: tickets.supplement_received(s, w01, supp, now=at(d[2])))
@@ -354,6 +362,7 @@ class _Walk:
         self.do(lambda s: joint.record_opinion(s, c.clerk("W02"), copies_no["镇民政办(W02)"].id, "agree", "",
                                                "民政办经办人", now=at(d[2])))
 
+        pet.day(2)
         self.progress(f"{d[3]} 办理")
         self.do(lambda s: workflow.resume(s, w08, paused, "补正材料已收到", now=at(d[3])))
         self.do(lambda s: workflow.special_end(s, w09, special, "现场勘查符合放样要求", now=at(d[3])))
@@ -371,6 +380,7 @@ class _Walk:
         self.do(lambda s: workflow.close(s, w03, joint_no, "rejected", "协办部门不同意：医保个人账户费用未结清",
                                          now=at(d[3])))
 
+        pet.day(3)
         self.progress(f"{d[4]} 考勤与B岗")
         self.do(lambda s: proxy.department_returned(s, w02, prox, "approved", "经县民政局审批，准予纳入低保",
                                                     result_doc_no="民保〔演示〕12号", now=at(d[4])))
@@ -388,6 +398,7 @@ class _Walk:
 
         self.do(reassign)
 
+        pet.day(4)
         self.progress(f"{d[5]} 办结、评价")
         self.do(lambda s: workflow.close(s, w02, prox, "approved", "上级部门已审批通过，准予办理", now=at(d[5])))
         self.do(lambda s: workflow.deliver(s, w02, prox, "当面领取", self.people.name(), doc_no="送〔演示〕1号",
@@ -398,6 +409,7 @@ class _Walk:
         self.do(lambda s: complaints.answer(s, m, complaint.number, True, "经核实，窗口人员未一次性告知，已批评教育",
                                             now=at(d[5])))
 
+        pet.day(5)
         self.progress(f"{d[6]} 返岗、核实差评、延期")
         self.do(lambda s: bposts.mark_attendance(s, m, c.clerk_no("W05"), "present", day=d[6], now=at(d[6])))
         rect_id = self.do(lambda s: next(r.id for r in ratings.rectifications(s, d[6]) if r.ticket_number == prox))
@@ -406,6 +418,7 @@ class _Walk:
         self.do(lambda s: workflow.extend(s, w08, esc, 10, "集体研究后需补充测绘，申请延期", c.manager_no,
                                           now=at(d[6])))
 
+        pet.day(6)
         self.progress(f"{d[7]} 每日规则")
         daily_report = daily.run_batched(self.db, c.system, d[7])
         if not daily_report.deemed_consents:  # the joint case above must have been settled by the rule
@@ -424,6 +437,7 @@ class _Walk:
 
         self.do(findings)
 
+        pet.day(7)
         self.progress(f"{d[8]} 办结、回访")
         self.do(lambda s: workflow.close(s, w09, joint_ok, "approved", "各协办部门意见已汇总，准予办理",
                                          now=at(d[8])))
@@ -439,11 +453,14 @@ class _Walk:
         call(c.clerk("W02"), prox, "poor_rating", "申请人认可整改措施", d[8])
         call(m, moved, "complaint", "投诉人对答复满意", d[8])
 
+        pet.day(8)
         self.progress(f"{d[9]} 再评价、办结")
         self.rate(c, c.clerk("W02"), prox, "second", 4, "", d[9], rectification_id=rect_id)
         self.do(lambda s: workflow.close(s, w10, moved, "approved", "调解成功，双方签订调解协议", now=at(d[9])))
         call(w03, joint_no, "closure", "申请人已知晓不予办理的原因", d[9])
 
+        pet.day(9)
+        self.numbers += pet.numbers
         self.voided, self.printed = voided, acc
 
     def afterwards(self, c: _Cast, d: list[date]) -> None:
@@ -502,6 +519,8 @@ class _Walk:
                                               now=at(base)))
         self.do(lambda s: appointments.book(s, m, c.clerk_no("W01"), hol, self.people.name(),
                                             purpose="咨询残疾人两项补贴", slot="上午", now=at(base)))
+        self.numbers += petition_walk.around(self.do, at, self.people.person, c.clerk("W10"), c.clerk_no("W10"),
+                                             base, hol)
 
 
 def _notice_as_stored(s: Session, year: int) -> YearNotice:

@@ -1,15 +1,22 @@
-"""80 mm thermal-roll variant of the per-ticket papers (受理回执 at the counter printer).
+"""Thermal-roll variant of the per-ticket papers (受理回执 at the counter printer): 80 mm, 58 mm, or the width a
+printer's driver allows (:mod:`hall.print.roll_paper`).
 
-Same sheets as the A4 papers, laid out in one narrow column; the page is exactly as tall as its content,
-so the printer feeds no blank paper. One page, so it is placed straight on the canvas (:mod:`hall.print.direct`):
-the platypus document, frames and deferred pages cost more than the drawing on a counter's every print.
+Same sheets as the A4 papers, laid out in one narrow column at fixed type sizes; each sheet (a 容缺 notice, its
+promise, each of their copies) is a page of its own, exactly as tall as its content, so the printer feeds no
+blank paper and a receipt with copies comes out as separate slips to tear, not one 71 cm strip. Placed straight
+on the canvas (:mod:`hall.print.direct`): the platypus document, frames and deferred pages cost more than the
+drawing on a counter's every print.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
+
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import HRFlowable
 
 from hall.print.base import SealArea, SignatureLines, page_x_of_y, para, qr_drawing
@@ -33,12 +40,20 @@ class Receipt80Renderer(DirectRenderer):
     margins = (TOP, SIDE, BOTTOM, SIDE)
 
     def __init__(self, kind: str, ticket: TicketPaper, hall: HallInfo, item: ItemNotice | None = None,
-                 fonts: FontSet | None = None) -> None:
+                 fonts: FontSet | None = None, *, paper_width: float = ROLL_WIDTH,
+                 content_width: float | None = None) -> None:
+        """``paper_width`` is the page width in points; ``content_width`` the column the text fills (the roll's
+        print width by default: paper less 4 mm each side). A column as wide as the paper has no side margins:
+        that is how a driver's paintable area, already inside the printer's margins, is filled."""
         super().__init__(fonts)
         self.kind, self.ticket, self.hall, self.item = kind, ticket, hall, item
         self.sheets = build_sheets(kind, ticket, hall, item)
         self.title_meta = f"{self.sheets[0].title}（回执） {ticket.number}"
-        self.pagesize = (ROLL_WIDTH, 297 * mm)
+        column = paper_width - 2 * SIDE if content_width is None else min(content_width, paper_width)
+        side = (paper_width - column) / 2
+        self.margins = (TOP, side, BOTTOM, side)
+        self.pagesize = (paper_width, 297 * mm)
+        self.page_heights: list[float] = []
         f = self.fonts
 
         def st(name: str, font: str, size: float, **kw: object) -> ParagraphStyle:
@@ -84,22 +99,36 @@ class Receipt80Renderer(DirectRenderer):
         return out
 
     def blocks(self) -> list[Block]:
-        out: list[Block] = []
-        for i, sheet in enumerate(self.sheets):
-            if i:
-                out += [Gap(3 * mm), Drawn(HRFlowable(self.frame_width, 1, dash=(4, 2))), Gap(3 * mm)]
-            out += self.sheet_blocks(sheet)
-        return out
+        """Every sheet in one column (what :meth:`layout` puts one sheet per page)."""
+        return [b for sheet in self.sheets for b in self.sheet_blocks(sheet)]
 
     def layout(self) -> list[PageOps]:
-        # Measure first, then size the page to the content (plus 1 mm slack against rounding): one page.
-        blocks = self.blocks()
-        height = Paginator.measure(blocks, self.frame_width)
-        self.pagesize = (ROLL_WIDTH, height + TOP + BOTTOM + 1 * mm)
-        pages = self.paginator()
-        pages.new_page()
-        pages.flow(blocks)
-        return pages.pages
+        # One page per sheet; each measured first and sized to its content (plus 1 mm slack against rounding).
+        out: list[PageOps] = []
+        self.page_heights = []
+        for sheet in self.sheets:
+            blocks = self.sheet_blocks(sheet)
+            height = Paginator.measure(blocks, self.frame_width) + TOP + BOTTOM + 1 * mm
+            self.pagesize = (self.pagesize[0], height)
+            pages = self.paginator()
+            pages.new_page()
+            pages.flow(blocks)
+            out += pages.pages
+            self.page_heights += [height] * len(pages.pages)
+        return out
+
+    def write(self, pages: Sequence[PageOps], target: io.BytesIO) -> None:
+        c = Canvas(target, pagesize=self.pagesize, invariant=True, initialFontName=self.fonts.body)
+        c.setTitle(self.title_meta)
+        c.setAuthor("便民服务中心")
+        c.setCreator("Hall")
+        total = len(pages)
+        for number, (ops, height) in enumerate(zip(pages, self.page_heights, strict=True), start=1):
+            c.setPageSize((self.pagesize[0], height))
+            self.footer(ops, number, total)
+            ops.write(c)
+            c.showPage()
+        c.save()
 
 
 def _field(label: str, value: str, fonts: FontSet, style: ParagraphStyle) -> Text:

@@ -270,6 +270,11 @@ def joint(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[Sheet
     return [copy_sheet, record_sheet]
 
 
+def _extension_basis(t: TicketPaper) -> str:
+    """信访 items extend under 信访工作条例 §32 (60 日 + 30 日); every other item under 行政许可法 §42."""
+    return "《信访工作条例》第三十二条" if "信访" in t.item_name else "《中华人民共和国行政许可法》第四十二条"
+
+
 def extension(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[Sheet]:
     ext = t.extension
     if ext is None:
@@ -278,7 +283,7 @@ def extension(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[S
     return [Sheet(
         title="延期告知书", number=t.number, recipient=_salute(t),
         statements=(f"你（单位）于{zh_datetime(t.accepted_at)}提出的{_q(t.item_name)}申请，因{ext.reason}，"
-                    f"不能在原承诺期限内办结。根据《中华人民共和国行政许可法》第四十二条的规定，经{ext.approver}批准，"
+                    f"不能在原承诺期限内办结。根据{_extension_basis(t)}的规定，经{ext.approver}批准，"
                     f"办理期限延长至{new_due}。特此告知。",),
         fields=(*_head_fields(t), ("申请人", t.applicant_name), ("原承诺办结日期", zh_date(ext.old_due)),
                 ("延期后办结日期", new_due), ("延期理由", ext.reason), ("批准人", ext.approver),

@@ -17,10 +17,22 @@ import inspect
 from types import ModuleType
 
 from hall.services.calendar import workdays
-from hall.services.cases import bposts, daily, joint, proxy, recalc, rederive, routing, workflow
+from hall.services.cases import (
+    bposts,
+    daily,
+    joint,
+    petition,
+    petition_dates,
+    petition_steps,
+    proxy,
+    recalc,
+    rederive,
+    routing,
+    workflow,
+)
 from hall.services.catalog import items
 from hall.services.people import attendance, staff
-from hall.services.registers import accountability, appointments, complaints, followups, ratings
+from hall.services.registers import accountability, appointments, complaints, followups, ratings, reception
 from hall.services.reporting import papers, queue, stats
 from hall.services.storage import settings
 from hall.services.storage.db import Database
@@ -33,6 +45,7 @@ MODULES: tuple[ModuleType, ...] = (
     settings, workdays, items, staff, attendance, intake, record, supplement_notice,
     accountability, followups, complaints, ratings, appointments,
     workflow, proxy, joint, routing, bposts, recalc, rederive, daily, sync_peers,
+    reception, petition, petition_steps, petition_dates,  # 涉法信访
 )
 
 # Events that change no current-state table: the ledger keeps them as the audit trail (who printed a paper, who

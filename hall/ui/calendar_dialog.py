@@ -43,6 +43,7 @@ from hall.ui import messages
 from hall.ui.background import Loader, Progress, Task
 from hall.ui.ops import ChangeListener, Context, OperationTask
 from hall.ui.progress import ProgressStrip
+from hall.ui.screen_fit import fit_on_screen
 
 Moved = list[tuple[str, date, date]]
 
@@ -152,7 +153,7 @@ class CalendarDialog(QDialog):
         # A calendar change made elsewhere (another administrator's counter) shows here too; its own show on end.
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.calendar, lambda _c: self.refresh(), own=self)
         self.year.valueChanged.connect(lambda _v: self.refresh())
-        self.resize(760, 680)
+        fit_on_screen(self, 51, 38)
         self.refresh()
 
     @property

@@ -10,6 +10,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from hall.ui.screen_fit import text_size
+
 PALETTE = ("#2f6fb3", "#3a9a5b", "#c0392b", "#e08e0b", "#7f8c8d")
 
 
@@ -29,7 +31,7 @@ class Chart(QWidget):
         self.kind = kind  # bar | line
         self.labels: tuple[str, ...] = ()
         self.series: tuple[Series, ...] = ()
-        self.setMinimumSize(260, 140)
+        self.setMinimumSize(text_size(self, 17, 8))  # in the font's characters and lines: holds at 150 %
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, Q
 from hall.errors import HallError
 from hall.logging_setup import crash_report
 from hall.ui import messages
+from hall.ui.screen_fit import fit_on_screen
 
 log = logging.getLogger("hall.crash")
 
@@ -41,7 +42,7 @@ class CrashDialog(QDialog):
         copy.clicked.connect(lambda: QApplication.clipboard().setText(report))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(640, 420)
+        fit_on_screen(self, 43, 23)
 
 
 def install(log_path: Path | None) -> None:

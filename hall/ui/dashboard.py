@@ -54,6 +54,7 @@ from hall.ui.cell_roles import AllRolesAtOnce
 from hall.ui.charts import PALETTE, Chart, Series
 from hall.ui.keep_place import Place
 from hall.ui.ops import COALESCE_MS, ChangeListener, Context
+from hall.ui.screen_fit import fit_on_screen, text_size
 from hall.ui.ticket_table_model import COL_APPLICANT, RowRole, SortRole, TicketTableModel
 from hall.ui.widgets import TICKET_COLUMN_SAMPLES, StaleWhileHidden, fixed_columns
 
@@ -146,7 +147,7 @@ class DrillDialog(QDialog):
         fixed_columns(self.table.horizontalHeader(), self.fontMetrics(), TICKET_COLUMN_SAMPLES)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
-        self.resize(1100, 560)
+        fit_on_screen(self, 73, 31)
         # Open beside the dashboard while tickets change: the list follows, keeping the manager's place.
         self._place: Place | None = None
         self.model.refreshing.connect(lambda: setattr(self, "_place", Place.of(self.table, self.model.key_at)))
@@ -234,7 +235,7 @@ class DashboardWidget(StaleWhileHidden, QWidget):
         for bucket in TILES:
             b = QPushButton(f"—\n{tr(dashboard.BUCKET_LABELS[bucket])}")
             b.setObjectName(f"tile_{bucket}")
-            b.setMinimumHeight(64)
+            b.setMinimumHeight(text_size(b, 0, 3.5).height())  # two lines of figure and label with padding
             b.setStyleSheet(f"QPushButton {{ color:{TILE_COLORS[bucket]}; font-size:15pt; font-weight:bold; "
                             "text-align:center; padding:4px; }")
             b.clicked.connect(lambda _c=False, k=bucket: self._drill_bucket(k))
@@ -450,6 +451,8 @@ class DashboardWidget(StaleWhileHidden, QWidget):
         try:
             lst.clear()
             lst.addItems(lines)
+            for i, line in enumerate(lines):  # a panel is narrow: the line is cut at its edge, the tip has it whole
+                lst.item(i).setToolTip(line)
             lst.setEnabled(enabled)
         finally:
             lst.setUpdatesEnabled(True)

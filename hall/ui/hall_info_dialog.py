@@ -26,6 +26,7 @@ from hall.errors import HallError, ValidationError
 from hall.services.storage import settings
 from hall.ui.background import Loader
 from hall.ui.ops import Context, run
+from hall.ui.screen_fit import text_size
 
 PLACEHOLDERS = {
     "township_code": "9位数字：县级代码6位+乡镇3位，例如 320581101",
@@ -40,7 +41,8 @@ class HallInfoDialog(QDialog):
         self.ctx = ctx
         self.setObjectName("hallInfoDialog")
         self.setWindowTitle(self.tr("本中心信息"))
-        self.setMinimumWidth(640)  # the hall's full name and address fit without scrolling (80 / 120 characters)
+        # the hall's full name and address fit without scrolling (80 / 120 characters)
+        self.setMinimumWidth(text_size(self, 43, 0).width())
         self.loaded: dict[str, Any] | None = None
         self.fields: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}

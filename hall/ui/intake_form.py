@@ -53,6 +53,7 @@ from hall.ui import messages
 from hall.ui.background import Loader
 from hall.ui.drafts import Autosaver
 from hall.ui.ops import ChangeListener, Context, read, run
+from hall.ui.screen_fit import fit_on_screen
 from hall.ui.ticket_detail import PAPER_LABELS, RESULT_PAPERS, show_paper
 from hall.ui.widgets import read_only_table
 
@@ -157,7 +158,7 @@ class IntakeFormWidget(QWidget):
         address_label = QLabel(self.tr("村/组(&V)："))
         address_label.setBuddy(self.address_edit)
         form.addRow(address_label, self.address_edit)
-        self.agent_check = QCheckBox(self.tr("代理人代为申请(&G)"))
+        self.agent_check = QCheckBox(self.tr("代理人代为申请(&D)"))
         form.addRow("", self.agent_check)
         self.agent_box = QWidget()
         agent_row = QHBoxLayout(self.agent_box)
@@ -756,7 +757,7 @@ class ApplicantPicker(QDialog):
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         layout.addWidget(box)
-        self.resize(620, 320)
+        fit_on_screen(self, 41, 18)
 
     @classmethod
     def pick(cls, parent: QWidget, found: list[ApplicantView]) -> ApplicantView | None:

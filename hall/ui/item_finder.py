@@ -51,7 +51,7 @@ class ItemFinder(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        label = QLabel(self.tr("查找事项(&F)："))
+        label = QLabel(self.tr("查找事项(&C)："))
         self.search = QLineEdit()
         self.search.setObjectName("itemSearch")
         self.search.setPlaceholderText(self.tr("名称、编码或拼音首字母，如 dbsq"))

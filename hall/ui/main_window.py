@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QScrollArea, 
 
 from hall.services import backup_chain, backup_list
 from hall.services.base.actor import ROLE_LABELS
+from hall.services.cases.petition import is_petition_item
 from hall.services.catalog import items as catalog
 from hall.services.storage import settings
 from hall.services.storage.db import Database
@@ -29,12 +30,15 @@ from hall.ui.background import Loader
 from hall.ui.daily_runner import DailyRunner
 from hall.ui.dashboard import DashboardWidget
 from hall.ui.drafts import offer_restore
+from hall.ui.idle_lock import IdleLock
 from hall.ui.intake_form import IntakeFormWidget
 from hall.ui.item_finder import ItemFinder
 from hall.ui.ops import ChangeListener, Context, read
+from hall.ui.petition_view import PetitionView
 from hall.ui.progress import ProgressStrip
 from hall.ui.queue_view import QueueView
 from hall.ui.registers_view import RegistersView
+from hall.ui.screen_fit import fit_on_screen
 from hall.ui.stats_view import StatsView
 from hall.ui.ticket_detail import TicketDetailDialog, open_detail
 
@@ -110,6 +114,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.registers, self.tr("台账 F12"))
         self.attendance = AttendanceView(ctx, today=today)
         self.tabs.addTab(self.attendance, self.tr("考勤 F11"))
+        # 涉法信访 (cases, the leaders' reception schedule): the manager and the windows that take a 信访 item.
+        self.petitions: PetitionView | None = None
+        if ctx.actor.is_supervisor or ctx.actor.window_code in {i.window_code for i in self.items
+                                                                if is_petition_item(i)}:
+            self.petitions = PetitionView(ctx, today=today)
+            self.tabs.addTab(self.petitions, self.tr("信访"))
         self.setCentralWidget(self.tabs)
         # The item list of earlier versions is still reachable under these names (tests, screenshots).
         self.search, self.table, self.window_combo = self.finder.search, self.finder.table, self.finder.window_combo
@@ -129,6 +139,7 @@ class MainWindow(QMainWindow):
         switch_action.triggered.connect(self.log_out)
         file_menu.addAction(switch_action)
         quit_action = QAction(self.tr("退出(&X)"), self)
+        quit_action.setObjectName("quitAction")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -140,6 +151,8 @@ class MainWindow(QMainWindow):
             entries.append((self.tr("统计考核"), "F10", self.go_stats))
         entries.append((self.tr("台账（责任追究、投诉、回访、约访、转办）"), "F12", self.go_registers))
         entries.append((self.tr("考勤"), "F11", self.go_attendance))
+        if self.petitions is not None:
+            entries.append((self.tr("信访（信访件、领导接访日）"), "Ctrl+Shift+X", self.go_petitions))
         for text, key, fn in entries:
             act = QAction(text, self)
             act.setShortcut(QKeySequence(key))
@@ -148,6 +161,7 @@ class MainWindow(QMainWindow):
         if ctx.actor.is_supervisor:
             manage = self.menuBar().addMenu(self.tr("管理(&G)"))
             daily_action = QAction(self.tr("执行每日规则（逾期视为认可、责任追究、回访、B岗）"), self)
+            daily_action.setObjectName("dailyRunAction")
             daily_action.triggered.connect(self.run_daily_now)
             manage.addAction(daily_action)
             if ctx.actor.role in ("admin", "system"):
@@ -185,12 +199,14 @@ class MainWindow(QMainWindow):
         self.lookups = Loader(ctx.db, self)
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.catalog or c.settings,
                                        lambda _c: self.reload_lookups())
+        # Idle for the hall's idle_lock_minutes: covered until the password is typed again (hall/ui/idle_lock.py).
+        self.idle_lock = IdleLock(self, ctx, self.log_out, before_lock=self._keep_draft)
         self.finder.item_chosen.connect(self.intake.load_item)
         self.intake.done.connect(self.go_intake)
         self.queue.open_ticket.connect(self.open_ticket)
         if self.dashboard is not None:
             self.dashboard.register_requested.connect(self.go_register)
-        self.resize(1366, 768)
+        fit_on_screen(self, 91, 42.5)  # 1366×768 at the 11 pt counter font; less on a smaller or scaled screen
 
     def reload_lookups(self) -> None:
         self.lookups.request(lambda s: (settings.get(s, "hall_name"), catalog.window_views(s), catalog.item_views(s)),
@@ -223,6 +239,10 @@ class MainWindow(QMainWindow):
     def go_stats(self) -> None:
         if self.stats is not None:
             self.tabs.setCurrentWidget(self.stats)
+
+    def go_petitions(self) -> None:
+        if self.petitions is not None:
+            self.tabs.setCurrentWidget(self.petitions)
 
     def go_registers(self) -> None:
         self.tabs.setCurrentWidget(self.registers)
@@ -345,6 +365,10 @@ class MainWindow(QMainWindow):
         self.intake.restore(draft.data, item, draft.key)
         return True
 
+    def _keep_draft(self) -> None:
+        if self.intake.is_dirty():
+            self.intake.autosaver.flush()
+
     def log_out(self) -> None:
         """Close this person's window (an unsaved intake is asked about, as on quitting) and show the login."""
         self.switch_user = True
@@ -360,6 +384,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.stop_daily_timers()
+        self.idle_lock.stop()
         self.daily.stop()  # a daily run stops after its current batch (what it did stays done)
         event.accept()
 

@@ -74,15 +74,17 @@ def transact(db: Database, fn: Callable[[Session], T]) -> tuple[T, Changes]:
 
 
 def run(parent: QWidget | None, ctx: Context, fn: Callable[[Session], T], *, title: str | None = None,
-        initiator: object | None = None, failed: Callable[[HallError], None] | None = None) -> T | None:
-    """Run ``fn`` in one transaction and announce what it changed; a HallError is shown (and given to
-    ``failed``) and None returned."""
+        initiator: object | None = None, failed: Callable[[HallError], None] | None = None,
+        show: bool = True) -> T | None:
+    """Run ``fn`` in one transaction and announce what it changed; a HallError is shown (unless ``show`` is
+    False: the caller shows it in place) and given to ``failed``, and None returned."""
     try:
         result, changes = transact(ctx.db, fn)
     except HallError as exc:
         if failed is not None:
             failed(exc)
-        messages.error(parent, title or QCoreApplication.translate("ops", "无法完成操作"), str(exc))
+        if show or failed is None:
+            messages.error(parent, title or QCoreApplication.translate("ops", "无法完成操作"), str(exc))
         return None
     ctx.changes.announce(changes, initiator)
     return result

@@ -4,8 +4,9 @@ QtPdf is not in the PySide6-Essentials/Addons wheels, so each PDF page is render
 QImage: at screen resolution for the preview, at the printer's resolution for printing. What is printed is
 exactly the PDF a clerk could save, so the paper and the file never differ.
 
-Paper size (A4 or the 80 mm roll) is chosen per printer and remembered by printer name in
-``printers.json`` in the data directory. Every print and reprint is a ``ticket.printed`` ledger event.
+Paper size (A4, the 80 mm or the 58 mm roll) is chosen per printer — on a printer's first print from its name and
+driver, then as remembered by printer name in ``printers.json`` in the data directory (:mod:`hall.ui.printer_paper`).
+Every print and reprint is a ``ticket.printed`` ledger event.
 
 Public API for the counter screen:
     show_paper(parent, ctx, ticket_number, paper) -> None
@@ -14,13 +15,12 @@ Public API for the counter screen:
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QMarginsF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPixmap
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,52 +35,33 @@ from PySide6.QtWidgets import (
 )
 
 from hall.errors import HallError
-from hall.paths import Paths
+from hall.print.roll_paper import A4, ROLL58, ROLL80, ROLL_PAPER_MM, ROLLS, SIZES
 from hall.ui import messages, ops
+from hall.ui.printer_paper import (
+    SETTINGS_FILE,
+    PrinterSizes,
+    page_images,
+    page_sizes_mm,
+    paint_to_printer,
+)
+from hall.ui.screen_fit import fit_on_screen
+
+__all__ = [
+    "A4",
+    "ROLL58",
+    "ROLL80",
+    "PrintPreviewDialog",
+    "PrinterSizes",
+    "page_sizes_mm",
+    "print_direct",
+    "show_paper",
+]
 
 log = logging.getLogger("hall.ui.print")
-
-A4, ROLL80 = "a4", "roll80"
-SIZES = {A4: "A4 纸", ROLL80: "80 毫米热敏卷纸"}
-SETTINGS_FILE = "printers.json"
-MAX_PRINT_DPI = 300
 
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("print_preview", text)
-
-
-# ---------------------------------------------------------------------------------- printer settings
-class PrinterSizes:
-    """Paper size per printer name, in a small JSON file (a counter's receipt printer stays on 80 mm)."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or Paths.resolve().data_dir / SETTINGS_FILE
-
-    def _load(self) -> dict[str, str]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in data.items() if v in SIZES} if isinstance(data, dict) else {}
-
-    def get(self, printer: str) -> str:
-        return self._load().get(printer, A4)
-
-    def set(self, printer: str, size: str) -> None:
-        if size not in SIZES or not printer:
-            return
-        data = self._load()
-        if data.get(printer) == size:
-            return
-        data[printer] = size
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-            tmp.replace(self.path)
-        except OSError as exc:  # a read-only data dir must not stop printing
-            log.warning("cannot remember paper size for %s: %s", printer, exc)
 
 
 # ------------------------------------------------------------------------------------------ rendering
@@ -89,12 +70,17 @@ class PaperPdf:
     number: str
     paper: str  # canonical code
     title: str
-    size: str  # a4 | roll80
+    size: str  # a4 | roll80 | roll58
     data: bytes
 
 
-def make_pdf(ctx: ops.Context, number: str, paper: str, size: str) -> PaperPdf:
-    """The paper's PDF (HallError for a bad number or kind, or a paper the record cannot fill)."""
+def make_pdf(ctx: ops.Context, number: str, paper: str, size: str, column_mm: float | None = None) -> PaperPdf:
+    """The paper's PDF (HallError for a bad number or kind, or a paper the record cannot fill).
+
+    ``column_mm`` lays a roll receipt out in a column that wide with no side margin (a driver's paintable width);
+    by default it is the roll's own width with its margins."""
+    from reportlab.lib.units import mm
+
     from hall.print.receipt80 import Receipt80Renderer
     from hall.print.ticket_layout import TicketPaperRenderer
     from hall.services.base.paper_data import PAPER_TITLES
@@ -105,62 +91,23 @@ def make_pdf(ctx: ops.Context, number: str, paper: str, size: str) -> PaperPdf:
         return code, papers.paper_for_ticket(session, number, code)
 
     code, (ticket, item, hall) = ops.read(ctx.db, build)
-    renderer = Receipt80Renderer if size == ROLL80 else TicketPaperRenderer
-    return PaperPdf(ticket.number, code, PAPER_TITLES[code], size, renderer(code, ticket, hall, item).render())
+    if size not in ROLLS:
+        data = TicketPaperRenderer(code, ticket, hall, item).render()
+    elif column_mm is None:
+        data = Receipt80Renderer(code, ticket, hall, item, paper_width=ROLL_PAPER_MM[size] * mm).render()
+    else:
+        data = Receipt80Renderer(code, ticket, hall, item, paper_width=column_mm * mm,
+                                 content_width=column_mm * mm).render()
+    return PaperPdf(ticket.number, code, PAPER_TITLES[code], size, data)
 
 
-def page_images(pdf: bytes, dpi: float) -> list[QImage]:
-    """Every page as a QImage at ``dpi`` (white background, 32-bit)."""
-    import pypdfium2
+def print_paper(printer: QPrinter, ctx: ops.Context, pdf: PaperPdf) -> int:
+    """Put ``pdf`` on ``printer`` at its true size (a roll receipt laid out again for a narrower driver)."""
 
-    doc = pypdfium2.PdfDocument(pdf)
-    try:
-        out = []
-        for i in range(len(doc)):
-            page = doc[i]
-            bitmap = page.render(scale=dpi / 72, prefer_bgrx=True)
-            # BGRx bytes are QImage's Format_RGB32 on little-endian machines; copy() detaches the buffer.
-            img = QImage(bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride, QImage.Format.Format_RGB32)
-            out.append(img.copy())
-            bitmap.close()
-            page.close()
-        return out
-    finally:
-        doc.close()
+    def rerender(size: str, column_mm: float | None) -> bytes:
+        return make_pdf(ctx, pdf.number, pdf.paper, size, column_mm).data
 
-
-def page_sizes_mm(pdf: bytes) -> list[tuple[float, float]]:
-    import pypdfium2
-
-    doc = pypdfium2.PdfDocument(pdf)
-    try:
-        return [(w / 72 * 25.4, h / 72 * 25.4) for w, h in (doc[i].get_size() for i in range(len(doc)))]
-    finally:
-        doc.close()
-
-
-def paint_to_printer(printer: QPrinter, pdf: bytes) -> int:
-    """Paint every page at the printer's resolution, full page, aspect kept; returns the page count."""
-    sizes = page_sizes_mm(pdf)
-    w, h = sizes[0]
-    printer.setFullPage(True)
-    printer.setPageLayout(QPageLayout(QPageSize(QSizeF(w, h), QPageSize.Unit.Millimeter, "hall-paper"),
-                                      QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
-    # At most 300 dpi: sharp text on office and thermal printers; a 1200 dpi A4 bitmap would be 550 MB.
-    images = page_images(pdf, min(printer.resolution(), MAX_PRINT_DPI))
-    painter = QPainter()
-    if not painter.begin(printer):
-        raise HallError(tr("打印机无法开始打印（请检查打印机是否连接、是否缺纸）"))
-    try:
-        for i, img in enumerate(images):
-            if i and not printer.newPage():
-                raise HallError(tr("打印机换页失败，打印未完成"))
-            target = QRectF(painter.viewport())
-            scaled = QSizeF(img.size()).scaled(target.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            painter.drawImage(QRectF(target.topLeft(), scaled), img)
-    finally:
-        painter.end()
-    return len(images)
+    return paint_to_printer(printer, pdf.data, pdf.size, rerender)
 
 
 def printer_label(printer: QPrinter) -> str:
@@ -180,11 +127,12 @@ class PrintPreviewDialog(QDialog):
         super().__init__(parent)
         self.ctx, self.number = ctx, number
         self.sizes = sizes or PrinterSizes(ctx.data_paths().data_dir / SETTINGS_FILE)
-        self.default_printer = QPrinterInfo.defaultPrinterName()
-        size = self.sizes.get(self.default_printer)
+        info = QPrinterInfo.defaultPrinter()
+        self.default_printer = info.printerName()
+        size = A4 if info.isNull() else self.sizes.choose(info)
         self.pdf = make_pdf(ctx, number, paper, size)
         self.setWindowTitle(tr("打印预览 — {title} {number}").format(title=self.pdf.title, number=self.pdf.number))
-        self.resize(820, 900)
+        fit_on_screen(self, 57, 50)  # an A4 page wide at 100 % with its scroll bar, as tall as the screen allows
 
         self.size_box = QComboBox()
         for key, label in SIZES.items():
@@ -269,7 +217,7 @@ class PrintPreviewDialog(QDialog):
         copies = self.copies.value()
         try:
             for _ in range(copies):
-                paint_to_printer(printer, self.pdf.data)
+                print_paper(printer, self.ctx, self.pdf)
         except HallError as exc:
             messages.error(self, tr("打印失败"), str(exc))
             return False
@@ -283,15 +231,26 @@ class PrintPreviewDialog(QDialog):
         dialog.setWindowTitle(tr("打印 {title}").format(title=self.pdf.title))
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
+        self.take_printers_paper(printer)
         # The size shown in the preview is what gets printed, and is remembered for the printer chosen.
         return self.print_to(printer)
+
+    def take_printers_paper(self, printer: QPrinter) -> None:
+        """A printer chosen for the first time that is a roll printer gets its roll, not the A4 shown."""
+        if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat or self.sizes.stored(printer.printerName()):
+            return
+        size = self.sizes.choose(QPrinterInfo(printer))
+        if size != self.pdf.size:
+            self.size_box.setCurrentIndex(list(SIZES).index(size))  # re-renders the preview
 
     def print_default(self) -> bool:
         info = QPrinterInfo.defaultPrinter()
         if info.isNull():
             messages.error(self, tr("无法打印"), tr("本机没有设置默认打印机，请用“打印…”选择打印机"))
             return False
-        return self.print_to(QPrinter(info, QPrinter.PrinterMode.HighResolution))
+        printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
+        self.take_printers_paper(printer)
+        return self.print_to(printer)
 
 
 def record(parent: QWidget | None, ctx: ops.Context, pdf: PaperPdf, copies: int, printer: str) -> bool:
@@ -325,9 +284,10 @@ def print_direct(parent: QWidget | None, ctx: ops.Context, ticket_number: str, p
         return False
     sizes = PrinterSizes(ctx.data_paths().data_dir / SETTINGS_FILE)
     try:
-        pdf = make_pdf(ctx, ticket_number, paper, sizes.get(info.printerName()))
-        paint_to_printer(QPrinter(info, QPrinter.PrinterMode.HighResolution), pdf.data)
+        pdf = make_pdf(ctx, ticket_number, paper, sizes.choose(info))
+        print_paper(QPrinter(info, QPrinter.PrinterMode.HighResolution), ctx, pdf)
     except HallError as exc:
         messages.error(parent, tr("打印失败"), str(exc))
         return False
+    sizes.set(info.printerName(), pdf.size)
     return record(parent, ctx, pdf, 1, info.printerName())

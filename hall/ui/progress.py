@@ -7,6 +7,7 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from hall.ui.background import Task
+from hall.ui.screen_fit import text_size
 
 SHOW_AFTER_MS = 1000
 
@@ -23,7 +24,7 @@ class ProgressStrip(QWidget):
         self.label.setObjectName("progressWhat")
         self.bar = QProgressBar()
         self.bar.setObjectName("progressBar")
-        self.bar.setMaximumWidth(240)
+        self.bar.setMaximumWidth(text_size(self.bar, 16, 0).width())
         self.bar.setTextVisible(True)
         lay.addWidget(self.label)
         lay.addWidget(self.bar)
@@ -33,6 +34,11 @@ class ProgressStrip(QWidget):
         self._reveal.timeout.connect(self._maybe_show)
         self._task: Task | None = None
         self._what = ""
+
+    @property
+    def busy(self) -> bool:
+        """A task is being followed and still running (the idle lock waits for it)."""
+        return self._task is not None and self._task.running
 
     def follow(self, task: Task, title: str) -> None:
         self._task = task

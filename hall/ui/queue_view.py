@@ -42,6 +42,7 @@ from hall.services.reporting.queue import STATUS_LABELS, STATUSES, QueueCounts, 
 from hall.services.tickets.search import classify
 from hall.ui.keep_place import Place
 from hall.ui.ops import ChangeListener, Context
+from hall.ui.screen_fit import text_size
 from hall.ui.ticket_table_model import COL_DUE, NumberRole, TicketTableModel
 from hall.ui.widgets import CELL_PADDING, TICKET_COLUMN_SAMPLES
 
@@ -116,7 +117,7 @@ class QueueView(QWidget):
         self.search.setToolTip(self.tr("办件编号（全部，或“日期-序号”，或当日序号后四位）、身份证号或后四位/后六位、"
                                        "姓名、拼音首字母、手机尾号四位"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(380)  # the placeholder whole at 1366×768
+        self.search.setMinimumWidth(text_size(self.search, 25, 0).width())  # the placeholder whole at 1366×768
         search_label.setBuddy(self.search)
         bar.addWidget(search_label)
         bar.addWidget(self.search)

@@ -47,6 +47,7 @@ from hall.services.storage import settings
 from hall.services.tickets import record as tickets
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, ChangeSignal, Context, read, run, transact
+from hall.ui.screen_fit import room, text_size
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -122,7 +123,7 @@ class RatingScreen(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         # A visible rating screen must not keep the program running after the clerk closes the main window.
         self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
-        self.setMinimumSize(640, 400)
+        self.setMinimumSize(text_size(self, 43, 22))
 
         self.idle_timer = QTimer(self, singleShot=True, interval=timeout_ms)
         self.idle_timer.timeout.connect(self.show_idle)
@@ -477,8 +478,9 @@ def _place(screen: RatingScreen, clerk_window: QWidget | None) -> None:
         screen.showFullScreen()
         return
     # Single monitor: an ordinary window beside the clerk's (see the module docstring for what that means).
-    avail = (clerk_screen or QGuiApplication.primaryScreen()).availableGeometry()
-    screen.resize(min(1024, avail.width()), min(768, avail.height()))
+    # 1024×768 at most, frame included, inside the free area of the clerk's screen (a taskbar, 150 % scaling).
+    free = room(clerk_window) if clerk_window is not None else room(screen)
+    screen.resize(min(1024, free.width()), min(768, free.height()))
     screen.show()
     screen.raise_()
 

@@ -314,8 +314,9 @@ class RegisterPage(StaleWhileHidden, QWidget):
         actor = self.ctx.actor
         refused: list[HallError] = []
         title = QCoreApplication.translate("Registers", "未能{0}").format(tr(a.label))
+        # In a dialog the refusal is shown in it (ActionDialog.show_problem), not in a box on top of it.
         done = run(parent or self, self.ctx, lambda s: a.call(s, actor, row, values) or True, title=title,
-                   initiator=self, failed=refused.append)
+                   initiator=self, failed=refused.append, show=parent is None)
         if done is None:
             if refused and isinstance(refused[0], ConflictError):
                 self.refresh()

@@ -32,6 +32,7 @@ from hall.ui.ops import Context
 from hall.ui.registers_cases import staff_choices
 from hall.ui.registers_model import Column, tr
 from hall.ui.registers_page import PageAction, RegisterPage
+from hall.ui.screen_fit import fit_on_screen
 from hall.ui.ticket_detail import ActionDialog, Field
 
 Today = Callable[[], date]
@@ -95,7 +96,7 @@ class VisitPlanDialog(ActionDialog):
         self.people.setMaximumHeight(160)
         form = self.layout()
         form.insertRow(form.rowCount() - 1, self.tr("下访人员："), self.people)  # type: ignore[attr-defined]
-        self.resize(560, 420)
+        fit_on_screen(self, 37, 23)
 
     def values(self) -> dict[str, Any]:
         chosen = [self.people.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.people.count())

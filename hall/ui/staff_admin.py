@@ -33,6 +33,7 @@ from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context, run
+from hall.ui.screen_fit import fit_on_screen, text_size
 from hall.ui.staff_profile import ProfileFields
 
 HEADERS = ("工号", "姓名", "角色", "窗口", "受理点", "岗位", "B岗（代理岗）", "状态")
@@ -61,7 +62,7 @@ class StaffForm(QDialog):
         self.ctx, self.person = ctx, person
         self.setObjectName("staffForm")
         self.setWindowTitle(self.tr("修改工作人员") if person else self.tr("添加工作人员"))
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(text_size(self, 31, 0).width())
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.staff_no = QLineEdit(person.staff_no if person else "")
@@ -144,7 +145,7 @@ class StaffAdminDialog(QDialog):
         self.directory: Directory | None = None
         self.setObjectName("staffAdminDialog")
         self.setWindowTitle(self.tr("工作人员"))
-        self.resize(980, 560)
+        fit_on_screen(self, 65, 31)
         layout = QVBoxLayout(self)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setObjectName("staffTable")
@@ -201,7 +202,9 @@ class StaffAdminDialog(QDialog):
                      f"{p.intake_point} {points.get(p.intake_point, '')}".strip(), p.post, p.b_post_name or "—",
                      self.tr("在岗") if p.active else self.tr("已停用"))
             for c, text in enumerate(cells):
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)  # columns are sized to usual texts: a long point or post name is elided
+                self.table.setItem(r, c, item)
             if keep == p.staff_no:
                 self.table.selectRow(r)
         active = sum(1 for p in d.people if p.active)

@@ -60,6 +60,7 @@ from hall.ui.cell_roles import AllRolesAtOnce
 from hall.ui.dashboard import DrillDialog
 from hall.ui.ops import COALESCE_MS, ChangeListener, Context
 from hall.ui.progress import SHOW_AFTER_MS, ProgressStrip
+from hall.ui.screen_fit import text_size
 from hall.ui.widgets import StaleWhileHidden, fixed_columns
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -331,7 +332,7 @@ class StatsView(StaleWhileHidden, QWidget):
         self.counting = QProgressBar()
         self.counting.setObjectName("counting")
         self.counting.setRange(0, 0)
-        self.counting.setMaximumWidth(160)
+        self.counting.setMaximumWidth(text_size(self.counting, 11, 0).width())
         self.counting.hide()
         sub_row.addWidget(self.counting)
         outer.addLayout(sub_row)

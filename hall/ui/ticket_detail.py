@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from hall.errors import ConflictError, HallError
 from hall.services.base.actor import actor_label
-from hall.services.cases import joint, proxy, routing, supplement, workflow
+from hall.services.cases import joint, offers, proxy, routing, supplement, workflow
 from hall.services.catalog import items as catalog
 from hall.services.reporting import queue
 from hall.services.reporting.queue import TicketDetail
@@ -47,6 +47,7 @@ from hall.services.tickets import rules
 from hall.ui import messages, print_preview
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context, read, run
+from hall.ui.screen_fit import fit_on_screen
 from hall.ui.widgets import read_only_table
 
 PAPER_LABELS = {
@@ -107,7 +108,11 @@ def _close(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
 
 def _record_opinion(s: Any, a: Any, n: str, v: int, x: dict[str, Any]) -> Any:
     """A co-department's opinion on the current round's copy to that department."""
-    status = joint.status(s, tickets.get(s, n))
+    t = tickets.get(s, n)
+    why = offers.refusals(s, a, t)["opinion"]  # permission and state first, as the detail's tooltip says
+    if why:
+        raise ConflictError(why)
+    status = joint.status(s, t)
     copy = next((c for c in status.copies if c.department == x["department"]), None)
     if copy is None:
         from hall.errors import ValidationError
@@ -152,7 +157,7 @@ def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Actio
                                                                       x["handover"], expected_version=v)),
         Action("forward", "转报上级部门", "Alt+F", (Field("department", "承办部门", "choice", depts),),
                lambda s, a, n, v, x: proxy.forward(s, a, n, x["department"], expected_version=v)),
-        Action("department_returned", "登记部门办理结果", "Alt+R",
+        Action("department_returned", "登记部门办理结果", "Alt+H",
                (Field("outcome", "部门办理结果", "choice", dept_outcomes), Field("answer", "部门答复", "long"),
                 Field("dept_ref", "部门受理编号（如有）"), Field("doc_no", "结果文书编号（如有）")),
                lambda s, a, n, v, x: proxy.department_returned(
@@ -183,10 +188,7 @@ def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Actio
 
 
 def action_enabled(action: str, d: TicketDetail) -> bool:
-    if action == "supplement":
-        return d.state == "supplement"
-    if action == "void":
-        return d.state != "voided"
+    """What the services offer this actor now (hall/services/cases/offers.py); ``d.why_not`` says why not."""
     return action in d.actions
 
 
@@ -233,16 +235,26 @@ class ActionDialog(QDialog):
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         form.addRow(box)
-        self.resize(560, 100 + 50 * len(fields))
+        fit_on_screen(self, 37, 5.5 + 2.8 * len(fields))
 
     def accept(self) -> None:
         if self.submit is not None:
             problem = self.submit(self.values())
             if problem is not None:
-                self.problem.setText(str(problem))
-                self.problem.show()
+                self.show_problem(problem)
                 return
         super().accept()
+
+    def show_problem(self, problem: HallError) -> None:
+        """The refusal above the buttons; the field it names (a ValidationError) gets the cursor, as typed."""
+        self.problem.setText(str(problem))
+        self.problem.show()
+        named = getattr(problem, "field", "")
+        target = next((self.inputs[f.key] for f in self.fields if named and named in f.label), None)
+        if target is None and self.fields:
+            target = self.inputs[self.fields[0].key]
+        if target is not None:
+            target.setFocus()
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -328,6 +340,8 @@ class TicketDetailDialog(QDialog):
             b = QPushButton(f"{self.tr(a.label)} {a.key}")
             b.setObjectName(f"action_{a.name}")
             b.setShortcut(QKeySequence(a.key))
+            if a.name == "void":
+                b.setAutoDefault(False)  # Enter never opens the void dialog, even with the focus on it
             b.clicked.connect(lambda _c=False, act=a: self.ask_and_perform(act))
             self.buttons[a.name] = b
             grid.addWidget(b, i // 6, i % 6)
@@ -347,7 +361,7 @@ class TicketDetailDialog(QDialog):
             grid.addWidget(b, (n + k) // 6, (n + k) % 6)
         layout.addLayout(grid)
         self.show_detail()
-        self.resize(1180, 700)
+        fit_on_screen(self, 79, 39)
 
     # ----------------------------------------------------------------------------------- show
     def concerns(self, changes: Changes) -> bool:
@@ -374,8 +388,11 @@ class TicketDetailDialog(QDialog):
 
     def show_detail(self) -> None:
         d = self.detail
-        self.header.setText(self.tr("<b>{0}</b>　{1} {2}　<b>{3}</b>　{4}　{5}窗口　经办人：{6}").format(
-            d.number, d.item_code, d.item_name, d.state_label, d.kind_label, d.window_code, d.owner or "—"))
+        header = self.tr("<b>{0}</b>　{1} {2}　<b>{3}</b>　{4}　{5}窗口　经办人：{6}").format(
+            d.number, d.item_code, d.item_name, d.shown_state, d.kind_label, d.window_code, d.owner or "—")
+        if d.rating:
+            header += self.tr("　好差评：{0}").format(d.rating)
+        self.header.setText(header)
         self.name_value.setText(d.applicant_name)
         self.id_value.setText(d.applicant_id_masked)
         self.reveal_btn.setVisible(d.applicant_type == "person")
@@ -415,10 +432,23 @@ class TicketDetailDialog(QDialog):
             for col, text in enumerate((line.at.strftime("%Y-%m-%d %H:%M"), who, line.text)):
                 self.history.setItem(row, col, QTableWidgetItem(text))
         self.history.resizeRowsToContents()
+        focused = self.focusWidget()
         for name, b in self.buttons.items():
             b.setEnabled(action_enabled(name, d))
+            b.setToolTip(d.why_not(name))
         if hasattr(self, "rate_btn"):
-            self.rate_btn.setEnabled(self.rating_stage() is not None)
+            rateable = self.rating_stage() is not None
+            self.rate_btn.setEnabled(rateable)
+            why = self.tr("该办件当前状态不需要评价（承诺件受理后、办结后评价）")
+            self.rate_btn.setToolTip("" if rateable else why)
+        if focused is not None and (not focused.isEnabled() or self.focusWidget() is not focused):
+            # Qt hands the focus of a button that just became disabled to the next one — maybe 作废.
+            self.rest_focus()
+
+    def rest_focus(self) -> None:
+        """After an action (or a change that disabled the focused button): the history, where Enter does
+        nothing — never a destructive button."""
+        self.history.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ---------------------------------------------------------------------------------- actions
     def ask_and_perform(self, action: Action) -> bool:
@@ -426,11 +456,15 @@ class TicketDetailDialog(QDialog):
             # The dialog runs the action itself, so a refusal leaves it open with what was typed.
             dlg = ActionDialog(f"{action.label} — {self.number}", action.fields, self,
                                submit=lambda values: self.attempt(action.name, values, parent=dlg))
-            return dlg.exec() == QDialog.DialogCode.Accepted
+            done = dlg.exec() == QDialog.DialogCode.Accepted
+            self.rest_focus()
+            return done
         if not messages.confirm(self, action.label, self.tr("对办件 {0} 执行“{1}”？").format(self.number,
                                                                                            action.label)):
             return False
-        return self.perform(action.name, {})
+        done = self.perform(action.name, {})
+        self.rest_focus()
+        return done
 
     def perform(self, name: str, values: dict[str, Any]) -> bool:
         """Run one action with its values (the dialog's answers); True when it was saved."""
@@ -443,13 +477,16 @@ class TicketDetailDialog(QDialog):
         action = next(a for a in self.actions_ if a.name == name)
         actor, number, version = self.ctx.actor, self.number, self.detail.version
         refused: list[HallError] = []
+        # In a dialog the refusal is shown in it (ActionDialog.show_problem), not in a box on top of it.
         done = run(parent or self, self.ctx, lambda s: action.call(s, actor, number, version, values) or True,
-                   title=self.tr("未能{0}").format(action.label), initiator=self, failed=refused.append)
+                   title=self.tr("未能{0}").format(action.label), initiator=self, failed=refused.append,
+                   show=parent is None)
         if done is None:
             if refused and isinstance(refused[0], ConflictError):
                 self.reload()
             return refused[0] if refused else HallError(self.tr("未能{0}").format(action.label))
         self.reload()
+        self.rest_focus()
         return None
 
     def reveal(self) -> None:

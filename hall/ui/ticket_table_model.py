@@ -360,6 +360,8 @@ class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
                 return tr("该年度节假日安排尚未确认，按周一至周五暂定计算；确认后自动重算")
             if col == COL_APPLICANT:
                 return r.applicant_id_masked
+            if col == COL_ITEM:  # the column is narrower than the longest item names: the cell elides, the tip has it
+                return r.item_name
             return None
         if role == IdRole:
             return r.id

@@ -53,6 +53,12 @@ def test_ticket_paper_printed_and_recorded_then_reprinted(env, capsys, tmp_path)
     from pypdf import PdfReader
 
     assert round(float(PdfReader(str(roll)).pages[0].mediabox.width) / 72 * 25.4) == 80
+    narrow = tmp_path / "roll58.pdf"
+    code, _stdout, _ = run(capsys, "--data-dir", str(data), "print", n["tolerance"], "--paper", "tolerance",
+                           "--out", str(narrow), "--roll58")
+    pages = PdfReader(str(narrow)).pages
+    assert code == 0 and len(pages) == 4  # one slip per sheet and copy
+    assert {round(float(p.mediabox.width) / 72 * 25.4) for p in pages} == {58}
     with hall.db.transaction() as s:
         t = tickets.get(s, n["acceptance"])
         evs = s.scalars(select(Event).where(Event.ticket_uid == t.uid, Event.type == "ticket.printed")

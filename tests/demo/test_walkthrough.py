@@ -13,6 +13,7 @@ from hall.cli import main
 from hall.demo import data as demo_data
 from hall.demo import walkthrough
 from hall.models import Event, Staff, Ticket
+from hall.models.petition import PetitionCase, PetitionFollowUp, ReceptionBooking
 from hall.models.workflow import (
     AccountabilityRecord,
     Appointment,
@@ -77,7 +78,12 @@ def test_each_flow_reaches_its_end(hall_sqlite):
         sub = s.scalars(select(Substitution)).one()
         assert sub.ended_on is not None and sub.ended_on > sub.started_on
         assert all(row.returned for row in s.scalars(select(SubstitutedTicket)))
-        assert sorted(a.state for a in s.scalars(select(Appointment))) == ["booked", "kept", "missed"]
+        # the 信访 case's 点名约访 (hall/demo/petition_walk.py) is the second kept one
+        assert sorted(a.state for a in s.scalars(select(Appointment))) == ["booked", "kept", "kept", "missed"]
+        case = s.scalars(select(PetitionCase).order_by(PetitionCase.id)).first()
+        assert case.accept_state == "accepted" and case.four_fixed is not None
+        assert sorted(v.state for v in s.scalars(select(PetitionFollowUp))) == ["done", "due"]
+        assert sorted(b.state for b in s.scalars(select(ReceptionBooking))) == ["booked", "cancelled"]
         assert [v.state for v in s.scalars(select(CircuitVisit))] == ["done"]
         assert sorted(c.state for c in s.scalars(select(Complaint))) == ["answered", "open"]
         assert s.scalar(select(func.count()).where(FollowUp.state == "done")) == 3

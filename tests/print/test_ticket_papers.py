@@ -11,7 +11,7 @@ from hall.errors import ValidationError
 from hall.print.guard import UnmaskedIdentifierError, find_unmasked
 from hall.print.receipt80 import Receipt80Renderer
 from hall.print.ticket_layout import TicketPaperRenderer
-from hall.print.ticket_papers import PAPER_KINDS
+from hall.print.ticket_papers import PAPER_KINDS, build_sheets
 
 COMMON = [S.NUMBER, S.HALL.name, "张建国", "第1页共", "盖章"]
 REQUIRED = {
@@ -124,9 +124,10 @@ def test_provisional_deadline_is_marked(tmp_path):
 
 
 @pytest.mark.parametrize("kind", list(PAPER_KINDS))
-def test_roll80_every_kind_is_one_page_with_the_same_text(kind, tmp_path):
-    # The roll lays the same sheets out in one column, placed straight on one page sized to its content.
+def test_roll80_every_kind_is_one_page_per_sheet_with_the_same_text(kind, tmp_path):
+    # The roll lays the same sheets out in one column, each sheet (and each copy) a page sized to its content.
     pages = pdf_pages_text(_render(kind, tmp_path, Receipt80Renderer))
-    assert len(pages) == 1 and "第1页共1页" in pages[0]
+    n = len(build_sheets(kind, S.joint_ticket() if kind == "joint" else S.ticket(), S.HALL, S.item_notice()))
+    assert len(pages) == n and f"第1页共{n}页" in pages[0]
     for needle in [S.NUMBER, S.HALL.name, *REQUIRED.get(kind, [])]:
-        assert needle.replace(" ", "") in pages[0], f"{kind}: missing {needle}"
+        assert needle.replace(" ", "") in "".join(pages), f"{kind}: missing {needle}"

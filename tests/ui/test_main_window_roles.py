@@ -54,7 +54,8 @@ def test_manager_gets_the_dashboard_and_runs_the_daily_rules(qtbot, hall_sqlite,
         intake.register(s, people["m01"], intake.IntakeForm(
             "03", intake.ApplicantForm("person", "11010519491231002X", "张三"), marks), now=datetime(2026, 6, 1, 9))
     win = window(qtbot, hall_sqlite, people["m01"], tmp_path)
-    assert tab_titles(win) == ["收件登记 F2", "办件队列 F3", "中心看板 F4", "统计考核 F10", "台账 F12", "考勤 F11"]
+    assert tab_titles(win) == ["收件登记 F2", "办件队列 F3", "中心看板 F4", "统计考核 F10", "台账 F12", "考勤 F11",
+                              "信访"]
     assert "管理(&G)" in menu_titles(win)
     win.go_dashboard()
     assert win.tabs.currentWidget().widget() is win.dashboard

@@ -19,6 +19,8 @@ STATE_LABELS = {
     "withdrawn": "已撤回",
     "voided": "已作废",
 }
+# Not a state: a ticket whose clock is paused for 补正 keeps its state (已受理, 办理中 …); screens show this instead.
+PAUSED_LABEL = "已暂停"
 # States in which the clock no longer runs.
 FINISHED = frozenset({"refused", "closed_approved", "closed_tolerated", "closed_rejected", "delivered",
                       "withdrawn", "voided"})

@@ -38,6 +38,9 @@ KIND_NAMES = {
     "complaint": "投诉答复期限",
     "followup": "回访日期",
     "appointment": "约访日期",
+    "petition_accept": "信访受理告知期限",
+    "petition_transfer": "移交机关答复期限",
+    "petition_followup": "信访回访日期",
 }
 
 # 行政许可法 §42 (20 日, extendable by 10) and 信访工作条例 §32 (60 日, extendable by 30) both allow at most half

@@ -49,6 +49,7 @@ from hall.services.base.actor import Actor
 from hall.services.calendar import clock
 from hall.services.calendar.derived import KIND_NAMES, DateRule, derive
 from hall.services.calendar.workdays import WorkCalendar
+from hall.services.cases import petition_dates
 from hall.services.cases.joint import answer_rule
 from hall.services.storage import ledger, settings
 
@@ -60,6 +61,7 @@ EVENTS = {
     "followup": "followup.due_changed",
     "appointment": "appointment.moved",
     "supplement": "supplement.due_changed",
+    **dict.fromkeys(petition_dates.KINDS, petition_dates.EVENT),  # 信访: 受理告知, 移交答复, 回访
 }
 COMPLAINT_FOLLOW_UP = DateRule(3, "workday")  # hall/services/registers/complaints.py answer(): 3 working days
 
@@ -167,6 +169,7 @@ def _candidates(session: Session, cal: WorkCalendar) -> Iterator[tuple[str, str,
         due, prov = derive(cal, a.on_day, DateRule(0, "day"))
         yield ("appointment", f"{a.on_day} {a.slot}".strip(), None, {"appointment": a.event_id}, a.on_day, False,
                due, prov)
+    yield from petition_dates.candidates(session, cal)
 
 
 def _follow_up_due(session: Session, cal: WorkCalendar, f: FollowUp, rect_due: dict[int, date],
@@ -206,6 +209,7 @@ def rederive_all(session: Session, actor: Actor, *, why: str) -> list[Moved]:
     _record(session, actor, "followup.due_changed", of["followup"], why)
     _record(session, actor, "appointment.moved", of["appointment"], why)
     _record(session, actor, "supplement.due_changed", of["supplement"], why)
+    _record(session, actor, "petition.due_changed", [m for k in petition_dates.KINDS for m in of[k]], why)
     session.flush()
     return moved
 

@@ -122,6 +122,20 @@ def _for_receiver(session: Session, actor: Actor, number: str, now: datetime) ->
     return t, tr
 
 
+def receiver_refusal(session: Session, actor: Actor, t: Ticket, day: date) -> str:
+    """Why ``actor`` cannot accept a transfer of ``t`` now, or "" — asked as :func:`accept_transfer` asks (the
+    ticket detail's 接收转办 button, :mod:`hall.services.cases.offers`)."""
+    tr = _pending(session, t)
+    if tr is None:
+        return f"办件 {t.number} 没有待接收的转办"
+    try:
+        _receiver_check(session, actor, tr, day)
+        check_transition(t, "accept_transfer")
+    except (PermissionDenied, ConflictError) as exc:
+        return str(exc)
+    return ""
+
+
 def _decided(session: Session, ev: Event, p: dict[str, Any], state: str) -> Transfer:
     """The receiving window's answer on the transfer row: which, when and by whom."""
     tr = session.scalars(select(Transfer).where(Transfer.event_id == p["transfer"])).one()

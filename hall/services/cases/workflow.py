@@ -215,32 +215,45 @@ def extend(session: Session, actor: Actor, number: str, days: int, reason: str, 
 
 
 # ------------------------------------------------------------------------------------ close, deliver
+def close_blocker(session: Session, t: Ticket, outcome: str | None = None) -> str:
+    """Why 办结 cannot be done now with ``outcome`` (None: with any outcome), or "" when it can.
+
+    The kind's preconditions, in one place: :func:`close` raises this text and the ticket detail shows it as the
+    reason its 办结 button is disabled (:mod:`hall.services.cases.offers`), so the screen never offers what the
+    service refuses. A proxy case is decided by the department, so every outcome needs its result back."""
+    from hall.services.cases import joint
+
+    if open_stop(t, "pause"):
+        return "计时暂停中（等待补正），请先恢复计时再办结"
+    if t.kind == "proxy":
+        returned = session.scalars(select(ProxyLeg.id).where(ProxyLeg.ticket_uid == t.uid,
+                                                             ProxyLeg.state == "returned")).first()
+        if returned is None:
+            return "代办件须先登记承办部门的办理结果，才能办结"
+    if t.kind == "joint":
+        status = joint.status(session, t)
+        if not status.copied:
+            return "联办件须先抄告协办部门"
+        if status.pending:
+            return "还有协办部门未回复且未到期：" + "、".join(status.pending)
+        if outcome not in (None, "rejected") and status.objections:
+            return "有协办部门不同意或要求补充，不能以通过办结：" + "；".join(status.objections)
+    return ""
+
+
 def close(session: Session, actor: Actor, number: str, outcome: str, result: str, *, result_doc_no: str = "",
           now: datetime | None = None, expected_version: int | None = None) -> Ticket:
     """办结 with the kind's preconditions: a proxy case needs the department's result back; a joint case
     needs every co-department answered or deemed to consent, and approval is refused while any disagrees."""
-    from hall.services.cases import joint
     from hall.services.registers import followups
 
     now = today_of(now)
     t = load(session, actor, number, "close", now, expected_version)
     if outcome not in CLOSE_STATES:
         raise ValidationError("办结结果", "应为通过、容缺通过或不通过")
-    if open_stop(t, "pause"):
-        raise ConflictError("计时暂停中（等待补正），请先恢复计时再办结")
-    if t.kind == "proxy" and outcome != "rejected":
-        returned = session.scalars(select(ProxyLeg.id).where(ProxyLeg.ticket_uid == t.uid,
-                                                             ProxyLeg.state == "returned")).first()
-        if returned is None:
-            raise ConflictError("代办件须先登记承办部门的办理结果，才能办结")
-    if t.kind == "joint":
-        status = joint.status(session, t)
-        if not status.copied:
-            raise ConflictError("联办件须先抄告协办部门")
-        if status.pending:
-            raise ConflictError("还有协办部门未回复且未到期：" + "、".join(status.pending))
-        if outcome != "rejected" and status.objections:
-            raise ConflictError("有协办部门不同意或要求补充，不能以通过办结：" + "；".join(status.objections))
+    blocker = close_blocker(session, t, outcome)
+    if blocker:
+        raise ConflictError(blocker)
     body = free_text(result, "办理结果", max_len=2000, multiline=True)
     doc_no = free_text(result_doc_no, "结果文书编号", max_len=60, required=False)
     on_time = t.due_date is None or now.date() <= t.due_date

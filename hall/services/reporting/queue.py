@@ -24,10 +24,11 @@ from hall.errors import PermissionDenied
 from hall.models import Ticket
 from hall.services.base.actor import Actor
 from hall.services.base.masking import mask_id_for_clerk
-from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, STATE_LABELS
+from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, PAUSED_LABEL, STATE_LABELS
 from hall.services.calendar import clock
 from hall.services.calendar.deadlines import working_days_between
 from hall.services.calendar.workdays import WorkCalendar
+from hall.services.cases import offers
 from hall.services.reporting.dashboard import clock_stopped_sql
 from hall.services.storage import ledger
 from hall.services.tickets import intake, rules
@@ -475,6 +476,19 @@ class TicketDetail:
     departments: tuple[str, ...] = ()  # the item's departments (lead first): where to forward / copy
     actions: tuple[str, ...] = field(default=())  # what the workflow allows this actor now
     uid: str = ""  # the ticket's ledger identity (what a change announced by its events names)
+    # Every action the detail shows that this actor may not do now → why not (cases/offers.py).
+    refused: tuple[tuple[str, str], ...] = ()
+    paused: bool = False  # the clock waits for 补正 (the state itself stays 已受理/办理中)
+    rating: str = ""  # the citizen's latest rating (好差评 level), "" while unrated
+
+    @property
+    def shown_state(self) -> str:
+        """The state as the header says it: 已暂停 while the clock is paused."""
+        return PAUSED_LABEL if self.paused and self.is_open else self.state_label
+
+    def why_not(self, action: str) -> str:
+        """"" when ``action`` is offered, else the reason the service would give."""
+        return dict(self.refused).get(action, "")
 
     @property
     def kind_label(self) -> str:
@@ -493,7 +507,8 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         cal = clock.calendar_for(session)
         days_left = working_days_between(cal, today, t.due_date) if t.due_date >= today else \
             -working_days_between(cal, t.due_date, today)
-    actions = tuple(rules.allowed_actions(session, actor, t))
+    why = offers.refusals(session, actor, t)
+    actions = tuple(name for name, reason in why.items() if not reason)
     return TicketDetail(
         t.number, t.version, t.item_code, t.item_name, t.window_code, t.kind, t.state, t.is_open,
         t.applicant_type, t.applicant_name,
@@ -504,8 +519,17 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         t.note, t.received_at, t.accepted_on, t.due_date, t.due_provisional, days_left,
         tickets.owner_name(session, t), t.result, t.refusal_reason, t.void_reason,
         tuple(tickets.history(session, t)), tuple(intake.item_for_ticket(session, t).departments), actions,
-        t.uid,
+        t.uid, tuple((name, reason) for name, reason in why.items() if reason),
+        rules.open_stop(t, "pause") is not None, _latest_rating(session, t.uid),
     )
+
+
+def _latest_rating(session: Session, uid: str) -> str:
+    from hall.models.workflow import RATING_LEVELS, Rating
+
+    level = session.scalar(select(Rating.level).where(Rating.ticket_uid == uid, Rating.level.is_not(None))
+                           .order_by(Rating.rated_at.desc(), Rating.id.desc()).limit(1))
+    return RATING_LEVELS.get(level, "") if level is not None else ""
 
 
 def reveal_id(session: Session, actor: Actor, number: str) -> str:

@@ -35,8 +35,9 @@ TRANSFERS = "transfers"
 ESCALATIONS = "escalations"
 ATTENDANCE = "attendance"
 BPOSTS = "bposts"
+PETITIONS = "petitions"  # 信访 cases and the leaders' reception schedule
 REGISTERS = frozenset({ACCOUNTABILITY, COMPLAINTS, FOLLOWUPS, RATINGS, RECTIFICATIONS, APPOINTMENTS, VISITS,
-                       TRANSFERS, ESCALATIONS, ATTENDANCE, BPOSTS})
+                       TRANSFERS, ESCALATIONS, ATTENDANCE, BPOSTS, PETITIONS})
 FLAGS = ("catalog", "calendar", "settings", "staff")
 
 TICKET = "ticket"  # the ticket's own record changed (state, due date, owner, window, kind …)
@@ -74,6 +75,14 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "attendance.marked": (ATTENDANCE,),
     "bpost.started": (BPOSTS,), "bpost.ended": (BPOSTS,),
     "bpost.reassigned": (TICKET, BPOSTS), "bpost.returned": (TICKET, BPOSTS),
+    # 涉法信访: the case's own records (the ticket's record is changed only by the ticket events it also appends)
+    "petition.registered": (PETITIONS,), "petition.accept_decided": (PETITIONS,),
+    "petition.agent_added": (PETITIONS,), "petition.four_fixed": (PETITIONS,),
+    "petition.feedback_given": (PETITIONS,), "petition.hearing_recorded": (PETITIONS,),
+    "petition.transferred": (PETITIONS,), "petition.transfer_answered": (PETITIONS,),
+    "petition.followups_scheduled": (PETITIONS,), "petition.followup_done": (PETITIONS,),
+    "petition.due_changed": (PETITIONS,),
+    "reception.slot_posted": (PETITIONS,), "reception.booked": (PETITIONS,), "reception.cancelled": (PETITIONS,),
     # the hall's reference data
     "calendar.year_set": ("calendar",), "calendar.local_holiday_added": ("calendar",), "calendar.seeded": ("calendar",),
     "catalog.imported": ("catalog",),

@@ -415,6 +415,29 @@ class ChainReport:
         return self.first_broken is None and not self.problem
 
 
+def event_problem(ev: Event, last_seq: int, last_hash: str, *, sparse: bool = False) -> str:
+    """Why ``ev`` does not continue its chain from (``last_seq``, ``last_hash``), in Chinese; "" when it does.
+    ``sparse``: a chain held only in part (its sequence must rise, links are not checkable)."""
+    if sparse:
+        if ev.seq <= last_seq:
+            return f"序号未递增：前一条为 {last_seq}，实为 {ev.seq}"
+    elif ev.seq != last_seq + 1:
+        return f"序号不连续：应为 {last_seq + 1}，实为 {ev.seq}"
+    elif ev.prev_hash != last_hash:
+        return "前一事件哈希不符（链被改动或有事件被删除）"
+    if ev.format not in FORMATS:
+        return f"事件格式 {ev.format} 未知（台账来自更新版本的程序或被改动）"
+    if (ev.format == 1 and ev.actor_uid is not None) or (ev.format >= 2 and ev.actor_id is not None):
+        # The header field the format does not hash must stay empty, or it could be changed unnoticed.
+        return "事件内容与哈希不符（内容被改动）"
+    expect = event_hash(
+        ev.prev_hash, event_id=ev.event_id, node_id=ev.node_id, seq=ev.seq, actor_id=ev.actor_id,
+        actor_name=ev.actor_name, actor_role=ev.actor_role, occurred_at=ev.occurred_at, type=ev.type,
+        ticket_uid=ev.ticket_uid, payload=ev.payload, format=ev.format, actor_uid=ev.actor_uid,
+    )
+    return "" if expect == ev.hash else "事件内容与哈希不符（内容被改动）"
+
+
 def verify(session: Session, batch: int = 5000, *, sparse: frozenset[str] = frozenset()) -> ChainReport:
     """Re-check every node's chain: sequence without gaps, each hash over its predecessor and content, and the
     stored head of every chain — this node's and each imported peer's — at its last event, so an imported chain
@@ -425,26 +448,16 @@ def verify(session: Session, batch: int = 5000, *, sparse: frozenset[str] = froz
     for ev in _iter_events(session, batch):
         count += 1
         last_seq, last_hash = heads.get(ev.node_id, (0, GENESIS))
-        if ev.node_id in sparse:
-            if ev.seq <= last_seq:
-                return ChainReport(count, len(heads), ev, f"序号未递增：前一条为 {last_seq}，实为 {ev.seq}")
-        elif ev.seq != last_seq + 1:
-            return ChainReport(count, len(heads), ev, f"序号不连续：应为 {last_seq + 1}，实为 {ev.seq}")
-        elif ev.prev_hash != last_hash:
-            return ChainReport(count, len(heads), ev, "前一事件哈希不符（链被改动或有事件被删除）")
-        if ev.format not in FORMATS:
-            return ChainReport(count, len(heads), ev, f"事件格式 {ev.format} 未知（台账来自更新版本的程序或被改动）")
-        if (ev.format == 1 and ev.actor_uid is not None) or (ev.format >= 2 and ev.actor_id is not None):
-            # The header field the format does not hash must stay empty, or it could be changed unnoticed.
-            return ChainReport(count, len(heads), ev, "事件内容与哈希不符（内容被改动）")
-        expect = event_hash(
-            ev.prev_hash, event_id=ev.event_id, node_id=ev.node_id, seq=ev.seq, actor_id=ev.actor_id,
-            actor_name=ev.actor_name, actor_role=ev.actor_role, occurred_at=ev.occurred_at, type=ev.type,
-            ticket_uid=ev.ticket_uid, payload=ev.payload, format=ev.format, actor_uid=ev.actor_uid,
-        )
-        if expect != ev.hash:
-            return ChainReport(count, len(heads), ev, "事件内容与哈希不符（内容被改动）")
+        problem = event_problem(ev, last_seq, last_hash, sparse=ev.node_id in sparse)
+        if problem:
+            return ChainReport(count, len(heads), ev, problem)
         heads[ev.node_id] = (ev.seq, ev.hash)
+    return heads_report(session, heads, count)
+
+
+def heads_report(session: Session, heads: dict[str, tuple[int, str]], count: int) -> ChainReport:
+    """The chains' ends as found (``heads``: each node's last (seq, hash)) against the stored heads: an imported
+    chain that lost its tail, or every event of one, fails here."""
     for node_id, (seq, digest) in heads.items():
         head = session.get(NodeHead, node_id)
         if head is not None and (head.seq != seq or head.hash != digest):

@@ -94,6 +94,15 @@ KEYS: dict[str, TableKey] = {k.table: k for k in (
     TableKey("appointments", "约访", ("event_id",), ("事件",), refs={"staff_id": _STAFF}),
     TableKey("circuit_visits", "巡回下访", ("event_id",), ("事件",), list_refs={"staff_ids": _STAFF}),
     TableKey("visit_tickets", "下访办件", ("ticket_uid",), ("办件",), refs={"visit_id": "circuit_visits"}),
+    # 涉法信访
+    TableKey("petition_cases", "信访件", ("ticket_uid",), ("办件",), refs={"first_owner_id": _STAFF}),
+    TableKey("petition_agents", "信访代理人", ("event_id",), ("事件",)),
+    TableKey("petition_hearings", "信访听证", ("event_id",), ("事件",)),
+    TableKey("petition_feedback", "信访进展反馈", ("event_id",), ("事件",)),
+    TableKey("petition_transfers", "信访移交", ("event_id",), ("事件",)),
+    TableKey("petition_follow_ups", "信访回访", ("event_id", "seq"), ("事件", "次序")),
+    TableKey("reception_slots", "领导接访安排", ("event_id",), ("事件",), refs={"leader_id": _STAFF}),
+    TableKey("reception_bookings", "领导接访预约", ("event_id",), ("事件",), refs={"slot_id": "reception_slots"}),
 )}
 
 

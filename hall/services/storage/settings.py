@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "unrated_counts_as": "非常满意",  # … counts as this, or "" to leave unrated
     "supplement_days": 5,            # days the applicant has to bring missing papers
     "complaint_workdays": 15,        # a complaint (投诉) is answered within this many working days
+    "idle_lock_minutes": 10,         # the counter's screen locks after this long without input; 0: never
     "village_names": {"001": "东村代办点", "002": "西村代办点", "003": "南村代办点", "004": "北村代办点"},
 }
 LABELS = {
@@ -37,12 +38,14 @@ LABELS = {
     "seal_text": "落款（盖章单位）", "rectify_workdays": "差评整改期限（工作日）",
     "unrated_days": "未评价天数", "unrated_counts_as": "逾期未评价视为", "supplement_days": "补正期限（日）",
     "complaint_workdays": "投诉办理期限（工作日）", "village_names": "村代办点名称",
+    "idle_lock_minutes": "空闲锁屏（分钟，0为不锁屏）",
 }
 # 本中心信息 (what the papers' letterhead, footers and seal line say) and the local rules, in the order an
 # administrator reads them (hall-admin settings show, 管理 → 本中心信息).
 HALL_KEYS = ("hall_name", "township_name", "township_code", "hall_address", "service_phone", "supervision_phone",
              "office_hours", "seal_text")
-RULE_KEYS = ("supplement_days", "rectify_workdays", "complaint_workdays", "unrated_days", "unrated_counts_as")
+RULE_KEYS = ("supplement_days", "rectify_workdays", "complaint_workdays", "unrated_days", "unrated_counts_as",
+             "idle_lock_minutes")
 
 
 def get_all(session: Session) -> dict[str, Any]:
@@ -85,7 +88,7 @@ TEXT_LIMITS = {"hall_name": 80, "township_name": 40, "hall_address": 120, "servi
 UNRATED_CHOICES = tuple(RATING_LEVELS.values())  # what an unrated ticket may count as ("" leaves it unrated)
 OPTIONAL = ("seal_text",)  # empty: the seal line says the hall's name
 NUMBER_RANGES = {"rectify_workdays": (1, 60), "unrated_days": (1, 365), "supplement_days": (1, 60),
-                 "complaint_workdays": (1, 60)}
+                 "complaint_workdays": (1, 60), "idle_lock_minutes": (0, 240)}
 
 
 def clean_value(key: str, value: Any) -> Any:

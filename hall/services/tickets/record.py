@@ -123,6 +123,21 @@ EVENT_LABELS = {
     "calendar.local_holiday_added": "添加本地休息日",
     "catalog.imported": "导入事项清单",
     "intake_point.added": "添加受理点",
+    # 涉法信访 (hall/services/cases/petition*.py, hall/services/registers/reception.py)
+    "petition.registered": "信访事项登记",
+    "petition.accept_decided": "信访受理告知",
+    "petition.agent_added": "登记信访代理人",
+    "petition.four_fixed": "四定一包",
+    "petition.feedback_given": "信访进展反馈",
+    "petition.hearing_recorded": "公开听证（答询）",
+    "petition.transferred": "信访事项移交",
+    "petition.transfer_answered": "移交机关答复",
+    "petition.followups_scheduled": "安排信访回访",
+    "petition.followup_done": "信访回访",
+    "petition.due_changed": "信访期限随日历调整",
+    "reception.slot_posted": "安排领导接访",
+    "reception.booked": "预约领导接访",
+    "reception.cancelled": "取消领导接访预约",
     "intake_point.changed": "修改或停用受理点",
 }
 

@@ -8,9 +8,10 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
-from workflow_env import prepare, register
+from workflow_env import ZHANG, all_received, prepare, register
 
 from hall.models import Event
+from hall.models.petition import PetitionTransfer
 from hall.models.workflow import (
     Appointment,
     Complaint,
@@ -23,9 +24,10 @@ from hall.models.workflow import (
 from hall.services import ledger_check
 from hall.services.calendar import clock
 from hall.services.calendar.derived import DateRule, derive
-from hall.services.cases import daily, joint, proxy, recalc, rederive, supplement, workflow
+from hall.services.cases import daily, joint, petition, petition_steps, proxy, recalc, rederive, supplement, workflow
 from hall.services.catalog import items as catalog
 from hall.services.registers import accountability, appointments, complaints, ratings
+from hall.services.tickets import intake
 from hall.services.tickets import record as tickets
 
 D = date
@@ -60,6 +62,11 @@ def test_a_calendar_change_rederives_every_kind_of_derived_date_with_one_event_e
         appointments.book(s, who["c03"], "c02", D(2026, 6, 10), "张三", now=mon)
         first = catalog.current_item(s, "09").materials[0]["name"]
         supplement.request(s, who["c02"], paused, [first], ["村委会出具的情况说明"], now=mon)  # 5 日 → Mon 6/15
+        # 信访: a 移交 whose organ answers in 4 日 (Fri 6/12); its 受理告知 date (6/23) is outside the festival
+        pet = petition.register_new(s, who["m01"], intake.IntakeForm("68", ZHANG, all_received(s, "68")), "c02",
+                                    now=mon)
+        petition_steps.transfer(s, who["m01"], tickets.by_uid(s, pet.ticket_uid).number, "县司法局", "示信移1号",
+                                rule=DateRule(4, "day"), now=mon)
 
     def values(s):
         return {
@@ -87,12 +94,14 @@ def test_a_calendar_change_rederives_every_kind_of_derived_date_with_one_event_e
     assert {t: counts[t] for t in rederive.EVENTS.values()} == {
         "joint.due_changed": 1, "proxy.due_changed": 1, "rectification.due_changed": 1,
         "complaint.due_changed": 1, "followup.due_changed": 2,  # the closure call and the 差评 call
-        "appointment.moved": 1, "supplement.due_changed": 1}
+        "appointment.moved": 1, "supplement.due_changed": 1, "petition.due_changed": 1}
     assert again == []  # derived again on the same calendar: nothing moves, nothing is written
     start = D(2026, 6, 8)
     assert after["joint_copy"] == [(derive(cal, start, DateRule(5))[0], False)] == [(D(2026, 6, 22), False)]
     assert after["proxy_leg"] == [D(2026, 6, 22)]
     assert after["supplement"] == [D(2026, 6, 16)]  # 5 日 = Sat 6/13 → Mon 6/15 was; now Tue 6/16
+    with hall.db.transaction() as s:
+        assert [x.due_on for x in s.scalars(select(PetitionTransfer))] == [D(2026, 6, 16)]
     assert after["appointment"] == [D(2026, 6, 16)]
     assert after["rectification"] == after["complaint"] == [derive(cal, start, DateRule(15))[0]]
     assert after["followup"] == sorted([("closure", D(2026, 6, 16)), ("poor_rating", after["rectification"][0])])
