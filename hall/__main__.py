@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from hall import __version__
 
@@ -15,6 +16,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", help="数据目录（默认按系统约定；也可用环境变量 HALL_HOME）")
     p.add_argument("--db", help="数据库地址，如 postgresql://user:pw@server/hall；默认本机 SQLite")
     p.add_argument("--intake-point", help="本机受理点编码（000 大厅，001 起为村代办点）")
+    p.add_argument("--village-laptop", action="store_true",
+                   help="村代办点电脑首次启动：申请加入中心、用开通文件加入（数据目录须为空）")
     p.add_argument("--version", action="version", version=f"Hall {__version__}")
     p.add_argument("--verbose", action="store_true", help="详细日志")
     return p.parse_known_args(argv)[0]  # Qt's own options (-platform …) pass through
@@ -55,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hall.ui.login_dialog import FirstRunDialog, LoginDialog
     from hall.ui.startup import BackgroundOpen
 
+    if _awaiting_join(paths.data_dir) or (args.village_laptop and not (paths.data_dir / "sync_keys.json").exists()):
+        # A village laptop joins its hall before anyone can log in: its staff come with the provisioning file.
+        from hall.ui.sync_enrol import LaptopEnrolDialog
+
+        if LaptopEnrolDialog(paths).exec() != LaptopEnrolDialog.DialogCode.Accepted:
+            return 0
     try:
         node = NodeIdentity.load_or_create(paths.node_file, args.intake_point)
     except HallError as exc:
@@ -149,6 +158,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 actor = again.actor
     opened.db.dispose()
     return code
+
+
+def _awaiting_join(data_dir: Path) -> bool:
+    """A laptop that asked to join and was not provisioned yet (read without loading the crypto library: it
+    would cost every start a tenth of a second; hall/ui/sync_enrol.py reads the keys properly)."""
+    import json
+
+    try:
+        found = json.loads((data_dir / "sync_keys.json").read_text(encoding="utf-8"))
+        return found.get("role") == "laptop" and not found.get("hall")
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _probe_login(login, probe: str) -> None:  # type: ignore[no-untyped-def]

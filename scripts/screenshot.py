@@ -44,6 +44,8 @@ def main() -> int:
     from hall.ui.ops import ChangeSignal, Context
 
     app = create_application(sys.argv[:1])
+    if args.what == "join":  # a village laptop before its login: 申请加入 made in DIR (hall-admin sync request)
+        return _join_stage(app, args)
     opened = open_hall(Paths.resolve(args.data_dir))
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
@@ -63,6 +65,10 @@ def main() -> int:
 
         free = room(win)  # what the window manager leaves: frame and title bar stay on the screen
         win.resize(min(width, free.width()), min(height, free.height()))
+        # The data directory too: the 同步 screen reads this node's key file there.
+        win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal(), Paths.resolve(args.data_dir)),
+                         today=lambda: day)
+        win.resize(width, height)
         win.move(0, 0)
         widget = win
         if args.what != "main":
@@ -75,6 +81,7 @@ def main() -> int:
                      "detail-action": stage_detail_action, "action-error": stage_action_error,
                      "lock": stage_lock,
                      "petition": stage_petition, "reception": stage_reception,
+                     "sync": stage_sync,
                      **{n: (lambda w, n=n: admin_stage(n, w)) for n in ADMIN_STAGES}}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     elif args.what == "first-run":
@@ -102,7 +109,7 @@ def main() -> int:
 
 
 WINDOW_STAGES = ("intake", "queue", "history", "ticket", "preview", "dashboard", "stats", "registers", "calendar",
-                 "hall-info", "staff", "detail-action", "action-error", "lock", "petition", "reception")
+                 "hall-info", "staff", "detail-action", "action-error", "lock", "petition", "reception", "sync", "join")
 
 
 def _a_ticket(win, state: str = "supplement") -> str | None:  # type: ignore[no-untyped-def]
@@ -165,6 +172,33 @@ def stage_rating(opened, actor, width: int, height: int):  # type: ignore[no-unt
         screen.show_invite(RatingInvite("screenshot", rows[0].number, rows[0].item_name, "closure", "办结评价",
                                         actor.window_code or "W01", actor.name))
     return screen
+def _join_stage(app, args) -> int:  # type: ignore[no-untyped-def]
+    from hall.paths import Paths
+    from hall.ui.sync_enrol import LaptopEnrolDialog
+
+    width, height = (int(v) for v in args.size.split("x"))
+    dialog = LaptopEnrolDialog(Paths.resolve(args.data_dir))
+    dialog.move(max(0, (width - dialog.width()) // 2), max(0, (height - dialog.height()) // 3))
+    dialog.result.setText(dialog.tr("已生成登记申请文件 {0}.hallreq：请交给中心管理员登记，并核对下面的指纹。"
+                                    "拿到开通文件后点“加入…”。").format(dialog.point.text()))
+    dialog.show()
+
+    def grab() -> None:
+        image = QGuiApplication.primaryScreen().grabWindow(0)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        image.save(args.out)
+        app.quit()
+
+    QTimer.singleShot(1200, grab)
+    app.exec()
+    return 0
+
+
+def stage_sync(win) -> None:  # type: ignore[no-untyped-def]
+    """管理 → 同步… at the hall, 同步 on a laptop: the window maximised over the main window."""
+    dialog = win.open_sync()
+    dialog.resize(win.width() - 40, win.height() - 60)
+    dialog.move(20, 30)
 
 
 def stage_intake(win) -> None:  # type: ignore[no-untyped-def]

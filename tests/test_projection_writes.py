@@ -32,6 +32,8 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
                                    "a ticket's version compare-and-set, the last step of every ticket projector"),
     "services/sync/exchange.py": ({"apply_opened"},
                                   "a peer's verified events stored verbatim, and that peer's chain head"),
+    "services/sync/journal.py": ({"record_received", "record_export"},
+                                 "this node's local record of bundles written and taken in (not a projection)"),
     "services/sync/peers.py": ({"raise_serials"},
                                "the ticket serial counters raised to what a peer numbered (derived again on rebuild)"),
     "services/ledger_check.py": ({"replay", "rebuild", "check"},

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from hall.cli import sync_lan, sync_node
-from hall.errors import HallError, ValidationError
-from hall.services.storage import at_rest
-from hall.services.storage.node import NodeIdentity
-from hall.services.sync import exchange, keys, peers
+from hall.errors import HallError
+from hall.services.sync import enrolment, journal, keys, peers
 from hall.services.sync.bundle import BundleRejected
 
-REQUEST_KIND = "hall-sync-request"
+REQUEST_KIND = enrolment.REQUEST_KIND
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -66,90 +63,49 @@ def _write(path: str, data: bytes) -> None:
 
 
 def cmd_request(args: argparse.Namespace, ctx: Any) -> int:
-    data_dir = ctx.paths.data_dir
-    if ctx.paths.database_file.exists() or keys.load(data_dir) is not None:
-        raise HallError(f"数据目录 {data_dir} 已有台账或密钥：村代办点电脑须从空的数据目录开始")
-    if args.point == "000":
-        raise ValidationError("受理点编码", "村代办点应为 001 起（000 为中心大厅）")
-    ctx.paths.ensure()
-    node = NodeIdentity.load_or_create(ctx.paths.node_file, args.point)
-    mine = keys.NodeKeys.create(node.node_id, "laptop", node.intake_point)
-    mine.save(data_dir)
+    mine, request = enrolment.make_request(ctx.paths, args.point)
     if not args.no_encryption:
-        # A village laptop leaves the building: its ledger, backups and drafts are encrypted from the first byte
-        # (the ledger does not exist yet, so nothing needs converting).
-        enabled = at_rest.enable(data_dir, ctx.paths.database_file)
+        code = enrolment.encrypt_new_laptop(ctx.paths)
         print("本机数据已加密。恢复码（只显示这一次；请抄在纸上交中心主任保管）：")
-        print(f"    {enabled.recovery_code}")
+        print(f"    {code}")
         if args.code_out:
-            Path(args.code_out).write_text(enabled.recovery_code + "\n", encoding="utf-8")
-    request = {"kind": REQUEST_KIND, "node_id": node.node_id, "intake_point": node.intake_point,
-               "sign_key": mine.sign_key, "box_key": mine.box_key}
-    _write(args.out, json.dumps(request, ensure_ascii=False).encode())
+            Path(args.code_out).write_text(code + "\n", encoding="utf-8")
+    _write(args.out, request.to_bytes())
     print(f"已生成登记申请：{args.out}")
     print(f"本机指纹：{mine.fingerprint}（请与中心屏幕上显示的核对）")
     return 0
 
 
 def cmd_enrol(args: argparse.Namespace, ctx: Any) -> int:
-    try:
-        req = json.loads(_read(args.request, 64 * 1024))
-        if not isinstance(req, dict) or req.get("kind") != REQUEST_KIND:
-            raise ValueError
-        node_id, point = str(req["node_id"]), str(req["intake_point"])
-    except (ValueError, KeyError, UnicodeDecodeError):
-        raise ValidationError("登记申请文件", "格式不对（应为 sync request 生成的文件）") from None
+    req = enrolment.parse_request(_read(args.request, enrolment.REQUEST_MAX))
     mine = sync_node.hall_keys(ctx)
-    from hall.models import IntakePoint
-    from hall.services.people import staff
-
     with ctx.db.transaction() as session:
-        if session.get(IntakePoint, point) is None:
-            staff.add_intake_point(session, ctx.actor, point, f"代办点{point}")
-        peer = peers.enrol(session, ctx.actor, node_id, point, req.get("sign_key"), req.get("box_key"))
-        data = exchange.provision(session, mine, peer.node_id)
-    _write(args.out, data)
-    print(f"已登记终端 {node_id}（受理点 {point}）")
-    print(f"终端指纹：{peer.fingerprint}（请与村代办点电脑屏幕上显示的核对）")
-    print(f"中心指纹：{mine.fingerprint}")
+        done = enrolment.enrol(session, ctx.actor, mine, req)
+    _write(args.out, done.provision)
+    print(f"已登记终端 {done.node_id}（受理点 {done.intake_point}）")
+    print(f"终端指纹：{done.peer_fingerprint}（请与村代办点电脑屏幕上显示的核对）")
+    print(f"中心指纹：{done.hall_fingerprint}")
     print(f"开通文件：{args.out}")
     return 0
 
 
 def cmd_join(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.services.sync.bundle import check_signature, open_bundle
-
-    mine = keys.load(ctx.paths.data_dir)
-    if mine is None or mine.role != "laptop":
-        raise HallError("本机尚未生成登记申请（先运行 sync request）")
-    if mine.hall is not None:
-        raise HallError("本机已开通（已加入中心），不能重复开通")
-    opened = open_bundle(mine, _read(args.provision))
-    m = opened.manifest
-    hall_info = m["extra"].get("hall") if m["kind"] == "provision" else None
-    if not isinstance(hall_info, dict) or m["to"] != mine.node_id:
-        raise BundleRejected("不是发给本机的开通文件", "recipient")
-    hall = keys.Partner(str(hall_info["node_id"]), str(hall_info["sign_key"]), str(hall_info["box_key"]))
-    if m["from"] != hall.node_id:
-        raise BundleRejected("开通文件的发送方与其中的中心不符", "peer")
-    check_signature(opened, hall.sign_key)
-    floor = m["extra"].get("serial_floor") or {}
-    joined = mine.with_hall(hall)
+    data = _read(args.provision)
     with ctx.db.transaction() as session:
-        result = exchange.apply_opened(session, ctx.actor, joined, opened, hall.node_id)
-        peers.record_join(session, ctx.actor, hall.node_id, {str(k): int(v) for k, v in floor.items()})
-    joined.save(ctx.paths.data_dir)  # only once the ledger holds the hall's events
-    print(f"已开通：受理点 {mine.intake_point}，从中心收到 {result.new} 条事件（事项清单、日历、设置、本村人员）")
-    print(f"中心指纹：{hall.fingerprint}（请与中心屏幕上显示的核对）")
+        joined = enrolment.join(session, ctx.actor, keys.load(ctx.paths.data_dir), data)
+    joined.keys.save(ctx.paths.data_dir)  # only once the ledger holds the hall's events
+    print(f"已开通：受理点 {joined.keys.intake_point}，从中心收到 {joined.received} 条事件"
+          "（事项清单、日历、设置、本村人员）")
+    print(f"中心指纹：{joined.hall_fingerprint}（请与中心屏幕上显示的核对）")
     return 0
 
 
 def cmd_export(args: argparse.Namespace, ctx: Any) -> int:
     mine = sync_node.own_keys(ctx)
     with ctx.db.transaction() as session:
-        data = exchange.export(session, mine, to=args.to, since=args.since)
-    _write(args.out, data)
-    print(f"已导出同步文件：{args.out}（{len(data) / 1024:.0f} KB）")
+        done = journal.export(session, mine, to=args.to, since=args.since)
+        _write(args.out, done.data)  # before the commit: a file that could not be written is not recorded
+    print(f"已导出同步文件：{args.out}（{len(done.data) / 1024:.0f} KB，{done.preview.events} 条事件）")
     return 0
 
 
@@ -157,7 +113,7 @@ def cmd_import(args: argparse.Namespace, ctx: Any) -> int:
     mine = sync_node.own_keys(ctx)
     data = _read(args.file)
     with ctx.db.transaction() as session:
-        result = exchange.import_bundle(session, ctx.actor, mine, data)
+        result = journal.import_bundle(session, ctx.actor, mine, data)
     print(result.message)
     return 0
 

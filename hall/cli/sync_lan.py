@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import urllib.error
-import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from hall.cli import sync_node
 from hall.errors import HallError
-from hall.services.sync import exchange
-from hall.services.sync.bundle import MAX_FILE, BundleRejected, open_bundle
+from hall.services.sync import journal, lan
+from hall.services.sync.bundle import MAX_FILE, BundleRejected
+from hall.services.sync.lan import PATH
 
-PATH = "/hall-sync/v1"
 log = logging.getLogger("hall.sync")
 
 
@@ -56,9 +54,9 @@ def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
                     raise BundleRejected("请求不是同步文件，或大小不对")
                 data = self.rfile.read(length)
                 with db.transaction() as s:
-                    result = exchange.import_bundle(s, system, mine, data)
+                    result = journal.import_bundle(s, system, mine, data)
                 with db.transaction() as s:
-                    back = exchange.export(s, mine, to=result.sender)
+                    back = journal.export(s, mine, to=result.sender).data
                 print(f"终端 {result.sender[:8]}：{result.message}", flush=True)
                 self._answer(200, back, "application/octet-stream")
             except HallError as exc:
@@ -84,23 +82,8 @@ def cmd_push(args: argparse.Namespace, ctx: Any) -> int:
     mine = keys.load(ctx.paths.data_dir)
     if mine is None or mine.role != "laptop":
         raise HallError("本机不是已开通的村代办点终端")
-    with ctx.db.transaction() as s:
-        data = exchange.export(s, mine)
-    request = urllib.request.Request(args.url.rstrip("/") + PATH, data=data, method="POST",
-                                     headers={"Content-Type": "application/octet-stream"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            back = answer.read(MAX_FILE + 1)
-    except urllib.error.HTTPError as exc:
-        raise HallError(exc.read(64 * 1024).decode("utf-8", "replace") or f"中心拒绝了同步（HTTP {exc.code}）"
-                        ) from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise HallError(f"无法连接中心 {args.url}：{getattr(exc, 'reason', exc)}。"
-                        "本机数据未改动，可稍后再试或用U盘同步") from None
-    open_bundle(mine, back)  # checked as any file would be, before the transaction below
-    with ctx.db.transaction() as s:
-        result = exchange.import_bundle(s, ctx.actor, mine, back)
-    print(f"已发送本机 {len(data) / 1024:.0f} KB；中心已接收")
-    print(f"从中心取回：{result.message}")
+    pushed = lan.push(ctx.db, ctx.actor, mine, args.url)
+    print(f"已发送本机 {pushed.sent_bytes / 1024:.0f} KB；中心已接收")
+    print(f"从中心取回：{pushed.back.message}")
     return 0
 

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hall.errors import HallError
-from hall.services.sync import keys
+from hall.services.sync import enrolment, keys
 
 
 def hall_keys(ctx: Any) -> keys.NodeKeys:
-    found = keys.load(ctx.paths.data_dir)
-    if found is None:
-        found = keys.NodeKeys.create(ctx.node.node_id, "hall", ctx.node.intake_point)
-        found.save(ctx.paths.data_dir)
-    if found.role != "hall":
-        raise HallError("本机是村代办点终端，不能做中心的操作")
-    return found
+    return enrolment.hall_keys(ctx.paths.data_dir, ctx.node)
 
 
 def own_keys(ctx: Any) -> keys.NodeKeys:
-    found = keys.load(ctx.paths.data_dir)
-    return found if found is not None else hall_keys(ctx)
+    return enrolment.own_keys(ctx.paths.data_dir, ctx.node)

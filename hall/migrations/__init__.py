@@ -4,4 +4,4 @@
 (it costs a fifth of a second at every start); tests/services/storage/test_db.py keeps it equal to Alembic's head.
 """
 
-HEAD = "0012"  # h-admin's 0012 re-chained after 0014 when main was merged in; the integrator re-chains
+HEAD = "0012"  # 0007 → 0014 → 0011 → 0012 (h-admin's staff photo and résumé, chained after main's)

@@ -10,7 +10,7 @@ from hall.models.catalog import CatalogVersion, Item, Window
 from hall.models.ledger import Event, NodeHead
 from hall.models.legacy import LegacyInitials, LegacyItem, LegacyStaff
 from hall.models.staff import IntakePoint, Setting, Staff
-from hall.models.sync import SyncPeer
+from hall.models.sync import SyncExchange, SyncPeer
 from hall.models.ticket import Applicant, Ticket, TicketSerial
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "NodeHead",
     "Setting",
     "Staff",
+    "SyncExchange",
     "SyncPeer",
     "Ticket",
     "TicketSerial",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hall.models.base import Base
@@ -27,3 +27,34 @@ class SyncPeer(Base):
     enrolled_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     revoke_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class SyncExchange(Base):
+    """One bundle this node wrote or took in: local bookkeeping, never replicated and never a projection.
+
+    Not a ledger event on purpose: recording an export as an event would put a new event on this node's chain
+    after the bundle was sealed, so a laptop would never be fully sent (and every export would make two nodes'
+    digests differ). Kept in the database (not a file) so every counter of the hall sees the tickets' sync state,
+    and a restored backup rolls it back together with the events it describes.
+    """
+
+    __tablename__ = "sync_exchanges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    node: Mapped[str] = mapped_column(String(36))  # this node
+    peer: Mapped[str] = mapped_column(String(36), index=True)  # the other side
+    direction: Mapped[str] = mapped_column(String(8))  # "join" | "export" | "import"
+    bundle_id: Mapped[str] = mapped_column(String(64))  # SHA-256 of the file's bytes
+    chains: Mapped[str] = mapped_column(Text, default="[]")  # JSON: per-chain node, first/last seq, count
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    new_events: Mapped[int] = mapped_column(Integer, default=0)
+    # export: the last seq of this node's own chain in the bundle; import/join: what the sender said it has of
+    # this node's chain (its acknowledgement vector). Plain columns so the state is one grouped query.
+    sent_seq: Mapped[int] = mapped_column(Integer, default=0)
+    acked_seq: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")  # the result in plain words, as shown
+
+
+# Tables of this node alone: not projections (``ledger check`` leaves them be), not in a digest, kept by a rebuild.
+LOCAL_TABLES = ("sync_exchanges",)

@@ -55,7 +55,7 @@ from hall.ui.charts import PALETTE, Chart, Series
 from hall.ui.keep_place import Place
 from hall.ui.ops import COALESCE_MS, ChangeListener, Context
 from hall.ui.screen_fit import fit_on_screen, text_size
-from hall.ui.ticket_table_model import COL_APPLICANT, RowRole, SortRole, TicketTableModel
+from hall.ui.ticket_table_model import COL_APPLICANT, COL_SYNC, RowRole, SortRole, TicketTableModel
 from hall.ui.widgets import TICKET_COLUMN_SAMPLES, StaleWhileHidden, fixed_columns
 
 REFRESH_MS = 60_000
@@ -145,6 +145,8 @@ class DrillDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         # Widths from the font, never from the rows (sizing to contents walks every fetched row on each page).
         fixed_columns(self.table.horizontalHeader(), self.fontMetrics(), TICKET_COLUMN_SAMPLES)
+        self.table.setColumnHidden(COL_SYNC, True)  # shown only where this database syncs with laptops
+        self.model.loaded.connect(lambda: self.table.setColumnHidden(COL_SYNC, not self.model.any_sync))
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         fit_on_screen(self, 73, 31)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QScrollArea, QSplitter, QTabWidget, QWidget
 
+from hall.errors import HallError
 from hall.services import backup_chain, backup_list
 from hall.services.base.actor import ROLE_LABELS
 from hall.services.cases.petition import is_petition_item
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
             entries.append((self.tr("信访（信访件、领导接访日）"), "Ctrl+Shift+X", self.go_petitions))
         for text, key, fn in entries:
             act = QAction(text, self)
+            act.setProperty("hall_page", True)  # switches the page in this window: opens no window of its own
             act.setShortcut(QKeySequence(key))
             act.triggered.connect(fn)
             work.addAction(act)
@@ -177,6 +179,17 @@ class MainWindow(QMainWindow):
                 staff_action.triggered.connect(self.open_staff_admin)
                 manage.addAction(staff_action)
                 self._add_admin_screens(manage)
+                if ctx.node.intake_point == "000":
+                    sync_action = QAction(self.tr("同步（村代办点电脑）…"), self)
+                    sync_action.setObjectName("syncAction")
+                    sync_action.triggered.connect(self.open_sync)
+                    manage.addAction(sync_action)
+        if ctx.node.intake_point != "000" and _enrolled_laptop(ctx):
+            sync_menu = self.menuBar().addMenu(self.tr("同步(&S)"))
+            sync_action = QAction(self.tr("同步（与中心交换同步文件、立即同步）…"), self)
+            sync_action.setObjectName("syncAction")
+            sync_action.triggered.connect(self.open_sync)
+            sync_menu.addAction(sync_action)
         # The hall's daily rules run on the hall's own node, as the system, at start and every hour — in the
         # background, in short transactions, with progress in the status bar.
         self.daily_progress = ProgressStrip()
@@ -273,6 +286,13 @@ class MainWindow(QMainWindow):
         from hall.ui.staff_admin import StaffAdminDialog
 
         dialog = StaffAdminDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
+    def open_sync(self) -> QDialog:
+        from hall.ui.sync_screen import SyncDialog
+
+        dialog = SyncDialog(self.ctx, self)
         dialog.open()
         return dialog
 
@@ -388,3 +408,13 @@ class MainWindow(QMainWindow):
         self.daily.stop()  # a daily run stops after its current batch (what it did stays done)
         event.accept()
 
+
+def _enrolled_laptop(ctx: Context) -> bool:
+    """A village laptop joined to its hall (its key file says so: a few hundred bytes, no database read)."""
+    from hall.services.sync import keys
+
+    try:
+        found = keys.load(ctx.data_paths().data_dir)
+    except HallError:
+        return True  # a damaged key file: the 同步 screen says what is wrong
+    return found is not None and found.role == "laptop" and found.hall is not None

@@ -43,7 +43,7 @@ from hall.services.tickets.search import classify
 from hall.ui.keep_place import Place
 from hall.ui.ops import ChangeListener, Context
 from hall.ui.screen_fit import text_size
-from hall.ui.ticket_table_model import COL_DUE, NumberRole, TicketTableModel
+from hall.ui.ticket_table_model import COL_DUE, COL_ITEM, COL_SYNC, NumberRole, TicketTableModel
 from hall.ui.widgets import CELL_PADDING, TICKET_COLUMN_SAMPLES
 
 if TYPE_CHECKING:
@@ -161,6 +161,9 @@ class QueueView(QWidget):
         for col, sample in TICKET_COLUMN_SAMPLES.items():
             header.resizeSection(col, fm.horizontalAdvance(sample) + CELL_PADDING)
         self.table.activated.connect(self._activated)
+        # 同步 (village laptops): shown only where this database syncs, so a one-PC hall sees no empty column.
+        self.table.setColumnHidden(COL_SYNC, True)
+        self.model.loaded.connect(self._show_sync_column)
         layout.addWidget(self.table, 1)
 
         self.search.textChanged.connect(self._typed)
@@ -169,6 +172,17 @@ class QueueView(QWidget):
         # working days left. A print or a follow-up (history only) does not touch it.
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.any_tickets or c.calendar,
                                        lambda _c: self.refresh_in_place())
+
+    def _show_sync_column(self) -> None:
+        wanted = self.model.any_sync
+        if wanted == self.table.isColumnHidden(COL_SYNC):
+            header = self.table.horizontalHeader()
+            # The item name gives up the column's width: a 1366-wide counter screen gets no horizontal scrollbar.
+            width = self.fontMetrics().horizontalAdvance(TICKET_COLUMN_SAMPLES[COL_SYNC]) + CELL_PADDING
+            change = width if wanted else -width
+            self.table.setColumnHidden(COL_SYNC, not wanted)
+            header.resizeSection(COL_SYNC, width)
+            header.resizeSection(COL_ITEM, max(120, header.sectionSize(COL_ITEM) - change))
 
     def _filter_bar(self) -> QHBoxLayout:
         """Status (在办 / 已办结 / 全部 / 作废) and an optional range of receipt dates, on a line of their own."""

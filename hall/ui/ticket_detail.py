@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -280,7 +281,9 @@ class TicketDetailDialog(QDialog):
         self._today = today
         self.windows = [(w.code, f"{w.code} {w.name}") for w in read(ctx.db, catalog.window_views)]
         self.setWindowTitle(self.tr("办件 {0}").format(number))
-        self.detail: TicketDetail = read(ctx.db, lambda s: queue.detail(s, ctx.actor, number, today=today()))
+        self.detail: TicketDetail
+        self.sync_text: str  # 未同步 / 已发出 / 已同步 / 冲突 on a village laptop or at a hall with laptops, else ""
+        self.detail, self.sync_text = read(ctx.db, partial(_with_sync, ctx.actor, number, today()))
         self.loader = Loader(ctx.db, self)
         # Its own actions reload at once (perform); what others change about this ticket arrives here.
         self.listener = ChangeListener(self, ctx.changes, self.concerns, lambda _c: self.reload_in_background(),
@@ -371,19 +374,20 @@ class TicketDetailDialog(QDialog):
 
     def reload(self) -> None:
         self.loader.cancel()  # an older background read must not overwrite what is read now
-        self.detail = read(self.ctx.db, lambda s: queue.detail(s, self.ctx.actor, self.number, today=self._today()))
+        self.detail, self.sync_text = read(self.ctx.db, partial(_with_sync, self.ctx.actor, self.number,
+                                                                self._today()))
         self.show_detail()
 
     def reload_in_background(self) -> None:
         actor, number, today = self.ctx.actor, self.number, self._today()
-        self.loader.request(lambda s: queue.detail(s, actor, number, today=today), self._detail_arrived)
+        self.loader.request(partial(_with_sync, actor, number, today), self._detail_arrived)
 
     @property
     def loading(self) -> bool:
         return self.loader.busy
 
-    def _detail_arrived(self, detail: TicketDetail) -> None:
-        self.detail = detail
+    def _detail_arrived(self, got: tuple[TicketDetail, str]) -> None:
+        self.detail, self.sync_text = got
         self.show_detail()
 
     def show_detail(self) -> None:
@@ -392,6 +396,10 @@ class TicketDetailDialog(QDialog):
             d.number, d.item_code, d.item_name, d.shown_state, d.kind_label, d.window_code, d.owner or "—")
         if d.rating:
             header += self.tr("　好差评：{0}").format(d.rating)
+        if self.sync_text:
+            header += self.tr("　<span style='color:{0}'>【{1}】</span>").format(
+                "#b00020" if self.sync_text in ("未同步", "冲突") else "#1b5e20" if self.sync_text == "已同步"
+                else "#8a6d00", self.tr(self.sync_text))
         self.header.setText(header)
         self.name_value.setText(d.applicant_name)
         self.id_value.setText(d.applicant_id_masked)
@@ -529,3 +537,11 @@ def open_detail(parent: QWidget, ctx: Context, number: str, today: Callable[[], 
     keep.append(dlg)
     dlg.open()
     return dlg
+
+
+def _with_sync(actor: Any, number: str, today: date, session: Any) -> tuple[TicketDetail, str]:
+    """The ticket and its sync state (village laptops; "" where this database does not sync), in one read."""
+    from hall.services.sync.state import ticket_sync_label
+
+    d = queue.detail(session, actor, number, today=today)
+    return d, ticket_sync_label(session, d.uid)

@@ -15,8 +15,8 @@ clerk's selection stays on the same ticket (the view keeps its viewport with :cl
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +39,11 @@ log = logging.getLogger("hall.ui.tickets")
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-COL_NUMBER, COL_ITEM, COL_APPLICANT, COL_KIND, COL_STATE, COL_DUE, COL_DAYS, COL_WINDOW, COL_RECEIVED = range(9)
-HEADERS = ("办件编号", "事项", "申请人", "类型", "状态", "承诺办结日期", "剩余", "窗口", "收件时间")
+COL_NUMBER, COL_ITEM, COL_APPLICANT, COL_KIND, COL_STATE, COL_DUE, COL_DAYS, COL_WINDOW, COL_RECEIVED, COL_SYNC = \
+    range(10)
+HEADERS = ("办件编号", "事项", "申请人", "类型", "状态", "承诺办结日期", "剩余", "窗口", "收件时间", "同步")
+# Where a row's look keeps its brush and marks, after the texts of every column.
+_LOOK_BG, _LOOK_OVERDUE, _LOOK_BOLD = len(HEADERS), len(HEADERS) + 1, len(HEADERS) + 2
 SORTABLE: dict[int, SortKey] = {COL_NUMBER: "number", COL_DUE: "due", COL_DAYS: "due", COL_RECEIVED: "received"}
 
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -73,10 +76,31 @@ class Loaded:
     rows: tuple[QueueRow, ...]
     next: Cursor | None
     companion: Any = None  # what the companion read returned (reloads and refreshes only)
+    sync: Mapping[int, str] = field(default_factory=dict)  # ticket id -> sync state code (village sync only)
 
 
 def _ticket_id(row: QueueRow) -> int:
     return row.id
+
+
+# hall/services/sync/state.py's codes: not yet sent and conflicts in red, sent and waiting in amber.
+_SYNC_BRUSHES = {"unsent": QBrush(QColor("#b00020")), "sent": QBrush(QColor("#8a6d00")),
+                 "conflict": QBrush(QColor("#b00020"))}
+
+
+def sync_label(code: str | None) -> str:
+    if not code:
+        return ""
+    from hall.services.sync.state import SYNC_LABELS
+
+    return tr(SYNC_LABELS[code])
+
+
+def sync_state(session: Session, ticket_ids: list[int]) -> dict[int, str]:
+    """Imported when the first page is read, on the reading thread (the sync services load the crypto library)."""
+    from hall.services.sync.state import sync_state as read
+
+    return read(session, ticket_ids)
 
 
 def load_rows(session: Session, flt: TicketFilter, today: date, sort: SortKey, descending: bool,
@@ -142,6 +166,7 @@ class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
         self._exhausted = True
         self._fetching = False  # views (and qtmodeltester) may ask again from inside our own insert signals
         self._looks: dict[int, tuple[Any, ...]] = {}  # row -> its texts and marks (cleared when rows change)
+        self._sync: dict[int, str] = {}  # ticket id -> sync state code, for the rows fetched so far
         self._companion = companion
         self._bold = QFont()
         self._bold.setBold(True)
@@ -216,14 +241,25 @@ class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
 
         def job(session: Session) -> Loaded:
             got = load_rows(session, flt, today, sort, descending, after, want, fill=fill)
-            if companion is None:
-                return got
-            return Loaded(got.rows, got.next, companion(session, flt, today))
+            # Each page's sync state in the same read (a grouped query over the page's tickets; nothing when
+            # this database does not sync with village laptops).
+            synced = sync_state(session, [r.id for r in got.rows])
+            return Loaded(got.rows, got.next, companion(session, flt, today) if companion is not None else None,
+                          synced)
 
         self._loader.request(job, lambda got: self._arrived(got, done), failed=self._failed)
 
     def _arrived(self, got: Loaded, apply: Callable[[Loaded], None]) -> None:
+        if apply != self._more:  # a reload or refresh re-read the sync state of every row it brings
+            changed = {i for i in set(self._sync) | set(got.sync) if self._sync.get(i) != got.sync.get(i)}
+            self._sync = dict(got.sync)
+        else:
+            changed = set()
+            self._sync.update(got.sync)
         apply(got)
+        if changed and self._rows:  # a state moved on a row whose other fields stayed (an export): repaint it
+            self._looks.clear()
+            self.dataChanged.emit(self.index(0, COL_SYNC), self.index(len(self._rows) - 1, COL_SYNC))
         if got.companion is not None:
             self.companion_loaded.emit(got.companion)
 
@@ -285,6 +321,15 @@ class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
         """The ticket id of a row (what a refresh keeps the selection and the viewport on)."""
         return self._rows[row].id if 0 <= row < len(self._rows) else None
 
+    def sync_of(self, ticket_id: int) -> str:
+        """The ticket's sync state as shown ("" when sync does not concern it)."""
+        return sync_label(self._sync.get(ticket_id))
+
+    @property
+    def any_sync(self) -> bool:
+        """Some row has a sync state (a village laptop, or a hall with laptops): the column is worth showing."""
+        return bool(self._sync)
+
     def row_at(self, row: int) -> QueueRow | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
@@ -345,11 +390,13 @@ class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
         if role == _DISPLAY:
             return look[col]
         if role == _BACKGROUND:
-            return look[9]
+            return look[_LOOK_BG]
         if role == _FOREGROUND:
-            return _OVERDUE_FG_BRUSH if look[10] and col in (COL_DUE, COL_DAYS, COL_NUMBER) else None
+            if col == COL_SYNC:
+                return _SYNC_BRUSHES.get(self._sync.get(self._rows[row].id, ""))
+            return _OVERDUE_FG_BRUSH if look[_LOOK_OVERDUE] and col in (COL_DUE, COL_DAYS, COL_NUMBER) else None
         if role == _FONT:
-            return self._bold if look[11] and col in (COL_DUE, COL_DAYS) else None
+            return self._bold if look[_LOOK_BOLD] and col in (COL_DUE, COL_DAYS) else None
         if role == _ALIGNMENT:
             return _RIGHT if col == COL_DAYS else None
         if role in (_DECORATION, _CHECK_STATE):
@@ -392,11 +439,14 @@ class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
             if role == _DISPLAY:
                 rd.setData(look[col])
             elif role == _BACKGROUND:
-                rd.setData(look[9])
+                rd.setData(look[_LOOK_BG])
             elif role == _FOREGROUND:
-                rd.setData(_OVERDUE_FG_BRUSH if look[10] and (marked or col == COL_NUMBER) else None)
+                if col == COL_SYNC:
+                    rd.setData(_SYNC_BRUSHES.get(self._sync.get(self._rows[row].id, "")))
+                else:
+                    rd.setData(_OVERDUE_FG_BRUSH if look[_LOOK_OVERDUE] and (marked or col == COL_NUMBER) else None)
             elif role == _FONT:
-                rd.setData(self._bold if look[11] and marked else None)
+                rd.setData(self._bold if look[_LOOK_BOLD] and marked else None)
             elif role == _ALIGNMENT:
                 rd.setData(_RIGHT if col == COL_DAYS else None)
             elif role in (_DECORATION, _CHECK_STATE):
@@ -405,8 +455,8 @@ class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
                 rd.setData(self.data(index, role))
 
     def _look(self, r: QueueRow) -> tuple[Any, ...]:
-        """The nine texts of a row, its background brush, and whether it is overdue / marked in bold."""
-        texts = tuple(self._display(r, c) for c in range(len(HEADERS)))
+        """The texts of a row, its background brush, and whether it is overdue / marked in bold."""
+        texts = (*(self._display(r, c) for c in range(COL_SYNC)), sync_label(self._sync.get(r.id)))
         bg = _OVERDUE_BG_BRUSH if r.overdue else (_TODAY_BG_BRUSH if r.due_today else None)
         return (*texts, bg, r.overdue, r.overdue or r.due_today)
 

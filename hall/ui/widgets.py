@@ -17,6 +17,7 @@ from hall.ui.ticket_table_model import (
     COL_NUMBER,
     COL_RECEIVED,
     COL_STATE,
+    COL_SYNC,
     COL_WINDOW,
 )
 
@@ -24,7 +25,7 @@ from hall.ui.ticket_table_model import (
 TICKET_COLUMN_SAMPLES = {
     COL_NUMBER: "320581101-000-20260305-0012", COL_ITEM: "最低生活保障申请（城乡）审核", COL_APPLICANT: "欧阳某某某",
     COL_KIND: "承诺件", COL_STATE: "办结（容缺通过）", COL_DUE: "2026-03-05（暂定）", COL_DAYS: "超期99个工作日",
-    COL_WINDOW: "W10", COL_RECEIVED: "2026-03-05 10:00"}
+    COL_WINDOW: "W10", COL_RECEIVED: "2026-03-05 10:00", COL_SYNC: "已同步"}
 CELL_PADDING = 24
 
 

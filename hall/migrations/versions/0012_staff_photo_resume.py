@@ -1,7 +1,7 @@
 """staff: the badge board's photo (a small JPEG, base64) and short résumé
 
 Revision ID: 0012
-Revises: 0014
+Revises: 0011
 Create Date: 2026-12-04 03:00:00
 
 Both are set through ``staff.changed`` events (管理 → 工作人员 → 修改); existing staff get empty values.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0014'  # was '0007'; re-chained after main's 0014 (petitions) when main was merged in
+down_revision = '0011'  # was '0007'; chained after main's 0007 → 0014 → 0011 when main was merged in
 branch_labels = None
 depends_on = None
 

@@ -36,11 +36,13 @@ from sqlalchemy import (
 
 from hall.models import Base
 from hall.models.legacy import FROZEN_TABLES
+from hall.models.sync import LOCAL_TABLES
 
 # The ledger itself: the source every other table is rebuilt from, never compared with a rebuild of itself.
 # What the projections are made from, not projections: the events, and what the upgrade from release 1 froze of
 # its events' meaning (hall/models/legacy.py) — copied into a scratch replay, never truncated by a rebuild.
-SOURCE_TABLES = frozenset({"events", *FROZEN_TABLES})
+# And what a node records of its own exchanges (hall/models/sync.py): local, never rebuilt from events.
+SOURCE_TABLES = frozenset({"events", *FROZEN_TABLES, *LOCAL_TABLES})
 
 
 @dataclass(frozen=True)

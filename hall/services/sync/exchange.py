@@ -100,17 +100,35 @@ def relayed_events(session: Session, hall_node: str, point: str) -> list[dict[st
     return out
 
 
-def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> bytes:
-    """A laptop's bundle for its hall, or (``to``: a peer's node id or point code) the hall's for a laptop."""
-    ack = _heads(session)
+@dataclass(frozen=True)
+class Outgoing:
+    """What an export will send: to whom, and the events (before anything is sealed or written)."""
+
+    to: str  # the recipient's node id
+    box_key: str
+    intake_point: str  # the laptop's point (the recipient's at the hall, this node's own on a laptop)
+    events: list[dict[str, Any]]
+
+
+def outgoing(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> Outgoing:
+    """The events a laptop sends its hall, or (``to``: a peer's node id or point code) the hall a laptop."""
     if keys.role == "laptop":
         if keys.hall is None:
             raise BundleRejected("本机尚未加入中心（先运行 sync join）", "peer")
-        events = own_events(session, keys.node_id, since)
-        return seal(keys, keys.hall.box_key, manifest(keys, keys.hall.node_id, "bundle", events, ack), events)
+        return Outgoing(keys.hall.node_id, keys.hall.box_key, keys.intake_point,
+                        own_events(session, keys.node_id, since))
     peer = _peer_by(session, to)
-    events = relayed_events(session, keys.node_id, peer.intake_point)
-    return seal(keys, peer.box_key, manifest(keys, peer.node_id, "bundle", events, ack), events)
+    return Outgoing(peer.node_id, peer.box_key, peer.intake_point,
+                    relayed_events(session, keys.node_id, peer.intake_point))
+
+
+def seal_outgoing(session: Session, keys: NodeKeys, out: Outgoing) -> bytes:
+    return seal(keys, out.box_key, manifest(keys, out.to, "bundle", out.events, _heads(session)), out.events)
+
+
+def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> bytes:
+    """A laptop's bundle for its hall, or (``to``: a peer's node id or point code) the hall's for a laptop."""
+    return seal_outgoing(session, keys, outgoing(session, keys, to=to, since=since))
 
 
 def provision(session: Session, keys: NodeKeys, peer_node: str) -> bytes:

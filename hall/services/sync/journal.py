@@ -1,0 +1,220 @@
+"""The local record of every bundle this node wrote or took in (``sync_exchanges``), and the exchanges that keep it.
+
+Export and import go through here (the CLI, the LAN and the 同步 screen alike) so the record cannot be forgotten:
+an export is recorded in the transaction that read its events (the caller writes the file before it commits, so
+a file that could not be written leaves no record); an import is recorded in the import's own transaction, with
+the acknowledgement vector the other side sent — what it already holds of this node's chain. A refused bundle
+records nothing (the database stays unchanged). What the tickets' sync state is made of: hall/services/sync/state.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hall.models import NodeHead
+from hall.models.sync import SyncExchange
+from hall.services.base.actor import Actor
+from hall.services.storage import changes
+from hall.services.sync import exchange
+from hall.services.sync.bundle import Opened
+from hall.services.sync.keys import NodeKeys
+
+
+def bundle_id(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _ranges(chains: list[dict[str, Any]]) -> str:
+    return json.dumps([{k: c[k] for k in ("node_id", "first_seq", "last_seq", "count")} for c in chains],
+                      sort_keys=True)
+
+
+def _acked(manifest: dict[str, Any], node_id: str) -> int:
+    """The seq the sender says it holds of ``node_id``'s chain (its ack vector: node -> [seq, hash])."""
+    got = manifest["ack"].get(node_id)
+    if isinstance(got, list) and got and isinstance(got[0], int) and not isinstance(got[0], bool):
+        return max(0, got[0])
+    return 0
+
+
+def record_received(session: Session, keys: NodeKeys, direction: str, data: bytes, opened: Opened, new: int,
+                    summary: str) -> bool:
+    """Record a bundle taken in; False (and nothing recorded) when this very file was taken in before."""
+    m = opened.manifest
+    digest = bundle_id(data)
+    if session.scalar(select(SyncExchange.id).where(SyncExchange.bundle_id == digest,
+                                                    SyncExchange.direction == direction).limit(1)) is not None:
+        return False  # the exact file again: it told us nothing new, and an exact re-import changes nothing at all
+    session.add(SyncExchange(at=datetime.now(), node=keys.node_id, peer=m["from"], direction=direction,
+                             bundle_id=digest, chains=_ranges(m["chains"]), events=m["count"],
+                             new_events=new, sent_seq=0, acked_seq=_acked(m, keys.node_id), summary=summary))
+    session.flush()
+    return True
+
+
+# ------------------------------------------------------------------------------------------ export
+@dataclass(frozen=True)
+class Preview:
+    """What an export will send, counted by kind, before anything is written."""
+
+    to: str
+    intake_point: str
+    events: int
+    tickets: int  # distinct tickets the events are about
+    by_kind: tuple[tuple[str, int], ...]  # (Chinese label, count), most first
+
+
+def _label(kind: str) -> str:
+    from hall.services.tickets.record import EVENT_LABELS
+
+    return EVENT_LABELS.get(kind, kind)
+
+
+def preview(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> Preview:
+    out = exchange.outgoing(session, keys, to=to, since=since)
+    return _preview(out)
+
+
+def _preview(out: exchange.Outgoing) -> Preview:
+    kinds = Counter(_label(e["type"]) for e in out.events)
+    tickets = len({e["ticket_uid"] for e in out.events if e["ticket_uid"] is not None})
+    return Preview(out.to, out.intake_point, len(out.events), tickets,
+                   tuple(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))))
+
+
+@dataclass(frozen=True)
+class Exported:
+    data: bytes
+    preview: Preview
+    ticket_uids: frozenset[str]  # whose sync state this export moved (to 已发出)
+
+
+def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> Exported:
+    """Seal the bundle and record it (caller's transaction: write the file, then commit)."""
+    out = exchange.outgoing(session, keys, to=to, since=since)
+    data = exchange.seal_outgoing(session, keys, out)
+    uids = frozenset(e["ticket_uid"] for e in out.events if e["ticket_uid"] is not None)
+    return Exported(data, record_export(session, keys, out, data), uids)
+
+
+def seal(session: Session, keys: NodeKeys, *, to: str | None = None) -> tuple[exchange.Outgoing, bytes]:
+    """The bundle without its record (the LAN: recorded with the hall's answer, see hall/services/sync/lan.py)."""
+    out = exchange.outgoing(session, keys, to=to)
+    return out, exchange.seal_outgoing(session, keys, out)
+
+
+def record_export(session: Session, keys: NodeKeys, out: exchange.Outgoing, data: bytes, *,
+                  what: str = "") -> Preview:
+    mine = [e for e in out.events if e["node_id"] == keys.node_id]
+    chains = exchange._chains(out.events)
+    p = _preview(out)
+    session.add(SyncExchange(at=datetime.now(), node=keys.node_id, peer=out.to, direction="export",
+                             bundle_id=bundle_id(data), chains=_ranges(chains), events=len(out.events),
+                             new_events=0, sent_seq=mine[-1]["seq"] if mine else 0, acked_seq=0,
+                             summary=f"{what}发出 {p.events} 条事件（{p.tickets} 件办件）"))
+    session.flush()
+    return p
+
+
+# ------------------------------------------------------------------------------------------ import
+@dataclass(frozen=True)
+class Imported:
+    sender: str
+    received: int
+    new_events: int
+    tickets_new: int
+    tickets_updated: int
+    seen_before: bool = False  # this very file was imported before
+
+    @property
+    def message(self) -> str:
+        """The result in plain words, for the person who chose the file."""
+        if not self.new_events and self.seen_before:
+            return f"该同步文件已导入过，没有变化：文件中 {self.received} 条事件本机都已有，未做任何更改"
+        if not self.new_events:
+            return f"内容均已导入过，没有变化：文件中 {self.received} 条事件本机都已有"
+        parts = []
+        if self.tickets_new:
+            parts.append(f"新办件 {self.tickets_new} 件")
+        if self.tickets_updated:
+            parts.append(f"更新办件 {self.tickets_updated} 件")
+        what = "，".join(parts) if parts else "没有办件变化（只有事项清单、日历、设置或人员）"
+        return f"已导入：{what}；新事件 {self.new_events} 条（文件共 {self.received} 条）"
+
+
+def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes) -> Imported:
+    """Check everything, import in the caller's transaction, and record it with the sender's acknowledgement."""
+    opened, sender = exchange.read(keys, data, session)
+    head = session.get(NodeHead, sender)
+    before = head.seq if head is not None else 0
+    result = exchange.apply_opened(session, actor, keys, opened, sender)
+    new = [e for e in opened.events if e["seq"] > before]
+    for e in new:  # what the screens of this program learn when it commits (the events came in verbatim)
+        changes.note(session, e["type"], e["ticket_uid"], e["event_id"])
+    born = {e["ticket_uid"] for e in new if e["type"] == "ticket.received" and e["ticket_uid"] is not None}
+    touched = {e["ticket_uid"] for e in new if e["ticket_uid"] is not None} - born
+    got = Imported(sender, result.received, result.new, len(born), len(touched))
+    if not record_received(session, keys, "import", data, opened, result.new, got.message):
+        got = replace(got, seen_before=True)
+    return got
+
+
+# ------------------------------------------------------------------------------------------ reading it back
+@dataclass(frozen=True)
+class Mark:
+    """Per peer: how far this node's chain was sent, how far the peer said it holds it, and when."""
+
+    sent_seq: int = 0
+    acked_seq: int = 0
+    last_export: datetime | None = None
+    last_import: datetime | None = None
+
+    @property
+    def last_sync(self) -> datetime | None:
+        return max((t for t in (self.last_export, self.last_import) if t is not None), default=None)
+
+
+def marks(session: Session, node_id: str) -> dict[str, Mark]:
+    """Every peer this node exchanged with, from the record (one grouped query)."""
+    from sqlalchemy import func
+
+    t = SyncExchange
+    return fold(session.execute(select(t.peer, t.direction, func.max(t.sent_seq), func.max(t.acked_seq),
+                                       func.max(t.at)).where(t.node == node_id).group_by(t.peer, t.direction)))
+
+
+def fold(rows: Any) -> dict[str, Mark]:
+    """(peer, direction, max sent, max acked, last time) rows -> one Mark per peer."""
+    out: dict[str, dict[str, Any]] = {}
+    for peer, direction, sent, acked, at in rows:
+        m = out.setdefault(peer, {"sent_seq": 0, "acked_seq": 0, "last_export": None, "last_import": None})
+        m["sent_seq"] = max(m["sent_seq"], sent or 0)
+        m["acked_seq"] = max(m["acked_seq"], acked or 0)
+        if direction == "export":
+            m["last_export"] = at
+        elif m["last_import"] is None or at > m["last_import"]:
+            m["last_import"] = at
+    return {peer: Mark(**m) for peer, m in out.items()}
+
+
+@dataclass(frozen=True)
+class Line:
+    at: datetime
+    peer: str
+    direction: str
+    events: int
+    summary: str
+
+
+def recent(session: Session, node_id: str, limit: int = 20) -> tuple[Line, ...]:
+    t = SyncExchange
+    rows = session.scalars(select(t).where(t.node == node_id).order_by(t.id.desc()).limit(limit))
+    return tuple(Line(r.at, r.peer, r.direction, r.events, r.summary) for r in rows)
