@@ -34,6 +34,7 @@ from hall.ui import messages
 from hall.ui.background import Loader, Progress, Task
 from hall.ui.ops import ChangeListener, Context, OperationTask
 from hall.ui.progress import ProgressStrip
+from hall.ui.screen_fit import fit_on_screen
 from hall.ui.widgets import read_only_table
 
 PROBLEM_HEADERS = ("工作表", "行", "列", "问题")
@@ -97,7 +98,7 @@ class CatalogAdminDialog(QDialog):
         close.clicked.connect(self.reject)
         self.loader = Loader(ctx.db, self)
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.catalog, lambda _c: self.refresh())
-        self.resize(980, 600)
+        fit_on_screen(self, 65, 30)
         self.refresh()
 
     @property

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from hall.errors import HallError, ValidationError
 from hall.ui.ops import Context, run
+from hall.ui.screen_fit import text_size
 
 BAD = "color: #b00020; font-weight: bold;"
 
@@ -33,7 +34,7 @@ class AdminForm(QDialog):
         self.ctx, self._save = ctx, save
         self.setObjectName("adminForm")
         self.setWindowTitle(title)
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(text_size(self, 30, 0).width())
         self.widgets: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
         self._names: dict[str, str] = {}

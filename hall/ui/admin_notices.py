@@ -31,6 +31,7 @@ from hall.ui.background import Loader, Progress, Task
 from hall.ui.ops import Context
 from hall.ui.print_preview import paint_to_printer
 from hall.ui.progress import ProgressStrip
+from hall.ui.screen_fit import fit_on_screen
 
 BOOKLET, WINDOW, STAFF, FLOWCHART = "booklet", "window", "staff", "flowchart"
 KINDS = {BOOKLET: "六公开汇编（全部事项办事指南）", WINDOW: "窗口公示牌", STAFF: "工作人员挂牌上岗公示",
@@ -147,7 +148,7 @@ class NoticesDialog(QDialog):
         self.loader.request(lambda s: ([(w.code, w.name) for w in catalog.window_views(s)],
                                        [(i.code, i.name) for i in catalog.item_views(s)]), self._lookups)
         self._set_ready(False)
-        self.resize(1000, 720)
+        fit_on_screen(self, 66, 40)  # an A4 page previewed at a readable size; it scrolls
 
     def _lookups(self, got: tuple[list[tuple[str, str]], list[tuple[str, str]]]) -> None:
         self.windows, self.items = got

@@ -24,6 +24,7 @@ from hall.services.people import staff
 from hall.ui.admin_form import AdminForm, line, number
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context, run
+from hall.ui.screen_fit import fit_on_screen
 from hall.ui.widgets import read_only_table
 
 WINDOW_HEADERS = ("编码", "窗口名称", "咨询电话", "排序", "事项", "在岗人员", "状态")
@@ -111,7 +112,7 @@ class PointsAdminDialog(QDialog):
         self.point_table.doubleClicked.connect(lambda _i: self.edit_point())
         self.loader = Loader(ctx.db, self)
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.catalog or c.staff, lambda _c: self.refresh())
-        self.resize(900, 640)
+        fit_on_screen(self, 60, 32)
         self._selection_changed()
         self.refresh()
 

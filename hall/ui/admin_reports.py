@@ -32,6 +32,7 @@ from hall.ui import messages
 from hall.ui.background import Progress, Task
 from hall.ui.ops import Context
 from hall.ui.progress import ProgressStrip
+from hall.ui.screen_fit import text_size
 
 # (export kind, label, which periods it takes)
 REPORTS = (("monthly", "月度统计（按窗口、类型、受理点、事项，附效绩、超期清单、台账）", "month"),
@@ -60,7 +61,7 @@ class ReportsDialog(QDialog):
         self.result: reports_xlsx.ReportResult | None = None
         self.setObjectName("reportsDialog")
         self.setWindowTitle(self.tr("报表导出"))
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(text_size(self, 40, 0).width())
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.report = QComboBox()

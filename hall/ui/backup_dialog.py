@@ -37,6 +37,7 @@ from hall.ui import messages
 from hall.ui.background import Progress, Task
 from hall.ui.ops import Context
 from hall.ui.progress import ProgressStrip
+from hall.ui.screen_fit import fit_on_screen
 from hall.ui.widgets import read_only_table
 
 HEADERS = ("备份时间", "种类", "大小", "核验", "文件")
@@ -125,7 +126,7 @@ class BackupDialog(QDialog):
             for b in (self.backup_btn, self.full_btn, self.restore_btn, self.other_btn):
                 b.setToolTip(tip)
             self.note.setText(tip)
-        self.resize(980, 560)
+        fit_on_screen(self, 65, 28)  # in characters and lines, never beyond the screen (hall/ui/screen_fit.py)
         self._selection_changed()
         self.refresh()
 

@@ -18,6 +18,7 @@ from hall.errors import HallError
 from hall.services import backup_chain, backup_list, backups
 from hall.ui.background import Progress, Task
 from hall.ui.progress import ProgressStrip
+from hall.ui.screen_fit import text_size
 
 
 class RestoreDialog(QDialog):
@@ -28,7 +29,7 @@ class RestoreDialog(QDialog):
         self.error: HallError | None = None
         self.setObjectName("restoreDialog")
         self.setWindowTitle(self.tr("从备份恢复"))
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(text_size(self, 40, 0).width())
         layout = QVBoxLayout(self)
         self.text = QLabel(self.tr("正在从 {0} 恢复数据库，请勿关闭电脑……").format(backup.name))
         self.text.setObjectName("restoreText")
