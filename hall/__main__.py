@@ -137,7 +137,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = app.exec()
         live.stop()
         actor = None
-        if window.switch_user:  # 文件 → 注销/切换用户: the same database, the next person logs in
+        if window.restore_from is not None:  # 管理 → 备份与恢复: close the database, restore, open it again
+            from hall.ui.restore_runner import restore_then_reopen
+
+            log.info("restore requested")
+            window.deleteLater()
+            try:
+                opened = restore_then_reopen(paths, opening.url, args.intake_point, opened, window.restore_from)
+            except HallError as exc:
+                messages.error(None, app.translate("main", "无法打开数据库"), str(exc))
+                return 2
+            again = LoginDialog(opened.db, node, opening.hall_name)
+            if again.exec() == LoginDialog.DialogCode.Accepted:
+                actor = again.actor
+        elif window.switch_user:  # 文件 → 注销/切换用户: the same database, the next person logs in
             log.info("switch user")
             window.deleteLater()
             again = LoginDialog(opened.db, node, window.hall_name or opening.hall_name)

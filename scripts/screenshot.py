@@ -19,10 +19,16 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 
+sys.path.insert(0, str(Path(__file__).parent))
+from screenshot_admin import STAGES as ADMIN_STAGES
+from screenshot_admin import WAIT_MS as ADMIN_WAIT_MS
+from screenshot_admin import stage as admin_stage
+
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["main", "login", *WINDOW_STAGES, "first-run", "first-run-info", "rating"])
+    p.add_argument("what", choices=["main", "login", *WINDOW_STAGES, *ADMIN_STAGES, "first-run", "first-run-info",
+                                    "rating"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -44,7 +50,7 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what in ("main", *WINDOW_STAGES, "first-run-info"):
+    if args.what in ("main", *WINDOW_STAGES, *ADMIN_STAGES, "first-run-info"):
         from datetime import date
 
         from hall.ui import messages
@@ -75,7 +81,8 @@ def main() -> int:
                      "detail-action": stage_detail_action, "action-error": stage_action_error,
                      "lock": stage_lock,
                      "petition": stage_petition, "reception": stage_reception,
-                     "sync": stage_sync}[args.what]
+                     "sync": stage_sync,
+                     **{n: (lambda w, n=n: admin_stage(n, w)) for n in ADMIN_STAGES}}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     elif args.what == "first-run":
         from hall.ui.login_dialog import FirstRunDialog
@@ -96,7 +103,7 @@ def main() -> int:
         image.save(args.out)
         app.quit()
 
-    QTimer.singleShot(args.wait, grab)
+    QTimer.singleShot(max(args.wait, ADMIN_WAIT_MS.get(args.what, 0)), grab)  # admin stages run a job first
     app.exec()
     return 0
 

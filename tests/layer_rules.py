@@ -29,7 +29,7 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("hall.services.sync",),  # village laptops: enrolment, bundles, verified imports
     # The composition of the services: the projection registry and the opening of a hall.
     ("hall.services.projections", "hall.services.bootstrap", "hall.services.ledger_check", "hall.services.backups",
-     "hall.services.backup_chain"),
+     "hall.services.backup_chain", "hall.services.backup_list"),
     ("hall.print",),
     ("hall.exchange",),
     ("hall.demo",),

@@ -32,6 +32,7 @@ META = json.loads((FIXTURE / "release-1.json").read_text(encoding="utf-8"))
 NEW_SINCE_RELEASE_1: frozenset[str] = frozenset({
     "calendar.seeded",  # the calendar seeding as an event
     "staff.changed", "staff.active_set", "staff.password_reset",  # staff administration
+    "intake_point.changed",  # 管理 → 窗口与代办点: a proxy point renamed or disabled
     "sync.peer_enrolled", "sync.peer_revoked", "sync.joined",  # village-laptop sync (hall/services/sync)
     # every derived date by the one date rule: 补正 requests at any stage, re-derived on calendar changes
     "supplement.requested", "supplement.due_changed", "joint.due_changed", "proxy.due_changed",

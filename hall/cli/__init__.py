@@ -21,6 +21,7 @@ from hall.cli import (
     demo_cmd,
     encryption_cmd,
     petition_cmd,
+    places_cmd,
     print_cmd,
     report_cmd,
     server_cmd,
@@ -35,7 +36,7 @@ log = logging.getLogger("hall.cli")
 
 # The modules that contribute sub-commands, in the order of ``hall-admin --help``; each has register(subparsers).
 COMMAND_MODULES = (core_cmd, settings_cmd, server_cmd, catalog_cmd, demo_cmd, calendar_cmd, print_cmd, report_cmd,
-                   sync_cmd, encryption_cmd, petition_cmd)
+                   sync_cmd, encryption_cmd, petition_cmd, places_cmd)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(prog="hall-admin", description="Hall 便民服务中心 管理命令")

@@ -27,6 +27,12 @@ def register_actions(sub: Any) -> None:
         d.add_argument("staff_no", metavar="工号")
         d.add_argument("--reason", required=True, help="原因，记入台账")
         d.set_defaults(handler=cmd_active, active=active)
+    pr = sub.add_parser("profile", help="挂牌上岗公示的照片（JPEG/PNG）和简历")
+    pr.add_argument("staff_no", metavar="工号")
+    pr.add_argument("--photo", metavar="FILE", help="照片文件（最大 5 MB，自动裁成 3:4）")
+    pr.add_argument("--no-photo", action="store_true", help="移除照片")
+    pr.add_argument("--resume", help="简历（至多60字，会公开张贴）")
+    pr.set_defaults(handler=cmd_profile)
     r = sub.add_parser("reset-password", help="设置临时密码：本人下次登录时须改为自己的密码")
     r.add_argument("staff_no", metavar="工号")
     r.add_argument("--password", help="临时密码（也可用环境变量 HALL_STAFF_PASSWORD；省略则提示输入）")
@@ -68,4 +74,28 @@ def cmd_reset(args: argparse.Namespace, ctx: Any) -> int:
         staff.reset_password(s, ctx.actor, args.staff_no, password)
         v = staff.view(s, args.staff_no)
     print(f"已重置 {v.staff_no} {v.name} 的密码：本人下次登录时须设置新密码")
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace, ctx: Any) -> int:
+    from pathlib import Path
+
+    from hall.services.people import photos
+
+    if args.photo and args.no_photo:
+        raise ValidationError("--photo/--no-photo", "只能选一个")
+    photo: bytes | str | None = ""
+    if args.photo:
+        path = Path(args.photo)
+        try:
+            if path.stat().st_size > photos.MAX_FILE_BYTES:
+                raise ValidationError(photos.FIELD, f"文件过大，最大 {photos.MAX_FILE_BYTES // 1024 // 1024} MB")
+            photo = path.read_bytes()
+        except OSError as exc:
+            raise ValidationError(photos.FIELD, f"无法读取文件“{path}”：{exc.strerror or exc}") from None
+    elif args.no_photo:
+        photo = None
+    with ctx.db.transaction() as s:
+        v = staff.set_profile(s, ctx.actor, args.staff_no, photo=photo, resume=args.resume)
+    print(f"已保存 {v.staff_no} {v.name} 的挂牌上岗照片与简历")
     return 0

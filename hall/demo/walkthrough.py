@@ -236,6 +236,7 @@ class _Walk:
             taken = set(s.scalars(select(IntakePoint.code)))
             code = next(f"{n:03d}" for n in range(5, 1000) if f"{n:03d}" not in taken)
             staff.add_intake_point(s, c.system, code, f"演示代办点{code}")
+        self.do(lambda s: staff.update_intake_point(s, c.system, code, f"演示代办点{code}（村委会）", True))
         self.laptops(c, code)
         with self.tx() as s:
             no = self._free_no(s, "WK")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hall.models.base import Base
@@ -38,6 +38,10 @@ class Staff(Base):
     must_set_password: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     photo_path: Mapped[str] = mapped_column(String(260), default="")
+    # The badge board's photo, a small JPEG as base64 (a few dozen KB): carried in the ``staff.changed`` event
+    # itself, so every node and every backup holds it (a path would name a file only one PC has).
+    photo: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resume: Mapped[str] = mapped_column(String(400), default="", server_default="")  # 简历, on the badge board
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -7,6 +7,7 @@ its data first and refuses to print an unmasked ID number or mobile phone.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from datetime import date
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Image, PageBreak, Spacer, Table, TableStyle
 
 from hall.print.base import Renderer, para, zh_date
@@ -26,6 +28,7 @@ from hall.print.guard import check_public
 from hall.print.sheet import TableSection, TextSection
 from hall.print.ticket_layout import GRID, HEAD_BG, fields_table, section_flowables
 
+RESUME_SIZE, RESUME_LEAD, RESUME_LINES = 8, 3.6 * mm, 3  # the staff badge's short résumé under the name
 MATERIAL_HEADER = ("序号", "材料名称", "形式", "份数", "出具单位")
 
 
@@ -283,12 +286,15 @@ class _Badge(Flowable):
         c.setFont(self.fonts.heading, 10)
         c.drawCentredString(w / 2, h - 5.6 * mm, f"{b.window} 窗口" if b.window.startswith("W") else b.window)
         lines = 2 + bool(b.b_post)  # post, staff number, B-post
+        resume = self._wrapped(b.resume, w - 6 * mm)
         # A one-inch-ish ID photo (25 × 32 mm), smaller when the badge is short, so no line leaves the card.
-        ph = max(min(32 * mm, h - 10 * mm - 8 * mm - lines * 5.5 * mm - 3 * mm), 12 * mm)
+        ph = max(min(32 * mm, h - 10 * mm - 8 * mm - lines * 5.5 * mm - len(resume) * RESUME_LEAD - 3 * mm), 12 * mm)
         pw = ph * 25 / 32
         px, py = (w - pw) / 2, h - 10 * mm - ph
         photo = Path(b.photo_path) if b.photo_path else None
-        if photo is not None and photo.is_file():
+        if b.photo:  # the photo the administrator chose in 工作人员 (a JPEG from the ledger)
+            c.drawImage(ImageReader(io.BytesIO(b.photo)), px, py, pw, ph, preserveAspectRatio=True)
+        elif photo is not None and photo.is_file():
             Image(str(photo), width=pw, height=ph, kind="proportional").drawOn(c, px, py)
         else:
             c.setDash(2, 2)
@@ -310,7 +316,31 @@ class _Badge(Flowable):
             size = self._fit(text, self.fonts.body, 10, w - 4 * mm)
             c.setFont(self.fonts.body, size)
             c.drawCentredString(w / 2, y, text)
+        if resume:
+            y -= 1.5 * mm
+            c.setFont(self.fonts.body, RESUME_SIZE)
+            c.setFillColor(colors.Color(0.25, 0.25, 0.25))
+            for line in resume:
+                y -= RESUME_LEAD
+                c.drawCentredString(w / 2, y, line)
         c.restoreState()
+
+    def _wrapped(self, text: str, room: float) -> list[str]:
+        """The résumé in lines that fit the card (at most RESUME_LINES; the last one ends in … if cut)."""
+        out: list[str] = []
+        for para_text in (text or "").splitlines():
+            line = ""
+            for ch in para_text.strip():
+                if line and self.canv.stringWidth(line + ch, self.fonts.body, RESUME_SIZE) > room:
+                    out.append(line)
+                    line = ""
+                line += ch
+            if line:
+                out.append(line)
+        if len(out) > RESUME_LINES:
+            out = out[:RESUME_LINES]
+            out[-1] = out[-1][:-1] + "…"
+        return out
 
 
 class FlowchartRenderer(PublicRenderer):

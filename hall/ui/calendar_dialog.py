@@ -38,7 +38,7 @@ from hall.errors import HallError, ValidationError
 from hall.services.calendar import workdays as calendar_service
 from hall.services.calendar.deadlines import WEEKDAY_NAMES
 from hall.services.calendar.workdays import HolidayRange, MakeupDay, YearNotice, YearOverview
-from hall.services.cases import recalc
+from hall.services.cases import calendar_preview, recalc
 from hall.ui import messages
 from hall.ui.background import Loader, Progress, Task
 from hall.ui.ops import ChangeListener, Context, OperationTask
@@ -47,6 +47,7 @@ from hall.ui.screen_fit import fit_on_screen
 
 Moved = list[tuple[str, date, date]]
 
+PREVIEW_LINES = 3  # tickets named in a preview (the count covers them all)
 KIND_NAMES = {"holiday": "法定节假日", "makeup": "调休上班", "local": "地方节假日"}
 
 
@@ -90,6 +91,8 @@ class CalendarDialog(QDialog):
         self.holidays = QTableWidget(0, 3)
         self.holidays.setHorizontalHeaderLabels([self.tr("假期名称"), self.tr("开始日期"), self.tr("结束日期")])
         self.holidays.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):  # a whole date and the drop-down arrow
+            self.holidays.setColumnWidth(col, self.fontMetrics().horizontalAdvance("2027-01-01") + 48)
         layout.addWidget(self.holidays, 1)
         form = QFormLayout()
         self.makeup = QLineEdit()
@@ -108,9 +111,13 @@ class CalendarDialog(QDialog):
         load.clicked.connect(self.load_file)
         self.confirm_button = QPushButton(self.tr("确认该年安排(&C)"))
         self.confirm_button.clicked.connect(self.confirm)
+        # What the change would do, before it is made (hall/services/cases/calendar_preview.py).
+        self.preview_button = QPushButton(self.tr("预览变化(&V)"))
+        self.preview_button.clicked.connect(self.preview_year)
         row.addWidget(add_row)
         row.addWidget(load)
         row.addStretch(1)
+        row.addWidget(self.preview_button)
         row.addWidget(self.confirm_button)
         layout.addLayout(row)
 
@@ -125,7 +132,9 @@ class CalendarDialog(QDialog):
             w.setDate(_qdate(today or date.today()))
         add_local = self.add_local_button = QPushButton(self.tr("添加地方节假日"))
         add_local.clicked.connect(self.add_local)
-        for w in (self.local_name, self.local_from, QLabel("—"), self.local_to, add_local):
+        self.preview_local_button = QPushButton(self.tr("预览(&W)"))
+        self.preview_local_button.clicked.connect(self.preview_local)
+        for w in (self.local_name, self.local_from, QLabel("—"), self.local_to, self.preview_local_button, add_local):
             local.addWidget(w)
         layout.addLayout(local)
 
@@ -138,6 +147,8 @@ class CalendarDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.loader = Loader(ctx.db, self)
+        self.previews = Loader(ctx.db, self)
+        self.previewed: tuple[Any, calendar_preview.CalendarPreview] | None = None  # (what was previewed, result)
         self.task: Task | None = None  # the change being saved, while it runs
         # A calendar change made elsewhere (another administrator's counter) shows here too; its own show on end.
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.calendar, lambda _c: self.refresh(), own=self)
@@ -222,8 +233,10 @@ class CalendarDialog(QDialog):
         except HallError as exc:
             messages.error(self, self.tr("无法确认"), str(exc))
             return None
-        if not messages.confirm(self, self.tr("确认节假日安排"),
-                                self.tr("确认后，所有涉及该年的在办件期限将重新计算，每一项变化都记入办理记录。继续吗？")):
+        question = self.tr("确认后，所有涉及该年的在办件期限将重新计算，每一项变化都记入办理记录。继续吗？")
+        if self.previewed is not None and self.previewed[0] == notice:
+            question = self.preview_text(self.previewed[1]) + "\n\n" + question
+        if not messages.confirm(self, self.tr("确认节假日安排"), question):
             return None
         actor = self.ctx.actor
         return self._save(self.tr("确认节假日安排"), self.tr("无法确认"),
@@ -287,6 +300,44 @@ class CalendarDialog(QDialog):
                  + str(len(moved)) + self.tr(" 件。")]
         lines += [f"{n}：{a.isoformat()} → {b.isoformat()}" for n, a, b in moved[:10]]
         self.result_label.setText("\n".join(lines))
+
+    # ------------------------------------------------------------------------------- previews
+    def preview_year(self) -> bool:
+        """Read in the background what confirming the notice on screen would change, and show it."""
+        try:
+            notice = self.notice()
+        except HallError as exc:
+            messages.error(self, self.tr("无法预览"), str(exc))
+            return False
+        self.result_label.setText(self.tr("正在计算将发生的变化……"))
+        self.previews.request(lambda s: calendar_preview.preview_year(s, notice.year, notice),
+                              lambda p: self._previewed(notice, p), failed=self._preview_failed)
+        return True
+
+    def preview_local(self) -> bool:
+        start, end, name = _pydate(self.local_from.date()), _pydate(self.local_to.date()), self.local_name.text()
+        self.result_label.setText(self.tr("正在计算将发生的变化……"))
+        self.previews.request(lambda s: calendar_preview.preview_local_holiday(s, start, name, end),
+                              lambda p: self._previewed((start, end, name), p), failed=self._preview_failed)
+        return True
+
+    def _previewed(self, what: Any, preview: calendar_preview.CalendarPreview) -> None:
+        self.previewed = (what, preview)
+        self.result_label.setText(self.preview_text(preview))
+
+    def _preview_failed(self, exc: HallError) -> None:
+        self.result_label.setText(self.tr("无法预览：") + str(exc))
+
+    def preview_text(self, p: calendar_preview.CalendarPreview) -> str:
+        days = "、".join(d.isoformat() for d in p.changed[:6]) + ("……" if len(p.changed) > 6 else "")
+        lines = [self.tr("预览（尚未保存）：{0} 个日期的工作日状态将改变{1}；{2} 件在办件的办结期限将移动，"
+                         "另有 {3} 件期限不变、不再标为“暂定”。").format(
+                             len(p.changed), f"（{days}）" if days else "", len(p.moved), p.unprovisional)]
+        # A few examples only: the dialog must still fit a 1366×768 screen (every change goes into the history).
+        lines += [f"{n}：{a.isoformat()} → {b.isoformat()}" for n, a, b in p.moved[:PREVIEW_LINES]]
+        if len(p.moved) > PREVIEW_LINES:
+            lines.append(self.tr("…… 其余 {0} 件").format(len(p.moved) - PREVIEW_LINES))
+        return "\n".join(lines)
 
     @staticmethod
     def _ask_file(parent: QWidget) -> str:

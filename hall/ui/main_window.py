@@ -14,10 +14,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QScrollArea, QSplitter, QTabWidget, QWidget
 
 from hall.errors import HallError
-from hall.services import backup_chain
+from hall.services import backup_chain, backup_list
 from hall.services.base.actor import ROLE_LABELS
 from hall.services.cases.petition import is_petition_item
 from hall.services.catalog import items as catalog
@@ -56,7 +56,9 @@ QLabel#sexValue, QLabel#birthValue { font-weight: bold; }
 
 def _daily_backup(db: Database) -> None:
     try:
-        backup_chain.daily_if_due(db)  # the day's increment, the rolling base brought up to it
+        with backup_list.one_backup_at_a_time(db, wait_s=0) as mine:  # never beside 管理 → 备份与恢复's
+            if mine:
+                backup_chain.daily_if_due(db)  # the day's increment, the rolling base brought up to it
     except Exception as exc:  # a full disk or a closing program must not stop the counter; it is logged
         log.warning("daily backup failed: %s", exc)
 
@@ -131,6 +133,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(QLabel(self.tr("受理点 ") + ctx.node.intake_point))
 
         file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
+        self.restore_from: Path | None = None  # read by the program when the window has closed: restore this
         self.switch_user = False  # read by the program when the window has closed: log in again, not quit
         switch_action = QAction(self.tr("注销 / 切换用户(&L)"), self)
         switch_action.setObjectName("switchUserAction")
@@ -175,6 +178,7 @@ class MainWindow(QMainWindow):
                 staff_action.setObjectName("staffAdminAction")
                 staff_action.triggered.connect(self.open_staff_admin)
                 manage.addAction(staff_action)
+                self._add_admin_screens(manage)
                 if ctx.node.intake_point == "000":
                     sync_action = QAction(self.tr("同步（村代办点电脑）…"), self)
                     sync_action.setObjectName("syncAction")
@@ -298,6 +302,55 @@ class MainWindow(QMainWindow):
         dialog = HallInfoDialog(self.ctx, self, first_run=first_run)
         dialog.open()  # window-modal, not a nested loop: the screens behind keep repainting
         return dialog
+
+    def _add_admin_screens(self, manage: QMenu) -> None:
+        """The administrator's other screens (hall/ui/admin_*.py, backup_dialog.py), each a dialog of its own."""
+        for text, name, fn in (
+                (self.tr("窗口与代办点(&W)…"), "pointsAdminAction", self.open_points_admin),
+                (self.tr("事项目录导入导出(&C)…"), "catalogAdminAction", self.open_catalog_admin),
+                (self.tr("备份与恢复(&K)…"), "backupAction", self.open_backups),
+                (self.tr("公开信息打印(&P)…"), "noticesAction", self.open_notices),
+                (self.tr("报表导出(&E)…"), "reportsAction", self.open_reports)):
+            act = QAction(text, self)
+            act.setObjectName(name)
+            act.triggered.connect(fn)
+            manage.addAction(act)
+
+    def _open_dialog(self, dialog: QDialog) -> QDialog:
+        dialog.open()  # window-modal, not a nested loop
+        return dialog
+
+    def open_points_admin(self) -> QDialog:
+        from hall.ui.admin_points import PointsAdminDialog
+
+        return self._open_dialog(PointsAdminDialog(self.ctx, self))
+
+    def open_catalog_admin(self) -> QDialog:
+        from hall.ui.admin_catalog import CatalogAdminDialog
+
+        return self._open_dialog(CatalogAdminDialog(self.ctx, self))
+
+    def open_backups(self) -> QDialog:
+        from hall.ui.backup_dialog import BackupDialog
+
+        return self._open_dialog(BackupDialog(self.ctx, self, restore=self.request_restore))
+
+    def open_notices(self) -> QDialog:
+        from hall.ui.admin_notices import NoticesDialog
+
+        return self._open_dialog(NoticesDialog(self.ctx, self))
+
+    def open_reports(self) -> QDialog:
+        from hall.ui.admin_reports import ReportsDialog
+
+        return self._open_dialog(ReportsDialog(self.ctx, self, today=self._today))
+
+    def request_restore(self, backup: Path) -> None:
+        """Close this window so that the program can close the database and restore ``backup`` (see
+        hall/ui/restore_runner.py); the login follows."""
+        self.restore_from = backup
+        if not self.close():
+            self.restore_from = None
 
     def stop_daily_timers(self) -> None:
         self._daily_timer.stop()

@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hall.errors import HallError
 from hall.services.base.actor import ROLE_LABELS
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context, run
 from hall.ui.screen_fit import fit_on_screen, text_size
+from hall.ui.staff_profile import ProfileFields
 
 HEADERS = ("工号", "姓名", "角色", "窗口", "受理点", "岗位", "B岗（代理岗）", "状态")
 
@@ -93,6 +95,10 @@ class StaffForm(QDialog):
         if person is None:
             form.addRow(self.tr("初始密码(&I)："), self.password)
         layout.addLayout(form)
+        self.profile: ProfileFields | None = None
+        if person is not None:  # the badge board's photo and résumé (staff_profile.py)
+            self.profile = ProfileFields(ctx, person.staff_no, self)
+            layout.addWidget(self.profile)
         self.error = QLabel()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
@@ -105,6 +111,11 @@ class StaffForm(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def _failed(self, exc: HallError) -> None:
+        self.error.setText(str(exc))
+        if self.profile is not None:
+            self.profile.mark(exc)
+
     def form(self) -> staff.StaffForm:
         return staff.StaffForm(staff_no=self.staff_no.text(), name=self.name.text(), role=self.role.currentData(),
                                post=self.post.text(), window_code=self.window.currentData(),
@@ -114,8 +125,15 @@ class StaffForm(QDialog):
     def save(self) -> None:
         form, actor = self.form(), self.ctx.actor
         fn = staff.update_staff if self.person is not None else staff.add_staff
-        done = run(self, self.ctx, lambda s: fn(s, actor, form), title=self.tr("未保存"),
-                   failed=lambda exc: self.error.setText(str(exc)))
+        profile = self.profile.changes() if self.profile is not None else None
+
+        def save(s):  # type: ignore[no-untyped-def]
+            done = fn(s, actor, form)
+            if profile is not None:  # one transaction: the person's fields and the badge's, or neither
+                done = staff.set_profile(s, actor, form.staff_no, **profile)
+            return done
+
+        done = run(self, self.ctx, save, title=self.tr("未保存"), failed=self._failed)
         if done is not None:
             self.accept()
 

@@ -130,6 +130,17 @@ def main(data_dir: str) -> None:
             check("首次使用（本中心信息）", HallInfoDialog(win.ctx, win, first_run=True))
             check("工作人员", StaffAdminDialog(win.ctx, win))
             check("节假日与调休", CalendarDialog(win.ctx, win))
+            from hall.ui.admin_catalog import CatalogAdminDialog
+            from hall.ui.admin_notices import NoticesDialog
+            from hall.ui.admin_points import PointsAdminDialog
+            from hall.ui.admin_reports import ReportsDialog
+            from hall.ui.backup_dialog import BackupDialog
+
+            check("窗口与代办点", PointsAdminDialog(win.ctx, win))
+            check("事项目录导入导出", CatalogAdminDialog(win.ctx, win))
+            check("备份与恢复", BackupDialog(win.ctx, win, backups_dir=Path(data_dir) / "backups"))
+            check("公开信息打印", NoticesDialog(win.ctx, win))
+            check("报表导出", ReportsDialog(win.ctx, win, today=lambda: TODAY))
         win.stop_daily_timers()
         win.hide()
     print(json.dumps({"checked": checked, "problems": problems}, ensure_ascii=False))

@@ -165,6 +165,8 @@ class StaffBadge:
     window: str
     photo_path: str | None = None
     b_post: str = ""  # 代理岗 (职位代理制)
+    photo: bytes | None = None  # the JPEG chosen in 管理 → 工作人员 (preferred over ``photo_path``)
+    resume: str = ""  # 简历: a few lines under the name
 
 
 @dataclass(frozen=True)

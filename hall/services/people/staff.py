@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from hall.errors import ConflictError, HallError, NotFound, PermissionDenied, ValidationError
 from hall.models import Event, IntakePoint, Staff, Window
 from hall.services.base.actor import ROLE_LABELS, Actor
+from hall.services.base.masking import find_personal_identifiers
 from hall.services.base.permissions import require_admin
 from hall.services.base.validators import free_text, has_forbidden_chars, parse_key
 from hall.services.storage import identity, ledger
@@ -354,3 +355,67 @@ def _project_point(session: Session, ev: Event, p: dict[str, Any]) -> None:
 def intake_points(session: Session) -> list[IntakePoint]:
     return list(session.scalars(select(IntakePoint).order_by(IntakePoint.code)))
 
+
+
+RESUME_LIMIT = 60  # 简历 on a badge: three short lines under the name (hall/print/notices.py)
+
+
+def set_profile(session: Session, actor: Actor, staff_no: str, *, photo: bytes | str | None = "",
+                resume: str | None = None) -> StaffView:
+    """The badge board's photo and short résumé. ``photo``: a file's bytes (checked and scaled, see
+    :mod:`hall.services.people.photos`), ``None`` to remove it, ``""`` to leave it; ``resume`` None leaves it.
+    One ``staff.changed`` event naming only what changed."""
+    from hall.services.people import photos
+
+    require_admin(actor, "修改工作人员照片和简历")
+    person = by_number(session, staff_no)
+    changed: dict[str, Any] = {}
+    if isinstance(photo, bytes):
+        stored = photos.prepare_photo(photo)
+        if stored != person.photo:
+            changed["photo"] = stored
+    elif photo is None and person.photo:
+        changed["photo"] = ""
+    if resume is not None:
+        text = free_text(resume, "简历", max_len=RESUME_LIMIT, multiline=True, required=False)
+        if find_personal_identifiers(text):  # it is printed on a public board: no ID number, phone or card number
+            raise ValidationError("简历", "会公开张贴，不能包含身份证号、电话或银行卡号")
+        if text != person.resume:
+            changed["resume"] = text
+    if changed:
+        ledger.append(session, actor, "staff.changed", {"staff_uid": person.uid, "values": changed})
+    return view(session, person.staff_no)
+
+
+def profile(session: Session, staff_no: str) -> tuple[str, str]:
+    """(photo as stored — base64 JPEG or "" —, résumé) of one person, for the edit dialog."""
+    person = by_number(session, staff_no)
+    return person.photo, person.resume
+
+
+def update_intake_point(session: Session, actor: Actor, code: str, name: str, active: bool) -> None:
+    """Rename a village proxy point, or disable one that closed (its tickets keep its code) and enable it again.
+    The hall itself (000) is never disabled, nor a point where active staff still work."""
+    require_admin(actor, "修改受理点")
+    code = parse_key(code, "受理点编码", max_len=3)
+    point = session.get(IntakePoint, code)
+    if point is None:
+        raise NotFound(f"受理点“{code}”不存在")
+    name = free_text(name, "受理点名称", max_len=80)
+    if not active and point.active:
+        if code == "000":
+            raise ConflictError("中心大厅（000）不能停用")
+        working = session.scalar(select(func.count()).select_from(Staff).where(
+            Staff.intake_point == code, Staff.active)) or 0
+        if working:
+            raise ConflictError(f"受理点“{code}”还有 {working} 名在岗人员：请先在“工作人员”中调整或停用，再停用受理点")
+    values = {k: v for k, v in (("name", name), ("active", bool(active))) if getattr(point, k) != v}
+    if values:
+        ledger.append(session, actor, "intake_point.changed", {"code": code, "values": values})
+
+
+@ledger.projector("intake_point.changed")
+def _project_point_changed(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    point = session.get_one(IntakePoint, p["code"])
+    for key, value in p["values"].items():
+        setattr(point, key, value)

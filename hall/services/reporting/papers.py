@@ -42,6 +42,7 @@ from hall.services.calendar import clock
 from hall.services.cases import joint, proxy, supplement
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
+from hall.services.people.photos import photo_bytes
 from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
 from hall.services.tickets.rules import derive_date
@@ -128,12 +129,15 @@ def item_notice(session: Session, code: str) -> ItemNotice:
 def staff_badges(session: Session) -> list[StaffBadge]:
     """挂牌上岗: active hall staff (window clerks and the manager); never an ID number or a phone."""
     badges = []
+    profiles = {no: (photo, resume) for no, photo, resume in session.execute(
+        select(Staff.staff_no, Staff.photo, Staff.resume).where(Staff.active))}
     for v in staff.list_staff(session):
         if not v.active or v.role not in ("clerk", "manager") or v.intake_point != "000":
             continue
         badges.append(StaffBadge(name=v.name, post=v.post or ROLE_LABELS.get(v.role, v.role), staff_no=v.staff_no,
                                  window=v.window_code or "中心", photo_path=v.photo_path or None,
-                                 b_post=v.b_post_name))
+                                 b_post=v.b_post_name, photo=photo_bytes(profiles.get(v.staff_no, ("", ""))[0]),
+                                 resume=profiles.get(v.staff_no, ("", ""))[1]))
     return badges
 
 

@@ -88,6 +88,7 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "catalog.imported": ("catalog",),
     "settings.changed": ("settings",),
     "staff.added": ("staff",), "staff.b_post_set": ("staff",), "intake_point.added": ("staff",),
+    "intake_point.changed": ("staff",),
     "staff.changed": ("staff",), "staff.active_set": ("staff",),
     "staff.password_set": (), "staff.password_reset": (),  # nothing any screen shows
     # bookkeeping: nothing on screen changes

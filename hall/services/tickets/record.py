@@ -138,6 +138,7 @@ EVENT_LABELS = {
     "reception.slot_posted": "安排领导接访",
     "reception.booked": "预约领导接访",
     "reception.cancelled": "取消领导接访预约",
+    "intake_point.changed": "修改或停用受理点",
 }
 
 
