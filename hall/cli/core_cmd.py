@@ -315,9 +315,10 @@ def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
     report = daily.run_batched(ctx.db, ctx.actor, args.date or date.today(),
                                None if args.quiet else _progress_printer(), full=args.full)
     print("\n".join(report.lines()))
-    from hall.services import backup_chain
+    from hall.services import backup_chain, backup_list
 
-    done = backup_chain.daily_if_due(ctx.db)  # the base is checked when made; each increment is read back
+    with backup_list.one_backup_at_a_time(ctx.db):  # never beside the window's backup: both would roll the base
+        done = backup_chain.daily_if_due(ctx.db)  # the base is checked when made; each increment is read back
     if done is not None:
         print(f"  每日备份：{done.path}（{'完整备份，已核验' if done.full else f'增量 {done.events} 条事件'}）")
     from hall.services.storage import checkpoint
@@ -352,11 +353,12 @@ def _progress_printer():  # type: ignore[no-untyped-def]
 
 
 def cmd_backup(args: argparse.Namespace, ctx: Any) -> int:
-    from hall.services import backup_chain, backups
+    from hall.services import backup_chain, backup_list, backups
 
     if args.incremental:
         day = datetime.combine(args.date, datetime.now().time()) if args.date else None
-        done = backup_chain.daily(ctx.db, Path(args.out) if args.out else ctx.paths.backups_dir, today=day)
+        with backup_list.one_backup_at_a_time(ctx.db):  # one writer of the rolling base at a time, any program
+            done = backup_chain.daily(ctx.db, Path(args.out) if args.out else ctx.paths.backups_dir, today=day)
         what = "完整备份（已核验）" if done.full else f"增量备份：{done.events} 条新事件"
         print(f"已备份到 {done.path}（{what}，{done.bytes / 1024:.0f} KB，用时 {done.seconds:.1f} 秒）")
         return 0
