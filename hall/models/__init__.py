@@ -1,6 +1,9 @@
 """SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
 
-from hall.models import workflow  # noqa: F401  (registers the case-workflow tables)
+from hall.models import (
+    supervision,  # noqa: F401  (效能监察 findings, fee receipts)
+    workflow,  # noqa: F401  (registers the case-workflow tables)
+)
 from hall.models.base import Base
 from hall.models.calendar import CalendarDay, CalendarYear
 from hall.models.catalog import CatalogVersion, Item, Window

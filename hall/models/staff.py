@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hall.models.base import Base
 
-ROLES = ("clerk", "manager", "village", "admin")
+ROLES = ("clerk", "manager", "village", "admin", "inspector")
 
 
 class IntakePoint(Base):
@@ -38,6 +38,8 @@ class Staff(Base):
     must_set_password: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     photo_path: Mapped[str] = mapped_column(String(260), default="")
+    # (党员)先锋岗: marked on the badge board (挂牌上岗).
+    vanguard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
