@@ -51,11 +51,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('inspection_findings', schema=None) as batch_op:
         batch_op.create_index('ix_inspection_findings_ticket', ['ticket_uid', 'found_on'], unique=False)
-    with op.batch_alter_table('staff', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('vanguard', sa.Boolean(), server_default=sa.false(), nullable=False))
-    with op.batch_alter_table('items', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('fee_cents', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('prerequisite', sa.String(length=16), server_default='', nullable=False))
+    # Plain ADD COLUMN (a constant default), not a batch table copy: staff and items are referenced by foreign
+    # keys, and SQLite's copy-and-rename would break them.
+    op.add_column('staff', sa.Column('vanguard', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('items', sa.Column('fee_cents', sa.Integer(), server_default='0', nullable=False))
+    op.add_column('items', sa.Column('prerequisite', sa.String(length=16), server_default='', nullable=False))
 
 
 def downgrade() -> None:
