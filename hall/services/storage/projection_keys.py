@@ -94,6 +94,8 @@ KEYS: dict[str, TableKey] = {k.table: k for k in (
     TableKey("appointments", "约访", ("event_id",), ("事件",), refs={"staff_id": _STAFF}),
     TableKey("circuit_visits", "巡回下访", ("event_id",), ("事件",), list_refs={"staff_ids": _STAFF}),
     TableKey("visit_tickets", "下访办件", ("ticket_uid",), ("办件",), refs={"visit_id": "circuit_visits"}),
+    TableKey("fee_charges", "一次性收费", ("event_id",), ("事件",)),
+    TableKey("inspection_findings", "效能监察意见", ("event_id",), ("事件",), refs={"inspector_id": _STAFF}),
 )}
 
 
