@@ -47,7 +47,7 @@ def record_finding(session: Session, actor: Actor, number: str, text_: str, *,
     t = tickets.get(session, number)
     said = free_text(text_, "监察意见", max_len=2000, multiline=True, min_len=2)
     ledger.append(session, actor, FINDING_EVENT, {"found_on": now.date(), "text": said,
-                                                  "reason": f"效能监察意见：{said[:200]}"}, ticket_uid=t.uid, at=now)
+                                                  "reason": said[:200]}, ticket_uid=t.uid, at=now)
 
 
 @ledger.projector(FINDING_EVENT)

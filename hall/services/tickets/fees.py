@@ -111,7 +111,7 @@ def charge_ticket(session: Session, actor: Actor, t: Ticket, form: FeeForm, *, n
     ledger.append(session, actor, CHARGED, {
         "amount_cents": amount, "payer": payer, "receipt_no": receipt_no, "charged_on": now.date(),
         "window_code": t.window_code, "item_code": t.item_code,
-        "reason": f"一次性收费 {yuan(amount)}，票据号码 {receipt_no}",
+        "reason": f"{yuan(amount)}，票据号码 {receipt_no}，缴费人 {payer}",
     }, ticket_uid=t.uid, at=now)
     return FeeView(amount, payer, receipt_no, now.date(), actor.name)
 
