@@ -461,7 +461,8 @@ def _fee_text(session: Session, t: Ticket, item: Item) -> str:
     taken = fees.charged(session, t.uid)
     if taken is None:
         return f"收费标准 {standard}，尚未收取"
-    return f"一次性收取 {taken.amount_text}（收费标准：{standard}）　票据号码：{taken.receipt_no}　缴费人：{taken.payer}"
+    return (f"一次性收取 {taken.amount_text}（收费标准：{standard}）　票据号码：{taken.receipt_no}"
+            f"　缴费人：{taken.payer}")
 
 
 def _state_label(t: Ticket) -> str:

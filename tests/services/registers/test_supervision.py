@@ -1,4 +1,5 @@
-"""效能监察, 一次性收费, 先锋岗 and 先照后证 on one real SQLite hall (2026 calendar), read back from papers and workbooks.
+"""效能监察, 一次性收费, 先锋岗 and 先照后证 on one real SQLite hall (2026 calendar), read back from papers and
+workbooks.
 
 One module-scoped hall: the catalogue is imported once with a fee on item 22 (社会保障卡补换, 20 元) and a
 prerequisite on item 20 (资格认证 needs 18 参保登记 closed); every test works on tickets of its own.
@@ -256,7 +257,8 @@ def test_a_catalogue_prerequisite_must_name_another_item():
     base = {"事项编码": "A1", "事项名称": "甲", "窗口": "W01", "办件类型": "即办件", "法定时限": "0", "承诺时限": "0",
             "时限单位": "工作日", "法定时限有据": "否", "补正后重新计时": "是"}
     sheets = {"窗口": [{"窗口编码": "W01", "窗口名称": "综合"}],
-              "事项": [{**base, "前置事项": "A1"}, {**base, "事项编码": "A2", "前置事项": "ZZ", "收费金额（元）": "1.234"}],
+              "事项": [{**base, "前置事项": "A1"},
+                     {**base, "事项编码": "A2", "前置事项": "ZZ", "收费金额（元）": "1.234"}],
               "材料": []}
     with pytest.raises(ValidationErrors) as got:
         parse_sheets(sheets)
