@@ -134,3 +134,26 @@ def of_number(session: Session, number: str) -> list[CaseDate]:
     from hall.services.tickets import record as tickets
 
     return of_ticket(session, tickets.get(session, number))
+
+
+@dataclass(frozen=True)
+class CaseExtras:
+    """What the case detail shows beside the ticket itself: every date explained, the fee, the findings."""
+
+    dates: tuple[CaseDate, ...]
+    fee_text: str  # 免费 / the standard still to pay / what was taken
+    fee_due: bool  # the item has a fee and none was taken yet (the 收费 action applies)
+    findings: tuple[str, ...]  # "2026-03-03 钱监察：…" (效能监察意见), newest first
+
+
+def extras(session: Session, number: str) -> CaseExtras:
+    from hall.services.registers import inspection
+    from hall.services.reporting.papers import fee_text_for
+    from hall.services.tickets import fees
+    from hall.services.tickets import record as tickets
+
+    t = tickets.get(session, number)
+    item = session.get_one(Item, t.item_id)
+    due = bool(item.fee_cents) and fees.charged(session, t.uid) is None and t.state not in fees.NOT_CHARGEABLE
+    found = tuple(f"{f.found_on} {f.inspector}：{f.text}" for f in inspection.findings(session, number))
+    return CaseExtras(tuple(of_ticket(session, t)), fee_text_for(session, t, item), due, found)

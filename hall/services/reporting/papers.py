@@ -424,7 +424,7 @@ def _complete(session: Session, t: Ticket, item: Item, paper: TicketPaper, code:
     if code == "acceptance" and t.accepted_on is None:
         raise ValidationError(title, f"办件 {t.number} 尚未受理（当前为{_state_label(t)}）")
     if code == "acceptance":
-        paper = replace(paper, fee_text=_fee_text(session, t, item))
+        paper = replace(paper, fee_text=fee_text_for(session, t, item))
     if code == "forward":
         if t.kind != "proxy":
             raise ValidationError(title, "只有代办件才有转办（上报）单")
@@ -452,7 +452,7 @@ def _complete(session: Session, t: Ticket, item: Item, paper: TicketPaper, code:
     return paper
 
 
-def _fee_text(session: Session, t: Ticket, item: Item) -> str:
+def fee_text_for(session: Session, t: Ticket, item: Item) -> str:
     """一次性收费 as the 受理通知书 prints it: 免费, what was taken (amount, receipt number, payer), or the standard
     still to be paid."""
     standard = fees.standard_text(item.fee_cents or 0, item.fee)
