@@ -19,7 +19,7 @@ from PySide6.QtGui import QGuiApplication
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["main", "login", "intake", "queue", "history", "dashboard", "stats",
-                                    "registers", "hall-info", "staff"])
+                                    "registers", "hall-info", "staff", "inspector", "inspector-case", "catalog"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -38,7 +38,8 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff"):
+    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff",
+                     "catalog"):
         from datetime import date
 
         from hall.ui import messages
@@ -55,8 +56,20 @@ def main() -> int:
             stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history,
                      "dashboard": lambda w: w.go_dashboard(), "stats": lambda w: w.go_stats(),
                      "registers": lambda w: w.go_registers(), "hall-info": lambda w: w.open_hall_info(),
-                     "staff": lambda w: w.open_staff_admin()}[args.what]
+                     "staff": lambda w: w.open_staff_admin(),
+                     "catalog": lambda w: w.open_catalog_view().view.only_flagged.setChecked(True)}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
+    elif args.what in ("inspector", "inspector-case"):
+        from datetime import date
+
+        from hall.ui.inspector_window import InspectorWindow
+
+        day = date.fromisoformat(args.today) if args.today else date.today()
+        win = InspectorWindow(Context(opened.db, opened.node, actor, ChangeSignal()), today=lambda: day)
+        win.resize(width, height)
+        win.move(0, 0)
+        widget = win
+        QTimer.singleShot(300, lambda: stage_inspector(win, args.what == "inspector-case"))
     else:
         from hall.ui.login_dialog import LoginDialog
 
@@ -114,6 +127,28 @@ def stage_history(win) -> None:  # type: ignore[no-untyped-def]
     dlg.reveal()
     dlg.move(90, 30)
     dlg.resize(1180, 700)
+
+
+def stage_inspector(win, case: bool) -> None:  # type: ignore[no-untyped-def]
+    """效能监察: the deemed-consent list (the first tab with rows), or one case read-only with its dates."""
+    win.tabs.setCurrentWidget(win.inspector)
+    view = win.inspector
+
+    def show() -> None:
+        for key in ("deemed", "overdue", "records", "departments"):
+            if view.tables[key].rowCount():
+                view.tabs.setCurrentWidget(view.tables[key])
+                break
+        if case:
+            number = next((view._number(k, 0) for k in ("deemed", "overdue", "records")
+                           if view.tables[k].rowCount()), "")
+            if number:
+                dlg = win.open_ticket(number)
+                dlg.move(90, 30)
+                dlg.resize(1180, 700)
+                dlg.dates.setCurrentCell(min(1, dlg.dates.rowCount() - 1), 0)
+
+    QTimer.singleShot(500, show)
 
 
 if __name__ == "__main__":

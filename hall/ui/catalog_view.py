@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QBrush, QColor, QShowEvent
-from PySide6.QtWidgets import QDialog, QLabel, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QHBoxLayout, QLabel, QTableWidgetItem, QVBoxLayout, QWidget
 
 from hall.services.catalog import overview
 from hall.services.catalog.overview import CatalogRow
@@ -35,9 +35,15 @@ class CatalogView(StaleWhileHidden, QWidget):
         self.rows: list[CatalogRow] = []
         self.loader = Loader(ctx.db, self)
         layout = QVBoxLayout(self)
+        top = QHBoxLayout()
         self.summary = QLabel()
         self.summary.setObjectName("catalogSummary")
-        layout.addWidget(self.summary)
+        top.addWidget(self.summary, 1)
+        self.only_flagged = QCheckBox(tr("只显示有一致性提示的事项"))
+        self.only_flagged.setObjectName("onlyFlagged")
+        self.only_flagged.toggled.connect(lambda _on: self._show())
+        top.addWidget(self.only_flagged)
+        layout.addLayout(top)
         self.table = read_only_table([tr(h) for h in self.HEADERS], 8, "catalogTable")
         layout.addWidget(self.table, 1)
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.catalog, lambda _c: self.mark_changed())
@@ -51,6 +57,10 @@ class CatalogView(StaleWhileHidden, QWidget):
         flagged = [r for r in rows if r.warnings]
         self.summary.setText(tr("当前事项清单共 {0} 项，其中 {1} 项有一致性提示（红色）。")
                              .format(len(rows), len(flagged)))
+        self._show()
+
+    def _show(self) -> None:
+        rows = [r for r in self.rows if r.warnings] if self.only_flagged.isChecked() else self.rows
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             cells = (str(r.row), r.code, r.name, r.window_code, r.kind_label, r.limits, r.fee, r.prerequisite,
