@@ -45,7 +45,7 @@ def hall(hall_sqlite, monkeypatch):
 
 
 def test_the_inspector_follows_everything_and_can_only_record_findings(qtbot, hall, monkeypatch):
-    opened, people, ctx, number = hall
+    opened, _people, ctx, number = hall
     win = InspectorWindow(ctx, today=lambda: TODAY)
     qtbot.addWidget(win)
     win.show()
