@@ -10,7 +10,6 @@ the case's detail.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -25,12 +24,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.orm import Session
 
 from hall.services.base.states import KIND_LABELS
-from hall.services.registers import accountability, inspection
-from hall.services.reporting import stats, supervision
+from hall.services.reporting import supervision
 from hall.services.reporting.stats import Period, fmt_days, fmt_rate
+from hall.services.reporting.supervision import InspectionLists as Lists
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context
 from hall.ui.widgets import StaleWhileHidden, read_only_table
@@ -41,26 +39,6 @@ def tr(text: str) -> str:
 
 
 RECORD_STATES = {"open": "待核实", "upheld": "属实", "dismissed": "不予追究"}
-
-
-@dataclass(frozen=True)
-class Lists:
-    overdue: list[stats.OverdueLine]
-    deemed: list[supervision.DeemedLine]
-    departments: list[supervision.DepartmentRow]
-    records: list[accountability.RecordView]
-    findings: list[inspection.FindingView]
-    fees: list[supervision.FeeLine]
-
-
-def load(session: Session, period: Period, today: date) -> Lists:
-    """Everything the view shows for ``period``, in one background read."""
-    clipped = period.clipped(today)
-    return Lists(stats.overdue_list(session, period, today=today), supervision.deemed_consents(session, clipped),
-                 supervision.department_stats(session, clipped),
-                 accountability.records(session, state=None, since=period.start, until=period.end),
-                 [f for f in inspection.findings(session) if period.start <= f.found_on <= period.end],
-                 supervision.fee_lines(session, clipped))
 
 
 def months(today: date, n: int = 12) -> list[Period]:
@@ -127,7 +105,7 @@ class InspectorView(StaleWhileHidden, QWidget):
     def refresh(self) -> None:
         self._stale = False
         period, today = self.period, self._today()
-        self.loader.request(lambda s: load(s, period, today), self._arrived)
+        self.loader.request(lambda s: supervision.inspection_lists(s, period, today), self._arrived)
 
     def _arrived(self, lists: Lists) -> None:
         self.lists = lists

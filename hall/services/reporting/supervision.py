@@ -20,6 +20,8 @@ from hall.models.supervision import FeeCharge
 from hall.models.workflow import JointCopy
 from hall.services.calendar import clock
 from hall.services.calendar.deadlines import working_days_between
+from hall.services.registers import accountability, inspection
+from hall.services.reporting import stats
 from hall.services.reporting.stats import Period
 from hall.services.tickets import fees
 
@@ -129,3 +131,26 @@ def inspectors(session: Session) -> list[str]:
     """Names of the active 效能监察员 (for the screen's title line)."""
     return list(session.scalars(select(Staff.name).where(Staff.role == "inspector", Staff.active)
                                 .order_by(Staff.staff_no)))
+
+
+@dataclass(frozen=True)
+class InspectionLists:
+    """Everything the 效能监察 screen shows for one period."""
+
+    overdue: list[stats.OverdueLine]
+    deemed: list[DeemedLine]
+    departments: list[DepartmentRow]
+    records: list[accountability.RecordView]
+    findings: list[inspection.FindingView]
+    fees: list[FeeLine]
+
+
+def inspection_lists(session: Session, period: Period, today: date) -> InspectionLists:
+    """The 效能监察 lists of ``period`` (clipped to ``today``), in one read."""
+    clipped = period.clipped(today)
+    return InspectionLists(
+        stats.overdue_list(session, period, today=today), deemed_consents(session, clipped),
+        department_stats(session, clipped),
+        accountability.records(session, state=None, since=period.start, until=period.end),
+        [f for f in inspection.findings(session) if period.start <= f.found_on <= period.end],
+        fee_lines(session, clipped))
