@@ -279,3 +279,32 @@ def test_the_badge_board_marks_the_vanguard_post(hall, tmp_path):
     board.render(pdf)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert text.count("党员先锋岗") == 1 and "孔医保" in text
+
+
+# ------------------------------------------------------------------------------ catalogue view warnings
+def test_the_catalogue_view_flags_a_prerequisite_circle_and_a_fee_that_contradicts_its_wording(hall):
+    from hall.services.catalog import consistency, overview
+
+    opened, _who = hall
+    with opened.db.transaction() as s:
+        spec = catalog.current_spec(s)
+        rows = {r.code: r for r in overview.rows(s)}
+    assert rows[FEE_ITEM].fee == "20 元（补换卡工本费）" and rows[NEEDS].prerequisite == NEEDED
+    assert any("协办部门最长答复时间" in w for w in rows["37"].warnings) and not rows["01"].warnings
+    assert rows["37"].row == 2 + [i.code for i in spec.items].index("37")  # the exported workbook's row
+    circle = tuple(replace(i, prerequisite=NEEDS) if i.code == NEEDED else
+                   replace(i, fee_cents=500) if i.code == "01" else i for i in spec.items)
+    found = {(w.code, w.reason) for w in consistency.warnings(replace(spec, items=circle))}
+    assert (NEEDS, "前置事项循环（20 → 18 → 20），任何申请人都无法受理") in found
+    assert (NEEDED, "前置事项循环（18 → 20 → 18），任何申请人都无法受理") in found
+    assert ("01", "收费金额为 5.00 元，但收费标准写明“不收费”") in found
+
+
+def test_the_module_ledger_replays_to_its_live_tables(hall):
+    """Every event written above (fees, findings, fault records, the vanguard flag, the catalogue's fees and
+    prerequisites) rebuilds exactly the live tables."""
+    from hall.services import ledger_check
+
+    opened, _who = hall
+    report = ledger_check.check(opened.db, limit=5)
+    assert report.ok, report.comparison.differences if report.comparison else report.replay_error
