@@ -108,3 +108,44 @@ def test_a_clerk_sees_actions_but_no_finding_button(qtbot, hall):
     assert dlg.buttons and not dlg.finding_btn.isVisibleTo(dlg) and dlg.fee_btn.isVisibleTo(dlg)
     assert not dlg.fee_btn.isEnabled()  # item 37 is free
     assert "收费：免费" in dlg.materials_value.text()
+
+
+def test_the_intake_form_names_a_missing_prerequisite_and_takes_the_fee(qtbot, hall_sqlite, tmp_path, monkeypatch):
+    """先照后证 shown before save; 一次性收费 typed with the intake and recorded with it."""
+    from dataclasses import replace
+
+    from hall_fixtures import actors_of
+
+    from hall.services.storage.drafts import DraftStore
+    from hall.services.tickets import fees
+    from hall.ui.intake_form import IntakeFormWidget
+
+    monkeypatch.setattr(messages, "shown", [])
+    with hall_sqlite.db.transaction() as s:
+        spec = catalog.current_spec(s)
+        items = tuple(replace(i, fee="补换卡工本费", fee_cents=2000) if i.code == "22" else
+                      replace(i, prerequisite="18") if i.code == "20" else i for i in spec.items)
+        catalog.import_catalog(s, hall_sqlite.system, replace(spec, items=items), "测试")
+        views = {v.code: v for v in catalog.item_views(s)}
+    ctx = Context(hall_sqlite.db, hall_sqlite.node, actors_of(hall_sqlite)["c03"], ChangeSignal())
+    form = IntakeFormWidget(ctx, DraftStore(tmp_path / "drafts"), today=lambda: TODAY,
+                            now=lambda: datetime(2026, 3, 20, 9))
+    qtbot.addWidget(form)
+    form.show()
+    form.load_item(views["20"])
+    form.id_edit.setText(ZHANG.id_no)
+    qtbot.waitUntil(lambda: form.prerequisite_label.isVisible(), timeout=3000)
+    assert "须先办结“18 城乡居民基本养老保险参保登记”" in form.prerequisite_label.text()
+    assert not form.fee_receipt.isVisible() and form.fee_label.text() == "收费：免费"
+
+    form.load_item(views["22"])
+    assert not form.prerequisite_label.isVisible() and form.fee_receipt.isVisible()
+    assert form.fee_label.text() == "收费：20.00 元（补换卡工本费）"
+    form.name_edit.setText(ZHANG.name)
+    form.all_received()
+    form.fee_receipt.setText("SF-7")
+    result = form.save()
+    assert result is not None and result.state == "accepted"
+    with hall_sqlite.db.reading() as s:
+        taken = fees.charged(s, tickets.get(s, result.number).uid)
+    assert (taken.amount_cents, taken.payer, taken.receipt_no) == (2000, "张三", "SF-7")
