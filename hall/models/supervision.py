@@ -11,15 +11,17 @@ from hall.models.base import Base
 
 
 class FeeCharge(Base):
-    """一次性收费: the fee taken for one ticket, once (the unique ticket_uid refuses a second receipt even if a
-    path forgot to ask first)."""
+    """一次性收费: the fee taken for one ticket. The service refuses a second charge; the table still keeps one
+    row per event, not per ticket, because two offline nodes can each charge the same ticket before they sync —
+    money taken twice must show as two receipts (the inspector's list), never vanish into a key clash that
+    would make the projection depend on which node's event arrived first."""
 
     __tablename__ = "fee_charges"
-    __table_args__ = (Index("ix_fee_charges_charged", "charged_on"),)
+    __table_args__ = (Index("ix_fee_charges_charged", "charged_on"), Index("ix_fee_charges_ticket", "ticket_uid"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
-    ticket_uid: Mapped[str] = mapped_column(String(36), unique=True)
+    ticket_uid: Mapped[str] = mapped_column(String(36))
     amount_cents: Mapped[int] = mapped_column(Integer)  # 分: money is never a float
     payer: Mapped[str] = mapped_column(String(80))
     receipt_no: Mapped[str] = mapped_column(String(40))

@@ -33,11 +33,11 @@ def upgrade() -> None:
     sa.Column('window_code', sa.String(length=8), nullable=False),
     sa.Column('item_code', sa.String(length=16), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_charges')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_fee_charges_event_id')),
-    sa.UniqueConstraint('ticket_uid', name=op.f('uq_fee_charges_ticket_uid'))
+    sa.UniqueConstraint('event_id', name=op.f('uq_fee_charges_event_id'))
     )
     with op.batch_alter_table('fee_charges', schema=None) as batch_op:
         batch_op.create_index('ix_fee_charges_charged', ['charged_on'], unique=False)
+        batch_op.create_index('ix_fee_charges_ticket', ['ticket_uid'], unique=False)
     op.create_table('inspection_findings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -68,5 +68,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_inspection_findings_ticket')
     op.drop_table('inspection_findings')
     with op.batch_alter_table('fee_charges', schema=None) as batch_op:
+        batch_op.drop_index('ix_fee_charges_ticket')
         batch_op.drop_index('ix_fee_charges_charged')
     op.drop_table('fee_charges')

@@ -2,9 +2,10 @@
 
 The catalogue gives each item its fee standard (``fee``: the wording, ``fee_cents``: the amount; 0 is 免费). A
 charge is one ledger event (``ticket.fee_charged``) naming the amount in 分, who paid and the receipt number; a
-second charge on the same ticket is refused (and the projection's unique ticket key refuses it again), a free
-item cannot be charged, and no charge may exceed the standard. The 受理通知书 prints the charge; the monthly
-statistics sum it.
+second charge on the same ticket is refused, a free item cannot be charged, and no charge may exceed the
+standard. (Two offline nodes may still each charge a ticket before they sync: the projection keeps both
+receipts, so the double charge shows in the inspector's list instead of depending on which arrived first.) The
+受理通知书 prints the charge; the monthly statistics sum it.
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ def check_form(form: FeeForm, standard_cents: int, item_name: str) -> tuple[int,
 
 
 def charged(session: Session, ticket_uid: str) -> FeeView | None:
-    f = session.scalars(select(FeeCharge).where(FeeCharge.ticket_uid == ticket_uid)).first()
+    """The ticket's charge (the first, should two offline nodes each have taken one: both stay listed)."""
+    f = session.scalars(select(FeeCharge).where(FeeCharge.ticket_uid == ticket_uid)
+                        .order_by(FeeCharge.charged_on, FeeCharge.event_id)).first()
     return None if f is None else FeeView(f.amount_cents, f.payer, f.receipt_no, f.charged_on, f.charged_by)
 
 
