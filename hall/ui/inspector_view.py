@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QTableWidget,
@@ -147,3 +148,16 @@ class InspectorView(StaleWhileHidden, QWidget):
         col = {"overdue": 0, "deemed": 0, "records": 2, "findings": 1, "fees": 1}.get(key)
         item: Any = self.tables[key].item(row, col) if col is not None else None
         return item.text() if item is not None else ""
+
+
+class InspectorDialog(QDialog):
+    """The same lists in a window of their own (the manager's 管理 menu)."""
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None, *,
+                 today: Callable[[], date] = date.today) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("效能监察"))
+        layout = QVBoxLayout(self)
+        self.view = InspectorView(ctx, self, today=today)
+        layout.addWidget(self.view)
+        self.resize(1280, 680)

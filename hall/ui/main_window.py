@@ -150,6 +150,10 @@ class MainWindow(QMainWindow):
             fault_action.setObjectName("faultRecordAction")
             fault_action.triggered.connect(self.open_fault_record)
             manage.addAction(fault_action)
+            inspect_action = QAction(self.tr("效能监察（超期、视为认可、协办部门答复、收费）…"), self)
+            inspect_action.setObjectName("inspectionAction")
+            inspect_action.triggered.connect(self.open_inspection)
+            manage.addAction(inspect_action)
             catalog_action = QAction(self.tr("事项清单（一致性提示）…"), self)
             catalog_action.setObjectName("catalogViewAction")
             catalog_action.triggered.connect(self.open_catalog_view)
@@ -256,6 +260,15 @@ class MainWindow(QMainWindow):
         from hall.ui.catalog_view import CatalogDialog
 
         dialog = CatalogDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
+    def open_inspection(self) -> QDialog:
+        """The 效能监察 lists for the manager (the inspector's own window shows the same view)."""
+        from hall.ui.inspector_view import InspectorDialog
+
+        dialog = InspectorDialog(self.ctx, self, today=self._today)
+        dialog.view.open_ticket.connect(self.open_ticket)
         dialog.open()
         return dialog
 

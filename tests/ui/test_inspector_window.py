@@ -108,6 +108,14 @@ def test_a_clerk_sees_actions_but_no_finding_button(qtbot, hall):
     assert dlg.buttons and not dlg.finding_btn.isVisibleTo(dlg) and dlg.fee_btn.isVisibleTo(dlg)
     assert not dlg.fee_btn.isEnabled()  # item 37 is free
     assert "收费：免费" in dlg.materials_value.text()
+    # The manager reads the same 效能监察 lists from the 管理 menu.
+    from hall.ui.inspector_view import InspectorDialog
+
+    lists = InspectorDialog(ctx, today=lambda: TODAY)
+    qtbot.addWidget(lists)
+    lists.show()
+    qtbot.waitUntil(lambda: lists.view.lists is not None, timeout=5000)
+    assert lists.view.tables["deemed"].rowCount() == 1
 
 
 def test_the_intake_form_names_a_missing_prerequisite_and_takes_the_fee(qtbot, hall_sqlite, tmp_path, monkeypatch):
