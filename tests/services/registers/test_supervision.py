@@ -308,3 +308,24 @@ def test_the_module_ledger_replays_to_its_live_tables(hall):
     opened, _who = hall
     report = ledger_check.check(opened.db, limit=5)
     assert report.ok, report.comparison.differences if report.comparison else report.replay_error
+
+
+def test_fee_once_and_findings_on_both_databases(hall_db, people):
+    """The same rules on SQLite and on the real PostgreSQL server (the item's fee set by a catalogue import)."""
+    with hall_db.db.transaction() as s:
+        spec = catalog.current_spec(s)
+        items = tuple(replace(i, fee_cents=1500) if i.code == FEE_ITEM else i for i in spec.items)
+        catalog.import_catalog(s, hall_db.system, replace(spec, items=items), "测试：收费")
+        staff.add_staff(s, hall_db.system, staff.StaffForm("j09", "钱监察", "inspector", "效能监察员"))
+        j = staff.actor_for(staff.by_number(s, "j09"), hall_db.node)
+    number = _register(hall_db, people["c03"], FEE_ITEM, datetime(2026, 3, 9, 9)).number
+    with hall_db.db.transaction() as s:
+        fees.charge(s, people["c03"], number, fees.FeeForm("张三", "PG-1"), now=datetime(2026, 3, 9, 9, 5))
+        inspection.record_finding(s, j, number, "收费与标准一致", now=datetime(2026, 3, 9, 10))
+    with pytest.raises(ConflictError, match="一次性收费"), hall_db.db.transaction() as s:
+        fees.charge(s, people["c03"], number, fees.FeeForm("张三", "PG-2"))
+    with pytest.raises(PermissionDenied), hall_db.db.transaction() as s:
+        tickets.void(s, j, number, "监察员试图作废")
+    with hall_db.db.reading() as s:
+        assert fees.totals(s, date(2026, 3, 1), date(2026, 4, 1)) == (1, 1500)
+        assert [f.text for f in inspection.findings(s, number)] == ["收费与标准一致"]
