@@ -4,8 +4,9 @@ Revision ID: 0013
 Revises: 0007
 Create Date: 2026-12-04 03:00:00
 
-Two new, empty tables (inspection_findings, fee_charges) and three columns with defaults: staff.vanguard (no one
-is marked until the administrator says so), items.fee_cents (0: 免费) and items.prerequisite ("": none). Nothing
+Two new, empty tables (inspection_findings, fee_charges) and columns with defaults: staff.vanguard (no one is
+marked until the administrator says so), items.fee_cents (0: 免费), items.prerequisite ("": none), and the 暂定
+flags of proxy legs, follow-ups and appointments (false: the next calendar change re-derives them). Nothing
 existing is rewritten.
 """
 
@@ -56,9 +57,19 @@ def upgrade() -> None:
     op.add_column('staff', sa.Column('vanguard', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('items', sa.Column('fee_cents', sa.Integer(), server_default='0', nullable=False))
     op.add_column('items', sa.Column('prerequisite', sa.String(length=16), server_default='', nullable=False))
+    # 暂定 on the derived dates that kept none (a row written before reads as confirmed until re-derived).
+    op.add_column('proxy_legs', sa.Column('dept_due_provisional', sa.Boolean(), server_default=sa.false(),
+                                          nullable=False))
+    op.add_column('follow_ups', sa.Column('due_provisional', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('appointments', sa.Column('on_day_provisional', sa.Boolean(), server_default=sa.false(),
+                                            nullable=False))
 
 
 def downgrade() -> None:
+    for table, column in (('appointments', 'on_day_provisional'), ('follow_ups', 'due_provisional'),
+                          ('proxy_legs', 'dept_due_provisional')):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column(column)
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.drop_column('prerequisite')
         batch_op.drop_column('fee_cents')

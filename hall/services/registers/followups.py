@@ -53,6 +53,8 @@ def schedule(session: Session, actor: Actor, source_key: str, reason: str, due_o
         return False
     ledger.append(session, actor, "followup.scheduled", {
         "source_key": source_key, "kind": reason, "due_on": due_on, "window_code": window_code,
+        # 暂定 when the date falls in a year whose calendar is not confirmed (re-derived when it is)
+        "due_provisional": not calendar(session).is_confirmed(due_on.year),
         "rectification": rectification, "complaint": complaint, "reason": f"{REASONS[reason]}，{due_on} 前",
     }, ticket_uid=ticket_uid, at=now)
     return True
@@ -68,7 +70,8 @@ def _project_scheduled(session: Session, ev: Event, p: dict[str, Any]) -> None:
         if p["complaint"] else None
     session.add(FollowUp(source_key=p["source_key"], ticket_uid=ev.ticket_uid, reason=p["kind"],
                          rectification_id=rect, complaint_id=comp, window_code=p["window_code"],
-                         due_on=date.fromisoformat(p["due_on"]), state="due"))
+                         due_on=date.fromisoformat(p["due_on"]), state="due",
+                         due_provisional=bool(p.get("due_provisional", False))))
     session.flush()
 
 

@@ -17,16 +17,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from sqlalchemy import select
 from workflow_env import LI, ZHANG, all_received
 
 from hall.errors import ConflictError, PermissionDenied, ValidationError, ValidationErrors
 from hall.exchange import reports_xlsx
-from hall.models.workflow import AccountabilityRecord
+from hall.models.workflow import AccountabilityRecord, ProxyLeg
 from hall.paths import Paths
 from hall.print.notices import StaffBoardRenderer
 from hall.print.ticket_layout import TicketPaperRenderer
 from hall.services.bootstrap import open_hall
-from hall.services.cases import joint, proxy, workflow
+from hall.services.calendar.workdays import HolidayRange, YearNotice
+from hall.services.cases import joint, proxy, recalc, workflow
 from hall.services.catalog import items as catalog
 from hall.services.catalog.spec import fee_text, parse_fee, parse_sheets
 from hall.services.people import staff
@@ -165,8 +167,20 @@ def test_proxy_leg_into_an_unconfirmed_year_is_marked_provisional(hall):
         proxy.forward(s, who["c02"], number, "县民政局", dept_days=10, now=datetime(2026, 12, 28, 9))
         leg = next(d for d in case_dates.of_number(s, number) if d.kind == "proxy_leg")
     # 12/29 12/30 12/31 counted in 2026, then Mon–Fri of the unconfirmed 2027 (1/1 included): 暂定.
-    assert leg.provisional and leg.due_text.endswith("（暂定）")
+    assert (leg.due, leg.provisional) == (date(2027, 1, 11), True) and leg.due_text.endswith("（暂定）")
     assert any("2027" in line for line in leg.explanation)
+    with opened.db.transaction() as s:
+        assert s.scalars(select(ProxyLeg.dept_due_provisional).where(ProxyLeg.ticket_uid == tickets.get(
+            s, number).uid)).one() is True  # the leg row keeps the mark too
+        # 2027 confirmed (元旦 1/1–1/3): the leg moves a working day and loses 暂定, with one recorded event.
+        recalc.confirm_year(s, who["admin"], 2027, YearNotice(
+            2027, "国务院办公厅关于2027年部分节假日安排的通知（测试）", (HolidayRange("元旦", date(2027, 1, 1),
+                                                                      date(2027, 1, 3)),), ()))
+        leg = next(d for d in case_dates.of_number(s, number) if d.kind == "proxy_leg")
+        moved = [ledger.load_payload(e) for e in ledger.history(s, tickets.get(s, number).uid)
+                 if e.type == "proxy.due_changed"]
+    assert (leg.due, leg.provisional) == (date(2027, 1, 12), False)
+    assert [(m["new"], m["new_provisional"]) for m in moved] == [("2027-01-12", False)]
 
 
 # ---------------------------------------------------------------------------------------------- fees
