@@ -4,8 +4,8 @@ The ticket's own due date and every derived date (:data:`hall.services.calendar.
 deadlines, co-department answer deadlines, proxy department legs, 差评 rectifications, complaints, follow-ups and
 appointments. Each is explained by the one date rule from its start day (:func:`derived.explain`), so the clerk,
 the manager and the 效能监察员 read the same counted, skipped and moved days the papers print. A date is 暂定 when
-the rule counted a year whose calendar is not confirmed — computed here for the kinds whose rows keep no such flag
-(proxy legs, follow-ups, appointments), so the mark is shown for them too.
+the rule counted a year whose calendar is not confirmed, as the rule gives it now (the rows keep the same flag,
+re-derived with an event when the calendar changes: hall/services/cases/rederive.py).
 """
 
 from __future__ import annotations
