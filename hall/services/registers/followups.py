@@ -41,6 +41,7 @@ class FollowUpView:
     due_on: date
     state: str
     overdue: bool
+    due_provisional: bool = False  # 暂定: the date is in a year whose calendar is not confirmed
 
 
 def schedule(session: Session, actor: Actor, source_key: str, reason: str, due_on: date, *,
@@ -168,7 +169,7 @@ def due(session: Session, today: date, *, within_days: int = 0, window_code: str
     for f, t in session.execute(stmt).all():
         out.append(FollowUpView(f.id, f.reason, REASONS[f.reason], t.number if t else "", t.item_name if t else "",
                                 t.applicant_name if t else "", t.applicant_phone if t else "", f.window_code,
-                                f.due_on, f.state, f.due_on < today))
+                                f.due_on, f.state, f.due_on < today, f.due_provisional))
     return out
 
 
