@@ -115,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if outcome != LoginDialog.DialogCode.Accepted or login.actor is None:
         opened.db.dispose()
         return 0
+    from hall.ui.inspector_window import InspectorWindow
     from hall.ui.live import LiveFeed
     from hall.ui.main_window import MainWindow
     from hall.ui.ops import ChangeSignal, Context
@@ -127,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # missed.
         live = LiveFeed(ctx)
         live.feed.wait_ready(1.0)  # its first mark (a few ms); whatever commits after it is heard
-        window = MainWindow(ctx)
+        window = InspectorWindow(ctx) if actor.is_inspector else MainWindow(ctx)  # 效能监察员: read-only
         window.show()
         if first_run and actor.role == "admin":  # the set-up's second step: what every paper will say
             window.open_hall_info(first_run=True)

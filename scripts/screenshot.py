@@ -82,7 +82,8 @@ def main() -> int:
                      "lock": stage_lock,
                      "petition": stage_petition, "reception": stage_reception,
                      "sync": stage_sync,
-                     **{n: (lambda w, n=n: admin_stage(n, w)) for n in ADMIN_STAGES}}[args.what]
+                     **{n: (lambda w, n=n: admin_stage(n, w)) for n in ADMIN_STAGES},
+                     "catalog": lambda w: w.open_catalog_view().view.only_flagged.setChecked(True)}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     elif args.what == "first-run":
         from hall.ui.login_dialog import FirstRunDialog
@@ -303,6 +304,26 @@ def stage_petition(win) -> None:  # type: ignore[no-untyped-def]
 def stage_reception(win) -> None:  # type: ignore[no-untyped-def]
     win.go_petitions()
     win.petitions.setCurrentWidget(win.petitions.reception)
+def stage_inspector(win, case: bool) -> None:  # type: ignore[no-untyped-def]
+    """效能监察: the deemed-consent list (the first tab with rows), or one case read-only with its dates."""
+    win.tabs.setCurrentWidget(win.inspector)
+    view = win.inspector
+
+    def show() -> None:
+        for key in ("deemed", "overdue", "records", "departments"):
+            if view.tables[key].rowCount():
+                view.tabs.setCurrentWidget(view.tables[key])
+                break
+        if case:
+            number = next((view._number(k, 0) for k in ("deemed", "overdue", "records")
+                           if view.tables[k].rowCount()), "")
+            if number:
+                dlg = win.open_ticket(number)
+                dlg.move(90, 30)
+                dlg.resize(1180, 700)
+                dlg.dates.setCurrentCell(min(1, dlg.dates.rowCount() - 1), 0)
+
+    QTimer.singleShot(500, show)
 
 
 if __name__ == "__main__":

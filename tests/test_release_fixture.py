@@ -42,6 +42,8 @@ NEW_SINCE_RELEASE_1: frozenset[str] = frozenset({
     "petition.feedback_given", "petition.hearing_recorded", "petition.transferred", "petition.transfer_answered",
     "petition.followups_scheduled", "petition.followup_done", "petition.due_changed",
     "reception.slot_posted", "reception.booked", "reception.cancelled",
+    # 效能监察 findings and 一次性收费 (hall/services/registers/inspection.py, hall/services/tickets/fees.py)
+    "inspection.finding_recorded", "ticket.fee_charged",
 })
 
 

@@ -29,12 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a = s.add_parser("add", help="添加工作人员")
     a.add_argument("--no", required=True, dest="staff_no", help="工号")
     a.add_argument("--name", required=True, help="姓名")
-    a.add_argument("--role", required=True, help="clerk|manager|village|admin 或中文角色名")
+    a.add_argument("--role", required=True, help="clerk|manager|village|admin|inspector 或中文角色名")
     a.add_argument("--post", default="", help="岗位")
     a.add_argument("--window", help="窗口编码，如 W02")
     a.add_argument("--point", default="000", help="受理点编码")
     a.add_argument("--b-post", help="B岗（代理岗）工号")
     a.add_argument("--password", help="初始密码（也可用环境变量 HALL_STAFF_PASSWORD）")
+    a.add_argument("--vanguard", action="store_true", help="（党员）先锋岗，在挂牌上岗公示中标明")
     a.set_defaults(handler=cmd_staff_add)
     s.add_parser("list", help="列出工作人员").set_defaults(handler=cmd_staff_list)
     staff_cmd.register_actions(s)  # edit, disable, enable, reset-password
@@ -120,7 +121,8 @@ def cmd_init(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_staff_add(args: argparse.Namespace, ctx: Any) -> int:
     form = staff.StaffForm(staff_no=args.staff_no, name=args.name, role=args.role, post=args.post,
                            window_code=args.window, intake_point=args.point, b_post_no=args.b_post,
-                           password=args.password or os.environ.get("HALL_STAFF_PASSWORD"))
+                           password=args.password or os.environ.get("HALL_STAFF_PASSWORD"),
+                           vanguard=args.vanguard)
     with ctx.db.transaction() as session:
         v = staff.add_staff(session, ctx.actor, form)
     print(f"已添加：{v.staff_no} {v.name}（{v.role_label}{'，' + v.window_code if v.window_code else ''}）")

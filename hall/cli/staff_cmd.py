@@ -16,10 +16,11 @@ def register_actions(sub: Any) -> None:
     e = sub.add_parser("edit", help="修改工作人员的姓名、角色、岗位、窗口或受理点（工号不变）")
     e.add_argument("staff_no", metavar="工号")
     e.add_argument("--name", help="姓名")
-    e.add_argument("--role", help="clerk|manager|village|admin 或中文角色名")
+    e.add_argument("--role", help="clerk|manager|village|admin|inspector 或中文角色名")
     e.add_argument("--post", help="岗位")
     e.add_argument("--window", help="窗口编码，如 W02；空字符串表示不属于任何窗口")
     e.add_argument("--point", help="受理点编码")
+    e.add_argument("--vanguard", choices=("yes", "no"), help="（党员）先锋岗：yes 标明，no 取消")
     e.set_defaults(handler=cmd_edit)
     for name, active, text in (("disable", False, "停用（离岗：不能再登录，其办件和记录保留）"),
                                ("enable", True, "重新启用")):
@@ -47,7 +48,8 @@ def cmd_edit(args: argparse.Namespace, ctx: Any) -> int:
             role=args.role if args.role is not None else now.role,
             post=args.post if args.post is not None else now.post,
             window_code=(args.window or None) if args.window is not None else now.window_code,
-            intake_point=args.point if args.point is not None else now.intake_point)
+            intake_point=args.point if args.point is not None else now.intake_point,
+            vanguard=None if args.vanguard is None else args.vanguard == "yes")
         v = staff.update_staff(s, ctx.actor, form)
     print(f"已保存：{v.staff_no} {v.name}（{v.role_label}{'，' + v.window_code if v.window_code else ''}，"
           f"受理点 {v.intake_point}）")

@@ -57,7 +57,7 @@ from hall.services.calendar.workdays import HolidayRange, MakeupDay, WorkCalenda
 from hall.services.cases import bposts, daily, joint, proxy, recalc, routing, supplement, workflow
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
-from hall.services.registers import accountability, appointments, complaints, followups, ratings
+from hall.services.registers import accountability, appointments, complaints, followups, inspection, ratings
 from hall.services.reporting import papers, queue
 from hall.services.reporting.stats import Period
 from hall.services.storage import settings
@@ -65,12 +65,13 @@ from hall.services.storage.db import Database
 from hall.services.storage.node import NodeIdentity
 from hall.services.sync import keys as sync_keys
 from hall.services.sync import peers as sync_peers
-from hall.services.tickets import intake, rules
+from hall.services.tickets import fees, intake, rules
 from hall.services.tickets import record as tickets
 
 DAYS = 10  # working days the dated part spans, all before ``today``
 WINDOWS = ("W01", "W02", "W03", "W05", "W08", "W09", "W10")  # the windows whose clerks take part
 VILLAGE_POINT = "001"
+FEE_ITEM = "04"  # the item the walkthrough's catalogue update gives a fee standard (一次性收费)
 PASSWORD = "walkthrough-pass-1"  # the walkthrough's new staff member's first password (a demo hall only)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
@@ -483,15 +484,38 @@ class _Walk:
 
         def catalogue(s: Session) -> None:
             spec = catalog.current_spec(s)
-            items = tuple(replace(i, note=(i.note + "（演示：事项清单更新）")[:500]) if i.code == "01" else i
+            items = tuple(replace(i, note=(i.note + "（演示：事项清单更新）")[:500]) if i.code == "01" else
+                          replace(i, fee="工本费（演示）", fee_cents=1000) if i.code == FEE_ITEM else i
                           for i in spec.items)
             catalog.import_catalog(s, c.system, replace(spec, items=items), "演示：事项清单更新")
 
         self.do(catalogue)
+        self.supervision(c)
         with tempfile.TemporaryDirectory(prefix="hall-walkthrough-") as tmp:
             self.do(lambda s: reports_xlsx.write_ledger(s, c.system, Period.between(d[0], d[-1]),
                                                         Path(tmp) / "台账.xlsx", today=self.today, full=True))
 
+
+    def supervision(self, c: _Cast) -> None:
+        """一次性收费 at the counter (the item the catalogue update gave a fee), the 效能监察员's finding on a case
+        and the manager's 过错责任追究 record opened by hand."""
+        self.progress("一次性收费、效能监察、过错责任追究")
+        w01 = c.clerk("W01")
+        paying = self.people.person()
+
+        def pay(s: Session) -> str:
+            form = intake.IntakeForm(FEE_ITEM, paying, fee=fees.FeeForm(paying.name, f"FS{self.today:%Y%m%d}01"))
+            return intake.register(s, w01, form).number
+
+        number = self.do(pay)
+        self.numbers.append(number)
+        with self.tx() as s:
+            no = self._free_no(s, "JC")
+            staff.add_staff(s, c.system, staff.StaffForm(no, self.people.name(), "inspector", "效能监察员"))
+            inspector = staff.actor_for(staff.by_number(s, no), self.node)
+        self.do(lambda s: inspection.record_finding(s, inspector, self.printed, "受理通知书补打两次，请核实原因"))
+        self.do(lambda s: inspection.open_fault_record(s, c.manager, self.printed, c.clerk_no("W01"),
+                                                       "受理通知书打印错误致补打", "经核实属实", measure="提醒谈话"))
 
     def dates_around(self, c: _Cast, hol: date) -> None:
         """One open date of every derived kind that a local holiday on ``hol`` moves: a 补正 during handling

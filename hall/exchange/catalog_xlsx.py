@@ -87,6 +87,8 @@ COLUMN_HELP: dict[tuple[str, str], tuple[bool, str]] = {
     (SHEET_ITEMS, "受理条件"): (False, "文字说明"),
     (SHEET_ITEMS, "办理流程"): (False, f"各步骤用“{STEP_SEP}”分隔，例如 申请{STEP_SEP}受理{STEP_SEP}办结"),
     (SHEET_ITEMS, "收费标准"): (False, "文字说明，例如 不收费"),
+    (SHEET_ITEMS, "收费金额（元）"): (False, "每件收取的金额（元，最多两位小数），受理时一次性收取；空白为免费"),
+    (SHEET_ITEMS, "前置事项"): (False, "先照后证：须先办结的另一事项的编码（同一申请人）；空白为无"),
     (SHEET_ITEMS, "政策依据"): (False, f"文字说明；多条依据可用“{LIST_SEP}”分隔"),
     (SHEET_ITEMS, "保管期限"): (False, "最多20字，例如 10年；空着为10年"),
     (SHEET_ITEMS, "办结后回访天数"): (False, "0到365的整数；0表示不回访，空着为0"),

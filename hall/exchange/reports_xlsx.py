@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from hall.exchange.print_setup import DATE_FORMAT, DATETIME_FORMAT, DAYS_FORMAT,
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_admin, require_supervisor
 from hall.services.base.states import KIND_LABELS
-from hall.services.reporting import stats
+from hall.services.reporting import stats, supervision
 from hall.services.reporting.stats import Period, StatsRow, StatsTable, fmt_days, fmt_rate
 from hall.services.storage import ledger, settings
 from hall.services.storage.files import atomic_path
@@ -275,6 +276,9 @@ def monthly_or_quarterly(session: Session, period: Period, path: str | os.PathLi
         lines = stats.performance(session, period, today=today, table=tables["staff"])
         rows += write_performance_sheet(wb, lines, period, hall, subtitle)
         rows += write_overdue_sheet(wb, stats.overdue_list(session, period, today=today), period, hall, subtitle)
+        rows += write_departments_sheet(wb, supervision.department_stats(session, period.clipped(today)), period,
+                                        hall, subtitle)
+        rows += write_fees_sheet(wb, supervision.fee_lines(session, period.clipped(today)), period, hall, subtitle)
         if with_ledger:
             rows += write_ledger_sheet(wb, stats.ledger_rows(session, period.clipped(today)), period, hall, subtitle)
         _save(wb, target)
@@ -357,6 +361,80 @@ def write_overdue_sheet(wb: Workbook, lines: Sequence[stats.OverdueLine], period
         sh.append([sh.cell("本期无超期办件", PLAIN, LEFT)] + [sh.cell(None)] * (ncols - 1))
         sh.merge(1, ncols)
     return len(lines)
+
+
+# ------------------------------------------------------------------------- co-departments and fees (效能监察)
+MONEY_FORMAT = "#,##0.00"  # 元 with two decimals; the cell holds the exact amount (a Decimal of 分 / 100)
+DEPARTMENT_COLUMNS: tuple[tuple[str, Any, str | None], ...] = (
+    ("抄告次数", lambda r: r.copies, None),
+    ("已回复", lambda r: r.answered, None),
+    ("逾期回复", lambda r: r.late, None),
+    ("逾期视为认可", lambda r: r.deemed, None),
+    ("待回复", lambda r: r.pending, None),
+    ("平均答复时长（工作日）", lambda r: r.avg_answer_days, DAYS_FORMAT),
+    ("视为认可率", lambda r: r.deemed_rate, RATE_FORMAT),
+)
+
+
+def write_departments_sheet(wb: Workbook, rows: Sequence[supervision.DepartmentRow], period: Period, hall: str,
+                            subtitle: str) -> int:
+    """协办部门答复统计: per co-department answer times and the deemed-consent rate (效能监察)."""
+    ncols = 2 + len(DEPARTMENT_COLUMNS)
+    sh = _Sheet(wb, "协办部门答复", ncols)
+    sh.set_widths([6, 28] + [max(10, _width(h) + 2) for h, _f, _x in DEPARTMENT_COLUMNS])
+    sh.page(title_rows="3:3", freeze="C4")
+    sh.append([sh.cell(f"{hall}{period.label}协办部门答复情况统计表", TITLE_FONT, border=False)] + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell(subtitle, PLAIN, LEFT, border=False)] + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell("序号", BOLD, fill=HEAD_FILL), sh.cell("协办部门", BOLD, fill=HEAD_FILL)]
+              + [sh.cell(h, BOLD, fill=HEAD_FILL) for h, _f, _x in DEPARTMENT_COLUMNS])
+    for n, r in enumerate(rows, 1):
+        sh.append([sh.cell(n), sh.cell(r.department, align=LEFT)]
+                  + [sh.cell(f(r), fmt=fmt) for _h, f, fmt in DEPARTMENT_COLUMNS])
+    total = supervision.total_row(list(rows))
+    sh.append([sh.cell("合计", BOLD, fill=TOTAL_FILL), sh.cell(None, BOLD, fill=TOTAL_FILL)]
+              + [sh.cell(f(total), BOLD, fill=TOTAL_FILL, fmt=fmt) for _h, f, fmt in DEPARTMENT_COLUMNS])
+    sh.merge(1, 2)
+    notes = ("说明：按抄告日期统计（不含已重新抄告的轮次）；平均答复时长为抄告次日起至答复日的工作日数；"
+             "视为认可率＝逾期视为认可÷（已回复＋逾期视为认可）。")
+    sh.append([sh.cell(notes, PLAIN, Alignment(wrap_text=True, vertical="top"), border=False)] + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    return len(rows)
+
+
+FEE_HEADERS = ("序号", "办件编号", "事项名称", "窗口", "收费日期", "金额（元）", "票据号码", "收费人")
+
+
+def write_fees_sheet(wb: Workbook, lines: Sequence[supervision.FeeLine], period: Period, hall: str,
+                     subtitle: str) -> int:
+    """一次性收费 of the period: every receipt and the sum (the payer is not listed: an exported list carries no
+    citizen's name)."""
+    ncols = len(FEE_HEADERS)
+    sh = _Sheet(wb, "一次性收费", ncols)
+    sh.set_widths([6, 28, 30, 6, 12, 12, 18, 10])
+    sh.page(title_rows="3:3", freeze="C4")
+    total = sum(x.amount_cents for x in lines)
+    sh.append([sh.cell(f"{hall}{period.label}一次性收费统计表", TITLE_FONT, border=False)] + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell(subtitle + f"    收费 {len(lines)} 笔，合计 {fees_yuan(total)}", PLAIN, LEFT, border=False)]
+              + [None] * (ncols - 1))
+    sh.merge(1, ncols)
+    sh.append([sh.cell(h, BOLD, fill=HEAD_FILL) for h in FEE_HEADERS])
+    wrap = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    for n, x in enumerate(lines, 1):
+        sh.append([sh.cell(n), sh.cell(x.number), sh.cell(x.item_name, align=wrap), sh.cell(x.window_code),
+                   sh.cell(x.charged_on, fmt=DATE_FORMAT), sh.cell(Decimal(x.amount_cents) / 100, fmt=MONEY_FORMAT),
+                   sh.cell(x.receipt_no), sh.cell(x.charged_by)])
+    sh.append([sh.cell("合计", BOLD, fill=TOTAL_FILL)] + [sh.cell(None, BOLD, fill=TOTAL_FILL)] * 4
+              + [sh.cell(Decimal(total) / 100, BOLD, fill=TOTAL_FILL, fmt=MONEY_FORMAT),
+                 sh.cell(None, BOLD, fill=TOTAL_FILL), sh.cell(None, BOLD, fill=TOTAL_FILL)])
+    sh.merge(1, 5)
+    return len(lines)
+
+
+def fees_yuan(cents: int) -> str:
+    return supervision.fees.yuan(cents)
 
 
 # ------------------------------------------------------------------------------------------- ledger sheet

@@ -2,6 +2,7 @@
 
 from hall.models import (
     petition,  # noqa: F401  (registers the 涉法信访 tables)
+    supervision,  # noqa: F401  (效能监察 findings, fee receipts)
     workflow,  # noqa: F401  (registers the case-workflow tables)
 )
 from hall.models.base import Base

@@ -67,6 +67,10 @@ class Item(Base):
     procedure: Mapped[list[str]] = mapped_column(JSON, default=list)
     materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     fee: Mapped[str] = mapped_column(Text, default="")
+    # The amount charged per ticket (分; 0: 免费), beside the fee standard's wording above (一次性收费).
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 先照后证: the code of an item whose closed (approved) ticket the same applicant must have first ("": none).
+    prerequisite: Mapped[str] = mapped_column(String(16), default="", server_default="")
     policy_basis: Mapped[str] = mapped_column(Text, default="")
     retention: Mapped[str] = mapped_column(String(20), default="10年")
     follow_up_days: Mapped[int] = mapped_column(Integer, default=0)

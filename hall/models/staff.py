@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hall.models.base import Base
 
-ROLES = ("clerk", "manager", "village", "admin")
+ROLES = ("clerk", "manager", "village", "admin", "inspector")
 
 
 class IntakePoint(Base):
@@ -42,6 +42,8 @@ class Staff(Base):
     # itself, so every node and every backup holds it (a path would name a file only one PC has).
     photo: Mapped[str] = mapped_column(Text, default="", server_default="")
     resume: Mapped[str] = mapped_column(String(400), default="", server_default="")  # 简历, on the badge board
+    # (党员)先锋岗: marked on the badge board (挂牌上岗).
+    vanguard: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

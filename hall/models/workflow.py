@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hall.models.base import Base
@@ -41,6 +41,8 @@ class ProxyLeg(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     dept_days: Mapped[int] = mapped_column(Integer, default=0)  # the department's own leg, working days
     dept_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # 暂定: the leg's date was counted on a year whose calendar is not confirmed (re-derived when it is).
+    dept_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     dept_ref: Mapped[str] = mapped_column(String(60), default="")  # the department's own reference number
     returned_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     answer: Mapped[str] = mapped_column(Text, default="")
@@ -333,6 +335,7 @@ class FollowUp(Base):
     complaint_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     window_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
     due_on: Mapped[date] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 暂定
     state: Mapped[str] = mapped_column(String(12), default="due")  # due | done | unreachable
     method: Mapped[str] = mapped_column(String(20), default="")  # 电话 / 上门 / 短信
     outcome: Mapped[str] = mapped_column(Text, default="")
@@ -380,6 +383,7 @@ class Appointment(Base):
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     staff_id: Mapped[int] = mapped_column(Integer)
     on_day: Mapped[date] = mapped_column(Date)
+    on_day_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 暂定
     slot: Mapped[str] = mapped_column(String(20), default="")  # 上午 / 下午 / 09:30
     citizen_name: Mapped[str] = mapped_column(String(80))
     citizen_phone: Mapped[str] = mapped_column(String(24), default="")

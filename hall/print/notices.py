@@ -261,6 +261,10 @@ class StaffBoardRenderer(PublicRenderer):
         return story
 
 
+VANGUARD_RED = colors.Color(0.78, 0.06, 0.06)
+VANGUARD_TEXT = "党员先锋岗"
+
+
 class _Badge(Flowable):
     def __init__(self, b: StaffBadge, fonts: FontSet, width: float, height: float) -> None:
         super().__init__()
@@ -280,11 +284,16 @@ class _Badge(Flowable):
         c.setStrokeColor(GRID)
         c.setLineWidth(0.8)
         c.roundRect(0, 0, w, h, 2 * mm)
-        c.setFillColor(HEAD_BG)
+        # (党员)先锋岗: the head strip in party red with the words, so the post is seen from across the hall.
+        c.setFillColor(VANGUARD_RED if b.vanguard else HEAD_BG)
         c.rect(0.4, h - 8 * mm, w - 0.8, 8 * mm - 0.4, stroke=0, fill=1)
+        c.setFillColor(colors.white if b.vanguard else colors.black)
+        head = f"{b.window} 窗口" if b.window.startswith("W") else b.window
+        if b.vanguard:
+            head += f"　{VANGUARD_TEXT}"
+        c.setFont(self.fonts.heading, self._fit(head, self.fonts.heading, 10, w - 4 * mm))
+        c.drawCentredString(w / 2, h - 5.6 * mm, head)
         c.setFillColor(colors.black)
-        c.setFont(self.fonts.heading, 10)
-        c.drawCentredString(w / 2, h - 5.6 * mm, f"{b.window} 窗口" if b.window.startswith("W") else b.window)
         lines = 2 + bool(b.b_post)  # post, staff number, B-post
         resume = self._wrapped(b.resume, w - 6 * mm)
         # A one-inch-ish ID photo (25 × 32 mm), smaller when the badge is short, so no line leaves the card.

@@ -85,7 +85,7 @@ def _salute(t: TicketPaper) -> str:
 def acceptance(t: TicketPaper, hall: HallInfo, item: ItemNotice | None) -> list[Sheet]:
     fields = [*_head_fields(t), *_applicant_fields(t), ("受理时间", zh_datetime(t.accepted_at)),
               ("受理人", _staff(t)), ("承诺时限", t.limit_text or "—"), ("承诺办结日期", _due_text(t)),
-              *_phones(hall)]
+              *((("收费", t.fee_text),) if t.fee_text else ()), *_phones(hall)]
     notes = ["请妥善保管本通知书，凭本通知书和有效身份证件查询进度、领取办理结果。",
              f"办公时间：{hall.office_hours}。"]
     notes.append(f"办结日期计算说明：{t.due_explanation}" if t.due_explanation

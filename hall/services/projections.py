@@ -32,18 +32,26 @@ from hall.services.cases import (
 )
 from hall.services.catalog import items
 from hall.services.people import attendance, staff
-from hall.services.registers import accountability, appointments, complaints, followups, ratings, reception
+from hall.services.registers import (
+    accountability,
+    appointments,
+    complaints,
+    followups,
+    inspection,
+    ratings,
+    reception,
+)
 from hall.services.reporting import papers, queue, stats
 from hall.services.storage import settings
 from hall.services.storage.db import Database
 from hall.services.storage.ledger import BulkProjector, Projections, Projector, marked
 from hall.services.sync import peers as sync_peers
-from hall.services.tickets import intake, record, supplement_notice
+from hall.services.tickets import fees, intake, record, supplement_notice
 
 # Every module that defines projectors, from the bottom of the package order up.
 MODULES: tuple[ModuleType, ...] = (
-    settings, workdays, items, staff, attendance, intake, record, supplement_notice,
-    accountability, followups, complaints, ratings, appointments,
+    settings, workdays, items, staff, attendance, intake, record, supplement_notice, fees,
+    accountability, inspection, followups, complaints, ratings, appointments,
     workflow, proxy, joint, routing, bposts, recalc, rederive, daily, sync_peers,
     reception, petition, petition_steps, petition_dates,  # 涉法信访
 )

@@ -47,7 +47,7 @@ from hall.services.catalog.items import ItemView
 from hall.services.reporting import queue
 from hall.services.reporting.queue import ApplicantView
 from hall.services.storage.drafts import DraftStore
-from hall.services.tickets import intake
+from hall.services.tickets import fees, intake, prerequisites
 from hall.services.tickets.intake import AgentForm, ApplicantForm, IntakeForm, IntakeResult
 from hall.ui import messages
 from hall.ui.background import Loader
@@ -82,6 +82,7 @@ class IntakeFormWidget(QWidget):
         self._loading = False
         self._applicants = Loader(ctx.db, self)
         self._deadlines = Loader(ctx.db, self)
+        self._prerequisite = Loader(ctx.db, self)  # 先照后证, asked before save (the service asks again at save)
         # The promised date shown depends on the calendar, the catalogue's time limits and the settings: a
         # change of one of them (here or at another counter) re-reads it, in the background.
         self.listener = ChangeListener(self, ctx.changes, lambda c: c.calendar or c.catalog or c.settings,
@@ -90,6 +91,7 @@ class IntakeFormWidget(QWidget):
         self._build()
         self._wire()
         self._update_enabled()
+        self._show_fee()
 
     # ----------------------------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -235,6 +237,27 @@ class IntakeFormWidget(QWidget):
         due_layout.addWidget(self.due_label)
         due_layout.addWidget(self.outcome_label)
         due_layout.addWidget(self.explain_label)
+        # 先照后证: the missing prerequisite item named before the clerk saves.
+        self.prerequisite_label = QLabel()
+        self.prerequisite_label.setObjectName("prerequisiteLabel")
+        self.prerequisite_label.setWordWrap(True)
+        self.prerequisite_label.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.prerequisite_label.hide()
+        due_layout.addWidget(self.prerequisite_label)
+        # 一次性收费: the item's fee standard, and (for an item with a fee) who paid and the receipt number.
+        fee_row = QHBoxLayout()
+        self.fee_label = QLabel()
+        self.fee_label.setObjectName("feeLabel")
+        self.fee_payer = QLineEdit()
+        self.fee_payer.setObjectName("feePayer")
+        self.fee_payer.setPlaceholderText(self.tr("缴费人（空白为申请人）"))
+        self.fee_receipt = QLineEdit()
+        self.fee_receipt.setObjectName("feeReceipt")
+        self.fee_receipt.setPlaceholderText(self.tr("票据号码（收费时填写）"))
+        fee_row.addWidget(self.fee_label, 1)
+        fee_row.addWidget(self.fee_payer)
+        fee_row.addWidget(self.fee_receipt)
+        due_layout.addLayout(fee_row)
         grid.addWidget(due_box, 2, 0, 1, 2)
 
         buttons = QHBoxLayout()
@@ -372,8 +395,29 @@ class IntakeFormWidget(QWidget):
         self._show_materials()
         self._update_enabled()
         self._refresh_deadline()
+        self._show_fee()
+        self._check_prerequisite()
         self._edited()
         self.id_edit.setFocus()
+
+    def _show_fee(self) -> None:
+        cents = self.item.fee_cents if self.item is not None else 0
+        self.fee_label.setText(self.tr("收费：") + fees.standard_text(cents, self.item.fee if self.item else ""))
+        for edit in (self.fee_payer, self.fee_receipt):
+            edit.setVisible(bool(cents))
+
+    def _check_prerequisite(self) -> None:
+        """Ask, in the background, whether the applicant typed has the item's prerequisite closed."""
+        item, number = self.item, self.id_edit.text().strip().upper()
+        if item is None or not item.prerequisite or len(number) < 18:
+            self.prerequisite_label.hide()
+            return
+        code, needed = item.code, item.prerequisite
+        self._prerequisite.request(lambda s: prerequisites.missing(s, code, needed, number), self._prerequisite_is)
+
+    def _prerequisite_is(self, problem: str | None) -> None:
+        self.prerequisite_label.setText(problem or "")
+        self.prerequisite_label.setVisible(bool(problem))
 
     @staticmethod
     def _default_status(kind: str) -> str:
@@ -514,6 +558,7 @@ class IntakeFormWidget(QWidget):
             return
         self.id_status.setText(ok)
         self.id_status.setStyleSheet("color: #1b5e20;")
+        self._check_prerequisite()
         found = read(self.ctx.db, lambda s: queue.find_applicants(s, number, 1))
         if found and found[0].id_no == number:
             self.fill_applicant(found[0], keep_typed=True)
@@ -580,8 +625,14 @@ class IntakeFormWidget(QWidget):
             materials=dict(self.statuses),  # type: ignore[arg-type]
             kind=kind, kind_reason=self.kind_reason.text(), agent=agent, note=self.note_edit.text(),
             decision="refuse" if self.refusing else "accept", refusal_reason=self.refusal_reason.text(),
-            redirect_organ=self.redirect_organ.text(),
+            redirect_organ=self.redirect_organ.text(), fee=self._fee_form(),
         )
+
+    def _fee_form(self) -> fees.FeeForm | None:
+        """The fee taken with this save: only for an item with a fee and a receipt number typed."""
+        if self.item is None or not self.item.fee_cents or not self.fee_receipt.text().strip() or self.refusing:
+            return None
+        return fees.FeeForm(self.fee_payer.text().strip() or self.name_edit.text(), self.fee_receipt.text())
 
     def save(self) -> IntakeResult | None:
         if self.item is None:
@@ -651,8 +702,9 @@ class IntakeFormWidget(QWidget):
         self._loading = True
         for edit in (self.id_edit, self.name_edit, self.phone_edit, self.address_edit, self.agent_name,
                      self.agent_id, self.agent_phone, self.kind_reason, self.note_edit, self.refusal_reason,
-                     self.redirect_organ):
+                     self.redirect_organ, self.fee_payer, self.fee_receipt):
             edit.clear()
+        self.prerequisite_label.hide()
         self.type_person.setChecked(True)
         self.agent_check.setChecked(False)
         self.refusing = False

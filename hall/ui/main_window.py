@@ -166,6 +166,18 @@ class MainWindow(QMainWindow):
             daily_action.setObjectName("dailyRunAction")
             daily_action.triggered.connect(self.run_daily_now)
             manage.addAction(daily_action)
+            fault_action = QAction(self.tr("登记过错责任追究…"), self)
+            fault_action.setObjectName("faultRecordAction")
+            fault_action.triggered.connect(self.open_fault_record)
+            manage.addAction(fault_action)
+            inspect_action = QAction(self.tr("效能监察（超期、视为认可、协办部门答复、收费）…"), self)
+            inspect_action.setObjectName("inspectionAction")
+            inspect_action.triggered.connect(self.open_inspection)
+            manage.addAction(inspect_action)
+            catalog_action = QAction(self.tr("事项清单（一致性提示）…"), self)
+            catalog_action.setObjectName("catalogViewAction")
+            catalog_action.triggered.connect(self.open_catalog_view)
+            manage.addAction(catalog_action)
             if ctx.actor.role in ("admin", "system"):
                 cal_action = QAction(self.tr("节假日与调休设置…"), self)
                 cal_action.triggered.connect(self.open_calendar)
@@ -281,6 +293,30 @@ class MainWindow(QMainWindow):
         from hall.ui.calendar_dialog import CalendarDialog
 
         CalendarDialog(self.ctx, self).exec()
+
+    def open_catalog_view(self) -> QDialog:
+        from hall.ui.catalog_view import CatalogDialog
+
+        dialog = CatalogDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
+    def open_inspection(self) -> QDialog:
+        """The 效能监察 lists for the manager (the inspector's own window shows the same view)."""
+        from hall.ui.inspector_view import InspectorDialog
+
+        dialog = InspectorDialog(self.ctx, self, today=self._today)
+        dialog.view.open_ticket.connect(self.open_ticket)
+        dialog.open()
+        return dialog
+
+    def open_fault_record(self) -> QDialog:
+        """过错责任追究 opened by hand: who, which case, what fault, and the finding (recorded at once)."""
+        from hall.ui.fault_dialog import fault_record_dialog
+
+        dialog = fault_record_dialog(self.ctx, self)
+        dialog.open()
+        return dialog
 
     def open_staff_admin(self) -> QDialog:
         from hall.ui.staff_admin import StaffAdminDialog

@@ -71,7 +71,8 @@ class QueueView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self._today = today
-        self.scope = "window" if ctx.actor.window_code else ("all" if ctx.actor.is_supervisor else "mine")
+        sees_all = ctx.actor.is_supervisor or ctx.actor.is_inspector  # 效能监察 follows every case
+        self.scope = "window" if ctx.actor.window_code else ("all" if sees_all else "mine")
         self.quick = "open"
 
         layout = QVBoxLayout(self)
@@ -81,7 +82,7 @@ class QueueView(QWidget):
         for scope in SCOPES:
             if scope == "window" and not ctx.actor.window_code:
                 continue
-            if scope == "all" and not ctx.actor.is_supervisor:
+            if scope == "all" and not sees_all:
                 continue
             b = QPushButton(labels[scope])
             b.setCheckable(True)

@@ -165,7 +165,8 @@ def _followup_state(f: FollowUpView, day: date) -> str:
 def followups_page(ctx: Context, today: Today, now: Now) -> RegisterPage:
     actor = ctx.actor
     columns = [
-        Column(QT_TRANSLATE_NOOP("Registers", "应回访日期"), lambda f: _d(f.due_on)),
+        Column(QT_TRANSLATE_NOOP("Registers", "应回访日期"),
+               lambda f: _d(f.due_on) + (tr("（暂定）") if f.due_provisional else "")),
         Column(QT_TRANSLATE_NOOP("Registers", "状态"), lambda f: _followup_state(f, today())),
         Column(QT_TRANSLATE_NOOP("Registers", "回访类型"), lambda f: f.reason_label),
         Column(QT_TRANSLATE_NOOP("Registers", "办件编号"), lambda f: f.ticket_number),

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -40,11 +40,13 @@ from hall.errors import ConflictError, HallError
 from hall.services.base.actor import actor_label
 from hall.services.cases import joint, offers, proxy, routing, supplement, workflow
 from hall.services.catalog import items as catalog
-from hall.services.reporting import queue
+from hall.services.registers import inspection
+from hall.services.reporting import case_dates, queue
+from hall.services.reporting.case_dates import CaseExtras
 from hall.services.reporting.queue import TicketDetail
 from hall.services.storage.changes import Changes
+from hall.services.tickets import fees, rules
 from hall.services.tickets import record as tickets
-from hall.services.tickets import rules
 from hall.ui import messages, print_preview
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context, read, run
@@ -272,6 +274,20 @@ class ActionDialog(QDialog):
 
 
 # ----------------------------------------------------------------------------------------- the view
+def load_detail(session: Any, actor: Any, number: str, today: date) -> tuple[TicketDetail, CaseExtras, str]:
+    """The ticket, every date around it explained, its fee and the inspector's findings, and its sync state
+    (village laptops; "" where this database does not sync): one read."""
+    from hall.services.sync.state import ticket_sync_label
+
+    d = queue.detail(session, actor, number, today=today)
+    return d, case_dates.extras(session, number), ticket_sync_label(session, d.uid)
+
+
+FEE_FIELDS = (Field("payer", "缴费人"), Field("receipt_no", "票据号码"),
+              Field("amount", "收费金额（元，空白按收费标准）"))
+FINDING_FIELDS = (Field("text", "监察意见", "long"),)
+
+
 class TicketDetailDialog(QDialog):
     def __init__(self, ctx: Context, number: str, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today) -> None:
@@ -283,7 +299,10 @@ class TicketDetailDialog(QDialog):
         self.setWindowTitle(self.tr("办件 {0}").format(number))
         self.detail: TicketDetail
         self.sync_text: str  # 未同步 / 已发出 / 已同步 / 冲突 on a village laptop or at a hall with laptops, else ""
-        self.detail, self.sync_text = read(ctx.db, partial(_with_sync, ctx.actor, number, today()))
+        self.extras: CaseExtras
+        self.detail, self.extras, self.sync_text = read(ctx.db, lambda s: load_detail(s, ctx.actor, number, today()))
+        # 效能监察员: reads everything, changes nothing but their own findings (the services refuse the rest).
+        self.read_only = ctx.actor.is_inspector
         self.loader = Loader(ctx.db, self)
         # Its own actions reload at once (perform); what others change about this ticket arrives here.
         self.listener = ChangeListener(self, ctx.changes, self.concerns, lambda _c: self.reload_in_background(),
@@ -334,10 +353,27 @@ class TicketDetailDialog(QDialog):
         hl = QVBoxLayout(history)
         self.history = read_only_table([self.tr("时间"), self.tr("经办人"), self.tr("办理情况")], 2, "historyTable")
         hl.addWidget(self.history)
-        layout.addWidget(history, 1)
+        # Every date around the case (due date, 补正, 协办, 转报, 整改, 投诉, 回访, 约访), each explained day by day.
+        dates = QGroupBox(self.tr("期限一览（选中一行看逐日说明）"))
+        dl = QVBoxLayout(dates)
+        self.dates = read_only_table([self.tr("期限"), self.tr("对象"), self.tr("起算日"), self.tr("日期"),
+                                      self.tr("状态")], 1, "datesTable")
+        self.dates.currentCellChanged.connect(lambda row, *_: self.show_explanation(row))
+        self.date_explanation = QLabel()
+        self.date_explanation.setObjectName("dateExplanation")
+        self.date_explanation.setWordWrap(True)
+        self.date_explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        dl.addWidget(self.dates, 1)
+        dl.addWidget(self.date_explanation)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(history)
+        split.addWidget(dates)
+        split.setSizes([640, 520])
+        layout.addWidget(split, 1)
 
         self.buttons: dict[str, QPushButton] = {}
-        self.actions_ = build_actions(self.detail, self.windows)
+        # The inspector gets no action buttons at all (not merely disabled ones): only the finding below.
+        self.actions_ = [] if self.read_only else build_actions(self.detail, self.windows)
         grid = QGridLayout()
         for i, a in enumerate(self.actions_):
             b = QPushButton(f"{self.tr(a.label)} {a.key}")
@@ -357,11 +393,24 @@ class TicketDetailDialog(QDialog):
         self.rate_btn.setObjectName("action_rate")
         self.rate_btn.setShortcut(QKeySequence("F9"))
         self.rate_btn.clicked.connect(self.ask_rating)
+        # 一次性收费: once, for an item with a fee standard (the service refuses a second charge).
+        self.fee_btn = QPushButton(self.tr("收费 Alt+G"))
+        self.fee_btn.setObjectName("action_fee")
+        self.fee_btn.setShortcut(QKeySequence("Alt+G"))
+        self.fee_btn.clicked.connect(self.ask_fee)
+        self.finding_btn = QPushButton(self.tr("记录监察意见 Alt+N"))
+        self.finding_btn.setObjectName("action_finding")
+        self.finding_btn.setShortcut(QKeySequence("Alt+N"))
+        self.finding_btn.clicked.connect(self.ask_finding)
         close_btn = QPushButton(self.tr("关闭 Esc"))
         close_btn.clicked.connect(self.reject)
         n = len(self.actions_)
-        for k, b in enumerate((self.print_btn, self.rate_btn, close_btn)):
+        extra = (self.print_btn, self.finding_btn, close_btn) if self.read_only else \
+            (self.print_btn, self.rate_btn, self.fee_btn, close_btn)
+        for k, b in enumerate(extra):
             grid.addWidget(b, (n + k) // 6, (n + k) % 6)
+        for b in (self.rate_btn, self.fee_btn, self.finding_btn):
+            b.setVisible(b in extra)
         layout.addLayout(grid)
         self.show_detail()
         fit_on_screen(self, 79, 39)
@@ -374,20 +423,20 @@ class TicketDetailDialog(QDialog):
 
     def reload(self) -> None:
         self.loader.cancel()  # an older background read must not overwrite what is read now
-        self.detail, self.sync_text = read(self.ctx.db, partial(_with_sync, self.ctx.actor, self.number,
-                                                                self._today()))
+        self.detail, self.extras, self.sync_text = read(self.ctx.db, lambda s: load_detail(
+            s, self.ctx.actor, self.number, self._today()))
         self.show_detail()
 
     def reload_in_background(self) -> None:
         actor, number, today = self.ctx.actor, self.number, self._today()
-        self.loader.request(partial(_with_sync, actor, number, today), self._detail_arrived)
+        self.loader.request(lambda s: load_detail(s, actor, number, today), self._detail_arrived)
 
     @property
     def loading(self) -> bool:
         return self.loader.busy
 
-    def _detail_arrived(self, got: tuple[TicketDetail, str]) -> None:
-        self.detail, self.sync_text = got
+    def _detail_arrived(self, got: tuple[TicketDetail, CaseExtras, str]) -> None:
+        self.detail, self.extras, self.sync_text = got
         self.show_detail()
 
     def show_detail(self) -> None:
@@ -403,7 +452,7 @@ class TicketDetailDialog(QDialog):
         self.header.setText(header)
         self.name_value.setText(d.applicant_name)
         self.id_value.setText(d.applicant_id_masked)
-        self.reveal_btn.setVisible(d.applicant_type == "person")
+        self.reveal_btn.setVisible(d.applicant_type == "person" and not self.read_only)
         contact = [d.applicant_phone, d.applicant_address]
         if d.applicant_sex:
             contact.insert(0, SEX_LABELS.get(d.applicant_sex, d.applicant_sex))
@@ -432,8 +481,12 @@ class TicketDetailDialog(QDialog):
         self.due_value.setText(due)
         self.due_value.setStyleSheet("color: #b00020; font-weight: bold;"
                                      if d.days_left is not None and d.days_left < 0 else "")
-        self.materials_value.setText(self.tr("材料：") + "；".join(f"{m.name}（{m.status_label}）"
-                                                                for m in d.materials))
+        materials = self.tr("材料：") + "；".join(f"{m.name}（{m.status_label}）" for m in d.materials)
+        materials += "\n" + self.tr("收费：") + self.extras.fee_text
+        if self.extras.findings:
+            materials += "\n" + self.tr("监察意见：") + "；".join(self.extras.findings)
+        self.materials_value.setText(materials)
+        self.show_dates()
         self.history.setRowCount(len(d.history))
         for row, line in enumerate(d.history):
             who = actor_label(line.actor, line.role)
@@ -449,6 +502,7 @@ class TicketDetailDialog(QDialog):
             self.rate_btn.setEnabled(rateable)
             why = self.tr("该办件当前状态不需要评价（承诺件受理后、办结后评价）")
             self.rate_btn.setToolTip("" if rateable else why)
+            self.fee_btn.setEnabled(self.extras.fee_due)
         if focused is not None and (not focused.isEnabled() or self.focusWidget() is not focused):
             # Qt hands the focus of a button that just became disabled to the next one — maybe 作废.
             self.rest_focus()
@@ -457,6 +511,25 @@ class TicketDetailDialog(QDialog):
         """After an action (or a change that disabled the focused button): the history, where Enter does
         nothing — never a destructive button."""
         self.history.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_dates(self) -> None:
+        rows = self.extras.dates
+        self.dates.setRowCount(len(rows))
+        for row, x in enumerate(rows):
+            for col, text in enumerate((x.kind_name, x.what, x.start.isoformat(), x.due_text, x.state)):
+                self.dates.setItem(row, col, QTableWidgetItem(text))
+        self.dates.resizeRowsToContents()
+        if rows:
+            self.dates.setCurrentCell(0, 0)
+        self.show_explanation(0 if rows else -1)
+
+    def show_explanation(self, row: int) -> None:
+        rows = self.extras.dates
+        if not 0 <= row < len(rows):
+            self.date_explanation.setText(self.tr("本办件没有需计算的期限") if not rows else "")
+            return
+        x = rows[row]
+        self.date_explanation.setText(f"{x.kind_name}　{x.due_text}\n" + "\n".join(x.explanation))
 
     # ---------------------------------------------------------------------------------- actions
     def ask_and_perform(self, action: Action) -> bool:
@@ -496,6 +569,39 @@ class TicketDetailDialog(QDialog):
         self.reload()
         self.rest_focus()
         return None
+
+    def ask_fee(self) -> bool:
+        """一次性收费: payer, receipt number (and the amount when less than the standard), in one transaction."""
+        actor, number = self.ctx.actor, self.number
+
+        def submit(values: dict[str, Any]) -> HallError | None:
+            refused: list[HallError] = []
+            form = fees.FeeForm(values["payer"], values["receipt_no"], values["amount"])
+            done = run(dlg, self.ctx, lambda s: fees.charge(s, actor, number, form) or True,
+                       title=self.tr("未能收费"), initiator=self, failed=refused.append)
+            if done is None:
+                return refused[0] if refused else HallError(self.tr("未能收费"))
+            self.reload()
+            return None
+
+        dlg = ActionDialog(self.tr("收费 — {0}").format(number), FEE_FIELDS, self, submit=submit)
+        return dlg.exec() == QDialog.DialogCode.Accepted
+
+    def ask_finding(self) -> bool:
+        """The inspector's own finding on this case (效能监察意见)."""
+        actor, number = self.ctx.actor, self.number
+
+        def submit(values: dict[str, Any]) -> HallError | None:
+            refused: list[HallError] = []
+            done = run(dlg, self.ctx, lambda s: inspection.record_finding(s, actor, number, values["text"]) or True,
+                       title=self.tr("未能记录监察意见"), initiator=self, failed=refused.append)
+            if done is None:
+                return refused[0] if refused else HallError(self.tr("未能记录监察意见"))
+            self.reload()
+            return None
+
+        dlg = ActionDialog(self.tr("记录监察意见 — {0}").format(number), FINDING_FIELDS, self, submit=submit)
+        return dlg.exec() == QDialog.DialogCode.Accepted
 
     def reveal(self) -> None:
         actor, number = self.ctx.actor, self.number
@@ -539,9 +645,3 @@ def open_detail(parent: QWidget, ctx: Context, number: str, today: Callable[[], 
     return dlg
 
 
-def _with_sync(actor: Any, number: str, today: date, session: Any) -> tuple[TicketDetail, str]:
-    """The ticket and its sync state (village laptops; "" where this database does not sync), in one read."""
-    from hall.services.sync.state import ticket_sync_label
-
-    d = queue.detail(session, actor, number, today=today)
-    return d, ticket_sync_label(session, d.uid)

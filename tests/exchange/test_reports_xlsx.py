@@ -40,7 +40,8 @@ def test_monthly_report_layout_and_figures(day, tmp_path):
                                                    actor=people["m01"])
         snap = dashboard.snapshot(s, MD.TODAY)
         table = stats.collect(s, Period.month(2026, 12), "window", today=MD.TODAY)
-    assert result.sheets == ("按窗口", "按办件类型", "按受理点", "按事项", "效绩考核", "超期办件", "办件登记台账")
+    assert result.sheets == ("按窗口", "按办件类型", "按受理点", "按事项", "效绩考核", "超期办件", "协办部门答复",
+                             "一次性收费", "办件登记台账")
     wb = load_workbook(out)
     ws = wb["按窗口"]
     rows = _rows(ws)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLE_LABELS = {"clerk": "窗口工作人员", "manager": "中心主任", "village": "村代办员", "admin": "系统管理员"}
+ROLE_LABELS = {"clerk": "窗口工作人员", "manager": "中心主任", "village": "村代办员", "admin": "系统管理员",
+               "inspector": "效能监察员"}
 # Who wrote an event, for a history line: staff by name and role; the program itself (系统) and the citizen at the
 # rating screen (申请人（…）) by the name they carry, which already says what they are.
 NAMED_ONLY_ROLES = frozenset({"system", "citizen"})
@@ -37,3 +38,8 @@ class Actor:
     @property
     def is_supervisor(self) -> bool:
         return self.role in ("manager", "admin", "system")
+
+    @property
+    def is_inspector(self) -> bool:
+        """效能监察员: reads every case, writes nothing but their own findings (see permissions.require_may_write)."""
+        return self.role == "inspector"

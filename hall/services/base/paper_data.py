@@ -111,6 +111,7 @@ class TicketPaper:
     supplement_requested_on: date | None = None
     supplement_reason: str = ""  # why the 补正 during handling was needed (the clerk's note)
     refusal_reasons: tuple[str, ...] = ()
+    fee_text: str = ""  # 一次性收费: "免费", or the amount taken with its receipt number and payer
     redirect_organ: str = ""  # where to apply instead (不予受理)
     review_organ: str = ""  # 行政复议机关
     court: str = ""  # 人民法院 for 行政诉讼
@@ -167,6 +168,7 @@ class StaffBadge:
     b_post: str = ""  # 代理岗 (职位代理制)
     photo: bytes | None = None  # the JPEG chosen in 管理 → 工作人员 (preferred over ``photo_path``)
     resume: str = ""  # 简历: a few lines under the name
+    vanguard: bool = False  # (党员)先锋岗: marked on the badge
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,17 @@ from hall.services.base.actor import Actor
 
 ADMIN_ROLES = ("admin", "system")
 
+# What the 效能监察员 may append: their own findings, their own password, and the audit trail of what they
+# looked at or printed. Everything else is refused by the ledger itself, whichever service (or script) asks.
+INSPECTOR_MAY_WRITE = frozenset({"inspection.finding_recorded", "staff.password_set", "ticket.printed",
+                                 "report.ledger_exported"})
+
+
+def require_may_write(actor: Actor, event_type: str) -> None:
+    """The one check every ledger append makes: a read-only role changes nothing."""
+    if actor.role == "inspector" and event_type not in INSPECTOR_MAY_WRITE:
+        raise PermissionDenied("效能监察员只能查看办件和记录本人的监察意见，不能办理或修改")
+
 
 def require_admin(actor: Actor, what: str) -> None:
     if actor.role not in ADMIN_ROLES:

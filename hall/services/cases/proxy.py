@@ -57,12 +57,12 @@ def forward(session: Session, actor: Actor, number: str, department: str, *, how
     if t.due_date and dept_days > left:
         raise ValidationError("部门办理时限",
                               f"{dept_days} 个工作日超出承诺办结日期 {t.due_date}（余 {left} 个工作日）")
-    dept_due, _ = add_workdays(session, sent_on, dept_days) if dept_days else (sent_on, False)
+    dept_due, dept_provisional = add_workdays(session, sent_on, dept_days) if dept_days else (sent_on, False)
     seq = (session.scalar(select(func.max(ProxyLeg.seq)).where(ProxyLeg.ticket_uid == t.uid)) or 0) + 1
     ev = append_event(session, actor, t, "proxy.forwarded", {
         "seq": seq, "department": department, "sent_on": sent_on, "how_sent": how_sent,
         "what_sent": [{"name": n, "form": held[n]["form"], "count": held[n]["count"]} for n in names],
-        "dept_days": dept_days, "dept_due_on": dept_due,
+        "dept_days": dept_days, "dept_due_on": dept_due, "dept_due_provisional": dept_provisional,
         "note": free_text(note, "报送说明", max_len=500, multiline=True, required=False),
         "reason": f"报{department}（部门时限 {dept_days} 个工作日，至 {dept_due}）",
     }, at=now)
@@ -77,6 +77,7 @@ def _project_forwarded(session: Session, ev: Event, p: dict[str, Any]) -> None:
         sent_on=date.fromisoformat(p["sent_on"]), sent_by=ev.actor_name, how_sent=p["how_sent"],
         what_sent=p["what_sent"], note=p["note"], dept_days=p["dept_days"],
         dept_due_on=date.fromisoformat(p["dept_due_on"]) if p["dept_due_on"] else None, state="sent",
+        dept_due_provisional=bool(p.get("dept_due_provisional", False)),
     ))
     t.state = "forwarded"
     touch(session, t, ev, p)

@@ -137,7 +137,7 @@ def _candidates(session: Session, cal: WorkCalendar) -> Iterator[tuple[str, str,
         if leg.ticket_uid in alive and leg.dept_due_on is not None:
             due, prov = derive(cal, leg.sent_on, DateRule(leg.dept_days, "workday"))
             yield ("proxy_leg", f"{number(leg.ticket_uid)} {leg.department}", leg.ticket_uid,
-                   {"leg": leg.event_id}, leg.dept_due_on, False, due, prov)
+                   {"leg": leg.event_id}, leg.dept_due_on, leg.dept_due_provisional, due, prov)
     for r in requests:
         if r.ticket_uid in alive:
             due, prov = derive(cal, r.requested_on, DateRule(r.limit_days, r.limit_unit))  # type: ignore[arg-type]
@@ -163,12 +163,12 @@ def _candidates(session: Session, cal: WorkCalendar) -> Iterator[tuple[str, str,
         new = _follow_up_due(session, cal, f, rect_due, facts)
         if new is not None:
             yield ("followup", number(f.ticket_uid) or f.source_key, f.ticket_uid, {"source_key": f.source_key},
-                   f.due_on, False, new, False)
+                   f.due_on, f.due_provisional, new, not cal.is_confirmed(new.year))
 
     for a in session.scalars(select(Appointment).where(Appointment.state == "booked").order_by(Appointment.id)):
         due, prov = derive(cal, a.on_day, DateRule(0, "day"))
-        yield ("appointment", f"{a.on_day} {a.slot}".strip(), None, {"appointment": a.event_id}, a.on_day, False,
-               due, prov)
+        yield ("appointment", f"{a.on_day} {a.slot}".strip(), None, {"appointment": a.event_id}, a.on_day,
+               a.on_day_provisional, due, prov)
     yield from petition_dates.candidates(session, cal)
 
 
@@ -239,7 +239,7 @@ def _project_joint(session: Session, ev: Event, p: dict[str, Any]) -> None:
 @ledger.projector("proxy.due_changed")
 def _project_proxy(session: Session, ev: Event, p: dict[str, Any]) -> None:
     leg = session.scalars(select(ProxyLeg).where(ProxyLeg.event_id == p["leg"])).one()
-    leg.dept_due_on = _new(p)[0]
+    leg.dept_due_on, leg.dept_due_provisional = _new(p)
 
 
 @ledger.projector("rectification.due_changed")
@@ -257,13 +257,13 @@ def _project_complaint(session: Session, ev: Event, p: dict[str, Any]) -> None:
 @ledger.projector("followup.due_changed")
 def _project_followup(session: Session, ev: Event, p: dict[str, Any]) -> None:
     f = session.scalars(select(FollowUp).where(FollowUp.source_key == p["source_key"])).one()
-    f.due_on = _new(p)[0]
+    f.due_on, f.due_provisional = _new(p)
 
 
 @ledger.projector("appointment.moved")
 def _project_appointment(session: Session, ev: Event, p: dict[str, Any]) -> None:
     a = session.scalars(select(Appointment).where(Appointment.event_id == p["appointment"])).one()
-    a.on_day = _new(p)[0]
+    a.on_day, a.on_day_provisional = _new(p)
 
 
 @ledger.projector("supplement.due_changed")

@@ -7,7 +7,11 @@ told on import and in the catalogue view, with the row and the reason:
   from the copy day, +3 when a higher level must review (domain-rules.md §2) — plus one working day for the lead
   to close after the answers: such a case is overdue by construction whenever a department uses its time;
 - an item whose promised limit exceeds its statutory limit (承诺时限 ≤ 法定时限; the spreadsheet import refuses
-  it, an older catalogue may still hold it).
+  it, an older catalogue may still hold it);
+- an item whose prerequisite (先照后证) needs, directly or through others, the item itself: no applicant could
+  ever be accepted for any of them;
+- an item with a fee amount whose fee standard's wording says 不收费 / 免费 (the paper and the counter would
+  contradict each other).
 
 For a natural-day item the answer time is counted as natural days it can take at most outside holiday weeks
 (8 working days span at least 10 natural days: two weekends).
@@ -60,6 +64,26 @@ def item_warnings(item: ItemSpec, row: int) -> list[CatalogWarning]:
     return out
 
 
+def _prerequisite_cycle(item: ItemSpec, needs: dict[str, str]) -> list[str]:
+    """The chain of prerequisites from ``item`` back to itself, or [] when it ends."""
+    chain, code = [item.code], needs.get(item.code, "")
+    while code and code not in chain:
+        chain.append(code)
+        code = needs.get(code, "")
+    return [*chain, code] if code == item.code else []
+
+
 def warnings(spec: CatalogSpec, *, first_data_row: int = 2) -> list[CatalogWarning]:
     """Every item's warnings, in sheet order (rows as the spreadsheet export writes them)."""
-    return [w for i, item in enumerate(spec.items, first_data_row) for w in item_warnings(item, i)]
+    needs = {i.code: i.prerequisite for i in spec.items if i.prerequisite}
+    out: list[CatalogWarning] = []
+    for row, item in enumerate(spec.items, first_data_row):
+        out += item_warnings(item, row)
+        cycle = _prerequisite_cycle(item, needs)
+        if cycle:
+            out.append(CatalogWarning(row, item.code, item.name,
+                                      f"前置事项循环（{' → '.join(cycle)}），任何申请人都无法受理"))
+        if item.fee_cents and any(word in item.fee for word in ("不收费", "免费")):
+            out.append(CatalogWarning(row, item.code, item.name,
+                                      f"收费金额为 {item.fee_cents / 100:.2f} 元，但收费标准写明“{item.fee}”"))
+    return out

@@ -124,7 +124,8 @@ def _item_json(i: Item) -> dict[str, Any]:
         "statutory_anchored": i.statutory_anchored, "restart_on_supplement": i.restart_on_supplement,
         "departments": i.departments, "conditions": i.conditions, "procedure": i.procedure, "fee": i.fee,
         "policy_basis": i.policy_basis, "retention": i.retention, "follow_up_days": i.follow_up_days,
-        "note": i.note, "aliases": i.aliases, "materials": i.materials,
+        "note": i.note, "aliases": i.aliases, "materials": i.materials, "fee_cents": i.fee_cents,
+        "prerequisite": i.prerequisite,
     }
 
 
@@ -200,6 +201,9 @@ class ItemView:
     procedure: tuple[str, ...]
     restart_on_supplement: bool = True
     catalog_version: str = ""  # the uid of the catalogue version the item is of: events name an item by it and code
+    fee_cents: int = 0  # 一次性收费 per ticket (分); 0: 免费
+    prerequisite: str = ""  # 先照后证: the item code whose closed ticket the same applicant needs first
+    prerequisite_name: str = ""
 
 
 def window_views(session: Session) -> list[WindowView]:
@@ -209,11 +213,14 @@ def window_views(session: Session) -> list[WindowView]:
 def item_views(session: Session) -> list[ItemView]:
     versions = dict(session.execute(select(CatalogVersion.id, CatalogVersion.uid).where(CatalogVersion.is_current))
                     .all())
+    rows = current_items(session)
+    names = {i.code: i.name for i in rows}
     return [ItemView(i.id, i.code, i.name, tuple(i.aliases), i.initials, i.window_code, i.default_kind,
                      i.promised_limit, i.statutory_limit, i.limit_unit, tuple(i.departments),
                      tuple(i.materials), i.fee, i.policy_basis, tuple(i.procedure), i.restart_on_supplement,
-                     versions.get(i.version_id, ""))
-            for i in current_items(session)]
+                     versions.get(i.version_id, ""), i.fee_cents or 0, i.prerequisite or "",
+                     names.get(i.prerequisite or "", ""))
+            for i in rows]
 
 
 # Keyed by the current version's uid, not its row id: another database at the same address (a restored backup, a

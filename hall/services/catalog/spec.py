@@ -37,7 +37,11 @@ ITEM_COLUMNS = (
     ("statutory_anchored", "法定时限有据"), ("restart_on_supplement", "补正后重新计时"),
     ("departments", "办理部门"), ("conditions", "受理条件"), ("procedure", "办理流程"), ("fee", "收费标准"),
     ("policy_basis", "政策依据"), ("retention", "保管期限"), ("follow_up_days", "办结后回访天数"), ("note", "备注"),
+    ("fee_yuan", "收费金额（元）"), ("prerequisite", "前置事项"),
 )
+# Columns added after release 1: a workbook or TSV without them still imports (免费, no prerequisite).
+OPTIONAL_HEADERS = frozenset({"收费金额（元）", "前置事项"})
+MAX_FEE_CENTS = 10_000_000  # ¥100,000 per ticket: more is a typing error, not a township fee
 MATERIAL_COLUMNS = (
     ("item_code", "事项编码"), ("seq", "序号"), ("name", "材料名称"), ("form", "形式"), ("count", "份数"),
     ("issuer", "出具单位"), ("tolerable", "可容缺"),
@@ -84,6 +88,8 @@ class ItemSpec:
     note: str = ""
     aliases: tuple[str, ...] = ()
     materials: tuple[MaterialSpec, ...] = field(default_factory=tuple)
+    fee_cents: int = 0  # the amount charged per ticket (一次性收费); 0: 免费
+    prerequisite: str = ""  # 先照后证: the item whose closed ticket the same applicant needs first
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ class CatalogSpec:
                 "departments": LIST_SEP.join(it.departments), "conditions": it.conditions,
                 "procedure": STEP_SEP.join(it.procedure), "fee": it.fee, "policy_basis": it.policy_basis,
                 "retention": it.retention, "follow_up_days": str(it.follow_up_days), "note": it.note,
+                "fee_yuan": fee_text(it.fee_cents), "prerequisite": it.prerequisite,
             })
             for seq, m in enumerate(it.materials, 1):
                 materials.append({
@@ -197,6 +204,28 @@ def _choice(p: _Problems, sheet: str, row: int, header: str, value: str, table: 
     return next(iter(table.values()))
 
 
+def fee_text(cents: int) -> str:
+    """An amount in 分 as the catalogue and the papers write it: "" for none, "20" or "12.50" (元)."""
+    if not cents:
+        return ""
+    yuan, fen = divmod(int(cents), 100)
+    return f"{yuan}" if not fen else f"{yuan}.{fen:02d}"
+
+
+def parse_fee(value: str, field: str = "收费金额（元）") -> int:
+    """Yuan as typed ("20", "12.5", "12.50", "￥20") → 分; blank → 0 (免费). Never through float: 0.1 + 0.2."""
+    text = (value or "").strip().replace("￥", "").replace("¥", "").replace("元", "").strip()
+    if not text:
+        return 0
+    m = re.fullmatch(r"(\d{1,7})(?:\.(\d{1,2}))?", text)
+    if m is None:
+        raise ValidationError(field, f"应为金额（元，最多两位小数），实为“{shown(value)}”")
+    cents = int(m.group(1)) * 100 + int((m.group(2) or "0").ljust(2, "0"))
+    if cents > MAX_FEE_CENTS:
+        raise ValidationError(field, f"不能超过{MAX_FEE_CENTS // 100}元")
+    return cents
+
+
 def check_headers(sheets: dict[str, list[str]]) -> list[str]:
     """Missing sheets or columns, by name; extra columns are allowed (an administrator's notes)."""
     problems = _Problems()
@@ -206,7 +235,7 @@ def check_headers(sheets: dict[str, list[str]]) -> list[str]:
             continue
         have = sheets[sheet]
         for _key, header in columns:
-            if header not in have:
+            if header not in have and header not in OPTIONAL_HEADERS:
                 problems.add(sheet, 1, header, "缺少该列")
         dupes = {h for h in have if h and have.count(h) > 1}
         for header in sorted(dupes):
@@ -254,6 +283,7 @@ def parse_sheets(sheets: dict[str, list[dict[str, str]]], *, first_data_row: int
 
     items: list[ItemSpec] = []
     seen_i: dict[str, int] = {}
+    prerequisites: dict[int, tuple[str, str]] = {}
     for i, row in enumerate(sheets.get(SHEET_ITEMS, []), first_data_row):
         s = SHEET_ITEMS
         code = _text(p, s, i, "事项编码", row.get("事项编码", ""), required=True, max_len=16)
@@ -275,6 +305,14 @@ def parse_sheets(sheets: dict[str, list[dict[str, str]]], *, first_data_row: int
         if kind in ("proxy", "joint") and not departments:
             p.add(s, i, "办理部门", f"{KIND_LABELS[kind]}必须写明办理部门")
         mats = [m for _seq, m in sorted(materials.pop(code, []), key=lambda t: t[0])]
+        fee_cents = 0
+        try:
+            fee_cents = parse_fee(row.get("收费金额（元）", ""))
+        except ValidationError as exc:
+            p.add(s, i, "收费金额（元）", exc.rule)
+        prerequisite = _text(p, s, i, "前置事项", row.get("前置事项", ""), max_len=16)
+        if prerequisite:
+            prerequisites[i] = (code, prerequisite)
         items.append(ItemSpec(
             code=code, name=_text(p, s, i, "事项名称", row.get("事项名称", ""), required=True, max_len=120),
             window_code=window, default_kind=kind, statutory_limit=statutory, promised_limit=promised,
@@ -292,8 +330,13 @@ def parse_sheets(sheets: dict[str, list[dict[str, str]]], *, first_data_row: int
             note=_text(p, s, i, "备注", row.get("备注", "")),
             aliases=tuple(a.strip() for a in _text(p, s, i, "简称", row.get("简称", ""), max_len=200).split(LIST_SEP)
                           if a.strip()),
-            materials=tuple(mats),
+            materials=tuple(mats), fee_cents=fee_cents, prerequisite=prerequisite,
         ))
+    for i, (code, needed) in prerequisites.items():  # after every row is read: a prerequisite may come later
+        if needed == code:
+            p.add(SHEET_ITEMS, i, "前置事项", "不能是本事项自己")
+        elif needed not in seen_i:
+            p.add(SHEET_ITEMS, i, "前置事项", f"事项编码“{shown(needed)}”不在“事项”工作表中")
     for code in materials:
         p.add(SHEET_MATERIALS, None, "事项编码", f"材料所属事项“{code}”不在“事项”工作表中")
     if not items:

@@ -32,6 +32,7 @@ class StaffForm:
     intake_point: str = "000"
     b_post_no: str | None = None
     password: str | None = None
+    vanguard: bool | None = None  # (党员)先锋岗 on the badge board; None: leave as it is
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class StaffView:
     b_post_name: str
     active: bool
     photo_path: str = ""
+    vanguard: bool = False  # (党员)先锋岗
 
     @property
     def role_label(self) -> str:
@@ -103,6 +105,7 @@ def add_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
         "uid": identity.new_uid(), "staff_no": staff_no, "name": name, "role": role, "post": post,
         "window_code": window_code, "intake_point": intake_point, "b_post_uid": b_post_uid,
         "password_hash": password_hash,
+        **({"vanguard": True} if form.vanguard else {}),
     })
     return view(session, staff_no)
 
@@ -146,6 +149,8 @@ def update_staff(session: Session, actor: Actor, form: StaffForm) -> StaffView:
     before = {"name": person.name, "role": person.role, "post": person.post, "window_code": person.window_code,
               "intake_point": person.intake_point}
     after = {"name": name, "role": role, "post": post, "window_code": window_code, "intake_point": intake_point}
+    if form.vanguard is not None:
+        before["vanguard"], after["vanguard"] = bool(person.vanguard), bool(form.vanguard)
     changed = {k: v for k, v in after.items() if before[k] != v}
     if not changed:
         return view(session, person.staff_no)
@@ -215,6 +220,7 @@ def _project_added(session: Session, ev: Event, p: dict[str, Any]) -> None:
         window_code=p["window_code"], intake_point=p["intake_point"],
         b_post_id=identity.staff_ref(session, p, "b_post_uid", "b_post_id"), password_hash=p["password_hash"],
         must_set_password=not p["password_hash"], active=True, created_at=ev.occurred_at,
+        vanguard=bool(p.get("vanguard", False)),
     )
     session.add(person)
     session.flush()
@@ -317,7 +323,7 @@ def _view(p: Staff, names: dict[int | None, str] | dict[int, str]) -> StaffView:
     return StaffView(id=p.id, staff_no=p.staff_no, name=p.name, role=p.role, post=p.post, window_code=p.window_code,
                      intake_point=p.intake_point, b_post_id=p.b_post_id,
                      b_post_name=names.get(p.b_post_id, "") if p.b_post_id else "", active=p.active,
-                     photo_path=p.photo_path)
+                     photo_path=p.photo_path, vanguard=bool(p.vanguard))
 
 
 def view_by_id(session: Session, staff_id: int | None) -> StaffView:

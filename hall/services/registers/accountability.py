@@ -26,7 +26,7 @@ from hall.services.storage import identity, ledger
 from hall.services.tickets.rules import calendar
 
 CAUSES = {"overdue": "超期办件", "deemed_consent": "逾期未回复（视为认可）", "poor_rating": "差评属实",
-          "complaint": "投诉属实"}
+          "complaint": "投诉属实", "fault": "过错责任追究"}
 FINDINGS = {"upheld": "属实，予以追究", "dismissed": "不予追究"}
 MEASURES = ("", "提醒谈话", "批评教育", "通报批评", "责令整改", "扣减绩效", "移交纪检")
 

@@ -65,6 +65,7 @@ def book(session: Session, actor: Actor, staff_no: str, on_day: date, citizen_na
         raise ConflictError(f"{person.name}在 {on_day} 不在岗，请改约日期或约其B岗")
     ev = ledger.append(session, actor, "appointment.booked", {
         "staff_uid": person.uid, "on_day": on_day, "slot": free_text(slot, "时段", max_len=20, required=False),
+        "on_day_provisional": not calendar(session).is_confirmed(on_day.year),  # 暂定: year not confirmed
         "citizen_name": parse_person_name(citizen_name, "约访人姓名"),
         "citizen_phone": parse_phone(phone, "约访人电话") if (phone or "").strip() else "",
         "purpose": free_text(purpose, "约访事由", max_len=500, multiline=True, required=False),
@@ -76,7 +77,8 @@ def book(session: Session, actor: Actor, staff_no: str, on_day: date, citizen_na
 def _project_booked(session: Session, ev: Event, p: dict[str, Any]) -> None:
     session.add(Appointment(event_id=ev.event_id, staff_id=identity.staff_ref(session, p, "staff_uid", "staff_id"),
                             on_day=date.fromisoformat(p["on_day"]), slot=p["slot"], citizen_name=p["citizen_name"],
-                            citizen_phone=p["citizen_phone"], purpose=p["purpose"], state="booked"))
+                            citizen_phone=p["citizen_phone"], purpose=p["purpose"], state="booked",
+                            on_day_provisional=bool(p.get("on_day_provisional", False))))
     session.flush()
 
 

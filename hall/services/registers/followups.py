@@ -41,6 +41,7 @@ class FollowUpView:
     due_on: date
     state: str
     overdue: bool
+    due_provisional: bool = False  # 暂定: the date is in a year whose calendar is not confirmed
 
 
 def schedule(session: Session, actor: Actor, source_key: str, reason: str, due_on: date, *,
@@ -53,6 +54,8 @@ def schedule(session: Session, actor: Actor, source_key: str, reason: str, due_o
         return False
     ledger.append(session, actor, "followup.scheduled", {
         "source_key": source_key, "kind": reason, "due_on": due_on, "window_code": window_code,
+        # 暂定 when the date falls in a year whose calendar is not confirmed (re-derived when it is)
+        "due_provisional": not calendar(session).is_confirmed(due_on.year),
         "rectification": rectification, "complaint": complaint, "reason": f"{REASONS[reason]}，{due_on} 前",
     }, ticket_uid=ticket_uid, at=now)
     return True
@@ -68,7 +71,8 @@ def _project_scheduled(session: Session, ev: Event, p: dict[str, Any]) -> None:
         if p["complaint"] else None
     session.add(FollowUp(source_key=p["source_key"], ticket_uid=ev.ticket_uid, reason=p["kind"],
                          rectification_id=rect, complaint_id=comp, window_code=p["window_code"],
-                         due_on=date.fromisoformat(p["due_on"]), state="due"))
+                         due_on=date.fromisoformat(p["due_on"]), state="due",
+                         due_provisional=bool(p.get("due_provisional", False))))
     session.flush()
 
 
@@ -165,7 +169,7 @@ def due(session: Session, today: date, *, within_days: int = 0, window_code: str
     for f, t in session.execute(stmt).all():
         out.append(FollowUpView(f.id, f.reason, REASONS[f.reason], t.number if t else "", t.item_name if t else "",
                                 t.applicant_name if t else "", t.applicant_phone if t else "", f.window_code,
-                                f.due_on, f.state, f.due_on < today))
+                                f.due_on, f.state, f.due_on < today, f.due_provisional))
     return out
 
 

@@ -44,6 +44,7 @@ from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.services.people.photos import photo_bytes
 from hall.services.storage import identity, ledger, settings
+from hall.services.tickets import fees
 from hall.services.tickets import record as tickets
 from hall.services.tickets.rules import derive_date
 from hall.services.tickets.supplement_notice import supply_rule
@@ -137,7 +138,7 @@ def staff_badges(session: Session) -> list[StaffBadge]:
         badges.append(StaffBadge(name=v.name, post=v.post or ROLE_LABELS.get(v.role, v.role), staff_no=v.staff_no,
                                  window=v.window_code or "中心", photo_path=v.photo_path or None,
                                  b_post=v.b_post_name, photo=photo_bytes(profiles.get(v.staff_no, ("", ""))[0]),
-                                 resume=profiles.get(v.staff_no, ("", ""))[1]))
+                                 resume=profiles.get(v.staff_no, ("", ""))[1], vanguard=v.vanguard))
     return badges
 
 
@@ -426,6 +427,8 @@ def _complete(session: Session, t: Ticket, item: Item, paper: TicketPaper, code:
         raise ValidationError(title, f"办件 {t.number} 没有容缺受理的材料")
     if code == "acceptance" and t.accepted_on is None:
         raise ValidationError(title, f"办件 {t.number} 尚未受理（当前为{_state_label(t)}）")
+    if code == "acceptance":
+        paper = replace(paper, fee_text=fee_text_for(session, t, item))
     if code == "forward":
         if t.kind != "proxy":
             raise ValidationError(title, "只有代办件才有转办（上报）单")
@@ -451,6 +454,19 @@ def _complete(session: Session, t: Ticket, item: Item, paper: TicketPaper, code:
             raise ValidationError(title, f"办件 {t.number} 尚未办结（当前为{_state_label(t)}）")
         return replace(paper, closure=cl, issued_on=cl.closed_on)
     return paper
+
+
+def fee_text_for(session: Session, t: Ticket, item: Item) -> str:
+    """一次性收费 as the 受理通知书 prints it: 免费, what was taken (amount, receipt number, payer), or the standard
+    still to be paid."""
+    standard = fees.standard_text(item.fee_cents or 0, item.fee)
+    if not item.fee_cents:
+        return standard
+    taken = fees.charged(session, t.uid)
+    if taken is None:
+        return f"收费标准 {standard}，尚未收取"
+    return (f"一次性收取 {taken.amount_text}（收费标准：{standard}）　票据号码：{taken.receipt_no}"
+            f"　缴费人：{taken.payer}")
 
 
 def _state_label(t: Ticket) -> str:

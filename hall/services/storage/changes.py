@@ -51,6 +51,7 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "ticket.kind_changed": (TICKET,), "ticket.clock": (TICKET,), "ticket.delivered": (TICKET,),
     "ticket.reassigned": (TICKET,), "ticket.deadline_changed": (TICKET,),
     "ticket.printed": (), "ticket.id_revealed": (),
+    "ticket.fee_charged": (),  # the ticket's history (and the receipt paper), not its record
     "proxy.forwarded": (TICKET,), "proxy.reference": (), "proxy.returned": (TICKET,),
     "joint.copied": (TICKET,), "joint.opinion": (TICKET,), "joint.deemed_consent": (TICKET,),
     "routing.transfer_requested": (TICKET, TRANSFERS), "routing.transfer_accepted": (TICKET, TRANSFERS),
@@ -60,6 +61,7 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "joint.due_changed": (TICKET,), "proxy.due_changed": (TICKET,),
     # the registers
     "accountability.opened": (ACCOUNTABILITY,), "accountability.found": (ACCOUNTABILITY,),
+    "inspection.finding_recorded": (ACCOUNTABILITY,),
     "complaint.registered": (COMPLAINTS,), "complaint.answered": (COMPLAINTS,),
     "followup.scheduled": (FOLLOWUPS,), "followup.done": (FOLLOWUPS,),
     "rating.requested": (RATINGS,),

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from hall.errors import HallError
 from hall.models import Event, NodeHead
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_may_write
 from hall.services.storage import changes
 
 GENESIS = "0" * 64
@@ -203,6 +204,7 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
     """Append one event for ``actor`` and apply its projector. The caller owns the transaction."""
     projections = projections_of(session)
     projections.require(type)  # before anything is written: an unknown type never reaches the chain
+    require_may_write(actor, type)  # a read-only role (效能监察员) changes nothing, whichever service asks
     seq, prev = _next_in_chain(session, actor.node_id)
     occurred = at or datetime.now()
     text = canonical(payload)
@@ -293,6 +295,8 @@ def append_events(session: Session, drafts: Sequence[Draft], *, batch: int = 500
     projections = projections_of(session)
     for type_ in {d.type for d in drafts}:
         projections.require(type_)  # before anything is written: an unknown type never reaches the chain
+    for d in drafts:
+        require_may_write(d.actor, d.type)
     session.flush()  # pending ORM changes reach the tables before the Core writes below
     conn = session.connection()
     per_node = Counter(d.actor.node_id for d in drafts)

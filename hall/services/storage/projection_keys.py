@@ -105,6 +105,8 @@ KEYS: dict[str, TableKey] = {k.table: k for k in (
     TableKey("petition_follow_ups", "信访回访", ("event_id", "seq"), ("事件", "次序")),
     TableKey("reception_slots", "领导接访安排", ("event_id",), ("事件",), refs={"leader_id": _STAFF}),
     TableKey("reception_bookings", "领导接访预约", ("event_id",), ("事件",), refs={"slot_id": "reception_slots"}),
+    TableKey("fee_charges", "一次性收费", ("event_id",), ("事件",)),
+    TableKey("inspection_findings", "效能监察意见", ("event_id",), ("事件",), refs={"inspector_id": _STAFF}),
 )}
 
 

@@ -32,7 +32,7 @@ from hall.services.calendar.deadlines import Deadline
 from hall.services.catalog import items as catalog
 from hall.services.storage import identity, ledger, settings
 from hall.services.storage.db import upsert_insert
-from hall.services.tickets import supplement_notice
+from hall.services.tickets import fees, prerequisites, supplement_notice
 from hall.services.tickets.numbering import next_number
 
 MaterialStatus = Literal["received", "missing", "tolerated"]
@@ -67,6 +67,7 @@ class IntakeForm:
     refusal_reason: str = ""
     redirect_organ: str = ""
     complete_now: bool | None = None  # immediate/explain: close on the spot (default yes)
+    fee: fees.FeeForm | None = None  # 一次性收费 taken at the counter with this save (an item with a fee standard)
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,19 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
         problems.append(str(exc))
     if form.decision not in ("accept", "refuse"):
         problems.append("受理决定：应为受理或不予受理")
+    if item.prerequisite and form.decision == "accept" and kind != "explain" and applicant.id_no:
+        # 先照后证: the one rule the form also asks before save (a consultation or a refusal needs nothing first).
+        needed = prerequisites.missing(session, item.code, item.prerequisite, applicant.id_no)
+        if needed:
+            problems.append(f"{prerequisites.FIELD}：{needed}")
+    if form.fee is not None:
+        if form.decision == "refuse":
+            problems.append("收费金额：不予受理的办件不收费")
+        else:
+            try:
+                fees.check_form(form.fee, item.fee_cents, item.name)
+            except ValidationError as exc:
+                problems.append(str(exc))
     if problems:
         raise ValidationErrors(problems, "办件信息有误，未保存")
 
@@ -258,6 +272,9 @@ def register(session: Session, actor: Actor, form: IntakeForm, *, now: datetime 
         # 一次性告知 in writing: the 补正 request with its supply deadline by the date rule (only on this path).
         ledger.append(session, actor, supplement_notice.REQUESTED,
                       supplement_notice.intake_payload(session, marks, today), ticket_uid=uid, at=now)
+    if form.fee is not None:
+        ticket = session.scalars(select(Ticket).where(Ticket.uid == uid)).one()
+        fees.charge_ticket(session, actor, ticket, form.fee, now=now)
     if complete_now and state == "accepted" and kind in SAME_DAY_KINDS:
         result = "已解释告知" if kind == "explain" else "当场办结"
         ledger.append(session, actor, "ticket.closed",

@@ -97,6 +97,8 @@ EVENT_LABELS = {
     "rectification.verified": "整改核实",
     "accountability.opened": "责任追究（待核实）",
     "accountability.found": "责任追究（核实结论）",
+    "inspection.finding_recorded": "效能监察意见",
+    "ticket.fee_charged": "一次性收费",
     "bpost.reassigned": "代理岗接办",
     "bpost.returned": "代理结束交回",
     "bpost.started": "代理岗开始代理",
