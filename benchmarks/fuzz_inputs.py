@@ -457,7 +457,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("workflow.special_end", {"result": "公示无异议"}, lambda h, s, fx, v: workflow.special_end(
         s, h.act("c02"), fx, v["result"], now=h.now()), pool="special"),
     Scenario("workflow.extend", {"reason": "需实地核查", "approver": "m01"}, lambda h, s, fx, v: workflow.extend(
-        s, h.act("c02"), fx, 5, v["reason"], v["approver"], now=h.now()), pool="in_progress"),
+        s, h.act("m01"), fx, 5, v["reason"], v["approver"], now=h.now()), pool="in_progress"),
     Scenario("workflow.close", {"outcome": "approved", "result": "准予救助，已发放", "doc_no": "民救〔2026〕1号"},
              lambda h, s, fx, v: workflow.close(s, h.act("c02"), fx, v["outcome"], v["result"],
                                                 result_doc_no=v["doc_no"], now=h.now()), pool="in_progress", weight=3),

@@ -110,7 +110,8 @@ def build(hall, people, *, demo_tickets: int = DEMO_TICKETS, daily_on: date | No
         workflow.resume(s, who["c02"], n["clock"], now=datetime(2026, 3, 6, 9))
         workflow.special_start(s, who["c02"], n["clock"], "公示", "公示7日", now=datetime(2026, 3, 10, 9))
         workflow.special_end(s, who["c02"], n["clock"], "公示无异议", now=datetime(2026, 3, 17, 9))
-        workflow.extend(s, who["c02"], n["clock"], 5, "需入户核查", "m01", now=datetime(2026, 3, 18, 9))
+        workflow.extend(s, who["c02"], n["clock"], 5, "需入户核查", "m01", "manager-pass",
+                        now=datetime(2026, 3, 18, 9))
     n["kind"] = register(hall, who["c02"], "09", datetime(2026, 3, 2, 9))
     with hall.db.transaction() as s:
         workflow.change_kind(s, who["c02"], n["kind"], "immediate", "材料齐全可当场办结", now=datetime(2026, 3, 2, 10))

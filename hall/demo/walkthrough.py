@@ -402,7 +402,7 @@ class _Walk:
         rect_id = self.do(lambda s: next(r.id for r in ratings.rectifications(s, d[6]) if r.ticket_number == prox))
         self.do(lambda s: ratings.verify(s, m, rect_id, True, "经调阅记录，一次性告知不到位，差评属实",
                                          now=at(d[6])))
-        self.do(lambda s: workflow.extend(s, w08, esc, 10, "集体研究后需补充测绘，申请延期", c.manager_no,
+        self.do(lambda s: workflow.extend(s, m, esc, 10, "集体研究后需补充测绘，申请延期", c.manager_no,
                                           now=at(d[6])))
 
         self.progress(f"{d[7]} 每日规则")

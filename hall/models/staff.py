@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hall.models.base import Base
 
-ROLES = ("clerk", "manager", "village", "admin")
+ROLES = ("clerk", "manager", "village", "admin", "inspector")
 
 
 class IntakePoint(Base):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLE_LABELS = {"clerk": "窗口工作人员", "manager": "中心主任", "village": "村代办员", "admin": "系统管理员"}
+ROLE_LABELS = {"clerk": "窗口工作人员", "manager": "中心主任", "village": "村代办员", "admin": "系统管理员",
+               "inspector": "效能监察员"}
 # Who wrote an event, for a history line: staff by name and role; the program itself (系统) and the citizen at the
 # rating screen (申请人（…）) by the name they carry, which already says what they are.
 NAMED_ONLY_ROLES = frozenset({"system", "citizen"})
@@ -21,7 +22,7 @@ def actor_label(name: str, role: str) -> str:
 class Actor:
     staff_id: int | None
     name: str
-    role: str  # clerk | manager | village | admin | system
+    role: str  # clerk | manager | village | admin | inspector | system | citizen
     node_id: str
     intake_point: str = "000"
     window_code: str | None = None

@@ -390,6 +390,7 @@ def _still_unrated(stage: str, lo: date, hi: date):  # type: ignore[no-untyped-d
 def settle_unrated(session: Session, actor: Actor, rule: UnratedRule, ids: Sequence[int], *,
                    now: datetime | None = None) -> list[str]:
     """Apply ``rule`` to the tickets of ``ids`` still unrated (re-checked here, in the write transaction)."""
+    require_supervisor(actor, "处理逾期未评价")
     if actor.role not in ("system", "manager", "admin"):
         raise PermissionDenied("逾期未评价只能由系统或中心主任登记")
     now = now or _day(rule.today)
@@ -416,6 +417,7 @@ def sweep_unrated(session: Session, actor: Actor, today: date, *, lookback_days:
     so the daily run stays small on a ten-year ledger. The whole window in the caller's transaction;
     ``hall.services.cases.daily`` runs it incrementally, in short transactions.
     """
+    require_supervisor(actor, "处理逾期未评价")
     if actor.role not in ("system", "manager", "admin"):
         raise PermissionDenied("逾期未评价只能由系统或中心主任登记")
     rule = unrated_rule(session, today, lookback_days=lookback_days)
