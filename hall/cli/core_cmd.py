@@ -219,10 +219,18 @@ def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
         print(f"台账异常：数据库文件已损坏（SQLite {check_name}：{shown}）。请从最近的备份恢复"
               + (f"：{latest}" if latest else "") + "。", file=sys.stderr)
         return 1
+    from hall.services.sync import heads
     from hall.services.sync import keys as sync_keys
 
     with ctx.db.transaction() as session:
         report = ledger.verify(session, sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
+        # Against the signed heads too: a chain re-hashed after an edit, or cut short with its head rewound,
+        # passes the hash check above but not its signed heads.
+        signed = heads.check(session, ctx.paths.data_dir) if report.ok else []
+    if signed:
+        for line in signed:
+            print(f"台账异常：{line}", file=sys.stderr)
+        return 1
     if report.ok:
         where = f"；数据库文件结构检查（{check_name}）通过" if storage is not None else ""
         print(f"台账完好：{report.events} 条事件，{report.nodes} 个终端，哈希链全部相符{where}")
@@ -307,6 +315,12 @@ def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
     report = daily.run_batched(ctx.db, ctx.actor, args.date or date.today(),
                                None if args.quiet else _progress_printer(), full=args.full)
     print("\n".join(report.lines()))
+    if not report.skipped:  # the node that ran the day's rules signs its chain head (tamper evidence)
+        from hall.services.base.actor import Actor
+        from hall.services.sync import heads
+
+        signed = heads.sign_now(ctx.db, Actor.system(ctx.node.node_id, ctx.node.intake_point), ctx.paths.data_dir)
+        print(f"  链头签名：第 {signed.seq} 号事件")
     from hall.services import backups
 
     copy = ctx.db.daily_backup(check=backups.check_file)  # kept only once it passed the checks

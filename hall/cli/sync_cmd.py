@@ -10,7 +10,7 @@ from typing import Any
 from hall.cli import sync_lan, sync_node
 from hall.errors import HallError, ValidationError
 from hall.services.storage.node import NodeIdentity
-from hall.services.sync import exchange, keys, peers
+from hall.services.sync import exchange, heads, keys, peers
 from hall.services.sync.bundle import BundleRejected
 
 REQUEST_KIND = "hall-sync-request"
@@ -146,6 +146,8 @@ def cmd_import(args: argparse.Namespace, ctx: Any) -> int:
     data = _read(args.file)
     with ctx.db.transaction() as session:
         result = exchange.import_bundle(session, ctx.actor, mine, data)
+        # The hall keeps each village's signed heads (they arrive in its bundle) outside the database too.
+        heads.keep_recorded(session, ctx.paths.data_dir)
     print(result.message)
     return 0
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from hall.cli import sync_node
 from hall.errors import HallError
-from hall.services.sync import exchange
+from hall.services.sync import exchange, heads
 from hall.services.sync.bundle import MAX_FILE, BundleRejected, open_bundle
 
 PATH = "/hall-sync/v1"
@@ -36,7 +36,7 @@ def register(s: Any) -> None:
 
 def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
     mine = sync_node.hall_keys(ctx)
-    db, system = ctx.db, ctx.actor
+    db, system, data_dir = ctx.db, ctx.actor, ctx.paths.data_dir
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *a: Any) -> None:
@@ -57,6 +57,7 @@ def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
                 data = self.rfile.read(length)
                 with db.transaction() as s:
                     result = exchange.import_bundle(s, system, mine, data)
+                    heads.keep_recorded(s, data_dir)  # the village's signed heads, kept outside the database
                 with db.transaction() as s:
                     back = exchange.export(s, mine, to=result.sender)
                 print(f"终端 {result.sender[:8]}：{result.message}", flush=True)
@@ -100,6 +101,7 @@ def cmd_push(args: argparse.Namespace, ctx: Any) -> int:
     open_bundle(mine, back)  # checked as any file would be, before the transaction below
     with ctx.db.transaction() as s:
         result = exchange.import_bundle(s, ctx.actor, mine, back)
+        heads.keep_recorded(s, ctx.paths.data_dir)
     print(f"已发送本机 {len(data) / 1024:.0f} KB；中心已接收")
     print(f"从中心取回：{result.message}")
     return 0

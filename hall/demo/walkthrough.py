@@ -57,7 +57,7 @@ from hall.services.people import staff
 from hall.services.registers import accountability, appointments, complaints, followups, ratings
 from hall.services.reporting import papers, queue
 from hall.services.reporting.stats import Period
-from hall.services.storage import settings
+from hall.services.storage import anchor, settings
 from hall.services.storage.db import Database
 from hall.services.storage.node import NodeIdentity
 from hall.services.sync import keys as sync_keys
@@ -407,6 +407,9 @@ class _Walk:
 
         self.progress(f"{d[7]} 每日规则")
         daily_report = daily.run_batched(self.db, c.system, d[7])
+        # The node signs its chain head after the day's rules (a demo key from a fixed seed, never a real one).
+        demo_key = sync_keys.NodeKeys.from_seed(c.system.node_id, "hall", "000", b"hall-demo-head").sign
+        self.do(lambda s: anchor.sign_head(s, c.system, demo_key, at=at(d[7])))
         if not daily_report.deemed_consents:  # the joint case above must have been settled by the rule
             self.notes.append("每日规则未登记逾期视为认可")
         self.do(lambda s: ratings.record_rectified(s, c.clerk("W02"), rect_id,

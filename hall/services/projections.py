@@ -22,7 +22,7 @@ from hall.services.catalog import items
 from hall.services.people import attendance, staff
 from hall.services.registers import accountability, appointments, complaints, followups, ratings
 from hall.services.reporting import papers, queue, stats
-from hall.services.storage import settings
+from hall.services.storage import anchor, settings
 from hall.services.storage.db import Database
 from hall.services.storage.ledger import BulkProjector, Projections, Projector, marked
 from hall.services.sync import peers as sync_peers
@@ -37,7 +37,9 @@ MODULES: tuple[ModuleType, ...] = (
 
 # Events that change no current-state table: the ledger keeps them as the audit trail (who printed a paper, who
 # looked at a full ID number, who exported the ticket ledger) and nothing else reads them into a table.
-RECORDED_ONLY: frozenset[str] = frozenset({papers.PRINT_EVENT, queue.REVEAL_EVENT, stats.LEDGER_EXPORT_EVENT})
+# A node's signed chain head too: it is checked against the chain (anchor.check), never projected.
+RECORDED_ONLY: frozenset[str] = frozenset({papers.PRINT_EVENT, queue.REVEAL_EVENT, stats.LEDGER_EXPORT_EVENT,
+                                           anchor.HEAD_SIGNED})
 
 
 def collect(modules: tuple[ModuleType, ...] = MODULES,

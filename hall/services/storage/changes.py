@@ -83,6 +83,7 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "staff.password_set": (), "staff.password_reset": (),  # nothing any screen shows
     # bookkeeping: nothing on screen changes
     "daily.swept": (), "report.ledger_exported": (),
+    "ledger.head_signed": (),  # a node's signed chain head (hall/services/storage/anchor.py)
     # village-laptop sync: the enrolled peers and a laptop's join (its serial floor)
     "sync.peer_enrolled": (), "sync.peer_revoked": (), "sync.joined": (),
 }.items()}
