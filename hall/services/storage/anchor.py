@@ -158,7 +158,8 @@ def check(session: Session, *, known_keys: Mapping[str, str], anchor: Mapping[st
             continue
         heads.append((where, h))
     heads.extend(("本机保存的链头签名记录", h) for n, h in sorted(anchor.items()) if n)
-    last_seq = dict(session.execute(select(Event.node_id, func.max(Event.seq)).group_by(Event.node_id)).tuples())
+    last_seq = {node: seq for node, seq in session.execute(
+        select(Event.node_id, func.max(Event.seq)).group_by(Event.node_id))}
     for where, h in heads:
         node = h.node_id[:8]
         expected = known_keys.get(h.node_id)
