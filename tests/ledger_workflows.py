@@ -14,6 +14,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from workflow_env import LI, ZHANG, all_received, prepare, register
 
+from hall_fixtures import rating_pad
+
 from hall.demo import data as demo_data
 from hall.models.workflow import FollowUp
 from hall.services.calendar.workdays import notice_from_dict
@@ -133,7 +135,7 @@ def build(hall, people, *, demo_tickets: int = DEMO_TICKETS, daily_on: date | No
                                        now=datetime(2026, 3, 9, 11)).number
 
     # Rating (好差评) with a 差评, its rectification, the follow-up and the second rating; accountability finding.
-    pad = ratings.CitizenChannel(hall.node.node_id, "W02评价器")
+    pad = rating_pad(hall, "W02评价器")
     n["rated"] = register(hall, who["c02"], "09", datetime(2026, 3, 2, 9))
     with hall.db.transaction() as s:
         workflow.close(s, who["c02"], n["rated"], "approved", "同意救助", now=datetime(2026, 3, 2, 9, 30))

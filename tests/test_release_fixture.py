@@ -36,6 +36,7 @@ NEW_SINCE_RELEASE_1: frozenset[str] = frozenset({
     # every derived date by the one date rule: 补正 requests at any stage, re-derived on calendar changes
     "supplement.requested", "supplement.due_changed", "joint.due_changed", "proxy.due_changed",
     "rectification.due_changed", "complaint.due_changed", "followup.due_changed", "appointment.moved",
+    "rating.screen_enrolled",  # the rating screen's enrolled key (the citizen channel)
     "ledger.head_signed",  # signed chain heads (tamper evidence with an anchor)
 })
 

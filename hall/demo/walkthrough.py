@@ -54,7 +54,8 @@ from hall.services.calendar.workdays import HolidayRange, MakeupDay, WorkCalenda
 from hall.services.cases import bposts, daily, joint, proxy, recalc, routing, supplement, workflow
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
-from hall.services.registers import accountability, appointments, complaints, followups, ratings
+from hall.services.registers import accountability, appointments, complaints, followups, rating_channel, ratings
+from hall.services.registers.rating_channel import ScreenKey
 from hall.services.reporting import papers, queue
 from hall.services.reporting.stats import Period
 from hall.services.storage import anchor, settings
@@ -215,8 +216,11 @@ class _Walk:
                                                                 intake_point=VILLAGE_POINT))
                 villager = staff.by_number(s, no)
             laptop = NodeIdentity(village_node_id(self.node.node_id, VILLAGE_POINT), VILLAGE_POINT)
+            # The hall's rating screen enrols its key on its first opening (a demo key from a fixed seed).
+            screen = ScreenKey.from_seed(f"hall-demo/{self.node.node_id}".encode())
+            rating_channel.ensure_enrolled(s, self.node.node_id, self.node.intake_point, screen)
             return _Cast(self.system, staff.actor_for(manager, self.node), manager.staff_no, clerks,
-                         staff.actor_for(villager, laptop), ratings.CitizenChannel(self.node.node_id))
+                         staff.actor_for(villager, laptop), ratings.CitizenChannel(self.node.node_id, key=screen))
 
     @staticmethod
     def _free_no(s: Session, prefix: str) -> str:

@@ -20,7 +20,7 @@ from hall.services.calendar import workdays
 from hall.services.cases import bposts, daily, joint, proxy, recalc, rederive, routing, workflow
 from hall.services.catalog import items
 from hall.services.people import attendance, staff
-from hall.services.registers import accountability, appointments, complaints, followups, ratings
+from hall.services.registers import accountability, appointments, complaints, followups, rating_channel, ratings
 from hall.services.reporting import papers, queue, stats
 from hall.services.storage import anchor, settings
 from hall.services.storage.db import Database
@@ -31,7 +31,7 @@ from hall.services.tickets import intake, record, supplement_notice
 # Every module that defines projectors, from the bottom of the package order up.
 MODULES: tuple[ModuleType, ...] = (
     settings, workdays, items, staff, attendance, intake, record, supplement_notice,
-    accountability, followups, complaints, ratings, appointments,
+    accountability, followups, complaints, rating_channel, ratings, appointments,
     workflow, proxy, joint, routing, bposts, recalc, rederive, daily, sync_peers,
 )
 
