@@ -11,10 +11,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 
+from hall_fixtures import rating_pad
 from sqlalchemy import select
 from workflow_env import LI, ZHANG, all_received, prepare, register
-
-from hall_fixtures import rating_pad
 
 from hall.demo import data as demo_data
 from hall.models.workflow import FollowUp

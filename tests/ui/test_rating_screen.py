@@ -8,11 +8,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hall_fixtures import rating_pad
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QPushButton, QWidget
 from sqlalchemy import select
-
-from hall_fixtures import rating_pad
 
 from hall.models import Event
 from hall.models.workflow import RatingRequest

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from hall_fixtures import rating_pad
 from manager_session import wait_until
 from PySide6.QtCore import Qt
-
-from hall_fixtures import rating_pad
 
 from hall.services.cases import routing, workflow
 from hall.services.catalog import items as catalog

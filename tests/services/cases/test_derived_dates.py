@@ -7,10 +7,9 @@ from collections import Counter
 from datetime import date, datetime
 
 import pytest
+from hall_fixtures import rating_pad
 from sqlalchemy import select
 from workflow_env import prepare, register
-
-from hall_fixtures import rating_pad
 
 from hall.models import Event
 from hall.models.workflow import (

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from workflow_env import prepare, register
-
 from hall_fixtures import rating_pad
+from workflow_env import prepare, register
 
 from hall.errors import ConflictError, PermissionDenied, ValidationError
 from hall.services.cases import workflow

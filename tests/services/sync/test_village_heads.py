@@ -12,8 +12,8 @@ from sync_env import add_point, add_tickets, cli, make_hall, make_laptop, ok
 
 from hall.paths import Paths
 from hall.services.bootstrap import open_hall
-from hall.services.sync import heads
 from hall.services.storage import anchor
+from hall.services.sync import heads
 
 
 @pytest.mark.ledger_edited
