@@ -40,6 +40,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -174,6 +175,7 @@ class _Walk:
         self.notes: list[str] = []
         self.system = Actor.system(node.node_id, node.intake_point)
         self.voided = self.printed = ""  # tickets the real-time actions at the end use
+        self.head_key: Ed25519PrivateKey | None = None
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
@@ -411,9 +413,8 @@ class _Walk:
 
         self.progress(f"{d[7]} 每日规则")
         daily_report = daily.run_batched(self.db, c.system, d[7])
-        # The node signs its chain head after the day's rules (a demo key from a fixed seed, never a real one).
-        demo_key = sync_keys.NodeKeys.from_seed(c.system.node_id, "hall", "000", b"hall-demo-head").sign
-        self.do(lambda s: anchor.sign_head(s, c.system, demo_key, at=at(d[7])))
+        # The node signs its chain head after the day's rules.
+        self.do(lambda s: anchor.sign_head(s, c.system, self.head_key, at=at(d[7])))
         if not daily_report.deemed_consents:  # the joint case above must have been settled by the rule
             self.notes.append("每日规则未登记逾期视为认可")
         self.do(lambda s: ratings.record_rectified(s, c.clerk("W02"), rect_id,
@@ -547,8 +548,12 @@ def _counts(db: Database) -> Counter[str]:
 
 
 def run(db: Database, node: NodeIdentity, *, seed: int = 1, today: date | None = None,
-        progress: Callable[[str], None] | None = None) -> WalkthroughReport:
+        progress: Callable[[str], None] | None = None,
+        head_key: Ed25519PrivateKey | None = None) -> WalkthroughReport:
     """Play every workflow on the hall's ledger (see the module docstring); returns what it wrote.
+
+    ``head_key``: the node key that signs the chain head after the day's rules (``hall-admin demo`` passes the
+    data directory's own; without one a demo key from a fixed seed signs, which that directory's verify refuses).
 
     ``today`` (default: the real today, never later) is the day after the dated part. Each action is its own
     transaction, so an error stops the walkthrough with everything before it kept, as at a counter.
@@ -560,6 +565,7 @@ def run(db: Database, node: NodeIdentity, *, seed: int = 1, today: date | None =
     started = time.perf_counter()
     before = _counts(db)
     walk = _Walk(db, node, random.Random(seed), today, progress or (lambda _what: None))
+    walk.head_key = head_key or sync_keys.NodeKeys.from_seed(node.node_id, "hall", "000", b"hall-demo-head").sign
     cast = walk.cast()
     with db.reading() as s:
         days = scenario_days(clock.calendar_for(s), today)
