@@ -26,16 +26,21 @@ SUPERVISOR = frozenset({"manager", "admin"})
 OVERSIGHT = frozenset({"manager", "inspector", "admin"})
 # Acting on a ticket: its window, its owner, a B-post standing in, the manager, village staff of its own point.
 TICKET = frozenset({"clerk_own", "b_post", "manager", "admin", "village_own"})
-# Registering a ticket: any counter, and village staff at their own point only.
-INTAKE = frozenset({"clerk_own", "clerk_other", "b_post", "manager", "admin", "village_own"})
 # Anyone logged in as staff (not the citizen's rating screen).
 STAFF = frozenset(ROLES) - {"citizen"}
 COUNTER_STAFF = STAFF - {"inspector"}
+# Registering a ticket: any counter, village staff at their own point (the service takes the point from the
+# login, which the login only gives on that point's laptop).
+INTAKE = COUNTER_STAFF
+# The hall's own counters and manager (not a village point, not the inspector).
+HALL_COUNTER = frozenset({"clerk_own", "clerk_other", "b_post", "manager", "admin"})
 # The window concerned (a rectification, a follow-up call) or the manager.
 WINDOW = frozenset({"clerk_own", "manager", "admin"})
 CITIZEN = frozenset({"citizen"})
-# The person themself (a password, checking in present today) or the manager/administrator.
+# The person themself (checking in present today; the staff member booked) or the manager/administrator.
 SELF = frozenset({"clerk_own", "manager", "admin"})
+# One's own password, or the administrator.
+OWN_PASSWORD = frozenset({"clerk_own", "admin"})
 # The receiving window of a transfer (the W02 ticket sent to W03), or the manager.
 RECEIVER = frozenset({"clerk_other", "manager", "admin"})
 
@@ -68,7 +73,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # joint and proxy cases
     "cases.joint.copy": TICKET,
     "cases.joint.deem_consent": SUPERVISOR,
-    "cases.joint.record_opinion": TICKET,
+    "cases.joint.record_opinion": WINDOW,  # the lead window (or the department's window), or the manager
     "cases.joint.sweep_deemed_consent": SUPERVISOR,
     "cases.proxy.department_returned": TICKET,
     "cases.proxy.forward": TICKET,
@@ -106,10 +111,11 @@ MATRIX: dict[str, frozenset[str]] = {
     "people.staff.reset_password": ADMIN,
     "people.staff.set_active": ADMIN,
     "people.staff.set_b_post": ADMIN,
-    "people.staff.set_password": SELF,
+    "people.staff.set_password": OWN_PASSWORD,
     "people.staff.update_staff": ADMIN,
     "storage.settings.set_values": ADMIN,
-    "storage.anchor.sign_head": ADMIN,
+    "storage.anchor.sign_head": ADMIN,  # the program signs its node's chain head (daily rules), or the admin
+    "sync.heads.sign_now": ADMIN,
     "sync.peers.enrol": ADMIN,
     "sync.peers.record_join": ADMIN,
     "sync.peers.revoke": ADMIN,
@@ -124,12 +130,13 @@ MATRIX: dict[str, frozenset[str]] = {
     "registers.appointments.record_outcome": SELF,  # the staff member booked, or the manager
     "registers.appointments.tag_ticket": SUPERVISOR | {"clerk_own"},  # who went on the visit, or the manager
     "registers.complaints.answer": SUPERVISOR,
-    "registers.complaints.register": STAFF,
+    "registers.complaints.register": HALL_COUNTER,  # taken at the hall's counters (a village forwards it)
     "registers.followups.record_outcome": WINDOW,
     "registers.followups.schedule": OVERSIGHT,
     "registers.followups.schedule_after_closure": TICKET,
     "registers.followups.schedule_closed": SUPERVISOR,
     "registers.followups.sweep_closed": SUPERVISOR,
+    "registers.rating_channel.enrol": ADMIN,  # the rating screen's key (first opening: the program)
     "registers.ratings.rate": CITIZEN,
     "registers.ratings.record_rectified": WINDOW,
     "registers.ratings.request_rating": TICKET,
