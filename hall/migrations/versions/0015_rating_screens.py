@@ -1,4 +1,4 @@
-"""rating screens: the enrolled public key of each node's citizen rating screen
+"""rating screens (the enrolled key of each node's citizen rating screen) and an index of signed chain heads
 
 Revision ID: 0015
 Revises: 0007
@@ -19,7 +19,13 @@ branch_labels = None
 depends_on = None
 
 
+HEAD_SIGNED_WHERE = "type = 'ledger.head_signed'"
+
+
 def upgrade() -> None:
+    # Signed chain heads (ledger.head_signed), found without scanning the events (partial: saves pay nothing).
+    op.create_index("ix_events_head_signed", "events", ["node_id", "seq"], unique=False,
+                    sqlite_where=sa.text(HEAD_SIGNED_WHERE), postgresql_where=sa.text(HEAD_SIGNED_WHERE))
     op.create_table(
         "rating_screens",
         sa.Column("node_id", sa.String(length=36), nullable=False),
@@ -33,3 +39,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("rating_screens")
+    op.drop_index("ix_events_head_signed", table_name="events")

@@ -26,10 +26,11 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from hall.models import Event, NodeHead
+from hall.models.ledger import HEAD_SIGNED_WHERE
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_admin
 from hall.services.storage import ledger
@@ -122,7 +123,8 @@ def remember(data_dir: Path, heads: Iterable[SignedHead]) -> dict[str, SignedHea
 
 def recorded(session: Session) -> list[tuple[Event, SignedHead]]:
     """Every signed head recorded in the ledger, with the event that recorded it (oldest first per chain)."""
-    rows = session.scalars(select(Event).where(Event.type == HEAD_SIGNED).order_by(Event.node_id, Event.seq))
+    # The literal condition of the partial index ix_events_head_signed, so the planner can use it.
+    rows = session.scalars(select(Event).where(text(HEAD_SIGNED_WHERE)).order_by(Event.node_id, Event.seq))
     out = []
     for ev in rows:
         try:
@@ -158,8 +160,7 @@ def check(session: Session, *, known_keys: Mapping[str, str], anchor: Mapping[st
             continue
         heads.append((where, h))
     heads.extend(("本机保存的链头签名记录", h) for n, h in sorted(anchor.items()) if n)
-    last_seq = {node: seq for node, seq in session.execute(
-        select(Event.node_id, func.max(Event.seq)).group_by(Event.node_id))}
+    last_seq: dict[str, int] = {}  # per chain, by an index probe each (never a pass over every event)
     for where, h in heads:
         node = h.node_id[:8]
         expected = known_keys.get(h.node_id)
@@ -171,7 +172,10 @@ def check(session: Session, *, known_keys: Mapping[str, str], anchor: Mapping[st
             continue
         if h.seq == 0:
             continue
-        have = last_seq.get(h.node_id, 0)
+        if h.node_id not in last_seq:
+            last_seq[h.node_id] = int(session.scalar(select(func.max(Event.seq)).where(Event.node_id == h.node_id))
+                                      or 0)
+        have = last_seq[h.node_id]
         if have < h.seq:
             problems.append(f"{where}：终端 {node} 的链只到第 {have} 号事件，但 {h.at} 已签名的链头为第 {h.seq} 号"
                             "——链被截短（末尾事件被删除、链头被回退）")

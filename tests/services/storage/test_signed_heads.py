@@ -159,3 +159,24 @@ def test_signing_is_the_programs_or_the_administrators(copy):
             anchor.sign_head(s, clerk, key)
     finally:
         opened.db.dispose()
+
+
+def test_the_daily_backup_records_the_signed_heads(copy, tmp_path):
+    from hall.services import backup_chain
+
+    data, head = copy
+    folder = tmp_path / "backups"
+    opened = open_hall(Paths.resolve(data))
+    try:
+        full = backup_chain.daily(opened.db, folder, today=datetime(2026, 6, 2, 18))
+        with closing(sqlite3.connect(full.path)) as conn:  # the full copy holds the signature events
+            assert conn.execute("SELECT count(*) FROM events WHERE type=?", (anchor.HEAD_SIGNED,)).fetchone()[0] == 1
+        _register(opened, 9)
+        again = heads.sign_now(opened.db, opened.system, data, at=datetime(2026, 6, 3, 18))
+        incr = backup_chain.daily(opened.db, folder, today=datetime(2026, 6, 3, 18, 5))
+    finally:
+        opened.db.dispose()
+    assert not incr.full
+    signed = backup_chain.read_header(incr.path)["signed_heads"]
+    assert [(h["node_id"], h["seq"], h["sig"]) for h in signed] == [(again.node_id, again.seq, again.sig)]
+    assert again.seq > head.seq
