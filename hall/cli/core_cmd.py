@@ -374,6 +374,16 @@ def cmd_restore(args: argparse.Namespace, ctx: Any) -> int:
         print(f"办件编号：{report.serials_raised} 个（受理点，日期）的序号已调到原数据库发出的最大编号之后，不会重号")
     for note in report.notes:
         print(f"注意：{note}")
+    from hall.services.storage import anchor
+
+    kept = anchor.anchor_path(ctx.paths.data_dir)
+    if kept.exists():
+        # The signed heads kept outside the database may be newer than the restored ledger (an older backup):
+        # verify would call that a truncated chain. They are kept aside, not deleted; the restored ledger's own
+        # signed heads are what it is verified against from now on (the next daily run signs again).
+        aside = kept.with_name(f"signed_heads-before-restore-{datetime.now():%Y%m%d-%H%M%S}.json")
+        kept.replace(aside)
+        print(f"恢复前的链头签名记录已另存为 {aside.name}；今后按恢复后台账中的链头签名核验")
     print(f"当前状态摘要：{report.digest_restored}（与备份一致）")
     return 0
 

@@ -180,3 +180,21 @@ def test_the_daily_backup_records_the_signed_heads(copy, tmp_path):
     signed = backup_chain.read_header(incr.path)["signed_heads"]
     assert [(h["node_id"], h["seq"], h["sig"]) for h in signed] == [(again.node_id, again.seq, again.sig)]
     assert again.seq > head.seq
+
+
+def test_a_restore_of_an_older_backup_keeps_the_newer_signed_heads_aside(copy, tmp_path, capsys):
+    data, _head = copy
+    backup = tmp_path / "older.sqlite3"
+    assert main(["--data-dir", str(data), "backup", "--out", str(backup)]) == 0
+    opened = open_hall(Paths.resolve(data))
+    try:
+        _register(opened, 20)
+        heads.sign_now(opened.db, opened.system, data)  # signed after the backup was taken
+    finally:
+        opened.db.dispose()
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "restore", str(backup)]) == 0
+    assert "恢复前的链头签名记录已另存为" in capsys.readouterr().out
+    assert list(data.glob("signed_heads-before-restore-*.json"))
+    code, out, _err = _verify(data, capsys)
+    assert code == 0 and "台账完好" in out
