@@ -103,7 +103,7 @@ def main() -> int:
             inc = backup_chain.daily(opened.db, folder, today=first_day + timedelta(days=1))
             t0 = time.perf_counter()
             with opened.db.reading() as s:
-                chain, since = checkpoint.check(s, work, daily=True)
+                chain, since, _reached = checkpoint.check(s, work, daily=True)
             verify_s = time.perf_counter() - t0
             assert chain.ok and since is not None, chain.problem
             full_verify_s = 0.0

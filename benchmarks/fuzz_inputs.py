@@ -68,7 +68,7 @@ from hall.services.cases import bposts, joint, proxy, routing, workflow  # noqa:
 from hall.services.catalog import items as catalog  # noqa: E402
 from hall.services.catalog.spec import SHEETS, parse_sheets  # noqa: E402
 from hall.services.people import staff  # noqa: E402
-from hall.services.registers import accountability, appointments, complaints, followups, ratings  # noqa: E402
+from hall.services.registers import accountability, appointments, complaints, followups, rating_channel, ratings  # noqa: E402
 from hall.services.reporting import papers, queue  # noqa: E402
 from hall.services.reporting.stats import Period  # noqa: E402
 from hall.services.storage import settings  # noqa: E402
@@ -225,6 +225,7 @@ def open_hall_for_fuzz(opened: Opened, seed: int) -> Hall:
         if cal.is_workday(d):
             h.days.append(d)
         d += timedelta(days=1)
+    _pad(h)  # the hall's rating screen is enrolled before any rating is asked for
     return h
 
 
@@ -309,14 +310,28 @@ def _transfer(h: Hall) -> str:
     return n
 
 
+_PADS: dict[int, ratings.CitizenChannel] = {}
+
+
+def _pad(h: Hall) -> ratings.CitizenChannel:
+    """The hall's rating screen: a key of its own, enrolled once per opened hall (invites are sealed to it)."""
+    found = _PADS.get(id(h.opened.db))
+    if found is None:
+        key = rating_channel.ScreenKey.generate()
+        in_db(h, lambda s: rating_channel.enrol(s, h.opened.system, key.public_hex))
+        found = _PADS[id(h.opened.db)] = ratings.CitizenChannel(h.opened.node.node_id, key=key)
+    return found
+
+
 def _token(h: Hall) -> str:
+    _pad(h)
     n = _closed(h)
     return in_db(h, lambda s: ratings.request_rating(s, h.act("c02"), n, "closure", now=h.now())).token
 
 
 def _rect_open(h: Hall) -> int:
     token = _token(h)
-    channel = ratings.CitizenChannel(h.opened.node.node_id)
+    channel = _pad(h)
     rating = in_db(h, lambda s: ratings.rate(s, channel, token, 1, "等了很久", now=h.now()))
     return in_db(h, lambda s: s.scalars(select(Rectification.id).where(
         Rectification.rating_id == rating.id)).one())
@@ -457,7 +472,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("workflow.special_end", {"result": "公示无异议"}, lambda h, s, fx, v: workflow.special_end(
         s, h.act("c02"), fx, v["result"], now=h.now()), pool="special"),
     Scenario("workflow.extend", {"reason": "需实地核查", "approver": "m01"}, lambda h, s, fx, v: workflow.extend(
-        s, h.act("c02"), fx, 5, v["reason"], v["approver"], now=h.now()), pool="in_progress"),
+        s, h.act("m01"), fx, 5, v["reason"], v["approver"], now=h.now()), pool="in_progress"),
     Scenario("workflow.close", {"outcome": "approved", "result": "准予救助，已发放", "doc_no": "民救〔2026〕1号"},
              lambda h, s, fx, v: workflow.close(s, h.act("c02"), fx, v["outcome"], v["result"],
                                                 result_doc_no=v["doc_no"], now=h.now()), pool="in_progress", weight=3),
@@ -504,7 +519,7 @@ SCENARIOS: list[Scenario] = [
     Scenario("ratings.request_rating", {"stage": "closure"}, lambda h, s, fx, v: ratings.request_rating(
         s, h.act("c02"), fx, v["stage"], now=h.now()), pool="closed"),
     Scenario("ratings.rate", {"token": "", "comment": "办事很快"}, lambda h, s, fx, v: ratings.rate(
-        s, ratings.CitizenChannel(h.opened.node.node_id), v["token"] or fx, 5, v["comment"], now=h.now()),
+        s, _pad(h), v["token"] or fx, 5, v["comment"], now=h.now()),
         pool="token", weight=2),
     Scenario("ratings.verify", {"finding": "经核实系误解"}, lambda h, s, fx, v: ratings.verify(
         s, h.act("m01"), fx, False, v["finding"], now=h.now()), pool="rect_open"),

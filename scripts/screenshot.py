@@ -83,7 +83,8 @@ def main() -> int:
                      "petition": stage_petition, "reception": stage_reception,
                      "sync": stage_sync,
                      **{n: (lambda w, n=n: admin_stage(n, w)) for n in ADMIN_STAGES},
-                     "catalog": lambda w: w.open_catalog_view().view.only_flagged.setChecked(True)}[args.what]
+                     "catalog": lambda w: w.open_catalog_view().view.only_flagged.setChecked(True),
+                     "extend": stage_extend}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     elif args.what == "first-run":
         from hall.ui.login_dialog import FirstRunDialog
@@ -324,6 +325,35 @@ def stage_inspector(win, case: bool) -> None:  # type: ignore[no-untyped-def]
                 dlg.dates.setCurrentCell(min(1, dlg.dates.rowCount() - 1), 0)
 
     QTimer.singleShot(500, show)
+def stage_extend(win) -> None:  # type: ignore[no-untyped-def]
+    """申请延期 from a clerk's ticket: the manager types their own password (the service checks it); a wrong one
+    is refused with the typed values kept (writes nothing unless the password is right: use a copy)."""
+    from hall.services.reporting import queue
+    from hall.services.reporting.queue import TicketFilter
+    from hall.ui.ticket_detail import ActionDialog
+
+    win.go_queue()
+    with win.ctx.db.reading() as s:
+        rows = queue.page(s, TicketFilter(state="accepted"), today=win._today(), limit=1).rows
+    if not rows:
+        return
+    detail = win.open_ticket(rows[0].number)
+    detail.move(40, 20)
+    action = next(a for a in detail.actions_ if a.name == "extend")
+    dlg = ActionDialog(f"{action.label} — {detail.number}", action.fields, detail,
+                       submit=lambda values: detail.attempt("extend", values, parent=dlg))
+    dlg.inputs["reason"].setPlainText("需入户调查核实家庭收入情况")
+    dlg.inputs["approver"].setText("M001")
+    dlg.inputs["approver_password"].setText("wrong-pass")
+    win.shot_dialog = dlg  # kept alive until the grab
+    dlg.move(380, 160)
+
+    def show() -> None:
+        dlg.show()
+        dlg.raise_()
+        dlg.accept()  # refused: the reason is shown above the buttons, everything typed stays
+
+    QTimer.singleShot(200, show)
 
 
 if __name__ == "__main__":

@@ -14,3 +14,14 @@ def actors_of(opened):
     with opened.db.transaction() as s:
         return {no: staff.actor_for(staff.by_number(s, no), village_node if no == "v01" else opened.node)
                 for no in PASSWORDS}
+
+
+def rating_pad(opened, device: str = "评价器"):
+    """The node's rating screen as the program opens it: a key of its own, enrolled for the node (a key enrolled
+    earlier on this ledger is replaced, as an administrator would), and the citizen channel around it."""
+    from hall.services.registers import rating_channel, ratings
+
+    key = rating_channel.ScreenKey.generate()
+    with opened.db.transaction() as s:
+        rating_channel.enrol(s, opened.system, key.public_hex, device)
+    return ratings.CitizenChannel(opened.node.node_id, device, key=key)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 
+from hall_fixtures import rating_pad
 from sqlalchemy import select
 from workflow_env import LI, ZHANG, all_received, prepare, register
 
@@ -110,7 +111,8 @@ def build(hall, people, *, demo_tickets: int = DEMO_TICKETS, daily_on: date | No
         workflow.resume(s, who["c02"], n["clock"], now=datetime(2026, 3, 6, 9))
         workflow.special_start(s, who["c02"], n["clock"], "公示", "公示7日", now=datetime(2026, 3, 10, 9))
         workflow.special_end(s, who["c02"], n["clock"], "公示无异议", now=datetime(2026, 3, 17, 9))
-        workflow.extend(s, who["c02"], n["clock"], 5, "需入户核查", "m01", now=datetime(2026, 3, 18, 9))
+        workflow.extend(s, who["c02"], n["clock"], 5, "需入户核查", "m01", "manager-pass",
+                        now=datetime(2026, 3, 18, 9))
     n["kind"] = register(hall, who["c02"], "09", datetime(2026, 3, 2, 9))
     with hall.db.transaction() as s:
         workflow.change_kind(s, who["c02"], n["kind"], "immediate", "材料齐全可当场办结", now=datetime(2026, 3, 2, 10))
@@ -132,7 +134,7 @@ def build(hall, people, *, demo_tickets: int = DEMO_TICKETS, daily_on: date | No
                                        now=datetime(2026, 3, 9, 11)).number
 
     # Rating (好差评) with a 差评, its rectification, the follow-up and the second rating; accountability finding.
-    pad = ratings.CitizenChannel(hall.node.node_id, "W02评价器")
+    pad = rating_pad(hall, "W02评价器")
     n["rated"] = register(hall, who["c02"], "09", datetime(2026, 3, 2, 9))
     with hall.db.transaction() as s:
         workflow.close(s, who["c02"], n["rated"], "approved", "同意救助", now=datetime(2026, 3, 2, 9, 30))

@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from hall_fixtures import rating_pad
+
 from hall.models.base import Base
 from hall.services.cases import bposts, workflow
 from hall.services.catalog import items as catalog
@@ -83,10 +85,10 @@ def build(opened, people) -> Built:
     for name, day in (("H", date(2026, 12, 10)), ("I", date(2026, 12, 4)), ("J", date(2026, 11, 18))):
         with opened.db.transaction() as s:
             workflow.close(s, c02, numbers[name], "approved", "已办结", now=at(day, 15))
+    channel = rating_pad(opened)
     with opened.db.transaction() as s:
         invite = ratings.request_rating(s, c02, numbers["I"], "closure", now=at(date(2026, 12, 4), 15))
     with opened.db.transaction() as s:
-        channel = ratings.CitizenChannel(opened.node.node_id)
         ratings.rate(s, channel, invite.token, 2, "等候时间太长", now=at(date(2026, 12, 7), 9))
     with opened.db.transaction() as s:
         bposts.mark_attendance(s, m01, "c03", "absent", day=TODAY, note="病假", now=at(TODAY, 8))

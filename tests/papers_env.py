@@ -72,7 +72,7 @@ def build(opened, who: dict) -> dict[str, str]:
                       now=datetime(2026, 3, 6, 10))
         proxy.record_reference(s, who["c03"], n, "CS-2026-0311", now=datetime(2026, 3, 9, 9))
     with opened.db.transaction() as s:
-        workflow.extend(s, who["c03"], n, 5, "需县社保中心核查申请人历年缴费记录", "m01",
+        workflow.extend(s, who["c03"], n, 5, "需县社保中心核查申请人历年缴费记录", "m01", "manager-pass",
                         now=datetime(2026, 3, 20, 9))
     with opened.db.transaction() as s:
         proxy.department_returned(s, who["c03"], n, "approved", "符合领取条件，自2026年4月起按月发放",

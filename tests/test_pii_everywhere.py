@@ -83,7 +83,7 @@ def _build(opened, who) -> dict[str, str]:
     with opened.db.transaction() as s:
         proxy.forward(s, who["c03"], n, "县社保中心", how_sent="专人报送", note=PLANT, now=datetime(2026, 3, 6, 10))
     with opened.db.transaction() as s:
-        workflow.extend(s, who["c03"], n, 5, "核查：" + PLANT, "m01", now=datetime(2026, 3, 20, 9))
+        workflow.extend(s, who["c03"], n, 5, "核查：" + PLANT, "m01", "manager-pass", now=datetime(2026, 3, 20, 9))
     with opened.db.transaction() as s:
         proxy.department_returned(s, who["c03"], n, "approved", PLANT, returned_on=date(2026, 3, 25),
                                   result_doc_no="常社养核〔2026〕0123号", now=datetime(2026, 3, 25, 16))

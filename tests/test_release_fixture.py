@@ -44,6 +44,8 @@ NEW_SINCE_RELEASE_1: frozenset[str] = frozenset({
     "reception.slot_posted", "reception.booked", "reception.cancelled",
     # 效能监察 findings and 一次性收费 (hall/services/registers/inspection.py, hall/services/tickets/fees.py)
     "inspection.finding_recorded", "ticket.fee_charged",
+    "rating.screen_enrolled",  # the rating screen's enrolled key (the citizen channel)
+    "ledger.head_signed",  # signed chain heads (tamper evidence with an anchor)
 })
 
 

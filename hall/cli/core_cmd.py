@@ -227,11 +227,21 @@ def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
             print(f"台账异常：数据库文件已损坏（SQLite {check_name}：{shown}）。请从最近的备份恢复"
                   + (f"：{latest}" if latest else "") + "。", file=sys.stderr)
             return 1
+    from hall.services.sync import heads
     from hall.services.sync import keys as sync_keys
 
     with ctx.db.transaction() as session:
-        report, since = checkpoint.check(session, ctx.paths.data_dir, daily=args.daily,
-                                         sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
+        report, since, reached = checkpoint.check(session, ctx.paths.data_dir, daily=args.daily,
+                                                  sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
+        # Against the signed heads too: a chain re-hashed after an edit, or cut short with its head rewound,
+        # passes the hash check above but not its signed heads.
+        signed = heads.check(session, ctx.paths.data_dir) if report.ok else []
+        if report.ok and not signed:  # only a ledger found whole becomes the next checkpoint
+            checkpoint.save(ctx.paths.data_dir, session, reached, report.events)
+    if signed:
+        for line in signed:
+            print(f"台账异常：{line}", file=sys.stderr)
+        return 1
     if report.ok:
         where = f"；数据库文件结构检查（{check_name}）通过" if storage is not None else ""
         how = f"自检查点（{since}）起核验新增事件，检查点仍在原处" if since else "哈希链全部相符"
@@ -317,6 +327,12 @@ def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
     report = daily.run_batched(ctx.db, ctx.actor, args.date or date.today(),
                                None if args.quiet else _progress_printer(), full=args.full)
     print("\n".join(report.lines()))
+    if not report.skipped:  # the node that ran the day's rules signs its chain head (tamper evidence)
+        from hall.services.base.actor import Actor
+        from hall.services.sync import heads
+
+        signed = heads.sign_now(ctx.db, Actor.system(ctx.node.node_id, ctx.node.intake_point), ctx.paths.data_dir)
+        print(f"  链头签名：第 {signed.seq} 号事件")
     from hall.services import backup_chain, backup_list
 
     with backup_list.one_backup_at_a_time(ctx.db):  # never beside the window's backup: both would roll the base
@@ -324,15 +340,20 @@ def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
     if done is not None:
         print(f"  每日备份：{done.path}（{'完整备份，已核验' if done.full else f'增量 {done.events} 条事件'}）")
     from hall.services.storage import checkpoint
+    from hall.services.sync import heads as signed_heads
     from hall.services.sync import keys as sync_keys
 
     with ctx.db.transaction() as session:  # the day's new events re-hashed from the last checkpoint
-        chain, _since = checkpoint.check(session, ctx.paths.data_dir, daily=True,
-                                         sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
-    if not chain.ok:
+        chain, _since, reached = checkpoint.check(session, ctx.paths.data_dir, daily=True,
+                                                  sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
+        problems = signed_heads.check(session, ctx.paths.data_dir) if chain.ok else []
+        if chain.ok and not problems:
+            checkpoint.save(ctx.paths.data_dir, session, reached, chain.events)
+    if not chain.ok or problems:
         ev = chain.first_broken
         at = f"终端 {ev.node_id} 第 {ev.seq} 号事件：" if ev is not None else ""
-        print(f"  台账异常：{at}{chain.problem}（请运行 hall-admin ledger verify 完整核验）", file=sys.stderr)
+        for line in [f"{at}{chain.problem}"] if not chain.ok else problems:
+            print(f"  台账异常：{line}（请运行 hall-admin ledger verify 完整核验）", file=sys.stderr)
         return 1
     print(f"  台账核验：自检查点起新增事件哈希链相符（共 {chain.events:,} 条事件）")
     return 0
@@ -384,6 +405,16 @@ def cmd_restore(args: argparse.Namespace, ctx: Any) -> int:
         print(f"办件编号：{report.serials_raised} 个（受理点，日期）的序号已调到原数据库发出的最大编号之后，不会重号")
     for note in report.notes:
         print(f"注意：{note}")
+    from hall.services.storage import anchor
+
+    kept = anchor.anchor_path(ctx.paths.data_dir)
+    if kept.exists():
+        # The signed heads kept outside the database may be newer than the restored ledger (an older backup):
+        # verify would call that a truncated chain. They are kept aside, not deleted; the restored ledger's own
+        # signed heads are what it is verified against from now on (the next daily run signs again).
+        aside = kept.with_name(f"signed_heads-before-restore-{datetime.now():%Y%m%d-%H%M%S}.json")
+        kept.replace(aside)
+        print(f"恢复前的链头签名记录已另存为 {aside.name}；今后按恢复后台账中的链头签名核验")
     print(f"当前状态摘要：{report.digest_restored}（与备份一致）")
     return 0
 

@@ -73,7 +73,10 @@ def cmd_demo_data(args: argparse.Namespace, ctx: Any) -> int:
     print(f"状态：{states}")
     print(f"用时 {report.seconds:.1f} 秒，{report.rate:,.0f} 件/秒")
     if args.workflows:
-        walk = walkthrough.run(ctx.db, ctx.node, seed=args.seed,
+        from hall.services.sync import heads
+
+        key = heads.node_keys(ctx.paths.data_dir, ctx.node.node_id, ctx.node.intake_point).sign
+        walk = walkthrough.run(ctx.db, ctx.node, seed=args.seed, head_key=key,
                                progress=lambda what: print(f"  … {what}", file=sys.stderr, flush=True))
         lines = walk.lines()
         print(lines[0])

@@ -23,6 +23,26 @@ def register(subparsers: Any) -> None:
                          help="修改一项或几项设置：项目名=值，例如 hall_name=某某镇便民服务中心 supplement_days=5")
     put.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
     put.set_defaults(handler=set_settings)
+    screen = sub.add_parser("rating-screen",
+                            help="登记（或重新登记）本机评价器（评价屏）的密钥：更换电脑或密钥文件丢失后使用")
+    screen.add_argument("--device", default="评价器", help="评价器名称，例如 W02窗口评价屏")
+    screen.set_defaults(handler=enrol_rating_screen)
+
+
+def enrol_rating_screen(args: argparse.Namespace, ctx: Any) -> int:
+    """The administrator's act that replaces this node's enrolled rating screen key (the screen's own first
+    opening enrols it by itself; a different key found later is refused until this is run)."""
+    from hall.services.registers import rating_channel
+
+    key = rating_channel.ScreenKey.load_or_create(ctx.paths.data_dir)
+    with ctx.db.transaction() as s:
+        found = rating_channel.enrolled(s, ctx.node.node_id)
+        if found is not None and found.public_key == key.public_hex:
+            print(f"本机评价器已登记（{found.device}，公钥 {key.public_hex[:16]}…），无需重新登记")
+            return 0
+        rating_channel.enrol(s, ctx.actor, key.public_hex, args.device)
+    print(f"已登记本机评价器：{args.device}（公钥 {key.public_hex[:16]}…）；此前发出的评价邀请作废，请重新发起评价")
+    return 0
 
 
 def _label(key: str) -> str:

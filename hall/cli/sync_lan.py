@@ -34,7 +34,7 @@ def register(s: Any) -> None:
 
 def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
     mine = sync_node.hall_keys(ctx)
-    db, system = ctx.db, ctx.actor
+    db, system, data_dir = ctx.db, ctx.actor, ctx.paths.data_dir
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *a: Any) -> None:
@@ -54,7 +54,7 @@ def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
                     raise BundleRejected("请求不是同步文件，或大小不对")
                 data = self.rfile.read(length)
                 with db.transaction() as s:
-                    result = journal.import_bundle(s, system, mine, data)
+                    result = journal.import_bundle(s, system, mine, data, data_dir)
                 with db.transaction() as s:
                     back = journal.export(s, mine, to=result.sender).data
                 print(f"终端 {result.sender[:8]}：{result.message}", flush=True)
@@ -82,7 +82,7 @@ def cmd_push(args: argparse.Namespace, ctx: Any) -> int:
     mine = keys.load(ctx.paths.data_dir)
     if mine is None or mine.role != "laptop":
         raise HallError("本机不是已开通的村代办点终端")
-    pushed = lan.push(ctx.db, ctx.actor, mine, args.url)
+    pushed = lan.push(ctx.db, ctx.actor, mine, args.url, ctx.paths.data_dir)
     print(f"已发送本机 {pushed.sent_bytes / 1024:.0f} KB；中心已接收")
     print(f"从中心取回：{pushed.back.message}")
     return 0

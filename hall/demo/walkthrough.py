@@ -42,6 +42,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -57,10 +58,19 @@ from hall.services.calendar.workdays import HolidayRange, MakeupDay, WorkCalenda
 from hall.services.cases import bposts, daily, joint, proxy, recalc, routing, supplement, workflow
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
-from hall.services.registers import accountability, appointments, complaints, followups, inspection, ratings
+from hall.services.registers import (
+    accountability,
+    appointments,
+    complaints,
+    followups,
+    inspection,
+    rating_channel,
+    ratings,
+)
+from hall.services.registers.rating_channel import ScreenKey
 from hall.services.reporting import papers, queue
 from hall.services.reporting.stats import Period
-from hall.services.storage import settings
+from hall.services.storage import anchor, settings
 from hall.services.storage.db import Database
 from hall.services.storage.node import NodeIdentity
 from hall.services.sync import keys as sync_keys
@@ -177,6 +187,7 @@ class _Walk:
         self.notes: list[str] = []
         self.system = Actor.system(node.node_id, node.intake_point)
         self.voided = self.printed = ""  # tickets the real-time actions at the end use
+        self.head_key: Ed25519PrivateKey | None = None
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
@@ -219,8 +230,11 @@ class _Walk:
                                                                 intake_point=VILLAGE_POINT))
                 villager = staff.by_number(s, no)
             laptop = NodeIdentity(village_node_id(self.node.node_id, VILLAGE_POINT), VILLAGE_POINT)
+            # The hall's rating screen enrols its key on its first opening (a demo key from a fixed seed).
+            screen = ScreenKey.from_seed(f"hall-demo/{self.node.node_id}".encode())
+            rating_channel.ensure_enrolled(s, self.node.node_id, self.node.intake_point, screen)
             return _Cast(self.system, staff.actor_for(manager, self.node), manager.staff_no, clerks,
-                         staff.actor_for(villager, laptop), ratings.CitizenChannel(self.node.node_id))
+                         staff.actor_for(villager, laptop), ratings.CitizenChannel(self.node.node_id, key=screen))
 
     @staticmethod
     def _free_no(s: Session, prefix: str) -> str:
@@ -416,12 +430,14 @@ class _Walk:
         rect_id = self.do(lambda s: next(r.id for r in ratings.rectifications(s, d[6]) if r.ticket_number == prox))
         self.do(lambda s: ratings.verify(s, m, rect_id, True, "经调阅记录，一次性告知不到位，差评属实",
                                          now=at(d[6])))
-        self.do(lambda s: workflow.extend(s, w08, esc, 10, "集体研究后需补充测绘，申请延期", c.manager_no,
+        self.do(lambda s: workflow.extend(s, m, esc, 10, "集体研究后需补充测绘，申请延期", c.manager_no,
                                           now=at(d[6])))
 
         pet.day(6)
         self.progress(f"{d[7]} 每日规则")
         daily_report = daily.run_batched(self.db, c.system, d[7])
+        # The node signs its chain head after the day's rules.
+        self.do(lambda s: anchor.sign_head(s, c.system, self.head_key, at=at(d[7])))
         if not daily_report.deemed_consents:  # the joint case above must have been settled by the rule
             self.notes.append("每日规则未登记逾期视为认可")
         self.do(lambda s: ratings.record_rectified(s, c.clerk("W02"), rect_id,
@@ -584,8 +600,12 @@ def _counts(db: Database) -> Counter[str]:
 
 
 def run(db: Database, node: NodeIdentity, *, seed: int = 1, today: date | None = None,
-        progress: Callable[[str], None] | None = None) -> WalkthroughReport:
+        progress: Callable[[str], None] | None = None,
+        head_key: Ed25519PrivateKey | None = None) -> WalkthroughReport:
     """Play every workflow on the hall's ledger (see the module docstring); returns what it wrote.
+
+    ``head_key``: the node key that signs the chain head after the day's rules (``hall-admin demo`` passes the
+    data directory's own; without one a demo key from a fixed seed signs, which that directory's verify refuses).
 
     ``today`` (default: the real today, never later) is the day after the dated part. Each action is its own
     transaction, so an error stops the walkthrough with everything before it kept, as at a counter.
@@ -597,6 +617,7 @@ def run(db: Database, node: NodeIdentity, *, seed: int = 1, today: date | None =
     started = time.perf_counter()
     before = _counts(db)
     walk = _Walk(db, node, random.Random(seed), today, progress or (lambda _what: None))
+    walk.head_key = head_key or sync_keys.NodeKeys.from_seed(node.node_id, "hall", "000", b"hall-demo-head").sign
     cast = walk.cast()
     with db.reading() as s:
         days = scenario_days(clock.calendar_for(s), today)

@@ -255,6 +255,20 @@ RATING_LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满�
 RATING_STAGES = {"acceptance": "受理时评价", "closure": "办结时评价", "second": "整改后再评价"}
 
 
+class RatingScreen(Base):
+    """The citizen's rating screen enrolled for one node (counter PC or laptop): its public key. Invites are
+    sealed to it, so only the screen holding the private key (a file of its own, never the clerk's window) can
+    open one and rate."""
+
+    __tablename__ = "rating_screens"
+
+    node_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device: Mapped[str] = mapped_column(String(40))
+    public_key: Mapped[str] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime)
+    stamp: Mapped[str] = mapped_column(String(80))  # ledger.stamp of the enrolment kept: the newest wins
+
+
 class RatingRequest(Base):
     """A request for the citizen's rating: only the hash of the citizen-side token is stored."""
 

@@ -46,6 +46,7 @@ from hall.errors import DatabaseError
 from hall.models import Event, NodeHead
 from hall.services import backups, projections
 from hall.services.storage import at_rest, ledger
+from hall.services.storage.anchor import HEAD_SIGNED
 from hall.services.storage.db import Database, disk_full_error, fsync_dir
 from hall.services.tickets import numbering
 
@@ -131,7 +132,10 @@ def daily(db: Database, folder: Path, *, today: datetime | None = None, keep_day
         heads = {h.node_id: [h.seq, h.hash] for h in session.scalars(select(NodeHead))}
         serials = [[p, d, n] for p, d, n in conn.exec_driver_sql("SELECT point, day, last FROM ticket_serials")]
     header = {"base": BASE, "from_id": last, "to_id": rows[-1]["id"] if rows else last, "events": len(rows),
-              "heads": heads, "serials": serials, "taken_at": day.isoformat()}
+              "heads": heads, "serials": serials, "taken_at": day.isoformat(),
+              # The chain heads signed since the last file (hall/services/storage/anchor.py), readable without
+              # restoring: what a restored ledger must reach.
+              "signed_heads": [json.loads(r["payload"]) for r in rows if r["type"] == HEAD_SIGNED]}
     _write_increment(out, header, rows, db.key)
     if read_header(out)["events"] != len(rows):  # read back before it is reported good
         raise DatabaseError(f"增量备份“{out.name}”写入后核对不符，请重试。")

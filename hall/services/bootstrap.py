@@ -23,6 +23,7 @@ from hall.services.storage import at_rest, dburl, live, settings
 from hall.services.storage.changes import Changes
 from hall.services.storage.db import Database, normalise_url, translate
 from hall.services.storage.node import NodeIdentity
+from hall.services.sync import heads
 from hall.services.sync import keys as sync_keys
 
 log = logging.getLogger("hall.bootstrap")
@@ -53,6 +54,9 @@ def open_hall(paths: Paths, url: str | None = None, *, intake_point: str | None 
             # the hall's catalogue, calendar and points when its chain reaches the hall.
             seed(session, system)
         needs = staff.needs_admin(session)
+    if not sync_keys.is_laptop(paths.data_dir):
+        # The node key that signs this node's chain head: made at the first start, kept outside the database.
+        heads.node_keys(paths.data_dir, node.node_id, node.intake_point)
     return Opened(db, node, system, needs)
 
 

@@ -36,6 +36,7 @@ from hall.models import Base, Event
 from hall.models.legacy import FROZEN_TABLES
 from hall.services import projections
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_admin
 from hall.services.calendar import workdays as calendar
 from hall.services.storage import ledger, projection_keys
 from hall.services.storage.db import Database
@@ -356,6 +357,7 @@ def rebuild(db: Database, actor: Actor, *, progress: Progress | None = None,
     tables (and the node heads would forget that an event was cut off the end). A calendar seeded by an older
     release outside the ledger is first recorded in it (by ``actor``), so the rebuild keeps it.
     """
+    require_admin(actor, "重建台账")
     started = time.perf_counter()
     if db.projections is None:  # a database opened for the rebuild alone: the program's projections
         projections.install(db)

@@ -38,11 +38,12 @@ from hall.services.registers import (
     complaints,
     followups,
     inspection,
+    rating_channel,
     ratings,
     reception,
 )
 from hall.services.reporting import papers, queue, stats
-from hall.services.storage import settings
+from hall.services.storage import anchor, settings
 from hall.services.storage.db import Database
 from hall.services.storage.ledger import BulkProjector, Projections, Projector, marked
 from hall.services.sync import peers as sync_peers
@@ -51,14 +52,16 @@ from hall.services.tickets import fees, intake, record, supplement_notice
 # Every module that defines projectors, from the bottom of the package order up.
 MODULES: tuple[ModuleType, ...] = (
     settings, workdays, items, staff, attendance, intake, record, supplement_notice, fees,
-    accountability, inspection, followups, complaints, ratings, appointments,
+    accountability, inspection, followups, complaints, rating_channel, ratings, appointments,
     workflow, proxy, joint, routing, bposts, recalc, rederive, daily, sync_peers,
     reception, petition, petition_steps, petition_dates,  # 涉法信访
 )
 
 # Events that change no current-state table: the ledger keeps them as the audit trail (who printed a paper, who
 # looked at a full ID number, who exported the ticket ledger) and nothing else reads them into a table.
-RECORDED_ONLY: frozenset[str] = frozenset({papers.PRINT_EVENT, queue.REVEAL_EVENT, stats.LEDGER_EXPORT_EVENT})
+# A node's signed chain head too: it is checked against the chain (anchor.check), never projected.
+RECORDED_ONLY: frozenset[str] = frozenset({papers.PRINT_EVENT, queue.REVEAL_EVENT, stats.LEDGER_EXPORT_EVENT,
+                                           anchor.HEAD_SIGNED})
 
 
 def collect(modules: tuple[ModuleType, ...] = MODULES,

@@ -62,7 +62,7 @@ class DailyRunner(QObject):
             return False
         self._show_report = not quiet
         system = Actor.system(self.ctx.node.node_id, self.ctx.node.intake_point)
-        day, db, stopping = self._today(), self.ctx.db, self._stopping
+        day, db, stopping, paths = self._today(), self.ctx.db, self._stopping, self.ctx.paths
 
         def job(progress: Callable[[int, int, str], None]) -> Any:
             from hall.services.cases import daily
@@ -72,7 +72,12 @@ class DailyRunner(QObject):
                     raise DailyStopped()
                 progress(done, total, what)
 
-            return daily.run_batched(db, system, day, report)
+            done = daily.run_batched(db, system, day, report)
+            if not done.skipped and paths is not None:  # the node that ran the rules signs its chain head
+                from hall.services.sync import heads
+
+                heads.sign_now(db, system, paths.data_dir)
+            return done
 
         self.task = OperationTask(self.ctx, job, self)  # what the rules changed reaches every screen, once
         self.task.succeeded.connect(self._succeeded)

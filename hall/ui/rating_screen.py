@@ -1,10 +1,12 @@
 """The citizen's rating screen (好差评): the window the applicant touches, never the clerk.
 
 The clerk's side only *asks* for a rating (:func:`request_citizen_rating`): ``ratings.request_rating`` issues a
-one-time token, which is handed to the one :class:`RatingScreen` of this program. That screen rates through its
-own :class:`~hall.services.registers.ratings.CitizenChannel` — it holds no staff ``Actor`` at all, and the service
-refuses any staff ``Actor`` anyway. Every rating is recorded in the ledger as made by the citizen channel, naming the
-device (``申请人（W02窗口评价屏）``) and this computer's node id.
+one-time token sealed to this node's enrolled rating screen, which is handed to the one :class:`RatingScreen` of
+this program. That screen rates through its own :class:`~hall.services.registers.ratings.CitizenChannel`, made
+around the screen's key (its own file, loaded by :func:`open_channel`, never given to the clerk's window; see
+hall/services/registers/rating_channel.py) — it holds no staff ``Actor`` at all, and the service refuses any
+staff ``Actor`` anyway; only that key opens the sealed invite. Every rating is recorded in the ledger as made
+by the citizen channel, naming the device (``申请人（W02窗口评价屏）``) and this computer's node id.
 
 Where the screen goes (:func:`rating_screen_for`): full-screen on a second monitor when there is one (the small
 touch screen facing the citizen); on a single-monitor PC it is an ordinary separate window on the clerk's own
@@ -41,18 +43,23 @@ from PySide6.QtWidgets import (
 
 from hall.errors import ConflictError, HallError, PermissionDenied, ValidationError
 from hall.services.base.masking import Audience, FieldKind, mask_for
-from hall.services.registers import ratings
+from hall.services.registers import rating_channel, ratings
+from hall.services.registers.rating_channel import ScreenKey
 from hall.services.registers.ratings import CitizenChannel, RatingInvite
 from hall.services.storage import settings
 from hall.services.tickets import record as tickets
+from hall.ui import messages
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, ChangeSignal, Context, read, run, transact
 from hall.ui.screen_fit import room, text_size
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.orm import Session
 
     from hall.services.storage.db import Database
+    from hall.services.storage.node import NodeIdentity
 
 T = TypeVar("T")
 
@@ -447,6 +454,14 @@ def citizen_screen(screens: Sequence[T], clerk_screen: T | None) -> T | None:
     return others[0] if others else None
 
 
+def open_channel(db: Database, node: NodeIdentity, data_dir: Path, device: str) -> CitizenChannel:
+    """The rating screen's own channel: its key file loaded here (never handed to the clerk's window), enrolled
+    for this node the first time (a different key already enrolled is refused: the administrator replaces it)."""
+    key = ScreenKey.load_or_create(data_dir)
+    transact(db, lambda s: rating_channel.ensure_enrolled(s, node.node_id, node.intake_point, key, device))
+    return CitizenChannel(node.node_id, device, key=key)
+
+
 def rating_screen_for(ctx: Context, clerk_window: QWidget | None = None) -> RatingScreen:
     """The one rating screen of this program (created on first use), shown where the citizen can touch it.
 
@@ -458,8 +473,8 @@ def rating_screen_for(ctx: Context, clerk_window: QWidget | None = None) -> Rati
                   None)
     if screen is None:
         hall_name = read(ctx.db, lambda s: str(settings.get(s, "hall_name") or ""))
-        screen = RatingScreen(ctx.db, CitizenChannel(ctx.node.node_id, device_name(ctx.actor.window_code)),
-                              hall_name=hall_name)
+        screen = RatingScreen(ctx.db, open_channel(ctx.db, ctx.node, ctx.data_paths().data_dir,
+                                                   device_name(ctx.actor.window_code)), hall_name=hall_name)
     screen.changes = ctx.changes  # after a new login the current session's views are the ones to refresh
     if screen.heard is not ctx.changes:  # the hall's name may change in the settings: the screen shows it
         screen.heard = ctx.changes
@@ -492,10 +507,15 @@ def request_citizen_rating(parent: QWidget | None, ctx: Context, number: str, st
 
     The clerk's window gets nothing it could rate with: the token goes straight to the rating screen.
     """
+    title = QCoreApplication.translate("RatingScreen", "无法请申请人评价")
+    try:  # the screen first: it enrols its key on its first opening, and the invite is sealed to that key
+        screen = rating_screen_for(ctx, parent.window() if parent is not None else None)
+    except HallError as exc:
+        messages.error(parent, title, str(exc))
+        return
     invite = run(parent, ctx, lambda s: ratings.request_rating(s, ctx.actor, number, stage,
                                                                 rectification_id=rectification_id, now=now),
-                 title=QCoreApplication.translate("RatingScreen", "无法请申请人评价"), initiator=initiator)
+                 title=title, initiator=initiator)
     if invite is None:
         return
-    screen = rating_screen_for(ctx, parent.window() if parent is not None else None)
     screen.show_invite(invite)

@@ -400,6 +400,7 @@ class SyncDialog(QDialog):
         if not path:
             return
         db, actor, keys_of = self.ctx.db, self.ctx.actor, self._keys
+        data_dir = self.ctx.data_paths().data_dir  # where the signed heads of the chains it holds are kept
 
         def job(_progress: Any) -> journal.Imported:
             p = Path(path)
@@ -410,7 +411,7 @@ class SyncDialog(QDialog):
             data = p.read_bytes()
             mine = keys_of()
             with db.transaction() as s:
-                return journal.import_bundle(s, actor, mine, data)
+                return journal.import_bundle(s, actor, mine, data, data_dir)
 
         self._operation(job, lambda r: self.show_result(r.message))
 
@@ -424,10 +425,11 @@ class SyncDialog(QDialog):
 
         settings().setValue(URL_KEY, url)
         db, actor, keys_of = self.ctx.db, self.ctx.actor, self._keys
+        data_dir = self.ctx.data_paths().data_dir
         self.show_result(self.tr("正在与中心同步…"))
 
         def job(_progress: Any) -> lan.Pushed:
-            return lan.push(db, actor, keys_of(), url)
+            return lan.push(db, actor, keys_of(), url, data_dir)
 
         self._operation(job, lambda r: self.show_result(self.tr("已发送本机 {0}；从中心取回：{1}").format(
             preview_text(r.sent), r.back.message)))

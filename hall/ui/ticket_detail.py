@@ -91,7 +91,7 @@ def show_paper(parent: QWidget | None, ctx: Context, number: str, paper: str) ->
 class Field:
     key: str
     label: str
-    kind: str = "text"  # text | long | choice | int
+    kind: str = "text"  # text | long | choice | int | password
     options: tuple[tuple[str, str], ...] = ()  # (value, label) for choices
     default: Any = ""
 
@@ -150,9 +150,12 @@ def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Actio
                lambda s, a, n, v, x: workflow.special_end(s, a, n, x["result"], expected_version=v)),
         Action("extend", "申请延期", "Alt+Y",
                (Field("days", "延期工作日", "int", default=5), Field("reason", "延期理由", "long"),
-                Field("approver", "批准人工号（中心主任）")),
+                Field("approver", "批准人工号（中心主任）"),
+                # The manager's own act: typed by the manager at this counter (not needed when the manager is the
+                # one logged in); the service verifies it.
+                Field("approver_password", "批准人密码（由中心主任本人输入）", "password")),
                lambda s, a, n, v, x: workflow.extend(s, a, n, int(x["days"]), x["reason"], x["approver"],
-                                                   expected_version=v)),
+                                                   x.get("approver_password", ""), expected_version=v)),
         Action("transfer", "转办到其他窗口", "Alt+T",
                (Field("to_window", "接收窗口", "choice", tuple(windows)), Field("reason", "转办原因"),
                 Field("handover", "移交内容（首问交接）", "long")),
@@ -224,6 +227,9 @@ class ActionDialog(QDialog):
                 w = QPlainTextEdit(str(f.default))
                 w.setTabChangesFocus(True)
                 w.setMaximumHeight(90)
+            elif f.kind == "password":  # an approver types their own password here, never shown
+                w = QLineEdit()
+                w.setEchoMode(QLineEdit.EchoMode.Password)
             else:
                 w = QLineEdit(str(f.default))
             self.inputs[f.key] = w

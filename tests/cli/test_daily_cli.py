@@ -25,6 +25,7 @@ def test_daily_reports_and_shows_progress(capsys, tmp_path):
     assert main(["--data-dir", str(data), "daily", "--date", "2026-06-10"]) == 0
     out, err = capsys.readouterr()
     assert "超期办件责任追究记录：3 件" in out
+    assert "链头签名：第 " in out  # the node signs its chain head after the day's rules
     assert "超期责任追究 3/3" in err and "Traceback" not in err
     assert main(["--data-dir", str(data), "daily", "--date", "2026-06-10", "--quiet"]) == 0
     out, err = capsys.readouterr()

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hall_fixtures import rating_pad
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QPushButton, QWidget
 from sqlalchemy import select
@@ -147,7 +148,7 @@ def test_a_used_or_invalid_token_is_refused_in_plain_chinese(qtbot, counter):
 
 def test_timeouts_return_to_idle_and_leave_the_invite_unused(qtbot, counter):
     hall, people, _ctx, _clerk_window, number = counter
-    screen = RatingScreen(hall.db, ratings.CitizenChannel(hall.node.node_id, "W02窗口评价屏"), hall_name="示例镇",
+    screen = RatingScreen(hall.db, rating_pad(hall, "W02窗口评价屏"), hall_name="示例镇",
                           timeout_ms=150, thanks_ms=150, clock=lambda: TAPPED)
     qtbot.addWidget(screen)
     assert screen.state == "idle"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from hall_fixtures import rating_pad
 from manager_session import wait_until
 from PySide6.QtCore import Qt
 
@@ -270,10 +271,11 @@ def test_a_circuit_visit_planned_tagged_and_finished(qtbot, hall):
 def test_a_poor_rating_verified_and_rectified(qtbot, hall):
     opened, who = hall
     number = register(opened, who["c02"], "09", datetime(2026, 4, 1, 9))
+    pad = rating_pad(opened)
     with opened.db.transaction() as s:
         workflow.close(s, who["c02"], number, "approved", "同意", now=datetime(2026, 4, 2, 9))
         invite = ratings.request_rating(s, who["c02"], number, "closure", now=datetime(2026, 4, 2, 9, 5))
-        ratings.rate(s, ratings.CitizenChannel(opened.node.node_id), invite.token, 1, "态度生硬",
+        ratings.rate(s, pad, invite.token, 1, "态度生硬",
                      now=datetime(2026, 4, 2, 9, 6))
     clerk = page_of(view(qtbot, opened, who["c02"], D(2026, 4, 3)), "rectifications")
     assert column(clerk, "评价") == ["非常不满意"] and column(clerk, "状态") == ["待核实"]

@@ -93,7 +93,7 @@ def test_clock_actions_and_a_rating_request(qtbot, hall):
     assert "补正材料通知" in history(dlg)  # in writing, with the supply deadline
     assert dlg.buttons["resume"].isEnabled() and not dlg.buttons["pause"].isEnabled()
     perform(dlg, "resume", reason="补正材料已收到")
-    perform(dlg, "extend", days=5, reason="需入户调查核实", approver="m01")
+    perform(dlg, "extend", days=5, reason="需入户调查核实", approver="m01", approver_password="manager-pass")
     assert dlg.detail.due_date > before
     assert "延期" in history(dlg)
     # 好差评: the clerk asks; the citizen's screen gets a single-use invite, the clerk's window has no buttons.

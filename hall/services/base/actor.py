@@ -22,7 +22,7 @@ def actor_label(name: str, role: str) -> str:
 class Actor:
     staff_id: int | None
     name: str
-    role: str  # clerk | manager | village | admin | system
+    role: str  # clerk | manager | village | admin | inspector | system | citizen
     node_id: str
     intake_point: str = "000"
     window_code: str | None = None

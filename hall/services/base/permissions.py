@@ -29,6 +29,23 @@ def require_supervisor(actor: Actor, what: str) -> None:
         raise PermissionDenied(f"只有中心主任或系统管理员可以{what}")
 
 
+# Who answers for the hall's conduct (追责, 回访): the manager, the administrator, the program's own sweeps, and
+# the 效能监察员 (inspector), who supervises the hall but handles no tickets.
+OVERSIGHT_ROLES = ("manager", "admin", "system", "inspector")
+STAFF_ROLES = ("clerk", "manager", "village", "admin", "inspector")
+
+
+def require_oversight(actor: Actor, what: str) -> None:
+    if actor.role not in OVERSIGHT_ROLES:
+        raise PermissionDenied(f"只有中心主任、效能监察员或系统管理员可以{what}")
+
+
+def require_staff(actor: Actor, what: str) -> None:
+    """Any logged-in staff member or the program (not the citizen's rating screen)."""
+    if actor.role not in (*STAFF_ROLES, "system"):
+        raise PermissionDenied(f"只有工作人员可以{what}")
+
+
 def require_intake(actor: Actor, intake_point: str) -> None:
     if actor.role == "village" and actor.intake_point != intake_point:
         raise PermissionDenied(f"村代办员只能在本代办点（{actor.intake_point}）登记办件")

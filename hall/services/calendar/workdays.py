@@ -23,6 +23,7 @@ from hall.errors import ValidationError, ValidationErrors
 from hall.models.calendar import CalendarDay, CalendarYear
 from hall.models.ledger import Event
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_admin
 from hall.services.base.validators import free_text, shown
 from hall.services.calendar.deadlines import WorkdayIndex
 from hall.services.storage import ledger
@@ -191,6 +192,7 @@ def seed_from_package(session: Session, actor: Actor) -> list[int]:
 
     The package's days travel in the ledger event (``calendar.seeded``), so a replay rebuilds the calendar
     without the package, whichever version is installed then."""
+    require_admin(actor, "载入节假日安排")
     import chinese_calendar
 
     present = set(session.scalars(select(CalendarYear.year)).all())
@@ -226,6 +228,7 @@ def record_unrecorded_seed(session: Session, actor: Actor) -> list[int]:
     notices and local holidays recorded since replay from their own events, and the projector never overwrites
     a day or year that is already there, so replaying this event after them gives back exactly these rows.
     """
+    require_admin(actor, "载入节假日安排")
     years = unrecorded_seed(session)
     if not years:
         return []
@@ -455,6 +458,7 @@ def load_year_notice(path: str | Path) -> YearNotice:
 # ---------------------------------------------------------------------------------------- mutations
 def record_calendar_event(session: Session, actor: Actor, type_: str, payload: dict[str, Any]) -> None:
     """Every calendar change is a ledger event, so no promised date moves silently."""
+    require_admin(actor, "修改工作日历")
     ledger.append(session, actor, type_, payload)
 
 
@@ -478,6 +482,7 @@ def set_year(session: Session, actor: Actor, year: int, notice: YearNotice) -> l
     date changed: their provisional flag goes away. The tables are written by the event's projector, so a
     replay of the ledger rebuilds the calendar.
     """
+    require_admin(actor, "确认节假日安排")
     validate_notice(notice, year)
     first = min([date(year, 1, 1), *(h.start for h in notice.holidays), *(m.on for m in notice.makeup_days)])
     last = max([date(year, 12, 31), *(h.end for h in notice.holidays), *(m.on for m in notice.makeup_days)])
@@ -560,6 +565,7 @@ def add_local_holiday(session: Session, actor: Actor, start: date, name: str, en
     """Add a local extra holiday (e.g. an ethnic-minority festival) from ``start`` to ``end`` inclusive.
 
     Returns the dates that stopped being working days (weekdays of the range)."""
+    require_admin(actor, "添加地方节假日")
     end = end or start
     name = free_text(name, "地方节假日名称", max_len=100)
     if start > end:

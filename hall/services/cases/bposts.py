@@ -64,6 +64,7 @@ def sweep(session: Session, actor: Actor, day: date, *, now: datetime | None = N
     Idempotent: run after every attendance mark, at the start of the day and after intake. All of it in the
     caller's transaction; ``hall.services.cases.daily`` runs the same three steps in short transactions.
     """
+    require_supervisor(actor, "启停B岗替岗")
     now = now or datetime.combine(day, time(8, 30))
     report = start_and_end(session, actor, day, now=now)
     return_tickets(session, actor, day, returns_pending(session, day), report, now=now)
@@ -74,6 +75,7 @@ def sweep(session: Session, actor: Actor, day: date, *, now: datetime | None = N
 def start_and_end(session: Session, actor: Actor, day: date, *, now: datetime | None = None) -> SweepReport:
     """End the substitutions of holders present again and start those of holders away (no tickets moved yet:
     :func:`return_tickets` and :func:`route_tickets` do that)."""
+    require_supervisor(actor, "启停B岗替岗")
     now = now or datetime.combine(day, time(8, 30))
     report = SweepReport()
     open_subs = {s.holder_id: s for s in session.scalars(select(Substitution).where(Substitution.ended_on.is_(None)))}
@@ -105,6 +107,7 @@ def returns_pending(session: Session, day: date) -> list[int]:
 def return_tickets(session: Session, actor: Actor, day: date, ids: Sequence[int], report: SweepReport, *,
                    now: datetime | None = None) -> None:
     """Give back the tickets of the hand-over rows ``ids`` that the B-post still holds (re-checked here)."""
+    require_supervisor(actor, "归还B岗办件")
     now = now or datetime.combine(day, time(8, 30))
     for i in range(0, len(ids), 500):
         rows = session.scalars(select(SubstitutedTicket).where(SubstitutedTicket.id.in_(list(ids[i:i + 500])),
@@ -127,6 +130,7 @@ def routing_candidates(session: Session, day: date) -> list[int]:
 
 def route_tickets(session: Session, actor: Actor, day: date, ids: Sequence[int], report: SweepReport, *,
                   now: datetime | None = None) -> None:
+    require_supervisor(actor, "移交B岗办件")
     now = now or datetime.combine(day, time(8, 30))
     for sub in active_substitutions(session, day):
         _route(session, actor, sub, now, report, ids)

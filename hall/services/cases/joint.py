@@ -26,6 +26,7 @@ from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationErr
 from hall.models import Event, Item, Ticket
 from hall.models.workflow import JointCopy
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text
 from hall.services.calendar.derived import DateRule
 from hall.services.storage import ledger
@@ -263,6 +264,7 @@ def deem_consent(session: Session, actor: Actor, today: date, ids: Sequence[int]
                  now: datetime | None = None) -> list[DeemedConsent]:
     """Record deemed consent for the copies of ``ids`` still pending past their deadline (re-checked here, so a
     department that answered meanwhile, or another run that got there first, is left alone)."""
+    require_supervisor(actor, "认定逾期视为同意")
     if actor.role not in ("system", "manager", "admin"):
         raise PermissionDenied("逾期视为认可只能由系统或中心主任登记")
     from hall.services.registers import accountability
@@ -302,6 +304,7 @@ def deem_consent(session: Session, actor: Actor, today: date, ids: Sequence[int]
 def sweep_deemed_consent(session: Session, actor: Actor, today: date, *,
                          now: datetime | None = None) -> list[DeemedConsent]:
     """Every copy still unanswered after its deadline day becomes deemed consent (run daily; idempotent)."""
+    require_supervisor(actor, "认定逾期视为同意")
     if actor.role not in ("system", "manager", "admin"):
         raise PermissionDenied("逾期视为认可只能由系统或中心主任登记")
     return deem_consent(session, actor, today, deemed_consent_candidates(session, today), now=now)

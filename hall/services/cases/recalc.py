@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Ticket
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_admin
 from hall.services.base.validators import free_text
 from hall.services.calendar import clock
 from hall.services.calendar.deadlines import ClockEvent, LimitRule, recompute
@@ -107,6 +108,7 @@ def recompute_open(session: Session, actor: Actor, *, since: date, why: str,
                    progress: Progress | None = None) -> list[tuple[str, date, date]]:
     """Open tickets due on or after ``since`` (or provisional) are re-derived; returns (number, old, new) of
     those whose due date or provisional flag changed, in ticket order. The caller owns the transaction."""
+    require_admin(actor, "重算在办办件期限")
     report = progress or _no_progress
     session.flush()  # the calendar change just recorded must be in the tables the calendar is read from
     clock.forget_calendar()

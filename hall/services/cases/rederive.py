@@ -46,6 +46,7 @@ from hall.models.workflow import (
     SupplementRequest,
 )
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_admin
 from hall.services.calendar import clock
 from hall.services.calendar.derived import KIND_NAMES, DateRule, derive
 from hall.services.calendar.workdays import WorkCalendar
@@ -194,6 +195,7 @@ def _follow_up_due(session: Session, cal: WorkCalendar, f: FollowUp, rect_due: d
 def rederive_all(session: Session, actor: Actor, *, why: str) -> list[Moved]:
     """Every open derived date whose value or 暂定 flag the current calendar changes gets one event (old, new,
     why). The caller owns the transaction (the calendar change's own)."""
+    require_admin(actor, "重算办件派生日期")
     session.flush()
     clock.forget_calendar()
     cal = clock.calendar_for(session)

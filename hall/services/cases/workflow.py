@@ -18,14 +18,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hall.errors import ConflictError, PermissionDenied, ValidationError
-from hall.models import Event, Item, Staff, Ticket
+from hall.errors import ConflictError, ValidationError
+from hall.models import Event, Item, Ticket
 from hall.models.workflow import JointCopy, ProxyLeg
 from hall.services.base.actor import Actor
 from hall.services.base.states import FINISHED, KIND_LABELS
-from hall.services.base.validators import free_text, parse_key
+from hall.services.base.validators import free_text
 from hall.services.calendar import clock
 from hall.services.calendar.derived import check_extension
+from hall.services.people import staff as staff_people
 from hall.services.storage import identity, ledger
 from hall.services.tickets.record import close_supplement_requests
 from hall.services.tickets.rules import (
@@ -192,8 +193,9 @@ def special_end(session: Session, actor: Actor, number: str, result: str, *, now
     return _clock_event(session, actor, t, entry, now, back, "特别程序结束")
 
 
-def extend(session: Session, actor: Actor, number: str, days: int, reason: str, approver_no: str, *,
-           now: datetime | None = None, expected_version: int | None = None) -> ClockChange:
+def extend(session: Session, actor: Actor, number: str, days: int, reason: str, approver_no: str,
+           approver_password: str | None = None, *, now: datetime | None = None,
+           expected_version: int | None = None) -> ClockChange:
     """延期: extra days in the item's unit approved by a manager, with a reason (the citizen is told in writing
     by the 延期告知书); all extensions together are capped by the item's statutory limit (derived.extension_cap)."""
     now = today_of(now)
@@ -202,12 +204,8 @@ def extend(session: Session, actor: Actor, number: str, days: int, reason: str, 
     already = sum(int(e.get("days", 0)) for e in t.clock if e.get("kind") == "extend")
     check_extension(days, item.statutory_limit, item.limit_unit, already)
     why = free_text(reason, "延期理由", max_len=500, multiline=True, min_len=2)
-    approver_no = parse_key(approver_no, "批准人工号", max_len=20)
-    approver = session.scalars(select(Staff).where(Staff.staff_no == approver_no)).first()
-    if approver is None:
-        raise ValidationError("批准人工号", f"工号“{approver_no}”不存在")
-    if approver.role != "manager" or not approver.active:
-        raise PermissionDenied(f"延期须由中心主任批准，{approver.name}不是中心主任")
+    # The manager's own act: their session, or their password typed on the spot (people.staff.approve).
+    approver = staff_people.approve(session, actor, approver_no, approver_password, roles=("manager",), what="延期")
     entry = {"kind": "extend", "on": now.date().isoformat(), "days": days,
              "reason": why, "approver": approver.name,
              "approver_uid": approver.uid}

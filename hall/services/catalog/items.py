@@ -14,6 +14,7 @@ from hall.errors import NotFound, PermissionDenied, ValidationErrors
 from hall.models import CatalogVersion, Event, Item, Window
 from hall.paths import resources_dir
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_admin
 from hall.services.base.pinyin import initials
 from hall.services.base.validators import parse_key, search_text, shown
 from hall.services.catalog.spec import CatalogSpec, check_headers, parse_sheets
@@ -105,6 +106,7 @@ def _project_catalog(session: Session, ev: Event, payload: dict[str, Any]) -> No
 
 
 def seed_default(session: Session, actor: Actor) -> int | None:
+    require_admin(actor, "载入默认事项清单")
     return import_catalog(session, actor, read_tsv_dir(default_catalog_dir()), "默认事项清单")
 
 

@@ -285,6 +285,32 @@ def authenticate(session: Session, staff_no: str, password: str, node: NodeIdent
     return actor_for(person, node)
 
 
+def approve(session: Session, actor: Actor, approver_no: str, password: str | None, *, roles: tuple[str, ...],
+            what: str) -> Staff:
+    """An "approved by" is the approver's own act: the approver acting from their own session, or their password
+    typed on the spot and verified here. A staff number alone proves nothing (anyone can type it)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    who = "、".join(ROLE_LABELS.get(r, r) for r in roles)
+    approver_no = parse_key(approver_no, "批准人工号", max_len=20)
+    person = session.scalars(select(Staff).where(Staff.staff_no == approver_no)).first()
+    if person is None:
+        raise ValidationError("批准人工号", f"工号“{approver_no}”不存在")
+    if person.role not in roles or not person.active:
+        raise PermissionDenied(f"{what}须由{who}批准，{person.name}不是{who}")
+    if actor.staff_uid is not None and actor.staff_uid == person.uid:
+        return person  # the approver's own session: the act is theirs
+    refused = PermissionDenied(f"批准人密码不正确：{what}须由{person.name}本人当场输入密码确认")
+    if (not isinstance(password, str) or not password or len(password) > MAX_PASSWORD
+            or has_forbidden_chars(password) or not person.password_hash):
+        raise refused
+    try:
+        _hasher().verify(person.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise refused from None
+    return person
+
+
 def actor_for(person: Staff, node: NodeIdentity) -> Actor:
     point = person.intake_point if person.role == "village" else node.intake_point
     return Actor(staff_id=person.id, name=person.name, role=person.role, node_id=node.node_id,

@@ -19,7 +19,7 @@ from hall.errors import ConflictError, NotFound, ValidationError
 from hall.models import Event, Staff, Ticket
 from hall.models.workflow import AccountabilityRecord
 from hall.services.base.actor import Actor
-from hall.services.base.permissions import require_supervisor
+from hall.services.base.permissions import require_oversight, require_supervisor
 from hall.services.base.validators import free_text
 from hall.services.calendar.deadlines import working_days_between
 from hall.services.storage import identity, ledger
@@ -53,6 +53,7 @@ def open_record(session: Session, actor: Actor, source_key: str, cause: str, occ
                 ticket_uid: str | None = None, staff_id: int | None = None, department: str = "",
                 window_code: str | None = None, detail: str = "", now: datetime | None = None) -> bool:
     """Open a record unless one exists for ``source_key``; True when a new one was written."""
+    require_oversight(actor, "登记责任追究")
     if cause not in CAUSES:
         raise ValidationError("追究事由", f"应为{'、'.join(CAUSES.values())}之一")
     exists = session.scalars(select(AccountabilityRecord.id).where(AccountabilityRecord.source_key == source_key)
@@ -137,6 +138,7 @@ def record_overdue(session: Session, actor: Actor, today: date, ids: Sequence[in
     """Record the tickets of ``ids`` that are overdue on ``today`` and have no record yet (re-checked here, in
     the caller's write transaction, so a candidate that changed meanwhile or was recorded by another run is
     left alone). Returns the numbers of the tickets newly recorded."""
+    require_supervisor(actor, "登记超期责任追究")
     if actor.role not in ("system", "manager", "admin"):
         require_supervisor(actor, "登记超期责任")
     now = now or datetime.combine(today, datetime.min.time())
@@ -166,6 +168,7 @@ def sweep_overdue(session: Session, actor: Actor, today: date, *, now: datetime 
     is an estimate until the stop ends. Returns the numbers of the tickets newly recorded. The whole rule in the
     caller's transaction; ``hall.services.cases.daily`` runs it incrementally, in short transactions.
     """
+    require_supervisor(actor, "登记超期责任追究")
     if actor.role not in ("system", "manager", "admin"):
         require_supervisor(actor, "登记超期责任")
     return record_overdue(session, actor, today, overdue_candidates(session, today), now=now)

@@ -18,7 +18,7 @@ from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationErr
 from hall.models import Event, Staff, Ticket, Window
 from hall.models.workflow import Complaint
 from hall.services.base.actor import Actor
-from hall.services.base.permissions import require_supervisor
+from hall.services.base.permissions import require_staff, require_supervisor
 from hall.services.base.validators import free_text, parse_key, parse_phone
 from hall.services.calendar.derived import DateRule
 from hall.services.storage import identity, ledger, settings
@@ -55,6 +55,7 @@ def register(session: Session, actor: Actor, content: str, channel: str, *, comp
              phone: str = "", ticket_number: str | None = None, staff_no: str | None = None,
              window_code: str | None = None, now: datetime | None = None) -> Complaint:
     """Register a complaint (anonymous allowed), linked to a ticket, a staff member and/or a window."""
+    require_staff(actor, "登记投诉")
     if actor.role not in ("clerk", "manager", "admin", "system"):
         raise PermissionDenied("当前身份不能登记投诉")
     now = today_of(now)

@@ -19,10 +19,11 @@ from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationErr
 from hall.models import Event, Item, Ticket
 from hall.models.workflow import FollowUp
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_oversight, require_supervisor
 from hall.services.base.validators import free_text
 from hall.services.calendar.derived import DateRule, derive
 from hall.services.storage import ledger
-from hall.services.tickets.rules import calendar, today_of
+from hall.services.tickets.rules import calendar, permit, today_of
 
 REASONS = {"closure": "办结回访", "poor_rating": "差评回访", "complaint": "投诉回访"}
 METHODS = ("电话", "上门", "短信", "当面")
@@ -47,7 +48,16 @@ class FollowUpView:
 def schedule(session: Session, actor: Actor, source_key: str, reason: str, due_on: date, *,
              ticket_uid: str | None = None, window_code: str | None = None, rectification: str = "",
              complaint: str = "", now: datetime | None = None) -> bool:
-    """Schedule one follow-up unless its source already has one; True when written."""
+    """Schedule one follow-up unless its source already has one; True when written. The hall's oversight
+    schedules follow-ups (a clerk must not choose when, or whether, his own work is followed up)."""
+    require_oversight(actor, "安排回访")
+    return _schedule(session, actor, source_key, reason, due_on, ticket_uid=ticket_uid, window_code=window_code,
+                     rectification=rectification, complaint=complaint, now=now)
+
+
+def _schedule(session: Session, actor: Actor, source_key: str, reason: str, due_on: date, *,
+              ticket_uid: str | None = None, window_code: str | None = None, rectification: str = "",
+              complaint: str = "", now: datetime | None = None) -> bool:
     if reason not in REASONS:
         raise ValidationError("回访类型", f"应为{'、'.join(REASONS.values())}之一")
     if session.scalars(select(FollowUp.id).where(FollowUp.source_key == source_key)).first() is not None:
@@ -84,13 +94,15 @@ def closure_due(session: Session, t: Ticket, item: Item) -> date | None:
 
 
 def schedule_after_closure(session: Session, actor: Actor, t: Ticket, *, now: datetime | None = None) -> bool:
+    permit(session, actor, t, "安排办结回访", (now or datetime.now()).date())
     session.flush()
     item = session.get_one(Item, t.item_id)
     due = closure_due(session, t, item)
     if due is None:
         return False
-    return schedule(session, actor, f"closure:{t.uid}", "closure", due, ticket_uid=t.uid,
-                    window_code=t.window_code, now=now)
+    # The closure follow-up the rules fix (not a date anyone chooses): by whoever may close this ticket.
+    return _schedule(session, actor, f"closure:{t.uid}", "closure", due, ticket_uid=t.uid,
+                     window_code=t.window_code, now=now)
 
 
 _NOT_SERVED = ("voided", "withdrawn", "refused")
@@ -134,6 +146,7 @@ def closed_candidates(session: Session, today: date, ranges: Sequence[tuple[date
 def schedule_closed(session: Session, actor: Actor, today: date, ids: Sequence[int], *, lookback_days: int = 60,
                     now: datetime | None = None) -> int:
     """Schedule the closure follow-up of the tickets of ``ids`` that still have none (re-checked here)."""
+    require_supervisor(actor, "安排办结回访")
     since = closure_window(today, lookback_days)[0]
     assert since is not None
     count = 0
@@ -146,6 +159,7 @@ def schedule_closed(session: Session, actor: Actor, today: date, ids: Sequence[i
 def sweep_closed(session: Session, actor: Actor, today: date, *, lookback_days: int = 60,
                  now: datetime | None = None) -> int:
     """Schedule the closure follow-up of tickets closed in the last ``lookback_days`` that have none."""
+    require_supervisor(actor, "安排办结回访")
     ids = closed_candidates(session, today, lookback_days=lookback_days)
     return schedule_closed(session, actor, today, ids, lookback_days=lookback_days, now=now)
 

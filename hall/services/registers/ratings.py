@@ -35,6 +35,8 @@ from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text
 from hall.services.calendar.derived import DateRule
+from hall.services.registers import rating_channel
+from hall.services.registers.rating_channel import ScreenKey
 from hall.services.storage import identity, ledger, settings
 from hall.services.tickets import record as tickets
 from hall.services.tickets.rules import CLOSED, derive_date, permit, staff_name, today_of
@@ -45,20 +47,31 @@ RATABLE_AT_CLOSURE = frozenset({*CLOSED, "delivered", "refused"})
 RECT_STATES = {"open": "待核实", "verified": "已核实，整改中", "rectified": "已整改，待回访再评价", "closed": "已办结"}
 
 
-@dataclass(frozen=True)
 class CitizenChannel:
-    """The citizen-facing rating device: never a staff login."""
+    """The citizen-facing rating device: never a staff login. It cannot be made without the rating screen's own
+    key (rating_channel.ScreenKey), which opens the sealed invites ``request_rating`` hands out."""
 
-    node_id: str
-    device: str = "评价器"
+    __slots__ = ("_key", "device", "node_id")
+
+    def __init__(self, node_id: str, device: str = "评价器", *, key: ScreenKey) -> None:
+        if not isinstance(key, ScreenKey):
+            raise PermissionDenied("评价只能由申请人在评价器上完成：没有评价器密钥，不能建立评价通道")
+        self.node_id, self.device, self._key = node_id, device, key
 
     def actor(self) -> Actor:
         return Actor(staff_id=None, name=f"申请人（{self.device}）", role="citizen", node_id=self.node_id)
 
+    def open(self, sealed: str) -> str | None:
+        return self._key.open(sealed)
+
+    def __repr__(self) -> str:
+        return f"CitizenChannel({self.node_id[:8]}, {self.device})"
+
 
 @dataclass(frozen=True)
 class RatingInvite:
-    """What the citizen-side screen needs: the token and what the citizen is rating."""
+    """What the citizen-side screen needs: the token (sealed to the enrolled rating screen, so only that screen
+    can open it) and what the citizen is rating."""
 
     token: str
     ticket_number: str
@@ -115,11 +128,15 @@ def request_rating(session: Session, actor: Actor, number: str, stage: str, *, r
         rect_key = rect.event_id
     if _rating_exists(session, t.uid, stage, rectification_id or 0):
         raise ConflictError(f"该办件的{RATING_STAGES[stage]}已完成")
+    screen = rating_channel.enrolled(session, actor.node_id)
+    if screen is None:
+        raise ConflictError("本机评价器尚未登记：请先打开评价器（评价屏），或请系统管理员登记")
     token = secrets.token_urlsafe(24)
     ledger.append(session, actor, "rating.requested", {"token_hash": _hash(token), "stage": stage,
                                                        "rectification": rect_key}, ticket_uid=t.uid, at=now)
-    return RatingInvite(token, t.number, t.item_name, stage, RATING_STAGES[stage], t.window_code,
-                        staff_name(session, t.owner_id))
+    # Sealed to this node's enrolled rating screen: the clerk's side gets ciphertext only that screen opens.
+    return RatingInvite(rating_channel.seal(screen.public_key, token), t.number, t.item_name, stage,
+                        RATING_STAGES[stage], t.window_code, staff_name(session, t.owner_id))
 
 
 @ledger.projector("rating.requested")
@@ -137,6 +154,8 @@ def rate(session: Session, channel: CitizenChannel, token: str, level: int, comm
     if not isinstance(channel, CitizenChannel):
         raise PermissionDenied("工作人员不能代申请人评价：评价只能由申请人在评价器上完成")
     now = today_of(now)
+    # The invite opens only with the enrolled screen's key: a channel around a key of one's own opens nothing.
+    token = channel.open(token) if isinstance(token, str) and len(token) <= 400 else None
     # A token is what request_rating issued (URL-safe ASCII); anything else cannot be one, and must not reach
     # the hash (a lone surrogate has no UTF-8) or the message.
     valid = isinstance(token, str) and 0 < len(token) <= 200 and token.isascii() and token.isprintable()
@@ -390,6 +409,7 @@ def _still_unrated(stage: str, lo: date, hi: date):  # type: ignore[no-untyped-d
 def settle_unrated(session: Session, actor: Actor, rule: UnratedRule, ids: Sequence[int], *,
                    now: datetime | None = None) -> list[str]:
     """Apply ``rule`` to the tickets of ``ids`` still unrated (re-checked here, in the write transaction)."""
+    require_supervisor(actor, "处理逾期未评价")
     if actor.role not in ("system", "manager", "admin"):
         raise PermissionDenied("逾期未评价只能由系统或中心主任登记")
     now = now or _day(rule.today)
@@ -416,6 +436,7 @@ def sweep_unrated(session: Session, actor: Actor, today: date, *, lookback_days:
     so the daily run stays small on a ten-year ledger. The whole window in the caller's transaction;
     ``hall.services.cases.daily`` runs it incrementally, in short transactions.
     """
+    require_supervisor(actor, "处理逾期未评价")
     if actor.role not in ("system", "manager", "admin"):
         raise PermissionDenied("逾期未评价只能由系统或中心主任登记")
     rule = unrated_rule(session, today, lookback_days=lookback_days)

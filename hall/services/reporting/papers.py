@@ -36,6 +36,7 @@ from hall.services.base.paper_data import (
     default_procedure,
     limit_text,
 )
+from hall.services.base.permissions import require_staff
 from hall.services.base.states import STATE_LABELS
 from hall.services.base.validators import parse_key, search_text, shown
 from hall.services.calendar import clock
@@ -478,6 +479,7 @@ def record_print(session: Session, actor: Actor, number: str, kind: str, copies:
                  printer: str = "") -> Event:
     """Ledger event ``ticket.printed``: who printed which paper of which ticket, how many copies, where, and
     whether it was a reprint (补打). The caller owns the transaction."""
+    require_staff(actor, "打印办件文书")
     code = paper_code(kind)
     if not isinstance(copies, int) or not 1 <= copies <= MAX_COPIES:
         raise ValidationError("份数", f"应为1到{MAX_COPIES}份")

@@ -537,6 +537,8 @@ def reveal_id(session: Session, actor: Actor, number: str) -> str:
     if actor.role not in ("clerk", "village", "manager", "admin"):
         raise PermissionDenied("当前身份不能查看完整证件号码")
     t = tickets.get(session, number)
+    # Only who may act on this ticket sees its applicant's full number (another window's clerk has no need).
+    rules.permit(session, actor, t, "查看完整证件号码", date.today())
     ledger.append(session, actor, REVEAL_EVENT, {"reason": "窗口核对证件"}, ticket_uid=t.uid)
     return t.applicant_id_no
 

@@ -95,6 +95,8 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "staff.password_set": (), "staff.password_reset": (),  # nothing any screen shows
     # bookkeeping: nothing on screen changes
     "daily.swept": (), "report.ledger_exported": (),
+    "ledger.head_signed": (),  # a node's signed chain head (hall/services/storage/anchor.py)
+    "rating.screen_enrolled": (),  # a node's rating screen key (nothing on a staff screen shows it)
     # village-laptop sync: the enrolled peers and a laptop's join (its serial floor)
     "sync.peer_enrolled": (), "sync.peer_revoked": (), "sync.joined": (),
 }.items()}

@@ -128,15 +128,14 @@ def verify_from(session: Session, cp: Checkpoint, *, sparse: frozenset[str] = fr
 
 
 def check(session: Session, data_dir: Path, *, daily: bool, sparse: frozenset[str] = frozenset()
-          ) -> tuple[ledger.ChainReport, str | None]:
+          ) -> tuple[ledger.ChainReport, str | None, dict[str, tuple[int, str]]]:
     """``daily``: from this ledger's checkpoint when there is one (else the whole chain); otherwise the whole
-    chain. A chain found whole becomes the next checkpoint. Returns the report and the checkpoint's time used."""
+    chain. Returns the report, the checkpoint's time used (None: the whole chain) and the heads reached — which
+    the caller saves as the next checkpoint (:func:`save`) once every other check of the ledger agrees too."""
     cp = load(data_dir, session) if daily else None
     if cp is not None:
         report, heads = verify_from(session, cp, sparse=sparse)
     else:
         report = ledger.verify(session, sparse=sparse)
         heads = stored_heads(session)
-    if report.ok:
-        save(data_dir, session, heads, report.events)
-    return report, (cp.taken_at if cp is not None else None)
+    return report, (cp.taken_at if cp is not None else None), heads

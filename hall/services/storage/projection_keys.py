@@ -85,6 +85,7 @@ KEYS: dict[str, TableKey] = {k.table: k for k in (
     TableKey("substituted_tickets", "顶岗办件", ("substitution_id", "ticket_uid"), ("顶岗", "办件"),
              refs={"substitution_id": "substitutions", "original_owner_id": _STAFF}),
     TableKey("accountability_records", "责任追究", ("source_key",), ("来源",), refs={"staff_id": _STAFF}),
+    TableKey("rating_screens", "评价器", ("node_id",), ("终端",)),
     TableKey("rating_requests", "评价邀请", ("token_hash",), ("邀请码摘要",),
              refs={"rectification_id": "rectifications"}),
     TableKey("ratings", "评价", ("event_id",), ("事件",),

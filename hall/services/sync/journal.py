@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -150,8 +151,11 @@ class Imported:
         return f"已导入：{what}；新事件 {self.new_events} 条（文件共 {self.received} 条）"
 
 
-def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes) -> Imported:
-    """Check everything, import in the caller's transaction, and record it with the sender's acknowledgement."""
+def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
+                  data_dir: Path | None = None) -> Imported:
+    """Check everything, import in the caller's transaction, and record it with the sender's acknowledgement.
+    ``data_dir``: where this node keeps the signed heads of the chains it holds (the anchor file, outside the
+    database): a village's arrive inside its bundle and are kept there (hall.services.sync.heads)."""
     opened, sender = exchange.read(keys, data, session)
     head = session.get(NodeHead, sender)
     before = head.seq if head is not None else 0
@@ -164,6 +168,10 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes) -
     got = Imported(sender, result.received, result.new, len(born), len(touched))
     if not record_received(session, keys, "import", data, opened, result.new, got.message):
         got = replace(got, seen_before=True)
+    if data_dir is not None:
+        from hall.services.sync import heads
+
+        heads.keep_recorded(session, data_dir)
     return got
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from hall.errors import HallError
 from hall.services.base.actor import Actor
@@ -29,7 +30,7 @@ class Pushed:
     back: journal.Imported
 
 
-def push(db: Database, actor: Actor, mine: NodeKeys, url: str) -> Pushed:
+def push(db: Database, actor: Actor, mine: NodeKeys, url: str, data_dir: Path | None = None) -> Pushed:
     url = url.strip()
     if not url.startswith(("http://", "https://")):
         raise HallError(f"中心地址“{url}”不对：应以 http:// 开头，例如 http://192.168.1.10:8765")
@@ -50,5 +51,5 @@ def push(db: Database, actor: Actor, mine: NodeKeys, url: str) -> Pushed:
     open_bundle(mine, back)  # checked as any file would be before anything is written
     with db.transaction() as s:
         sent = journal.record_export(s, mine, out, data)  # the hall took it: it answered with its own bundle
-        result = journal.import_bundle(s, actor, mine, back)
+        result = journal.import_bundle(s, actor, mine, back, data_dir)
     return Pushed(len(data), sent, result)

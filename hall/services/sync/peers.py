@@ -76,6 +76,7 @@ def serial_floor(session: Session, point: str) -> dict[str, int]:
 
 
 def record_join(session: Session, actor: Actor, hall_node: str, floor: dict[str, int]) -> None:
+    require_admin(actor, "登记加入中心")
     ledger.append(session, actor, JOINED, {"hall_node": hall_node, "intake_point": actor.intake_point,
                                            "serial_floor": dict(sorted(floor.items()))})
 

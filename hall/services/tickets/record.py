@@ -110,6 +110,8 @@ EVENT_LABELS = {
     "attendance.marked": "考勤登记",
     "daily.swept": "每日检查",
     "report.ledger_exported": "导出办件台账",
+    "ledger.head_signed": "签署台账链头",
+    "rating.screen_enrolled": "登记评价器",
     "settings.changed": "修改本中心信息",
     "staff.added": "添加工作人员",
     "staff.b_post_set": "设置代理岗",

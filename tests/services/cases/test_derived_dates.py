@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import date, datetime
 
 import pytest
+from hall_fixtures import rating_pad
 from sqlalchemy import select
 from workflow_env import ZHANG, all_received, prepare, register
 
@@ -52,10 +53,10 @@ def test_a_calendar_change_rederives_every_kind_of_derived_date_with_one_event_e
     proxy_no = register(hall, who["c03"], "19", mon)
     rated = register(hall, who["c02"], "09", mon)
     paused = register(hall, who["c02"], "09", mon)
+    pad = rating_pad(hall, "W02评价器")
     with hall.db.transaction() as s:
         proxy.forward(s, who["c03"], proxy_no, "县社保中心", dept_days=5, now=mon)
         workflow.close(s, who["c02"], rated, "approved", "同意救助", now=mon)  # closure follow-up: 6/15
-        pad = ratings.CitizenChannel(hall.node.node_id, "W02评价器")
         invite = ratings.request_rating(s, who["c02"], rated, "closure", now=mon)
         ratings.rate(s, pad, invite.token, 2, "等了很久", now=mon)  # rectification + its follow-up
         complaints.register(s, who["c03"], "窗口人员态度生硬", "现场", ticket_number=rated, now=mon)

@@ -157,7 +157,7 @@ def _varied_tickets(opened, people) -> list[str]:
         workflow.pause(s, m, numbers[10], "补充收入证明", now=datetime(2026, 12, 4, 9))
         workflow.resume(s, m, numbers[10], now=datetime(2026, 12, 9, 9))
         workflow.special_start(s, m, numbers[11], "公示", "公示7日", now=datetime(2026, 12, 8, 9))
-        workflow.extend(s, m, numbers[12], 5, "需入户核查", "m01", now=datetime(2026, 12, 15, 9))
+        workflow.extend(s, m, numbers[12], 5, "需入户核查", "m01", "manager-pass", now=datetime(2026, 12, 15, 9))
         workflow.pause(s, m, numbers[13], "补充调解材料", now=datetime(2026, 12, 16, 9))
     with opened.db.transaction() as s:  # one accepted only when its missing material arrives
         marks = {m_["name"]: "received" for m_ in catalog.current_item(s, "09").materials}

@@ -80,10 +80,11 @@ def test_clock_pause_special_step_and_extension(env):
         assert tickets.get(s, number).state == "accepted"
         before = tickets.get(s, number).due_date
         with pytest.raises(PermissionDenied, match="中心主任"):
-            workflow.extend(s, who["c02"], number, 5, "需入户核查", "c03", now=datetime(2026, 3, 18, 9))
+            workflow.extend(s, who["c02"], number, 5, "需入户核查", "c03", "clerk-pass-1", now=datetime(2026, 3, 18, 9))
         with pytest.raises(ValidationError, match="延期理由"):
-            workflow.extend(s, who["c02"], number, 5, "", "m01", now=datetime(2026, 3, 18, 9))
-        change = workflow.extend(s, who["c02"], number, 5, "需入户核查", "m01", now=datetime(2026, 3, 18, 9))
+            workflow.extend(s, who["c02"], number, 5, "", "m01", "manager-pass", now=datetime(2026, 3, 18, 9))
+        change = workflow.extend(s, who["c02"], number, 5, "需入户核查", "m01", "manager-pass",
+                                 now=datetime(2026, 3, 18, 9))
         assert change.old_due == before and change.new_due > before
         t = tickets.get(s, number)
         assert [e["kind"] for e in t.clock] == ["pause", "resume", "exclude_start", "exclude_end", "extend"]
@@ -146,11 +147,12 @@ def test_collective_study_needing_more_time_goes_through_the_extension(env):
     number = register(hall, who["c02"], "09", datetime(2026, 3, 2, 9))
     with hall.db.transaction() as s:
         routing.escalate(s, who["c02"], number, "救助金额超出窗口权限", now=datetime(2026, 3, 3, 9))
-        change = workflow.extend(s, who["c02"], number, 5, "待党政联席会议研究", "m01", now=datetime(2026, 3, 4, 9))
+        change = workflow.extend(s, who["c02"], number, 5, "待党政联席会议研究", "m01", "manager-pass",
+                                 now=datetime(2026, 3, 4, 9))
         assert (change.old_due, change.new_due) == (D(2026, 3, 23), D(2026, 3, 30))
         assert tickets.get(s, number).state == "escalated"
         with pytest.raises(ValidationError, match="延长合计不得超过 7 个工作日"):  # 15 → at most 7 more (§42)
-            workflow.extend(s, who["c02"], number, 3, "再议", "m01", now=datetime(2026, 3, 5, 9))
+            workflow.extend(s, who["c02"], number, 3, "再议", "m01", "manager-pass", now=datetime(2026, 3, 5, 9))
 
 
 def test_permissions_by_role(env):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from hall_fixtures import rating_pad
 from workflow_env import prepare, register
 
 from hall.errors import ConflictError, PermissionDenied, ValidationError
@@ -30,7 +31,7 @@ def closed(hall, who, when: datetime) -> str:
 
 def test_poor_rating_rectification_loop(env):
     hall, who = env
-    pad = ratings.CitizenChannel(hall.node.node_id, "W02评价器")
+    pad = rating_pad(hall, "W02评价器")
     number = closed(hall, who, datetime(2026, 3, 2, 9))
     with hall.db.transaction() as s:
         with pytest.raises(PermissionDenied):
@@ -86,7 +87,7 @@ def test_poor_rating_rectification_loop(env):
 
 def test_promised_ticket_is_rated_at_acceptance_and_closure(env):
     hall, who = env
-    pad = ratings.CitizenChannel(hall.node.node_id)
+    pad = rating_pad(hall)
     number = register(hall, who["c02"], "09", datetime(2026, 3, 2, 9))
     with hall.db.transaction() as s:
         with pytest.raises(ConflictError, match="尚未办结"):

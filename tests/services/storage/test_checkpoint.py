@@ -34,7 +34,10 @@ def _data_dir(opened) -> Path:
 
 def _check(opened, *, daily: bool = True):  # type: ignore[no-untyped-def]
     with opened.db.transaction() as s:
-        return checkpoint.check(s, _data_dir(opened), daily=daily)
+        report, since, reached = checkpoint.check(s, _data_dir(opened), daily=daily)
+        if report.ok:
+            checkpoint.save(_data_dir(opened), s, reached, report.events)
+        return report, since
 
 
 def _rehash_all(conn: sa.Connection) -> None:
