@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
+from hall_fixtures import PASSWORDS
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
@@ -147,6 +148,7 @@ def test_a_dialog_keeps_what_was_typed_and_says_what_is_wrong_inside_itself(qtbo
         seen.update(open2=box.isVisible(), problem2=box.problem.text(), reason=box.inputs["reason"].toPlainText(),
                     approver=box.inputs["approver"].text())
         box.inputs["approver"].setText("m01")
+        box.inputs["approver_password"].setText(PASSWORDS["m01"])  # the manager types it on the spot
         ok(box)  # corrected in place: saved, the dialog closes
 
     assert run_action(dlg, "extend", wrong_approver)
