@@ -93,9 +93,18 @@ def _staff(session: Session, staff_no: str, field: str) -> Staff:
     return person
 
 
-def acting(session: Session, actor: Actor, t: Ticket, case: PetitionCase, what: str, day: date) -> None:
-    """The window's clerks, the case's 首办责任人 and the manager act on a case."""
-    if case.first_owner_id is not None and actor.staff_id == case.first_owner_id:
+def refuse_village(actor: Actor, what: str) -> None:
+    """A village 代办员 may take a 信访 in at the point as an ordinary ticket, but the case is the township's:
+    受理告知, 四定一包, 听证, 移交 and 回访 are the 信访 window's and the manager's acts."""
+    if actor.role == "village":
+        raise PermissionDenied(f"村代办员不能{what}：信访事项由镇信访窗口或中心主任办理")
+
+
+def acting(session: Session, actor: Actor, t: Ticket, case: PetitionCase | None, what: str, day: date) -> None:
+    """The window's clerks (and a B-post standing in for the window), the case's 首办责任人 and the manager act on
+    a case; not a village 代办员 (see :func:`refuse_village`)."""
+    refuse_village(actor, what)
+    if case is not None and case.first_owner_id is not None and actor.staff_id == case.first_owner_id:
         return
     permit(session, actor, t, what, day)
 
@@ -114,7 +123,7 @@ def register(session: Session, actor: Actor, number: str, first_owner_no: str, *
     item = session.get_one(Item, t.item_id)
     if not is_petition_item(item):
         raise ValidationError("信访事项", f"办件 {t.number} 的事项“{item.name}”不是信访事项")
-    permit(session, actor, t, "登记信访事项", now.date())
+    acting(session, actor, t, None, "登记信访事项", now.date())
     if session.scalars(select(PetitionCase.id).where(PetitionCase.ticket_uid == t.uid)).first() is not None:
         raise ConflictError(f"办件 {t.number} 已登记为信访件")
     require_open(t, "登记信访事项")
@@ -132,6 +141,7 @@ def register(session: Session, actor: Actor, number: str, first_owner_no: str, *
 def register_new(session: Session, actor: Actor, form: intake.IntakeForm, first_owner_no: str, *,
                  agents: tuple[AgentForm, ...] = (), now: datetime | None = None) -> PetitionCase:
     """The counter's one action: the 信访 ticket, its case and its agents, in the caller's unit of work."""
+    refuse_village(actor, "登记信访事项")  # before the ticket is numbered: nothing half-done to roll back
     result = intake.register(session, actor, form, now=now)
     case = register(session, actor, result.number, first_owner_no, now=now)
     for agent in agents:

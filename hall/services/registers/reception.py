@@ -232,7 +232,11 @@ def staff_board(session: Session) -> list[BoardEntry]:
 
 def request_named(session: Session, actor: Actor, number: str, staff_no: str, on_day: date, *, slot: str = "",
                   now: datetime | None = None) -> Appointment:
-    """点名约访 on a 信访 case: the petitioner asks for a named staff member (an appointment naming the case)."""
-    t = tickets.get(session, number)
+    """点名约访 on a 信访 case: the petitioner asks for a named staff member (an appointment naming the case).
+    Those who act on the case book it (it copies the petitioner's name and phone from the case)."""
+    from hall.services.cases.petition import acting, case_of
+
+    t, case = case_of(session, number)
+    acting(session, actor, t, case, "登记点名约访", today_of(now).date())
     return appointments.book(session, actor, staff_no, on_day, t.applicant_name, phone=t.applicant_phone,
                              purpose=f"信访点名约访（{t.number}）", slot=slot, now=now)
