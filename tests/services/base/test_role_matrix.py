@@ -32,6 +32,8 @@ from hall.services.base import role_matrix
 from hall.services.base.actor import Actor
 from hall.services.bootstrap import open_hall
 from hall.services.calendar import clock, workdays
+from hall.services.cases import petition, petition_steps
+from hall.services.cases.petition_steps import Participant
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.services.registers import rating_channel, ratings
@@ -228,7 +230,7 @@ def _petitions(s, m: Actor, c02: Actor, v01: Actor) -> tuple[str, str, int, int]
     """The 信访 cases of the world (item 68 is the 信访 window W10's; the manager moves two to W02, accepted by its
     clerk, so the W02 roles play the 信访 window's)."""
     from hall.models.petition import PetitionFollowUp
-    from hall.services.cases import petition, petition_steps, routing
+    from hall.services.cases import routing
 
     def at_w02() -> str:
         number = _register(s, m, "68")
@@ -263,10 +265,8 @@ def _petition(w: World, role: str) -> str:
 
 def _calls_table() -> dict[str, Callable[[Any, Any, World, str], Any]]:
     from hall.services.calendar.derived import DateRule
+    from hall.services.cases import bposts, daily, joint, proxy, recalc, rederive, routing, supplement, workflow
     from hall.services.catalog import windows
-    from hall.services.cases import (bposts, daily, joint, petition, petition_steps, proxy, recalc, rederive,
-                                     routing, supplement, workflow)
-    from hall.services.cases.petition_steps import Participant
     from hall.services.registers import accountability, appointments, complaints, followups, inspection, reception
     from hall.services.reporting import papers, queue
     from hall.services.storage import anchor
@@ -370,7 +370,8 @@ def _calls_table() -> dict[str, Callable[[Any, Any, World, str], Any]]:
         "registers.inspection.open_fault_record": lambda s, a, w, r: inspection.open_fault_record(
             s, a, w.t, "c02", "超期未办结", "经查属实", measure="提醒谈话"),
         "registers.inspection.record_finding": lambda s, a, w, r: inspection.record_finding(s, a, w.t, "未按时告知"),
-        "catalog.windows.add_window": lambda s, a, w, r: windows.add_window(s, a, windows.WindowForm("W99", "测试窗口")),
+        "catalog.windows.add_window": lambda s, a, w, r: windows.add_window(s, a, windows.WindowForm("W99",
+                                                                                                 "测试窗口")),
         "catalog.windows.set_window_active": lambda s, a, w, r: windows.set_window_active(s, a, "W04", False),
         "catalog.windows.update_window": lambda s, a, w, r: windows.update_window(s, a, windows.WindowForm(
             "W04", "综合窗口（新）")),
