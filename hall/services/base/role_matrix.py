@@ -14,6 +14,9 @@ The roles, as the test plays them against one ticket of window W02 (and one of v
 - ``manager`` (中心主任); ``inspector`` (效能监察员: oversees the hall, handles no tickets); ``admin``;
 - ``village_own``: village staff of the ticket's own intake point; ``village_other``: of another point;
 - ``citizen``: the rating screen's citizen channel.
+
+The 信访 entries are played on a 信访 ticket moved to W02 (so W02's clerk and B-post are its window's) whose
+首办责任人 is the W02 clerk, and for the village roles on a 信访 ticket taken in at point 001.
 """
 
 from __future__ import annotations
