@@ -285,8 +285,8 @@ def _calls_table() -> dict[str, Callable[[Any, Any, World, str], Any]]:
     hearing = [Participant("人大代表", "周代表"), Participant("当事人", "张三")]
     four = petition.FourFixed("m01", ("c02",), date.today(), "约谈用人单位")
     lawyer = petition.AgentForm("李律师", "13900001111", "律师", True, "13205201810123456", "示例律师事务所")
-    laptop = sync_keys.NodeKeys.create("village-node-010", "laptop", "002")
-    request = enrolment.Request(laptop.node_id, "002", laptop.sign_key, laptop.box_key)
+    laptop = sync_keys.NodeKeys.create("village-node-010", "laptop", "003")  # a new point: added, then enrolled
+    request = enrolment.Request(laptop.node_id, "003", laptop.sign_key, laptop.box_key)
 
     return {
         "calendar.workdays.add_local_holiday": lambda s, a, w, r: workdays.add_local_holiday(s, a, later, "测试节"),
@@ -365,8 +365,8 @@ def _calls_table() -> dict[str, Callable[[Any, Any, World, str], Any]]:
                                                                                 "镇信访接待室", 5),
         "registers.reception.book": lambda s, a, w, r: reception.book(s, a, w.slot, "李四", "13900005555", "反映事项"),
         "registers.reception.cancel": lambda s, a, w, r: reception.cancel(s, a, w.booking, "信访人改期"),
-        "registers.reception.request_named": pc(lambda s, a, n: reception.request_named(
-            s, a, n, "c03", date.today() + timedelta(days=1))),  # the day may be a rest day: refused after the check
+        "registers.reception.request_named": lambda s, a, w, r: reception.request_named(
+            s, a, _petition(w, r), "c03", w.workday),
         "registers.inspection.open_fault_record": lambda s, a, w, r: inspection.open_fault_record(
             s, a, w.t, "c02", "超期未办结", "经查属实", measure="提醒谈话"),
         "registers.inspection.record_finding": lambda s, a, w, r: inspection.record_finding(s, a, w.t, "未按时告知"),
@@ -575,3 +575,19 @@ def test_the_gaps_of_the_issue_are_refused_for_a_clerk(world):
     ):
         assert isinstance(_attempt(world, fn), PermissionDenied)
 
+
+
+def test_the_b_post_standing_in_takes_the_fee_of_a_ticket_he_does_not_own(world):
+    """一次性收费 follows the ticket rule of every other act: the B-post standing in for W02 today may take the fee of
+    a W02 ticket owned by someone else (here the manager, who registered it); another window may not."""
+    from hall.services.tickets import fees
+
+    def charge(role: str) -> HallError | None:
+        def go(s: Any) -> None:
+            number = _register(s, world.actors["manager"], "09")
+            assert tickets.get(s, number).owner_id == world.actors["manager"].staff_id
+            fees.charge(s, world.actors[role], number, fees.FeeForm("张三", "R-0002"))  # free item: refused after
+        return _attempt(world, go)
+
+    assert charge("b_post") is None
+    assert isinstance(charge("clerk_other"), PermissionDenied)
