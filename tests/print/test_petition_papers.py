@@ -53,7 +53,8 @@ def printed(tmp_path_factory, _sqlite_template):
             PetitionPaperRenderer(kind, detail, hall, date(2026, 10, 20)).render(paths[kind])
         # The natural-day extension of the case (30 日 on 60 日) and its 延期告知书 from the ticket papers.
         with opened.db.transaction() as s:
-            workflow.extend(s, who["c10"], number, 30, "需等待劳动仲裁结果", "m01", now=at(2026, 11, 2))
+            workflow.extend(s, who["c10"], number, 30, "需等待劳动仲裁结果", "m01", "manager-pass",
+                            now=at(2026, 11, 2))
         with opened.db.reading() as s:
             paper, _item, hall = papers.paper_for_ticket(s, number, "extension")
         paths["extension"] = out / "extension.pdf"

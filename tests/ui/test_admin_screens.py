@@ -130,6 +130,9 @@ def test_menu_entries_and_windows_points_catalogue_notices_reports(qtbot, admin,
     wb["事项"].cell(2, heads.index("事项名称") + 1, "改过名字的事项")
     wb.save(broken)
     cat.check_file(broken)  # the confirmation is answered yes: imported in the background
+    # Two jobs in a row (the check, then the import after the confirmation): wait for the import itself, not for a
+    # moment with no job running between them.
+    qtbot.waitUntil(lambda: cat.imported is not None, timeout=WAIT)
     _idle(qtbot)
     assert cat.imported is not None and "新版本" in cat.note.text()
 

@@ -29,8 +29,10 @@ def require_supervisor(actor: Actor, what: str) -> None:
         raise PermissionDenied(f"只有中心主任或系统管理员可以{what}")
 
 
-# Who answers for the hall's conduct (追责, 回访): the manager, the administrator, the program's own sweeps, and
-# the 效能监察员 (inspector), who supervises the hall but handles no tickets.
+# Who oversees the hall's conduct (追责, 回访): the manager, the administrator, the program's own sweeps, and
+# the 效能监察员 (inspector), who supervises the hall but handles no tickets. For a guard before a *write* use
+# require_supervisor: the inspector writes nothing but his own findings (require_may_write), so opening a 追责
+# record or scheduling a 回访 is the manager's (role_matrix.py).
 OVERSIGHT_ROLES = ("manager", "admin", "system", "inspector")
 STAFF_ROLES = ("clerk", "manager", "village", "admin", "inspector")
 

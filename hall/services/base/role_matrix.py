@@ -14,6 +14,9 @@ The roles, as the test plays them against one ticket of window W02 (and one of v
 - ``manager`` (中心主任); ``inspector`` (效能监察员: oversees the hall, handles no tickets); ``admin``;
 - ``village_own``: village staff of the ticket's own intake point; ``village_other``: of another point;
 - ``citizen``: the rating screen's citizen channel.
+
+The 信访 entries are played on a 信访 ticket moved to W02 (so W02's clerk and B-post are its window's) whose
+首办责任人 is the W02 clerk, and for the village roles on a 信访 ticket taken in at point 001.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ ROLES = ("clerk_own", "clerk_other", "b_post", "manager", "inspector", "admin", 
 
 ADMIN = frozenset({"admin"})
 SUPERVISOR = frozenset({"manager", "admin"})
-OVERSIGHT = frozenset({"manager", "inspector", "admin"})
 # Acting on a ticket: its window, its owner, a B-post standing in, the manager, village staff of its own point.
 TICKET = frozenset({"clerk_own", "b_post", "manager", "admin", "village_own"})
 # Anyone logged in as staff (not the citizen's rating screen).
@@ -37,6 +39,10 @@ HALL_COUNTER = frozenset({"clerk_own", "clerk_other", "b_post", "manager", "admi
 # The window concerned (a rectification, a follow-up call) or the manager.
 WINDOW = frozenset({"clerk_own", "manager", "admin"})
 CITIZEN = frozenset({"citizen"})
+# A 信访 case is handled like a ticket of the 信访 window: its clerk (or the case's 首办责任人), a B-post standing in,
+# the manager; not a village 代办员 (the point takes a 信访 in; the township handles it) — docs/petition.md.
+PETITION = TICKET - {"village_own"}
+INSPECTOR = frozenset({"inspector"})
 # The person themself (checking in present today; the staff member booked) or the manager/administrator.
 SELF = frozenset({"clerk_own", "manager", "admin"})
 # One's own password, or the administrator.
@@ -99,9 +105,31 @@ MATRIX: dict[str, frozenset[str]] = {
     "cases.workflow.start": TICKET,
     "cases.workflow.withdraw": TICKET,
     "tickets.intake.register": INTAKE,
+    "tickets.fees.charge": TICKET,  # those who may act on the ticket take its fee
+    "tickets.fees.charge_ticket": INTERNAL,  # intake's own save, after its check
     "tickets.record.append_event": INTERNAL,
     "tickets.record.supplement_received": TICKET,
     "tickets.record.void": TICKET,
+    # 涉法信访 (docs/petition.md): the case as a ticket of the 信访 window
+    "cases.petition.add_agent": PETITION,
+    "cases.petition.decide_acceptance": PETITION,
+    "cases.petition.fix_four": SUPERVISOR,  # 四定一包 is the manager's
+    "cases.petition.give_feedback": PETITION,
+    "cases.petition.register": PETITION,
+    "cases.petition.register_new": HALL_COUNTER,  # any hall counter takes a 信访 in (首问负责); it goes to 信访
+    "cases.petition_steps.close_case": PETITION,
+    "cases.petition_steps.record_followup": PETITION,
+    "cases.petition_steps.record_hearing": PETITION,
+    "cases.petition_steps.schedule_followups": PETITION,
+    "cases.petition_steps.schedule_missing_followups": SUPERVISOR,  # a sweep over every closed case
+    "cases.petition_steps.transfer": PETITION,
+    "cases.petition_steps.transfer_answered": PETITION,
+    "registers.reception.post_slot": SUPERVISOR,  # the leaders' reception schedule
+    # Booking the leaders' reception: the hall's counters. The slots and their room are the hall's ledger; a
+    # village laptop is sent none of them and could only overbook offline.
+    "registers.reception.book": HALL_COUNTER,
+    "registers.reception.cancel": HALL_COUNTER,
+    "registers.reception.request_named": PETITION,  # 点名约访 on a case, by those who act on it
     # catalogue, staff, settings, sync peers: the administrator's
     "catalog.items.import_catalog": ADMIN,
     "catalog.items.seed_default": ADMIN,
@@ -113,14 +141,21 @@ MATRIX: dict[str, frozenset[str]] = {
     "people.staff.set_b_post": ADMIN,
     "people.staff.set_password": OWN_PASSWORD,
     "people.staff.update_staff": ADMIN,
+    "catalog.windows.add_window": ADMIN,
+    "catalog.windows.set_window_active": ADMIN,
+    "catalog.windows.update_window": ADMIN,
+    "people.staff.set_profile": ADMIN,
+    "people.staff.update_intake_point": ADMIN,
     "storage.settings.set_values": ADMIN,
     "storage.anchor.sign_head": ADMIN,  # the program signs its node's chain head (daily rules), or the admin
     "sync.heads.sign_now": ADMIN,
+    "sync.enrolment.enrol": ADMIN,
+    "sync.enrolment.join": ADMIN,  # on the new laptop: the program (first start) or its administrator
     "sync.peers.enrol": ADMIN,
     "sync.peers.record_join": ADMIN,
     "sync.peers.revoke": ADMIN,
     # registers
-    "registers.accountability.open_record": OVERSIGHT,
+    "registers.accountability.open_record": SUPERVISOR,  # the 效能监察员 records findings only
     "registers.accountability.record_finding": SUPERVISOR,
     "registers.accountability.record_overdue": SUPERVISOR,
     "registers.accountability.sweep_overdue": SUPERVISOR,
@@ -129,10 +164,13 @@ MATRIX: dict[str, frozenset[str]] = {
     "registers.appointments.plan_visit": SUPERVISOR,
     "registers.appointments.record_outcome": SELF,  # the staff member booked, or the manager
     "registers.appointments.tag_ticket": SUPERVISOR | {"clerk_own"},  # who went on the visit, or the manager
+    # 效能监察: the inspector's own finding; the 过错责任追究 record opened by hand is the manager's
+    "registers.inspection.open_fault_record": SUPERVISOR,
+    "registers.inspection.record_finding": INSPECTOR,
     "registers.complaints.answer": SUPERVISOR,
     "registers.complaints.register": HALL_COUNTER,  # taken at the hall's counters (a village forwards it)
     "registers.followups.record_outcome": WINDOW,
-    "registers.followups.schedule": OVERSIGHT,
+    "registers.followups.schedule": SUPERVISOR,
     "registers.followups.schedule_after_closure": TICKET,
     "registers.followups.schedule_closed": SUPERVISOR,
     "registers.followups.sweep_closed": SUPERVISOR,
@@ -155,6 +193,10 @@ NO_ACTOR: dict[str, str] = {
     "bootstrap.open_hall": "first start: seeds the catalogue, calendar and the hall's point as the program",
     "bootstrap.init_server": "hall-admin server init: the same first start on a new PostgreSQL database",
     "bootstrap.seed": "idempotent seeding as the program (called by the first start only)",
+    "backup_chain.assemble": "builds a restore copy from backup files, outside the live ledger (hall-admin "
+                             "restore, the administrator's command)",
+    "backup_chain.restore_any": "restores from backup files into a new copy, outside the live ledger; the rebuild "
+                                "it may run for an older day replays that copy's own events as the program",
     "people.staff.create_first_admin": "only while no administrator exists (refused afterwards)",
     "registers.rating_channel.ensure_enrolled": "enrols a screen key only where none is enrolled; a different "
                                                 "key is refused (replacing one is the administrator's enrol)",

@@ -37,7 +37,7 @@ from hall.services.storage import identity, ledger
 from hall.services.tickets import intake
 from hall.services.tickets import record as tickets
 from hall.services.tickets.record import today_of
-from hall.services.tickets.rules import derive_date, permit
+from hall.services.tickets.rules import derive_date, permit_petition, refuse_village_on_petition
 
 # 信访工作条例 (2022) §24: whether a petition is accepted is told within 15 日 of receiving it.
 ACCEPT_RULE = DateRule(15, "day")
@@ -93,11 +93,10 @@ def _staff(session: Session, staff_no: str, field: str) -> Staff:
     return person
 
 
-def acting(session: Session, actor: Actor, t: Ticket, case: PetitionCase, what: str, day: date) -> None:
-    """The window's clerks, the case's 首办责任人 and the manager act on a case."""
-    if case.first_owner_id is not None and actor.staff_id == case.first_owner_id:
-        return
-    permit(session, actor, t, what, day)
+def acting(session: Session, actor: Actor, t: Ticket, case: PetitionCase | None, what: str, day: date) -> None:
+    """The window's clerks (and a B-post standing in for the window), the case's 首办责任人 and the manager act on
+    a case; not a village 代办员 (tickets.rules.permit_petition)."""
+    permit_petition(session, actor, t, case.first_owner_id if case is not None else None, what, day)
 
 
 def require_open(t: Ticket, what: str) -> None:
@@ -114,7 +113,7 @@ def register(session: Session, actor: Actor, number: str, first_owner_no: str, *
     item = session.get_one(Item, t.item_id)
     if not is_petition_item(item):
         raise ValidationError("信访事项", f"办件 {t.number} 的事项“{item.name}”不是信访事项")
-    permit(session, actor, t, "登记信访事项", now.date())
+    acting(session, actor, t, None, "登记信访事项", now.date())
     if session.scalars(select(PetitionCase.id).where(PetitionCase.ticket_uid == t.uid)).first() is not None:
         raise ConflictError(f"办件 {t.number} 已登记为信访件")
     require_open(t, "登记信访事项")
@@ -132,6 +131,7 @@ def register(session: Session, actor: Actor, number: str, first_owner_no: str, *
 def register_new(session: Session, actor: Actor, form: intake.IntakeForm, first_owner_no: str, *,
                  agents: tuple[AgentForm, ...] = (), now: datetime | None = None) -> PetitionCase:
     """The counter's one action: the 信访 ticket, its case and its agents, in the caller's unit of work."""
+    refuse_village_on_petition(actor, "登记信访事项")  # before the ticket is numbered: nothing half-done to roll back
     result = intake.register(session, actor, form, now=now)
     case = register(session, actor, result.number, first_owner_no, now=now)
     for agent in agents:

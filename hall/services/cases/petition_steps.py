@@ -23,6 +23,7 @@ from hall.errors import ConflictError, NotFound, ValidationError
 from hall.models import Event, Ticket
 from hall.models.petition import PetitionFollowUp, PetitionHearing, PetitionTransfer
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text, parse_person_name
 from hall.services.calendar.derived import DateRule
 from hall.services.cases.petition import FEEDBACK_CHANNELS, acting, case_of, require_open
@@ -192,6 +193,10 @@ def schedule_missing_followups(session: Session, actor: Actor, *, now: datetime 
     """回访 by rule for every closed 信访 case that has none yet (one closed from the ticket detail, or before this
     program scheduled them): the numbers scheduled. Idempotent: a second run schedules nothing."""
     from hall.models.petition import PetitionCase
+
+    # A sweep over every case: the manager's (or the program's), like the other 回访 sweeps; checked before the
+    # query, so the refusal does not depend on whether some case happens to be waiting.
+    require_supervisor(actor, "为全部已办结信访件安排回访")
 
     has = select(PetitionFollowUp.ticket_uid).distinct()
     numbers = list(session.scalars(select(Ticket.number).join(PetitionCase, PetitionCase.ticket_uid == Ticket.uid)

@@ -19,7 +19,7 @@ from hall.errors import ConflictError, NotFound, ValidationError
 from hall.models import Event, Staff, Ticket
 from hall.models.workflow import AccountabilityRecord
 from hall.services.base.actor import Actor
-from hall.services.base.permissions import require_oversight, require_supervisor
+from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text
 from hall.services.calendar.deadlines import working_days_between
 from hall.services.storage import identity, ledger
@@ -53,7 +53,7 @@ def open_record(session: Session, actor: Actor, source_key: str, cause: str, occ
                 ticket_uid: str | None = None, staff_id: int | None = None, department: str = "",
                 window_code: str | None = None, detail: str = "", now: datetime | None = None) -> bool:
     """Open a record unless one exists for ``source_key``; True when a new one was written."""
-    require_oversight(actor, "登记责任追究")
+    require_supervisor(actor, "登记责任追究")  # the inspector only records findings (inspection.py)
     if cause not in CAUSES:
         raise ValidationError("追究事由", f"应为{'、'.join(CAUSES.values())}之一")
     exists = session.scalars(select(AccountabilityRecord.id).where(AccountabilityRecord.source_key == source_key)

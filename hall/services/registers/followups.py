@@ -19,7 +19,7 @@ from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationErr
 from hall.models import Event, Item, Ticket
 from hall.models.workflow import FollowUp
 from hall.services.base.actor import Actor
-from hall.services.base.permissions import require_oversight, require_supervisor
+from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text
 from hall.services.calendar.derived import DateRule, derive
 from hall.services.storage import ledger
@@ -50,7 +50,7 @@ def schedule(session: Session, actor: Actor, source_key: str, reason: str, due_o
              complaint: str = "", now: datetime | None = None) -> bool:
     """Schedule one follow-up unless its source already has one; True when written. The hall's oversight
     schedules follow-ups (a clerk must not choose when, or whether, his own work is followed up)."""
-    require_oversight(actor, "安排回访")
+    require_supervisor(actor, "安排回访")  # the inspector only records findings (inspection.py)
     return _schedule(session, actor, source_key, reason, due_on, ticket_uid=ticket_uid, window_code=window_code,
                      rectification=rectification, complaint=complaint, now=now)
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from hall.models import Event, Staff, Ticket, Window
-from hall.models.petition import ReceptionBooking, ReceptionSlot
+from hall.models.petition import PetitionCase, ReceptionBooking, ReceptionSlot
 from hall.models.workflow import Appointment
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
@@ -29,7 +29,7 @@ from hall.services.base.validators import free_text, parse_key, parse_person_nam
 from hall.services.registers import appointments
 from hall.services.storage import identity, ledger
 from hall.services.tickets import record as tickets
-from hall.services.tickets.rules import calendar, today_of
+from hall.services.tickets.rules import calendar, permit_petition, today_of
 
 MAX_CAPACITY = 50
 PHOTO_PLACEHOLDER = "（暂无照片）"
@@ -232,7 +232,12 @@ def staff_board(session: Session) -> list[BoardEntry]:
 
 def request_named(session: Session, actor: Actor, number: str, staff_no: str, on_day: date, *, slot: str = "",
                   now: datetime | None = None) -> Appointment:
-    """点名约访 on a 信访 case: the petitioner asks for a named staff member (an appointment naming the case)."""
+    """点名约访 on a 信访 case: the petitioner asks for a named staff member (an appointment naming the case).
+    Those who act on the case book it (it copies the petitioner's name and phone from the case)."""
     t = tickets.get(session, number)
+    case = session.scalars(select(PetitionCase).where(PetitionCase.ticket_uid == t.uid)).first()
+    if case is None:
+        raise NotFound(f"办件 {t.number} 不是信访件（未登记信访事项）")
+    permit_petition(session, actor, t, case.first_owner_id, "登记点名约访", today_of(now).date())
     return appointments.book(session, actor, staff_no, on_day, t.applicant_name, phone=t.applicant_phone,
                              purpose=f"信访点名约访（{t.number}）", slot=slot, now=now)

@@ -17,6 +17,7 @@ from hall.errors import HallError, ValidationError
 from hall.models import IntakePoint
 from hall.paths import Paths
 from hall.services.base.actor import Actor
+from hall.services.base.permissions import require_admin
 from hall.services.people import staff
 from hall.services.storage.node import NodeIdentity
 from hall.services.sync import exchange, journal, keys, peers
@@ -108,6 +109,7 @@ class Enrolled:
 
 def enrol(session: Session, actor: Actor, hall: keys.NodeKeys, req: Request) -> Enrolled:
     """Record the laptop as a peer (an event) and make its provisioning file, in the caller's transaction."""
+    require_admin(actor, "登记村代办点终端")  # before a point is added or a provisioning file is made
     if session.get(IntakePoint, req.intake_point) is None:
         staff.add_intake_point(session, actor, req.intake_point, f"代办点{req.intake_point}")
     peer = peers.enrol(session, actor, req.node_id, req.intake_point, req.sign_key, req.box_key)
@@ -128,6 +130,7 @@ class Joined:
 
 def join(session: Session, actor: Actor, mine: keys.NodeKeys | None, data: bytes) -> Joined:
     """Provision this laptop from the hall's file, in the caller's transaction (the caller saves the keys after)."""
+    require_admin(actor, "开通本机（加入中心）")  # before the file is opened: a clerk learns nothing from it
     if mine is None or mine.role != "laptop":
         raise HallError("本机尚未生成登记申请（先申请加入）")
     if mine.hall is not None:

@@ -95,6 +95,23 @@ def permit(session: Session, actor: Actor, t: Ticket, what: str, day: date) -> N
                           what=what, standing_in_for=windows)
 
 
+def refuse_village_on_petition(actor: Actor, what: str) -> None:
+    """A village 代办员 may take a 信访 in at the point as an ordinary ticket, but the case is the township's:
+    受理告知, 四定一包, 听证, 移交, 约访 and 回访 are the 信访 window's and the manager's acts (docs/petition.md)."""
+    if actor.role == "village":
+        raise PermissionDenied(f"村代办员不能{what}：信访事项由镇信访窗口或中心主任办理")
+
+
+def permit_petition(session: Session, actor: Actor, t: Ticket, first_owner_id: int | None, what: str,
+                    day: date) -> None:
+    """Acting on a 信访 case (here, below both the cases and the registers that act on one): the ticket's window
+    (with a B-post standing in), the case's 首办责任人, the manager — not a village 代办员."""
+    refuse_village_on_petition(actor, what)
+    if first_owner_id is not None and actor.staff_id == first_owner_id:
+        return
+    permit(session, actor, t, what, day)
+
+
 def check_transition(t: Ticket, action: str) -> Transition:
     tr = TRANSITIONS[action]
     if t.kind not in tr.kinds:

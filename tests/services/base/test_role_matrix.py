@@ -32,6 +32,8 @@ from hall.services.base import role_matrix
 from hall.services.base.actor import Actor
 from hall.services.bootstrap import open_hall
 from hall.services.calendar import clock, workdays
+from hall.services.cases import petition, petition_steps
+from hall.services.cases.petition_steps import Participant
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
 from hall.services.registers import rating_channel, ratings
@@ -139,6 +141,15 @@ class World:
     today: date
     workday: date
     data: Any
+    # 涉法信访: a 信访 ticket moved to W02 (so the W02 roles are its window's), its case open, a 移交 pending; one of
+    # village point 001 with a case; a W02 case closed with its 回访; a reception slot with one booking
+    pt: str = ""
+    vpt: str = ""
+    leg: int = 0
+    pfollowup: int = 0
+    slot: int = 0
+    booking: int = 0
+    hall_keys: Any = None
 
 
 def _register(s, actor, code: str) -> str:
@@ -149,7 +160,7 @@ def _register(s, actor, code: str) -> str:
 @pytest.fixture(scope="module")
 def world(_sqlite_template, tmp_path_factory) -> World:
     from hall.services.cases import bposts, joint, routing, workflow
-    from hall.services.registers import accountability, appointments, complaints, followups
+    from hall.services.registers import accountability, appointments, complaints, followups, reception
     from hall.services.sync import peers
 
     data = tmp_path_factory.mktemp("roles") / "data"
@@ -198,6 +209,10 @@ def world(_sqlite_template, tmp_path_factory) -> World:
         visit = appointments.plan_visit(s, m, workday, "东村", ["c02"]).id
         peer_keys = sync_keys.NodeKeys.create("peer-node-003", "laptop", "002")
         peers.enrol(s, by_no["admin"], peer_keys.node_id, "002", peer_keys.sign_key, peer_keys.box_key)
+    with opened.db.transaction() as s:
+        pt, vpt, leg, pfollowup = _petitions(s, m, c02, by_no["v01"])
+        slot = reception.post_slot(s, m, "m01", workday, "上午", "镇信访接待室", 5).id
+        booking = reception.book(s, c02, slot, "王五", "13900007777", "反映拖欠工资").id
     with opened.db.transaction() as s:  # c02 on leave today: c03, the B-post, stands in for W02
         bposts.mark_attendance(s, m, "c03", "present", day=today)
         bposts.mark_attendance(s, m, "c02", "leave", day=today, note="事假")
@@ -207,7 +222,31 @@ def world(_sqlite_template, tmp_path_factory) -> World:
         copies = joint.copy(s, c02, jt, [joint.CopyRequest("县医保中心", asked="核定参保")])
     assert substitution is not None
     return World(opened, actors, pad, t, vt, tt, closed, copies[0].id, rect, record, followup, complaint,
-                 appointment, visit, substitution, peer_keys.node_id, today, workday, data)
+                 appointment, visit, substitution, peer_keys.node_id, today, workday, data, pt, vpt, leg, pfollowup,
+                 slot, booking, sync_keys.NodeKeys.create(opened.node.node_id, "hall", "000"))
+
+
+def _petitions(s, m: Actor, c02: Actor, v01: Actor) -> tuple[str, str, int, int]:
+    """The 信访 cases of the world (item 68 is the 信访 window W10's; the manager moves two to W02, accepted by its
+    clerk, so the W02 roles play the 信访 window's)."""
+    from hall.models.petition import PetitionFollowUp
+    from hall.services.cases import routing
+
+    def at_w02() -> str:
+        number = _register(s, m, "68")
+        routing.request_transfer(s, m, number, "W02", "信访事项由本窗口办理", "材料已全部移交")
+        routing.accept_transfer(s, c02, number)
+        petition.register(s, m, number, "c02")
+        return number
+
+    pt, closed = at_w02(), at_w02()
+    leg = petition_steps.transfer(s, c02, pt, "县人力资源和社会保障局", "示信移〔2026〕7号").id
+    petition_steps.close_case(s, c02, closed, "approved", "已化解")
+    pfollowup = s.scalars(select(PetitionFollowUp.id).order_by(PetitionFollowUp.id)).first()
+    vpt = _register(s, v01, "68")
+    petition.register(s, m, vpt, "c02")
+    assert pfollowup is not None
+    return pt, vpt, leg, pfollowup
 
 
 # ------------------------------------------------------------------------------------------ how each is called
@@ -219,18 +258,35 @@ def _ticket(w: World, role: str) -> str:
     return w.vt if role.startswith("village") else w.t
 
 
+def _petition(w: World, role: str) -> str:
+    """The 信访 case a role's call is about: the village roles act on the village point's."""
+    return w.vpt if role.startswith("village") else w.pt
+
+
 def _calls_table() -> dict[str, Callable[[Any, Any, World, str], Any]]:
+    from hall.services.calendar.derived import DateRule
     from hall.services.cases import bposts, daily, joint, proxy, recalc, rederive, routing, supplement, workflow
-    from hall.services.registers import accountability, appointments, complaints, followups
+    from hall.services.catalog import windows
+    from hall.services.registers import accountability, appointments, complaints, followups, inspection, reception
     from hall.services.reporting import papers, queue
     from hall.services.storage import anchor
-    from hall.services.sync import peers
+    from hall.services.sync import enrolment, peers
+    from hall.services.tickets import fees
 
     notice = workdays.notice_from_dict(NOTICE)
     later = date(2031, 5, 6)
 
     def tk(fn: Callable[..., Any]) -> Callable[[Any, Any, World, str], Any]:
         return lambda s, a, w, role: fn(s, a, _ticket(w, role))
+
+    def pc(fn: Callable[..., Any]) -> Callable[[Any, Any, World, str], Any]:
+        return lambda s, a, w, role: fn(s, a, _petition(w, role))
+
+    hearing = [Participant("人大代表", "周代表"), Participant("当事人", "张三")]
+    four = petition.FourFixed("m01", ("c02",), date.today(), "约谈用人单位")
+    lawyer = petition.AgentForm("李律师", "13900001111", "律师", True, "13205201810123456", "示例律师事务所")
+    laptop = sync_keys.NodeKeys.create("village-node-010", "laptop", "003")  # a new point: added, then enrolled
+    request = enrolment.Request(laptop.node_id, "003", laptop.sign_key, laptop.box_key)
 
     return {
         "calendar.workdays.add_local_holiday": lambda s, a, w, r: workdays.add_local_holiday(s, a, later, "测试节"),
@@ -283,6 +339,47 @@ def _calls_table() -> dict[str, Callable[[Any, Any, World, str], Any]]:
         "cases.workflow.start": tk(lambda s, a, n: workflow.start(s, a, n)),
         "cases.workflow.withdraw": tk(lambda s, a, n: workflow.withdraw(s, a, n, "申请人撤回")),
         "tickets.intake.register": lambda s, a, w, r: intake.register(s, a, intake.IntakeForm("11", ZHANG)),
+        "tickets.fees.charge": tk(lambda s, a, n: fees.charge(s, a, n, fees.FeeForm("张三", "R-0001"))),
+        "tickets.fees.charge_ticket": None,  # internal
+        "cases.petition.add_agent": pc(lambda s, a, n: petition.add_agent(s, a, n, lawyer)),
+        "cases.petition.decide_acceptance": pc(lambda s, a, n: petition.decide_acceptance(s, a, n, True, "予以受理")),
+        "cases.petition.fix_four": pc(lambda s, a, n: petition.fix_four(s, a, n, four)),
+        "cases.petition.give_feedback": pc(lambda s, a, n: petition.give_feedback(s, a, n, "电话", "正在核查")),
+        "cases.petition.register": pc(lambda s, a, n: petition.register(s, a, n, "c02")),  # already: a conflict
+        "cases.petition.register_new": lambda s, a, w, r: petition.register_new(
+            s, a, intake.IntakeForm("68", ZHANG, {m["name"]: "received"
+                                                  for m in catalog.current_item(s, "68").materials}), "c02"),
+        "cases.petition_steps.close_case": pc(lambda s, a, n: petition_steps.close_case(s, a, n, "approved", "已化解")),
+        "cases.petition_steps.record_followup": lambda s, a, w, r: petition_steps.record_followup(
+            s, a, w.pfollowup, "电话", "无新诉求", True),
+        "cases.petition_steps.record_hearing": pc(lambda s, a, n: petition_steps.record_hearing(
+            s, a, n, "hearing", date.today(), "镇综治中心", "刘书记", hearing, "陈述诉求", "达成一致")),
+        "cases.petition_steps.schedule_followups": pc(lambda s, a, n: petition_steps.schedule_followups(s, a, n)),
+        "cases.petition_steps.schedule_missing_followups": lambda s, a, w, r:
+            petition_steps.schedule_missing_followups(s, a),
+        "cases.petition_steps.transfer": pc(lambda s, a, n: petition_steps.transfer(
+            s, a, n, "县市场监督管理局", "示信移〔2026〕8号", rule=DateRule(15, "day"))),
+        "cases.petition_steps.transfer_answered": lambda s, a, w, r: petition_steps.transfer_answered(
+            s, a, w.leg, "人社监〔2026〕31号", "已立案查处"),
+        "registers.reception.post_slot": lambda s, a, w, r: reception.post_slot(s, a, "m01", w.workday, "下午",
+                                                                                "镇信访接待室", 5),
+        "registers.reception.book": lambda s, a, w, r: reception.book(s, a, w.slot, "李四", "13900005555", "反映事项"),
+        "registers.reception.cancel": lambda s, a, w, r: reception.cancel(s, a, w.booking, "信访人改期"),
+        "registers.reception.request_named": lambda s, a, w, r: reception.request_named(
+            s, a, _petition(w, r), "c03", w.workday),
+        "registers.inspection.open_fault_record": lambda s, a, w, r: inspection.open_fault_record(
+            s, a, w.t, "c02", "超期未办结", "经查属实", measure="提醒谈话"),
+        "registers.inspection.record_finding": lambda s, a, w, r: inspection.record_finding(s, a, w.t, "未按时告知"),
+        "catalog.windows.add_window": lambda s, a, w, r: windows.add_window(s, a, windows.WindowForm("W99",
+                                                                                                 "测试窗口")),
+        "catalog.windows.set_window_active": lambda s, a, w, r: windows.set_window_active(s, a, "W04", False),
+        "catalog.windows.update_window": lambda s, a, w, r: windows.update_window(s, a, windows.WindowForm(
+            "W04", "综合窗口（新）")),
+        "people.staff.set_profile": lambda s, a, w, r: staff.set_profile(s, a, "c03", resume="从事社保工作十年"),
+        "people.staff.update_intake_point": lambda s, a, w, r: staff.update_intake_point(s, a, "002", "西村代办点",
+                                                                                       True),
+        "sync.enrolment.enrol": lambda s, a, w, r: enrolment.enrol(s, a, w.hall_keys, request),
+        "sync.enrolment.join": lambda s, a, w, r: enrolment.join(s, a, None, b""),  # no request yet: refused after
         "tickets.record.append_event": None,  # internal
         "tickets.record.supplement_received": tk(lambda s, a, n: tickets.supplement_received(s, a, n)),
         "tickets.record.void": tk(lambda s, a, n: tickets.void(s, a, n, "重复登记")),
@@ -415,7 +512,7 @@ def test_whole_database_services_refuse_before_touching_anything(world):
 def test_internal_helpers_are_reached_only_through_checked_services():
     """The helpers that take a locked Ticket row are called by services that checked the permission first."""
     internal = {n for n, roles in role_matrix.MATRIX.items() if roles == role_matrix.INTERNAL}
-    assert internal == {"cases.workflow.reassign_event", "tickets.record.append_event"}
+    assert internal == {"cases.workflow.reassign_event", "tickets.record.append_event", "tickets.fees.charge_ticket"}
     found = mutating_services()
     for name in internal:
         assert "t" in inspect.signature(found[name]).parameters  # a Ticket row, never a number from a screen
@@ -478,3 +575,19 @@ def test_the_gaps_of_the_issue_are_refused_for_a_clerk(world):
     ):
         assert isinstance(_attempt(world, fn), PermissionDenied)
 
+
+
+def test_the_b_post_standing_in_takes_the_fee_of_a_ticket_he_does_not_own(world):
+    """一次性收费 follows the ticket rule of every other act: the B-post standing in for W02 today may take the fee of
+    a W02 ticket owned by someone else (here the manager, who registered it); another window may not."""
+    from hall.services.tickets import fees
+
+    def charge(role: str) -> HallError | None:
+        def go(s: Any) -> None:
+            number = _register(s, world.actors["manager"], "09")
+            assert tickets.get(s, number).owner_id == world.actors["manager"].staff_id
+            fees.charge(s, world.actors[role], number, fees.FeeForm("张三", "R-0002"))  # free item: refused after
+        return _attempt(world, go)
+
+    assert charge("b_post") is None
+    assert isinstance(charge("clerk_other"), PermissionDenied)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hall_fixtures import PASSWORDS
 from petition_env import at, petition_form, prepare
 from sqlalchemy import func, select
 
@@ -72,9 +73,11 @@ def test_a_petition_from_registration_to_followup_on_the_2026_calendar(env):
                                       [Participant("当事人", "张三")], "记录", "结论", now=at(2026, 10, 21))
     # The extension counts in the item's natural days, capped at 30 日 (half of 60): 60 + 30 = 90 日 → Thu 12-17.
     with db.transaction() as s, pytest.raises(ValidationError, match="不得超过 30 日"):
-        workflow.extend(s, c10, number, 31, "需等待劳动仲裁结果", "m01", now=at(2026, 11, 2))
+        workflow.extend(s, c10, number, 31, "需等待劳动仲裁结果", "m01", PASSWORDS["m01"],
+                        now=at(2026, 11, 2))
     with db.transaction() as s:
-        workflow.extend(s, c10, number, 30, "需等待劳动仲裁结果", "m01", now=at(2026, 11, 2))
+        workflow.extend(s, c10, number, 30, "需等待劳动仲裁结果", "m01", PASSWORDS["m01"],
+                        now=at(2026, 11, 2))
         assert tickets.get(s, number).due_date == D(2026, 12, 17)
     with db.transaction() as s:
         workflow.close(s, c10, number, "approved", "拖欠工资已付清，信访人表示满意", now=at(2026, 11, 10))
