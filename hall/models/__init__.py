@@ -7,7 +7,7 @@ from hall.models.catalog import CatalogVersion, Item, Window
 from hall.models.ledger import Event, NodeHead
 from hall.models.legacy import LegacyInitials, LegacyItem, LegacyStaff
 from hall.models.staff import IntakePoint, Setting, Staff
-from hall.models.sync import SyncPeer
+from hall.models.sync import SyncConflict, SyncHeldEvent, SyncPeer
 from hall.models.ticket import Applicant, Ticket, TicketSerial
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "NodeHead",
     "Setting",
     "Staff",
+    "SyncConflict",
+    "SyncHeldEvent",
     "SyncPeer",
     "Ticket",
     "TicketSerial",

@@ -25,6 +25,7 @@ from hall.services.reporting import papers, queue, stats
 from hall.services.storage import settings
 from hall.services.storage.db import Database
 from hall.services.storage.ledger import BulkProjector, Projections, Projector, marked
+from hall.services.sync import conflicts as sync_conflicts
 from hall.services.sync import peers as sync_peers
 from hall.services.tickets import intake, record, supplement_notice
 
@@ -32,7 +33,7 @@ from hall.services.tickets import intake, record, supplement_notice
 MODULES: tuple[ModuleType, ...] = (
     settings, workdays, items, staff, attendance, intake, record, supplement_notice,
     accountability, followups, complaints, ratings, appointments,
-    workflow, proxy, joint, routing, bposts, recalc, rederive, daily, sync_peers,
+    workflow, proxy, joint, routing, bposts, recalc, rederive, daily, sync_peers, sync_conflicts,
 )
 
 # Events that change no current-state table: the ledger keeps them as the audit trail (who printed a paper, who

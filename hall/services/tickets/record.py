@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Staff, Ticket
+from hall.models.sync import SyncConflict
 from hall.models.workflow import SupplementRequest
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_ticket_action
@@ -118,6 +119,7 @@ EVENT_LABELS = {
     "sync.peer_enrolled": "登记村代办点终端",
     "sync.peer_revoked": "注销村代办点终端",
     "sync.joined": "村代办点终端接入大厅",
+    "sync.conflict_resolved": "处理同步冲突",
     "calendar.seeded": "载入工作日历",
     "calendar.year_set": "确认年度节假日安排",
     "calendar.local_holiday_added": "添加本地休息日",
@@ -227,10 +229,24 @@ def changed_meanwhile(session: Session, ticket_uid: str | None, now: datetime | 
 def append_event(session: Session, actor: Actor, t: Ticket, type: str, payload: dict[str, Any], *,
                  at: datetime | None = None) -> Event:
     """Append an event that changes ticket ``t``, naming the version it was based on (its parent): the version
-    this transaction loaded and checked, or moved on to with an earlier event of its own."""
+    this transaction loaded and checked, or moved on to with an earlier event of its own. A ticket frozen by a
+    sync conflict (hall/services/sync/conflicts.py) takes no action until the manager has resolved it."""
+    refuse_if_frozen(session, t.uid)
     return ledger.append(session, actor, type, {**payload, PARENT: t.version}, ticket_uid=t.uid, at=at)
 
 
+
+
+FROZEN_MESSAGE = "该办件存在同步冲突，须由中心主任处理后才能继续办理"
+_OPEN_CONFLICT = (select(SyncConflict.__table__.c.conflict_id)
+                  .where(SyncConflict.__table__.c.ticket_uid == bindparam("uid"),
+                         SyncConflict.__table__.c.state == "open").limit(1))
+
+
+def refuse_if_frozen(session: Session, ticket_uid: str) -> None:
+    """Refuse an action on a ticket with an open sync conflict (one indexed lookup, built once)."""
+    if session.connection().execute(_OPEN_CONFLICT, {"uid": ticket_uid}).first() is not None:
+        raise ConflictError(FROZEN_MESSAGE)
 
 
 _T = Ticket.__table__
