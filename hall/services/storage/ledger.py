@@ -199,8 +199,11 @@ def _next_in_chain(session: Session, node_id: str) -> tuple[int, str]:
 
 
 def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *,
-           ticket_uid: str | None = None, at: datetime | None = None) -> Event:
-    """Append one event for ``actor`` and apply its projector. The caller owns the transaction."""
+           ticket_uid: str | None = None, at: datetime | None = None, project: bool = True) -> Event:
+    """Append one event for ``actor`` and apply its projector. The caller owns the transaction.
+
+    ``project=False``: only store it (the caller applies it another way: the sync conflict gate, for an event
+    standing for one another node wrote)."""
     projections = projections_of(session)
     projections.require(type)  # before anything is written: an unknown type never reaches the chain
     seq, prev = _next_in_chain(session, actor.node_id)
@@ -219,7 +222,8 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
     conn.execute(_SET_HEAD, {"node": actor.node_id, "digest": digest})
     ev = Event(**fields, prev_hash=prev, hash=digest)
     # Projectors see exactly what a replay or a sync import will see: the stored JSON, not live objects.
-    projections.apply(session, ev, json.loads(text))
+    if project:
+        projections.apply(session, ev, json.loads(text))
     changes.note(session, type, ticket_uid, fields["event_id"])  # what the UI will be told once this commits
     return ev
 

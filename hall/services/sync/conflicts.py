@@ -124,6 +124,16 @@ def admit(session: Session, row: Mapping[str, Any], payload: dict[str, Any]) -> 
     return "conflict"
 
 
+def arrive(session: Session, actor: Actor, type: str, payload: dict[str, Any], ticket_uid: str, *,
+           at: datetime | None = None) -> str:
+    """Store an event of ``actor``'s node (another node's, as its import would) and pass it through the gate; for
+    the demo walkthrough and tests that stand for a laptop inside the hall's ledger. Returns what :func:`admit`
+    did."""
+    ev = ledger.append(session, actor, type, payload, ticket_uid=ticket_uid, at=at, project=False)
+    row = dict(session.connection().execute(select(_E).where(_E.c.event_id == ev.event_id)).mappings().one())
+    return admit(session, row, json.loads(row["payload"]))
+
+
 def conflict_key(ticket_uid: str, parent: int, hash_a: str, hash_b: str) -> str:
     first, second = sorted((hash_a, hash_b))
     return hashlib.sha256(f"{ticket_uid}|{parent}|{first}|{second}".encode()).hexdigest()
