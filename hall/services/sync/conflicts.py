@@ -169,9 +169,14 @@ def _rival_branch(conn: Connection, uid: str, before: int, parent: int) -> list[
     return []
 
 
+# Tables with a ticket_uid whose rows an event without that ticket creates (an appointment booked before it is
+# kept on a ticket): the ticket's own events only update them, and update them again the same way.
+NOT_OWNED = frozenset({"appointments"})
+
+
 def ticket_tables() -> list[Table]:
-    """The current-state tables that hold rows of one ticket (by its ``ticket_uid``), besides the ticket row."""
-    skip = {"events", _HELD.name, _C.name}
+    """The current-state tables whose rows of one ticket (by ``ticket_uid``) that ticket's events create."""
+    skip = {"events", _HELD.name, _C.name, *NOT_OWNED}
     return [t for t in Base.metadata.sorted_tables if "ticket_uid" in t.c and t.name not in skip]
 
 
