@@ -49,6 +49,7 @@ class HistoryLine:
     type: str
     text: str
     payload: dict[str, Any]
+    event_id: str = ""
 
 
 EVENT_LABELS = {
@@ -157,7 +158,8 @@ def history(session: Session, ticket: Ticket) -> list[HistoryLine]:
     lines = []
     for ev in ledger.history(session, ticket.uid):
         p = ledger.load_payload(ev)
-        lines.append(HistoryLine(ev.occurred_at, ev.actor_name, ev.actor_role, ev.type, describe(ev.type, p), p))
+        lines.append(HistoryLine(ev.occurred_at, ev.actor_name, ev.actor_role, ev.type, describe(ev.type, p), p,
+                                 ev.event_id))
     return lines
 
 
