@@ -99,8 +99,6 @@ def test_closed_at_the_hall_withdrawn_at_the_village_converge_after_the_resoluti
     assert number in listed and "待中心主任处理" in listed and "办结" in listed and "撤回" in listed
     assert listed.count("（待处理）") == 3  # the close, the follow-up it scheduled, the withdrawal
     assert ok(cli(lap, "sync", "conflicts")).out == listed
-    for node in (hall, lap):
-        assert "所有表一致" in ok(cli(node, "ledger", "check", "--quiet")).out
 
     # Only the hall resolves it; the laptop cannot, and a laptop's bundle may not carry a resolution.
     cid = listed.split()[0]
@@ -121,7 +119,7 @@ def test_closed_at_the_hall_withdrawn_at_the_village_converge_after_the_resoluti
     assert done == ok(cli(hall, "sync", "conflicts", "--all")).out
     assert done.count("（未生效）") == 2 and "（已生效）" in done and "申请人确已在村里撤回" in done
     assert ok(cli(hall, "sync", "conflicts")).out.strip() == "没有待处理的同步冲突"
-    for node in (hall, lap):
+    for node in (hall, lap):  # a replay derives the conflict and its resolution again, the same
         assert "所有表一致" in ok(cli(node, "ledger", "check", "--quiet")).out
         assert "哈希链全部相符" in ok(cli(node, "ledger", "verify")).out
     # The history keeps both branches; the lost one is labelled.
@@ -140,22 +138,23 @@ def test_closed_at_the_hall_withdrawn_at_the_village_converge_after_the_resoluti
     assert "已导入过" in ok(cli(hall, "sync", "import", str(up))).out and digest(hall) == before
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(order=st.permutations(POINTS), twice=st.booleans())
 def test_the_conflict_records_do_not_depend_on_the_import_order(world, tmp_path_factory, order, twice):
     """Both laptops' bundles at the hall in either order (one perhaps twice): the same conflict rows and state."""
     tmp = tmp_path_factory.mktemp("order")
     hall = _copy(world["hall"], tmp / "hall")
     for point in order:
-        up = tmp / f"up{point}"
-        ok(cli(world["laptops"][point], "sync", "export", "--out", str(up)))
+        up = world["base"] / f"up{point}.hallsync"
+        if not up.exists():
+            ok(cli(world["laptops"][point], "sync", "export", "--out", str(up)))
         ok(cli(hall, "sync", "import", str(up)))
         if twice:
             ok(cli(hall, "sync", "import", str(up)))
     rows = _sync_rows(hall)
     assert len(rows[0]) == 2 and {r[8] for r in rows[0]} == {"open"}
-    expected = world.setdefault("order_rows", (rows, digest(hall)))
-    assert (rows, digest(hall)) == expected
+    seen = (rows, digest(hall))
+    assert seen == world.setdefault("order_rows", seen)
 
 
 def test_a_name_told_differently_for_one_id_number_is_flagged(world, tmp_path):
