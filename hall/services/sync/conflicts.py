@@ -7,7 +7,9 @@ both must be kept (nothing lost) and neither may silently win. So a foreign tick
 (:func:`admit`) rather than straight to its projector:
 
 - its parent is the ticket's version: it applies as usual;
-- the ticket has an open conflict: it is held (``sync_held_events``, status ``held``), not applied;
+- the ticket has an open conflict: it is held (``sync_held_events``, status ``held``), not applied. (No node
+  writes on a frozen ticket — every action, print and recomputation leaves it out — so what arrives while it is
+  frozen was written before its node knew of the conflict, and is held on both nodes alike);
 - its parent is older than the ticket's version: a fork. The events that moved the ticket on from that parent
   (the rival branch) and this one are held, a conflict record is written, keyed by the ticket, the parent and the
   sorted pair of the two branches' first event hashes, and the ticket is projected again from its events without

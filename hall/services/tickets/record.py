@@ -245,6 +245,12 @@ _OPEN_CONFLICT = (select(SyncConflict.__table__.c.conflict_id)
                          SyncConflict.__table__.c.state == "open").limit(1))
 
 
+def frozen_uids(session: Session) -> set[str]:
+    """The tickets an open sync conflict freezes (few: a bulk recomputation leaves them out)."""
+    c = SyncConflict.__table__.c
+    return set(session.connection().scalars(select(c.ticket_uid).where(c.state == "open")))
+
+
 def refuse_if_frozen(session: Session, ticket_uid: str) -> None:
     """Refuse an action on a ticket with an open sync conflict (one indexed lookup, built once)."""
     if session.connection().execute(_OPEN_CONFLICT, {"uid": ticket_uid}).first() is not None:

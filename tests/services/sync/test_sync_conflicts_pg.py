@@ -82,7 +82,7 @@ def test_a_conflict_with_the_hall_on_postgresql_converges(hall_db, tmp_path):
     (tmp_path / "back2").write_bytes(back2)
     ok(cli(lap, "sync", "import", str(tmp_path / "back2")))
     with hall_db.db.transaction() as s:
-        assert _hall_rows(s, number) == ticket_row(lap, number)[:4] + (ticket_row(lap, number)[6],)
+        assert _hall_rows(s, number) == (*ticket_row(lap, number)[:4], ticket_row(lap, number)[6])
         assert _hall_rows(s, number)[2] == "closed_approved"
         assert _sync_rows_pg(s) == _sync_rows_lap(lap)
         assert {r[4] for r in _sync_rows_pg(s)[1]} == {"lost"}  # the withdrawal: 未生效
