@@ -46,6 +46,7 @@ from hall.services.tickets import record as tickets
 from hall.services.tickets import rules
 from hall.ui import messages, print_preview
 from hall.ui.background import Loader
+from hall.ui.conflict_panel import ConflictPanel
 from hall.ui.ops import ChangeListener, Context, read, run
 from hall.ui.widgets import read_only_table
 
@@ -314,6 +315,8 @@ class TicketDetailDialog(QDialog):
         top.setColumnStretch(0, 1)
         top.setColumnStretch(1, 1)
         layout.addLayout(top)
+        self.conflict_panel = ConflictPanel(ctx, self, resolved=self.reload)
+        layout.addWidget(self.conflict_panel)
 
         history = QGroupBox(self.tr("办理记录（台账）"))
         hl = QVBoxLayout(history)
@@ -366,7 +369,7 @@ class TicketDetailDialog(QDialog):
 
     @property
     def loading(self) -> bool:
-        return self.loader.busy
+        return self.loader.busy or self.conflict_panel.loading
 
     def _detail_arrived(self, detail: TicketDetail) -> None:
         self.detail = detail
@@ -415,10 +418,13 @@ class TicketDetailDialog(QDialog):
             for col, text in enumerate((line.at.strftime("%Y-%m-%d %H:%M"), who, line.text)):
                 self.history.setItem(row, col, QTableWidgetItem(text))
         self.history.resizeRowsToContents()
+        self.conflict_panel.load(d.uid)
         for name, b in self.buttons.items():
             b.setEnabled(action_enabled(name, d))
         if hasattr(self, "rate_btn"):
-            self.rate_btn.setEnabled(self.rating_stage() is not None)
+            self.rate_btn.setEnabled(self.rating_stage() is not None and not d.sync_conflict)
+            self.print_btn.setEnabled(not d.sync_conflict)  # nothing is written on a frozen ticket
+            self.reveal_btn.setEnabled(not d.sync_conflict)
 
     # ---------------------------------------------------------------------------------- actions
     def ask_and_perform(self, action: Action) -> bool:

@@ -497,6 +497,7 @@ class TicketDetail:
     departments: tuple[str, ...] = ()  # the item's departments (lead first): where to forward / copy
     actions: tuple[str, ...] = field(default=())  # what the workflow allows this actor now
     uid: str = ""  # the ticket's ledger identity (what a change announced by its events names)
+    sync_conflict: bool = False  # frozen by an open sync conflict: no action until the manager resolves it
 
     @property
     def kind_label(self) -> str:
@@ -504,7 +505,8 @@ class TicketDetail:
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS.get(self.state, self.state)
+        label = STATE_LABELS.get(self.state, self.state)
+        return f"{CONFLICT_LABEL}（{label}）" if self.sync_conflict else label
 
 
 def detail(session: Session, actor: Actor, number: str, *, today: date | None = None) -> TicketDetail:
@@ -515,7 +517,8 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         cal = clock.calendar_for(session)
         days_left = working_days_between(cal, today, t.due_date) if t.due_date >= today else \
             -working_days_between(cal, t.due_date, today)
-    actions = tuple(rules.allowed_actions(session, actor, t))
+    frozen = session.scalar(_OPEN_CONFLICTS.where(SyncConflict.ticket_uid == t.uid).limit(1)) is not None
+    actions = () if frozen else tuple(rules.allowed_actions(session, actor, t))
     return TicketDetail(
         t.number, t.version, t.item_code, t.item_name, t.window_code, t.kind, t.state, t.is_open,
         t.applicant_type, t.applicant_name,
@@ -526,7 +529,7 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         t.note, t.received_at, t.accepted_on, t.due_date, t.due_provisional, days_left,
         tickets.owner_name(session, t), t.result, t.refusal_reason, t.void_reason,
         tuple(tickets.history(session, t)), tuple(intake.item_for_ticket(session, t).departments), actions,
-        t.uid,
+        t.uid, frozen,
     )
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Staff, Ticket
-from hall.models.sync import SyncConflict
+from hall.models.sync import SyncConflict, SyncHeldEvent
 from hall.models.workflow import SupplementRequest
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_ticket_action
@@ -154,12 +154,18 @@ def by_id(session: Session, ticket_id: int) -> Ticket:
     return t
 
 
+# What a ticket's history says of an event a sync conflict keeps from taking effect (hall/services/sync).
+HELD_LABELS = {"held": "（同步冲突，待中心主任处理）", "lost": "（未生效）"}
+
+
 def history(session: Session, ticket: Ticket) -> list[HistoryLine]:
     lines = []
+    held = dict(session.execute(select(SyncHeldEvent.event_id, SyncHeldEvent.status).where(
+        SyncHeldEvent.ticket_uid == ticket.uid)).all())
     for ev in ledger.history(session, ticket.uid):
         p = ledger.load_payload(ev)
-        lines.append(HistoryLine(ev.occurred_at, ev.actor_name, ev.actor_role, ev.type, describe(ev.type, p), p,
-                                 ev.event_id))
+        text = describe(ev.type, p) + HELD_LABELS.get(held.get(ev.event_id, ""), "")
+        lines.append(HistoryLine(ev.occurred_at, ev.actor_name, ev.actor_role, ev.type, text, p, ev.event_id))
     return lines
 
 
