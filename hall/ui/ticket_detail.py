@@ -184,6 +184,8 @@ def build_actions(d: TicketDetail, windows: list[tuple[str, str]]) -> list[Actio
 
 
 def action_enabled(action: str, d: TicketDetail) -> bool:
+    if d.sync_conflict:  # frozen until the manager has resolved the sync conflict
+        return False
     if action == "supplement":
         return d.state == "supplement"
     if action == "void":
