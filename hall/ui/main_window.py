@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         self.queue.open_ticket.connect(self.open_ticket)
         if self.dashboard is not None:
             self.dashboard.register_requested.connect(self.go_register)
+            self.dashboard.ticket_requested.connect(self.open_ticket)
         self.resize(1366, 768)
 
     def reload_lookups(self) -> None:

@@ -96,3 +96,19 @@ def test_a_clerk_sees_the_conflict_but_cannot_resolve_it(qtbot, conflicted):
     assert not dlg.conflict_panel.isHidden() and dlg.conflict_panel.resolve_btn.isHidden()
     with hall.db.reading() as s:
         assert conflicts.is_conflicted(s, tickets.get(s, number).uid)
+
+
+def test_the_dashboard_counts_and_lists_the_conflicts(qtbot, conflicted):
+    from hall.ui.dashboard import DashboardWidget
+
+    hall, people, number = conflicted
+    dash = DashboardWidget(Context(hall.db, hall.node, people["m01"], ChangeSignal()), open_dialogs=False)
+    qtbot.addWidget(dash)
+    qtbot.waitUntil(lambda: not dash.loading and dash.sync_alerts.alerts is not None, timeout=5000)
+    box = dash.sync_alerts
+    assert not box.isHidden() and box.title() == "同步冲突（1）"
+    line = box.list.item(0)
+    assert number in line.text() and "代办点 001" in line.text()
+    with qtbot.waitSignal(dash.ticket_requested) as asked:
+        box.list.itemActivated.emit(line)
+    assert asked.args == [number]
