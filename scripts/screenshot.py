@@ -19,7 +19,7 @@ from PySide6.QtGui import QGuiApplication
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["main", "login", "intake", "queue", "history", "dashboard", "stats",
-                                    "registers", "hall-info", "staff"])
+                                    "registers", "hall-info", "staff", "conflict"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -38,7 +38,8 @@ def main() -> int:
     with opened.db.transaction() as s:
         actor = staff.actor_for(staff.by_number(s, args.staff_no), opened.node)
     width, height = (int(v) for v in args.size.split("x"))
-    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff"):
+    if args.what in ("main", "intake", "queue", "history", "dashboard", "stats", "registers", "hall-info", "staff",
+                     "conflict"):
         from datetime import date
 
         from hall.ui import messages
@@ -55,7 +56,7 @@ def main() -> int:
             stage = {"intake": stage_intake, "queue": stage_queue, "history": stage_history,
                      "dashboard": lambda w: w.go_dashboard(), "stats": lambda w: w.go_stats(),
                      "registers": lambda w: w.go_registers(), "hall-info": lambda w: w.open_hall_info(),
-                     "staff": lambda w: w.open_staff_admin()}[args.what]
+                     "staff": lambda w: w.open_staff_admin(), "conflict": stage_conflict}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     else:
         from hall.ui.login_dialog import LoginDialog
@@ -114,6 +115,19 @@ def stage_history(win) -> None:  # type: ignore[no-untyped-def]
     dlg.reveal()
     dlg.move(90, 30)
     dlg.resize(1180, 700)
+
+
+def stage_conflict(win) -> None:  # type: ignore[no-untyped-def]
+    """The detail of a ticket in sync conflict (the demo walkthrough leaves one open): both branches side by side."""
+    from hall.services.sync import conflicts
+
+    with win.ctx.db.reading() as s:
+        found = conflicts.listing(s)
+    if not found:
+        return
+    dlg = win.open_ticket(found[0].number)
+    dlg.move(90, 30)
+    dlg.resize(1180, 720)
 
 
 if __name__ == "__main__":

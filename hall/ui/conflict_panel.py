@@ -34,6 +34,11 @@ from hall.ui.ops import Context, run
 from hall.ui.widgets import read_only_table
 
 
+def gap(side: str) -> str:
+    """代办点 001 的办理: a space after a code before the Chinese that follows it."""
+    return side + " " if side[-1:].isdigit() else side
+
+
 class ResolveDialog(QDialog):
     """处理冲突: the choice and a required reason. OK runs ``submit`` while the dialog is open; a refusal is shown
     above the buttons and everything typed stays."""
@@ -103,7 +108,7 @@ class ConflictPanel(QGroupBox):
             box = QGroupBox()
             inner = QVBoxLayout(box)
             table = read_only_table([self.tr("时间"), self.tr("经办人"), self.tr("办理情况"), self.tr("状态")], 2, name)
-            table.setMaximumHeight(130)
+            table.setMaximumHeight(100)  # the history below keeps most of the height
             inner.addWidget(table)
             sides.addWidget(box, 1)
             self.boxes.append(box)
@@ -137,13 +142,13 @@ class ConflictPanel(QGroupBox):
         if v.is_open:
             self.summary.setText(self.tr("中心与{0}在同一版本上各自办理了该办件（发现于 {1}）。办件停在分叉前的状态，"
                                          "两边的办理都暂不生效，须由中心主任处理后才能继续办理。").format(
-                v.side_b if v.side_a == "中心" else v.side_a, f"{v.found_at:%Y-%m-%d %H:%M}"))
+                gap(v.side_b if v.side_a == "中心" else v.side_a), f"{v.found_at:%Y-%m-%d %H:%M}"))
         else:
             self.summary.setText(self.tr("已处理：{0}（{1} 于 {2}，原因：{3}）。未保留的一边记为“未生效”。").format(
                 v.outcome, v.resolved_by, f"{v.resolved_at:%Y-%m-%d %H:%M}" if v.resolved_at else "", v.reason))
         for box, table, side, lines in ((self.boxes[0], self.tables[0], v.side_a, v.branch_a),
                                         (self.boxes[1], self.tables[1], v.side_b, v.branch_b)):
-            box.setTitle(self.tr("{0}的办理").format(side))
+            box.setTitle(self.tr("{0}的办理").format(gap(side)))
             self._fill(table, lines)
         self.resolve_btn.setVisible(v.is_open and self.ctx.actor.is_supervisor)
         self.show()
@@ -162,7 +167,7 @@ class ConflictPanel(QGroupBox):
         v = self.view
         assert v is not None
         village = v.side_b if v.side_a == "中心" else v.side_a
-        return (("hall", self.tr("保留中心的办理")), ("village", self.tr("保留{0}的办理").format(village)),
+        return (("hall", self.tr("保留中心的办理")), ("village", self.tr("保留{0}的办理").format(gap(village))),
                 ("none", self.tr("两边都不生效（办件回到分叉前的状态）")))
 
     def dialog(self) -> ResolveDialog:

@@ -61,8 +61,10 @@ class SyncAlertsBox(QGroupBox):
         self.alerts = alerts
         self.list.clear()
         for v in alerts.conflicts[:SHOWN]:
-            item = QListWidgetItem(self.tr("办件 {0} {1}：{2}与{3}各自办理，待处理（{4}）").format(
-                v.number, v.item_name, v.side_a, v.side_b, f"{v.found_at:%m-%d %H:%M}"))
+            item = QListWidgetItem(self.tr("{0}：{1} / {2}（{3}）").format(
+                v.number, v.side_a, v.side_b, f"{v.found_at:%m-%d %H:%M}"))
+            item.setToolTip(self.tr("{0}：中心与村代办点各自办理了该办件，须由中心主任处理（双击打开）").format(
+                v.item_name))
             item.setData(Qt.ItemDataRole.UserRole, v.number)
             self.list.addItem(item)
         if len(alerts.conflicts) > SHOWN:

@@ -64,7 +64,7 @@ def test_the_manager_resolves_a_conflict_in_the_ticket_detail(qtbot, conflicted)
     assert "同步冲突（已受理）" in dlg.header.text()
     assert not panel.isHidden() and not panel.resolve_btn.isHidden()
     sides = {panel.boxes[0].title(), panel.boxes[1].title()}
-    assert sides == {"中心的办理", "代办点 001的办理"}
+    assert sides == {"中心的办理", "代办点 001 的办理"}
     both = _rows(panel.tables[0]) + _rows(panel.tables[1])
     assert any("办结" in r[2] and r[3] == "待处理" for r in both)
     assert any("撤回" in r[2] and r[3] == "待处理" and "（村代办员）" in r[1] for r in both)

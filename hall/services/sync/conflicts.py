@@ -294,7 +294,8 @@ class ConflictView:
             return "待中心主任处理"
         if self.kept_node is None:
             return "两边都不生效"
-        return f"保留{self.side_a if self.kept_node == self.node_a else self.side_b} 的办理"
+        side = self.side_a if self.kept_node == self.node_a else self.side_b
+        return f"保留{side}{' ' if side[-1:].isdigit() else ''}的办理"
 
 
 def is_conflicted(session: Session, ticket_uid: str) -> bool:
