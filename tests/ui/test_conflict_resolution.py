@@ -4,12 +4,13 @@ service, and the detail shows the kept branch in effect and the other 未生效.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
 from hall.services.base.validators import id_check_char
 from hall.services.catalog import items as catalog
+from hall.services.reporting import queue
 from hall.services.sync import conflicts
 from hall.services.tickets import intake
 from hall.services.tickets import record as tickets
@@ -96,6 +97,9 @@ def test_a_clerk_sees_the_conflict_but_cannot_resolve_it(qtbot, conflicted):
     assert not dlg.conflict_panel.isHidden() and dlg.conflict_panel.resolve_btn.isHidden()
     with hall.db.reading() as s:
         assert conflicts.is_conflicted(s, tickets.get(s, number).uid)
+        # The queue's 同步冲突 status lists exactly it, marked.
+        rows = queue.page(s, queue.with_status(queue.TicketFilter(), "conflict"), today=date(2026, 11, 24)).rows
+    assert [(r.number, r.state_label) for r in rows] == [(number, "同步冲突（已受理）")]
 
 
 def test_the_dashboard_counts_and_lists_the_conflicts(qtbot, conflicted):
