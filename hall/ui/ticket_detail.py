@@ -420,7 +420,8 @@ class TicketDetailDialog(QDialog):
             for col, text in enumerate((line.at.strftime("%Y-%m-%d %H:%M"), who, line.text)):
                 self.history.setItem(row, col, QTableWidgetItem(text))
         self.history.resizeRowsToContents()
-        self.conflict_panel.load(d.uid)
+        if d.sync_conflicts or self.conflict_panel.view is not None:  # (the panel stays hidden otherwise)
+            self.conflict_panel.load(d.uid)
         for name, b in self.buttons.items():
             b.setEnabled(action_enabled(name, d))
         if hasattr(self, "rate_btn"):

@@ -498,6 +498,7 @@ class TicketDetail:
     actions: tuple[str, ...] = field(default=())  # what the workflow allows this actor now
     uid: str = ""  # the ticket's ledger identity (what a change announced by its events names)
     sync_conflict: bool = False  # frozen by an open sync conflict: no action until the manager resolves it
+    sync_conflicts: int = 0  # its sync conflicts, open or resolved (the detail shows their branches)
 
     @property
     def kind_label(self) -> str:
@@ -517,7 +518,8 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         cal = clock.calendar_for(session)
         days_left = working_days_between(cal, today, t.due_date) if t.due_date >= today else \
             -working_days_between(cal, t.due_date, today)
-    frozen = session.scalar(_OPEN_CONFLICTS.where(SyncConflict.ticket_uid == t.uid).limit(1)) is not None
+    states = list(session.scalars(select(SyncConflict.state).where(SyncConflict.ticket_uid == t.uid)))
+    frozen = "open" in states
     actions = () if frozen else tuple(rules.allowed_actions(session, actor, t))
     return TicketDetail(
         t.number, t.version, t.item_code, t.item_name, t.window_code, t.kind, t.state, t.is_open,
@@ -529,7 +531,7 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         t.note, t.received_at, t.accepted_on, t.due_date, t.due_provisional, days_left,
         tickets.owner_name(session, t), t.result, t.refusal_reason, t.void_reason,
         tuple(tickets.history(session, t)), tuple(intake.item_for_ticket(session, t).departments), actions,
-        t.uid, frozen,
+        t.uid, frozen, len(states),
     )
 
 
