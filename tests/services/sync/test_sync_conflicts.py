@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sync_env import act, add_point, add_tickets, cli, digest, make_hall, make_l
 
 from hall.errors import ConflictError
 from hall.paths import Paths
+from hall.services.base.actor import Actor
 from hall.services.bootstrap import open_hall
 from hall.services.sync import conflicts, flags
 from hall.services.tickets import intake, record
@@ -175,3 +177,21 @@ def test_a_name_told_differently_for_one_id_number_is_flagged(world, tmp_path):
     assert [f.kind for f in found] == ["name"]
     assert "“张三”" in found[0].text and "“张叁”" in found[0].text and id_no not in found[0].text
     assert "同一证件号码姓名不同" in ok(cli(hall, "sync", "flags")).out
+
+
+def test_two_nodes_numbering_one_intake_point_at_once_are_flagged(world, tmp_path):
+    """A second node registering under point 001 while its laptop did (a copied laptop): flagged; the same node
+    later (a replacement after a revocation) would not overlap."""
+    hall = _copy(world["hall"], tmp_path / "hall")
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        copy = Actor.system("copied-laptop-001", "001")
+        with opened.db.transaction() as s:
+            assert flags.point_flags(s) == []
+            intake.register(s, copy, intake.IntakeForm("11", intake.ApplicantForm(
+                "person", "11010519491231002X", "王五", "13800138000")), now=datetime(2026, 3, 2, 9, 2))
+        with opened.db.reading() as s:
+            found = flags.point_flags(s)
+    finally:
+        opened.db.dispose()
+    assert [(f.kind, f.key) for f in found] == [("point", "001")] and "copied-l" in found[0].text
