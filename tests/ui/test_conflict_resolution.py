@@ -8,9 +8,10 @@ from datetime import date, datetime
 
 import pytest
 
+from hall.errors import ConflictError
 from hall.services.base.validators import id_check_char
 from hall.services.catalog import items as catalog
-from hall.services.reporting import queue
+from hall.services.reporting import papers, queue
 from hall.services.sync import conflicts
 from hall.services.tickets import intake
 from hall.services.tickets import record as tickets
@@ -100,6 +101,11 @@ def test_a_clerk_sees_the_conflict_but_cannot_resolve_it(qtbot, conflicted):
         # The queue's 同步冲突 status lists exactly it, marked.
         rows = queue.page(s, queue.with_status(queue.TicketFilter(), "conflict"), today=date(2026, 11, 24)).rows
     assert [(r.number, r.state_label) for r in rows] == [(number, "同步冲突（已受理）")]
+    # Nothing is written on it, whichever service tries: a print, a look at the full ID number.
+    for write in (lambda s: papers.record_print(s, people["c02"], number, "acceptance"),
+                  lambda s: queue.reveal_id(s, people["c02"], number)):
+        with pytest.raises(ConflictError, match="该办件存在同步冲突"), hall.db.transaction() as s:
+            write(s)
 
 
 def test_the_dashboard_counts_and_lists_the_conflicts(qtbot, conflicted):

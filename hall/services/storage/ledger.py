@@ -27,8 +27,9 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from hall.errors import HallError
+from hall.errors import ConflictError, HallError
 from hall.models import Event, NodeHead
+from hall.models.sync import SyncConflict
 from hall.services.base.actor import Actor
 from hall.services.storage import changes
 
@@ -198,6 +199,31 @@ def _next_in_chain(session: Session, node_id: str) -> tuple[int, str]:
     return row[0], row[1]
 
 
+# A ticket with an open sync conflict is frozen (hall/services/sync/conflicts.py): nothing may be written on it
+# here, or this node would apply what the other node's gate holds back. Its resolution, a new ticket's intake and
+# an event standing for another node's (``project=False``) are what may still name it.
+FROZEN_MESSAGE = "该办件存在同步冲突，须由中心主任处理后才能继续办理"
+NOT_FROZEN_CHECKED = frozenset({"sync.conflict_resolved", "ticket.received"})
+_SC = SyncConflict.__table__.c
+_FROZEN_ONE = select(_SC.conflict_id).where(_SC.ticket_uid == bindparam("uid"), _SC.state == "open").limit(1)
+_FROZEN_ALL = select(_SC.ticket_uid).where(_SC.state == "open")
+
+
+def _refuse_frozen(session: Session, type: str, ticket_uids: Sequence[str | None]) -> None:
+    if type in NOT_FROZEN_CHECKED:
+        return
+    uids = [u for u in ticket_uids if u is not None]
+    if not uids:
+        return
+    conn = session.connection()
+    if len(uids) == 1:
+        hit = conn.execute(_FROZEN_ONE, {"uid": uids[0]}).first() is not None
+    else:
+        hit = bool(set(conn.scalars(_FROZEN_ALL)) & set(uids))
+    if hit:
+        raise ConflictError(FROZEN_MESSAGE)
+
+
 def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *,
            ticket_uid: str | None = None, at: datetime | None = None, project: bool = True) -> Event:
     """Append one event for ``actor`` and apply its projector. The caller owns the transaction.
@@ -206,6 +232,8 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
     standing for one another node wrote)."""
     projections = projections_of(session)
     projections.require(type)  # before anything is written: an unknown type never reaches the chain
+    if project:
+        _refuse_frozen(session, type, [ticket_uid])
     seq, prev = _next_in_chain(session, actor.node_id)
     occurred = at or datetime.now()
     text = canonical(payload)
@@ -297,6 +325,7 @@ def append_events(session: Session, drafts: Sequence[Draft], *, batch: int = 500
     projections = projections_of(session)
     for type_ in {d.type for d in drafts}:
         projections.require(type_)  # before anything is written: an unknown type never reaches the chain
+        _refuse_frozen(session, type_, [d.ticket_uid for d in drafts if d.type == type_])
     session.flush()  # pending ORM changes reach the tables before the Core writes below
     conn = session.connection()
     per_node = Counter(d.actor.node_id for d in drafts)

@@ -245,7 +245,7 @@ def append_event(session: Session, actor: Actor, t: Ticket, type: str, payload: 
 
 
 
-FROZEN_MESSAGE = "该办件存在同步冲突，须由中心主任处理后才能继续办理"
+FROZEN_MESSAGE = ledger.FROZEN_MESSAGE
 _OPEN_CONFLICT = (select(SyncConflict.__table__.c.conflict_id)
                   .where(SyncConflict.__table__.c.ticket_uid == bindparam("uid"),
                          SyncConflict.__table__.c.state == "open").limit(1))
