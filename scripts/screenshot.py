@@ -28,7 +28,7 @@ from screenshot_admin import stage as admin_stage
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["main", "login", *WINDOW_STAGES, *ADMIN_STAGES, "first-run", "first-run-info",
-                                    "rating"])
+                                    "rating", "inspector", "inspector-case"])
     p.add_argument("out")
     p.add_argument("--data-dir")
     p.add_argument("--staff-no", default="admin")
@@ -65,10 +65,6 @@ def main() -> int:
 
         free = room(win)  # what the window manager leaves: frame and title bar stay on the screen
         win.resize(min(width, free.width()), min(height, free.height()))
-        # The data directory too: the 同步 screen reads this node's key file there.
-        win = MainWindow(Context(opened.db, opened.node, actor, ChangeSignal(), Paths.resolve(args.data_dir)),
-                         today=lambda: day)
-        win.resize(width, height)
         win.move(0, 0)
         widget = win
         if args.what != "main":
@@ -83,9 +79,22 @@ def main() -> int:
                      "petition": stage_petition, "reception": stage_reception,
                      "sync": stage_sync,
                      **{n: (lambda w, n=n: admin_stage(n, w)) for n in ADMIN_STAGES},
-                     "catalog": lambda w: w.open_catalog_view().view.only_flagged.setChecked(True),
-                     "extend": stage_extend}[args.what]
+                     "catalog-warnings": lambda w: w.open_catalog_view().view.only_flagged.setChecked(True),
+                     "extend": stage_extend,
+                     "conflict": stage_conflict}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
+    elif args.what in ("inspector", "inspector-case"):
+        from datetime import date
+
+        from hall.ui.inspector_window import InspectorWindow
+
+        day = date.fromisoformat(args.today) if args.today else date.today()
+        win = InspectorWindow(Context(opened.db, opened.node, actor, ChangeSignal(), Paths.resolve(args.data_dir)),
+                              today=lambda: day)
+        win.resize(width, height)
+        win.move(0, 0)
+        widget = win
+        QTimer.singleShot(300, lambda: stage_inspector(win, args.what == "inspector-case"))
     elif args.what == "first-run":
         from hall.ui.login_dialog import FirstRunDialog
 
@@ -111,7 +120,8 @@ def main() -> int:
 
 
 WINDOW_STAGES = ("intake", "queue", "history", "ticket", "preview", "dashboard", "stats", "registers", "calendar",
-                 "hall-info", "staff", "detail-action", "action-error", "lock", "petition", "reception", "sync", "join")
+                 "hall-info", "staff", "detail-action", "action-error", "lock", "petition", "reception", "sync", "join",
+                 "conflict", "catalog-warnings", "extend")
 
 
 def _a_ticket(win, state: str = "supplement") -> str | None:  # type: ignore[no-untyped-def]
@@ -354,6 +364,17 @@ def stage_extend(win) -> None:  # type: ignore[no-untyped-def]
         dlg.accept()  # refused: the reason is shown above the buttons, everything typed stays
 
     QTimer.singleShot(200, show)
+def stage_conflict(win) -> None:  # type: ignore[no-untyped-def]
+    """The detail of a ticket in sync conflict (the demo walkthrough leaves one open): both branches side by side."""
+    from hall.services.sync import conflicts
+
+    with win.ctx.db.reading() as s:
+        found = conflicts.listing(s)
+    if not found:
+        return
+    dlg = win.open_ticket(found[0].number)
+    dlg.move(90, 30)
+    dlg.resize(1180, 720)
 
 
 if __name__ == "__main__":

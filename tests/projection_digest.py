@@ -25,6 +25,7 @@ from hall.models.legacy import FROZEN_TABLES
 from hall.services import projections
 from hall.services.storage import ledger
 from hall.services.storage.db import Database
+from hall.services.sync import conflicts as sync_conflicts
 
 # Not projections: the ledger itself, what the upgrade froze, and what another branch makes come from events.
 NOT_COMPARED = frozenset({"events", "node_heads", "ticket_serials", "alembic_version", "sync_exchanges",
@@ -126,6 +127,14 @@ def replay(source: Session, target: Database, order: list[Event] | None = None) 
         for name, rows in frozen.items():
             if rows:
                 s.execute(insert(Base.metadata.tables[name]), rows)
+        nodes: dict[str | None, set[str]] = {}
         for ev in events:
-            s.execute(insert(Event.__table__), {c: getattr(ev, c) for c in columns})
-            ledger.apply(s, ev, json.loads(ev.payload))
+            nodes.setdefault(ev.ticket_uid, set()).add(ev.node_id)
+        for ev in events:
+            values = {c: getattr(ev, c) for c in columns}
+            new_id = s.execute(insert(Event.__table__).returning(Event.__table__.c.id), values).scalar_one()
+            if ev.ticket_uid is not None and len(nodes[ev.ticket_uid]) > 1:
+                # A ticket more than one node acted on passes the sync conflict gate, as its import did.
+                sync_conflicts.admit(s, {**values, "id": new_id}, json.loads(ev.payload))
+            else:
+                ledger.apply(s, ev, json.loads(ev.payload))

@@ -36,6 +36,9 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
                                  "this node's local record of bundles written and taken in (not a projection)"),
     "services/sync/peers.py": ({"raise_serials"},
                                "the ticket serial counters raised to what a peer numbered (derived again on rebuild)"),
+    "services/sync/conflicts.py": ({"admit", "_hold", "reproject"},
+                                   "the sync conflict gate: it stands where a projector's call is (import, replay) "
+                                   "and derives the conflict, the held events and the ticket again from the events"),
     "services/ledger_check.py": ({"replay", "rebuild", "check"},
                                  "the rebuild from the events itself (check: into its scratch copy)"),
 }

@@ -34,6 +34,7 @@ NEW_SINCE_RELEASE_1: frozenset[str] = frozenset({
     "staff.changed", "staff.active_set", "staff.password_reset",  # staff administration
     "intake_point.changed",  # 管理 → 窗口与代办点: a proxy point renamed or disabled
     "sync.peer_enrolled", "sync.peer_revoked", "sync.joined",  # village-laptop sync (hall/services/sync)
+    "sync.conflict_resolved",  # a sync conflict resolved by the manager (hall/services/sync/conflicts.py)
     # every derived date by the one date rule: 补正 requests at any stage, re-derived on calendar changes
     "supplement.requested", "supplement.due_changed", "joint.due_changed", "proxy.due_changed",
     "rectification.due_changed", "complaint.due_changed", "followup.due_changed", "appointment.moved",

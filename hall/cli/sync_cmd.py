@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from hall.cli import sync_lan, sync_node
+from hall.cli import sync_conflict_cmd, sync_lan, sync_node
 from hall.errors import HallError
 from hall.services.sync import enrolment, journal, keys, peers
 from hall.services.sync.bundle import BundleRejected
@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     i.add_argument("file")
     i.set_defaults(handler=cmd_import)
     sync_lan.register(s)
+    sync_conflict_cmd.register(s)
     v = s.add_parser("revoke", help="（中心）吊销终端")
     v.add_argument("who", help="终端标识或受理点编码")
     v.add_argument("--reason", required=True)

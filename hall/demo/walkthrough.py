@@ -73,6 +73,7 @@ from hall.services.reporting.stats import Period
 from hall.services.storage import anchor, settings
 from hall.services.storage.db import Database
 from hall.services.storage.node import NodeIdentity
+from hall.services.sync import conflicts as sync_conflicts
 from hall.services.sync import keys as sync_keys
 from hall.services.sync import peers as sync_peers
 from hall.services.tickets import fees, intake, rules
@@ -479,6 +480,28 @@ class _Walk:
         pet.day(9)
         self.numbers += pet.numbers
         self.voided, self.printed = voided, acc
+        self.sync_conflicts(c, d)
+
+    def sync_conflicts(self, c: _Cast, d: list[date]) -> None:
+        """Two village tickets acted on at both ends from the same version: the manager closes each at the hall
+        while the village's withdrawal of it is on its way (it arrives through the sync conflict gate). The first
+        conflict is resolved (the hall's close kept), the second is left for the manager to see."""
+        self.progress(f"{d[-1]} 同步冲突")
+        for n, keep in enumerate(("hall", None)):
+            number = self.register(c.villager, "09", d[-1], applicant=self.people.person("东村"))
+            self.do(lambda s, no=number: workflow.close(s, c.manager, no, "approved", "材料齐全，准予办理",
+                                                        now=self.times.at(d[-1])))
+            uid = self.do(lambda s, no=number: tickets.get(s, no).uid)
+            when = self.times.at(d[-1]) - timedelta(minutes=3 + n)  # written at the village before the close came
+            self.do(lambda s, u=uid, w=when: sync_conflicts.arrive(
+                s, c.villager, "ticket.withdrawn", {"from_state": "accepted", "to": "withdrawn",
+                                                    "reason": "申请人在村里申请撤回", tickets.PARENT: 1},
+                u, at=w))
+            if keep is not None:
+                found = self.do(lambda s, u=uid: sync_conflicts.of_ticket(s, u)[0].conflict_id)
+                self.do(lambda s, cid=found, k=keep: sync_conflicts.resolve(
+                    s, c.manager, cid, k, "申请人到中心当面确认继续办理", hall_node=self.node.node_id,
+                    now=self.times.at(d[-1])))
 
     def afterwards(self, c: _Cast, d: list[date]) -> None:
         """Actions whose services stamp the real time: voiding, printing, a look at an ID, the calendar, the

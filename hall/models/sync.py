@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hall.models.base import Base
@@ -58,3 +58,42 @@ class SyncExchange(Base):
 
 # Tables of this node alone: not projections (``ledger check`` leaves them be), not in a digest, kept by a rebuild.
 LOCAL_TABLES = ("sync_exchanges",)
+
+
+class SyncConflict(Base):
+    """同步冲突: two nodes acted on one ticket from the same parent version. Derived by the sync gate
+    (hall/services/sync/conflicts.py) from the events alone, keyed by the ticket, the parent version and the sorted
+    pair of the two branches' first event hashes, so every node and every replay derives the same row."""
+
+    __tablename__ = "sync_conflicts"
+    __table_args__ = (Index("ix_sync_conflicts_ticket", "ticket_uid", "state"), Index("ix_sync_conflicts_state",
+                                                                                        "state", "found_at"))
+
+    conflict_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_uid: Mapped[str] = mapped_column(String(36))
+    parent_version: Mapped[int] = mapped_column(Integer)
+    # The two branches by their first event (a: the lower hash), and the nodes that wrote them.
+    node_a: Mapped[str] = mapped_column(String(36))
+    event_a: Mapped[str] = mapped_column(String(36))
+    node_b: Mapped[str] = mapped_column(String(36))
+    event_b: Mapped[str] = mapped_column(String(36))
+    found_at: Mapped[datetime] = mapped_column(DateTime)  # the later of the two first events
+    state: Mapped[str] = mapped_column(String(12), default="open")  # open | resolved
+    kept_node: Mapped[str | None] = mapped_column(String(36), nullable=True)  # None with resolved: neither
+    reason: Mapped[str] = mapped_column(Text, default="")
+    resolved_by: Mapped[str] = mapped_column(String(80), default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    resolution_event: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class SyncHeldEvent(Base):
+    """A ticket event that does not take effect: held while its ticket's conflict is open (``held``), or on a
+    branch the resolution did not keep (``lost``, shown as 未生效). The event itself stays in the ledger."""
+
+    __tablename__ = "sync_held_events"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket_uid: Mapped[str] = mapped_column(String(36), index=True)
+    conflict_id: Mapped[str] = mapped_column(String(64))
+    node_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(8))  # held | lost

@@ -40,6 +40,7 @@ from hall.services.base.permissions import require_admin
 from hall.services.calendar import workdays as calendar
 from hall.services.storage import ledger, projection_keys
 from hall.services.storage.db import Database
+from hall.services.sync import conflicts as sync_conflicts
 from hall.services.sync import peers as sync_peers
 from hall.services.tickets import numbering
 
@@ -81,6 +82,7 @@ def replay(read: Connection, session: Session, *, copy_events: bool, batch: int 
     session.info[ledger.SESSION_KEY] = installed
     recorded_only = installed.recorded_only
     total = count_events(read)
+    gated = sync_conflicts.gated_in_replay(read)
     stats = ReplayStats()
     last = 0
     page = select(_EVENTS).order_by(_EVENTS.c.id).limit(batch)
@@ -97,8 +99,18 @@ def replay(read: Connection, session: Session, *, copy_events: bool, batch: int 
                 payloads.append(json.loads(row["payload"]))
             except ValueError as exc:
                 raise ReplayError(row, exc) from exc
-        # As after each save's commit (settle): the next event starts from an empty unit of work.
-        ledger.project(session, got, payloads, settle=True, failed=ReplayError)
+        # As after each save's commit (settle): the next event starts from an empty unit of work. The events of
+        # tickets more than one node acted on pass the sync conflict gate, as their import did.
+        start = 0
+        for i, row in enumerate(got):
+            if row["ticket_uid"] is not None and row["ticket_uid"] in gated:
+                ledger.project(session, got[start:i], payloads[start:i], settle=True, failed=ReplayError)
+                try:
+                    sync_conflicts.admit(session, row, payloads[i])
+                except (HallError, sa_exc.SQLAlchemyError, KeyError, ValueError, TypeError) as exc:
+                    raise ReplayError(row, exc) from exc
+                start = i + 1
+        ledger.project(session, got[start:], payloads[start:], settle=True, failed=ReplayError)
         try:
             session.flush()
         except sa_exc.SQLAlchemyError as exc:

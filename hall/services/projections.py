@@ -46,6 +46,7 @@ from hall.services.reporting import papers, queue, stats
 from hall.services.storage import anchor, settings
 from hall.services.storage.db import Database
 from hall.services.storage.ledger import BulkProjector, Projections, Projector, marked
+from hall.services.sync import conflicts as sync_conflicts
 from hall.services.sync import peers as sync_peers
 from hall.services.tickets import fees, intake, record, supplement_notice
 
@@ -53,7 +54,7 @@ from hall.services.tickets import fees, intake, record, supplement_notice
 MODULES: tuple[ModuleType, ...] = (
     settings, workdays, items, staff, attendance, intake, record, supplement_notice, fees,
     accountability, inspection, followups, complaints, rating_channel, ratings, appointments,
-    workflow, proxy, joint, routing, bposts, recalc, rederive, daily, sync_peers,
+    workflow, proxy, joint, routing, bposts, recalc, rederive, daily, sync_peers, sync_conflicts,
     reception, petition, petition_steps, petition_dates,  # 涉法信访
 )
 

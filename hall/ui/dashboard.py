@@ -55,6 +55,7 @@ from hall.ui.charts import PALETTE, Chart, Series
 from hall.ui.keep_place import Place
 from hall.ui.ops import COALESCE_MS, ChangeListener, Context
 from hall.ui.screen_fit import fit_on_screen, text_size
+from hall.ui.sync_alerts import SyncAlertsBox
 from hall.ui.ticket_table_model import COL_APPLICANT, COL_SYNC, RowRole, SortRole, TicketTableModel
 from hall.ui.widgets import TICKET_COLUMN_SAMPLES, StaleWhileHidden, fixed_columns
 
@@ -194,6 +195,7 @@ class DashboardWidget(StaleWhileHidden, QWidget):
 
     drill_requested = Signal(object)
     register_requested = Signal(str)
+    ticket_requested = Signal(str)  # a ticket number (a sync conflict in the side column)
     drawn = Signal()
 
     def __init__(self, ctx: Context, parent: QWidget | None = None, *, today: Callable[[], date] = date.today,
@@ -285,6 +287,9 @@ class DashboardWidget(StaleWhileHidden, QWidget):
         middle.addWidget(self.tabs, 3)
 
         side = QVBoxLayout()
+        self.sync_alerts = SyncAlertsBox(ctx, self)  # hidden while no ticket is in sync conflict
+        self.sync_alerts.ticket_requested.connect(self.ticket_requested)
+        side.addWidget(self.sync_alerts)
         self.panels: dict[str, QListWidget] = {}
         self.panel_boxes: dict[str, QGroupBox] = {}
         self.panel_more: dict[str, QPushButton] = {}
@@ -330,7 +335,7 @@ class DashboardWidget(StaleWhileHidden, QWidget):
     # ------------------------------------------------------------------------------------------ data
     @property
     def loading(self) -> bool:
-        return self.loader.busy
+        return self.loader.busy or self.sync_alerts.loading
 
     def refresh(self) -> None:
         """Recount now (in the background; the newest request wins, an older one still running is dropped)."""
@@ -338,6 +343,7 @@ class DashboardWidget(StaleWhileHidden, QWidget):
         self.listener.forget()
         today = self._today()
         self.loader.request(lambda s: dashboard.snapshot(s, today), self._loaded, failed=self._failed)
+        self.sync_alerts.refresh()
 
     def _loaded(self, snap: DashboardSnapshot) -> None:
         self.snapshot = snap

@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         self.queue.open_ticket.connect(self.open_ticket)
         if self.dashboard is not None:
             self.dashboard.register_requested.connect(self.go_register)
+            self.dashboard.ticket_requested.connect(self.open_ticket)
         fit_on_screen(self, 91, 42.5)  # 1366×768 at the 11 pt counter font; less on a smaller or scaled screen
 
     def reload_lookups(self) -> None:

@@ -49,6 +49,7 @@ from hall.services.tickets import fees, rules
 from hall.services.tickets import record as tickets
 from hall.ui import messages, print_preview
 from hall.ui.background import Loader
+from hall.ui.conflict_panel import ConflictPanel
 from hall.ui.ops import ChangeListener, Context, read, run
 from hall.ui.screen_fit import fit_on_screen
 from hall.ui.widgets import read_only_table
@@ -354,6 +355,8 @@ class TicketDetailDialog(QDialog):
         top.setColumnStretch(0, 1)
         top.setColumnStretch(1, 1)
         layout.addLayout(top)
+        self.conflict_panel = ConflictPanel(ctx, self, resolved=self.reload)
+        layout.addWidget(self.conflict_panel)
 
         history = QGroupBox(self.tr("办理记录（台账）"))
         hl = QVBoxLayout(history)
@@ -439,7 +442,7 @@ class TicketDetailDialog(QDialog):
 
     @property
     def loading(self) -> bool:
-        return self.loader.busy
+        return self.loader.busy or self.conflict_panel.loading
 
     def _detail_arrived(self, got: tuple[TicketDetail, CaseExtras, str]) -> None:
         self.detail, self.extras, self.sync_text = got
@@ -500,15 +503,19 @@ class TicketDetailDialog(QDialog):
                 self.history.setItem(row, col, QTableWidgetItem(text))
         self.history.resizeRowsToContents()
         focused = self.focusWidget()
+        if d.sync_conflicts or self.conflict_panel.view is not None:  # (the panel stays hidden otherwise)
+            self.conflict_panel.load(d.uid)
         for name, b in self.buttons.items():
             b.setEnabled(action_enabled(name, d))
             b.setToolTip(d.why_not(name))
         if hasattr(self, "rate_btn"):
-            rateable = self.rating_stage() is not None
+            rateable = self.rating_stage() is not None and not d.sync_conflict
             self.rate_btn.setEnabled(rateable)
             why = self.tr("该办件当前状态不需要评价（承诺件受理后、办结后评价）")
             self.rate_btn.setToolTip("" if rateable else why)
-            self.fee_btn.setEnabled(self.extras.fee_due)
+            self.fee_btn.setEnabled(self.extras.fee_due and not d.sync_conflict)
+            self.print_btn.setEnabled(not d.sync_conflict)  # nothing is written on a frozen ticket
+            self.reveal_btn.setEnabled(not d.sync_conflict)
         if focused is not None and (not focused.isEnabled() or self.focusWidget() is not focused):
             # Qt hands the focus of a button that just became disabled to the next one — maybe 作废.
             self.rest_focus()

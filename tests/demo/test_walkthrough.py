@@ -29,8 +29,9 @@ from hall.models.workflow import (
     Substitution,
     Transfer,
 )
-from hall.services import projections
+from hall.services import ledger_check, projections
 from hall.services.storage import ledger
+from hall.services.sync import conflicts as sync_conflicts
 
 TODAY = date(2026, 6, 10)  # a Wednesday; the Dragon Boat Festival (06-19) falls in the days after it
 
@@ -102,6 +103,14 @@ def test_each_flow_reaches_its_end(hall_sqlite):
                                .order_by(Event.seq)))
         played = [t for t in times if t.date() <= max(report.days)]
         assert played == sorted(played)
+    # A sync conflict projects its ticket again from the ticket's own events (hall/services/sync/conflicts.py):
+    # done for every ticket of every flow above, the state is exactly what it was.
+    before = ledger_check.digest(hall_sqlite.db).sha256
+    with hall_sqlite.db.transaction() as s:
+        top = s.scalar(select(func.max(Event.id)))
+        for uid in s.scalars(select(Ticket.uid).where(Ticket.number.in_(mine))).all():
+            sync_conflicts.reproject(s, uid, top)
+    assert ledger_check.digest(hall_sqlite.db).sha256 == before
 
 
 def test_demo_data_with_workflows_then_daily_from_the_command_line(tmp_path, capsys):

@@ -42,7 +42,7 @@ from hall.services.calendar.deadlines import ClockEvent, LimitRule, recompute
 from hall.services.calendar.workdays import WorkCalendar
 from hall.services.cases import rederive
 from hall.services.storage import ledger
-from hall.services.tickets.record import PARENT, by_uid, touch
+from hall.services.tickets.record import PARENT, by_uid, frozen_uids, touch
 
 Progress = Callable[[int, int, str], None]  # (done, total, what is being done), as hall.ui.background reports it
 
@@ -133,6 +133,9 @@ def recompute_open(session: Session, actor: Actor, *, since: date, why: str,
         # again from what they hold now, so no clock change made meanwhile is overwritten. (SQLite needs none
         # of this: BEGIN IMMEDIATE keeps every other writer out for the whole transaction.)
         changes = _locked_and_current(conn, calendar, rules, since, sorted(changes))
+    frozen = frozen_uids(session)
+    if frozen:  # a ticket frozen by a sync conflict keeps its dates until the manager has resolved it
+        changes = [c for c in changes if c[1] not in frozen]
     changes.sort()  # ticket order, as one event after another has always been written
     total = len(changes)
     report(0, total, "记录期限变化")

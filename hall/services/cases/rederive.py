@@ -53,6 +53,7 @@ from hall.services.calendar.workdays import WorkCalendar
 from hall.services.cases import petition_dates
 from hall.services.cases.joint import answer_rule
 from hall.services.storage import ledger, settings
+from hall.services.tickets.record import frozen_uids
 
 EVENTS = {
     "joint_copy": "joint.due_changed",
@@ -202,6 +203,8 @@ def rederive_all(session: Session, actor: Actor, *, why: str) -> list[Moved]:
     moved = [Moved(kind, what, old, new, old_p, new_p, uid, key)
              for kind, what, uid, key, old, old_p, new, new_p in _candidates(session, cal)
              if new != old or new_p != old_p]
+    frozen = frozen_uids(session)  # a ticket frozen by a sync conflict keeps its dates until it is resolved
+    moved = [m for m in moved if m.ticket_uid not in frozen] if frozen else moved
     of = {kind: [m for m in moved if m.kind == kind] for kind in EVENTS}
     # One call per event type, each naming its type (the ledger's type scan reads them from here).
     _record(session, actor, "joint.due_changed", of["joint_copy"], why)

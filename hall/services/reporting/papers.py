@@ -484,6 +484,7 @@ def record_print(session: Session, actor: Actor, number: str, kind: str, copies:
     if not isinstance(copies, int) or not 1 <= copies <= MAX_COPIES:
         raise ValidationError("份数", f"应为1到{MAX_COPIES}份")
     t = tickets.get(session, number)
+    tickets.refuse_if_frozen(session, t.uid)  # nothing is written on a frozen ticket (sync conflict)
     where = search_text(printer, 120) or "未指定打印机"  # the system's printer name: cleaned, never refused
     title = PAPER_TITLES[code]
     return ledger.append(session, actor, PRINT_EVENT, {

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import PermissionDenied
 from hall.models import Ticket
+from hall.models.sync import SyncConflict
 from hall.services.base.actor import Actor
 from hall.services.base.masking import mask_id_for_clerk
 from hall.services.base.states import KIND_LABELS, MATERIAL_STATUS, PAUSED_LABEL, STATE_LABELS
@@ -46,9 +47,11 @@ tickets.EVENT_LABELS.setdefault(REVEAL_EVENT, "查看完整证件号码")
 
 
 # The queue's status filter (在办 / 已办结 / 全部 / 作废): the one place that says which tickets each means.
-Status = Literal["open", "done", "all", "voided"]
-STATUSES: tuple[Status, ...] = ("open", "done", "all", "voided")
-STATUS_LABELS: dict[Status, str] = {"open": "在办", "done": "已办结", "all": "全部", "voided": "作废"}
+Status = Literal["open", "done", "all", "voided", "conflict"]
+STATUSES: tuple[Status, ...] = ("open", "done", "all", "voided", "conflict")
+STATUS_LABELS: dict[Status, str] = {"open": "在办", "done": "已办结", "all": "全部", "voided": "作废",
+                                    "conflict": "同步冲突"}
+CONFLICT_LABEL = "同步冲突"
 NOT_DONE = ("refused", "withdrawn", "voided")  # closed without being handled to the end: not 办结
 
 
@@ -98,6 +101,7 @@ class TicketFilter:
     overdue_at: date | None = None
     clock_running: bool | None = None
     done_only: bool = False  # 已办结 only: closed, but not refused, withdrawn or voided (see :func:`with_status`)
+    sync_conflict: bool = False  # only tickets with an open sync conflict (同步冲突, hall/services/sync/conflicts.py)
 
 
 
@@ -107,12 +111,14 @@ def with_status(f: TicketFilter, status: Status) -> TicketFilter:
     不予受理, 撤回 or 作废), 全部, 作废 (``ix_tickets_state_due``'s one range). Only the status fields change, so
     the last status applied wins and the rest of ``f`` stays."""
     if status == "open":
-        return replace(f, open_only=True, done_only=False, state=None)
+        return replace(f, open_only=True, done_only=False, state=None, sync_conflict=False)
     if status == "done":
-        return replace(f, open_only=False, done_only=True, state=None)
+        return replace(f, open_only=False, done_only=True, state=None, sync_conflict=False)
     if status == "voided":
-        return replace(f, open_only=False, done_only=False, state="voided")
-    return replace(f, open_only=False, done_only=False, state=None)
+        return replace(f, open_only=False, done_only=False, state="voided", sync_conflict=False)
+    if status == "conflict":
+        return replace(f, open_only=False, done_only=False, state=None, sync_conflict=True)
+    return replace(f, open_only=False, done_only=False, state=None, sync_conflict=False)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ class QueueRow:
     owner_id: int | None
     version: int
     is_open: bool
+    sync_conflict: bool = False  # frozen by an open sync conflict
 
     @property
     def kind_label(self) -> str:
@@ -149,7 +156,8 @@ class QueueRow:
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS.get(self.state, self.state)
+        label = STATE_LABELS.get(self.state, self.state)
+        return f"{CONFLICT_LABEL}（{label}）" if self.sync_conflict else label
 
     @property
     def due_today(self) -> bool:
@@ -256,7 +264,12 @@ def conditions(f: TicketFilter, today: date) -> list[ColumnElement[bool]]:
     if f.clock_running is not None:
         stopped = clock_stopped_sql()
         out.append(~stopped if f.clock_running else stopped)
+    if f.sync_conflict:
+        out.append(Ticket.uid.in_(_OPEN_CONFLICTS))
     return out
+
+
+_OPEN_CONFLICTS = select(SyncConflict.ticket_uid).where(SyncConflict.state == "open")
 
 
 def page(session: Session, f: TicketFilter, *, today: date, sort: SortKey = "due", descending: bool = False,
@@ -416,6 +429,7 @@ def counts(session: Session, f: TicketFilter, *, today: date, cap: int = SEARCH_
 def _rows(session: Session, raw: list[Any], today: date) -> tuple[QueueRow, ...]:
     cal: WorkCalendar | None = None
     out = []
+    frozen = _frozen_ids(session, [r.id for r in raw])
     for r in raw:
         days_left = None
         if r.due_date is not None and r.is_open:
@@ -424,8 +438,16 @@ def _rows(session: Session, raw: list[Any], today: date) -> tuple[QueueRow, ...]
                 -working_days_between(cal, r.due_date, today)
         out.append(QueueRow(r.id, r.number, r.item_code, r.item_name, r.window_code, r.kind, r.state,
                             r.applicant_name, mask_id_for_clerk(r.applicant_id_no), r.received_at, r.due_date,
-                            bool(r.due_provisional), days_left, r.owner_id, r.version, bool(r.is_open)))
+                            bool(r.due_provisional), days_left, r.owner_id, r.version, bool(r.is_open),
+                            r.id in frozen))
     return tuple(out)
+
+
+def _frozen_ids(session: Session, ids: list[int]) -> set[int]:
+    """Which of a page's tickets an open sync conflict freezes (the conflicts table is tiny: looked at first)."""
+    if not ids or session.scalar(_OPEN_CONFLICTS.limit(1)) is None:
+        return set()
+    return set(session.scalars(select(Ticket.id).where(Ticket.id.in_(ids), Ticket.uid.in_(_OPEN_CONFLICTS))))
 
 
 # ------------------------------------------------------------------------------------------ one ticket
@@ -481,6 +503,9 @@ class TicketDetail:
     paused: bool = False  # the clock waits for 补正 (the state itself stays 已受理/办理中)
     rating: str = ""  # the citizen's latest rating (好差评 level), "" while unrated
 
+    sync_conflict: bool = False  # frozen by an open sync conflict: no action until the manager resolves it
+    sync_conflicts: int = 0  # its sync conflicts, open or resolved (the detail shows their branches)
+
     @property
     def shown_state(self) -> str:
         """The state as the header says it: 已暂停 while the clock is paused."""
@@ -496,7 +521,8 @@ class TicketDetail:
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS.get(self.state, self.state)
+        label = STATE_LABELS.get(self.state, self.state)
+        return f"{CONFLICT_LABEL}（{label}）" if self.sync_conflict else label
 
 
 def detail(session: Session, actor: Actor, number: str, *, today: date | None = None) -> TicketDetail:
@@ -507,7 +533,11 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         cal = clock.calendar_for(session)
         days_left = working_days_between(cal, today, t.due_date) if t.due_date >= today else \
             -working_days_between(cal, t.due_date, today)
+    states = list(session.scalars(select(SyncConflict.state).where(SyncConflict.ticket_uid == t.uid)))
+    frozen = "open" in states
     why = offers.refusals(session, actor, t)
+    if frozen:  # an open sync conflict: nothing until the manager resolves it (hall/services/sync/conflicts.py)
+        why = {name: tickets.FROZEN_MESSAGE for name in why}
     actions = tuple(name for name, reason in why.items() if not reason)
     return TicketDetail(
         t.number, t.version, t.item_code, t.item_name, t.window_code, t.kind, t.state, t.is_open,
@@ -521,6 +551,7 @@ def detail(session: Session, actor: Actor, number: str, *, today: date | None = 
         tuple(tickets.history(session, t)), tuple(intake.item_for_ticket(session, t).departments), actions,
         t.uid, tuple((name, reason) for name, reason in why.items() if reason),
         rules.open_stop(t, "pause") is not None, _latest_rating(session, t.uid),
+        frozen, len(states),
     )
 
 
@@ -537,6 +568,7 @@ def reveal_id(session: Session, actor: Actor, number: str) -> str:
     if actor.role not in ("clerk", "village", "manager", "admin"):
         raise PermissionDenied("当前身份不能查看完整证件号码")
     t = tickets.get(session, number)
+    tickets.refuse_if_frozen(session, t.uid)
     # Only who may act on this ticket sees its applicant's full number (another window's clerk has no need).
     rules.permit(session, actor, t, "查看完整证件号码", date.today())
     ledger.append(session, actor, REVEAL_EVENT, {"reason": "窗口核对证件"}, ticket_uid=t.uid)

@@ -99,6 +99,8 @@ EFFECTS: dict[str, frozenset[str]] = {t: frozenset(parts) for t, parts in {
     "rating.screen_enrolled": (),  # a node's rating screen key (nothing on a staff screen shows it)
     # village-laptop sync: the enrolled peers and a laptop's join (its serial floor)
     "sync.peer_enrolled": (), "sync.peer_revoked": (), "sync.joined": (),
+    # a resolved sync conflict: the ticket is projected again with the kept branch
+    "sync.conflict_resolved": (TICKET,),
 }.items()}
 
 MAX_TICKETS = 5000  # more tickets than this in one change is told as "all tickets" (a recomputation, a resync)

@@ -27,8 +27,9 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from hall.errors import HallError
+from hall.errors import ConflictError, HallError
 from hall.models import Event, NodeHead
+from hall.models.sync import SyncConflict
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_may_write
 from hall.services.storage import changes
@@ -199,12 +200,42 @@ def _next_in_chain(session: Session, node_id: str) -> tuple[int, str]:
     return row[0], row[1]
 
 
+# A ticket with an open sync conflict is frozen (hall/services/sync/conflicts.py): nothing may be written on it
+# here, or this node would apply what the other node's gate holds back. Its resolution, a new ticket's intake and
+# an event standing for another node's (``project=False``) are what may still name it.
+FROZEN_MESSAGE = "该办件存在同步冲突，须由中心主任处理后才能继续办理"
+NOT_FROZEN_CHECKED = frozenset({"sync.conflict_resolved", "ticket.received"})
+_SC = SyncConflict.__table__.c
+_FROZEN_ONE = select(_SC.conflict_id).where(_SC.ticket_uid == bindparam("uid"), _SC.state == "open").limit(1)
+_FROZEN_ALL = select(_SC.ticket_uid).where(_SC.state == "open")
+
+
+def _refuse_frozen(session: Session, type: str, ticket_uids: Sequence[str | None]) -> None:
+    if type in NOT_FROZEN_CHECKED:
+        return
+    uids = [u for u in ticket_uids if u is not None]
+    if not uids:
+        return
+    conn = session.connection()
+    if len(uids) == 1:
+        hit = conn.execute(_FROZEN_ONE, {"uid": uids[0]}).first() is not None
+    else:
+        hit = bool(set(conn.scalars(_FROZEN_ALL)) & set(uids))
+    if hit:
+        raise ConflictError(FROZEN_MESSAGE)
+
+
 def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *,
-           ticket_uid: str | None = None, at: datetime | None = None) -> Event:
-    """Append one event for ``actor`` and apply its projector. The caller owns the transaction."""
+           ticket_uid: str | None = None, at: datetime | None = None, project: bool = True) -> Event:
+    """Append one event for ``actor`` and apply its projector. The caller owns the transaction.
+
+    ``project=False``: only store it (the caller applies it another way: the sync conflict gate, for an event
+    standing for one another node wrote)."""
     projections = projections_of(session)
     projections.require(type)  # before anything is written: an unknown type never reaches the chain
     require_may_write(actor, type)  # a read-only role (效能监察员) changes nothing, whichever service asks
+    if project:
+        _refuse_frozen(session, type, [ticket_uid])
     seq, prev = _next_in_chain(session, actor.node_id)
     occurred = at or datetime.now()
     text = canonical(payload)
@@ -221,7 +252,8 @@ def append(session: Session, actor: Actor, type: str, payload: dict[str, Any], *
     conn.execute(_SET_HEAD, {"node": actor.node_id, "digest": digest})
     ev = Event(**fields, prev_hash=prev, hash=digest)
     # Projectors see exactly what a replay or a sync import will see: the stored JSON, not live objects.
-    projections.apply(session, ev, json.loads(text))
+    if project:
+        projections.apply(session, ev, json.loads(text))
     changes.note(session, type, ticket_uid, fields["event_id"])  # what the UI will be told once this commits
     return ev
 
@@ -295,6 +327,7 @@ def append_events(session: Session, drafts: Sequence[Draft], *, batch: int = 500
     projections = projections_of(session)
     for type_ in {d.type for d in drafts}:
         projections.require(type_)  # before anything is written: an unknown type never reaches the chain
+        _refuse_frozen(session, type_, [d.ticket_uid for d in drafts if d.type == type_])
     for d in drafts:
         require_may_write(d.actor, d.type)
     session.flush()  # pending ORM changes reach the tables before the Core writes below

@@ -72,6 +72,8 @@ KEYS: dict[str, TableKey] = {k.table: k for k in (
     TableKey("applicants", "申请人", ("id_no",), ("证件号码",)),
     TableKey("node_heads", "终端链尾", ("node_id",), ("终端",)),
     TableKey("sync_peers", "同步终端", ("node_id",), ("终端",)),
+    TableKey("sync_conflicts", "同步冲突", ("conflict_id",), ("冲突",)),
+    TableKey("sync_held_events", "未生效事件", ("event_id",), ("事件",)),
     TableKey("calendar_years", "日历年度", ("year",), ("年份",)),
     TableKey("calendar_days", "日历日", ("day",), ("日期",)),
     TableKey("proxy_legs", "转报记录", ("event_id",), ("事件",)),

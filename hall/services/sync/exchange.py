@@ -9,6 +9,7 @@ import checks everything first (see :func:`import_bundle`) and then writes in th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,11 +17,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from hall.errors import HallError
 from hall.models import Event, NodeHead, Ticket
 from hall.models.sync import SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.storage import ledger
-from hall.services.sync import peers
+from hall.services.sync import conflicts, peers
 from hall.services.sync.bundle import BundleRejected, Opened, check_signature, content_hash, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
 from hall.services.tickets.numbering import NUMBER_RE
@@ -32,7 +34,7 @@ COLUMNS = tuple(c.name for c in _EVENTS.columns if c.name != "id")
 # Event types only the hall may write: a laptop's bundle carrying one is refused (it would replace the hall's
 # catalogue, calendar, settings, staff or peers).
 HALL_ONLY_PREFIXES = ("catalog.", "calendar.", "settings.", "staff.", "intake_point.", "sync.peer_", "bpost.",
-                      "attendance.")
+                      "attendance.", "sync.conflict_")
 # What the hall relays to a laptop from its own chain.
 RELAYED = frozenset({"catalog.imported", "calendar.year_set", "calendar.local_holiday_added", "settings.changed",
                      "intake_point.added"})
@@ -220,6 +222,9 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
         _own_tickets_only(session, keys.intake_point, new)
     if new:
         rows = [_as_row(e) for e in new]
+        # Tickets another node has acted on too go through the conflict gate one event at a time, after the rest
+        # (their events commute with other tickets' events, as the per-ticket projection below relies on).
+        gated = conflicts.gated_in_import(session, sender, rows)
         conn = session.connection()
         conn.execute(insert(_EVENTS), rows)
         head = session.get(NodeHead, sender)
@@ -233,13 +238,33 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
         def failed(row: Any, exc: Exception) -> Exception:
             return BundleRejected(f"第 {row['seq']} 号事件（{row['type']}）无法应用：{exc}")
 
+        later = [r for r in rows if r["ticket_uid"] in gated]
+        if later:
+            rows = [r for r in rows if r["ticket_uid"] not in gated]
         payloads = [json.loads(r["payload"]) for r in rows]
         for start, end, by_ticket in _segments(rows):
             ledger.project(session, rows[start:end], payloads[start:end], failed=failed, per_ticket=by_ticket,
                            settle=by_ticket)
+        if later:
+            _through_gate(session, sender, later, failed)
+            rows = rows + later
         _raise_serials(session, {r["ticket_uid"] for r in rows if r["type"] == "ticket.received"})
         session.flush()
     return ImportResult(sender, len(events), len(new), len(events) - len(new))
+
+
+def _through_gate(session: Session, sender: str, rows: list[dict[str, Any]],
+                  failed: Callable[[Any, Exception], Exception]) -> None:
+    """Each of ``rows`` (in chain order) through the conflict gate, with the local id it was stored under."""
+    session.flush()
+    ids = dict(session.execute(select(_EVENTS.c.seq, _EVENTS.c.id).where(
+        _EVENTS.c.node_id == sender, _EVENTS.c.seq >= rows[0]["seq"], _EVENTS.c.seq <= rows[-1]["seq"])).all())
+    for r in rows:
+        try:
+            conflicts.admit(session, {**r, "id": ids[r["seq"]]}, json.loads(r["payload"]))
+        except (HallError, ValueError, KeyError) as exc:
+            raise failed(r, exc) from exc
+    session.expire_all()
 
 
 # The ticket events of intake and record: each projector changes only its own ticket's rows and the applicant

@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Staff, Ticket
+from hall.models.sync import SyncConflict, SyncHeldEvent
 from hall.models.workflow import SupplementRequest
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_ticket_action
@@ -48,6 +49,7 @@ class HistoryLine:
     type: str
     text: str
     payload: dict[str, Any]
+    event_id: str = ""
 
 
 EVENT_LABELS = {
@@ -122,6 +124,7 @@ EVENT_LABELS = {
     "sync.peer_enrolled": "登记村代办点终端",
     "sync.peer_revoked": "注销村代办点终端",
     "sync.joined": "村代办点终端接入大厅",
+    "sync.conflict_resolved": "处理同步冲突",
     "calendar.seeded": "载入工作日历",
     "calendar.year_set": "确认年度节假日安排",
     "calendar.local_holiday_added": "添加本地休息日",
@@ -171,11 +174,18 @@ def by_id(session: Session, ticket_id: int) -> Ticket:
     return t
 
 
+# What a ticket's history says of an event a sync conflict keeps from taking effect (hall/services/sync).
+HELD_LABELS = {"held": "（同步冲突，待中心主任处理）", "lost": "（未生效）"}
+
+
 def history(session: Session, ticket: Ticket) -> list[HistoryLine]:
     lines = []
+    held = dict(session.execute(select(SyncHeldEvent.event_id, SyncHeldEvent.status).where(
+        SyncHeldEvent.ticket_uid == ticket.uid)).all())
     for ev in ledger.history(session, ticket.uid):
         p = ledger.load_payload(ev)
-        lines.append(HistoryLine(ev.occurred_at, ev.actor_name, ev.actor_role, ev.type, describe(ev.type, p), p))
+        text = describe(ev.type, p) + HELD_LABELS.get(held.get(ev.event_id, ""), "")
+        lines.append(HistoryLine(ev.occurred_at, ev.actor_name, ev.actor_role, ev.type, text, p, ev.event_id))
     return lines
 
 
@@ -247,10 +257,30 @@ def changed_meanwhile(session: Session, ticket_uid: str | None, now: datetime | 
 def append_event(session: Session, actor: Actor, t: Ticket, type: str, payload: dict[str, Any], *,
                  at: datetime | None = None) -> Event:
     """Append an event that changes ticket ``t``, naming the version it was based on (its parent): the version
-    this transaction loaded and checked, or moved on to with an earlier event of its own."""
+    this transaction loaded and checked, or moved on to with an earlier event of its own. A ticket frozen by a
+    sync conflict (hall/services/sync/conflicts.py) takes no action until the manager has resolved it."""
+    refuse_if_frozen(session, t.uid)
     return ledger.append(session, actor, type, {**payload, PARENT: t.version}, ticket_uid=t.uid, at=at)
 
 
+
+
+FROZEN_MESSAGE = ledger.FROZEN_MESSAGE
+_OPEN_CONFLICT = (select(SyncConflict.__table__.c.conflict_id)
+                  .where(SyncConflict.__table__.c.ticket_uid == bindparam("uid"),
+                         SyncConflict.__table__.c.state == "open").limit(1))
+
+
+def frozen_uids(session: Session) -> set[str]:
+    """The tickets an open sync conflict freezes (few: a bulk recomputation leaves them out)."""
+    c = SyncConflict.__table__.c
+    return set(session.connection().scalars(select(c.ticket_uid).where(c.state == "open")))
+
+
+def refuse_if_frozen(session: Session, ticket_uid: str) -> None:
+    """Refuse an action on a ticket with an open sync conflict (one indexed lookup, built once)."""
+    if session.connection().execute(_OPEN_CONFLICT, {"uid": ticket_uid}).first() is not None:
+        raise ConflictError(FROZEN_MESSAGE)
 
 
 _T = Ticket.__table__

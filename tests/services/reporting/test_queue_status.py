@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hall.services.reporting.queue import STATUSES, TicketFilter, with_status
 
-STATUS_FIELDS = {"open_only", "done_only", "state"}
+STATUS_FIELDS = {"open_only", "done_only", "state", "sync_conflict"}
 
 bases = st.builds(
     TicketFilter,

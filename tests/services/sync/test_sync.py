@@ -164,26 +164,7 @@ def test_what_the_hall_does_on_a_village_ticket_flows_back(world, tmp_path):
     assert "已导入过" in ok(cli(lap, "sync", "import", str(back))).out
 
 
-def test_the_same_ticket_acted_on_at_both_ends_is_never_silently_won(world, tmp_path):
-    """Closed at the hall, withdrawn at the village, from the same parent: each side refuses the other's event
-    with the reason and keeps what it had (no silent last-writer-wins)."""
-    hall = hall_copy(world, "hall_both")
-    lap = tmp_path / "lap"
-    shutil.copytree(world["laptops"]["003"], lap)
-    ok(cli(hall, "sync", "import", str(world["bundles"]["003"])))
-    number = _open_village_ticket(lap)
-    act(hall, number, "close")
-    act(lap, number, "withdraw")
-    back, up = tmp_path / "back.hallsync", tmp_path / "up.hallsync"
-    ok(cli(hall, "sync", "export", "--to", "003", "--out", str(back)))
-    ok(cli(lap, "sync", "export", "--out", str(up)))
-    before_lap, before_hall = digest(lap), digest(hall)
-    at_lap = cli(lap, "sync", "import", str(back))
-    at_hall = cli(hall, "sync", "import", str(up))
-    for run in (at_lap, at_hall):
-        assert run.code == 2 and "无法应用" in run.err and "已被" in run.err and "数据库未做任何更改" in run.err
-    assert digest(lap) == before_lap and digest(hall) == before_hall
-    assert ticket_row(hall, number)[2] == "closed_approved" and ticket_row(lap, number)[2] == "withdrawn"
+# The same ticket acted on at both ends: a sync conflict on both nodes (test_sync_conflicts.py).
 
 
 def test_the_lan_path_is_the_same_protocol(world, tmp_path):
