@@ -251,6 +251,41 @@ def test_command_line_reports_and_the_log(world, capsys, caplog):
     assert _leaks(caplog.text) == []
 
 
+def test_with_encryption_on_no_file_of_the_data_folder_or_its_backups_holds_one(world, tmp_path, capsys):
+    """The same ledger in a data folder encrypted at rest (hall-admin encryption enable): its database, -wal, full
+    backup, daily increment, a backup to a USB stick and a draft hold none of the planted numbers, in any bytes."""
+    from conftest import _open
+
+    from hall.services import backup_chain, backups
+    from hall.services.storage import at_rest
+    from hall.services.storage.drafts import DraftStore
+
+    opened, who, _numbers = world
+    data = tmp_path / "encrypted"
+    opened.db.backup(data / "hall.sqlite3")
+    shutil.copy(Path(opened.db.backups_dir).parent / "node.json", data / "node.json")
+    assert main(["--data-dir", str(data), "encryption", "enable"]) == 0
+    capsys.readouterr()
+    again = _open(data, None)
+    try:
+        backup_chain.daily(again.db, data / "backups", today=datetime(2026, 3, 30, 18))
+        _register(again, who["c02"], "19", datetime(2026, 3, 31, 9), note=PLANT)
+        backup_chain.daily(again.db, data / "backups", today=datetime(2026, 3, 31, 18))
+        usb = tmp_path / "usb" / "hall.sqlite3"
+        backups.take_backup(again.db, usb)
+        DraftStore(data / "drafts").save("k1", str(who["c02"].staff_id), {"note": PLANT, "id_no": ID_A})
+        assert at_rest.is_encrypted_file(data / "hall.sqlite3") and at_rest.is_encrypted_file(usb)
+        files = [p for folder in (data, usb.parent) for p in folder.rglob("*") if p.is_file()]
+        assert len(files) >= 6
+        for path in files:
+            raw = path.read_bytes()
+            found = [d for d in DIGITS if d.encode() in raw or d.encode("utf-16-le") in raw]
+            assert found == [], f"{path.name}: {found}"
+    finally:
+        again.db.dispose()
+        at_rest.forget(data)
+
+
 # ------------------------------------------------------------------------------- the masker and the scanner
 fragments = st.one_of(
     st.sampled_from([ID_A, ID_B, ID_A.lower(), MOBILE_A, MOBILE_B, CARD, f"+86 {MOBILE_B}", "0512-66881234",

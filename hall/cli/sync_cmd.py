@@ -114,7 +114,7 @@ def cmd_import(args: argparse.Namespace, ctx: Any) -> int:
     mine = sync_node.own_keys(ctx)
     data = _read(args.file)
     with ctx.db.transaction() as session:
-        result = journal.import_bundle(session, ctx.actor, mine, data)
+        result = journal.import_bundle(session, ctx.actor, mine, data, ctx.paths.data_dir)
     print(result.message)
     return 0
 

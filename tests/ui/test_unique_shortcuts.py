@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hall_fixtures import rating_pad
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QWidget
 from shortcut_check import collisions, mnemonic
@@ -152,7 +153,6 @@ def test_ticket_detail_and_every_action_dialog(qtbot, hall):
 
 
 def test_login_password_staff_form_preview_rating_and_lock_screens(qtbot, hall):
-    from hall.services.registers.ratings import CitizenChannel
     from hall.ui.idle_lock import LockScreen
     from hall.ui.login_dialog import FirstRunDialog, LoginDialog, NewPasswordDialog
     from hall.ui.print_preview import PrintPreviewDialog
@@ -171,7 +171,7 @@ def test_login_password_staff_form_preview_rating_and_lock_screens(qtbot, hall):
         ("设置新密码", NewPasswordDialog(opened.db, people["c02"])),
         ("添加工作人员", staff_admin.add()),
         ("打印预览", PrintPreviewDialog(None, admin_ctx, _ticket(opened, people["c02"]), "acceptance")),
-        ("评价器", RatingScreen(opened.db, CitizenChannel(opened.node.node_id))),
+        ("评价器", RatingScreen(opened.db, rating_pad(opened))),
         ("空闲锁屏", LockScreen("示例", people["c02"])),
     ]
     problems = []

@@ -154,6 +154,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "sync.peers.enrol": ADMIN,
     "sync.peers.record_join": ADMIN,
     "sync.peers.revoke": ADMIN,
+    # sync conflicts: the manager resolves them at the hall; ``arrive`` stands for a laptop's own act reaching it
+    "sync.conflicts.resolve": SUPERVISOR,
+    "sync.conflicts.arrive": frozenset({"village_own"}),
     # registers
     "registers.accountability.open_record": SUPERVISOR,  # the 效能监察员 records findings only
     "registers.accountability.record_finding": SUPERVISOR,

@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from hall.errors import ConflictError, NotFound, ValidationError
+from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from hall.models import Base, Event, Ticket
 from hall.models.sync import SyncConflict, SyncHeldEvent, SyncPeer
 from hall.services.base.actor import Actor
@@ -130,7 +130,15 @@ def arrive(session: Session, actor: Actor, type: str, payload: dict[str, Any], t
            at: datetime | None = None) -> str:
     """Store an event of ``actor``'s node (another node's, as its import would) and pass it through the gate; for
     the demo walkthrough and tests that stand for a laptop inside the hall's ledger. Returns what :func:`admit`
-    did."""
+    did. Only village staff of the ticket's own point, and only a ticket event: it stands for that laptop's own act
+    arriving, never a way around the services' checks for anyone else."""
+    if actor.role != "village":
+        raise PermissionDenied("只有村代办员的办理才会经同步到达中心（此处代表村代办点电脑上的操作）")
+    if not type.startswith("ticket."):
+        raise ValidationError("事件类型", "只能是办件的办理事件")
+    point = session.scalar(select(_T.c.intake_point).where(_T.c.uid == ticket_uid))
+    if point != actor.intake_point:
+        raise PermissionDenied(f"村代办员只能办理本代办点（{actor.intake_point}）的办件")
     ev = ledger.append(session, actor, type, payload, ticket_uid=ticket_uid, at=at, project=False)
     row = dict(session.connection().execute(select(_E).where(_E.c.event_id == ev.event_id)).mappings().one())
     return admit(session, row, json.loads(row["payload"]))

@@ -270,7 +270,7 @@ def _calls_table() -> dict[str, Callable[[Any, Any, World, str], Any]]:
     from hall.services.registers import accountability, appointments, complaints, followups, inspection, reception
     from hall.services.reporting import papers, queue
     from hall.services.storage import anchor
-    from hall.services.sync import enrolment, peers
+    from hall.services.sync import conflicts, enrolment, peers
     from hall.services.tickets import fees
 
     notice = workdays.notice_from_dict(NOTICE)
@@ -403,6 +403,11 @@ def _calls_table() -> dict[str, Callable[[Any, Any, World, str], Any]]:
         "sync.peers.enrol": lambda s, a, w, r: peers.enrol(s, a, "peer-node-009", "002", "00" * 32, "00" * 32),
         "sync.peers.record_join": lambda s, a, w, r: peers.record_join(s, a, "hall-node", {}),
         "sync.peers.revoke": lambda s, a, w, r: peers.revoke(s, a, w.peer, "丢失"),
+        "sync.conflicts.resolve": lambda s, a, w, r: conflicts.resolve(s, a, "0" * 64, "hall", "当面确认",
+                                                                       hall_node=w.opened.node.node_id),
+        "sync.conflicts.arrive": lambda s, a, w, r: conflicts.arrive(
+            s, a, "ticket.withdrawn", {"from_state": "accepted", "to": "withdrawn", "reason": "申请人撤回",
+                                       tickets.PARENT: 1}, tickets.get(s, _ticket(w, r)).uid),
         "registers.accountability.open_record": lambda s, a, w, r: accountability.open_record(
             s, a, "test:other", "complaint", w.today, staff_id=w.actors["b_post"].staff_id, detail="测试"),
         "registers.accountability.record_finding": lambda s, a, w, r: accountability.record_finding(

@@ -5,7 +5,6 @@ teardown runs ``ledger check`` on the hall, so a replay derives the conflict and
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from hall.models import Staff, Ticket
 from hall.models.sync import SyncConflict, SyncHeldEvent
 from hall.services.cases import workflow
 from hall.services.people import staff
+from hall.services.storage import at_rest
 from hall.services.sync import conflicts, exchange, peers
 from hall.services.sync.keys import NodeKeys
 from hall.services.tickets.record import FROZEN_MESSAGE
@@ -35,7 +35,7 @@ def _sync_rows_pg(s) -> tuple[list[tuple], list[tuple]]:
 
 
 def _sync_rows_lap(lap) -> tuple[list[tuple], list[tuple]]:
-    with sqlite3.connect(lap / "hall.sqlite3") as c:
+    with at_rest.connect(lap / "hall.sqlite3") as c:
         return (c.execute("SELECT conflict_id, ticket_uid, parent_version, node_a, event_a, node_b, event_b, state, "
                           "kept_node, reason FROM sync_conflicts ORDER BY conflict_id").fetchall(),
                 c.execute("SELECT event_id, ticket_uid, conflict_id, node_id, status FROM sync_held_events "

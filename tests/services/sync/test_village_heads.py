@@ -4,7 +4,6 @@ hall's database (its tail deleted, its head rewound) is reported by the hall's `
 from __future__ import annotations
 
 import json
-import sqlite3
 from contextlib import closing
 
 import pytest
@@ -12,7 +11,7 @@ from sync_env import add_point, add_tickets, cli, make_hall, make_laptop, ok
 
 from hall.paths import Paths
 from hall.services.bootstrap import open_hall
-from hall.services.storage import anchor
+from hall.services.storage import anchor, at_rest
 from hall.services.sync import heads
 
 
@@ -39,7 +38,7 @@ def test_village_heads_signed_by_its_daily_run_are_kept_and_checked_at_the_hall(
     assert ok(cli(hall, "ledger", "verify")).code == 0
 
     # At the hall, someone deletes the tail of the village's chain and rewinds its head.
-    with closing(sqlite3.connect(Paths.resolve(hall).database_file)) as conn:
+    with closing(at_rest.connect(Paths.resolve(hall).database_file)) as conn:
         conn.execute("DELETE FROM events WHERE node_id=? AND seq>=?", (village, kept[village].seq - 1))
         last, digest = conn.execute("SELECT seq, hash FROM events WHERE node_id=? ORDER BY seq DESC LIMIT 1",
                                     (village,)).fetchone()
