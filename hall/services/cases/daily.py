@@ -41,7 +41,7 @@ from hall.errors import HallError
 from hall.models import Event, NodeHead
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
-from hall.services.cases import bposts, joint
+from hall.services.cases import bposts, joint, petition_steps
 from hall.services.registers import accountability, followups, ratings
 from hall.services.storage import ledger, runlock
 from hall.services.storage.db import Database
@@ -85,6 +85,8 @@ class DailyReport:
     tickets_to_b_posts: int = 0
     tickets_returned: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # 信访件 closed without their 回访 (from the ordinary ticket detail): scheduled by the rule now.
+    petition_followups: int = 0
     # Not run: another PC (or another program on this PC) was running the rules; says who. Nothing was written.
     skipped: str = ""
 
@@ -97,6 +99,7 @@ class DailyReport:
             f"  超期办件责任追究记录：{self.accountability} 件",
             f"  逾期未评价按规定处理：{self.unrated_settled} 件",
             f"  办结回访已排期：{self.followups_scheduled} 件",
+            f"  信访件回访已排期：{self.petition_followups} 件",
             f"  B岗顶岗：新开始 {self.substitutions_started} 起，移交办件 {self.tickets_to_b_posts} 件，"
             f"归还 {self.tickets_returned} 件",
             *[f"  提示：{w}" for w in self.warnings],
@@ -111,8 +114,9 @@ def run(session: Session, actor: Actor, today: date) -> DailyReport:
     unrated = ratings.sweep_unrated(session, actor, today)
     scheduled = followups.sweep_closed(session, actor, today)
     b = bposts.sweep(session, actor, today)
+    petitions = petition_steps.schedule_missing_followups(session, actor)
     return DailyReport(today, len(consents), len(overdue), len(unrated), scheduled, len(b.started), len(b.moved),
-                       len(b.returned), tuple(b.warnings))
+                       len(b.returned), tuple(b.warnings), petition_followups=len(petitions))
 
 
 # ------------------------------------------------------------------------------------------------ marks
@@ -274,9 +278,13 @@ def run_batched(db: Database, actor: Actor, today: date, progress: Progress | No
             results[name] = _incremental(db, actor, today, report, name, label, plan, state, quiet, written)
         _carry_marks_forward(db, actor, today, state, quiet, written)
         b = _b_posts(db, actor, today, report)
+        # 信访件 closed from the ordinary detail get their 回访 by the rule (a small table: one short transaction).
+        with db.transaction() as s:
+            petitions = petition_steps.schedule_missing_followups(s, actor)
     report(1, 1, "每日规则已完成")
     return DailyReport(today, len(consents), len(results["overdue"]), len(results["unrated"]),
-                       sum(results["followups"]), len(b.started), len(b.moved), len(b.returned), tuple(b.warnings))
+                       sum(results["followups"]), len(b.started), len(b.moved), len(b.returned), tuple(b.warnings),
+                       petition_followups=len(petitions))
 
 
 def _deemed_consents(db: Database, actor: Actor, today: date, progress: Progress) -> list[Any]:

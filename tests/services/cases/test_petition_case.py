@@ -135,3 +135,24 @@ def test_only_a_petition_item_opens_a_case(env):
     number = register(opened, who["c02"], "02", at(2026, 3, 2))
     with opened.db.transaction() as s, pytest.raises(ValidationError, match="不是信访事项"):
         petition.register(s, who["m01"], number, "c10", now=at(2026, 3, 2))
+
+
+def test_a_petition_closed_from_the_ordinary_detail_gets_its_followups_from_the_daily_rules(env):
+    from hall.services.cases import daily
+
+    opened, who = env
+    c10 = who["c10"]
+    with opened.db.transaction() as s:
+        case = petition.register_new(s, c10, petition_form(s), "c10", now=at(2026, 9, 18))
+        number = tickets.by_uid(s, case.ticket_uid).number
+        petition.decide_acceptance(s, c10, number, True, "属本机关职权范围，予以受理", now=at(2026, 9, 21))
+        workflow.close(s, c10, number, "approved", "已化解", now=at(2026, 11, 10))  # not 办结并安排回访
+        assert s.scalar(select(func.count()).select_from(PetitionFollowUp)) == 0
+    with opened.db.transaction() as s:
+        report = daily.run(s, opened.system, D(2026, 11, 11))
+    assert report.petition_followups == 1 and any("信访件回访已排期：1 件" in line for line in report.lines())
+    with opened.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(PetitionFollowUp)) == 2  # +30 and +90 日
+        assert daily.run(s, opened.system, D(2026, 11, 12)).petition_followups == 0  # scheduled once
+    report = daily.run_batched(opened.db, opened.system, D(2026, 11, 13))
+    assert report.petition_followups == 0
