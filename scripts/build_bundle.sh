@@ -40,10 +40,14 @@ admin_home=$(mktemp -d)
 if ! HALL_ADMIN_PASSWORD='Smoke#2026x' dist/hall/hall-admin --data-dir "$admin_home" init >/dev/null \
         || ! dist/hall/hall-admin --data-dir "$admin_home" settings show | grep -q "中心名称" \
         || ! dist/hall/hall-admin --data-dir "$admin_home" print notices --out "$admin_home/notices.pdf" >/dev/null \
-        || [ ! -s "$admin_home/notices.pdf" ]; then
+        || [ ! -s "$admin_home/notices.pdf" ] \
+        || ! HALL_KEY_DIR="$admin_home/keys" dist/hall/hall-admin --data-dir "$admin_home" encryption enable >/dev/null \
+        || ! HALL_KEY_DIR="$admin_home/keys" dist/hall/hall-admin --data-dir "$admin_home" ledger verify >/dev/null; then
+    # (the bundled SQLCipher too: the ledger encrypted in place, then opened and verified through it)
     echo "冒烟测试失败 smoke test failed: dist/hall/hall-admin" >&2
     exit 1
 fi
 rm -rf "$admin_home"
-echo "smoke test: hall-admin initialised a ledger, showed its settings and printed the public notices" >&2
+echo "smoke test: hall-admin initialised a ledger, showed its settings, printed the public notices, encrypted" \
+     "the ledger and verified it" >&2
 echo "bundle size: $(du -sh dist/hall | cut -f1)" >&2
