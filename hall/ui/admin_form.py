@@ -25,6 +25,22 @@ from hall.ui.screen_fit import text_size
 BAD = "color: #b00020; font-weight: bold;"
 
 
+
+def error_and_save_buttons(dialog: QDialog, layout: QVBoxLayout, save: Callable[[], None]) -> QLabel:
+    """The foot of an admin form: the line a refusal is said on (returned), then 保存 / 取消."""
+    error = QLabel()
+    error.setObjectName("errorLabel")
+    error.setWordWrap(True)
+    error.setStyleSheet("color: #b00020;")
+    layout.addWidget(error)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Save).setText(dialog.tr("保存(&S)"))
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(dialog.tr("取消"))
+    buttons.accepted.connect(save)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    return error
+
 class AdminForm(QDialog):
     """``fields``: (key, label as the service names it, widget, mnemonic label text)."""
 
@@ -48,17 +64,7 @@ class AdminForm(QDialog):
             self.widgets[key], self.labels[key], self._names[key] = widget, label, name
             form.addRow(label, widget)
         layout.addLayout(form)
-        self.error = QLabel()
-        self.error.setObjectName("errorLabel")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
-        layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.error = error_and_save_buttons(self, layout, self.save)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -31,6 +30,7 @@ from hall.errors import HallError
 from hall.services.base.actor import ROLE_LABELS
 from hall.services.catalog import items as catalog
 from hall.services.people import staff
+from hall.ui.admin_form import error_and_save_buttons
 from hall.ui.background import Loader
 from hall.ui.ops import ChangeListener, Context, run
 from hall.ui.screen_fit import fit_on_screen, text_size
@@ -99,17 +99,7 @@ class StaffForm(QDialog):
         if person is not None:  # the badge board's photo and résumé (staff_profile.py)
             self.profile = ProfileFields(ctx, person.staff_no, self)
             layout.addWidget(self.profile)
-        self.error = QLabel()
-        self.error.setObjectName("errorLabel")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
-        layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存(&S)"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.error = error_and_save_buttons(self, layout, self.save)
 
     def _failed(self, exc: HallError) -> None:
         self.error.setText(str(exc))

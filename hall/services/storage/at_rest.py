@@ -266,10 +266,6 @@ def unlock_beside(path: Path) -> DataKey | None:
     return unlock(Path(path).parent) if read_config(Path(path).parent) is not None else None
 
 
-def has_unlocked() -> bool:
-    return bool(_UNLOCKED)
-
-
 def register(folder: Path, key: DataKey) -> None:
     _UNLOCKED[_norm(folder)] = key
 

@@ -210,17 +210,23 @@ _FROZEN_ONE = select(_SC.conflict_id).where(_SC.ticket_uid == bindparam("uid"), 
 _FROZEN_ALL = select(_SC.ticket_uid).where(_SC.state == "open")
 
 
+def is_frozen(session: Session, ticket_uid: str) -> bool:
+    """An open sync conflict freezes the ticket (one indexed lookup, the statement built once)."""
+    return session.connection().execute(_FROZEN_ONE, {"uid": ticket_uid}).first() is not None
+
+
+def frozen_uids(session: Session) -> set[str]:
+    """The tickets an open sync conflict freezes (few: a bulk recomputation leaves them out)."""
+    return set(session.connection().scalars(_FROZEN_ALL))
+
+
 def _refuse_frozen(session: Session, type: str, ticket_uids: Sequence[str | None]) -> None:
     if type in NOT_FROZEN_CHECKED:
         return
     uids = [u for u in ticket_uids if u is not None]
     if not uids:
         return
-    conn = session.connection()
-    if len(uids) == 1:
-        hit = conn.execute(_FROZEN_ONE, {"uid": uids[0]}).first() is not None
-    else:
-        hit = bool(set(conn.scalars(_FROZEN_ALL)) & set(uids))
+    hit = is_frozen(session, uids[0]) if len(uids) == 1 else bool(frozen_uids(session) & set(uids))
     if hit:
         raise ConflictError(FROZEN_MESSAGE)
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hall.errors import ConflictError, NotFound
 from hall.models import Event, Item, Staff, Ticket
-from hall.models.sync import SyncConflict, SyncHeldEvent
+from hall.models.sync import SyncHeldEvent
 from hall.models.workflow import SupplementRequest
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_ticket_action
@@ -258,28 +258,20 @@ def append_event(session: Session, actor: Actor, t: Ticket, type: str, payload: 
                  at: datetime | None = None) -> Event:
     """Append an event that changes ticket ``t``, naming the version it was based on (its parent): the version
     this transaction loaded and checked, or moved on to with an earlier event of its own. A ticket frozen by a
-    sync conflict (hall/services/sync/conflicts.py) takes no action until the manager has resolved it."""
-    refuse_if_frozen(session, t.uid)
+    sync conflict (hall/services/sync/conflicts.py) takes no action until the manager has resolved it: refused by
+    ``ledger.append`` itself, before anything is written."""
     return ledger.append(session, actor, type, {**payload, PARENT: t.version}, ticket_uid=t.uid, at=at)
 
 
 
 
 FROZEN_MESSAGE = ledger.FROZEN_MESSAGE
-_OPEN_CONFLICT = (select(SyncConflict.__table__.c.conflict_id)
-                  .where(SyncConflict.__table__.c.ticket_uid == bindparam("uid"),
-                         SyncConflict.__table__.c.state == "open").limit(1))
-
-
-def frozen_uids(session: Session) -> set[str]:
-    """The tickets an open sync conflict freezes (few: a bulk recomputation leaves them out)."""
-    c = SyncConflict.__table__.c
-    return set(session.connection().scalars(select(c.ticket_uid).where(c.state == "open")))
+frozen_uids = ledger.frozen_uids
 
 
 def refuse_if_frozen(session: Session, ticket_uid: str) -> None:
-    """Refuse an action on a ticket with an open sync conflict (one indexed lookup, built once)."""
-    if session.connection().execute(_OPEN_CONFLICT, {"uid": ticket_uid}).first() is not None:
+    """Refuse an action on a ticket with an open sync conflict (for a read that would still write: a print)."""
+    if ledger.is_frozen(session, ticket_uid):
         raise ConflictError(FROZEN_MESSAGE)
 
 
