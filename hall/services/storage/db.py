@@ -383,7 +383,11 @@ class Database:
             raw = self.engine.raw_connection()
             try:
                 # An encrypted ledger's copy is encrypted under the same key, wherever it is written.
-                target = at_rest.connect(tmp, key=self.key)
+                # SQLCipher's backup API copies pages between files of one layout: the copy takes the live
+                # file's HMAC (an older ledger's SHA-512 stays SHA-512 in its backups).
+                hmac = (raw.driver_connection.execute(  # type: ignore[union-attr]
+                    "PRAGMA cipher_hmac_algorithm").fetchone()[0] if self.key is not None else None)
+                target = at_rest.connect(tmp, key=self.key, profile=hmac)
                 try:
                     raw.driver_connection.backup(target)  # type: ignore[union-attr]
                     # The copy carries the live file's WAL flag; as a rollback-journal file it is whole by itself.

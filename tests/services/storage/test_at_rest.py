@@ -177,3 +177,73 @@ def test_recovery_codes_round_trip(raw):
     code = at_rest.recovery_code(key)
     assert at_rest.parse_recovery_code(code) == key
     assert at_rest.parse_recovery_code(code.lower().replace("-", "  ")) == key
+
+
+def _hmac_of(path: Path, key: at_rest.DataKey, profile: str) -> bool:
+    """True when ``path`` opens under ``key`` with exactly the HMAC ``profile`` (raw SQLCipher, no cache)."""
+    conn = at_rest.sqlcipher.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(key.pragma)
+        conn.execute(f"PRAGMA cipher_hmac_algorithm = {profile}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except at_rest.sqlcipher.DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
+def test_new_files_use_hmac_sha256_and_a_folder_encrypted_with_sha512_keeps_working(
+        encrypted, _sqlite_template, tmp_path, capsys):
+    opened, data, _code = encrypted
+    key = opened.db.key
+    assert _hmac_of(data / "hall.sqlite3", key, "HMAC_SHA256")
+    assert not _hmac_of(data / "hall.sqlite3", key, "HMAC_SHA512")
+    # A folder encrypted by the earlier release: SQLCipher's default profile (HMAC-SHA512), same key store.
+    old = tmp_path / "old"
+    shutil.copytree(_sqlite_template, old)
+    legacy = at_rest.sqlcipher.connect(str(old / "hall.sqlite3"))
+    legacy.execute(f"ATTACH DATABASE '{(old / 'enc.sqlite3').as_posix()}' AS enc KEY \"x'{key.key.hex()}'\"")
+    legacy.execute("SELECT sqlcipher_export('enc')")
+    legacy.execute(f"PRAGMA enc.user_version = {legacy.execute('PRAGMA user_version').fetchone()[0]}")
+    legacy.execute("DETACH DATABASE enc")
+    legacy.close()
+    (old / "enc.sqlite3").replace(old / "hall.sqlite3")
+    (old / "encryption.json").write_text((data / "encryption.json").read_text())
+    assert _hmac_of(old / "hall.sqlite3", key, "HMAC_SHA512")
+    _forget_unlocked()
+    at_rest._PROFILE.clear()
+    again = open_hall(Paths.resolve(old))
+    try:
+        clerk = actors_of(again)["c02"]
+        with again.db.transaction() as s:
+            number = intake.register(s, clerk, intake.IntakeForm("11", CITIZEN), now=DAY).number
+        with again.db.reading() as s:
+            found = queue.page(s, queue.TicketFilter(text=ID[-6:], open_only=False), today=DAY.date())
+            assert [r.number for r in found.rows] == [number]
+        # Its backups keep its layout (the backup API copies pages as they are) and check good.
+        out = tmp_path / "usb" / "old-copy.sqlite3"
+        report = backups.take_backup(again.db, out)
+        assert _hmac_of(out, key, "HMAC_SHA512") and backups.check_file(out).events == report.events
+        # Re-encrypted under another key (sqlcipher_export), a copy is written with the new profile.
+        other = at_rest.DataKey(b"\x05" * 32)
+        at_rest.copy_database(old / "hall.sqlite3", tmp_path / "other.sqlite3", out_key=other)
+        assert _hmac_of(tmp_path / "other.sqlite3", other, "HMAC_SHA256")
+        live = ledger_check.digest(again.db).sha256
+    finally:
+        again.db.dispose()
+    # A remembered profile that no longer fits its inode (a file replaced in place) is found again.
+    ident = at_rest._inode(old / "hall.sqlite3")
+    at_rest._PROFILE[ident] = "HMAC_SHA256"
+    conn = at_rest.connect(old / "hall.sqlite3", key=key)
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] > 0
+    conn.close()
+    assert at_rest._PROFILE[ident] == "HMAC_SHA512"
+    assert "hmac check failed" not in capsys.readouterr().err
+    _forget_unlocked()
+    reopened = open_hall(Paths.resolve(old))
+    try:
+        assert ledger_check.digest(reopened.db).sha256 == live
+    finally:
+        reopened.db.dispose()
