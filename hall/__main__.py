@@ -69,8 +69,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HallError as exc:
         messages.error(None, app.translate("main", "无法启动"), str(exc))
         return 2
+    from hall.services.storage import encryption
     from hall.ui.connections import SavedConnections, SecretStore, first_target
 
+    if encryption.needs_recovery(paths.data_dir):
+        # An encrypted folder whose key is not on this PC (a new PC, a reinstalled system): the recovery code puts
+        # it back before anything tries to open the ledger. Cancelled, the opening below says what is missing.
+        from hall.ui.encryption_dialog import RecoveryDialog
+
+        RecoveryDialog(paths.data_dir).exec()
     saved, secrets = SavedConnections(), SecretStore()
     # --db (or HALL_DB), else the connection used last — opened while the login dialog is up, unless that saved
     # server's password must be typed first.
@@ -138,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = app.exec()
         live.stop()
         actor = None
-        if window.restore_from is not None:  # 管理 → 备份与恢复: close the database, restore, open it again
+        # The inspector's window has neither request (it offers no 管理 menu).
+        if getattr(window, "restore_from", None) is not None:  # 管理 → 备份与恢复: close, restore, open again
             from hall.ui.restore_runner import restore_then_reopen
 
             log.info("restore requested")
@@ -149,6 +157,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 messages.error(None, app.translate("main", "无法打开数据库"), str(exc))
                 return 2
             again = LoginDialog(opened.db, node, opening.hall_name)
+            if again.exec() == LoginDialog.DialogCode.Accepted:
+                actor = again.actor
+        elif getattr(window, "encrypt_requested", False):  # 管理 → 数据加密: close, encrypt, open again
+            from hall.ui.encryption_runner import encrypt_then_reopen
+
+            log.info("encryption requested")
+            window.deleteLater()
+            try:
+                opened = encrypt_then_reopen(paths, opening.url, args.intake_point, opened, window.hall_name)
+            except HallError as exc:
+                messages.error(None, app.translate("main", "无法打开数据库"), str(exc))
+                return 2
+            again = LoginDialog(opened.db, node, window.hall_name or opening.hall_name)
             if again.exec() == LoginDialog.DialogCode.Accepted:
                 actor = again.actor
         elif window.switch_user:  # 文件 → 注销/切换用户: the same database, the next person logs in

@@ -169,34 +169,43 @@ def _db_error(exc: BaseException, where: Path) -> HallError:
     return HallError(f"台账文件 {where.name} 无法读取或已损坏，未启用加密：请先从最近的备份恢复（管理 → 备份与恢复）。")
 
 
-def code_problem(text: str) -> str | None:
-    """What is wrong with a recovery code as typed so far (None: it is whole and its check holds). The rules are
-    named: 14 groups of 4, letters A–Z and digits 2–7, the last group's check."""
+@dataclass(frozen=True)
+class CodeCheck:
+    """A recovery code as typed so far: ``problem`` None when it is whole and its check holds; ``incomplete`` when
+    it is only not finished yet (nothing wrong in what was typed)."""
+
+    problem: str | None
+    incomplete: bool = False
+
+
+def check_code(text: str) -> CodeCheck:
+    """What is wrong with a recovery code as typed so far. The rules are named: 14 groups of 4, letters A–Z and
+    digits 2–7, the last group's check."""
     chars: list[str] = []
     for position, ch in enumerate(text.upper(), start=1):
         if ch in _SEPARATORS:
             continue
         if ch not in _ALPHABET:
-            return (f"第 {position} 个字符“{ch}”不能出现在恢复码中：恢复码只有字母 A–Z 和数字 2–7"
-                    "（分组之间可用短横线或空格）。")
+            return CodeCheck(f"第 {position} 个字符“{ch}”不能出现在恢复码中：恢复码只有字母 A–Z 和数字 2–7"
+                             "（分组之间可用短横线或空格）。")
         chars.append(ch)
     if len(chars) < CODE_CHARS:
-        return (f"恢复码共 {GROUPS} 组、每组 {GROUP_LEN} 个字母或数字：已输入 {len(chars)} 个，"
-                f"还差 {CODE_CHARS - len(chars)} 个。")
+        return CodeCheck(f"恢复码共 {GROUPS} 组、每组 {GROUP_LEN} 个字母或数字：已输入 {len(chars)} 个，"
+                         f"还差 {CODE_CHARS - len(chars)} 个。", incomplete=True)
     if len(chars) > CODE_CHARS:
-        return (f"恢复码共 {GROUPS} 组、每组 {GROUP_LEN} 个字母或数字（{CODE_CHARS} 个）：多了 "
-                f"{len(chars) - CODE_CHARS} 个，请逐组核对。")
+        return CodeCheck(f"恢复码共 {GROUPS} 组、每组 {GROUP_LEN} 个字母或数字（{CODE_CHARS} 个）：多了 "
+                         f"{len(chars) - CODE_CHARS} 个，请逐组核对。")
     try:
         at_rest.parse_recovery_code("".join(chars))
     except HallError as exc:
-        return str(exc)
-    return None
+        return CodeCheck(str(exc))
+    return CodeCheck(None)
 
 
 def recover(data_dir: Path, code: str) -> str:
     """Put the folder's key back on this PC from the recovery code; returns the key's fingerprint. A code with a
     typo, or from another folder, is refused in Chinese and nothing is written."""
-    problem = code_problem(code)
+    problem = check_code(code).problem
     if at_rest.read_config(Path(data_dir)) is None:
         raise HallError("该数据文件夹没有启用加密，不需要恢复密钥。")
     if problem is not None:
