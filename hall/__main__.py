@@ -69,10 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HallError as exc:
         messages.error(None, app.translate("main", "无法启动"), str(exc))
         return 2
-    from hall.services.storage import encryption
     from hall.ui.connections import SavedConnections, SecretStore, first_target
 
-    if encryption.needs_recovery(paths.data_dir):
+    if _key_missing(paths.data_dir):
         # An encrypted folder whose key is not on this PC (a new PC, a reinstalled system): the recovery code puts
         # it back before anything tries to open the ledger. Cancelled, the opening below says what is missing.
         from hall.ui.encryption_dialog import RecoveryDialog
@@ -180,6 +179,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 actor = again.actor
     opened.db.dispose()
     return code
+
+
+def _key_missing(data_dir: Path) -> bool:
+    """An encrypted data folder whose key is not on this PC. A plain folder costs one stat: the encryption module
+    (and SQLCipher's library) is loaded only for a folder that has an ``encryption.json``."""
+    if not (data_dir / "encryption.json").exists():
+        return False
+    from hall.services.storage import encryption
+
+    return encryption.needs_recovery(data_dir)
 
 
 def _awaiting_join(data_dir: Path) -> bool:
