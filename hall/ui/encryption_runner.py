@@ -148,8 +148,10 @@ class EnableDialog(QDialog):
         self.done_ = done
         self.text.setStyleSheet(GOOD)
         others = [p for p in done.converted if p != self.database]
-        self.text.setText(self.tr("已加密：台账已转换为加密文件，另有 {0} 个已有的备份和草稿已转换；"
-                                  "此后的备份、增量备份和草稿都加密保存。").format(len(others)))
+        said = self.tr("已加密：台账已转换为加密文件")
+        if others:
+            said += self.tr("，另有 {0} 个已有的备份和草稿已转换").format(len(others))
+        self.text.setText(said + self.tr("；此后的备份、增量备份和草稿都加密保存。"))
         self.code.setText(grouped(done.recovery_code))
         self.fingerprint.setText(self.tr("密钥指纹：") + encryption.fingerprint(done.key.key_id))
         self.code_panel.show()
