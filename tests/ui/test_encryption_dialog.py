@@ -7,6 +7,7 @@ are told in Chinese with nothing changed; only the administrator finds the menu 
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,8 @@ def _enable_in_dialog(qtbot, data: Path) -> EnableDialog:
 
 @pytest.mark.ledger_edited  # the ledger file the fixture opened is rewritten encrypted
 def test_enabling_shows_the_code_refuses_to_close_unticked_and_keeps_the_ledger(qtbot, admin, hall_sqlite, data_dir,
-                                                                                 tmp_path):
+                                                                                 tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
     dlg = EncryptionDialog(admin, data_dir=data_dir)
     qtbot.addWidget(dlg)
     assert dlg.headline.text() == "未加密"
@@ -134,6 +136,10 @@ def test_enabling_shows_the_code_refuses_to_close_unticked_and_keeps_the_ledger(
     try:
         assert reopened.db.key is not None
         assert ledger_check.digest(reopened.db) == before
+        logged = caplog.text.upper()
+        assert "ENCRYPTION ENABLED" in logged  # the event is logged, neither the key nor the code
+        assert reopened.db.key.key.hex().upper() not in logged
+        assert code.split("-")[3] + "-" + code.split("-")[4] not in logged and code.replace("-", "") not in logged
     finally:
         reopened.db.dispose()
 
