@@ -66,8 +66,13 @@ def test_the_state_counts_encrypted_backups_and_drafts(tmp_path, _sqlite_templat
     (data / "drafts" / "intake-1.json").write_text("{}", encoding="utf-8")
     plain = encryption.state(data, data / "hall.sqlite3")
     assert not plain.enabled and plain.drafts == encryption.Files(1, 0) and not plain.database_encrypted
+    seen: list[tuple[int, int, str]] = []
     try:
-        encryption.enable(data, data / "hall.sqlite3")
+        encryption.enable(data, data / "hall.sqlite3", progress=lambda *a: seen.append(a))
+        # Progress in bytes of the whole work: one total, never going back, ending at it.
+        assert len({t for _d, t, _w in seen}) == 1 and seen[-1][0] == seen[-1][1]
+        assert [d for d, _t, _w in seen] == sorted(d for d, _t, _w in seen)
+        assert seen[0] == (0, seen[0][1], "hall.sqlite3") and ("intake-1.json" in {w for *_x, w in seen})
         done = encryption.state(data, data / "hall.sqlite3")
         assert done.enabled and done.key_here and done.database_encrypted and done.drafts.all_encrypted
         assert done.fingerprint.replace(" ", "").lower() == at_rest.status(data).key_id
