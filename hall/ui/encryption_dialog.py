@@ -248,7 +248,7 @@ class RecoveryDialog(QDialog):
         self.code.textChanged.connect(self._typed)
         self.recover_btn.clicked.connect(self.recover)
         self.close_btn.clicked.connect(self._close)
-        fit_on_screen(self, 46, 12)
+        fit_on_screen(self, 62, 15)  # the whole code in view, spaced as on paper
         self._typed("")
 
     def _typed(self, text: str) -> None:

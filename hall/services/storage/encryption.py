@@ -136,13 +136,15 @@ def enable(data_dir: Path, database: Path | None, *, progress: Progress | None =
     if database is None:
         raise HallError(SERVER_ONLY)
     try:
-        done = at_rest.enable(Path(data_dir), Path(database), in_use=in_use, progress=progress)
-    except HallError:
+        try:
+            done = at_rest.enable(Path(data_dir), Path(database), in_use=in_use, progress=progress)
+        except OSError as exc:
+            raise _os_error(exc, Path(data_dir)) from exc
+        except at_rest.DATABASE_ERRORS as exc:
+            raise _db_error(exc, Path(database)) from exc
+    except HallError as exc:
+        log.warning("encryption not enabled: %s", exc)  # file names and the reason; no key, no code
         raise
-    except OSError as exc:
-        raise _os_error(exc, Path(data_dir)) from exc
-    except at_rest.DATABASE_ERRORS as exc:
-        raise _db_error(exc, Path(database)) from exc
     log.info("encryption enabled for the data folder (%d files converted)", len(done.converted))
     return done
 
