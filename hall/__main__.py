@@ -71,6 +71,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from hall.ui.connections import SavedConnections, SecretStore, first_target
 
+    if _key_missing(paths.data_dir):
+        # An encrypted folder whose key is not on this PC (a new PC, a reinstalled system): the recovery code puts
+        # it back before anything tries to open the ledger. Cancelled, the opening below says what is missing.
+        if os.environ.get("HALL_STARTUP_PROBE"):
+            print("recovery: asked", flush=True)  # a scripted start types no code
+        else:
+            from hall.ui.encryption_dialog import RecoveryDialog
+
+            RecoveryDialog(paths.data_dir).exec()
     saved, secrets = SavedConnections(), SecretStore()
     # --db (or HALL_DB), else the connection used last — opened while the login dialog is up, unless that saved
     # server's password must be typed first.
@@ -138,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = app.exec()
         live.stop()
         actor = None
-        if window.restore_from is not None:  # 管理 → 备份与恢复: close the database, restore, open it again
+        # The inspector's window has neither request (it offers no 管理 menu).
+        if getattr(window, "restore_from", None) is not None:  # 管理 → 备份与恢复: close, restore, open again
             from hall.ui.restore_runner import restore_then_reopen
 
             log.info("restore requested")
@@ -151,6 +161,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             again = LoginDialog(opened.db, node, opening.hall_name)
             if again.exec() == LoginDialog.DialogCode.Accepted:
                 actor = again.actor
+        elif getattr(window, "encrypt_requested", False):  # 管理 → 数据加密: close, encrypt, open again
+            from hall.ui.encryption_runner import encrypt_then_reopen
+
+            log.info("encryption requested")
+            window.deleteLater()
+            try:
+                opened = encrypt_then_reopen(paths, opening.url, args.intake_point, opened, window.hall_name)
+            except HallError as exc:
+                messages.error(None, app.translate("main", "无法打开数据库"), str(exc))
+                return 2
+            again = LoginDialog(opened.db, node, window.hall_name or opening.hall_name)
+            if again.exec() == LoginDialog.DialogCode.Accepted:
+                actor = again.actor
         elif window.switch_user:  # 文件 → 注销/切换用户: the same database, the next person logs in
             log.info("switch user")
             window.deleteLater()
@@ -159,6 +182,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 actor = again.actor
     opened.db.dispose()
     return code
+
+
+def _key_missing(data_dir: Path) -> bool:
+    """An encrypted data folder whose key is not on this PC. A plain folder costs one stat: the encryption module
+    (and SQLCipher's library) is loaded only for a folder that has an ``encryption.json``."""
+    if not (data_dir / "encryption.json").exists():
+        return False
+    from hall.services.storage import encryption
+
+    return encryption.needs_recovery(data_dir)
 
 
 def _awaiting_join(data_dir: Path) -> bool:

@@ -1,6 +1,6 @@
 """The administrator's screens for scripts/screenshot.py (管理 → 窗口与代办点, 事项目录, 备份与恢复, 公开信息打印,
-报表导出, 节假日 preview, 工作人员 with a photo). Each stage writes only to the data directory given (use a copy)
-and to a temporary folder."""
+报表导出, 节假日 preview, 工作人员 with a photo, 数据加密 and its recovery code). Each stage writes only to the data
+directory given (use a copy) and to a temporary folder."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 
 # How long each stage's job needs before the grab (the backups stage checks every listed file: ~2 s each).
 WAIT_MS = {"points": 2500, "catalog": 3500, "backups": 20000, "notices": 5000, "reports": 2500,
-           "calendar-preview": 3500, "staff-photo": 3500}
-STAGES = ("points", "catalog", "backups", "notices", "reports", "calendar-preview", "staff-photo")
+           "calendar-preview": 3500, "staff-photo": 3500, "encryption": 1500, "encryption-code": 6000}
+STAGES = ("points", "catalog", "backups", "notices", "reports", "calendar-preview", "staff-photo", "encryption",
+          "encryption-code")
 _TMP = Path(tempfile.mkdtemp(prefix="hall-shot-"))
 
 
@@ -25,7 +26,8 @@ def _centre(win: Any, dialog: Any, w: int, h: int) -> None:
 
 def stage(name: str, win: Any) -> None:
     {"points": _points, "catalog": _catalog, "backups": _backups, "notices": _notices, "reports": _reports,
-     "calendar-preview": _calendar, "staff-photo": _staff_photo}[name](win)
+     "calendar-preview": _calendar, "staff-photo": _staff_photo, "encryption": _encryption,
+     "encryption-code": _encryption_code}[name](win)
 
 
 def _points(win: Any) -> None:
@@ -58,6 +60,27 @@ def _backups(win: Any) -> None:
     dialog = win.open_backups()
     _centre(win, dialog, 1000, 560)
     dialog.backup_now()
+
+
+def _encryption(win: Any) -> None:
+    _centre(win, win.open_encryption(), 820, 440)
+
+
+def _encryption_code(win: Any) -> None:
+    """启用加密 run for real — on a copy of the ledger in a temporary folder, its key in a temporary key folder, so
+    the data directory given stays plain — and its recovery code shown, over the main window."""
+    import os
+
+    from hall.ui.encryption_runner import EnableDialog
+
+    os.environ["HALL_KEY_DIR"] = str(_TMP / "keys")
+    copy = _TMP / "encrypted-copy"
+    copy.mkdir()
+    win.ctx.db.backup(copy / "hall.sqlite3")
+    dialog = EnableDialog(copy, copy / "hall.sqlite3", win.hall_name, win)
+    dialog.setModal(True)
+    dialog.show()
+    _centre(win, dialog, 820, 500)
 
 
 def _photo() -> bytes:

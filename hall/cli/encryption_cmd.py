@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hall.errors import HallError
-from hall.services import backups
-from hall.services.storage import at_rest
+from hall.services.storage import encryption
 
 
 def register(subparsers: Any) -> None:
@@ -25,23 +24,19 @@ def register(subparsers: Any) -> None:
     rec.set_defaults(handler=cmd_recover)
 
 
-def _database(ctx: Any) -> Any:
-    if ctx.url and not ctx.url.startswith("sqlite"):
-        raise HallError("PostgreSQL 大厅服务器的数据请用服务器磁盘加密（BitLocker/LUKS）保护；"
-                        "hall-admin encryption 只用于本机 SQLite 数据文件夹。")
-    from sqlalchemy.engine import make_url
-
-    from hall.services.storage.db import normalise_url
-
-    return Path(make_url(normalise_url(ctx.url)).database or "") if ctx.url else ctx.paths.database_file
+def _database(ctx: Any) -> Path:
+    found = encryption.database_of(ctx.paths.data_dir, ctx.url)
+    if found is None:
+        raise HallError(encryption.SERVER_ONLY)
+    return found
 
 
 def cmd_status(args: argparse.Namespace, ctx: Any) -> int:
-    state = at_rest.status(ctx.paths.data_dir)
+    state = encryption.state(ctx.paths.data_dir, _database(ctx))
     if not state.enabled:
         print(f"未加密：{ctx.paths.data_dir}（hall-admin encryption enable 可启用）")
         return 0
-    print(f"已加密：{ctx.paths.data_dir}（密钥编号 {state.key_id}，启用于 {state.enabled_at}）")
+    print(f"已加密：{ctx.paths.data_dir}（密钥指纹 {state.fingerprint}，启用于 {state.enabled_at}）")
     print(f"本机密钥：{'有' if state.key_here else '没有 —— 请用恢复码恢复（hall-admin encryption recover）'}"
           + (f"（{state.key_path}）" if state.key_here else ""))
     return 0 if state.key_here else 1
@@ -50,7 +45,7 @@ def cmd_status(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_enable(args: argparse.Namespace, ctx: Any) -> int:
     ctx.paths.ensure()
     database = _database(ctx)
-    done = at_rest.enable(ctx.paths.data_dir, database, in_use=backups.in_use)
+    done = encryption.enable(ctx.paths.data_dir, database)
     print(f"已加密 {ctx.paths.data_dir}：台账、{len(done.converted)} 个已有文件已转换；"
           "此后的备份、增量备份和草稿都加密保存。")
     print("恢复码（只显示这一次；请抄在纸上交中心主任保管，不要存在这台电脑上）：")
@@ -63,6 +58,6 @@ def cmd_enable(args: argparse.Namespace, ctx: Any) -> int:
 
 def cmd_recover(args: argparse.Namespace, ctx: Any) -> int:
     code = args.code if args.code is not None else sys.stdin.readline()
-    key = at_rest.recover(ctx.paths.data_dir, code)
-    print(f"密钥已恢复到本机（密钥编号 {key.key_id}）：现在可以正常打开 {ctx.paths.data_dir}。")
+    found = encryption.recover(ctx.paths.data_dir, code)
+    print(f"密钥已恢复到本机（密钥指纹 {found}）：现在可以正常打开 {ctx.paths.data_dir}。")
     return 0

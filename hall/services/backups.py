@@ -32,6 +32,7 @@ from hall.errors import DatabaseError, HallError
 from hall.services import ledger_check, projections
 from hall.services.storage import at_rest, ledger
 from hall.services.storage.db import SQLITE_MAGIC, Database, disk_full_error, fsync_dir
+from hall.services.storage.files import in_use  # the rule's owner is one floor down (encryption uses it)
 from hall.services.tickets import numbering
 
 log = logging.getLogger("hall.backup")
@@ -192,35 +193,6 @@ def _chains_cut_back(target: Path, backup: Path) -> list[str]:
                          "若它们已同步到中心或其他电脑，本机今后写入的同号事件会被对方作为“分叉”拒绝。"
                          "恢复后请先与中心核对这段时间的办件（见 docs/backup.md）")
     return notes
-
-
-# SQLite's "dead man switch" byte of the -shm file: every connection to a WAL database holds a shared lock on it
-# for as long as it is open (sqlite3.c, UNIX_SHM_DMS = (22 + SQLITE_SHM_NLOCK) * 4 + SQLITE_SHM_NLOCK).
-_SHM_DMS = (22 + 8) * 4 + 8
-
-
-def in_use(path: Path) -> bool:
-    """Whether another process has the SQLite database ``path`` open (POSIX: a lock on its ``-shm``). A restore
-    must not move a file from under a running program, which would go on writing to the one moved aside. On
-    Windows the move itself fails on an open file, with the OS's message."""
-    shm = path.with_name(path.name + "-shm")
-    if os.name != "posix" or not shm.exists():
-        return False
-    import fcntl
-
-    try:
-        fd = os.open(shm, os.O_RDWR)
-    except OSError:
-        return False
-    try:
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS)
-        except OSError:
-            return True  # someone holds it shared: the database is open
-        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _SHM_DMS)
-        return False
-    finally:
-        os.close(fd)
 
 
 def side_files(path: Path) -> list[Path]:

@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
         self.restore_from: Path | None = None  # read by the program when the window has closed: restore this
+        self.encrypt_requested = False  # read by the program when the window has closed: encrypt the data folder
         self.switch_user = False  # read by the program when the window has closed: log in again, not quit
         switch_action = QAction(self.tr("注销 / 切换用户(&L)"), self)
         switch_action.setObjectName("switchUserAction")
@@ -341,11 +342,13 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _add_admin_screens(self, manage: QMenu) -> None:
-        """The administrator's other screens (hall/ui/admin_*.py, backup_dialog.py), each a dialog of its own."""
+        """The administrator's other screens (hall/ui/admin_*.py, backup_dialog.py, encryption_dialog.py), each a
+        dialog of its own."""
         for text, name, fn in (
                 (self.tr("窗口与代办点(&W)…"), "pointsAdminAction", self.open_points_admin),
                 (self.tr("事项目录导入导出(&C)…"), "catalogAdminAction", self.open_catalog_admin),
                 (self.tr("备份与恢复(&K)…"), "backupAction", self.open_backups),
+                (self.tr("数据加密(&Y)…"), "encryptionAction", self.open_encryption),
                 (self.tr("公开信息打印(&P)…"), "noticesAction", self.open_notices),
                 (self.tr("报表导出(&E)…"), "reportsAction", self.open_reports)):
             act = QAction(text, self)
@@ -372,6 +375,11 @@ class MainWindow(QMainWindow):
 
         return self._open_dialog(BackupDialog(self.ctx, self, restore=self.request_restore))
 
+    def open_encryption(self) -> QDialog:
+        from hall.ui.encryption_dialog import EncryptionDialog
+
+        return self._open_dialog(EncryptionDialog(self.ctx, self, enable_requested=self.request_encryption))
+
     def open_notices(self) -> QDialog:
         from hall.ui.admin_notices import NoticesDialog
 
@@ -388,6 +396,13 @@ class MainWindow(QMainWindow):
         self.restore_from = backup
         if not self.close():
             self.restore_from = None
+
+    def request_encryption(self) -> None:
+        """Close this window so that the program can close the database and encrypt the data folder (see
+        hall/ui/encryption_runner.py); the login follows."""
+        self.encrypt_requested = True
+        if not self.close():
+            self.encrypt_requested = False
 
     def stop_daily_timers(self) -> None:
         self._daily_timer.stop()

@@ -81,19 +81,26 @@ class RestoreDialog(QDialog):
         super().reject()
 
 
+def release(opened: object) -> None:
+    """Close ``opened``'s database for good: no screen's read or job, nor the window's daily copy
+    (hall/ui/main_window.py, a few seconds), still holds a connection to the file that is about to be replaced."""
+    from hall.ui.background import wait_idle
+
+    wait_idle()
+    for thread in threading.enumerate():
+        if thread.name == "hall-daily-backup":
+            thread.join(timeout=300)
+    opened.db.dispose()  # type: ignore[attr-defined]
+
+
 def restore_then_reopen(paths: object, url: str | None, intake_point: str | None, opened: object,
                         backup: Path) -> object:
     """Close ``opened``'s database, restore ``backup`` over its file (a dialog with progress) and open the
     database again (restored, or untouched after a refusal); returns the new ``Opened`` (it raises as opening
     at start-up does)."""
-    from hall.ui.background import wait_idle
     from hall.ui.startup import BackgroundOpen
 
-    wait_idle()  # no screen's read or job still holds a connection
-    for thread in threading.enumerate():  # nor the window's daily copy (hall/ui/main_window.py), a few seconds
-        if thread.name == "hall-daily-backup":
-            thread.join(timeout=300)
-    opened.db.dispose()  # type: ignore[attr-defined]
+    release(opened)
     target = backup_list.sqlite_file(paths, url)
     if target is not None:
         RestoreDialog(backup, target).exec()

@@ -141,6 +141,18 @@ def main(data_dir: str) -> None:
             check("备份与恢复", BackupDialog(win.ctx, win, backups_dir=Path(data_dir) / "backups"))
             check("公开信息打印", NoticesDialog(win.ctx, win))
             check("报表导出", ReportsDialog(win.ctx, win, today=lambda: TODAY))
+            import os
+
+            from hall.services.storage import at_rest
+            from hall.ui.encryption_dialog import EncryptionDialog, RecoveryDialog
+            from hall.ui.encryption_runner import EnableDialog
+
+            check("数据加密", EncryptionDialog(win.ctx, win, data_dir=Path(data_dir)))
+            check("用恢复码恢复", RecoveryDialog(Path(data_dir), win))
+            shown = EnableDialog(Path(data_dir), Path(data_dir) / "hall.sqlite3", parent=win, start=False)
+            key = at_rest.DataKey(os.urandom(32))  # the code panel as it is shown once enabling has ended
+            shown._enabled(at_rest.Enabled(key, at_rest.recovery_code(key), []))
+            check("启用加密（恢复码）", shown)
         win.stop_daily_timers()
         win.hide()
     print(json.dumps({"checked": checked, "problems": problems}, ensure_ascii=False))

@@ -483,9 +483,11 @@ class Enabled:
     converted: list[Path]
 
 
-def enable(data_dir: Path, database: Path, *, in_use: Any = None) -> Enabled:
+def enable(data_dir: Path, database: Path, *, in_use: Any = None, progress: Any = None) -> Enabled:
     """Encrypt this data folder from now on: a new key (stored on this PC), the ledger and its backups converted,
-    the increments and drafts sealed. The program must not be running on it (``in_use(path)`` says)."""
+    the increments and drafts sealed. The program must not be running on it (``in_use(path)`` says).
+    ``progress(done, total, file name)`` follows the work in bytes (the ledger's by the encrypted copy's growth:
+    a large one takes minutes)."""
     _need_driver()
     if read_config(data_dir) is not None:
         raise HallError("该数据文件夹已启用加密，无需再次启用（hall-admin encryption status 查看）。")
@@ -498,16 +500,29 @@ def enable(data_dir: Path, database: Path, *, in_use: Any = None) -> Enabled:
     backups = Path(data_dir) / "backups"
     if backups.is_dir():
         databases += [p for p in sorted(backups.glob("*.sqlite3")) if not is_encrypted_file(p)]
+    smalls = [small for folder, pattern in ((backups, "*.jsonl.gz"), (Path(data_dir) / "drafts", "*.json"))
+              if folder.is_dir() for small in sorted(folder.glob(pattern))]
+    sizes = {f: _size(f) for f in databases + smalls}
+    total, done = max(sum(sizes.values()), 1), 0
     for db_file in databases:
-        encrypt_database(db_file, key)
+        def written(n: int, name: str = db_file.name, before: int = done, size: int = sizes[db_file]) -> None:
+            if progress is not None:
+                progress(before + min(n, size), total, name)
+
+        written(0)
+        encrypt_database(db_file, key, written=written)
         converted.append(db_file)
-    for folder, pattern in ((backups, "*.jsonl.gz"), (Path(data_dir) / "drafts", "*.json")):
-        if folder.is_dir():
-            for small in sorted(folder.glob(pattern)):
-                data = small.read_bytes()
-                if not is_sealed(data):
-                    _replace_bytes(small, seal(data, key))
-                    converted.append(small)
+        done += sizes[db_file]
+    for small in smalls:
+        if progress is not None:
+            progress(done, total, small.name)
+        data = small.read_bytes()
+        if not is_sealed(data):
+            _replace_bytes(small, seal(data, key))
+            converted.append(small)
+        done += sizes[small]
+    if progress is not None:
+        progress(total, total, "")
     _write_config(data_dir, key)  # last: until here a crash leaves the folder readable as it was, key or not
     register(data_dir, key)
     if database.parent != Path(data_dir):
@@ -515,32 +530,56 @@ def enable(data_dir: Path, database: Path, *, in_use: Any = None) -> Enabled:
     return Enabled(key, recovery_code(key), converted)
 
 
-def encrypt_database(path: Path, key: DataKey) -> None:
-    """Rewrite a plain SQLite file as SQLCipher under ``key`` (sqlcipher_export), atomically, -wal folded first."""
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+# SQLite calls the progress handler every this many virtual-machine steps of the export (a few ms apart).
+_EXPORT_STEPS = 5_000
+
+
+def encrypt_database(path: Path, key: DataKey, *, written: Any = None) -> None:
+    """Rewrite a plain SQLite file as SQLCipher under ``key`` (sqlcipher_export), atomically, -wal folded first.
+    ``written(bytes)`` is told how large the encrypted copy has grown, as the export goes."""
     driver = _need_driver()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.enc")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
-    plain = driver.connect(str(path))
     try:
-        plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        plain.execute(f"ATTACH DATABASE '{tmp.as_posix()}' AS enc KEY \"x'{key.key.hex()}'\"")
-        plain.execute(f"PRAGMA enc.cipher_hmac_algorithm = {NEW_PROFILE}")
-        plain.execute("SELECT sqlcipher_export('enc')")
-        version = plain.execute("PRAGMA user_version").fetchone()[0]
-        plain.execute(f"PRAGMA enc.user_version = {int(version)}")
-        plain.execute("DETACH DATABASE enc")
-    finally:
-        plain.close()
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    check = connect(tmp, key=key, profile=NEW_PROFILE)
-    try:
-        if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise EncryptionError(f"加密后的数据文件校验不通过，原文件未改动：{path}")
-    finally:
-        check.close()
-    os.replace(tmp, path)
+        plain = driver.connect(str(path))
+        try:
+            plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if written is not None:
+                def grown() -> int:
+                    written(_size(tmp))
+                    return 0  # 0: go on (non-zero would interrupt the export)
+
+                plain.set_progress_handler(grown, _EXPORT_STEPS)
+            plain.execute(f"ATTACH DATABASE '{tmp.as_posix()}' AS enc KEY \"x'{key.key.hex()}'\"")
+            plain.execute(f"PRAGMA enc.cipher_hmac_algorithm = {NEW_PROFILE}")
+            plain.execute("SELECT sqlcipher_export('enc')")
+            version = plain.execute("PRAGMA user_version").fetchone()[0]
+            plain.execute(f"PRAGMA enc.user_version = {int(version)}")
+            plain.execute("DETACH DATABASE enc")
+        finally:
+            plain.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        check = connect(tmp, key=key, profile=NEW_PROFILE)
+        try:
+            if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise EncryptionError(f"加密后的数据文件校验不通过，原文件未改动：{path}")
+        finally:
+            check.close()
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, a locked file: no half-written copy is left beside the original
+        for leftover in (tmp, Path(f"{tmp}-journal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        raise
     for side in ("-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             Path(f"{path}{side}").unlink()
