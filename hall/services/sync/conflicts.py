@@ -193,6 +193,9 @@ def conflict_key(ticket_uid: str, parent: int, hash_a: str, hash_b: str) -> str:
 
 def _apply(session: Session, row: Mapping[str, Any], payload: dict[str, Any]) -> None:
     ledger.project(session, [row], [payload])
+    # Written now: an import expires the session after its gated events, which would drop what a projector only
+    # changed on a loaded object (its version moves in SQL at once, so the row would be half applied).
+    session.flush()
 
 
 def _hold(conn: Connection, row: Mapping[str, Any], conflict_id: str, status: str) -> None:
