@@ -20,12 +20,12 @@ the first version-moving one). Events written before this, or by the demo's stan
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, or_, select
 
-from hall.models import Event
+from hall.models import Event, Ticket
 from hall.models.sync import SyncHeldEvent
 
 PARENT = "parent_version"  # the payload key naming the ticket version an event was based on
@@ -34,6 +34,7 @@ RECEIVED = "ticket.received"
 HALL_POINT = "000"  # the hall's own intake point: its tickets never have another node's events
 
 _E = Event.__table__
+_T = Ticket.__table__
 _HELD = SyncHeldEvent.__table__
 # ``"parent_version"`` with both quotes can only be the key in the stored JSON (a quote inside a string value is
 # escaped, so a text mentioning the word never matches): a prefilter, confirmed on the parsed payload.
@@ -65,3 +66,17 @@ def head(conn: Connection, ticket_uid: str, *, before: int | None = None) -> str
         if moves_version(type_, json.loads(payload)):
             return str(digest)
     return None
+
+
+def open_heads(conn: Connection, ticket_uids: Collection[str]) -> dict[str, str]:
+    """:func:`head` of each of ``ticket_uids`` that may fork, for a bulk writer over open tickets (a deadline
+    recomputation): the open village tickets are few beside the hall's, found by one query, then one each."""
+    if not ticket_uids:
+        return {}
+    village = conn.scalars(select(_T.c.uid).where(_T.c.is_open, _T.c.intake_point != HALL_POINT))
+    found = {}
+    for uid in sorted(set(village) & set(ticket_uids)):
+        named = head(conn, uid)
+        if named is not None:
+            found[uid] = named
+    return found
