@@ -1,22 +1,30 @@
-"""同步冲突: two nodes acted on one ticket from the same parent version — derived, frozen, shown, resolved.
+"""同步冲突: two nodes acted on one ticket from the same parent — derived, frozen, shown, resolved.
 
-Every ticket event names the version it was based on (``parent_version``, hall/services/tickets/record.py). On one
-database the compare-and-set lets one of two competing actions win and the other is told at once. Between a hall
-and a village laptop both actions are already committed, each on its own chain, before either node sees the other:
-both must be kept (nothing lost) and neither may silently win. So a foreign ticket event goes through the *gate*
-(:func:`admit`) rather than straight to its projector:
+Every ticket event names the version it was based on (``parent_version``, hall/services/tickets/record.py), and on a
+village point's ticket also the event it was built on, by hash (``parent_head``, hall/services/tickets/lineage.py).
+On one database the compare-and-set lets one of two competing actions win and the other is told at once. Between a
+hall and a village laptop both actions are already committed, each on its own chain, before either node sees the
+other: both must be kept (nothing lost) and neither may silently win. So a foreign ticket event goes through the
+*gate* (:func:`admit`) rather than straight to its projector:
 
-- its parent is the ticket's version: it applies as usual;
 - the ticket has an open conflict: it is held (``sync_held_events``, status ``held``), not applied. (No node
   writes on a frozen ticket — every action, print and recomputation leaves it out — so what arrives while it is
   frozen was written before its node knew of the conflict, and is held on both nodes alike);
-- its parent is older than the ticket's version: a fork. The events that moved the ticket on from that parent
-  (the rival branch) and this one are held, a conflict record is written, keyed by the ticket, the parent and the
-  sorted pair of the two branches' first event hashes, and the ticket is projected again from its events without
-  the held ones (:func:`reproject`) — it is frozen at the fork point. The same two events make the same record on
-  either node, whichever arrives first, and a replay (``ledger check`` / rebuild) derives it again the same way;
-- after a resolution, an event of the branch that was not kept that does not fit the ticket's version is kept as
-  ``lost`` (未生效) under that conflict.
+- its ``parent_head`` is the ticket's head (its last effective version-moving event, of those stored before it): it
+  applies as usual;
+- its ``parent_head`` does not take effect (an event of a branch a resolution did not keep, or one already lost):
+  it is kept as ``lost`` (未生效) under that event's conflict — whatever integer it names, which after a fork the
+  kept branch may well have reached too;
+- its ``parent_head`` is an effective event another event moved the ticket on from: a fork. That event and its
+  node's later events on the ticket (the rival branch) and this one are held, a conflict record is written, keyed
+  by the ticket, the parent version and the sorted pair of the two branches' first event hashes, and the ticket
+  is projected again from its events without the held ones (:func:`reproject`) — it is frozen at the fork point.
+  The same two events make the same record on either node, whichever arrives first, and a replay (``ledger check``
+  / rebuild) derives it again the same way.
+
+An event without ``parent_head`` (written before it existed) is judged by its integer as before: its parent is the
+ticket's version, it applies; older, a fork; after a resolution, one of the branch that was not kept that does not
+fit the ticket's version is kept as ``lost``.
 
 Only the manager (or the administrator) resolves a conflict: one ``sync.conflict_resolved`` event on the hall's
 chain, naming the kept node (or none) and the reason. Its projector releases the kept branch's held events, marks
