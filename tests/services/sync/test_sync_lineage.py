@@ -125,21 +125,22 @@ VILLAGE_BRANCH = ("start", "pause", "resume", "withdraw")
 def plans(draw):
     """Two branches off one version (the hall's m events, the village's n, each written before its node hears of
     the other's), the village's events sent in bundles cut at random, the resolution after a random one of them
-    (or never), and the laptop perhaps taking a return bundle before the resolution."""
+    (or never), the laptop perhaps taking a return bundle before the resolution, and perhaps acting on the ticket
+    once more after it took the resolution."""
     m = draw(st.integers(1, 4))
     n = draw(st.integers(1, 4))
     cuts = [*sorted(draw(st.sets(st.integers(1, n - 1), max_size=n - 1)) if n > 1 else set()), n]
     keep = draw(st.sampled_from(("hall", "village", "none", None)))
     after = draw(st.integers(0, len(cuts) - 1))  # the resolution follows the import of that bundle
     early = draw(st.none() | st.integers(-1, len(cuts) - 1))  # a return bundle taken after that import
-    return m, n, cuts, keep, after, early
+    return m, n, cuts, keep, after, early, draw(st.booleans())
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plan=plans())
-@example(plan=(1, 2, [1, 2], "hall", 0, None))  # the blind spot: the village's second event after the resolution
+@example(plan=(1, 2, [1, 2], "hall", 0, None, True))  # the blind spot: the village's second event after the resolution
 def test_any_interleaving_of_two_branches_converges_and_keeps_only_the_kept_branch(base, tmp_path_factory, plan):
-    m, n, cuts, keep, after, early = plan
+    m, n, cuts, keep, after, early, later = plan
     tmp = tmp_path_factory.mktemp("plan")
     hall, lap, number = _copy(base["hall"], tmp / "hall"), _copy(base["lap"], tmp / "lap"), base["number"]
     for i, action in enumerate(HALL_BRANCH[:m]):
@@ -159,10 +160,17 @@ def test_any_interleaving_of_two_branches_converges_and_keeps_only_the_kept_bran
     if early_back is not None:
         ok(cli(lap, "sync", "import", str(early_back)))
     ok(cli(lap, "sync", "import", str(_export(hall, tmp / "back.hallsync", "001"))))
+    # After the laptop took the resolution, a new action of the village is built on what was kept: it applies.
+    state = ticket_row(lap, number)[2]
+    again = {"accepted": "withdraw", "in_progress": "withdraw", "closed_approved": "deliver"}.get(state) \
+        if later and keep is not None else None
+    if again:
+        act(lap, number, again, DAY + timedelta(hours=2))
     ok(cli(hall, "sync", "import", str(_export(lap, tmp / "last.hallsync"))))
 
     assert ticket_row(hall, number) == ticket_row(lap, number)
     assert ticket_digest(hall, number) == ticket_digest(lap, number)
+    assert ticket_digest(hall, number)[1]["sync_conflicts"] == 1
     hall_view, lap_view = _statuses(hall, number), _statuses(lap, number)
     assert sorted(hall_view) == sorted(lap_view)
     with at_rest.connect(lap / "hall.sqlite3") as c:
@@ -170,6 +178,9 @@ def test_any_interleaving_of_two_branches_converges_and_keeps_only_the_kept_bran
     # Every event after the intake is on one of the two branches (the close's follow-up on the hall's).
     branch = [("village" if node == village_node else "hall", status) for type_, node, status in hall_view
               if type_ not in ("ticket.received", conflicts.RESOLVED)]
+    if again:
+        assert branch.pop() == ("village", "applied")
+        assert ticket_row(hall, number)[2] == {"withdraw": "withdrawn", "deliver": "delivered"}[again]
     assert len(branch) == m + n + (m == 4)
     for side, status in branch:
         if keep is None:
