@@ -62,10 +62,14 @@ def head(conn: Connection, ticket_uid: str, *, before: int | None = None) -> str
     ``before``: what the sync gate saw when that event arrived, at import and at every replay alike)."""
     stmt, params = (_HEAD, {"uid": ticket_uid}) if before is None else \
         (_HEAD_BEFORE, {"uid": ticket_uid, "before": before})
-    for _id, digest, type_, payload in conn.execute(stmt, params):
-        if moves_version(type_, json.loads(payload)):
-            return str(digest)
-    return None
+    result = conn.execute(stmt, params)
+    try:
+        for _id, digest, type_, payload in result:  # newest first: almost always the first row
+            if moves_version(type_, json.loads(payload)):
+                return str(digest)
+        return None
+    finally:
+        result.close()  # the rest unread
 
 
 def open_heads(conn: Connection, ticket_uids: Collection[str]) -> dict[str, str]:
