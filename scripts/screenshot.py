@@ -81,7 +81,8 @@ def main() -> int:
                      **{n: (lambda w, n=n: admin_stage(n, w)) for n in ADMIN_STAGES},
                      "catalog-warnings": lambda w: w.open_catalog_view().view.only_flagged.setChecked(True),
                      "extend": stage_extend,
-                     "conflict": stage_conflict}[args.what]
+                     "conflict": stage_conflict,
+                     "conflict-resolved": lambda w: stage_conflict(w, resolved=True)}[args.what]
             QTimer.singleShot(300, lambda: stage(win))
     elif args.what in ("inspector", "inspector-case"):
         from datetime import date
@@ -121,7 +122,7 @@ def main() -> int:
 
 WINDOW_STAGES = ("intake", "queue", "history", "ticket", "preview", "dashboard", "stats", "registers", "calendar",
                  "hall-info", "staff", "detail-action", "action-error", "lock", "petition", "reception", "sync", "join",
-                 "conflict", "catalog-warnings", "extend")
+                 "conflict", "conflict-resolved", "catalog-warnings", "extend")
 
 
 def _a_ticket(win, state: str = "supplement") -> str | None:  # type: ignore[no-untyped-def]
@@ -364,12 +365,13 @@ def stage_extend(win) -> None:  # type: ignore[no-untyped-def]
         dlg.accept()  # refused: the reason is shown above the buttons, everything typed stays
 
     QTimer.singleShot(200, show)
-def stage_conflict(win) -> None:  # type: ignore[no-untyped-def]
-    """The detail of a ticket in sync conflict (the demo walkthrough leaves one open): both branches side by side."""
+def stage_conflict(win, resolved: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """The detail of a ticket in sync conflict (the demo walkthrough leaves one open): both branches side by side.
+    ``resolved``: the newest resolved one instead (the branch not kept labelled 未生效)."""
     from hall.services.sync import conflicts
 
     with win.ctx.db.reading() as s:
-        found = conflicts.listing(s)
+        found = [c for c in conflicts.listing(s, open_only=not resolved) if not resolved or not c.is_open]
     if not found:
         return
     dlg = win.open_ticket(found[0].number)

@@ -42,7 +42,8 @@ from hall.services.calendar.deadlines import ClockEvent, LimitRule, recompute
 from hall.services.calendar.workdays import WorkCalendar
 from hall.services.cases import rederive
 from hall.services.storage import ledger
-from hall.services.tickets.record import PARENT, by_uid, frozen_uids, touch
+from hall.services.tickets import lineage
+from hall.services.tickets.record import PARENT, PARENT_HEAD, by_uid, frozen_uids, touch
 
 Progress = Callable[[int, int, str], None]  # (done, total, what is being done), as hall.ui.background reports it
 
@@ -139,11 +140,13 @@ def recompute_open(session: Session, actor: Actor, *, since: date, why: str,
     changes.sort()  # ticket order, as one event after another has always been written
     total = len(changes)
     report(0, total, "记录期限变化")
+    # A village ticket's event also names its parent by hash, as every action's does (tickets/lineage.py).
+    named = lineage.open_heads(conn, [c[1] for c in changes])
     for start in range(0, total, WRITE_CHUNK):
         part = changes[start:start + WRITE_CHUNK]
         ledger.append_many(session, actor, DEADLINE_CHANGED, [
             ({"old": old, "new": new, "old_provisional": old_prov, "new_provisional": new_prov, "why": why,
-              PARENT: parent}, uid)
+              PARENT: parent, **({PARENT_HEAD: named[uid]} if uid in named else {})}, uid)
             for _id, uid, _number, old, new, old_prov, new_prov, parent in part
         ])
         report(start + len(part), total, "记录期限变化")

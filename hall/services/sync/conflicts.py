@@ -1,22 +1,30 @@
-"""同步冲突: two nodes acted on one ticket from the same parent version — derived, frozen, shown, resolved.
+"""同步冲突: two nodes acted on one ticket from the same parent — derived, frozen, shown, resolved.
 
-Every ticket event names the version it was based on (``parent_version``, hall/services/tickets/record.py). On one
-database the compare-and-set lets one of two competing actions win and the other is told at once. Between a hall
-and a village laptop both actions are already committed, each on its own chain, before either node sees the other:
-both must be kept (nothing lost) and neither may silently win. So a foreign ticket event goes through the *gate*
-(:func:`admit`) rather than straight to its projector:
+Every ticket event names the version it was based on (``parent_version``, hall/services/tickets/record.py), and on a
+village point's ticket also the event it was built on, by hash (``parent_head``, hall/services/tickets/lineage.py).
+On one database the compare-and-set lets one of two competing actions win and the other is told at once. Between a
+hall and a village laptop both actions are already committed, each on its own chain, before either node sees the
+other: both must be kept (nothing lost) and neither may silently win. So a foreign ticket event goes through the
+*gate* (:func:`admit`) rather than straight to its projector:
 
-- its parent is the ticket's version: it applies as usual;
 - the ticket has an open conflict: it is held (``sync_held_events``, status ``held``), not applied. (No node
   writes on a frozen ticket — every action, print and recomputation leaves it out — so what arrives while it is
   frozen was written before its node knew of the conflict, and is held on both nodes alike);
-- its parent is older than the ticket's version: a fork. The events that moved the ticket on from that parent
-  (the rival branch) and this one are held, a conflict record is written, keyed by the ticket, the parent and the
-  sorted pair of the two branches' first event hashes, and the ticket is projected again from its events without
-  the held ones (:func:`reproject`) — it is frozen at the fork point. The same two events make the same record on
-  either node, whichever arrives first, and a replay (``ledger check`` / rebuild) derives it again the same way;
-- after a resolution, an event of the branch that was not kept that does not fit the ticket's version is kept as
-  ``lost`` (未生效) under that conflict.
+- its ``parent_head`` is the ticket's head (its last effective version-moving event, of those stored before it): it
+  applies as usual;
+- its ``parent_head`` does not take effect (an event of a branch a resolution did not keep, or one already lost):
+  it is kept as ``lost`` (未生效) under that event's conflict — whatever integer it names, which after a fork the
+  kept branch may well have reached too;
+- its ``parent_head`` is an effective event another event moved the ticket on from: a fork. That event and its
+  node's later events on the ticket (the rival branch) and this one are held, a conflict record is written, keyed
+  by the ticket, the parent version and the sorted pair of the two branches' first event hashes, and the ticket
+  is projected again from its events without the held ones (:func:`reproject`) — it is frozen at the fork point.
+  The same two events make the same record on either node, whichever arrives first, and a replay (``ledger check``
+  / rebuild) derives it again the same way.
+
+An event without ``parent_head`` (written before it existed) is judged by its integer as before: its parent is the
+ticket's version, it applies; older, a fork; after a resolution, one of the branch that was not kept that does not
+fit the ticket's version is kept as ``lost``.
 
 Only the manager (or the administrator) resolves a conflict: one ``sync.conflict_resolved`` event on the hall's
 chain, naming the kept node (or none) and the reason. Its projector releases the kept branch's held events, marks
@@ -47,7 +55,8 @@ from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text
 from hall.services.storage import ledger
-from hall.services.tickets.record import EVENT_LABELS, FROZEN_MESSAGE, PARENT, describe
+from hall.services.tickets import lineage
+from hall.services.tickets.record import EVENT_LABELS, FROZEN_MESSAGE, PARENT, PARENT_HEAD, describe
 
 RESOLVED = "sync.conflict_resolved"
 KEEP_CHOICES = ("hall", "village", "none")
@@ -98,8 +107,15 @@ def admit(session: Session, row: Mapping[str, Any], payload: dict[str, Any]) -> 
         return "held"
     parent = payload.get(PARENT)
     version = conn.scalar(select(_T.c.version).where(_T.c.uid == uid))
-    if parent is None or version is None or version == parent:
+    if parent is None or version is None:
         _apply(session, row, payload)  # (no ticket: its projector says so, as without the gate)
+        return "applied"
+    named = payload.get(PARENT_HEAD)
+    if named is not None:
+        return _by_lineage(session, row, payload, named)
+    # Written without a parent_head (before it existed, or by the demo's stand-in for a laptop): by the integer.
+    if version == parent:
+        _apply(session, row, payload)
         return "applied"
     for c in conn.execute(select(_C).where(_C.c.ticket_uid == uid, _C.c.state == "resolved",
                                            _C.c.parent_version <= parent)).mappings():
@@ -110,6 +126,40 @@ def admit(session: Session, row: Mapping[str, Any], payload: dict[str, Any]) -> 
     if not rivals:
         raise ConflictError(f"办件 {uid} 的事件（{EVENT_LABELS.get(row['type'], row['type'])}）基于本机没有的办件"
                             f"版本 {parent}（本机为 {version}）：缺少前序事件")
+    return _fork(session, row, parent, rivals)
+
+
+def _by_lineage(session: Session, row: Mapping[str, Any], payload: dict[str, Any], named: str) -> str:
+    """The gate for an event naming its parent by hash (hall/services/tickets/lineage.py), on a ticket with no
+    open conflict: it fits when its parent is the ticket's effective head; it is lost when its parent does not take
+    effect (a branch a resolution did not keep, or an event already lost there); otherwise its parent is an
+    effective event another event moved the ticket on from: a fork."""
+    uid = row["ticket_uid"]
+    conn = session.connection()
+    if named == lineage.head(conn, uid, before=row["id"]):
+        _apply(session, row, payload)
+        return "applied"
+    base = conn.execute(select(_E.c.id, _E.c.event_id).where(_E.c.ticket_uid == uid, _E.c.hash == named,
+                                                             _E.c.id < row["id"])).first()
+    if base is None:
+        raise ConflictError(f"办件 {uid} 的事件（{EVENT_LABELS.get(row['type'], row['type'])}）基于本机没有的"
+                            f"办件事件 {named[:12]}：缺少前序事件")
+    gone = conn.execute(select(_HELD.c.conflict_id).where(_HELD.c.event_id == base.event_id)).first()
+    if gone is not None:
+        # Held rows outlive only a resolved conflict's lost events (an open conflict holds the event above).
+        _hold(conn, row, gone.conflict_id, "lost")
+        return "lost"
+    rivals = _rivals_after(conn, uid, base.id, row["id"])
+    if not rivals:  # its parent is effective but not the head: something moved the ticket on from it
+        raise ConflictError(f"办件 {uid} 的事件 {named[:12]} 之后没有生效的办理，但它不是办件当前的版本")
+    return _fork(session, row, payload[PARENT], rivals)
+
+
+def _fork(session: Session, row: Mapping[str, Any], parent: int, rivals: list[dict[str, Any]]) -> str:
+    """A conflict between ``row`` and the rival branch (its first event and that node's later ones): both held,
+    the record written, the ticket projected again without them (frozen at the fork point)."""
+    conn = session.connection()
+    uid = row["ticket_uid"]
     first = rivals[0]
     (hash_a, node_a, ev_a, at_a), (hash_b, node_b, ev_b, at_b) = sorted([
         (first["hash"], first["node_id"], first["event_id"], first["occurred_at"]),
@@ -151,11 +201,25 @@ def conflict_key(ticket_uid: str, parent: int, hash_a: str, hash_b: str) -> str:
 
 def _apply(session: Session, row: Mapping[str, Any], payload: dict[str, Any]) -> None:
     ledger.project(session, [row], [payload])
+    # Written now: an import expires the session after its gated events, which would drop what a projector only
+    # changed on a loaded object (its version moves in SQL at once, so the row would be half applied).
+    session.flush()
 
 
 def _hold(conn: Connection, row: Mapping[str, Any], conflict_id: str, status: str) -> None:
     conn.execute(_HELD.insert(), {"event_id": row["event_id"], "ticket_uid": row["ticket_uid"],
                                   "conflict_id": conflict_id, "node_id": row["node_id"], "status": status})
+
+
+def _rivals_after(conn: Connection, uid: str, base: int, before: int) -> list[dict[str, Any]]:
+    """The other side of a fork off the effective event of local id ``base``: the first effective version-moving
+    event after it (the one that moved the ticket on from it: effective events form one line) and every later
+    effective event of the same node on the ticket, as :func:`_rival_branch` picks them."""
+    rows = [r for r in _effective(conn, uid, before - 1) if r["id"] > base]
+    for i, r in enumerate(rows):
+        if lineage.moves_version(r["type"], json.loads(r["payload"])):
+            return [x for x in rows[i:] if x["node_id"] == r["node_id"]]
+    return []
 
 
 def _effective(conn: Connection, uid: str, upto: int) -> list[dict[str, Any]]:

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from hall.models import Ticket
 from hall.services.base.masking import mask_id_for_clerk
-
-HALL_POINT = "000"
+from hall.services.tickets.lineage import HALL_POINT
 
 
 @dataclass(frozen=True)

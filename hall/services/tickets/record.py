@@ -9,7 +9,9 @@ exactly one may win. Three things together make sure of it, on either database:
   on PostgreSQL, so a second counter waits for the first to commit and then reads what it left; SQLite's
   ``BEGIN IMMEDIATE`` already keeps every other writer out) and checks the version the clerk saw
   (:func:`check_version`);
-- its event names the ticket version it was based on, ``parent_version`` in the payload (:func:`append_event`);
+- its event names the ticket version it was based on, ``parent_version`` in the payload (:func:`append_event`),
+  and on a village point's ticket also the event it was built on, ``parent_head`` (hall/services/tickets/lineage.py:
+  what the sync conflict gate compares, since two nodes' branches reach the same integers);
 - the projector applies it as a compare-and-set on that version in SQL (:func:`touch`): an event whose parent is
   no longer the ticket's version changes nothing and raises :class:`ConflictError`, so a path that forgot the lock
   still cannot record a lost update. Events written before parents were recorded carry none and replay as they
@@ -39,6 +41,7 @@ from hall.services.base.states import KIND_LABELS, STATE_LABELS
 from hall.services.base.validators import free_text, parse_key
 from hall.services.calendar import clock
 from hall.services.storage import ledger
+from hall.services.tickets import lineage
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,8 @@ def _editable(session: Session, actor: Actor, number: str, what: str, expected_v
 
 
 # ------------------------------------------------------------------------------ per-ticket concurrency
-PARENT = "parent_version"  # the payload key naming the ticket version an event was based on
+PARENT = lineage.PARENT  # the payload key naming the ticket version an event was based on
+PARENT_HEAD = lineage.PARENT_HEAD  # ... and the event it was built on, by hash (a village point's tickets)
 
 
 def check_version(session: Session, t: Ticket, expected_version: int | None, now: datetime | None = None) -> None:
@@ -257,12 +261,17 @@ def changed_meanwhile(session: Session, ticket_uid: str | None, now: datetime | 
 def append_event(session: Session, actor: Actor, t: Ticket, type: str, payload: dict[str, Any], *,
                  at: datetime | None = None) -> Event:
     """Append an event that changes ticket ``t``, naming the version it was based on (its parent): the version
-    this transaction loaded and checked, or moved on to with an earlier event of its own. A ticket frozen by a
-    sync conflict (hall/services/sync/conflicts.py) takes no action until the manager has resolved it: refused by
+    this transaction loaded and checked, or moved on to with an earlier event of its own. On a ticket that can
+    have another node's events too (a village point's) it also names that parent by content: the hash of the
+    ticket's effective head (hall/services/tickets/lineage.py), one indexed query. A ticket frozen by a sync
+    conflict (hall/services/sync/conflicts.py) takes no action until the manager has resolved it: refused by
     ``ledger.append`` itself, before anything is written."""
-    return ledger.append(session, actor, type, {**payload, PARENT: t.version}, ticket_uid=t.uid, at=at)
-
-
+    parents: dict[str, Any] = {PARENT: t.version}
+    if lineage.may_fork(t.intake_point):
+        named = lineage.head(session.connection(), t.uid)
+        if named is not None:
+            parents[PARENT_HEAD] = named
+    return ledger.append(session, actor, type, {**payload, **parents}, ticket_uid=t.uid, at=at)
 
 
 FROZEN_MESSAGE = ledger.FROZEN_MESSAGE

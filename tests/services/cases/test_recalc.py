@@ -62,6 +62,34 @@ def test_a_local_holiday_pushes_open_deadlines(hall_db, people):
     assert moved == [(number, date(2026, 6, 8), date(2026, 6, 9))]
 
 
+
+def test_a_village_tickets_deadline_change_names_its_parent_by_hash_and_a_hall_tickets_does_not(hall_db, people):
+    """The recomputation writes on a village ticket as every action does (hall/services/tickets/lineage.py): its
+    event names the ticket's head by hash, and the next action builds on it; a hall ticket's carries the integer."""
+    from sqlalchemy import select
+
+    from hall.models import Event
+    from hall.services.cases import workflow
+
+    village = _accept(hall_db, people["v01"], "03", datetime(2026, 6, 1, 9))
+    hall = _accept(hall_db, people["m01"], "03", datetime(2026, 6, 1, 9, 5))
+    with hall_db.db.transaction() as s:
+        _changed, moved = recalc.add_local_holiday(s, people["admin"], date(2026, 6, 3), "三月三（测试）")
+        assert {m[0] for m in moved} == {village, hall}
+    with hall_db.db.transaction() as s:
+        workflow.start(s, people["v01"], village, now=datetime(2026, 6, 4, 9))
+    with hall_db.db.reading() as s:
+        def events(number):
+            uid = tickets.get(s, number).uid
+            return [(e.type, e.hash, ledger.load_payload(e)) for e in s.scalars(
+                select(Event).where(Event.ticket_uid == uid).order_by(Event.id))]
+
+        (_r, received, _), (_d, moved_by, p), (_s, _h, started) = events(village)
+        assert p[tickets.PARENT_HEAD] == received and started[tickets.PARENT_HEAD] == moved_by
+        assert [(t, tickets.PARENT_HEAD in q, q.get(tickets.PARENT)) for t, _h, q in events(hall)] == [
+            ("ticket.received", False, None), ("ticket.deadline_changed", False, 1)]
+
+
 # ------------------------------------------------------------------------------ set-based path vs one by one
 AT = datetime(2026, 12, 20, 10, 30, 5, 123456)
 

@@ -161,6 +161,12 @@ def act(data_dir: Path, number: str, action: str, at: datetime = datetime(2026, 
                 workflow.close(s, opened.system, number, "approved", "准予办理", now=at)
             elif action == "withdraw":
                 workflow.withdraw(s, opened.system, number, "申请人撤回申请", now=at)
+            elif action == "pause":
+                workflow.pause(s, opened.system, number, "等待申请人补正材料", now=at)
+            elif action == "resume":
+                workflow.resume(s, opened.system, number, now=at)
+            elif action == "deliver":
+                workflow.deliver(s, opened.system, number, "村代办员代送", "张三", now=at)
             else:
                 raise ValueError(action)
     finally:
@@ -172,3 +178,39 @@ def ticket_row(data_dir: Path, number: str) -> tuple:
     with at_rest.connect(data_dir / "hall.sqlite3") as c:
         return c.execute("SELECT uid, number, state, is_open, closed_at, result, version, due_date, accepted_on "
                          "FROM tickets WHERE number = ?", (number,)).fetchone()
+
+
+def ticket_digest(data_dir: Path, number: str) -> tuple[str, dict[str, int]]:
+    """One SHA-256 over every current-state row of ticket ``number`` at this node (the ticket, what its events
+    created, its sync conflicts and held events), by natural key as ``ledger digest`` hashes them: what two nodes
+    that share the ticket must agree on. Also the rows per table (a digest of nothing agrees too easily)."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from hall.models import Ticket
+    from hall.models.sync import SyncConflict, SyncHeldEvent
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+    from hall.services.storage import projection_keys
+    from hall.services.sync import conflicts
+
+    opened = open_hall(Paths.resolve(data_dir))
+    try:
+        with opened.db.reading() as s:
+            uid = s.scalar(select(Ticket.uid).where(Ticket.number == number))
+            conn = s.connection()
+            h, counts = hashlib.sha256(), {}
+            tables = [Ticket.__table__, *conflicts.ticket_tables(), SyncConflict.__table__, SyncHeldEvent.__table__]
+            for table in sorted({t.name: t for t in tables}.values(), key=lambda t: t.name):
+                columns = projection_keys.compared_columns(table)
+                at = columns.index("uid" if table.name == "tickets" else "ticket_uid")
+                n = 0
+                for key, values in projection_keys.rows(conn, table):
+                    if values[at] == uid:
+                        h.update(projection_keys.line(table.name, columns, key, values).encode() + b"\n")
+                        n += 1
+                counts[table.name] = n
+            return h.hexdigest(), counts
+    finally:
+        opened.db.dispose()
