@@ -62,6 +62,15 @@ _C = SyncConflict.__table__
 _CHUNK = 500
 
 
+class MissingParent(ConflictError):
+    """A ticket event based on a version of its ticket this node does not hold yet (and no rival branch explains
+    it): a sync import parks it until the events that make that version arrive (hall/services/sync/parking.py)."""
+
+    def __init__(self, message: str, waits_for: str) -> None:
+        super().__init__(message)
+        self.waits_for = waits_for
+
+
 # ------------------------------------------------------------------------------------------ which events are gated
 def gated_in_import(session: Session, sender: str, rows: Iterable[Mapping[str, Any]]) -> set[str]:
     """The tickets of an import's new ``rows`` whose events go through the gate: those that already have events of
@@ -108,8 +117,8 @@ def admit(session: Session, row: Mapping[str, Any], payload: dict[str, Any]) -> 
             return "lost"
     rivals = _rival_branch(conn, uid, row["id"], parent)
     if not rivals:
-        raise ConflictError(f"办件 {uid} 的事件（{EVENT_LABELS.get(row['type'], row['type'])}）基于本机没有的办件"
-                            f"版本 {parent}（本机为 {version}）：缺少前序事件")
+        raise MissingParent(f"办件 {uid} 的事件（{EVENT_LABELS.get(row['type'], row['type'])}）基于本机没有的办件"
+                            f"版本 {parent}（本机为 {version}）：缺少前序事件", f"办件 {uid[:8]} 的第 {parent} 版")
     first = rivals[0]
     (hash_a, node_a, ev_a, at_a), (hash_b, node_b, ev_b, at_b) = sorted([
         (first["hash"], first["node_id"], first["event_id"], first["occurred_at"]),
