@@ -238,12 +238,14 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
                         released=done.released, waiting=done.waiting, applied=tuple(done.applied))
 
 
-def retry_parked(session: Session, keys: NodeKeys, sender: str, bundle_id: str = "") -> ImportResult:
-    """Try the parked events again without a bundle (a file imported before, once more)."""
+def retry_parked(session: Session, keys: NodeKeys, opened: Opened, sender: str,
+                 bundle_id: str = "") -> ImportResult:
+    """A file imported before, once more: nothing of it is stored again, but the parked events are tried again
+    (as after every import) and its events that still wait are counted."""
     done = parking.settle(session, lambda node, rows: _store(session, node, rows), sender=sender,
-                          bundle_id=bundle_id, incoming=[], sparse=keys.role == "laptop")
-    return ImportResult(sender, 0, len(done.applied), 0, released=done.released, waiting=done.waiting,
-                        applied=tuple(done.applied))
+                          bundle_id=bundle_id, incoming=[], arrived=opened.events, sparse=keys.role == "laptop")
+    return ImportResult(sender, len(opened.events), len(done.applied), 0, parked=done.parked,
+                        released=done.released, waiting=done.waiting, applied=tuple(done.applied))
 
 
 def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:

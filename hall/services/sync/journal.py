@@ -149,7 +149,8 @@ class Imported:
 
     def _message(self) -> str:
         if not self.new_events and self.parked:
-            return f"已导入 0 条（文件共 {self.received} 条）"
+            again = "该同步文件已导入过：" if self.seen_before else ""
+            return f"{again}已导入 0 条（文件共 {self.received} 条）"
         if not self.new_events and self.seen_before:
             return f"该同步文件已导入过，没有变化：文件中 {self.received} 条事件本机都已有，未做任何更改"
         if not self.new_events:
@@ -174,7 +175,7 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
     opened, sender = exchange.read(keys, data, session)
     digest = bundle_id(data)
     if _seen(session, digest):
-        result = exchange.retry_parked(session, keys, sender, digest)
+        result = exchange.retry_parked(session, keys, opened, sender, digest)
     else:
         result = exchange.apply_opened(session, actor, keys, opened, sender, bundle_id=digest)
     for e in result.applied:  # what the screens of this program learn when it commits (the events came in verbatim)

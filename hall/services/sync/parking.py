@@ -28,7 +28,7 @@ the import is refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -119,7 +119,7 @@ def _fork(node: str, seq: int, what: str) -> BundleRejected:
 
 
 def settle(session: Session, store: Store, *, sender: str, bundle_id: str, incoming: list[dict[str, Any]],
-           arrived: Iterable[dict[str, Any]] = (), sparse: bool) -> Outcome:
+           arrived: list[dict[str, Any]] | tuple[()] = (), sparse: bool) -> Outcome:
     """Apply what of ``incoming`` (the bundle's verified events not stored yet) and of the parked rows can apply,
     chain by chain in chain order, until nothing more does; park the rest. ``arrived``: every event of the bundle,
     compared with the parked row of its place (identical, or the import is refused as a fork)."""
@@ -152,7 +152,7 @@ def settle(session: Session, store: Store, *, sender: str, bundle_id: str, incom
             progress = progress or bool(done)
     out.released = sum(1 for e in out.applied if _key(e) in parked)
     _write(session, parked, pool, reasons, old_reasons, sender=sender, bundle_id=bundle_id)
-    incoming_keys = {_key(e) for e in incoming}
+    incoming_keys = {_key(e) for e in (*incoming, *arrived)}
     out.parked = sum(1 for k in pool if k in incoming_keys)
     out.waits = summary(session)
     return out
