@@ -297,6 +297,7 @@ def _through_gate(session: Session, sender: str, rows: list[dict[str, Any]],
             conflicts.admit(session, {**r, "id": ids[r["seq"]]}, json.loads(r["payload"]))
         except (HallError, ValueError, KeyError) as exc:
             raise failed(r, exc) from exc
+    session.flush()  # the last event's ORM changes (a new owner …) reach the row before the session forgets them
     session.expire_all()
 
 
@@ -389,7 +390,8 @@ def _check_chain(session: Session, node: str, events: list[dict[str, Any]], spar
                              "（旧文件被重放）", "replay")
     # A segment that does not connect to the stored head (yet) is placed by parking.settle: it waits for what is
     # missing, or is a fork when it claims the next place with another link.
-    new = [e for e in events if e["seq"] > head_seq]
+    # (On a chain held in part, an earlier event not held yet is new too: it may be what a parked one waits for.)
+    new = [e for e in events if e["seq"] > head_seq or (sparse and e["seq"] not in stored)]
     if new and events[0]["seq"] == 1 and not sparse and events[0]["prev_hash"] != ledger.GENESIS:
         raise BundleRejected("链的第一条事件前一哈希不符")
     return new

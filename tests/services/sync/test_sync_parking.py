@@ -273,3 +273,61 @@ def test_a_replacement_laptop_keeps_the_halls_events_on_a_ticket_it_does_not_hol
     assert "哈希链全部相符" in ok(cli(new, "ledger", "verify")).out
     assert "所有表一致" in ok(cli(new, "ledger", "check", "--quiet")).out
     assert "等待办件" in ok(cli(new, "sync", "parked")).out
+
+
+def test_the_halls_event_naming_a_staff_member_the_laptop_lacks_waits_for_that_staff_member(world, tmp_path):
+    """The hall adds village staff for point 002 and hands one of that village's tickets to them. A return file
+    that carries the hand-over but not the staff member (the hall's chain reaches a laptop only in part): the
+    hand-over waits for that person; the next full return file brings them and the hand-over applies — the same
+    state as a laptop that took only the full file."""
+    from sqlalchemy import select
+
+    from hall.models import Ticket
+    from hall.services.cases import workflow
+    from hall.services.people import staff
+
+    hall = hall_copy(world, "staffwait")
+    lap = tmp_path / "lap002"
+    shutil.copytree(world["laps"]["002"], lap)
+    twin = tmp_path / "twin002"
+    shutil.copytree(world["laps"]["002"], twin)
+    bundle_002 = tmp_path / "002.hallsync"
+    ok(cli(lap, "sync", "export", "--out", str(bundle_002)))
+    ok(cli(hall, "sync", "import", str(bundle_002)))
+    ok(cli(hall, "staff", "add", "--no", "v22", "--name", "钱村", "--role", "village", "--point", "002",
+           "--password", "village-pass"))
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        with opened.db.transaction() as s:
+            t = s.scalars(select(Ticket).where(Ticket.intake_point == "002", Ticket.state == "accepted")
+                          .order_by(Ticket.number)).first()
+            person = staff.by_number(s, "v22")
+            workflow.reassign_event(s, opened.system, t, person.id, "交由村代办员跟进", datetime(2026, 3, 4, 9, 0))
+            t_uid = t.uid
+            full = exchange.relayed_events(s, world["hall_keys"].node_id, "002")
+    finally:
+        opened.db.dispose()
+    lap_keys = keys.load(lap)
+    partial = [e for e in full if not e["type"].startswith("staff.")]
+    assert len(partial) < len(full) and partial[-1]["type"] == "ticket.reassigned"
+
+    def sealed(events: list[dict]) -> Path:
+        path = tmp_path / f"back{len(events)}.hallsync"
+        m = exchange.manifest(world["hall_keys"], lap_keys.node_id, "bundle", events, {})
+        path.write_bytes(bundle.seal(world["hall_keys"], lap_keys.box_key, m, events))
+        return path
+
+    early = ok(cli(lap, "sync", "import", str(sealed(partial))))
+    assert "暂存 1 条" in early.out and "等待工作人员" in early.out, early.out
+    assert _parked(lap) == 1
+    late = ok(cli(lap, "sync", "import", str(sealed(full))))
+    assert "其中 1 条是此前暂存、现已补齐的" in late.out, late.out
+    assert _parked(lap) == 0
+    ok(cli(twin, "sync", "import", str(sealed(full))))
+    assert digest(lap) == digest(twin)
+    with at_rest.connect(lap / "hall.sqlite3") as c:
+        owner = c.execute("SELECT s.staff_no FROM tickets t JOIN staff s ON s.id = t.owner_id "
+                          "WHERE t.uid = ?", (t_uid,)).fetchone()
+    assert owner == ("v22",)
+    assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
+    assert "哈希链全部相符" in ok(cli(lap, "ledger", "verify")).out
