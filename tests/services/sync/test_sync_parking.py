@@ -123,6 +123,23 @@ def test_a_file_once_more_while_it_waits_changes_nothing(world):
     assert digest(hall) == world["empty"]
 
 
+def test_ledger_check_and_rebuild_leave_the_waiting_events_alone(world):
+    """``sync_parked`` is not ledger state: a check finds every table consistent with the events, a rebuild keeps
+    the parked rows as they were, and the earlier file still completes them afterwards."""
+    hall = hall_copy(world, "rebuild")
+    ok(cli(hall, "sync", "import", str(world["second"])))
+    with at_rest.connect(hall / "hall.sqlite3") as c:
+        before = c.execute("SELECT event_id, hash, reason FROM sync_parked ORDER BY seq").fetchall()
+    assert before
+    assert "所有表一致" in ok(cli(hall, "ledger", "check", "--quiet")).out
+    ok(cli(hall, "ledger", "rebuild", "--quiet"))
+    with at_rest.connect(hall / "hall.sqlite3") as c:
+        assert c.execute("SELECT event_id, hash, reason FROM sync_parked ORDER BY seq").fetchall() == before
+    assert digest(hall) == world["empty"]
+    ok(cli(hall, "sync", "import", str(world["first"])))
+    assert _parked(hall) == 0
+
+
 def _import(opened, hall_keys, data: bytes) -> journal.Imported:
     with opened.db.transaction() as s:
         return journal.import_bundle(s, opened.system, hall_keys, data)
