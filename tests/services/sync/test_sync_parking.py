@@ -348,3 +348,48 @@ def test_the_halls_event_naming_a_staff_member_the_laptop_lacks_waits_for_that_s
     assert owner == ("v22",)
     assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
     assert "哈希链全部相符" in ok(cli(lap, "ledger", "verify")).out
+
+
+def test_the_halls_ticket_event_based_on_a_version_the_laptop_lacks_waits_for_it(world, tmp_path):
+    """The hall starts and then closes a village ticket; a return file with the closing but not the start: the
+    closing (based on the started version) waits for that version, and the ticket's later events with it — not
+    refused, not made a conflict — and the full file completes them."""
+    hall = hall_copy(world, "parentwait")
+    lap = tmp_path / "lap003"
+    shutil.copytree(world["laps"]["003"], lap)
+    b = tmp_path / "003.hallsync"
+    ok(cli(lap, "sync", "export", "--out", str(b)))
+    ok(cli(hall, "sync", "import", str(b)))
+    with at_rest.connect(hall / "hall.sqlite3") as c:
+        number, uid = c.execute("SELECT number, uid FROM tickets WHERE intake_point = '003' AND state = 'accepted' "
+                                "ORDER BY number").fetchone()
+    act(hall, number, "start")
+    act(hall, number, "close")
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        with opened.db.reading() as s:
+            full = exchange.relayed_events(s, world["hall_keys"].node_id, "003")
+    finally:
+        opened.db.dispose()
+    lap_keys = keys.load(lap)
+    partial = [e for e in full if not (e["ticket_uid"] == uid and e["type"] == "ticket.started")]
+    assert len(partial) == len(full) - 1
+
+    def sealed(events: list[dict], name: str) -> Path:
+        path = tmp_path / name
+        m = exchange.manifest(world["hall_keys"], lap_keys.node_id, "bundle", events, {})
+        path.write_bytes(bundle.seal(world["hall_keys"], lap_keys.box_key, m, events))
+        return path
+
+    early = ok(cli(lap, "sync", "import", str(sealed(partial, "partial.hallsync"))))
+    waiting = sum(1 for e in partial if e["ticket_uid"] == uid)  # the closing, and what the hall wrote after it
+    assert f"暂存 {waiting} 条" in early.out and f"等待办件 {uid[:8]} 的第 2 版" in early.out, early.out
+    with at_rest.connect(lap / "hall.sqlite3") as c:
+        assert c.execute("SELECT state FROM tickets WHERE uid = ?", (uid,)).fetchone() == ("accepted",)
+        assert c.execute("SELECT count(*) FROM sync_conflicts").fetchone() == (0,)
+    ok(cli(lap, "sync", "import", str(sealed(full, "full.hallsync"))))
+    assert _parked(lap) == 0
+    with at_rest.connect(lap / "hall.sqlite3") as c, at_rest.connect(hall / "hall.sqlite3") as h:
+        q = "SELECT state, version, closed_at FROM tickets WHERE uid = ?"
+        assert c.execute(q, (uid,)).fetchone() == h.execute(q, (uid,)).fetchone()
+    assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
