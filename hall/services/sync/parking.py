@@ -123,9 +123,9 @@ def settle(session: Session, store: Store, *, sender: str, bundle_id: str, incom
     """Apply what of ``incoming`` (the bundle's verified events not stored yet) and of the parked rows can apply,
     chain by chain in chain order, until nothing more does; park the rest. ``arrived``: every event of the bundle,
     compared with the parked row of its place (identical, or the import is refused as a fork)."""
-    parked = {_key(d): d for d in (_as_json(r) for r in session.execute(select(_PARKED)).mappings())}
-    old_reasons = {(r.node_id, r.seq): r.reason for r in session.execute(
-        select(_PARKED.c.node_id, _PARKED.c.seq, _PARKED.c.reason))}
+    rows = session.execute(select(_PARKED)).mappings().all()
+    parked = {_key(d): d for d in map(_as_json, rows)}
+    old_reasons = {(r["node_id"], r["seq"]): r["reason"] for r in rows}
     for e in arrived:
         have = parked.get(_key(e))
         if have is not None and have != e:
