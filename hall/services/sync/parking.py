@@ -240,37 +240,53 @@ def _hold_rest(node: str, rest: list[dict[str, Any]], why: str, reasons: dict[tu
 
 def _try(session: Session, store: Store, node: str, ready: list[dict[str, Any]], sparse: bool,
          reasons: dict[tuple[str, int], str]) -> list[dict[str, Any]]:
-    """Store ``ready`` in a savepoint; an event that turns out to wait is taken out (with what depends on it) and
-    the rest tried again. Returns what was stored."""
+    """Store ``ready`` in a savepoint; returns what was stored. When an event turns out to wait, what comes before
+    it is stored alone; the event itself is tried alone (a set-based projector names only the first event of its
+    run), and only when it fails alone is it held — on a whole chain with the rest of the chain, on a chain held in
+    part with the later events of its ticket."""
     while ready:
-        savepoint = session.begin_nested()
-        try:
-            store(node, ready)
-        except NotYet as wait:
-            savepoint.rollback()
-            # What the rolled-back store taught the id cache may name rows that no longer exist.
-            session.info.pop(identity._PENDING, None)
-            session.expire_all()
-            at = next(i for i, e in enumerate(ready) if _key(e) == (wait.node_id, wait.seq))
-            why = f"等待{wait.waits_for}"
-            if not sparse:
-                _hold_rest(node, ready[at:], why, reasons)
-                ready = ready[:at]
-            else:
-                uid = ready[at]["ticket_uid"]
-                reasons[_key(ready[at])] = why
-                later = [e for e in ready[at + 1:] if uid is not None and e["ticket_uid"] == uid]
-                for e in later:
-                    reasons[_key(e)] = f"等待同一办件的第 {ready[at]['seq']} 号事件（{why}）"
-                skip = {_key(ready[at]), *map(_key, later)}
-                ready = [e for e in ready if _key(e) not in skip]
+        wait = _attempt(session, store, node, ready)
+        if wait is None:
+            return ready
+        at = next(i for i, e in enumerate(ready) if _key(e) == (wait.node_id, wait.seq))
+        if at:
+            ready = ready[:at]  # it applied before the failing run began: on its own it applies
             continue
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-        return ready
+        if len(ready) > 1:
+            alone = _attempt(session, store, node, ready[:1])
+            if alone is None:
+                return ready[:1]
+            wait = alone
+        why = f"等待{wait.waits_for}"
+        if not sparse:
+            _hold_rest(node, ready, why, reasons)
+            return []
+        uid = ready[0]["ticket_uid"]
+        reasons[_key(ready[0])] = why
+        later = [e for e in ready[1:] if uid is not None and e["ticket_uid"] == uid]
+        for e in later:
+            reasons[_key(e)] = f"等待同一办件的第 {ready[0]['seq']} 号事件（{why}）"
+        skip = {_key(ready[0]), *map(_key, later)}
+        ready = [e for e in ready if _key(e) not in skip]
     return []
+
+
+def _attempt(session: Session, store: Store, node: str, rows: list[dict[str, Any]]) -> NotYet | None:
+    """``store(rows)`` in a savepoint: kept when it succeeds, undone (and the wait returned) when one waits."""
+    savepoint = session.begin_nested()
+    try:
+        store(node, rows)
+    except NotYet as wait:
+        savepoint.rollback()
+        # What the rolled-back store taught the id cache may name rows that no longer exist.
+        session.info.pop(identity._PENDING, None)
+        session.expire_all()
+        return wait
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return None
 
 
 def _write(session: Session, parked: dict[tuple[str, int], dict[str, Any]], pool: dict[tuple[str, int], Any],

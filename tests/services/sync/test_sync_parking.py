@@ -393,3 +393,30 @@ def test_the_halls_ticket_event_based_on_a_version_the_laptop_lacks_waits_for_it
         q = "SELECT state, version, closed_at FROM tickets WHERE uid = ?"
         assert c.execute(q, (uid,)).fetchone() == h.execute(q, (uid,)).fetchone()
     assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
+
+
+def test_an_event_naming_an_item_not_here_waits_from_that_event_on_not_from_its_run(world):
+    """A laptop's chain whose third ticket names a catalogue version the hall does not hold (yet): the events
+    before it apply — although the intake events of all its tickets are projected as one set-based run, whose
+    error names only the run's first — and it waits, with the rest of the chain after it, for that item."""
+    hall = hall_copy(world, "itemwait")
+    chain = copy.deepcopy(world["chains"]["002"])
+    received = [i for i, e in enumerate(chain) if e["type"] == "ticket.received"]
+    at = received[2]
+    p = json.loads(chain[at]["payload"])
+    p["catalog_version"] = "00000000-0000-4000-8000-000000000009"
+    chain[at]["payload"] = json.dumps(p, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    chain[at]["hash"] = _rehash_one(chain[at])
+    _rehash_from(chain, at + 1)
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        got = _import(opened, world["hall_keys"], _seal(world["keys"]["002"], world["hall_keys"], chain))
+    finally:
+        opened.db.dispose()
+    assert got.new_events == at and got.parked == len(chain) - at, got.message
+    assert "等待事项 09（清单版本 00000000）" in got.message, got.message
+    with at_rest.connect(hall / "hall.sqlite3") as c:
+        assert c.execute("SELECT count(*) FROM tickets WHERE intake_point = '002'").fetchone()[0] == 2
+        assert c.execute("SELECT min(seq) FROM sync_parked").fetchone()[0] == chain[at]["seq"]
+    assert "所有表一致" in ok(cli(hall, "ledger", "check", "--quiet")).out
+    assert "哈希链全部相符" in ok(cli(hall, "ledger", "verify")).out
