@@ -30,8 +30,11 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
                                  " on) or back to an older day (the later events removed before the rebuild)"),
     "services/tickets/record.py": ({"touch"},
                                    "a ticket's version compare-and-set, the last step of every ticket projector"),
-    "services/sync/exchange.py": ({"apply_opened"},
+    "services/sync/exchange.py": ({"_store"},
                                   "a peer's verified events stored verbatim, and that peer's chain head"),
+    "services/sync/parking.py": ({"_write"},
+                                 "this node's local list of verified events waiting for what they depend on "
+                                 "(not a projection)"),
     "services/sync/journal.py": ({"record_received", "record_export"},
                                  "this node's local record of bundles written and taken in (not a projection)"),
     "services/sync/peers.py": ({"raise_serials"},

@@ -8,7 +8,7 @@ from typing import Any
 
 from hall.cli import sync_conflict_cmd, sync_lan, sync_node
 from hall.errors import HallError
-from hall.services.sync import enrolment, journal, keys, peers
+from hall.services.sync import enrolment, journal, keys, parking, peers
 from hall.services.sync.bundle import BundleRejected
 
 REQUEST_KIND = enrolment.REQUEST_KIND
@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     i = s.add_parser("import", help="导入同步文件（全部核验通过后一次写入）")
     i.add_argument("file")
     i.set_defaults(handler=cmd_import)
+    k = s.add_parser("parked", help="列出暂存的事件（已核验，等待所依赖的事件到齐）")
+    k.set_defaults(handler=cmd_parked)
     sync_lan.register(s)
     sync_conflict_cmd.register(s)
     v = s.add_parser("revoke", help="（中心）吊销终端")
@@ -116,6 +118,21 @@ def cmd_import(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.db.transaction() as session:
         result = journal.import_bundle(session, ctx.actor, mine, data, ctx.paths.data_dir)
     print(result.message)
+    return 0
+
+
+def cmd_parked(args: argparse.Namespace, ctx: Any) -> int:
+    with ctx.db.transaction() as session:
+        waits = parking.summary(session)
+        lines = parking.listing(session)
+    if not waits:
+        print("没有暂存的事件")
+        return 0
+    print(f"暂存 {sum(w.count for w in waits)} 条事件（到齐后下次导入时自动导入）：")
+    for w in waits:
+        print(f"  {w.count} 条：{w.reason}")
+    for line in lines:
+        print(f"    终端 {line.node_id[:8]} 第 {line.seq} 号  {line.label}  {line.reason}")
     return 0
 
 

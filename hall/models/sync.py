@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hall.models.base import Base
@@ -56,8 +56,38 @@ class SyncExchange(Base):
     summary: Mapped[str] = mapped_column(Text, default="")  # the result in plain words, as shown
 
 
+class SyncParked(Base):
+    """A verified event from a bundle that cannot apply yet (停放/暂存): its chain's predecessor, its ticket, or a
+    staff member or item its projector names is not here yet (hall/services/sync/parking.py). Local and never
+    replicated, like ``sync_exchanges``: the event is stored verbatim (every column a bundle carries) and moves to
+    ``events`` the moment what it waits for arrives; it is not ledger state, so a digest never sees it."""
+
+    __tablename__ = "sync_parked"
+    __table_args__ = (UniqueConstraint("node_id", "seq", name="uq_sync_parked_node_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    node_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    format: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_uid: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(40))
+    actor_role: Mapped[str] = mapped_column(String(12))
+    occurred_at: Mapped[str] = mapped_column(String(32))  # as the bundle carries it (ISO, microseconds)
+    type: Mapped[str] = mapped_column(String(48))
+    ticket_uid: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(36))  # the node whose bundle carried it
+    bundle_id: Mapped[str] = mapped_column(String(64))  # SHA-256 of that file
+    reason: Mapped[str] = mapped_column(Text)  # what it waits for, in Chinese
+    parked_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 # Tables of this node alone: not projections (``ledger check`` leaves them be), not in a digest, kept by a rebuild.
-LOCAL_TABLES = ("sync_exchanges",)
+LOCAL_TABLES = ("sync_exchanges", "sync_parked")
 
 
 class SyncConflict(Base):

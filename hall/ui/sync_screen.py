@@ -149,6 +149,14 @@ class SyncDialog(QDialog):
         url_layout.addWidget(self.url, 1)
         layout.addWidget(self.url_row)
 
+        # Events of imported files that wait for what they depend on (parking): how many, and for what.
+        self.parked = QLabel()
+        self.parked.setObjectName("syncParked")
+        self.parked.setWordWrap(True)
+        self.parked.setStyleSheet("color: #8a5a00;")
+        self.parked.hide()
+        layout.addWidget(self.parked)
+
         self.result = QLabel()
         self.result.setObjectName("syncResult")
         self.result.setWordWrap(True)
@@ -270,6 +278,7 @@ class SyncDialog(QDialog):
                 self.peers.setItem(row, col, item)
         if ov.peers and not self.peers.selectedItems():
             self.peers.selectRow(0)
+        self._show_parked(ov)
         self.recent.setRowCount(len(ov.recent))
         points = {p.node_id: p.intake_point for p in ov.peers}
         for row, line in enumerate(ov.recent):
@@ -277,6 +286,13 @@ class SyncDialog(QDialog):
             for col, text in enumerate((_when(line.at), self.tr(DIRECTIONS.get(line.direction, line.direction)),
                                         peer, str(line.events), line.summary)):
                 self.recent.setItem(row, col, QTableWidgetItem(text))
+
+    def _show_parked(self, ov: state.Overview) -> None:
+        self.parked.setVisible(bool(ov.parked))
+        if ov.parked:
+            reasons = "\n".join(self.tr("　· {0} 条：{1}").format(w.count, w.reason) for w in ov.parked)
+            self.parked.setText(self.tr("暂存 {0} 条事件（已核验，等所依赖的事件到齐后自动导入）：").format(
+                ov.parked_count) + "\n" + reasons)
 
     def selected_peer(self) -> state.PeerLine | None:
         if self.overview is None:

@@ -270,3 +270,60 @@ def test_a_file_that_is_not_a_bundle_is_refused_in_plain_words(qtbot, hall_sqlit
     screen.import_btn.click()
     _idle(qtbot, screen)
     assert screen.result.text() == "同步文件被拒绝：不是 Hall 同步文件（文件头不符或文件被截断）。数据库未做任何更改"
+
+
+def _sync_env():  # type: ignore[no-untyped-def]
+    """The sync tests' node helpers (tests/services/sync/sync_env.py: a plain module of another folder)."""
+    import importlib.util
+
+    if "sync_env" in sys.modules:
+        return sys.modules["sync_env"]
+    spec = importlib.util.spec_from_file_location("sync_env", ROOT / "tests" / "services" / "sync" / "sync_env.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sync_env"] = module  # its dataclasses resolve their annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_screen_shows_what_waits_and_why_until_it_arrives(qtbot, tmp_path, monkeypatch):
+    """A laptop's ``--since`` file imported before the earlier one: the screen says how many events wait and for
+    what; importing the earlier file through the screen applies both and the line goes away."""
+    from hall.services.storage import at_rest
+
+    env = _sync_env()
+    monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
+    hall = env.make_hall(tmp_path / "hall")
+    env.add_point(hall, "001")
+    lap = env.make_laptop(hall, tmp_path / "lap", "001")
+    env.add_tickets(lap, 3, seed=4)
+    first, second = tmp_path / "first.hallsync", tmp_path / "second.hallsync"
+    env.ok(env.cli(lap, "sync", "export", "--out", str(first)))
+    with at_rest.connect(lap / "hall.sqlite3") as c:
+        since = c.execute("SELECT count(*) FROM events WHERE node_id = (SELECT node_id FROM events "
+                          "WHERE type = 'sync.joined')").fetchone()[0]
+    env.add_tickets(lap, 2, seed=5, start=datetime(2026, 3, 3, 9, 0))
+    env.ok(env.cli(lap, "sync", "export", "--since", str(since), "--out", str(second)))
+    env.ok(env.cli(hall, "sync", "import", str(second)))
+
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        with opened.db.transaction() as s:
+            admin = staff.actor_for(staff.by_number(s, "admin"), opened.node)
+        screen = SyncDialog(Context(opened.db, opened.node, admin, ChangeSignal(), Paths.resolve(hall)),
+                            chooser=Answers())
+        qtbot.addWidget(screen)
+        screen.show()
+        _idle(qtbot, screen)
+        assert screen.parked.isVisible()
+        assert screen.parked.text().startswith("暂存 3 条事件")
+        assert f"等待前序事件：终端 {screen.overview.peers[0].node_id[:8]} 第 1–{since} 号" in screen.parked.text()
+        screen.chooser.paths.append(str(first))
+        screen.import_btn.click()
+        _idle(qtbot, screen)
+        assert "其中 3 条是此前暂存、现已补齐的" in screen.result.text(), screen.result.text()
+        qtbot.waitUntil(lambda: not screen.parked.isVisible(), timeout=10_000)
+        with opened.db.reading() as s:
+            assert len(s.scalars(select(Ticket.uid)).all()) == 5
+    finally:
+        opened.db.dispose()

@@ -97,6 +97,15 @@ def _forget(session: Session, previous_transaction: object) -> None:
     session.info.pop(_PENDING, None)
 
 
+class MissingReference(NotFound):
+    """An event names a staff member or an item this database does not hold (yet): a sync import parks it until
+    the event that adds it arrives (hall/services/sync/parking.py)."""
+
+    def __init__(self, message: str, waits_for: str) -> None:
+        super().__init__(message)
+        self.waits_for = waits_for  # in Chinese, for the 同步 screen: "工作人员 …" / "事项 …"
+
+
 # ------------------------------------------------------------------------------------------------ staff
 def staff_id(session: Session, uid: str | None) -> int | None:
     """This database's id of the staff member ``uid`` (None for None)."""
@@ -109,7 +118,8 @@ def staff_id(session: Session, uid: str | None) -> int | None:
         learned.update({u: i for u, i in session.execute(select(Staff.uid, Staff.id))})
         got = learned.get(uid)
         if got is None:
-            raise NotFound(f"台账事件指向的工作人员 {uid} 不存在（该人员的登记事件尚未导入）")
+            raise MissingReference(f"台账事件指向的工作人员 {uid} 不存在（该人员的登记事件尚未导入）",
+                                   f"工作人员 {uid[:8]}")
     return got
 
 
@@ -176,7 +186,8 @@ def item_id(session: Session, version_uid: str, code: str) -> int:
         learned.update({(version_uid, c): i for c, i in rows})
         got = learned.get(key)
         if got is None:
-            raise NotFound(f"台账事件指向的事项 {code}（事项清单版本 {version_uid}）不存在")
+            raise MissingReference(f"台账事件指向的事项 {code}（事项清单版本 {version_uid}）不存在",
+                                   f"事项 {code}（清单版本 {version_uid[:8]}）")
     return got
 
 

@@ -71,6 +71,15 @@ _C = SyncConflict.__table__
 _CHUNK = 500
 
 
+class MissingParent(ConflictError):
+    """A ticket event based on a version of its ticket this node does not hold yet (and no rival branch explains
+    it): a sync import parks it until the events that make that version arrive (hall/services/sync/parking.py)."""
+
+    def __init__(self, message: str, waits_for: str) -> None:
+        super().__init__(message)
+        self.waits_for = waits_for
+
+
 # ------------------------------------------------------------------------------------------ which events are gated
 def gated_in_import(session: Session, sender: str, rows: Iterable[Mapping[str, Any]]) -> set[str]:
     """The tickets of an import's new ``rows`` whose events go through the gate: those that already have events of
@@ -124,8 +133,8 @@ def admit(session: Session, row: Mapping[str, Any], payload: dict[str, Any]) -> 
             return "lost"
     rivals = _rival_branch(conn, uid, row["id"], parent)
     if not rivals:
-        raise ConflictError(f"办件 {uid} 的事件（{EVENT_LABELS.get(row['type'], row['type'])}）基于本机没有的办件"
-                            f"版本 {parent}（本机为 {version}）：缺少前序事件")
+        raise MissingParent(f"办件 {uid} 的事件（{EVENT_LABELS.get(row['type'], row['type'])}）基于本机没有的办件"
+                            f"版本 {parent}（本机为 {version}）：缺少前序事件", f"办件 {uid[:8]} 的第 {parent} 版")
     return _fork(session, row, parent, rivals)
 
 
@@ -142,8 +151,8 @@ def _by_lineage(session: Session, row: Mapping[str, Any], payload: dict[str, Any
     base = conn.execute(select(_E.c.id, _E.c.event_id).where(_E.c.ticket_uid == uid, _E.c.hash == named,
                                                              _E.c.id < row["id"])).first()
     if base is None:
-        raise ConflictError(f"办件 {uid} 的事件（{EVENT_LABELS.get(row['type'], row['type'])}）基于本机没有的"
-                            f"办件事件 {named[:12]}：缺少前序事件")
+        raise MissingParent(f"办件 {uid} 的事件（{EVENT_LABELS.get(row['type'], row['type'])}）基于本机没有的"
+                            f"办件事件 {named[:12]}：缺少前序事件", f"办件 {uid[:8]} 的事件 {named[:12]}")
     gone = conn.execute(select(_HELD.c.conflict_id).where(_HELD.c.event_id == base.event_id)).first()
     if gone is not None:
         # Held rows outlive only a resolved conflict's lost events (an open conflict holds the event above).

@@ -146,7 +146,7 @@ def join(session: Session, actor: Actor, mine: keys.NodeKeys | None, data: bytes
     check_signature(opened, hall.sign_key)
     floor = m["extra"].get("serial_floor") or {}
     joined = mine.with_hall(hall)
-    result = exchange.apply_opened(session, actor, joined, opened, hall.node_id)
+    result = exchange.apply_opened(session, actor, joined, opened, hall.node_id, bundle_id=journal.bundle_id(data))
     peers.record_join(session, actor, hall.node_id, {str(k): int(v) for k, v in floor.items()})
     journal.record_received(session, joined, "join", data, opened, result.new, "已开通")
     return Joined(joined, result.new, hall.fingerprint)

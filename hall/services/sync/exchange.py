@@ -22,7 +22,7 @@ from hall.models import Event, NodeHead, Ticket
 from hall.models.sync import SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.storage import ledger
-from hall.services.sync import conflicts, peers
+from hall.services.sync import conflicts, parking, peers
 from hall.services.sync.bundle import BundleRejected, Opened, check_signature, content_hash, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
 from hall.services.tickets.numbering import NUMBER_RE
@@ -157,14 +157,23 @@ def _peer_by(session: Session, who: str | None) -> SyncPeer:
 class ImportResult:
     sender: str
     received: int
-    new: int
+    new: int  # events that entered the ledger: the bundle's, and parked ones it completed
     already: int
+    parked: int = 0  # of the bundle's events, how many wait (parking.py)
+    released: int = 0  # of ``new``, how many had waited in parking
+    waiting: str = ""  # what waits after this import, in plain words
+    applied: tuple[dict[str, Any], ...] = ()  # the events that entered the ledger, as the bundle carried them
 
     @property
     def message(self) -> str:
-        if not self.new:
+        if not self.new and not self.parked:
             return f"该同步文件已导入过：{self.received} 条事件本机都已有，未做任何更改"
-        return f"已导入 {self.new} 条新事件（文件共 {self.received} 条，其中 {self.already} 条本机已有）"
+        text = f"已导入 {self.new} 条"
+        if self.parked:
+            text += f"，暂存 {self.parked} 条（{self.waiting}）"
+        if self.released:
+            text += f"，其中 {self.released} 条是此前暂存、现已补齐的"
+        return text + f"（文件共 {self.received} 条，其中 {self.already} 条本机已有）"
 
 
 def read(keys: NodeKeys, data: bytes, session: Session) -> tuple[Opened, str]:
@@ -202,7 +211,8 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes) -
     return apply_opened(session, actor, keys, opened, sender)
 
 
-def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened, sender: str) -> ImportResult:
+def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened, sender: str, *,
+                 bundle_id: str = "") -> ImportResult:
     events = opened.events
     sparse = keys.role == "laptop"  # a laptop holds only the reference part of the hall's chain
     projections = ledger.projections_of(session)
@@ -220,22 +230,46 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
     new = _check_chain(session, sender, events, sparse)
     if sparse:
         _own_tickets_only(session, keys.intake_point, new)
+    # What continues the stored chains applies now; what waits for something absent is parked, and what was
+    # parked before is tried again (hall/services/sync/parking.py).
+    done = parking.settle(session, lambda node, rows: _store(session, node, rows), sender=sender,
+                          bundle_id=bundle_id, incoming=new, arrived=events, sparse=sparse)
+    return ImportResult(sender, len(events), len(done.applied), len(events) - len(new), parked=done.parked,
+                        released=done.released, waiting=done.waiting, applied=tuple(done.applied))
+
+
+def retry_parked(session: Session, keys: NodeKeys, opened: Opened, sender: str,
+                 bundle_id: str = "") -> ImportResult:
+    """A file imported before, once more: nothing of it is stored again, but the parked events are tried again
+    (as after every import) and its events that still wait are counted."""
+    done = parking.settle(session, lambda node, rows: _store(session, node, rows), sender=sender,
+                          bundle_id=bundle_id, incoming=[], arrived=opened.events, sparse=keys.role == "laptop")
+    return ImportResult(sender, len(opened.events), len(done.applied), 0, parked=done.parked,
+                        released=done.released, waiting=done.waiting, applied=tuple(done.applied))
+
+
+def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
+    """Store one chain's events (in chain order) and project them; :class:`parking.NotYet` for the one whose
+    projector finds what it names absent."""
     if new:
         rows = [_as_row(e) for e in new]
         # Tickets another node has acted on too go through the conflict gate one event at a time, after the rest
         # (their events commute with other tickets' events, as the per-ticket projection below relies on).
-        gated = conflicts.gated_in_import(session, sender, rows)
+        gated = conflicts.gated_in_import(session, node, rows)
         conn = session.connection()
         conn.execute(insert(_EVENTS), rows)
-        head = session.get(NodeHead, sender)
+        head = session.get(NodeHead, node)
         if head is None:
-            conn.execute(insert(_HEADS), {"node_id": sender, "seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
-        else:
-            conn.execute(update(_HEADS).where(_HEADS.c.node_id == sender).values(seq=rows[-1]["seq"],
-                                                                                 hash=rows[-1]["hash"]))
+            conn.execute(insert(_HEADS), {"node_id": node, "seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
+        elif rows[-1]["seq"] > head.seq:  # (a chain held in part may take an earlier parked event later)
+            conn.execute(update(_HEADS).where(_HEADS.c.node_id == node).values(seq=rows[-1]["seq"],
+                                                                               hash=rows[-1]["hash"]))
         session.expire_all()
 
         def failed(row: Any, exc: Exception) -> Exception:
+            waits = parking.waits_for(exc)
+            if waits is not None:
+                return parking.NotYet(row, waits)
             return BundleRejected(f"第 {row['seq']} 号事件（{row['type']}）无法应用：{exc}")
 
         later = [r for r in rows if r["ticket_uid"] in gated]
@@ -246,11 +280,10 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
             ledger.project(session, rows[start:end], payloads[start:end], failed=failed, per_ticket=by_ticket,
                            settle=by_ticket)
         if later:
-            _through_gate(session, sender, later, failed)
+            _through_gate(session, node, later, failed)
             rows = rows + later
         _raise_serials(session, {r["ticket_uid"] for r in rows if r["type"] == "ticket.received"})
         session.flush()
-    return ImportResult(sender, len(events), len(new), len(events) - len(new))
 
 
 def _through_gate(session: Session, sender: str, rows: list[dict[str, Any]],
@@ -264,6 +297,7 @@ def _through_gate(session: Session, sender: str, rows: list[dict[str, Any]],
             conflicts.admit(session, {**r, "id": ids[r["seq"]]}, json.loads(r["payload"]))
         except (HallError, ValueError, KeyError) as exc:
             raise failed(r, exc) from exc
+    session.flush()  # the last event's ORM changes (a new owner …) reach the row before the session forgets them
     session.expire_all()
 
 
@@ -289,7 +323,8 @@ def _safe(row: dict[str, Any]) -> bool:
 
 
 def _own_tickets_only(session: Session, point: str, events: list[dict[str, Any]]) -> None:
-    """A laptop takes the hall's ticket events only for its own village's tickets, and only once it has them."""
+    """A laptop takes the hall's ticket events only for its own village's tickets (one it does not hold yet waits
+    for it in parking)."""
     uids = {e["ticket_uid"] for e in events if e["ticket_uid"] is not None}
     if not uids:
         return
@@ -297,9 +332,9 @@ def _own_tickets_only(session: Session, point: str, events: list[dict[str, Any]]
         Ticket.uid.in_(uids)))}
     for e in events:
         uid = e["ticket_uid"]
-        if uid is not None and have.get(uid) != point:
-            raise BundleRejected(f"中心发来的第 {e['seq']} 号事件（{e['type']}）所属办件不是本村代办点的，"
-                                 "或本机还没有该办件（请先把本机的同步文件导入中心）")
+        # A ticket not here yet: its events wait for it (parking.py); another village's: refused.
+        if uid is not None and uid in have and have[uid] != point:
+            raise BundleRejected(f"中心发来的第 {e['seq']} 号事件（{e['type']}）所属办件不是本村代办点的")
 
 
 def _raise_serials(session: Session, uids: set[str]) -> None:
@@ -353,12 +388,10 @@ def _check_chain(session: Session, node: str, events: list[dict[str, Any]], spar
     if last < head_seq:
         raise BundleRejected(f"过期的同步文件：本机已有该终端到第 {head_seq} 号的事件，文件只到第 {last} 号"
                              "（旧文件被重放）", "replay")
-    new = [e for e in events if e["seq"] > head_seq]
-    if new and not sparse:
-        expected_prev = head.hash if head is not None else ledger.GENESIS
-        if new[0]["seq"] != head_seq + 1 or new[0]["prev_hash"] != expected_prev:
-            raise BundleRejected(f"缺少前序事件：本机有该终端到第 {head_seq} 号，文件从第 {new[0]['seq']} 号接续"
-                                 "（请让对方导出完整的同步文件）")
+    # A segment that does not connect to the stored head (yet) is placed by parking.settle: it waits for what is
+    # missing, or is a fork when it claims the next place with another link.
+    # (On a chain held in part, an earlier event not held yet is new too: it may be what a parked one waits for.)
+    new = [e for e in events if e["seq"] > head_seq or (sparse and e["seq"] not in stored)]
     if new and events[0]["seq"] == 1 and not sparse and events[0]["prev_hash"] != ledger.GENESIS:
         raise BundleRejected("链的第一条事件前一哈希不符")
     return new

@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hall.models import NodeHead
 from hall.models.sync import SyncExchange
 from hall.services.base.actor import Actor
 from hall.services.storage import changes
@@ -134,10 +133,24 @@ class Imported:
     tickets_new: int
     tickets_updated: int
     seen_before: bool = False  # this very file was imported before
+    parked: int = 0  # of the file's events, how many wait for what they depend on (暂存)
+    released: int = 0  # of the new events, how many had waited (from earlier files)
+    waiting: str = ""  # what waits now, in plain words
 
     @property
     def message(self) -> str:
         """The result in plain words, for the person who chose the file."""
+        text = self._message()
+        if self.parked:
+            text += f"；暂存 {self.parked} 条（{self.waiting}），到齐后自动导入"
+        if self.released:
+            text += f"；其中 {self.released} 条是此前暂存、现已补齐的"
+        return text
+
+    def _message(self) -> str:
+        if not self.new_events and self.parked:
+            again = "该同步文件已导入过：" if self.seen_before else ""
+            return f"{again}已导入 0 条（文件共 {self.received} 条）"
         if not self.new_events and self.seen_before:
             return f"该同步文件已导入过，没有变化：文件中 {self.received} 条事件本机都已有，未做任何更改"
         if not self.new_events:
@@ -155,17 +168,22 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
                   data_dir: Path | None = None) -> Imported:
     """Check everything, import in the caller's transaction, and record it with the sender's acknowledgement.
     ``data_dir``: where this node keeps the signed heads of the chains it holds (the anchor file, outside the
-    database): a village's arrive inside its bundle and are kept there (hall.services.sync.heads)."""
+    database): a village's arrive inside its bundle and are kept there (hall.services.sync.heads).
+
+    This very file taken in before (checked, signed, recorded): a no-op, whatever came since — but the parked
+    events are tried again, as after every import."""
     opened, sender = exchange.read(keys, data, session)
-    head = session.get(NodeHead, sender)
-    before = head.seq if head is not None else 0
-    result = exchange.apply_opened(session, actor, keys, opened, sender)
-    new = [e for e in opened.events if e["seq"] > before]
-    for e in new:  # what the screens of this program learn when it commits (the events came in verbatim)
+    digest = bundle_id(data)
+    if _seen(session, digest):
+        result = exchange.retry_parked(session, keys, opened, sender, digest)
+    else:
+        result = exchange.apply_opened(session, actor, keys, opened, sender, bundle_id=digest)
+    for e in result.applied:  # what the screens of this program learn when it commits (the events came in verbatim)
         changes.note(session, e["type"], e["ticket_uid"], e["event_id"])
-    born = {e["ticket_uid"] for e in new if e["type"] == "ticket.received" and e["ticket_uid"] is not None}
-    touched = {e["ticket_uid"] for e in new if e["ticket_uid"] is not None} - born
-    got = Imported(sender, result.received, result.new, len(born), len(touched))
+    born = {e["ticket_uid"] for e in result.applied if e["type"] == "ticket.received" and e["ticket_uid"] is not None}
+    touched = {e["ticket_uid"] for e in result.applied if e["ticket_uid"] is not None} - born
+    got = Imported(sender, len(opened.events), result.new, len(born), len(touched), parked=result.parked,
+                   released=result.released, waiting=result.waiting)
     if not record_received(session, keys, "import", data, opened, result.new, got.message):
         got = replace(got, seen_before=True)
     if data_dir is not None:
@@ -173,6 +191,11 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
 
         heads.keep_recorded(session, data_dir)
     return got
+
+
+def _seen(session: Session, digest: str) -> bool:
+    return session.scalar(select(SyncExchange.id).where(SyncExchange.bundle_id == digest,
+                                                        SyncExchange.direction == "import").limit(1)) is not None
 
 
 # ------------------------------------------------------------------------------------------ reading it back

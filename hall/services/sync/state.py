@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from hall.models import Base, Event, Staff, Ticket
 from hall.models.sync import SyncExchange, SyncPeer
-from hall.services.sync import journal
+from hall.services.sync import journal, parking
 from hall.services.sync.exchange import RELAYED
 from hall.services.sync.keys import NodeKeys
 
@@ -203,6 +203,11 @@ class Overview:
     hall_fingerprint: str  # on a laptop: its hall's
     peers: tuple[PeerLine, ...]
     recent: tuple[journal.Line, ...]
+    parked: tuple[parking.Wait, ...] = ()  # events that wait for what they depend on (暂存), by reason
+
+    @property
+    def parked_count(self) -> int:
+        return sum(w.count for w in self.parked)
 
 
 def overview(session: Session, mine: NodeKeys) -> Overview:
@@ -212,4 +217,5 @@ def overview(session: Session, mine: NodeKeys) -> Overview:
     lines = peer_lines(session, mine.node_id, mine.role, hall.node_id if hall else None,
                        hall.fingerprint if hall else "")
     return Overview(mine.role, mine.node_id, mine.intake_point, mine.fingerprint,
-                    hall.fingerprint if hall else mine.fingerprint, lines, journal.recent(session, mine.node_id))
+                    hall.fingerprint if hall else mine.fingerprint, lines, journal.recent(session, mine.node_id),
+                    parking.summary(session))

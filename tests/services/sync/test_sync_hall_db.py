@@ -45,3 +45,38 @@ def test_a_laptop_syncs_with_the_hall_database(hall_db, tmp_path):
         assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.intake_point == "001")) == 8
         assert s.scalar(select(func.count()).select_from(Event).where(Event.node_id == req["node_id"])) == 12
         assert ledger.verify(s).ok
+
+
+def test_a_since_file_before_the_earlier_one_waits_on_the_hall_database(hall_db, tmp_path):
+    """On SQLite and on PostgreSQL: the later file parks (in a savepoint-guarded import), the earlier one applies
+    both in one transaction, and the parked rows are gone."""
+    from datetime import datetime
+
+    from hall.models import SyncParked
+    from hall.services.sync import journal
+
+    hall_keys = NodeKeys.create(hall_db.node.node_id, "hall", "000")
+    lap = tmp_path / "lap"
+    ok(cli(lap, "sync", "request", "--point", "001", "--out", str(tmp_path / "req")))
+    req = json.loads((tmp_path / "req").read_text(encoding="utf-8"))
+    with hall_db.db.transaction() as s:
+        peers.enrol(s, hall_db.system, req["node_id"], "001", req["sign_key"], req["box_key"])
+        (tmp_path / "prov").write_bytes(exchange.provision(s, hall_keys, req["node_id"]))
+    ok(cli(lap, "sync", "join", str(tmp_path / "prov")))
+    add_tickets(lap, 3)
+    ok(cli(lap, "sync", "export", "--out", str(tmp_path / "first")))
+    add_tickets(lap, 2, seed=3, start=datetime(2026, 3, 3, 9, 0))
+    ok(cli(lap, "sync", "export", "--since", "5", "--out", str(tmp_path / "second")))
+    with hall_db.db.transaction() as s:
+        early = journal.import_bundle(s, hall_db.system, hall_keys, (tmp_path / "second").read_bytes())
+    with hall_db.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(SyncParked)) == early.parked > 0
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.node_id == req["node_id"])) == 0
+    assert "等待前序事件" in early.message and early.new_events == 0
+    with hall_db.db.transaction() as s:
+        late = journal.import_bundle(s, hall_db.system, hall_keys, (tmp_path / "first").read_bytes())
+    assert late.released == early.parked and late.parked == 0
+    with hall_db.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(SyncParked)) == 0
+        assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.intake_point == "001")) == 5
+        assert ledger.verify(s).ok
