@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from hall.models import Base, Event, Ticket
-from hall.models.sync import SyncConflict, SyncHeldEvent, SyncPeer
+from hall.models.sync import LOCAL_TABLES, SyncConflict, SyncHeldEvent, SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text
@@ -259,7 +259,7 @@ NOT_OWNED = frozenset({"appointments"})
 
 def ticket_tables() -> list[Table]:
     """The current-state tables whose rows of one ticket (by ``ticket_uid``) that ticket's events create."""
-    skip = {"events", _HELD.name, _C.name, *NOT_OWNED}
+    skip = {"events", _HELD.name, _C.name, *NOT_OWNED, *LOCAL_TABLES}  # (parked events are no projection)
     return [t for t in Base.metadata.sorted_tables if "ticket_uid" in t.c and t.name not in skip]
 
 
