@@ -11,7 +11,7 @@ from hall.models.catalog import CatalogVersion, Item, Window
 from hall.models.ledger import Event, NodeHead
 from hall.models.legacy import LegacyInitials, LegacyItem, LegacyStaff
 from hall.models.staff import IntakePoint, Setting, Staff
-from hall.models.sync import SyncConflict, SyncExchange, SyncHeldEvent, SyncPeer
+from hall.models.sync import SyncConflict, SyncExchange, SyncHeldEvent, SyncPeer, SyncStaffDirectory
 from hall.models.ticket import Applicant, Ticket, TicketSerial
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "SyncExchange",
     "SyncHeldEvent",
     "SyncPeer",
+    "SyncStaffDirectory",
     "Ticket",
     "TicketSerial",
     "Window",

@@ -20,11 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hall.models import NodeHead
 from hall.models.sync import SyncExchange
 from hall.services.base.actor import Actor
 from hall.services.storage import changes
-from hall.services.sync import exchange
+from hall.services.sync import directory, exchange
 from hall.services.sync.bundle import Opened
 from hall.services.sync.keys import NodeKeys
 
@@ -56,7 +55,8 @@ def record_received(session: Session, keys: NodeKeys, direction: str, data: byte
         return False  # the exact file again: it told us nothing new, and an exact re-import changes nothing at all
     session.add(SyncExchange(at=datetime.now(), node=keys.node_id, peer=m["from"], direction=direction,
                              bundle_id=digest, chains=_ranges(m["chains"]), events=m["count"],
-                             new_events=new, sent_seq=0, acked_seq=_acked(m, keys.node_id), summary=summary))
+                             new_events=new, sent_seq=0, acked_seq=_acked(m, keys.node_id), summary=summary,
+                             acks=json.dumps(m["ack"], sort_keys=True)))
     session.flush()
     return True
 
@@ -157,10 +157,11 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
     ``data_dir``: where this node keeps the signed heads of the chains it holds (the anchor file, outside the
     database): a village's arrive inside its bundle and are kept there (hall.services.sync.heads)."""
     opened, sender = exchange.read(keys, data, session)
-    head = session.get(NodeHead, sender)
-    before = head.seq if head is not None else 0
+    staff_directory = directory.parse(opened.manifest["extra"]) if keys.role == "laptop" else None
+    new = exchange.unseen(session, opened.events)
     result = exchange.apply_opened(session, actor, keys, opened, sender)
-    new = [e for e in opened.events if e["seq"] > before]
+    if staff_directory is not None:
+        directory.store(session, staff_directory, datetime.now())
     for e in new:  # what the screens of this program learn when it commits (the events came in verbatim)
         changes.note(session, e["type"], e["ticket_uid"], e["event_id"])
     born = {e["ticket_uid"] for e in new if e["type"] == "ticket.received" and e["ticket_uid"] is not None}
