@@ -96,4 +96,4 @@ def summary(session: Session) -> Summary:
 
 def names(session: Session) -> dict[str, str]:
     """uid -> name for everyone in the laptop's directory."""
-    return dict(session.execute(select(_TABLE.c.uid, _TABLE.c.name)).tuples())
+    return dict(session.execute(select(_TABLE.c.uid, _TABLE.c.name)).all())

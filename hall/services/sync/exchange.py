@@ -297,7 +297,7 @@ def _through_gate(session: Session, rows: list[dict[str, Any]],
     ids: dict[str, int] = {}
     for start in range(0, len(rows), 500):
         ids.update(session.execute(select(_EVENTS.c.event_id, _EVENTS.c.id).where(
-            _EVENTS.c.event_id.in_([r["event_id"] for r in rows[start:start + 500]]))).tuples())
+            _EVENTS.c.event_id.in_([r["event_id"] for r in rows[start:start + 500]]))).all())
     for r in rows:
         try:
             conflicts.admit(session, {**r, "id": ids[r["event_id"]]}, json.loads(r["payload"]))
