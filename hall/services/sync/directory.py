@@ -78,14 +78,6 @@ class Summary:
     active: int
     received_at: datetime | None
 
-    @property
-    def line(self) -> str:
-        """For the laptop's 同步 screen (empty: no directory yet)."""
-        if not self.people:
-            return ""
-        when = self.received_at.strftime("%Y-%m-%d %H:%M") if self.received_at else ""
-        return f"中心人员名录：{self.people} 人（在岗 {self.active} 人），{when} 随同步文件更新"
-
 
 def summary(session: Session) -> Summary:
     t = _TABLE.c

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from hall.models import Base, Event, Staff, Ticket
 from hall.models.sync import SyncExchange, SyncPeer
-from hall.services.sync import journal
+from hall.services.sync import directory, journal
 from hall.services.sync.exchange import RELAYED, hall_chains
 from hall.services.sync.keys import NodeKeys
 
@@ -275,6 +275,7 @@ class Overview:
     hall_fingerprint: str  # on a laptop: its hall's
     peers: tuple[PeerLine, ...]
     recent: tuple[journal.Line, ...]
+    staff_directory: directory.Summary | None = None  # on a laptop: the hall's staff directory it holds
 
 
 def overview(session: Session, mine: NodeKeys) -> Overview:
@@ -284,4 +285,5 @@ def overview(session: Session, mine: NodeKeys) -> Overview:
     lines = peer_lines(session, mine.node_id, mine.role, hall.node_id if hall else None,
                        hall.fingerprint if hall else "")
     return Overview(mine.role, mine.node_id, mine.intake_point, mine.fingerprint,
-                    hall.fingerprint if hall else mine.fingerprint, lines, journal.recent(session, mine.node_id))
+                    hall.fingerprint if hall else mine.fingerprint, lines, journal.recent(session, mine.node_id),
+                    directory.summary(session) if mine.role == "laptop" else None)
