@@ -293,6 +293,11 @@ def test_a_laptop_copied_at_a_second_hall_chain_verifies_only_with_the_ledger(sc
     assert "哈希链全部相符" in ok(cli(lap, "ledger", "verify")).out
     seqs = [s for (s,) in rows(lap, "SELECT seq FROM events WHERE node_id = ? ORDER BY seq", SECOND)]
     assert seqs != list(range(1, len(seqs) + 1))  # not every event of that chain came (c05's did not)
+    # A backup is checked from its file alone (no key file beside it): the laptop's join record says which chain
+    # is its own, so the backup verifies too, and so does a rebuild.
+    done = ok(cli(lap, "backup", "--out", str(tmp_path / "lap-backup.sqlite3")))
+    assert (tmp_path / "lap-backup.sqlite3").is_file(), done.out
+    ok(cli(lap, "ledger", "rebuild"))
     mine = keys.load(lap)
     assert mine is not None
     with at_rest.connect(lap / "hall.sqlite3") as c:
