@@ -303,6 +303,7 @@ def _through_gate(session: Session, rows: list[dict[str, Any]],
             conflicts.admit(session, {**r, "id": ids[r["event_id"]]}, json.loads(r["payload"]))
         except (HallError, ValueError, KeyError) as exc:
             raise failed(r, exc) from exc
+    session.flush()  # the last one's ORM changes (a start, a pause): expire_all would drop them unflushed
     session.expire_all()
 
 
