@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
 from hall.models import Event, NodeHead, Ticket
+from hall.models.ledger import REFERENCE_WHERE
 from hall.models.sync import SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.storage import ledger
@@ -105,9 +106,15 @@ def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str
     rank = {n: i for i, n in enumerate(chains)}
     village = select(Ticket.uid).where(Ticket.intake_point == point)
     e = _EVENTS.c
-    rows = session.execute(select(e.id, *[e[n] for n in COLUMNS]).where(
-        e.node_id.in_(chains), or_(e.type.in_(sorted(RELAYED | set(STAFF_RELAYED))), e.ticket_uid.in_(village)))
-        .order_by(e.id)).mappings().all()
+    columns = (e.id, *[e[n] for n in COLUMNS])
+    # Two reads, each on its index: the reference events (a partial index: a few thousand among millions) and the
+    # events on the village's tickets (by ticket); never a walk through the hall's whole chains.
+    found = {r["id"]: r for r in session.execute(select(*columns).where(
+        e.node_id.in_(chains), text(REFERENCE_WHERE))).mappings()}
+    # (The node as an expression: on ``node_id IN …`` SQLite would walk the (node, seq) index over the chains.)
+    found.update((r["id"], r) for r in session.execute(select(*columns).where(
+        e.ticket_uid.in_(village), func.coalesce(e.node_id, "").in_(chains))).mappings())
+    rows = [found[i] for i in sorted(found)]
     village_staff = {json.loads(r["payload"]).get("uid") or "" for r in rows if r["type"] == "staff.added"
                      and _village_staff(json.loads(r["payload"]), point)}
     picked: list[tuple[int, dict[str, Any]]] = []

@@ -319,3 +319,30 @@ def test_unseen_counts_each_chain_against_its_own_head(scene):
             [(n, q + 1) for n, q in head.items()] + [("new-node", 1)])
     finally:
         opened.db.dispose()
+
+
+def test_the_reference_index_covers_what_the_hall_relays(tmp_path):
+    """The partial index the hall reads its reference events through lists exactly the types it relays, and the
+    read uses it (SQLite's plan), never a walk through the hall's chains."""
+    from sqlalchemy import event
+
+    from hall.models.ledger import REFERENCE_TYPES
+
+    assert exchange.RELAYED | set(exchange.STAFF_RELAYED) == set(REFERENCE_TYPES)
+    hall = make_hall(tmp_path / "hall")
+    opened = open_hall(Paths.resolve(hall))
+    plans: list[str] = []
+    try:
+        with opened.db.reading() as s:
+            conn = s.connection()
+
+            @event.listens_for(conn, "before_cursor_execute")
+            def explain(conn_: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+                if statement.lstrip().startswith("SELECT events.id"):
+                    plans.append(" ".join(str(r[-1]) for r in cursor.execute("EXPLAIN QUERY PLAN " + statement,
+                                                                               params).fetchall()))
+            exchange.relayed(s, opened.node.node_id, "001")
+            event.remove(conn, "before_cursor_execute", explain)
+    finally:
+        opened.db.dispose()
+    assert len(plans) == 2 and "ix_events_reference" in plans[0] and "ix_events_ticket" in plans[1], plans
