@@ -253,7 +253,7 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes) -
 
 def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened, sender: str) -> ImportResult:
     events = opened.events
-    sparse = keys.role == "laptop"  # a laptop holds only the reference part of the hall's chain
+    sparse = keys.role == "laptop"  # a laptop holds only parts of the hall-side chains
     projections = ledger.projections_of(session)
     for e in events:
         if e["node_id"] != sender and not sparse:  # a laptop takes every hall-side chain its hall relays
