@@ -346,3 +346,19 @@ def test_the_reference_index_covers_what_the_hall_relays(tmp_path):
     finally:
         opened.db.dispose()
     assert len(plans) == 2 and "ix_events_reference" in plans[0] and "ix_events_ticket" in plans[1], plans
+
+
+def test_an_older_return_bundle_after_a_newer_one_is_refused(scene):
+    """Per chain: the second counter's part of the older file ends before what the laptop holds of it — a replayed
+    old file, refused with nothing changed (the exporting PC's part alone would not tell: it did nothing since)."""
+    hall, lap, base = scene["hall"], scene["lap"], scene["base"]
+    number = _open_numbers(lap)[0]
+    at_counter(hall, SECOND, on_ticket(number, "start", datetime(2026, 3, 3, 9)))
+    ok(cli(hall, "sync", "export", "--to", "001", "--out", str(base / "old.hallsync")))
+    at_counter(hall, SECOND, on_ticket(number, "pause", datetime(2026, 3, 3, 10)))
+    ok(cli(hall, "sync", "export", "--to", "001", "--out", str(base / "new.hallsync")))
+    ok(cli(lap, "sync", "import", str(base / "new.hallsync")))
+    before = digest(lap), rows(lap, "SELECT * FROM node_heads ORDER BY node_id")
+    run = cli(lap, "sync", "import", str(base / "old.hallsync"))
+    assert run.code == 2 and "过期的同步文件" in run.err, run.err
+    assert (digest(lap), rows(lap, "SELECT * FROM node_heads ORDER BY node_id")) == before
