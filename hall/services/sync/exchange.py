@@ -136,11 +136,6 @@ def _village_staff(p: dict[str, Any], point: str) -> bool:
     return p.get("intake_point") == point and not p.get("b_post_uid")
 
 
-def relayed_events(session: Session, hall_node: str, point: str) -> list[dict[str, Any]]:
-    """The events of :func:`relayed` alone, in (chain, seq) order."""
-    return relayed(session, hall_node, point)[0]
-
-
 @dataclass(frozen=True)
 class Outgoing:
     """What an export will send: to whom, and the events (before anything is sealed or written)."""
