@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sync_env import add_point, add_tickets, cli, digest, make_hall, make_laptop, ok, ticket_row
 
@@ -362,3 +364,52 @@ def test_an_older_return_bundle_after_a_newer_one_is_refused(scene):
     run = cli(lap, "sync", "import", str(base / "old.hallsync"))
     assert run.code == 2 and "过期的同步文件" in run.err, run.err
     assert (digest(lap), rows(lap, "SELECT * FROM node_heads ORDER BY node_id")) == before
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    """The scene once, kept pristine: each example of the property below works on a copy."""
+    base = tmp_path_factory.mktemp("relay")
+    hall = make_hall(base / "hall")
+    add_point(hall, "001")
+    at_counter(hall, SECOND, rename_item)
+    lap = make_laptop(hall, base / "lap", "001")
+    add_tickets(lap, 3)
+    ok(cli(lap, "sync", "export", "--out", str(base / "001.hallsync")))
+    ok(cli(hall, "sync", "import", str(base / "001.hallsync")))
+    return base
+
+
+# Each ticket's history: start, any number of 补正 pauses and resumes, close — each step at either counter.
+STEPS = st.lists(st.sampled_from(["pause"]), max_size=2).map(lambda p: ["start", *[s for _ in p for s in
+                                                                                  ("pause", "resume")], "close"])
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=st.lists(STEPS, min_size=2, max_size=2), data=st.data())
+def test_any_interleaving_of_two_counters_reaches_the_laptop_as_the_hall_has_it(pristine, tmp_path_factory, plan,
+                                                                               data):
+    base = tmp_path_factory.mktemp("example")
+    hall, lap = base / "hall", base / "lap"
+    shutil.copytree(pristine / "hall", hall)
+    shutil.copytree(pristine / "lap", lap)
+    numbers = _open_numbers(lap)[:2]
+    # The two tickets' steps interleaved as drawn (each ticket's own in order), each at a drawn counter, with a
+    # return bundle taken in at drawn moments between them.
+    turns = data.draw(st.permutations([n for n, steps in zip(numbers, plan, strict=True) for _ in steps]))
+    pending = {n: list(steps) for n, steps in zip(numbers, plan, strict=True)}
+    day = datetime(2026, 3, 3, 9)
+    for n in turns:
+        step = pending[n].pop(0)
+        node = data.draw(st.sampled_from([None, SECOND]), label=f"{n[-4:]} {step}")
+        at_counter(hall, node, on_ticket(n, step, day))
+        day = day.replace(hour=day.hour + 1) if day.hour < 17 else day.replace(day=day.day + 1, hour=9)
+        if data.draw(st.booleans(), label="export now"):
+            ok(cli(hall, "sync", "export", "--to", "001", "--out", str(base / "mid.hallsync")))
+            ok(cli(lap, "sync", "import", str(base / "mid.hallsync")))
+    ok(cli(hall, "sync", "export", "--to", "001", "--out", str(base / "last.hallsync")))
+    ok(cli(lap, "sync", "import", str(base / "last.hallsync")))
+    for n in numbers:
+        assert ticket_row(lap, n) == ticket_row(hall, n)
+        assert ticket_row(lap, n)[2] == "closed_approved"
+    assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
