@@ -49,7 +49,7 @@ def parse(extra: dict[str, Any]) -> list[dict[str, Any]] | None:
             raise BundleRejected("人员名录的字段不符（只应有工号、姓名、角色、窗口、受理点和是否在岗）")
         for name, types in FIELDS.items():
             value = entry[name]
-            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            if not isinstance(value, types):
                 raise BundleRejected(f"人员名录的字段 {name} 类型不对")
             if isinstance(value, str) and len(value) > _LIMITS[name]:
                 raise BundleRejected(f"人员名录的字段 {name} 过长（上限 {_LIMITS[name]} 个字符）")
@@ -84,8 +84,3 @@ def summary(session: Session) -> Summary:
     people, active, at = session.execute(select(func.count(), func.count().filter(t.active),
                                                 func.max(t.received_at))).one()
     return Summary(int(people or 0), int(active or 0), at)
-
-
-def names(session: Session) -> dict[str, str]:
-    """uid -> name for everyone in the laptop's directory."""
-    return dict(session.execute(select(_TABLE.c.uid, _TABLE.c.name)).all())

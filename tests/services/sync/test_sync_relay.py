@@ -413,3 +413,14 @@ def test_any_interleaving_of_two_counters_reaches_the_laptop_as_the_hall_has_it(
         assert ticket_row(lap, n) == ticket_row(hall, n)
         assert ticket_row(lap, n)[2] == "closed_approved"
     assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
+
+
+def test_a_staff_directory_with_anything_more_or_less_is_refused():
+    good = {"uid": "u1", "staff_no": "c01", "name": "王窗", "role": "clerk", "window_code": "W01",
+            "intake_point": "000", "active": True}
+    assert directory.parse({}) is None  # an older hall's bundle: none carried, the laptop keeps what it has
+    assert directory.parse({"staff_directory": [good]}) == [good]
+    for bad in ([{**good, "password_hash": "$argon2id$…"}], [{k: v for k, v in good.items() if k != "role"}],
+                [{**good, "active": 1}], [{**good, "name": "名" * 41}], [good, good], {"u1": good}):
+        with pytest.raises(bundle.BundleRejected, match="人员名录"):
+            directory.parse({"staff_directory": bad})
