@@ -72,6 +72,7 @@ def main() -> int:
                      "dashboard": lambda w: w.go_dashboard(), "stats": lambda w: w.go_stats(),
                      "registers": lambda w: w.go_registers(), "hall-info": lambda w: w.open_hall_info(),
                      "staff": lambda w: w.open_staff_admin(), "ticket": stage_ticket, "preview": stage_preview,
+                     "ticket-in-progress": stage_ticket_in_progress,
                      "calendar": stage_calendar,
                      "first-run-info": lambda w: w.open_hall_info(first_run=True),
                      "detail-action": stage_detail_action, "action-error": stage_action_error,
@@ -122,7 +123,7 @@ def main() -> int:
 
 WINDOW_STAGES = ("intake", "queue", "history", "ticket", "preview", "dashboard", "stats", "registers", "calendar",
                  "hall-info", "staff", "detail-action", "action-error", "lock", "petition", "reception", "sync", "join",
-                 "conflict", "conflict-resolved", "catalog-warnings", "extend")
+                 "conflict", "conflict-resolved", "catalog-warnings", "extend", "ticket-in-progress")
 
 
 def _a_ticket(win, state: str = "supplement") -> str | None:  # type: ignore[no-untyped-def]
@@ -140,6 +141,13 @@ def stage_ticket(win) -> None:  # type: ignore[no-untyped-def]
     """The detail of a promised ticket in progress, as the clerk opens it from the queue."""
     win.go_queue()
     if number := _a_ticket(win, "accepted"):
+        win.open_ticket(number)
+
+
+def stage_ticket_in_progress(win) -> None:  # type: ignore[no-untyped-def]
+    """The detail of a ticket being handled (on a laptop: one a hall counter acted on, from the return bundle)."""
+    win.go_queue()
+    if number := _a_ticket(win, "in_progress"):
         win.open_ticket(number)
 
 

@@ -232,7 +232,7 @@ def cmd_ledger_verify(args: argparse.Namespace, ctx: Any) -> int:
 
     with ctx.db.transaction() as session:
         report, since, reached = checkpoint.check(session, ctx.paths.data_dir, daily=args.daily,
-                                                  sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
+                                                  sparse=sync_keys.sparse_nodes(ctx.paths.data_dir, session))
         # Against the signed heads too: a chain re-hashed after an edit, or cut short with its head rewound,
         # passes the hash check above but not its signed heads.
         signed = heads.check(session, ctx.paths.data_dir) if report.ok else []
@@ -345,7 +345,7 @@ def cmd_daily(args: argparse.Namespace, ctx: Any) -> int:
 
     with ctx.db.transaction() as session:  # the day's new events re-hashed from the last checkpoint
         chain, _since, reached = checkpoint.check(session, ctx.paths.data_dir, daily=True,
-                                                  sparse=sync_keys.sparse_nodes(ctx.paths.data_dir))
+                                                  sparse=sync_keys.sparse_nodes(ctx.paths.data_dir, session))
         problems = signed_heads.check(session, ctx.paths.data_dir) if chain.ok else []
         if chain.ok and not problems:
             checkpoint.save(ctx.paths.data_dir, session, reached, chain.events)

@@ -11,7 +11,7 @@ from hall.models.catalog import CatalogVersion, Item, Window
 from hall.models.ledger import Event, NodeHead
 from hall.models.legacy import LegacyInitials, LegacyItem, LegacyStaff
 from hall.models.staff import IntakePoint, Setting, Staff
-from hall.models.sync import SyncConflict, SyncExchange, SyncHeldEvent, SyncParked, SyncPeer
+from hall.models.sync import SyncConflict, SyncExchange, SyncHeldEvent, SyncParked, SyncPeer, SyncStaffDirectory
 from hall.models.ticket import Applicant, Ticket, TicketSerial
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "SyncHeldEvent",
     "SyncParked",
     "SyncPeer",
+    "SyncStaffDirectory",
     "Ticket",
     "TicketSerial",
     "Window",

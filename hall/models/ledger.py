@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hall.models.base import Base
 
 HEAD_SIGNED_WHERE = "type = 'ledger.head_signed'"
+# The reference events a hall relays to its village laptops at every export (hall/services/sync/exchange.py:
+# RELAYED and the village staff's events), found without reading the hall's whole chains.
+REFERENCE_TYPES = ("calendar.local_holiday_added", "calendar.year_set", "catalog.imported", "intake_point.added",
+                   "settings.changed", "staff.added", "staff.password_set")
+REFERENCE_WHERE = "type IN (" + ", ".join(f"'{t}'" for t in REFERENCE_TYPES) + ")"
 
 
 class Event(Base):
@@ -21,6 +26,8 @@ class Event(Base):
         # every sync import (hall/services/storage/anchor.py). Partial, so a save pays nothing for it.
         Index("ix_events_head_signed", "node_id", "seq", sqlite_where=text(HEAD_SIGNED_WHERE),
               postgresql_where=text(HEAD_SIGNED_WHERE)),
+        Index("ix_events_reference", "node_id", "seq", sqlite_where=text(REFERENCE_WHERE),
+              postgresql_where=text(REFERENCE_WHERE)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

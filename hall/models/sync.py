@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hall.models.base import Base
@@ -54,6 +54,26 @@ class SyncExchange(Base):
     sent_seq: Mapped[int] = mapped_column(Integer, default=0)
     acked_seq: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[str] = mapped_column(Text, default="")  # the result in plain words, as shown
+    # import/join: the sender's whole acknowledgement vector (JSON node -> [seq, hash]): at the hall, how far a
+    # laptop holds each hall-side chain (every counter PC's), which the tickets' sync state needs.
+    acks: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+
+
+class SyncStaffDirectory(Base):
+    """On a village laptop: the hall's whole staff directory as its last bundle carried it (no password hashes,
+    nothing personal beyond the name), replaced whole at each import. Local, never replicated, not a projection:
+    the laptop holds the staff events of its own village only, so this is how it names everyone else."""
+
+    __tablename__ = "sync_staff_directory"
+
+    uid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    staff_no: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(12))
+    window_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    intake_point: Mapped[str] = mapped_column(String(3))
+    active: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # when the bundle that carried it was taken in
 
 
 class SyncParked(Base):
@@ -87,7 +107,7 @@ class SyncParked(Base):
 
 
 # Tables of this node alone: not projections (``ledger check`` leaves them be), not in a digest, kept by a rebuild.
-LOCAL_TABLES = ("sync_exchanges", "sync_parked")
+LOCAL_TABLES = ("sync_exchanges", "sync_parked", "sync_staff_directory")
 
 
 class SyncConflict(Base):

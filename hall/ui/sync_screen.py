@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from hall.errors import HallError
 from hall.services.storage.changes import MAX_TICKETS, Changes
-from hall.services.sync import enrolment, journal, lan, peers, state
+from hall.services.sync import directory, enrolment, journal, lan, peers, state
 from hall.services.sync.bundle import MAX_FILE, BundleRejected
 from hall.services.sync.keys import NodeKeys
 from hall.ui import messages
@@ -85,6 +85,10 @@ class SyncDialog(QDialog):
         self.who.setObjectName("syncWho")
         self.who.setWordWrap(True)
         layout.addWidget(self.who)
+        self.directory_line = QLabel()
+        self.directory_line.setObjectName("syncStaffDirectory")
+        self.directory_line.setWordWrap(True)
+        layout.addWidget(self.directory_line)
         prints = QHBoxLayout()
         own = QVBoxLayout()
         self.own_caption = QLabel(self.tr("本机指纹"))
@@ -245,6 +249,7 @@ class SyncDialog(QDialog):
         self.revoke_btn.setVisible(hall)
         self.sync_now_btn.setVisible(role == "laptop")
         self.url_row.setVisible(role == "laptop")
+        self.directory_line.setVisible(role == "laptop")
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -258,6 +263,7 @@ class SyncDialog(QDialog):
         where = self.tr("中心大厅") if ov.role == "hall" else self.tr("村代办点（受理点 {0}）").format(ov.intake_point)
         self.who.setText(self.tr("本机：{0}　终端 {1}").format(where, ov.node_id[:8]))
         self.own_caption.setText(self.tr("本机指纹（中心）") if ov.role == "hall" else self.tr("本机指纹"))
+        self.directory_line.setText(self._directory_text(ov.staff_directory))
         self.own_print.setText(grouped(ov.fingerprint))
         if ov.role == "laptop" and not self.compare_caption.text():
             self.compare_caption.setText(self.tr("中心指纹"))
@@ -293,6 +299,12 @@ class SyncDialog(QDialog):
             reasons = "\n".join(self.tr("　· {0} 条：{1}").format(w.count, w.reason) for w in ov.parked)
             self.parked.setText(self.tr("暂存 {0} 条事件（已核验，等所依赖的事件到齐后自动导入）：").format(
                 ov.parked_count) + "\n" + reasons)
+
+    def _directory_text(self, d: directory.Summary | None) -> str:
+        if d is None or not d.people:
+            return self.tr("中心人员名录：尚未收到（随中心的下一个同步文件而来）")
+        return self.tr("中心人员名录：{0} 人（在岗 {1} 人），{2} 随同步文件更新").format(
+            d.people, d.active, _when(d.received_at))
 
     def selected_peer(self) -> state.PeerLine | None:
         if self.overview is None:

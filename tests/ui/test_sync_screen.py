@@ -169,6 +169,10 @@ def test_enrol_export_import_and_revoke_through_the_screens(qtbot, hall_sqlite, 
         _idle(qtbot, lap_screen)
         assert lap_screen.sync_now_btn.isVisible() and not lap_screen.enrol_btn.isVisible()
         assert lap_screen.compare_print.text() == hall_screen.own_print.text()
+        with hall_sqlite.db.reading() as s:  # the hall's whole staff directory came with the provisioning file
+            people = len(staff.list_staff(s))
+        assert f"中心人员名录：{people} 人" in lap_screen.directory_line.text(), lap_screen.directory_line.text()
+        assert lap_screen.directory_line.isVisible() and not hall_screen.directory_line.isVisible()
         assert _peer_rows(lap_screen)[0][5:7] == ["3", "2"]  # its join and 2 intakes; 2 tickets not acknowledged
 
         # 导出同步文件 on the laptop: what it carries first, then the file.

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, HallError
 from hall.models import Event, NodeHead
-from hall.models.sync import SyncConflict
+from hall.models.sync import SyncConflict, SyncExchange
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_may_write
 from hall.services.storage import changes
@@ -496,6 +496,16 @@ def verify(session: Session, batch: int = 5000, *, sparse: frozenset[str] = froz
             return ChainReport(count, len(heads), ev, problem)
         heads[ev.node_id] = (ev.seq, ev.hash)
     return heads_report(session, heads, count)
+
+
+def held_in_part(session: Session) -> frozenset[str]:
+    """The chains a village laptop holds only in part, from its database alone (a backup copy has no key file):
+    every chain but its own — its hall relays only some events of each hall-side chain. The laptop is the node of
+    its join record (``sync_exchanges``); anywhere else (a hall, a database that never synced): none."""
+    own = session.scalars(select(SyncExchange.node).where(SyncExchange.direction == "join").limit(1)).first()
+    if own is None:
+        return frozenset()
+    return frozenset(n for n in session.scalars(select(NodeHead.node_id)) if n != own)
 
 
 def heads_report(session: Session, heads: dict[str, tuple[int, str]], count: int) -> ChainReport:

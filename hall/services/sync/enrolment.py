@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_admin
 from hall.services.people import staff
 from hall.services.storage.node import NodeIdentity
-from hall.services.sync import exchange, journal, keys, peers
+from hall.services.sync import directory, exchange, journal, keys, peers
 from hall.services.sync.bundle import BundleRejected, check_signature, open_bundle
 
 REQUEST_KIND = "hall-sync-request"
@@ -116,7 +117,7 @@ def enrol(session: Session, actor: Actor, hall: keys.NodeKeys, req: Request) -> 
     data = exchange.provision(session, hall, peer.node_id)
     # The provisioning file is the laptop's first bundle from the hall: what it carried counts as sent.
     sent = exchange.Outgoing(peer.node_id, peer.box_key, peer.intake_point,
-                             exchange.relayed_events(session, hall.node_id, peer.intake_point))
+                             *exchange.relayed(session, hall.node_id, peer.intake_point))
     journal.record_export(session, hall, sent, data, what="开通文件")
     return Enrolled(peer.node_id, peer.intake_point, peer.fingerprint, hall.fingerprint, data)
 
@@ -145,8 +146,11 @@ def join(session: Session, actor: Actor, mine: keys.NodeKeys | None, data: bytes
         raise BundleRejected("开通文件的发送方与其中的中心不符", "peer")
     check_signature(opened, hall.sign_key)
     floor = m["extra"].get("serial_floor") or {}
+    staff_directory = directory.parse(m["extra"])
     joined = mine.with_hall(hall)
     result = exchange.apply_opened(session, actor, joined, opened, hall.node_id, bundle_id=journal.bundle_id(data))
+    if staff_directory is not None:
+        directory.store(session, staff_directory, datetime.now())
     peers.record_join(session, actor, hall.node_id, {str(k): int(v) for k, v in floor.items()})
     journal.record_received(session, joined, "join", data, opened, result.new, "已开通")
     return Joined(joined, result.new, hall.fingerprint)

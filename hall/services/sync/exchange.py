@@ -1,10 +1,11 @@
 """Export and import of bundles: what a node sends, and the checks an import passes before anything is written.
 
 A laptop sends its whole own chain (or from ``since``): the hall keeps what it already has only if it is byte for
-byte the same, and takes the rest. The hall sends a laptop the reference events of its own chain (catalogue,
-calendar, settings, intake points, and that village's staff) — never other villages' staff or any ticket. An
-import checks everything first (see :func:`import_bundle`) and then writes in the caller's one transaction.
-"""
+byte the same, and takes the rest. The hall sends a laptop, from every hall-side chain (each counter PC of a hall on
+PostgreSQL writes its own), the reference events (catalogue, calendar, settings, intake points, and that village's
+staff — never other villages' staff) and every event on that village's own tickets, with the order to apply them
+in and a snapshot of its staff directory. An import checks everything first (see :func:`import_bundle`) and then
+writes in the caller's one transaction."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
 from hall.models import Event, NodeHead, Ticket
+from hall.models.ledger import REFERENCE_WHERE
 from hall.models.sync import SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.storage import ledger
-from hall.services.sync import conflicts, parking, peers
+from hall.services.sync import conflicts, directory, parking, peers
 from hall.services.sync.bundle import BundleRejected, Opened, check_signature, content_hash, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
 from hall.services.tickets.numbering import NUMBER_RE
@@ -35,7 +37,7 @@ COLUMNS = tuple(c.name for c in _EVENTS.columns if c.name != "id")
 # catalogue, calendar, settings, staff or peers).
 HALL_ONLY_PREFIXES = ("catalog.", "calendar.", "settings.", "staff.", "intake_point.", "sync.peer_", "bpost.",
                       "attendance.", "sync.conflict_")
-# What the hall relays to a laptop from its own chain.
+# The reference events the hall relays to a laptop (from every hall-side chain).
 RELAYED = frozenset({"catalog.imported", "calendar.year_set", "calendar.local_holiday_added", "settings.changed",
                      "intake_point.added"})
 
@@ -81,25 +83,57 @@ def own_events(session: Session, node_id: str, since: int = 0) -> list[dict[str,
     return [_as_json(r) for r in rows]
 
 
-def relayed_events(session: Session, hall_node: str, point: str) -> list[dict[str, Any]]:
-    """What the hall sends the laptop of ``point`` from its own chain: the reference events, the staff of that
-    village only (their password hashes are in the events; nobody else's leave the hall), and every later event
-    the hall wrote on that village's tickets (so the village can tell a citizen "材料需补正" or deliver)."""
-    out = []
-    village_staff: set[str] = set()
-    village_tickets = set(session.scalars(select(Ticket.uid).where(Ticket.intake_point == point)))
-    for e in own_events(session, hall_node):
-        kind = e["type"]
-        if kind in RELAYED or (e["ticket_uid"] is not None and e["ticket_uid"] in village_tickets):
-            out.append(e)
-        elif kind in ("staff.added", "staff.password_set"):
-            p = json.loads(e["payload"])
-            if kind == "staff.added" and p.get("intake_point") == point and not p.get("b_post_uid"):
-                village_staff.add(p.get("uid") or "")
-                out.append(e)
-            elif kind == "staff.password_set" and p.get("staff_uid") in village_staff:
-                out.append(e)
-    return out
+def hall_chains(session: Session, hall_node: str) -> list[str]:
+    """The hall-side chains: every node with a chain in this database that is not an enrolled laptop (each counter
+    PC of a hall on PostgreSQL writes its own), the exporting node ``hall_node`` first, then by node id."""
+    enrolled = set(session.scalars(select(SyncPeer.node_id)))
+    others = sorted(n for n in session.scalars(select(_HEADS.c.node_id).where(_HEADS.c.seq > 0))
+                    if n not in enrolled and n != hall_node)
+    return [hall_node, *others]
+
+
+STAFF_RELAYED = ("staff.added", "staff.password_set")
+
+
+def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """What the hall sends the laptop of ``point`` from every hall-side chain (:func:`hall_chains`): the reference
+    events, the staff of that village only (their password hashes are in the events; nobody else's leave the hall),
+    and every event a hall-side node wrote on that village's tickets (so the village can tell a citizen
+    "材料需补正" or deliver) — in (chain, seq) order, the exporting node's chain first; and the order to apply them
+    in (indexes into the events, in the order the hall stored them: a clerk at one counter acts on what another
+    counter wrote before, so the laptop must project them in that order, not chain by chain)."""
+    chains = hall_chains(session, hall_node)
+    rank = {n: i for i, n in enumerate(chains)}
+    village = select(Ticket.uid).where(Ticket.intake_point == point)
+    e = _EVENTS.c
+    columns = (e.id, *[e[n] for n in COLUMNS])
+    # Two reads, each on its index: the reference events (a partial index: a few thousand among millions) and the
+    # events on the village's tickets (by ticket); never a walk through the hall's whole chains.
+    found = {r["id"]: r for r in session.execute(select(*columns).where(
+        e.node_id.in_(chains), text(REFERENCE_WHERE))).mappings()}
+    # (The node as an expression: on ``node_id IN …`` SQLite would walk the (node, seq) index over the chains.)
+    found.update((r["id"], r) for r in session.execute(select(*columns).where(
+        e.ticket_uid.in_(village), func.coalesce(e.node_id, "").in_(chains))).mappings())
+    rows = [found[i] for i in sorted(found)]
+    village_staff = {json.loads(r["payload"]).get("uid") or "" for r in rows if r["type"] == "staff.added"
+                     and _village_staff(json.loads(r["payload"]), point)}
+    picked: list[tuple[int, dict[str, Any]]] = []
+    for r in rows:
+        kind = r["type"]
+        if kind == "staff.added":
+            if not _village_staff(json.loads(r["payload"]), point):
+                continue
+        elif kind == "staff.password_set" and json.loads(r["payload"]).get("staff_uid") not in village_staff:
+            continue
+        picked.append((r["id"], _as_json(r)))
+    by_chain = sorted(range(len(picked)), key=lambda i: (rank[picked[i][1]["node_id"]], picked[i][1]["seq"]))
+    events = [picked[i][1] for i in by_chain]
+    position = {i: at for at, i in enumerate(by_chain)}
+    return events, [position[i] for i in range(len(picked))]  # picked is in stored order already
+
+
+def _village_staff(p: dict[str, Any], point: str) -> bool:
+    return p.get("intake_point") == point and not p.get("b_post_uid")
 
 
 @dataclass(frozen=True)
@@ -110,6 +144,8 @@ class Outgoing:
     box_key: str
     intake_point: str  # the laptop's point (the recipient's at the hall, this node's own on a laptop)
     events: list[dict[str, Any]]
+    # The hall's: the order to apply the events in (see :func:`relayed`); None: as they stand (one chain).
+    order: list[int] | None = None
 
 
 def outgoing(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> Outgoing:
@@ -120,12 +156,18 @@ def outgoing(session: Session, keys: NodeKeys, *, to: str | None = None, since: 
         return Outgoing(keys.hall.node_id, keys.hall.box_key, keys.intake_point,
                         own_events(session, keys.node_id, since))
     peer = _peer_by(session, to)
-    return Outgoing(peer.node_id, peer.box_key, peer.intake_point,
-                    relayed_events(session, keys.node_id, peer.intake_point))
+    events, order = relayed(session, keys.node_id, peer.intake_point)
+    return Outgoing(peer.node_id, peer.box_key, peer.intake_point, events, order)
+
+
+def _hall_extra(session: Session, out: Outgoing) -> dict[str, Any]:
+    """What the hall's bundles carry beside the events: the apply order and its whole staff directory."""
+    return {"order": out.order or [], "staff_directory": directory.snapshot(session)}
 
 
 def seal_outgoing(session: Session, keys: NodeKeys, out: Outgoing) -> bytes:
-    return seal(keys, out.box_key, manifest(keys, out.to, "bundle", out.events, _heads(session)), out.events)
+    extra = _hall_extra(session, out) if keys.role == "hall" else None
+    return seal(keys, out.box_key, manifest(keys, out.to, "bundle", out.events, _heads(session), extra), out.events)
 
 
 def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> bytes:
@@ -136,9 +178,11 @@ def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: in
 def provision(session: Session, keys: NodeKeys, peer_node: str) -> bytes:
     """The provisioning file for a just-enrolled laptop: the relayed events plus the hall's keys and the floor."""
     peer = _peer_by(session, peer_node)
-    events = relayed_events(session, keys.node_id, peer.intake_point)
+    events, order = relayed(session, keys.node_id, peer.intake_point)
+    out = Outgoing(peer.node_id, peer.box_key, peer.intake_point, events, order)
     extra = {"hall": {"node_id": keys.node_id, "sign_key": keys.sign_key, "box_key": keys.box_key},
-             "intake_point": peer.intake_point, "serial_floor": peers.serial_floor(session, peer.intake_point)}
+             "intake_point": peer.intake_point, "serial_floor": peers.serial_floor(session, peer.intake_point),
+             **_hall_extra(session, out)}
     return seal(keys, peer.box_key, manifest(keys, peer.node_id, "provision", events, _heads(session), extra),
                 events)
 
@@ -214,10 +258,10 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes) -
 def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened, sender: str, *,
                  bundle_id: str = "") -> ImportResult:
     events = opened.events
-    sparse = keys.role == "laptop"  # a laptop holds only the reference part of the hall's chain
+    sparse = keys.role == "laptop"  # a laptop holds only parts of the hall-side chains
     projections = ledger.projections_of(session)
     for e in events:
-        if e["node_id"] != sender:
+        if e["node_id"] != sender and not sparse:  # a laptop takes every hall-side chain its hall relays
             raise BundleRejected(f"含有其他终端（{e['node_id'][:8]}）的事件：只接受发送终端自己的链")
         if not sparse and e["type"].startswith(HALL_ONLY_PREFIXES):
             raise BundleRejected(f"村代办点不能发出“{e['type']}”事件（事项清单、日历、设置和人员只由中心维护）")
@@ -227,7 +271,7 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
             projections.require(e["type"])
         except ledger.UnknownEventType as exc:
             raise BundleRejected(exc.message) from None
-    new = _check_chain(session, sender, events, sparse)
+    new = _check_hall_chains(session, keys, opened) if sparse else _check_chain(session, sender, events, sparse)
     if sparse:
         _own_tickets_only(session, keys.intake_point, new)
     # What continues the stored chains applies now; what waits for something absent is parked, and what was
@@ -258,12 +302,7 @@ def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
         gated = conflicts.gated_in_import(session, node, rows)
         conn = session.connection()
         conn.execute(insert(_EVENTS), rows)
-        head = session.get(NodeHead, node)
-        if head is None:
-            conn.execute(insert(_HEADS), {"node_id": node, "seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
-        elif rows[-1]["seq"] > head.seq:  # (a chain held in part may take an earlier parked event later)
-            conn.execute(update(_HEADS).where(_HEADS.c.node_id == node).values(seq=rows[-1]["seq"],
-                                                                               hash=rows[-1]["hash"]))
+        _store_heads(session, rows)
         session.expire_all()
 
         def failed(row: Any, exc: Exception) -> Exception:
@@ -280,21 +319,23 @@ def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
             ledger.project(session, rows[start:end], payloads[start:end], failed=failed, per_ticket=by_ticket,
                            settle=by_ticket)
         if later:
-            _through_gate(session, node, later, failed)
+            _through_gate(session, later, failed)
             rows = rows + later
         _raise_serials(session, {r["ticket_uid"] for r in rows if r["type"] == "ticket.received"})
         session.flush()
 
 
-def _through_gate(session: Session, sender: str, rows: list[dict[str, Any]],
+def _through_gate(session: Session, rows: list[dict[str, Any]],
                   failed: Callable[[Any, Exception], Exception]) -> None:
-    """Each of ``rows`` (in chain order) through the conflict gate, with the local id it was stored under."""
+    """Each of ``rows`` (in the order they were stored) through the conflict gate, with its local id."""
     session.flush()
-    ids = dict(session.execute(select(_EVENTS.c.seq, _EVENTS.c.id).where(
-        _EVENTS.c.node_id == sender, _EVENTS.c.seq >= rows[0]["seq"], _EVENTS.c.seq <= rows[-1]["seq"])).all())
+    ids: dict[str, int] = {}
+    for start in range(0, len(rows), 500):
+        ids.update(session.execute(select(_EVENTS.c.event_id, _EVENTS.c.id).where(
+            _EVENTS.c.event_id.in_([r["event_id"] for r in rows[start:start + 500]]))).all())
     for r in rows:
         try:
-            conflicts.admit(session, {**r, "id": ids[r["seq"]]}, json.loads(r["payload"]))
+            conflicts.admit(session, {**r, "id": ids[r["event_id"]]}, json.loads(r["payload"]))
         except (HallError, ValueError, KeyError) as exc:
             raise failed(r, exc) from exc
     session.flush()  # the last event's ORM changes (a new owner …) reach the row before the session forgets them
@@ -395,6 +436,63 @@ def _check_chain(session: Session, node: str, events: list[dict[str, Any]], spar
     if new and events[0]["seq"] == 1 and not sparse and events[0]["prev_hash"] != ledger.GENESIS:
         raise BundleRejected("链的第一条事件前一哈希不符")
     return new
+
+
+def _store_heads(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Each chain's head in ``node_heads`` at the last of its new ``rows`` (each chain's rows rise in seq)."""
+    last: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["seq"] > last.get(r["node_id"], {"seq": 0})["seq"]:
+            last[r["node_id"]] = r
+    conn = session.connection()
+    have = dict(session.execute(select(_HEADS.c.node_id, _HEADS.c.seq).where(_HEADS.c.node_id.in_(sorted(last)))).all())
+    for node, r in sorted(last.items()):
+        if node in have:
+            if r["seq"] > have[node]:  # (a chain held in part may take an earlier, parked event later)
+                conn.execute(update(_HEADS).where(_HEADS.c.node_id == node).values(seq=r["seq"], hash=r["hash"]))
+        else:
+            conn.execute(insert(_HEADS), {"node_id": node, "seq": r["seq"], "hash": r["hash"]})
+
+
+def unseen(session: Session, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events past their chain's stored head here (what an import of them would add)."""
+    heads = {n: h for n, h in session.execute(select(_HEADS.c.node_id, _HEADS.c.seq).where(
+        _HEADS.c.node_id.in_(sorted({e["node_id"] for e in events}))))}
+    return [e for e in events if e["seq"] > heads.get(e["node_id"], 0)]
+
+
+def _check_hall_chains(session: Session, keys: NodeKeys, opened: Opened) -> list[dict[str, Any]]:
+    """On a laptop: the hall's bundle holds sparse parts of every hall-side chain (a counter PC each). Each is
+    checked as one chain (:func:`_check_chain`, sparse); this laptop's own chain, if it comes back, must be what it
+    holds byte for byte (anything else is a fork of it). The new events, in the order the hall applied them."""
+    events = opened.events
+    by_node: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_node.setdefault(e["node_id"], []).append(e)
+    own = by_node.pop(keys.node_id, [])
+    if own:
+        stored = {r["seq"]: _as_json(r) for r in session.execute(
+            select(*[_EVENTS.c[n] for n in COLUMNS]).where(_EVENTS.c.node_id == keys.node_id,
+                                                           _EVENTS.c.seq.in_([e["seq"] for e in own]))).mappings()}
+        for e in own:
+            if stored.get(e["seq"]) != e:
+                raise BundleRejected(f"分叉：本机的链第 {e['seq']} 号事件与中心发回的不同。"
+                                     "已停止导入，请报告系统管理员", "fork")
+    new = {(e["node_id"], e["seq"]) for node, chain in by_node.items()
+           for e in _check_chain(session, node, chain, True)}
+    return [events[i] for i in _apply_order(opened) if (events[i]["node_id"], events[i]["seq"]) in new]
+
+
+def _apply_order(opened: Opened) -> list[int]:
+    """The hall's order to apply its events in (a permutation of their indexes); none given: as they stand."""
+    n = len(opened.events)
+    order = opened.manifest["extra"].get("order")
+    if not order:
+        return list(range(n))
+    if (not isinstance(order, list) or len(order) != n or any(not isinstance(i, int) or isinstance(i, bool)
+                                                              for i in order) or sorted(order) != list(range(n))):
+        raise BundleRejected("清单的应用顺序（order）与事件不符")
+    return order
 
 
 def _iso(text: str) -> str:

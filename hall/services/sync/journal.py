@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from hall.models.sync import SyncExchange
 from hall.services.base.actor import Actor
 from hall.services.storage import changes
-from hall.services.sync import exchange
+from hall.services.sync import directory, exchange
 from hall.services.sync.bundle import Opened
 from hall.services.sync.keys import NodeKeys
 
@@ -55,7 +55,8 @@ def record_received(session: Session, keys: NodeKeys, direction: str, data: byte
         return False  # the exact file again: it told us nothing new, and an exact re-import changes nothing at all
     session.add(SyncExchange(at=datetime.now(), node=keys.node_id, peer=m["from"], direction=direction,
                              bundle_id=digest, chains=_ranges(m["chains"]), events=m["count"],
-                             new_events=new, sent_seq=0, acked_seq=_acked(m, keys.node_id), summary=summary))
+                             new_events=new, sent_seq=0, acked_seq=_acked(m, keys.node_id), summary=summary,
+                             acks=json.dumps(m["ack"], sort_keys=True)))
     session.flush()
     return True
 
@@ -174,10 +175,13 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
     events are tried again, as after every import."""
     opened, sender = exchange.read(keys, data, session)
     digest = bundle_id(data)
+    staff_directory = directory.parse(opened.manifest["extra"]) if keys.role == "laptop" else None
     if _seen(session, digest):
         result = exchange.retry_parked(session, keys, opened, sender, digest)
     else:
         result = exchange.apply_opened(session, actor, keys, opened, sender, bundle_id=digest)
+    if staff_directory is not None:
+        directory.store(session, staff_directory, datetime.now())
     for e in result.applied:  # what the screens of this program learn when it commits (the events came in verbatim)
         changes.note(session, e["type"], e["ticket_uid"], e["event_id"])
     born = {e["ticket_uid"] for e in result.applied if e["type"] == "ticket.received" and e["ticket_uid"] is not None}

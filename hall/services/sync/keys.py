@@ -17,8 +17,11 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hall.errors import HallError
+from hall.models import NodeHead
 
 KEY_FILE = "sync_keys.json"
 _RAW = serialization.Encoding.Raw
@@ -125,12 +128,17 @@ def is_laptop(data_dir: Path) -> bool:
     return keys is not None and keys.role == "laptop"
 
 
-def sparse_nodes(data_dir: Path) -> frozenset[str]:
-    """Chains this node holds only in part: on a laptop, the hall's (only the reference events are relayed)."""
+def sparse_nodes(data_dir: Path, session: Session | None = None) -> frozenset[str]:
+    """Chains this node holds only in part: on a laptop, every hall-side chain (its hall relays only the reference
+    events and those on the village's tickets, from each counter PC's chain) — with ``session``, every chain the
+    ledger has a head of but the laptop's own; without, the hall's alone."""
     keys = load(data_dir)
     if keys is None or keys.role != "laptop" or keys.hall is None:
         return frozenset()
-    return frozenset({keys.hall.node_id})
+    found = {keys.hall.node_id}
+    if session is not None:
+        found.update(n for n in session.scalars(select(NodeHead.node_id)) if n != keys.node_id)
+    return frozenset(found)
 
 
 def public_sign(hex_key: str) -> Ed25519PublicKey:

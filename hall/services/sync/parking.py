@@ -139,11 +139,19 @@ def settle(session: Session, store: Store, *, sender: str, bundle_id: str, incom
     _drop_stored(session, pool, parked)
     reasons: dict[tuple[str, int], str] = {}
     progress = True
+    # On a laptop the hall's file holds parts of several hall-side chains (a counter PC each) in the order the hall
+    # applied them (a pause on one PC between a start and a resume on another): that order, as one sequence, the
+    # events parked before it first. At the hall, each chain by itself in chain order.
+    order = {_key(e): i for i, e in enumerate(incoming)}
     while progress and pool:
         progress = False
         reasons = {}
-        for node in sorted({n for n, _s in pool}):
-            chain = sorted((e for k, e in pool.items() if k[0] == node), key=lambda e: e["seq"])
+        if sparse:
+            groups = [(sender, sorted(pool.values(), key=lambda e: (order.get(_key(e), -1), e["node_id"], e["seq"])))]
+        else:
+            groups = [(node, sorted((e for k, e in pool.items() if k[0] == node), key=lambda e: e["seq"]))
+                      for node in sorted({n for n, _s in pool})]
+        for node, chain in groups:
             ready = _ready(session, node, chain, sparse, reasons)
             done = _try(session, store, node, ready, sparse, reasons)
             for e in done:

@@ -17,14 +17,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from hall.models import Base, Event, Staff, Ticket
 from hall.models.sync import SyncExchange, SyncPeer
-from hall.services.sync import journal, parking
-from hall.services.sync.exchange import RELAYED
+from hall.services.sync import directory, journal, parking
+from hall.services.sync.exchange import RELAYED, hall_chains
 from hall.services.sync.keys import NodeKeys
 
 UNSENT, SENT, SYNCED, CONFLICT = "unsent", "sent", "synced", "conflict"
@@ -82,13 +83,63 @@ def _last_own(session: Session, node_id: str, uids: set[str]) -> dict[str, int]:
     return {uid: seq for uid, seq in got if seq is not None}
 
 
-def _point_marks(session: Session, s: Side) -> dict[str, journal.Mark]:
+@dataclass(frozen=True)
+class ChainMarks:
+    """At the hall, per laptop: how far each hall-side chain (a counter PC's) was sent to it, and how far it said
+    it holds each (the ack vector of its last bundle)."""
+
+    sent: dict[str, int]
+    acked: dict[str, int]
+
+    def state(self, last: dict[str, int]) -> str:
+        """A ticket's state from its last event on each hall-side chain (``last``: node -> seq)."""
+        if all(seq <= self.acked.get(n, 0) for n, seq in last.items()):
+            return SYNCED
+        return SENT if all(seq <= self.sent.get(n, 0) for n, seq in last.items()) else UNSENT
+
+
+def chain_marks(session: Session) -> dict[str, ChainMarks]:
+    """At the hall: per peer, from the newest export to it and the newest bundle from it. (Every export of the hall
+    carries everything relayed from the start, and a laptop's heads only rise, so the newest says the most.) An
+    import recorded before the whole ack vector was kept acknowledges the exporting node's chain alone."""
+    t = SyncExchange
+    newest = select(func.max(t.id)).where(t.direction.in_(("export", "import"))).group_by(t.peer, t.direction)
+    out: dict[str, ChainMarks] = {}
+    for peer, node, direction, chains, acks, acked in session.execute(
+            select(t.peer, t.node, t.direction, t.chains, t.acks, t.acked_seq).where(t.id.in_(newest))):
+        m = out.setdefault(peer, ChainMarks({}, {}))
+        if direction == "export":
+            m.sent.update({c["node_id"]: int(c["last_seq"]) for c in json.loads(chains or "[]")})
+        else:
+            vector = json.loads(acks or "{}")
+            m.acked.update({n: int(v[0]) for n, v in vector.items() if isinstance(v, list) and v}
+                           if vector else {node: int(acked or 0)})
+    return out
+
+
+def _point_marks(session: Session) -> dict[str, ChainMarks]:
     """At the hall: per intake point, the furthest any of its laptops (a replacement too) was sent and acked."""
-    out: dict[str, journal.Mark] = {}
+    by_peer = chain_marks(session)
+    out: dict[str, ChainMarks] = {}
     for node_id, point in session.execute(select(SyncPeer.node_id, SyncPeer.intake_point)):
-        m = s.marks.get(node_id, journal.Mark())
-        have = out.get(point, journal.Mark())
-        out[point] = journal.Mark(max(have.sent_seq, m.sent_seq), max(have.acked_seq, m.acked_seq))
+        m = by_peer.get(node_id, ChainMarks({}, {}))
+        have = out.setdefault(point, ChainMarks({}, {}))
+        for mine, theirs in ((have.sent, m.sent), (have.acked, m.acked)):
+            for n, seq in theirs.items():
+                mine[n] = max(mine.get(n, 0), seq)
+    return out
+
+
+def _last_hall_side(session: Session, uids: set[str]) -> dict[str, dict[str, int]]:
+    """At the hall: each ticket's last event on every hall-side chain (not an enrolled laptop's)."""
+    if not uids:
+        return {}
+    laptops = set(session.scalars(select(SyncPeer.node_id)))
+    out: dict[str, dict[str, int]] = {}
+    for uid, node, seq in session.execute(select(Event.ticket_uid, Event.node_id, func.max(Event.seq)).where(
+            Event.ticket_uid.in_(uids)).group_by(Event.ticket_uid, Event.node_id)):
+        if node not in laptops:
+            out.setdefault(uid, {})[node] = seq
     return out
 
 
@@ -105,17 +156,24 @@ def sync_state(session: Session, ticket_ids: Iterable[int]) -> dict[int, str]:
     if s is None:
         return {}
     tickets = session.execute(select(Ticket.id, Ticket.uid, Ticket.intake_point).where(Ticket.id.in_(ids))).all()
-    if s.role == "laptop":
-        hall = next(iter(p for p, m in s.marks.items() if m.last_import is not None), None)
-        mark = s.marks.get(hall or "", journal.Mark())
-        marks = {point: mark for _i, _u, point in tickets}
-    else:
-        marks = _point_marks(session, s)
-    concerned = [(i, u, p) for i, u, p in tickets if p in marks]
-    uids = {u for _i, u, _p in concerned}
+    if s.role == "hall":
+        return _hall_states(session, tickets)
+    hall = next(iter(p for p, m in s.marks.items() if m.last_import is not None), None)
+    mark = s.marks.get(hall or "", journal.Mark())
+    uids = {u for _i, u, _p in tickets}
     last = _last_own(session, s.node_id, uids)
     conflicted = _conflicted(session, uids)
-    return {i: CONFLICT if u in conflicted else _state(last.get(u), marks[p]) for i, u, p in concerned}
+    return {i: CONFLICT if u in conflicted else _state(last.get(u), mark) for i, u, _p in tickets}
+
+
+def _hall_states(session: Session, tickets: Iterable[Any]) -> dict[int, str]:
+    """At the hall: a village ticket's outgoing events are those of every hall-side chain on it."""
+    marks = _point_marks(session)
+    concerned = [(i, u, p) for i, u, p in tickets if p in marks]
+    uids = {u for _i, u, _p in concerned}
+    last = _last_hall_side(session, uids)
+    conflicted = _conflicted(session, uids)
+    return {i: CONFLICT if u in conflicted else marks[p].state(last.get(u, {})) for i, u, p in concerned}
 
 
 def ticket_sync_label(session: Session, uid: str) -> str:
@@ -141,30 +199,42 @@ class PeerLine:
     pending_tickets: int  # tickets with outgoing events the peer has not acknowledged
 
 
-def _pending(session: Session, node_id: str, mark: journal.Mark, point: str | None) -> tuple[int, int]:
-    """(events not yet sent, tickets not yet acknowledged); ``point``: the hall's events for that village."""
+def _pending(session: Session, node_id: str, mark: journal.Mark) -> tuple[int, int]:
+    """On a laptop: (its events not yet sent, its tickets not yet acknowledged)."""
     e = Event
-    scope = []
-    staff_events = 0
-    if point is not None:  # what the hall relays (exchange.relayed_events): reference, village staff and tickets
-        village = select(Ticket.uid).where(Ticket.intake_point == point)
-        scope = [or_(e.type.in_(RELAYED), e.ticket_uid.in_(village))]
-        staff_events = _village_staff_events(session, node_id, mark.sent_seq, point)
-    events = staff_events + (session.scalar(select(func.count()).select_from(e).where(
-        e.node_id == node_id, e.seq > mark.sent_seq, *scope)) or 0)
-    ticket_scope = [e.ticket_uid.in_(select(Ticket.uid).where(Ticket.intake_point == point))] if point else []
+    events = session.scalar(select(func.count()).select_from(e).where(e.node_id == node_id, e.seq > mark.sent_seq))
     tickets = session.scalar(select(func.count(distinct(e.ticket_uid))).where(
-        e.node_id == node_id, e.seq > mark.acked_seq, e.ticket_uid.is_not(None), *ticket_scope)) or 0
+        e.node_id == node_id, e.seq > mark.acked_seq, e.ticket_uid.is_not(None)))
+    return int(events or 0), int(tickets or 0)
+
+
+def _hall_pending(session: Session, hall_node: str, mark: ChainMarks, point: str) -> tuple[int, int]:
+    """At the hall, for ``point``'s laptop: (events of every hall-side chain it is to get — as
+    exchange.relayed picks them: reference, that village's staff, its tickets — not yet in any export to it,
+    tickets of that village with hall-side events it has not acknowledged)."""
+    e = Event
+    chains = hall_chains(session, hall_node)
+    village = select(Ticket.uid).where(Ticket.intake_point == point)
+
+    def past(marks: dict[str, int]) -> Any:
+        return or_(*[and_(e.node_id == n, e.seq > marks.get(n, 0)) for n in chains])
+
+    events = session.scalar(select(func.count()).select_from(e).where(
+        past(mark.sent), or_(e.type.in_(RELAYED), e.ticket_uid.in_(village)))) or 0
+    events += _village_staff_events(session, chains, mark.sent, point)
+    tickets = session.scalar(select(func.count(distinct(e.ticket_uid))).where(
+        past(mark.acked), e.ticket_uid.in_(village))) or 0
     return int(events), int(tickets)
 
 
-def _village_staff_events(session: Session, node_id: str, after: int, point: str) -> int:
-    """The hall's staff events after ``after`` that go to ``point``'s laptop (as exchange.relayed_events picks
-    them: that village's own staff, their passwords), read from the few staff events since the last export."""
+def _village_staff_events(session: Session, chains: list[str], sent: dict[str, int], point: str) -> int:
+    """The hall's staff events not yet sent that go to ``point``'s laptop (as exchange.relayed picks them: that
+    village's own staff, their passwords), read from the few staff events since the last export."""
     mine = set(session.scalars(select(Staff.uid).where(Staff.intake_point == point)))
     count = 0
     for kind, payload in session.execute(select(Event.type, Event.payload).where(
-            Event.node_id == node_id, Event.seq > after, Event.type.in_(("staff.added", "staff.password_set")))):
+            or_(*[and_(Event.node_id == n, Event.seq > sent.get(n, 0)) for n in chains]),
+            Event.type.in_(("staff.added", "staff.password_set")))):
         p = json.loads(payload)
         if kind == "staff.added":
             count += p.get("intake_point") == point and not p.get("b_post_uid")
@@ -181,12 +251,14 @@ def peer_lines(session: Session, node_id: str, role: str, hall_node: str | None 
         if hall_node is None:
             return ()
         m = marks.get(hall_node, journal.Mark())
-        events, tickets = _pending(session, node_id, m, None)
+        events, tickets = _pending(session, node_id, m)
         return (PeerLine(hall_node, "000", hall_fingerprint, None, None, "", m.last_sync, events, tickets),)
     out = []
+    by_chain = chain_marks(session)
     for p in session.scalars(select(SyncPeer).order_by(SyncPeer.intake_point, SyncPeer.enrolled_at)):
         m = marks.get(p.node_id, journal.Mark())
-        events, tickets = _pending(session, node_id, m, p.intake_point) if p.revoked_at is None else (0, 0)
+        events, tickets = (_hall_pending(session, node_id, by_chain.get(p.node_id, ChainMarks({}, {})),
+                                         p.intake_point) if p.revoked_at is None else (0, 0))
         out.append(PeerLine(p.node_id, p.intake_point, p.fingerprint, p.enrolled_at, p.revoked_at,
                             p.revoke_reason, m.last_sync, events, tickets))
     return tuple(out)
@@ -203,6 +275,7 @@ class Overview:
     hall_fingerprint: str  # on a laptop: its hall's
     peers: tuple[PeerLine, ...]
     recent: tuple[journal.Line, ...]
+    staff_directory: directory.Summary | None = None  # on a laptop: the hall's staff directory it holds
     parked: tuple[parking.Wait, ...] = ()  # events that wait for what they depend on (暂存), by reason
 
     @property
@@ -218,4 +291,4 @@ def overview(session: Session, mine: NodeKeys) -> Overview:
                        hall.fingerprint if hall else "")
     return Overview(mine.role, mine.node_id, mine.intake_point, mine.fingerprint,
                     hall.fingerprint if hall else mine.fingerprint, lines, journal.recent(session, mine.node_id),
-                    parking.summary(session))
+                    directory.summary(session) if mine.role == "laptop" else None, parking.summary(session))
