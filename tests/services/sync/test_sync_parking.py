@@ -321,7 +321,7 @@ def test_the_halls_event_naming_a_staff_member_the_laptop_lacks_waits_for_that_s
             person = staff.by_number(s, "v22")
             workflow.reassign_event(s, opened.system, t, person.id, "交由村代办员跟进", datetime(2026, 3, 4, 9, 0))
             t_uid = t.uid
-            full = exchange.relayed_events(s, world["hall_keys"].node_id, "002")
+            full = exchange.relayed(s, world["hall_keys"].node_id, "002")[0]
     finally:
         opened.db.dispose()
     lap_keys = keys.load(lap)
@@ -368,7 +368,7 @@ def test_the_halls_ticket_event_based_on_a_version_the_laptop_lacks_waits_for_it
     opened = open_hall(Paths.resolve(hall))
     try:
         with opened.db.reading() as s:
-            full = exchange.relayed_events(s, world["hall_keys"].node_id, "003")
+            full = exchange.relayed(s, world["hall_keys"].node_id, "003")[0]
     finally:
         opened.db.dispose()
     lap_keys = keys.load(lap)
