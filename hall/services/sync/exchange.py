@@ -23,7 +23,7 @@ from hall.models.sync import SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.storage import ledger
 from hall.services.sync import conflicts, peers
-from hall.services.sync.bundle import BundleRejected, Opened, check_signature, content_hash, open_bundle, seal
+from hall.services.sync.bundle import BundleRejected, Opened, check_signature, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
 from hall.services.tickets.numbering import NUMBER_RE
 
@@ -72,7 +72,8 @@ def manifest(keys: NodeKeys, to: str, kind: str, events: list[dict[str, Any]], a
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"v": 1, "kind": kind, "from": keys.node_id, "to": to,
             "created_at": datetime.now().isoformat(timespec="microseconds"), "chains": _chains(events),
-            "ack": ack, "count": len(events), "content_sha256": content_hash(events), "extra": extra or {}}
+            "ack": ack, "count": len(events), "content_sha256": None,  # seal fills it in: one encoding of the events
+            "extra": extra or {}}
 
 
 def own_events(session: Session, node_id: str, since: int = 0) -> list[dict[str, Any]]:
