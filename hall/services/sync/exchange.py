@@ -21,7 +21,7 @@ from hall.errors import HallError
 from hall.models import Event, NodeHead, Ticket
 from hall.models.sync import SyncPeer
 from hall.services.base.actor import Actor
-from hall.services.storage import ledger
+from hall.services.storage import bulk, ledger
 from hall.services.sync import conflicts, peers
 from hall.services.sync.bundle import BundleRejected, Opened, check_signature, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
@@ -29,6 +29,7 @@ from hall.services.tickets.numbering import NUMBER_RE
 
 _EVENTS = Event.__table__
 _HEADS = NodeHead.__table__
+_INSERT_EVENTS = insert(_EVENTS)
 COLUMNS = tuple(c.name for c in _EVENTS.columns if c.name != "id")
 
 # Event types only the hall may write: a laptop's bundle carrying one is refused (it would replace the hall's
@@ -227,7 +228,7 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
         # (their events commute with other tickets' events, as the per-ticket projection below relies on).
         gated = conflicts.gated_in_import(session, sender, rows)
         conn = session.connection()
-        conn.execute(insert(_EVENTS), rows)
+        bulk.executemany(conn, _INSERT_EVENTS, rows)
         head = session.get(NodeHead, sender)
         if head is None:
             conn.execute(insert(_HEADS), {"node_id": sender, "seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
