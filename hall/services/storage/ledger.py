@@ -312,11 +312,16 @@ class Stored:
     """A stored event row as projectors read it (the attributes of :class:`~hall.models.Event`), without the ORM's
     instance set-up, which costs more than a small projector when hundreds of thousands are applied."""
 
-    __slots__ = tuple(c.name for c in _EVENTS.columns)
+    __slots__ = ("_row",)
+    _COLUMNS = frozenset(c.name for c in _EVENTS.columns)
 
     def __init__(self, row: Mapping[str, Any]) -> None:
-        for name in self.__slots__:
-            setattr(self, name, row.get(name))
+        self._row = row  # read on access: a projector reads a few of the columns, a sync import makes thousands
+
+    def __getattr__(self, name: str) -> Any:
+        if name in Stored._COLUMNS:
+            return self._row.get(name)  # a column the row lacks (a new row's id) reads as None
+        raise AttributeError(name)
 
 
 def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple[dict[str, Any], str | None]], *,
