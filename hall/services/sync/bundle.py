@@ -147,9 +147,12 @@ def _split(body: bytes) -> tuple[Any, bytes | None]:
             text = body.decode()
             events, end = _DECODER.raw_decode(text, len(_EVENTS_AT))
             if text.startswith(_MANIFEST_AT, end):
-                manifest, stop = _DECODER.raw_decode(text, end + len(_MANIFEST_AT))
+                start = end + len(_MANIFEST_AT)
+                manifest, stop = _DECODER.raw_decode(text, start)
                 if stop == len(text) - 1 and text[stop] == "}":
-                    return {"events": events, "manifest": manifest}, text[len(_EVENTS_AT):end].encode()
+                    # The events' bytes: all but the short tail (its bytes counted, not the events' 10 MB re-encoded).
+                    tail = len(_MANIFEST_AT) + len(text[start:stop].encode()) + 1
+                    return {"events": events, "manifest": manifest}, body[len(_EVENTS_AT):len(body) - tail]
         except ValueError:  # UnicodeDecodeError too: then json.loads below decides, as it always has
             pass
     return json.loads(body), None

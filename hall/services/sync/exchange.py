@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
@@ -30,6 +30,7 @@ from hall.services.tickets.numbering import NUMBER_RE
 _EVENTS = Event.__table__
 _HEADS = NodeHead.__table__
 _INSERT_EVENTS = insert(_EVENTS)
+_NUMBERS = select(Ticket.__table__.c.number).where(Ticket.__table__.c.uid.in_(bindparam("uids", expanding=True)))
 COLUMNS = tuple(c.name for c in _EVENTS.columns if c.name != "id")
 
 # Event types only the hall may write: a laptop's bundle carrying one is refused (it would replace the hall's
@@ -310,7 +311,8 @@ def _raise_serials(session: Session, uids: set[str]) -> None:
     if not uids:
         return
     best: dict[tuple[str, str], int] = {}
-    for number in session.scalars(select(Ticket.number).where(Ticket.uid.in_(uids))):
+    session.flush()
+    for (number,) in session.connection().execute(_NUMBERS, {"uids": list(uids)}):  # Core: no ORM rows
         m = NUMBER_RE.match(number)
         if m:
             key = (m.group(2), m.group(3))
