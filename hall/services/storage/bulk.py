@@ -17,14 +17,19 @@ from datetime import date, datetime
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 # One value of a row: (column key, processor) from the row, or (None, constant) for a value bound in the statement.
 _Plan = tuple[str, tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]]
-_PLANS: dict[tuple[int, str, tuple[str, ...]], tuple[ClauseElement, _Plan | None]] = {}
+# Per dialect (each engine's: its processors, its JSON serializer), per statement and row keys. The statement is
+# kept alive with its plan, so its id is never reused; a disposed engine's dialect takes its plans with it.
+_PLANS: WeakKeyDictionary[Dialect, dict[tuple[int, tuple[str, ...]], tuple[ClauseElement, _Plan | None]]] = (
+    WeakKeyDictionary())
 
 
 def executemany(conn: Connection, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -49,13 +54,14 @@ def executemany(conn: Connection, statement: ClauseElement, rows: Sequence[Mappi
 
 
 def _plan(conn: Connection, statement: ClauseElement, keys: tuple[str, ...]) -> _Plan | None:
-    dialect = conn.dialect
-    cache_key = (id(statement), dialect.name, keys)
-    cached = _PLANS.get(cache_key)
+    plans = _PLANS.get(conn.dialect)
+    if plans is None:
+        plans = _PLANS[conn.dialect] = {}
+    cached = plans.get((id(statement), keys))
     if cached is not None and cached[0] is statement:
         return cached[1]
     plan = _build(conn, statement, keys)
-    _PLANS[cache_key] = (statement, plan)  # the statement kept alive with its plan: its id is never reused
+    plans[(id(statement), keys)] = (statement, plan)
     return plan
 
 
