@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -165,14 +166,34 @@ def event_hash(prev_hash: str, *, event_id: str, node_id: str, seq: int, actor_i
             "actor_role": actor_role, "occurred_at": at, "type": type, "ticket_uid": ticket_uid,
         })
     elif format == 2:
-        head = canonical({
-            "v": 2, "event_id": event_id, "node_id": node_id, "seq": seq, "actor_uid": actor_uid,
-            "actor_name": actor_name, "actor_role": actor_role, "occurred_at": at, "type": type,
-            "ticket_uid": ticket_uid,
-        })
+        head = _head_2(event_id, node_id, seq, actor_uid, actor_name, actor_role, at, type, ticket_uid)
     else:
         raise ValueError(f"unknown event format {format}")
     return hashlib.sha256(f"{prev_hash}\n{head}\n{payload}".encode()).hexdigest()
+
+
+def _head_2(event_id: str, node_id: str, seq: int, actor_uid: str | None, actor_name: str, actor_role: str,
+            at: str, type: str, ticket_uid: str | None) -> str:
+    """canonical() of a format-2 header, written out in its sorted key order: the same text, without building and
+    sorting a dict per event (a sync import re-hashes tens of thousands). Values of other types: canonical()."""
+    if (seq.__class__ is int and actor_name.__class__ is str and actor_role.__class__ is str
+            and event_id.__class__ is str and node_id.__class__ is str and type.__class__ is str
+            and (actor_uid is None or actor_uid.__class__ is str)
+            and (ticket_uid is None or ticket_uid.__class__ is str)):
+        q = _quote
+        return (f'{{"actor_name":{q(actor_name)},"actor_role":{q(actor_role)},'
+                f'"actor_uid":{"null" if actor_uid is None else q(actor_uid)},"event_id":{q(event_id)},'
+                f'"node_id":{q(node_id)},"occurred_at":{q(at)},"seq":{int.__repr__(seq)},'
+                f'"ticket_uid":{"null" if ticket_uid is None else q(ticket_uid)},"type":{q(type)},"v":2}}')
+    return canonical({
+        "v": 2, "event_id": event_id, "node_id": node_id, "seq": seq, "actor_uid": actor_uid,
+        "actor_name": actor_name, "actor_role": actor_role, "occurred_at": at, "type": type,
+        "ticket_uid": ticket_uid,
+    })
+
+
+# What the encoder writes for a string when ensure_ascii is off (the same C function it calls).
+_quote = encode_basestring
 
 
 def stamp(occurred_at: datetime, event_id: str) -> str:
@@ -291,11 +312,16 @@ class Stored:
     """A stored event row as projectors read it (the attributes of :class:`~hall.models.Event`), without the ORM's
     instance set-up, which costs more than a small projector when hundreds of thousands are applied."""
 
-    __slots__ = tuple(c.name for c in _EVENTS.columns)
+    __slots__ = ("_row",)
+    _COLUMNS = frozenset(c.name for c in _EVENTS.columns)
 
     def __init__(self, row: Mapping[str, Any]) -> None:
-        for name in self.__slots__:
-            setattr(self, name, row.get(name))
+        self._row = row  # read on access: a projector reads a few of the columns, a sync import makes thousands
+
+    def __getattr__(self, name: str) -> Any:
+        if name in Stored._COLUMNS:
+            return self._row.get(name)  # a column the row lacks (a new row's id) reads as None
+        raise AttributeError(name)
 
 
 def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple[dict[str, Any], str | None]], *,

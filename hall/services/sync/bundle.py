@@ -17,6 +17,8 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import product
+from operator import itemgetter
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -66,10 +68,26 @@ def _key(shared: bytes, eph: bytes, recipient: bytes) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=None, info=_INFO + eph + recipient).derive(shared)
 
 
+# The fastest deflate: ~20 % larger than level 6 (1.3 MB against 1.1 MB for 10,000 ticket events), half its CPU.
+ZLIB_LEVEL = 1
+_EVENTS_AT = b'{"events":'  # how a sealed body starts: its keys sorted, "events" before "manifest"
+_MANIFEST_AT = ',"manifest":'
+
+
 def seal(keys: NodeKeys, recipient_box: str, manifest: dict[str, Any], events: list[dict[str, Any]]) -> bytes:
-    body = _encode({"manifest": manifest, "events": events})
+    """The bundle of ``manifest`` and ``events`` for ``recipient_box``. A manifest whose ``content_sha256`` is None
+    gets it here, over the very bytes of the events the body carries (the events are encoded once, not twice)."""
+    events_json = _encode(events)
+    if manifest.get("content_sha256") is None:
+        manifest = {**manifest, "content_sha256": hashlib.sha256(events_json).hexdigest()}
+    # Byte for byte _encode({"manifest": manifest, "events": events}), without encoding the events again.
+    return seal_body(keys, recipient_box, _EVENTS_AT + events_json + _MANIFEST_AT.encode() + _encode(manifest) + b"}")
+
+
+def seal_body(keys: NodeKeys, recipient_box: str, body: bytes) -> bytes:
+    """Sign, compress and encrypt ``body`` as it is (:func:`seal` gives it the canonical JSON of a bundle)."""
     signature = keys.sign.sign(body)
-    plain = zlib.compress(signature + body, 6)
+    plain = zlib.compress(signature + body, ZLIB_LEVEL)
     eph = X25519PrivateKey.generate()
     eph_pub = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     recipient = bytes.fromhex(recipient_box)
@@ -111,11 +129,33 @@ def open_bundle(keys: NodeKeys, data: bytes) -> Opened:
         raise BundleRejected("内容过短（缺少签名）")
     signature, body = plain[:64], plain[64:]
     try:
-        doc = json.loads(body)
+        doc, events_json = _split(body)
     except (ValueError, UnicodeDecodeError):
         raise BundleRejected("内容不是有效的 JSON") from None
-    manifest, events = parse(doc)
+    manifest, events = parse(doc, events_json)
     return Opened(manifest, events, signature, body)
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _split(body: bytes) -> tuple[Any, bytes | None]:
+    """The parsed body, and the exact bytes of its events array when the body has the layout :func:`seal` writes
+    (``{"events":[…],"manifest":{…}}``, nothing around it); otherwise None, and the body is parsed as any JSON."""
+    if body.startswith(_EVENTS_AT):
+        try:
+            text = body.decode()
+            events, end = _DECODER.raw_decode(text, len(_EVENTS_AT))
+            if text.startswith(_MANIFEST_AT, end):
+                start = end + len(_MANIFEST_AT)
+                manifest, stop = _DECODER.raw_decode(text, start)
+                if stop == len(text) - 1 and text[stop] == "}":
+                    # The events' bytes: all but the short tail (its bytes counted, not the events' 10 MB re-encoded).
+                    tail = len(_MANIFEST_AT) + len(text[start:stop].encode()) + 1
+                    return {"events": events, "manifest": manifest}, body[len(_EVENTS_AT):len(body) - tail]
+        except ValueError:  # UnicodeDecodeError too: then json.loads below decides, as it always has
+            pass
+    return json.loads(body), None
 
 
 def check_signature(opened: Opened, sign_key_hex: str) -> None:
@@ -126,6 +166,10 @@ def check_signature(opened: Opened, sign_key_hex: str) -> None:
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_EVENT_KEYS = frozenset(EVENT_FIELDS)
+_EVENT_TYPES = tuple(EVENT_FIELDS.items())
+_EVENT_VALUES = itemgetter(*EVENT_FIELDS)
+_EVENT_CLASSES = frozenset(product(*EVENT_FIELDS.values()))  # each field's value of exactly one allowed class
 
 
 def _hex64(value: Any) -> bool:
@@ -136,8 +180,12 @@ def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def parse(doc: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Strict schema: exact keys and types of the manifest, its chains and every event; counts and hash agree."""
+def parse(doc: Any, events_json: bytes | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Strict schema: exact keys and types of the manifest, its chains and every event; counts and hash agree.
+
+    ``events_json``: the bytes the events were parsed from (see :func:`_split`). The content hash is then checked
+    over those bytes — for a body :func:`seal` wrote they are exactly the canonical encoding, so the events need
+    not be encoded again; anything else is checked against the events re-encoded, as without them."""
     if not isinstance(doc, dict) or set(doc) != {"manifest", "events"}:
         raise BundleRejected("内容结构不符（应只有 manifest 与 events）")
     m, events = doc["manifest"], doc["events"]
@@ -157,16 +205,19 @@ def parse(doc: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                              f"{len(events) if isinstance(events, list) else '?'} 条）")
     if not _hex64(m["content_sha256"]) or not isinstance(m["ack"], dict) or not isinstance(m["extra"], dict):
         raise BundleRejected("清单的内容摘要、确认向量或附加信息类型不对")
+    fields, values, exact, hex64 = _EVENT_KEYS, _EVENT_VALUES, _EVENT_CLASSES, _HEX64.fullmatch
     for e in events:
-        if not isinstance(e, dict) or set(e) != set(EVENT_FIELDS):
+        if not isinstance(e, dict) or e.keys() != fields:
             raise BundleRejected("事件字段不符")
-        for name, types in EVENT_FIELDS.items():
-            value = e[name]
-            if not isinstance(value, types) or (isinstance(value, bool)):
-                raise BundleRejected(f"事件字段 {name} 类型不对")
-        if not (_hex64(e["hash"]) and _hex64(e["prev_hash"])):
+        if tuple(map(type, values(e))) not in exact:  # what JSON gives, all at once; otherwise field by field
+            for name, types in _EVENT_TYPES:
+                value = e[name]
+                if not isinstance(value, types) or value.__class__ is bool:
+                    raise BundleRejected(f"事件字段 {name} 类型不对")
+        if hex64(e["hash"]) is None or hex64(e["prev_hash"]) is None:
             raise BundleRejected("事件哈希格式不对")
-    if content_hash(events) != m["content_sha256"]:
+    if ((events_json is None or hashlib.sha256(events_json).hexdigest() != m["content_sha256"])
+            and content_hash(events) != m["content_sha256"]):
         raise BundleRejected("内容摘要不符（事件被改动、增删或重排）")
     chains = m["chains"]
     if not isinstance(chains, list):

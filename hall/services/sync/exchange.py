@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
@@ -23,14 +23,16 @@ from hall.models import Event, NodeHead, Ticket
 from hall.models.ledger import REFERENCE_WHERE
 from hall.models.sync import SyncPeer
 from hall.services.base.actor import Actor
-from hall.services.storage import ledger
+from hall.services.storage import bulk, ledger
 from hall.services.sync import conflicts, directory, parking, peers
-from hall.services.sync.bundle import BundleRejected, Opened, check_signature, content_hash, open_bundle, seal
+from hall.services.sync.bundle import BundleRejected, Opened, check_signature, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
 from hall.services.tickets.numbering import NUMBER_RE
 
 _EVENTS = Event.__table__
 _HEADS = NodeHead.__table__
+_INSERT_EVENTS = insert(_EVENTS)
+_NUMBERS = select(Ticket.__table__.c.number).where(Ticket.__table__.c.uid.in_(bindparam("uids", expanding=True)))
 COLUMNS = tuple(c.name for c in _EVENTS.columns if c.name != "id")
 
 # Event types only the hall may write: a laptop's bundle carrying one is refused (it would replace the hall's
@@ -74,7 +76,8 @@ def manifest(keys: NodeKeys, to: str, kind: str, events: list[dict[str, Any]], a
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"v": 1, "kind": kind, "from": keys.node_id, "to": to,
             "created_at": datetime.now().isoformat(timespec="microseconds"), "chains": _chains(events),
-            "ack": ack, "count": len(events), "content_sha256": content_hash(events), "extra": extra or {}}
+            "ack": ack, "count": len(events), "content_sha256": None,  # seal fills it in: one encoding of the events
+            "extra": extra or {}}
 
 
 def own_events(session: Session, node_id: str, since: int = 0) -> list[dict[str, Any]]:
@@ -301,7 +304,7 @@ def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
         # (their events commute with other tickets' events, as the per-ticket projection below relies on).
         gated = conflicts.gated_in_import(session, node, rows)
         conn = session.connection()
-        conn.execute(insert(_EVENTS), rows)
+        bulk.executemany(conn, _INSERT_EVENTS, rows)
         _store_heads(session, rows)
         session.expire_all()
 
@@ -384,7 +387,8 @@ def _raise_serials(session: Session, uids: set[str]) -> None:
     if not uids:
         return
     best: dict[tuple[str, str], int] = {}
-    for number in session.scalars(select(Ticket.number).where(Ticket.uid.in_(uids))):
+    session.flush()
+    for (number,) in session.connection().execute(_NUMBERS, {"uids": list(uids)}):  # Core: no ORM rows
         m = NUMBER_RE.match(number)
         if m:
             key = (m.group(2), m.group(3))

@@ -30,7 +30,7 @@ from hall.services.base.validators import (
 from hall.services.calendar import clock
 from hall.services.calendar.deadlines import Deadline
 from hall.services.catalog import items as catalog
-from hall.services.storage import identity, ledger, settings
+from hall.services.storage import bulk, identity, ledger, settings
 from hall.services.storage.db import upsert_insert
 from hall.services.tickets import fees, prerequisites, supplement_notice
 from hall.services.tickets.numbering import next_number
@@ -324,8 +324,8 @@ def _project_received_many(session: Session, rows: list[dict[str, Any]], payload
     # so a citizen who came twice in the run ends as after two single upserts.
     built = [_received_rows(session, ledger.Stored(r), p) for r, p in zip(rows, payloads, strict=True)]  # type: ignore[arg-type]
     conn = session.connection()
-    conn.execute(_INSERT_TICKET, [t for t, _a in built])
-    conn.execute(_applicant_upsert(conn.dialect.name), [a for _t, a in built])
+    bulk.executemany(conn, _INSERT_TICKET, [t for t, _a in built])
+    bulk.executemany(conn, _applicant_upsert(conn.dialect.name), [a for _t, a in built])
 
 
 def _received_rows(session: Session, ev: Event, p: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

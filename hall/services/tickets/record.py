@@ -40,7 +40,7 @@ from hall.services.base.permissions import require_ticket_action
 from hall.services.base.states import KIND_LABELS, STATE_LABELS
 from hall.services.base.validators import free_text, parse_key
 from hall.services.calendar import clock
-from hall.services.storage import ledger
+from hall.services.storage import bulk, ledger
 from hall.services.tickets import lineage
 
 
@@ -328,7 +328,7 @@ def _project_closed_many(session: Session, rows: list[dict[str, Any]], payloads:
             "ticket_uid": r["ticket_uid"], "new_state": p["state"], "new_result": p["result"], "at": r["occurred_at"],
             "new_on_time": p["on_time"], "parent": parent})
     conn = session.connection()
-    done = sum(conn.execute(_CLOSE if cas else _CLOSE_ANY, batch).rowcount for cas, batch in params.items() if batch)
+    done = sum(bulk.executemany(conn, _CLOSE if cas else _CLOSE_ANY, batch) for cas, batch in params.items() if batch)
     if done != len(rows):
         raise ConflictError(f"{len(rows) - done} 件办件的办结与其当前状态不符（已被更新或不存在），未做任何更改")
 

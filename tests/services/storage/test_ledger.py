@@ -9,6 +9,8 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from hall.models import Base, Event, Staff, Ticket
@@ -262,3 +264,41 @@ def _register_three(opened, people):
         return [intake.register(s, people["c02"], intake.IntakeForm("11", ZHANG), now=datetime(2026, 3, 2, 9)),
                 intake.register(s, people["c02"], intake.IntakeForm("09", ZHANG), now=datetime(2026, 3, 2, 10)),
                 intake.register(s, people["v01"], intake.IntakeForm("18", ZHANG), now=datetime(2026, 3, 3, 9))]
+
+
+_texts = st.text(max_size=12)  # any characters: Chinese, quotes, backslashes, controls, U+2028 …
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts, _texts, st.integers(-2**70, 2**70), st.none() | _texts, _texts, _texts, _texts, _texts,
+       st.none() | _texts)
+def test_format_2_header_is_the_canonical_json_of_its_fields(event_id, node_id, seq, actor_uid, name, role, at,
+                                                             kind, ticket_uid):
+    """The header written out field by field is byte for byte canonical() of the header dict, the text release 2
+    hashes — so every stored hash still verifies."""
+    fields = {"v": 2, "event_id": event_id, "node_id": node_id, "seq": seq, "actor_uid": actor_uid,
+              "actor_name": name, "actor_role": role, "occurred_at": at, "type": kind, "ticket_uid": ticket_uid}
+    assert ledger._head_2(event_id, node_id, seq, actor_uid, name, role, at, kind, ticket_uid) == ledger.canonical(
+        fields)
+
+
+def test_format_2_header_of_other_value_types_falls_back_to_canonical():
+    # A bool seq or a non-str name (never written by the program) still gives canonical()'s text.
+    assert ledger._head_2("e", "n", True, None, 5, "r", "t", "k", None) == ledger.canonical(
+        {"v": 2, "event_id": "e", "node_id": "n", "seq": True, "actor_uid": None, "actor_name": 5, "actor_role": "r",
+         "occurred_at": "t", "type": "k", "ticket_uid": None})
+
+
+def test_a_stored_format_2_hash_is_unchanged():
+    # A hash of release 2 (computed with the canonical dict): the header writer must keep giving it.
+    digest = ledger.event_hash(
+        ledger.GENESIS, event_id="fb8c4a5a-1f02-4807-85b7-da2810b0fdda", node_id="34aa8257-c42c-4c52-bad8-60de4582fb8e",
+        seq=2, actor_id=None, actor_name="系统", actor_role="system", occurred_at=datetime(2026, 3, 2, 9),
+        type="ticket.received", ticket_uid="46af87da-53b8-4143-a5d0-17f6f8010463", payload='{"a":"中"}', format=2,
+        actor_uid=None)
+    head = json.dumps({"v": 2, "event_id": "fb8c4a5a-1f02-4807-85b7-da2810b0fdda",
+                       "node_id": "34aa8257-c42c-4c52-bad8-60de4582fb8e", "seq": 2, "actor_uid": None,
+                       "actor_name": "系统", "actor_role": "system", "occurred_at": "2026-03-02T09:00:00.000000",
+                       "type": "ticket.received", "ticket_uid": "46af87da-53b8-4143-a5d0-17f6f8010463"},
+                      ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert digest == hashlib.sha256(f"{ledger.GENESIS}\n{head}\n{{\"a\":\"中\"}}".encode()).hexdigest()

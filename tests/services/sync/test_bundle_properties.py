@@ -3,6 +3,9 @@ sealed bundle opens to exactly what was sealed."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,3 +63,74 @@ def test_seal_then_open_gives_back_the_same_manifest(extra):
     opened = bundle.open_bundle(HALL, bundle.seal(LAPTOP, HALL.box_key, m, []))
     bundle.check_signature(opened, LAPTOP.sign_key)
     assert opened.manifest == m and opened.events == []
+
+
+hex64 = st.text("0123456789abcdef", min_size=64, max_size=64)
+texts = st.text(max_size=12)  # any characters but lone surrogates (which no bundle can carry)
+events_st = st.lists(st.fixed_dictionaries({
+    "event_id": texts, "node_id": st.just(LAPTOP.node_id), "seq": st.integers(-5, 10**12),
+    "format": st.integers(0, 3), "actor_id": st.none() | st.integers(), "actor_uid": st.none() | texts,
+    "actor_name": texts, "actor_role": texts, "occurred_at": texts, "type": texts,
+    "ticket_uid": st.none() | texts, "payload": st.text(max_size=40), "prev_hash": hex64, "hash": hex64}),
+    max_size=4)
+
+
+def _chains_of(events: list) -> list:
+    if not events:
+        return []
+    return [{"node_id": LAPTOP.node_id, "first_seq": events[0]["seq"], "last_seq": events[-1]["seq"],
+             "first_prev": events[0]["prev_hash"], "last_hash": events[-1]["hash"], "count": len(events)}]
+
+
+@settings(max_examples=40, deadline=None)
+@given(events_st)
+def test_sealed_body_is_the_canonical_json_and_its_hash_is_filled_in(events):
+    m = {**_manifest(events), "chains": _chains_of(events), "content_sha256": None}
+    opened = bundle.open_bundle(HALL, bundle.seal(LAPTOP, HALL.box_key, m, events))
+    bundle.check_signature(opened, LAPTOP.sign_key)
+    assert opened.manifest["content_sha256"] == bundle.content_hash(events)
+    assert opened.body == bundle._encode({"manifest": opened.manifest, "events": events})  # one encoding, same bytes
+    assert opened.events == events
+    assert bundle._split(opened.body)[1] == bundle._encode(events)  # the hash is checked over the events' bytes
+
+
+@settings(max_examples=40, deadline=None)
+@given(events_st, st.sampled_from(["indent", "manifest first", "spaces", "trailing"]), st.booleans())
+def test_a_body_in_another_layout_is_checked_against_the_events_reencoded(events, layout, tamper):
+    """A body seal does not write (another order, whitespace): the content hash is still the canonical one, so a
+    changed event after the manifest was made is refused whatever the layout."""
+    m = {**_manifest(events), "chains": _chains_of(events)}
+    if tamper and events:
+        events = [{**events[0], "payload": events[0]["payload"] + "x"}, *events[1:]]
+    doc = {"manifest": m, "events": events}
+    if layout == "indent":
+        text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1)
+    elif layout == "manifest first":
+        text = json.dumps(doc, ensure_ascii=False)
+    elif layout == "spaces":
+        text = json.dumps(doc, ensure_ascii=False, sort_keys=True)
+    else:
+        text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + " "
+    data = bundle.seal_body(LAPTOP, HALL.box_key, text.encode())
+    if tamper and events:
+        with pytest.raises(bundle.BundleRejected, match="内容摘要不符"):
+            bundle.open_bundle(HALL, data)
+    else:
+        assert bundle.open_bundle(HALL, data).events == events
+
+
+@settings(max_examples=40, deadline=None)
+@given(events_st.filter(bool), st.data())
+def test_any_changed_event_byte_in_the_sealed_layout_is_refused(events, data):
+    """The content hash over the events' own bytes: a body re-signed after one event changed is refused."""
+    m = {**_manifest(events), "chains": _chains_of(events)}
+    body = bundle._encode({"manifest": m, "events": events})
+    start = len(b'{"events":')
+    end = start + len(bundle._encode(events))
+    i = data.draw(st.integers(start, end - 1))
+    forged = body[:i] + bytes([body[i] ^ 0x20]) + body[i + 1:]
+    try:
+        opened = bundle.open_bundle(HALL, bundle.seal_body(LAPTOP, HALL.box_key, forged))
+    except bundle.BundleRejected:
+        return
+    assert opened.events == events  # only a change that parses back to the very same events may pass

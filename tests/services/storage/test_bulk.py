@@ -1,0 +1,104 @@
+"""bulk.executemany writes exactly what conn.execute(statement, rows) writes, on real SQLite files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hall.services.storage import at_rest, bulk
+from hall.services.storage.db import upsert_insert
+
+META = sa.MetaData()
+T = sa.Table(
+    "things", META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(20), unique=True),
+    sa.Column("at", sa.DateTime),
+    sa.Column("day", sa.Date, nullable=True),
+    sa.Column("data", sa.JSON, nullable=True),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("n", sa.Integer, nullable=True),
+    sa.Column("note", sa.Text, default=""),  # a Python-side default: bulk leaves a row without it to SQLAlchemy
+)
+INSERT = sa.insert(T)
+UPDATE = (sa.update(T).where(T.c.uid == sa.bindparam("key")).values(flag=False, n=T.c.n + 1,
+                                                                    at=sa.bindparam("new_at")))
+_ins = upsert_insert("sqlite")(T)
+UPSERT = _ins.on_conflict_do_update(index_elements=[T.c.uid], set_={
+    "note": sa.case((_ins.excluded.at > T.c.at, _ins.excluded.note), else_=T.c.note), "data": _ins.excluded.data})
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                                        max_size=3), max_leaves=6)
+rows_st = st.lists(st.fixed_dictionaries({
+    "uid": st.text("abcdef0123456789", min_size=1, max_size=8),
+    "at": st.datetimes() | st.datetimes(timezones=st.timezones()) | st.dates(),  # SQLAlchemy's own for the last two
+    "day": st.none() | st.dates(), "data": json_values, "flag": st.booleans(),
+    "n": st.none() | st.integers(-2**40, 2**40), "note": st.text(max_size=10)}),
+    min_size=1, max_size=12, unique_by=lambda r: r["uid"])
+
+
+def _engine(path: Path) -> sa.Engine:
+    engine = sa.create_engine("sqlite://", creator=lambda: at_rest.connect(path))
+    META.create_all(engine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> tuple[sa.Engine, sa.Engine]:
+    root = tmp_path_factory.mktemp("bulk")
+    return _engine(root / "library.sqlite3"), _engine(root / "bulk.sqlite3")
+
+
+def _stored(conn: sa.Connection) -> list[tuple]:
+    return conn.exec_driver_sql("SELECT * FROM things ORDER BY id").fetchall()  # the raw values SQLite holds
+
+
+def _both(engines, steps) -> None:
+    """Run ``steps`` (statement, rows) through conn.execute on one file and bulk.executemany on the other."""
+    library, ours = engines
+    with library.begin() as a, ours.begin() as b:
+        a.exec_driver_sql("DELETE FROM things")
+        b.exec_driver_sql("DELETE FROM things")
+        for statement, rows in steps:
+            assert bulk.executemany(b, statement, rows) == a.execute(statement, rows).rowcount
+            assert _stored(b) == _stored(a)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows_st, st.data())
+def test_insert_update_and_upsert_store_the_same_values(engines, rows, data):
+    later = [{**r, "at": data.draw(st.datetimes()), "note": "新" + r["note"]} for r in rows]
+    moved = [{"key": r["uid"], "new_at": r["at"]} for r in data.draw(st.permutations(later))]
+    _both(engines, [(INSERT, rows), (UPSERT, later), (UPDATE, moved)])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows_st)
+def test_rows_without_a_defaulted_column_go_through_sqlalchemy(engines, rows):
+    short = [{k: v for k, v in r.items() if k != "note"} for r in rows]
+    _both(engines, [(INSERT, short)])
+    with engines[1].connect() as conn:
+        assert bulk._plan(conn, INSERT, tuple(short[0])) is None  # the default is SQLAlchemy's to apply
+        assert bulk._plan(conn, INSERT, tuple(rows[0])) is not None
+
+
+def test_an_update_that_misses_reports_it(engines):
+    with engines[1].begin() as conn:
+        conn.exec_driver_sql("DELETE FROM things")
+        assert bulk.executemany(conn, UPDATE, [{"key": "none", "new_at": datetime(2026, 1, 1)}]) == 0
+        assert bulk.executemany(conn, UPDATE, []) == 0
+
+
+def test_a_row_missing_a_key_is_refused_before_anything_is_written(engines):
+    with engines[1].begin() as conn:
+        conn.exec_driver_sql("DELETE FROM things")
+        good = {"uid": "a", "at": datetime(2026, 1, 1), "day": None, "data": [], "flag": True, "n": 1, "note": ""}
+        with pytest.raises(KeyError):
+            bulk.executemany(conn, INSERT, [good, {k: v for k, v in good.items() if k != "flag"} | {"uid": "b"}])
+        assert _stored(conn) == []
