@@ -127,6 +127,10 @@ def _upgraded(home: Path, marker: Path) -> bool:
             conn.close()
         if busy:
             return False
+        # The program keeps a copy of the ledger from before an upgrade; in the cache it would only double the size
+        # and the time of every working copy.
+        for before in (home / "backups").glob("hall-before-upgrade-*"):
+            before.unlink()
     except Exception as exc:  # any failure: rebuild from scratch instead
         print(f"  upgrade failed ({exc!r}); rebuilding", flush=True)
         return False
