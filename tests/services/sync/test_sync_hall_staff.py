@@ -197,3 +197,23 @@ def test_a_directory_only_row_is_taken_over_by_the_persons_registration(scene, t
     assert digest(lap) == digest(twin)
     assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
     assert "哈希链全部相符" in ok(cli(lap, "ledger", "verify")).out
+
+
+def test_a_directory_only_row_follows_the_directory_so_a_replay_agrees(scene):
+    """The hall renames the clerk and moves them to another window after the hand-over reached the laptop: the next
+    return file's directory refreshes the row, and ``ledger check`` (which replays with that directory) agrees."""
+    from hall.services.people import staff
+
+    hall, lap, base = scene["hall"], scene["lap"], scene["base"]
+    number = open_numbers(lap)[0]
+    at_hall(hall, None, hand_over(number, "c07", datetime(2026, 3, 3, 9)))
+    ok(cli(hall, "sync", "export", "--to", "001", "--out", str(base / "one.hallsync")))
+    ok(cli(lap, "sync", "import", str(base / "one.hallsync")))
+    assert owner(lap, number)[0][1:5] == ("c07", "孙窗", "clerk", "W01")
+    at_hall(hall, None, lambda s, actor: staff.update_staff(s, actor, staff.StaffForm(
+        "c07", "孙新窗", "clerk", window_code="W03")))
+    ok(cli(hall, "sync", "export", "--to", "001", "--out", str(base / "two.hallsync")))
+    ok(cli(lap, "sync", "import", str(base / "two.hallsync")))
+    assert owner(lap, number)[0][1:6] == ("c07", "孙新窗", "clerk", "W03", 0)
+    assert rows(lap, "SELECT count(*) FROM staff WHERE staff_no = 'c07'") == [(1,)]
+    assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
