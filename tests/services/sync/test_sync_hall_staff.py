@@ -217,3 +217,27 @@ def test_a_directory_only_row_follows_the_directory_so_a_replay_agrees(scene):
     assert owner(lap, number)[0][1:6] == ("c07", "孙新窗", "clerk", "W03", 0)
     assert rows(lap, "SELECT count(*) FROM staff WHERE staff_no = 'c07'") == [(1,)]
     assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
+
+
+@pytest.mark.gui
+def test_the_laptops_login_screen_refuses_a_hall_clerk_and_says_why(qtbot, scene):
+    from PySide6.QtCore import Qt
+
+    from hall.ui.login_dialog import LoginDialog
+
+    hall, lap, base = scene["hall"], scene["lap"], scene["base"]
+    at_hall(hall, None, hand_over(open_numbers(lap)[0], "c07", datetime(2026, 3, 3, 9)))
+    ok(cli(hall, "sync", "export", "--to", "001", "--out", str(base / "back.hallsync")))
+    ok(cli(lap, "sync", "import", str(base / "back.hallsync")))
+    opened = open_hall(Paths.resolve(lap))
+    try:
+        dlg = LoginDialog(opened.db, opened.node, "示例村代办点")
+        qtbot.addWidget(dlg)
+        dlg.show()
+        qtbot.keyClicks(dlg.staff_no, "c07")
+        qtbot.keyClicks(dlg.password, "pass-word-1")
+        qtbot.keyClick(dlg.password, Qt.Key.Key_Return)
+        assert REFUSED in dlg.error.text() and dlg.actor is None
+        dlg.close()
+    finally:
+        opened.db.dispose()
