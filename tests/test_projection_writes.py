@@ -45,6 +45,9 @@ ALLOWED: dict[str, tuple[set[str], str]] = {
     "services/sync/conflicts.py": ({"admit", "_hold", "reproject"},
                                    "the sync conflict gate: it stands where a projector's call is (import, replay) "
                                    "and derives the conflict, the held events and the ticket again from the events"),
+    "services/storage/identity.py": ({"_from_directory"},
+                                     "a laptop's directory-only staff row for a hall clerk an event names, created "
+                                     "while a projector resolves that uid (a replay creates it the same way)"),
     "services/ledger_check.py": ({"replay", "rebuild", "check"},
                                  "the rebuild from the events itself (check: into its scratch copy)"),
 }

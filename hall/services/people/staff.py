@@ -215,14 +215,23 @@ def must_set_password(session: Session, staff_id: int) -> bool:
 def _project_added(session: Session, ev: Event, p: dict[str, Any]) -> None:
     # Release 1's event named no uid: the person's uid is derived from the event, as the upgrade derived it.
     uid = p.get("uid") or identity.uid_from_event(ev.event_id)
-    person = Staff(
-        uid=uid, staff_no=p["staff_no"], name=p["name"], role=p["role"], post=p["post"],
+    values = dict(
+        staff_no=p["staff_no"], name=p["name"], role=p["role"], post=p["post"],
         window_code=p["window_code"], intake_point=p["intake_point"],
         b_post_id=identity.staff_ref(session, p, "b_post_uid", "b_post_id"), password_hash=p["password_hash"],
         must_set_password=not p["password_hash"], active=True, created_at=ev.occurred_at,
         vanguard=bool(p.get("vanguard", False)),
     )
-    session.add(person)
+    # On a village laptop the person may already have a directory-only row (a hall clerk an earlier event named,
+    # hall/services/storage/identity.py) who has since joined this village: their registration takes it over.
+    person = session.scalars(select(Staff).where(Staff.uid == uid)).first() if identity.has_directory(session) \
+        else None
+    if person is None:
+        person = Staff(uid=uid, **values)
+        session.add(person)
+    else:
+        for name, value in values.items():
+            setattr(person, name, value)
     session.flush()
     identity.remember_staff(session, uid, person.id)
 
@@ -270,6 +279,11 @@ def authenticate(session: Session, staff_no: str, password: str, node: NodeIdent
     except ValidationError:
         raise failure from None
     person = session.scalars(select(Staff).where(Staff.staff_no == staff_no, Staff.active)).first()
+    if person is None:
+        listed = session.scalars(select(Staff).where(Staff.staff_no == staff_no)).first()
+        if listed is not None and identity.directory_only(session, listed):
+            raise PermissionDenied(f"该人员是中心工作人员，不能在村代办点电脑上登录（工号 {staff_no}，"
+                                   "本机只从中心人员名录得知此人）")
     if person is None or not person.password_hash:
         raise failure
     if not isinstance(password, str) or len(password) > MAX_PASSWORD or has_forbidden_chars(password):

@@ -16,6 +16,7 @@ place renumbers rows; it must call :meth:`LocalIds.clear`.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from hall.errors import NotFound
-from hall.models import CatalogVersion, Event, Item, LegacyInitials, LegacyItem, LegacyStaff, Staff
+from hall.models import CatalogVersion, Event, Item, LegacyInitials, LegacyItem, LegacyStaff, Staff, Window
+from hall.models.sync import SyncStaffDirectory
 
 SESSION_KEY = "hall.local_ids"
 _PENDING = "hall.local_ids.pending"  # this transaction's pairs, not yet committed
@@ -118,9 +120,58 @@ def staff_id(session: Session, uid: str | None) -> int | None:
         learned.update({u: i for u, i in session.execute(select(Staff.uid, Staff.id))})
         got = learned.get(uid)
         if got is None:
+            got = _from_directory(session, uid)
+        if got is None:
             raise MissingReference(f"台账事件指向的工作人员 {uid} 不存在（该人员的登记事件尚未导入）",
                                    f"工作人员 {uid[:8]}")
     return got
+
+
+# A village laptop holds the staff events of its own village only; the hall's clerks who act on its tickets it
+# knows from the hall's staff directory (``sync_staff_directory``, local, persistent, empty on every other node).
+# An event naming such a clerk resolves to a *directory-only* row, created the moment it is first needed: the
+# directory's uid, staff number, name, role and window (when this database has that window), inactive, no
+# password hash (nobody can log in as it). The directory is kept as the laptop last received it and a replay
+# (``ledger check``, rebuild) reads the same table, so it creates the same row; each directory that arrives
+# refreshes such rows (hall/services/sync/directory.py), so they always mirror it. A later ``staff.added`` for the
+# uid (the person joined this village) takes the row over.
+def _from_directory(session: Session, uid: str) -> int | None:
+    entry = session.get(SyncStaffDirectory, uid)
+    if entry is None:
+        return None
+    person = Staff(uid=uid, **directory_fields(session, entry), post="", password_hash="", must_set_password=False,
+                   active=False)
+    session.add(person)
+    session.flush()
+    remember_staff(session, uid, person.id)
+    return person.id
+
+
+def directory_fields(session: Session, entry: SyncStaffDirectory) -> dict[str, Any]:
+    """What a directory-only staff row takes from its directory entry."""
+    window = entry.window_code if entry.window_code and session.get(Window, entry.window_code) else None
+    return {"staff_no": entry.staff_no, "name": entry.name, "role": entry.role, "window_code": window,
+            "intake_point": entry.intake_point, "created_at": entry.received_at}
+
+
+def has_directory(session: Session) -> bool:
+    """Whether this database holds a staff directory (a village laptop that received one)."""
+    return session.scalar(select(SyncStaffDirectory.uid).limit(1)) is not None
+
+
+def directory_only(session: Session, person: Staff) -> bool:
+    """Whether ``person`` is a directory-only row (a hall clerk this laptop knows from the directory alone)."""
+    if person.active or person.password_hash or session.get(SyncStaffDirectory, person.uid) is None:
+        return False
+    return person.uid not in added_uids(session)
+
+
+def added_uids(session: Session) -> set[str]:
+    """The uids of every person a ``staff.added`` event of this database registered (release 1's: derived)."""
+    out = set()
+    for event_id, payload in session.execute(select(Event.event_id, Event.payload).where(Event.type == "staff.added")):
+        out.add(json.loads(payload).get("uid") or uid_from_event(event_id))
+    return out
 
 
 def remember_staff(session: Session, uid: str, row_id: int) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hall.models import Staff
 from hall.models.sync import SyncStaffDirectory
+from hall.services.storage import identity
 from hall.services.sync.bundle import BundleRejected
 
 KEY = "staff_directory"
@@ -69,7 +70,24 @@ def store(session: Session, entries: list[dict[str, Any]], at: datetime) -> bool
     conn.execute(delete(_TABLE))
     if entries:
         conn.execute(insert(_TABLE), [{**e, "received_at": at} for e in entries])
+    _refresh(session, {e["uid"] for e in entries})
     return True
+
+
+def _refresh(session: Session, listed: set[str]) -> None:
+    """The directory-only staff rows (hall clerks this laptop knows from the directory alone) as the directory now
+    has them: a replay (``ledger check``, rebuild) creates them from the directory held then, i.e. this one."""
+    session.flush()
+    session.expire_all()  # the directory rows were replaced under the ORM's feet
+    added = identity.added_uids(session)
+    rows = session.scalars(select(Staff).where(Staff.uid.in_(listed - added), Staff.active.is_(False),
+                                               Staff.password_hash == "")).all()
+    for person in rows:
+        entry = session.get(SyncStaffDirectory, person.uid)
+        if entry is not None:
+            for name, value in identity.directory_fields(session, entry).items():
+                setattr(person, name, value)
+    session.flush()
 
 
 @dataclass(frozen=True)

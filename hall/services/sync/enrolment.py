@@ -148,9 +148,9 @@ def join(session: Session, actor: Actor, mine: keys.NodeKeys | None, data: bytes
     floor = m["extra"].get("serial_floor") or {}
     staff_directory = directory.parse(m["extra"])
     joined = mine.with_hall(hall)
-    result = exchange.apply_opened(session, actor, joined, opened, hall.node_id, bundle_id=journal.bundle_id(data))
-    if staff_directory is not None:
+    if staff_directory is not None:  # first: the village's tickets it carries may name the hall's clerks
         directory.store(session, staff_directory, datetime.now())
+    result = exchange.apply_opened(session, actor, joined, opened, hall.node_id, bundle_id=journal.bundle_id(data))
     peers.record_join(session, actor, hall.node_id, {str(k): int(v) for k, v in floor.items()})
     journal.record_received(session, joined, "join", data, opened, result.new, "已开通")
     return Joined(joined, result.new, hall.fingerprint)

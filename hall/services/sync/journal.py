@@ -176,12 +176,12 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
     opened, sender = exchange.read(keys, data, session)
     digest = bundle_id(data)
     staff_directory = directory.parse(opened.manifest["extra"]) if keys.role == "laptop" else None
+    if staff_directory is not None:  # first: the events name the hall's clerks it lists (and parked ones wait)
+        directory.store(session, staff_directory, datetime.now())
     if _seen(session, digest):
         result = exchange.retry_parked(session, keys, opened, sender, digest)
     else:
         result = exchange.apply_opened(session, actor, keys, opened, sender, bundle_id=digest)
-    if staff_directory is not None:
-        directory.store(session, staff_directory, datetime.now())
     for e in result.applied:  # what the screens of this program learn when it commits (the events came in verbatim)
         changes.note(session, e["type"], e["ticket_uid"], e["event_id"])
     born = {e["ticket_uid"] for e in result.applied if e["type"] == "ticket.received" and e["ticket_uid"] is not None}

@@ -325,6 +325,11 @@ def test_the_halls_event_naming_a_staff_member_the_laptop_lacks_waits_for_that_s
     finally:
         opened.db.dispose()
     lap_keys = keys.load(lap)
+    # Not a hall clerk the laptop knows from the hall's staff directory (that would resolve to a directory-only row,
+    # test_sync_hall_staff.py): v22 came after the provisioning file's directory, and these files carry none.
+    with at_rest.connect(lap / "hall.sqlite3") as c:
+        assert c.execute("SELECT count(*) FROM sync_staff_directory WHERE staff_no = 'v22'").fetchone() == (0,)
+        assert c.execute("SELECT count(*) FROM sync_staff_directory").fetchone()[0] > 0
     partial = [e for e in full if not e["type"].startswith("staff.")]
     assert len(partial) < len(full) and partial[-1]["type"] == "ticket.reassigned"
 
