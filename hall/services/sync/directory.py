@@ -60,6 +60,14 @@ def parse(extra: dict[str, Any]) -> list[dict[str, Any]] | None:
     return found
 
 
+def take(session: Session, extra: dict[str, Any]) -> None:
+    """On a laptop: the directory a hall's bundle or provisioning file carries, stored before its events are
+    applied (the village's tickets they carry may name the hall's clerks). None carried: nothing changes."""
+    entries = parse(extra)
+    if entries is not None:
+        store(session, entries, datetime.now())
+
+
 def store(session: Session, entries: list[dict[str, Any]], at: datetime) -> bool:
     """Replace the laptop's directory with ``entries`` (caller's transaction); False when it is the same already."""
     have = [dict(r) for r in session.execute(select(*[_TABLE.c[n] for n in FIELDS]).order_by(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +145,8 @@ def join(session: Session, actor: Actor, mine: keys.NodeKeys | None, data: bytes
         raise BundleRejected("开通文件的发送方与其中的中心不符", "peer")
     check_signature(opened, hall.sign_key)
     floor = m["extra"].get("serial_floor") or {}
-    staff_directory = directory.parse(m["extra"])
     joined = mine.with_hall(hall)
-    if staff_directory is not None:  # first: the village's tickets it carries may name the hall's clerks
-        directory.store(session, staff_directory, datetime.now())
+    directory.take(session, m["extra"])
     result = exchange.apply_opened(session, actor, joined, opened, hall.node_id, bundle_id=journal.bundle_id(data))
     peers.record_join(session, actor, hall.node_id, {str(k): int(v) for k, v in floor.items()})
     journal.record_received(session, joined, "join", data, opened, result.new, "已开通")

@@ -118,16 +118,19 @@ def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str
     found.update((r["id"], r) for r in session.execute(select(*columns).where(
         e.ticket_uid.in_(village), func.coalesce(e.node_id, "").in_(chains))).mappings())
     rows = [found[i] for i in sorted(found)]
-    village_staff = {json.loads(r["payload"]).get("uid") or "" for r in rows if r["type"] == "staff.added"
-                     and _village_staff(json.loads(r["payload"]), point)}
+    # A password is set after its person is added (stored order), so one pass knows the village's staff in time.
+    village_staff: set[str] = set()
     picked: list[tuple[int, dict[str, Any]]] = []
     for r in rows:
         kind = r["type"]
-        if kind == "staff.added":
-            if not _village_staff(json.loads(r["payload"]), point):
+        if kind in STAFF_RELAYED:
+            p = json.loads(r["payload"])
+            if kind == "staff.added":
+                if not _village_staff(p, point):
+                    continue
+                village_staff.add(p.get("uid") or "")
+            elif p.get("staff_uid") not in village_staff:
                 continue
-        elif kind == "staff.password_set" and json.loads(r["payload"]).get("staff_uid") not in village_staff:
-            continue
         picked.append((r["id"], _as_json(r)))
     by_chain = sorted(range(len(picked)), key=lambda i: (rank[picked[i][1]["node_id"]], picked[i][1]["seq"]))
     events = [picked[i][1] for i in by_chain]
@@ -296,8 +299,9 @@ def retry_parked(session: Session, keys: NodeKeys, opened: Opened, sender: str,
 
 
 def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
-    """Store one chain's events (in chain order) and project them; :class:`parking.NotYet` for the one whose
-    projector finds what it names absent."""
+    """Store events and project them: one chain's in chain order (at the hall, ``node`` its sender), or on a laptop
+    the hall's chains in the order the hall applied them (``node``: the hall). :class:`parking.NotYet` for the one
+    whose projector finds what it names absent."""
     if new:
         rows = [_as_row(e) for e in new]
         # Tickets another node has acted on too go through the conflict gate one event at a time, after the rest
@@ -456,13 +460,6 @@ def _store_heads(session: Session, rows: list[dict[str, Any]]) -> None:
                 conn.execute(update(_HEADS).where(_HEADS.c.node_id == node).values(seq=r["seq"], hash=r["hash"]))
         else:
             conn.execute(insert(_HEADS), {"node_id": node, "seq": r["seq"], "hash": r["hash"]})
-
-
-def unseen(session: Session, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events past their chain's stored head here (what an import of them would add)."""
-    heads = {n: h for n, h in session.execute(select(_HEADS.c.node_id, _HEADS.c.seq).where(
-        _HEADS.c.node_id.in_(sorted({e["node_id"] for e in events}))))}
-    return [e for e in events if e["seq"] > heads.get(e["node_id"], 0)]
 
 
 def _check_hall_chains(session: Session, keys: NodeKeys, opened: Opened) -> list[dict[str, Any]]:

@@ -175,9 +175,8 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
     events are tried again, as after every import."""
     opened, sender = exchange.read(keys, data, session)
     digest = bundle_id(data)
-    staff_directory = directory.parse(opened.manifest["extra"]) if keys.role == "laptop" else None
-    if staff_directory is not None:  # first: the events name the hall's clerks it lists (and parked ones wait)
-        directory.store(session, staff_directory, datetime.now())
+    if keys.role == "laptop":
+        directory.take(session, opened.manifest["extra"])
     if _seen(session, digest):
         result = exchange.retry_parked(session, keys, opened, sender, digest)
     else:

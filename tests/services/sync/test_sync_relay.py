@@ -308,21 +308,6 @@ def test_a_laptop_copied_at_a_second_hall_chain_verifies_only_with_the_ledger(sc
     assert run.code == 1 and "序号不连续" in run.err
 
 
-def test_unseen_counts_each_chain_against_its_own_head(scene):
-    lap = scene["lap"]
-    opened = open_hall(Paths.resolve(lap))
-    try:
-        with opened.db.reading() as s:
-            head = {n: q for n, q in rows(lap, "SELECT node_id, seq FROM node_heads")}
-            events = [{"node_id": n, "seq": q} for n, q in head.items()] + [
-                {"node_id": n, "seq": q + 1} for n, q in head.items()] + [{"node_id": "new-node", "seq": 1}]
-            got = exchange.unseen(s, events)
-        assert sorted((e["node_id"], e["seq"]) for e in got) == sorted(
-            [(n, q + 1) for n, q in head.items()] + [("new-node", 1)])
-    finally:
-        opened.db.dispose()
-
-
 def test_the_reference_index_covers_what_the_hall_relays(tmp_path):
     """The partial index the hall reads its reference events through lists exactly the types it relays, and the
     read uses it (SQLite's plan), never a walk through the hall's chains."""
