@@ -103,10 +103,14 @@ class Bare:
         where, params, order = self.lookup(kind, q)
         rows = self.conn.execute(f"SELECT {COLS} FROM tickets WHERE {where} {order} LIMIT {limit + 1}",
                                  params).fetchall()
-        self.conn.execute(f"SELECT count(*), sum(is_open AND due_date = ?), sum(is_open AND due_date < ?), "
-                          f"sum(is_open AND due_provisional) FROM (SELECT is_open, due_date, due_provisional "
-                          f"FROM tickets WHERE {where} LIMIT {queue.SEARCH_CAP + 1})",
-                          (self.today.isoformat(), self.today.isoformat(), *params)).fetchone()
+        # The counts as the service reads them: how many (the index alone, at most the cap + 1), then — when
+        # every match was counted — the open ones' figures through the partial indexes over open tickets.
+        seen = self.conn.execute(f"SELECT count(*) FROM (SELECT id FROM tickets WHERE {where} "
+                                 f"LIMIT {queue.SEARCH_CAP + 1})", params).fetchone()[0]
+        if seen <= queue.SEARCH_CAP:
+            self.conn.execute("SELECT sum(due_date = ?), sum(due_date < ?), sum(due_provisional) FROM tickets "
+                              f"WHERE +is_open IS 1 AND ({where})",
+                              (self.today.isoformat(), self.today.isoformat(), *params)).fetchone()
         return len(rows)
 
     def texts(self, kind: str, q: str, limit: int = 200) -> list[tuple[str, ...]]:

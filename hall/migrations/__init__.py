@@ -4,4 +4,4 @@
 (it costs a fifth of a second at every start); tests/services/storage/test_db.py keeps it equal to Alembic's head.
 """
 
-HEAD = "0017"  # 0007 → 0014 → 0011 → 0012 → 0013 → 0015 → 0010 → 0016 → 0017 (branch revisions chained in merge order)
+HEAD = "0018"  # 0007 → 0014 → 0011 → 0012 → 0013 → 0015 → 0010 → 0016 → 0017 → 0018 (branches chained in merge order)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from hall.errors import PermissionDenied
@@ -34,7 +34,7 @@ from hall.services.reporting.dashboard import clock_stopped_sql
 from hall.services.storage import ledger
 from hall.services.tickets import intake, rules
 from hall.services.tickets import record as tickets
-from hall.services.tickets.search import SEARCH_WINDOW, Lookup, driving_join, lookup
+from hall.services.tickets.search import SEARCH_WINDOW, Lookup, OpenKeyed, driving_join, lookup
 
 log = logging.getLogger("hall.queue")
 SortKey = Literal["due", "received", "number"]
@@ -185,10 +185,14 @@ class QueueCounts:
     provisional: int
     capped: bool = False
 
-
+_OPEN_CONFLICTS = select(SyncConflict.ticket_uid).where(SyncConflict.state == "open")
+# Which rows an open sync conflict freezes, in the page's own statement (the conflicts table is tiny: both
+# databases read it once per statement, not per row).
+_FROZEN = Ticket.uid.in_(_OPEN_CONFLICTS).label("frozen")
 _COLUMNS = (Ticket.id, Ticket.number, Ticket.item_code, Ticket.item_name, Ticket.window_code, Ticket.kind,
             Ticket.state, Ticket.applicant_name, Ticket.applicant_id_no, Ticket.received_at, Ticket.due_date,
-            Ticket.due_provisional, Ticket.owner_id, Ticket.version, Ticket.is_open, Ticket.applicant_initials)
+            Ticket.due_provisional, Ticket.owner_id, Ticket.version, Ticket.is_open, Ticket.applicant_initials,
+            _FROZEN)
 _SORT_COLUMNS = {"due": Ticket.due_date, "received": Ticket.received_at, "number": Ticket.number}
 
 
@@ -269,9 +273,6 @@ def conditions(f: TicketFilter, today: date) -> list[ColumnElement[bool]]:
     return out
 
 
-_OPEN_CONFLICTS = select(SyncConflict.ticket_uid).where(SyncConflict.state == "open")
-
-
 def page(session: Session, f: TicketFilter, *, today: date, sort: SortKey = "due", descending: bool = False,
          after: Cursor | None = None, limit: int = 200) -> Page:
     """One page of tickets matching ``f``, in ``sort`` order (then by id), starting after ``after``.
@@ -310,6 +311,18 @@ def _sorted_page(session: Session, source: Any, where: list[ColumnElement[bool]]
                  descending: bool, after: Cursor | None, limit: int) -> Page:
     dated = col is Ticket.due_date
     phase = after.phase if after is not None else 0
+    if dated and after is None and source is not None:
+        # The first page of a bounded lookup (one person, one day: sorted in memory whatever the order) in one
+        # statement, dated rows first: the cursor it leaves is the one the two phases below continue from.
+        due = (Ticket.due_date.desc(), Ticket.id.desc()) if descending else (Ticket.due_date, Ticket.id)
+        got = list(session.execute(_select(source).where(*where).order_by(Ticket.due_date.is_(None), *due)
+                                   .limit(limit + 1)))
+        if len(got) <= limit:
+            return Page(_rows(session, got, today), None)
+        last_row = got[limit - 1]
+        nxt = Cursor(0, last_row.due_date, last_row.id) if last_row.due_date is not None else \
+            Cursor(1, None, last_row.id)
+        return Page(_rows(session, got[:limit], today), nxt)
     out: list[Any] = []
     if phase == 0:
         stmt = _select(source).where(*where)
@@ -413,41 +426,69 @@ def counts(session: Session, f: TicketFilter, *, today: date, cap: int = SEARCH_
                            n(provisional=True, open_only=True), seen > cap)
     if not found.search.looks_up:
         return QueueCounts(0, 0, 0, 0)
+    where = conditions(f, today)
     cand = select(Ticket.id.label("i")).where(found.condition).limit(cap + 1).subquery("found")
-    listed = and_(true(), *conditions(f, today))
+    if found.search.kind in _FEW:
+        # One ticket, or one person's: its few rows, counted and tallied in one statement.
+        listed = and_(*where) if where else None
+        seen, total, due_today, overdue, provisional = session.execute(select(
+            func.count(), _tally(listed),
+            *(_tally(c if listed is None else and_(listed, c)) for c in _open_figures(today)))
+            .select_from(driving_join(cand))).one()
+        return QueueCounts(min(int(total), cap), int(due_today), int(overdue), int(provisional), seen > cap)
+    # How many: the first cap + 1 tickets of the lookup's index, and of those the ones the list's other filters
+    # keep. Without other filters this reads the index alone (a prefix of a thousand names costs a tenth of a ms).
+    if where:
+        seen, total = session.execute(select(func.count(), _tally(and_(*where))).select_from(
+            driving_join(cand))).one()
+    else:
+        seen = total = session.scalar(select(func.count()).select_from(cand))
+    seen, total = int(seen or 0), int(total or 0)
+    if seen > cap:  # "1,000+": the screen shows no other figure for so broad a search (hall/ui/queue_view.py)
+        return QueueCounts(min(total, cap), 0, 0, 0, True)
+    # Every match was looked at: the figures of the open ones, exactly. Open tickets are a few thousand, and the
+    # search keys have partial indexes over them (hall/models/ticket.py): a handful of entries, not the matches.
+    # The open matches drive the join (as the candidates do above): a planner would otherwise walk the window's
+    # index for "window_code = ?".
+    opened = select(Ticket.id.label("i")).where(OpenKeyed(), found.condition).limit(cap + 1).subquery("opened")
+    due_today, overdue, provisional = session.execute(
+        select(*(_tally(c) for c in _open_figures(today))).select_from(driving_join(opened)).where(*where)).one()
+    return QueueCounts(total, int(due_today), int(overdue), int(provisional))
+
+
+# Lookups bounded by what they name (one ticket number; one person's ID number; a day's serial at each point).
+_FEW = frozenset({"number", "id", "number_tail"})
+
+
+def _open_figures(today: date) -> tuple[ColumnElement[bool], ...]:
     is_open = Ticket.is_open.is_(True)
+    return (and_(is_open, Ticket.due_date == today), and_(is_open, Ticket.due_date < today),
+            and_(is_open, Ticket.due_provisional.is_(True)))
 
-    def tally(*cond: ColumnElement[bool]) -> Any:
-        return func.coalesce(func.sum(case((and_(listed, *cond), 1), else_=0)), 0)
 
-    seen, total, due_today, overdue, provisional = session.execute(
-        select(func.count(), tally(), tally(is_open, Ticket.due_date == today), tally(is_open, Ticket.due_date < today),
-               tally(is_open, Ticket.due_provisional.is_(True))).select_from(driving_join(cand))).one()
-    return QueueCounts(min(int(total), cap), int(due_today), int(overdue), int(provisional), seen > cap)
+def _tally(cond: ColumnElement[bool] | None) -> Any:
+    if cond is None:
+        return func.count()
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
 def _rows(session: Session, raw: list[Any], today: date) -> tuple[QueueRow, ...]:
     cal: WorkCalendar | None = None
     out = []
-    frozen = _frozen_ids(session, [r.id for r in raw])
     for r in raw:
+        # By position (the order of _COLUMNS; a range page adds its key after them): a page is up to 1,000 rows
+        # and a search's page is read on every pause in typing, so the rows' own cost counts.
+        (id_, number, item_code, item_name, window_code, kind, state, name, id_no, received_at, due_date,
+         provisional, owner_id, version, is_open, _initials, frozen) = r[:17]
         days_left = None
-        if r.due_date is not None and r.is_open:
+        if due_date is not None and is_open:
             cal = cal or clock.calendar_for(session)
-            days_left = working_days_between(cal, today, r.due_date) if r.due_date >= today else \
-                -working_days_between(cal, r.due_date, today)
-        out.append(QueueRow(r.id, r.number, r.item_code, r.item_name, r.window_code, r.kind, r.state,
-                            r.applicant_name, mask_id_for_clerk(r.applicant_id_no), r.received_at, r.due_date,
-                            bool(r.due_provisional), days_left, r.owner_id, r.version, bool(r.is_open),
-                            r.id in frozen))
+            days_left = working_days_between(cal, today, due_date) if due_date >= today else \
+                -working_days_between(cal, due_date, today)
+        out.append(QueueRow(id_, number, item_code, item_name, window_code, kind, state, name,
+                            mask_id_for_clerk(id_no), received_at, due_date, bool(provisional), days_left, owner_id,
+                            version, bool(is_open), bool(frozen)))
     return tuple(out)
-
-
-def _frozen_ids(session: Session, ids: list[int]) -> set[int]:
-    """Which of a page's tickets an open sync conflict freezes (the conflicts table is tiny: looked at first)."""
-    if not ids or session.scalar(_OPEN_CONFLICTS.limit(1)) is None:
-        return set()
-    return set(session.scalars(select(Ticket.id).where(Ticket.id.in_(ids), Ticket.uid.in_(_OPEN_CONFLICTS))))
 
 
 # ------------------------------------------------------------------------------------------ one ticket

@@ -43,10 +43,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, FromClause, and_, false, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, FromClause, and_, false, func, literal_column, or_, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Join
+from sqlalchemy.sql.sqltypes import NullType
 
 from hall.models import Ticket
 from hall.models.ticket import ID_TAIL, PHONE_TAIL
@@ -149,18 +150,29 @@ def prefix(col: Any, q: str) -> ColumnElement[bool]:
 
 def number_points(session: Session) -> tuple[str, ...]:
     """Every ``{township}-{point}-`` that starts a ticket number, by a loose scan of the ``number`` index: one
-    seek per intake point, however many tickets each has."""
-    out: list[str] = []
-    after = ""
-    for _ in range(MAX_POINTS):
-        found = session.execute(select(Ticket.number).where(Ticket.number > after)
-                                .order_by(Ticket.number).limit(1)).scalar()
-        if found is None:
-            break
-        head = found[:NUMBER_PREFIX_MIN]
-        out.append(head)
-        after = head + TOP
-    return tuple(out)
+    seek per intake point, however many tickets each has — in one recursive statement, remembered for the rest
+    of the session's transaction (a search's page and its counts both ask; a new point appears only by a write,
+    and a write ends the transaction)."""
+    memo = session.info.get(_POINTS_KEY)
+    txn = session.get_transaction()
+    if memo is not None and txn is not None and memo[0] is txn:
+        return memo[1]
+    heads = tuple(session.execute(_POINTS_SQL, {"top": TOP, "n": NUMBER_PREFIX_MIN, "cap": MAX_POINTS}).scalars())
+    if txn is not None:
+        session.info[_POINTS_KEY] = (txn, heads)
+    return heads
+
+
+_POINTS_KEY = "hall.search.number_points"
+# Each step seeks the first number above the previous point's range (min() over an index range is one seek in
+# SQLite and PostgreSQL alike); the recursion stops when there is none.
+_POINTS_SQL = text(
+    "WITH RECURSIVE points(head) AS ("
+    " SELECT substr(min(number), 1, :n) FROM tickets WHERE number > ''"
+    " UNION ALL"
+    " SELECT (SELECT substr(min(t.number), 1, :n) FROM tickets t WHERE t.number > points.head || :top)"
+    " FROM points WHERE points.head IS NOT NULL)"
+    " SELECT head FROM points WHERE head IS NOT NULL LIMIT :cap")
 
 
 @dataclass(frozen=True)
@@ -232,3 +244,23 @@ def _cross_join(join: DrivingJoin, compiler: Any, **kw: Any) -> str:
 def driving_join(found: FromClause) -> DrivingJoin:
     """``found`` (a subquery with an ``id`` column ``i``) joined to the tickets it names, ``found`` outermost."""
     return DrivingJoin(found, Ticket.__table__, Ticket.id == found.c.i)
+
+
+class OpenKeyed(ColumnElement[Any]):
+    """``tickets.is_open`` is true, written as the partial indexes over open tickets have it (hall/models/ticket.py:
+    ``+is_open IS 1`` on SQLite, ``is_open IS true`` on PostgreSQL), so a search's open figures read them."""
+
+    inherit_cache = True
+    # Not Boolean: SQLAlchemy would write a Boolean element in a WHERE as "… = 1" on SQLite, and the predicate
+    # must read exactly as the index's.
+    type = NullType()
+
+
+@compiles(OpenKeyed, "sqlite")
+def _open_keyed_sqlite(_e: OpenKeyed, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(Ticket.__table__.c.is_open, **kw) + " IS 1"
+
+
+@compiles(OpenKeyed)
+def _open_keyed(_e: OpenKeyed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(Ticket.__table__.c.is_open, **kw) + " IS true"

@@ -15,6 +15,7 @@ from hall.services.reporting import queue
 from hall.services.reporting.queue import TicketFilter
 from hall.services.tickets import intake
 from hall.services.tickets import record as tickets
+from hall.services.tickets.search import classify
 
 TODAY = date(2026, 11, 26)  # a Thursday in a confirmed year
 
@@ -70,6 +71,34 @@ def test_keyset_pages_walk_every_ticket_once_in_order(ledger, sort, descending):
     dated = [k for k in keys if k is not None]
     assert dated == sorted(dated, reverse=descending)
     assert all(k is None for k in keys[len(dated):])  # undated (补正, 不予受理) after every dated one
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 200])
+def test_a_bounded_lookup_pages_by_due_date_with_the_undated_last(ledger, people, descending, limit):
+    """One person's tickets (dated and undated: a 补正 has no due date), page by page from the one-statement
+    first page on: each ticket once, dated ones in due-date order, then the undated by id."""
+    hall, _numbers = ledger
+    for i in range(7):  # one citizen, seven visits; every third incomplete (补正: no due date yet)
+        make(hall.db, people["c02" if i % 2 else "c03"], "09", datetime(2026, 11, 2 + i, 9), 77, complete=i % 3 != 0)
+    with hall.db.transaction() as s:
+        id_no = person(77).id_no
+        for f in (TicketFilter(open_only=False, text=id_no), TicketFilter(open_only=False, text=id_no, window="W02"),
+                  TicketFilter(open_only=False, text="20261102")):
+            everything = queue.count(s, f, today=TODAY)
+            rows, cur = [], None
+            while True:
+                p = queue.page(s, f, today=TODAY, after=cur, limit=limit, descending=descending)
+                rows += p.rows
+                cur = p.next
+                if cur is None:
+                    break
+            assert len(rows) == len({r.id for r in rows}) == everything > 0, f
+            dated = [(r.due_date, r.id) for r in rows if r.due_date is not None]
+            assert dated == sorted(dated, reverse=descending)
+            undated = [r.id for r in rows[len(dated):]]
+            assert all(r.due_date is None for r in rows[len(dated):]) and undated == sorted(undated,
+                                                                                           reverse=descending)
 
 
 def test_filters_and_counts(ledger, people):
@@ -353,6 +382,8 @@ def test_search_counts_are_capped_and_exact_below_the_cap(ledger):
         assert exact > 3
         capped = queue.counts(s, f, today=TODAY, cap=3)
         assert capped.capped and capped.total == 3
+        # the screen shows only "3+" for it; no figure is read that nobody sees
+        assert (capped.due_today, capped.overdue, capped.provisional) == (0, 0, 0)
         full = queue.counts(s, f, today=TODAY, cap=1000)
         assert not full.capped and full.total == exact
         assert full.overdue == queue.count(s, replace(f, overdue=True), today=TODAY)
@@ -368,7 +399,10 @@ SEARCH_FORMS = ("王", "王小明", "李", "w", "wxm", "ls", "lS", "320581", "32
 
 SEARCH_INDEXES = ("INTEGER PRIMARY KEY", "ix_tickets_applicant_name", "ix_tickets_applicant_initials",
                   "ix_tickets_applicant_id_no", "ix_tickets_id_tail", "ix_tickets_phone_tail",
-                  "sqlite_autoindex_tickets_1")  # last: number
+                  "sqlite_autoindex_tickets_1",  # number
+                  # a search's open figures: the same keys over the open tickets only
+                  "ix_tickets_open_name", "ix_tickets_open_initials", "ix_tickets_open_id_tail",
+                  "ix_tickets_open_phone_tail")
 
 
 def test_no_search_form_walks_the_ticket_table(ledger, people):
@@ -410,6 +444,9 @@ def test_no_search_form_walks_the_ticket_table(ledger, people):
                     wrong = [line for line in reads if line.startswith("SCAN") or not line.endswith(")")
                              or not any(f" {name} " in line or f"{name} (" in line for name in SEARCH_INDEXES)]
                     assert wrong == [], (text_, statement, plan)
+                    if " AS opened " in statement and classify(text_).kind in ("name", "initials", "id_tail"):
+                        # the open figures read the open tickets' own index, not every match
+                        assert any("ix_tickets_open_" in line for line in reads), (text_, plan)
 
 
 def test_a_phone_tail_and_the_statuses_on_either_database(ledger):
