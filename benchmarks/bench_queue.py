@@ -225,28 +225,31 @@ def service_figures(db: Database, bare: Bare, today: date, n: int) -> float:
 
     values = sample_values(bare, n, seed=7)
     worst = 0.0
-    print(f"\nsearch: first page (200 rows) + capped counts, {n} random existing values each, open and closed:")
-    for kind, pairs in values.items():
-        svc, raw = [], []
-        for text, _number in pairs[:3]:  # warm the statement caches
-            with db.reading() as s:
-                queue.page(s, TicketFilter(open_only=False, text=text), today=today)
-            bare.search(kind, text)
-        for i, (text, _number) in enumerate(pairs):
-            def service(text: str = text) -> None:
-                with db.reading() as s:  # what the queue's Loader does: one read transaction per request
-                    queue.page(s, TicketFilter(open_only=False, text=text), today=today)
-                    queue.counts(s, TicketFilter(open_only=False, text=text), today=today)
+    for rows in (queue.SEARCH_PAGE, 200):
+        what = ("the search's first page, as the queue reads it" if rows == queue.SEARCH_PAGE else
+                "a 200-row page, the list's page size (and a search's first page before 2026-12-04)")
+        print(f"\nsearch: {what} ({rows} rows) + capped counts, {n} random existing values each, open and closed:")
+        for kind, pairs in values.items():
+            svc, raw = [], []
+            for text, _number in pairs[:3]:  # warm the statement caches
+                with db.reading() as s:
+                    queue.page(s, TicketFilter(open_only=False, text=text), today=today, limit=rows)
+                bare.search(kind, text, rows)
+            for i, (text, _number) in enumerate(pairs):
+                def service(text: str = text, rows: int = rows) -> None:
+                    with db.reading() as s:  # what the queue's Loader does: one read transaction per request
+                        queue.page(s, TicketFilter(open_only=False, text=text), today=today, limit=rows)
+                        queue.counts(s, TicketFilter(open_only=False, text=text), today=today)
 
-            fns = [(service, svc), (lambda text=text, kind=kind: bare.search(kind, text), raw)]
-            for fn, out in fns[i % 2:] + fns[:i % 2]:  # alternate who reads the value's pages cold
-                t0 = time.perf_counter()
-                fn()
-                out.append((time.perf_counter() - t0) * 1000)
-        worst = max(worst, pct(svc, 99))
-        print(f"  {kind:9s} " + summary("service", svc, 8) + "\n            " + summary("bare SQL", raw, 8))
-    print(f"  worst service p99 {worst:.2f} ms (page + counts; the DESIGN's ≤ {TARGET_SEARCH_MS} ms is for the "
-          f"lookup alone)")
+                fns = [(service, svc), (lambda text=text, kind=kind, rows=rows: bare.search(kind, text, rows), raw)]
+                for fn, out in fns[i % 2:] + fns[:i % 2]:  # alternate who reads the value's pages cold
+                    t0 = time.perf_counter()
+                    fn()
+                    out.append((time.perf_counter() - t0) * 1000)
+            if rows == queue.SEARCH_PAGE:
+                worst = max(worst, pct(svc, 99))
+            print(f"  {kind:9s} " + summary("service", svc, 8) + "\n            " + summary("bare SQL", raw, 8))
+    print(f"  worst service p99 at the first page {worst:.2f} ms (page + counts; budget ≤ {TARGET_SEARCH_MS} ms)")
     return worst
 
 
@@ -387,9 +390,9 @@ def as_typed(db: Database, node: NodeIdentity, bare: Bare, today: date, n: int) 
 
             def baselines(kind: str = kind, text: str = text) -> None:
                 t0 = time.perf_counter()
-                bare.search(kind, text)
+                bare.search(kind, text, queue.SEARCH_PAGE)  # the rows the queue asks for first
                 baseline[kind].append((time.perf_counter() - t0) * 1000)
-                bare_paint[kind].append(painter.paint(bare.texts(kind, text)))
+                bare_paint[kind].append(painter.paint(bare.texts(kind, text, queue.SEARCH_PAGE)))
 
             if bare_first:
                 baselines()

@@ -206,7 +206,7 @@ class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
     def reload(self) -> None:
         """Start again from the first page (after a filter or sort change)."""
         if self._loader is not None:
-            self._request(None, self._page_size, self._reset_to)
+            self._request(None, self._first_page(), self._reset_to)
             return
         self.beginResetModel()
         self._rows = []
@@ -216,13 +216,18 @@ class TicketTableModel(AllRolesAtOnce, QAbstractTableModel):
         self._load_page()
         self.endResetModel()
 
+    def _first_page(self) -> int:
+        """A search's first page is what the clerk sees at once (queue.SEARCH_PAGE rows, two screens); it is
+        re-read on every pause in typing, and the rest arrives as the list is scrolled (fetchMore)."""
+        return min(self._page_size, queue.SEARCH_PAGE) if self._filter.text else self._page_size
+
     def refresh(self) -> None:
         """The same list again because tickets changed: re-read as many rows as are shown and update them in
         place, so the view keeps its scroll position (the synchronous form simply reloads)."""
         if self._loader is None:
             self.reload()
             return
-        want = min(max(self._page_size, len(self._rows)), REFRESH_MAX)
+        want = min(max(self._first_page(), len(self._rows)), REFRESH_MAX)
         self._request(None, want, self._update_to, fill=True)
 
     def set_companion(self, read: Companion | None) -> None:

@@ -403,3 +403,27 @@ def test_a_narrow_search_over_a_broad_prefix_shows_what_it_has_and_misses_nothin
         assert model.rowCount() == expected and len({model.row_at(r).id for r in range(expected)}) == expected
         if flt.overdue:
             assert first < expected  # shown before the whole range was walked
+
+
+def test_a_search_reads_a_screenful_first_and_the_rest_as_the_list_scrolls(qtbot, tickets20, monkeypatch):
+    """A search is re-read on every pause in typing: its first page is queue.SEARCH_PAGE rows (here 3), and
+    scrolling (fetchMore) brings the rest a whole page at a time; a list without a search reads its page."""
+    from hall.services.reporting import queue
+
+    hall, _ = tickets20
+    monkeypatch.setattr(queue, "SEARCH_PAGE", 3)
+    model = background_model(hall, TicketFilter(text="王"), page_size=50)
+    settle(qtbot, model)
+    assert model.rowCount() == 3 and model.canFetchMore()
+    model.fetchMore()
+    settle(qtbot, model)
+    with hall.db.reading() as s:
+        matches, listed = (queue.count(s, TicketFilter(text="王"), today=TODAY),
+                           queue.count(s, TicketFilter(), today=TODAY))
+    assert model.rowCount() == matches > 3 and not model.canFetchMore()
+    model.refresh()  # in place: as many rows as are shown, not the first page only
+    settle(qtbot, model)
+    assert model.rowCount() == matches
+    model.set_filter(TicketFilter())
+    settle(qtbot, model)
+    assert model.rowCount() == listed > matches  # the open list: the model's own page size at once

@@ -40,6 +40,7 @@ log = logging.getLogger("hall.queue")
 SortKey = Literal["due", "received", "number"]
 SORT_KEYS: tuple[SortKey, ...] = ("due", "received", "number")
 MAX_PAGE = 1000
+SEARCH_PAGE = 60  # a search's first page: two screens of the queue at 1080p (the rest comes as the list scrolls)
 SEARCH_CAP = 1000  # a search's counts stop here ("1,000+"): a broad prefix never counts a township's tickets
 EXACT_MAX = 5000  # a bounded lookup (one person, one day) larger than this is a data error: keep the page bounded
 REVEAL_EVENT = "ticket.id_revealed"
