@@ -1,0 +1,186 @@
+"""Sync conflicts at a hall with several counter PCs: one PostgreSQL, each PC its own node id and chain.
+
+W01 pauses a village ticket for 补正 and W03 resumes it (the hall's branch, two nodes), while the laptop of point
+001, on its own SQLite file, withdraws it from the same version. Both nodes derive the same conflict, with the whole
+hall branch held; the manager resolves it sitting at W03 (not the node that began the branch), keeping the hall's
+side, the village's, or neither; after the return bundle the laptop holds the same ticket, the same conflict rows
+and shows the same branches. Also: a village event written before the laptop heard of the resolution (stored before
+it there, after it at the hall) is listed alike on both nodes, and a resolution written before the payload listed
+its kept events (``kept_node`` only) still projects as it did.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sync_env import act, add_tickets, cli, ok, ticket_digest_of
+
+from hall.models import Event, Staff, Ticket
+from hall.models.sync import SyncConflict, SyncHeldEvent
+from hall.paths import Paths
+from hall.services import ledger_check
+from hall.services.bootstrap import open_hall
+from hall.services.cases import workflow
+from hall.services.people import staff
+from hall.services.sync import conflicts, exchange, peers
+from hall.services.sync import keys as sync_keys
+from hall.services.sync.keys import NodeKeys
+
+W03 = "c0de0003-0000-4000-8000-000000000003"  # the second counter PC on the hall's server
+DAY = datetime(2026, 3, 3, 9, 0)
+PG = [pytest.param("postgresql", marks=pytest.mark.pg)]
+
+
+@dataclass
+class Hall:
+    """The hall on its database, its export keys (W01's, the PC that exports) and the manager at either PC."""
+
+    opened: Any
+    keys: NodeKeys
+    at_w01: Any
+    at_w03: Any
+
+    def do(self, work: Any) -> Any:
+        with self.opened.db.transaction() as s:
+            return work(s)
+
+    def back(self, path: Path) -> Path:
+        path.write_bytes(self.do(lambda s: exchange.export(s, self.keys, to="001")))
+        return path
+
+    def take(self, path: Path) -> None:
+        self.do(lambda s: exchange.import_bundle(s, self.opened.system, self.keys, path.read_bytes()))
+
+
+def _hall(hall_db: Any, lap: Path, tmp: Path) -> tuple[Hall, str]:
+    """The laptop of 001 enrolled and joined; its tickets imported at the hall; one accepted ticket's number."""
+    keys = NodeKeys.create(hall_db.node.node_id, "hall", "000")
+    ok(cli(lap, "sync", "request", "--point", "001", "--out", str(tmp / "req")))
+    req = json.loads((tmp / "req").read_text(encoding="utf-8"))
+    with hall_db.db.transaction() as s:
+        peers.enrol(s, hall_db.system, req["node_id"], "001", req["sign_key"], req["box_key"])
+        (tmp / "prov").write_bytes(exchange.provision(s, keys, req["node_id"]))
+        manager = staff.actor_for(s.scalars(select(Staff).where(Staff.role == "manager")).first(), hall_db.node)
+    ok(cli(lap, "sync", "join", str(tmp / "prov")))
+    add_tickets(lap, 3, seed=41)
+    ok(cli(lap, "sync", "export", "--out", str(tmp / "first")))
+    hall = Hall(hall_db, keys, manager, replace(manager, node_id=W03))
+    hall.take(tmp / "first")
+    number = hall.do(lambda s: s.scalar(select(Ticket.number).where(Ticket.state == "accepted")
+                                        .order_by(Ticket.number)))
+    return hall, number
+
+
+def _on_ticket(actor: Any, number: str, step: str, at: datetime) -> Any:
+    def work(s: Any) -> None:
+        if step == "pause":
+            workflow.pause(s, actor, number, "需补正：户口簿复印件", now=at)
+        elif step == "resume":
+            workflow.resume(s, actor, number, now=at)
+        else:
+            raise ValueError(step)
+    return work
+
+
+def _shown(s: Any) -> list[tuple]:
+    """Every conflict as the manager sees it (sides, outcome, both branches line by line)."""
+    return [(v.conflict_id, v.state, v.side_a, v.side_b, v.outcome, v.reason,
+             tuple((x.event_id, x.who, x.what, x.status) for x in v.branch_a),
+             tuple((x.event_id, x.who, x.what, x.status) for x in v.branch_b))
+            for v in conflicts.listing(s, open_only=False, with_branches=True)]
+
+
+def _rows(s: Any) -> tuple[list[tuple], list[tuple]]:
+    c = [(r.conflict_id, r.ticket_uid, r.parent_version, r.node_a, r.event_a, r.node_b, r.event_b, r.state,
+          r.kept_node, r.reason, r.resolution_event) for r in s.scalars(select(SyncConflict)
+                                                                         .order_by(SyncConflict.conflict_id))]
+    h = [(r.event_id, r.conflict_id, r.node_id, r.status)
+         for r in s.scalars(select(SyncHeldEvent).order_by(SyncHeldEvent.event_id))]
+    return c, h
+
+
+def _seen(s: Any, number: str) -> dict[str, Any]:
+    t = s.scalars(select(Ticket).where(Ticket.number == number)).one()
+    return {"ticket": (t.uid, t.number, t.state, int(t.is_open), t.version), "rows": _rows(s), "shown": _shown(s),
+            "digest": ticket_digest_of(s, number)}
+
+
+def _at_laptop(lap: Path, number: str) -> dict[str, Any]:
+    opened = open_hall(Paths.resolve(lap))
+    try:
+        with opened.db.reading() as s:
+            return _seen(s, number)
+    finally:
+        opened.db.dispose()
+
+
+def _status_by_node(seen: dict[str, Any]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for _, _, node, status in seen["rows"][1]:
+        out.setdefault(node, set()).add(status)
+    return out
+
+
+def _check(hall: Hall, lap: Path) -> None:
+    report = ledger_check.check(hall.opened.db, limit=10)
+    assert report.ok, report.replay_error or [ledger_check.describe(d) for d in report.comparison.differences]
+    assert "所有表一致" in ok(cli(lap, "ledger", "check", "--quiet")).out
+
+
+@pytest.mark.parametrize("hall_db", PG, indirect=True)
+@pytest.mark.parametrize("keep", ["hall", "village", "none"])
+def test_a_branch_two_counter_pcs_continued_is_one_side_resolved_from_either_pc(hall_db, tmp_path, keep):
+    lap = tmp_path / "lap"
+    hall, number = _hall(hall_db, lap, tmp_path)
+    w01, village = hall_db.node.node_id, _node(lap)
+    hall.do(_on_ticket(hall.at_w01, number, "pause", DAY))  # W01: 补正
+    hall.do(_on_ticket(hall.at_w03, number, "resume", DAY + timedelta(minutes=30)))  # W03 takes it on
+    continued = hall.do(lambda s: _seen(s, number))["ticket"]
+    act(lap, number, "withdraw", DAY + timedelta(minutes=10))  # meanwhile, at the village
+
+    ok(cli(lap, "sync", "import", str(hall.back(tmp_path / "back1"))))
+    ok(cli(lap, "sync", "export", "--out", str(tmp_path / "up1")))
+    hall.take(tmp_path / "up1")
+    at_hall = hall.do(lambda s: _seen(s, number))
+    assert at_hall == _at_laptop(lap, number)
+    # The whole hall branch is held — W03's resume too, not left applied on a ticket frozen before the pause.
+    assert at_hall["ticket"][2:] == ("accepted", 1, 1)
+    assert _status_by_node(at_hall) == {w01: {"held"}, W03: {"held"}, village: {"held"}}
+    (cid, _, side_a, side_b, outcome, _, branch_a, branch_b), = at_hall["shown"]
+    assert {side_a, side_b} == {"中心", "代办点 001"} and outcome == "待中心主任处理"
+    hall_branch, village_branch = (branch_a, branch_b) if side_a == "中心" else (branch_b, branch_a)
+    assert [x[2][:2] for x in hall_branch] == ["暂停", "恢复"] or len(hall_branch) == 2
+    assert len(village_branch) == 1 and {x[3] for x in hall_branch + village_branch} == {"held"}
+
+    # The manager sits at W03 (whose chain began nothing of the branch): 保留中心的办理 keeps the hall's side.
+    hall.do(lambda s: conflicts.resolve(s, hall.at_w03, cid, keep, "中心主任核实后处理"))
+    resolution = hall.do(lambda s: s.scalars(select(Event).where(Event.type == conflicts.RESOLVED)).one())
+    assert resolution.node_id == W03
+    ok(cli(lap, "sync", "import", str(hall.back(tmp_path / "back2"))))
+    at_hall = hall.do(lambda s: _seen(s, number))
+    assert at_hall == _at_laptop(lap, number)
+    assert at_hall["ticket"][2] == {"hall": continued[2], "village": "withdrawn", "none": "accepted"}[keep]
+    if keep == "hall":
+        assert at_hall["ticket"] == continued
+    assert _status_by_node(at_hall) == {"hall": {village: {"lost"}}, "village": {w01: {"lost"}, W03: {"lost"}},
+                                        "none": {village: {"lost"}, w01: {"lost"}, W03: {"lost"}}}[keep]
+    (_, state, _, _, outcome, reason, branch_a, branch_b), = at_hall["shown"]
+    assert (state, reason) == ("resolved", "中心主任核实后处理")
+    assert outcome == {"hall": "保留中心的办理", "village": "保留代办点 001 的办理", "none": "两边都不生效"}[keep]
+    lines = branch_a + branch_b
+    assert len(lines) == 3 and sorted(x[3] for x in lines) == {
+        "hall": ["applied", "applied", "lost"], "village": ["applied", "lost", "lost"],
+        "none": ["lost", "lost", "lost"]}[keep]
+    _check(hall, lap)
+
+
+def _node(lap: Path) -> str:
+    mine = sync_keys.load(lap)
+    assert mine is not None
+    return mine.node_id
