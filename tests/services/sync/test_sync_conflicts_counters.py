@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 from sync_env import act, add_tickets, cli, ok, ticket_digest_of
 
+from hall.errors import ValidationError
 from hall.models import Event, Staff, Ticket
 from hall.models.sync import SyncConflict, SyncHeldEvent
 from hall.paths import Paths
@@ -28,6 +29,7 @@ from hall.services import ledger_check
 from hall.services.bootstrap import open_hall
 from hall.services.cases import workflow
 from hall.services.people import staff
+from hall.services.storage import ledger
 from hall.services.sync import conflicts, exchange, peers
 from hall.services.sync import keys as sync_keys
 from hall.services.sync.keys import NodeKeys
@@ -154,6 +156,8 @@ def test_a_branch_two_counter_pcs_continued_is_one_side_resolved_from_either_pc(
     assert _status_by_node(at_hall) == {w01: {"held"}, W03: {"held"}, village: {"held"}}
     (cid, _, side_a, side_b, outcome, _, branch_a, branch_b), = at_hall["shown"]
     assert {side_a, side_b} == {"中心", "代办点 001"} and outcome == "待中心主任处理"
+    if keep == "hall":  # the laptop cannot resolve it, even through the service (its bundles may not carry one)
+        assert _refused_on_laptop(lap, cid) == "处理冲突：只能在中心处理"
     hall_branch, village_branch = (branch_a, branch_b) if side_a == "中心" else (branch_b, branch_a)
     assert [x[2][:2] for x in hall_branch] == ["暂停", "恢复"] or len(hall_branch) == 2
     assert len(village_branch) == 1 and {x[3] for x in hall_branch + village_branch} == {"held"}
@@ -184,3 +188,78 @@ def _node(lap: Path) -> str:
     mine = sync_keys.load(lap)
     assert mine is not None
     return mine.node_id
+
+
+def _refused_on_laptop(lap: Path, cid: str) -> str:
+    opened = open_hall(Paths.resolve(lap))
+    try:
+        with pytest.raises(ValidationError) as refused, opened.db.transaction() as s:
+            conflicts.resolve(s, opened.system, cid, "village", "村里处理")
+        return refused.value.message
+    finally:
+        opened.db.dispose()
+
+
+@pytest.mark.parametrize("hall_db", PG, indirect=True)
+@pytest.mark.parametrize("keep", ["village", "hall"])
+def test_a_village_event_written_before_the_laptop_heard_of_the_resolution_is_listed_alike(hall_db, tmp_path, keep):
+    """The village's second action (a pause) is written before the laptop hears of the conflict and reaches the
+    hall after the resolution: stored after the resolution at the hall, before it on the laptop. The rows agree
+    either way; so must the branches the manager is shown: what the resolution kept, on both nodes."""
+    lap = tmp_path / "lap"
+    hall, number = _hall(hall_db, lap, tmp_path)
+    hall.do(_on_ticket(hall.at_w01, number, "pause", DAY))
+    hall.do(_on_ticket(hall.at_w03, number, "resume", DAY + timedelta(minutes=30)))
+    continued = hall.do(lambda s: _seen(s, number))["ticket"]
+    act(lap, number, "start", DAY + timedelta(minutes=5))
+    ok(cli(lap, "sync", "export", "--out", str(tmp_path / "up1")))
+    act(lap, number, "pause", DAY + timedelta(minutes=20))  # the late one
+    hall.take(tmp_path / "up1")
+    cid = hall.do(lambda s: conflicts.listing(s)[0].conflict_id)
+    hall.do(lambda s: conflicts.resolve(s, hall.at_w03, cid, keep, "申请人到场确认"))
+    ok(cli(lap, "sync", "export", "--out", str(tmp_path / "up2")))
+    hall.take(tmp_path / "up2")  # the late pause: after the resolution here
+    ok(cli(lap, "sync", "import", str(hall.back(tmp_path / "back"))))  # the fork, then the resolution, there
+    at_hall = hall.do(lambda s: _seen(s, number))
+    assert at_hall == _at_laptop(lap, number)
+    (_, _, side_a, _, _, _, branch_a, branch_b), = at_hall["shown"]
+    hall_branch, village_branch = (branch_a, branch_b) if side_a == "中心" else (branch_b, branch_a)
+    if keep == "village":
+        # Started, and the late pause applies (built on the kept start): no held or lost row of the village's.
+        assert at_hall["ticket"][2] == "in_progress" and _status_by_node(at_hall) == {
+            hall_db.node.node_id: {"lost"}, W03: {"lost"}}
+        # Kept: the start the manager saw; the pause came later (applied on both, in no branch on either).
+        assert [x[3] for x in village_branch] == ["applied"] and [x[3] for x in hall_branch] == ["lost", "lost"]
+    else:
+        assert at_hall["ticket"] == continued and _status_by_node(at_hall) == {_node(lap): {"lost"}}
+        assert [x[3] for x in village_branch] == ["lost", "lost"] and [x[3] for x in hall_branch] == ["applied"] * 2
+    _check(hall, lap)
+
+
+@pytest.mark.parametrize("hall_db", ["sqlite"], indirect=True)
+def test_a_resolution_written_before_it_listed_its_kept_events_projects_as_it_did(hall_db, tmp_path):
+    """A ledger from before: one hall node, and the resolution as it was written then (``kept_node``, no
+    ``kept_events``). It keeps that node's branch, on the hall, on the laptop and in a replay, and the listing still
+    shows the kept branch (as each node stored it: with one hall node, the same)."""
+    lap = tmp_path / "lap"
+    hall, number = _hall(hall_db, lap, tmp_path)
+    w01 = hall_db.node.node_id
+    hall.do(_on_ticket(hall.at_w01, number, "pause", DAY))
+    paused = hall.do(lambda s: _seen(s, number))["ticket"]
+    act(lap, number, "withdraw", DAY + timedelta(minutes=10))
+    ok(cli(lap, "sync", "export", "--out", str(tmp_path / "up1")))
+    hall.take(tmp_path / "up1")
+    cid = hall.do(lambda s: conflicts.listing(s)[0].conflict_id)
+    uid = paused[0]
+    hall.do(lambda s: ledger.append(s, hall.at_w01, conflicts.RESOLVED, {
+        "conflict_id": cid, "kept_node": w01, "keep": "hall", "reason": "申请人到中心确认继续办理"}, ticket_uid=uid))
+    ok(cli(lap, "sync", "import", str(hall.back(tmp_path / "back"))))
+    at_hall = hall.do(lambda s: _seen(s, number))
+    assert at_hall == _at_laptop(lap, number)
+    assert at_hall["ticket"] == paused
+    assert _status_by_node(at_hall) == {_node(lap): {"lost"}}
+    (_, state, side_a, _, outcome, _, branch_a, branch_b), = at_hall["shown"]
+    assert (state, outcome) == ("resolved", "保留中心的办理")
+    hall_branch, village_branch = (branch_a, branch_b) if side_a == "中心" else (branch_b, branch_a)
+    assert [x[3] for x in hall_branch] == ["applied"] and [x[3] for x in village_branch] == ["lost"]
+    _check(hall, lap)
