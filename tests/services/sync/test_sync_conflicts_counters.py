@@ -12,14 +12,17 @@ its kept events (``kept_node`` only) still projects as it did.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
-from sync_env import act, add_tickets, cli, ok, ticket_digest_of
+from sync_env import act, add_point, add_tickets, cli, make_hall, make_laptop, ok, ticket_digest_of
 
 from hall.errors import ValidationError
 from hall.models import Event, Staff, Ticket
@@ -29,7 +32,7 @@ from hall.services import ledger_check
 from hall.services.bootstrap import open_hall
 from hall.services.cases import workflow
 from hall.services.people import staff
-from hall.services.storage import ledger
+from hall.services.storage import at_rest, ledger
 from hall.services.sync import conflicts, exchange, peers
 from hall.services.sync import keys as sync_keys
 from hall.services.sync.keys import NodeKeys
@@ -263,3 +266,125 @@ def test_a_resolution_written_before_it_listed_its_kept_events_projects_as_it_di
     hall_branch, village_branch = (branch_a, branch_b) if side_a == "中心" else (branch_b, branch_a)
     assert [x[3] for x in hall_branch] == ["applied"] and [x[3] for x in village_branch] == ["lost"]
     _check(hall, lap)
+
+
+# ------------------------------------------------------------------------------------------ any interleaving
+HALL_STEPS = ("pause", "resume", "start", "close")
+VILLAGE_STEPS = ("start", "pause", "resume", "withdraw")
+
+
+@pytest.fixture(scope="module")
+def counters(tmp_path_factory):
+    """A hall on its real SQLite file (W01, whose keys export; W03 writes its own chain on the same file, as a second
+    counter does on the server) and the laptop of 001 whose tickets it imported; nothing acted on them since."""
+    root = tmp_path_factory.mktemp("counters")
+    hall = make_hall(root / "hall")
+    add_point(hall, "001")
+    lap = make_laptop(hall, root / "lap", "001")
+    add_tickets(lap, 3, seed=43)
+    ok(cli(lap, "sync", "export", "--out", str(root / "first")))
+    ok(cli(hall, "sync", "import", str(root / "first")))
+    with at_rest.connect(lap / "hall.sqlite3") as c:
+        number = c.execute("SELECT number FROM tickets WHERE state = 'accepted' ORDER BY number").fetchone()[0]
+    return {"hall": hall, "lap": lap, "number": number}
+
+
+def _at_counter(hall: Path, w03: bool, work: Any) -> Any:
+    """``work(session, actor)`` at the hall as the program on W01 (its own node) or W03."""
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        actor = replace(opened.system, node_id=W03) if w03 else opened.system
+        with opened.db.transaction() as s:
+            return work(s, actor)
+    finally:
+        opened.db.dispose()
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _seen_at(data_dir: Path, number: str) -> dict[str, Any]:
+    return _at_laptop(data_dir, number)
+
+
+def _hall_step(number: str, step: str, at: datetime) -> Any:
+    def work(s: Any, actor: Any) -> None:
+        if step == "close":
+            workflow.close(s, actor, number, "approved", "准予办理", now=at)
+        elif step == "start":
+            workflow.start(s, actor, number, now=at)
+        else:
+            _on_ticket(actor, number, step, at)(s)
+    return work
+
+
+@st.composite
+def plans(draw):
+    """The hall's m actions, each at W01 or W03; the village's n (each side written before it hears of the other),
+    sent in bundles cut at random; the resolution (or none) at W01 or W03 after one of the imports; perhaps a return
+    bundle the laptop takes before it."""
+    m = draw(st.integers(1, 4))
+    pcs = draw(st.lists(st.booleans(), min_size=m, max_size=m))
+    n = draw(st.integers(1, 3))
+    cuts = [*sorted(draw(st.sets(st.integers(1, n - 1), max_size=n - 1)) if n > 1 else set()), n]
+    keep = draw(st.sampled_from(("hall", "village", "none", None)))
+    return m, pcs, n, cuts, keep, draw(st.booleans()), draw(st.integers(0, len(cuts) - 1)), \
+        draw(st.none() | st.integers(-1, len(cuts) - 1))
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=plans())
+@example(plan=(2, [False, True], 1, [1], "hall", True, 0, None))  # W01 pauses, W03 resumes; W03 keeps the hall
+@example(plan=(3, [True, False, True], 2, [1, 2], "village", False, 0, None))  # a late village event, kept
+def test_any_interleaving_of_counters_and_village_converges_with_one_side_kept(counters, tmp_path_factory, plan):
+    m, pcs, n, cuts, keep, from_w03, after, early = plan
+    tmp = tmp_path_factory.mktemp("plan")
+    hall, lap, number = _copy(counters["hall"], tmp / "hall"), _copy(counters["lap"], tmp / "lap"), \
+        counters["number"]
+    for i, step in enumerate(HALL_STEPS[:m]):
+        _at_counter(hall, pcs[i], _hall_step(number, step, DAY + timedelta(minutes=2 * i)))
+    ups = []
+    for i, step in enumerate(VILLAGE_STEPS[:n]):
+        act(lap, number, step, DAY + timedelta(minutes=2 * i + 1))
+        if i + 1 in cuts:
+            ups.append(tmp / f"up{i + 1}")
+            ok(cli(lap, "sync", "export", "--out", str(ups[-1])))
+    back = tmp / "early"
+    if early == -1:
+        ok(cli(hall, "sync", "export", "--to", "001", "--out", str(back)))
+    for j, up in enumerate(ups):
+        ok(cli(hall, "sync", "import", str(up)))
+        if j == after and keep is not None:
+            cid = _at_counter(hall, from_w03, lambda s, a: conflicts.listing(s)[0].conflict_id)
+            _at_counter(hall, from_w03, lambda s, a, c=cid: conflicts.resolve(s, a, c, keep, "中心主任核实后处理"))
+        if j == early:
+            ok(cli(hall, "sync", "export", "--to", "001", "--out", str(back)))
+    if back.exists():
+        ok(cli(lap, "sync", "import", str(back)))
+    ok(cli(hall, "sync", "export", "--to", "001", "--out", str(tmp / "back")))
+    ok(cli(lap, "sync", "import", str(tmp / "back")))
+
+    at_hall = _seen_at(hall, number)
+    assert at_hall == _seen_at(lap, number)
+    assert len(at_hall["rows"][0]) == 1
+    village = _node(lap)
+    # Every action after the intake is on one of the two sides (a close's follow-up on the hall's); each side whole.
+    (_, state, side_a, _, _, _, branch_a, branch_b), = at_hall["shown"]
+    hall_branch, village_branch = (branch_a, branch_b) if side_a == "中心" else (branch_b, branch_a)
+    statuses = _status_by_node(at_hall)
+    if keep is None:
+        assert state == "open" and {s for v in statuses.values() for s in v} == {"held"}
+        assert len(at_hall["rows"][1]) == m + n + (m == 4)  # the whole of both sides, held
+        assert {x[3] for x in hall_branch + village_branch} == {"held"}
+    else:
+        lost = {"hall": {village}, "village": set(statuses) - {village}, "none": set(statuses)}[keep]
+        assert {node for node, s in statuses.items() if s == {"lost"}} == lost and set(statuses) == lost
+        if keep != "village":
+            assert len(village_branch) == n and {x[3] for x in village_branch} == {"lost"}
+        if keep != "hall":
+            assert len(hall_branch) == m + (m == 4) and {x[3] for x in hall_branch} == {"lost"}
+        if keep == "hall":
+            assert {x[3] for x in hall_branch} == {"applied"} and len(hall_branch) == m + (m == 4)
+    assert "所有表一致" in ok(cli(hall, "ledger", "check", "--quiet")).out
