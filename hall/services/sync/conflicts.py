@@ -15,8 +15,8 @@ other: both must be kept (nothing lost) and neither may silently win. So a forei
 - its ``parent_head`` does not take effect (an event of a branch a resolution did not keep, or one already lost):
   it is kept as ``lost`` (未生效) under that event's conflict — whatever integer it names, which after a fork the
   kept branch may well have reached too;
-- its ``parent_head`` is an effective event another event moved the ticket on from: a fork. That event and its
-  node's later events on the ticket (the rival branch) and this one are held, a conflict record is written, keyed
+- its ``parent_head`` is an effective event another event moved the ticket on from: a fork. That event and the
+  later events of its *side* on the ticket (the rival branch) and this one are held, a conflict record is written, keyed
   by the ticket, the parent version and the sorted pair of the two branches' first event hashes, and the ticket
   is projected again from its events without the held ones (:func:`reproject`) — it is frozen at the fork point.
   The same two events make the same record on either node, whichever arrives first, and a replay (``ledger check``
@@ -26,10 +26,16 @@ An event without ``parent_head`` (written before it existed) is judged by its in
 ticket's version, it applies; older, a fork; after a resolution, one of the branch that was not kept that does not
 fit the ticket's version is kept as ``lost``.
 
-Only the manager (or the administrator) resolves a conflict: one ``sync.conflict_resolved`` event on the hall's
-chain, naming the kept node (or none) and the reason. Its projector releases the kept branch's held events, marks
-the others ``lost`` and projects the ticket again, now with the kept branch. It travels to the laptop in the next
-return bundle (it carries the ticket's uid) and the laptop converges the same way.
+A ticket has two sides (:func:`village_nodes`): the village's (the laptop of its point) and the hall's — every
+other node, since at a hall on PostgreSQL each counter PC writes its own chain and any of them may take the ticket
+up next (W01 pauses it, W03 resumes it). A branch is one side's events, never one node's.
+
+Only the manager (or the administrator) resolves a conflict, at any of the hall's PCs: one
+``sync.conflict_resolved`` event on that PC's chain, naming the kept branch by its first event's node (or none), the
+events it keeps and the reason — the same payload whichever PC writes it. Its projector releases the held events of
+the kept node's side, marks the others ``lost`` and projects the ticket again, now with the kept branch. It travels
+to the laptop in the next return bundle (it carries the ticket's uid) and the laptop converges the same way. (An
+event written before the payload listed its kept events projects as it did: with one hall node, a side is a node.)
 
 A ticket's events go through the gate when the ticket has events of more than one node (:func:`gated_in_import`,
 :func:`gated_in_replay`); every other event is projected as before, so the counter's save and a laptop's bundle of
@@ -276,8 +282,9 @@ def village_nodes(conn: Connection, uid: str) -> frozenset[str]:
     A laptop only ever receives the hall-side chains (and its own point's earlier laptops'), and only a ticket's own
     point's laptop sends events on it, so nothing else can be on the village's side."""
     found = set(conn.scalars(select(_P.c.node_id)))
-    if not found:  # a laptop (a hall without peers has no sync): its own, small ledger
-        found = set(conn.scalars(select(_E.c.node_id).where(_E.c.type == peers.JOINED).distinct()))
+    if not found:  # a laptop (a hall without peers has no sync): among its few events without a ticket (by index)
+        found = set(conn.scalars(select(_E.c.node_id).where(_E.c.ticket_uid.is_(None), _E.c.type == peers.JOINED)
+                                 .distinct()))
     registered = conn.scalar(select(_E.c.node_id).where(_E.c.ticket_uid == uid, _E.c.type == lineage.RECEIVED)
                              .order_by(_E.c.id).limit(1))
     if registered is not None:
