@@ -500,8 +500,7 @@ class _Walk:
             if keep is not None:
                 found = self.do(lambda s, u=uid: sync_conflicts.of_ticket(s, u)[0].conflict_id)
                 self.do(lambda s, cid=found, k=keep: sync_conflicts.resolve(
-                    s, c.manager, cid, k, "申请人到中心当面确认继续办理", hall_node=self.node.node_id,
-                    now=self.times.at(d[-1])))
+                    s, c.manager, cid, k, "申请人到中心当面确认继续办理", now=self.times.at(d[-1])))
 
     def afterwards(self, c: _Cast, d: list[date]) -> None:
         """Actions whose services stamp the real time: voiding, printing, a look at an ID, the calendar, the

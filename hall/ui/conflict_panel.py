@@ -188,10 +188,10 @@ class ConflictPanel(QGroupBox):
         """Resolve with the dialog's answers; the refusal (the dialog shows it and keeps what was typed) or None."""
         v = self.view
         assert v is not None
-        actor, hall_node, cid = self.ctx.actor, self.ctx.node.node_id, v.conflict_id
+        actor, cid = self.ctx.actor, v.conflict_id
         refused: list[HallError] = []
         done = run(parent or self, self.ctx, lambda s: conflicts.resolve(s, actor, cid, values["keep"],
-                                                                         values["reason"], hall_node=hall_node),
+                                                                         values["reason"]),
                    title=self.tr("未能处理同步冲突"), initiator=self, failed=refused.append)
         if done is None:
             return refused[0] if refused else HallError(self.tr("未能处理同步冲突"))

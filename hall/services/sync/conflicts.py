@@ -15,8 +15,8 @@ other: both must be kept (nothing lost) and neither may silently win. So a forei
 - its ``parent_head`` does not take effect (an event of a branch a resolution did not keep, or one already lost):
   it is kept as ``lost`` (未生效) under that event's conflict — whatever integer it names, which after a fork the
   kept branch may well have reached too;
-- its ``parent_head`` is an effective event another event moved the ticket on from: a fork. That event and its
-  node's later events on the ticket (the rival branch) and this one are held, a conflict record is written, keyed
+- its ``parent_head`` is an effective event another event moved the ticket on from: a fork. That event and the
+  later events of its *side* on the ticket (the rival branch) and this one are held, a conflict record is written, keyed
   by the ticket, the parent version and the sorted pair of the two branches' first event hashes, and the ticket
   is projected again from its events without the held ones (:func:`reproject`) — it is frozen at the fork point.
   The same two events make the same record on either node, whichever arrives first, and a replay (``ledger check``
@@ -26,10 +26,16 @@ An event without ``parent_head`` (written before it existed) is judged by its in
 ticket's version, it applies; older, a fork; after a resolution, one of the branch that was not kept that does not
 fit the ticket's version is kept as ``lost``.
 
-Only the manager (or the administrator) resolves a conflict: one ``sync.conflict_resolved`` event on the hall's
-chain, naming the kept node (or none) and the reason. Its projector releases the kept branch's held events, marks
-the others ``lost`` and projects the ticket again, now with the kept branch. It travels to the laptop in the next
-return bundle (it carries the ticket's uid) and the laptop converges the same way.
+A ticket has two sides (:func:`village_nodes`): the village's (the laptop of its point) and the hall's — every
+other node, since at a hall on PostgreSQL each counter PC writes its own chain and any of them may take the ticket
+up next (W01 pauses it, W03 resumes it). A branch is one side's events, never one node's.
+
+Only the manager (or the administrator) resolves a conflict, at any of the hall's PCs: one
+``sync.conflict_resolved`` event on that PC's chain, naming the kept branch by its first event's node (or none), the
+events it keeps and the reason — the same payload whichever PC writes it. Its projector releases the held events of
+the kept node's side, marks the others ``lost`` and projects the ticket again, now with the kept branch. It travels
+to the laptop in the next return bundle (it carries the ticket's uid) and the laptop converges the same way. (An
+event written before the payload listed its kept events projects as it did: with one hall node, a side is a node.)
 
 A ticket's events go through the gate when the ticket has events of more than one node (:func:`gated_in_import`,
 :func:`gated_in_replay`); every other event is projected as before, so the counter's save and a laptop's bundle of
@@ -55,6 +61,7 @@ from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_supervisor
 from hall.services.base.validators import free_text
 from hall.services.storage import ledger
+from hall.services.sync import peers
 from hall.services.tickets import lineage
 from hall.services.tickets.record import EVENT_LABELS, FROZEN_MESSAGE, PARENT, PARENT_HEAD, describe
 
@@ -68,6 +75,7 @@ _E = Event.__table__
 _T = Ticket.__table__
 _HELD = SyncHeldEvent.__table__
 _C = SyncConflict.__table__
+_P = SyncPeer.__table__
 _CHUNK = 500
 
 
@@ -126,9 +134,10 @@ def admit(session: Session, row: Mapping[str, Any], payload: dict[str, Any]) -> 
     if version == parent:
         _apply(session, row, payload)
         return "applied"
+    village = village_nodes(conn, uid)
     for c in conn.execute(select(_C).where(_C.c.ticket_uid == uid, _C.c.state == "resolved",
                                            _C.c.parent_version <= parent)).mappings():
-        if row["node_id"] in (c["node_a"], c["node_b"]) and row["node_id"] != c["kept_node"]:
+        if c["kept_node"] is None or _side(row["node_id"], village) != _side(c["kept_node"], village):
             _hold(conn, row, c["conflict_id"], "lost")  # built on a branch the resolution did not keep
             return "lost"
     rivals = _rival_branch(conn, uid, row["id"], parent)
@@ -227,7 +236,7 @@ def _rivals_after(conn: Connection, uid: str, base: int, before: int) -> list[di
     rows = [r for r in _effective(conn, uid, before - 1) if r["id"] > base]
     for i, r in enumerate(rows):
         if lineage.moves_version(r["type"], json.loads(r["payload"])):
-            return [x for x in rows[i:] if x["node_id"] == r["node_id"]]
+            return _same_side(conn, uid, rows[i:])
     return []
 
 
@@ -248,8 +257,43 @@ def _rival_branch(conn: Connection, uid: str, before: int, parent: int) -> list[
     for i, r in enumerate(rows):
         p = json.loads(r["payload"]).get(PARENT)
         if p is not None and p >= parent:
-            return [x for x in rows[i:] if x["node_id"] == r["node_id"]]
+            return _same_side(conn, uid, rows[i:])
     return []
+
+
+def _same_side(conn: Connection, uid: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first of ``rows`` and every later one written on the same side (:func:`village_nodes`): a hall's branch
+    is continued by whichever counter PC takes the ticket up next (W01 pauses, W03 resumes), so it is the hall's
+    nodes' events, not one node's."""
+    village = village_nodes(conn, uid)
+    side = _side(rows[0]["node_id"], village)
+    return [x for x in rows if _side(x["node_id"], village) == side]
+
+
+def village_nodes(conn: Connection, uid: str) -> frozenset[str]:
+    """The nodes on the village's side of ticket ``uid``; every other node that wrote on it is the hall's.
+
+    Derived from what both ends of a sync hold, so the hall and the laptop (and every replay) split a ticket's
+    events into the same two sides: the node that registered the ticket (its ``ticket.received``: the laptop, or
+    the demo's stand-in for one), and the village laptops — at the hall its enrolled peers (``sync_peers``, a
+    projection of the hall's enrolments, which come before anything a laptop sends); on a laptop, where the hall's
+    peer table never comes, the nodes that joined a hall there (``sync.joined`` on a laptop's own chain, before
+    anything it exports: itself, and an earlier laptop of its point whose chain the hall relays to a replacement).
+    A laptop only ever receives the hall-side chains (and its own point's earlier laptops'), and only a ticket's own
+    point's laptop sends events on it, so nothing else can be on the village's side."""
+    found = set(conn.scalars(select(_P.c.node_id)))
+    if not found:  # a laptop (a hall without peers has no sync): among its few events without a ticket (by index)
+        found = set(conn.scalars(select(_E.c.node_id).where(_E.c.ticket_uid.is_(None), _E.c.type == peers.JOINED)
+                                 .distinct()))
+    registered = conn.scalar(select(_E.c.node_id).where(_E.c.ticket_uid == uid, _E.c.type == lineage.RECEIVED)
+                             .order_by(_E.c.id).limit(1))
+    if registered is not None:
+        found.add(registered)
+    return frozenset(found)
+
+
+def _side(node: str, village: frozenset[str]) -> str:
+    return "village" if node in village else "hall"
 
 
 # Tables with a ticket_uid whose rows an event without that ticket creates (an appointment booked before it is
@@ -280,9 +324,14 @@ def reproject(session: Session, uid: str, upto: int) -> None:
 
 # ------------------------------------------------------------------------------------------ resolution
 def resolve(session: Session, actor: Actor, conflict_id: str, keep: str, reason: str, *,
-            hall_node: str, now: datetime | None = None) -> SyncConflict:
-    """处理冲突: the manager (or the administrator) keeps the hall's branch, the village's, or neither, with a
-    reason; one ``sync.conflict_resolved`` event on the hall's chain (``hall_node``: this hall's node id)."""
+            now: datetime | None = None) -> SyncConflict:
+    """处理冲突: the manager (or the administrator) keeps the hall's side, the village's, or neither, with a reason;
+    one ``sync.conflict_resolved`` event, on the chain of whichever hall PC they sit at.
+
+    The payload says the same whichever PC writes it: the kept branch by its first event's node (``kept_node``, as
+    before) and the events the manager saw held on it (``kept_events``, sorted: what the branch listing shows as
+    kept on every node, see :func:`view`). The projector keeps the whole side of ``kept_node``
+    (:func:`village_nodes`), so a branch two counter PCs continued is kept whole."""
     require_supervisor(actor, "处理同步冲突")
     if actor.role == "village":
         raise ValidationError("处理冲突", "只能在中心处理")
@@ -292,23 +341,30 @@ def resolve(session: Session, actor: Actor, conflict_id: str, keep: str, reason:
     if keep not in KEEP_CHOICES:
         raise ValidationError("处理方式", "应为 保留中心的办理、保留村代办点的办理 或 两边都不生效")
     why = free_text(reason, "处理原因", max_len=500, min_len=2)
-    nodes = (c.node_a, c.node_b)
-    if keep == "none":
-        kept = None
-    elif keep == "hall":
-        if hall_node not in nodes:
-            raise ValidationError("处理方式", "这个冲突的两边都不是中心的办理，请选择保留哪个终端的办理")
-        kept = hall_node
-    else:
-        others = [n for n in nodes if n != hall_node]
-        kept = others[0]
+    conn = session.connection()
+    village = village_nodes(conn, c.ticket_uid)
+    if actor.node_id in village:  # a laptop's resolution could never reach the hall (its bundles may not carry one)
+        raise ValidationError("处理冲突", "只能在中心处理")
+    sides = {_side(c.node_a, village): c.node_a, _side(c.node_b, village): c.node_b}
+    if keep != "none" and keep not in sides:
+        raise ValidationError("处理方式", f"这个冲突的两边都是{'村代办点' if keep == 'hall' else '中心'}的办理，"
+                                      "不能按中心与村代办点选择")
+    kept = sides.get(keep)
+    held = [] if kept is None else sorted(conn.scalars(select(_HELD.c.event_id).where(
+        _HELD.c.conflict_id == c.conflict_id, _HELD.c.status == "held")))
+    nodes = dict(conn.execute(select(_E.c.event_id, _E.c.node_id).where(_E.c.event_id.in_(held))).all())
+    kept_events = [e for e in held if _side(nodes[e], village) == keep]
     ledger.append(session, actor, RESOLVED, {"conflict_id": c.conflict_id, "kept_node": kept, "keep": keep,
-                                             "reason": why}, ticket_uid=c.ticket_uid, at=now)
+                                             "reason": why, "kept_events": kept_events},
+                  ticket_uid=c.ticket_uid, at=now)
     return find(session, conflict_id)
 
 
 @ledger.projector(RESOLVED)
 def _project_resolved(session: Session, ev: Event, p: dict[str, Any]) -> None:
+    """Release the held events on the kept node's side, keep the other side's as lost, project the ticket again.
+    An event written before ``kept_events`` existed projects as it always did: with one hall node on the ticket the
+    kept node's side is that node alone."""
     conn = session.connection()
     cid, kept = p["conflict_id"], p["kept_node"]
     done = conn.execute(update(_C).where(_C.c.conflict_id == cid, _C.c.state == "open").values(
@@ -317,9 +373,15 @@ def _project_resolved(session: Session, ev: Event, p: dict[str, Any]) -> None:
     if done != 1:
         raise ValueError(f"同步冲突 {cid[:12]} 不存在或已处理")
     held = _HELD.c
-    conn.execute(update(_HELD).where(held.conflict_id == cid, held.status == "held",
-                                     held.node_id != (kept or "")).values(status="lost"))
-    conn.execute(delete(_HELD).where(held.conflict_id == cid, held.status == "held"))
+    mine = (held.conflict_id == cid, held.status == "held")
+    if kept is None:
+        conn.execute(update(_HELD).where(*mine).values(status="lost"))
+    else:
+        village = sorted(village_nodes(conn, ev.ticket_uid))  # type: ignore[arg-type]
+        on_village = held.node_id.in_(village)
+        lost = ~on_village if kept in village else on_village
+        conn.execute(update(_HELD).where(*mine, lost).values(status="lost"))
+        conn.execute(delete(_HELD).where(*mine))
     upto = conn.scalar(select(_E.c.id).where(_E.c.event_id == ev.event_id))
     reproject(session, ev.ticket_uid, upto)  # type: ignore[arg-type]
 
@@ -403,62 +465,64 @@ def find(session: Session, conflict_id: str) -> SyncConflict:
     return found[0]
 
 
-def _side(session: Session, node: str, hall_node: str | None) -> str:
-    if node == hall_node:
+def _label(node: str, village: frozenset[str], point: str | None) -> str:
+    """A side as the manager names it: 中心 (any of the hall's PCs), or the village point."""
+    if node not in village:
         return "中心"
-    peer = session.get(SyncPeer, node)
-    if peer is not None:
-        return f"代办点 {peer.intake_point}"
-    point = session.scalar(select(_T.c.intake_point).where(_T.c.node_id == node).limit(1))
-    return f"代办点 {point}" if point and point != "000" else f"终端 {node[:8]}"
-
-
-def _hall_node(session: Session) -> str | None:
-    """The hall's node: the one that wrote the peers' enrolment (on a laptop, its join names the hall)."""
-    found = session.scalar(select(_E.c.node_id).where(_E.c.type.in_(("sync.peer_enrolled", "catalog.imported")))
-                           .order_by(_E.c.id).limit(1))
-    return found
+    return f"代办点 {point}" if point and point != lineage.HALL_POINT else f"终端 {node[:8]}"
 
 
 def view(session: Session, c: SyncConflict, *, with_branches: bool = True) -> ConflictView:
-    hall_node = _hall_node(session)
-    t = session.execute(select(_T.c.number, _T.c.item_name).where(_T.c.uid == c.ticket_uid)).first()
-    number, item = (t[0], t[1]) if t else ("", "")
+    """The conflict as the manager sees it, the same on the hall and the laptop: each side's branch is its held
+    and lost events under this conflict (rows both nodes agree on) and, once resolved, the events the resolution
+    kept — by the list it carries, not by what either node stored before it (a village event written before the
+    laptop heard of the resolution is stored before it on the laptop, after it at the hall). Lines in the order they
+    were written (time, then node and seq): the same on every node."""
+    conn = session.connection()
+    village = village_nodes(conn, c.ticket_uid)
+    t = session.execute(select(_T.c.number, _T.c.item_name, _T.c.intake_point).where(_T.c.uid == c.ticket_uid)
+                        ).first()
+    number, item, point = (t[0], t[1], t[2]) if t else ("", "", None)
     a: list[BranchLine] = []
     b: list[BranchLine] = []
     if with_branches:
         status = dict(session.execute(select(_HELD.c.event_id, _HELD.c.status).where(
             _HELD.c.conflict_id == c.conflict_id)).all())
-        kept = _kept_events(session, c) if c.state == "resolved" and c.kept_node else set()
-        for r in session.execute(select(_E).where(_E.c.ticket_uid == c.ticket_uid, _E.c.type != RESOLVED)
-                                 .order_by(_E.c.id)).mappings():
-            p = json.loads(r["payload"])
-            parent = p.get(PARENT)
-            in_branch = r["event_id"] in status or (
-                r["event_id"] in kept and parent is not None and parent >= c.parent_version)
-            if not in_branch:
-                continue
+        kept = _kept_events(session, c, village) if c.state == "resolved" and c.kept_node else set()
+        rows = session.execute(select(_E).where(_E.c.event_id.in_(sorted({*status, *kept})))).mappings()
+        side_a = _side(c.node_a, village)
+        for r in sorted(rows, key=lambda r: (r["occurred_at"], r["node_id"], r["seq"])):
             line = BranchLine(r["event_id"], r["occurred_at"], r["actor_name"], r["actor_role"],
-                              describe(r["type"], p), status.get(r["event_id"], "applied"))
-            (a if r["node_id"] == c.node_a else b).append(line)
+                              describe(r["type"], json.loads(r["payload"])), status.get(r["event_id"], "applied"))
+            (a if _side(r["node_id"], village) == side_a else b).append(line)
     return ConflictView(c.conflict_id, c.ticket_uid, number, item, c.state, c.parent_version, c.found_at, c.node_a,
-                        c.node_b, _side(session, c.node_a, hall_node), _side(session, c.node_b, hall_node),
+                        c.node_b, _label(c.node_a, village, point), _label(c.node_b, village, point),
                         c.kept_node, c.reason, c.resolved_by, c.resolved_at, tuple(a), tuple(b))
 
 
-def _kept_events(session: Session, c: SyncConflict) -> set[str]:
-    """The kept branch's events: its first event and what that node wrote on the ticket after it, up to the
-    resolution (they no longer have a held row once released)."""
+def _kept_events(session: Session, c: SyncConflict, village: frozenset[str]) -> set[str]:
+    """The kept branch's events (released, they no longer have a held row): as the resolution lists them; for one
+    written before it listed them, the kept side's events from the branch's first one up to the resolution, as this
+    node stored them (with one hall node, what the hall held)."""
+    p = json.loads(session.scalar(select(_E.c.payload).where(_E.c.event_id == c.resolution_event)) or "{}")
+    if "kept_events" in p:
+        return set(p["kept_events"])
     first = c.event_a if c.kept_node == c.node_a else c.event_b
     start = session.scalar(select(_E.c.id).where(_E.c.event_id == first))
     end = session.scalar(select(_E.c.id).where(_E.c.event_id == c.resolution_event)) if c.resolution_event else None
     if start is None:
         return set()
-    q = select(_E.c.event_id).where(_E.c.ticket_uid == c.ticket_uid, _E.c.node_id == c.kept_node,
-                                    _E.c.id >= start)
+    q = select(_E.c.event_id, _E.c.node_id, _E.c.payload).where(
+        _E.c.ticket_uid == c.ticket_uid, _E.c.id >= start, _E.c.type != RESOLVED)
     if end is not None:
         q = q.where(_E.c.id < end)
-    return set(session.scalars(q))
+    side = _side(c.kept_node, village)  # type: ignore[arg-type]
+    out = set()
+    for r in session.execute(q):
+        parent = json.loads(r.payload).get(PARENT)
+        if _side(r.node_id, village) == side and parent is not None and parent >= c.parent_version:
+            out.add(r.event_id)
+    return out
 
 
 def listing(session: Session, *, open_only: bool = True, with_branches: bool = False) -> list[ConflictView]:

@@ -403,8 +403,7 @@ def _calls_table() -> dict[str, Callable[[Any, Any, World, str], Any]]:
         "sync.peers.enrol": lambda s, a, w, r: peers.enrol(s, a, "peer-node-009", "002", "00" * 32, "00" * 32),
         "sync.peers.record_join": lambda s, a, w, r: peers.record_join(s, a, "hall-node", {}),
         "sync.peers.revoke": lambda s, a, w, r: peers.revoke(s, a, w.peer, "丢失"),
-        "sync.conflicts.resolve": lambda s, a, w, r: conflicts.resolve(s, a, "0" * 64, "hall", "当面确认",
-                                                                       hall_node=w.opened.node.node_id),
+        "sync.conflicts.resolve": lambda s, a, w, r: conflicts.resolve(s, a, "0" * 64, "hall", "当面确认"),
         "sync.conflicts.arrive": lambda s, a, w, r: conflicts.arrive(
             s, a, "ticket.withdrawn", {"from_state": "accepted", "to": "withdrawn", "reason": "申请人撤回",
                                        tickets.PARENT: 1}, tickets.get(s, _ticket(w, r)).uid),

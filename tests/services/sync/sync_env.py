@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from hall.cli import main
 from hall.services.storage import at_rest
@@ -181,36 +182,42 @@ def ticket_row(data_dir: Path, number: str) -> tuple:
 
 
 def ticket_digest(data_dir: Path, number: str) -> tuple[str, dict[str, int]]:
-    """One SHA-256 over every current-state row of ticket ``number`` at this node (the ticket, what its events
-    created, its sync conflicts and held events), by natural key as ``ledger digest`` hashes them: what two nodes
-    that share the ticket must agree on. Also the rows per table (a digest of nothing agrees too easily)."""
+    """:func:`ticket_digest_of` the ticket at the node of this data directory."""
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+
+    opened = open_hall(Paths.resolve(data_dir))
+    try:
+        with opened.db.reading() as s:
+            return ticket_digest_of(s, number)
+    finally:
+        opened.db.dispose()
+
+
+def ticket_digest_of(s: Any, number: str) -> tuple[str, dict[str, int]]:
+    """One SHA-256 over every current-state row of ticket ``number`` in this session's database (the ticket, what
+    its events created, its sync conflicts and held events), by natural key as ``ledger digest`` hashes them: what
+    two nodes that share the ticket must agree on. Also the rows per table (a digest of nothing agrees too easily)."""
     import hashlib
 
     from sqlalchemy import select
 
     from hall.models import Ticket
     from hall.models.sync import SyncConflict, SyncHeldEvent
-    from hall.paths import Paths
-    from hall.services.bootstrap import open_hall
     from hall.services.storage import projection_keys
     from hall.services.sync import conflicts
 
-    opened = open_hall(Paths.resolve(data_dir))
-    try:
-        with opened.db.reading() as s:
-            uid = s.scalar(select(Ticket.uid).where(Ticket.number == number))
-            conn = s.connection()
-            h, counts = hashlib.sha256(), {}
-            tables = [Ticket.__table__, *conflicts.ticket_tables(), SyncConflict.__table__, SyncHeldEvent.__table__]
-            for table in sorted({t.name: t for t in tables}.values(), key=lambda t: t.name):
-                columns = projection_keys.compared_columns(table)
-                at = columns.index("uid" if table.name == "tickets" else "ticket_uid")
-                n = 0
-                for key, values in projection_keys.rows(conn, table):
-                    if values[at] == uid:
-                        h.update(projection_keys.line(table.name, columns, key, values).encode() + b"\n")
-                        n += 1
-                counts[table.name] = n
-            return h.hexdigest(), counts
-    finally:
-        opened.db.dispose()
+    uid = s.scalar(select(Ticket.uid).where(Ticket.number == number))
+    conn = s.connection()
+    h, counts = hashlib.sha256(), {}
+    tables = [Ticket.__table__, *conflicts.ticket_tables(), SyncConflict.__table__, SyncHeldEvent.__table__]
+    for table in sorted({t.name: t for t in tables}.values(), key=lambda t: t.name):
+        columns = projection_keys.compared_columns(table)
+        at = columns.index("uid" if table.name == "tickets" else "ticket_uid")
+        n = 0
+        for key, values in projection_keys.rows(conn, table):
+            if values[at] == uid:
+                h.update(projection_keys.line(table.name, columns, key, values).encode() + b"\n")
+                n += 1
+        counts[table.name] = n
+    return h.hexdigest(), counts

@@ -77,7 +77,7 @@ def test_a_conflict_with_the_hall_on_postgresql_converges(hall_db, tmp_path):
         workflow.start(s, manager, number)
     with hall_db.db.transaction() as s:
         cid = conflicts.listing(s)[0].conflict_id
-        conflicts.resolve(s, manager, cid, "hall", "申请人到中心确认继续办理", hall_node=hall_db.node.node_id)
+        conflicts.resolve(s, manager, cid, "hall", "申请人到中心确认继续办理")
         back2 = exchange.export(s, hall_keys, to="001")
     (tmp_path / "back2").write_bytes(back2)
     ok(cli(lap, "sync", "import", str(tmp_path / "back2")))
