@@ -246,3 +246,15 @@ def test_a_tampered_relayed_chain_is_refused_and_nothing_changes(world, case, re
     run = cli(new, "sync", "import", str(path))
     assert run.code == 2 and reason in run.err, run.err
     assert ok(cli(new, "ledger", "digest")).out == before
+
+
+def test_the_hall_sends_no_earlier_chain_with_another_villages_ticket_on_it(world):
+    """A damaged hall ledger (one of the old laptop's tickets now under 002): its chain would carry a 002 citizen to
+    001's laptop, so the export stops with the reason instead of sending it."""
+    hall = _copy(world, "stray", "hall")[0]
+    with at_rest.connect(hall / "hall.sqlite3") as c:
+        c.execute("UPDATE tickets SET intake_point = '002' WHERE number = ?", (world["paused"],))
+    run = cli(hall, "sync", "export", "--to", "001", "--out", str(hall.parent / "stray.hallsync"))
+    assert run.code != 0 and "不是本村办件的" in run.err and "Traceback" not in run.err, run.err
+    assert not (hall.parent / "stray.hallsync").exists()
+    ok(cli(hall, "sync", "export", "--to", "002", "--out", str(hall.parent / "stray2.hallsync")))  # 002: unaffected
