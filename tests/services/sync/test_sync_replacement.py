@@ -258,3 +258,31 @@ def test_the_hall_sends_no_earlier_chain_with_another_villages_ticket_on_it(worl
     assert run.code != 0 and "不是本村办件的" in run.err and "Traceback" not in run.err, run.err
     assert not (hall.parent / "stray.hallsync").exists()
     ok(cli(hall, "sync", "export", "--to", "002", "--out", str(hall.parent / "stray2.hallsync")))  # 002: unaffected
+
+
+# ------------------------------------------------------------------------------------------ a conflict on an old ticket
+@pytest.mark.parametrize("resolve", [False, True])
+def test_a_conflict_the_hall_holds_on_an_old_ticket_is_the_same_on_the_replacement(tmp_path, resolve):
+    """The hall started a ticket while the old laptop withdrew it (a sync conflict at the hall, open or resolved):
+    the replacement derives the same conflict, held events and ticket from the relayed chains."""
+    hall = make_hall(tmp_path / "hall")
+    add_point(hall, "001")
+    old = tmp_path / "old"
+    _enrol(hall, old, "001")
+    add_tickets(old, 3, seed=51)
+    ok(cli(hall, "sync", "import", str(_export(old, tmp_path / "o1.hallsync"))))
+    number = _rows(hall, "SELECT number FROM tickets WHERE state = 'accepted' ORDER BY number")[0][0]
+    act(hall, number, "start", DAY)
+    act(old, number, "withdraw", DAY.replace(minute=5))
+    ok(cli(hall, "sync", "import", str(_export(old, tmp_path / "o2.hallsync"))))
+    conflict = ok(cli(hall, "sync", "conflicts")).out.split()[0]
+    if resolve:
+        ok(cli(hall, "sync", "resolve", conflict, "--keep", "hall", "--reason", "申请人到中心确认继续办理"))
+    ok(cli(hall, "sync", "revoke", "001", "--reason", "笔记本电脑丢失"))
+    new = tmp_path / "new"
+    _enrol(hall, new, "001")
+    assert ticket_row(new, number) == ticket_row(hall, number)
+    assert ticket_digest(new, number) == ticket_digest(hall, number)
+    assert ticket_digest(hall, number)[1]["sync_conflicts"] == 1
+    assert ok(cli(new, "sync", "conflicts", "--all")).out == ok(cli(hall, "sync", "conflicts", "--all")).out
+    assert "所有表一致" in ok(cli(new, "ledger", "check", "--quiet")).out
