@@ -28,6 +28,7 @@ from hall.services.sync import conflicts, directory, parking, peers
 from hall.services.sync.bundle import BundleRejected, Opened, check_signature, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
 from hall.services.tickets.numbering import NUMBER_RE
+from hall.services.tickets.record import PARENT
 
 _EVENTS = Event.__table__
 _HEADS = NodeHead.__table__
@@ -371,19 +372,38 @@ def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
 
 
 def _gated(session: Session, rows: list[dict[str, Any]]) -> set[str]:
-    """The tickets of ``rows`` with events of more than one node, here or among the rows (as a replay gates them):
-    one node's rows are gated where another node's events are stored, and a ticket the rows bring events of two
-    nodes for (a replacement laptop taking an earlier laptop's ticket with the hall's events on it) is gated too."""
+    """The tickets of ``rows`` whose events go through the conflict gate: one node's rows where another node's
+    events are stored (conflicts.gated_in_import), and a ticket the rows bring events of two nodes for (a
+    replacement laptop taking an earlier laptop's ticket with the hall's events on it) when they may hold a fork.
+
+    The gate applies a linear history exactly as the projectors do, one event at a time (a village's earlier year
+    through it: seconds); a fork is two events built on one version of the ticket, so two that name the same parent
+    version (or a resolution) — a linear history never does, and is projected as a run."""
     by_node: dict[str, list[dict[str, Any]]] = {}
-    nodes: dict[str, set[str]] = {}
+    by_ticket: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_node.setdefault(r["node_id"], []).append(r)
         if r["ticket_uid"] is not None:
-            nodes.setdefault(r["ticket_uid"], set()).add(r["node_id"])
-    gated = {uid for uid, found in nodes.items() if len(found) > 1}
+            by_ticket.setdefault(r["ticket_uid"], []).append(r)
+    gated = {uid for uid, mine in by_ticket.items() if len({r["node_id"] for r in mine}) > 1 and _may_fork(mine)}
     for node, mine in by_node.items():
         gated |= conflicts.gated_in_import(session, node, mine)
     return gated
+
+
+def _may_fork(rows: list[dict[str, Any]]) -> bool:
+    """Whether one ticket's events may hold a fork: two name the same parent version, or one resolves a conflict
+    (false alarms, such as two prints of one version, only send a linear history through the gate)."""
+    seen: set[Any] = set()
+    for r in rows:
+        if r["type"] == conflicts.RESOLVED:
+            return True
+        parent = json.loads(r["payload"]).get(PARENT)
+        if parent is not None:
+            if parent in seen:
+                return True
+            seen.add(parent)
+    return False
 
 
 def _through_gate(session: Session, rows: list[dict[str, Any]],
