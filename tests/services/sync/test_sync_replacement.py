@@ -292,3 +292,23 @@ def test_a_conflict_the_hall_holds_on_an_old_ticket_is_the_same_on_the_replaceme
     assert ticket_digest(hall, number)[1]["sync_conflicts"] == 1
     assert ok(cli(new, "sync", "conflicts", "--all")).out == ok(cli(hall, "sync", "conflicts", "--all")).out
     assert "所有表一致" in ok(cli(new, "ledger", "check", "--quiet")).out
+
+
+def test_a_second_replacement_gets_both_earlier_laptops_chains(world):
+    """The replacement registers a ticket and delivers an old one, syncs, and is lost too: the third laptop of 001
+    holds the tickets of both earlier laptops (the second's event on the first's ticket with them)."""
+    hall, second = _copy(world, "third", "hall", "new")
+    act(second, world["closed"], "deliver", DAY.replace(day=7))
+    add_tickets(second, 1, seed=46, start=datetime(2026, 3, 7, 9, 0))
+    ok(cli(hall, "sync", "import", str(_export(second, hall.parent / "third-up.hallsync"))))
+    ok(cli(hall, "sync", "revoke", "001", "--reason", "又丢了"))
+    enrolled, joined = _enrol(hall, hall.parent / "third-001", "001")
+    assert enrolled.count("受理点 001 原来的电脑") == 2 and "又丢了" in enrolled and "本村原有办件 7 件" in joined
+    third = hall.parent / "third-001"
+    numbers = _numbers(hall, "001")
+    assert numbers == _numbers(third, "001") and len(numbers) == 7
+    for number in numbers:
+        assert ticket_digest(third, number) == ticket_digest(hall, number)
+    assert ticket_row(third, world["closed"])[2] == "delivered"
+    assert "哈希链全部相符" in ok(cli(third, "ledger", "verify")).out
+    assert "所有表一致" in ok(cli(third, "ledger", "check", "--quiet")).out
