@@ -312,3 +312,77 @@ def test_a_second_replacement_gets_both_earlier_laptops_chains(world):
     assert ticket_row(third, world["closed"])[2] == "delivered"
     assert "哈希链全部相符" in ok(cli(third, "ledger", "verify")).out
     assert "所有表一致" in ok(cli(third, "ledger", "check", "--quiet")).out
+
+
+def _provision_without(hall: Path, point: str, staff_no: str) -> bytes:
+    """The provisioning file for ``point``'s enrolled laptop without one village staff member (neither the events
+    that add them nor their directory line): as a hall's partial file would be."""
+    from hall.services.sync import peers
+
+    mine = keys.load(hall)
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        with opened.db.reading() as s:
+            peer = exchange._peer_by(s, point)
+            events, order = exchange.relayed(s, mine.node_id, point)
+            people = directory.snapshot(s)
+            gone = next(p["uid"] for p in people if p["staff_no"] == staff_no)
+            keep = [i for i, e in enumerate(events) if not e["type"].startswith("staff.") or gone not in e["payload"]]
+            at = {i: n for n, i in enumerate(keep)}
+            events, order = [events[i] for i in keep], [at[i] for i in order if i in at]
+            extra = {"order": order, "staff_directory": [p for p in people if p["uid"] != gone],
+                     "earlier": exchange.earlier_laptops(s, point),
+                     "hall": {"node_id": mine.node_id, "sign_key": mine.sign_key, "box_key": mine.box_key},
+                     "intake_point": point, "serial_floor": peers.serial_floor(s, point)}
+            m = exchange.manifest(mine, peer.node_id, "provision", events, exchange._heads(s), extra)
+            return bundle.seal(mine, peer.box_key, m, events)
+    finally:
+        opened.db.dispose()
+
+
+def test_an_old_laptops_event_that_waits_on_the_replacement_applies_with_the_next_file(tmp_path):
+    """The old laptop handed a ticket to its village colleague v02. A provisioning file without v02: that event of
+    the old chain waits (with its ticket's later ones), the rest of the chain applies; the hall's next return file
+    carries the chain again — its waiting event is compared with the parked copy, not taken for a fork — and v02:
+    it applies, and the replacement agrees with the hall."""
+    from sqlalchemy import select
+
+    from hall.models import Ticket
+    from hall.services.cases import workflow
+    from hall.services.people import staff
+
+    hall = make_hall(tmp_path / "hall")
+    add_point(hall, "001")
+    ok(cli(hall, "staff", "add", "--no", "v02", "--name", "周村", "--role", "village", "--point", "001",
+           "--password", "village-pass"))
+    old = tmp_path / "old"
+    _enrol(hall, old, "001")
+    add_tickets(old, 4, seed=61)
+    opened = open_hall(Paths.resolve(old))
+    try:
+        with opened.db.transaction() as s:
+            t = s.scalars(select(Ticket).where(Ticket.state == "accepted").order_by(Ticket.number)).first()
+            workflow.reassign_event(s, opened.system, t, staff.by_number(s, "v02").id, "交由周村跟进", DAY)
+            handed = t.number
+    finally:
+        opened.db.dispose()
+    act(old, handed, "start", DAY.replace(hour=11))  # a later event of the same ticket waits with it
+    add_tickets(old, 2, seed=62, start=DAY.replace(hour=14))  # the chain goes on past them: they leave a gap
+    ok(cli(hall, "sync", "import", str(_export(old, tmp_path / "o.hallsync"))))
+    ok(cli(hall, "sync", "revoke", "001", "--reason", "笔记本电脑丢失"))
+    new = tmp_path / "new"
+    ok(cli(new, "sync", "request", "--point", "001", "--out", str(tmp_path / "req")))
+    ok(cli(hall, "sync", "enrol", str(tmp_path / "req"), "--out", str(tmp_path / "unused.prov")))
+    (tmp_path / "prov").write_bytes(_provision_without(hall, "001", "v02"))
+    ok(cli(new, "sync", "join", str(tmp_path / "prov")))
+    assert [t for (t,) in _rows(new, "SELECT type FROM sync_parked ORDER BY seq")] == \
+        ["ticket.reassigned", "ticket.started"]
+    assert len(_numbers(new, "001")) == 6 and ticket_row(new, handed)[2] == "accepted"
+    back = _export(hall, tmp_path / "back.hallsync", "001")
+    run = ok(cli(new, "sync", "import", str(back)))
+    assert "其中 2 条是此前暂存、现已补齐的" in run.out, run.out
+    assert _rows(new, "SELECT count(*) FROM sync_parked") == [(0,)]
+    _same = [ticket_digest(new, n) == ticket_digest(hall, n) for n in _numbers(hall, "001")]
+    assert all(_same) and ticket_row(new, handed)[2] == "in_progress"
+    assert "哈希链全部相符" in ok(cli(new, "ledger", "verify")).out
+    assert "所有表一致" in ok(cli(new, "ledger", "check", "--quiet")).out
