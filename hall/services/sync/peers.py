@@ -1,4 +1,5 @@
-"""Enrolment: the hall records a laptop as a peer (an event on its chain); revocation; a laptop's join.
+"""Enrolment: the hall records a laptop as a peer (an event on its chain); revocation; a laptop's join; what the
+hall holds of a point's revoked laptops (said when a replacement is enrolled).
 
 The peer table is a projection like every other, so ``ledger check`` covers it; the private keys are not in it.
 """
