@@ -89,6 +89,8 @@ def cmd_enrol(args: argparse.Namespace, ctx: Any) -> int:
     print(f"终端指纹：{done.peer_fingerprint}（请与村代办点电脑屏幕上显示的核对）")
     print(f"中心指纹：{done.hall_fingerprint}")
     print(f"开通文件：{args.out}")
+    for earlier in done.earlier:  # a replacement: what it will get, and what went with the old laptop
+        print(earlier.text)
     return 0
 
 
@@ -97,8 +99,9 @@ def cmd_join(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.db.transaction() as session:
         joined = enrolment.join(session, ctx.actor, keys.load(ctx.paths.data_dir), data)
     joined.keys.save(ctx.paths.data_dir)  # only once the ledger holds the hall's events
+    village = f"，本村原有办件 {joined.tickets} 件" if joined.tickets else ""
     print(f"已开通：受理点 {joined.keys.intake_point}，从中心收到 {joined.received} 条事件"
-          "（事项清单、日历、设置、本村人员）")
+          f"（事项清单、日历、设置、本村人员{village}）")
     print(f"中心指纹：{joined.hall_fingerprint}（请与中心屏幕上显示的核对）")
     return 0
 

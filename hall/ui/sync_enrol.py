@@ -153,7 +153,9 @@ class LaptopEnrolDialog(QDialog):
             self.joined = True
             self.caption.setText(self.tr("中心指纹（请与中心屏幕上显示的逐组核对）："))
             self.fingerprint.setText(grouped(joined.hall_fingerprint))
-            self._said(self.tr("已开通：受理点 {0}，从中心收到 {1} 条事件（事项清单、日历、设置、本村人员）。"
-                               "请用中心为本村登记的工号登录。").format(joined.keys.intake_point, joined.received))
+            village = self.tr("，本村原有办件 {0} 件").format(joined.tickets) if joined.tickets else ""
+            self._said(self.tr("已开通：受理点 {0}，从中心收到 {1} 条事件（事项清单、日历、设置、本村人员{2}）。"
+                               "请用中心为本村登记的工号登录。").format(joined.keys.intake_point, joined.received,
+                                                                village))
 
         self._run(job, done)

@@ -321,15 +321,21 @@ class SyncDialog(QDialog):
         if not path:
             return
 
-        def read(_progress: Any) -> enrolment.Request:
-            return enrolment.parse_request(Path(path).read_bytes()[:enrolment.REQUEST_MAX + 1])
+        db = self.ctx.db
 
-        self._start(Task(read, self), self._confirm_enrol)
+        def read(_progress: Any) -> tuple[enrolment.Request, tuple[peers.Earlier, ...]]:
+            req = enrolment.parse_request(Path(path).read_bytes()[:enrolment.REQUEST_MAX + 1])
+            with db.reading() as s:  # a replacement: what the hall holds of the point's earlier laptops
+                return req, peers.earlier(s, req.intake_point)
 
-    def _confirm_enrol(self, req: enrolment.Request) -> None:
+        self._start(Task(read, self), lambda found: self._confirm_enrol(*found))
+
+    def _confirm_enrol(self, req: enrolment.Request, earlier: tuple[peers.Earlier, ...] = ()) -> None:
         self.compare_caption.setText(self.tr("申请文件中的指纹（受理点 {0}）").format(req.intake_point))
         self.compare_print.setText(grouped(req.fingerprint))
-        if not messages.confirm(self, self.tr("核对指纹"), self.tr(
+        # Said before the administrator confirms: the old laptop's events the hall never received are gone with it.
+        before = "".join(self.tr("{0}\n\n").format(e.text) for e in earlier)
+        if not messages.confirm(self, self.tr("核对指纹"), before + self.tr(
                 "请与受理点 {0} 电脑屏幕上显示的指纹逐组核对：\n\n{1}\n\n完全一致才登记。一致吗？").format(
                 req.intake_point, grouped(req.fingerprint)), yes=self.tr("一致，登记"), no=self.tr("不一致，取消")):
             self.show_result(self.tr("未登记：指纹未确认"), ok=False)
@@ -348,9 +354,10 @@ class SyncDialog(QDialog):
             return done
 
         def done(e: enrolment.Enrolled) -> None:
-            self.show_result(self.tr("已登记受理点 {0} 的电脑（终端 {1}）。开通文件已写入 {2}：请带到该电脑上“加入”，"
-                                     "并在那里核对中心指纹 {3}").format(e.intake_point, e.node_id[:8], out,
-                                                                 e.hall_fingerprint.upper()))
+            said = self.tr("已登记受理点 {0} 的电脑（终端 {1}）。开通文件已写入 {2}：请带到该电脑上“加入”，"
+                           "并在那里核对中心指纹 {3}").format(e.intake_point, e.node_id[:8], out,
+                                                       e.hall_fingerprint.upper())
+            self.show_result("\n".join([said, *(x.text for x in e.earlier)]))
 
         self._operation(job, done)
 

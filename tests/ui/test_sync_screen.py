@@ -331,3 +331,51 @@ def test_the_screen_shows_what_waits_and_why_until_it_arrives(qtbot, tmp_path, m
             assert len(s.scalars(select(Ticket.uid)).all()) == 5
     finally:
         opened.db.dispose()
+
+
+def test_enrolling_a_replacement_says_what_went_with_the_old_laptop(qtbot, tmp_path, monkeypatch):
+    """Point 001's laptop synced 3 tickets, then was lost (revoked). Enrolling the replacement through the screen
+    says, before the administrator confirms and in the result, when the old one last synced and its last number;
+    the replacement joins with the village's earlier tickets (said on the laptop's screen)."""
+    env = _sync_env()
+    monkeypatch.setattr(messages, "shown", [])
+    monkeypatch.setattr(messages, "ask_hook", lambda _t, _x: True)
+    hall = env.make_hall(tmp_path / "hall")
+    env.add_point(hall, "001")
+    old = env.make_laptop(hall, tmp_path / "old", "001")
+    env.add_tickets(old, 3, seed=6)
+    env.ok(env.cli(old, "sync", "export", "--out", str(tmp_path / "old.hallsync")))
+    env.ok(env.cli(hall, "sync", "import", str(tmp_path / "old.hallsync")))
+    env.ok(env.cli(hall, "sync", "revoke", "001", "--reason", "电脑被盗"))
+    req, prov = tmp_path / "new.hallreq", tmp_path / "new.hallprov"
+    lap_paths = Paths.resolve(tmp_path / "new")
+    laptop = LaptopEnrolDialog(lap_paths, chooser=Answers())
+    qtbot.addWidget(laptop)
+    laptop.chooser.paths.append(str(req))
+    laptop.point.setText("001")
+    laptop.request_btn.click()
+    _idle(qtbot, laptop)
+
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        with opened.db.transaction() as s:
+            admin = staff.actor_for(staff.by_number(s, "admin"), opened.node)
+            last = max(s.scalars(select(Ticket.number).where(Ticket.intake_point == "001")))
+        screen = SyncDialog(Context(opened.db, opened.node, admin, ChangeSignal(), Paths.resolve(hall)),
+                            chooser=Answers())
+        qtbot.addWidget(screen)
+        _idle(qtbot, screen)
+        screen.chooser.paths += [str(req), str(prov)]
+        screen.enrol_btn.click()
+        _idle(qtbot, screen)
+    finally:
+        opened.db.dispose()
+    asked = next(text for title, text in messages.shown if title == "核对指纹")
+    for text in (asked, screen.result.text()):
+        assert "受理点 001 原来的电脑" in text and "电脑被盗" in text and "最后一次同步到中心是 " in text, text
+        assert f"最后一件编号 {last}" in text and "已随那台电脑丢失" in text
+    assert asked.index("原来的电脑") < asked.index("逐组核对")  # said before the question it informs
+    laptop.chooser.paths.append(str(prov))
+    laptop.join_btn.click()
+    _idle(qtbot, laptop)
+    assert "本村原有办件 3 件" in laptop.result.text(), laptop.result.text()

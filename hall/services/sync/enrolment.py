@@ -105,6 +105,9 @@ class Enrolled:
     peer_fingerprint: str
     hall_fingerprint: str
     provision: bytes  # the provisioning file's bytes, to be written by the caller
+    # The point's earlier (revoked) laptops: how far the hall holds each, said to the administrator at enrolment
+    # (what the hall never received went with the old laptop); their chains are in the provisioning file.
+    earlier: tuple[peers.Earlier, ...] = ()
 
 
 def enrol(session: Session, actor: Actor, hall: keys.NodeKeys, req: Request) -> Enrolled:
@@ -118,7 +121,8 @@ def enrol(session: Session, actor: Actor, hall: keys.NodeKeys, req: Request) -> 
     sent = exchange.Outgoing(peer.node_id, peer.box_key, peer.intake_point,
                              *exchange.relayed(session, hall.node_id, peer.intake_point))
     journal.record_export(session, hall, sent, data, what="开通文件")
-    return Enrolled(peer.node_id, peer.intake_point, peer.fingerprint, hall.fingerprint, data)
+    return Enrolled(peer.node_id, peer.intake_point, peer.fingerprint, hall.fingerprint, data,
+                    peers.earlier(session, peer.intake_point))
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class Joined:
     keys: keys.NodeKeys  # with the hall: save it once the transaction committed
     received: int
     hall_fingerprint: str
+    tickets: int = 0  # the village's tickets it took (an earlier laptop's of this point, relayed by the hall)
 
 
 def join(session: Session, actor: Actor, mine: keys.NodeKeys | None, data: bytes) -> Joined:
@@ -150,4 +155,5 @@ def join(session: Session, actor: Actor, mine: keys.NodeKeys | None, data: bytes
     result = exchange.apply_opened(session, actor, joined, opened, hall.node_id, bundle_id=journal.bundle_id(data))
     peers.record_join(session, actor, hall.node_id, {str(k): int(v) for k, v in floor.items()})
     journal.record_received(session, joined, "join", data, opened, result.new, "已开通")
-    return Joined(joined, result.new, hall.fingerprint)
+    tickets = sum(1 for e in result.applied if e["type"] == "ticket.received")
+    return Joined(joined, result.new, hall.fingerprint, tickets)

@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from hall.errors import HallError
 from hall.models import Event, NodeHead, Ticket
 from hall.models.ledger import REFERENCE_WHERE
-from hall.models.sync import SyncPeer
+from hall.models.sync import SyncParked, SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.storage import bulk, ledger
 from hall.services.sync import conflicts, directory, parking, peers
 from hall.services.sync.bundle import BundleRejected, Opened, check_signature, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
 from hall.services.tickets.numbering import NUMBER_RE
+from hall.services.tickets.record import PARENT
 
 _EVENTS = Event.__table__
 _HEADS = NodeHead.__table__
@@ -98,15 +99,30 @@ def hall_chains(session: Session, hall_node: str) -> list[str]:
 STAFF_RELAYED = ("staff.added", "staff.password_set")
 
 
+def earlier_laptops(session: Session, point: str) -> list[str]:
+    """The revoked laptops of ``point`` (a lost or replaced one): their chains, which the hall holds whole, are the
+    village's earlier tickets, relayed whole to the point's laptop (:func:`relayed`). Only revoked ones — a point
+    has one unrevoked laptop, the recipient — and only of this point: a laptop holds its own village's tickets."""
+    return sorted(session.scalars(select(SyncPeer.node_id).where(SyncPeer.intake_point == point,
+                                                                 SyncPeer.revoked_at.is_not(None))))
+
+
 def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str, Any]], list[int]]:
     """What the hall sends the laptop of ``point`` from every hall-side chain (:func:`hall_chains`): the reference
     events, the staff of that village only (their password hashes are in the events; nobody else's leave the hall),
     and every event a hall-side node wrote on that village's tickets (so the village can tell a citizen
     "材料需补正" or deliver) — in (chain, seq) order, the exporting node's chain first; and the order to apply them
     in (indexes into the events, in the order the hall stored them: a clerk at one counter acts on what another
-    counter wrote before, so the laptop must project them in that order, not chain by chain)."""
+    counter wrote before, so the laptop must project them in that order, not chain by chain).
+
+    Also the whole chains of the point's earlier laptops (:func:`earlier_laptops`), verbatim, after the hall-side
+    ones: a replacement laptop then holds the village's earlier tickets with every later hall event on them (which
+    otherwise wait for their ticket for ever). Whole, so the laptop checks them link by link as the hall did. In
+    every bundle, not only the provisioning file: a laptop provisioned before this relay existed gets them in its
+    next return file, and any one file of the hall's is enough, whatever the order they are imported in."""
     chains = hall_chains(session, hall_node)
-    rank = {n: i for i, n in enumerate(chains)}
+    earlier = earlier_laptops(session, point)
+    rank = {n: i for i, n in enumerate([*chains, *earlier])}
     village = select(Ticket.uid).where(Ticket.intake_point == point)
     e = _EVENTS.c
     columns = (e.id, *[e[n] for n in COLUMNS])
@@ -117,6 +133,9 @@ def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str
     # (The node as an expression: on ``node_id IN …`` SQLite would walk the (node, seq) index over the chains.)
     found.update((r["id"], r) for r in session.execute(select(*columns).where(
         e.ticket_uid.in_(village), func.coalesce(e.node_id, "").in_(chains))).mappings())
+    if earlier:
+        _only_the_village(session, point, earlier, village)
+        found.update((r["id"], r) for r in session.execute(select(*columns).where(e.node_id.in_(earlier))).mappings())
     rows = [found[i] for i in sorted(found)]
     # A password is set after its person is added (stored order), so one pass knows the village's staff in time.
     village_staff: set[str] = set()
@@ -136,6 +155,19 @@ def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str
     events = [picked[i][1] for i in by_chain]
     position = {i: at for at, i in enumerate(by_chain)}
     return events, [position[i] for i in range(len(picked))]  # picked is in stored order already
+
+
+def _only_the_village(session: Session, point: str, earlier: list[str], village: Any) -> None:
+    """An earlier laptop's chain leaves the hall only if every ticket event on it is on a ticket of ``point``: it
+    goes whole or not at all, and another village's citizens never reach this laptop. (A laptop writes only on the
+    tickets it holds, its own village's; anything else here means a damaged ledger, so the export stops.)"""
+    e = _EVENTS.c
+    stray = session.execute(select(e.node_id, e.seq).where(
+        e.node_id.in_(earlier), e.ticket_uid.is_not(None), e.ticket_uid.not_in(village)).limit(1)).first()
+    if stray is not None:
+        raise HallError(f"受理点 {point} 原终端 {stray[0][:8]} 的链中第 {stray[1]} 号事件不是本村办件的："
+                        "不能把它转发给本村的新电脑（其他村的群众信息不发给本村）。"
+                        "请运行 ledger check 并报告系统管理员")
 
 
 def _village_staff(p: dict[str, Any], point: str) -> bool:
@@ -167,8 +199,11 @@ def outgoing(session: Session, keys: NodeKeys, *, to: str | None = None, since: 
 
 
 def _hall_extra(session: Session, out: Outgoing) -> dict[str, Any]:
-    """What the hall's bundles carry beside the events: the apply order and its whole staff directory."""
-    return {"order": out.order or [], "staff_directory": directory.snapshot(session)}
+    """What the hall's bundles carry beside the events: the apply order, its whole staff directory, and which of
+    the chains are earlier laptops' of the point (held whole: the laptop checks them link by link)."""
+    carried = {e["node_id"] for e in out.events}
+    return {"order": out.order or [], "staff_directory": directory.snapshot(session),
+            "earlier": [n for n in earlier_laptops(session, out.intake_point) if n in carried]}
 
 
 def seal_outgoing(session: Session, keys: NodeKeys, out: Outgoing) -> bytes:
@@ -265,19 +300,23 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
                  bundle_id: str = "") -> ImportResult:
     events = opened.events
     sparse = keys.role == "laptop"  # a laptop holds only parts of the hall-side chains
+    earlier = _earlier(opened, keys, sender) if sparse else frozenset()
     projections = ledger.projections_of(session)
     for e in events:
         if e["node_id"] != sender and not sparse:  # a laptop takes every hall-side chain its hall relays
             raise BundleRejected(f"含有其他终端（{e['node_id'][:8]}）的事件：只接受发送终端自己的链")
-        if not sparse and e["type"].startswith(HALL_ONLY_PREFIXES):
+        laptops = not sparse or e["node_id"] in earlier  # a laptop's chain: the sender's, or an earlier laptop's
+        if laptops and e["type"].startswith(HALL_ONLY_PREFIXES):
             raise BundleRejected(f"村代办点不能发出“{e['type']}”事件（事项清单、日历、设置和人员只由中心维护）")
-        if sparse and e["type"] not in RELAYED and not e["type"].startswith("staff.") and e["ticket_uid"] is None:
+        if (not laptops and e["type"] not in RELAYED and not e["type"].startswith("staff.")
+                and e["ticket_uid"] is None):
             raise BundleRejected(f"中心发来的事件类型“{e['type']}”不在同步范围内")
         try:
             projections.require(e["type"])
         except ledger.UnknownEventType as exc:
             raise BundleRejected(exc.message) from None
-    new = _check_hall_chains(session, keys, opened) if sparse else _check_chain(session, sender, events, sparse)
+    new = _check_hall_chains(session, keys, opened, earlier) if sparse else \
+        _check_chain(session, sender, events, sparse)
     if sparse:
         _own_tickets_only(session, keys.intake_point, new)
     # What continues the stored chains applies now; what waits for something absent is parked, and what was
@@ -306,7 +345,7 @@ def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
         rows = [_as_row(e) for e in new]
         # Tickets another node has acted on too go through the conflict gate one event at a time, after the rest
         # (their events commute with other tickets' events, as the per-ticket projection below relies on).
-        gated = conflicts.gated_in_import(session, node, rows)
+        gated = _gated(session, rows)
         conn = session.connection()
         bulk.executemany(conn, _INSERT_EVENTS, rows)
         _store_heads(session, rows)
@@ -330,6 +369,41 @@ def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
             rows = rows + later
         _raise_serials(session, {r["ticket_uid"] for r in rows if r["type"] == "ticket.received"})
         session.flush()
+
+
+def _gated(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """The tickets of ``rows`` whose events go through the conflict gate: one node's rows where another node's
+    events are stored (conflicts.gated_in_import), and a ticket the rows bring events of two nodes for (a
+    replacement laptop taking an earlier laptop's ticket with the hall's events on it) when they may hold a fork.
+
+    The gate applies a linear history exactly as the projectors do, one event at a time (a village's earlier year
+    through it: seconds); a fork is two events built on one version of the ticket, so two that name the same parent
+    version (or a resolution) — a linear history never does, and is projected as a run."""
+    by_node: dict[str, list[dict[str, Any]]] = {}
+    by_ticket: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_node.setdefault(r["node_id"], []).append(r)
+        if r["ticket_uid"] is not None:
+            by_ticket.setdefault(r["ticket_uid"], []).append(r)
+    gated = {uid for uid, mine in by_ticket.items() if len({r["node_id"] for r in mine}) > 1 and _may_fork(mine)}
+    for node, mine in by_node.items():
+        gated |= conflicts.gated_in_import(session, node, mine)
+    return gated
+
+
+def _may_fork(rows: list[dict[str, Any]]) -> bool:
+    """Whether one ticket's events may hold a fork: two name the same parent version, or one resolves a conflict
+    (false alarms, such as two prints of one version, only send a linear history through the gate)."""
+    seen: set[Any] = set()
+    for r in rows:
+        if r["type"] == conflicts.RESOLVED:
+            return True
+        parent = json.loads(r["payload"]).get(PARENT)
+        if parent is not None:
+            if parent in seen:
+                return True
+            seen.add(parent)
+    return False
 
 
 def _through_gate(session: Session, rows: list[dict[str, Any]],
@@ -372,7 +446,10 @@ def _safe(row: dict[str, Any]) -> bool:
 
 def _own_tickets_only(session: Session, point: str, events: list[dict[str, Any]]) -> None:
     """A laptop takes the hall's ticket events only for its own village's tickets (one it does not hold yet waits
-    for it in parking)."""
+    for it in parking), and a ticket's registration (an earlier laptop's, relayed) only of its own point."""
+    for e in events:
+        if e["type"] == "ticket.received" and json.loads(e["payload"]).get("intake_point") != point:
+            raise BundleRejected(f"终端 {e['node_id'][:8]} 第 {e['seq']} 号事件登记的办件不是本村代办点的")
     uids = {e["ticket_uid"] for e in events if e["ticket_uid"] is not None}
     if not uids:
         return
@@ -400,8 +477,10 @@ def _raise_serials(session: Session, uids: set[str]) -> None:
     peers.raise_serials(session, [(p, d, n) for (p, d), n in sorted(best.items())])
 
 
-def _check_chain(session: Session, node: str, events: list[dict[str, Any]], sparse: bool) -> list[dict[str, Any]]:
-    """Re-hash every event and place the chain against what is stored; return the events that are new."""
+def _check_chain(session: Session, node: str, events: list[dict[str, Any]], sparse: bool, *,
+                 waiting: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+    """Re-hash every event and place the chain against what is stored; return the events that are new.
+    ``waiting``: seqs of a whole chain that wait in parking (not stored, compared there; new until they apply)."""
     if not events:
         return []
     last_seq = 0
@@ -429,7 +508,7 @@ def _check_chain(session: Session, node: str, events: list[dict[str, Any]], spar
     for e in events:
         if e["seq"] <= head_seq:
             have = stored.get(e["seq"])
-            if have is None and sparse:
+            if have is None and (sparse or e["seq"] in waiting):
                 continue
             if have != e:
                 raise BundleRejected(f"分叉：终端 {node[:8]} 第 {e['seq']} 号事件与本机已有的不同。"
@@ -440,7 +519,7 @@ def _check_chain(session: Session, node: str, events: list[dict[str, Any]], spar
     # A segment that does not connect to the stored head (yet) is placed by parking.settle: it waits for what is
     # missing, or is a fork when it claims the next place with another link.
     # (On a chain held in part, an earlier event not held yet is new too: it may be what a parked one waits for.)
-    new = [e for e in events if e["seq"] > head_seq or (sparse and e["seq"] not in stored)]
+    new = [e for e in events if e["seq"] > head_seq or ((sparse or e["seq"] in waiting) and e["seq"] not in stored)]
     if new and events[0]["seq"] == 1 and not sparse and events[0]["prev_hash"] != ledger.GENESIS:
         raise BundleRejected("链的第一条事件前一哈希不符")
     return new
@@ -462,10 +541,32 @@ def _store_heads(session: Session, rows: list[dict[str, Any]]) -> None:
             conn.execute(insert(_HEADS), {"node_id": node, "seq": r["seq"], "hash": r["hash"]})
 
 
-def _check_hall_chains(session: Session, keys: NodeKeys, opened: Opened) -> list[dict[str, Any]]:
+def _earlier(opened: Opened, keys: NodeKeys, sender: str) -> frozenset[str]:
+    """The chains the hall's bundle says are earlier laptops' of this point, whole (exchange.relayed)."""
+    got = opened.manifest["extra"].get("earlier", [])
+    if (not isinstance(got, list) or not all(isinstance(n, str) and n for n in got)
+            or keys.node_id in got or sender in got):
+        raise BundleRejected("清单的原终端列表（earlier）不符")
+    return frozenset(got)
+
+
+def _check_earlier(session: Session, node: str, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An earlier laptop's chain, as the hall checked it when it took it in: whole from its first event, every link
+    re-hashed, what is stored byte for byte the same (otherwise a fork), the rest continuing from the stored head.
+    An event of it that waits here (parking.py: a ticket event waits with its ticket's later ones) is compared with
+    its parked copy by the parking, and is new until it applies."""
+    if chain[0]["seq"] != 1:
+        raise BundleRejected(f"原终端 {node[:8]} 的链不完整：应从第 1 号事件起，实从第 {chain[0]['seq']} 号起")
+    waiting = frozenset(session.scalars(select(SyncParked.seq).where(SyncParked.node_id == node)))
+    return _check_chain(session, node, chain, False, waiting=waiting)
+
+
+def _check_hall_chains(session: Session, keys: NodeKeys, opened: Opened,
+                       earlier: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """On a laptop: the hall's bundle holds sparse parts of every hall-side chain (a counter PC each). Each is
     checked as one chain (:func:`_check_chain`, sparse); this laptop's own chain, if it comes back, must be what it
-    holds byte for byte (anything else is a fork of it). The new events, in the order the hall applied them."""
+    holds byte for byte (anything else is a fork of it); an earlier laptop's of this point comes whole
+    (:func:`_check_earlier`). The new events, in the order the hall applied them."""
     events = opened.events
     by_node: dict[str, list[dict[str, Any]]] = {}
     for e in events:
@@ -480,7 +581,8 @@ def _check_hall_chains(session: Session, keys: NodeKeys, opened: Opened) -> list
                 raise BundleRejected(f"分叉：本机的链第 {e['seq']} 号事件与中心发回的不同。"
                                      "已停止导入，请报告系统管理员", "fork")
     new = {(e["node_id"], e["seq"]) for node, chain in by_node.items()
-           for e in _check_chain(session, node, chain, True)}
+           for e in (_check_earlier(session, node, chain) if node in earlier else
+                     _check_chain(session, node, chain, True))}
     return [events[i] for i in _apply_order(opened) if (events[i]["node_id"], events[i]["seq"]) in new]
 
 

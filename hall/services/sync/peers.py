@@ -1,4 +1,5 @@
-"""Enrolment: the hall records a laptop as a peer (an event on its chain); revocation; a laptop's join.
+"""Enrolment: the hall records a laptop as a peer (an event on its chain); revocation; a laptop's join; what the
+hall holds of a point's revoked laptops (said when a replacement is enrolled).
 
 The peer table is a projection like every other, so ``ledger check`` covers it; the private keys are not in it.
 """
@@ -6,14 +7,16 @@ The peer table is a projection like every other, so ``ledger check`` covers it; 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, HallError, ValidationError
-from hall.models import Event, TicketSerial
-from hall.models.sync import SyncPeer
+from hall.models import Event, NodeHead, Ticket, TicketSerial
+from hall.models.sync import SyncExchange, SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_admin
 from hall.services.storage import ledger
@@ -68,6 +71,63 @@ def revoke(session: Session, actor: Actor, who: str, reason: str) -> SyncPeer:
 def active_peer(session: Session, node_id: str) -> SyncPeer | None:
     peer = session.get(SyncPeer, node_id)
     return peer if peer is not None and peer.revoked_at is None else None
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A revoked laptop of a point, as the hall last heard of it: what a replacement will and will not get."""
+
+    node_id: str
+    intake_point: str
+    revoked_at: datetime
+    reason: str
+    last_import: datetime | None  # the last bundle of it the hall took in (the hall's record of exchanges)
+    last_seq: int  # how far the hall holds its chain (0: nothing of it)
+    last_event_at: datetime | None  # when it wrote the last event the hall has
+    tickets: int  # the tickets it registered that the hall has
+    last_number: str | None  # the highest of their numbers
+
+    @property
+    def text(self) -> str:
+        """In plain words for the administrator enrolling the replacement: the events the hall never received went
+        with the old laptop — said, not silent."""
+        head = (f"受理点 {self.intake_point} 原来的电脑（终端 {self.node_id[:8]}，{_at(self.revoked_at)} 吊销："
+                f"{self.reason}）")
+        if not self.last_seq:
+            return head + "从未同步到中心：它登记的办件中心都没有，新电脑上也不会有，请村代办员向群众逐件核实。"
+        synced = f"最后一次同步到中心是 {_at(self.last_import)}" if self.last_import else "中心没有它的同步记录"
+        number = f"，最后一件编号 {self.last_number}" if self.last_number else ""
+        return (head + f"{synced}：中心收到它到第 {self.last_seq} 号的事件（最后一条记于 {_at(self.last_event_at)}），"
+                f"其中办件 {self.tickets} 件{number}。这些办件连同中心此后的办理都会带到新电脑上；它在那之后登记"
+                "或办理而没有同步到中心的，已随那台电脑丢失，新电脑上不会有，请村代办员向群众核实。"
+                "新电脑的办件编号接着中心已有的编号续编；原电脑此后发出的编号中心不知道，可能与新电脑的重复，"
+                "核实时请同时核对申请人和登记时间。")
+
+
+def _at(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M") if when is not None else "—"
+
+
+def earlier(session: Session, point: str) -> tuple[Earlier, ...]:
+    """The revoked laptops of ``point``, oldest revocation first, each with how far the hall holds its chain."""
+    out = []
+    e = Event.__table__.c
+    for peer in session.scalars(select(SyncPeer).where(SyncPeer.intake_point == point,
+                                                       SyncPeer.revoked_at.is_not(None))
+                                .order_by(SyncPeer.revoked_at, SyncPeer.node_id)):
+        head = session.get(NodeHead, peer.node_id)
+        last_seq = head.seq if head is not None else 0
+        last_at = session.scalar(select(e.occurred_at).where(e.node_id == peer.node_id, e.seq == last_seq)) \
+            if last_seq else None
+        tickets, number = session.execute(
+            select(func.count(), func.max(Ticket.number)).select_from(Event.__table__)
+            .join(Ticket, Ticket.uid == e.ticket_uid)
+            .where(e.node_id == peer.node_id, e.type == "ticket.received")).one()
+        last_import = session.scalar(select(func.max(SyncExchange.at)).where(
+            SyncExchange.peer == peer.node_id, SyncExchange.direction == "import"))
+        out.append(Earlier(peer.node_id, point, peer.revoked_at, peer.revoke_reason, last_import,  # type: ignore[arg-type]
+                           last_seq, last_at, int(tickets or 0), number))
+    return tuple(out)
 
 
 def serial_floor(session: Session, point: str) -> dict[str, int]:
@@ -128,7 +188,5 @@ def reapply_floors(session: Session) -> int:
 
 
 def _greatest(dialect: str, a: Any, b: Any) -> Any:
-    from sqlalchemy import func
-
     return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
 

@@ -132,8 +132,10 @@ def test_a_replacement_laptop_continues_numbering_above_the_old_one(world, tmp_p
     new = make_laptop(hall, tmp_path / "lap003b", "003")
     add_tickets(new, 1, seed=9)
     with at_rest.connect(new / "hall.sqlite3") as c:
-        number = c.execute("SELECT number FROM tickets").fetchone()[0]
+        number = c.execute("SELECT max(number) FROM tickets").fetchone()[0]
+        held = c.execute("SELECT count(*) FROM tickets").fetchone()[0]
     assert number.endswith("-003-20260302-0019")  # the old laptop numbered 18 that day
+    assert held == 19  # and the village's 18 earlier tickets came with the provisioning file
     bundle = tmp_path / "b"
     ok(cli(new, "sync", "export", "--out", str(bundle)))
     ok(cli(hall, "sync", "import", str(bundle)))

@@ -128,3 +128,42 @@ def test_the_hall_relays_every_counters_chain(hall_db, tmp_path):
         # (a start alone, the last event of the file: its projection must be flushed before the import expires)
         assert c.execute("SELECT state, version FROM tickets WHERE number = ?", (number,)).fetchone() == tuple(at_hall)
     assert "哈希链全部相符" in ok(cli(lap, "ledger", "verify")).out
+
+
+def test_a_replacement_laptop_is_provisioned_with_the_old_ones_tickets_from_the_hall_database(hall_db, tmp_path):
+    """On SQLite and on PostgreSQL: the old laptop of 001 is revoked after the hall took its tickets and started
+    one; the replacement's provisioning file carries the old chain whole, and enrolment says what the hall has."""
+    from hall.services.cases import workflow
+    from hall.services.sync import enrolment
+
+    hall_keys = NodeKeys.create(hall_db.node.node_id, "hall", "000")
+
+    def enrol(name: str) -> tuple[enrolment.Enrolled, str]:
+        lap = tmp_path / name
+        ok(cli(lap, "sync", "request", "--point", "001", "--out", str(tmp_path / f"{name}.req")))
+        req = enrolment.parse_request((tmp_path / f"{name}.req").read_bytes())
+        with hall_db.db.transaction() as s:
+            done = enrolment.enrol(s, hall_db.system, hall_keys, req)
+        (tmp_path / f"{name}.prov").write_bytes(done.provision)
+        return done, ok(cli(lap, "sync", "join", str(tmp_path / f"{name}.prov"))).out
+
+    enrol("old")
+    add_tickets(tmp_path / "old", 4)
+    ok(cli(tmp_path / "old", "sync", "export", "--out", str(tmp_path / "b")))
+    with hall_db.db.transaction() as s:
+        exchange.import_bundle(s, hall_db.system, hall_keys, (tmp_path / "b").read_bytes())
+        number = s.scalars(select(Ticket.number).where(Ticket.intake_point == "001", Ticket.state == "accepted")
+                           .order_by(Ticket.number)).first()
+        workflow.start(s, hall_db.system, number)
+        last = s.scalar(select(func.max(Ticket.number)).where(Ticket.intake_point == "001"))
+        peers.revoke(s, hall_db.system, "001", "笔记本电脑丢失")
+    done, joined = enrol("new")
+    assert len(done.earlier) == 1 and done.earlier[0].tickets == 4 and done.earlier[0].last_number == last
+    assert done.earlier[0].last_import is None  # exchange.import_bundle alone keeps no record: said so
+    assert "中心没有它的同步记录" in done.earlier[0].text and "已随那台电脑丢失" in done.earlier[0].text
+    assert "本村原有办件 4 件" in joined
+    with at_rest.connect(tmp_path / "new" / "hall.sqlite3") as c:
+        assert c.execute("SELECT count(*) FROM tickets WHERE intake_point = '001'").fetchone()[0] == 4
+        assert c.execute("SELECT state FROM tickets WHERE number = ?", (number,)).fetchone()[0] == "in_progress"
+    assert "哈希链全部相符" in ok(cli(tmp_path / "new", "ledger", "verify")).out
+    assert "所有表一致" in ok(cli(tmp_path / "new", "ledger", "check", "--quiet")).out

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mutations import _rehash_from
-from sync_env import act, add_point, add_tickets, cli, digest, make_hall, make_laptop, ok
+from sync_env import act, add_point, add_tickets, cli, digest, make_hall, make_laptop, ok, ticket_row
 
 from hall.paths import Paths
 from hall.services import ledger_check
@@ -265,31 +265,70 @@ def _rehash_one(e: dict) -> str:
         actor_uid=e["actor_uid"])
 
 
-def test_a_replacement_laptop_keeps_the_halls_events_on_a_ticket_it_does_not_hold_waiting(world, tmp_path):
-    """The hall acts on a ticket of the old laptop of point 003; the new laptop of that point takes the hall's
-    return bundle: that event waits for its ticket (it was refused whole before), everything else applies."""
+def _before_the_relay(hall: Path, to: str, kind: str) -> bytes:
+    """The hall's file for point ``to`` as the release before the relay of earlier laptops' chains made it
+    (exchange.relayed without those chains): a provisioning file or a return file."""
+    from hall.services.sync import directory, peers
+
+    mine = keys.load(hall)
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        with opened.db.reading() as s:
+            peer = exchange._peer_by(s, to)
+            events, order = exchange.relayed(s, mine.node_id, to)
+            keep = [i for i, e in enumerate(events) if e["node_id"] not in exchange.earlier_laptops(s, to)]
+            at = {i: n for n, i in enumerate(keep)}
+            events, order = [events[i] for i in keep], [at[i] for i in order if i in at]
+            extra = {"order": order, "staff_directory": directory.snapshot(s)}
+            if kind == "provision":
+                extra.update(hall={"node_id": mine.node_id, "sign_key": mine.sign_key, "box_key": mine.box_key},
+                             intake_point=to, serial_floor=peers.serial_floor(s, to))
+            m = exchange.manifest(mine, peer.node_id, kind, events, exchange._heads(s), extra)
+            return bundle.seal(mine, peer.box_key, m, events)
+    finally:
+        opened.db.dispose()
+
+
+def test_a_replacement_provisioned_before_the_relay_gets_the_old_tickets_and_what_waited_applies(world, tmp_path):
+    """A laptop of point 003 enrolled (by the release before) after the old one was lost holds none of the village's
+    earlier tickets: the hall's start on one of them waits for its ticket. The hall's next return file carries the
+    old laptop's chain whole; the ticket arrives, what waited applies, and the laptop agrees with the hall."""
     hall = hall_copy(world, "replace")
     old = tmp_path / "old.hallsync"
     ok(cli(world["laps"]["003"], "sync", "export", "--out", str(old)))
     ok(cli(hall, "sync", "import", str(old)))
     ok(cli(hall, "sync", "revoke", "003", "--reason", "笔记本电脑丢失"))
-    new = make_laptop(hall, tmp_path / "lap003b", "003")
+    new = tmp_path / "lap003b"
+    ok(cli(new, "sync", "request", "--point", "003", "--out", str(tmp_path / "req")))
+    ok(cli(hall, "sync", "enrol", str(tmp_path / "req"), "--out", str(tmp_path / "unused.prov")))
+    (tmp_path / "prov").write_bytes(_before_the_relay(hall, "003", "provision"))
+    ok(cli(new, "sync", "join", str(tmp_path / "prov")))
+    with at_rest.connect(new / "hall.sqlite3") as c:
+        assert c.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
     with at_rest.connect(hall / "hall.sqlite3") as c:
         number = c.execute("SELECT number FROM tickets WHERE intake_point = '003' AND state = 'accepted' "
                            "ORDER BY number").fetchone()[0]
+        held = c.execute("SELECT count(*) FROM tickets WHERE intake_point = '003'").fetchone()[0]
     act(hall, number, "start")
     ok(cli(hall, "staff", "add", "--no", "v03", "--name", "赵村", "--role", "village", "--point", "003",
            "--password", "village-pass"))
-    back = tmp_path / "back.hallsync"
-    ok(cli(hall, "sync", "export", "--to", "003", "--out", str(back)))
-    run = ok(cli(new, "sync", "import", str(back)))
+    (tmp_path / "back0").write_bytes(_before_the_relay(hall, "003", "bundle"))
+    run = ok(cli(new, "sync", "import", str(tmp_path / "back0")))
     assert "暂存 1 条" in run.out and "等待办件" in run.out, run.out
     with at_rest.connect(new / "hall.sqlite3") as c:
         assert c.execute("SELECT count(*) FROM staff WHERE staff_no = 'v03'").fetchone()[0] == 1  # applied
         assert c.execute("SELECT type FROM sync_parked").fetchall() == [("ticket.started",)]
+    assert "等待办件" in ok(cli(new, "sync", "parked")).out
+    back = tmp_path / "back.hallsync"
+    ok(cli(hall, "sync", "export", "--to", "003", "--out", str(back)))
+    run = ok(cli(new, "sync", "import", str(back)))
+    assert f"新办件 {held} 件" in run.out and "其中 1 条是此前暂存、现已补齐的" in run.out, run.out
+    with at_rest.connect(new / "hall.sqlite3") as c:
+        assert c.execute("SELECT count(*) FROM sync_parked").fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM tickets").fetchone()[0] == held
+    assert ticket_row(new, number) == ticket_row(hall, number) and ticket_row(new, number)[2] == "in_progress"
     assert "哈希链全部相符" in ok(cli(new, "ledger", "verify")).out
     assert "所有表一致" in ok(cli(new, "ledger", "check", "--quiet")).out
-    assert "等待办件" in ok(cli(new, "sync", "parked")).out
 
 
 def test_the_halls_event_naming_a_staff_member_the_laptop_lacks_waits_for_that_staff_member(world, tmp_path):
