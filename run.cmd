@@ -71,8 +71,10 @@ exit /b %ERRORLEVEL%
 echo == ruff check
 "%VENV%\Scripts\ruff.exe" check . || exit /b 1
 echo == pytest
-rem pytest's exit status (including 5, "no tests collected") is ours.
-"%VPY%" -m pytest %ARGS%
+rem pytest's exit status (including 5, "no tests collected") is ours. Two worker processes, as ./run does
+rem (HALL_TEST_WORKERS=0: one process).
+if not defined HALL_TEST_WORKERS set "HALL_TEST_WORKERS=2"
+"%VPY%" -m pytest -n %HALL_TEST_WORKERS% %ARGS%
 exit /b %ERRORLEVEL%
 
 :nopython
