@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from hall.errors import PermissionDenied
@@ -303,8 +303,14 @@ def _found(found: Lookup | None) -> Any:
     return select(Ticket.id.label("i")).where(found.condition).limit(EXACT_MAX).subquery("found")
 
 
+_SELECT_ROWS = select(*_COLUMNS)
+# A bounded lookup's first page: dated rows first, by due date, then the undated (by id).
+_DATED_FIRST = {False: (Ticket.due_date.is_(None), Ticket.due_date, Ticket.id),
+                True: (Ticket.due_date.is_(None), Ticket.due_date.desc(), Ticket.id.desc())}
+
+
 def _select(source: Any, cols: tuple[Any, ...] = _COLUMNS) -> Select[Any]:
-    stmt = select(*cols)
+    stmt = _SELECT_ROWS if cols is _COLUMNS else select(*cols)
     return stmt if source is None else stmt.select_from(driving_join(source))
 
 
@@ -315,8 +321,7 @@ def _sorted_page(session: Session, source: Any, where: list[ColumnElement[bool]]
     if dated and after is None and source is not None:
         # The first page of a bounded lookup (one person, one day: sorted in memory whatever the order) in one
         # statement, dated rows first: the cursor it leaves is the one the two phases below continue from.
-        due = (Ticket.due_date.desc(), Ticket.id.desc()) if descending else (Ticket.due_date, Ticket.id)
-        got = list(session.execute(_select(source).where(*where).order_by(Ticket.due_date.is_(None), *due)
+        got = list(session.execute(_select(source).where(*where).order_by(*_DATED_FIRST[descending])
                                    .limit(limit + 1)))
         if len(got) <= limit:
             return Page(_rows(session, got, today), None)
@@ -406,8 +411,10 @@ def counts(session: Session, f: TicketFilter, *, today: date, cap: int = SEARCH_
     """The figures above a list: how many, due today, overdue, provisional (open tickets only for the last three).
 
     Without a search they count the list's open tickets exactly (bounded by what is open, read from the
-    open-ticket indexes). A search counts at most ``cap`` + 1 of the tickets its lookup finds, in one pass
-    driven by the lookup's index: beyond that the result says ``capped`` and the figures are lower bounds.
+    open-ticket indexes). A search counts at most ``cap`` + 1 of the tickets its lookup finds (from the lookup's
+    index alone when the list has no other filter): beyond that the result says ``capped`` — the total a lower
+    bound, no other figure (the screen shows only "1,000+") — and below it the open figures are exact, read through
+    the partial indexes over open tickets.
     """
     found = lookup(session, f.text, today)
     if found is None:
@@ -431,11 +438,15 @@ def counts(session: Session, f: TicketFilter, *, today: date, cap: int = SEARCH_
     cand = select(Ticket.id.label("i")).where(found.condition).limit(cap + 1).subquery("found")
     if found.search.kind in _FEW:
         # One ticket, or one person's: its few rows, counted and tallied in one statement.
-        listed = and_(*where) if where else None
-        seen, total, due_today, overdue, provisional = session.execute(select(
-            func.count(), _tally(listed),
-            *(_tally(c if listed is None else and_(listed, c)) for c in _open_figures(today)))
-            .select_from(driving_join(cand))).one()
+        if where:
+            listed = and_(*where)
+            seen, total, due_today, overdue, provisional = session.execute(select(
+                func.count(), _tally(listed), *(_tally(and_(listed, c)) for c in _OPEN_FIGURES))
+                .select_from(driving_join(cand)), {_TODAY: today}).one()
+        else:
+            seen, due_today, overdue, provisional = session.execute(
+                select(func.count(), *_OPEN_TALLIES).select_from(driving_join(cand)), {_TODAY: today}).one()
+            total = seen
         return QueueCounts(min(int(total), cap), int(due_today), int(overdue), int(provisional), seen > cap)
     # How many: the first cap + 1 tickets of the lookup's index, and of those the ones the list's other filters
     # keep. Without other filters this reads the index alone (a prefix of a thousand names costs a tenth of a ms).
@@ -453,7 +464,7 @@ def counts(session: Session, f: TicketFilter, *, today: date, cap: int = SEARCH_
     # index for "window_code = ?".
     opened = select(Ticket.id.label("i")).where(OpenKeyed(), found.condition).limit(cap + 1).subquery("opened")
     due_today, overdue, provisional = session.execute(
-        select(*(_tally(c) for c in _open_figures(today))).select_from(driving_join(opened)).where(*where)).one()
+        select(*_OPEN_TALLIES).select_from(driving_join(opened)).where(*where), {_TODAY: today}).one()
     return QueueCounts(total, int(due_today), int(overdue), int(provisional))
 
 
@@ -461,16 +472,17 @@ def counts(session: Session, f: TicketFilter, *, today: date, cap: int = SEARCH_
 _FEW = frozenset({"number", "id", "number_tail"})
 
 
-def _open_figures(today: date) -> tuple[ColumnElement[bool], ...]:
-    is_open = Ticket.is_open.is_(True)
-    return (and_(is_open, Ticket.due_date == today), and_(is_open, Ticket.due_date < today),
-            and_(is_open, Ticket.due_provisional.is_(True)))
-
-
-def _tally(cond: ColumnElement[bool] | None) -> Any:
-    if cond is None:
-        return func.count()
+def _tally(cond: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+# A search's open figures, built once (a search's counts run on every pause in typing, and building SQLAlchemy
+# expressions costs more than the statement itself): today is a parameter.
+_TODAY = "queue_today"
+_OPEN_FIGURES = (and_(Ticket.is_open.is_(True), Ticket.due_date == bindparam(_TODAY, type_=Date)),
+                 and_(Ticket.is_open.is_(True), Ticket.due_date < bindparam(_TODAY, type_=Date)),
+                 and_(Ticket.is_open.is_(True), Ticket.due_provisional.is_(True)))
+_OPEN_TALLIES = tuple(_tally(c) for c in _OPEN_FIGURES)
 
 
 def _rows(session: Session, raw: list[Any], today: date) -> tuple[QueueRow, ...]:
