@@ -19,7 +19,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from json.encoder import encode_basestring
 from typing import Any
@@ -42,9 +42,13 @@ Projector = Callable[[Session, Event, dict[str, Any]], None]
 # events table's columns) in sequence order, ``payloads`` their stored JSON loaded back. It must leave the
 # projections exactly as the one-event projector applied in the same order would (tests compare both).
 BulkProjector = Callable[[Session, list[dict[str, Any]], list[dict[str, Any]]], None]
+# What a folding set-based projector (``bulk_projector(..., folds=…)``) is given beside each of its events: the
+# ticket's next event (its stored row and payload) when that is of the type it folds in, otherwise None.
+Then = list[tuple[Mapping[str, Any], dict[str, Any]] | None]
 
 _PROJECTS = "__hall_projects__"
 _PROJECTS_MANY = "__hall_projects_many__"
+_FOLDS = "__hall_folds__"
 
 
 def projector(event_type: str) -> Callable[[Projector], Projector]:
@@ -61,11 +65,20 @@ def projector(event_type: str) -> Callable[[Projector], Projector]:
     return mark
 
 
-def bulk_projector(event_type: str) -> Callable[[BulkProjector], BulkProjector]:
-    """Mark the set-based twin of ``event_type``'s projector, used by :func:`append_many`."""
+def bulk_projector(event_type: str, *, folds: str | None = None) -> Callable[[BulkProjector], BulkProjector]:
+    """Mark the set-based twin of ``event_type``'s projector, used by :func:`append_many`.
+
+    ``folds``: an event type the function can fold in. When events are projected per ticket (:func:`project`) and
+    a ticket's event of ``event_type`` is followed by its next event of type ``folds``, that event is not projected
+    on its own: it is given to this function beside the first (keyword ``then``, a :data:`Then` aligned with the
+    rows), which writes the ticket's rows once as they stand after both — exactly what the two projectors in order
+    leave (an intake's INSERT carrying its on-the-spot close, instead of an INSERT and then an UPDATE). An error of a
+    folded event is raised as :class:`Folded`, naming that event."""
 
     def mark(fn: BulkProjector) -> BulkProjector:
         setattr(fn, _PROJECTS_MANY, (*getattr(fn, _PROJECTS_MANY, ()), event_type))
+        if folds is not None:
+            setattr(fn, _FOLDS, {**getattr(fn, _FOLDS, {}), event_type: folds})
         return fn
 
     return mark
@@ -74,6 +87,21 @@ def bulk_projector(event_type: str) -> Callable[[BulkProjector], BulkProjector]:
 def marked(fn: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The event types ``fn`` was marked to project, one at a time and set-based."""
     return getattr(fn, _PROJECTS, ()), getattr(fn, _PROJECTS_MANY, ())
+
+
+def folds_of(fn: object) -> dict[str, str]:
+    """For each event type ``fn`` projects set-based, the type of a ticket's next event it folds in (if any)."""
+    return dict(getattr(fn, _FOLDS, {}))
+
+
+class Folded(Exception):
+    """The error of an event a set-based projector folded in (see :func:`bulk_projector`), with that event's row,
+    so the import or replay names the event that failed, not the one it was folded into."""
+
+    def __init__(self, row: Mapping[str, Any], error: Exception) -> None:
+        super().__init__(str(error))
+        self.row = row
+        self.error = error
 
 
 class UnknownEventType(HallError):
@@ -97,6 +125,8 @@ class Projections:
     one: Mapping[str, Projector]
     many: Mapping[str, BulkProjector]
     recorded_only: frozenset[str]
+    # A set-based projector's event type -> the type of a ticket's next event it folds in (bulk_projector's folds).
+    folds: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         both = self.recorded_only & set(self.one)
@@ -105,6 +135,9 @@ class Projections:
         stray = set(self.many) - set(self.one)
         if stray:
             raise ValueError(f"set-based projector without a one-event projector: {sorted(stray)}")
+        loose = {t for t, nxt in self.folds.items() if t not in self.many or nxt not in self.one}
+        if loose:
+            raise ValueError(f"folding without a set-based projector or a projector of what it folds: {sorted(loose)}")
 
     @property
     def types(self) -> frozenset[str]:
@@ -413,9 +446,10 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
     within a wave by type, each type's events in their order — a ticket's first event is always in the first wave,
     so the rows that ``ticket.received`` inserts are numbered as a replay in order numbers them.
     """
-    if per_ticket:
-        rows, payloads = _by_ticket(rows, payloads)
     installed = projections_of(session)
+    then: Then | None = None
+    if per_ticket:
+        rows, payloads, then = _by_ticket(rows, payloads, installed.folds)
     bulk = installed.many
     i, n = 0, len(rows)
     while i < n:
@@ -427,13 +461,21 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
                 j = i + 1
                 while j < n and rows[j]["type"] == kind:
                     j += 1
-                many(session, list(rows[i:j]), list(payloads[i:j]))  # type: ignore[arg-type]
+                folded = then[i:j] if then is not None and kind in installed.folds else None
+                if folded is not None and any(t is not None for t in folded):
+                    many(session, list(rows[i:j]), list(payloads[i:j]), then=folded)  # type: ignore[arg-type, call-arg]
+                else:
+                    many(session, list(rows[i:j]), list(payloads[i:j]))  # type: ignore[arg-type]
                 i = j
                 continue
             installed.apply(session, Stored(row), payloads[i])  # type: ignore[arg-type]
             if settle and (session.identity_map or session.new):
                 session.flush()
                 session.expunge_all()
+        except Folded as exc:
+            if failed is None:
+                raise exc.error from None
+            raise failed(exc.row, exc.error) from exc.error
         except (sa_exc.SQLAlchemyError, HallError, KeyError, ValueError, TypeError) as exc:
             if failed is None:
                 raise
@@ -441,11 +483,16 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
         i += 1
 
 
-def _by_ticket(rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, Any]]
-               ) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]]]:
-    """``rows`` in waves (see :func:`project`); within a wave by type, in the order the types first appear."""
+def _by_ticket(rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, Any]], folds: Mapping[str, str]
+               ) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]], Then]:
+    """``rows`` in waves (see :func:`project`); within a wave by type, in the order the types first appear. A
+    ticket's second event that its first event's set-based projector folds in (``folds``) leaves the sequence and
+    stands beside the first (the :data:`Then`, aligned with the rows returned); the ticket's later events keep
+    their order after it."""
     seen: dict[str, int] = {}
+    first: dict[str, int] = {}
     types: dict[str, int] = {}
+    then: Then = [None] * len(rows)
     keys = []
     for i, r in enumerate(rows):
         uid = r["ticket_uid"]
@@ -453,9 +500,15 @@ def _by_ticket(rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, A
             raise ValueError(f"per-ticket projection of an event without a ticket: {r['type']}")
         wave = seen.get(uid, 0)
         seen[uid] = wave + 1
+        if wave == 0:
+            first[uid] = i
+        elif wave == 1 and folds and folds.get(rows[first[uid]]["type"]) == r["type"]:
+            then[first[uid]] = (r, payloads[i])
+            continue
         keys.append((wave, types.setdefault(r["type"], len(types)), i))
     keys.sort()
-    return [rows[i] for _w, _t, i in keys], [payloads[i] for _w, _t, i in keys]
+    return ([rows[i] for _w, _t, i in keys], [payloads[i] for _w, _t, i in keys],
+            [then[i] for _w, _t, i in keys])
 
 
 class UnknownEventFormat(HallError):

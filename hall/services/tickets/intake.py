@@ -32,7 +32,7 @@ from hall.services.calendar.deadlines import Deadline
 from hall.services.catalog import items as catalog
 from hall.services.storage import bulk, identity, ledger, settings
 from hall.services.storage.db import upsert_insert
-from hall.services.tickets import fees, prerequisites, supplement_notice
+from hall.services.tickets import fees, prerequisites, record, supplement_notice
 from hall.services.tickets.numbering import next_number
 
 MaterialStatus = Literal["received", "missing", "tolerated"]
@@ -317,12 +317,19 @@ def _project_received(session: Session, ev: Event, p: dict[str, Any]) -> None:
     conn.execute(_applicant_upsert(conn.dialect.name), applicant)
 
 
-@ledger.bulk_projector("ticket.received")
-def _project_received_many(session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, Any]]) -> None:
+@ledger.bulk_projector("ticket.received", folds="ticket.closed")
+def _project_received_many(session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, Any]], *,
+                           then: ledger.Then | None = None) -> None:
     # The same rows as one by one, by executemany. All tickets before all applicants changes nothing: neither
     # statement reads the other table, and the upserts still run in the events' order (executemany is sequential),
-    # so a citizen who came twice in the run ends as after two single upserts.
+    # so a citizen who came twice in the run ends as after two single upserts. ``then``: each ticket's on-the-spot
+    # close, folded into its row before the INSERT (record.fold_closed: what the close's UPDATE would leave).
     built = [_received_rows(session, ledger.Stored(r), p) for r, p in zip(rows, payloads, strict=True)]  # type: ignore[arg-type]
+    if then is not None:
+        missed = [t[0] for (ticket, _a), t in zip(built, then, strict=True)
+                  if t is not None and not record.fold_closed(ticket, *t)]
+        if missed:
+            raise ledger.Folded(missed[0], record.missed_closes(len(missed)))
     conn = session.connection()
     bulk.executemany(conn, _INSERT_TICKET, [t for t, _a in built])
     bulk.executemany(conn, _applicant_upsert(conn.dialect.name), [a for _t, a in built])
@@ -346,8 +353,8 @@ def _received_rows(session: Session, ev: Event, p: dict[str, Any]) -> tuple[dict
         "accepted_on": date.fromisoformat(p["accepted_on"]) if p["accepted_on"] else None,
         "due_date": date.fromisoformat(p["due_date"]) if p["due_date"] else None,
         "due_provisional": p["due_provisional"], "clock": [], "refusal_reason": p["refusal_reason"], "result": "",
-        "void_reason": "", "closed_at": received_at if p["state"] == "refused" else None, "version": 1,
-        "updated_at": received_at,
+        "void_reason": "", "closed_at": received_at if p["state"] == "refused" else None, "closed_on_time": None,
+        "version": 1, "updated_at": received_at,
     }
     told = ledger.stamp(ev.occurred_at, ev.event_id)
     applicant = {
