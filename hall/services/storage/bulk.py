@@ -12,9 +12,11 @@ RETURNING, a dialect with named parameters such as PostgreSQL's) goes through ``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from itertools import repeat
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -108,4 +110,32 @@ def _faster(type_: Any, proc: Callable[[Any], Any] | None) -> Callable[[Any], An
         def day(value: Any, slow: Callable[[Any], Any] = proc) -> Any:
             return value.isoformat() if value.__class__ is date else slow(value)
         return day
+    if isinstance(type_, sa.JSON) and all(proc(v) == json.dumps(v) for v in _PROBE_JSON):
+        return _json_writer(proc)
     return proc
+
+
+# Values that tell json.dumps' default text apart from any other serializer's (separators, ASCII escapes, order).
+_PROBE_JSON: tuple[Any, ...] = (None, [], {}, [{"b": 1, "a": "中\n\"", "c": [1.5, True, None]}])
+
+
+def _json_writer(slow: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's processor when it writes ``json.dumps(value)`` (SQLAlchemy's default serializer, checked on
+    probe values): the same text for a list or a dict from the encoder json.dumps builds per call, built once
+    here; None and anything else through SQLAlchemy's own. (Its markers dict, which detects a cycle, is empty
+    between calls; after a failure it is cleared and SQLAlchemy's processor raises the error json.dumps raises.)"""
+    markers: dict[int, Any] = {}
+    d = json.JSONEncoder()
+    encode = c_make_encoder(markers, d.default, encode_basestring_ascii, d.indent, d.key_separator,  # type: ignore[misc]
+                            d.item_separator, d.sort_keys, d.skipkeys, d.allow_nan) if c_make_encoder else None
+    if encode is None:
+        return slow
+
+    def write(value: Any) -> Any:
+        if value.__class__ is list or value.__class__ is dict:
+            try:
+                return "".join(encode(value, 0))
+            except Exception:
+                markers.clear()
+        return slow(value)
+    return write

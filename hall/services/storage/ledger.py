@@ -192,7 +192,16 @@ FORMATS = (1, 2)
 def event_hash(prev_hash: str, *, event_id: str, node_id: str, seq: int, actor_id: int | None,
                actor_name: str, actor_role: str, occurred_at: datetime, type: str,
                ticket_uid: str | None, payload: str, format: int = 1, actor_uid: str | None = None) -> str:
-    at = occurred_at.isoformat(timespec="microseconds")
+    return event_hash_at(prev_hash, occurred_at.isoformat(timespec="microseconds"), event_id=event_id,
+                         node_id=node_id, seq=seq, actor_id=actor_id, actor_name=actor_name, actor_role=actor_role,
+                         type=type, ticket_uid=ticket_uid, payload=payload, format=format, actor_uid=actor_uid)
+
+
+def event_hash_at(prev_hash: str, at: str, *, event_id: str, node_id: str, seq: int, actor_id: int | None,
+                  actor_name: str, actor_role: str, type: str, ticket_uid: str | None, payload: str, format: int = 1,
+                  actor_uid: str | None = None) -> str:
+    """:func:`event_hash` with the time as its hashed text, ``at`` (``occurred_at.isoformat(timespec=
+    "microseconds")``): for a sync import, which holds that text and has checked it is that."""
     if format == 1:
         head = canonical({
             "event_id": event_id, "node_id": node_id, "seq": seq, "actor_id": actor_id, "actor_name": actor_name,
