@@ -131,7 +131,11 @@ def _json_writer(slow: Callable[[Any], Any]) -> Callable[[Any], Any]:
     if encode is None:
         return slow
 
+    none = slow(None)  # SQLAlchemy's text (or NULL) for None: the same for every row
+
     def write(value: Any) -> Any:
+        if value is None:
+            return none
         if value.__class__ is list or value.__class__ is dict:
             try:
                 return "".join(encode(value, 0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -112,11 +113,37 @@ def manifest(keys: NodeKeys, to: str, kind: str, events: list[dict[str, Any]], a
             "extra": extra or {}}
 
 
+_OWN = select(*[_EVENTS.c[n] for n in COLUMNS]).where(_EVENTS.c.node_id == bindparam("node"),
+                                                       _EVENTS.c.seq > bindparam("since")).order_by(_EVENTS.c.seq)
+_AT = COLUMNS.index("occurred_at")
+# How SQLAlchemy stores a naive datetime on SQLite (its default storage format, as bulk.py writes it too).
+_STORED_AT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", re.ASCII)
+
+
 @_paused
 def own_events(session: Session, node_id: str, since: int = 0) -> list[dict[str, Any]]:
-    rows = session.execute(select(*[_EVENTS.c[n] for n in COLUMNS]).where(
-        _EVENTS.c.node_id == node_id, _EVENTS.c.seq > since).order_by(_EVENTS.c.seq)).mappings()
-    return [_as_json(r) for r in rows]
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return [_as_json(r) for r in conn.execute(_OWN, {"node": node_id, "since": since}).mappings()]
+    # A laptop's whole chain, read as the driver's tuples (no result processing, no row objects): the time's
+    # stored text is the bundle's once its separator is a "T", what parsing it and isoformat() would give.
+    # Anything stored otherwise is parsed as SQLAlchemy reads it.
+    compiled = _OWN.compile(dialect=conn.dialect)
+    params = tuple(compiled.construct_params({"node": node_id, "since": since})[k] for k in compiled.positiontup)
+    out = []
+    stored = _STORED_AT.fullmatch
+    for row in conn.exec_driver_sql(compiled.string, params).fetchall():
+        e = dict(zip(COLUMNS, row, strict=True))
+        at = row[_AT]
+        e["occurred_at"] = at[:10] + "T" + at[11:] if at.__class__ is str and stored(at) else _iso_of(conn, at)
+        out.append(e)
+    return out
+
+
+def _iso_of(conn: Any, value: Any) -> str:
+    parse = _EVENTS.c.occurred_at.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
+    at = parse(value) if parse is not None else value
+    return at.isoformat(timespec="microseconds")  # type: ignore[no-any-return]
 
 
 def hall_chains(session: Session, hall_node: str) -> list[str]:

@@ -215,8 +215,19 @@ def _ready(session: Session, node: str, chain: list[dict[str, Any]], sparse: boo
 
 def _tickets_here(session: Session, node: str, ready: list[dict[str, Any]], sparse: bool,
                   reasons: dict[tuple[str, int], str]) -> list[dict[str, Any]]:
-    wanted = sorted({e["ticket_uid"] for e in ready if e["ticket_uid"] is not None
-                     and e["type"] not in CREATES_TICKET})
+    # Only the tickets not born earlier in ``ready`` are looked up (a village's on-the-spot ticket and its close
+    # arrive together): for the others the loop below never asks ``have``.
+    wanted_set: set[str] = set()
+    born_before: set[str] = set()
+    for e in ready:
+        uid = e["ticket_uid"]
+        if uid is None:
+            continue
+        if e["type"] in CREATES_TICKET:
+            born_before.add(uid)
+        elif uid not in born_before:
+            wanted_set.add(uid)
+    wanted = sorted(wanted_set)
     have: set[str] = set()
     for start in range(0, len(wanted), _CHUNK):
         have.update(session.scalars(select(Ticket.uid).where(Ticket.uid.in_(wanted[start:start + _CHUNK]))))
