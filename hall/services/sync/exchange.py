@@ -387,7 +387,7 @@ def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
         later = [r for r in rows if r["ticket_uid"] in gated]
         if later:
             rows = [r for r in rows if r["ticket_uid"] not in gated]
-        payloads = [json.loads(r["payload"]) for r in rows]
+        payloads = [ledger.loads(r["payload"]) for r in rows]
         for start, end, by_ticket in _segments(rows):
             ledger.project(session, rows[start:end], payloads[start:end], failed=failed, per_ticket=by_ticket,
                            settle=by_ticket)
@@ -427,10 +427,11 @@ PER_TICKET = frozenset({"ticket.received", "ticket.closed", "ticket.voided", "ti
 def _segments(rows: list[dict[str, Any]]) -> list[tuple[int, int, bool]]:
     """``rows`` cut into maximal runs that may be projected per ticket, and the runs between them (in order)."""
     out: list[tuple[int, int, bool]] = []
+    safe = [_safe(r) for r in rows]
     start = 0
     for i in range(1, len(rows) + 1):
-        if i == len(rows) or _safe(rows[i]) != _safe(rows[start]):
-            out.append((start, i, _safe(rows[start])))
+        if i == len(rows) or safe[i] != safe[start]:
+            out.append((start, i, safe[start]))
             start = i
     return out
 

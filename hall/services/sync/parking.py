@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -102,8 +103,8 @@ def describe(waits: tuple[Wait, ...]) -> str:
     return "；".join(w.text for w in waits)
 
 
-def _key(e: dict[str, Any]) -> tuple[str, int]:
-    return e["node_id"], e["seq"]
+# An event's place, (node, seq): one C call (an import keys its ten thousand events by it several times over).
+_key: Callable[[dict[str, Any]], tuple[str, int]] = itemgetter("node_id", "seq")
 
 
 def _as_json(row: Any) -> dict[str, Any]:

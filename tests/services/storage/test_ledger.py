@@ -340,3 +340,23 @@ def test_an_on_the_spot_close_folded_into_its_intake_leaves_the_row_the_two_proj
         again(stale)
     with hall_db.db.reading() as s:
         assert s.execute(select(*columns).where(Ticket.uid == uid)).one() == before  # rolled back: as it was
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                 max_size=3), max_leaves=8),
+       st.sampled_from(["", " ", "\n", "x", "}", "\ufeff"]), st.booleans())
+def test_a_payload_loads_as_json_loads_loads_it(value, around, before):
+    """ledger.loads: the value json.loads gives, or its very error — canonical text, whitespace or junk around it,
+    a BOM, anything cut short."""
+    text = ledger.canonical({"v": value})
+    for candidate in (text, (around + text) if before else (text + around), text[:-1], around):
+        try:
+            expected = json.loads(candidate)
+        except ValueError as exc:
+            with pytest.raises(type(exc)) as got:
+                ledger.loads(candidate)
+            assert str(got.value) == str(exc)
+        else:
+            assert ledger.loads(candidate) == expected
