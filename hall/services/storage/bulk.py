@@ -110,9 +110,26 @@ def _faster(type_: Any, proc: Callable[[Any], Any] | None) -> Callable[[Any], An
         def day(value: Any, slow: Callable[[Any], Any] = proc) -> Any:
             return value.isoformat() if value.__class__ is date else slow(value)
         return day
+    if isinstance(type_, sa.Boolean) and (proc(True), proc(False), proc(None)) == (1, 0, None):
+        return _flag_writer(proc)
     if isinstance(type_, sa.JSON) and all(proc(v) == json.dumps(v) for v in _PROBE_JSON):
         return _json_writer(proc)
     return proc
+
+
+def _flag_writer(slow: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A boolean column's processor when it writes 1, 0 and NULL (SQLite: no native booleans): the same for True,
+    False and None from a table; anything else (1, 0.0, a string …) through SQLAlchemy's own, which converts or
+    refuses it as always."""
+    def flag(value: Any) -> Any:
+        if value is True:
+            return 1
+        if value is False:
+            return 0
+        if value is None:
+            return None
+        return slow(value)
+    return flag
 
 
 # Values that tell json.dumps' default text apart from any other serializer's (separators, ASCII escapes, order).

@@ -384,6 +384,17 @@ class Stored:
         raise AttributeError(name)
 
 
+def _column_reader(name: str) -> property:
+    # A property per column: found by the ordinary attribute lookup, where __getattr__ is tried only after that
+    # lookup has failed (which costs more than the read itself, thousands of times per import).
+    return property(lambda self: self._row.get(name), doc=f"the stored event's {name}")
+
+
+for _name in Stored._COLUMNS:
+    setattr(Stored, _name, _column_reader(_name))
+del _name
+
+
 def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple[dict[str, Any], str | None]], *,
                 at: datetime | None = None, event_ids: Sequence[str] | None = None,
                 batch: int = 5000) -> list[str]:
