@@ -19,7 +19,7 @@ from itertools import repeat
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -51,8 +51,31 @@ def executemany(conn: Connection, statement: ClauseElement, rows: Sequence[Mappi
             columns.append(repeat(const, n))
         else:
             column = map(itemgetter(key), rows)
-            columns.append(column if proc is None else map(proc, column))
+            if proc is not None:
+                # A flag, a day or a naive moment: each distinct value converted once (a run of events shares a
+                # few hundred days and moments), the rest found in C.
+                column = map(_Memo(proc).__getitem__ if proc in _PURE else proc, column)
+            columns.append(column)
     return conn.exec_driver_sql(sql, list(zip(*columns, strict=True))).rowcount  # type: ignore[arg-type]
+
+
+class _Memo(dict[Any, Any]):
+    """``proc``'s result per distinct value, for one executemany: kept only for values whose result their equality
+    decides — True, False, None, a ``date``, a naive ``datetime`` (an aware one equals another at the same instant
+    in another zone, which SQLite's processor writes differently: it is converted each time)."""
+
+    __slots__ = ("proc",)
+
+    def __init__(self, proc: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.proc = proc
+
+    def __missing__(self, value: Any) -> Any:
+        out = self.proc(value)
+        cls = value.__class__
+        if value is None or cls is bool or cls is date or (cls is datetime and value.tzinfo is None):
+            self[value] = out
+        return out
 
 
 def _plan(conn: Connection, statement: ClauseElement, keys: tuple[str, ...]) -> _Plan | None:
@@ -92,6 +115,9 @@ def _build(conn: Connection, statement: ClauseElement, keys: tuple[str, ...]) ->
 
 
 _PROBE_AT = datetime(2001, 2, 3, 4, 5, 6, 7)
+# The processors built here whose result for True, False, None, a date or a naive datetime depends on the value
+# alone (see _Memo). (A plan holds its processors for the life of its dialect; these few stay with them.)
+_PURE: WeakSet[Callable[[Any], Any]] = WeakSet()
 
 
 def _faster(type_: Any, proc: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
@@ -105,13 +131,17 @@ def _faster(type_: Any, proc: Callable[[Any], Any] | None) -> Callable[[Any], An
             if value.__class__ is datetime and value.tzinfo is None:
                 return value.isoformat(" ", "microseconds")
             return slow(value)
+        _PURE.add(at)
         return at
     if isinstance(type_, sa.Date) and proc(_PROBE_AT.date()) == _PROBE_AT.date().isoformat():
         def day(value: Any, slow: Callable[[Any], Any] = proc) -> Any:
             return value.isoformat() if value.__class__ is date else slow(value)
+        _PURE.add(day)
         return day
     if isinstance(type_, sa.Boolean) and (proc(True), proc(False), proc(None)) == (1, 0, None):
-        return _flag_writer(proc)
+        flag = _flag_writer(proc)
+        _PURE.add(flag)
+        return flag
     if isinstance(type_, sa.JSON) and all(proc(v) == json.dumps(v) for v in _PROBE_JSON):
         return _json_writer(proc)
     return proc

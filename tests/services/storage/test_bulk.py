@@ -124,3 +124,24 @@ def test_a_json_value_json_dumps_refuses_fails_as_through_sqlalchemy_and_the_nex
         bulk.executemany(conn, INSERT, [{**good, "data": {"k": fixed}}])
     fixed[:] = [1, None, "中"]
     _both(engines, [(INSERT, [good, {**good, "uid": "b", "data": {"a": fixed}}])])
+
+
+def test_equal_values_are_converted_once_but_never_across_what_sqlite_writes_differently(engines):
+    """bulk converts each distinct flag, day and naive moment once per call: equal values that SQLite's processor
+    writes differently — the same instant in two time zones, True beside 1 — still get their own text."""
+    from datetime import UTC, date, timedelta, timezone
+
+    east, utc = timezone(timedelta(hours=8)), UTC
+    base = {"day": None, "data": None, "n": 1, "note": ""}
+    rows = [
+        {**base, "uid": "a", "at": datetime(2026, 3, 2, 9, tzinfo=east), "flag": True, "day": date(2026, 3, 2)},
+        {**base, "uid": "b", "at": datetime(2026, 3, 2, 1, tzinfo=utc), "flag": 1, "day": date(2026, 3, 2)},
+        {**base, "uid": "c", "at": datetime(2026, 3, 2, 9), "flag": False, "day": None},
+        {**base, "uid": "d", "at": datetime(2026, 3, 2, 9), "flag": 0, "day": date(2026, 3, 3)},
+        {**base, "uid": "e", "at": date(2026, 3, 2), "flag": None, "day": date(2026, 3, 3)},
+    ]
+    assert rows[0]["at"] == rows[1]["at"]  # one instant
+    _both(engines, [(INSERT, rows)])
+    with engines[1].connect() as conn:
+        stored = _stored(conn)
+    assert stored[0][2] != stored[1][2]  # ... written as each zone's wall time, as SQLAlchemy writes it
