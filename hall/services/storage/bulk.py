@@ -52,8 +52,8 @@ def executemany(conn: Connection, statement: ClauseElement, rows: Sequence[Mappi
         else:
             column = map(itemgetter(key), rows)
             if proc is not None:
-                # A flag, a day or a naive moment: each distinct value converted once (a run of events shares a
-                # few hundred days and moments), the rest found in C.
+                # A flag or a day: each distinct value converted once (a run of events shares a few hundred
+                # days), the rest found in C.
                 column = map(_Memo(proc).__getitem__ if proc in _PURE else proc, column)
             columns.append(column)
     return conn.exec_driver_sql(sql, list(zip(*columns, strict=True))).rowcount  # type: ignore[arg-type]
@@ -115,8 +115,8 @@ def _build(conn: Connection, statement: ClauseElement, keys: tuple[str, ...]) ->
 
 
 _PROBE_AT = datetime(2001, 2, 3, 4, 5, 6, 7)
-# The processors built here whose result for True, False, None, a date or a naive datetime depends on the value
-# alone (see _Memo). (A plan holds its processors for the life of its dialect; these few stay with them.)
+# The processors built here whose result for True, False, None or a date depends on the value alone (_Memo).
+# (A plan holds its processors for the life of its dialect; these few stay with them.)
 _PURE: WeakSet[Callable[[Any], Any]] = WeakSet()
 
 
@@ -131,8 +131,7 @@ def _faster(type_: Any, proc: Callable[[Any], Any] | None) -> Callable[[Any], An
             if value.__class__ is datetime and value.tzinfo is None:
                 return value.isoformat(" ", "microseconds")
             return slow(value)
-        _PURE.add(at)
-        return at
+        return at  # (not memoised: moments are mostly distinct, and a miss costs more than the conversion)
     if isinstance(type_, sa.Date) and proc(_PROBE_AT.date()) == _PROBE_AT.date().isoformat():
         def day(value: Any, slow: Callable[[Any], Any] = proc) -> Any:
             return value.isoformat() if value.__class__ is date else slow(value)
