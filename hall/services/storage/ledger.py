@@ -232,6 +232,19 @@ def event_hash_at(prev_hash: str, at: str, *, event_id: str, node_id: str, seq: 
     return hashlib.sha256(f"{prev_hash}\n{head}\n{payload}".encode()).hexdigest()
 
 
+def event_hash_of(e: Mapping[str, Any]) -> str:
+    """:func:`event_hash_at` of an event as a sync bundle carries it (its stored columns, the time as its text):
+    the same digest, read straight from the mapping (an import re-hashes every event it receives)."""
+    if e["format"] == 2:
+        head = _head_2(e["event_id"], e["node_id"], e["seq"], e["actor_uid"], e["actor_name"], e["actor_role"],
+                       e["occurred_at"], e["type"], e["ticket_uid"])
+        return hashlib.sha256(f"{e['prev_hash']}\n{head}\n{e['payload']}".encode()).hexdigest()
+    return event_hash_at(
+        e["prev_hash"], e["occurred_at"], event_id=e["event_id"], node_id=e["node_id"], seq=e["seq"],
+        actor_id=e["actor_id"], actor_name=e["actor_name"], actor_role=e["actor_role"], type=e["type"],
+        ticket_uid=e["ticket_uid"], payload=e["payload"], format=e["format"], actor_uid=e["actor_uid"])
+
+
 def _head_2(event_id: str, node_id: str, seq: int, actor_uid: str | None, actor_name: str, actor_role: str,
             at: str, type: str, ticket_uid: str | None) -> str:
     """canonical() of a format-2 header, written out in its sorted key order: the same text, without building and

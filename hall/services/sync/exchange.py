@@ -491,11 +491,7 @@ def _check_chain(session: Session, node: str, events: list[dict[str, Any]], spar
         if e["format"] not in ledger.FORMATS or (at not in canonical_at and at != _iso(at)):
             raise BundleRejected(f"第 {e['seq']} 号事件的格式或时间不符")
         # (The time's text is what the hash covers: checked just above to be the canonical text of its value.)
-        expect = ledger.event_hash_at(
-            e["prev_hash"], e["occurred_at"], event_id=e["event_id"], node_id=e["node_id"], seq=e["seq"],
-            actor_id=e["actor_id"], actor_name=e["actor_name"], actor_role=e["actor_role"], type=e["type"],
-            ticket_uid=e["ticket_uid"], payload=e["payload"], format=e["format"], actor_uid=e["actor_uid"])
-        if expect != e["hash"]:
+        if ledger.event_hash_of(e) != e["hash"]:
             raise BundleRejected(f"第 {e['seq']} 号事件内容与哈希不符（内容被改动）")
         canonical_at.add(at)  # (a ticket's events at one counter share their moment: checked once)
         last_seq = e["seq"]

@@ -360,3 +360,17 @@ def test_a_payload_loads_as_json_loads_loads_it(value, around, before):
             assert str(got.value) == str(exc)
         else:
             assert ledger.loads(candidate) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([1, 2]), _texts, st.none() | st.integers(-5, 10**6), st.none() | _texts, _texts,
+       st.none() | _texts, st.datetimes())
+def test_the_hash_read_from_a_bundles_event_is_the_event_hash(fmt, text, actor_id, actor_uid, kind, ticket_uid, at):
+    """ledger.event_hash_of (a sync import's re-hash, from the event's mapping, its time as text): the digest
+    event_hash computes from the values, in both header formats."""
+    fields = dict(event_id=text + "e", node_id=text + "n", seq=7, actor_id=actor_id, actor_uid=actor_uid,
+                  actor_name=text, actor_role="clerk", type=kind, ticket_uid=ticket_uid, payload=f'{{"a":{text!r}}}',
+                  format=fmt)
+    expected = ledger.event_hash("p" * 64, occurred_at=at, **fields)
+    assert ledger.event_hash_of({**fields, "prev_hash": "p" * 64,
+                                 "occurred_at": at.isoformat(timespec="microseconds")}) == expected
