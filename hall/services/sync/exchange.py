@@ -467,11 +467,15 @@ def _raise_serials(session: Session, numbers: list[str]) -> None:
     """The numbering's counters for the imported tickets' ``numbers`` (as a rebuild derives them: the highest
     serial of each point and day), so a number handed out on a laptop is never handed out again here."""
     best: dict[tuple[str, str], int] = {}
+    match = NUMBER_RE.match
     for number in numbers:
-        m = NUMBER_RE.match(number)
+        m = match(number)
         if m:
-            key = (m.group(2), m.group(3))
-            best[key] = max(best.get(key, 0), int(m.group(4)))
+            _township, point, day, serial = m.groups()
+            key = (point, day)
+            n = int(serial)
+            if n > best.get(key, -1):  # (a serial 0 still names its day, as max() did)
+                best[key] = n
     if best:
         peers.raise_serials(session, [(p, d, n) for (p, d), n in sorted(best.items())])
 
