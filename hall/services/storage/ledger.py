@@ -495,7 +495,9 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
     gives the set-based projectors long runs where time order interleaves the types: in waves (a ticket's first
     event of ``rows`` in the first wave, its second in the second …), so each ticket's events keep their order;
     within a wave by type, each type's events in their order — a ticket's first event is always in the first wave,
-    so the rows that ``ticket.received`` inserts are numbered as a replay in order numbers them.
+    so the rows that ``ticket.received`` inserts are numbered as a replay in order numbers them. A ticket's second
+    event that its first event's set-based projector folds in (``bulk_projector``'s ``folds``: an intake's
+    on-the-spot close) is handed to that projector beside the first instead of being applied after it.
     """
     installed = projections_of(session)
     then: Then | None = None
