@@ -45,7 +45,7 @@ from hall.services.registers import (
 from hall.services.reporting import papers, queue, stats
 from hall.services.storage import anchor, settings
 from hall.services.storage.db import Database
-from hall.services.storage.ledger import BulkProjector, Projections, Projector, marked
+from hall.services.storage.ledger import BulkProjector, Projections, Projector, folds_of, marked
 from hall.services.sync import conflicts as sync_conflicts
 from hall.services.sync import peers as sync_peers
 from hall.services.tickets import fees, intake, record, supplement_notice
@@ -70,6 +70,7 @@ def collect(modules: tuple[ModuleType, ...] = MODULES,
     """The projections of ``modules``: each marked function of each module (defined there, not imported)."""
     one: dict[str, Projector] = {}
     many: dict[str, BulkProjector] = {}
+    folds: dict[str, str] = {}
     for module in modules:
         for _name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__:
@@ -83,7 +84,8 @@ def collect(modules: tuple[ModuleType, ...] = MODULES,
                 if event_type in many:
                     raise RuntimeError(f"two set-based projectors for {event_type}")
                 many[event_type] = fn
-    return Projections(one, many, recorded_only)
+            folds.update(folds_of(fn))
+    return Projections(one, many, recorded_only, folds)
 
 
 @functools.cache

@@ -12,12 +12,14 @@ RETURNING, a dialect with named parameters such as PostgreSQL's) goes through ``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from itertools import repeat
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -49,8 +51,31 @@ def executemany(conn: Connection, statement: ClauseElement, rows: Sequence[Mappi
             columns.append(repeat(const, n))
         else:
             column = map(itemgetter(key), rows)
-            columns.append(column if proc is None else map(proc, column))
+            if proc is not None:
+                # A flag or a day: each distinct value converted once (a run of events shares a few hundred
+                # days), the rest found in C.
+                column = map(_Memo(proc).__getitem__ if proc in _PURE else proc, column)
+            columns.append(column)
     return conn.exec_driver_sql(sql, list(zip(*columns, strict=True))).rowcount  # type: ignore[arg-type]
+
+
+class _Memo(dict[Any, Any]):
+    """``proc``'s result per distinct value, for one executemany: kept only for values whose result their equality
+    decides — True, False, None, a ``date``, a naive ``datetime`` (an aware one equals another at the same instant
+    in another zone, which SQLite's processor writes differently: it is converted each time)."""
+
+    __slots__ = ("proc",)
+
+    def __init__(self, proc: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.proc = proc
+
+    def __missing__(self, value: Any) -> Any:
+        out = self.proc(value)
+        cls = value.__class__
+        if value is None or cls is bool or cls is date or (cls is datetime and value.tzinfo is None):
+            self[value] = out
+        return out
 
 
 def _plan(conn: Connection, statement: ClauseElement, keys: tuple[str, ...]) -> _Plan | None:
@@ -90,6 +115,9 @@ def _build(conn: Connection, statement: ClauseElement, keys: tuple[str, ...]) ->
 
 
 _PROBE_AT = datetime(2001, 2, 3, 4, 5, 6, 7)
+# The processors built here whose result for True, False, None or a date depends on the value alone (_Memo).
+# (A plan holds its processors for the life of its dialect; these few stay with them.)
+_PURE: WeakSet[Callable[[Any], Any]] = WeakSet()
 
 
 def _faster(type_: Any, proc: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
@@ -103,9 +131,61 @@ def _faster(type_: Any, proc: Callable[[Any], Any] | None) -> Callable[[Any], An
             if value.__class__ is datetime and value.tzinfo is None:
                 return value.isoformat(" ", "microseconds")
             return slow(value)
-        return at
+        return at  # (not memoised: moments are mostly distinct, and a miss costs more than the conversion)
     if isinstance(type_, sa.Date) and proc(_PROBE_AT.date()) == _PROBE_AT.date().isoformat():
         def day(value: Any, slow: Callable[[Any], Any] = proc) -> Any:
             return value.isoformat() if value.__class__ is date else slow(value)
+        _PURE.add(day)
         return day
+    if isinstance(type_, sa.Boolean) and (proc(True), proc(False), proc(None)) == (1, 0, None):
+        flag = _flag_writer(proc)
+        _PURE.add(flag)
+        return flag
+    if isinstance(type_, sa.JSON) and all(proc(v) == json.dumps(v) for v in _PROBE_JSON):
+        return _json_writer(proc)
     return proc
+
+
+def _flag_writer(slow: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A boolean column's processor when it writes 1, 0 and NULL (SQLite: no native booleans): the same for True,
+    False and None from a table; anything else (1, 0.0, a string …) through SQLAlchemy's own, which converts or
+    refuses it as always."""
+    def flag(value: Any) -> Any:
+        if value is True:
+            return 1
+        if value is False:
+            return 0
+        if value is None:
+            return None
+        return slow(value)
+    return flag
+
+
+# Values that tell json.dumps' default text apart from any other serializer's (separators, ASCII escapes, order).
+_PROBE_JSON: tuple[Any, ...] = (None, [], {}, [{"b": 1, "a": "中\n\"", "c": [1.5, True, None]}])
+
+
+def _json_writer(slow: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's processor when it writes ``json.dumps(value)`` (SQLAlchemy's default serializer, checked on
+    probe values): the same text for a list or a dict from the encoder json.dumps builds per call, built once
+    here; None and anything else through SQLAlchemy's own. (Its markers dict, which detects a cycle, is empty
+    between calls; after a failure it is cleared and SQLAlchemy's processor raises the error json.dumps raises.)"""
+    markers: dict[int, Any] = {}
+    d = json.JSONEncoder()
+    encode = c_make_encoder(markers, d.default, encode_basestring_ascii, d.indent, d.key_separator,  # type: ignore[misc]
+                            d.item_separator, d.sort_keys, d.skipkeys, d.allow_nan) if c_make_encoder else None
+    if encode is None:
+        return slow
+
+    none = slow(None)  # SQLAlchemy's text (or NULL) for None: the same for every row
+
+    def write(value: Any) -> Any:
+        if value is None:
+            return none
+        if value.__class__ is list or value.__class__ is dict:
+            try:
+                return "".join(encode(value, 0))
+            except Exception:
+                markers.clear()
+        return slow(value)
+    return write

@@ -19,9 +19,10 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from json.encoder import encode_basestring
+from json.scanner import c_make_scanner  # type: ignore[attr-defined]
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -42,9 +43,13 @@ Projector = Callable[[Session, Event, dict[str, Any]], None]
 # events table's columns) in sequence order, ``payloads`` their stored JSON loaded back. It must leave the
 # projections exactly as the one-event projector applied in the same order would (tests compare both).
 BulkProjector = Callable[[Session, list[dict[str, Any]], list[dict[str, Any]]], None]
+# What a folding set-based projector (``bulk_projector(..., folds=…)``) is given beside each of its events: the
+# ticket's next event (its stored row and payload) when that is of the type it folds in, otherwise None.
+Then = list[tuple[Mapping[str, Any], dict[str, Any]] | None]
 
 _PROJECTS = "__hall_projects__"
 _PROJECTS_MANY = "__hall_projects_many__"
+_FOLDS = "__hall_folds__"
 
 
 def projector(event_type: str) -> Callable[[Projector], Projector]:
@@ -61,11 +66,20 @@ def projector(event_type: str) -> Callable[[Projector], Projector]:
     return mark
 
 
-def bulk_projector(event_type: str) -> Callable[[BulkProjector], BulkProjector]:
-    """Mark the set-based twin of ``event_type``'s projector, used by :func:`append_many`."""
+def bulk_projector(event_type: str, *, folds: str | None = None) -> Callable[[BulkProjector], BulkProjector]:
+    """Mark the set-based twin of ``event_type``'s projector, used by :func:`append_many`.
+
+    ``folds``: an event type the function can fold in. When events are projected per ticket (:func:`project`) and
+    a ticket's event of ``event_type`` is followed by its next event of type ``folds``, that event is not projected
+    on its own: it is given to this function beside the first (keyword ``then``, a :data:`Then` aligned with the
+    rows), which writes the ticket's rows once as they stand after both — exactly what the two projectors in order
+    leave (an intake's INSERT carrying its on-the-spot close, instead of an INSERT and then an UPDATE). An error of a
+    folded event is raised as :class:`Folded`, naming that event."""
 
     def mark(fn: BulkProjector) -> BulkProjector:
         setattr(fn, _PROJECTS_MANY, (*getattr(fn, _PROJECTS_MANY, ()), event_type))
+        if folds is not None:
+            setattr(fn, _FOLDS, {**getattr(fn, _FOLDS, {}), event_type: folds})
         return fn
 
     return mark
@@ -74,6 +88,21 @@ def bulk_projector(event_type: str) -> Callable[[BulkProjector], BulkProjector]:
 def marked(fn: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The event types ``fn`` was marked to project, one at a time and set-based."""
     return getattr(fn, _PROJECTS, ()), getattr(fn, _PROJECTS_MANY, ())
+
+
+def folds_of(fn: object) -> dict[str, str]:
+    """For each event type ``fn`` projects set-based, the type of a ticket's next event it folds in (if any)."""
+    return dict(getattr(fn, _FOLDS, {}))
+
+
+class Folded(Exception):
+    """The error of an event a set-based projector folded in (see :func:`bulk_projector`), with that event's row,
+    so the import or replay names the event that failed, not the one it was folded into."""
+
+    def __init__(self, row: Mapping[str, Any], error: Exception) -> None:
+        super().__init__(str(error))
+        self.row = row
+        self.error = error
 
 
 class UnknownEventType(HallError):
@@ -97,6 +126,8 @@ class Projections:
     one: Mapping[str, Projector]
     many: Mapping[str, BulkProjector]
     recorded_only: frozenset[str]
+    # A set-based projector's event type -> the type of a ticket's next event it folds in (bulk_projector's folds).
+    folds: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         both = self.recorded_only & set(self.one)
@@ -105,6 +136,9 @@ class Projections:
         stray = set(self.many) - set(self.one)
         if stray:
             raise ValueError(f"set-based projector without a one-event projector: {sorted(stray)}")
+        loose = {t for t, nxt in self.folds.items() if t not in self.many or nxt not in self.one}
+        if loose:
+            raise ValueError(f"folding without a set-based projector or a projector of what it folds: {sorted(loose)}")
 
     @property
     def types(self) -> frozenset[str]:
@@ -149,6 +183,23 @@ def canonical(payload: dict[str, Any]) -> str:
     return _ENCODER.encode(payload)
 
 
+_SCAN = c_make_scanner(json.JSONDecoder()) if c_make_scanner is not None else None
+
+
+def loads(text: str) -> Any:
+    """``json.loads(text)`` for a stored payload: the decoder's own scanner called at once, without the wrappers
+    that look for whitespace around it (a canonical payload has none; one that has, or that does not parse, goes
+    through json.loads, which gives the value or raises its error). A sync import loads ten thousand at a time."""
+    if _SCAN is not None:
+        try:
+            value, end = _SCAN(text, 0)
+        except (StopIteration, ValueError):
+            return json.loads(text)
+        if end == len(text):
+            return value
+    return json.loads(text)
+
+
 # The header format new events are written in. 1 (release 1): the header names the actor by ``actor_id``, this
 # database's staff.id. 2: by ``actor_uid``, the stable staff uid, and the header carries ``"v": 2`` itself, so an
 # event cannot be passed off as the other format without its hash breaking. Both verify; only 2 is written.
@@ -159,7 +210,16 @@ FORMATS = (1, 2)
 def event_hash(prev_hash: str, *, event_id: str, node_id: str, seq: int, actor_id: int | None,
                actor_name: str, actor_role: str, occurred_at: datetime, type: str,
                ticket_uid: str | None, payload: str, format: int = 1, actor_uid: str | None = None) -> str:
-    at = occurred_at.isoformat(timespec="microseconds")
+    return event_hash_at(prev_hash, occurred_at.isoformat(timespec="microseconds"), event_id=event_id,
+                         node_id=node_id, seq=seq, actor_id=actor_id, actor_name=actor_name, actor_role=actor_role,
+                         type=type, ticket_uid=ticket_uid, payload=payload, format=format, actor_uid=actor_uid)
+
+
+def event_hash_at(prev_hash: str, at: str, *, event_id: str, node_id: str, seq: int, actor_id: int | None,
+                  actor_name: str, actor_role: str, type: str, ticket_uid: str | None, payload: str, format: int = 1,
+                  actor_uid: str | None = None) -> str:
+    """:func:`event_hash` with the time as its hashed text, ``at`` (``occurred_at.isoformat(timespec=
+    "microseconds")``): for a sync import, which holds that text and has checked it is that."""
     if format == 1:
         head = canonical({
             "event_id": event_id, "node_id": node_id, "seq": seq, "actor_id": actor_id, "actor_name": actor_name,
@@ -170,6 +230,19 @@ def event_hash(prev_hash: str, *, event_id: str, node_id: str, seq: int, actor_i
     else:
         raise ValueError(f"unknown event format {format}")
     return hashlib.sha256(f"{prev_hash}\n{head}\n{payload}".encode()).hexdigest()
+
+
+def event_hash_of(e: Mapping[str, Any]) -> str:
+    """:func:`event_hash_at` of an event as a sync bundle carries it (its stored columns, the time as its text):
+    the same digest, read straight from the mapping (an import re-hashes every event it receives)."""
+    if e["format"] == 2:
+        head = _head_2(e["event_id"], e["node_id"], e["seq"], e["actor_uid"], e["actor_name"], e["actor_role"],
+                       e["occurred_at"], e["type"], e["ticket_uid"])
+        return hashlib.sha256(f"{e['prev_hash']}\n{head}\n{e['payload']}".encode()).hexdigest()
+    return event_hash_at(
+        e["prev_hash"], e["occurred_at"], event_id=e["event_id"], node_id=e["node_id"], seq=e["seq"],
+        actor_id=e["actor_id"], actor_name=e["actor_name"], actor_role=e["actor_role"], type=e["type"],
+        ticket_uid=e["ticket_uid"], payload=e["payload"], format=e["format"], actor_uid=e["actor_uid"])
 
 
 def _head_2(event_id: str, node_id: str, seq: int, actor_uid: str | None, actor_name: str, actor_role: str,
@@ -324,6 +397,17 @@ class Stored:
         raise AttributeError(name)
 
 
+def _column_reader(name: str) -> property:
+    # A property per column: found by the ordinary attribute lookup, where __getattr__ is tried only after that
+    # lookup has failed (which costs more than the read itself, thousands of times per import).
+    return property(lambda self: self._row.get(name), doc=f"the stored event's {name}")
+
+
+for _name in Stored._COLUMNS:
+    setattr(Stored, _name, _column_reader(_name))
+del _name
+
+
 def append_many(session: Session, actor: Actor, type: str, items: Sequence[tuple[dict[str, Any], str | None]], *,
                 at: datetime | None = None, event_ids: Sequence[str] | None = None,
                 batch: int = 5000) -> list[str]:
@@ -411,11 +495,14 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
     gives the set-based projectors long runs where time order interleaves the types: in waves (a ticket's first
     event of ``rows`` in the first wave, its second in the second …), so each ticket's events keep their order;
     within a wave by type, each type's events in their order — a ticket's first event is always in the first wave,
-    so the rows that ``ticket.received`` inserts are numbered as a replay in order numbers them.
+    so the rows that ``ticket.received`` inserts are numbered as a replay in order numbers them. A ticket's second
+    event that its first event's set-based projector folds in (``bulk_projector``'s ``folds``: an intake's
+    on-the-spot close) is handed to that projector beside the first instead of being applied after it.
     """
-    if per_ticket:
-        rows, payloads = _by_ticket(rows, payloads)
     installed = projections_of(session)
+    then: Then | None = None
+    if per_ticket:
+        rows, payloads, then = _by_ticket(rows, payloads, installed.folds)
     bulk = installed.many
     i, n = 0, len(rows)
     while i < n:
@@ -427,13 +514,21 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
                 j = i + 1
                 while j < n and rows[j]["type"] == kind:
                     j += 1
-                many(session, list(rows[i:j]), list(payloads[i:j]))  # type: ignore[arg-type]
+                folded = then[i:j] if then is not None and kind in installed.folds else None
+                if folded is not None and any(t is not None for t in folded):
+                    many(session, list(rows[i:j]), list(payloads[i:j]), then=folded)  # type: ignore[arg-type, call-arg]
+                else:
+                    many(session, list(rows[i:j]), list(payloads[i:j]))  # type: ignore[arg-type]
                 i = j
                 continue
             installed.apply(session, Stored(row), payloads[i])  # type: ignore[arg-type]
             if settle and (session.identity_map or session.new):
                 session.flush()
                 session.expunge_all()
+        except Folded as exc:
+            if failed is None:
+                raise exc.error from None
+            raise failed(exc.row, exc.error) from exc.error
         except (sa_exc.SQLAlchemyError, HallError, KeyError, ValueError, TypeError) as exc:
             if failed is None:
                 raise
@@ -441,11 +536,16 @@ def project(session: Session, rows: Sequence[Mapping[str, Any]], payloads: Seque
         i += 1
 
 
-def _by_ticket(rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, Any]]
-               ) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]]]:
-    """``rows`` in waves (see :func:`project`); within a wave by type, in the order the types first appear."""
+def _by_ticket(rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, Any]], folds: Mapping[str, str]
+               ) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]], Then]:
+    """``rows`` in waves (see :func:`project`); within a wave by type, in the order the types first appear. A
+    ticket's second event that its first event's set-based projector folds in (``folds``) leaves the sequence and
+    stands beside the first (the :data:`Then`, aligned with the rows returned); the ticket's later events keep
+    their order after it."""
     seen: dict[str, int] = {}
+    first: dict[str, int] = {}
     types: dict[str, int] = {}
+    then: Then = [None] * len(rows)
     keys = []
     for i, r in enumerate(rows):
         uid = r["ticket_uid"]
@@ -453,9 +553,15 @@ def _by_ticket(rows: Sequence[Mapping[str, Any]], payloads: Sequence[dict[str, A
             raise ValueError(f"per-ticket projection of an event without a ticket: {r['type']}")
         wave = seen.get(uid, 0)
         seen[uid] = wave + 1
+        if wave == 0:
+            first[uid] = i
+        elif wave == 1 and folds and folds.get(rows[first[uid]]["type"]) == r["type"]:
+            then[first[uid]] = (r, payloads[i])
+            continue
         keys.append((wave, types.setdefault(r["type"], len(types)), i))
     keys.sort()
-    return [rows[i] for _w, _t, i in keys], [payloads[i] for _w, _t, i in keys]
+    return ([rows[i] for _w, _t, i in keys], [payloads[i] for _w, _t, i in keys],
+            [then[i] for _w, _t, i in keys])
 
 
 class UnknownEventFormat(HallError):

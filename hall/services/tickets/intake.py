@@ -32,7 +32,7 @@ from hall.services.calendar.deadlines import Deadline
 from hall.services.catalog import items as catalog
 from hall.services.storage import bulk, identity, ledger, settings
 from hall.services.storage.db import upsert_insert
-from hall.services.tickets import fees, prerequisites, supplement_notice
+from hall.services.tickets import fees, prerequisites, record, supplement_notice
 from hall.services.tickets.numbering import next_number
 
 MaterialStatus = Literal["received", "missing", "tolerated"]
@@ -317,26 +317,42 @@ def _project_received(session: Session, ev: Event, p: dict[str, Any]) -> None:
     conn.execute(_applicant_upsert(conn.dialect.name), applicant)
 
 
-@ledger.bulk_projector("ticket.received")
-def _project_received_many(session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, Any]]) -> None:
+@ledger.bulk_projector("ticket.received", folds="ticket.closed")
+def _project_received_many(session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, Any]], *,
+                           then: ledger.Then | None = None) -> None:
     # The same rows as one by one, by executemany. All tickets before all applicants changes nothing: neither
     # statement reads the other table, and the upserts still run in the events' order (executemany is sequential),
-    # so a citizen who came twice in the run ends as after two single upserts.
-    built = [_received_rows(session, ledger.Stored(r), p) for r, p in zip(rows, payloads, strict=True)]  # type: ignore[arg-type]
+    # so a citizen who came twice in the run ends as after two single upserts. ``then``: each ticket's on-the-spot
+    # close, folded into its row before the INSERT (record.fold_closed: what the close's UPDATE would leave).
+    refs: dict[tuple[Any, ...], int | None] = {}  # a run names the same few clerks and items thousands of times
+    built = [_received_rows(session, ledger.Stored(r), p, refs) for r, p in zip(rows, payloads, strict=True)]  # type: ignore[arg-type]
+    if then is not None:
+        missed = [t[0] for (ticket, _a), t in zip(built, then, strict=True)
+                  if t is not None and not record.fold_closed(ticket, *t)]
+        if missed:
+            raise ledger.Folded(missed[0], record.missed_closes(len(missed)))
     conn = session.connection()
     bulk.executemany(conn, _INSERT_TICKET, [t for t, _a in built])
     bulk.executemany(conn, _applicant_upsert(conn.dialect.name), [a for _t, a in built])
 
 
-def _received_rows(session: Session, ev: Event, p: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ticket row and the applicant upsert's values a ``ticket.received`` event gives."""
+def _received_rows(session: Session, ev: Event, p: dict[str, Any], refs: dict[tuple[Any, ...], int | None] | None = None
+                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ticket row and the applicant upsert's values a ``ticket.received`` event gives. ``refs``: the local ids
+    already resolved for this run of events (by the names that resolve to them: nothing changes them within it)."""
     a = p["applicant"]
     birth = date.fromisoformat(a["birth"]) if a.get("birth") else None
     received_at = datetime.fromisoformat(p["received_at"])
-    owner = identity.actor_staff_id(session, ev)
+    if refs is None:
+        owner, item = identity.actor_staff_id(session, ev), identity.item_ref(session, p)
+    else:
+        who = ("actor", ev.actor_uid, ev.actor_id)
+        owner = refs[who] if who in refs else refs.setdefault(who, identity.actor_staff_id(session, ev))
+        what = ("item", "catalog_version" in p, p.get("catalog_version"), p["item_code"], p.get("item_id"))
+        item = refs[what] if what in refs else refs.setdefault(what, identity.item_ref(session, p))
     name_keys = _initials_of(session, ev, a)
     ticket = {
-        "uid": p["uid"], "number": p["number"], "item_id": identity.item_ref(session, p), "item_code": p["item_code"],
+        "uid": p["uid"], "number": p["number"], "item_id": item, "item_code": p["item_code"],
         "item_name": p["item_name"], "window_code": p["window_code"], "kind": p["kind"], "state": p["state"],
         "is_open": p["state"] not in ("refused",), "applicant_type": a["type"], "applicant_name": a["name"],
         "applicant_initials": name_keys, "applicant_id_no": a["id_no"], "applicant_sex": a["sex"],
@@ -346,8 +362,8 @@ def _received_rows(session: Session, ev: Event, p: dict[str, Any]) -> tuple[dict
         "accepted_on": date.fromisoformat(p["accepted_on"]) if p["accepted_on"] else None,
         "due_date": date.fromisoformat(p["due_date"]) if p["due_date"] else None,
         "due_provisional": p["due_provisional"], "clock": [], "refusal_reason": p["refusal_reason"], "result": "",
-        "void_reason": "", "closed_at": received_at if p["state"] == "refused" else None, "version": 1,
-        "updated_at": received_at,
+        "void_reason": "", "closed_at": received_at if p["state"] == "refused" else None, "closed_on_time": None,
+        "version": 1, "updated_at": received_at,
     }
     told = ledger.stamp(ev.occurred_at, ev.event_id)
     applicant = {

@@ -23,6 +23,7 @@ rolls back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -330,7 +331,24 @@ def _project_closed_many(session: Session, rows: list[dict[str, Any]], payloads:
     conn = session.connection()
     done = sum(bulk.executemany(conn, _CLOSE if cas else _CLOSE_ANY, batch) for cas, batch in params.items() if batch)
     if done != len(rows):
-        raise ConflictError(f"{len(rows) - done} 件办件的办结与其当前状态不符（已被更新或不存在），未做任何更改")
+        raise missed_closes(len(rows) - done)
+
+
+def fold_closed(ticket: dict[str, Any], r: Mapping[str, Any], p: dict[str, Any]) -> bool:
+    """The close ``r`` (its payload ``p``) applied to the values of a ticket row not written yet — exactly what
+    ``_CLOSE`` does to the stored row, for a set-based projector that folds a ticket's on-the-spot close into its
+    INSERT (ledger.bulk_projector's ``folds``). False, and nothing changed, when the compare-and-set misses."""
+    parent = p.get(PARENT)
+    if parent is not None and parent != ticket["version"]:
+        return False
+    at = r["occurred_at"]
+    ticket.update(state=p["state"], result=p["result"], is_open=False, closed_at=at, closed_on_time=p["on_time"],
+                  version=ticket["version"] + 1, updated_at=at)
+    return True
+
+
+def missed_closes(count: int) -> ConflictError:
+    return ConflictError(f"{count} 件办件的办结与其当前状态不符（已被更新或不存在），未做任何更改")
 
 
 def void(session: Session, actor: Actor, number: str, reason: str, *, expected_version: int | None = None,

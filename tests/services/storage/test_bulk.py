@@ -102,3 +102,46 @@ def test_a_row_missing_a_key_is_refused_before_anything_is_written(engines):
         with pytest.raises(KeyError):
             bulk.executemany(conn, INSERT, [good, {k: v for k, v in good.items() if k != "flag"} | {"uid": "b"}])
         assert _stored(conn) == []
+
+
+def test_a_json_value_json_dumps_refuses_fails_as_through_sqlalchemy_and_the_next_is_written(engines):
+    """The once-built JSON encoder: a value it cannot write (a cycle, an object) raises what SQLAlchemy's own
+    processor raises (conn.execute wraps it in a StatementError; bulk, which calls the processors itself, does
+    not), and leaves nothing behind that would refuse the next, valid value."""
+    looped: list = []
+    looped.append(looped)
+    good = {"uid": "a", "at": datetime(2026, 1, 1), "day": None, "data": [{"名": "张三"}], "flag": True, "n": 1,
+            "note": ""}
+    for bad, error in (([{"x": looped}], "Circular reference"), ({"k": object()}, "not JSON serializable")):
+        with engines[1].begin() as conn, pytest.raises(Exception) as ours:
+            bulk.executemany(conn, INSERT, [{**good, "data": bad}])
+        with engines[0].begin() as conn, pytest.raises(Exception) as theirs:
+            conn.execute(INSERT, [{**good, "data": bad}])
+        assert error in str(ours.value) and type(ours.value) is type(theirs.value.orig)  # type: ignore[attr-defined]
+    # The very list that failed, made writable: nothing of the failure may still mark it as being written.
+    fixed = [object()]
+    with engines[1].begin() as conn, pytest.raises(TypeError):
+        bulk.executemany(conn, INSERT, [{**good, "data": {"k": fixed}}])
+    fixed[:] = [1, None, "中"]
+    _both(engines, [(INSERT, [good, {**good, "uid": "b", "data": {"a": fixed}}])])
+
+
+def test_equal_values_are_converted_once_but_never_across_what_sqlite_writes_differently(engines):
+    """bulk converts each distinct flag, day and naive moment once per call: equal values that SQLite's processor
+    writes differently — the same instant in two time zones, True beside 1 — still get their own text."""
+    from datetime import UTC, date, timedelta, timezone
+
+    east, utc = timezone(timedelta(hours=8)), UTC
+    base = {"day": None, "data": None, "n": 1, "note": ""}
+    rows = [
+        {**base, "uid": "a", "at": datetime(2026, 3, 2, 9, tzinfo=east), "flag": True, "day": date(2026, 3, 2)},
+        {**base, "uid": "b", "at": datetime(2026, 3, 2, 1, tzinfo=utc), "flag": 1, "day": date(2026, 3, 2)},
+        {**base, "uid": "c", "at": datetime(2026, 3, 2, 9), "flag": False, "day": None},
+        {**base, "uid": "d", "at": datetime(2026, 3, 2, 9), "flag": 0, "day": date(2026, 3, 3)},
+        {**base, "uid": "e", "at": date(2026, 3, 2), "flag": None, "day": date(2026, 3, 3)},
+    ]
+    assert rows[0]["at"] == rows[1]["at"]  # one instant
+    _both(engines, [(INSERT, rows)])
+    with engines[1].connect() as conn:
+        stored = _stored(conn)
+    assert stored[0][2] != stored[1][2]  # ... written as each zone's wall time, as SQLAlchemy writes it

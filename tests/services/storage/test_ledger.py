@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from hall.errors import ConflictError
 from hall.models import Base, Event, Staff, Ticket
 from hall.services import projections
 from hall.services.storage import identity, ledger
@@ -302,3 +303,74 @@ def test_a_stored_format_2_hash_is_unchanged():
                        "type": "ticket.received", "ticket_uid": "46af87da-53b8-4143-a5d0-17f6f8010463"},
                       ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     assert digest == hashlib.sha256(f"{ledger.GENESIS}\n{head}\n{{\"a\":\"中\"}}".encode()).hexdigest()
+
+
+def test_an_on_the_spot_close_folded_into_its_intake_leaves_the_row_the_two_projectors_leave(hall_db, people):
+    """Projected per ticket (a sync import), a ticket's ``ticket.closed`` right after its ``ticket.received`` is
+    folded into the INSERT (ledger.bulk_projector's ``folds``): the same ticket row as projecting both in order.
+    A close whose compare-and-set would miss is refused as the UPDATE refuses it, naming the close."""
+    with hall_db.db.transaction() as s:
+        done = intake.register(s, people["c02"], intake.IntakeForm("11", ZHANG), now=datetime(2026, 3, 2, 9))
+    assert done.state == "closed_approved"
+    columns = [c for c in Ticket.__table__.columns if c.name != "id"]
+    with hall_db.db.reading() as s:
+        uid = tickets.get(s, done.number).uid
+        before = s.execute(select(*columns).where(Ticket.uid == uid)).one()
+        rows = [dict(r) for r in s.execute(select(*[c for c in Event.__table__.columns if c.name != "id"])
+                                           .where(Event.ticket_uid == uid).order_by(Event.id)).mappings()]
+    assert [r["type"] for r in rows] == ["ticket.received", "ticket.closed"]
+    assert projections.build().folds == {"ticket.received": "ticket.closed"}
+
+    def again(payloads, **kw):
+        with hall_db.db.transaction() as s:
+            s.execute(sa.delete(Ticket.__table__).where(Ticket.uid == uid))
+            ledger.project(s, rows, payloads, per_ticket=True, **kw)
+            return s.execute(select(*columns).where(Ticket.uid == uid)).one()
+
+    payloads = [json.loads(r["payload"]) for r in rows]
+    assert again(payloads) == before
+    stale = [payloads[0], {**payloads[1], tickets.PARENT: 7}]
+
+    class Named(Exception):
+        pass
+
+    with pytest.raises(Named, match=r"ticket\.closed"):
+        again(stale, failed=lambda row, exc: Named(f"{row['type']}: {exc}"))
+    with pytest.raises(ConflictError, match="办结与其当前状态不符"):
+        again(stale)
+    with hall_db.db.reading() as s:
+        assert s.execute(select(*columns).where(Ticket.uid == uid)).one() == before  # rolled back: as it was
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                 max_size=3), max_leaves=8),
+       st.sampled_from(["", " ", "\n", "x", "}", "\ufeff"]), st.booleans())
+def test_a_payload_loads_as_json_loads_loads_it(value, around, before):
+    """ledger.loads: the value json.loads gives, or its very error — canonical text, whitespace or junk around it,
+    a BOM, anything cut short."""
+    text = ledger.canonical({"v": value})
+    for candidate in (text, (around + text) if before else (text + around), text[:-1], around):
+        try:
+            expected = json.loads(candidate)
+        except ValueError as exc:
+            with pytest.raises(type(exc)) as got:
+                ledger.loads(candidate)
+            assert str(got.value) == str(exc)
+        else:
+            assert ledger.loads(candidate) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([1, 2]), _texts, st.none() | st.integers(-5, 10**6), st.none() | _texts, _texts,
+       st.none() | _texts, st.datetimes())
+def test_the_hash_read_from_a_bundles_event_is_the_event_hash(fmt, text, actor_id, actor_uid, kind, ticket_uid, at):
+    """ledger.event_hash_of (a sync import's re-hash, from the event's mapping, its time as text): the digest
+    event_hash computes from the values, in both header formats."""
+    fields = dict(event_id=text + "e", node_id=text + "n", seq=7, actor_id=actor_id, actor_uid=actor_uid,
+                  actor_name=text, actor_role="clerk", type=kind, ticket_uid=ticket_uid, payload=f'{{"a":{text!r}}}',
+                  format=fmt)
+    expected = ledger.event_hash("p" * 64, occurred_at=at, **fields)
+    assert ledger.event_hash_of({**fields, "prev_hash": "p" * 64,
+                                 "occurred_at": at.isoformat(timespec="microseconds")}) == expected

@@ -134,3 +134,20 @@ def test_any_changed_event_byte_in_the_sealed_layout_is_refused(events, data):
     except bundle.BundleRejected:
         return
     assert opened.events == events  # only a change that parses back to the very same events may pass
+
+
+odd_events_st = st.lists(events_st.flatmap(lambda evs: st.just(evs[0]) if evs else st.nothing()).flatmap(
+    lambda e: st.sampled_from([
+        e, {**e, "seq": True}, {**e, "actor_id": 1.5}, {**e, "payload": None}, {**e, "extra": 1},
+        {k: v for k, v in e.items() if k != "hash"}, {**e, "actor_uid": 7}, {**e, "ticket_uid": ["x"]},
+    ])), max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(events_st, odd_events_st)
+def test_events_written_out_field_by_field_are_the_canonical_json(events, odd):
+    """What a sealed bundle carries: byte for byte the canonical JSON of the events, for exported events (any
+    characters) and for anything else a caller might hand in (other keys, other value classes: the fallback)."""
+    assert bundle.encode_events(events) == bundle._encode(events)
+    assert bundle.encode_events(odd) == bundle._encode(odd)
+    assert bundle.encode_events(events + odd) == bundle._encode(events + odd)
