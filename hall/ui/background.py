@@ -166,9 +166,12 @@ class Loader(QObject):
 
     idle = Signal()  # no request in flight any more (tests wait on it; screens may hide a spinner)
 
-    def __init__(self, db: Database, parent: QObject | None = None) -> None:
+    def __init__(self, db: Database, parent: QObject | None = None, *, long: bool = False) -> None:
         super().__init__(parent)
         self.db = db
+        # ``long``: a read that takes seconds at a large hall runs on the long jobs' threads, never holding up the
+        # screens' reads on theirs.
+        self._pool = task_pool if long else pool
         self._generation = 0
         self._job: _ReadJob | None = None
         self._callbacks: tuple[Callable[[Any], None], Callable[[HallError], None] | None] | None = None
@@ -190,7 +193,7 @@ class Loader(QObject):
         self._callbacks = (done, failed)
         self._started = time.perf_counter()
         self._job = _ReadJob(self.db, fn, self._relay, self._generation)
-        pool().start(self._job)
+        self._pool().start(self._job)
 
     def cancel(self) -> None:
         """Forget the request in flight (interrupting its query)."""

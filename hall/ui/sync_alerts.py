@@ -7,7 +7,9 @@ hidden while there is nothing to show. Activating a conflict opens its ticket (`
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGroupBox, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
@@ -21,10 +23,24 @@ from hall.ui.ops import Context
 SHOWN = 8  # conflicts listed on the dashboard (the rest: hall-admin sync conflicts, the 同步 screen)
 
 
+FLAGS_MAX_AGE_S = 3600  # the flags are derived again at least this often while anything syncs
+
+
 @dataclass(frozen=True)
 class SyncAlerts:
     conflicts: tuple[ConflictView, ...]
     flags: tuple[Flag, ...]
+
+
+@dataclass(frozen=True)
+class _Quick:
+    conflicts: tuple[ConflictView, ...]
+    imports: tuple[Any, ...] | None  # what the exchanges record (None: this database syncs with nobody)
+
+
+def _read_quick(session: Any) -> _Quick:
+    """The open conflicts (a small table) and a stamp of the exchanges, read with every dashboard refresh."""
+    return _Quick(tuple(conflicts.listing(session)), flags.stamp(session))
 
 
 def read_alerts(session: object) -> SyncAlerts:
@@ -39,6 +55,14 @@ class SyncAlertsBox(QGroupBox):
         self.setObjectName("syncAlerts")
         self.setStyleSheet("QGroupBox#syncAlerts { color: #b00020; font-weight: bold; }")
         self.loader = Loader(ctx.db, self)
+        # The flags are derived from every ticket (seconds at a million): on a long job's thread, only where this
+        # database syncs, and again only when an exchange was recorded since (or an hour passed) — never on every
+        # refresh, which would keep the screens' one reading thread busy.
+        self.flags_loader = Loader(ctx.db, self, long=True)
+        self._flags: tuple[Flag, ...] = ()
+        self._flags_stamp: tuple[Any, ...] | None = None
+        self._flags_at = 0.0
+        self._conflicts: tuple[ConflictView, ...] = ()
         self.alerts: SyncAlerts | None = None
         lay = QVBoxLayout(self)
         self.list = QListWidget()
@@ -50,10 +74,25 @@ class SyncAlertsBox(QGroupBox):
 
     @property
     def loading(self) -> bool:
-        return self.loader.busy
+        return self.loader.busy or self.flags_loader.busy
 
     def refresh(self) -> None:
-        self.loader.request(read_alerts, self.show_alerts)
+        self.loader.request(_read_quick, self._quick_arrived)
+
+    def _quick_arrived(self, quick: _Quick) -> None:
+        self._conflicts = quick.conflicts
+        if quick.imports is None:
+            self._flags, self._flags_stamp = (), None
+        elif (quick.imports != self._flags_stamp or time.monotonic() - self._flags_at > FLAGS_MAX_AGE_S) \
+                and not self.flags_loader.busy:
+            stamp = quick.imports
+            self.flags_loader.request(lambda s: tuple(flags.listing(s)),
+                                      lambda found: self._flags_arrived(stamp, found))
+        self.show_alerts(SyncAlerts(self._conflicts, self._flags))
+
+    def _flags_arrived(self, stamp: tuple[Any, ...], found: tuple[Flag, ...]) -> None:
+        self._flags, self._flags_stamp, self._flags_at = found, stamp, time.monotonic()
+        self.show_alerts(SyncAlerts(self._conflicts, self._flags))
 
     def show_alerts(self, alerts: SyncAlerts) -> None:
         if alerts == self.alerts:

@@ -122,3 +122,44 @@ def test_the_dashboard_counts_and_lists_the_conflicts(qtbot, conflicted):
     with qtbot.waitSignal(dash.ticket_requested) as asked:
         box.list.itemActivated.emit(line)
     assert asked.args == [number]
+
+
+def test_the_sync_flags_are_derived_off_the_reading_thread_and_only_again_after_an_exchange(qtbot, conflicted):
+    """The flags read every ticket (seconds at a million): on a long job's thread, where the database syncs, and
+    again only when an exchange was recorded since — never with every dashboard refresh."""
+    from hall.models.sync import SyncExchange
+    from hall.ui.dashboard import DashboardWidget
+
+    hall, people, number = conflicted
+    with hall.db.transaction() as s:  # the same citizen at the hall under another name: a name flag
+        village = tickets.get(s, number)
+        item = catalog.current_item(s, "09")
+        intake.register(s, people["c02"], intake.IntakeForm(
+            "09", intake.ApplicantForm("person", village.applicant_id_no, "赵材民", "13800001111", "东村1组"),
+            {m["name"]: "received" for m in item.materials}), now=datetime(2026, 11, 24, 9))
+    dash = DashboardWidget(Context(hall.db, hall.node, people["m01"], ChangeSignal()), open_dialogs=False)
+    qtbot.addWidget(dash)
+    box = dash.sync_alerts
+    qtbot.waitUntil(lambda: not dash.loading and box.alerts is not None, timeout=5000)
+    assert box.flags_loader.requests == 0 and box.alerts.flags == ()  # nothing was ever exchanged here
+    from hall.ui.background import task_pool
+
+    assert box.flags_loader._pool is task_pool  # the long jobs' threads, not the screens' reading one
+
+    def exchanged(n: int) -> None:
+        with hall.db.transaction() as s:
+            s.add(SyncExchange(at=datetime(2026, 11, 24, 10, n), node=hall.node.node_id, peer="laptop-001",
+                               direction="import", bundle_id=f"{n:064d}"))
+
+    exchanged(1)
+    dash.refresh()
+    qtbot.waitUntil(lambda: not dash.loading and bool(box.alerts.flags), timeout=5000)
+    assert box.flags_loader.requests == 1 and [f.kind for f in box.alerts.flags] == ["name"]
+    assert any("同步提示 1 条须核实" in box.list.item(i).text() for i in range(box.list.count()))
+    for _ in range(3):  # refreshes without a new exchange: the conflicts again, the flags kept
+        dash.refresh()
+        qtbot.waitUntil(lambda: not dash.loading, timeout=5000)
+    assert box.flags_loader.requests == 1 and len(box.alerts.flags) == 1
+    exchanged(2)
+    dash.refresh()
+    qtbot.waitUntil(lambda: not dash.loading and box.flags_loader.requests == 2, timeout=5000)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hall.models import Ticket
+from hall.models.sync import SyncExchange
 from hall.services.base.masking import mask_id_for_clerk
 from hall.services.tickets.lineage import HALL_POINT
 
@@ -71,3 +73,13 @@ def point_flags(session: Session) -> list[Flag]:
 
 def listing(session: Session) -> list[Flag]:
     return name_flags(session) + point_flags(session)
+
+
+def stamp(session: Session) -> tuple[Any, ...] | None:
+    """What the exchanges recorded so far (None: this database has never exchanged a bundle, so no ticket came
+    from another node by sync). Tickets from other nodes arrive only by an exchange, so the flags change with this
+    stamp — or when a ticket is corrected, which a screen catches by deriving them again now and then. One read of
+    the local exchanges table (a few rows a day)."""
+    t = SyncExchange.__table__.c
+    count, last = session.execute(select(func.count(), func.max(t.id))).one()
+    return (int(count), last) if count else None
