@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     x.add_argument("--out", required=True)
     x.add_argument("--to", help="（中心）接收终端：受理点编码或终端标识")
     x.add_argument("--since", type=int, default=0, help="（村代办点）只导出该序号之后的事件")
+    x.add_argument("--full", action="store_true",
+                   help="（中心）不按该终端已确认的部分删减，把要转发的各条链整条发出（本机数据有疑问时用）")
     x.set_defaults(handler=cmd_export)
     i = s.add_parser("import", help="导入同步文件（全部核验通过后一次写入）")
     i.add_argument("file")
@@ -109,7 +111,7 @@ def cmd_join(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_export(args: argparse.Namespace, ctx: Any) -> int:
     mine = sync_node.own_keys(ctx)
     with ctx.db.transaction() as session:
-        done = journal.export(session, mine, to=args.to, since=args.since)
+        done = journal.export(session, mine, to=args.to, since=args.since, full=args.full)
         _write(args.out, done.data)  # before the commit: a file that could not be written is not recorded
     print(f"已导出同步文件：{args.out}（{len(done.data) / 1024:.0f} KB，{done.preview.events} 条事件）")
     return 0
