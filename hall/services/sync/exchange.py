@@ -380,6 +380,8 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
     events = opened.events
     sparse = keys.role == "laptop"  # a laptop holds only parts of the hall-side chains
     earlier = _earlier(opened, keys, sender) if sparse else frozenset()
+    if sparse:
+        earlier_keys(opened, keys, sender)  # checked before anything is written (the caller keeps them)
     projections = ledger.projections_of(session)
     for e in events:
         if e["node_id"] != sender and not sparse:  # a laptop takes every hall-side chain its hall relays
@@ -633,6 +635,18 @@ def _earlier(opened: Opened, keys: NodeKeys, sender: str) -> frozenset[str]:
             or keys.node_id in got or sender in got):
         raise BundleRejected("清单的原终端列表（earlier）不符")
     return frozenset(got)
+
+
+def earlier_keys(opened: Opened, keys: NodeKeys, sender: str) -> dict[str, str]:
+    """On a laptop: the public signing keys of its point's earlier laptops that the hall's file carries (in the
+    signed manifest: ``extra.earlier_keys``, node -> key, as the hall enrolled each). None of this laptop's or its
+    hall's own; each a 64-digit hex key."""
+    got = opened.manifest["extra"].get("earlier_keys", {})
+    if not isinstance(got, dict) or not all(
+            isinstance(n, str) and n and n not in (keys.node_id, sender) and isinstance(k, str)
+            and len(k) == 64 and all(c in "0123456789abcdef" for c in k) for n, k in got.items()):
+        raise BundleRejected("清单的原终端公钥（earlier_keys）不符")
+    return dict(got)
 
 
 def _check_earlier(session: Session, node: str, chain: list[dict[str, Any]],

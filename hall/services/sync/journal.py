@@ -203,8 +203,21 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
     if data_dir is not None:
         from hall.services.sync import heads
 
+        if keys.role == "laptop":
+            _keep_earlier_keys(data_dir, exchange.earlier_keys(opened, keys, sender))
         heads.keep_recorded(session, data_dir)
     return got
+
+
+def _keep_earlier_keys(data_dir: Path, earlier: dict[str, str]) -> None:
+    """The earlier laptops' keys a hall's file carries, into this laptop's key file (only when they add to it): the
+    signed heads of their chains are checked against them (heads.known_keys). Written before the import commits,
+    like the anchor file: public keys the hall signed for, harmless if the import then fails."""
+    from hall.services.sync import keys as sync_keys
+
+    mine = sync_keys.load(data_dir)
+    if mine is not None and earlier and any(mine.earlier.get(n) != k for n, k in earlier.items()):
+        mine.with_earlier(earlier).save(data_dir)
 
 
 def _seen(session: Session, digest: str) -> bool:
