@@ -8,7 +8,7 @@ from typing import Any
 
 from hall.cli import sync_conflict_cmd, sync_lan, sync_node
 from hall.errors import HallError
-from hall.services.sync import enrolment, journal, keys, parking, peers
+from hall.services.sync import enrolment, heads, journal, keys, parking, peers
 from hall.services.sync.bundle import BundleRejected
 
 REQUEST_KIND = enrolment.REQUEST_KIND
@@ -101,6 +101,8 @@ def cmd_join(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.db.transaction() as session:
         joined = enrolment.join(session, ctx.actor, keys.load(ctx.paths.data_dir), data)
     joined.keys.save(ctx.paths.data_dir)  # only once the ledger holds the hall's events
+    with ctx.db.reading() as session:  # an earlier laptop's signed heads, now that its key is known
+        heads.keep_recorded(session, ctx.paths.data_dir)
     village = f"，本村原有办件 {joined.tickets} 件" if joined.tickets else ""
     print(f"已开通：受理点 {joined.keys.intake_point}，从中心收到 {joined.received} 条事件"
           f"（事项清单、日历、设置、本村人员{village}）")
