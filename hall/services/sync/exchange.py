@@ -118,9 +118,10 @@ def relayed(session: Session, hall_node: str, point: str, base: dict[str, list[A
 
     Also the whole chains of the point's earlier laptops (:func:`earlier_laptops`), verbatim, after the hall-side
     ones: a replacement laptop then holds the village's earlier tickets with every later hall event on them (which
-    otherwise wait for their ticket for ever). Whole, so the laptop checks them link by link as the hall did. In
-    every bundle, not only the provisioning file: a laptop provisioned before this relay existed gets them in its
-    next return file, and any one file of the hall's is enough, whatever the order they are imported in.
+    otherwise wait for their ticket for ever). Whole from event 1 until the laptop acknowledges them (then what
+    follows its acknowledgement), so the laptop checks them link by link as the hall did. In every bundle, not only
+    the provisioning file: a laptop provisioned before this relay existed gets them in its next return file, and
+    any one file of the hall's is enough for what it carries, whatever the order they are imported in.
 
     ``base`` (:func:`acknowledged`): per chain, the [seq, hash] the laptop has acknowledged holding; only what
     comes after it is sent (a return file carries what the laptop lacks, not the earlier chains again each day).
