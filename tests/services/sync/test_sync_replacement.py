@@ -380,6 +380,7 @@ def test_an_old_laptops_event_that_waits_on_the_replacement_applies_with_the_nex
     assert len(_numbers(new, "001")) == 6 and ticket_row(new, handed)[2] == "accepted"
     # The old chain is checked link by link: the gap its waiting events fill is no failure, any other gap is.
     assert "哈希链全部相符" in ok(cli(new, "ledger", "verify")).out
+    assert "自检查点" in ok(cli(new, "ledger", "verify", "--daily")).out  # the daily check counts them too
     cut = tmp_path / "cut"
     shutil.copytree(new, cut)
     old_node = keys.load(old).node_id
