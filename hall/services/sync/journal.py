@@ -186,7 +186,7 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
     events are tried again, as after every import."""
     opened, sender = exchange.read(keys, data, session)
     digest = bundle_id(data)
-    if keys.role == "laptop":
+    if keys.role == "laptop" and not _older_than_taken(session, opened.manifest):
         directory.take(session, opened.manifest["extra"])
     if _seen(session, digest):
         result = exchange.retry_parked(session, keys, opened, sender, digest)
@@ -218,6 +218,23 @@ def _keep_earlier_keys(data_dir: Path, earlier: dict[str, str]) -> None:
     mine = sync_keys.load(data_dir)
     if mine is not None and earlier and any(mine.earlier.get(n) != k for n, k in earlier.items()):
         mine.with_earlier(earlier).save(data_dir)
+
+
+def _older_than_taken(session: Session, m: dict[str, Any]) -> bool:
+    """On a laptop: whether this file of the hall's was made before one it already took in — the hall's chain
+    heads (its manifest's ``ack``) only rise, so a file naming a lower head of any chain than an earlier import did
+    is older. Its events are a no-op then (held already), and so must its staff directory be: not put back."""
+    mine = {n: v[0] for n, v in m["ack"].items() if isinstance(v, list) and v and isinstance(v[0], int)}
+    for acks in session.scalars(select(SyncExchange.acks).where(SyncExchange.peer == m["from"],
+                                                                SyncExchange.direction.in_(("import", "join")))):
+        try:
+            seen = json.loads(acks or "{}")
+        except ValueError:
+            continue
+        if any(isinstance(v, list) and v and isinstance(v[0], int) and n in mine and mine[n] < v[0]
+               for n, v in seen.items()):
+            return True
+    return False
 
 
 def _seen(session: Session, digest: str) -> bool:

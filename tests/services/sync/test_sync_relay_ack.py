@@ -150,13 +150,18 @@ def test_a_file_built_before_the_acknowledgement_and_imported_late_is_a_clean_no
     _send(hall, new, hall.parent / "late-1b.hallsync", "001")  # the same events in another file
     _send(new, hall, hall.parent / "late-up.hallsync")  # acknowledged
     act(hall, second, "start", DAY.replace(day=5))
+    ok(cli(hall, "staff", "add", "--no", "c09", "--name", "孙窗", "--role", "clerk", "--window", "W01",
+           "--password", "clerk-pass-9"))
     later = _export(hall, hall.parent / "late-2.hallsync")
     assert _opened(new, later).manifest["count"] == 1  # cut after the acknowledgement: the second start alone
     ok(cli(new, "sync", "import", str(later)))
-    before = digest(new), _rows(new, "SELECT * FROM node_heads ORDER BY node_id")
+    people = "SELECT uid, staff_no, name, active FROM sync_staff_directory ORDER BY uid"
+    assert ("c09", "孙窗") in [r[1:3] for r in _rows(new, people)]
+    before = digest(new), _rows(new, "SELECT * FROM node_heads ORDER BY node_id"), _rows(new, people)
     run = ok(cli(new, "sync", "import", str(early)))
     assert "没有变化" in run.out, run.out
-    assert (digest(new), _rows(new, "SELECT * FROM node_heads ORDER BY node_id")) == before
+    # Nothing put back: not the events, not the older staff directory it carries (without c09).
+    assert (digest(new), _rows(new, "SELECT * FROM node_heads ORDER BY node_id"), _rows(new, people)) == before
     _same_village(hall, new)
 
 
