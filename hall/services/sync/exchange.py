@@ -137,8 +137,9 @@ def relayed(session: Session, hall_node: str, point: str, base: dict[str, list[A
     columns = (e.id, *[e[n] for n in COLUMNS])
     # Two reads, each on its index: the reference events (a partial index: a few thousand among millions) and the
     # events on the village's tickets (by ticket); never a walk through the hall's whole chains.
+    # (All of them, before the cut too: the staff pass below must know the village's people added before it.)
     found = {r["id"]: r for r in session.execute(select(*columns).where(
-        e.node_id.in_(chains), text(REFERENCE_WHERE))).mappings() if r["seq"] > after[r["node_id"]]}
+        e.node_id.in_(chains), text(REFERENCE_WHERE))).mappings()}
     # (The node as an expression: on ``node_id IN …`` SQLite would walk the (node, seq) index over the chains.)
     node = func.coalesce(e.node_id, "")
     past = [node == n if not after[n] else and_(node == n, e.seq > after[n]) for n in chains]
@@ -163,6 +164,8 @@ def relayed(session: Session, hall_node: str, point: str, base: dict[str, list[A
                 village_staff.add(p.get("uid") or "")
             elif p.get("staff_uid") not in village_staff:
                 continue
+        if r["seq"] <= after[r["node_id"]]:  # the laptop has it (a reference event before the cut)
+            continue
         picked.append((r["id"], _as_json(r)))
     by_chain = sorted(range(len(picked)), key=lambda i: (rank[picked[i][1]["node_id"]], picked[i][1]["seq"]))
     events = [picked[i][1] for i in by_chain]

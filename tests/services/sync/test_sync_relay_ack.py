@@ -96,6 +96,8 @@ def world(tmp_path_factory):
     act(hall, accepted[1], "start", DAY)
     act(hall, accepted[1], "close", DAY.replace(hour=15))
     ok(cli(hall, "sync", "revoke", "001", "--reason", "笔记本电脑丢失"))
+    ok(cli(hall, "staff", "add", "--no", "v07", "--name", "周村", "--role", "village", "--point", "001",
+           "--password", "village-pass-7"))
     new = base / "new"
     _enrol(hall, new)
     _send(new, hall, base / "n.hallsync")  # the hall now has its acknowledgement
@@ -140,6 +142,24 @@ def test_a_return_file_carries_only_what_the_laptop_lacks(world):
     assert "没有变化" in ok(cli(new, "sync", "import", str(whole))).out
     assert "哈希链全部相符" in ok(cli(new, "ledger", "verify")).out
     assert "所有表一致" in ok(cli(new, "ledger", "check", "--quiet")).out
+
+
+def test_a_village_clerks_new_password_after_the_acknowledgement_reaches_the_laptop(world):
+    """The clerk was added before the cut (the laptop has that event); the password set after it still goes: the
+    hall knows the village's people from every staff event, not only from those it sends."""
+    from hall.services.people import staff
+
+    hall, new = _copy(world, "password", "hall", "new")
+    opened = open_hall(Paths.resolve(hall))
+    try:
+        with opened.db.transaction() as s:
+            staff.set_password(s, opened.system, "v07", "village-pass-77")
+    finally:
+        opened.db.dispose()
+    m = _opened(new, _send(hall, new, hall.parent / "password.hallsync", "001")).manifest
+    assert m["count"] == 1
+    query = "SELECT password_hash FROM staff WHERE staff_no = 'v07'"
+    assert _rows(new, query) == _rows(hall, query) != _rows(world["new"], query)
 
 
 def test_a_file_built_before_the_acknowledgement_and_imported_late_is_a_clean_no_op(world):
