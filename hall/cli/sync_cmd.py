@@ -8,7 +8,7 @@ from typing import Any
 
 from hall.cli import sync_conflict_cmd, sync_lan, sync_node
 from hall.errors import HallError
-from hall.services.sync import enrolment, journal, keys, parking, peers
+from hall.services.sync import enrolment, heads, journal, keys, parking, peers
 from hall.services.sync.bundle import BundleRejected
 
 REQUEST_KIND = enrolment.REQUEST_KIND
@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     x.add_argument("--out", required=True)
     x.add_argument("--to", help="（中心）接收终端：受理点编码或终端标识")
     x.add_argument("--since", type=int, default=0, help="（村代办点）只导出该序号之后的事件")
+    x.add_argument("--full", action="store_true",
+                   help="（中心）不按该终端已确认的部分删减，把要转发的各条链整条发出（本机数据有疑问时用）")
     x.set_defaults(handler=cmd_export)
     i = s.add_parser("import", help="导入同步文件（全部核验通过后一次写入）")
     i.add_argument("file")
@@ -99,6 +101,8 @@ def cmd_join(args: argparse.Namespace, ctx: Any) -> int:
     with ctx.db.transaction() as session:
         joined = enrolment.join(session, ctx.actor, keys.load(ctx.paths.data_dir), data)
     joined.keys.save(ctx.paths.data_dir)  # only once the ledger holds the hall's events
+    with ctx.db.reading() as session:  # an earlier laptop's signed heads, now that its key is known
+        heads.keep_recorded(session, ctx.paths.data_dir)
     village = f"，本村原有办件 {joined.tickets} 件" if joined.tickets else ""
     print(f"已开通：受理点 {joined.keys.intake_point}，从中心收到 {joined.received} 条事件"
           f"（事项清单、日历、设置、本村人员{village}）")
@@ -109,7 +113,7 @@ def cmd_join(args: argparse.Namespace, ctx: Any) -> int:
 def cmd_export(args: argparse.Namespace, ctx: Any) -> int:
     mine = sync_node.own_keys(ctx)
     with ctx.db.transaction() as session:
-        done = journal.export(session, mine, to=args.to, since=args.since)
+        done = journal.export(session, mine, to=args.to, since=args.since, full=args.full)
         _write(args.out, done.data)  # before the commit: a file that could not be written is not recorded
     print(f"已导出同步文件：{args.out}（{len(done.data) / 1024:.0f} KB，{done.preview.events} 条事件）")
     return 0

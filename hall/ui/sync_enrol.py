@@ -137,7 +137,7 @@ class LaptopEnrolDialog(QDialog):
 
         def job(_progress: Any) -> Any:
             from hall.services.bootstrap import open_hall
-            from hall.services.sync import enrolment
+            from hall.services.sync import enrolment, heads
 
             data = Path(path).read_bytes()
             opened = open_hall(paths)  # a laptop's ledger: migrated, never seeded (its key file says laptop)
@@ -145,6 +145,8 @@ class LaptopEnrolDialog(QDialog):
                 with opened.db.transaction() as s:
                     joined = enrolment.join(s, opened.system, keys.load(paths.data_dir), data)
                 joined.keys.save(paths.data_dir)  # only once the ledger holds the hall's events
+                with opened.db.reading() as s:  # an earlier laptop's signed heads, now that its key is known
+                    heads.keep_recorded(s, paths.data_dir)
             finally:
                 opened.db.dispose()
             return joined

@@ -91,6 +91,7 @@ def verify_from(session: Session, cp: Checkpoint, *, sparse: frozenset[str] = fr
     """The daily check from ``cp`` (see the module): the report, and the heads reached (the next checkpoint)."""
     heads: dict[str, tuple[int, str]] = {}
     behind = 0
+    waiting = ledger.parked_links(session)  # a relayed chain's gap its waiting events fill (ledger.verify)
     for node_id, (seq, digest) in sorted(cp.heads.items()):
         at = session.scalars(select(Event).where(Event.node_id == node_id, Event.seq == seq)).first()
         if at is None or at.hash != digest:
@@ -101,6 +102,7 @@ def verify_from(session: Session, cp: Checkpoint, *, sparse: frozenset[str] = fr
         if node_id not in sparse:
             held = int(session.scalar(select(func.count()).select_from(Event)
                                       .where(Event.node_id == node_id, Event.seq <= seq)) or 0)
+            held += sum(1 for s in waiting.get(node_id, {}) if s <= seq)
             if held != seq:
                 gap = f"终端 {node_id} 在检查点之前应有 {seq} 条事件，实有 {held} 条（有事件被删除）"
                 return ledger.ChainReport(0, len(cp.heads), at, gap), heads
@@ -117,6 +119,8 @@ def verify_from(session: Session, cp: Checkpoint, *, sparse: frozenset[str] = fr
                 break
             for ev in rows:
                 count += 1
+                if node_id in waiting and node_id not in sparse:
+                    last_seq, last_hash = ledger.bridge(waiting[node_id], last_seq, last_hash, ev.seq)
                 problem = ledger.event_problem(ev, last_seq, last_hash, sparse=node_id in sparse)
                 if problem:
                     return ledger.ChainReport(count, len(heads), ev, problem), heads

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from hall.errors import ConflictError, HallError
 from hall.models import Event, NodeHead
-from hall.models.sync import SyncConflict, SyncExchange
+from hall.models.sync import SyncConflict, SyncExchange, SyncParked
 from hall.services.base.actor import Actor
 from hall.services.base.permissions import require_may_write
 from hall.services.storage import changes
@@ -617,12 +617,18 @@ def verify(session: Session, batch: int = 5000, *, sparse: frozenset[str] = froz
     """Re-check every node's chain: sequence without gaps, each hash over its predecessor and content, and the
     stored head of every chain — this node's and each imported peer's — at its last event, so an imported chain
     that lost its tail or a link fails. ``sparse``: chains held only in part (a laptop's copy of the hall's
-    reference events): their sequence must rise and each event's hash must match, links are not checkable."""
+    reference events): their sequence must rise and each event's hash must match, links are not checkable.
+    Every other chain is checked link by link — on a laptop its point's earlier laptops' too, relayed whole
+    (:func:`relayed_whole`): there the only gap allowed is one its waiting events fill (``sync_parked``: verified
+    at import, waiting for what they depend on), each linked to the one before."""
     heads: dict[str, tuple[int, str]] = {}
+    waiting = parked_links(session)
     count = 0
     for ev in _iter_events(session, batch):
         count += 1
         last_seq, last_hash = heads.get(ev.node_id, (0, GENESIS))
+        if ev.node_id in waiting and ev.node_id not in sparse:
+            last_seq, last_hash = bridge(waiting[ev.node_id], last_seq, last_hash, ev.seq)
         problem = event_problem(ev, last_seq, last_hash, sparse=ev.node_id in sparse)
         if problem:
             return ChainReport(count, len(heads), ev, problem)
@@ -630,14 +636,52 @@ def verify(session: Session, batch: int = 5000, *, sparse: frozenset[str] = froz
     return heads_report(session, heads, count)
 
 
-def held_in_part(session: Session) -> frozenset[str]:
-    """The chains a village laptop holds only in part, from its database alone (a backup copy has no key file):
-    every chain but its own — its hall relays only some events of each hall-side chain. The laptop is the node of
-    its join record (``sync_exchanges``); anywhere else (a hall, a database that never synced): none."""
-    own = session.scalars(select(SyncExchange.node).where(SyncExchange.direction == "join").limit(1)).first()
+def parked_links(session: Session) -> dict[str, dict[int, tuple[str, str]]]:
+    """The events waiting in ``sync_parked`` (a few): node -> seq -> (prev_hash, hash), to bridge their gaps."""
+    p = SyncParked.__table__.c
+    out: dict[str, dict[int, tuple[str, str]]] = {}
+    for node, seq, prev, digest in session.execute(select(p.node_id, p.seq, p.prev_hash, p.hash)):
+        out.setdefault(node, {})[seq] = (prev, digest)
+    return out
+
+
+def bridge(waiting: Mapping[int, tuple[str, str]], last_seq: int, last_hash: str, upto: int) -> tuple[int, str]:
+    """From (``last_seq``, ``last_hash``) through the waiting events that continue it, link by link, towards
+    ``upto``: where that ends (unchanged when none does; the caller then reports the gap)."""
+    while last_seq + 1 < upto:
+        got = waiting.get(last_seq + 1)
+        if got is None or got[0] != last_hash:
+            break
+        last_seq, last_hash = last_seq + 1, got[1]
+    return last_seq, last_hash
+
+
+def _own_node(session: Session) -> str | None:
+    return session.scalars(select(SyncExchange.node).where(SyncExchange.direction == "join").limit(1)).first()
+
+
+def relayed_whole(session: Session) -> frozenset[str]:
+    """On a village laptop, the relayed chains it holds whole from their first event: its point's earlier laptops'
+    (the hall sends each whole the first time, and after that what follows the laptop's acknowledgement). Each is
+    a laptop's chain, so it holds that laptop's own ``sync.joined`` — a hall-side chain never does. From the
+    database alone, like :func:`held_in_part`; anywhere but a laptop: none."""
+    own = _own_node(session)
     if own is None:
         return frozenset()
-    return frozenset(n for n in session.scalars(select(NodeHead.node_id)) if n != own)
+    return frozenset(n for n in session.scalars(select(Event.node_id).where(
+        Event.ticket_uid.is_(None), Event.type == "sync.joined").distinct()) if n != own)
+
+
+def held_in_part(session: Session) -> frozenset[str]:
+    """The chains a village laptop holds only in part, from its database alone (a backup copy has no key file):
+    every chain but its own and its earlier laptops' (:func:`relayed_whole`) — its hall relays only some events of
+    each hall-side chain. The laptop is the node of its join record (``sync_exchanges``); anywhere else (a hall, a
+    database that never synced): none."""
+    own = _own_node(session)
+    if own is None:
+        return frozenset()
+    whole = relayed_whole(session)
+    return frozenset(n for n in session.scalars(select(NodeHead.node_id)) if n != own and n not in whole)
 
 
 def heads_report(session: Session, heads: dict[str, tuple[int, str]], count: int) -> ChainReport:

@@ -153,6 +153,7 @@ def join(session: Session, actor: Actor, mine: keys.NodeKeys | None, data: bytes
     joined = mine.with_hall(hall)
     directory.take(session, m["extra"])
     result = exchange.apply_opened(session, actor, joined, opened, hall.node_id, bundle_id=journal.bundle_id(data))
+    joined = joined.with_earlier(exchange.earlier_keys(opened, joined, hall.node_id))  # saved with the hall's
     peers.record_join(session, actor, hall.node_id, {str(k): int(v) for k, v in floor.items()})
     journal.record_received(session, joined, "join", data, opened, result.new, "已开通")
     tickets = sum(1 for e in result.applied if e["type"] == "ticket.received")

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
 from hall.models import Event, NodeHead, Ticket
 from hall.models.ledger import REFERENCE_WHERE
-from hall.models.sync import SyncParked, SyncPeer
+from hall.models.sync import SyncExchange, SyncParked, SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.storage import bulk, ledger
 from hall.services.sync import conflicts, directory, parking, peers
@@ -168,7 +168,8 @@ def earlier_laptops(session: Session, point: str) -> list[str]:
 
 
 @_paused
-def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str, Any]], list[int]]:
+def relayed(session: Session, hall_node: str, point: str, base: dict[str, list[Any]] | None = None
+            ) -> tuple[list[dict[str, Any]], list[int]]:
     """What the hall sends the laptop of ``point`` from every hall-side chain (:func:`hall_chains`): the reference
     events, the staff of that village only (their password hashes are in the events; nobody else's leave the hall),
     and every event a hall-side node wrote on that village's tickets (so the village can tell a citizen
@@ -178,25 +179,38 @@ def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str
 
     Also the whole chains of the point's earlier laptops (:func:`earlier_laptops`), verbatim, after the hall-side
     ones: a replacement laptop then holds the village's earlier tickets with every later hall event on them (which
-    otherwise wait for their ticket for ever). Whole, so the laptop checks them link by link as the hall did. In
-    every bundle, not only the provisioning file: a laptop provisioned before this relay existed gets them in its
-    next return file, and any one file of the hall's is enough, whatever the order they are imported in."""
+    otherwise wait for their ticket for ever). Whole from event 1 until the laptop acknowledges them (then what
+    follows its acknowledgement), so the laptop checks them link by link as the hall did. In every bundle, not only
+    the provisioning file: a laptop provisioned before this relay existed gets them in its next return file, and
+    any one file of the hall's is enough for what it carries, whatever the order they are imported in.
+
+    ``base`` (:func:`acknowledged`): per chain, the [seq, hash] the laptop has acknowledged holding; only what
+    comes after it is sent (a return file carries what the laptop lacks, not the earlier chains again each day).
+    The file names each base it was cut at (``extra.base``), so the laptop checks it holds it (see
+    :func:`_check_base`)."""
     chains = hall_chains(session, hall_node)
     earlier = earlier_laptops(session, point)
+    base = base or {}
+    after = {n: int(base[n][0]) if n in base else 0 for n in (*chains, *earlier)}
     rank = {n: i for i, n in enumerate([*chains, *earlier])}
     village = select(Ticket.uid).where(Ticket.intake_point == point)
     e = _EVENTS.c
     columns = (e.id, *[e[n] for n in COLUMNS])
     # Two reads, each on its index: the reference events (a partial index: a few thousand among millions) and the
     # events on the village's tickets (by ticket); never a walk through the hall's whole chains.
+    # (All of them, before the cut too: the staff pass below must know the village's people added before it.)
     found = {r["id"]: r for r in session.execute(select(*columns).where(
         e.node_id.in_(chains), text(REFERENCE_WHERE))).mappings()}
     # (The node as an expression: on ``node_id IN …`` SQLite would walk the (node, seq) index over the chains.)
+    node = func.coalesce(e.node_id, "")
+    past = [node == n if not after[n] else and_(node == n, e.seq > after[n]) for n in chains]
     found.update((r["id"], r) for r in session.execute(select(*columns).where(
-        e.ticket_uid.in_(village), func.coalesce(e.node_id, "").in_(chains))).mappings())
+        e.ticket_uid.in_(village), or_(*past))).mappings())
     if earlier:
-        _only_the_village(session, point, earlier, village)
-        found.update((r["id"], r) for r in session.execute(select(*columns).where(e.node_id.in_(earlier))).mappings())
+        _only_the_village(session, point, earlier, village, after)
+        for n in earlier:  # each on the (node, seq) index from where the laptop's acknowledgement ends
+            found.update((r["id"], r) for r in session.execute(select(*columns).where(
+                e.node_id == n, e.seq > after[n])).mappings())
     rows = [found[i] for i in sorted(found)]
     # A password is set after its person is added (stored order), so one pass knows the village's staff in time.
     village_staff: set[str] = set()
@@ -211,6 +225,8 @@ def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str
                 village_staff.add(p.get("uid") or "")
             elif p.get("staff_uid") not in village_staff:
                 continue
+        if r["seq"] <= after[r["node_id"]]:  # the laptop has it (a reference event before the cut)
+            continue
         picked.append((r["id"], _as_json(r)))
     by_chain = sorted(range(len(picked)), key=lambda i: (rank[picked[i][1]["node_id"]], picked[i][1]["seq"]))
     events = [picked[i][1] for i in by_chain]
@@ -218,17 +234,47 @@ def relayed(session: Session, hall_node: str, point: str) -> tuple[list[dict[str
     return events, [position[i] for i in range(len(picked))]  # picked is in stored order already
 
 
-def _only_the_village(session: Session, point: str, earlier: list[str], village: Any) -> None:
+def _only_the_village(session: Session, point: str, earlier: list[str], village: Any,
+                      after: dict[str, int]) -> None:
     """An earlier laptop's chain leaves the hall only if every ticket event on it is on a ticket of ``point``: it
     goes whole or not at all, and another village's citizens never reach this laptop. (A laptop writes only on the
-    tickets it holds, its own village's; anything else here means a damaged ledger, so the export stops.)"""
+    tickets it holds, its own village's; anything else here means a damaged ledger, so the export stops.) Of what
+    is to be sent: past ``after`` (the laptop's acknowledgement), what it holds was checked when it was sent."""
     e = _EVENTS.c
     stray = session.execute(select(e.node_id, e.seq).where(
-        e.node_id.in_(earlier), e.ticket_uid.is_not(None), e.ticket_uid.not_in(village)).limit(1)).first()
+        or_(*[and_(e.node_id == n, e.seq > after[n]) for n in earlier]), e.ticket_uid.is_not(None),
+        e.ticket_uid.not_in(village)).limit(1)).first()
     if stray is not None:
         raise HallError(f"受理点 {point} 原终端 {stray[0][:8]} 的链中第 {stray[1]} 号事件不是本村办件的："
                         "不能把它转发给本村的新电脑（其他村的群众信息不发给本村）。"
                         "请运行 ledger check 并报告系统管理员")
+
+
+def acknowledged(session: Session, peer: str, chains: list[str]) -> dict[str, list[Any]]:
+    """What the laptop ``peer`` said it holds of each of ``chains`` (the ack vector of its newest bundle the hall
+    took in, ``sync_exchanges.acks``), as far as the hall can prove it: an acknowledged [seq, hash] counts only when
+    the hall's own event at that place has that hash. Anything else — a seq beyond what the hall has, another hash,
+    no bundle yet — counts as nothing, and that chain goes from its start (a whole chain is always enough).
+
+    A laptop that lost state (restored from an older backup) acknowledges less in its next bundle, and the hall
+    sends from there: the newest bundle decides, not the most ever acknowledged."""
+    t = SyncExchange
+    row = session.scalars(select(t.acks).where(t.peer == peer, t.direction == "import")
+                          .order_by(t.id.desc()).limit(1)).first()
+    try:
+        vector = json.loads(row or "{}")
+    except ValueError:
+        return {}
+    out: dict[str, list[Any]] = {}
+    for n in chains:
+        got = vector.get(n) if isinstance(vector, dict) else None
+        if not (isinstance(got, list) and len(got) == 2 and isinstance(got[0], int) and not isinstance(got[0], bool)
+                and got[0] > 0 and isinstance(got[1], str)):
+            continue
+        have = session.scalar(select(_EVENTS.c.hash).where(_EVENTS.c.node_id == n, _EVENTS.c.seq == got[0]))
+        if have == got[1]:
+            out[n] = [got[0], got[1]]
+    return out
 
 
 def _village_staff(p: dict[str, Any], point: str) -> bool:
@@ -245,26 +291,38 @@ class Outgoing:
     events: list[dict[str, Any]]
     # The hall's: the order to apply the events in (see :func:`relayed`); None: as they stand (one chain).
     order: list[int] | None = None
+    # The hall's: per relayed chain, the [seq, hash] the laptop acknowledged, after which the events were cut.
+    base: dict[str, list[Any]] | None = None
 
 
-def outgoing(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> Outgoing:
-    """The events a laptop sends its hall, or (``to``: a peer's node id or point code) the hall a laptop."""
+def outgoing(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0,
+             full: bool = False) -> Outgoing:
+    """The events a laptop sends its hall, or (``to``: a peer's node id or point code) the hall a laptop: what it
+    has not acknowledged of each relayed chain (``full``: every chain whole, whatever it acknowledged)."""
     if keys.role == "laptop":
         if keys.hall is None:
             raise BundleRejected("本机尚未加入中心（先运行 sync join）", "peer")
         return Outgoing(keys.hall.node_id, keys.hall.box_key, keys.intake_point,
                         own_events(session, keys.node_id, since))
     peer = _peer_by(session, to)
-    events, order = relayed(session, keys.node_id, peer.intake_point)
-    return Outgoing(peer.node_id, peer.box_key, peer.intake_point, events, order)
+    chains = [*hall_chains(session, keys.node_id), *earlier_laptops(session, peer.intake_point)]
+    base = {} if full else acknowledged(session, peer.node_id, chains)
+    events, order = relayed(session, keys.node_id, peer.intake_point, base)
+    return Outgoing(peer.node_id, peer.box_key, peer.intake_point, events, order, base)
 
 
 def _hall_extra(session: Session, out: Outgoing) -> dict[str, Any]:
-    """What the hall's bundles carry beside the events: the apply order, its whole staff directory, and which of
-    the chains are earlier laptops' of the point (held whole: the laptop checks them link by link)."""
+    """What the hall's bundles carry beside the events: the apply order, its whole staff directory, which of the
+    chains are earlier laptops' of the point (held whole: the laptop checks them link by link) and their public
+    signing keys (so the laptop checks their signed heads against the key the hall enrolled, not against the heads
+    themselves), and where each carried chain was cut (the laptop's acknowledgement it continues)."""
     carried = {e["node_id"] for e in out.events}
+    point_laptops = earlier_laptops(session, out.intake_point)
+    keys_of = dict(session.execute(select(SyncPeer.node_id, SyncPeer.sign_key).where(
+        SyncPeer.node_id.in_(point_laptops))).all()) if point_laptops else {}
     return {"order": out.order or [], "staff_directory": directory.snapshot(session),
-            "earlier": [n for n in earlier_laptops(session, out.intake_point) if n in carried]}
+            "earlier": [n for n in point_laptops if n in carried], "earlier_keys": keys_of,
+            "base": {n: b for n, b in sorted((out.base or {}).items()) if n in carried}}
 
 
 @_paused
@@ -273,9 +331,9 @@ def seal_outgoing(session: Session, keys: NodeKeys, out: Outgoing) -> bytes:
     return seal(keys, out.box_key, manifest(keys, out.to, "bundle", out.events, _heads(session), extra), out.events)
 
 
-def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> bytes:
+def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0, full: bool = False) -> bytes:
     """A laptop's bundle for its hall, or (``to``: a peer's node id or point code) the hall's for a laptop."""
-    return seal_outgoing(session, keys, outgoing(session, keys, to=to, since=since))
+    return seal_outgoing(session, keys, outgoing(session, keys, to=to, since=since, full=full))
 
 
 @_paused
@@ -311,9 +369,12 @@ class ImportResult:
     released: int = 0  # of ``new``, how many had waited in parking
     waiting: str = ""  # what waits after this import, in plain words
     applied: tuple[dict[str, Any], ...] = ()  # the events that entered the ledger, as the bundle carried them
+    behind: tuple[Behind, ...] = ()  # on a laptop: chains of the file cut after what this laptop does not hold
 
     @property
     def message(self) -> str:
+        if self.behind and not self.new and not self.parked:
+            return f"未导入（文件共 {self.received} 条）：{behind_text(self.behind)}"
         if not self.new and not self.parked:
             return f"该同步文件已导入过：{self.received} 条事件本机都已有，未做任何更改"
         text = f"已导入 {self.new} 条"
@@ -321,7 +382,29 @@ class ImportResult:
             text += f"，暂存 {self.parked} 条（{self.waiting}）"
         if self.released:
             text += f"，其中 {self.released} 条是此前暂存、现已补齐的"
-        return text + f"（文件共 {self.received} 条，其中 {self.already} 条本机已有）"
+        text += f"（文件共 {self.received} 条，其中 {self.already} 条本机已有）"
+        return text + (f"；{behind_text(self.behind)}" if self.behind else "")
+
+
+@dataclass(frozen=True)
+class Behind:
+    """A chain of the hall's file that continues an acknowledgement this laptop cannot back (it lacks the event
+    the hall cut the chain after — restored from an older backup, say): set aside whole, neither applied nor
+    parked. The laptop's next bundle acknowledges what it does hold, and the hall's next file goes on from there."""
+
+    node_id: str
+    after_seq: int  # the file carries this chain from after this event, which this laptop does not hold
+    held_seq: int  # how far this laptop holds the chain
+    count: int  # the file's events of the chain, set aside
+
+
+def behind_text(behind: tuple[Behind, ...]) -> str:
+    """In plain words: what was set aside, why, and what to do."""
+    chains = "、".join(f"终端 {b.node_id[:8]} 的 {b.count} 条（接在第 {b.after_seq} 号之后，"
+                      f"本机只有到第 {b.held_seq} 号）" for b in behind)
+    return (f"另有 {sum(b.count for b in behind)} 条暂未导入：{chains}。中心以为本机已有这些事件之前的部分，"
+            "本机却没有（例如本机从较早的备份恢复过）。请先把本机的同步文件导入中心（或点“立即同步”），"
+            "中心再发来的文件会从本机实有的地方补齐；本机数据未因此改动")
 
 
 @_paused
@@ -366,6 +449,8 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
     events = opened.events
     sparse = keys.role == "laptop"  # a laptop holds only parts of the hall-side chains
     earlier = _earlier(opened, keys, sender) if sparse else frozenset()
+    if sparse:
+        earlier_keys(opened, keys, sender)  # checked before anything is written (the caller keeps them)
     projections = ledger.projections_of(session)
     for e in events:
         if e["node_id"] != sender and not sparse:  # a laptop takes every hall-side chain its hall relays
@@ -380,16 +465,20 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
             projections.require(e["type"])
         except ledger.UnknownEventType as exc:
             raise BundleRejected(exc.message) from None
-    new = _check_hall_chains(session, keys, opened, earlier) if sparse else \
-        _check_chain(session, sender, events, sparse)
+    behind: tuple[Behind, ...] = ()
     if sparse:
+        new, behind = _check_hall_chains(session, keys, opened, earlier)
         _own_tickets_only(session, keys.intake_point, new)
+    else:
+        new = _check_chain(session, sender, events, sparse)
     # What continues the stored chains applies now; what waits for something absent is parked, and what was
     # parked before is tried again (hall/services/sync/parking.py).
     done = parking.settle(session, lambda node, rows: _store(session, node, rows), sender=sender,
                           bundle_id=bundle_id, incoming=new, arrived=events, sparse=sparse)
-    return ImportResult(sender, len(events), len(done.applied), len(events) - len(new), parked=done.parked,
-                        released=done.released, waiting=done.waiting, applied=tuple(done.applied))
+    skipped = sum(b.count for b in behind)
+    return ImportResult(sender, len(events), len(done.applied), len(events) - len(new) - skipped,
+                        parked=done.parked, released=done.released, waiting=done.waiting,
+                        applied=tuple(done.applied), behind=behind)
 
 
 @_paused
@@ -558,9 +647,11 @@ def _raise_serials(session: Session, numbers: list[str]) -> None:
 
 
 def _check_chain(session: Session, node: str, events: list[dict[str, Any]], sparse: bool, *,
-                 waiting: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+                 waiting: frozenset[int] = frozenset(), late: bool = False) -> list[dict[str, Any]]:
     """Re-hash every event and place the chain against what is stored; return the events that are new.
-    ``waiting``: seqs of a whole chain that wait in parking (not stored, compared there; new until they apply)."""
+    ``waiting``: seqs of a whole chain that wait in parking (not stored, compared there; new until they apply).
+    ``late``: a hall's file on a laptop, which may end before what the laptop holds (a file built before a newer
+    one the laptop imported first): what it holds must be byte for byte the same, and the rest is a no-op."""
     if not events:
         return []
     last_seq = 0
@@ -592,7 +683,7 @@ def _check_chain(session: Session, node: str, events: list[dict[str, Any]], spar
             if have != e:
                 raise BundleRejected(f"分叉：终端 {node[:8]} 第 {e['seq']} 号事件与本机已有的不同。"
                                      "已停止导入，请报告系统管理员", "fork")
-    if last < head_seq:
+    if last < head_seq and not late:
         raise BundleRejected(f"过期的同步文件：本机已有该终端到第 {head_seq} 号的事件，文件只到第 {last} 号"
                              "（旧文件被重放）", "replay")
     # A segment that does not connect to the stored head (yet) is placed by parking.settle: it waits for what is
@@ -629,23 +720,64 @@ def _earlier(opened: Opened, keys: NodeKeys, sender: str) -> frozenset[str]:
     return frozenset(got)
 
 
-def _check_earlier(session: Session, node: str, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """An earlier laptop's chain, as the hall checked it when it took it in: whole from its first event, every link
-    re-hashed, what is stored byte for byte the same (otherwise a fork), the rest continuing from the stored head.
+def earlier_keys(opened: Opened, keys: NodeKeys, sender: str) -> dict[str, str]:
+    """On a laptop: the public signing keys of its point's earlier laptops that the hall's file carries (in the
+    signed manifest: ``extra.earlier_keys``, node -> key, as the hall enrolled each). None of this laptop's or its
+    hall's own; each a 64-digit hex key."""
+    got = opened.manifest["extra"].get("earlier_keys", {})
+    if not isinstance(got, dict) or not all(
+            isinstance(n, str) and n and n not in (keys.node_id, sender) and isinstance(k, str)
+            and len(k) == 64 and all(c in "0123456789abcdef" for c in k) for n, k in got.items()):
+        raise BundleRejected("清单的原终端公钥（earlier_keys）不符")
+    return dict(got)
+
+
+def _check_earlier(session: Session, node: str, chain: list[dict[str, Any]],
+                   base: list[Any] | None = None) -> list[dict[str, Any]]:
+    """An earlier laptop's chain, as the hall checked it when it took it in: whole from its first event (or from
+    just after ``base``, the event the laptop acknowledged and holds: :func:`_check_base`), every link re-hashed,
+    what is stored byte for byte the same (otherwise a fork), the rest continuing from the stored head.
     An event of it that waits here (parking.py: a ticket event waits with its ticket's later ones) is compared with
     its parked copy by the parking, and is new until it applies."""
-    if chain[0]["seq"] != 1:
-        raise BundleRejected(f"原终端 {node[:8]} 的链不完整：应从第 1 号事件起，实从第 {chain[0]['seq']} 号起")
+    start, link = (base[0] + 1, base[1]) if base else (1, ledger.GENESIS)
+    if chain[0]["seq"] != start or (base and chain[0]["prev_hash"] != link):
+        raise BundleRejected(f"原终端 {node[:8]} 的链不完整：应从第 {start} 号事件起，实从第 {chain[0]['seq']} 号起")
     waiting = frozenset(session.scalars(select(SyncParked.seq).where(SyncParked.node_id == node)))
-    return _check_chain(session, node, chain, False, waiting=waiting)
+    return _check_chain(session, node, chain, False, waiting=waiting, late=True)
 
 
-def _check_hall_chains(session: Session, keys: NodeKeys, opened: Opened,
-                       earlier: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+def _bases(opened: Opened, chains: set[str]) -> dict[str, list[Any]]:
+    """Where the hall's file cut each chain (``extra.base``: node -> [seq, hash], after the laptop's ack)."""
+    got = opened.manifest["extra"].get("base", {})
+    if not isinstance(got, dict) or not all(
+            n in chains and isinstance(b, list) and len(b) == 2 and isinstance(b[0], int)
+            and not isinstance(b[0], bool) and b[0] > 0 and isinstance(b[1], str) for n, b in got.items()):
+        raise BundleRejected("清单的起点（base）不符")
+    return got
+
+
+def _check_base(session: Session, node: str, chain: list[dict[str, Any]], base: list[Any]) -> int | None:
+    """Whether this laptop holds the event the hall cut ``chain`` after: None when it does; otherwise how far it
+    holds the chain (the chain is set aside: :class:`Behind`). The same place with another hash is a fork."""
+    if chain[0]["seq"] <= base[0]:
+        raise BundleRejected(f"终端 {node[:8]} 的事件与清单的起点（base）不符")
+    have = session.scalar(select(_EVENTS.c.hash).where(_EVENTS.c.node_id == node, _EVENTS.c.seq == base[0]))
+    if have == base[1]:
+        return None
+    if have is not None:
+        raise BundleRejected(f"分叉：终端 {node[:8]} 第 {base[0]} 号事件与本机已有的不同。"
+                             "已停止导入，请报告系统管理员", "fork")
+    head = session.get(NodeHead, node)
+    return head.seq if head is not None else 0
+
+
+def _check_hall_chains(session: Session, keys: NodeKeys, opened: Opened, earlier: frozenset[str] = frozenset()
+                       ) -> tuple[list[dict[str, Any]], tuple[Behind, ...]]:
     """On a laptop: the hall's bundle holds sparse parts of every hall-side chain (a counter PC each). Each is
     checked as one chain (:func:`_check_chain`, sparse); this laptop's own chain, if it comes back, must be what it
-    holds byte for byte (anything else is a fork of it); an earlier laptop's of this point comes whole
-    (:func:`_check_earlier`). The new events, in the order the hall applied them."""
+    holds byte for byte (anything else is a fork of it); an earlier laptop's of this point comes whole, or from
+    where the laptop acknowledged it (:func:`_check_earlier`). The new events, in the order the hall applied them;
+    and the chains set aside, cut after an event this laptop does not hold (:class:`Behind`)."""
     events = opened.events
     by_node: dict[str, list[dict[str, Any]]] = {}
     for e in events:
@@ -659,10 +791,17 @@ def _check_hall_chains(session: Session, keys: NodeKeys, opened: Opened,
             if stored.get(e["seq"]) != e:
                 raise BundleRejected(f"分叉：本机的链第 {e['seq']} 号事件与中心发回的不同。"
                                      "已停止导入，请报告系统管理员", "fork")
+    bases = _bases(opened, set(by_node))
+    behind = []
+    for node, chain in list(by_node.items()):
+        held = _check_base(session, node, chain, bases[node]) if node in bases else None
+        if held is not None:
+            behind.append(Behind(node, bases[node][0], held, len(chain)))
+            del by_node[node]
     new = {(e["node_id"], e["seq"]) for node, chain in by_node.items()
-           for e in (_check_earlier(session, node, chain) if node in earlier else
-                     _check_chain(session, node, chain, True))}
-    return [events[i] for i in _apply_order(opened) if (events[i]["node_id"], events[i]["seq"]) in new]
+           for e in (_check_earlier(session, node, chain, bases.get(node)) if node in earlier else
+                     _check_chain(session, node, chain, True, late=True))}
+    return [events[i] for i in _apply_order(opened) if (events[i]["node_id"], events[i]["seq"]) in new], tuple(behind)
 
 
 def _apply_order(opened: Opened) -> list[int]:

@@ -30,7 +30,8 @@ def node_keys(data_dir: Path, node_id: str, intake_point: str) -> keys.NodeKeys:
 
 
 def known_keys(session: Session, data_dir: Path) -> dict[str, str]:
-    """Each chain's signing key as this node knows it: its own, its hall's (a laptop), its enrolled peers'."""
+    """Each chain's signing key as this node knows it: its own, its hall's (a laptop), its enrolled peers', its
+    point's earlier laptops' (a laptop: sent by its hall, see exchange.earlier_keys)."""
     out: dict[str, str] = {}
     for peer in session.scalars(select(SyncPeer)):
         out[peer.node_id] = peer.sign_key
@@ -39,6 +40,10 @@ def known_keys(session: Session, data_dir: Path) -> dict[str, str]:
         out[mine.node_id] = mine.sign_key
         if mine.hall is not None:
             out[mine.hall.node_id] = mine.hall.sign_key
+        # A replacement laptop: its point's earlier laptops, whose chains the hall relays, as the hall enrolled
+        # them (their signed heads are then checked against that key, not merely against themselves).
+        for node, key in mine.earlier.items():
+            out.setdefault(node, key)
     return out
 
 

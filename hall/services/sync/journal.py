@@ -79,8 +79,9 @@ def _label(kind: str) -> str:
     return EVENT_LABELS.get(kind, kind)
 
 
-def preview(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> Preview:
-    out = exchange.outgoing(session, keys, to=to, since=since)
+def preview(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0,
+            full: bool = False) -> Preview:
+    out = exchange.outgoing(session, keys, to=to, since=since, full=full)
     return _preview(out)
 
 
@@ -98,9 +99,11 @@ class Exported:
     ticket_uids: frozenset[str]  # whose sync state this export moved (to 已发出)
 
 
-def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0) -> Exported:
-    """Seal the bundle and record it (caller's transaction: write the file, then commit)."""
-    out = exchange.outgoing(session, keys, to=to, since=since)
+def export(session: Session, keys: NodeKeys, *, to: str | None = None, since: int = 0,
+           full: bool = False) -> Exported:
+    """Seal the bundle and record it (caller's transaction: write the file, then commit). ``full``: the hall's
+    file with every relayed chain whole, whatever the laptop acknowledged."""
+    out = exchange.outgoing(session, keys, to=to, since=since, full=full)
     data = exchange.seal_outgoing(session, keys, out)
     uids = frozenset(e["ticket_uid"] for e in out.events if e["ticket_uid"] is not None)
     return Exported(data, record_export(session, keys, out, data), uids)
@@ -120,7 +123,10 @@ def record_export(session: Session, keys: NodeKeys, out: exchange.Outgoing, data
     session.add(SyncExchange(at=datetime.now(), node=keys.node_id, peer=out.to, direction="export",
                              bundle_id=bundle_id(data), chains=_ranges(chains), events=len(out.events),
                              new_events=0, sent_seq=mine[-1]["seq"] if mine else 0, acked_seq=0,
-                             summary=f"{what}发出 {p.events} 条事件（{p.tickets} 件办件）"))
+                             summary=f"{what}发出 {p.events} 条事件（{p.tickets} 件办件）",
+                             # The hall's: the acknowledgement the file was cut after (what it did not carry
+                             # again), so how far each chain was sent is known from this one export.
+                             acks=json.dumps(out.base or {}, sort_keys=True)))
     session.flush()
     return p
 
@@ -137,11 +143,14 @@ class Imported:
     parked: int = 0  # of the file's events, how many wait for what they depend on (暂存)
     released: int = 0  # of the new events, how many had waited (from earlier files)
     waiting: str = ""  # what waits now, in plain words
+    behind: tuple[exchange.Behind, ...] = ()  # chains set aside: cut after what this laptop does not hold
 
     @property
     def message(self) -> str:
         """The result in plain words, for the person who chose the file."""
         text = self._message()
+        if self.behind:
+            text += f"；{exchange.behind_text(self.behind)}"
         if self.parked:
             text += f"；暂存 {self.parked} 条（{self.waiting}），到齐后自动导入"
         if self.released:
@@ -149,6 +158,8 @@ class Imported:
         return text
 
     def _message(self) -> str:
+        if not self.new_events and not self.parked and self.behind:
+            return f"未导入任何事件（文件共 {self.received} 条）"
         if not self.new_events and self.parked:
             again = "该同步文件已导入过：" if self.seen_before else ""
             return f"{again}已导入 0 条（文件共 {self.received} 条）"
@@ -175,7 +186,7 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
     events are tried again, as after every import."""
     opened, sender = exchange.read(keys, data, session)
     digest = bundle_id(data)
-    if keys.role == "laptop":
+    if keys.role == "laptop" and not _older_than_taken(session, opened.manifest):
         directory.take(session, opened.manifest["extra"])
     if _seen(session, digest):
         result = exchange.retry_parked(session, keys, opened, sender, digest)
@@ -186,14 +197,44 @@ def import_bundle(session: Session, actor: Actor, keys: NodeKeys, data: bytes,
     born = {e["ticket_uid"] for e in result.applied if e["type"] == "ticket.received" and e["ticket_uid"] is not None}
     touched = {e["ticket_uid"] for e in result.applied if e["ticket_uid"] is not None} - born
     got = Imported(sender, len(opened.events), result.new, len(born), len(touched), parked=result.parked,
-                   released=result.released, waiting=result.waiting)
+                   released=result.released, waiting=result.waiting, behind=result.behind)
     if not record_received(session, keys, "import", data, opened, result.new, got.message):
         got = replace(got, seen_before=True)
     if data_dir is not None:
         from hall.services.sync import heads
 
+        if keys.role == "laptop":
+            _keep_earlier_keys(data_dir, exchange.earlier_keys(opened, keys, sender))
         heads.keep_recorded(session, data_dir)
     return got
+
+
+def _keep_earlier_keys(data_dir: Path, earlier: dict[str, str]) -> None:
+    """The earlier laptops' keys a hall's file carries, into this laptop's key file (only when they add to it): the
+    signed heads of their chains are checked against them (heads.known_keys). Written before the import commits,
+    like the anchor file: public keys the hall signed for, harmless if the import then fails."""
+    from hall.services.sync import keys as sync_keys
+
+    mine = sync_keys.load(data_dir)
+    if mine is not None and earlier and any(mine.earlier.get(n) != k for n, k in earlier.items()):
+        mine.with_earlier(earlier).save(data_dir)
+
+
+def _older_than_taken(session: Session, m: dict[str, Any]) -> bool:
+    """On a laptop: whether this file of the hall's was made before one it already took in — the hall's chain
+    heads (its manifest's ``ack``) only rise, so a file naming a lower head of any chain than an earlier import did
+    is older. Its events are a no-op then (held already), and so must its staff directory be: not put back."""
+    mine = {n: v[0] for n, v in m["ack"].items() if isinstance(v, list) and v and isinstance(v[0], int)}
+    for acks in session.scalars(select(SyncExchange.acks).where(SyncExchange.peer == m["from"],
+                                                                SyncExchange.direction.in_(("import", "join")))):
+        try:
+            seen = json.loads(acks or "{}")
+        except ValueError:
+            continue
+        if any(isinstance(v, list) and v and isinstance(v[0], int) and n in mine and mine[n] < v[0]
+               for n, v in seen.items()):
+            return True
+    return False
 
 
 def _seen(session: Session, digest: str) -> bool:

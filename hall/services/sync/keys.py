@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,9 @@ class NodeKeys:
     sign: Ed25519PrivateKey
     box: X25519PrivateKey
     hall: Partner | None = None  # a laptop's hall, once joined
+    # A laptop: its point's earlier (revoked) laptops' public signing keys, node -> key, as its hall enrolled them
+    # and sent them inside its signed files: their relayed chains' signed heads are checked against these.
+    earlier: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sign_key(self) -> str:
@@ -73,6 +77,10 @@ class NodeKeys:
 
     def with_hall(self, hall: Partner) -> NodeKeys:
         return replace(self, hall=hall)
+
+    def with_earlier(self, earlier: Mapping[str, str]) -> NodeKeys:
+        """These keys knowing the earlier laptops' keys ``earlier`` too (the hall's word for each node is kept)."""
+        return replace(self, earlier={**self.earlier, **earlier})
 
     @classmethod
     def create(cls, node_id: str, role: str, intake_point: str) -> NodeKeys:
@@ -95,6 +103,7 @@ class NodeKeys:
             "box": self.box.private_bytes(_RAW, priv, serialization.NoEncryption()).hex(),
             "hall": None if self.hall is None else {"node_id": self.hall.node_id, "sign_key": self.hall.sign_key,
                                                     "box_key": self.hall.box_key},
+            "earlier": dict(sorted(self.earlier.items())),
         }
         tmp = path.with_suffix(".tmp")
         # Created 0600 from the start: a private key must never be readable by others, not even for a moment.
@@ -117,6 +126,7 @@ def load(data_dir: Path) -> NodeKeys | None:
             Ed25519PrivateKey.from_private_bytes(bytes.fromhex(d["sign"])),
             X25519PrivateKey.from_private_bytes(bytes.fromhex(d["box"])),
             None if not hall else Partner(str(hall["node_id"]), str(hall["sign_key"]), str(hall["box_key"])),
+            {str(n): str(k) for n, k in (d.get("earlier") or {}).items()},
         )
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise HallError(f"本机同步密钥文件已损坏：{path}。请联系系统管理员（需在中心重新登记本机）") from None
@@ -131,13 +141,17 @@ def is_laptop(data_dir: Path) -> bool:
 def sparse_nodes(data_dir: Path, session: Session | None = None) -> frozenset[str]:
     """Chains this node holds only in part: on a laptop, every hall-side chain (its hall relays only the reference
     events and those on the village's tickets, from each counter PC's chain) — with ``session``, every chain the
-    ledger has a head of but the laptop's own; without, the hall's alone."""
+    ledger has a head of but the laptop's own and its point's earlier laptops' (held whole, checked link by link:
+    those the hall gave it keys of, and those the ledger shows, ledger.relayed_whole); without, the hall's alone."""
     keys = load(data_dir)
     if keys is None or keys.role != "laptop" or keys.hall is None:
         return frozenset()
     found = {keys.hall.node_id}
     if session is not None:
-        found.update(n for n in session.scalars(select(NodeHead.node_id)) if n != keys.node_id)
+        from hall.services.storage import ledger
+
+        whole = {*keys.earlier, *ledger.relayed_whole(session)}
+        found.update(n for n in session.scalars(select(NodeHead.node_id)) if n != keys.node_id and n not in whole)
     return frozenset(found)
 
 

@@ -100,8 +100,10 @@ class ChainMarks:
 
 def chain_marks(session: Session) -> dict[str, ChainMarks]:
     """At the hall: per peer, from the newest export to it and the newest bundle from it. (Every export of the hall
-    carries everything relayed from the start, and a laptop's heads only rise, so the newest says the most.) An
-    import recorded before the whole ack vector was kept acknowledges the exporting node's chain alone."""
+    carries everything relayed after the laptop's acknowledgement it was cut at — kept in the export's ``acks`` —
+    so the newest export has sent each chain up to the later of that and what it carried; and the newest bundle
+    says what the laptop holds now.) An import recorded before the whole ack vector was kept acknowledges the
+    exporting node's chain alone."""
     t = SyncExchange
     newest = select(func.max(t.id)).where(t.direction.in_(("export", "import"))).group_by(t.peer, t.direction)
     out: dict[str, ChainMarks] = {}
@@ -109,6 +111,7 @@ def chain_marks(session: Session) -> dict[str, ChainMarks]:
             select(t.peer, t.node, t.direction, t.chains, t.acks, t.acked_seq).where(t.id.in_(newest))):
         m = out.setdefault(peer, ChainMarks({}, {}))
         if direction == "export":
+            m.sent.update({n: int(v[0]) for n, v in json.loads(acks or "{}").items() if isinstance(v, list) and v})
             m.sent.update({c["node_id"]: int(c["last_seq"]) for c in json.loads(chains or "[]")})
         else:
             vector = json.loads(acks or "{}")
