@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -367,19 +368,8 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
     sparse = keys.role == "laptop"  # a laptop holds only parts of the hall-side chains
     earlier = _earlier(opened, keys, sender) if sparse else frozenset()
     projections = ledger.projections_of(session)
-    for e in events:
-        if e["node_id"] != sender and not sparse:  # a laptop takes every hall-side chain its hall relays
-            raise BundleRejected(f"含有其他终端（{e['node_id'][:8]}）的事件：只接受发送终端自己的链")
-        laptops = not sparse or e["node_id"] in earlier  # a laptop's chain: the sender's, or an earlier laptop's
-        if laptops and e["type"].startswith(HALL_ONLY_PREFIXES):
-            raise BundleRejected(f"村代办点不能发出“{e['type']}”事件（事项清单、日历、设置和人员只由中心维护）")
-        if (not laptops and e["type"] not in RELAYED and not e["type"].startswith("staff.")
-                and e["ticket_uid"] is None):
-            raise BundleRejected(f"中心发来的事件类型“{e['type']}”不在同步范围内")
-        try:
-            projections.require(e["type"])
-        except ledger.UnknownEventType as exc:
-            raise BundleRejected(exc.message) from None
+    if sparse or not _gates_pass(events, sender, projections):
+        _gate_problem(events, sender, sparse, earlier, projections)
     new = _check_hall_chains(session, keys, opened, earlier) if sparse else \
         _check_chain(session, sender, events, sparse)
     if sparse:
@@ -401,6 +391,89 @@ def retry_parked(session: Session, keys: NodeKeys, opened: Opened, sender: str,
                           bundle_id=bundle_id, incoming=[], arrived=opened.events, sparse=keys.role == "laptop")
     return ImportResult(sender, len(opened.events), len(done.applied), 0, parked=done.parked,
                         released=done.released, waiting=done.waiting, applied=tuple(done.applied))
+
+
+_NODE = itemgetter("node_id")
+_TYPE = itemgetter("type")
+_SEQ = itemgetter("seq")
+_PREV = itemgetter("prev_hash")
+_HASH = itemgetter("hash")
+_FORMAT = itemgetter("format")
+_AT_TEXT = itemgetter("occurred_at")
+_FORMATS = frozenset(ledger.FORMATS)
+
+
+def _gates_pass(events: list[dict[str, Any]], sender: str, projections: ledger.Projections) -> bool:
+    """Whether a village's events all pass the gates :func:`apply_opened` applies event by event — only the
+    sender's chain, no hall-only type, every type known — checked over the distinct nodes and types (a bundle of
+    ten thousand events has a handful). False: the event-by-event loop finds the first that fails and says why."""
+    types = set(map(_TYPE, events))
+    if set(map(_NODE, events)) - {sender} or any(t.startswith(HALL_ONLY_PREFIXES) for t in types):
+        return False
+    try:
+        for t in types:
+            projections.require(t)
+    except ledger.UnknownEventType:
+        return False
+    return True
+
+
+def _gate_problem(events: list[dict[str, Any]], sender: str, sparse: bool, earlier: frozenset[str],
+                  projections: ledger.Projections) -> None:
+    """The first event that a gate of :func:`apply_opened` refuses, as :class:`BundleRejected` (none: returns)."""
+    for e in events:
+        if e["node_id"] != sender and not sparse:  # a laptop takes every hall-side chain its hall relays
+            raise BundleRejected(f"含有其他终端（{e['node_id'][:8]}）的事件：只接受发送终端自己的链")
+        laptops = not sparse or e["node_id"] in earlier  # a laptop's chain: the sender's, or an earlier laptop's
+        if laptops and e["type"].startswith(HALL_ONLY_PREFIXES):
+            raise BundleRejected(f"村代办点不能发出“{e['type']}”事件（事项清单、日历、设置和人员只由中心维护）")
+        if (not laptops and e["type"] not in RELAYED and not e["type"].startswith("staff.")
+                and e["ticket_uid"] is None):
+            raise BundleRejected(f"中心发来的事件类型“{e['type']}”不在同步范围内")
+        try:
+            projections.require(e["type"])
+        except ledger.UnknownEventType as exc:
+            raise BundleRejected(exc.message) from None
+
+
+def _links_hold(events: list[dict[str, Any]], sparse: bool) -> bool:
+    """Whether :func:`_check_chain`'s event-by-event rules all hold — sequence rising (whole chain: by one), each
+    link naming the hash before it, a known format, the time's canonical text, every hash re-computed — each rule
+    over the whole chain at once (lists compared in C, each distinct time parsed once). False: the
+    event-by-event loop finds the first event that breaks one and says which."""
+    seqs = list(map(_SEQ, events))
+    if sparse:
+        if seqs[0] <= 0 or not all(map(int.__lt__, seqs, seqs[1:])):
+            return False
+    elif seqs[0] <= 0 or seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+        return False
+    if not sparse and list(map(_PREV, events[1:])) != list(map(_HASH, events[:-1])):
+        return False
+    if not set(map(_FORMAT, events)) <= _FORMATS:
+        return False
+    if any(at != _iso(at) for at in set(map(_AT_TEXT, events))):
+        return False
+    return list(map(ledger.event_hash_of, events)) == list(map(_HASH, events))
+
+
+def _chain_problem(events: list[dict[str, Any]], sparse: bool) -> None:
+    """The first event of a chain that breaks a rule of :func:`_links_hold`, and which, as :class:`BundleRejected`
+    (none: returns)."""
+    last_seq = 0
+    canonical_at: set[str] = set()
+    for i, e in enumerate(events):
+        if e["seq"] <= last_seq or (not sparse and i and e["seq"] != last_seq + 1):
+            raise BundleRejected(f"事件序号不连续或重排（第 {e['seq']} 号）")
+        if not sparse and i and e["prev_hash"] != events[i - 1]["hash"]:
+            raise BundleRejected(f"第 {e['seq']} 号事件的前一哈希不符（链被改动或有事件被删除）")
+        at = e["occurred_at"]
+        if e["format"] not in ledger.FORMATS or (at not in canonical_at and at != _iso(at)):
+            raise BundleRejected(f"第 {e['seq']} 号事件的格式或时间不符")
+        # (The time's text is what the hash covers: checked just above to be the canonical text of its value.)
+        if ledger.event_hash_of(e) != e["hash"]:
+            raise BundleRejected(f"第 {e['seq']} 号事件内容与哈希不符（内容被改动）")
+        canonical_at.add(at)  # (a ticket's events at one counter share their moment: checked once)
+        last_seq = e["seq"]
 
 
 def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
@@ -563,21 +636,8 @@ def _check_chain(session: Session, node: str, events: list[dict[str, Any]], spar
     ``waiting``: seqs of a whole chain that wait in parking (not stored, compared there; new until they apply)."""
     if not events:
         return []
-    last_seq = 0
-    canonical_at: set[str] = set()
-    for i, e in enumerate(events):
-        if e["seq"] <= last_seq or (not sparse and i and e["seq"] != last_seq + 1):
-            raise BundleRejected(f"事件序号不连续或重排（第 {e['seq']} 号）")
-        if not sparse and i and e["prev_hash"] != events[i - 1]["hash"]:
-            raise BundleRejected(f"第 {e['seq']} 号事件的前一哈希不符（链被改动或有事件被删除）")
-        at = e["occurred_at"]
-        if e["format"] not in ledger.FORMATS or (at not in canonical_at and at != _iso(at)):
-            raise BundleRejected(f"第 {e['seq']} 号事件的格式或时间不符")
-        # (The time's text is what the hash covers: checked just above to be the canonical text of its value.)
-        if ledger.event_hash_of(e) != e["hash"]:
-            raise BundleRejected(f"第 {e['seq']} 号事件内容与哈希不符（内容被改动）")
-        canonical_at.add(at)  # (a ticket's events at one counter share their moment: checked once)
-        last_seq = e["seq"]
+    if not _links_hold(events, sparse):
+        _chain_problem(events, sparse)
     head = session.get(NodeHead, node)
     head_seq = head.seq if head is not None else 0
     first, last = events[0]["seq"], events[-1]["seq"]

@@ -1,0 +1,127 @@
+"""The import's checks over a whole chain at once (exchange._links_hold, exchange._gates_pass) pass exactly what
+the event-by-event rules pass; whatever they refuse is named as the first failing event's rule."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hall.services.storage import ledger
+from hall.services.sync import exchange
+from hall.services.sync.bundle import BundleRejected
+
+NODE = "22222222-2222-4222-8222-222222222222"
+OTHER = "33333333-3333-4333-8333-333333333333"
+
+
+def _hash(e: dict) -> str:
+    return ledger.event_hash(
+        e["prev_hash"], event_id=e["event_id"], node_id=e["node_id"], seq=e["seq"], actor_id=e["actor_id"],
+        actor_name=e["actor_name"], actor_role=e["actor_role"], occurred_at=datetime.fromisoformat(e["occurred_at"]),
+        type=e["type"], ticket_uid=e["ticket_uid"], payload=e["payload"], format=e["format"],
+        actor_uid=e["actor_uid"])
+
+
+def _chain(n: int, first: int = 1) -> list[dict]:
+    out: list[dict] = []
+    prev = ledger.GENESIS if first == 1 else "a" * 64
+    start = datetime(2026, 3, 2, 9, 0, 0, 1)
+    for i in range(n):
+        e = {"event_id": f"e{i}", "node_id": NODE, "seq": first + i, "format": 2 if i % 3 else 1,
+             "actor_id": None if i % 3 else 4, "actor_uid": f"u{i % 2}" if i % 3 else None, "actor_name": "王芳",
+             "actor_role": "clerk", "occurred_at": (start + timedelta(seconds=i // 2)).isoformat(
+                 timespec="microseconds"), "type": "ticket.received", "ticket_uid": f"t{i // 2}",
+             "payload": f'{{"n":{i}}}', "prev_hash": prev}
+        e["hash"] = prev = _hash(e)
+        out.append(e)
+    return out
+
+
+def _rehash(e: dict) -> dict:
+    return {**e, "hash": _hash(e)}
+
+
+def _put(c: list[dict], i: int, e: dict) -> list[dict]:
+    return [*c[:i], e, *c[i + 1:]]
+
+
+CHANGES = [
+    lambda c, i: c,
+    lambda c, i: [*c[:i], *c[i + 1:]],  # one dropped
+    lambda c, i: [*c[:i], c[-1], *c[i:-1]],  # reordered
+    lambda c, i: _put(c, i, {**c[i], "seq": c[i]["seq"] + 2}),
+    lambda c, i: _put(c, i, _rehash({**c[i], "seq": c[i]["seq"] + 2})),
+    lambda c, i: _put(c, i, _rehash({**c[i], "seq": 0})),
+    lambda c, i: _put(c, i, {**c[i], "prev_hash": "b" * 64}),
+    lambda c, i: _put(c, i, _rehash({**c[i], "prev_hash": "b" * 64})),
+    lambda c, i: _put(c, i, {**c[i], "payload": c[i]["payload"] + " "}),
+    lambda c, i: _put(c, i, {**c[i], "format": 3}),
+    lambda c, i: _put(c, i, {**c[i], "format": 0}),
+    lambda c, i: _put(c, i, {**c[i], "occurred_at": c[i]["occurred_at"].replace("T", " ")}),
+    lambda c, i: _put(c, i, {**c[i], "occurred_at": c[i]["occurred_at"][:19]}),
+    lambda c, i: _put(c, i, {**c[i], "occurred_at": "yesterday"}),
+    lambda c, i: _put(c, i, {**c[i], "hash": "c" * 64}),
+]
+
+
+def _problem(events: list[dict], sparse: bool) -> str | None:
+    try:
+        exchange._chain_problem(events, sparse)
+    except BundleRejected as exc:
+        return exc.reason
+    return None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 7), st.sampled_from([1, 5]), st.sampled_from(range(len(CHANGES))), st.data(), st.booleans())
+def test_the_whole_chain_check_agrees_with_the_event_by_event_rules(n, first, change, data, sparse):
+    chain = _chain(n, first)
+    events = CHANGES[change](chain, data.draw(st.integers(0, n - 1)))
+    if not events:
+        return
+    assert exchange._links_hold(events, sparse) == (_problem(events, sparse) is None)
+
+
+def test_each_change_is_refused_by_both_and_named_by_the_first_broken_event():
+    chain = _chain(6)
+    assert exchange._links_hold(chain, False) and exchange._links_hold(chain, True)
+    for change in CHANGES[1:]:
+        events = change(chain, 2)
+        assert not exchange._links_hold(events, False)
+        with pytest.raises(BundleRejected):
+            exchange._chain_problem(events, False)
+    # A sparse chain skips seqs and does not link: both accept it, and refuse a seq that falls.
+    sparse = [chain[0], chain[2], _rehash({**chain[5], "prev_hash": "d" * 64})]
+    assert exchange._links_hold(sparse, True) and _problem(sparse, True) is None
+    assert not exchange._links_hold(sparse, False) and _problem(sparse, False) is not None
+    assert not exchange._links_hold(sparse[::-1], True) and "序号" in (_problem(sparse[::-1], True) or "")
+
+
+def _projections() -> ledger.Projections:
+    def nothing(*_args: object) -> None:
+        return None
+    return ledger.Projections(one={"ticket.received": nothing, "ticket.closed": nothing},
+                              many={}, recorded_only=frozenset({"ticket.printed"}))
+
+
+def _gate(events: list[dict]) -> str | None:
+    try:
+        exchange._gate_problem(events, NODE, False, frozenset(), _projections())
+    except BundleRejected as exc:
+        return exc.reason
+    return None
+
+
+@pytest.mark.parametrize("change", [
+    {}, {"node_id": OTHER}, {"type": "catalog.imported"}, {"type": "staff.added"}, {"type": "ticket.unheard_of"},
+    {"type": "ticket.printed"},
+])
+@pytest.mark.parametrize("at", [0, 3])
+def test_the_gates_over_distinct_nodes_and_types_agree_with_the_event_by_event_gates(change, at):
+    events = _chain(5)
+    events[min(at, len(events) - 1)] = {**events[min(at, len(events) - 1)], **change}
+    assert exchange._gates_pass(events, NODE, _projections()) == (_gate(events) is None)
+    assert (_gate(events) is None) == (change in ({}, {"type": "ticket.printed"}))
