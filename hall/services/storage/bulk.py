@@ -59,6 +59,34 @@ def executemany(conn: Connection, statement: ClauseElement, rows: Sequence[Mappi
     return conn.exec_driver_sql(sql, list(zip(*columns, strict=True))).rowcount  # type: ignore[arg-type]
 
 
+def execute_columns(conn: Connection, statement: ClauseElement, columns: Mapping[str, Sequence[Any]]) -> int:
+    """:func:`executemany` of the rows whose values for each key are ``columns[key]`` (all of one length), row i
+    made of every column's i-th value: for a set-based projector that builds its rows column by column, each
+    column by a loop in C, rather than a dict per row. The same values reach the database."""
+    keys = tuple(columns)
+    lengths = {len(c) for c in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    n = lengths.pop() if lengths else 0
+    if not n:
+        return 0
+    plan = _plan(conn, statement, keys)
+    if plan is None:
+        return executemany(conn, statement, [dict(zip(keys, values, strict=True))
+                                             for values in zip(*columns.values(), strict=True)])
+    sql, values = plan
+    out = []
+    for key, const, proc in values:
+        if key is None:
+            out.append(repeat(const, n))
+        else:
+            column: Any = columns[key]
+            if proc is not None:
+                column = map(_Memo(proc).__getitem__ if proc in _PURE else proc, column)
+            out.append(column)
+    return conn.exec_driver_sql(sql, list(zip(*out, strict=True))).rowcount  # type: ignore[arg-type]
+
+
 class _Memo(dict[Any, Any]):
     """``proc``'s result per distinct value, for one executemany: kept only for values whose result their equality
     decides — True, False, None, a ``date``, a naive ``datetime`` (an aware one equals another at the same instant
