@@ -125,3 +125,35 @@ def test_the_gates_over_distinct_nodes_and_types_agree_with_the_event_by_event_g
     events[min(at, len(events) - 1)] = {**events[min(at, len(events) - 1)], **change}
     assert exchange._gates_pass(events, NODE, _projections()) == (_gate(events) is None)
     assert (_gate(events) is None) == (change in ({}, {"type": "ticket.printed"}))
+
+
+def test_a_laptops_chain_read_as_driver_tuples_is_what_sqlalchemy_reads(tmp_path):
+    """exchange.own_events on SQLite (driver tuples, the times' text turned in C): the events as the generic
+    path reads them — also when a time is stored in another form SQLAlchemy reads (then row by row)."""
+    import sqlalchemy as sa
+    from sync_env import add_tickets, make_hall
+
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+    from hall.services.sync import keys
+
+    home = make_hall(tmp_path / "hall")
+    add_tickets(home, 3)
+    node = keys.load(home).node_id
+    opened = open_hall(Paths.resolve(home))
+    try:
+        with opened.db.transaction() as s:
+            conn = s.connection()
+            generic = [exchange._as_json(r) for r in conn.execute(exchange._OWN, {"node": node, "since": 0}).mappings()]
+            assert len(generic) > 6 and exchange.own_events(s, node) == generic
+            assert exchange.own_events(s, node, 3) == generic[3:]
+            for (name,) in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                                "AND tbl_name = 'events'").fetchall():
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')  # (rolled back below)
+            conn.execute(sa.text("UPDATE events SET occurred_at = substr(occurred_at, 1, 19) "
+                                 "WHERE node_id = :n AND seq = 2"), {"n": node})
+            reread = [exchange._as_json(r) for r in conn.execute(exchange._OWN, {"node": node, "since": 0}).mappings()]
+            assert reread[1]["occurred_at"].endswith(".000000") and exchange.own_events(s, node) == reread
+            s.rollback()
+    finally:
+        opened.db.dispose()
