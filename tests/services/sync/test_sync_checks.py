@@ -65,8 +65,8 @@ CHANGES = [
     lambda c, i: _put(c, i, {**c[i], "occurred_at": "yesterday"}),
     lambda c, i: _put(c, i, {**c[i], "occurred_at": "2026-02-30T09:00:00.000000"}),  # the form, not a moment
     lambda c, i: _put(c, i, {**c[i], "occurred_at": "2026-03-02T24:00:00.000000"}),
-    lambda c, i: _put(c, i, _rehash({**c[i], "occurred_at": "2026-03-02T09:00:00.000001+08:00"})),  # canonical
     lambda c, i: _put(c, i, {**c[i], "hash": "c" * 64}),
+    lambda c, i: _put(c, i, _rehash({**c[i], "occurred_at": "2026-03-02T09:00:00.000001+08:00"})),  # canonical
 ]
 
 
@@ -101,6 +101,9 @@ def test_each_change_is_refused_by_both_and_named_by_the_first_broken_event():
     assert exchange._links_hold(sparse, True) and _problem(sparse, True) is None
     assert not exchange._links_hold(sparse, False) and _problem(sparse, False) is not None
     assert not exchange._links_hold(sparse[::-1], True) and "序号" in (_problem(sparse[::-1], True) or "")
+    # An aware moment's canonical text (never written by the program, not the common form): accepted by both.
+    aware = CHANGES[-1](chain, 5)
+    assert exchange._links_hold(aware, False) and _problem(aware, False) is None
 
 
 def _projections() -> ledger.Projections:
