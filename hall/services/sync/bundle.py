@@ -254,9 +254,11 @@ def parse(doc: Any, events_json: bytes | None = None) -> tuple[dict[str, Any], l
     chains = m["chains"]
     if not isinstance(chains, list):
         raise BundleRejected("清单的链范围类型不对")
-    by_node: dict[str, list[dict[str, Any]]] = {}
-    for e in events:
-        by_node.setdefault(e["node_id"], []).append(e)
+    nodes = set(map(_NODE_OF, events))
+    by_node: dict[str, list[dict[str, Any]]] = {nodes.pop(): events} if len(nodes) == 1 else {}  # (one chain)
+    if not by_node:
+        for e in events:
+            by_node.setdefault(e["node_id"], []).append(e)
     seen = set()
     for c in chains:
         if (not isinstance(c, dict) or set(c) != CHAIN_FIELDS or not isinstance(c["node_id"], str)
@@ -274,6 +276,7 @@ def parse(doc: Any, events_json: bytes | None = None) -> tuple[dict[str, Any], l
 
 
 _HASHES = itemgetter("hash", "prev_hash")
+_NODE_OF = itemgetter("node_id")
 _FIELD_CLASSES = tuple((itemgetter(name), frozenset(types)) for name, types in EVENT_FIELDS.items())
 _NOT_HEX = str.maketrans("", "", "0123456789abcdef")  # deletes the hex digits: what remains is not one
 

@@ -349,6 +349,8 @@ def _project_received_many(session: Session, rows: list[dict[str, Any]], payload
 _G = itemgetter
 _APPLICANT_OF, _RECEIVED_AT, _ACTOR_UID, _ACTOR_ID, _NODE_ID = (
     _G("applicant"), _G("received_at"), _G("actor_uid"), _G("actor_id"), _G("node_id"))
+_GET_VERSION, _GET_ITEM_ID = operator.methodcaller("get", "catalog_version"), operator.methodcaller("get", "item_id")
+_ISO_MICRO = operator.methodcaller("isoformat", timespec="microseconds")
 _AS_IS = ("uid", "number", "item_code", "item_name", "window_code", "kind", "state", "agent", "materials", "note",
           "intake_point", "due_provisional", "refusal_reason")
 
@@ -374,8 +376,9 @@ def _received_columns(session: Session, rows: list[dict[str, Any]], payloads: li
         if not all(map(operator.contains, apps, repeat("initials"))):
             return None
         owner_keys = list(zip(map(_ACTOR_UID, rows), map(_ACTOR_ID, rows), strict=True))
-        item_keys = [("catalog_version" in p, p.get("catalog_version"), p["item_code"], p.get("item_id"))
-                     for p in payloads]
+        item_keys = list(zip(map(operator.contains, payloads, repeat("catalog_version")),
+                             map(_GET_VERSION, payloads), map(_G("item_code"), payloads),
+                             map(_GET_ITEM_ID, payloads), strict=True))
         owners_of: dict[tuple[Any, ...], int | None] = {}
         for k, r in zip(owner_keys, rows, strict=True):  # resolved in the order the rows first name them
             if k not in owners_of:
@@ -406,19 +409,22 @@ def _received_columns(session: Session, rows: list[dict[str, Any]], payloads: li
             accepted_on=list(map(days.__getitem__, map(_G("accepted_on"), payloads))),
             due_date=list(map(days.__getitem__, map(_G("due_date"), payloads))),
             clock=[[] for _ in range(n)], result=[""] * n, void_reason=[""] * n,
-            closed_at=[at if s == "refused" else None for at, s in zip(received_at, states, strict=True)],
+            closed_at=([at if s == "refused" else None for at, s in zip(received_at, states, strict=True)]
+                       if "refused" in states else [None] * n),
             closed_on_time=[None] * n, version=[1] * n, updated_at=list(received_at))
         if any(s.__class__ is not str for s in states):  # (is_open above compared them as text)
             return None
         if then is not None:
+            version = ticket["version"]
             for i, t in enumerate(then):
                 if t is not None:
-                    folded = {name: ticket[name][i] for name in _FOLDED}
-                    if not record.fold_closed(folded, *t) or folded.keys() != _FOLDED:
+                    folded = {"version": version[i]}  # what fold_closed reads (anything else: KeyError, row by row)
+                    if not record.fold_closed(folded, *t) or not folded.keys() <= _FOLDED:
                         return None
                     for name, value in folded.items():
                         ticket[name][i] = value
-        told = list(map(ledger.stamp, map(_G("occurred_at"), rows), map(_G("event_id"), rows)))
+        # ledger.stamp of each row, by loops in C: its moment's text (microseconds), "|", its event id.
+        told = list(map("{}|{}".format, map(_ISO_MICRO, map(_G("occurred_at"), rows)), map(_G("event_id"), rows)))
         applicant = {
             "id_no": ticket["applicant_id_no"], "applicant_type": ticket["applicant_type"],
             "name": ticket["applicant_name"], "initials": initials_, "sex": ticket["applicant_sex"], "birth": birth,
@@ -431,7 +437,7 @@ def _received_columns(session: Session, rows: list[dict[str, Any]], payloads: li
         return None
 
 
-# What record.fold_closed reads and writes of a ticket row (it must touch nothing else: checked on each fold).
+# What record.fold_closed may write of a ticket row (anything else: checked on each fold, then row by row).
 _FOLDED = frozenset({"state", "result", "is_open", "closed_at", "closed_on_time", "version", "updated_at"})
 
 
