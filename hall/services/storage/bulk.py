@@ -59,10 +59,16 @@ def executemany(conn: Connection, statement: ClauseElement, rows: Sequence[Mappi
     return conn.exec_driver_sql(sql, list(zip(*columns, strict=True))).rowcount  # type: ignore[arg-type]
 
 
-def execute_columns(conn: Connection, statement: ClauseElement, columns: Mapping[str, Sequence[Any]]) -> int:
+def execute_columns(conn: Connection, statement: ClauseElement, columns: Mapping[str, Sequence[Any]], *,
+                    stored: Mapping[str, Sequence[Any]] | None = None) -> int:
     """:func:`executemany` of the rows whose values for each key are ``columns[key]`` (all of one length), row i
     made of every column's i-th value: for a set-based projector that builds its rows column by column, each
-    column by a loop in C, rather than a dict per row. The same values reach the database."""
+    column by a loop in C, rather than a dict per row. The same values reach the database.
+
+    ``stored``: for some of the columns, the same values as this database writes them (their bind processing
+    done), which a caller holding them in that form already vouches for (a sync import: the moments' stored text,
+    from the bundle's canonical text) — written instead of processing the column where this module writes the
+    values itself (SQLite); elsewhere the columns go as given."""
     keys = tuple(columns)
     lengths = {len(c) for c in columns.values()}
     if len(lengths) > 1:
@@ -81,7 +87,13 @@ def execute_columns(conn: Connection, statement: ClauseElement, columns: Mapping
             out.append(repeat(const, n))
         else:
             column: Any = columns[key]
-            if proc is not None:
+            if stored is not None and key in stored:
+                column = stored[key]
+                given = columns[key]
+                if len(column) != n or (proc is not None and (proc(given[0]), proc(given[-1])) != (
+                        column[0], column[-1])):  # (a sample: what the caller vouches for, in the form it has)
+                    raise ValueError(f"stored {key} is not what the database writes for the values given")
+            elif proc is not None:
                 column = map(_Memo(proc).__getitem__ if proc in _PURE else proc, column)
             out.append(column)
     return conn.exec_driver_sql(sql, list(zip(*out, strict=True))).rowcount  # type: ignore[arg-type]

@@ -162,3 +162,26 @@ def test_equal_values_are_converted_once_but_never_across_what_sqlite_writes_dif
     with engines[1].connect() as conn:
         stored = _stored(conn)
     assert stored[0][2] != stored[1][2]  # ... written as each zone's wall time, as SQLAlchemy writes it
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows_st.map(lambda rows: [{**r, "at": datetime(2026, 1, 1, 9, 30, 0, 1) if isinstance(r["at"], datetime)
+                                  and r["at"].tzinfo else r["at"]} for r in rows if isinstance(r["at"], datetime)])
+       .filter(bool))
+def test_a_column_given_as_stored_is_written_as_the_bind_processing_writes_it(engines, rows):
+    """execute_columns(stored=…): the values a caller holds in the stored form (a moment's text) written as they
+    are — the very values conn.execute writes; a stored form that is not what SQLite's processing gives is refused
+    before anything is written."""
+    library, ours = engines
+    columns = {k: [r[k] for r in rows] for k in rows[0]}
+    texts = [at.isoformat(" ", "microseconds") for at in columns["at"]]
+    with library.begin() as a, ours.begin() as b:
+        a.exec_driver_sql("DELETE FROM things")
+        b.exec_driver_sql("DELETE FROM things")
+        a.execute(INSERT, rows)
+        bulk.execute_columns(b, INSERT, columns, stored={"at": texts})
+        assert _stored(b) == _stored(a)
+        b.exec_driver_sql("DELETE FROM things")
+        with pytest.raises(ValueError, match="not what the database writes"):
+            bulk.execute_columns(b, INSERT, columns, stored={"at": [t.replace(" ", "T") for t in texts]})
+        assert _stored(b) == []

@@ -163,3 +163,38 @@ def test_a_laptops_chain_read_as_driver_tuples_is_what_sqlalchemy_reads(tmp_path
             s.rollback()
     finally:
         opened.db.dispose()
+
+
+def test_an_imported_chain_is_stored_as_the_laptop_stored_it(tmp_path):
+    """The import writes each moment as the bundle's text with a space (bulk.execute_columns' stored): the raw
+    values the hall holds are those the laptop's own SQLAlchemy writes left, column for column."""
+    from sync_env import add_point, add_tickets, make_hall, make_laptop
+
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+    from hall.services.sync import keys
+
+    hall = make_hall(tmp_path / "hall")
+    add_point(hall, "001")
+    lap = make_laptop(hall, tmp_path / "lap", "001")
+    add_tickets(lap, 4, immediate_only=True)
+    node = keys.load(lap).node_id
+    columns = ", ".join(exchange.COLUMNS)
+
+    def raw(home, write=None):
+        opened = open_hall(Paths.resolve(home))
+        try:
+            with opened.db.transaction() as s:
+                if write is not None:
+                    write(opened, s)
+            with opened.db.reading() as s:
+                return s.connection().exec_driver_sql(
+                    f"SELECT {columns} FROM events WHERE node_id = ? ORDER BY seq", (node,)).fetchall()
+        finally:
+            opened.db.dispose()
+
+    data: list[bytes] = []
+    laptop_rows = raw(lap, lambda opened, s: data.append(exchange.export(s, keys.load(lap))))
+    hall_rows = raw(hall, lambda opened, s: exchange.import_bundle(s, opened.system, keys.load(hall), data[0]))
+    assert len(laptop_rows) == 9 and hall_rows == laptop_rows
+    assert all(" " in r[exchange.COLUMNS.index("occurred_at")] for r in hall_rows)
