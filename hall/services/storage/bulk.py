@@ -68,7 +68,7 @@ def execute_columns(conn: Connection, statement: ClauseElement, columns: Mapping
     ``stored``: for some of the columns, the same values as this database writes them (their bind processing
     done), which a caller holding them in that form already vouches for (a sync import: the moments' stored text,
     from the bundle's canonical text) — written instead of processing the column where this module writes the
-    values itself (SQLite); elsewhere the columns go as given."""
+    values itself (SQLite) and a sample agrees; otherwise, and elsewhere, the columns go as given."""
     keys = tuple(columns)
     lengths = {len(c) for c in columns.values()}
     if len(lengths) > 1:
@@ -87,16 +87,22 @@ def execute_columns(conn: Connection, statement: ClauseElement, columns: Mapping
             out.append(repeat(const, n))
         else:
             column: Any = columns[key]
-            if stored is not None and key in stored:
+            if stored is not None and key in stored and _agrees(proc, column, stored[key]):
                 column = stored[key]
-                given = columns[key]
-                if len(column) != n or (proc is not None and (proc(given[0]), proc(given[-1])) != (
-                        column[0], column[-1])):  # (a sample: what the caller vouches for, in the form it has)
-                    raise ValueError(f"stored {key} is not what the database writes for the values given")
             elif proc is not None:
                 column = map(_Memo(proc).__getitem__ if proc in _PURE else proc, column)
             out.append(column)
     return conn.exec_driver_sql(sql, list(zip(*out, strict=True))).rowcount  # type: ignore[arg-type]
+
+
+def _agrees(proc: Callable[[Any], Any] | None, given: Sequence[Any], stored: Sequence[Any]) -> bool:
+    """Whether ``stored`` may stand for ``given`` processed: as long, and a sample (first, last) what the bind
+    processing writes — what the caller vouches for the rest. Otherwise the column is processed as always."""
+    if len(stored) != len(given):
+        raise ValueError(f"a stored column of {len(stored)} values for {len(given)}")
+    if proc is None:
+        return list(given[:1]) == list(stored[:1]) and list(given[-1:]) == list(stored[-1:])
+    return (proc(given[0]), proc(given[-1])) == (stored[0], stored[-1])
 
 
 class _Memo(dict[Any, Any]):
