@@ -331,10 +331,8 @@ def _project_received_many(session: Session, rows: list[dict[str, Any]], payload
     refs: dict[tuple[Any, ...], int | None] = {}  # a run names the same few clerks and items thousands of times
     columns = _received_columns(session, rows, payloads, then, refs)
     if columns is not None:
-        ticket, applicant, stored = columns
-        bulk.execute_columns(conn, _INSERT_TICKET, ticket, stored=stored)
-        bulk.execute_columns(conn, _applicant_upsert(conn.dialect.name), applicant,
-                             stored={"updated_at": stored["received_at"]} if stored else None)
+        bulk.execute_columns(conn, _INSERT_TICKET, columns[0])
+        bulk.execute_columns(conn, _applicant_upsert(conn.dialect.name), columns[1])
         return
     # Row by row: what the columns did not cover (release 1's events, a close that misses), and the error of the
     # first event that fails, as one by one.
@@ -353,8 +351,6 @@ _APPLICANT_OF, _RECEIVED_AT, _ACTOR_UID, _ACTOR_ID, _NODE_ID = (
     _G("applicant"), _G("received_at"), _G("actor_uid"), _G("actor_id"), _G("node_id"))
 _GET_VERSION, _GET_ITEM_ID = operator.methodcaller("get", "catalog_version"), operator.methodcaller("get", "item_id")
 _ISO_MICRO = operator.methodcaller("isoformat", timespec="microseconds")
-_STORED_AT = operator.methodcaller("isoformat", " ", "microseconds")  # a naive moment as SQLite's default stores it
-_TZ = operator.attrgetter("tzinfo")
 _AS_IS = ("uid", "number", "item_code", "item_name", "window_code", "kind", "state", "agent", "materials", "note",
           "intake_point", "due_provisional", "refusal_reason")
 
@@ -369,13 +365,11 @@ class _Days(dict[Any, Any]):
 
 def _received_columns(session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, Any]],
                       then: ledger.Then | None, refs: dict[tuple[Any, ...], int | None]
-                      ) -> tuple[dict[str, list[Any]], dict[str, list[Any]], dict[str, list[Any]]] | None:
+                      ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]] | None:
     """The columns of the ticket rows and the applicant upserts that :func:`_received_rows` gives row by row, with
     each close of ``then`` folded in (record.fold_closed) — the same values, each column by one loop in C over the
-    run; and, when every moment is naive, the ticket's moments as SQLite stores them, each converted once
-    (bulk.execute_columns' stored: the text its bind processing writes). None when it cannot say (an event of
-    release 1 without its applicant's initials, a close that misses, any error): the caller then builds them row
-    by row, which names the failing event as always."""
+    run. None when it cannot say (an event of release 1 without its applicant's initials, a close that misses, any
+    error): the caller then builds them row by row, which names the failing event as always."""
     try:
         n = len(rows)
         apps = list(map(_APPLICANT_OF, payloads))
@@ -420,12 +414,6 @@ def _received_columns(session: Session, rows: list[dict[str, Any]], payloads: li
             closed_on_time=[None] * n, version=[1] * n, updated_at=list(received_at))
         if any(s.__class__ is not str for s in states):  # (is_open above compared them as text)
             return None
-        naive = set(map(_TZ, received_at)) <= {None}
-        stored = {"received_at": list(map(_STORED_AT, received_at))} if naive else {}
-        if naive:
-            stored["updated_at"] = list(stored["received_at"])
-            stored["closed_at"] = [t if at is not None else None
-                                   for t, at in zip(stored["received_at"], ticket["closed_at"], strict=True)]
         if then is not None:
             version = ticket["version"]
             for i, t in enumerate(then):
@@ -435,14 +423,6 @@ def _received_columns(session: Session, rows: list[dict[str, Any]], payloads: li
                         return None
                     for name, value in folded.items():
                         ticket[name][i] = value
-                    if stored:
-                        at, closed = ticket["updated_at"][i], ticket["closed_at"][i]
-                        if at.__class__ is not datetime or at.tzinfo is not None or not (
-                                closed is None or closed is at):
-                            stored = {}
-                            continue
-                        stored["updated_at"][i] = text = _STORED_AT(at)
-                        stored["closed_at"][i] = None if closed is None else text
         # ledger.stamp of each row, by loops in C: its moment's text (microseconds), "|", its event id.
         told = list(map("{}|{}".format, map(_ISO_MICRO, map(_G("occurred_at"), rows)), map(_G("event_id"), rows)))
         applicant = {
@@ -452,7 +432,7 @@ def _received_columns(session: Session, rows: list[dict[str, Any]], payloads: li
             "phone_stamp": [t if v else "" for t, v in zip(told, phones, strict=True)],
             "address_stamp": [t if v else "" for t, v in zip(told, addresses, strict=True)],
         }
-        return ticket, applicant, stored
+        return ticket, applicant
     except Exception:  # (whatever it is, the row-by-row build meets it again and says which event)
         return None
 
