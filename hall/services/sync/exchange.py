@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
@@ -119,6 +121,12 @@ _OWN = select(*[_EVENTS.c[n] for n in COLUMNS]).where(_EVENTS.c.node_id == bindp
 _AT = COLUMNS.index("occurred_at")
 # How SQLAlchemy stores a naive datetime on SQLite (its default storage format, as bulk.py writes it too).
 _STORED_AT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", re.ASCII)
+_STORED_RUN = re.compile(f"(?:{_STORED_AT.pattern})*", re.ASCII)
+_STORED_SAMPLE = "2026-01-02 03:04:05.000006"  # (the length of every text _STORED_AT matches)
+_AT_OF = itemgetter(_AT)
+# A naive moment's text in a bundle (isoformat, microseconds), and a run of them.
+_BUNDLE_SAMPLE = "2026-01-02T03:04:05.000006"
+_BUNDLE_RUN = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})*", re.ASCII)
 
 
 @_paused
@@ -131,9 +139,19 @@ def own_events(session: Session, node_id: str, since: int = 0) -> list[dict[str,
     # Anything stored otherwise is parsed as SQLAlchemy reads it.
     compiled = _OWN.compile(dialect=conn.dialect)
     params = tuple(compiled.construct_params({"node": node_id, "since": since})[k] for k in compiled.positiontup)
+    rows = conn.exec_driver_sql(compiled.string, params).fetchall()
+    texts = list(map(_AT_OF, rows))
+    if (set(map(type, texts)) <= {str} and set(map(len, texts)) <= {len(_STORED_SAMPLE)}
+            and _STORED_RUN.fullmatch("".join(texts))):
+        # Every time stored as SQLAlchemy stores it (one match over them all: each of the same length, so each
+        # match is one time): the rows to dicts and the times' separators to "T" by loops in C.
+        out = list(map(dict, map(zip, repeat(COLUMNS), rows)))
+        for e, at in zip(out, map(str.replace, texts, repeat(" "), repeat("T"), repeat(1)), strict=True):
+            e["occurred_at"] = at
+        return out
     out = []
     stored = _STORED_AT.fullmatch
-    for row in conn.exec_driver_sql(compiled.string, params).fetchall():
+    for row in rows:
         e = dict(zip(COLUMNS, row, strict=True))
         at = row[_AT]
         e["occurred_at"] = at[:10] + "T" + at[11:] if at.__class__ is str and stored(at) else _iso_of(conn, at)
@@ -452,19 +470,8 @@ def apply_opened(session: Session, actor: Actor, keys: NodeKeys, opened: Opened,
     if sparse:
         earlier_keys(opened, keys, sender)  # checked before anything is written (the caller keeps them)
     projections = ledger.projections_of(session)
-    for e in events:
-        if e["node_id"] != sender and not sparse:  # a laptop takes every hall-side chain its hall relays
-            raise BundleRejected(f"含有其他终端（{e['node_id'][:8]}）的事件：只接受发送终端自己的链")
-        laptops = not sparse or e["node_id"] in earlier  # a laptop's chain: the sender's, or an earlier laptop's
-        if laptops and e["type"].startswith(HALL_ONLY_PREFIXES):
-            raise BundleRejected(f"村代办点不能发出“{e['type']}”事件（事项清单、日历、设置和人员只由中心维护）")
-        if (not laptops and e["type"] not in RELAYED and not e["type"].startswith("staff.")
-                and e["ticket_uid"] is None):
-            raise BundleRejected(f"中心发来的事件类型“{e['type']}”不在同步范围内")
-        try:
-            projections.require(e["type"])
-        except ledger.UnknownEventType as exc:
-            raise BundleRejected(exc.message) from None
+    if sparse or not _gates_pass(events, sender, projections):
+        _gate_problem(events, sender, sparse, earlier, projections)
     behind: tuple[Behind, ...] = ()
     if sparse:
         new, behind = _check_hall_chains(session, keys, opened, earlier)
@@ -492,6 +499,98 @@ def retry_parked(session: Session, keys: NodeKeys, opened: Opened, sender: str,
                         released=done.released, waiting=done.waiting, applied=tuple(done.applied))
 
 
+_NODE = itemgetter("node_id")
+_TYPE = itemgetter("type")
+_SEQ = itemgetter("seq")
+_PREV = itemgetter("prev_hash")
+_HASH = itemgetter("hash")
+_FORMAT = itemgetter("format")
+_AT_TEXT = itemgetter("occurred_at")
+_FORMATS = frozenset(ledger.FORMATS)
+
+
+def _gates_pass(events: list[dict[str, Any]], sender: str, projections: ledger.Projections) -> bool:
+    """Whether a village's events all pass the gates :func:`apply_opened` applies event by event — only the
+    sender's chain, no hall-only type, every type known — checked over the distinct nodes and types (a bundle of
+    ten thousand events has a handful). False: the event-by-event loop finds the first that fails and says why."""
+    types = set(map(_TYPE, events))
+    if set(map(_NODE, events)) - {sender} or any(t.startswith(HALL_ONLY_PREFIXES) for t in types):
+        return False
+    try:
+        for t in types:
+            projections.require(t)
+    except ledger.UnknownEventType:
+        return False
+    return True
+
+
+def _gate_problem(events: list[dict[str, Any]], sender: str, sparse: bool, earlier: frozenset[str],
+                  projections: ledger.Projections) -> None:
+    """The first event that a gate of :func:`apply_opened` refuses, as :class:`BundleRejected` (none: returns)."""
+    for e in events:
+        if e["node_id"] != sender and not sparse:  # a laptop takes every hall-side chain its hall relays
+            raise BundleRejected(f"含有其他终端（{e['node_id'][:8]}）的事件：只接受发送终端自己的链")
+        laptops = not sparse or e["node_id"] in earlier  # a laptop's chain: the sender's, or an earlier laptop's
+        if laptops and e["type"].startswith(HALL_ONLY_PREFIXES):
+            raise BundleRejected(f"村代办点不能发出“{e['type']}”事件（事项清单、日历、设置和人员只由中心维护）")
+        if (not laptops and e["type"] not in RELAYED and not e["type"].startswith("staff.")
+                and e["ticket_uid"] is None):
+            raise BundleRejected(f"中心发来的事件类型“{e['type']}”不在同步范围内")
+        try:
+            projections.require(e["type"])
+        except ledger.UnknownEventType as exc:
+            raise BundleRejected(exc.message) from None
+
+
+def _links_hold(events: list[dict[str, Any]], sparse: bool) -> bool:
+    """Whether :func:`_check_chain`'s event-by-event rules all hold — sequence rising (whole chain: by one), each
+    link naming the hash before it, a known format, the time's canonical text, every hash re-computed — each rule
+    over the whole chain at once (lists compared in C, each distinct time parsed once). False: the
+    event-by-event loop finds the first event that breaks one and says which."""
+    seqs = list(map(_SEQ, events))
+    if sparse:
+        if seqs[0] <= 0 or not all(map(int.__lt__, seqs, seqs[1:])):
+            return False
+    elif seqs[0] <= 0 or seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+        return False
+    if not sparse and list(map(_PREV, events[1:])) != list(map(_HASH, events[:-1])):
+        return False
+    if not set(map(_FORMAT, events)) <= _FORMATS:
+        return False
+    times = set(map(_AT_TEXT, events))
+    if set(map(type, times)) <= {str} and set(map(len, times)) <= {len(_BUNDLE_SAMPLE)} and _BUNDLE_RUN.fullmatch(
+            "".join(times)):
+        # Each in the one form a naive moment's canonical text has (one match over them all: each of the same
+        # length): canonical once it is a real moment.
+        try:
+            list(map(datetime.fromisoformat, times))
+        except ValueError:
+            return False
+    elif any(at != _iso(at) for at in times):
+        return False
+    return list(map(ledger.event_hash_of, events)) == list(map(_HASH, events))
+
+
+def _chain_problem(events: list[dict[str, Any]], sparse: bool) -> None:
+    """The first event of a chain that breaks a rule of :func:`_links_hold`, and which, as :class:`BundleRejected`
+    (none: returns)."""
+    last_seq = 0
+    canonical_at: set[str] = set()
+    for i, e in enumerate(events):
+        if e["seq"] <= last_seq or (not sparse and i and e["seq"] != last_seq + 1):
+            raise BundleRejected(f"事件序号不连续或重排（第 {e['seq']} 号）")
+        if not sparse and i and e["prev_hash"] != events[i - 1]["hash"]:
+            raise BundleRejected(f"第 {e['seq']} 号事件的前一哈希不符（链被改动或有事件被删除）")
+        at = e["occurred_at"]
+        if e["format"] not in ledger.FORMATS or (at not in canonical_at and at != _iso(at)):
+            raise BundleRejected(f"第 {e['seq']} 号事件的格式或时间不符")
+        # (The time's text is what the hash covers: checked just above to be the canonical text of its value.)
+        if ledger.event_hash_of(e) != e["hash"]:
+            raise BundleRejected(f"第 {e['seq']} 号事件内容与哈希不符（内容被改动）")
+        canonical_at.add(at)  # (a ticket's events at one counter share their moment: checked once)
+        last_seq = e["seq"]
+
+
 def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
     """Store events and project them: one chain's in chain order (at the hall, ``node`` its sender), or on a laptop
     the hall's chains in the order the hall applied them (``node``: the hall). :class:`parking.NotYet` for the one
@@ -502,7 +601,15 @@ def _store(session: Session, node: str, new: list[dict[str, Any]]) -> None:
         # (their events commute with other tickets' events, as the per-ticket projection below relies on).
         gated = _gated(session, rows)
         conn = session.connection()
-        bulk.executemany(conn, _INSERT_EVENTS, rows)
+        texts = list(map(_AT_TEXT, new))
+        if set(map(len, texts)) <= {len(_BUNDLE_SAMPLE)} and _BUNDLE_RUN.fullmatch("".join(texts)):
+            # Each moment's canonical naive text (as _links_hold checked): the stored text is it with a space for
+            # its "T", what SQLite's bind processing writes for the moment parsed from it — written as such.
+            bulk.execute_columns(conn, _INSERT_EVENTS, {name: list(map(itemgetter(name), rows)) for name in COLUMNS},
+                                 stored={"occurred_at": list(map(str.replace, texts, repeat("T"), repeat(" "),
+                                                                 repeat(1)))})
+        else:
+            bulk.executemany(conn, _INSERT_EVENTS, rows)
         _store_heads(session, rows)
         session.expire_all()
 
@@ -537,6 +644,9 @@ def _gated(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     The gate applies a linear history exactly as the projectors do, one event at a time (a village's earlier year
     through it: seconds); a fork is two events built on one version of the ticket, so two that name the same parent
     version (or a resolution) — a linear history never does, and is projected as a run."""
+    nodes = set(map(_NODE, rows))
+    if len(nodes) == 1:  # one chain (every village bundle at the hall): no ticket has events of two nodes in it
+        return conflicts.gated_in_import(session, nodes.pop(), rows)
     by_node: dict[str, list[dict[str, Any]]] = {}
     by_ticket: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
@@ -654,21 +764,8 @@ def _check_chain(session: Session, node: str, events: list[dict[str, Any]], spar
     one the laptop imported first): what it holds must be byte for byte the same, and the rest is a no-op."""
     if not events:
         return []
-    last_seq = 0
-    canonical_at: set[str] = set()
-    for i, e in enumerate(events):
-        if e["seq"] <= last_seq or (not sparse and i and e["seq"] != last_seq + 1):
-            raise BundleRejected(f"事件序号不连续或重排（第 {e['seq']} 号）")
-        if not sparse and i and e["prev_hash"] != events[i - 1]["hash"]:
-            raise BundleRejected(f"第 {e['seq']} 号事件的前一哈希不符（链被改动或有事件被删除）")
-        at = e["occurred_at"]
-        if e["format"] not in ledger.FORMATS or (at not in canonical_at and at != _iso(at)):
-            raise BundleRejected(f"第 {e['seq']} 号事件的格式或时间不符")
-        # (The time's text is what the hash covers: checked just above to be the canonical text of its value.)
-        if ledger.event_hash_of(e) != e["hash"]:
-            raise BundleRejected(f"第 {e['seq']} 号事件内容与哈希不符（内容被改动）")
-        canonical_at.add(at)  # (a ticket's events at one counter share their moment: checked once)
-        last_seq = e["seq"]
+    if not _links_hold(events, sparse):
+        _chain_problem(events, sparse)
     head = session.get(NodeHead, node)
     head_seq = head.seq if head is not None else 0
     first, last = events[0]["seq"], events[-1]["seq"]

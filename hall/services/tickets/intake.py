@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import operator
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, Literal
 
 from sqlalchemy import and_, bindparam, case, insert, select
@@ -324,16 +327,118 @@ def _project_received_many(session: Session, rows: list[dict[str, Any]], payload
     # statement reads the other table, and the upserts still run in the events' order (executemany is sequential),
     # so a citizen who came twice in the run ends as after two single upserts. ``then``: each ticket's on-the-spot
     # close, folded into its row before the INSERT (record.fold_closed: what the close's UPDATE would leave).
+    conn = session.connection()
     refs: dict[tuple[Any, ...], int | None] = {}  # a run names the same few clerks and items thousands of times
+    columns = _received_columns(session, rows, payloads, then, refs)
+    if columns is not None:
+        bulk.execute_columns(conn, _INSERT_TICKET, columns[0])
+        bulk.execute_columns(conn, _applicant_upsert(conn.dialect.name), columns[1])
+        return
+    # Row by row: what the columns did not cover (release 1's events, a close that misses), and the error of the
+    # first event that fails, as one by one.
     built = [_received_rows(session, ledger.Stored(r), p, refs) for r, p in zip(rows, payloads, strict=True)]  # type: ignore[arg-type]
     if then is not None:
         missed = [t[0] for (ticket, _a), t in zip(built, then, strict=True)
                   if t is not None and not record.fold_closed(ticket, *t)]
         if missed:
             raise ledger.Folded(missed[0], record.missed_closes(len(missed)))
-    conn = session.connection()
     bulk.executemany(conn, _INSERT_TICKET, [t for t, _a in built])
     bulk.executemany(conn, _applicant_upsert(conn.dialect.name), [a for _t, a in built])
+
+
+_G = itemgetter
+_APPLICANT_OF, _RECEIVED_AT, _ACTOR_UID, _ACTOR_ID, _NODE_ID = (
+    _G("applicant"), _G("received_at"), _G("actor_uid"), _G("actor_id"), _G("node_id"))
+_GET_VERSION, _GET_ITEM_ID = operator.methodcaller("get", "catalog_version"), operator.methodcaller("get", "item_id")
+_ISO_MICRO = operator.methodcaller("isoformat", timespec="microseconds")
+_AS_IS = ("uid", "number", "item_code", "item_name", "window_code", "kind", "state", "agent", "materials", "note",
+          "intake_point", "due_provisional", "refusal_reason")
+
+
+class _Days(dict[Any, Any]):
+    """A day's text to its date (falsy: None), each distinct text parsed once: a run shares a few hundred days."""
+
+    def __missing__(self, text: Any) -> date | None:
+        day = self[text] = date.fromisoformat(text) if text else None
+        return day
+
+
+def _received_columns(session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, Any]],
+                      then: ledger.Then | None, refs: dict[tuple[Any, ...], int | None]
+                      ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]] | None:
+    """The columns of the ticket rows and the applicant upserts that :func:`_received_rows` gives row by row, with
+    each close of ``then`` folded in (record.fold_closed) — the same values, each column by one loop in C over the
+    run. None when it cannot say (an event of release 1 without its applicant's initials, a close that misses, any
+    error): the caller then builds them row by row, which names the failing event as always."""
+    try:
+        n = len(rows)
+        apps = list(map(_APPLICANT_OF, payloads))
+        if not all(map(operator.contains, apps, repeat("initials"))):
+            return None
+        owner_keys = list(zip(map(_ACTOR_UID, rows), map(_ACTOR_ID, rows), strict=True))
+        item_keys = list(zip(map(operator.contains, payloads, repeat("catalog_version")),
+                             map(_GET_VERSION, payloads), map(_G("item_code"), payloads),
+                             map(_GET_ITEM_ID, payloads), strict=True))
+        owners_of: dict[tuple[Any, ...], int | None] = {}
+        for k, r in zip(owner_keys, rows, strict=True):  # resolved in the order the rows first name them
+            if k not in owners_of:
+                who = ("actor", *k)
+                owners_of[k] = refs[who] if who in refs else refs.setdefault(
+                    who, identity.actor_staff_id(session, ledger.Stored(r)))  # type: ignore[arg-type]
+        items_of: dict[tuple[Any, ...], int | None] = {}
+        for k, p in zip(item_keys, payloads, strict=True):
+            if k not in items_of:
+                what = ("item", *k)
+                items_of[k] = refs[what] if what in refs else refs.setdefault(what, identity.item_ref(session, p))
+        owners = list(map(owners_of.__getitem__, owner_keys))
+        items = list(map(items_of.__getitem__, item_keys))
+        ticket = {name: list(map(_G(name), payloads)) for name in _AS_IS}
+        states = ticket["state"]
+        received_at = list(map(datetime.fromisoformat, map(_RECEIVED_AT, payloads)))
+        days = _Days()
+        birth = list(map(days.__getitem__, map(operator.methodcaller("get", "birth"), apps)))
+        initials_ = list(map(_G("initials"), apps))
+        phones, addresses = list(map(_G("phone"), apps)), list(map(_G("address"), apps))
+        ticket.update(
+            item_id=items, is_open=list(map(operator.ne, states, repeat("refused"))),
+            applicant_type=list(map(_G("type"), apps)), applicant_name=list(map(_G("name"), apps)),
+            applicant_initials=initials_, applicant_id_no=list(map(_G("id_no"), apps)),
+            applicant_sex=list(map(_G("sex"), apps)), applicant_birth=birth, applicant_phone=phones,
+            applicant_address=addresses, node_id=list(map(_NODE_ID, rows)), first_owner_id=owners,
+            owner_id=list(owners), received_at=received_at,
+            accepted_on=list(map(days.__getitem__, map(_G("accepted_on"), payloads))),
+            due_date=list(map(days.__getitem__, map(_G("due_date"), payloads))),
+            clock=[[] for _ in range(n)], result=[""] * n, void_reason=[""] * n,
+            closed_at=([at if s == "refused" else None for at, s in zip(received_at, states, strict=True)]
+                       if "refused" in states else [None] * n),
+            closed_on_time=[None] * n, version=[1] * n, updated_at=list(received_at))
+        if any(s.__class__ is not str for s in states):  # (is_open above compared them as text)
+            return None
+        if then is not None:
+            version = ticket["version"]
+            for i, t in enumerate(then):
+                if t is not None:
+                    folded = {"version": version[i]}  # what fold_closed reads (anything else: KeyError, row by row)
+                    if not record.fold_closed(folded, *t) or not folded.keys() <= _FOLDED:
+                        return None
+                    for name, value in folded.items():
+                        ticket[name][i] = value
+        # ledger.stamp of each row, by loops in C: its moment's text (microseconds), "|", its event id.
+        told = list(map("{}|{}".format, map(_ISO_MICRO, map(_G("occurred_at"), rows)), map(_G("event_id"), rows)))
+        applicant = {
+            "id_no": ticket["applicant_id_no"], "applicant_type": ticket["applicant_type"],
+            "name": ticket["applicant_name"], "initials": initials_, "sex": ticket["applicant_sex"], "birth": birth,
+            "phone": phones, "address": addresses, "updated_at": received_at, "name_stamp": told,
+            "phone_stamp": [t if v else "" for t, v in zip(told, phones, strict=True)],
+            "address_stamp": [t if v else "" for t, v in zip(told, addresses, strict=True)],
+        }
+        return ticket, applicant
+    except Exception:  # (whatever it is, the row-by-row build meets it again and says which event)
+        return None
+
+
+# What record.fold_closed may write of a ticket row (anything else: checked on each fold, then row by row).
+_FOLDED = frozenset({"state", "result", "is_open", "closed_at", "closed_on_time", "version", "updated_at"})
 
 
 def _received_rows(session: Session, ev: Event, p: dict[str, Any], refs: dict[tuple[Any, ...], int | None] | None = None

@@ -59,14 +59,19 @@ def _stored(conn: sa.Connection) -> list[tuple]:
     return conn.exec_driver_sql("SELECT * FROM things ORDER BY id").fetchall()  # the raw values SQLite holds
 
 
-def _both(engines, steps) -> None:
-    """Run ``steps`` (statement, rows) through conn.execute on one file and bulk.executemany on the other."""
+def _both(engines, steps, *, columns: bool = False) -> None:
+    """Run ``steps`` (statement, rows) through conn.execute on one file and bulk.executemany on the other (or
+    ``columns``: bulk.execute_columns of the same rows, column by column)."""
     library, ours = engines
     with library.begin() as a, ours.begin() as b:
         a.exec_driver_sql("DELETE FROM things")
         b.exec_driver_sql("DELETE FROM things")
         for statement, rows in steps:
-            assert bulk.executemany(b, statement, rows) == a.execute(statement, rows).rowcount
+            if columns:
+                written = bulk.execute_columns(b, statement, {k: [r[k] for r in rows] for k in rows[0]})
+            else:
+                written = bulk.executemany(b, statement, rows)
+            assert written == a.execute(statement, rows).rowcount
             assert _stored(b) == _stored(a)
 
 
@@ -76,6 +81,17 @@ def test_insert_update_and_upsert_store_the_same_values(engines, rows, data):
     later = [{**r, "at": data.draw(st.datetimes()), "note": "新" + r["note"]} for r in rows]
     moved = [{"key": r["uid"], "new_at": r["at"]} for r in data.draw(st.permutations(later))]
     _both(engines, [(INSERT, rows), (UPSERT, later), (UPDATE, moved)])
+    _both(engines, [(INSERT, rows), (UPSERT, later), (UPDATE, moved)], columns=True)
+
+
+def test_columns_of_different_lengths_are_refused_before_anything_is_written(engines):
+    with engines[1].begin() as conn:
+        conn.exec_driver_sql("DELETE FROM things")
+        with pytest.raises(ValueError, match="different lengths"):
+            bulk.execute_columns(conn, INSERT, {"uid": ["a", "b"], "at": [datetime(2026, 1, 1)], "day": [None],
+                                                "data": [None], "flag": [True], "n": [1], "note": [""]})
+        assert _stored(conn) == []
+        assert bulk.execute_columns(conn, INSERT, {"uid": []}) == 0
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -83,6 +99,7 @@ def test_insert_update_and_upsert_store_the_same_values(engines, rows, data):
 def test_rows_without_a_defaulted_column_go_through_sqlalchemy(engines, rows):
     short = [{k: v for k, v in r.items() if k != "note"} for r in rows]
     _both(engines, [(INSERT, short)])
+    _both(engines, [(INSERT, short)], columns=True)
     with engines[1].connect() as conn:
         assert bulk._plan(conn, INSERT, tuple(short[0])) is None  # the default is SQLAlchemy's to apply
         assert bulk._plan(conn, INSERT, tuple(rows[0])) is not None
@@ -145,3 +162,27 @@ def test_equal_values_are_converted_once_but_never_across_what_sqlite_writes_dif
     with engines[1].connect() as conn:
         stored = _stored(conn)
     assert stored[0][2] != stored[1][2]  # ... written as each zone's wall time, as SQLAlchemy writes it
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows_st.map(lambda rows: [{**r, "at": datetime(2026, 1, 1, 9, 30, 0, 1) if isinstance(r["at"], datetime)
+                                  and r["at"].tzinfo else r["at"]} for r in rows if isinstance(r["at"], datetime)])
+       .filter(bool))
+def test_a_column_given_as_stored_is_written_as_the_bind_processing_writes_it(engines, rows):
+    """execute_columns(stored=…): the values a caller holds in the stored form (a moment's text) written as they
+    are — the very values conn.execute writes; a stored form that is not what SQLite's processing gives (sampled)
+    is set aside and the column processed as always."""
+    library, ours = engines
+    columns = {k: [r[k] for r in rows] for k in rows[0]}
+    texts = [at.isoformat(" ", "microseconds") for at in columns["at"]]
+    with library.begin() as a, ours.begin() as b:
+        a.exec_driver_sql("DELETE FROM things")
+        b.exec_driver_sql("DELETE FROM things")
+        a.execute(INSERT, rows)
+        bulk.execute_columns(b, INSERT, columns, stored={"at": texts})
+        assert _stored(b) == _stored(a)
+        b.exec_driver_sql("DELETE FROM things")
+        bulk.execute_columns(b, INSERT, columns, stored={"at": [t.replace(" ", "T") for t in texts]})
+        assert _stored(b) == _stored(a)
+        with pytest.raises(ValueError, match="stored column"):
+            bulk.execute_columns(b, INSERT, columns, stored={"at": texts[1:]})

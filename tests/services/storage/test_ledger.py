@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from hall.errors import ConflictError
-from hall.models import Base, Event, Staff, Ticket
+from hall.models import Applicant, Base, Event, Staff, Ticket
 from hall.services import projections
 from hall.services.storage import identity, ledger
 from hall.services.storage.db import Database
@@ -374,3 +374,48 @@ def test_the_hash_read_from_a_bundles_event_is_the_event_hash(fmt, text, actor_i
     expected = ledger.event_hash("p" * 64, occurred_at=at, **fields)
     assert ledger.event_hash_of({**fields, "prev_hash": "p" * 64,
                                  "occurred_at": at.isoformat(timespec="microseconds")}) == expected
+
+
+def test_the_intake_run_built_column_by_column_stores_what_the_row_by_row_build_stores(hall_db, people, monkeypatch):
+    """A sync import's run of intakes (intake._received_columns, each on-the-spot close folded in): byte for byte
+    the ticket and applicant values SQLite holds after the row-by-row build — several items and clerks, a
+    citizen without a phone, one who came twice, an on-the-spot close and open tickets."""
+    quiet = intake.ApplicantForm("person", "110105195001010004", "李四", "", "")
+    with hall_db.db.transaction() as s:
+        for i, (code, who, applicant) in enumerate([("11", "c02", ZHANG), ("09", "c02", quiet), ("18", "v01", ZHANG),
+                                                    ("11", "v01", quiet)]):
+            intake.register(s, people[who], intake.IntakeForm(code, applicant), now=datetime(2026, 3, 2, 9 + i))
+    with hall_db.db.reading() as s:
+        rows = [dict(r) for r in s.execute(select(*[c for c in Event.__table__.columns if c.name != "id"])
+                                           .where(Event.type.in_(["ticket.received", "ticket.closed"]))
+                                           .order_by(Event.id)).mappings()]
+    payloads = [json.loads(r["payload"]) for r in rows]
+    assert [r["type"] for r in rows].count("ticket.closed") >= 1
+
+    def stored(columns_too: bool):
+        if not columns_too:
+            monkeypatch.setattr(intake, "_received_columns", lambda *a: None)
+        try:
+            with hall_db.db.transaction() as s:
+                s.execute(sa.delete(Ticket.__table__))
+                s.execute(sa.text("DELETE FROM applicants"))
+                ledger.project(s, rows, payloads, per_ticket=True)
+                conn = s.connection()
+                out = tuple(conn.exec_driver_sql(  # the raw values (not the ids: a PostgreSQL sequence moves on)
+                    f"SELECT {', '.join(c.name for c in table.columns if c.name != 'id')} FROM {table.name} "
+                    f"ORDER BY {order}").fetchall() for table, order in ((Ticket.__table__, "uid"),
+                                                                          (Applicant.__table__, "id_no")))
+                s.rollback()
+                return out
+        finally:
+            monkeypatch.undo()
+
+    with hall_db.db.reading() as s:  # (the columns do build this run, its closes folded in: not row by row)
+        waves = ledger._by_ticket(rows, payloads, projections.build().folds)
+        run = [i for i, r in enumerate(waves[0]) if r["type"] == "ticket.received"]
+        folds = [waves[2][i] for i in run]
+        assert any(folds) and intake._received_columns(s, [waves[0][i] for i in run], [waves[1][i] for i in run],
+                                                      folds, {}) is not None
+    by_rows, by_columns = stored(False), stored(True)
+    assert by_columns == by_rows
+    assert len(by_rows[0]) == 4 and len(by_rows[1]) == 2

@@ -151,3 +151,36 @@ def test_events_written_out_field_by_field_are_the_canonical_json(events, odd):
     assert bundle.encode_events(events) == bundle._encode(events)
     assert bundle.encode_events(odd) == bundle._encode(odd)
     assert bundle.encode_events(events + odd) == bundle._encode(events + odd)
+
+
+def _problem(events: list) -> str | None:
+    try:
+        bundle._event_problem(events)
+    except bundle.BundleRejected as exc:
+        return exc.reason
+    return None
+
+
+schema_breaks_st = events_st.filter(bool).flatmap(lambda evs: st.sampled_from([
+    lambda e: e, lambda e: {**e, "seq": True}, lambda e: {**e, "format": False}, lambda e: {**e, "seq": 1.0},
+    lambda e: {**e, "actor_id": "1"}, lambda e: {**e, "payload": None}, lambda e: {**e, "extra": 1},
+    lambda e: {k: v for k, v in e.items() if k != "type"}, lambda e: {**e, "ticket_uid": ["x"]},
+    lambda e: {**e, "hash": e["hash"].upper()}, lambda e: {**e, "hash": e["hash"][:63]},
+    lambda e: {**e, "prev_hash": e["prev_hash"] + "0"}, lambda e: {**e, "hash": e["hash"][:63] + "\n"},
+    lambda e: {**e, "hash": e["hash"][:63], "prev_hash": e["prev_hash"] + "0"},  # lengths that add up to 128
+    lambda e: [e], lambda e: None,
+]).flatmap(lambda change: st.integers(0, len(evs) - 1).map(
+    lambda i: [change(e) if j == i else e for j, e in enumerate(evs)])))
+
+
+@settings(max_examples=150, deadline=None)
+@given(schema_breaks_st)
+def test_the_whole_list_schema_check_agrees_with_the_event_by_event_rules(events):
+    """The strict schema over the whole list at once (bundle._events_fit) passes exactly the events the rules
+    applied to each event pass; what it refuses is then named by the first event's broken rule."""
+    assert bundle._events_fit(events) == (_problem(events) is None)
+    m = {**_manifest(events if all(isinstance(e, dict) for e in events) else []), "count": len(events)}
+    if _problem(events) is not None:
+        with pytest.raises(bundle.BundleRejected) as refused:
+            bundle.parse({"manifest": m, "events": events})
+        assert refused.value.reason == _problem(events)
