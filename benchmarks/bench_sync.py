@@ -115,12 +115,12 @@ def main() -> int:
         print(f"sync {events:,} events village → hall (bundle {size / 1024:.0f} KB), best of {args.rounds}:")
         print(f"  export {export_s:.3f} s + import {import_s:.3f} s = {total:.3f} s   (target ≤ 2 s)")
         print(f"  re-import of the same bundle: {again_s:.3f} s, 0 events written")
-        print(f"  bare executemany, events only:              {bare_events:.3f} s  → ours {total / bare_events:.1f} ×")
-        print(f"  bare executemany, events + tickets + applicants: {bare_all:.3f} s  → ours {total / bare_all:.1f} ×"
+        print(f"  bare executemany, events only:              {bare_events:.3f} s  → ours {total / bare_events:.2f} ×")
+        print(f"  bare executemany, events + tickets + applicants: {bare_all:.3f} s  → ours {total / bare_all:.2f} ×"
               "   (target ≤ 3 ×)")
         print(f"  CPU time (the work itself, whatever the load): ours {cpu_s:.3f} s; bare events only "
-              f"{bare_events_cpu:.3f} s ({cpu_s / bare_events_cpu:.1f} ×), events + tickets + applicants "
-              f"{bare_all_cpu:.3f} s ({cpu_s / bare_all_cpu:.1f} ×)")
+              f"{bare_events_cpu:.3f} s ({cpu_s / bare_events_cpu:.2f} ×), events + tickets + applicants "
+              f"{bare_all_cpu:.3f} s ({cpu_s / bare_all_cpu:.2f} ×)")
         print(load_line())
     finally:
         shutil.rmtree(work, ignore_errors=True)
