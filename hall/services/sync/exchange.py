@@ -31,7 +31,7 @@ from hall.models.sync import SyncExchange, SyncParked, SyncPeer
 from hall.services.base.actor import Actor
 from hall.services.storage import bulk, ledger
 from hall.services.sync import conflicts, directory, parking, peers
-from hall.services.sync.bundle import BundleRejected, Opened, check_signature, open_bundle, seal
+from hall.services.sync.bundle import VERSION, BundleRejected, Opened, check_signature, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
 from hall.services.tickets.numbering import NUMBER_RE
 from hall.services.tickets.record import PARENT
@@ -110,7 +110,7 @@ def _chains(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def manifest(keys: NodeKeys, to: str, kind: str, events: list[dict[str, Any]], ack: dict[str, Any],
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"v": 1, "kind": kind, "from": keys.node_id, "to": to,
+    return {"v": VERSION, "kind": kind, "from": keys.node_id, "to": to,
             "created_at": datetime.now().isoformat(timespec="microseconds"), "chains": _chains(events),
             "ack": ack, "count": len(events), "content_sha256": None,  # seal fills it in: one encoding of the events
             "extra": extra or {}}

@@ -187,7 +187,7 @@ def unknown_peer(rng: random.Random, p: Parties) -> bytes:
 
 def wrong_kind(rng: random.Random, p: Parties) -> bytes:
     m, ev = _open(p)
-    m[rng.choice(["kind", "v"])] = rng.choice(["provision", 2, "x"])
+    m[rng.choice(["kind", "v"])] = rng.choice(["provision", max(bundle.VERSIONS) + 1, "x"])
     return _reseal(p, m, ev)
 
 

@@ -184,3 +184,25 @@ def test_the_whole_list_schema_check_agrees_with_the_event_by_event_rules(events
         with pytest.raises(bundle.BundleRejected) as refused:
             bundle.parse({"manifest": m, "events": events})
         assert refused.value.reason == _problem(events)
+
+
+@pytest.mark.parametrize("version", bundle.VERSIONS)
+def test_each_version_verifies_its_own_signature_and_no_other(version):
+    """Version 2 signs the body's SHA-256 (Ed25519 would hash 10 MB twice); version 1, an earlier release's file,
+    signed the body itself and is still read. A body signed one way and labelled the other is refused, as is any
+    change of a byte once signed, and a version this release does not know."""
+    events: list = []
+    m = {**_manifest(events), "v": version}
+    opened = bundle.open_bundle(HALL, bundle.seal(LAPTOP, HALL.box_key, m, events))
+    assert opened.manifest["v"] == version
+    bundle.check_signature(opened, LAPTOP.sign_key)
+    with pytest.raises(bundle.BundleRejected, match="签名不符"):
+        bundle.check_signature(opened, HALL.sign_key)  # another key
+    other = 1 if version == 2 else 2
+    body = bundle._encode({"manifest": {**m, "content_sha256": bundle.content_hash(events)}, "events": events})
+    swapped = bundle.open_bundle(HALL, bundle.seal_body(LAPTOP, HALL.box_key, body, version=other))
+    with pytest.raises(bundle.BundleRejected, match="签名不符"):
+        bundle.check_signature(swapped, LAPTOP.sign_key)  # signed as the other version says, labelled this one
+    for v in (3, 0, True, 2.0, "2"):
+        with pytest.raises(bundle.BundleRejected):
+            bundle.open_bundle(HALL, bundle.seal(LAPTOP, HALL.box_key, {**m, "v": v}, events))
