@@ -11,9 +11,10 @@ from hall.models.base import Base
 
 HEAD_SIGNED_WHERE = "type = 'ledger.head_signed'"
 # The reference events a hall relays to its village laptops at every export (hall/services/sync/exchange.py:
-# RELAYED and the village staff's events), found without reading the hall's whole chains.
+# RELAYED and every staff event of the village's people, STAFF_RELAYED), found without reading the hall's chains.
 REFERENCE_TYPES = ("calendar.local_holiday_added", "calendar.year_set", "catalog.imported", "intake_point.added",
-                   "settings.changed", "staff.added", "staff.password_set")
+                   "settings.changed", "staff.active_set", "staff.added", "staff.b_post_set", "staff.changed",
+                   "staff.password_reset", "staff.password_set")
 REFERENCE_WHERE = "type IN (" + ", ".join(f"'{t}'" for t in REFERENCE_TYPES) + ")"
 
 

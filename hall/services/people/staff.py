@@ -296,7 +296,25 @@ def authenticate(session: Session, staff_no: str, password: str, node: NodeIdent
         raise PermissionDenied(
             f"村代办员{person.name}属于受理点{person.intake_point}，本机为受理点{node.intake_point}，不能在此登录"
         )
+    if node.intake_point != "000":
+        _own_point_only(session, person, node, failure)
     return actor_for(person, node)
+
+
+def _own_point_only(session: Session, person: Staff, node: NodeIdentity, failure: HallError) -> None:
+    """On a village laptop only the active staff of its own point log in: one moved to another point (the hall's
+    ``staff.changed``, relayed) cannot, whatever their role. The hall's staff directory, which came with the
+    laptop's last file, has the last word too: a person it lists as 停用 or elsewhere is refused even before their
+    own events reach the laptop (a laptop synced before every staff event was relayed)."""
+    from hall.models.sync import SyncStaffDirectory
+
+    listed = session.get(SyncStaffDirectory, person.uid)
+    if listed is not None and not listed.active:
+        raise failure  # as for any deactivated account
+    point = listed.intake_point if listed is not None else person.intake_point
+    if person.intake_point != node.intake_point or point != node.intake_point:
+        raise PermissionDenied(f"{person.name}（工号 {person.staff_no}）已不属于本受理点（现属受理点{point}），"
+                               f"本机为受理点{node.intake_point}，不能在此登录")
 
 
 def approve(session: Session, actor: Actor, approver_no: str, password: str | None, *, roles: tuple[str, ...],

@@ -25,11 +25,11 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from hall.errors import HallError
-from hall.models import Event, NodeHead, Ticket
+from hall.models import Event, NodeHead, Staff, Ticket
 from hall.models.ledger import REFERENCE_WHERE
 from hall.models.sync import SyncExchange, SyncParked, SyncPeer
 from hall.services.base.actor import Actor
-from hall.services.storage import bulk, ledger
+from hall.services.storage import bulk, identity, ledger
 from hall.services.sync import conflicts, directory, parking, peers
 from hall.services.sync.bundle import VERSION, BundleRejected, Opened, check_signature, open_bundle, seal
 from hall.services.sync.keys import NodeKeys
@@ -174,7 +174,43 @@ def hall_chains(session: Session, hall_node: str) -> list[str]:
     return [hall_node, *others]
 
 
-STAFF_RELAYED = ("staff.added", "staff.password_set")
+# Every staff event type: a laptop gets each of them for the village's people (:func:`village_staff_picks`).
+STAFF_RELAYED = ("staff.added", "staff.password_set", "staff.password_reset", "staff.active_set", "staff.changed",
+                 "staff.b_post_set")
+
+
+def village_staff_picks(rows: list[Any], point: str, at_point_now: set[str]) -> tuple[dict[int, str], dict[str, Any]]:
+    """Which of the hall's staff events (``rows``: id, type, payload, in stored order) go to ``point``'s laptop: every
+    event of a person while a ``staff.added`` or ``staff.changed`` places them at the point, and every event of a
+    person who is there now (``at_point_now``, the hall's staff table: one moved in gets their registration and
+    passwords too). A move out of the point goes as well (the laptop stops treating them as its own); what happens
+    to them afterwards, elsewhere, does not (their later password hashes stay at the hall), nor anything of the
+    hall's own or another village's staff. Returns the picked ids (and whose each is), and per person moved in and
+    there now the move's row (the latest: :func:`relayed` sends their earlier events even before the cut)."""
+    at: dict[str, bool] = {}
+    picked: dict[int, str] = {}
+    moved_in: dict[str, Any] = {}
+    for r in rows:
+        kind = r["type"]
+        if kind not in STAFF_RELAYED:
+            continue
+        p = json.loads(r["payload"])
+        if kind == "staff.added":
+            uid = p.get("uid") or identity.uid_from_event(r["event_id"])  # release 1's: derived, as upgraded
+            at[uid] = p.get("intake_point") == point
+            take = at[uid]
+        else:
+            uid = p.get("staff_uid") or ""
+            take = at.get(uid, False)
+            values = p.get("values") if kind == "staff.changed" else None
+            if isinstance(values, dict) and "intake_point" in values:
+                at[uid] = values["intake_point"] == point
+                take = take or at[uid]  # the move out, or the move in
+                if at[uid]:
+                    moved_in[uid] = r
+        if take or uid in at_point_now:
+            picked[r["id"]] = uid
+    return picked, {u: r for u, r in moved_in.items() if u in at_point_now}
 
 
 def earlier_laptops(session: Session, point: str) -> list[str]:
@@ -205,7 +241,8 @@ def relayed(session: Session, hall_node: str, point: str, base: dict[str, list[A
     ``base`` (:func:`acknowledged`): per chain, the [seq, hash] the laptop has acknowledged holding; only what
     comes after it is sent (a return file carries what the laptop lacks, not the earlier chains again each day).
     The file names each base it was cut at (``extra.base``), so the laptop checks it holds it (see
-    :func:`_check_base`)."""
+    :func:`_check_base`). A chain sent uncut after all (a person moved into the village: see below) is taken out
+    of ``base``, so the file names no cut for it."""
     chains = hall_chains(session, hall_node)
     earlier = earlier_laptops(session, point)
     base = base or {}
@@ -219,6 +256,17 @@ def relayed(session: Session, hall_node: str, point: str, base: dict[str, list[A
     # (All of them, before the cut too: the staff pass below must know the village's people added before it.)
     found = {r["id"]: r for r in session.execute(select(*columns).where(
         e.node_id.in_(chains), text(REFERENCE_WHERE))).mappings()}
+    staff_rows = [found[i] for i in sorted(found) if found[i]["type"] in STAFF_RELAYED]
+    mine, moved_in = village_staff_picks(staff_rows, point, set(session.scalars(
+        select(Staff.uid).where(Staff.intake_point == point))))
+    # A person moved into the village after the laptop's acknowledgement: their earlier staff events (registration,
+    # passwords) were never sent to it, though they may stand before the cut. Their chains go uncut this once (a
+    # whole chain is always enough: the laptop takes what it lacks and compares what it holds); rare, a few events.
+    late = {found[i]["node_id"] for i, uid in mine.items()
+            if uid in moved_in and moved_in[uid]["seq"] > after[moved_in[uid]["node_id"]]}
+    for n in late:
+        after[n] = 0
+        base.pop(n, None)  # the caller's too: the file names no cut for this chain (see :func:`outgoing`)
     # (The node as an expression: on ``node_id IN …`` SQLite would walk the (node, seq) index over the chains.)
     node = func.coalesce(e.node_id, "")
     past = [node == n if not after[n] else and_(node == n, e.seq > after[n]) for n in chains]
@@ -230,19 +278,10 @@ def relayed(session: Session, hall_node: str, point: str, base: dict[str, list[A
             found.update((r["id"], r) for r in session.execute(select(*columns).where(
                 e.node_id == n, e.seq > after[n])).mappings())
     rows = [found[i] for i in sorted(found)]
-    # A password is set after its person is added (stored order), so one pass knows the village's staff in time.
-    village_staff: set[str] = set()
     picked: list[tuple[int, dict[str, Any]]] = []
     for r in rows:
-        kind = r["type"]
-        if kind in STAFF_RELAYED:
-            p = json.loads(r["payload"])
-            if kind == "staff.added":
-                if not _village_staff(p, point):
-                    continue
-                village_staff.add(p.get("uid") or "")
-            elif p.get("staff_uid") not in village_staff:
-                continue
+        if r["type"] in STAFF_RELAYED and r["id"] not in mine:
+            continue
         if r["seq"] <= after[r["node_id"]]:  # the laptop has it (a reference event before the cut)
             continue
         picked.append((r["id"], _as_json(r)))
@@ -293,10 +332,6 @@ def acknowledged(session: Session, peer: str, chains: list[str]) -> dict[str, li
         if have == got[1]:
             out[n] = [got[0], got[1]]
     return out
-
-
-def _village_staff(p: dict[str, Any], point: str) -> bool:
-    return p.get("intake_point") == point and not p.get("b_post_uid")
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from hall.models import Base, Event, Staff, Ticket
+from hall.models.ledger import REFERENCE_WHERE
 from hall.models.sync import SyncExchange, SyncPeer
 from hall.services.sync import directory, journal, parking
-from hall.services.sync.exchange import RELAYED, hall_chains
+from hall.services.sync.exchange import RELAYED, STAFF_RELAYED, hall_chains, village_staff_picks
 from hall.services.sync.keys import NodeKeys
 
 UNSENT, SENT, SYNCED, CONFLICT = "unsent", "sent", "synced", "conflict"
@@ -231,19 +232,15 @@ def _hall_pending(session: Session, hall_node: str, mark: ChainMarks, point: str
 
 
 def _village_staff_events(session: Session, chains: list[str], sent: dict[str, int], point: str) -> int:
-    """The hall's staff events not yet sent that go to ``point``'s laptop (as exchange.relayed picks them: that
-    village's own staff, their passwords), read from the few staff events since the last export."""
+    """The hall's staff events not yet sent that go to ``point``'s laptop, as exchange.relayed picks them (every
+    event of the village's people: exchange.village_staff_picks), read from the hall's few staff events (through the
+    reference index, as the relay reads them)."""
     mine = set(session.scalars(select(Staff.uid).where(Staff.intake_point == point)))
-    count = 0
-    for kind, payload in session.execute(select(Event.type, Event.payload).where(
-            or_(*[and_(Event.node_id == n, Event.seq > sent.get(n, 0)) for n in chains]),
-            Event.type.in_(("staff.added", "staff.password_set")))):
-        p = json.loads(payload)
-        if kind == "staff.added":
-            count += p.get("intake_point") == point and not p.get("b_post_uid")
-        else:
-            count += p.get("staff_uid") in mine
-    return count
+    rows = session.execute(select(Event.id, Event.event_id, Event.node_id, Event.seq, Event.type, Event.payload)
+                           .where(Event.node_id.in_(chains), text(REFERENCE_WHERE), Event.type.in_(STAFF_RELAYED))
+                           .order_by(Event.id)).mappings().all()
+    picked, _ = village_staff_picks(rows, point, mine)
+    return sum(1 for r in rows if r["id"] in picked and r["seq"] > sent.get(r["node_id"], 0))
 
 
 def peer_lines(session: Session, node_id: str, role: str, hall_node: str | None = None,

@@ -4,6 +4,7 @@ driven through ``hall-admin``: enrol, provision, import, re-import, a refused bu
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -167,3 +168,57 @@ def test_a_replacement_laptop_is_provisioned_with_the_old_ones_tickets_from_the_
         assert c.execute("SELECT state FROM tickets WHERE number = ?", (number,)).fetchone()[0] == "in_progress"
     assert "哈希链全部相符" in ok(cli(tmp_path / "new", "ledger", "verify")).out
     assert "所有表一致" in ok(cli(tmp_path / "new", "ledger", "check", "--quiet")).out
+
+
+def test_a_reset_and_a_deactivation_at_the_hall_database_reach_the_laptops_login(hall_db, tmp_path):
+    """Village clerk v01's temporary password works on the laptop; once 停用 at the hall, the next file stops the
+    login, on SQLite and PostgreSQL alike. (Without the CLI's exchange record the hall holds no acknowledgement,
+    so each file carries the village's staff events whole: v01's registration, then what followed.)"""
+    from hall.errors import HallError
+    from hall.paths import Paths
+    from hall.services.bootstrap import open_hall
+    from hall.services.people import staff
+
+    hall_keys = NodeKeys.create(hall_db.node.node_id, "hall", "000")
+    lap = tmp_path / "lap"
+    ok(cli(lap, "sync", "request", "--point", "001", "--out", str(tmp_path / "req")))
+    req = json.loads((tmp_path / "req").read_text(encoding="utf-8"))
+    with hall_db.db.transaction() as s:
+        peers.enrol(s, hall_db.system, req["node_id"], "001", req["sign_key"], req["box_key"])
+        (tmp_path / "prov").write_bytes(exchange.provision(s, hall_keys, req["node_id"]))
+    ok(cli(lap, "sync", "join", str(tmp_path / "prov")))
+
+    def round_trip(name: str) -> list[str]:
+        ok(cli(lap, "sync", "export", "--out", str(tmp_path / f"{name}-up")))
+        with hall_db.db.transaction() as s:
+            exchange.import_bundle(s, hall_db.system, hall_keys, (tmp_path / f"{name}-up").read_bytes())
+            data = exchange.export(s, hall_keys, to="001")
+        (tmp_path / name).write_bytes(data)
+        ok(cli(lap, "sync", "import", str(tmp_path / name)))
+        return [e["type"] for e in exchange.open_bundle(keys_of(lap), data).events if e["type"].startswith("staff.")]
+
+    def login(password: str) -> None:
+        opened = open_hall(Paths.resolve(lap))
+        try:
+            with opened.db.reading() as s:
+                staff.authenticate(s, "v01", password, opened.node)
+        finally:
+            opened.db.dispose()
+
+    with hall_db.db.transaction() as s:
+        staff.reset_password(s, hall_db.system, "v01", "temp-pass-9")
+    assert round_trip("reset") == ["staff.added", "staff.password_reset"]
+    login("temp-pass-9")
+    with hall_db.db.transaction() as s:
+        staff.set_active(s, hall_db.system, "v01", False, "已离职")
+    assert round_trip("off") == ["staff.added", "staff.password_reset", "staff.active_set"]
+    with pytest.raises(HallError, match="工号或密码不正确"):
+        login("temp-pass-9")
+
+
+def keys_of(data_dir: Path) -> NodeKeys:
+    from hall.services.sync import keys
+
+    found = keys.load(data_dir)
+    assert found is not None
+    return found
