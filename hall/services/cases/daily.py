@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -448,11 +449,14 @@ def in_batches(db: Database, ids: Sequence[int], fn: Callable[[Session, Sequence
 PART_SECONDS = 0.004  # the work of one call inside a transaction
 
 
+_ATTEMPTS = 5  # a batch that collided with another run's is tried again (its re-check skips what that run did)
+
+
 def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], ids: Sequence[int], start: int,
                 step: list[int], quiet: QuietRanges | None, durable: bool = True) -> tuple[list[T], int]:
     """One write transaction over ``ids[start:]``: calls of ``fn`` until BATCH_SECONDS of work or BATCH_ITEMS
     ids; returns the results and how many ids it used."""
-    for attempt in range(3):
+    for attempt in range(_ATTEMPTS):
         try:
             with db.transaction(durable=durable) as s:
                 before = quiet.begin(s) if quiet is not None else 0
@@ -475,9 +479,10 @@ def _with_retry(db: Database, fn: Callable[[Session, Sequence[int]], T], ids: Se
             return results, i - start
         except IntegrityError as exc:
             log.info("daily batch collided with another run, trying again (%s)", exc.__class__.__name__)
-            if attempt == 2:
+            if attempt == _ATTEMPTS - 1:
                 raise HallError("每日规则与另一台电脑同时执行，部分办件本次未处理：请稍后再执行一次。") from exc
-            time.sleep(0.05 * (attempt + 1))
+            # A random wait: two PCs that collided and waited alike would meet again on the same batch.
+            time.sleep(random.uniform(0.02, 0.08) * (attempt + 1))
     raise AssertionError("unreachable")
 
 
