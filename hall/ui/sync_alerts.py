@@ -43,9 +43,6 @@ def _read_quick(session: Any) -> _Quick:
     return _Quick(tuple(conflicts.listing(session)), flags.stamp(session))
 
 
-def read_alerts(session: object) -> SyncAlerts:
-    return SyncAlerts(tuple(conflicts.listing(session)), tuple(flags.listing(session)))  # type: ignore[arg-type]
-
 
 class SyncAlertsBox(QGroupBox):
     ticket_requested = Signal(str)  # a ticket number

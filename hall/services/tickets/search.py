@@ -151,19 +151,27 @@ def prefix(col: Any, q: str) -> ColumnElement[bool]:
 def number_points(session: Session) -> tuple[str, ...]:
     """Every ``{township}-{point}-`` that starts a ticket number, by a loose scan of the ``number`` index: one
     seek per intake point, however many tickets each has — in one recursive statement, remembered for the rest
-    of the session's transaction (a search's page and its counts both ask; a new point appears only by a write,
-    and a write ends the transaction)."""
-    memo = session.info.get(_POINTS_KEY)
+    of the session's transaction (:func:`_per_transaction`)."""
+    return _per_transaction(session, ("points",), lambda: tuple(session.execute(
+        _POINTS_SQL, {"top": TOP, "n": NUMBER_PREFIX_MIN, "cap": MAX_POINTS}).scalars()))
+
+
+_MEMO_KEY = "hall.search"
+
+
+def _per_transaction(session: Session, key: tuple[Any, ...], build: Any) -> Any:
+    """``build()``, remembered for the rest of the session's transaction (a search's page and its counts both ask;
+    what it reads changes only by a write, and a write ends the transaction)."""
     txn = session.get_transaction()
-    if memo is not None and txn is not None and memo[0] is txn:
-        return memo[1]
-    heads = tuple(session.execute(_POINTS_SQL, {"top": TOP, "n": NUMBER_PREFIX_MIN, "cap": MAX_POINTS}).scalars())
-    if txn is not None:
-        session.info[_POINTS_KEY] = (txn, heads)
-    return heads
-
-
-_POINTS_KEY = "hall.search.number_points"
+    memo = session.info.get(_MEMO_KEY)
+    if txn is None:
+        return build()
+    if memo is None or memo[0] is not txn:
+        memo = session.info[_MEMO_KEY] = (txn, {})
+    found = memo[1]
+    if key not in found:
+        found[key] = build()
+    return found[key]
 # Each step seeks the first number above the previous point's range (min() over an index range is one seek in
 # SQLite and PostgreSQL alike); the recursion stops when there is none.
 _POINTS_SQL = text(
@@ -185,7 +193,12 @@ class Lookup:
 
 
 def lookup(session: Session, text: str, today: date) -> Lookup | None:
-    """The lookup for ``text`` (None: no text). ``today`` gives a bare serial its day."""
+    """The lookup for ``text`` (None: no text). ``today`` gives a bare serial its day. Built once per transaction
+    (a search's page and its counts both ask for it)."""
+    return _per_transaction(session, ("lookup", text, today), lambda: _lookup(session, text, today))
+
+
+def _lookup(session: Session, text: str, today: date) -> Lookup | None:
     s = classify(text)
     if s.kind == "none":
         return None
